@@ -1,0 +1,70 @@
+//! Who is acting, and what their role lets them do.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{StudioId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    StudioAdmin,
+    PlatformAdmin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::StudioAdmin => "studio_admin",
+            Role::PlatformAdmin => "platform_admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "user" => Some(Role::User),
+            "studio_admin" => Some(Role::StudioAdmin),
+            "platform_admin" => Some(Role::PlatformAdmin),
+            _ => None,
+        }
+    }
+}
+
+/// The caller of a use case, as read from the database on each request (so a
+/// role change takes effect on the next request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub role: Role,
+    /// The studio a studio admin administers.
+    pub studio_id: Option<StudioId>,
+}
+
+impl Actor {
+    pub fn user(user_id: UserId) -> Actor {
+        Actor { user_id, role: Role::User, studio_id: None }
+    }
+
+    pub fn studio_admin(user_id: UserId, studio_id: StudioId) -> Actor {
+        Actor { user_id, role: Role::StudioAdmin, studio_id: Some(studio_id) }
+    }
+
+    pub fn platform_admin(user_id: UserId) -> Actor {
+        Actor { user_id, role: Role::PlatformAdmin, studio_id: None }
+    }
+
+    /// May this actor manage (and see the private data of) `studio`?
+    pub fn manages(&self, studio: StudioId) -> bool {
+        match self.role {
+            Role::PlatformAdmin => true,
+            Role::StudioAdmin => self.studio_id == Some(studio),
+            Role::User => false,
+        }
+    }
+
+    /// Studio admins sell; they do not buy.
+    pub fn may_book(&self) -> bool {
+        self.role != Role::StudioAdmin
+    }
+}

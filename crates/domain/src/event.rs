@@ -1,0 +1,268 @@
+//! Events with a seat capacity, and the seat accounting of SPEC §5.
+
+use chrono::{DateTime, Utc};
+
+use crate::auction::check_text;
+use crate::ids::{EventId, StudioId};
+use crate::money::Money;
+use crate::reservation::{Reservation, ReservationStatus};
+use crate::validation::ValidationErrors;
+
+/// The largest capacity an event may have.
+pub const MAX_CAPACITY: u32 = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInput {
+    pub title: String,
+    pub description: String,
+    pub capacity: i64,
+    pub price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub is_active: bool,
+}
+
+/// The validated, editable part of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDetails {
+    pub title: String,
+    pub description: String,
+    pub capacity: u32,
+    pub price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub is_active: bool,
+}
+
+impl EventDetails {
+    pub fn new(input: EventInput) -> Result<EventDetails, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        check_text(&mut errors, &input.title, &input.description);
+        errors.check(input.capacity >= 0, "capacity", "must not be negative");
+        errors.check(input.capacity <= i64::from(MAX_CAPACITY), "capacity", "must be at most 1000000");
+        errors.check(input.starts_at < input.ends_at, "ends_at", "must be after starts_at");
+        errors.into_result(EventDetails {
+            title: input.title.trim().to_owned(),
+            description: input.description,
+            capacity: input.capacity.clamp(0, i64::from(MAX_CAPACITY)) as u32,
+            price: input.price,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            is_active: input.is_active,
+        })
+    }
+
+    pub fn to_input(&self) -> EventInput {
+        EventInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            capacity: i64::from(self.capacity),
+            price: self.price,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            is_active: self.is_active,
+        }
+    }
+}
+
+/// Seats taken, per the stored reservation statuses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeatCounts {
+    /// Seats in stored HOLD reservations.
+    pub held_seats: u32,
+    pub held_count: u32,
+    /// Seats in CONFIRMED, CHECKED_IN and NO_SHOW reservations.
+    pub confirmed_seats: u32,
+    pub confirmed_count: u32,
+}
+
+impl SeatCounts {
+    pub fn taken(&self) -> u32 {
+        self.held_seats + self.confirmed_seats
+    }
+
+    /// Adds a reservation in `status` to the counts.
+    fn add(&mut self, status: ReservationStatus, quantity: u32) {
+        if status == ReservationStatus::Hold {
+            self.held_seats += quantity;
+            self.held_count += 1;
+        } else if status.is_booked() {
+            self.confirmed_seats += quantity;
+            self.confirmed_count += 1;
+        }
+    }
+
+    /// Removes a reservation in `status` from the counts.
+    fn remove(&mut self, status: ReservationStatus, quantity: u32) {
+        if status == ReservationStatus::Hold {
+            self.held_seats = self.held_seats.saturating_sub(quantity);
+            self.held_count = self.held_count.saturating_sub(1);
+        } else if status.is_booked() {
+            self.confirmed_seats = self.confirmed_seats.saturating_sub(quantity);
+            self.confirmed_count = self.confirmed_count.saturating_sub(1);
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: EventId,
+    pub studio_id: StudioId,
+    pub details: EventDetails,
+    /// Counts over stored statuses. Under the event's lock, after its lapsed
+    /// holds are expired, they are exact at `now`; a read without the lock
+    /// subtracts lapsed holds itself (see [`Event::availability`]).
+    pub seats: SeatCounts,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the catalogue shows about seats at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Availability {
+    pub capacity: u32,
+    pub available: u32,
+    pub held_seats: u32,
+    pub held_count: u32,
+    pub confirmed_seats: u32,
+    pub confirmed_count: u32,
+}
+
+impl Event {
+    /// Seats at `now`, given the seats and count of lapsed holds that no one
+    /// has swept yet (both zero under the event's lock after expiring them).
+    pub fn availability(&self, lapsed_seats: u32, lapsed_count: u32) -> Availability {
+        let held_seats = self.seats.held_seats.saturating_sub(lapsed_seats);
+        let held_count = self.seats.held_count.saturating_sub(lapsed_count);
+        let taken = held_seats + self.seats.confirmed_seats;
+        Availability {
+            capacity: self.details.capacity,
+            available: self.details.capacity.saturating_sub(taken),
+            held_seats,
+            held_count,
+            confirmed_seats: self.seats.confirmed_seats,
+            confirmed_count: self.seats.confirmed_count,
+        }
+    }
+
+    /// Seats free for a new hold; exact under the lock once lapsed holds are expired.
+    pub fn available(&self) -> u32 {
+        self.details.capacity.saturating_sub(self.seats.taken())
+    }
+
+    /// Moves `reservation`'s seats from the status it had to the one it has now.
+    pub fn account(&mut self, before: ReservationStatus, reservation: &Reservation) {
+        self.seats.remove(before, reservation.quantity);
+        self.seats.add(reservation.status, reservation.quantity);
+    }
+
+    /// Counts a new reservation.
+    pub fn account_new(&mut self, reservation: &Reservation) {
+        self.seats.add(reservation.status, reservation.quantity);
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// The event's room state for live clients.
+    pub fn availability_json(&self, availability: Availability) -> serde_json::Value {
+        serde_json::json!({
+            "event_id": self.id.0,
+            "capacity": availability.capacity,
+            "available": availability.available,
+            "held_seats": availability.held_seats,
+            "held_count": availability.held_count,
+            "confirmed_seats": availability.confirmed_seats,
+            "confirmed_count": availability.confirmed_count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reservation::tests::{hold, t};
+
+    fn event(capacity: u32) -> Event {
+        Event {
+            id: EventId(3),
+            studio_id: StudioId(1),
+            details: EventDetails {
+                title: "Salsa".into(),
+                description: String::new(),
+                capacity,
+                price: Money::parse("10").unwrap(),
+                starts_at: t(600),
+                ends_at: t(660),
+                is_active: true,
+            },
+            seats: SeatCounts::default(),
+            deleted_at: None,
+            created_at: t(0),
+        }
+    }
+
+    #[test]
+    fn holds_and_bookings_take_seats_and_release_them() {
+        let mut e = event(10);
+        let mut r = hold(5);
+        e.account_new(&r);
+        assert_eq!(e.available(), 8);
+        assert_eq!(e.seats.held_count, 1);
+
+        r.confirm(t(1)).unwrap();
+        e.account(ReservationStatus::Hold, &r);
+        assert_eq!((e.seats.held_seats, e.seats.confirmed_seats), (0, 2));
+        assert_eq!(e.available(), 8);
+
+        r.check_in(t(2)).unwrap();
+        e.account(ReservationStatus::Confirmed, &r);
+        assert_eq!((e.seats.confirmed_seats, e.seats.confirmed_count), (2, 1));
+        assert_eq!(e.available(), 8);
+    }
+
+    #[test]
+    fn expiry_and_cancellation_free_seats() {
+        let mut e = event(10);
+        let mut r = hold(5);
+        e.account_new(&r);
+        r.expire(t(5)).unwrap();
+        e.account(ReservationStatus::Hold, &r);
+        assert_eq!(e.available(), 10);
+        assert_eq!(e.seats, SeatCounts::default());
+    }
+
+    #[test]
+    fn availability_ignores_lapsed_holds_that_were_not_swept() {
+        let mut e = event(10);
+        e.account_new(&hold(5));
+        e.account_new(&hold(5));
+        let at = e.availability(2, 1);
+        assert_eq!((at.available, at.held_seats, at.held_count), (8, 2, 1));
+    }
+
+    #[test]
+    fn validation_names_each_field() {
+        let errors = EventDetails::new(EventInput {
+            title: "  ".into(),
+            description: String::new(),
+            capacity: -1,
+            price: Money::ZERO,
+            starts_at: t(10),
+            ends_at: t(10),
+            is_active: true,
+        })
+        .unwrap_err();
+        for field in ["title", "capacity", "ends_at"] {
+            assert!(errors.has(field), "{field} missing in {errors}");
+        }
+    }
+
+    #[test]
+    fn a_free_event_is_valid() {
+        let details = EventDetails::new(event(0).details.to_input()).unwrap();
+        assert_eq!(details.capacity, 0);
+        assert_eq!(details.price, Money::ZERO);
+    }
+}

@@ -1,0 +1,38 @@
+//! HotHour's business rules, free of I/O.
+//!
+//! Everything here is plain data and functions that take `now` as an argument.
+//! Storage, clocks and event delivery are reached only through the traits in
+//! [`ports`], which the adapter crates implement; [`services`] holds the use
+//! cases written against them.
+
+pub mod account;
+pub mod actor;
+pub mod auction;
+pub mod booking_code;
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod events;
+pub mod ids;
+pub mod money;
+pub mod ports;
+pub mod pricing;
+pub mod reservation;
+pub mod services;
+pub mod units;
+pub mod validation;
+
+pub use actor::{Actor, Role};
+pub use auction::{Auction, AuctionDetails, AuctionInput, AuctionStatus, AuctionView};
+pub use booking_code::BookingCode;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::DomainError;
+pub use event::{Availability, Event, EventDetails, EventInput, SeatCounts};
+pub use events::{AuditEntry, DomainEvent, EventKind, Room, StoredEvent};
+pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+pub use money::{Money, MoneyError};
+pub use pricing::{Phase, PriceSchedule, PriceScheduleInput, PriceStep, TurboConfig};
+pub use reservation::{Reservation, ReservationStatus, ReservationTarget};
+pub use services::{Services, SweepReport};
+pub use units::{AuctionUnit, ConfirmOutcome, Effects, EventUnit, Parent, Policy, ReservationUnit};
+pub use validation::ValidationErrors;

@@ -1,0 +1,466 @@
+//! The reservation state machine shared by auction slots and event seats (SPEC §6).
+//!
+//! ```text
+//! HOLD ──confirm (before expires_at)──▶ CONFIRMED ──check-in──▶ CHECKED_IN
+//!   │                                      │  └──(session + grace passes)──▶ NO_SHOW
+//!   ├──expires_at passes──▶ EXPIRED        └──cancel (before the cut-off)──▶ CANCELLED
+//!   └──cancel──▶ CANCELLED
+//! ```
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::booking_code::BookingCode;
+use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::money::Money;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReservationStatus {
+    Hold,
+    Confirmed,
+    CheckedIn,
+    NoShow,
+    Expired,
+    Cancelled,
+}
+
+impl ReservationStatus {
+    pub const ALL: [ReservationStatus; 6] = [
+        ReservationStatus::Hold,
+        ReservationStatus::Confirmed,
+        ReservationStatus::CheckedIn,
+        ReservationStatus::NoShow,
+        ReservationStatus::Expired,
+        ReservationStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Hold => "HOLD",
+            ReservationStatus::Confirmed => "CONFIRMED",
+            ReservationStatus::CheckedIn => "CHECKED_IN",
+            ReservationStatus::NoShow => "NO_SHOW",
+            ReservationStatus::Expired => "EXPIRED",
+            ReservationStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ReservationStatus> {
+        Self::ALL.into_iter().find(|status| status.as_str() == value)
+    }
+
+    /// Seats or a slot taken for good (a booking, used or not).
+    pub fn is_booked(self) -> bool {
+        matches!(self, ReservationStatus::Confirmed | ReservationStatus::CheckedIn | ReservationStatus::NoShow)
+    }
+}
+
+/// What a reservation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReservationTarget {
+    Auction(AuctionId),
+    Event(EventId),
+}
+
+impl ReservationTarget {
+    pub fn kind(self) -> &'static str {
+        match self {
+            ReservationTarget::Auction(_) => "auction",
+            ReservationTarget::Event(_) => "event",
+        }
+    }
+}
+
+/// Who cancels: the owner is bound by the cut-off, the studio is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelledBy {
+    Owner,
+    Studio,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub id: ReservationId,
+    pub user_id: UserId,
+    pub studio_id: StudioId,
+    pub target: ReservationTarget,
+    /// The stored status; see [`Reservation::status_at`] for the status at an instant.
+    pub status: ReservationStatus,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub total_price: Money,
+    pub expires_at: DateTime<Utc>,
+    pub booking_code: Option<BookingCode>,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConfirmError {
+    #[error("the hold expired before it was confirmed")]
+    HoldExpired,
+    #[error("a {0:?} reservation cannot be confirmed")]
+    InvalidState(ReservationStatus),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CancelError {
+    #[error("cancellation closed: bookings can only be cancelled until the cut-off before the session")]
+    CancellationClosed,
+    #[error("a {0:?} reservation cannot be cancelled")]
+    InvalidState(ReservationStatus),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ExpireError {
+    #[error("the hold is still live")]
+    StillLive,
+    #[error("a {0:?} reservation does not expire")]
+    InvalidState(ReservationStatus),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CheckInError {
+    #[error("a {0:?} reservation cannot be checked in")]
+    InvalidState(ReservationStatus),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoShowError {
+    #[error("the session and its grace period have not passed yet")]
+    TooEarly,
+    #[error("a {0:?} reservation cannot become a no-show")]
+    InvalidState(ReservationStatus),
+}
+
+/// Whether a transition changed anything; repeating an idempotent one does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Changed,
+    Unchanged,
+}
+
+impl Reservation {
+    /// A hold is live iff `expires_at > now`, everywhere.
+    pub fn is_live_hold_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == ReservationStatus::Hold && self.expires_at > now
+    }
+
+    /// Holds or has booked its seats or slot at `now`.
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        self.is_live_hold_at(now) || self.status.is_booked()
+    }
+
+    /// The effective status: a lapsed hold that no job has swept yet is EXPIRED.
+    pub fn status_at(&self, now: DateTime<Utc>) -> ReservationStatus {
+        if self.status == ReservationStatus::Hold && self.expires_at <= now {
+            ReservationStatus::Expired
+        } else {
+            self.status
+        }
+    }
+
+    /// Ended without being used: lapsed or cancelled.
+    pub fn ended_unused_at(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.status_at(now), ReservationStatus::Expired | ReservationStatus::Cancelled)
+    }
+
+    pub fn confirm(&mut self, now: DateTime<Utc>) -> Result<Transition, ConfirmError> {
+        match self.status_at(now) {
+            ReservationStatus::Hold => {
+                self.status = ReservationStatus::Confirmed;
+                self.confirmed_at = Some(now);
+                self.booking_code = Some(BookingCode::for_reservation(self.id));
+                Ok(Transition::Changed)
+            }
+            ReservationStatus::Confirmed => Ok(Transition::Unchanged),
+            ReservationStatus::Expired if self.status == ReservationStatus::Hold => Err(ConfirmError::HoldExpired),
+            other => Err(ConfirmError::InvalidState(other)),
+        }
+    }
+
+    /// Marks a lapsed hold EXPIRED.
+    pub fn expire(&mut self, now: DateTime<Utc>) -> Result<(), ExpireError> {
+        match self.status {
+            ReservationStatus::Hold if self.expires_at <= now => {
+                self.status = ReservationStatus::Expired;
+                Ok(())
+            }
+            ReservationStatus::Hold => Err(ExpireError::StillLive),
+            other => Err(ExpireError::InvalidState(other)),
+        }
+    }
+
+    /// Cancels a live hold, or a booking before the owner's cut-off
+    /// (`session_at − cutoff`); the studio may cancel a booking at any time.
+    pub fn cancel(
+        &mut self,
+        now: DateTime<Utc>,
+        by: CancelledBy,
+        session_at: DateTime<Utc>,
+        cutoff: Duration,
+    ) -> Result<(), CancelError> {
+        match self.status_at(now) {
+            ReservationStatus::Hold => {}
+            ReservationStatus::Confirmed => {
+                if by == CancelledBy::Owner && now > session_at - cutoff {
+                    return Err(CancelError::CancellationClosed);
+                }
+            }
+            other => return Err(CancelError::InvalidState(other)),
+        }
+        self.status = ReservationStatus::Cancelled;
+        self.cancelled_at = Some(now);
+        Ok(())
+    }
+
+    /// Checks a booking in; a NO_SHOW latecomer may still come in, and a
+    /// second check-in changes nothing.
+    pub fn check_in(&mut self, now: DateTime<Utc>) -> Result<Transition, CheckInError> {
+        match self.status {
+            ReservationStatus::Confirmed | ReservationStatus::NoShow => {
+                self.status = ReservationStatus::CheckedIn;
+                self.checked_in_at = Some(now);
+                Ok(Transition::Changed)
+            }
+            ReservationStatus::CheckedIn => Ok(Transition::Unchanged),
+            _ => Err(CheckInError::InvalidState(self.status_at(now))),
+        }
+    }
+
+    /// A booking nobody checked in by `session_at + grace` becomes NO_SHOW.
+    pub fn mark_no_show(
+        &mut self,
+        now: DateTime<Utc>,
+        session_at: DateTime<Utc>,
+        grace: Duration,
+    ) -> Result<(), NoShowError> {
+        match self.status {
+            ReservationStatus::Confirmed if now >= session_at + grace => {
+                self.status = ReservationStatus::NoShow;
+                Ok(())
+            }
+            ReservationStatus::Confirmed => Err(NoShowError::TooEarly),
+            other => Err(NoShowError::InvalidState(other)),
+        }
+    }
+
+    /// The reservation as the API and the live protocol show it, at `now`.
+    pub fn to_json(&self, now: DateTime<Utc>) -> serde_json::Value {
+        let (auction_id, event_id) = match self.target {
+            ReservationTarget::Auction(id) => (Some(id.0), None),
+            ReservationTarget::Event(id) => (None, Some(id.0)),
+        };
+        serde_json::json!({
+            "id": self.id.0,
+            "kind": self.target.kind(),
+            "auction_id": auction_id,
+            "event_id": event_id,
+            "user_id": self.user_id.0,
+            "status": self.status_at(now),
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "total_price": self.total_price,
+            "expires_at": self.expires_at,
+            "booking_code": self.booking_code,
+            "created_at": self.created_at,
+            "confirmed_at": self.confirmed_at,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    pub(crate) fn t(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    pub(crate) fn hold(expires_in_minutes: i64) -> Reservation {
+        Reservation {
+            id: ReservationId(7),
+            user_id: UserId(1),
+            studio_id: StudioId(1),
+            target: ReservationTarget::Event(EventId(3)),
+            status: ReservationStatus::Hold,
+            quantity: 2,
+            unit_price: Money::parse("10.00").unwrap(),
+            total_price: Money::parse("20.00").unwrap(),
+            expires_at: t(expires_in_minutes),
+            booking_code: None,
+            created_at: t(0),
+            confirmed_at: None,
+            checked_in_at: None,
+            cancelled_at: None,
+        }
+    }
+
+    fn in_status(status: ReservationStatus) -> Reservation {
+        Reservation { status, ..hold(5) }
+    }
+
+    const SESSION: i64 = 24 * 60;
+    const CUTOFF: i64 = 120;
+
+    #[test]
+    fn a_hold_is_live_until_exactly_expires_at() {
+        let r = hold(5);
+        assert!(r.is_live_hold_at(t(4)));
+        assert!(!r.is_live_hold_at(t(5)));
+        assert_eq!(r.status_at(t(5)), ReservationStatus::Expired);
+        assert_eq!(r.status_at(t(4)), ReservationStatus::Hold);
+    }
+
+    #[test]
+    fn confirm_before_expiry_books_with_a_code() {
+        let mut r = hold(5);
+        assert_eq!(r.confirm(t(4)), Ok(Transition::Changed));
+        assert_eq!(r.status, ReservationStatus::Confirmed);
+        assert_eq!(r.confirmed_at, Some(t(4)));
+        assert_eq!(r.booking_code, Some(BookingCode::for_reservation(r.id)));
+    }
+
+    #[test]
+    fn confirm_at_expiry_fails_with_hold_expired() {
+        let mut r = hold(5);
+        assert_eq!(r.confirm(t(5)), Err(ConfirmError::HoldExpired));
+        assert_eq!(r.status, ReservationStatus::Hold);
+    }
+
+    #[test]
+    fn confirming_twice_is_unchanged() {
+        let mut r = hold(5);
+        r.confirm(t(1)).unwrap();
+        let before = r.clone();
+        assert_eq!(r.confirm(t(30)), Ok(Transition::Unchanged));
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn confirm_from_other_states_is_invalid() {
+        for status in [
+            ReservationStatus::CheckedIn,
+            ReservationStatus::NoShow,
+            ReservationStatus::Expired,
+            ReservationStatus::Cancelled,
+        ] {
+            assert_eq!(in_status(status).confirm(t(1)), Err(ConfirmError::InvalidState(status)));
+        }
+    }
+
+    #[test]
+    fn expire_only_lapsed_holds() {
+        let mut r = hold(5);
+        assert_eq!(r.expire(t(4)), Err(ExpireError::StillLive));
+        assert_eq!(r.expire(t(5)), Ok(()));
+        assert_eq!(r.status, ReservationStatus::Expired);
+        assert_eq!(r.expire(t(6)), Err(ExpireError::InvalidState(ReservationStatus::Expired)));
+        for status in [ReservationStatus::Confirmed, ReservationStatus::Cancelled, ReservationStatus::CheckedIn] {
+            assert_eq!(in_status(status).expire(t(60)), Err(ExpireError::InvalidState(status)));
+        }
+    }
+
+    #[test]
+    fn a_live_hold_can_be_cancelled_by_its_owner() {
+        let mut r = hold(5);
+        r.cancel(t(1), CancelledBy::Owner, t(SESSION), Duration::minutes(CUTOFF)).unwrap();
+        assert_eq!(r.status, ReservationStatus::Cancelled);
+        assert_eq!(r.cancelled_at, Some(t(1)));
+    }
+
+    #[test]
+    fn a_lapsed_hold_cannot_be_cancelled() {
+        let mut r = hold(5);
+        assert_eq!(
+            r.cancel(t(5), CancelledBy::Owner, t(SESSION), Duration::minutes(CUTOFF)),
+            Err(CancelError::InvalidState(ReservationStatus::Expired))
+        );
+    }
+
+    #[test]
+    fn the_owner_cancels_a_booking_only_until_the_cut_off() {
+        let cutoff = Duration::minutes(CUTOFF);
+        let mut early = in_status(ReservationStatus::Confirmed);
+        early.cancel(t(SESSION - CUTOFF), CancelledBy::Owner, t(SESSION), cutoff).unwrap();
+        assert_eq!(early.status, ReservationStatus::Cancelled);
+
+        let mut late = in_status(ReservationStatus::Confirmed);
+        assert_eq!(
+            late.cancel(t(SESSION - CUTOFF + 1), CancelledBy::Owner, t(SESSION), cutoff),
+            Err(CancelError::CancellationClosed)
+        );
+        late.cancel(t(SESSION + 5), CancelledBy::Studio, t(SESSION), cutoff).unwrap();
+        assert_eq!(late.status, ReservationStatus::Cancelled);
+    }
+
+    #[test]
+    fn finished_reservations_cannot_be_cancelled() {
+        for status in [
+            ReservationStatus::CheckedIn,
+            ReservationStatus::NoShow,
+            ReservationStatus::Expired,
+            ReservationStatus::Cancelled,
+        ] {
+            assert_eq!(
+                in_status(status).cancel(t(1), CancelledBy::Studio, t(SESSION), Duration::minutes(CUTOFF)),
+                Err(CancelError::InvalidState(status))
+            );
+        }
+    }
+
+    #[test]
+    fn check_in_is_idempotent_and_admits_latecomers() {
+        let mut r = in_status(ReservationStatus::Confirmed);
+        assert_eq!(r.check_in(t(10)), Ok(Transition::Changed));
+        assert_eq!(r.check_in(t(11)), Ok(Transition::Unchanged));
+        assert_eq!(r.checked_in_at, Some(t(10)));
+
+        let mut late = in_status(ReservationStatus::NoShow);
+        assert_eq!(late.check_in(t(90)), Ok(Transition::Changed));
+        assert_eq!(late.status, ReservationStatus::CheckedIn);
+    }
+
+    #[test]
+    fn holds_and_ended_reservations_cannot_be_checked_in() {
+        assert_eq!(hold(5).check_in(t(1)), Err(CheckInError::InvalidState(ReservationStatus::Hold)));
+        for status in [ReservationStatus::Expired, ReservationStatus::Cancelled] {
+            assert_eq!(in_status(status).check_in(t(1)), Err(CheckInError::InvalidState(status)));
+        }
+    }
+
+    #[test]
+    fn no_show_only_after_session_and_grace() {
+        let grace = Duration::minutes(15);
+        let mut r = in_status(ReservationStatus::Confirmed);
+        assert_eq!(r.mark_no_show(t(SESSION + 14), t(SESSION), grace), Err(NoShowError::TooEarly));
+        assert_eq!(r.mark_no_show(t(SESSION + 15), t(SESSION), grace), Ok(()));
+        assert_eq!(r.status, ReservationStatus::NoShow);
+        assert_eq!(
+            in_status(ReservationStatus::CheckedIn).mark_no_show(t(SESSION + 60), t(SESSION), grace),
+            Err(NoShowError::InvalidState(ReservationStatus::CheckedIn))
+        );
+    }
+
+    #[test]
+    fn json_shows_the_effective_status() {
+        let r = hold(5);
+        assert_eq!(r.to_json(t(6))["status"], "EXPIRED");
+        assert_eq!(r.to_json(t(1))["status"], "HOLD");
+        assert_eq!(r.to_json(t(1))["total_price"], "20.00");
+        assert_eq!(r.to_json(t(1))["kind"], "event");
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in ReservationStatus::ALL {
+            assert_eq!(ReservationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(ReservationStatus::parse("hold"), None);
+    }
+}

@@ -1,0 +1,346 @@
+//! The application services: each use case written against the ports only.
+
+use crate::actor::Actor;
+use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionView};
+use crate::booking_code::BookingCode;
+use crate::clock::Clock;
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::event::{EventDetails, EventInput};
+use crate::events::{EventKind, Room};
+use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
+use crate::ports::{
+    AuctionRecord, AuctionStore, Committed, EventPublisher, EventRecord, EventStore, NewAuction, NewEvent,
+    ReservationStore,
+};
+use crate::reservation::{Reservation, ReservationTarget};
+use crate::units::{ConfirmOutcome, Effects, Policy};
+
+/// Every use case of auctions, events and reservations.
+#[derive(Debug, Clone)]
+pub struct Services<S, C, P> {
+    store: S,
+    clock: C,
+    publisher: P,
+    policy: Policy,
+}
+
+/// What one run of the expiry sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Parents whose lapsed holds this run expired.
+    pub parents: usize,
+    /// Parents skipped because another transaction had them locked.
+    pub skipped: usize,
+}
+
+impl<S, C, P> Services<S, C, P>
+where
+    S: AuctionStore + EventStore + ReservationStore,
+    C: Clock,
+    P: EventPublisher,
+{
+    pub fn new(store: S, clock: C, publisher: P, policy: Policy) -> Self {
+        Services { store, clock, publisher, policy }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn deliver<T>(&self, committed: Committed<T>) -> T {
+        self.publisher.publish(&committed.events);
+        committed.value
+    }
+
+    /// The studio an admin acts for: the one given, or their own.
+    fn studio_for(actor: &Actor, requested: Option<StudioId>) -> Result<StudioId, DomainError> {
+        let studio =
+            requested.or(actor.studio_id).ok_or_else(|| DomainError::validation("studio_id", "is required"))?;
+        if actor.manages(studio) { Ok(studio) } else { Err(DomainError::NotFound("studio")) }
+    }
+
+    // --- auctions -------------------------------------------------------
+
+    pub async fn create_auction(
+        &self,
+        actor: &Actor,
+        studio: Option<StudioId>,
+        input: AuctionInput,
+    ) -> Result<Auction, DomainError> {
+        let studio_id = Self::studio_for(actor, studio)?;
+        let details = AuctionDetails::new(input)?;
+        let now = self.clock.now();
+        let actor = *actor;
+        let committed = self
+            .store
+            .create_auction(NewAuction { studio_id, details, created_at: now }, move |auction| {
+                let mut effects = Effects::default();
+                effects.audit(
+                    &actor,
+                    Some(studio_id),
+                    "auction.create",
+                    auction.id.to_string(),
+                    serde_json::json!({ "title": auction.details.title }),
+                );
+                effects.emit(&[Room::Studio(studio_id)], EventKind::AuctionUpdated, auction.to_json(None, now));
+                effects
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn get_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
+        let record = self.store.find_auction(id).await?.ok_or(DomainError::NotFound("auction"))?;
+        let view = record.auction.view(record.live.as_ref(), self.clock.now());
+        Ok((record, view))
+    }
+
+    pub async fn update_auction(
+        &self,
+        actor: &Actor,
+        id: AuctionId,
+        input: AuctionInput,
+    ) -> Result<Auction, DomainError> {
+        let details = AuctionDetails::new(input)?;
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                unit.update(&actor, details, now)?;
+                Ok(unit.auction.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn cancel_auction(&self, actor: &Actor, id: AuctionId) -> Result<Auction, DomainError> {
+        let actor = *actor;
+        let policy = self.policy;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                unit.expire_lapsed_hold(now);
+                unit.cancel(&actor, now, &policy)?;
+                Ok(unit.auction.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn trigger_turbo(&self, actor: &Actor, id: AuctionId) -> Result<AuctionRecord, DomainError> {
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                unit.expire_lapsed_hold(now);
+                unit.trigger_turbo(&actor, now)?;
+                Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Grabs an auction at its current price: a hold, or a booking with `confirm`.
+    pub async fn grab(&self, actor: &Actor, id: AuctionId, confirm: bool) -> Result<Reservation, DomainError> {
+        if !actor.may_book() {
+            return Err(DomainError::BookingNotAllowed);
+        }
+        let user = actor.user_id;
+        let policy = self.policy;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                unit.expire_lapsed_hold(now);
+                unit.grab(user, now, &policy, confirm)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Persists and announces what time alone changed on an auction, if no one else is busy with it.
+    pub async fn settle_auction(&self, id: AuctionId) -> Result<bool, DomainError> {
+        let committed = self.store.try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.settle(now))).await?;
+        Ok(committed.map(|c| self.deliver(c)).unwrap_or(false))
+    }
+
+    // --- events ---------------------------------------------------------
+
+    pub async fn create_event(
+        &self,
+        actor: &Actor,
+        studio: Option<StudioId>,
+        input: EventInput,
+    ) -> Result<Event, DomainError> {
+        let studio_id = Self::studio_for(actor, studio)?;
+        let details = EventDetails::new(input)?;
+        let now = self.clock.now();
+        let actor = *actor;
+        let committed = self
+            .store
+            .create_event(NewEvent { studio_id, details, created_at: now }, move |event| {
+                let mut effects = Effects::default();
+                effects.audit(
+                    &actor,
+                    Some(studio_id),
+                    "event.create",
+                    event.id.to_string(),
+                    serde_json::json!({ "title": event.details.title }),
+                );
+                effects
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn get_event(&self, id: EventId) -> Result<EventRecord, DomainError> {
+        self.store.find_event(id, self.clock.now()).await?.ok_or(DomainError::NotFound("event"))
+    }
+
+    pub async fn update_event(&self, actor: &Actor, id: EventId, input: EventInput) -> Result<Event, DomainError> {
+        let details = EventDetails::new(input)?;
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_event_locked(id, None, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.event.studio_id, "event")?;
+                unit.expire_lapsed_holds(now);
+                unit.update(&actor, details)?;
+                Ok(unit.event.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn delete_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_event_locked(id, None, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.event.studio_id, "event")?;
+                unit.expire_lapsed_holds(now);
+                unit.delete(&actor, now)
+            })
+            .await?;
+        self.deliver(committed);
+        Ok(())
+    }
+
+    /// Holds `quantity` seats of an event for the actor.
+    pub async fn hold(&self, actor: &Actor, id: EventId, quantity: i64) -> Result<Reservation, DomainError> {
+        if !actor.may_book() {
+            return Err(DomainError::BookingNotAllowed);
+        }
+        let user = actor.user_id;
+        let policy = self.policy;
+        let committed = self
+            .store
+            .with_event_locked(id, Some(user), &self.clock, move |unit, now| {
+                unit.expire_lapsed_holds(now);
+                unit.place_hold(user, quantity, now, &policy)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    // --- reservations ---------------------------------------------------
+
+    /// A reservation its owner or its studio may see.
+    pub async fn get_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        self.store
+            .find_reservation(id)
+            .await?
+            .filter(|r| r.user_id == actor.user_id || actor.manages(r.studio_id))
+            .ok_or(DomainError::NotFound("reservation"))
+    }
+
+    /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is
+    /// committed) before the caller hears `hold_expired`.
+    pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        let actor = *actor;
+        let committed =
+            self.store.with_reservation_locked(id, &self.clock, move |unit, now| unit.confirm(&actor, now)).await?;
+        match self.deliver(committed) {
+            ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
+            ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
+        }
+    }
+
+    pub async fn cancel_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        let actor = *actor;
+        let policy = self.policy;
+        let committed = self
+            .store
+            .with_reservation_locked(id, &self.clock, move |unit, now| {
+                unit.cancel(&actor, now, &policy)?;
+                Ok(unit.reservation.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Checks in the booking with `code` at `studio`'s door. Codes of other studios are not found.
+    pub async fn check_in(&self, actor: &Actor, studio: StudioId, code: &str) -> Result<Reservation, DomainError> {
+        let not_found = DomainError::NotFound("booking");
+        if !actor.manages(studio) {
+            return Err(not_found);
+        }
+        let code = BookingCode::normalise(code);
+        let reservation = self.store.find_reservation_by_code(&code).await?.ok_or(not_found.clone())?;
+        if reservation.studio_id != studio {
+            return Err(not_found);
+        }
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_reservation_locked(reservation.id, &self.clock, move |unit, now| {
+                unit.check_in(&actor, now)?;
+                Ok(unit.reservation.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Expires lapsed holds, one parent at a time under its lock, skipping
+    /// parents another worker holds. Safe to run on several instances at once.
+    pub async fn expire_lapsed_holds(&self, batch: u32) -> Result<SweepReport, DomainError> {
+        let parents = self.store.parents_with_lapsed_holds(self.clock.now(), batch).await?;
+        let mut report = SweepReport::default();
+        for parent in parents {
+            let committed = match parent {
+                ReservationTarget::Auction(id) => self
+                    .store
+                    .try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_hold(now)))
+                    .await?
+                    .map(|c| self.deliver(c)),
+                ReservationTarget::Event(id) => self
+                    .store
+                    .try_with_event_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_holds(now) > 0))
+                    .await?
+                    .map(|c| self.deliver(c)),
+            };
+            match committed {
+                Some(true) => report.parents += 1,
+                Some(false) => {}
+                None => report.skipped += 1,
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Another studio's resource is not found, so ids do not leak.
+fn ensure_manages(actor: &Actor, studio: StudioId, what: &'static str) -> Result<(), DomainError> {
+    if actor.manages(studio) { Ok(()) } else { Err(DomainError::NotFound(what)) }
+}

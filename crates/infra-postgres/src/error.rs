@@ -1,0 +1,64 @@
+//! Storage errors mapped into the domain's terms, in one place.
+
+use hothour_domain::DomainError;
+use sea_orm::{DbErr, RuntimeErr};
+
+/// PostgreSQL error codes this adapter gives a meaning to.
+mod code {
+    pub const UNIQUE_VIOLATION: &str = "23505";
+    pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+    pub const CHECK_VIOLATION: &str = "23514";
+    pub const LOCK_NOT_AVAILABLE: &str = "55P03";
+    pub const DEADLOCK_DETECTED: &str = "40P01";
+    pub const SERIALIZATION_FAILURE: &str = "40001";
+    pub const QUERY_CANCELED: &str = "57014";
+}
+
+/// The SQLSTATE and constraint of a database error, if it is one.
+fn database_error(error: &DbErr) -> Option<(String, Option<String>)> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner))) = error else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db) = inner.as_ref() else {
+        return None;
+    };
+    Some((db.code().map(|c| c.into_owned()).unwrap_or_default(), db.constraint().map(str::to_owned)))
+}
+
+/// Maps a storage error; a violated constraint becomes the domain error the
+/// rule it backs would have returned.
+pub(crate) fn map_db_err(error: DbErr) -> DomainError {
+    if let Some((code, constraint)) = database_error(&error) {
+        let constraint = constraint.as_deref().unwrap_or("");
+        match (code.as_str(), constraint) {
+            (code::UNIQUE_VIOLATION, "reservations_one_live_per_auction") => return DomainError::AuctionOnHold,
+            (code::UNIQUE_VIOLATION, "reservations_one_hold_per_user_event") => return DomainError::HoldAlreadyExists,
+            (code::UNIQUE_VIOLATION, "users_email_key") => return DomainError::EmailTaken,
+            (code::CHECK_VIOLATION, "events_not_oversold") => {
+                return DomainError::InsufficientCapacity { available: 0 };
+            }
+            (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("studio_id_fkey") => {
+                return DomainError::NotFound("studio");
+            }
+            (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("user_id_fkey") => return DomainError::NotFound("user"),
+            (
+                code::LOCK_NOT_AVAILABLE | code::DEADLOCK_DETECTED | code::SERIALIZATION_FAILURE | code::QUERY_CANCELED,
+                _,
+            ) => {
+                return DomainError::Busy;
+            }
+            _ => {}
+        }
+    }
+    if matches!(error, DbErr::ConnectionAcquire(_)) {
+        return DomainError::Busy;
+    }
+    tracing::error!(error = %error, "storage failure");
+    DomainError::Storage(error.to_string())
+}
+
+/// A stored value the domain cannot accept (a bug or a hand-edited row).
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
+    tracing::error!(%detail, "corrupt {what} row");
+    DomainError::Storage(format!("corrupt {what} row: {detail}"))
+}

@@ -1,0 +1,126 @@
+//! The production storage adapter: HotHour's ports on PostgreSQL.
+//!
+//! Every use case runs in one transaction that locks its parent row (the
+//! auction or the event) with `SELECT … FOR UPDATE`, then the rows under it,
+//! runs the domain's decision, writes the changes, their domain events (to the
+//! outbox) and audit entries, and commits. A row locked longer than
+//! `lock_timeout` answers [`DomainError::Busy`](hothour_domain::DomainError::Busy).
+
+mod accounts;
+mod auctions;
+mod error;
+mod events;
+mod persist;
+mod reservations;
+mod rows;
+
+use std::time::Duration;
+
+use hothour_domain::DomainError;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionTrait, Value,
+};
+
+use crate::error::map_db_err;
+
+/// How the adapter connects and how long it waits for a locked row.
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a transaction waits for a row lock before answering `busy`.
+    pub lock_timeout: Duration,
+    pub acquire_timeout: Duration,
+}
+
+impl PgConfig {
+    pub fn new(url: impl Into<String>) -> PgConfig {
+        PgConfig {
+            url: url.into(),
+            max_connections: 16,
+            lock_timeout: Duration::from_secs(2),
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The PostgreSQL store; cheap to clone (it shares one pool).
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    db: DatabaseConnection,
+}
+
+impl PgStore {
+    pub async fn connect(config: &PgConfig) -> Result<PgStore, DomainError> {
+        let lock_timeout_ms = config.lock_timeout.as_millis().to_string();
+        let mut options = ConnectOptions::new(config.url.clone());
+        options
+            .max_connections(config.max_connections)
+            .acquire_timeout(config.acquire_timeout)
+            .sqlx_logging(false)
+            .map_sqlx_postgres_opts(move |pg| pg.options([("lock_timeout", lock_timeout_ms.as_str())]));
+        let db = Database::connect(options).await.map_err(map_db_err)?;
+        Ok(PgStore { db })
+    }
+
+    pub fn from_connection(db: DatabaseConnection) -> PgStore {
+        PgStore { db }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Answers whether the database takes queries now.
+    pub async fn ping(&self) -> Result<(), DomainError> {
+        self.db.ping().await.map_err(map_db_err)
+    }
+
+    async fn begin(&self) -> Result<DatabaseTransaction, DomainError> {
+        self.db.begin().await.map_err(map_db_err)
+    }
+}
+
+/// Commits after `body` succeeds, rolls back otherwise.
+async fn finish<T>(txn: DatabaseTransaction, result: Result<T, DomainError>) -> Result<T, DomainError> {
+    match result {
+        Ok(value) => {
+            txn.commit().await.map_err(map_db_err)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The error that ended the transaction matters more than a failed rollback.
+            let _ = txn.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+pub(crate) fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+pub(crate) async fn query_one(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<Option<sea_orm::QueryResult>, DomainError> {
+    conn.query_one_raw(stmt(sql, values)).await.map_err(map_db_err)
+}
+
+pub(crate) async fn query_all(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<Vec<sea_orm::QueryResult>, DomainError> {
+    conn.query_all_raw(stmt(sql, values)).await.map_err(map_db_err)
+}
+
+pub(crate) async fn execute(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Result<u64, DomainError> {
+    conn.execute_raw(stmt(sql, values)).await.map(|r| r.rows_affected()).map_err(map_db_err)
+}

@@ -1,0 +1,582 @@
+//! The storage-adapter conformance suite: every adapter must pass it.
+//!
+//! Each check is a function generic over a [`Backend`]; an adapter's test file
+//! instantiates them all with [`conformance_tests!`](crate::conformance_tests).
+//! Races are real (hundreds of tasks on one row) and every invariant is then
+//! checked with a query against the adapter's own database.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use hothour_domain::account::{NewStudio, NewUser};
+use hothour_domain::ports::{AccountStore, AuctionStore, EventStore, NoPublisher, ReservationStore};
+use hothour_domain::{
+    Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
+    PriceScheduleInput, ReservationStatus, Role, Services, StudioId, TurboConfig,
+};
+
+/// What the suite needs from an adapter under test.
+pub trait Backend: Send + Sync + 'static {
+    type Store: AccountStore + AuctionStore + EventStore + ReservationStore + Clone + 'static;
+
+    /// A backend on a fresh, migrated, empty database.
+    fn fresh() -> impl Future<Output = Self> + Send
+    where
+        Self: Sized;
+
+    fn store(&self) -> Self::Store;
+
+    /// Runs a query returning one integer (portable SQL only).
+    fn scalar(&self, sql: &str) -> impl Future<Output = i64> + Send;
+}
+
+pub type Svc<B> = Services<<B as Backend>::Store, ManualClock, NoPublisher>;
+
+/// A studio, its admin, a clock and the services, on a fresh database.
+pub struct World<B: Backend> {
+    pub backend: B,
+    pub clock: ManualClock,
+    pub services: Arc<Svc<B>>,
+    pub studio: StudioId,
+    pub admin: Actor,
+}
+
+/// A fixed instant the suite's clocks start from.
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 3, 1, 9, 0, 0).unwrap()
+}
+
+pub fn money(value: &str) -> Money {
+    Money::parse(value).expect("valid money")
+}
+
+impl<B: Backend> World<B> {
+    pub async fn new() -> World<B> {
+        let backend = B::fresh().await;
+        let store = backend.store();
+        let clock = ManualClock::new(epoch());
+        let studio = store
+            .create_studio(NewStudio {
+                name: "Studio Nine".into(),
+                address: "Moda Cd. 9, Istanbul".into(),
+                timezone: "Europe/Istanbul".into(),
+                maps_url: None,
+            })
+            .await
+            .expect("studio");
+        let admin_user = store.create_user(new_user("admin@studio9.test", Role::User)).await.expect("admin user");
+        let services = Arc::new(Services::new(store, clock.clone(), NoPublisher, Policy::default()));
+        World { backend, clock, services, studio: studio.id, admin: Actor::studio_admin(admin_user.id, studio.id) }
+    }
+
+    pub async fn user(&self, email: &str) -> Actor {
+        let user = self.backend.store().create_user(new_user(email, Role::User)).await.expect("user");
+        Actor::user(user.id)
+    }
+
+    /// `n` users, created concurrently.
+    pub async fn users(&self, prefix: &str, n: usize) -> Vec<Actor> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let store = self.backend.store();
+            let email = format!("{prefix}{i}@example.test");
+            tasks.spawn(async move { store.create_user(new_user(&email, Role::User)).await.expect("user").id });
+        }
+        let mut users = Vec::with_capacity(n);
+        while let Some(id) = tasks.join_next().await {
+            users.push(Actor::user(id.expect("task")));
+        }
+        users
+    }
+
+    /// An event starting in two days.
+    pub async fn event(&self, capacity: i64) -> EventId {
+        let input = EventInput {
+            title: "Salsa night".into(),
+            description: "Beginners welcome".into(),
+            capacity,
+            price: money("150.00"),
+            starts_at: epoch() + Duration::days(2),
+            ends_at: epoch() + Duration::days(2) + Duration::hours(2),
+            is_active: true,
+        };
+        self.services.create_event(&self.admin, None, input).await.expect("event").id
+    }
+
+    /// An auction from `epoch` for 120 minutes: 500 → floor 100, −50 every
+    /// 60 min, turbo −20 every 5 min in the last 30 min; session 3 h later.
+    pub async fn auction(&self) -> AuctionId {
+        self.services.create_auction(&self.admin, None, auction_input(epoch())).await.expect("auction").id
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.backend.scalar(sql).await
+    }
+}
+
+pub fn new_user(email: &str, role: Role) -> NewUser {
+    NewUser {
+        email: email.into(),
+        password_hash: "$2b$04$not.a.real.hash.for.tests.only.......................".into(),
+        full_name: "Test Person".into(),
+        phone: None,
+        role,
+    }
+}
+
+pub fn auction_input(starts_at: DateTime<Utc>) -> AuctionInput {
+    AuctionInput {
+        title: "Reformer pilates, 19:00".into(),
+        description: "One spot left".into(),
+        schedule: PriceScheduleInput {
+            start_price: money("500.00"),
+            floor_price: money("100.00"),
+            drop_amount: money("50.00"),
+            drop_interval: Duration::minutes(60),
+            starts_at,
+            ends_at: starts_at + Duration::minutes(120),
+            turbo: Some(TurboConfig {
+                trigger_before: Duration::minutes(30),
+                drop_amount: money("20.00"),
+                interval: Duration::minutes(5),
+            }),
+        },
+        scheduled_at: starts_at + Duration::minutes(180),
+    }
+}
+
+fn tally<T>(results: &[Result<T, DomainError>]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for result in results {
+        let key = match result {
+            Ok(_) => "ok".to_owned(),
+            Err(error) => format!("{error:?}"),
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
+}
+
+// --- races ------------------------------------------------------------------
+
+/// 200 concurrent 1-seat holds on capacity 50: exactly 50 succeed.
+pub async fn concurrent_holds_never_oversell<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(50).await;
+    let users = world.users("racer", 200).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for user in users {
+        let services = world.services.clone();
+        tasks.spawn(async move { services.hold(&user, event, 1).await });
+    }
+    let results: Vec<_> = tasks.join_all().await;
+    let counts = tally(&results);
+    assert_eq!(counts.get("ok"), Some(&50), "{counts:?}");
+    assert_eq!(counts.get("InsufficientCapacity { available: 0 }"), Some(&150), "{counts:?}");
+
+    let live = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE event_id = {} AND status = 'HOLD'", event.0))
+        .await;
+    let seats = world
+        .count(&format!(
+            "SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE event_id = {} AND status = 'HOLD'",
+            event.0
+        ))
+        .await;
+    assert_eq!((live, seats), (50, 50));
+    let record = world.services.get_event(event).await.unwrap();
+    assert_eq!(
+        (record.availability.available, record.availability.held_seats, record.availability.held_count),
+        (0, 50, 50)
+    );
+}
+
+/// 100 users grab one auction at once: exactly one HOLD.
+pub async fn concurrent_grabs_have_one_winner<B: Backend>() {
+    let world = World::<B>::new().await;
+    let auction = world.auction().await;
+    world.clock.advance(Duration::minutes(10));
+    let users = world.users("grabber", 100).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for user in users {
+        let services = world.services.clone();
+        tasks.spawn(async move { services.grab(&user, auction, false).await });
+    }
+    let results: Vec<_> = tasks.join_all().await;
+    let counts = tally(&results);
+    assert_eq!(counts.get("ok"), Some(&1), "{counts:?}");
+    let refused =
+        counts.get("AuctionOnHold").copied().unwrap_or(0) + counts.get("AuctionAlreadyBooked").copied().unwrap_or(0);
+    assert_eq!(refused, 99, "{counts:?}");
+
+    let live = world
+        .count(&format!(
+            "SELECT COUNT(*) FROM reservations WHERE auction_id = {} AND status IN ('HOLD', 'CONFIRMED')",
+            auction.0
+        ))
+        .await;
+    assert_eq!(live, 1);
+    let held =
+        world.count(&format!("SELECT COUNT(*) FROM auctions WHERE id = {} AND status = 'HELD'", auction.0)).await;
+    assert_eq!(held, 1);
+}
+
+/// Two sweepers at once expire every lapsed hold exactly once.
+pub async fn concurrent_sweeps_expire_each_hold_once<B: Backend>() {
+    let world = World::<B>::new().await;
+    let users = world.users("sleeper", 12).await;
+    let mut events = Vec::new();
+    for _ in 0..8 {
+        events.push(world.event(100).await);
+    }
+    let mut auctions = Vec::new();
+    for _ in 0..6 {
+        auctions.push(world.auction().await);
+    }
+    world.clock.advance(Duration::minutes(1));
+    for event in &events {
+        for user in &users {
+            world.services.hold(user, *event, 2).await.unwrap();
+        }
+    }
+    for (auction, user) in auctions.iter().zip(&users) {
+        world.services.grab(user, *auction, false).await.unwrap();
+    }
+    let total = (events.len() * users.len() + auctions.len()) as i64;
+    assert_eq!(world.count("SELECT COUNT(*) FROM reservations WHERE status = 'HOLD'").await, total);
+
+    world.clock.advance(Duration::minutes(10));
+    let sweeper = |services: Arc<Svc<B>>| async move {
+        let mut swept = 0;
+        loop {
+            let report = services.expire_lapsed_holds(3).await.expect("sweep");
+            swept += report.parents;
+            if report.parents == 0 && report.skipped == 0 {
+                return swept;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let (a, b) =
+        tokio::join!(tokio::spawn(sweeper(world.services.clone())), tokio::spawn(sweeper(world.services.clone())));
+    let parents = a.unwrap() + b.unwrap();
+    assert_eq!(parents, events.len() + auctions.len(), "each parent swept once");
+
+    assert_eq!(world.count("SELECT COUNT(*) FROM reservations WHERE status = 'HOLD'").await, 0);
+    assert_eq!(world.count("SELECT COUNT(*) FROM reservations WHERE status = 'EXPIRED'").await, total);
+    let announced =
+        world.count("SELECT COUNT(*) FROM outbox WHERE kind = 'reservation_expired' AND room LIKE 'user:%'").await;
+    assert_eq!(announced, total, "each expiry announced exactly once");
+    assert_eq!(world.count("SELECT COALESCE(SUM(held_seats), 0) FROM events").await, 0);
+    assert_eq!(world.count("SELECT COUNT(*) FROM auctions WHERE status = 'ACTIVE'").await, auctions.len() as i64);
+}
+
+// --- time -------------------------------------------------------------------
+
+/// Held seats count until `expires_at` and are free exactly then, before any sweep.
+pub async fn held_seats_return_exactly_at_expiry<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(3).await;
+    let (alice, bob) = (world.user("alice@example.test").await, world.user("bob@example.test").await);
+    let hold = world.services.hold(&alice, event, 3).await.unwrap();
+    assert_eq!(hold.expires_at, epoch() + Duration::minutes(5));
+
+    world.clock.set(hold.expires_at - Duration::microseconds(1));
+    assert_eq!(world.services.get_event(event).await.unwrap().availability.available, 0);
+    assert_eq!(world.services.hold(&bob, event, 1).await, Err(DomainError::InsufficientCapacity { available: 0 }));
+
+    world.clock.set(hold.expires_at);
+    let at_expiry = world.services.get_event(event).await.unwrap().availability;
+    assert_eq!((at_expiry.available, at_expiry.held_seats, at_expiry.held_count), (3, 0, 0));
+    let bobs = world.services.hold(&bob, event, 3).await.expect("seats are free at expires_at");
+    assert_eq!(bobs.status, ReservationStatus::Hold);
+    let statuses = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE id = {} AND status = 'EXPIRED'", hold.id.0))
+        .await;
+    assert_eq!(statuses, 1, "the lapsed hold was expired under the event lock");
+}
+
+/// Confirming at or after `expires_at` fails, and the hold is stored EXPIRED.
+pub async fn confirm_after_expiry_fails<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(10).await;
+    let alice = world.user("alice@example.test").await;
+    let hold = world.services.hold(&alice, event, 2).await.unwrap();
+    world.clock.set(hold.expires_at);
+    assert_eq!(world.services.confirm(&alice, hold.id).await, Err(DomainError::HoldExpired));
+    let expired = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE id = {} AND status = 'EXPIRED'", hold.id.0))
+        .await;
+    assert_eq!(expired, 1);
+    assert_eq!(world.count(&format!("SELECT held_seats FROM events WHERE id = {}", event.0)).await, 0);
+    assert_eq!(
+        world.services.confirm(&alice, hold.id).await,
+        Err(DomainError::InvalidState(ReservationStatus::Expired))
+    );
+}
+
+/// A held auction reopens at its schedule's price when the hold lapses, and
+/// the lapsed holder may not grab it again.
+pub async fn held_auction_reopens_at_schedule_price<B: Backend>() {
+    let world = World::<B>::new().await;
+    let auction = world.auction().await;
+    let (alice, bob) = (world.user("alice@example.test").await, world.user("bob@example.test").await);
+
+    world.clock.set(epoch() + Duration::minutes(58));
+    let hold = world.services.grab(&alice, auction, false).await.unwrap();
+    assert_eq!(hold.unit_price, money("500.00"));
+    let (_, view) = world.services.get_auction(auction).await.unwrap();
+    assert_eq!(view.status, AuctionStatus::Held);
+    assert_eq!(view.held_price, Some(money("500.00")));
+
+    world.clock.set(hold.expires_at);
+    let (_, view) = world.services.get_auction(auction).await.unwrap();
+    assert_eq!(view.status, AuctionStatus::Active, "reopened before any sweep");
+    assert_eq!(view.current_price, money("450.00"));
+
+    assert_eq!(world.services.grab(&alice, auction, false).await, Err(DomainError::RegrabNotAllowed));
+    let second = world.services.grab(&bob, auction, false).await.unwrap();
+    assert_eq!(second.unit_price, money("450.00"));
+    let statuses = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE auction_id = {} AND status = 'EXPIRED'", auction.0))
+        .await;
+    assert_eq!(statuses, 1);
+}
+
+// --- the rest of the state machines -----------------------------------------
+
+/// Hold → confirm → check-in by booking code; the studio sees it, others do not.
+pub async fn hold_confirm_and_check_in<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(10).await;
+    let alice = world.user("alice@example.test").await;
+    let hold = world.services.hold(&alice, event, 2).await.unwrap();
+    assert_eq!(hold.total_price, money("300.00"));
+    assert_eq!(world.services.hold(&alice, event, 1).await, Err(DomainError::HoldAlreadyExists));
+
+    world.clock.advance(Duration::minutes(4));
+    let booked = world.services.confirm(&alice, hold.id).await.unwrap();
+    assert_eq!(booked.status, ReservationStatus::Confirmed);
+    let code = booked.booking_code.clone().expect("a booking code");
+    assert_eq!(world.services.confirm(&alice, hold.id).await.unwrap(), booked, "confirming twice is unchanged");
+    let availability = world.services.get_event(event).await.unwrap().availability;
+    assert_eq!((availability.confirmed_seats, availability.confirmed_count, availability.available), (2, 1, 8));
+
+    let mallory = world.user("mallory@example.test").await;
+    assert_eq!(world.services.confirm(&mallory, hold.id).await, Err(DomainError::NotFound("reservation")));
+
+    let other_studio_admin = Actor::studio_admin(world.admin.user_id, StudioId(world.studio.0 + 1000));
+    assert_eq!(
+        world.services.check_in(&other_studio_admin, world.studio, code.as_str()).await,
+        Err(DomainError::NotFound("booking"))
+    );
+    let typed = code.as_str().to_lowercase();
+    let checked = world.services.check_in(&world.admin, world.studio, &typed).await.unwrap();
+    assert_eq!(checked.status, ReservationStatus::CheckedIn);
+    let again = world.services.check_in(&world.admin, world.studio, code.as_str()).await.unwrap();
+    assert_eq!(again.status, ReservationStatus::CheckedIn);
+    assert_eq!(world.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reservation.check_in'").await, 1);
+}
+
+/// One-tap grab-and-confirm sells the slot; cancelling before the end reopens it.
+pub async fn grab_confirm_and_cancel_reopens<B: Backend>() {
+    let world = World::<B>::new().await;
+    let auction = world.auction().await;
+    let alice = world.user("alice@example.test").await;
+    let bob = world.user("bob@example.test").await;
+    world.clock.set(epoch() + Duration::minutes(100));
+    let booked = world.services.grab(&alice, auction, true).await.unwrap();
+    assert_eq!(booked.status, ReservationStatus::Confirmed);
+    // 500 − 50 (one hour) − 2 × 20 (turbo since minute 90) = 410
+    assert_eq!(booked.unit_price, money("410.00"));
+    let (_, view) = world.services.get_auction(auction).await.unwrap();
+    assert_eq!((view.status, view.current_price, view.next_change_at), (AuctionStatus::Sold, money("410.00"), None));
+    assert_eq!(world.services.grab(&bob, auction, false).await, Err(DomainError::AuctionAlreadyBooked));
+
+    world.clock.set(epoch() + Duration::minutes(110));
+    world.services.cancel_reservation(&world.admin, booked.id).await.unwrap();
+    let (_, view) = world.services.get_auction(auction).await.unwrap();
+    assert_eq!(view.status, AuctionStatus::Active);
+    assert_eq!(view.current_price, money("370.00"));
+    assert_eq!(world.services.grab(&alice, auction, false).await, Err(DomainError::RegrabNotAllowed));
+    assert!(world.services.grab(&bob, auction, false).await.is_ok());
+}
+
+/// Grabs are refused by state: not started, closed, cancelled; studio admins cannot book.
+pub async fn grab_refusals_name_the_state<B: Backend>() {
+    let world = World::<B>::new().await;
+    let later = world
+        .services
+        .create_auction(&world.admin, None, auction_input(epoch() + Duration::hours(1)))
+        .await
+        .unwrap()
+        .id;
+    let alice = world.user("alice@example.test").await;
+    assert_eq!(world.services.grab(&alice, later, false).await, Err(DomainError::AuctionNotStarted));
+    assert_eq!(world.services.grab(&world.admin, later, false).await, Err(DomainError::BookingNotAllowed));
+
+    world.clock.set(epoch() + Duration::hours(1) + Duration::minutes(120));
+    assert_eq!(world.services.grab(&alice, later, false).await, Err(DomainError::AuctionClosed), "past ends_at");
+
+    let cancelled =
+        world.services.create_auction(&world.admin, None, auction_input(world.clock_now())).await.unwrap().id;
+    world.services.cancel_auction(&world.admin, cancelled).await.unwrap();
+    assert_eq!(world.services.grab(&alice, cancelled, false).await, Err(DomainError::AuctionClosed));
+    assert_eq!(world.services.grab(&alice, AuctionId(999_999), false).await, Err(DomainError::NotFound("auction")));
+}
+
+/// Cancelling a held auction cancels the hold and tells the holder.
+pub async fn cancelling_an_auction_cancels_its_hold<B: Backend>() {
+    let world = World::<B>::new().await;
+    let auction = world.auction().await;
+    let alice = world.user("alice@example.test").await;
+    let hold = world.services.grab(&alice, auction, false).await.unwrap();
+    let stranger = Actor::studio_admin(world.admin.user_id, StudioId(world.studio.0 + 1000));
+    assert_eq!(world.services.cancel_auction(&stranger, auction).await, Err(DomainError::NotFound("auction")));
+
+    world.services.cancel_auction(&world.admin, auction).await.unwrap();
+    let reservation = world.services.get_reservation(&alice, hold.id).await.unwrap();
+    assert_eq!(reservation.status, ReservationStatus::Cancelled);
+    let told = world
+        .count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'reservation_cancelled' AND room = 'user:{}'",
+            alice.user_id.0
+        ))
+        .await;
+    assert_eq!(told, 1);
+    assert_eq!(world.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auction.cancel'").await, 1);
+}
+
+/// Turbo triggers once, never raises the price, and only on a turbo auction that is open.
+pub async fn turbo_trigger_rules<B: Backend>() {
+    let world = World::<B>::new().await;
+    let auction = world.auction().await;
+    world.clock.set(epoch() + Duration::minutes(61));
+    let before = world.services.get_auction(auction).await.unwrap().1.current_price;
+    let record = world.services.trigger_turbo(&world.admin, auction).await.unwrap();
+    assert_eq!(record.auction.turbo_started_at, Some(epoch() + Duration::minutes(61)));
+    let (_, view) = world.services.get_auction(auction).await.unwrap();
+    assert!(view.turbo_active);
+    assert_eq!(view.current_price, before, "triggering never raises (or drops) the price at once");
+    assert_eq!(world.services.trigger_turbo(&world.admin, auction).await, Err(DomainError::TurboAlreadyActive));
+    world.clock.advance(Duration::minutes(5));
+    assert_eq!(world.services.get_auction(auction).await.unwrap().1.current_price, money("430.00"));
+
+    let mut plain = auction_input(epoch());
+    plain.schedule.turbo = None;
+    let plain = world.services.create_auction(&world.admin, None, plain).await.unwrap().id;
+    assert_eq!(world.services.trigger_turbo(&world.admin, plain).await, Err(DomainError::TurboNotAvailable));
+    let turbo_events =
+        world.count("SELECT COUNT(*) FROM outbox WHERE kind = 'turbo_triggered' AND room LIKE 'auction:%'").await;
+    assert_eq!(turbo_events, 1);
+}
+
+/// Capacity cannot drop below reserved seats; an event with live reservations cannot be deleted.
+pub async fn event_capacity_and_deletion_rules<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(10).await;
+    let alice = world.user("alice@example.test").await;
+    world.services.hold(&alice, event, 4).await.unwrap();
+
+    let mut input = world.services.get_event(event).await.unwrap().event.details.to_input();
+    input.capacity = 3;
+    assert_eq!(
+        world.services.update_event(&world.admin, event, input.clone()).await,
+        Err(DomainError::CapacityBelowReserved { reserved: 4 })
+    );
+    input.capacity = 4;
+    world.services.update_event(&world.admin, event, input).await.unwrap();
+    assert_eq!(world.services.delete_event(&world.admin, event).await, Err(DomainError::EventHasReservations));
+
+    world.clock.advance(Duration::minutes(5));
+    world.services.delete_event(&world.admin, event).await.expect("the only hold lapsed");
+    assert_eq!(world.services.get_event(event).await, Err(DomainError::NotFound("event")));
+    assert_eq!(world.services.hold(&alice, event, 1).await, Err(DomainError::NotFound("event")));
+}
+
+/// Even a buggy decision cannot oversell or double-book: the database's
+/// constraints refuse it, and the adapter maps the violation to the domain error.
+pub async fn database_constraints_back_the_rules<B: Backend>() {
+    let world = World::<B>::new().await;
+    let store = world.backend.store();
+    let alice = world.user("alice@example.test").await;
+    let bob = world.user("bob@example.test").await;
+
+    let auction = world.auction().await;
+    let first = world.services.grab(&alice, auction, false).await.unwrap();
+    let buggy_grab = store
+        .with_auction_locked(auction, &world.clock, |unit, _now| {
+            // Skips every rule and writes a second live reservation.
+            let mut second = first.clone();
+            second.id = unit.next_reservation_id;
+            second.user_id = bob.user_id;
+            unit.effects.save(&second);
+            Ok(())
+        })
+        .await;
+    assert_eq!(buggy_grab.map(|c| c.value), Err(DomainError::AuctionOnHold));
+
+    let event = world.event(2).await;
+    let buggy_hold = store
+        .with_event_locked(event, None, &world.clock, |unit, _now| {
+            unit.event.seats.held_seats = 3;
+            Ok(())
+        })
+        .await;
+    assert_eq!(buggy_hold.map(|c| c.value), Err(DomainError::InsufficientCapacity { available: 0 }));
+
+    let held = world.services.hold(&alice, event, 1).await.unwrap();
+    let buggy_second_hold = store
+        .with_event_locked(event, None, &world.clock, |unit, _now| {
+            let mut again = held.clone();
+            again.id = unit.next_reservation_id;
+            unit.effects.save(&again);
+            Ok(())
+        })
+        .await;
+    assert_eq!(buggy_second_hold.map(|c| c.value), Err(DomainError::HoldAlreadyExists));
+
+    let live = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE auction_id = {} AND status = 'HOLD'", auction.0))
+        .await;
+    assert_eq!(live, 1, "the refused write left nothing behind");
+    assert_eq!(world.count(&format!("SELECT held_seats FROM events WHERE id = {}", event.0)).await, 1);
+}
+
+impl<B: Backend> World<B> {
+    fn clock_now(&self) -> DateTime<Utc> {
+        use hothour_domain::Clock;
+        self.clock.now()
+    }
+}
+
+/// Instantiates every conformance check as a test on `$backend`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($backend:ty) => {
+        $crate::conformance_tests!(@each $backend;
+            concurrent_holds_never_oversell,
+            concurrent_grabs_have_one_winner,
+            concurrent_sweeps_expire_each_hold_once,
+            held_seats_return_exactly_at_expiry,
+            confirm_after_expiry_fails,
+            held_auction_reopens_at_schedule_price,
+            hold_confirm_and_check_in,
+            grab_confirm_and_cancel_reopens,
+            grab_refusals_name_the_state,
+            cancelling_an_auction_cancels_its_hold,
+            turbo_trigger_rules,
+            event_capacity_and_deletion_rules,
+            database_constraints_back_the_rules,
+        );
+    };
+    (@each $backend:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $crate::conformance::$name::<$backend>().await;
+            }
+        )*
+    };
+}

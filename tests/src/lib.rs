@@ -1,0 +1,6 @@
+//! Test support shared by HotHour's black-box tests: a PostgreSQL harness
+//! that gives each test a fresh database, and the storage-adapter
+//! conformance suite, written once against the domain's ports.
+
+pub mod conformance;
+pub mod pg;

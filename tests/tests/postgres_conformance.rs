@@ -1,0 +1,46 @@
+//! The storage-adapter conformance suite on PostgreSQL.
+
+use hothour_infra_postgres::{PgConfig, PgStore};
+use hothour_tests::conformance::Backend;
+use hothour_tests::pg::TestDb;
+use sea_orm::ConnectionTrait;
+
+struct Postgres {
+    store: PgStore,
+    _db: TestDb,
+}
+
+impl Backend for Postgres {
+    type Store = PgStore;
+
+    async fn fresh() -> Self {
+        let db = TestDb::new().await;
+        let mut config = PgConfig::new(db.url.clone());
+        config.max_connections = 12;
+        let store = PgStore::connect(&config).await.expect("connect to the test database");
+        Postgres { store, _db: db }
+    }
+
+    fn store(&self) -> PgStore {
+        self.store.clone()
+    }
+
+    async fn scalar(&self, sql: &str) -> i64 {
+        let row = self
+            .store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .expect("a row");
+        // COUNT and SUM come back as bigint or numeric; read either.
+        row.try_get_by_index::<i64>(0)
+            .or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from))
+            .or_else(|_| {
+                row.try_get_by_index::<rust_decimal::Decimal>(0).map(|d| i64::try_from(d).expect("an integer"))
+            })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+hothour_tests::conformance_tests!(Postgres);
