@@ -2,5 +2,6 @@
 //! that gives each test a fresh database, and the storage-adapter
 //! conformance suite, written once against the domain's ports.
 
+pub mod app;
 pub mod conformance;
 pub mod pg;

@@ -49,3 +49,183 @@ pub struct Studio {
     pub maps_url: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+use crate::validation::ValidationErrors;
+
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// bcrypt reads at most 72 bytes; longer passwords would be silently truncated.
+pub const PASSWORD_MAX_BYTES: usize = 72;
+
+/// Trims and lower-cases an email, checking its shape.
+pub fn normalize_email(email: &str, errors: &mut ValidationErrors) -> String {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    errors.check(valid, "email", "must be an email address");
+    email
+}
+
+pub fn check_password(password: &str, field: &str, errors: &mut ValidationErrors) {
+    errors.check(password.chars().count() >= PASSWORD_MIN_CHARS, field, "must be at least 8 characters");
+    errors.check(password.len() <= PASSWORD_MAX_BYTES, field, "must be at most 72 bytes");
+}
+
+fn check_full_name(full_name: &str, errors: &mut ValidationErrors) {
+    let chars = full_name.trim().chars().count();
+    errors.check(chars > 0, "full_name", "must not be blank");
+    errors.check(chars <= 200, "full_name", "must be at most 200 characters");
+}
+
+fn check_phone(phone: Option<&str>, errors: &mut ValidationErrors) {
+    if let Some(phone) = phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        errors.check(allowed && (7..=15).contains(&digits), "phone", "must be a phone number such as +90 555 123 4567");
+    }
+}
+
+/// A registration, validated (the password still in clear, to be hashed by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+}
+
+impl Registration {
+    pub fn new(
+        email: &str,
+        password: &str,
+        full_name: &str,
+        phone: Option<&str>,
+    ) -> Result<Registration, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let email = normalize_email(email, &mut errors);
+        check_password(password, "password", &mut errors);
+        check_full_name(full_name, &mut errors);
+        let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+        check_phone(phone, &mut errors);
+        errors.into_result(Registration {
+            email,
+            password: password.to_owned(),
+            full_name: full_name.trim().to_owned(),
+            phone: phone.map(str::to_owned),
+        })
+    }
+}
+
+/// Changes to one's own profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileChange {
+    pub full_name: Option<String>,
+    /// `Some(None)` clears the phone.
+    pub phone: Option<Option<String>>,
+}
+
+impl ProfileChange {
+    pub fn new(full_name: Option<&str>, phone: Option<Option<&str>>) -> Result<ProfileChange, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Some(name) = full_name {
+            check_full_name(name, &mut errors);
+        }
+        let phone = phone.map(|p| p.map(str::trim).filter(|p| !p.is_empty()));
+        if let Some(phone) = phone {
+            check_phone(phone, &mut errors);
+        }
+        errors.into_result(ProfileChange {
+            full_name: full_name.map(|n| n.trim().to_owned()),
+            phone: phone.map(|p| p.map(str::to_owned)),
+        })
+    }
+}
+
+impl NewStudio {
+    pub fn new(
+        name: &str,
+        address: &str,
+        timezone: &str,
+        maps_url: Option<&str>,
+    ) -> Result<NewStudio, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let name_chars = name.trim().chars().count();
+        errors.check(name_chars > 0, "name", "must not be blank");
+        errors.check(name_chars <= 200, "name", "must be at most 200 characters");
+        errors.check(address.chars().count() <= 500, "address", "must be at most 500 characters");
+        errors.check(is_time_zone_name(timezone), "timezone", "must be an IANA time zone such as Europe/Istanbul");
+        let maps_url = maps_url.map(str::trim).filter(|u| !u.is_empty());
+        if let Some(url) = maps_url {
+            errors.check(
+                (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2000,
+                "maps_url",
+                "must be an http(s) URL",
+            );
+        }
+        errors.into_result(NewStudio {
+            name: name.trim().to_owned(),
+            address: address.trim().to_owned(),
+            timezone: timezone.to_owned(),
+            maps_url: maps_url.map(str::to_owned),
+        })
+    }
+}
+
+/// The shape of an IANA zone name (`UTC`, `Europe/Istanbul`, `America/Argentina/Buenos_Aires`).
+fn is_time_zone_name(zone: &str) -> bool {
+    let part_ok = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c));
+    zone.len() <= 64 && zone.split('/').all(part_ok) && zone.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        let mut errors = ValidationErrors::new();
+        assert_eq!(normalize_email("  Ada@Example.COM ", &mut errors), "ada@example.com");
+        assert!(errors.is_empty());
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@example.com"] {
+            let mut errors = ValidationErrors::new();
+            normalize_email(bad, &mut errors);
+            assert!(errors.has("email"), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn registration_names_each_bad_field() {
+        let errors = Registration::new("nope", "short", " ", Some("call me")).unwrap_err();
+        for field in ["email", "password", "full_name", "phone"] {
+            assert!(errors.has(field), "{field}");
+        }
+        let ok = Registration::new("A@B.io", "correct horse", " Ada ", Some("")).unwrap();
+        assert_eq!((ok.email.as_str(), ok.full_name.as_str(), ok.phone), ("a@b.io", "Ada", None));
+    }
+
+    #[test]
+    fn passwords_longer_than_bcrypt_reads_are_refused() {
+        let mut errors = ValidationErrors::new();
+        check_password(&"x".repeat(73), "password", &mut errors);
+        assert!(errors.has("password"));
+    }
+
+    #[test]
+    fn studios_need_a_name_and_a_zone() {
+        assert!(NewStudio::new("Nine", "", "Europe/Istanbul", None).is_ok());
+        assert!(NewStudio::new("Nine", "", "UTC", Some("https://maps.example/x")).is_ok());
+        let errors = NewStudio::new(" ", "", "not a zone", Some("ftp://x")).unwrap_err();
+        for field in ["name", "timezone", "maps_url"] {
+            assert!(errors.has(field), "{field}");
+        }
+    }
+}

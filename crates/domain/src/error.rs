@@ -46,6 +46,12 @@ pub enum DomainError {
     CancellationClosed,
     #[error("the resource is busy, retry shortly")]
     Busy,
+    #[error("that user already administers another studio")]
+    AlreadyAdministers,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("the refresh token is invalid, expired or revoked")]
+    InvalidRefreshToken,
     #[error("this email is already registered")]
     EmailTaken,
     #[error("storage failure: {0}")]

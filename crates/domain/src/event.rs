@@ -261,7 +261,9 @@ mod tests {
 
     #[test]
     fn a_free_event_is_valid() {
-        let details = EventDetails::new(event(0).details.to_input()).unwrap();
+        let mut input = event(0).details.to_input();
+        input.price = Money::ZERO;
+        let details = EventDetails::new(input).unwrap();
         assert_eq!(details.capacity, 0);
         assert_eq!(details.price, Money::ZERO);
     }

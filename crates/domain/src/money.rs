@@ -199,7 +199,9 @@ impl Serialize for Money {
 impl<'de> Deserialize<'de> for Money {
     /// From a string only; a JSON number is refused so no float ever becomes money.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(MoneyVisitor)
+        // `deserialize_any` so that a number reaches the visitor and gets the
+        // explanatory message rather than a generic type error.
+        deserializer.deserialize_any(MoneyVisitor)
     }
 }
 

@@ -6,7 +6,8 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::account::{NewStudio, NewUser, Studio, User};
+use crate::account::{NewStudio, NewUser, ProfileChange, Studio, User};
+use crate::auction::AuctionStatus;
 use crate::auction::{Auction, AuctionDetails};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
@@ -14,6 +15,7 @@ use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails};
 use crate::events::StoredEvent;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::units::{AuctionUnit, Effects, EventUnit, ReservationUnit};
 
@@ -55,10 +57,186 @@ pub struct EventRecord {
 }
 
 pub trait AccountStore: Send + Sync {
-    /// Creates a user; an email taken (case-insensitively) is a validation error on `email`.
+    /// Creates a user; an email already taken (case-insensitively) is `EmailTaken`.
     fn create_user(&self, user: NewUser) -> impl Future<Output = Result<User, DomainError>> + Send;
     fn find_user(&self, id: UserId) -> impl Future<Output = Result<Option<User>, DomainError>> + Send;
+    /// The user with `email` (already normalised) and their password hash.
+    fn find_login(&self, email: &str) -> impl Future<Output = Result<Option<(User, String)>, DomainError>> + Send;
+    fn password_hash(&self, id: UserId) -> impl Future<Output = Result<Option<String>, DomainError>> + Send;
+    fn update_profile(
+        &self,
+        id: UserId,
+        change: ProfileChange,
+    ) -> impl Future<Output = Result<User, DomainError>> + Send;
+    /// Replaces the password hash and revokes every refresh token of the user, atomically.
+    fn change_password(
+        &self,
+        id: UserId,
+        password_hash: String,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Makes an existing user a platform admin.
+    fn make_platform_admin(&self, email: &str) -> impl Future<Output = Result<User, DomainError>> + Send;
+
     fn create_studio(&self, studio: NewStudio) -> impl Future<Output = Result<Studio, DomainError>> + Send;
+    fn find_studio(&self, id: StudioId) -> impl Future<Output = Result<Option<Studio>, DomainError>> + Send;
+    /// Studios by id, after the cursor.
+    fn list_studios(
+        &self,
+        limit: u32,
+        after: Option<StudioId>,
+    ) -> impl Future<Output = Result<Vec<Studio>, DomainError>> + Send;
+    fn update_studio(
+        &self,
+        id: StudioId,
+        studio: NewStudio,
+    ) -> impl Future<Output = Result<Studio, DomainError>> + Send;
+    /// Makes the user with `email` an admin of `studio`: `NotFound("user")` when
+    /// no one has that email, `AlreadyAdministers` when they run another studio.
+    fn assign_studio_admin(
+        &self,
+        studio: StudioId,
+        email: &str,
+    ) -> impl Future<Output = Result<User, DomainError>> + Send;
+}
+
+/// Refresh tokens, stored as hashes, in families that rotate.
+pub trait TokenStore: Send + Sync {
+    /// Stores a new refresh token, in a new family or in `family`.
+    fn issue_refresh_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Revokes `old_hash` and issues `new_hash` in its family. A revoked token
+    /// presented again revokes its whole family; any failure is `InvalidRefreshToken`.
+    fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<UserId, DomainError>> + Send;
+    /// Revokes one token of `user`; unknown tokens are ignored.
+    fn revoke_refresh_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+    fn revoke_all_refresh_tokens(&self, user: UserId) -> impl Future<Output = Result<(), DomainError>> + Send;
+}
+
+/// What a request's `Idempotency-Key` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// First use: run the request, then finish or abandon the key.
+    Started,
+    /// The first request with this key is still running.
+    InProgress,
+    /// Replay this answer.
+    Replay { status: u16, body: Vec<u8> },
+    /// The key was used with another method, path or body.
+    Mismatch,
+}
+
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for `user` unless it is already known (and not expired).
+    fn begin_idempotent(
+        &self,
+        user: UserId,
+        key: &str,
+        request: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<IdempotencyBegin, DomainError>> + Send;
+    fn finish_idempotent(
+        &self,
+        user: UserId,
+        key: &str,
+        status: u16,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Forgets a claimed key whose answer must not be stored (5xx, 429).
+    fn abandon_idempotent(&self, user: UserId, key: &str) -> impl Future<Output = Result<(), DomainError>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuctionFilter {
+    pub studio_id: Option<StudioId>,
+    /// The status at `now`, not the stored one.
+    pub status: Option<AuctionStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ActiveFilter {
+    #[default]
+    Active,
+    Inactive,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventFilter {
+    pub studio_id: Option<StudioId>,
+    pub active: ActiveFilter,
+    pub starts_after: Option<DateTime<Utc>>,
+    pub starts_before: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReservationFilter {
+    pub user_id: Option<UserId>,
+    pub studio_id: Option<StudioId>,
+    /// The status at `now` (a lapsed hold is EXPIRED).
+    pub status: Option<ReservationStatus>,
+}
+
+/// An audit log entry as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub actor_id: Option<UserId>,
+    pub studio_id: Option<StudioId>,
+    pub action: String,
+    pub target: String,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Catalogue and history reads, paginated by keyset cursors.
+pub trait QueryStore: Send + Sync {
+    /// Auctions by (`starts_at`, `id`) ascending, after the cursor.
+    fn list_auctions(
+        &self,
+        filter: AuctionFilter,
+        now: DateTime<Utc>,
+        limit: u32,
+        after: Option<(DateTime<Utc>, AuctionId)>,
+    ) -> impl Future<Output = Result<Vec<AuctionRecord>, DomainError>> + Send;
+    /// Events (not deleted) by (`starts_at`, `id`) ascending, with availability at `now`.
+    fn list_events(
+        &self,
+        filter: EventFilter,
+        now: DateTime<Utc>,
+        limit: u32,
+        after: Option<(DateTime<Utc>, EventId)>,
+    ) -> impl Future<Output = Result<Vec<EventRecord>, DomainError>> + Send;
+    /// Reservations newest first, before the cursor.
+    fn list_reservations(
+        &self,
+        filter: ReservationFilter,
+        now: DateTime<Utc>,
+        limit: u32,
+        before: Option<ReservationId>,
+    ) -> impl Future<Output = Result<Vec<Reservation>, DomainError>> + Send;
+    /// Audit entries newest first, of one studio or all.
+    fn list_audit(
+        &self,
+        studio: Option<StudioId>,
+        limit: u32,
+        before: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>, DomainError>> + Send;
 }
 
 pub trait AuctionStore: Send + Sync {

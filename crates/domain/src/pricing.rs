@@ -238,7 +238,7 @@ impl PriceSchedule {
             drop: turbo.drop_amount.minor_units(),
         });
         // The last whole microsecond strictly before `ends_at`.
-        let sub_micro = self.ends_at.timestamp_subsec_nanos() % 1_000 != 0;
+        let sub_micro = !self.ends_at.timestamp_subsec_nanos().is_multiple_of(1_000);
         let last = micros(self.ends_at) - if sub_micro { 0 } else { 1 };
         Timeline { starts: micros(self.starts_at), last, interval: duration_micros(self.drop_interval), turbo }
     }
@@ -438,6 +438,28 @@ mod tests {
     }
 
     #[test]
+    fn sub_microsecond_instants_are_truncated() {
+        let s = PriceSchedule::new(PriceScheduleInput {
+            ends_at: at(30) + Duration::nanoseconds(500),
+            ..input("100", "10", "10", 10, 30)
+        })
+        .unwrap();
+        // The boundary at +30 min lies just before `ends_at`, so it counts.
+        assert_eq!(s.next_change_at(at(25), None), Some(at(30)));
+        assert_eq!(s.price_at(at(31), None), m("70"));
+        let exact = PriceSchedule::new(input("100", "10", "10", 10, 30)).unwrap();
+        assert_eq!(exact.next_change_at(at(25), None), None);
+        assert_eq!(exact.price_at(at(31), None), m("80"));
+
+        // A trigger read from a nanosecond clock counts from its microsecond.
+        let s = turbo_example();
+        let trigger = at(30) + Duration::nanoseconds(1_234_567);
+        assert_eq!(s.price_at(trigger, Some(trigger)), m("500"));
+        assert_eq!(s.next_change_at(trigger, Some(trigger)), Some(at(35) + us(1_234)));
+        assert_eq!(s.price_at(at(35) + us(1_234), Some(trigger)), m("480"));
+    }
+
+    #[test]
     fn steps_merge_normal_and_turbo_drops() {
         let s = PriceSchedule::new(PriceScheduleInput { turbo: turbo(20, "5", 5), ..input("100", "10", "10", 10, 60) })
             .unwrap();
@@ -611,28 +633,30 @@ mod tests {
     /// The price in cents, computed independently with i128 arithmetic on
     /// microsecond offsets.
     fn reference_cents(s: &PriceSchedule, t: DateTime<Utc>, trigger: Option<DateTime<Utc>>) -> i128 {
+        let micros_between =
+            |from: DateTime<Utc>, to: DateTime<Utc>| i128::from((to - from).num_microseconds().unwrap());
+        let interval_micros = |d: Duration| i128::from(d.num_microseconds().unwrap());
         let t = t.min(s.ends_at() - us(1));
-        let since_start = (t - s.starts_at()).num_microseconds().unwrap() as i128;
+        let since_start = micros_between(s.starts_at(), t);
         if since_start < 0 {
-            return s.start_price().minor_units() as i128;
+            return i128::from(s.start_price().minor_units());
         }
-        let interval = s.drop_interval().num_microseconds().unwrap() as i128;
-        let a = since_start / interval;
-        let b = match s.turbo() {
+        let a = since_start / interval_micros(s.drop_interval());
+        let (b, turbo_drop) = match s.turbo() {
             Some(turbo) => {
                 let mut turbo_start = s.ends_at() - turbo.trigger_before;
                 if let Some(trigger) = trigger {
                     turbo_start = turbo_start.min(trigger.max(s.starts_at()));
                 }
-                let since_turbo = (t - turbo_start).num_microseconds().unwrap() as i128;
-                let turbo_interval = turbo.interval.num_microseconds().unwrap() as i128;
-                if since_turbo >= 0 { since_turbo / turbo_interval } else { 0 }
+                let since_turbo = micros_between(turbo_start, t);
+                let b = if since_turbo >= 0 { since_turbo / interval_micros(turbo.interval) } else { 0 };
+                (b, i128::from(turbo.drop_amount.minor_units()))
             }
-            None => 0,
+            None => (0, 0),
         };
-        let turbo_drop = s.turbo().map_or(0, |turbo| turbo.drop_amount.minor_units()) as i128;
-        let raw = s.start_price().minor_units() as i128 - a * s.drop_amount().minor_units() as i128 - b * turbo_drop;
-        raw.max(s.floor_price().minor_units() as i128)
+        let raw =
+            i128::from(s.start_price().minor_units()) - a * i128::from(s.drop_amount().minor_units()) - b * turbo_drop;
+        raw.max(i128::from(s.floor_price().minor_units()))
     }
 
     proptest! {

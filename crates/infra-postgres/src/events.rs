@@ -138,11 +138,7 @@ impl EventStore for PgStore {
         let Some(row) = query_one(&self.db, &sql, [id.0.into(), now.into()]).await? else {
             return Ok(None);
         };
-        let event = rows::event(&row)?;
-        let lapsed_seats: i32 = row.try_get("", "lapsed_seats").map_err(|e| crate::error::corrupt("event", e))?;
-        let lapsed_count: i32 = row.try_get("", "lapsed_count").map_err(|e| crate::error::corrupt("event", e))?;
-        let availability = event.availability(lapsed_seats.max(0) as u32, lapsed_count.max(0) as u32);
-        Ok(Some(EventRecord { event, availability }))
+        rows::event_record(&row).map(Some)
     }
 
     async fn with_event_locked<T, C, F>(

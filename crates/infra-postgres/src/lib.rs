@@ -10,9 +10,12 @@ mod accounts;
 mod auctions;
 mod error;
 mod events;
+mod idempotency;
 mod persist;
+mod queries;
 mod reservations;
 mod rows;
+mod tokens;
 
 use std::time::Duration;
 
@@ -64,6 +67,26 @@ impl PgStore {
         Ok(PgStore { db })
     }
 
+    /// Creates the database named in `url` when the server does not have it
+    /// yet, so a fresh machine needs no manual `CREATE DATABASE`.
+    pub async fn ensure_database(url: &str) -> Result<(), DomainError> {
+        let Some((server, name)) = split_database(url) else {
+            return Ok(());
+        };
+        let maintenance = format!("{server}/postgres");
+        let db = Database::connect(maintenance).await.map_err(map_db_err)?;
+        let exists = query_one(&db, "SELECT 1 AS present FROM pg_database WHERE datname = $1", [name.clone().into()])
+            .await?
+            .is_some();
+        if !exists {
+            let quoted = name.replace('"', "\"\"");
+            // Another instance may create it at the same moment; that is fine.
+            let _ = db.execute_unprepared(&format!("CREATE DATABASE \"{quoted}\"")).await;
+        }
+        let _ = db.close().await;
+        Ok(())
+    }
+
     pub fn from_connection(db: DatabaseConnection) -> PgStore {
         PgStore { db }
     }
@@ -80,6 +103,15 @@ impl PgStore {
     async fn begin(&self) -> Result<DatabaseTransaction, DomainError> {
         self.db.begin().await.map_err(map_db_err)
     }
+}
+
+/// Splits `postgres://…/name?query` into the server part and `name`.
+fn split_database(url: &str) -> Option<(String, String)> {
+    let without_query = url.split('?').next()?;
+    let scheme_end = without_query.find("://")? + 3;
+    let slash = without_query[scheme_end..].find('/')? + scheme_end;
+    let name = &without_query[slash + 1..];
+    (!name.is_empty()).then(|| (without_query[..slash].to_owned(), name.to_owned()))
 }
 
 /// Commits after `body` succeeds, rolls back otherwise.
@@ -123,4 +155,19 @@ pub(crate) async fn execute(
     values: impl IntoIterator<Item = Value>,
 ) -> Result<u64, DomainError> {
     conn.execute_raw(stmt(sql, values)).await.map(|r| r.rows_affected()).map_err(map_db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_database;
+
+    #[test]
+    fn database_names_are_split_from_urls() {
+        assert_eq!(
+            split_database("postgres://u@h:5432/hothour?sslmode=disable"),
+            Some(("postgres://u@h:5432".into(), "hothour".into()))
+        );
+        assert_eq!(split_database("postgres://u@h:5432"), None);
+        assert_eq!(split_database("postgres://u@h:5432/"), None);
+    }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use hothour_domain::account::{Studio, User};
+use hothour_domain::ports::{AuditRecord, EventRecord};
 use hothour_domain::{
     Auction, AuctionDetails, AuctionId, AuctionStatus, BookingCode, DomainError, Event, EventDetails, EventId, Money,
     PriceSchedule, PriceScheduleInput, Reservation, ReservationId, ReservationStatus, ReservationTarget, Role,
@@ -163,4 +164,25 @@ pub(crate) fn i64_column(row: &QueryResult, column: &str) -> Result<i64, DomainE
 
 pub(crate) fn timestamp_column(row: &QueryResult, column: &str) -> Result<DateTime<Utc>, DomainError> {
     get(row, column)
+}
+
+/// An event row with its `lapsed_seats` and `lapsed_count` columns.
+pub(crate) fn event_record(row: &QueryResult) -> Result<EventRecord, DomainError> {
+    let event = event(row)?;
+    let lapsed_seats: i32 = get(row, "lapsed_seats")?;
+    let lapsed_count: i32 = get(row, "lapsed_count")?;
+    let availability = event.availability(lapsed_seats.max(0) as u32, lapsed_count.max(0) as u32);
+    Ok(EventRecord { event, availability })
+}
+
+pub(crate) fn audit(row: &QueryResult) -> Result<AuditRecord, DomainError> {
+    Ok(AuditRecord {
+        id: get(row, "id")?,
+        actor_id: get::<Option<i64>>(row, "actor_id")?.map(UserId),
+        studio_id: get::<Option<i64>>(row, "studio_id")?.map(StudioId),
+        action: get(row, "action")?,
+        target: get(row, "target")?,
+        details: get(row, "details")?,
+        created_at: get(row, "created_at")?,
+    })
 }

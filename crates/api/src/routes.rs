@@ -1,0 +1,30 @@
+//! Operational routes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use crate::AppState;
+use crate::problem::Problem;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live)).route("/health/ready", web::get().to(ready));
+}
+
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "live" }))
+}
+
+/// Ready while the database answers.
+async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    match state.store.ping().await {
+        Ok(()) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
+        Err(_) => {
+            Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer"))
+        }
+    }
+}
+
+pub async fn not_found() -> HttpResponse {
+    use actix_web::ResponseError;
+    Problem::new(StatusCode::NOT_FOUND, "route_not_found", "no such route").error_response()
+}

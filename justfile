@@ -1,0 +1,22 @@
+# HotHour's daily recipes. `just --list` shows them.
+
+# Serve the API (PostgreSQL at DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hothour).
+run:
+    cargo run -p hothour-api --bin hothour
+
+# Run every test (each test gets its own throw-away PostgreSQL database).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Start PostgreSQL in a container (needs a Docker engine).
+db-up:
+    docker compose up -d postgres
+
+# Everything CI runs.
+ci:
+    bash .ci/run
