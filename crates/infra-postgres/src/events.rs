@@ -78,7 +78,7 @@ impl PgStore {
             let mut unit = EventUnit { event, lapsed_holds, user_live_hold, next_reservation_id, effects: Effects::default() };
             let value = decide(&mut unit, now)?;
             if unit.event != original {
-                persist::update_event(&txn, &unit.event, now).await?;
+                persist::update_event(&txn, &original, &unit.event, now).await?;
             }
             let events = persist::effects(&txn, unit.effects, now).await?;
             Ok(Some(Committed { value, events }))

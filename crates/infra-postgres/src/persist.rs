@@ -50,16 +50,22 @@ pub(crate) async fn update_auction(
     Ok(())
 }
 
+/// Writes an event's changes. Seat counters move by the decision's delta, not
+/// to an absolute value, so that even a decision made without the row lock
+/// could not lose another's update and slip past the `events_not_oversold` check.
 pub(crate) async fn update_event(
     conn: &impl ConnectionTrait,
+    before: &Event,
     event: &Event,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
     let details = &event.details;
+    let delta = |after: u32, before: u32| i64::from(after) - i64::from(before);
     execute(
         conn,
         "UPDATE events SET title = $2, description = $3, capacity = $4, price = $5, starts_at = $6, ends_at = $7, \
-         is_active = $8, held_seats = $9, held_count = $10, confirmed_seats = $11, confirmed_count = $12, \
+         is_active = $8, held_seats = held_seats + $9, held_count = held_count + $10, \
+         confirmed_seats = confirmed_seats + $11, confirmed_count = confirmed_count + $12, \
          deleted_at = $13, updated_at = $14 WHERE id = $1",
         [
             event.id.0.into(),
@@ -70,10 +76,10 @@ pub(crate) async fn update_event(
             details.starts_at.into(),
             details.ends_at.into(),
             details.is_active.into(),
-            (event.seats.held_seats as i32).into(),
-            (event.seats.held_count as i32).into(),
-            (event.seats.confirmed_seats as i32).into(),
-            (event.seats.confirmed_count as i32).into(),
+            delta(event.seats.held_seats, before.seats.held_seats).into(),
+            delta(event.seats.held_count, before.seats.held_count).into(),
+            delta(event.seats.confirmed_seats, before.seats.confirmed_seats).into(),
+            delta(event.seats.confirmed_count, before.seats.confirmed_count).into(),
             event.deleted_at.into(),
             now.into(),
         ],

@@ -60,7 +60,7 @@ impl ReservationStore for PgStore {
                     persist::update_auction(&txn, after, now).await?;
                 }
                 (Parent::Event(after), Parent::Event(before)) if after != before => {
-                    persist::update_event(&txn, after, now).await?;
+                    persist::update_event(&txn, before, after, now).await?;
                 }
                 _ => {}
             }
