@@ -13,6 +13,10 @@ lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Regenerate openapi/openapi.json from the code.
+openapi:
+    cargo run -q -p hothour-api --bin hothour -- openapi > openapi/openapi.json
+
 # Start PostgreSQL in a container (needs a Docker engine).
 db-up:
     docker compose up -d postgres

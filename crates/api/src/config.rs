@@ -6,15 +6,44 @@ use std::time::Duration;
 pub const DEV_JWT_SECRET: &str = "hothour-development-secret-change-me";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/hothour";
 
+/// Every variable with its default, for `--help` and the README.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", DEFAULT_DATABASE_URL, "the PostgreSQL database"),
+    ("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
+    ("APP_ENV", "development", "`production` refuses the development JWT_SECRET"),
+    ("JWT_SECRET", "(development value)", "HS256 secret for access tokens, at least 32 bytes"),
+    ("ACCESS_TOKEN_TTL", "900", "seconds an access token lives"),
+    ("REFRESH_TOKEN_TTL", "604800", "seconds a refresh token lives"),
+    ("BCRYPT_COST", "12", "bcrypt work factor (4..=31)"),
+    ("HOLD_TTL", "300", "seconds a hold lasts before it must be confirmed"),
+    ("MAX_SEATS_PER_HOLD", "10", "the most seats one hold may take"),
+    ("CANCEL_CUTOFF", "7200", "seconds before the session after which owners can no longer cancel"),
+    ("NO_SHOW_GRACE", "900", "seconds after the session start before an unchecked booking is NO_SHOW"),
+    ("RATE_LIMIT_AUTH_PER_MINUTE", "30", "register/login/refresh requests per client IP per minute"),
+    ("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
+    ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
+    ("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
+    ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
+];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
     pub bind: String,
     pub app_env: String,
     pub jwt_secret: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub bcrypt_cost: u32,
     pub hold_ttl: Duration,
+    pub max_seats_per_hold: u32,
+    pub cancel_cutoff: Duration,
+    pub no_show_grace: Duration,
+    pub auth_rate_per_minute: u32,
+    pub booking_rate_per_minute: u32,
     pub lock_timeout: Duration,
     pub db_max_connections: u32,
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -33,6 +62,22 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get =
             |name: &str, default: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned());
+        let number = |name: &'static str,
+                      default: u64,
+                      range: std::ops::RangeInclusive<u64>|
+         -> Result<u64, ConfigError> {
+            let Some(value) = lookup(name).filter(|v| !v.is_empty()) else {
+                return Ok(default);
+            };
+            match value.trim().parse::<u64>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected a whole number in {}..={}, got {value:?}", range.start(), range.end()),
+                }),
+            }
+        };
+        let seconds = |name, default, max| number(name, default, 1..=max).map(Duration::from_secs);
         let app_env = get("APP_ENV", "development");
         let jwt_secret = get("JWT_SECRET", DEV_JWT_SECRET);
         if app_env == "production" && jwt_secret == DEV_JWT_SECRET {
@@ -44,26 +89,40 @@ impl Config {
         if jwt_secret.len() < 32 {
             return Err(ConfigError::Invalid { name: "JWT_SECRET", reason: "must be at least 32 bytes".into() });
         }
+        const DAY: u64 = 86_400;
         Ok(Config {
             database_url: get("DATABASE_URL", DEFAULT_DATABASE_URL),
             bind: get("BIND", "127.0.0.1:8080"),
             app_env,
             jwt_secret,
-            hold_ttl: Duration::from_secs(seconds(&lookup, "HOLD_TTL", 300)?),
-            lock_timeout: Duration::from_millis(seconds(&lookup, "DB_LOCK_TIMEOUT_MS", 2000)?),
-            db_max_connections: seconds(&lookup, "DB_MAX_CONNECTIONS", 16)? as u32,
+            access_token_ttl: seconds("ACCESS_TOKEN_TTL", 900, DAY)?,
+            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL", 7 * DAY, 365 * DAY)?,
+            bcrypt_cost: number("BCRYPT_COST", 12, 4..=31)? as u32,
+            hold_ttl: seconds("HOLD_TTL", 300, DAY)?,
+            max_seats_per_hold: number("MAX_SEATS_PER_HOLD", 10, 1..=1000)? as u32,
+            cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 7200, 0..=30 * DAY)?),
+            no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 900, 0..=DAY)?),
+            auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 30, 1..=1_000_000)? as u32,
+            booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 60, 1..=1_000_000)? as u32,
+            lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 2000, 1..=600_000)?),
+            db_max_connections: number("DB_MAX_CONNECTIONS", 16, 1..=1000)? as u32,
+            cors_origins: get("CORS_ORIGINS", "")
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
-}
 
-/// A positive integer variable.
-fn seconds(lookup: &impl Fn(&str) -> Option<String>, name: &'static str, default: u64) -> Result<u64, ConfigError> {
-    match lookup(name).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(value) => match value.trim().parse::<u64>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(ConfigError::Invalid { name, reason: format!("expected a positive whole number, got {value:?}") }),
-        },
+    pub fn policy(&self) -> hothour_domain::Policy {
+        let duration = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        hothour_domain::Policy {
+            hold_ttl: duration(self.hold_ttl),
+            max_seats_per_hold: self.max_seats_per_hold,
+            cancel_cutoff: duration(self.cancel_cutoff),
+            no_show_grace: duration(self.no_show_grace),
+        }
     }
 }
 
@@ -81,6 +140,8 @@ mod tests {
         let config = config(&[]).unwrap();
         assert_eq!(config.bind, "127.0.0.1:8080");
         assert_eq!(config.hold_ttl, Duration::from_secs(300));
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.policy().cancel_cutoff, chrono::Duration::hours(2));
     }
 
     #[test]
@@ -88,6 +149,7 @@ mod tests {
         let error = config(&[("APP_ENV", "production")]).unwrap_err();
         assert!(matches!(error, ConfigError::Invalid { name: "JWT_SECRET", .. }));
         assert!(config(&[("APP_ENV", "production"), ("JWT_SECRET", &"s".repeat(40))]).is_ok());
+        assert!(config(&[("JWT_SECRET", "short")]).is_err());
     }
 
     #[test]
@@ -95,5 +157,13 @@ mod tests {
         let error = config(&[("HOLD_TTL", "five")]).unwrap_err();
         assert!(error.to_string().starts_with("HOLD_TTL is invalid"));
         assert!(config(&[("HOLD_TTL", "0")]).is_err());
+        assert!(config(&[("BCRYPT_COST", "3")]).is_err());
+    }
+
+    #[test]
+    fn every_variable_is_documented() {
+        for name in ["DATABASE_URL", "JWT_SECRET", "HOLD_TTL", "CORS_ORIGINS", "BIND", "APP_ENV", "BCRYPT_COST"] {
+            assert!(VARIABLES.iter().any(|(n, _, _)| *n == name), "{name}");
+        }
     }
 }

@@ -1,26 +1,93 @@
-//! HotHour's HTTP adapter: routes, problem+json errors, configuration and
-//! start-up. `main.rs` only parses the command line and wires.
+//! HotHour's HTTP adapter: routes, problem+json errors, authentication,
+//! OpenAPI, configuration and start-up. `main.rs` only parses the command line.
 
+// `Problem` is every handler's error; it is built once per failed request and
+// sent over the network, so boxing it would cost more than it saves.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
 pub mod config;
+pub mod dto;
+pub mod idempotency;
+pub mod json;
+pub mod limits;
+pub mod openapi;
+pub mod pagination;
 pub mod problem;
-mod routes;
+pub mod routes;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpServer, ResponseError, web};
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::{AccountStore, NoPublisher};
+use hothour_domain::{AuditEntry, Clock, Services, StudioId, SystemClock};
 use hothour_infra_postgres::{PgConfig, PgStore};
 use hothour_migrations::{Migrator, MigratorTrait};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{Caller, TokenKeys};
+use crate::limits::Limits;
+use crate::problem::Problem;
 
 pub use config::Config;
 
+/// The storage adapter the API runs on.
+pub type AppStore = PgStore;
+/// The clock the API reads (tests substitute a manual one).
+pub type AppClock = Arc<dyn Clock>;
+pub type AppServices = Services<AppStore, AppClock, NoPublisher>;
+
 /// What every handler shares.
-#[derive(Clone)]
 pub struct AppState {
-    pub store: PgStore,
+    pub store: AppStore,
+    pub services: AppServices,
+    pub clock: AppClock,
+    pub keys: TokenKeys,
+    pub limits: Limits,
+    pub config: Config,
 }
 
-/// Connects to the database named in `config` and applies pending migrations.
+impl AppState {
+    pub fn new(store: AppStore, config: Config) -> AppState {
+        AppState::with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(store: AppStore, config: Config, clock: AppClock) -> AppState {
+        AppState {
+            services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
+            keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
+            limits: Limits::new(config.auth_rate_per_minute, config.booking_rate_per_minute),
+            store,
+            clock,
+            config,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Records a studio change in the audit log; a failure is logged, not answered.
+    pub async fn audit_studio(&self, caller: &Caller, studio: StudioId, action: &'static str) {
+        let entry = AuditEntry {
+            actor: caller.user.id,
+            studio_id: Some(studio),
+            action,
+            target: studio.to_string(),
+            details: serde_json::json!({}),
+        };
+        if let Err(error) = self.store.record_audit(entry).await {
+            tracing::error!(%error, action, "could not write the audit log");
+        }
+    }
+}
+
+/// Connects to the database named in `config` (creating it if needed) and applies pending migrations.
 pub async fn connect_and_migrate(config: &Config) -> Result<PgStore, String> {
     PgStore::ensure_database(&config.database_url)
         .await
@@ -33,6 +100,84 @@ pub async fn connect_and_migrate(config: &Config) -> Result<PgStore, String> {
     Ok(store)
 }
 
+/// Turns any error answer that is not problem+json yet (an unknown route, a
+/// wrong method, an oversized body) into one.
+fn problem_json<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, detail) = match status.as_u16() {
+        404 => ("route_not_found", "no such route"),
+        405 => ("method_not_allowed", "this route does not take that method"),
+        413 => ("payload_too_large", "the body is too large"),
+        415 => ("unsupported_media_type", "send the body as application/json"),
+        400..=499 => ("bad_request", "the request could not be understood"),
+        _ => ("internal", "something went wrong on our side"),
+    };
+    let (req, _) = res.into_parts();
+    let response = Problem::new(status, code, detail).error_response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// The application: ops routes, `/api/v1`, the OpenAPI document and Swagger UI.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = state.config.cors_origins.iter().fold(
+        actix_cors::Cors::default()
+            .allow_any_method()
+            .allow_any_header()
+            .expose_headers(["Retry-After", "Idempotent-Replayed"])
+            .max_age(3600),
+        |cors, origin| cors.allowed_origin(origin),
+    );
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .app_data(state)
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
+        .split_for_parts();
+    app.configure(json::configure_extractors)
+        .configure(routes::ops::configure)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api))
+        .route(
+            "/docs",
+            web::get().to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
+        )
+        .default_service(web::to(routes::not_found))
+        .wrap(ErrorHandlers::new().default_handler(problem_json))
+        .wrap(cors)
+}
+
+/// The OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
+        .split_for_parts();
+    api
+}
+
+/// The OpenAPI document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    openapi_document().to_pretty_json().expect("the OpenAPI document serialises")
+}
+
 /// A bound, not yet running, server and the port it listens on (`BIND` may ask for port 0).
 pub struct Running {
     pub server: Server,
@@ -42,14 +187,6 @@ pub struct Running {
 pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running> {
     let port = listener.local_addr()?.port();
     let state = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(web::JsonConfig::default().limit(64 * 1024))
-            .configure(routes::configure)
-            .default_service(web::to(routes::not_found))
-    })
-    .listen(listener)?
-    .run();
+    let server = HttpServer::new(move || app(state.clone())).listen(listener)?.run();
     Ok(Running { server, port })
 }

@@ -1,32 +1,134 @@
-//! The `hothour` binary: reads configuration, migrates, serves.
+//! The `hothour` binary: `serve` (default), `migrate`, `create-admin`.
 
 use std::net::TcpListener;
+use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use hothour_api::{AppState, Config, connect_and_migrate, start};
+use hothour_domain::Role;
+use hothour_domain::account::{NewUser, Registration};
+use hothour_domain::ports::AccountStore;
+
+#[derive(Parser)]
+#[command(
+    name = "hothour",
+    version,
+    about = "HotHour: Dutch auctions for a studio's empty slots, events with seats, hold → confirm reservations."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API (the default).
+    #[command(after_help = variables_help())]
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (what `openapi/openapi.json` holds).
+    Openapi,
+    /// Create a platform admin, or make an existing user one.
+    CreateAdmin {
+        /// The admin's email.
+        #[arg(long)]
+        email: String,
+        /// The admin's full name (for a new account).
+        #[arg(long, default_value = "Platform admin")]
+        name: String,
+        /// The password; prompted for when neither this nor HOTHOUR_ADMIN_PASSWORD is set.
+        #[arg(long, env = "HOTHOUR_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+fn variables_help() -> String {
+    let mut help = String::from("Environment (also read from the process environment only):\n");
+    for (name, default, meaning) in hothour_api::config::VARIABLES {
+        help.push_str(&format!("  {name:<30} {meaning} [default: {default}]\n"));
+    }
+    help
+}
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_env_filter(env_filter()).init();
-    match serve().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::Openapi => print_openapi(),
+        Command::CreateAdmin { email, name, password } => create_admin(email, name, password).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("hothour: {message}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
 
-fn env_filter() -> tracing_subscriber::EnvFilter {
-    tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into())
+fn config() -> Result<Config, String> {
+    Config::from_env().map_err(|e| e.to_string())
 }
 
 async fn serve() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let config = config()?;
     let store = connect_and_migrate(&config).await?;
     let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let running = start(listener, AppState { store }).map_err(|e| e.to_string())?;
-    tracing::info!(%address, port = running.port, "HotHour listening");
-    println!("HotHour listening on http://{address}  (health: /health/ready)");
+    let running = start(listener, AppState::new(store, config)).map_err(|e| e.to_string())?;
+    tracing::info!(%address, "HotHour listening");
+    println!("HotHour listening on http://{address}");
+    println!("  API docs: http://{address}/docs/   OpenAPI: http://{address}/api/v1/openapi.json");
     running.server.await.map_err(|e| e.to_string())
+}
+
+fn print_openapi() -> Result<(), String> {
+    println!("{}", hothour_api::openapi_json());
+    Ok(())
+}
+
+async fn migrate() -> Result<(), String> {
+    connect_and_migrate(&config()?).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn create_admin(email: String, name: String, password: Option<String>) -> Result<(), String> {
+    let config = config()?;
+    let store = connect_and_migrate(&config).await?;
+    let email = email.trim().to_lowercase();
+    if let Some((user, _)) = store.find_login(&email).await.map_err(|e| e.to_string())? {
+        let user = store.make_platform_admin(&user.email).await.map_err(|e| e.to_string())?;
+        println!("{} (id {}) is now a platform admin", user.email, user.id.0);
+        return Ok(());
+    }
+    let password = match password {
+        Some(password) => password,
+        None => rpassword::prompt_password(format!("Password for {email}: "))
+            .map_err(|e| format!("reading the password: {e}"))?,
+    };
+    let registration = Registration::new(&email, &password, &name, None).map_err(|e| e.to_string())?;
+    let password_hash =
+        hothour_api::auth::hash_password(registration.password, config.bcrypt_cost).await.map_err(|e| e.to_string())?;
+    let user = store
+        .create_user(NewUser {
+            email: registration.email,
+            password_hash,
+            full_name: registration.full_name,
+            phone: None,
+            role: Role::PlatformAdmin,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("created platform admin {} (id {})", user.email, user.id.0);
+    Ok(())
 }

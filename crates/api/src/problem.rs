@@ -7,7 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use hothour_domain::DomainError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// An RFC 9457 problem: `code` is stable and meant for programs, `detail` for people.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -15,6 +16,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     pub code: String,
+    /// Messages per invalid field, on `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
     #[serde(skip)]

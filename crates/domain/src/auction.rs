@@ -231,3 +231,410 @@ impl Auction {
         })
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::booking_code::BookingCode;
+    use crate::ids::{ReservationId, UserId};
+    use crate::pricing::TurboConfig;
+    use crate::reservation::ReservationTarget;
+    use crate::reservation::tests::t;
+
+    pub(crate) const STUDIO: StudioId = StudioId(1);
+    pub(crate) const AUCTION: AuctionId = AuctionId(1);
+    /// The user holding or owning [`slot`].
+    pub(crate) const HOLDER: UserId = UserId(1);
+
+    pub(crate) fn m(amount: &str) -> Money {
+        Money::parse(amount).unwrap()
+    }
+
+    /// 500 → 100 from t(0) to t(120), −50 every 60 min; turbo −20 every 5 min
+    /// in the last 30 min. Prices: 500 until t(60), 450 until t(95), then
+    /// 430, 410, 390, 370 and 350 from t(115) on (also after `ends_at`).
+    pub(crate) fn schedule_input() -> PriceScheduleInput {
+        PriceScheduleInput {
+            start_price: m("500.00"),
+            floor_price: m("100.00"),
+            drop_amount: m("50.00"),
+            drop_interval: Duration::minutes(60),
+            starts_at: t(0),
+            ends_at: t(120),
+            turbo: Some(TurboConfig {
+                trigger_before: Duration::minutes(30),
+                drop_amount: m("20.00"),
+                interval: Duration::minutes(5),
+            }),
+        }
+    }
+
+    pub(crate) fn auction_input() -> AuctionInput {
+        AuctionInput {
+            title: "Sunrise yoga".into(),
+            description: "Mats provided".into(),
+            schedule: schedule_input(),
+            scheduled_at: t(180),
+        }
+    }
+
+    /// The example auction, as stored when it was created (DRAFT).
+    pub(crate) fn auction() -> Auction {
+        Auction {
+            id: AUCTION,
+            studio_id: STUDIO,
+            details: AuctionDetails::new(auction_input()).unwrap(),
+            stored_status: AuctionStatus::Draft,
+            turbo_started_at: None,
+            turbo_announced: false,
+            cancelled_at: None,
+            created_at: t(-60),
+        }
+    }
+
+    pub(crate) fn auction_without_turbo() -> Auction {
+        let mut input = auction_input();
+        input.schedule.turbo = None;
+        Auction { details: AuctionDetails::new(input).unwrap(), ..auction() }
+    }
+
+    /// [`HOLDER`]'s reservation of the example slot at `price`, in `status`,
+    /// grabbed five minutes before `expires_at`.
+    pub(crate) fn slot(status: ReservationStatus, price: &str, expires_at: DateTime<Utc>) -> Reservation {
+        let id = ReservationId(7);
+        let grabbed_at = expires_at - Duration::minutes(5);
+        let booked = status.is_booked();
+        Reservation {
+            id,
+            user_id: HOLDER,
+            studio_id: STUDIO,
+            target: ReservationTarget::Auction(AUCTION),
+            status,
+            quantity: 1,
+            unit_price: m(price),
+            total_price: m(price),
+            expires_at,
+            booking_code: booked.then(|| BookingCode::for_reservation(id)),
+            created_at: grabbed_at,
+            confirmed_at: booked.then_some(grabbed_at),
+            checked_in_at: (status == ReservationStatus::CheckedIn).then_some(grabbed_at),
+            cancelled_at: (status == ReservationStatus::Cancelled).then_some(grabbed_at),
+        }
+    }
+
+    // --- AuctionDetails::new ---------------------------------------------
+
+    #[test]
+    fn details_accept_a_valid_input_and_trim_the_title() {
+        let details =
+            AuctionDetails::new(AuctionInput { title: "  Sunrise yoga \n".into(), ..auction_input() }).unwrap();
+        assert_eq!(details.title, "Sunrise yoga");
+        assert_eq!(details.description, "Mats provided");
+        assert_eq!(details.scheduled_at, t(180));
+        assert_eq!(details.schedule, PriceSchedule::new(schedule_input()).unwrap());
+    }
+
+    #[test]
+    fn details_reject_a_blank_title() {
+        for title in ["", "   ", "\t\n"] {
+            let errors = AuctionDetails::new(AuctionInput { title: title.into(), ..auction_input() }).unwrap_err();
+            assert!(errors.has("title"), "{title:?}: {errors}");
+            assert_eq!(errors.fields().len(), 1, "{errors}");
+        }
+    }
+
+    #[test]
+    fn details_reject_overlong_text() {
+        let errors = AuctionDetails::new(AuctionInput {
+            title: "x".repeat(TITLE_MAX_CHARS + 1),
+            description: "y".repeat(DESCRIPTION_MAX_CHARS + 1),
+            ..auction_input()
+        })
+        .unwrap_err();
+        assert!(errors.has("title"), "{errors}");
+        assert!(errors.has("description"), "{errors}");
+
+        let at_the_limit = AuctionDetails::new(AuctionInput {
+            title: "é".repeat(TITLE_MAX_CHARS),
+            description: "ü".repeat(DESCRIPTION_MAX_CHARS),
+            ..auction_input()
+        });
+        assert!(at_the_limit.is_ok(), "limits count characters, not bytes");
+    }
+
+    #[test]
+    fn details_reject_a_session_before_the_auction_ends() {
+        let errors = AuctionDetails::new(AuctionInput { scheduled_at: t(119), ..auction_input() }).unwrap_err();
+        assert!(errors.has("scheduled_at"), "{errors}");
+        assert_eq!(errors.fields().len(), 1, "{errors}");
+    }
+
+    #[test]
+    fn details_accept_a_session_right_at_the_end_of_the_auction() {
+        let details = AuctionDetails::new(AuctionInput { scheduled_at: t(120), ..auction_input() }).unwrap();
+        assert_eq!(details.scheduled_at, t(120));
+    }
+
+    #[test]
+    fn details_merge_schedule_errors_with_their_own_field_errors() {
+        let mut schedule = schedule_input();
+        schedule.floor_price = m("600.00");
+        schedule.drop_interval = Duration::seconds(30);
+        let errors =
+            AuctionDetails::new(AuctionInput { title: " ".into(), scheduled_at: t(100), schedule, ..auction_input() })
+                .unwrap_err();
+        for field in ["title", "scheduled_at", "start_price", "floor_price", "drop_interval_minutes"] {
+            assert!(errors.has(field), "{field} missing in {errors}");
+        }
+    }
+
+    #[test]
+    fn details_report_schedule_errors_alone_when_the_rest_is_fine() {
+        let mut schedule = schedule_input();
+        schedule.ends_at = t(0);
+        let errors =
+            AuctionDetails::new(AuctionInput { schedule, scheduled_at: t(180), ..auction_input() }).unwrap_err();
+        assert!(errors.has("ends_at"), "{errors}");
+        assert!(!errors.has("title") && !errors.has("scheduled_at"), "{errors}");
+    }
+
+    // --- status_at -------------------------------------------------------
+
+    #[test]
+    fn an_auction_is_a_draft_before_it_starts() {
+        let a = auction();
+        assert_eq!(a.status_at(None, t(-60)), AuctionStatus::Draft);
+        assert_eq!(a.status_at(None, t(0) - Duration::microseconds(1)), AuctionStatus::Draft);
+    }
+
+    #[test]
+    fn an_auction_is_active_from_starts_at_until_just_before_ends_at() {
+        let a = auction();
+        assert_eq!(a.status_at(None, t(0)), AuctionStatus::Active);
+        assert_eq!(a.status_at(None, t(60)), AuctionStatus::Active);
+        assert_eq!(a.status_at(None, t(120) - Duration::microseconds(1)), AuctionStatus::Active);
+    }
+
+    #[test]
+    fn an_auction_is_held_while_its_hold_is_live() {
+        let a = auction();
+        let hold = slot(ReservationStatus::Hold, "500.00", t(15));
+        assert_eq!(a.status_at(Some(&hold), t(10)), AuctionStatus::Held);
+        assert_eq!(a.status_at(Some(&hold), t(15) - Duration::microseconds(1)), AuctionStatus::Held);
+    }
+
+    #[test]
+    fn an_auction_is_active_again_exactly_when_its_hold_expires() {
+        let a = auction();
+        let hold = slot(ReservationStatus::Hold, "500.00", t(15));
+        assert_eq!(a.status_at(Some(&hold), t(15)), AuctionStatus::Active);
+        assert_eq!(a.status_at(Some(&hold), t(16)), AuctionStatus::Active);
+    }
+
+    #[test]
+    fn a_hold_taken_just_before_the_end_keeps_the_auction_held_past_ends_at() {
+        let a = auction();
+        let hold = slot(ReservationStatus::Hold, "350.00", t(124));
+        assert_eq!(a.status_at(Some(&hold), t(122)), AuctionStatus::Held);
+        assert_eq!(a.status_at(Some(&hold), t(124)), AuctionStatus::Expired);
+    }
+
+    #[test]
+    fn an_auction_is_sold_once_its_reservation_is_booked() {
+        let a = auction();
+        for status in [ReservationStatus::Confirmed, ReservationStatus::CheckedIn, ReservationStatus::NoShow] {
+            let booking = slot(status, "450.00", t(65));
+            for now in [t(61), t(119), t(120), t(500)] {
+                assert_eq!(a.status_at(Some(&booking), now), AuctionStatus::Sold, "{status:?} at {now}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_ended_reservation_does_not_hold_the_auction() {
+        let a = auction();
+        for status in [ReservationStatus::Expired, ReservationStatus::Cancelled] {
+            let ended = slot(status, "500.00", t(15));
+            assert_eq!(a.status_at(Some(&ended), t(10)), AuctionStatus::Active, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn an_unsold_auction_expires_at_ends_at() {
+        let a = auction();
+        assert_eq!(a.status_at(None, t(120)), AuctionStatus::Expired);
+        assert_eq!(a.status_at(None, t(1_000)), AuctionStatus::Expired);
+        let lapsed = slot(ReservationStatus::Hold, "450.00", t(70));
+        assert_eq!(a.status_at(Some(&lapsed), t(120)), AuctionStatus::Expired);
+    }
+
+    #[test]
+    fn a_cancelled_auction_stays_cancelled_whatever_the_time_or_reservation() {
+        let a = Auction { cancelled_at: Some(t(10)), ..auction() };
+        assert_eq!(a.status_at(None, t(-10)), AuctionStatus::Cancelled);
+        assert_eq!(a.status_at(None, t(30)), AuctionStatus::Cancelled);
+        assert_eq!(a.status_at(None, t(300)), AuctionStatus::Cancelled);
+        let booking = slot(ReservationStatus::Confirmed, "500.00", t(15));
+        assert_eq!(a.status_at(Some(&booking), t(30)), AuctionStatus::Cancelled);
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in AuctionStatus::ALL {
+            assert_eq!(AuctionStatus::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+        assert_eq!(AuctionStatus::parse("active"), None);
+    }
+
+    // --- view ------------------------------------------------------------
+
+    #[test]
+    fn a_draft_shows_the_start_price_and_the_first_drop() {
+        let view = auction().view(None, t(-30));
+        assert_eq!(
+            view,
+            AuctionView {
+                status: AuctionStatus::Draft,
+                current_price: m("500.00"),
+                next_price: Some(m("450.00")),
+                next_change_at: Some(t(60)),
+                turbo_active: false,
+                held_price: None,
+            }
+        );
+    }
+
+    #[test]
+    fn an_active_auction_shows_the_schedule_price_and_its_next_step() {
+        let view = auction().view(None, t(61));
+        assert_eq!(
+            view,
+            AuctionView {
+                status: AuctionStatus::Active,
+                current_price: m("450.00"),
+                next_price: Some(m("430.00")),
+                next_change_at: Some(t(95)),
+                turbo_active: false,
+                held_price: None,
+            }
+        );
+    }
+
+    #[test]
+    fn an_active_auction_in_turbo_says_so() {
+        let view = auction().view(None, t(96));
+        assert_eq!(view.status, AuctionStatus::Active);
+        assert!(view.turbo_active);
+        assert_eq!(view.current_price, m("430.00"));
+        assert_eq!((view.next_change_at, view.next_price), (Some(t(100)), Some(m("410.00"))));
+    }
+
+    #[test]
+    fn a_held_auction_shows_the_locked_price_besides_the_schedule() {
+        let hold = slot(ReservationStatus::Hold, "500.00", t(62));
+        let view = auction().view(Some(&hold), t(61));
+        assert_eq!(
+            view,
+            AuctionView {
+                status: AuctionStatus::Held,
+                current_price: m("450.00"),
+                next_price: Some(m("430.00")),
+                next_change_at: Some(t(95)),
+                turbo_active: false,
+                held_price: Some(m("500.00")),
+            }
+        );
+    }
+
+    #[test]
+    fn the_held_price_disappears_when_the_hold_lapses() {
+        let hold = slot(ReservationStatus::Hold, "500.00", t(62));
+        let view = auction().view(Some(&hold), t(62));
+        assert_eq!(view.status, AuctionStatus::Active);
+        assert_eq!(view.held_price, None);
+        assert_eq!(view.current_price, m("450.00"));
+    }
+
+    #[test]
+    fn a_sold_auction_shows_the_sale_price_and_no_next_change() {
+        let booking = slot(ReservationStatus::Confirmed, "450.00", t(65));
+        for now in [t(61), t(100), t(130)] {
+            let view = auction().view(Some(&booking), now);
+            assert_eq!(
+                view,
+                AuctionView {
+                    status: AuctionStatus::Sold,
+                    current_price: m("450.00"),
+                    next_price: None,
+                    next_change_at: None,
+                    turbo_active: false,
+                    held_price: None,
+                },
+                "at {now}"
+            );
+        }
+        let json = auction().to_json(Some(&booking), t(100));
+        assert_eq!(json["status"], "SOLD");
+        assert_eq!(json["current_price"], "450.00");
+        assert!(json["next_price"].is_null());
+        assert!(json["next_change_at"].is_null());
+        assert!(json["held_price"].is_null());
+    }
+
+    #[test]
+    fn an_expired_auction_has_no_next_change() {
+        let view = auction().view(None, t(130));
+        assert_eq!(
+            view,
+            AuctionView {
+                status: AuctionStatus::Expired,
+                current_price: m("350.00"),
+                next_price: None,
+                next_change_at: None,
+                turbo_active: false,
+                held_price: None,
+            }
+        );
+    }
+
+    #[test]
+    fn a_cancelled_auction_has_no_next_change() {
+        let a = Auction { cancelled_at: Some(t(10)), ..auction() };
+        let view = a.view(None, t(30));
+        assert_eq!(view.status, AuctionStatus::Cancelled);
+        assert_eq!((view.next_price, view.next_change_at, view.held_price), (None, None, None));
+        assert!(!view.turbo_active);
+    }
+
+    #[test]
+    fn json_carries_the_view_and_the_ids() {
+        let hold = slot(ReservationStatus::Hold, "500.00", t(62));
+        let json = auction().to_json(Some(&hold), t(61));
+        assert_eq!(json["auction_id"], 1);
+        assert_eq!(json["studio_id"], 1);
+        assert_eq!(json["status"], "HELD");
+        assert_eq!(json["current_price"], "450.00");
+        assert_eq!(json["held_price"], "500.00");
+        assert_eq!(json["next_price"], "430.00");
+        assert_eq!(json["turbo_active"], false);
+        assert!(json["turbo_started_at"].is_null());
+    }
+
+    // --- hold_expiry -----------------------------------------------------
+
+    #[test]
+    fn a_hold_lasts_the_hold_time() {
+        assert_eq!(auction().hold_expiry(t(10), Duration::minutes(5)), t(15));
+    }
+
+    #[test]
+    fn a_hold_never_outlasts_the_session() {
+        let a = auction();
+        assert_eq!(a.hold_expiry(t(119), Duration::minutes(5)), t(124));
+        assert_eq!(a.hold_expiry(t(119), Duration::minutes(61)), t(180));
+        assert_eq!(a.hold_expiry(t(119), Duration::hours(24)), t(180));
+    }
+}

@@ -13,7 +13,7 @@ use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails};
-use crate::events::StoredEvent;
+use crate::events::{AuditEntry, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
@@ -97,6 +97,8 @@ pub trait AccountStore: Send + Sync {
         studio: StudioId,
         email: &str,
     ) -> impl Future<Output = Result<User, DomainError>> + Send;
+    /// Records an administrative action that is not part of a locked decision.
+    fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), DomainError>> + Send;
 }
 
 /// Refresh tokens, stored as hashes, in families that rotate.

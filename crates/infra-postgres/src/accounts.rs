@@ -2,7 +2,7 @@
 
 use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::AccountStore;
-use hothour_domain::{DomainError, Role, StudioId, UserId};
+use hothour_domain::{AuditEntry, DomainError, Role, StudioId, UserId};
 use sea_orm::Value;
 
 use crate::rows::{self, STUDIO_COLUMNS, USER_COLUMNS};
@@ -123,6 +123,23 @@ impl AccountStore for PgStore {
             [id.0.into(), studio.name.into(), studio.address.into(), studio.timezone.into(), studio.maps_url.into()];
         let row = query_one(&self.db, &sql, values).await?.ok_or(DomainError::NotFound("studio"))?;
         rows::studio(&row)
+    }
+
+    async fn record_audit(&self, entry: AuditEntry) -> Result<(), DomainError> {
+        let values: [Value; 5] = [
+            entry.actor.0.into(),
+            entry.studio_id.map(|s| s.0).into(),
+            entry.action.into(),
+            entry.target.into(),
+            entry.details.into(),
+        ];
+        execute(
+            &self.db,
+            "INSERT INTO audit_log (actor_id, studio_id, action, target, details) VALUES ($1, $2, $3, $4, $5)",
+            values,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn assign_studio_admin(&self, studio: StudioId, email: &str) -> Result<User, DomainError> {

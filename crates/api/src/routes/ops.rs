@@ -1,4 +1,4 @@
-//! Operational routes.
+//! Health checks (outside `/api/v1`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -22,9 +22,4 @@ async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
             Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer"))
         }
     }
-}
-
-pub async fn not_found() -> HttpResponse {
-    use actix_web::ResponseError;
-    Problem::new(StatusCode::NOT_FOUND, "route_not_found", "no such route").error_response()
 }

@@ -1,0 +1,225 @@
+//! Access tokens (HS256 JWTs), refresh tokens (opaque, stored hashed),
+//! passwords (bcrypt, off the async executor) and the `Caller` extractor.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use base64::Engine;
+use chrono::Utc;
+use hothour_domain::account::User;
+use hothour_domain::ports::{AccountStore, TokenStore};
+use hothour_domain::{Actor, DomainError, UserId};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::dto::{TokensOut, UserOut};
+use crate::problem::Problem;
+
+const ACCESS: &str = "access";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    exp: i64,
+    iat: i64,
+    typ: String,
+}
+
+/// Signs and checks access tokens.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &str, access_ttl: Duration, refresh_ttl: Duration) -> TokenKeys {
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            access_ttl,
+            refresh_ttl,
+        }
+    }
+
+    pub fn access_token(&self, user: UserId) -> Result<String, Problem> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.0.to_string(),
+            iat: now,
+            exp: now + self.access_ttl.as_secs() as i64,
+            typ: ACCESS.into(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
+            tracing::error!(error = %e, "signing an access token");
+            Problem::from(DomainError::Storage("token signing failed".into()))
+        })
+    }
+
+    /// The user an access token names, if it is a valid, unexpired HS256 access token.
+    fn verify(&self, token: &str) -> Option<UserId> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
+        if data.claims.typ != ACCESS {
+            return None;
+        }
+        data.claims.sub.parse().ok().map(UserId)
+    }
+}
+
+pub fn unauthorized(detail: &str) -> Problem {
+    Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+}
+
+/// A new opaque refresh token and the hash it is stored under.
+pub fn new_refresh_token() -> Result<(String, String), Problem> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Problem::from(DomainError::Storage(format!("no randomness: {e}"))))?;
+    let token = format!("rt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let hash = hash_token(&token);
+    Ok((token, hash))
+}
+
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Issues an access token and a new refresh-token family for `user`.
+pub async fn issue_tokens(state: &AppState, user: &User) -> Result<TokensOut, Problem> {
+    let (refresh_token, hash) = new_refresh_token()?;
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(state.keys.refresh_ttl).unwrap_or(chrono::Duration::days(7));
+    state.store.issue_refresh_token(user.id, &hash, expires_at).await?;
+    tokens_out(state, user, refresh_token)
+}
+
+pub fn tokens_out(state: &AppState, user: &User, refresh_token: String) -> Result<TokensOut, Problem> {
+    Ok(TokensOut {
+        access_token: state.keys.access_token(user.id)?,
+        refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: state.keys.access_ttl.as_secs(),
+        user: UserOut::from(user),
+    })
+}
+
+/// Hashes a password with bcrypt on the blocking pool.
+pub async fn hash_password(password: String, cost: u32) -> Result<String, Problem> {
+    tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
+        .await
+        .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?
+        .map_err(|e| Problem::from(DomainError::Storage(format!("bcrypt: {e}"))))
+}
+
+/// Checks a password on the blocking pool. Without a stored hash a dummy one
+/// is checked anyway, so an unknown email takes as long as a wrong password.
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, Problem> {
+    const DUMMY: &str = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5J1rG6G3mkQq3P6v9r1N1n1VQ1mM2a.";
+    let known = hash.is_some();
+    let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
+    let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+        .await
+        .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?;
+    Ok(known && matches)
+}
+
+/// The authenticated caller, read from the database on every request so a
+/// role change takes effect at once.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub actor: Actor,
+}
+
+impl FromRequest for Caller {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| unauthorized("no application state"))?;
+            let header = header.ok_or_else(|| unauthorized("sign in: send Authorization: Bearer <access token>"))?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <access token>`"))?;
+            let user_id = state
+                .keys
+                .verify(token.trim())
+                .ok_or_else(|| unauthorized("the access token is invalid or expired"))?;
+            let user =
+                state.store.find_user(user_id).await?.ok_or_else(|| unauthorized("the account no longer exists"))?;
+            Ok(Caller { actor: user.actor(), user })
+        })
+    }
+}
+
+/// A caller if a valid token was sent, else nobody (for public reads).
+#[derive(Debug, Clone)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<MaybeCaller, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().get("authorization").is_none() {
+            return Box::pin(async { Ok(MaybeCaller(None)) });
+        }
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move { caller.await.map(|c| MaybeCaller(Some(c))) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new("a-test-secret-that-is-long-enough-123", Duration::from_secs(60), Duration::from_secs(600))
+    }
+
+    #[test]
+    fn access_tokens_round_trip() {
+        let token = keys().access_token(UserId(42)).unwrap();
+        assert_eq!(keys().verify(&token), Some(UserId(42)));
+    }
+
+    #[test]
+    fn tampered_foreign_and_unsigned_tokens_are_refused() {
+        let token = keys().access_token(UserId(42)).unwrap();
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(keys().verify(&tampered), None);
+        let other =
+            TokenKeys::new("another-secret-that-is-long-enough-456", Duration::from_secs(60), Duration::from_secs(1));
+        assert_eq!(other.verify(&token), None);
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = engine.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = engine.encode(format!(r#"{{"sub":"42","exp":{},"iat":0,"typ":"access"}}"#, i64::MAX / 2));
+        assert_eq!(keys().verify(&format!("{header}.{payload}.")), None);
+        let (refresh, _) = new_refresh_token().unwrap();
+        assert_eq!(keys().verify(&refresh), None);
+    }
+
+    #[test]
+    fn refresh_tokens_are_random_and_hashed() {
+        let (a, hash_a) = new_refresh_token().unwrap();
+        let (b, _) = new_refresh_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(hash_token(&a), hash_a);
+        assert_eq!(hash_a.len(), 64);
+    }
+}

@@ -1,0 +1,532 @@
+//! The JSON shapes of the API (SPEC §8) and their OpenAPI schemas.
+//! Request bodies are strict: an unknown field is refused.
+
+use chrono::{DateTime, Utc};
+use hothour_domain::account::{Studio, User};
+use hothour_domain::ports::{AuditRecord, EventRecord};
+use hothour_domain::{
+    Auction, AuctionView, Money, PriceStep, Reservation, ReservationStatus, ReservationTarget, ValidationErrors,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+/// Tells a field left out (`None`) from one set to null (`Some(None)`).
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Whole minutes as a duration; out-of-range values are a field error.
+pub fn minutes(value: i64, field: &str, errors: &mut ValidationErrors) -> chrono::Duration {
+    match chrono::Duration::try_minutes(value).filter(|_| (1..=525_600).contains(&value)) {
+        Some(duration) => duration,
+        None => {
+            errors.add(field, "must be between 1 and 525600 minutes");
+            chrono::Duration::minutes(1)
+        }
+    }
+}
+
+// --- accounts ---------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    /// `user`, `studio_admin` or `platform_admin`.
+    #[schema(example = "user")]
+    pub role: String,
+    pub studio_id: Option<i64>,
+}
+
+impl From<&User> for UserOut {
+    fn from(user: &User) -> Self {
+        UserOut {
+            id: user.id.0,
+            email: user.email.clone(),
+            full_name: user.full_name.clone(),
+            phone: user.phone.clone(),
+            role: user.role.as_str().to_owned(),
+            studio_id: user.studio_id.map(|s| s.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokensOut {
+    pub access_token: String,
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub user: UserOut,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterIn {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub full_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginIn {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshIn {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatchIn {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// Null clears the phone number.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordIn {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+// --- studios ----------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StudioOut {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    /// IANA time zone, for display.
+    #[schema(example = "Europe/Istanbul")]
+    pub timezone: String,
+    pub maps_url: Option<String>,
+}
+
+impl From<&Studio> for StudioOut {
+    fn from(studio: &Studio) -> Self {
+        StudioOut {
+            id: studio.id.0,
+            name: studio.name.clone(),
+            address: studio.address.clone(),
+            timezone: studio.timezone.clone(),
+            maps_url: studio.maps_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudioIn {
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default)]
+    pub maps_url: Option<String>,
+}
+
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudioPatchIn {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub maps_url: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminIn {
+    /// The email of an existing user, who becomes this studio's admin.
+    pub email: String,
+}
+
+// --- auctions ---------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TurboIn {
+    /// Turbo starts this many minutes before `ends_at`.
+    pub trigger_before_minutes: i64,
+    #[schema(value_type = String, example = "20.00")]
+    pub drop_amount: Money,
+    pub interval_minutes: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionIn {
+    /// Required for platform admins; a studio admin's own studio by default.
+    #[serde(default)]
+    pub studio_id: Option<i64>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[schema(value_type = String, example = "500.00")]
+    pub start_price: Money,
+    #[schema(value_type = String, example = "100.00")]
+    pub floor_price: Money,
+    #[schema(value_type = String, example = "50.00")]
+    pub drop_amount: Money,
+    pub drop_interval_minutes: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// When the session itself takes place.
+    pub scheduled_at: DateTime<Utc>,
+    #[serde(default)]
+    pub turbo: Option<TurboIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionPatchIn {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub start_price: Option<Money>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub floor_price: Option<Money>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub drop_amount: Option<Money>,
+    #[serde(default)]
+    pub drop_interval_minutes: Option<i64>,
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Null removes turbo.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<TurboIn>)]
+    pub turbo: Option<Option<TurboIn>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuctionOut {
+    pub id: i64,
+    pub studio_id: i64,
+    pub title: String,
+    pub description: String,
+    #[schema(value_type = String, example = "500.00")]
+    pub start_price: Money,
+    #[schema(value_type = String, example = "100.00")]
+    pub floor_price: Money,
+    #[schema(value_type = String, example = "50.00")]
+    pub drop_amount: Money,
+    pub drop_interval_minutes: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub scheduled_at: DateTime<Utc>,
+    pub turbo: Option<TurboIn>,
+    /// `DRAFT`, `ACTIVE`, `HELD`, `SOLD`, `EXPIRED` or `CANCELLED`, at the time of the answer.
+    #[schema(example = "ACTIVE")]
+    pub status: String,
+    #[schema(value_type = String, example = "450.00")]
+    pub current_price: Money,
+    #[schema(value_type = Option<String>)]
+    pub next_price: Option<Money>,
+    pub next_change_at: Option<DateTime<Utc>>,
+    pub turbo_active: bool,
+    pub turbo_started_at: Option<DateTime<Utc>>,
+    /// The price the holder locked, while HELD.
+    #[schema(value_type = Option<String>)]
+    pub held_price: Option<Money>,
+}
+
+impl AuctionOut {
+    pub fn new(auction: &Auction, view: &AuctionView) -> AuctionOut {
+        let schedule = auction.schedule();
+        AuctionOut {
+            id: auction.id.0,
+            studio_id: auction.studio_id.0,
+            title: auction.details.title.clone(),
+            description: auction.details.description.clone(),
+            start_price: schedule.start_price(),
+            floor_price: schedule.floor_price(),
+            drop_amount: schedule.drop_amount(),
+            drop_interval_minutes: schedule.drop_interval().num_minutes(),
+            starts_at: schedule.starts_at(),
+            ends_at: schedule.ends_at(),
+            scheduled_at: auction.details.scheduled_at,
+            turbo: schedule.turbo().map(|t| TurboIn {
+                trigger_before_minutes: t.trigger_before.num_minutes(),
+                drop_amount: t.drop_amount,
+                interval_minutes: t.interval.num_minutes(),
+            }),
+            status: view.status.as_str().to_owned(),
+            current_price: view.current_price,
+            next_price: view.next_price,
+            next_change_at: view.next_change_at,
+            turbo_active: view.turbo_active,
+            turbo_started_at: auction.turbo_started_at,
+            held_price: view.held_price,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PriceStepOut {
+    pub at: DateTime<Utc>,
+    #[schema(value_type = String, example = "450.00")]
+    pub price: Money,
+    /// `normal` or `turbo`.
+    #[schema(example = "normal")]
+    pub phase: String,
+}
+
+impl From<&PriceStep> for PriceStepOut {
+    fn from(step: &PriceStep) -> Self {
+        let phase = match step.phase {
+            hothour_domain::Phase::Normal => "normal",
+            hothour_domain::Phase::Turbo => "turbo",
+        };
+        PriceStepOut { at: step.at, price: step.price, phase: phase.to_owned() }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GrabIn {
+    /// Grab and confirm in one step.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+// --- events -----------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventIn {
+    #[serde(default)]
+    pub studio_id: Option<i64>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub capacity: i64,
+    #[schema(value_type = String, example = "150.00")]
+    pub price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventPatchIn {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub price: Option<Money>,
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: i64,
+    pub studio_id: i64,
+    pub title: String,
+    pub description: String,
+    pub capacity: u32,
+    #[schema(value_type = String, example = "150.00")]
+    pub price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub is_active: bool,
+    pub available: u32,
+    pub held_seats: u32,
+    pub held_count: u32,
+    pub confirmed_seats: u32,
+    pub confirmed_count: u32,
+}
+
+impl From<&EventRecord> for EventOut {
+    fn from(record: &EventRecord) -> Self {
+        let (event, a) = (&record.event, &record.availability);
+        EventOut {
+            id: event.id.0,
+            studio_id: event.studio_id.0,
+            title: event.details.title.clone(),
+            description: event.details.description.clone(),
+            capacity: a.capacity,
+            price: event.details.price,
+            starts_at: event.details.starts_at,
+            ends_at: event.details.ends_at,
+            is_active: event.details.is_active,
+            available: a.available,
+            held_seats: a.held_seats,
+            held_count: a.held_count,
+            confirmed_seats: a.confirmed_seats,
+            confirmed_count: a.confirmed_count,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldIn {
+    /// Seats to hold, 1 by default.
+    #[serde(default = "one")]
+    pub quantity: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+// --- reservations -----------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReservationOut {
+    pub id: i64,
+    /// `auction` or `event`.
+    #[schema(example = "event")]
+    pub kind: String,
+    pub auction_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub user_id: i64,
+    /// The status at the time of the answer (a lapsed hold shows EXPIRED).
+    #[schema(example = "HOLD")]
+    pub status: String,
+    pub quantity: u32,
+    #[schema(value_type = String, example = "150.00")]
+    pub unit_price: Money,
+    #[schema(value_type = String, example = "300.00")]
+    pub total_price: Money,
+    pub expires_at: DateTime<Utc>,
+    pub booking_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl ReservationOut {
+    pub fn new(reservation: &Reservation, now: DateTime<Utc>) -> ReservationOut {
+        let (auction_id, event_id) = match reservation.target {
+            ReservationTarget::Auction(id) => (Some(id.0), None),
+            ReservationTarget::Event(id) => (None, Some(id.0)),
+        };
+        ReservationOut {
+            id: reservation.id.0,
+            kind: reservation.target.kind().to_owned(),
+            auction_id,
+            event_id,
+            user_id: reservation.user_id.0,
+            status: reservation.status_at(now).as_str().to_owned(),
+            quantity: reservation.quantity,
+            unit_price: reservation.unit_price,
+            total_price: reservation.total_price,
+            expires_at: reservation.expires_at,
+            booking_code: reservation.booking_code.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: reservation.created_at,
+            confirmed_at: reservation.confirmed_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInIn {
+    #[schema(example = "7KQ2M9XD")]
+    pub booking_code: String,
+}
+
+pub fn parse_reservation_status(value: &str) -> Option<ReservationStatus> {
+    ReservationStatus::parse(&value.to_ascii_uppercase())
+}
+
+// --- audit ------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditOut {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub studio_id: Option<i64>,
+    #[schema(example = "auction.cancel")]
+    pub action: String,
+    #[schema(example = "auction:42")]
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&AuditRecord> for AuditOut {
+    fn from(r: &AuditRecord) -> Self {
+        AuditOut {
+            id: r.id,
+            actor_id: r.actor_id.map(|u| u.0),
+            studio_id: r.studio_id.map(|s| s.0),
+            action: r.action.clone(),
+            target: r.target.clone(),
+            details: r.details.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+// --- pages ------------------------------------------------------------------
+
+macro_rules! page {
+    ($name:ident, $item:ty) => {
+        /// One page of a list; pass `next_cursor` as `?cursor=` for the next.
+        #[derive(Debug, Clone, Serialize, ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+page!(AuctionPage, AuctionOut);
+page!(EventPage, EventOut);
+page!(ReservationPage, ReservationOut);
+page!(StudioPage, StudioOut);
+page!(AuditPage, AuditOut);

@@ -1,0 +1,163 @@
+//! Strict JSON request bodies: unknown fields, wrong types and malformed JSON
+//! are 4xx problems naming the offending field, never a 500.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::de::DeserializeOwned;
+
+use crate::problem::Problem;
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body parsed strictly. An empty body reads as `{}` so that
+/// bodies whose fields are all optional may be left out.
+#[derive(Debug)]
+pub struct StrictJson<T>(pub T);
+
+/// Parses `bytes` as `T`, naming the field a failure happened at.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let inner = error.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            );
+        }
+        let path = error.path().to_string();
+        let message = inner.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let field = match message.strip_prefix("unknown field `") {
+            Some(rest) => {
+                let name = rest.split('`').next().unwrap_or("");
+                if path == "." { name.to_owned() } else { format!("{path}.{name}") }
+            }
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        validation_problem(field, message)
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("trailing data: {e}")))?;
+    Ok(value)
+}
+
+pub fn validation_problem(field: String, message: String) -> Problem {
+    let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the request is invalid");
+    problem.errors = Some(BTreeMap::from([(field, vec![message])]));
+    problem
+}
+
+/// Parses a request body that must be JSON (when there is one at all).
+pub fn parse_request<T: DeserializeOwned>(req: &HttpRequest, bytes: &[u8]) -> Result<T, Problem> {
+    let has_body = !bytes.iter().all(u8::is_ascii_whitespace);
+    let is_json = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        mime == "application/json" || mime.ends_with("+json")
+    });
+    if has_body && !is_json {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ));
+    }
+    parse(bytes)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than 64 KiB")
+                } else {
+                    Problem::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string())
+                }
+            })?;
+            parse_request(&req, &bytes).map(StrictJson)
+        })
+    }
+}
+
+/// Path and query extraction errors as problems: a non-numeric id is simply not found.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(BODY_LIMIT))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|_, _| Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            let message = error.to_string();
+            let message = message.trim_start_matches("Query deserialize error: ").to_owned();
+            let field = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("query")
+                .to_owned();
+            validation_problem(field, message).into()
+        }));
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        quantity: Option<i64>,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        amount: i64,
+    }
+
+    fn field_of(problem: Problem) -> String {
+        problem.errors.unwrap().into_keys().next().unwrap()
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let problem = parse::<Body>(br#"{"quantiy": 2}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert_eq!(field_of(problem), "quantiy");
+        let nested = parse::<Body>(br#"{"inner": {"amount": 1, "x": 2}}"#).unwrap_err();
+        assert_eq!(field_of(nested), "inner.x");
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let problem = parse::<Body>(br#"{"quantity": "two"}"#).unwrap_err();
+        assert_eq!((problem.status, field_of(problem)), (422, "quantity".to_owned()));
+    }
+
+    #[test]
+    fn malformed_json_is_400_and_empty_is_empty_object() {
+        assert_eq!(parse::<Body>(b"{").unwrap_err().code, "malformed_json");
+        assert_eq!(parse::<Body>(b"{} x").unwrap_err().code, "malformed_json");
+        assert!(parse::<Body>(b"").unwrap().quantity.is_none());
+        assert_eq!(parse::<Body>(b"[]").unwrap_err().status, 422);
+    }
+}

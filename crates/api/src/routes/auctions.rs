@@ -1,0 +1,300 @@
+//! Dutch auctions: the catalogue, the price schedule, turbo, and grabbing.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use hothour_domain::ports::{AuctionFilter, AuctionRecord, QueryStore};
+use hothour_domain::{
+    AuctionId, AuctionInput, AuctionStatus, DomainError, PriceScheduleInput, StudioId, TurboConfig, ValidationErrors,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::dto::{
+    AuctionIn, AuctionOut, AuctionPage, AuctionPatchIn, GrabIn, PriceStepOut, ReservationOut, TurboIn, minutes,
+};
+use crate::idempotency::{self, Answer};
+use crate::json::{StrictJson, validation_problem};
+use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
+use crate::problem::Problem;
+use crate::routes::events::require_admin;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_auction)
+        .service(list_auctions)
+        .service(get_auction)
+        .service(auction_schedule)
+        .service(update_auction)
+        .service(cancel_auction)
+        .service(trigger_turbo)
+        .service(grab_auction);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionQuery {
+    studio_id: Option<i64>,
+    /// The status now: DRAFT, ACTIVE, HELD, SOLD, EXPIRED or CANCELLED.
+    status: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+fn turbo_config(turbo: Option<TurboIn>, errors: &mut ValidationErrors) -> Option<TurboConfig> {
+    turbo.map(|t| TurboConfig {
+        trigger_before: minutes(t.trigger_before_minutes, "turbo.trigger_before_minutes", errors),
+        drop_amount: t.drop_amount,
+        interval: minutes(t.interval_minutes, "turbo.interval_minutes", errors),
+    })
+}
+
+fn auction_out(state: &AppState, record: &AuctionRecord) -> AuctionOut {
+    AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), state.now()))
+}
+
+/// Lists a slot as a descending-price auction.
+#[utoipa::path(
+    tag = "auctions", operation_id = "createAuction", request_body = AuctionIn,
+    responses(
+        (status = 201, body = AuctionOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auctions")]
+async fn create_auction(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: StrictJson<AuctionIn>,
+) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    let b = body.0;
+    let mut errors = ValidationErrors::new();
+    let drop_interval = minutes(b.drop_interval_minutes, "drop_interval_minutes", &mut errors);
+    let turbo = turbo_config(b.turbo, &mut errors);
+    errors.into_result(()).map_err(DomainError::from)?;
+    let input = AuctionInput {
+        title: b.title,
+        description: b.description,
+        schedule: PriceScheduleInput {
+            start_price: b.start_price,
+            floor_price: b.floor_price,
+            drop_amount: b.drop_amount,
+            drop_interval,
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            turbo,
+        },
+        scheduled_at: b.scheduled_at,
+    };
+    let auction = state.services.create_auction(&caller.actor, b.studio_id.map(StudioId), input).await?;
+    let record = AuctionRecord { auction, live: None };
+    Ok(HttpResponse::Created().json(auction_out(&state, &record)))
+}
+
+/// Lists auctions by start time, each with its price and status now.
+#[utoipa::path(
+    tag = "auctions", operation_id = "listAuctions", params(AuctionQuery),
+    responses(
+        (status = 200, body = AuctionPage),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auctions")]
+async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuery>) -> Result<HttpResponse, Problem> {
+    let query = query.into_inner();
+    let limit = limit(query.limit)?;
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) => Some(AuctionStatus::parse(&s.to_ascii_uppercase()).ok_or_else(|| {
+            validation_problem("status".into(), "must be DRAFT, ACTIVE, HELD, SOLD, EXPIRED or CANCELLED".into())
+        })?),
+    };
+    let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, AuctionId(id)));
+    let filter = AuctionFilter { studio_id: query.studio_id.map(StudioId), status };
+    let records = state.store.list_auctions(filter, state.now(), limit + 1, after).await?;
+    let (records, next_cursor) =
+        split_page(records, limit, |r| encode_time_cursor(r.auction.starts_at(), r.auction.id.0));
+    let items = records.iter().map(|r| auction_out(&state, r)).collect();
+    Ok(HttpResponse::Ok().json(AuctionPage { items, next_cursor }))
+}
+
+/// One auction with its current price, next price, next change and status now.
+#[utoipa::path(
+    tag = "auctions", operation_id = "getAuction", params(("id" = i64, Path, description = "Auction id")),
+    responses(
+        (status = 200, body = AuctionOut),
+        (status = 404, description = "No such auction", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auctions/{id}")]
+async fn get_auction(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+    let (record, view) = state.services.get_auction(AuctionId(*id)).await?;
+    Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
+}
+
+/// The price steps from `starts_at` to the floor or the end, for charts.
+#[utoipa::path(
+    tag = "auctions", operation_id = "getAuctionSchedule", params(("id" = i64, Path, description = "Auction id")),
+    responses(
+        (status = 200, body = Vec<PriceStepOut>),
+        (status = 404, description = "No such auction", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auctions/{id}/schedule")]
+async fn auction_schedule(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+    let (record, _) = state.services.get_auction(AuctionId(*id)).await?;
+    let steps = record.auction.schedule().steps(record.auction.turbo_started_at);
+    Ok(HttpResponse::Ok().json(steps.iter().map(PriceStepOut::from).collect::<Vec<_>>()))
+}
+
+/// Changes an auction while it is still a DRAFT.
+#[utoipa::path(
+    tag = "auctions", operation_id = "updateAuction", request_body = AuctionPatchIn,
+    params(("id" = i64, Path, description = "Auction id")),
+    responses(
+        (status = 200, body = AuctionOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such auction, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No longer a DRAFT (`auction_not_editable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/auctions/{id}")]
+async fn update_auction(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: StrictJson<AuctionPatchIn>,
+) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    let id = AuctionId(*id);
+    let (current, _) = state.services.get_auction(id).await?;
+    if !caller.actor.manages(current.auction.studio_id) {
+        return Err(DomainError::NotFound("auction").into());
+    }
+    let b = body.0;
+    let details = &current.auction.details;
+    let schedule = details.schedule.clone();
+    let mut errors = ValidationErrors::new();
+    let drop_interval = match b.drop_interval_minutes {
+        Some(m) => minutes(m, "drop_interval_minutes", &mut errors),
+        None => schedule.drop_interval(),
+    };
+    let turbo = match b.turbo {
+        Some(turbo) => turbo_config(turbo, &mut errors),
+        None => schedule.turbo().cloned(),
+    };
+    errors.into_result(()).map_err(DomainError::from)?;
+    let input = AuctionInput {
+        title: b.title.unwrap_or_else(|| details.title.clone()),
+        description: b.description.unwrap_or_else(|| details.description.clone()),
+        schedule: PriceScheduleInput {
+            start_price: b.start_price.unwrap_or(schedule.start_price()),
+            floor_price: b.floor_price.unwrap_or(schedule.floor_price()),
+            drop_amount: b.drop_amount.unwrap_or(schedule.drop_amount()),
+            drop_interval,
+            starts_at: b.starts_at.unwrap_or(schedule.starts_at()),
+            ends_at: b.ends_at.unwrap_or(schedule.ends_at()),
+            turbo,
+        },
+        scheduled_at: b.scheduled_at.unwrap_or(details.scheduled_at),
+    };
+    state.services.update_auction(&caller.actor, id, input).await?;
+    let (record, view) = state.services.get_auction(id).await?;
+    Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
+}
+
+/// Cancels an auction and its live reservation (the holder is told).
+#[utoipa::path(
+    tag = "auctions", operation_id = "cancelAuction", params(("id" = i64, Path, description = "Auction id")),
+    responses(
+        (status = 200, body = AuctionOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such auction, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already over (`auction_closed`, `invalid_state`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auctions/{id}/cancel")]
+async fn cancel_auction(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    let id = AuctionId(*id);
+    state.services.cancel_auction(&caller.actor, id).await?;
+    let (record, view) = state.services.get_auction(id).await?;
+    Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
+}
+
+/// Starts turbo now, ahead of its automatic start. Never raises the price.
+#[utoipa::path(
+    tag = "auctions", operation_id = "triggerTurbo", params(("id" = i64, Path, description = "Auction id")),
+    responses(
+        (status = 200, body = AuctionOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such auction, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`turbo_already_active` or `turbo_not_available`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auctions/{id}/turbo")]
+async fn trigger_turbo(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    let record = state.services.trigger_turbo(&caller.actor, AuctionId(*id)).await?;
+    Ok(HttpResponse::Ok().json(auction_out(&state, &record)))
+}
+
+/// Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`.
+#[utoipa::path(
+    tag = "auctions", operation_id = "grabAuction", request_body(content = Option<GrabIn>),
+    params(
+        ("id" = i64, Path, description = "Auction id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
+    ),
+    responses(
+        (status = 201, description = "The hold (or booking)", body = ReservationOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Studio admins cannot book (`booking_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such auction", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`auction_on_hold`, `auction_already_booked`, `auction_not_started`, `auction_closed`, `regrab_not_allowed` or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many grabs (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The auction is busy, retry (`busy`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/auctions/{id}/grab")]
+async fn grab_auction(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    state.limits.check_booking(caller.user.id.0)?;
+    let id = AuctionId(*id);
+    let input: GrabIn = crate::json::parse_request(&req, &body)?;
+    idempotency::run(&state, caller.user.id, &req, &body, || async {
+        let reservation = state.services.grab(&caller.actor, id, input.confirm).await?;
+        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&reservation, state.now())))
+    })
+    .await
+}

@@ -1,0 +1,59 @@
+//! The audit log of administrative actions.
+
+use actix_web::{HttpResponse, get, web};
+use hothour_domain::ports::QueryStore;
+use hothour_domain::{Role, StudioId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::dto::{AuditOut, AuditPage};
+use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
+use crate::problem::Problem;
+use crate::routes::forbidden;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(audit_log);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Platform admins may narrow to one studio.
+    studio_id: Option<i64>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Administrative actions, newest first: a studio admin sees their studio's, a platform admin all.
+#[utoipa::path(
+    tag = "admin", operation_id = "listAuditLog", params(AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/audit-log")]
+async fn audit_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, Problem> {
+    let studio = match caller.actor.role {
+        Role::PlatformAdmin => query.studio_id.map(StudioId),
+        Role::StudioAdmin => caller.actor.studio_id,
+        Role::User => return Err(forbidden("the audit log is for admins")),
+    };
+    let limit = limit(query.limit)?;
+    let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?;
+    let entries = state.store.list_audit(studio, limit + 1, before).await?;
+    let (entries, next_cursor) = split_page(entries, limit, |e| encode_id_cursor(e.id));
+    Ok(HttpResponse::Ok().json(AuditPage { items: entries.iter().map(AuditOut::from).collect(), next_cursor }))
+}

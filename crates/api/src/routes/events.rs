@@ -1,0 +1,252 @@
+//! Events with seats, and holds on them.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::{ActiveFilter, EventFilter, QueryStore};
+use hothour_domain::{Actor, DomainError, EventId, EventInput, Role, StudioId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::AppState;
+use crate::auth::{Caller, MaybeCaller};
+use crate::dto::{EventIn, EventOut, EventPage, EventPatchIn, HoldIn, ReservationOut};
+use crate::idempotency::{self, Answer};
+use crate::json::{StrictJson, validation_problem};
+use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
+use crate::problem::Problem;
+use crate::routes::forbidden;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_event)
+        .service(list_events)
+        .service(get_event)
+        .service(update_event)
+        .service(delete_event)
+        .service(hold_seats);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    studio_id: Option<i64>,
+    /// `true` (default), `false` or `all`; inactive events are shown only to their studio's admins.
+    is_active: Option<String>,
+    /// Only events starting at or after this instant.
+    starts_after: Option<DateTime<Utc>>,
+    /// Only events starting before this instant.
+    starts_before: Option<DateTime<Utc>>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Refuses anyone but studio admins and platform admins.
+pub fn require_admin(actor: &Actor) -> Result<(), Problem> {
+    match actor.role {
+        Role::User => Err(forbidden("only studio admins manage the catalogue")),
+        _ => Ok(()),
+    }
+}
+
+/// Creates an event.
+#[utoipa::path(
+    tag = "events", operation_id = "createEvent", request_body = EventIn,
+    responses(
+        (status = 201, body = EventOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/events")]
+async fn create_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: StrictJson<EventIn>,
+) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    let b = body.0;
+    let input = EventInput {
+        title: b.title,
+        description: b.description,
+        capacity: b.capacity,
+        price: b.price,
+        starts_at: b.starts_at,
+        ends_at: b.ends_at,
+        is_active: b.is_active,
+    };
+    let event = state.services.create_event(&caller.actor, b.studio_id.map(StudioId), input).await?;
+    let record = state.services.get_event(event.id).await?;
+    Ok(HttpResponse::Created().json(EventOut::from(&record)))
+}
+
+/// Lists events by start time, each with its availability now.
+#[utoipa::path(
+    tag = "events", operation_id = "listEvents", params(EventQuery),
+    responses(
+        (status = 200, body = EventPage),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events")]
+async fn list_events(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    query: web::Query<EventQuery>,
+) -> Result<HttpResponse, Problem> {
+    let query = query.into_inner();
+    let limit = limit(query.limit)?;
+    let active = match query.is_active.as_deref() {
+        None | Some("true") => ActiveFilter::Active,
+        Some("false") => ActiveFilter::Inactive,
+        Some("all") => ActiveFilter::All,
+        Some(_) => return Err(validation_problem("is_active".into(), "must be true, false or all".into())),
+    };
+    let mut studio_id = query.studio_id.map(StudioId);
+    if active != ActiveFilter::Active {
+        // Inactive events are private to their studio.
+        let actor = caller.0.as_ref().map(|c| c.actor);
+        match actor {
+            Some(actor) if actor.role == Role::PlatformAdmin => {}
+            Some(actor) if actor.role == Role::StudioAdmin => {
+                if studio_id.is_some_and(|s| Some(s) != actor.studio_id) {
+                    return Err(DomainError::NotFound("studio").into());
+                }
+                studio_id = actor.studio_id;
+            }
+            _ => return Err(forbidden("inactive events are visible to their studio's admins only")),
+        }
+    }
+    let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
+    let filter =
+        EventFilter { studio_id, active, starts_after: query.starts_after, starts_before: query.starts_before };
+    let now = state.now();
+    let records = state.store.list_events(filter, now, limit + 1, after).await?;
+    let (records, next_cursor) =
+        split_page(records, limit, |r| encode_time_cursor(r.event.details.starts_at, r.event.id.0));
+    Ok(HttpResponse::Ok().json(EventPage { items: records.iter().map(EventOut::from).collect(), next_cursor }))
+}
+
+/// One event with its availability now.
+#[utoipa::path(
+    tag = "events", operation_id = "getEvent", params(("id" = i64, Path, description = "Event id")),
+    responses(
+        (status = 200, body = EventOut),
+        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/events/{id}")]
+async fn get_event(
+    state: web::Data<AppState>,
+    caller: MaybeCaller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let record = state.services.get_event(EventId(*id)).await?;
+    let visible =
+        record.event.details.is_active || caller.0.as_ref().is_some_and(|c| c.actor.manages(record.event.studio_id));
+    if !visible {
+        return Err(DomainError::NotFound("event").into());
+    }
+    Ok(HttpResponse::Ok().json(EventOut::from(&record)))
+}
+
+/// Changes an event; capacity cannot drop below the seats already reserved.
+#[utoipa::path(
+    tag = "events", operation_id = "updateEvent", request_body = EventPatchIn,
+    params(("id" = i64, Path, description = "Event id")),
+    responses(
+        (status = 200, body = EventOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Capacity below reserved seats (`capacity_below_reserved`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/events/{id}")]
+async fn update_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: StrictJson<EventPatchIn>,
+) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    let id = EventId(*id);
+    let current = state.services.get_event(id).await?;
+    if !caller.actor.manages(current.event.studio_id) {
+        return Err(DomainError::NotFound("event").into());
+    }
+    let b = body.0;
+    let mut input = current.event.details.to_input();
+    input.title = b.title.unwrap_or(input.title);
+    input.description = b.description.unwrap_or(input.description);
+    input.capacity = b.capacity.unwrap_or(input.capacity);
+    input.price = b.price.unwrap_or(input.price);
+    input.starts_at = b.starts_at.unwrap_or(input.starts_at);
+    input.ends_at = b.ends_at.unwrap_or(input.ends_at);
+    input.is_active = b.is_active.unwrap_or(input.is_active);
+    state.services.update_event(&caller.actor, id, input).await?;
+    Ok(HttpResponse::Ok().json(EventOut::from(&state.services.get_event(id).await?)))
+}
+
+/// Removes an event from the catalogue; refused while it has live reservations.
+#[utoipa::path(
+    tag = "events", operation_id = "deleteEvent", params(("id" = i64, Path, description = "Event id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Live reservations (`event_has_reservations`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/events/{id}")]
+async fn delete_event(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+    require_admin(&caller.actor)?;
+    state.services.delete_event(&caller.actor, EventId(*id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Holds seats for a few minutes; confirm the reservation before it expires.
+#[utoipa::path(
+    tag = "events", operation_id = "holdSeats", request_body(content = Option<HoldIn>),
+    params(
+        ("id" = i64, Path, description = "Event id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
+    ),
+    responses(
+        (status = 201, description = "The hold", body = ReservationOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Studio admins cannot book (`booking_not_allowed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`insufficient_capacity`, `hold_already_exists`, `event_not_open` or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad quantity (`validation_failed`) or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many holds (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event is busy, retry (`busy`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/events/{id}/holds")]
+async fn hold_seats(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    state.limits.check_booking(caller.user.id.0)?;
+    let id = EventId(*id);
+    let input: HoldIn = crate::json::parse_request(&req, &body)?;
+    idempotency::run(&state, caller.user.id, &req, &body, || async {
+        let hold = state.services.hold(&caller.actor, id, input.quantity).await?;
+        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&hold, state.now())))
+    })
+    .await
+}

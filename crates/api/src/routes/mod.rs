@@ -1,0 +1,45 @@
+//! The HTTP routes under `/api/v1`, each documented for OpenAPI.
+
+pub mod accounts;
+pub mod auctions;
+pub mod audit;
+pub mod events;
+pub mod ops;
+pub mod reservations;
+pub mod studios;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::json::StrictJson;
+use crate::problem::Problem;
+
+/// Every documented route, relative to `/api/v1`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    accounts::configure(cfg);
+    studios::configure(cfg);
+    events::configure(cfg);
+    auctions::configure(cfg);
+    reservations::configure(cfg);
+    audit::configure(cfg);
+}
+
+/// Anything unrouted.
+pub async fn not_found() -> HttpResponse {
+    Problem::new(StatusCode::NOT_FOUND, "route_not_found", "no such route").error_response()
+}
+
+pub fn forbidden(detail: &str) -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
+}
+
+/// An optional JSON body: absent is `T::default()`.
+pub fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: Option<StrictJson<T>>) -> T {
+    body.map(|b| b.0).unwrap_or_default()
+}
+
+/// The client's address, for per-IP limits.
+pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
+    req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}

@@ -1,0 +1,190 @@
+//! Reservations: one's own, a studio's, confirm, cancel, check-in.
+
+use actix_web::{HttpResponse, get, post, web};
+use hothour_domain::ports::{QueryStore, ReservationFilter};
+use hothour_domain::{DomainError, ReservationId, StudioId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::dto::{CheckInIn, ReservationOut, ReservationPage, parse_reservation_status};
+use crate::json::{StrictJson, validation_problem};
+use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
+use crate::problem::Problem;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(my_reservations)
+        .service(get_reservation)
+        .service(confirm_reservation)
+        .service(cancel_reservation)
+        .service(studio_reservations)
+        .service(check_in);
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationQuery {
+    /// The status now: HOLD, CONFIRMED, CHECKED_IN, NO_SHOW, EXPIRED or CANCELLED.
+    status: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+async fn list(
+    state: &AppState,
+    mut filter: ReservationFilter,
+    query: ReservationQuery,
+) -> Result<HttpResponse, Problem> {
+    let limit = limit(query.limit)?;
+    if let Some(status) = query.status.as_deref() {
+        filter.status = Some(parse_reservation_status(status).ok_or_else(|| {
+            validation_problem(
+                "status".into(),
+                "must be HOLD, CONFIRMED, CHECKED_IN, NO_SHOW, EXPIRED or CANCELLED".into(),
+            )
+        })?);
+    }
+    let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
+    let now = state.now();
+    let reservations = state.store.list_reservations(filter, now, limit + 1, before).await?;
+    let (reservations, next_cursor) = split_page(reservations, limit, |r| encode_id_cursor(r.id.0));
+    let items = reservations.iter().map(|r| ReservationOut::new(r, now)).collect();
+    Ok(HttpResponse::Ok().json(ReservationPage { items, next_cursor }))
+}
+
+/// The caller's reservations, newest first, history included.
+#[utoipa::path(
+    tag = "reservations", operation_id = "listMyReservations", params(ReservationQuery),
+    responses(
+        (status = 200, body = ReservationPage),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reservations")]
+async fn my_reservations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ReservationQuery>,
+) -> Result<HttpResponse, Problem> {
+    let filter = ReservationFilter { user_id: Some(caller.user.id), ..Default::default() };
+    list(&state, filter, query.into_inner()).await
+}
+
+/// One reservation (its owner's or its studio's).
+#[utoipa::path(
+    tag = "reservations", operation_id = "getReservation", params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, body = ReservationOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such reservation, or not yours", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reservations/{id}")]
+async fn get_reservation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let reservation = state.services.get_reservation(&caller.actor, ReservationId(*id)).await?;
+    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+}
+
+/// Confirms one's hold before it expires; confirming again returns the booking unchanged.
+#[utoipa::path(
+    tag = "reservations", operation_id = "confirmReservation", params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, description = "The booking, with its booking code", body = ReservationOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such reservation, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`hold_expired` or `invalid_state`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Busy, retry (`busy`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/reservations/{id}/confirm")]
+async fn confirm_reservation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let reservation = state.services.confirm(&caller.actor, ReservationId(*id)).await?;
+    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+}
+
+/// Cancels a hold, or a booking before the cut-off (studio admins: any time).
+#[utoipa::path(
+    tag = "reservations", operation_id = "cancelReservation", params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, body = ReservationOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such reservation, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`cancellation_closed` or `invalid_state`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/reservations/{id}/cancel")]
+async fn cancel_reservation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let reservation = state.services.cancel_reservation(&caller.actor, ReservationId(*id)).await?;
+    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+}
+
+/// A studio's reservations, newest first (its admins and platform admins).
+#[utoipa::path(
+    tag = "reservations", operation_id = "listStudioReservations",
+    params(("id" = i64, Path, description = "Studio id"), ReservationQuery),
+    responses(
+        (status = 200, body = ReservationPage),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/studios/{id}/reservations")]
+async fn studio_reservations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    query: web::Query<ReservationQuery>,
+) -> Result<HttpResponse, Problem> {
+    let studio = StudioId(*id);
+    if !caller.actor.manages(studio) {
+        return Err(DomainError::NotFound("studio").into());
+    }
+    let filter = ReservationFilter { studio_id: Some(studio), ..Default::default() };
+    list(&state, filter, query.into_inner()).await
+}
+
+/// Checks a booking in at the studio's door by its booking code.
+#[utoipa::path(
+    tag = "reservations", operation_id = "checkIn", request_body = CheckInIn,
+    params(("id" = i64, Path, description = "Studio id")),
+    responses(
+        (status = 200, description = "The booking, checked in (also when it already was)", body = ReservationOut),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such booking at this studio", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a booking (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/studios/{id}/check-in")]
+async fn check_in(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: StrictJson<CheckInIn>,
+) -> Result<HttpResponse, Problem> {
+    let reservation = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
+    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+}
