@@ -60,7 +60,7 @@ impl TestApp {
         })
         .expect("test configuration");
         let store = connect_and_migrate(&config).await.expect("database");
-        let clock = ManualClock::new(Utc::now());
+        let clock = ManualClock::new(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
         let listener = TcpListener::bind(&config.bind).expect("bind a random port");
         let state = AppState::with_clock(store.clone(), config, Arc::new(clock.clone()));
         let running = start(listener, state).expect("server");

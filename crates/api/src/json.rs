@@ -35,14 +35,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let path = error.path().to_string();
         let message = inner.to_string();
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        let field = match message.strip_prefix("unknown field `") {
-            Some(rest) => {
-                let name = rest.split('`').next().unwrap_or("");
-                if path == "." { name.to_owned() } else { format!("{path}.{name}") }
-            }
-            None if path == "." => "body".to_owned(),
-            None => path,
-        };
+        // The path already ends at an unknown field's name.
+        let field = if path == "." { "body".to_owned() } else { path };
         validation_problem(field, message)
     })?;
     deserializer

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod commands;
 pub mod config;
 pub mod dto;
 pub mod idempotency;

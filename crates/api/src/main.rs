@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hothour_api::{AppState, Config, connect_and_migrate, start};
-use hothour_domain::Role;
-use hothour_domain::account::{NewUser, Registration};
 use hothour_domain::ports::AccountStore;
 
 #[derive(Parser)]
@@ -105,30 +103,20 @@ async fn migrate() -> Result<(), String> {
 async fn create_admin(email: String, name: String, password: Option<String>) -> Result<(), String> {
     let config = config()?;
     let store = connect_and_migrate(&config).await?;
-    let email = email.trim().to_lowercase();
-    if let Some((user, _)) = store.find_login(&email).await.map_err(|e| e.to_string())? {
-        let user = store.make_platform_admin(&user.email).await.map_err(|e| e.to_string())?;
-        println!("{} (id {}) is now a platform admin", user.email, user.id.0);
-        return Ok(());
-    }
-    let password = match password {
-        Some(password) => password,
-        None => rpassword::prompt_password(format!("Password for {email}: "))
-            .map_err(|e| format!("reading the password: {e}"))?,
+    let exists = store.find_login(&email.trim().to_lowercase()).await.map_err(|e| e.to_string())?.is_some();
+    let password = match (exists, password) {
+        (true, _) => None,
+        (false, Some(password)) => Some(password),
+        (false, None) => Some(
+            rpassword::prompt_password(format!("Password for {email}: "))
+                .map_err(|e| format!("reading the password: {e}"))?,
+        ),
     };
-    let registration = Registration::new(&email, &password, &name, None).map_err(|e| e.to_string())?;
-    let password_hash =
-        hothour_api::auth::hash_password(registration.password, config.bcrypt_cost).await.map_err(|e| e.to_string())?;
-    let user = store
-        .create_user(NewUser {
-            email: registration.email,
-            password_hash,
-            full_name: registration.full_name,
-            phone: None,
-            role: Role::PlatformAdmin,
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("created platform admin {} (id {})", user.email, user.id.0);
+    let (user, created) = hothour_api::commands::create_admin(&store, &config, &email, &name, password).await?;
+    if created {
+        println!("created platform admin {} (id {})", user.email, user.id.0);
+    } else {
+        println!("{} (id {}) is now a platform admin", user.email, user.id.0);
+    }
     Ok(())
 }

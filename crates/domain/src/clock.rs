@@ -20,13 +20,15 @@ impl<C: Clock + ?Sized> Clock for &C {
     }
 }
 
-/// The wall clock.
+/// The wall clock, to the microsecond: what the database stores, so an
+/// instant read back compares equal to the one decided with.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        use chrono::SubsecRound;
+        Utc::now().trunc_subsecs(6)
     }
 }
 
