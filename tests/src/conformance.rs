@@ -312,7 +312,8 @@ pub async fn confirm_after_expiry_fails<B: Backend>() {
     assert_eq!(world.count(&format!("SELECT held_seats FROM events WHERE id = {}", event.0)).await, 0);
     assert_eq!(
         world.services.confirm(&alice, hold.id).await,
-        Err(DomainError::InvalidState(ReservationStatus::Expired))
+        Err(DomainError::HoldExpired),
+        "also once it is stored EXPIRED"
     );
 }
 

@@ -57,6 +57,7 @@ pub enum EventKind {
     ReservationExpired,
     ReservationCancelled,
     ReservationCheckedIn,
+    ReservationNoShow,
 }
 
 impl EventKind {
@@ -73,6 +74,7 @@ impl EventKind {
             EventKind::ReservationExpired => "reservation_expired",
             EventKind::ReservationCancelled => "reservation_cancelled",
             EventKind::ReservationCheckedIn => "reservation_checked_in",
+            EventKind::ReservationNoShow => "reservation_no_show",
         }
     }
 }

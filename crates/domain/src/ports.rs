@@ -357,6 +357,49 @@ pub trait ReservationStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ReservationTarget>, DomainError>> + Send;
 }
 
+/// The stored event log (outbox) that live clients resume from.
+pub trait OutboxStore: Send + Sync {
+    /// The newest event's sequence number in `room` (0 when none).
+    fn latest_seq(&self, room: &str) -> impl Future<Output = Result<i64, DomainError>> + Send;
+    /// The events of `room` after `since`, oldest first, or `None` when some
+    /// of them may already have been pruned (the client needs a snapshot).
+    fn events_since(
+        &self,
+        room: &str,
+        since: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Option<Vec<StoredEvent>>, DomainError>> + Send;
+    /// Every event with `first <= seq <= last`, in order.
+    fn events_between(
+        &self,
+        first: i64,
+        last: i64,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, DomainError>> + Send;
+    /// Events after `seq`, oldest first (catching up after a lost connection).
+    fn events_after(&self, seq: i64, limit: u32) -> impl Future<Output = Result<Vec<StoredEvent>, DomainError>> + Send;
+    /// The newest sequence number overall.
+    fn latest_seq_overall(&self) -> impl Future<Output = Result<i64, DomainError>> + Send;
+    /// Deletes events older than `before`; returns how many.
+    fn prune_events(&self, before: DateTime<Utc>) -> impl Future<Output = Result<u64, DomainError>> + Send;
+}
+
+/// What background jobs look for.
+pub trait JobStore: Send + Sync {
+    /// Auctions whose stored status or turbo announcement time has overtaken.
+    fn auctions_to_settle(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuctionId>, DomainError>> + Send;
+    /// Bookings nobody checked in by their session's start plus `grace`.
+    fn due_no_shows(
+        &self,
+        now: DateTime<Utc>,
+        grace: chrono::Duration,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ReservationId>, DomainError>> + Send;
+}
+
 /// Delivers committed events to live subscribers on this instance.
 pub trait EventPublisher: Send + Sync {
     fn publish(&self, events: &[StoredEvent]);

@@ -177,7 +177,8 @@ impl Reservation {
                 Ok(Transition::Changed)
             }
             ReservationStatus::Confirmed => Ok(Transition::Unchanged),
-            ReservationStatus::Expired if self.status == ReservationStatus::Hold => Err(ConfirmError::HoldExpired),
+            // Lapsed, whether or not a sweep has marked it yet.
+            ReservationStatus::Expired => Err(ConfirmError::HoldExpired),
             other => Err(ConfirmError::InvalidState(other)),
         }
     }
@@ -344,14 +345,14 @@ pub(crate) mod tests {
 
     #[test]
     fn confirm_from_other_states_is_invalid() {
-        for status in [
-            ReservationStatus::CheckedIn,
-            ReservationStatus::NoShow,
-            ReservationStatus::Expired,
-            ReservationStatus::Cancelled,
-        ] {
+        for status in [ReservationStatus::CheckedIn, ReservationStatus::NoShow, ReservationStatus::Cancelled] {
             assert_eq!(in_status(status).confirm(t(1)), Err(ConfirmError::InvalidState(status)));
         }
+        assert_eq!(
+            in_status(ReservationStatus::Expired).confirm(t(1)),
+            Err(ConfirmError::HoldExpired),
+            "a swept hold is as expired as a lapsed one"
+        );
     }
 
     #[test]

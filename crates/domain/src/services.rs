@@ -340,6 +340,43 @@ where
     }
 }
 
+impl<S, C, P> Services<S, C, P>
+where
+    S: AuctionStore + EventStore + ReservationStore + crate::ports::JobStore,
+    C: Clock,
+    P: EventPublisher,
+{
+    /// Persists and announces status changes that time alone made (DRAFT →
+    /// ACTIVE, → EXPIRED, turbo start). Returns how many auctions changed.
+    pub async fn settle_due_auctions(&self, batch: u32) -> Result<usize, DomainError> {
+        let due = self.store.auctions_to_settle(self.clock.now(), batch).await?;
+        let mut changed = 0;
+        for id in due {
+            if self.settle_auction(id).await? {
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Marks bookings nobody checked in as NO_SHOW. Returns how many.
+    pub async fn mark_no_shows(&self, batch: u32) -> Result<usize, DomainError> {
+        let due = self.store.due_no_shows(self.clock.now(), self.policy.no_show_grace, batch).await?;
+        let policy = self.policy;
+        let mut marked = 0;
+        for id in due {
+            let committed = self
+                .store
+                .with_reservation_locked(id, &self.clock, move |unit, now| Ok(unit.mark_no_show(now, &policy)))
+                .await?;
+            if self.deliver(committed) {
+                marked += 1;
+            }
+        }
+        Ok(marked)
+    }
+}
+
 /// Another studio's resource is not found, so ids do not leak.
 fn ensure_manages(actor: &Actor, studio: StudioId, what: &'static str) -> Result<(), DomainError> {
     if actor.manages(studio) { Ok(()) } else { Err(DomainError::NotFound(what)) }

@@ -491,7 +491,9 @@ impl ReservationUnit {
                 Ok(ConfirmOutcome::Confirmed(self.reservation.clone()))
             }
             Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(self.reservation.clone())),
-            Err(crate::reservation::ConfirmError::HoldExpired) => {
+            Err(crate::reservation::ConfirmError::HoldExpired)
+                if self.reservation.status == ReservationStatus::Hold =>
+            {
                 self.expire(now)?;
                 Ok(ConfirmOutcome::Expired)
             }
@@ -529,6 +531,17 @@ impl ReservationUnit {
             );
         }
         Ok(())
+    }
+
+    /// Marks a booking nobody checked in as NO_SHOW once the session and the
+    /// grace period have passed. Returns whether it changed.
+    pub fn mark_no_show(&mut self, now: DateTime<Utc>, policy: &Policy) -> bool {
+        let before = self.reservation.status;
+        if self.reservation.mark_no_show(now, self.session_at(), policy.no_show_grace).is_err() {
+            return false;
+        }
+        self.follow_up(before, EventKind::ReservationNoShow, now);
+        true
     }
 
     /// Checks the booking in at the studio's door.

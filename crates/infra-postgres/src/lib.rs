@@ -11,6 +11,7 @@ mod auctions;
 mod error;
 mod events;
 mod idempotency;
+mod outbox;
 mod persist;
 mod queries;
 mod reservations;
@@ -26,6 +27,7 @@ use sea_orm::{
 };
 
 use crate::error::map_db_err;
+pub use crate::outbox::{Heard, OutboxListener};
 
 /// How the adapter connects and how long it waits for a locked row.
 #[derive(Debug, Clone)]

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use hothour_domain::{Auction, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent};
 use sea_orm::{ConnectionTrait, Value};
 
-use crate::rows::{i64_column, timestamp_column};
 use crate::{execute, query_all};
 
 fn money(value: hothour_domain::Money) -> Value {
@@ -160,15 +159,18 @@ pub(crate) async fn effects(
             [event.room.to_string().into(), event.kind.as_str().into(), event.data.clone().into(), now.into()]
         });
         for row in query_all(conn, &sql, values.collect::<Vec<Value>>()).await? {
-            stored.push(StoredEvent {
-                seq: i64_column(&row, "id")?,
-                room: row.try_get("", "room").map_err(|e| crate::error::corrupt("outbox", e))?,
-                kind: row.try_get("", "kind").map_err(|e| crate::error::corrupt("outbox", e))?,
-                data: row.try_get("", "payload").map_err(|e| crate::error::corrupt("outbox", e))?,
-                at: timestamp_column(&row, "created_at")?,
-            });
+            stored.push(crate::outbox::stored_event(&row)?);
         }
         stored.sort_by_key(|event| event.seq);
+        // Every instance's listener learns of the range once this commits.
+        if let (Some(first), Some(last)) = (stored.first(), stored.last()) {
+            execute(
+                conn,
+                "SELECT pg_notify($1, $2)",
+                [crate::outbox::CHANNEL.into(), format!("{},{}", first.seq, last.seq).into()],
+            )
+            .await?;
+        }
     }
     if !effects.audit.is_empty() {
         let sql = format!(

@@ -1,7 +1,7 @@
 //! Rows to domain types and back. Column lists live next to their parsers so
 //! a query and the code reading it cannot drift apart.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use hothour_domain::account::{Studio, User};
 use hothour_domain::ports::{AuditRecord, EventRecord};
 use hothour_domain::{
@@ -159,10 +159,6 @@ pub(crate) fn next_reservation_id(row: &QueryResult) -> Result<ReservationId, Do
 }
 
 pub(crate) fn i64_column(row: &QueryResult, column: &str) -> Result<i64, DomainError> {
-    get(row, column)
-}
-
-pub(crate) fn timestamp_column(row: &QueryResult, column: &str) -> Result<DateTime<Utc>, DomainError> {
     get(row, column)
 }
 
