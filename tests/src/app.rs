@@ -5,8 +5,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hothour_api::live::hub::Hub;
+use hothour_api::live::time::TestClock;
 use hothour_api::{AppState, Config, connect_and_migrate, start};
-use hothour_domain::ManualClock;
 use hothour_domain::Role;
 use hothour_domain::account::NewUser;
 use hothour_domain::ports::AccountStore;
@@ -21,9 +22,13 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
-    pub clock: ManualClock,
+    pub clock: TestClock,
     pub store: PgStore,
-    pub db: TestDb,
+    pub hub: Arc<Hub>,
+    pub server: actix_web::dev::ServerHandle,
+    /// The database, owned by the first instance (others share it).
+    pub db: Option<Arc<TestDb>>,
+    pub db_url: String,
 }
 
 /// A signed-in user: their id and access token.
@@ -42,10 +47,20 @@ impl TestApp {
 
     /// The app with extra configuration variables (e.g. low rate limits).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        let db = TestDb::new().await;
+        let db = Arc::new(TestDb::new().await);
+        let clock = TestClock::new(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
+        TestApp::spawn_on(db.url.clone(), Some(db), clock, vars).await
+    }
+
+    /// Another instance of the service on this app's database and clock.
+    pub async fn another_instance(&self) -> TestApp {
+        TestApp::spawn_on(self.db_url.clone(), self.db.clone(), self.clock.clone(), &[]).await
+    }
+
+    async fn spawn_on(db_url: String, db: Option<Arc<TestDb>>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let defaults = [
-            ("DATABASE_URL", db.url.clone()),
+            ("DATABASE_URL", db_url.clone()),
             ("BIND", "127.0.0.1:0".into()),
             ("BCRYPT_COST", "4".into()),
             ("RATE_LIMIT_AUTH_PER_MINUTE", "100000".into()),
@@ -60,22 +75,31 @@ impl TestApp {
         })
         .expect("test configuration");
         let store = connect_and_migrate(&config).await.expect("database");
-        let clock = ManualClock::new(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
         let listener = TcpListener::bind(&config.bind).expect("bind a random port");
-        let state = AppState::with_clock(store.clone(), config, Arc::new(clock.clone()));
+        let state = AppState::with_clock(store.clone(), config, Arc::new(clock.clone())).await.expect("state");
         let running = start(listener, state).expect("server");
+        let server = running.server.handle();
+        let hub = running.hub.clone();
         tokio::spawn(running.server);
         TestApp {
             base_url: format!("http://127.0.0.1:{}", running.port),
             client: reqwest::Client::builder().pool_max_idle_per_host(400).build().expect("client"),
             clock,
             store,
+            hub,
+            server,
             db,
+            db_url,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// The live endpoint's address.
+    pub fn ws_url(&self) -> String {
+        format!("{}/api/v1/ws", self.base_url.replacen("http://", "ws://", 1))
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -118,7 +118,7 @@ async fn me(app: &TestApp, token: &str) -> (StatusCode, Value) {
 }
 
 fn create_admin_config(app: &TestApp) -> hothour_api::Config {
-    let url = app.db.url.clone();
+    let url = app.db_url.clone();
     hothour_api::Config::from_lookup(move |name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "BCRYPT_COST" => Some("4".into()),

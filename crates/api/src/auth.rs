@@ -64,7 +64,7 @@ impl TokenKeys {
     }
 
     /// The user an access token names, if it is a valid, unexpired HS256 access token.
-    fn verify(&self, token: &str) -> Option<UserId> {
+    pub fn verify(&self, token: &str) -> Option<UserId> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);

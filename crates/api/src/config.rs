@@ -24,6 +24,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
     ("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
     ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
+    ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
+    ("BACKGROUND_JOBS", "true", "run hold expiry, auction status, no-show and outbox pruning jobs here"),
 ];
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct Config {
     pub lock_timeout: Duration,
     pub db_max_connections: u32,
     pub cors_origins: Vec<String>,
+    pub ws_queue_capacity: usize,
+    pub background_jobs: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -112,6 +116,17 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            ws_queue_capacity: number("WS_QUEUE_CAPACITY", 256, 1..=1_000_000)? as usize,
+            background_jobs: match get("BACKGROUND_JOBS", "true").as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: "BACKGROUND_JOBS",
+                        reason: format!("expected true or false, got {other:?}"),
+                    });
+                }
+            },
         })
     }
 

@@ -12,6 +12,7 @@ pub mod dto;
 pub mod idempotency;
 pub mod json;
 pub mod limits;
+pub mod live;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
@@ -25,7 +26,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{AccountStore, NoPublisher};
-use hothour_domain::{AuditEntry, Clock, Services, StudioId, SystemClock};
+use hothour_domain::{AuditEntry, Services, StudioId, SystemClock};
 use hothour_infra_postgres::{PgConfig, PgStore};
 use hothour_migrations::{Migrator, MigratorTrait};
 use utoipa_actix_web::AppExt;
@@ -33,14 +34,16 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Caller, TokenKeys};
 use crate::limits::Limits;
+use crate::live::hub::Hub;
+use crate::live::time::LiveClock;
 use crate::problem::Problem;
 
 pub use config::Config;
 
 /// The storage adapter the API runs on.
 pub type AppStore = PgStore;
-/// The clock the API reads (tests substitute a manual one).
-pub type AppClock = Arc<dyn Clock>;
+/// The clock the API reads and waits on (tests substitute one they move).
+pub type AppClock = Arc<dyn LiveClock>;
 pub type AppServices = Services<AppStore, AppClock, NoPublisher>;
 
 /// What every handler shares.
@@ -51,26 +54,34 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub limits: Limits,
     pub config: Config,
+    /// This instance's live rooms.
+    pub hub: Arc<Hub>,
+    /// Identifies the event stream (the database it lives in); sent with every event.
+    pub epoch: i64,
 }
 
 impl AppState {
-    pub fn new(store: AppStore, config: Config) -> AppState {
-        AppState::with_clock(store, config, Arc::new(SystemClock))
+    /// The state for a store, on the wall clock.
+    pub async fn new(store: AppStore, config: Config) -> Result<AppState, String> {
+        AppState::with_clock(store, config, Arc::new(SystemClock)).await
     }
 
-    pub fn with_clock(store: AppStore, config: Config, clock: AppClock) -> AppState {
-        AppState {
+    pub async fn with_clock(store: AppStore, config: Config, clock: AppClock) -> Result<AppState, String> {
+        let epoch = store.stream_epoch().await.map_err(|e| format!("reading the stream epoch: {e}"))?;
+        Ok(AppState {
+            hub: Arc::new(Hub::new()),
+            epoch,
             services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
             keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
             limits: Limits::new(config.auth_rate_per_minute, config.booking_rate_per_minute),
             store,
             clock,
             config,
-        }
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        hothour_domain::Clock::now(&self.clock)
     }
 
     /// Records a studio change in the audit log; a failure is logged, not answered.
@@ -183,11 +194,30 @@ pub fn openapi_json() -> String {
 pub struct Running {
     pub server: Server,
     pub port: u16,
+    pub hub: Arc<Hub>,
 }
 
+impl Running {
+    /// Closes every WebSocket with 1001 (going away), then stops the server gracefully.
+    pub async fn shut_down(hub: &Hub, handle: actix_web::dev::ServerHandle) {
+        hub.shut_down();
+        handle.stop(true).await;
+    }
+}
+
+/// Starts serving on `listener` (signals are left to the caller, see
+/// [`Running::shut_down`]) and, unless configured off, the instance's
+/// background work: the outbox fan-out and the jobs.
 pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running> {
     let port = listener.local_addr()?.port();
     let state = web::Data::new(state);
-    let server = HttpServer::new(move || app(state.clone())).listen(listener)?.run();
-    Ok(Running { server, port })
+    let shared = state.clone().into_inner();
+    let hub = shared.hub.clone();
+    tokio::spawn(live::fanout::run(shared.clone()));
+    if shared.config.background_jobs {
+        tokio::spawn(live::jobs::run(shared));
+    }
+    let server =
+        HttpServer::new(move || app(state.clone())).listen(listener)?.disable_signals().shutdown_timeout(5).run();
+    Ok(Running { server, port, hub })
 }

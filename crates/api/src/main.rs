@@ -82,16 +82,39 @@ async fn serve() -> Result<(), String> {
     let store = connect_and_migrate(&config).await?;
     let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let running = start(listener, AppState::new(store, config)).map_err(|e| e.to_string())?;
+    let running = start(listener, AppState::new(store, config).await?).map_err(|e| e.to_string())?;
     tracing::info!(%address, "HotHour listening");
     println!("HotHour listening on http://{address}");
     println!("  API docs: http://{address}/docs/   OpenAPI: http://{address}/api/v1/openapi.json");
+    println!("  Live updates: ws://{address}/api/v1/ws");
+    let (hub, handle) = (running.hub.clone(), running.server.handle());
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing sockets, finishing requests");
+        hothour_api::Running::shut_down(&hub, handle).await;
+    });
     running.server.await.map_err(|e| e.to_string())
 }
 
 fn print_openapi() -> Result<(), String> {
     println!("{}", hothour_api::openapi_json());
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
 }
 
 async fn migrate() -> Result<(), String> {

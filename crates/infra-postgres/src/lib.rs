@@ -97,6 +97,15 @@ impl PgStore {
         &self.db
     }
 
+    /// Identifies this database's event stream: when the schema was first
+    /// applied. A client holding sequence numbers from another stream must
+    /// take a fresh snapshot.
+    pub async fn stream_epoch(&self) -> Result<i64, DomainError> {
+        let row = query_one(&self.db, "SELECT COALESCE(MIN(applied_at), 0)::bigint AS epoch FROM seaql_migrations", [])
+            .await?;
+        row.map_or(Ok(0), |row| rows::i64_column(&row, "epoch"))
+    }
+
     /// Answers whether the database takes queries now.
     pub async fn ping(&self) -> Result<(), DomainError> {
         self.db.ping().await.map_err(map_db_err)

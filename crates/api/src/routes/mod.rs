@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     auctions::configure(cfg);
     reservations::configure(cfg);
     audit::configure(cfg);
+    // The live protocol is described in the README, not in OpenAPI.
+    cfg.route("/ws", actix_web::web::get().to(crate::live::socket::upgrade));
 }
 
 /// Anything unrouted.
