@@ -35,3 +35,104 @@ pub async fn create_admin(
         .map_err(|e| e.to_string())?;
     Ok((user, true))
 }
+
+/// What `seed-demo` made, to print.
+pub struct Demo {
+    pub studio_id: i64,
+    pub admin_email: &'static str,
+    pub user_email: &'static str,
+    pub password: &'static str,
+    pub auctions: Vec<(i64, &'static str)>,
+    pub event_id: i64,
+}
+
+/// A studio with an admin, three auctions at different stages (mid-drop, in
+/// turbo, upcoming), an event with seats, and a customer to try them with.
+pub async fn seed_demo(state: &crate::AppState) -> Result<Demo, String> {
+    use chrono::Duration;
+    use hothour_domain::account::NewStudio;
+    use hothour_domain::{AuctionInput, EventInput, Money, PriceScheduleInput, TurboConfig};
+
+    const ADMIN: &str = "demo-admin@hothour.local";
+    const USER: &str = "demo@hothour.local";
+    const PASSWORD: &str = "hothour-demo";
+    let store = &state.store;
+    if store.find_login(ADMIN).await.map_err(|e| e.to_string())?.is_some() {
+        return Err(format!("the demo is already seeded (sign in as {ADMIN} / {PASSWORD})"));
+    }
+    let hash =
+        crate::auth::hash_password(PASSWORD.into(), state.config.bcrypt_cost).await.map_err(|e| e.to_string())?;
+    let new_user = |email: &str, name: &str| NewUser {
+        email: email.into(),
+        password_hash: hash.clone(),
+        full_name: name.into(),
+        phone: None,
+        role: Role::User,
+    };
+    let studio = NewStudio::new("HotHour Demo Studio", "Moda Cd. 9, Kadıköy, İstanbul", "Europe/Istanbul", None)
+        .map_err(|e| e.to_string())?;
+    let studio = store.create_studio(studio).await.map_err(|e| e.to_string())?;
+    store.create_user(new_user(ADMIN, "Demo Studio Admin")).await.map_err(|e| e.to_string())?;
+    let admin = store.assign_studio_admin(studio.id, ADMIN).await.map_err(|e| e.to_string())?;
+    store.create_user(new_user(USER, "Demo Customer")).await.map_err(|e| e.to_string())?;
+
+    let money = |value: &str| Money::parse(value).expect("a valid amount");
+    let now = state.now();
+    let auction = |title: &str, starts_in: i64, minutes: i64| AuctionInput {
+        title: title.into(),
+        description: "A last-minute spot, cheaper every few minutes".into(),
+        schedule: PriceScheduleInput {
+            start_price: money("600.00"),
+            floor_price: money("150.00"),
+            drop_amount: money("25.00"),
+            drop_interval: Duration::minutes(10),
+            starts_at: now + Duration::minutes(starts_in),
+            ends_at: now + Duration::minutes(starts_in + minutes),
+            turbo: Some(TurboConfig {
+                trigger_before: Duration::minutes(20),
+                drop_amount: money("10.00"),
+                interval: Duration::minutes(2),
+            }),
+        },
+        scheduled_at: now + Duration::minutes(starts_in + minutes + 30),
+    };
+    let actor = admin.actor();
+    let mut auctions = Vec::new();
+    for (title, starts_in, minutes, stage) in [
+        ("Reformer pilates — mid-drop", -35, 120, "mid-drop"),
+        ("Salsa for two — in turbo", -100, 110, "in turbo"),
+        ("Drum lesson — upcoming", 60, 120, "upcoming"),
+    ] {
+        let created = state
+            .services
+            .create_auction(&actor, None, auction(title, starts_in, minutes))
+            .await
+            .map_err(|e| e.to_string())?;
+        auctions.push((created.id.0, stage));
+    }
+    let event = state
+        .services
+        .create_event(
+            &actor,
+            None,
+            EventInput {
+                title: "Open studio night".into(),
+                description: "Twenty seats, live music".into(),
+                capacity: 20,
+                price: money("150.00"),
+                starts_at: now + Duration::days(1),
+                ends_at: now + Duration::days(1) + Duration::hours(2),
+                is_active: true,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Demo {
+        studio_id: studio.id.0,
+        admin_email: ADMIN,
+        user_email: USER,
+        password: PASSWORD,
+        auctions,
+        event_id: event.id.0,
+    })
+}

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
@@ -58,6 +59,7 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Identifies the event stream (the database it lives in); sent with every event.
     pub epoch: i64,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
         Ok(AppState {
             hub: Arc::new(Hub::new()),
             epoch,
+            metrics: metrics::Metrics::new(),
             services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
             keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
             limits: Limits::new(config.auth_rate_per_minute, config.booking_rate_per_minute),
@@ -165,6 +168,7 @@ pub fn app(
         .split_for_parts();
     app.configure(json::configure_extractors)
         .configure(routes::ops::configure)
+        .route("/metrics", web::get().to(metrics::serve))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api))
         .route(
             "/docs",
@@ -172,6 +176,8 @@ pub fn app(
         )
         .default_service(web::to(routes::not_found))
         .wrap(ErrorHandlers::new().default_handler(problem_json))
+        .wrap(actix_web::middleware::from_fn(metrics::track))
+        .wrap(tracing_actix_web::TracingLogger::default())
         .wrap(cors)
 }
 

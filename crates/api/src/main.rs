@@ -25,6 +25,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create a demo studio with an admin, three auctions (mid-drop, in turbo, upcoming), an event and a customer.
+    SeedDemo,
     /// Print the OpenAPI document (what `openapi/openapi.json` holds).
     Openapi,
     /// Create a platform admin, or make an existing user one.
@@ -51,17 +53,21 @@ fn variables_help() -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into()),
-        )
-        .init();
+    // A .env file, when present, fills in what the environment does not set.
+    let _ = dotenvy::dotenv();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into());
+    if std::env::var("LOG_FORMAT").is_ok_and(|format| format == "json") {
+        tracing_subscriber::fmt().json().with_current_span(true).with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
         Command::Openapi => print_openapi(),
+        Command::SeedDemo => seed_demo().await,
         Command::CreateAdmin { email, name, password } => create_admin(email, name, password).await,
     };
     match result {
@@ -98,6 +104,24 @@ async fn serve() -> Result<(), String> {
 
 fn print_openapi() -> Result<(), String> {
     println!("{}", hothour_api::openapi_json());
+    Ok(())
+}
+
+async fn seed_demo() -> Result<(), String> {
+    let config = config()?;
+    let store = connect_and_migrate(&config).await?;
+    let state = AppState::new(store, config).await?;
+    let demo = hothour_api::commands::seed_demo(&state).await?;
+    println!("Demo studio {} seeded.", demo.studio_id);
+    println!("  studio admin: {} / {}", demo.admin_email, demo.password);
+    println!("  customer:     {} / {}", demo.user_email, demo.password);
+    for (id, stage) in &demo.auctions {
+        println!("  auction {id}: {stage}   (GET /api/v1/auctions/{id}, room auction:{id})");
+    }
+    println!(
+        "  event {}: 20 seats       (GET /api/v1/events/{}, room event:{})",
+        demo.event_id, demo.event_id, demo.event_id
+    );
     Ok(())
 }
 

@@ -293,8 +293,9 @@ async fn grab_auction(
     let id = AuctionId(*id);
     let input: GrabIn = crate::json::parse_request(&req, &body)?;
     idempotency::run(&state, caller.user.id, &req, &body, || async {
-        let reservation = state.services.grab(&caller.actor, id, input.confirm).await?;
-        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&reservation, state.now())))
+        let result = state.services.grab(&caller.actor, id, input.confirm).await.map_err(Problem::from);
+        state.metrics.grab(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
+        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))
     })
     .await
 }

@@ -245,8 +245,9 @@ async fn hold_seats(
     let id = EventId(*id);
     let input: HoldIn = crate::json::parse_request(&req, &body)?;
     idempotency::run(&state, caller.user.id, &req, &body, || async {
-        let hold = state.services.hold(&caller.actor, id, input.quantity).await?;
-        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&hold, state.now())))
+        let result = state.services.hold(&caller.actor, id, input.quantity).await.map_err(Problem::from);
+        state.metrics.hold(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
+        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))
     })
     .await
 }

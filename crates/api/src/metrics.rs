@@ -1,0 +1,99 @@
+//! Prometheus metrics, served at `/metrics`.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::AppState;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: HistogramVec,
+    holds: IntCounterVec,
+    grabs: IntCounterVec,
+    ws_connections: IntGauge,
+    ws_slow_consumers: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let requests = HistogramVec::new(
+            HistogramOpts::new("hothour_http_request_duration_seconds", "HTTP request latency by route")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["method", "route", "status"],
+        )
+        .expect("valid histogram");
+        let holds = IntCounterVec::new(Opts::new("hothour_holds_total", "Seat holds by outcome"), &["outcome"])
+            .expect("valid counter");
+        let grabs = IntCounterVec::new(Opts::new("hothour_grabs_total", "Auction grabs by outcome"), &["outcome"])
+            .expect("valid counter");
+        let ws_connections = IntGauge::new("hothour_ws_connections", "Open WebSocket connections on this instance")
+            .expect("valid gauge");
+        let ws_slow_consumers = IntGauge::new(
+            "hothour_ws_slow_consumer_disconnects_total",
+            "WebSocket connections closed because they fell behind",
+        )
+        .expect("valid gauge");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(holds.clone()),
+            Box::new(grabs.clone()),
+            Box::new(ws_connections.clone()),
+            Box::new(ws_slow_consumers.clone()),
+        ] {
+            registry.register(collector).expect("unique metric names");
+        }
+        Metrics { registry, requests, holds, grabs, ws_connections, ws_slow_consumers }
+    }
+
+    pub fn hold(&self, outcome: &str) {
+        self.holds.with_label_values(&[outcome]).inc();
+    }
+
+    pub fn grab(&self, outcome: &str) {
+        self.grabs.with_label_values(&[outcome]).inc();
+    }
+
+    fn render(&self, state: &AppState) -> String {
+        use std::sync::atomic::Ordering;
+        self.ws_connections.set(state.hub.open_connections.load(Ordering::Relaxed) as i64);
+        self.ws_slow_consumers.set(state.hub.slow_consumers_dropped.load(Ordering::Relaxed) as i64);
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// `GET /metrics`
+pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state))
+}
+
+/// Times every request, labelled by its route pattern (not its raw path, so
+/// ids do not explode the label space).
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let response = next.call(req).await?;
+    if let Some(state) = state {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        let status = response.status().as_u16().to_string();
+        state.metrics.requests.with_label_values(&[&method, &route, &status]).observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}
