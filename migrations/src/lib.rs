@@ -1,21 +1,45 @@
 //! HotHour's database schema, as plain SQL run by sea-orm-migration.
 //!
-//! Each migration is a pair of SQL files under `migrations/sql/`. Plain SQL
-//! says exactly which partial indexes and `CHECK`s guard the invariants.
+//! Each migration is a pair of SQL files per backend: PostgreSQL's under
+//! `migrations/sql/`, SQLite's under `migrations/sql/sqlite/`. Plain SQL says
+//! exactly which partial indexes and `CHECK`s guard the invariants; the two
+//! schemas hold the same tables, indexes and constraints, each in its
+//! database's own types. `up` and `down` pick the SQL of the connection's backend.
 
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
-/// One migration: its name and the SQL that applies and reverts it.
-struct SqlMigration {
-    name: &'static str,
+/// The SQL that applies and reverts a migration on one backend.
+struct Sql {
     up: &'static str,
     down: &'static str,
 }
 
+/// One migration: its name and its SQL for each backend.
+struct SqlMigration {
+    name: &'static str,
+    postgres: Sql,
+    sqlite: Sql,
+}
+
+impl SqlMigration {
+    /// The SQL for `backend`; MySQL is not supported.
+    fn sql(&self, backend: DbBackend) -> Result<&Sql, DbErr> {
+        match backend {
+            DbBackend::Postgres => Ok(&self.postgres),
+            DbBackend::Sqlite => Ok(&self.sqlite),
+            other => Err(DbErr::Migration(format!("{}: no SQL for the {other:?} backend", self.name))),
+        }
+    }
+}
+
 const MIGRATIONS: &[SqlMigration] = &[SqlMigration {
     name: "m0001_schema",
-    up: include_str!("../sql/0001_schema.up.sql"),
-    down: include_str!("../sql/0001_schema.down.sql"),
+    postgres: Sql { up: include_str!("../sql/0001_schema.up.sql"), down: include_str!("../sql/0001_schema.down.sql") },
+    sqlite: Sql {
+        up: include_str!("../sql/sqlite/0001_schema.up.sql"),
+        down: include_str!("../sql/sqlite/0001_schema.down.sql"),
+    },
 }];
 
 impl MigrationName for &'static SqlMigration {
@@ -27,11 +51,19 @@ impl MigrationName for &'static SqlMigration {
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for &'static SqlMigration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(self.up).await.map(|_| ())
+        let sql = self.sql(manager.get_database_backend())?;
+        manager.get_connection().execute_unprepared(sql.up).await.map(|_| ())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(self.down).await.map(|_| ())
+        let sql = self.sql(manager.get_database_backend())?;
+        manager.get_connection().execute_unprepared(sql.down).await.map(|_| ())
+    }
+
+    /// Every migration runs in a transaction, on SQLite too (sea-orm-migration
+    /// would otherwise run it bare there), so a failed one leaves nothing behind.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
     }
 }
 
@@ -43,13 +75,13 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// A fingerprint of the whole schema: test harnesses key their migrated
-/// template database on it, so a changed migration gets a fresh template.
+/// A fingerprint of the whole PostgreSQL schema: test harnesses key their
+/// migrated template database on it, so a changed migration gets a fresh template.
 pub fn fingerprint() -> String {
     // FNV-1a: stable across builds and platforms, unlike std's hasher.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for migration in MIGRATIONS {
-        for byte in migration.name.bytes().chain(migration.up.bytes()) {
+        for byte in migration.name.bytes().chain(migration.postgres.up.bytes()) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
@@ -68,6 +100,17 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn every_backend_has_its_sql() {
+        for migration in MIGRATIONS {
+            for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+                let sql = migration.sql(backend).expect("SQL for the backend");
+                assert!(!sql.up.trim().is_empty() && !sql.down.trim().is_empty(), "{}", migration.name);
+            }
+            assert!(migration.sql(DbBackend::MySql).is_err());
+        }
     }
 
     #[test]

@@ -74,9 +74,12 @@ impl TestApp {
                 .or_else(|| defaults.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
         })
         .expect("test configuration");
-        let store = connect_and_migrate(&config).await.expect("database");
+        let app_store = connect_and_migrate(&config).await.expect("database");
+        let hothour_api::AppStore::Postgres(store) = app_store.clone() else {
+            panic!("the test app runs on PostgreSQL");
+        };
         let listener = TcpListener::bind(&config.bind).expect("bind a random port");
-        let state = AppState::with_clock(store.clone(), config, Arc::new(clock.clone())).await.expect("state");
+        let state = AppState::with_clock(app_store, config, Arc::new(clock.clone())).await.expect("state");
         let running = start(listener, state).expect("server");
         let server = running.server.handle();
         let hub = running.hub.clone();

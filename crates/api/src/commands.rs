@@ -4,11 +4,11 @@ use hothour_domain::Role;
 use hothour_domain::account::{NewUser, Registration, User};
 use hothour_domain::ports::AccountStore;
 
-use crate::{AppStore, Config};
+use crate::Config;
 
 /// Creates a platform admin with `password`, or makes the existing user with `email` one.
-pub async fn create_admin(
-    store: &AppStore,
+pub async fn create_admin<S: AccountStore>(
+    store: &S,
     config: &Config,
     email: &str,
     name: &str,

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 /// The development default; refused when `APP_ENV=production`.
 pub const DEV_JWT_SECRET: &str = "hothour-development-secret-change-me";
-pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/hothour";
+/// Without `DATABASE_URL` the service keeps its data in a SQLite file here.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hothour.db";
 
 /// Every variable with its default, for `--help` and the README.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("DATABASE_URL", DEFAULT_DATABASE_URL, "the PostgreSQL database"),
+    ("DATABASE_URL", DEFAULT_DATABASE_URL, "postgres://… for PostgreSQL, else a SQLite file (created if missing)"),
     ("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
     ("APP_ENV", "development", "`production` refuses the development JWT_SECRET"),
     ("JWT_SECRET", "(development value)", "HS256 secret for access tokens, at least 32 bytes"),

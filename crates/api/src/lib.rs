@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod routes;
+pub mod store;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use chrono::{DateTime, Utc};
 use hothour_domain::ports::{AccountStore, NoPublisher};
 use hothour_domain::{AuditEntry, Services, StudioId, SystemClock};
 use hothour_infra_postgres::{PgConfig, PgStore};
+use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
 use hothour_migrations::{Migrator, MigratorTrait};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -41,8 +43,7 @@ use crate::problem::Problem;
 
 pub use config::Config;
 
-/// The storage adapter the API runs on.
-pub type AppStore = PgStore;
+pub use store::AppStore;
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
 pub type AppServices = Services<AppStore, AppClock, NoPublisher>;
@@ -102,16 +103,26 @@ impl AppState {
     }
 }
 
-/// Connects to the database named in `config` (creating it if needed) and applies pending migrations.
-pub async fn connect_and_migrate(config: &Config) -> Result<PgStore, String> {
-    PgStore::ensure_database(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot reach the database server: {e}"))?;
-    let mut pg = PgConfig::new(config.database_url.clone());
-    pg.lock_timeout = config.lock_timeout;
-    pg.max_connections = config.db_max_connections;
-    let store = PgStore::connect(&pg).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
-    Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;
+/// Opens the database named in `config` — PostgreSQL for a `postgres://` URL
+/// (created if missing), otherwise a SQLite file — and applies pending migrations.
+pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
+    let url = &config.database_url;
+    let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        PgStore::ensure_database(url).await.map_err(|e| format!("cannot reach the database server: {e}"))?;
+        let mut pg = PgConfig::new(url.clone());
+        pg.lock_timeout = config.lock_timeout;
+        pg.max_connections = config.db_max_connections;
+        let store = PgStore::connect(&pg).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
+        Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;
+        AppStore::Postgres(store)
+    } else {
+        let mut sqlite = SqliteConfig::new(url.clone());
+        sqlite.max_connections = config.db_max_connections.min(8);
+        let store =
+            SqliteStore::connect(&sqlite).await.map_err(|e| format!("cannot open the SQLite database {url}: {e}"))?;
+        Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;
+        AppStore::Sqlite(store)
+    };
     Ok(store)
 }
 

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hothour_domain::DomainError;
 use hothour_domain::ports::OutboxStore;
 use hothour_infra_postgres::{Heard, OutboxListener};
+use tokio::sync::broadcast;
 
-use crate::AppState;
 use crate::live::event_frame;
+use crate::{AppState, AppStore};
 
 const CATCH_UP_BATCH: u32 = 1_000;
 
@@ -22,7 +24,7 @@ pub async fn run(state: Arc<AppState>) {
         }
     };
     loop {
-        let mut listener = match OutboxListener::connect(&state.config.database_url).await {
+        let mut listener = match Feed::open(&state).await {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::warn!(%error, "outbox listener cannot connect; retrying");
@@ -77,4 +79,32 @@ async fn catch_up(state: &AppState, mut delivered: i64) -> i64 {
 fn deliver(state: &AppState, event: &hothour_domain::StoredEvent) {
     let frame = event_frame(event, state.epoch);
     state.hub.broadcast(&event.room, Some(event.seq), Arc::from(frame));
+}
+
+/// Where committed outbox ranges are heard: PostgreSQL's LISTEN, or the SQLite
+/// store's in-process bus.
+enum Feed {
+    Postgres(OutboxListener),
+    Local(broadcast::Receiver<(i64, i64)>),
+}
+
+impl Feed {
+    async fn open(state: &AppState) -> Result<Feed, DomainError> {
+        match &state.store {
+            AppStore::Postgres(_) => OutboxListener::connect(&state.config.database_url).await.map(Feed::Postgres),
+            AppStore::Sqlite(store) => Ok(Feed::Local(store.subscribe_outbox())),
+        }
+    }
+
+    async fn recv(&mut self) -> Result<Heard, DomainError> {
+        match self {
+            Feed::Postgres(listener) => listener.recv().await,
+            Feed::Local(receiver) => match receiver.recv().await {
+                Ok((first, last)) => Ok(Heard::Range(first, last)),
+                // Fell behind the bus: read what was missed from the outbox.
+                Err(broadcast::error::RecvError::Lagged(_)) => Ok(Heard::Reconnected),
+                Err(broadcast::error::RecvError::Closed) => Err(DomainError::Storage("the outbox bus closed".into())),
+            },
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Reservations: one's own, a studio's, confirm, cancel, check-in.
 
 use actix_web::{HttpResponse, get, post, web};
-use hothour_domain::ports::{QueryStore, ReservationFilter};
+use hothour_domain::ports::{AccountStore, QueryStore, ReservationFilter};
 use hothour_domain::{DomainError, ReservationId, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -159,7 +159,7 @@ async fn studio_reservations(
     query: web::Query<ReservationQuery>,
 ) -> Result<HttpResponse, Problem> {
     let studio = StudioId(*id);
-    if !caller.actor.manages(studio) {
+    if !caller.actor.manages(studio) || state.store.find_studio(studio).await?.is_none() {
         return Err(DomainError::NotFound("studio").into());
     }
     let filter = ReservationFilter { studio_id: Some(studio), ..Default::default() };

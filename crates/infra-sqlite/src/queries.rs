@@ -1,0 +1,228 @@
+//! Catalogue and history reads, paginated by keyset cursors. Reads take no
+//! lock: in WAL mode each query sees the last committed state.
+
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::{
+    ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
+};
+use hothour_domain::{AuctionId, DomainError, EventId, ReservationId, ReservationStatus, StudioId, UserId};
+use sea_orm::Value;
+
+use crate::rows::{self, AUCTION_COLUMNS, EVENT_COLUMNS, RESERVATION_COLUMNS};
+use crate::values::time;
+use crate::{SqliteStore, query_all};
+
+/// Collects SQL conditions and their values, numbering placeholders as it goes.
+struct Conditions {
+    clauses: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Conditions {
+    fn new() -> Conditions {
+        Conditions { clauses: vec!["TRUE".into()], values: Vec::new() }
+    }
+
+    /// Adds a value and returns its placeholder.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    fn push(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    fn sql(&self) -> String {
+        self.clauses.join(" AND ")
+    }
+}
+
+/// The effective auction status at `$now`, as SQL over an `auctions a` row.
+fn auction_status_sql(now: &str) -> String {
+    format!(
+        "CASE WHEN a.cancelled_at IS NOT NULL THEN 'CANCELLED' \
+         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
+                      AND r.status IN ('CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) THEN 'SOLD' \
+         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
+                      AND r.status = 'HOLD' AND r.expires_at > {now}) THEN 'HELD' \
+         WHEN {now} < a.starts_at THEN 'DRAFT' \
+         WHEN {now} >= a.ends_at THEN 'EXPIRED' ELSE 'ACTIVE' END"
+    )
+}
+
+/// `SELECT` columns of `table_alias`, each prefixed.
+fn prefixed(columns: &str, alias: &str) -> String {
+    columns.split(", ").map(|col| format!("{alias}.{col}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Seats and holds of an `events e` row that lapsed by `$now` but were not swept yet.
+fn lapsed_sql(now: &str) -> String {
+    format!(
+        "(SELECT COALESCE(SUM(quantity), 0) FROM reservations r \
+            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_seats, \
+         (SELECT COUNT(*) FROM reservations r \
+            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_count"
+    )
+}
+
+pub(crate) fn event_columns_with_lapsed(now: &str) -> String {
+    format!("{}, {}", prefixed(EVENT_COLUMNS, "e"), lapsed_sql(now))
+}
+
+impl QueryStore for SqliteStore {
+    async fn list_auctions(
+        &self,
+        filter: AuctionFilter,
+        now: DateTime<Utc>,
+        limit: u32,
+        after: Option<(DateTime<Utc>, AuctionId)>,
+    ) -> Result<Vec<AuctionRecord>, DomainError> {
+        let mut c = Conditions::new();
+        if let Some(studio) = filter.studio_id {
+            let p = c.bind(studio.0);
+            c.push(format!("a.studio_id = {p}"));
+        }
+        if let Some(status) = filter.status {
+            let now = c.bind(time(now));
+            let p = c.bind(status.as_str());
+            c.push(format!("({}) = {p}", auction_status_sql(&now)));
+        }
+        if let Some((starts_at, id)) = after {
+            let (s, i) = (c.bind(time(starts_at)), c.bind(id.0));
+            c.push(format!("(a.starts_at, a.id) > ({s}, {i})"));
+        }
+        let limit = c.bind(i64::from(limit));
+        let sql = format!(
+            "SELECT {} FROM auctions a WHERE {} ORDER BY a.starts_at, a.id LIMIT {limit}",
+            prefixed(AUCTION_COLUMNS, "a"),
+            c.sql()
+        );
+        let auctions: Vec<_> =
+            query_all(&self.db, &sql, c.values).await?.iter().map(rows::auction).collect::<Result<_, _>>()?;
+        if auctions.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The live reservations of the page, in one query.
+        let mut ids = Conditions::new();
+        let placeholders: Vec<String> = auctions.iter().map(|a| ids.bind(a.id.0)).collect();
+        let sql = format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE auction_id IN ({}) \
+             AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')",
+            placeholders.join(", ")
+        );
+        let live: Vec<_> =
+            query_all(&self.db, &sql, ids.values).await?.iter().map(rows::reservation).collect::<Result<_, _>>()?;
+        Ok(auctions
+            .into_iter()
+            .map(|auction| {
+                let live =
+                    live.iter().find(|r| r.target == hothour_domain::ReservationTarget::Auction(auction.id)).cloned();
+                AuctionRecord { auction, live }
+            })
+            .collect())
+    }
+
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        now: DateTime<Utc>,
+        limit: u32,
+        after: Option<(DateTime<Utc>, EventId)>,
+    ) -> Result<Vec<EventRecord>, DomainError> {
+        let mut c = Conditions::new();
+        let now = c.bind(time(now));
+        c.push("e.deleted_at IS NULL".into());
+        match filter.active {
+            ActiveFilter::Active => c.push("e.is_active".into()),
+            ActiveFilter::Inactive => c.push("NOT e.is_active".into()),
+            ActiveFilter::All => {}
+        }
+        if let Some(studio) = filter.studio_id {
+            let p = c.bind(studio.0);
+            c.push(format!("e.studio_id = {p}"));
+        }
+        if let Some(at) = filter.starts_after {
+            let p = c.bind(time(at));
+            c.push(format!("e.starts_at >= {p}"));
+        }
+        if let Some(at) = filter.starts_before {
+            let p = c.bind(time(at));
+            c.push(format!("e.starts_at < {p}"));
+        }
+        if let Some((starts_at, id)) = after {
+            let (s, i) = (c.bind(time(starts_at)), c.bind(id.0));
+            c.push(format!("(e.starts_at, e.id) > ({s}, {i})"));
+        }
+        let limit = c.bind(i64::from(limit));
+        let sql = format!(
+            "SELECT {} FROM events e WHERE {} ORDER BY e.starts_at, e.id LIMIT {limit}",
+            event_columns_with_lapsed(&now),
+            c.sql()
+        );
+        query_all(&self.db, &sql, c.values).await?.iter().map(rows::event_record).collect()
+    }
+
+    async fn list_reservations(
+        &self,
+        filter: ReservationFilter,
+        now: DateTime<Utc>,
+        limit: u32,
+        before: Option<ReservationId>,
+    ) -> Result<Vec<hothour_domain::Reservation>, DomainError> {
+        let mut c = Conditions::new();
+        if let Some(UserId(user)) = filter.user_id {
+            let p = c.bind(user);
+            c.push(format!("user_id = {p}"));
+        }
+        if let Some(StudioId(studio)) = filter.studio_id {
+            let p = c.bind(studio);
+            c.push(format!("studio_id = {p}"));
+        }
+        if let Some(status) = filter.status {
+            let now = c.bind(time(now));
+            match status {
+                ReservationStatus::Hold => c.push(format!("status = 'HOLD' AND expires_at > {now}")),
+                ReservationStatus::Expired => {
+                    c.push(format!("(status = 'EXPIRED' OR (status = 'HOLD' AND expires_at <= {now}))"));
+                }
+                other => {
+                    let p = c.bind(other.as_str());
+                    c.push(format!("status = {p}"));
+                }
+            }
+        }
+        if let Some(ReservationId(id)) = before {
+            let p = c.bind(id);
+            c.push(format!("id < {p}"));
+        }
+        let limit = c.bind(i64::from(limit));
+        let sql =
+            format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {} ORDER BY id DESC LIMIT {limit}", c.sql());
+        query_all(&self.db, &sql, c.values).await?.iter().map(rows::reservation).collect()
+    }
+
+    async fn list_audit(
+        &self,
+        studio: Option<StudioId>,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditRecord>, DomainError> {
+        let mut c = Conditions::new();
+        if let Some(StudioId(studio)) = studio {
+            let p = c.bind(studio);
+            c.push(format!("studio_id = {p}"));
+        }
+        if let Some(id) = before {
+            let p = c.bind(id);
+            c.push(format!("id < {p}"));
+        }
+        let limit = c.bind(i64::from(limit));
+        let sql = format!(
+            "SELECT id, actor_id, studio_id, action, target, details, created_at FROM audit_log \
+             WHERE {} ORDER BY id DESC LIMIT {limit}",
+            c.sql()
+        );
+        query_all(&self.db, &sql, c.values).await?.iter().map(rows::audit).collect()
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS reservations;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS auctions;
+DROP TABLE IF EXISTS refresh_tokens;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS studios;
