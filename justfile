@@ -1,8 +1,12 @@
 # HotHour's daily recipes. `just --list` shows them.
 
-# Serve the API (PostgreSQL at DATABASE_URL, default postgres://postgres@127.0.0.1:5432/hothour).
+# Serve the API (a SQLite file by default; DATABASE_URL=postgres://… for PostgreSQL).
 run:
     cargo run -p hothour-api --bin hothour
+
+# Fill the running service's database with a demo studio, auctions and an event.
+seed:
+    cargo run -q -p hothour-api --bin hothour -- seed-demo
 
 # Run every test (each test gets its own throw-away PostgreSQL database).
 test:
