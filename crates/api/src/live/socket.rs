@@ -22,6 +22,8 @@ use crate::live::{event_frame, ticker};
 /// Messages a connection may have waiting before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 256;
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long one frame may wait for a client to take it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
 const MAX_FRAME: usize = 16 * 1024;
 const REPLAY_LIMIT: u32 = 1_000;
@@ -57,8 +59,8 @@ struct Connection {
     session: Session,
     id: u64,
     user: Option<User>,
-    /// Rooms joined, with the last sequence number sent in each.
-    rooms: HashMap<String, i64>,
+    /// Rooms joined, with what was already sent in each.
+    rooms: HashMap<String, RoomCursor>,
     queue_tx: mpsc::Sender<(String, Option<i64>, Frame)>,
     queue_rx: mpsc::Receiver<(String, Option<i64>, Frame)>,
     kick: Arc<Notify>,
@@ -66,7 +68,40 @@ struct Connection {
 
 enum Ending {
     ClientLeft,
+    /// Fell behind: its queue overflowed, or a write stayed blocked too long.
+    TooSlow,
     Close(CloseCode, &'static str),
+}
+
+/// What a connection remembers of a room: events up to `floor` are covered by
+/// the snapshot or replay; `sent` holds those delivered since, so an event
+/// committed out of id order (rooms fed by several parents) is still delivered.
+#[derive(Debug, Default)]
+struct RoomCursor {
+    floor: i64,
+    sent: std::collections::BTreeSet<i64>,
+}
+
+/// How many delivered sequence numbers a cursor remembers per room.
+const REMEMBERED: usize = 1_024;
+
+impl RoomCursor {
+    fn at(floor: i64) -> RoomCursor {
+        RoomCursor { floor, sent: Default::default() }
+    }
+
+    /// Whether `seq` is new to this connection; records it if so.
+    fn admit(&mut self, seq: i64) -> bool {
+        if seq <= self.floor || !self.sent.insert(seq) {
+            return false;
+        }
+        if self.sent.len() > REMEMBERED
+            && let Some(oldest) = self.sent.pop_first()
+        {
+            self.floor = self.floor.max(oldest);
+        }
+        true
+    }
 }
 
 impl Connection {
@@ -120,20 +155,20 @@ impl Connection {
                     if !self.should_send(&room, seq) {
                         continue;
                     }
-                    if self.session.text(&*frame).await.is_err() {
-                        break Ending::ClientLeft;
+                    if let Err(ending) = self.write(frame.to_string()).await {
+                        break ending;
                     }
                 }
-                _ = self.kick.notified() => {
-                    self.state.hub.slow_consumers_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    break Ending::Close(CloseCode::Other(SLOW_CONSUMER), "too slow: messages were piling up");
-                }
+                _ = self.kick.notified() => break Ending::TooSlow,
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > READ_TIMEOUT {
                         break Ending::Close(CloseCode::Away, "no answer to pings");
                     }
-                    if self.session.ping(b"").await.is_err() {
-                        break Ending::ClientLeft;
+                    let ping = tokio::time::timeout(WRITE_TIMEOUT, self.session.ping(b"")).await;
+                    match ping {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break Ending::ClientLeft,
+                        Err(_) => break Ending::TooSlow,
                     }
                 }
                 _ = shutdown.wait_for(|down| *down) => break Ending::Close(CloseCode::Away, "server shutting down"),
@@ -143,30 +178,45 @@ impl Connection {
             self.state.hub.unsubscribe(room, self.id);
         }
         self.state.hub.open_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        if let Ending::Close(code, description) = ending {
+        let close = match ending {
+            Ending::ClientLeft => None,
+            Ending::TooSlow => {
+                self.state.hub.slow_consumers_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some((CloseCode::Other(SLOW_CONSUMER), "too slow: messages were piling up"))
+            }
+            Ending::Close(code, description) => Some((code, description)),
+        };
+        if let Some((code, description)) = close {
             let reason = CloseReason { code, description: Some(description.to_owned()) };
             // A client that stopped reading cannot take the close frame either: do not wait on it.
             let _ = tokio::time::timeout(Duration::from_secs(1), self.session.close(Some(reason))).await;
         }
     }
 
-    /// Drops events already covered by the snapshot or the replay.
+    /// Drops events already covered by the snapshot, the replay, or sent before.
     fn should_send(&mut self, room: &str, seq: Option<i64>) -> bool {
-        let Some(last) = self.rooms.get_mut(room) else {
+        let Some(cursor) = self.rooms.get_mut(room) else {
             return false;
         };
-        match seq {
-            Some(seq) if seq <= *last => false,
-            Some(seq) => {
-                *last = seq;
-                true
-            }
-            None => true,
+        seq.is_none_or(|seq| cursor.admit(seq))
+    }
+
+    /// Writes one frame, giving up when the connection is kicked, the server
+    /// shuts down, or the client has not taken it within `WRITE_TIMEOUT`: a
+    /// client that stopped reading must not keep this task (or the room) waiting.
+    async fn write(&mut self, text: String) -> Result<(), Ending> {
+        let kick = self.kick.clone();
+        let mut shutdown = self.state.hub.shutdown_signal();
+        tokio::select! {
+            sent = self.session.text(text) => sent.map_err(|_| Ending::ClientLeft),
+            _ = kick.notified() => Err(Ending::TooSlow),
+            _ = shutdown.wait_for(|down| *down) => Err(Ending::Close(CloseCode::Away, "server shutting down")),
+            _ = tokio::time::sleep(WRITE_TIMEOUT) => Err(Ending::TooSlow),
         }
     }
 
     async fn send(&mut self, value: Value) -> Result<(), Ending> {
-        self.session.text(value.to_string()).await.map_err(|_| Ending::ClientLeft)
+        self.write(value.to_string()).await
     }
 
     async fn reply_error(&mut self, code: &str, detail: &str) -> Result<(), Ending> {
@@ -284,14 +334,19 @@ impl Connection {
         match replay {
             Some(events) => {
                 let last = events.last().map_or(since.unwrap_or(0), |e| e.seq).max(since.unwrap_or(0));
-                self.rooms.insert(name.clone(), last);
+                self.rooms.insert(name.clone(), RoomCursor::at(since.unwrap_or(0)));
+                if let Some(cursor) = self.rooms.get_mut(&name) {
+                    for event in &events {
+                        cursor.admit(event.seq);
+                    }
+                }
                 self.send(json!({
                     "type": "subscribed", "room": name, "seq": last, "epoch": self.state.epoch,
                     "at": now, "resumed": true, "data": null,
                 }))
                 .await?;
                 for event in &events {
-                    self.session.text(event_frame(event, self.state.epoch)).await.map_err(|_| Ending::ClientLeft)?;
+                    self.write(event_frame(event, self.state.epoch)).await?;
                 }
                 Ok(())
             }
@@ -300,7 +355,7 @@ impl Connection {
                     self.state.hub.unsubscribe(&name, self.id);
                     return self.reply_error("not_found", "no such room").await;
                 };
-                self.rooms.insert(name.clone(), latest);
+                self.rooms.insert(name.clone(), RoomCursor::at(latest));
                 self.send(json!({
                     "type": "subscribed", "room": name, "seq": latest, "epoch": self.state.epoch,
                     "at": now, "resumed": false, "data": snapshot,
