@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
-use hothour_domain::ports::{AccountStore, AuctionStore, EventStore, NoPublisher, ReservationStore};
+use hothour_domain::ports::{
+    AccountStore, AuctionStore, EventStore, JobStore, NoPublisher, OutboxStore, ReservationStore,
+};
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
     PriceScheduleInput, ReservationStatus, Role, Services, StudioId, TurboConfig,
@@ -18,7 +20,7 @@ use hothour_domain::{
 
 /// What the suite needs from an adapter under test.
 pub trait Backend: Send + Sync + 'static {
-    type Store: AccountStore + AuctionStore + EventStore + ReservationStore + Clone + 'static;
+    type Store: AccountStore + AuctionStore + EventStore + ReservationStore + JobStore + OutboxStore + Clone + 'static;
 
     /// A backend on a fresh, migrated, empty database.
     fn fresh() -> impl Future<Output = Self> + Send
@@ -552,6 +554,71 @@ impl<B: Backend> World<B> {
     }
 }
 
+/// Bookings nobody checked in become NO_SHOW after the session plus the
+/// grace period, exactly once; a latecomer can still be checked in.
+pub async fn unchecked_bookings_become_no_shows<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(10).await;
+    let alice = world.user("alice@example.test").await;
+    let hold = world.services.hold(&alice, event, 1).await.unwrap();
+    let booked = world.services.confirm(&alice, hold.id).await.unwrap();
+    let session = world.services.get_event(event).await.unwrap().event.details.starts_at;
+
+    world.clock.set(session + world.services.policy().no_show_grace - Duration::seconds(1));
+    assert_eq!(world.services.mark_no_shows(10).await.unwrap(), 0, "not before the grace period ends");
+    world.clock.set(session + world.services.policy().no_show_grace);
+    assert_eq!(world.services.mark_no_shows(10).await.unwrap(), 1);
+    assert_eq!(world.services.mark_no_shows(10).await.unwrap(), 0, "only once");
+    let no_show = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE id = {} AND status = 'NO_SHOW'", hold.id.0))
+        .await;
+    assert_eq!(no_show, 1);
+    let seats = world.services.get_event(event).await.unwrap().availability;
+    assert_eq!((seats.confirmed_seats, seats.available), (1, 9), "a no-show keeps its seat");
+
+    let code = booked.booking_code.unwrap();
+    let late = world.services.check_in(&world.admin, world.studio, code.as_str()).await.unwrap();
+    assert_eq!(late.status, ReservationStatus::CheckedIn);
+}
+
+/// Status changes made by time alone are persisted and announced once:
+/// DRAFT → ACTIVE at `starts_at`, the turbo start, → EXPIRED at `ends_at`.
+pub async fn time_driven_auction_changes_are_settled_once<B: Backend>() {
+    let world = World::<B>::new().await;
+    let auction = world
+        .services
+        .create_auction(&world.admin, None, auction_input(epoch() + Duration::minutes(10)))
+        .await
+        .unwrap()
+        .id;
+    let stored =
+        |status: &str| format!("SELECT COUNT(*) FROM auctions WHERE id = {} AND status = '{status}'", auction.0);
+    assert_eq!(world.count(&stored("DRAFT")).await, 1);
+
+    world.clock.set(epoch() + Duration::minutes(10));
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 0);
+    assert_eq!(world.count(&stored("ACTIVE")).await, 1);
+
+    // Turbo starts 30 minutes before the end (minute 100 from its start).
+    world.clock.set(epoch() + Duration::minutes(10 + 90));
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
+    world.clock.advance(Duration::minutes(5));
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 0);
+    let room = format!("auction:{}", auction.0);
+    let turbo =
+        world.count(&format!("SELECT COUNT(*) FROM outbox WHERE room = '{room}' AND kind = 'turbo_triggered'")).await;
+    assert_eq!(turbo, 1, "turbo is announced exactly once");
+
+    world.clock.set(epoch() + Duration::minutes(10 + 120));
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
+    assert_eq!(world.count(&stored("EXPIRED")).await, 1);
+    let updates =
+        world.count(&format!("SELECT COUNT(*) FROM outbox WHERE room = '{room}' AND kind = 'auction_updated'")).await;
+    assert_eq!(updates, 2, "one announcement for ACTIVE, one for EXPIRED");
+    assert!(world.backend.store().latest_seq(&room).await.unwrap() > 0);
+}
+
 /// Instantiates every conformance check as a test on `$backend`.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -570,6 +637,8 @@ macro_rules! conformance_tests {
             turbo_trigger_rules,
             event_capacity_and_deletion_rules,
             database_constraints_back_the_rules,
+            unchecked_bookings_become_no_shows,
+            time_driven_auction_changes_are_settled_once,
         );
     };
     (@each $backend:ty; $($name:ident),* $(,)?) => {
