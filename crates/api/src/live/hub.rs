@@ -26,6 +26,8 @@ struct Room {
     subscribers: HashMap<u64, Subscriber>,
     /// Wakes the room's price ticker when the auction changes.
     changed: Arc<Notify>,
+    /// A price ticker runs for this room (at most one ever does).
+    ticking: bool,
 }
 
 pub struct Hub {
@@ -71,14 +73,21 @@ impl Hub {
         self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a subscriber; answers whether it is the room's first (so a price
-    /// ticker should start) and the room's change signal.
-    pub fn subscribe(&self, room: &str, connection: u64, subscriber: Subscriber) -> (bool, Arc<Notify>) {
+    /// Adds a subscriber. With `wants_ticker`, answers whether the caller must
+    /// start the room's price ticker (none runs yet), and the room's change signal.
+    pub fn subscribe(
+        &self,
+        room: &str,
+        connection: u64,
+        subscriber: Subscriber,
+        wants_ticker: bool,
+    ) -> (bool, Arc<Notify>) {
         let mut rooms = self.rooms();
         let entry = rooms.entry(room.to_owned()).or_default();
-        let first = entry.subscribers.is_empty();
         entry.subscribers.insert(connection, subscriber);
-        (first, entry.changed.clone())
+        let start_ticker = wants_ticker && !entry.ticking;
+        entry.ticking |= start_ticker;
+        (start_ticker, entry.changed.clone())
     }
 
     pub fn unsubscribe(&self, room: &str, connection: u64) {
@@ -86,7 +95,36 @@ impl Hub {
         if let Some(entry) = rooms.get_mut(room) {
             entry.subscribers.remove(&connection);
             if entry.subscribers.is_empty() {
+                // A running ticker removes the room itself when it sees it empty.
                 entry.changed.notify_waiters();
+                if !entry.ticking {
+                    rooms.remove(room);
+                }
+            }
+        }
+    }
+
+    /// Called by a room's ticker: when nobody listens any more the room is
+    /// removed and the ticker must stop. Checked and done under one lock, so a
+    /// subscriber arriving meanwhile keeps this ticker instead of starting another.
+    pub fn ticker_should_stop(&self, room: &str) -> bool {
+        let mut rooms = self.rooms();
+        match rooms.get(room) {
+            Some(entry) if !entry.subscribers.is_empty() => false,
+            _ => {
+                rooms.remove(room);
+                true
+            }
+        }
+    }
+
+    /// Called by a ticker that cannot go on (its auction vanished): a later
+    /// subscriber may start a new one.
+    pub fn ticker_gave_up(&self, room: &str) {
+        let mut rooms = self.rooms();
+        if let Some(entry) = rooms.get_mut(room) {
+            entry.ticking = false;
+            if entry.subscribers.is_empty() {
                 rooms.remove(room);
             }
         }
@@ -130,8 +168,8 @@ mod tests {
         let (slow, _slow_rx) = subscriber(2);
         let (fast, mut fast_rx) = subscriber(100);
         let kicked = slow.kick.clone();
-        hub.subscribe("auction:1", 1, slow);
-        hub.subscribe("auction:1", 2, fast);
+        hub.subscribe("auction:1", 1, slow, false);
+        hub.subscribe("auction:1", 2, fast, false);
         for i in 0..5 {
             hub.broadcast("auction:1", Some(i), Arc::from(format!("{i}")));
         }
@@ -145,11 +183,28 @@ mod tests {
     fn rooms_disappear_with_their_last_subscriber() {
         let hub = Hub::new();
         let (a, _rx) = subscriber(1);
-        assert!(hub.subscribe("event:1", 1, a.clone()).0);
-        assert!(!hub.subscribe("event:1", 2, a).0);
+        hub.subscribe("event:1", 1, a.clone(), false);
+        hub.subscribe("event:1", 2, a, false);
         hub.unsubscribe("event:1", 1);
         assert_eq!(hub.subscriber_count("event:1"), 1);
         hub.unsubscribe("event:1", 2);
         assert_eq!(hub.subscriber_count("event:1"), 0);
+        assert!(hub.rooms().is_empty());
+    }
+
+    #[test]
+    fn a_room_never_gets_two_tickers() {
+        let hub = Hub::new();
+        let (a, _rx) = subscriber(1);
+        assert!(hub.subscribe("auction:1", 1, a.clone(), true).0, "the first subscriber starts the ticker");
+        assert!(!hub.subscribe("auction:1", 2, a.clone(), true).0);
+        hub.unsubscribe("auction:1", 1);
+        hub.unsubscribe("auction:1", 2);
+        // Someone comes back before the ticker noticed the room was empty.
+        assert!(!hub.subscribe("auction:1", 3, a.clone(), true).0, "the running ticker carries on");
+        assert!(!hub.ticker_should_stop("auction:1"));
+        hub.unsubscribe("auction:1", 3);
+        assert!(hub.ticker_should_stop("auction:1"));
+        assert!(hub.subscribe("auction:1", 4, a, true).0, "after it stopped, a new one starts");
     }
 }

@@ -309,12 +309,14 @@ impl Connection {
         let name = room.to_string();
         // Join first, so nothing committed from now on is missed; what the
         // snapshot or replay already covers is dropped by sequence number.
-        let (first, changed) = self.state.hub.subscribe(
+        let is_auction = matches!(room, Room::Auction(_));
+        let (start_ticker, changed) = self.state.hub.subscribe(
             &name,
             self.id,
             Subscriber { queue: self.queue_tx.clone(), kick: self.kick.clone() },
+            is_auction,
         );
-        if let (true, Room::Auction(id)) = (first, room) {
+        if let (true, Room::Auction(id)) = (start_ticker, room) {
             ticker::spawn(self.state.clone(), AuctionId(id.0), changed);
         }
         let latest = self.state.store.latest_seq(&name).await.unwrap_or(0);

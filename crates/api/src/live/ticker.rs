@@ -13,12 +13,13 @@ use crate::live::plain_frame;
 pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let room = format!("auction:{}", id.0);
-        while state.hub.subscriber_count(&room) > 0 {
+        while !state.hub.ticker_should_stop(&room) {
             // Register interest before reading, so a change in between is not missed.
             let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             let Ok((record, view)) = state.services.get_auction(id).await else {
+                state.hub.ticker_gave_up(&room);
                 return;
             };
             let next = match view.status {
