@@ -21,6 +21,10 @@ lint:
 openapi:
     cargo run -q -p hothour-api --bin hothour -- openapi > openapi/openapi.json
 
+# Benchmarks on PostgreSQL: a fresh server and database per scenario (`just bench hold-storm read` for some).
+bench *scenarios:
+    bash scripts/bench.sh {{scenarios}}
+
 # Start PostgreSQL in a container (needs a Docker engine).
 db-up:
     docker compose up -d postgres

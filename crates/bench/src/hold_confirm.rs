@@ -1,0 +1,50 @@
+//! `hold-confirm`: hold a seat, then confirm it; confirmed bookings per second.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::load::{self, Cpu, Outcome, Stop};
+use crate::setup::{self, Bench, Result};
+
+pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: usize) -> Result<()> {
+    let admin = bench.admin().await?;
+    let event = bench.event(&admin, 1_000_000).await?;
+    let tokens = Arc::new(bench.tokens(&bench.users("confirm", users).await?));
+    println!(
+        "hold-confirm: event {event}, {users} users, {connections} connections, {duration:?}; latency is hold + confirm"
+    );
+    let api = Arc::new(bench.api.clone());
+    let cpu = Cpu::sample(bench.server_pid);
+    let stats = load::run(connections, Stop::After(duration), move |client, i| {
+        let (api, tokens) = (api.clone(), tokens.clone());
+        async move {
+            let token = tokens.get(i as usize)?;
+            let hold = setup::send(setup::hold(&client, &api, event, token)).await;
+            let Some(id) = hold.body["id"].as_i64().filter(|_| hold.status == Some(201)) else {
+                return Some(hold.outcome(201));
+            };
+            let confirm = setup::send(client.post(format!("{api}/reservations/{id}/confirm")).bearer_auth(token)).await;
+            Some(Outcome { label: format!("201 then {}", confirm.label()), ok: confirm.status == Some(200) })
+        }
+    })
+    .await;
+    stats.print("hold-confirm", connections, "confirmed");
+    cpu.report_since(bench.server_pid, stats.ok, "confirmed booking");
+    let row = bench
+        .row(
+            "SELECT e.confirmed_seats::bigint AS seats, e.confirmed_count::bigint AS count, e.held_seats::bigint AS held, \
+               (SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'CONFIRMED')::bigint AS confirmed, \
+               (SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > now())::bigint AS live \
+             FROM events e WHERE e.id = $1",
+            vec![event.into()],
+            &["seats", "count", "held", "confirmed", "live"],
+        )
+        .await?;
+    bench.check(
+        row[0] == row[3] && row[1] == row[3],
+        &format!("confirmed_seats {} and confirmed_count {} match {} CONFIRMED rows", row[0], row[1], row[3]),
+    );
+    bench.check(row[3] == stats.ok as i64, &format!("{} CONFIRMED rows = {} answered 200", row[3], stats.ok));
+    bench.check(row[2] == row[4], &format!("held_seats {} matches {} live holds", row[2], row[4]));
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! `hold-correctness`: 2,000 holds at 200 concurrency on an event of 500 seats.
+
+use std::sync::Arc;
+
+use crate::load::{self, Stop};
+use crate::setup::{self, Bench, Result};
+
+pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -> Result<()> {
+    let admin = bench.admin().await?;
+    let event = bench.event(&admin, capacity).await?;
+    let tokens = Arc::new(bench.tokens(&bench.users("correct", holds as usize).await?));
+    println!(
+        "hold-correctness: event {event} (capacity {capacity}), {holds} holds by as many users, {connections} concurrent"
+    );
+    let api = Arc::new(bench.api.clone());
+    let stats = load::run(connections, Stop::Count(holds), move |client, i| {
+        let (api, tokens) = (api.clone(), tokens.clone());
+        async move {
+            let token = tokens.get(i as usize)?;
+            Some(setup::send(setup::hold(&client, &api, event, token)).await.outcome(201))
+        }
+    })
+    .await;
+    stats.print("hold-correctness", connections, "holds");
+    println!("  all {holds} answered in {:.3} s", stats.elapsed.as_secs_f64());
+    bench.check(stats.total() == holds, &format!("every request answered ({} of {holds})", stats.total()));
+    bench.check(stats.failures() == 0, &format!("no 5xx and no unanswered request ({} seen)", stats.failures()));
+    bench.check(stats.ok == capacity as u64, &format!("exactly {capacity} holds answered 201 ({})", stats.ok));
+    crate::hold_storm::check_event(bench, event, stats.ok, 0).await
+}

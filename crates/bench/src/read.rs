@@ -1,0 +1,40 @@
+//! `read`: `GET /auctions/{id}` and `GET /events/{id}`, anonymous, each for the duration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::load::{self, Cpu, Stop};
+use crate::setup::{self, Bench, Result};
+
+pub async fn run(bench: &Bench, connections: usize, duration: Duration) -> Result<()> {
+    let admin = bench.admin().await?;
+    let auction = bench.auction(&admin).await?;
+    let event = bench.event(&admin, 500).await?;
+    // A few live holds, so the event read has something to count.
+    let tokens = bench.tokens(&bench.users("read", 20).await?);
+    for token in &tokens {
+        setup::send(setup::hold(&bench.http, &bench.api, event, token)).await;
+    }
+    for (title, path) in [
+        ("read GET /auctions/{id}", format!("auctions/{auction}")),
+        ("read GET /events/{id}", format!("events/{event}")),
+    ] {
+        let url = Arc::new(format!("{}/{path}", bench.api));
+        let cpu = Cpu::sample(bench.server_pid);
+        let stats = load::run(connections, Stop::After(duration), move |client, _| {
+            let url = url.clone();
+            async move { Some(setup::send(client.get(url.as_str())).await.outcome(200)) }
+        })
+        .await;
+        stats.print(title, connections, "reads");
+        cpu.report_since(bench.server_pid, stats.ok, "read");
+        bench.check(stats.ok == stats.total(), &format!("every read answered 200 ({} of {})", stats.ok, stats.total()));
+    }
+    let row =
+        bench.row("SELECT held_seats::bigint AS held FROM events WHERE id = $1", vec![event.into()], &["held"]).await?;
+    bench.check(
+        row[0] == tokens.len() as i64,
+        &format!("reads changed nothing: held_seats {} = {}", row[0], tokens.len()),
+    );
+    Ok(())
+}

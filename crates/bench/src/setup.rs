@@ -1,0 +1,245 @@
+//! What every scenario needs: the database, users in bulk, a studio admin,
+//! events and auctions, tokens, and small HTTP helpers.
+
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use hothour_api::auth::TokenKeys;
+use hothour_domain::UserId;
+use reqwest::{Client, RequestBuilder};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
+use serde_json::{Value as Json, json};
+
+use crate::load::Outcome;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// bcrypt (cost 4) of `bench-password`: every bench user can also sign in by hand.
+pub const PASSWORD_HASH: &str = "$2b$04$L7PXjYsXcxatYwQ4uUCddetXBUIIqaaF4uDbRXbMKwgkAW7.3J05y";
+
+/// The server under test and its database.
+pub struct Bench {
+    pub base: String,
+    pub api: String,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub keys: TokenKeys,
+    pub server_pid: Option<u32>,
+    pub http: Client,
+    /// Makes this run's emails unique, so runs can share a database.
+    tag: String,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+/// A studio and its admin's token.
+pub struct Admin {
+    pub studio_id: i64,
+    pub token: String,
+}
+
+/// Refuses anything but this machine: the tool only ever loads 127.0.0.1.
+fn check_local(url: &str) -> Result<()> {
+    let rest = url.split("://").nth(1).ok_or_else(|| format!("{url}: not a URL"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+    if host == "127.0.0.1" || host == "localhost" {
+        Ok(())
+    } else {
+        Err(format!("{url}: the bench only runs against 127.0.0.1").into())
+    }
+}
+
+impl Bench {
+    pub async fn connect(base_url: &str, database_url: &str, secret: &str, server_pid: Option<u32>) -> Result<Bench> {
+        check_local(base_url)?;
+        check_local(database_url)?;
+        let base = base_url.trim_end_matches('/').to_owned();
+        let db = pool(database_url, 4).await?;
+        let bench = Bench {
+            api: format!("{base}/api/v1"),
+            base,
+            db,
+            database_url: database_url.to_owned(),
+            keys: TokenKeys::new(secret, Duration::from_secs(3 * 3600), Duration::from_secs(3 * 3600)),
+            server_pid,
+            http: crate::load::client(),
+            tag: format!("{}", Utc::now().timestamp_millis()),
+            broken: Default::default(),
+        };
+        let ready = bench.http.get(format!("{}/health/ready", bench.base)).send().await?;
+        if !ready.status().is_success() {
+            return Err(format!("{}/health/ready answered {}", bench.base, ready.status()).into());
+        }
+        Ok(bench)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.api.replacen("http://", "ws://", 1))
+    }
+
+    pub async fn query(&self, sql: &str, values: Vec<Value>) -> Result<Vec<sea_orm::QueryResult>> {
+        Ok(self.db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?)
+    }
+
+    /// The `i64` columns of the first row (use `::bigint` casts in the SQL).
+    pub async fn row(&self, sql: &str, values: Vec<Value>, columns: &[&str]) -> Result<Vec<i64>> {
+        let rows = self.query(sql, values).await?;
+        let row = rows.first().ok_or("the query gave no row")?;
+        columns.iter().map(|column| Ok(row.try_get::<i64>("", column)?)).collect()
+    }
+
+    /// Creates `n` users with one statement; their ids, in order.
+    pub async fn users(&self, label: &str, n: usize) -> Result<Vec<i64>> {
+        let sql = "INSERT INTO users (email, password_hash, full_name, role) \
+                   SELECT 'bench-' || $1 || '-' || g || '@x.io', $2, 'Bench', 'user' FROM generate_series(1, $3) g \
+                   RETURNING id";
+        let prefix = format!("{}-{label}", self.tag);
+        let rows = self.query(sql, vec![prefix.into(), PASSWORD_HASH.into(), (n as i64).into()]).await?;
+        let mut ids =
+            rows.iter().map(|row| row.try_get::<i64>("", "id")).collect::<std::result::Result<Vec<_>, _>>()?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    pub fn tokens(&self, ids: &[i64]) -> Vec<String> {
+        ids.iter().map(|id| self.keys.access_token(UserId(*id)).expect("signing a token")).collect()
+    }
+
+    /// A studio and a studio admin, made in SQL; the admin's token.
+    pub async fn admin(&self) -> Result<Admin> {
+        let sql = "WITH s AS (INSERT INTO studios (name, timezone) VALUES ($1, 'UTC') RETURNING id) \
+                   INSERT INTO users (email, password_hash, full_name, role, studio_id) \
+                   SELECT $2, $3, 'Bench admin', 'studio_admin', s.id FROM s RETURNING id, studio_id";
+        let email = format!("bench-{}-admin@x.io", self.tag);
+        let ids = self
+            .row(
+                sql,
+                vec![format!("Bench studio {}", self.tag).into(), email.into(), PASSWORD_HASH.into()],
+                &["id", "studio_id"],
+            )
+            .await?;
+        Ok(Admin { studio_id: ids[1], token: self.tokens(&ids[..1]).remove(0) })
+    }
+
+    /// An event two days ahead, created over HTTP by the admin.
+    pub async fn event(&self, admin: &Admin, capacity: i64) -> Result<i64> {
+        let at = |hours: i64| (Utc::now() + chrono::Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Secs, true);
+        let body = json!({
+            "title": format!("Bench event ({capacity} seats)"), "capacity": capacity, "price": "150.00",
+            "starts_at": at(48), "ends_at": at(50),
+        });
+        self.create("events", admin, body).await
+    }
+
+    /// An auction that started a minute ago and ends in two hours, created over HTTP by the admin.
+    pub async fn auction(&self, admin: &Admin) -> Result<i64> {
+        let at =
+            |minutes: i64| (Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339_opts(SecondsFormat::Secs, true);
+        let body = json!({
+            "title": "Bench slot", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
+            "drop_interval_minutes": 60, "starts_at": at(-1), "ends_at": at(120), "scheduled_at": at(180),
+        });
+        self.create("auctions", admin, body).await
+    }
+
+    async fn create(&self, what: &str, admin: &Admin, body: Json) -> Result<i64> {
+        let reply = send(self.http.post(format!("{}/{what}", self.api)).bearer_auth(&admin.token).json(&body)).await;
+        match (reply.status, reply.body["id"].as_i64()) {
+            (Some(201), Some(id)) => Ok(id),
+            _ => Err(format!("creating {what}: {:?} {}", reply.status, reply.body).into()),
+        }
+    }
+
+    /// Prints an invariant check; a broken one makes the run fail.
+    pub fn check(&self, holds: bool, what: &str) {
+        if holds {
+            println!("  invariant ok: {what}");
+        } else {
+            println!("  INVARIANT BROKEN: {what}");
+            self.broken.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn any_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The server's resident memory in kB (`VmRSS` in `/proc/<pid>/status`).
+    pub fn server_rss_kb(&self) -> Option<u64> {
+        rss_kb(self.server_pid?)
+    }
+}
+
+pub fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+pub async fn pool(url: &str, connections: u32) -> Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(connections).min_connections(1).sqlx_logging(false);
+    Ok(Database::connect(options).await?)
+}
+
+/// An answer: its status (`None` when none came) and its JSON body (`Null` if none).
+pub struct Reply {
+    pub status: Option<u16>,
+    pub body: Json,
+}
+
+impl Reply {
+    /// `201`, `409 insufficient_capacity`, or `no answer (…)`.
+    pub fn label(&self) -> String {
+        match (self.status, self.body["code"].as_str()) {
+            (None, _) => format!("no answer ({})", self.body.as_str().unwrap_or("error")),
+            (Some(status), Some(code)) if status >= 400 => format!("{status} {code}"),
+            (Some(status), _) => status.to_string(),
+        }
+    }
+
+    pub fn outcome(&self, ok_status: u16) -> Outcome {
+        Outcome { label: self.label(), ok: self.status == Some(ok_status) }
+    }
+}
+
+pub async fn send(request: RequestBuilder) -> Reply {
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Json::Null);
+            Reply { status: Some(status), body }
+        }
+        Err(error) => {
+            let kind = if error.is_timeout() {
+                "timeout"
+            } else if error.is_connect() {
+                "connect"
+            } else {
+                "transport"
+            };
+            Reply { status: None, body: Json::String(kind.into()) }
+        }
+    }
+}
+
+/// A hold of one seat on `event` for the user of `token`.
+pub fn hold(client: &Client, api: &str, event: i64, token: &str) -> RequestBuilder {
+    client.post(format!("{api}/events/{event}/holds")).bearer_auth(token).json(&json!({"quantity": 1}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_local;
+
+    #[test]
+    fn only_this_machine_is_loaded() {
+        assert!(check_local("http://127.0.0.1:8080").is_ok());
+        assert!(check_local("postgres://postgres@127.0.0.1:5432/hothour_bench").is_ok());
+        assert!(check_local("postgres://postgres@localhost/x").is_ok());
+        assert!(check_local("http://example.com:8080").is_err());
+        assert!(check_local("postgres://u@10.0.0.1:5432/x").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Benchmarks HotHour on PostgreSQL (see BENCHMARKS.md): builds release
+# binaries, measures start-up and idle memory, then runs each scenario of
+# `hothour-bench` against a fresh `hothour` on a fresh `hothour_bench` database.
+#
+#   scripts/bench.sh                      every scenario
+#   scripts/bench.sh hold-storm read      only these
+#   PG_URL=postgres://postgres@127.0.0.1:5432 BENCH_PORT=18080 scripts/bench.sh
+#
+# Output goes to the terminal and to target/bench/ (one file per scenario,
+# the server's log, and summary.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+DB=hothour_bench
+PORT=${BENCH_PORT:-18080}
+OUT=target/bench
+SCENARIOS=("$@")
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(hold-storm hold-correctness hold-pileup grab-race hold-confirm read ws-fanout hold-profile)
+
+export JWT_SECRET=${JWT_SECRET:-bench-only-secret-0123456789-abcdefghij}
+export BENCH_BASE_URL=http://127.0.0.1:$PORT
+export BENCH_DATABASE_URL=$PG_URL/$DB
+SERVER_ENV=(
+  DATABASE_URL="$PG_URL/$DB" BIND="127.0.0.1:$PORT" RUST_LOG=warn BCRYPT_COST=4 DB_MAX_CONNECTIONS=32
+  RATE_LIMIT_AUTH_PER_MINUTE=1000000 RATE_LIMIT_BOOKING_PER_MINUTE=1000000
+)
+
+case "$PG_URL" in
+  postgres://*@127.0.0.1:* | postgres://*@localhost:*) ;;
+  *) echo "bench.sh: PG_URL must point at 127.0.0.1" >&2; exit 1 ;;
+esac
+
+mkdir -p "$OUT"
+SUMMARY=$OUT/summary.txt
+: > "$SUMMARY"
+say() { echo "$@" | tee -a "$SUMMARY"; }
+
+# 10,000 WebSockets need as many descriptors in the server and in the tool.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+say "open files limit (ulimit -n): $(ulimit -n)"
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 10300 ] ||
+  say "warning: ulimit -n is below 10300; ws-fanout with 10,000 sockets will refuse to run"
+
+cargo build --release -p hothour-api --bin hothour
+cargo build --release -p hothour-bench
+SERVER=target/release/hothour
+BENCH=target/release/hothour-bench
+
+say "machine: $(nproc) cores, $(free -m | awk '/^Mem:/ {print $2}') MB memory, $(uname -sr)"
+say "postgresql: $(psql "$PG_URL/postgres" -Atc 'SHOW server_version') (synchronous_commit=$(psql "$PG_URL/postgres" -Atc 'SHOW synchronous_commit'), shared_buffers=$(psql "$PG_URL/postgres" -Atc 'SHOW shared_buffers'))"
+
+SERVER_PID=
+fresh_database() {
+  psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+start_server() {
+  local started ready
+  started=$(now_ms)
+  env "${SERVER_ENV[@]}" "$SERVER" serve >> "$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 3000); do
+    if curl -sf "http://127.0.0.1:$PORT/health/ready" > /dev/null 2>&1; then
+      ready=$(now_ms)
+      STARTUP_MS=$((ready - started))
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server exited; see $OUT/server.log" >&2; exit 1; }
+    sleep 0.005
+  done
+  echo "the server did not become ready in 15 s" >&2
+  exit 1
+}
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+: > "$OUT/server.log"
+# Start-up: on an empty database (creates it and migrates), then again on the migrated one.
+fresh_database
+start_server
+say "start-up to ready, new database (create + migrate): ${STARTUP_MS} ms"
+stop_server
+start_server
+say "start-up to ready, migrated database: ${STARTUP_MS} ms"
+sleep 2
+say "idle RSS 2 s after ready: $(rss_kb "$SERVER_PID") kB"
+stop_server
+
+status=0
+for scenario in "${SCENARIOS[@]}"; do
+  # Each scenario gets a fresh database and a fresh server, so none inherits another's rows or memory.
+  fresh_database
+  start_server
+  sleep 1
+  say ""
+  say "### $scenario   (server pid $SERVER_PID, VmRSS $(rss_kb "$SERVER_PID") kB, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  say "\$ $BENCH --server-pid $SERVER_PID $scenario"
+  if ! "$BENCH" --server-pid "$SERVER_PID" "$scenario" 2>&1 | tee "$OUT/$scenario.txt"; then
+    status=1
+  fi
+  grep -E '^(==|  )' "$OUT/$scenario.txt" | grep -v '  json:' >> "$SUMMARY" || true
+  stop_server
+done
+fresh_database
+say ""
+say "results: $OUT/summary.txt and $OUT/<scenario>.txt"
+exit $status
