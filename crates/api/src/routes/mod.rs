@@ -12,7 +12,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::json::StrictJson;
 use crate::problem::Problem;
 
 /// Every documented route, relative to `/api/v1`.
@@ -34,11 +33,6 @@ pub async fn not_found() -> HttpResponse {
 
 pub fn forbidden(detail: &str) -> Problem {
     Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
-}
-
-/// An optional JSON body: absent is `T::default()`.
-pub fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: Option<StrictJson<T>>) -> T {
-    body.map(|b| b.0).unwrap_or_default()
 }
 
 /// The client's address, for per-IP limits.
