@@ -118,6 +118,7 @@ pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
     } else {
         let mut sqlite = SqliteConfig::new(url.clone());
         sqlite.max_connections = config.db_max_connections.min(8);
+        sqlite.lock_timeout = config.lock_timeout;
         let store =
             SqliteStore::connect(&sqlite).await.map_err(|e| format!("cannot open the SQLite database {url}: {e}"))?;
         Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;

@@ -44,7 +44,7 @@ enum Command {
 }
 
 fn variables_help() -> String {
-    let mut help = String::from("Environment (also read from the process environment only):\n");
+    let mut help = String::from("Environment variables (a .env file in the working directory fills in unset ones):\n");
     for (name, default, meaning) in hothour_api::config::VARIABLES {
         help.push_str(&format!("  {name:<30} {meaning} [default: {default}]\n"));
     }
