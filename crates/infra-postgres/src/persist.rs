@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::{Auction, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent};
+use hothour_infra_sql::placeholders;
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::{execute, query_all};
@@ -128,17 +129,6 @@ async fn upsert_reservation(
     Ok(())
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` values.
-fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let cells: Vec<String> = (1..=width).map(|col| format!("${}", row * width + col)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Writes the reservations, outbox events and audit entries of a decision,
 /// returning the events as stored (with their sequence numbers).
 pub(crate) async fn effects(
@@ -190,14 +180,4 @@ pub(crate) async fn effects(
         execute(conn, &sql, values.collect::<Vec<Value>>()).await?;
     }
     Ok(stored)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_number_every_cell() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-    }
 }

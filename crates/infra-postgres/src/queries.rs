@@ -5,49 +5,10 @@ use hothour_domain::ports::{
     ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
 };
 use hothour_domain::{AuctionId, DomainError, EventId, ReservationId, ReservationStatus, StudioId, UserId};
-use sea_orm::Value;
+use hothour_infra_sql::{Conditions, auction_status_sql, prefixed};
 
 use crate::rows::{self, AUCTION_COLUMNS, EVENT_COLUMNS, RESERVATION_COLUMNS};
 use crate::{PgStore, query_all};
-
-/// Collects SQL conditions and their values, numbering placeholders as it goes.
-struct Conditions {
-    clauses: Vec<String>,
-    values: Vec<Value>,
-}
-
-impl Conditions {
-    fn new() -> Conditions {
-        Conditions { clauses: vec!["TRUE".into()], values: Vec::new() }
-    }
-
-    /// Adds a value and returns its placeholder.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
-    }
-
-    fn push(&mut self, clause: String) {
-        self.clauses.push(clause);
-    }
-
-    fn sql(&self) -> String {
-        self.clauses.join(" AND ")
-    }
-}
-
-/// The effective auction status at `$now`, as SQL over an `auctions a` row.
-fn auction_status_sql(now: &str) -> String {
-    format!(
-        "CASE WHEN a.cancelled_at IS NOT NULL THEN 'CANCELLED' \
-         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
-                      AND r.status IN ('CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) THEN 'SOLD' \
-         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
-                      AND r.status = 'HOLD' AND r.expires_at > {now}) THEN 'HELD' \
-         WHEN {now} < a.starts_at THEN 'DRAFT' \
-         WHEN {now} >= a.ends_at THEN 'EXPIRED' ELSE 'ACTIVE' END"
-    )
-}
 
 impl QueryStore for PgStore {
     async fn list_auctions(
@@ -72,7 +33,7 @@ impl QueryStore for PgStore {
             c.push(format!("(a.starts_at, a.id) > ({s}, {i})"));
         }
         let limit = c.bind(i64::from(limit));
-        let columns = AUCTION_COLUMNS.split(", ").map(|col| format!("a.{col}")).collect::<Vec<_>>().join(", ");
+        let columns = prefixed(AUCTION_COLUMNS, "a");
         let sql =
             format!("SELECT {columns} FROM auctions a WHERE {} ORDER BY a.starts_at, a.id LIMIT {limit}", c.sql());
         let auctions: Vec<_> =
@@ -130,7 +91,7 @@ impl QueryStore for PgStore {
             c.push(format!("(e.starts_at, e.id) > ({s}, {i})"));
         }
         let limit = c.bind(i64::from(limit));
-        let columns = EVENT_COLUMNS.split(", ").map(|col| format!("e.{col}")).collect::<Vec<_>>().join(", ");
+        let columns = prefixed(EVENT_COLUMNS, "e");
         let sql = format!(
             "SELECT {columns}, \
                (SELECT COALESCE(SUM(quantity), 0)::int FROM reservations r \

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::{Auction, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent};
+use hothour_infra_sql::placeholders;
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::error::map_db_err_referencing;
@@ -131,17 +132,6 @@ async fn upsert_reservation(
     Ok(())
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` values.
-fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let cells: Vec<String> = (1..=width).map(|col| format!("${}", row * width + col)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The id the next new reservation takes. PostgreSQL draws it from a
 /// sequence; here the write lock makes "one more than any id ever used" safe
 /// (`sqlite_sequence` remembers ids even of rows that are gone).
@@ -203,14 +193,4 @@ pub(crate) async fn effects(
         execute(conn, &sql, values.collect::<Vec<Value>>()).await?;
     }
     Ok(stored)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_number_every_cell() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-    }
 }

@@ -6,55 +6,11 @@ use hothour_domain::ports::{
     ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
 };
 use hothour_domain::{AuctionId, DomainError, EventId, ReservationId, ReservationStatus, StudioId, UserId};
-use sea_orm::Value;
+use hothour_infra_sql::{Conditions, auction_status_sql, prefixed};
 
 use crate::rows::{self, AUCTION_COLUMNS, EVENT_COLUMNS, RESERVATION_COLUMNS};
 use crate::values::time;
 use crate::{SqliteStore, query_all};
-
-/// Collects SQL conditions and their values, numbering placeholders as it goes.
-struct Conditions {
-    clauses: Vec<String>,
-    values: Vec<Value>,
-}
-
-impl Conditions {
-    fn new() -> Conditions {
-        Conditions { clauses: vec!["TRUE".into()], values: Vec::new() }
-    }
-
-    /// Adds a value and returns its placeholder.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
-    }
-
-    fn push(&mut self, clause: String) {
-        self.clauses.push(clause);
-    }
-
-    fn sql(&self) -> String {
-        self.clauses.join(" AND ")
-    }
-}
-
-/// The effective auction status at `$now`, as SQL over an `auctions a` row.
-fn auction_status_sql(now: &str) -> String {
-    format!(
-        "CASE WHEN a.cancelled_at IS NOT NULL THEN 'CANCELLED' \
-         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
-                      AND r.status IN ('CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) THEN 'SOLD' \
-         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
-                      AND r.status = 'HOLD' AND r.expires_at > {now}) THEN 'HELD' \
-         WHEN {now} < a.starts_at THEN 'DRAFT' \
-         WHEN {now} >= a.ends_at THEN 'EXPIRED' ELSE 'ACTIVE' END"
-    )
-}
-
-/// `SELECT` columns of `table_alias`, each prefixed.
-fn prefixed(columns: &str, alias: &str) -> String {
-    columns.split(", ").map(|col| format!("{alias}.{col}")).collect::<Vec<_>>().join(", ")
-}
 
 /// Seats and holds of an `events e` row that lapsed by `$now` but were not swept yet.
 fn lapsed_sql(now: &str) -> String {
