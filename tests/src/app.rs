@@ -7,27 +7,98 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use hothour_api::live::hub::Hub;
 use hothour_api::live::time::TestClock;
-use hothour_api::{AppState, Config, connect_and_migrate, start};
+use hothour_api::{AppState, AppStore, Config, connect_and_migrate, start};
 use hothour_domain::Role;
 use hothour_domain::account::NewUser;
 use hothour_domain::ports::AccountStore;
-use hothour_infra_postgres::PgStore;
 use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::pg::TestDb;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Which storage adapter a test app runs on. Every behaviour is tested on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Runs each listed test once on PostgreSQL and once on SQLite, as
+/// `name::postgres` and `name::sqlite`:
+///
+/// ```ignore
+/// on_both_stores! {
+///     async fn grabs_once(backend) {
+///         let app = TestApp::spawn_on(backend).await;
+///         …
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($backend: $crate::app::Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    run($crate::app::Backend::Postgres).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::app::Backend::Sqlite).await
+                }
+            }
+        )*
+    };
+}
+
+/// Where a test app keeps its data: a PostgreSQL database of its own, or a
+/// SQLite file in a directory removed when the last instance is dropped.
+pub enum TestData {
+    Postgres(TestDb),
+    Sqlite(TempDir),
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> TempDir {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     pub clock: TestClock,
-    pub store: PgStore,
+    pub store: AppStore,
+    pub backend: Backend,
     pub hub: Arc<Hub>,
     pub server: actix_web::dev::ServerHandle,
-    /// The database, owned by the first instance (others share it).
-    pub db: Option<Arc<TestDb>>,
+    /// The database, shared by every instance on it and removed after the last.
+    pub data: Arc<TestData>,
     pub db_url: String,
 }
 
@@ -40,24 +111,47 @@ pub struct Session {
 }
 
 impl TestApp {
-    /// The app with generous rate limits and a cheap bcrypt cost.
+    /// The app on PostgreSQL with generous rate limits and a cheap bcrypt cost.
     pub async fn spawn() -> TestApp {
         TestApp::spawn_with(&[]).await
     }
 
-    /// The app with extra configuration variables (e.g. low rate limits).
+    /// The app on PostgreSQL with extra configuration variables (e.g. low rate limits).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        let db = Arc::new(TestDb::new().await);
+        TestApp::spawn_on_with(Backend::Postgres, vars).await
+    }
+
+    /// The app on the given store.
+    pub async fn spawn_on(backend: Backend) -> TestApp {
+        TestApp::spawn_on_with(backend, &[]).await
+    }
+
+    /// The app on the given store with extra configuration variables.
+    pub async fn spawn_on_with(backend: Backend, vars: &[(&str, &str)]) -> TestApp {
+        let (data, url) = match backend {
+            Backend::Postgres => {
+                let db = TestDb::new().await;
+                let url = db.url.clone();
+                (TestData::Postgres(db), url)
+            }
+            Backend::Sqlite => {
+                let dir = TempDir::new("hothour-test");
+                let url = format!("sqlite://{}/hothour.db", dir.0.display());
+                (TestData::Sqlite(dir), url)
+            }
+        };
         let clock = TestClock::new(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
-        TestApp::spawn_on(db.url.clone(), Some(db), clock, vars).await
+        TestApp::spawn_instance(url, Arc::new(data), clock, vars).await
     }
 
-    /// Another instance of the service on this app's database and clock.
+    /// Another instance of the service on this app's database and clock
+    /// (PostgreSQL only: SQLite instances do not share live updates).
     pub async fn another_instance(&self) -> TestApp {
-        TestApp::spawn_on(self.db_url.clone(), self.db.clone(), self.clock.clone(), &[]).await
+        assert_eq!(self.backend, Backend::Postgres, "several instances need PostgreSQL");
+        TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &[]).await
     }
 
-    async fn spawn_on(db_url: String, db: Option<Arc<TestDb>>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
+    async fn spawn_instance(db_url: String, data: Arc<TestData>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let defaults = [
             ("DATABASE_URL", db_url.clone()),
@@ -74,12 +168,13 @@ impl TestApp {
                 .or_else(|| defaults.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
         })
         .expect("test configuration");
-        let app_store = connect_and_migrate(&config).await.expect("database");
-        let hothour_api::AppStore::Postgres(store) = app_store.clone() else {
-            panic!("the test app runs on PostgreSQL");
+        let store = connect_and_migrate(&config).await.expect("database");
+        let backend = match store {
+            AppStore::Postgres(_) => Backend::Postgres,
+            AppStore::Sqlite(_) => Backend::Sqlite,
         };
         let listener = TcpListener::bind(&config.bind).expect("bind a random port");
-        let state = AppState::with_clock(app_store, config, Arc::new(clock.clone())).await.expect("state");
+        let state = AppState::with_clock(store.clone(), config, Arc::new(clock.clone())).await.expect("state");
         let running = start(listener, state).expect("server");
         let server = running.server.handle();
         let hub = running.hub.clone();
@@ -89,11 +184,44 @@ impl TestApp {
             client: reqwest::Client::builder().pool_max_idle_per_host(400).build().expect("client"),
             clock,
             store,
+            backend,
             hub,
             server,
-            db,
+            data,
             db_url,
         }
+    }
+
+    /// The database connection under the store, for checking invariants in SQL.
+    pub fn connection(&self) -> &DatabaseConnection {
+        match &self.store {
+            AppStore::Postgres(store) => store.connection(),
+            AppStore::Sqlite(store) => store.connection(),
+        }
+    }
+
+    /// Runs a query that answers one integer (write it in SQL both stores read).
+    pub async fn sql_i64(&self, sql: &str) -> i64 {
+        let backend = match self.backend {
+            Backend::Postgres => DbBackend::Postgres,
+            Backend::Sqlite => DbBackend::Sqlite,
+        };
+        let row = self
+            .connection()
+            .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .expect("the query runs")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("an integer")
+    }
+
+    /// Runs a statement (write it in SQL both stores read).
+    pub async fn sql_execute(&self, sql: &str) {
+        let backend = match self.backend {
+            Backend::Postgres => DbBackend::Postgres,
+            Backend::Sqlite => DbBackend::Sqlite,
+        };
+        self.connection().execute_raw(Statement::from_string(backend, sql.to_owned())).await.expect("the statement runs");
     }
 
     pub fn url(&self, path: &str) -> String {

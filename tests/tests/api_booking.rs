@@ -8,7 +8,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use hothour_tests::app::{PASSWORD, Session, TestApp, session};
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -279,14 +278,7 @@ async fn stampede(app: &TestApp, users: &[Session], path: &str, body: Option<Val
 }
 
 async fn sql_i64(app: &TestApp, sql: &str) -> i64 {
-    let row = app
-        .store
-        .connection()
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned()))
-        .await
-        .expect("the query runs")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("a bigint")
+    app.sql_i64(sql).await
 }
 
 // --- 1. events ----------------------------------------------------------------

@@ -70,7 +70,7 @@ async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_demo_creates_auctions_at_three_stages_and_refuses_to_run_twice() {
     let app = TestApp::spawn().await;
-    let store = hothour_api::AppStore::Postgres(app.store.clone());
+    let store = app.store.clone();
     let config = hothour_api::Config::from_lookup(|name| match name {
         "BCRYPT_COST" => Some("4".into()),
         _ => None,
