@@ -76,7 +76,8 @@ impl TempDir {
     pub fn new(prefix: &str) -> TempDir {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         TempDir(dir)
@@ -159,7 +160,13 @@ impl TestApp {
             ("BCRYPT_COST", "4".into()),
             ("RATE_LIMIT_AUTH_PER_MINUTE", "100000".into()),
             ("RATE_LIMIT_BOOKING_PER_MINUTE", "100000".into()),
+            ("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "100000".into()),
+            ("RATE_LIMIT_PASSWORD_PER_MINUTE", "100000".into()),
             ("DB_MAX_CONNECTIONS", "20".into()),
+            // Stampedes of hundreds of requests on a loaded CI machine may queue for a
+            // connection longer than the production default; the outage tests in
+            // crates/api/tests/faults.rs run with the default.
+            ("DB_ACQUIRE_TIMEOUT_MS", "5000".into()),
         ];
         let config = Config::from_lookup(|name| {
             vars.iter()
@@ -221,7 +228,10 @@ impl TestApp {
             Backend::Postgres => DbBackend::Postgres,
             Backend::Sqlite => DbBackend::Sqlite,
         };
-        self.connection().execute_raw(Statement::from_string(backend, sql.to_owned())).await.expect("the statement runs");
+        self.connection()
+            .execute_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .expect("the statement runs");
     }
 
     pub fn url(&self, path: &str) -> String {

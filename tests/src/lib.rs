@@ -3,5 +3,6 @@
 //! conformance suite, written once against the domain's ports.
 
 pub mod app;
+pub mod cluster;
 pub mod conformance;
 pub mod pg;

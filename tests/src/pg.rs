@@ -228,7 +228,7 @@ async fn start_throwaway_cluster() -> Result<String, String> {
     Ok(url)
 }
 
-fn postgres_bin_dir() -> Option<PathBuf> {
+pub(crate) fn postgres_bin_dir() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -243,11 +243,11 @@ fn postgres_bin_dir() -> Option<PathBuf> {
     candidates.into_iter().find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
 }
 
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     Command::new("id").arg("-u").output().map(|out| out.stdout.starts_with(b"0")).unwrap_or(false)
 }
 
-fn command(as_root: bool, program: &Path) -> Command {
+pub(crate) fn command(as_root: bool, program: &Path) -> Command {
     if as_root {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(program);
@@ -257,7 +257,7 @@ fn command(as_root: bool, program: &Path) -> Command {
     }
 }
 
-fn run(command: &mut Command) -> Result<(), String> {
+pub(crate) fn run(command: &mut Command) -> Result<(), String> {
     let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
     if output.status.success() {
         Ok(())

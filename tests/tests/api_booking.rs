@@ -240,8 +240,10 @@ async fn register_many(app: &TestApp, prefix: &str, n: usize) -> Vec<Session> {
                 .send()
                 .await
                 .expect("the server answers");
-            assert_eq!(response.status(), StatusCode::CREATED);
-            session(&response.json::<Value>().await.expect("tokens"))
+            let status = response.status();
+            let body = response.json::<Value>().await.expect("a JSON body");
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            session(&body)
         }));
     }
     let mut sessions = Vec::with_capacity(n);

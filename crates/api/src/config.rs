@@ -1,8 +1,12 @@
 //! Configuration from the environment, validated at start.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// The development default; refused when `APP_ENV=production`.
+use ipnet::IpNet;
+
+/// The development default; accepted only in development or test mode on a
+/// loopback address, where nobody else can reach the service.
 pub const DEV_JWT_SECRET: &str = "hothour-development-secret-change-me";
 /// Without `DATABASE_URL` the service keeps its data in a SQLite file here.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hothour.db";
@@ -11,8 +15,12 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hothour.db";
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("DATABASE_URL", DEFAULT_DATABASE_URL, "postgres://… for PostgreSQL, else a SQLite file (created if missing)"),
     ("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
-    ("APP_ENV", "development", "`production` refuses the development JWT_SECRET"),
-    ("JWT_SECRET", "(development value)", "HS256 secret for access tokens, at least 32 bytes"),
+    ("APP_ENV", "development", "`development` or `test` allow the development JWT_SECRET (on a loopback BIND only)"),
+    (
+        "JWT_SECRET",
+        "(development value)",
+        "HS256 secret for access tokens, at least 32 bytes; required outside development/test or off loopback",
+    ),
     ("ACCESS_TOKEN_TTL", "900", "seconds an access token lives"),
     ("REFRESH_TOKEN_TTL", "604800", "seconds a refresh token lives"),
     ("BCRYPT_COST", "12", "bcrypt work factor (4..=31)"),
@@ -21,9 +29,21 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("CANCEL_CUTOFF", "7200", "seconds before the session after which owners can no longer cancel"),
     ("NO_SHOW_GRACE", "900", "seconds after the session start before an unchecked booking is NO_SHOW"),
     ("RATE_LIMIT_AUTH_PER_MINUTE", "30", "register/login/refresh requests per client IP per minute"),
+    (
+        "RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE",
+        "10",
+        "login attempts per account (email) per minute, from any address",
+    ),
+    ("RATE_LIMIT_PASSWORD_PER_MINUTE", "5", "password changes (each a bcrypt check) per user per minute"),
     ("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
+    ("TRUSTED_PROXIES", "(none)", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed"),
     ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
     ("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
+    (
+        "DB_ACQUIRE_TIMEOUT_MS",
+        "900",
+        "how long a request waits for a database connection before 503 (busy, or unavailable during an outage)",
+    ),
     ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
     ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
     ("BACKGROUND_JOBS", "true", "run hold expiry, auction status, no-show and outbox pruning jobs here"),
@@ -45,9 +65,13 @@ pub struct Config {
     pub cancel_cutoff: Duration,
     pub no_show_grace: Duration,
     pub auth_rate_per_minute: u32,
+    pub login_rate_per_account_per_minute: u32,
+    pub password_rate_per_minute: u32,
     pub booking_rate_per_minute: u32,
+    pub trusted_proxies: Vec<IpNet>,
     pub lock_timeout: Duration,
     pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
     pub cors_origins: Vec<String>,
     pub ws_queue_capacity: usize,
     pub background_jobs: bool,
@@ -86,12 +110,27 @@ impl Config {
         };
         let seconds = |name, default, max| number(name, default, 1..=max).map(Duration::from_secs);
         let app_env = get("APP_ENV", "development");
+        let bind = get("BIND", "127.0.0.1:8080");
         let jwt_secret = get("JWT_SECRET", DEV_JWT_SECRET);
-        if app_env == "production" && jwt_secret == DEV_JWT_SECRET {
-            return Err(ConfigError::Invalid {
-                name: "JWT_SECRET",
-                reason: "the development default cannot be used with APP_ENV=production".into(),
-            });
+        if jwt_secret == DEV_JWT_SECRET {
+            if !matches!(app_env.as_str(), "development" | "test") {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_SECRET",
+                    reason: format!(
+                        "set a secret of your own: the development default is refused with APP_ENV={app_env:?} \
+                         (allowed only with development or test)"
+                    ),
+                });
+            }
+            if !is_loopback(&bind) {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_SECRET",
+                    reason: format!(
+                        "set a secret of your own: the development default is refused when BIND={bind:?} \
+                         is reachable from other machines (only a loopback address may use it)"
+                    ),
+                });
+            }
         }
         if jwt_secret.len() < 32 {
             return Err(ConfigError::Invalid { name: "JWT_SECRET", reason: "must be at least 32 bytes".into() });
@@ -99,7 +138,7 @@ impl Config {
         const DAY: u64 = 86_400;
         Ok(Config {
             database_url: get("DATABASE_URL", DEFAULT_DATABASE_URL),
-            bind: get("BIND", "127.0.0.1:8080"),
+            bind,
             app_env,
             jwt_secret,
             access_token_ttl: seconds("ACCESS_TOKEN_TTL", 900, DAY)?,
@@ -110,9 +149,14 @@ impl Config {
             cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 7200, 0..=30 * DAY)?),
             no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 900, 0..=DAY)?),
             auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 30, 1..=1_000_000)? as u32,
+            login_rate_per_account_per_minute: number("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", 10, 1..=1_000_000)?
+                as u32,
+            password_rate_per_minute: number("RATE_LIMIT_PASSWORD_PER_MINUTE", 5, 1..=1_000_000)? as u32,
             booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 60, 1..=1_000_000)? as u32,
+            trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES", ""))?,
             lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 2000, 1..=600_000)?),
             db_max_connections: number("DB_MAX_CONNECTIONS", 16, 1..=1000)? as u32,
+            db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 900, 50..=600_000)?),
             cors_origins: get("CORS_ORIGINS", "")
                 .split(',')
                 .map(str::trim)
@@ -144,6 +188,30 @@ impl Config {
     }
 }
 
+/// Whether `bind` (`host:port`) listens only on this machine.
+fn is_loopback(bind: &str) -> bool {
+    if let Ok(address) = bind.parse::<SocketAddr>() {
+        return address.ip().is_loopback();
+    }
+    bind.rsplit_once(':').is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost"))
+}
+
+/// Parses `TRUSTED_PROXIES`: addresses (`10.0.0.7`) or ranges (`10.0.0.0/8`), comma-separated.
+fn trusted_proxies(list: &str) -> Result<Vec<IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                ConfigError::Invalid {
+                    name: "TRUSTED_PROXIES",
+                    reason: format!("expected IP addresses or CIDR ranges, got {entry:?}"),
+                }
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,11 +231,39 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_the_development_secret() {
-        let error = config(&[("APP_ENV", "production")]).unwrap_err();
-        assert!(matches!(error, ConfigError::Invalid { name: "JWT_SECRET", .. }));
-        assert!(config(&[("APP_ENV", "production"), ("JWT_SECRET", &"s".repeat(40))]).is_ok());
+    fn the_development_secret_is_refused_outside_development_and_test() {
+        for app_env in ["production", "prod", "Production", "staging", "Development", "anything"] {
+            let error = config(&[("APP_ENV", app_env)]).unwrap_err();
+            assert!(matches!(error, ConfigError::Invalid { name: "JWT_SECRET", .. }), "{app_env}");
+            assert!(config(&[("APP_ENV", app_env), ("JWT_SECRET", &"s".repeat(40))]).is_ok(), "{app_env}");
+        }
+        assert!(config(&[("APP_ENV", "development")]).is_ok());
+        assert!(config(&[("APP_ENV", "test")]).is_ok());
         assert!(config(&[("JWT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn the_development_secret_is_refused_off_loopback_in_every_mode() {
+        for bind in ["0.0.0.0:8080", "[::]:8080", "10.1.2.3:8080", "example.com:8080"] {
+            for app_env in ["development", "test"] {
+                let error = config(&[("APP_ENV", app_env), ("BIND", bind)]).unwrap_err();
+                assert!(matches!(error, ConfigError::Invalid { name: "JWT_SECRET", .. }), "{app_env} {bind}");
+            }
+            assert!(config(&[("BIND", bind), ("JWT_SECRET", &"s".repeat(40))]).is_ok(), "{bind}");
+        }
+        for bind in ["127.0.0.1:0", "[::1]:8080", "localhost:8080", "127.9.9.9:80"] {
+            assert!(config(&[("BIND", bind)]).is_ok(), "{bind}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let config = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1")]).unwrap();
+        let expected: Vec<IpNet> =
+            vec!["10.0.0.0/8".parse().unwrap(), "192.168.1.7/32".parse().unwrap(), "::1/128".parse().unwrap()];
+        assert_eq!(config.trusted_proxies, expected);
+        let error = self::config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")]).unwrap_err();
+        assert!(error.to_string().contains("proxy.local"), "{error}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod client_ip;
 pub mod commands;
 pub mod config;
 pub mod dto;
@@ -77,7 +78,7 @@ impl AppState {
             metrics: metrics::Metrics::new(),
             services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
             keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
-            limits: Limits::new(config.auth_rate_per_minute, config.booking_rate_per_minute),
+            limits: Limits::new(&config),
             store,
             clock,
             config,
@@ -112,6 +113,7 @@ pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
         let mut pg = PgConfig::new(url.clone());
         pg.lock_timeout = config.lock_timeout;
         pg.max_connections = config.db_max_connections;
+        pg.acquire_timeout = config.db_acquire_timeout;
         let store = PgStore::connect(&pg).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
         Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;
         AppStore::Postgres(store)

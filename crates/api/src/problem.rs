@@ -96,6 +96,11 @@ impl From<DomainError> for Problem {
                 problem.retry_after = Some(1);
                 return problem;
             }
+            E::Unavailable => {
+                let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail);
+                problem.retry_after = Some(2);
+                return problem;
+            }
             E::Storage(_) => {
                 // The cause was logged where it happened; callers get no internals.
                 return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side");
@@ -119,5 +124,7 @@ mod tests {
         let problem = Problem::from(DomainError::Storage("connection reset by 10.0.0.7".into()));
         assert!(!problem.detail.contains("10.0.0.7"));
         assert_eq!(Problem::from(DomainError::Busy).retry_after, Some(1));
+        let problem = Problem::from(DomainError::Unavailable);
+        assert_eq!((problem.status, problem.code.as_str(), problem.retry_after), (503, "unavailable", Some(2)));
     }
 }

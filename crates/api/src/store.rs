@@ -25,7 +25,7 @@ pub enum AppStore {
 macro_rules! on_store {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
-            AppStore::Postgres($store) => $call,
+            AppStore::Postgres($store) => $call.map_err(|error| $store.refine_error(error)),
             AppStore::Sqlite($store) => $call,
         }
     };

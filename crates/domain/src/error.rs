@@ -46,6 +46,8 @@ pub enum DomainError {
     CancellationClosed,
     #[error("the resource is busy, retry shortly")]
     Busy,
+    #[error("the database cannot be reached, retry shortly")]
+    Unavailable,
     #[error("that user already administers another studio")]
     AlreadyAdministers,
     #[error("the email or password is wrong")]

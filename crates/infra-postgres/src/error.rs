@@ -12,6 +12,12 @@ mod code {
     pub const DEADLOCK_DETECTED: &str = "40P01";
     pub const SERIALIZATION_FAILURE: &str = "40001";
     pub const QUERY_CANCELED: &str = "57014";
+    /// Class 08: the connection failed or broke.
+    pub const CONNECTION_EXCEPTION_CLASS: &str = "08";
+    /// The server is shutting down or starting up (57P01..57P03).
+    pub const ADMIN_SHUTDOWN: &str = "57P01";
+    pub const CRASH_SHUTDOWN: &str = "57P02";
+    pub const CANNOT_CONNECT_NOW: &str = "57P03";
 }
 
 /// The SQLSTATE and constraint of a database error, if it is one.
@@ -47,14 +53,44 @@ pub(crate) fn map_db_err(error: DbErr) -> DomainError {
             ) => {
                 return DomainError::Busy;
             }
+            (code::ADMIN_SHUTDOWN | code::CRASH_SHUTDOWN | code::CANNOT_CONNECT_NOW, _) => {
+                return DomainError::Unavailable;
+            }
+            (code, _) if code.starts_with(code::CONNECTION_EXCEPTION_CLASS) => return DomainError::Unavailable,
             _ => {}
         }
     }
-    if matches!(error, DbErr::ConnectionAcquire(_)) {
-        return DomainError::Busy;
+    if is_connection_failure(&error) {
+        tracing::warn!(error = %error, "the database cannot be reached");
+        return DomainError::Unavailable;
     }
     tracing::error!(error = %error, "storage failure");
     DomainError::Storage(error.to_string())
+}
+
+/// Whether the error says the server is out of reach rather than that a
+/// statement failed. A pool that hands out no connection within its acquire
+/// timeout counts too: the timeout is short (`DB_ACQUIRE_TIMEOUT_MS`), so a
+/// request answers 503 `unavailable` within a second during an outage
+/// instead of hanging, and the pool reconnects by itself once the server is back.
+fn is_connection_failure(error: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(inner))
+        | DbErr::Exec(RuntimeErr::SqlxError(inner))
+        | DbErr::Query(RuntimeErr::SqlxError(inner)) => matches!(
+            inner.as_ref(),
+            Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::Protocol(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+        ),
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
 }
 
 /// A stored value the domain cannot accept (a bug or a hand-edited row).

@@ -54,6 +54,7 @@ impl PgConfig {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     db: DatabaseConnection,
+    max_connections: u32,
 }
 
 impl PgStore {
@@ -66,7 +67,7 @@ impl PgStore {
             .sqlx_logging(false)
             .map_sqlx_postgres_opts(move |pg| pg.options([("lock_timeout", lock_timeout_ms.as_str())]));
         let db = Database::connect(options).await.map_err(map_db_err)?;
-        Ok(PgStore { db })
+        Ok(PgStore { db, max_connections: config.max_connections })
     }
 
     /// Creates the database named in `url` when the server does not have it
@@ -90,7 +91,8 @@ impl PgStore {
     }
 
     pub fn from_connection(db: DatabaseConnection) -> PgStore {
-        PgStore { db }
+        let max_connections = db.get_postgres_connection_pool().options().get_max_connections();
+        PgStore { db, max_connections }
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -113,6 +115,20 @@ impl PgStore {
 
     async fn begin(&self) -> Result<DatabaseTransaction, DomainError> {
         self.db.begin().await.map_err(map_db_err)
+    }
+
+    /// Tells a surge from an outage. No connection within the acquire timeout
+    /// maps to `Unavailable`; when every connection of the pool is at work,
+    /// the server is fine and merely busy (retry shortly), whereas a pool with
+    /// room for a new connection that could not make one means the server is
+    /// out of reach.
+    pub fn refine_error(&self, error: DomainError) -> DomainError {
+        let pool = self.db.get_postgres_connection_pool();
+        let saturated = pool.num_idle() == 0 && pool.size() >= self.max_connections;
+        match error {
+            DomainError::Unavailable if saturated => DomainError::Busy,
+            other => other,
+        }
     }
 }
 

@@ -77,6 +77,7 @@ async fn login(
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_auth(client_ip(&req))?;
     let email = body.0.email.trim().to_lowercase();
+    state.limits.check_login_account(&email)?;
     let found = state.store.find_login(&email).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
@@ -193,6 +194,7 @@ async fn update_me(
         (status = 204, description = "Changed; sign in again on other devices"),
         (status = 401, description = "Not signed in, or the current password is wrong", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The new password is too weak", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many password changes (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -202,6 +204,7 @@ async fn change_password(
     caller: Caller,
     body: StrictJson<PasswordIn>,
 ) -> Result<HttpResponse, Problem> {
+    state.limits.check_password_change(caller.user.id.0)?;
     let body = body.0;
     let mut errors = ValidationErrors::new();
     check_password(&body.new_password, "new_password", &mut errors);

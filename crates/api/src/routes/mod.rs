@@ -9,7 +9,7 @@ pub mod reservations;
 pub mod studios;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::problem::Problem;
@@ -35,7 +35,4 @@ pub fn forbidden(detail: &str) -> Problem {
     Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
 }
 
-/// The client's address, for per-IP limits.
-pub fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
-    req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
-}
+pub use crate::client_ip::client_ip;

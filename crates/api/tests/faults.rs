@@ -1,0 +1,382 @@
+//! Faults a real deployment meets, on the real `hothour` binary and a
+//! PostgreSQL cluster the test starts itself (never the machine's shared
+//! server): the database going away under load, and the service killed with
+//! SIGKILL in the middle of a hold storm.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hothour_tests::cluster::Cluster;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "fault-test-password";
+
+/// The `hothour` binary serving on a free port.
+struct Service {
+    child: Child,
+    base: String,
+}
+
+impl Service {
+    fn start(database_url: &str, vars: &[(&str, &str)]) -> Service {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hothour"));
+        command
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", database_url)
+            .env("BIND", "127.0.0.1:0")
+            .env("APP_ENV", "test")
+            .env("BCRYPT_COST", "4")
+            .env("RATE_LIMIT_AUTH_PER_MINUTE", "1000000")
+            .env("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "1000000")
+            .env("RATE_LIMIT_BOOKING_PER_MINUTE", "1000000")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("the binary starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let base = loop {
+            let line = lines.next().expect("the service prints where it listens").expect("a line");
+            if let Some(address) = line.strip_prefix("HotHour listening on ") {
+                break address.trim().to_owned();
+            }
+        };
+        // Keep reading so the service never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Service { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn kill(&mut self) {
+        // Child::kill sends SIGKILL: no shutdown hook, no flushing, like a crash.
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(256).build().unwrap()
+}
+
+async fn call(
+    client: &reqwest::Client,
+    service: &Service,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, service.url(&format!("/api/v1{path}")));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the service answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn sign_in(client: &reqwest::Client, service: &Service, email: &str) -> String {
+    let (status, body) = call(
+        client,
+        service,
+        reqwest::Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"email": email, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn register(client: &reqwest::Client, service: &Service, email: &str) -> String {
+    let body = json!({"email": email, "password": PASSWORD, "full_name": "Fault Tester"});
+    let (status, body) = call(client, service, reqwest::Method::POST, "/auth/register", None, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A studio admin's event with `capacity` seats, starting tomorrow.
+async fn event_with_capacity(client: &reqwest::Client, service: &Service, database_url: &str, capacity: i64) -> i64 {
+    let status = Command::new(env!("CARGO_BIN_EXE_hothour"))
+        .args(["create-admin", "--email", "root@fault.test"])
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env("HOTHOUR_ADMIN_PASSWORD", PASSWORD)
+        .env("BCRYPT_COST", "4")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .status()
+        .expect("create-admin runs");
+    assert!(status.success());
+    let root = sign_in(client, service, "root@fault.test").await;
+    let studio = json!({"name": "Fault Studio", "address": "Moda 1", "timezone": "Europe/Istanbul"});
+    let (status, studio) = call(client, service, reqwest::Method::POST, "/studios", Some(&root), Some(studio)).await;
+    assert_eq!(status, StatusCode::CREATED, "{studio}");
+    register(client, service, "owner@fault.test").await;
+    let path = format!("/studios/{}/admins", studio["id"]);
+    let (status, body) =
+        call(client, service, reqwest::Method::POST, &path, Some(&root), Some(json!({"email": "owner@fault.test"})))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let owner = sign_in(client, service, "owner@fault.test").await;
+    let starts = chrono::Utc::now() + chrono::Duration::days(1);
+    let event = json!({
+        "title": "Salsa night", "capacity": capacity, "price": "150.00",
+        "starts_at": starts.to_rfc3339(), "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+    });
+    let (status, event) = call(client, service, reqwest::Method::POST, "/events", Some(&owner), Some(event)).await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    event["id"].as_i64().unwrap()
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned())).await.unwrap().unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// What one request got, and how long it took.
+#[derive(Debug)]
+struct Outcome {
+    started_after_stop: bool,
+    status: Option<StatusCode>,
+    code: Option<String>,
+    retry_after: bool,
+    took: Duration,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_database_outage_answers_503_within_a_second_and_the_service_recovers_by_itself() {
+    let cluster = Arc::new(Cluster::start().expect("a throw-away PostgreSQL cluster"));
+    let database_url = cluster.url("hothour");
+    let service = Arc::new(Service::start(&database_url, &[]));
+    let client = client();
+    let token = register(&client, &service, "ada@fault.test").await;
+    assert_eq!(client.get(service.url("/health/ready")).send().await.unwrap().status(), StatusCode::OK);
+
+    // Readers and writers keep the service busy while the database goes away.
+    let stopped_at: Arc<std::sync::OnceLock<Instant>> = Arc::default();
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut workers = Vec::new();
+    for worker in 0..8 {
+        let (client, service, token, stopped_at) = (client.clone(), service.clone(), token.clone(), stopped_at.clone());
+        workers.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let started_after_stop = stopped_at.get().is_some();
+                let request = match worker % 3 {
+                    0 => client.get(service.url("/api/v1/events")),
+                    1 => client.get(service.url("/api/v1/me")).bearer_auth(&token),
+                    _ => client
+                        .patch(service.url("/api/v1/me"))
+                        .bearer_auth(&token)
+                        .json(&json!({"full_name": format!("Ada {worker}")})),
+                };
+                let outcome = match request.send().await {
+                    Ok(response) => {
+                        let status = response.status();
+                        let retry_after = response.headers().contains_key("retry-after");
+                        let body: Value = response.json().await.unwrap_or(Value::Null);
+                        Outcome {
+                            started_after_stop,
+                            status: Some(status),
+                            code: body["code"].as_str().map(str::to_owned),
+                            retry_after,
+                            took: started.elapsed(),
+                        }
+                    }
+                    Err(_) => Outcome {
+                        started_after_stop,
+                        status: None,
+                        code: None,
+                        retry_after: false,
+                        took: started.elapsed(),
+                    },
+                };
+                outcomes.push(outcome);
+            }
+            outcomes
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await; // let the load reach the database first
+    let stopper = cluster.clone();
+    tokio::task::spawn_blocking(move || stopper.stop().expect("the cluster stops")).await.unwrap();
+    stopped_at.set(Instant::now()).unwrap();
+
+    let started = Instant::now();
+    let ready = client.get(service.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < Duration::from_secs(1), "readiness answered in {:?}", started.elapsed());
+
+    let mut outcomes = Vec::new();
+    for worker in workers {
+        outcomes.extend(worker.await.unwrap());
+    }
+    let after_stop: Vec<&Outcome> = outcomes.iter().filter(|o| o.started_after_stop).collect();
+    assert!(after_stop.len() >= 16, "the load went on during the outage: {} requests", after_stop.len());
+    for outcome in &outcomes {
+        let status = outcome.status.expect("every request is answered");
+        assert!(status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE, "{outcome:?}");
+    }
+    for outcome in after_stop {
+        assert_eq!(outcome.status, Some(StatusCode::SERVICE_UNAVAILABLE), "{outcome:?}");
+        assert_eq!(outcome.code.as_deref(), Some("unavailable"), "{outcome:?}");
+        assert!(outcome.retry_after, "{outcome:?}");
+        assert!(outcome.took < Duration::from_secs(1), "{outcome:?}");
+    }
+
+    // Back again: the service notices by itself, without a restart.
+    let resumer = cluster.clone();
+    tokio::task::spawn_blocking(move || resumer.resume().expect("the cluster starts")).await.unwrap();
+    let resumed = Instant::now();
+    loop {
+        let status = client.get(service.url("/health/ready")).send().await.unwrap().status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(resumed.elapsed() < Duration::from_secs(5), "not ready 5 s after the database returned");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = call(&client, &service, reqwest::Method::GET, "/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_service_killed_mid_storm_loses_no_hold_and_sticks_no_key() {
+    const USERS: usize = 120;
+    const CAPACITY: i64 = 60;
+    let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
+    let database_url = cluster.url("hothour");
+    let vars = [("HOLD_TTL", "4"), ("IDEMPOTENCY_LEASE_SECS", "1")];
+    let mut service = Service::start(&database_url, &vars);
+    let client = client();
+    let event_id = event_with_capacity(&client, &service, &database_url, CAPACITY).await;
+    let mut tokens = Vec::new();
+    for n in 0..USERS {
+        tokens.push(register(&client, &service, &format!("fan{n}@fault.test")).await);
+    }
+
+    // The storm: every fan asks for a seat once, with a key of their own.
+    let path = format!("/api/v1/events/{event_id}/holds");
+    let answered = Arc::new(tokio::sync::Notify::new());
+    let mut storm = Vec::new();
+    for (n, token) in tokens.iter().enumerate() {
+        let (client, url, token, answered) = (client.clone(), service.url(&path), token.clone(), answered.clone());
+        storm.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(&token)
+                .header("idempotency-key", format!("storm-{n}"))
+                .json(&json!({"quantity": 1}))
+                .send()
+                .await;
+            answered.notify_one();
+            match response {
+                Ok(response) => {
+                    let status = response.status();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    Some((status, body))
+                }
+                Err(_) => None,
+            }
+        }));
+    }
+    for _ in 0..10 {
+        answered.notified().await;
+    }
+    service.kill();
+    let mut answers = Vec::new();
+    for task in storm {
+        answers.push(task.await.unwrap());
+    }
+    for answer in answers.iter().flatten() {
+        assert!(answer.0.as_u16() < 500 || answer.0 == StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+    }
+    let held: Vec<i64> = answers
+        .iter()
+        .flatten()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .map(|(_, body)| body["id"].as_i64().unwrap())
+        .collect();
+    assert!(!held.is_empty(), "some holds were answered before the kill");
+    assert!(answers.iter().any(Option::is_none), "the kill cut some requests off");
+
+    let service = Service::start(&database_url, &vars);
+    let db = Database::connect(database_url.as_str()).await.unwrap();
+    for id in &held {
+        let found =
+            scalar(&db, &format!("SELECT count(*) FROM reservations WHERE id = {id} AND event_id = {event_id}")).await;
+        assert_eq!(found, 1, "hold {id} was answered 201 before the kill and must be in the database");
+    }
+    let counters_match = format!(
+        "SELECT count(*) FROM events e WHERE e.id = {event_id} AND e.held_seats = \
+         (SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE event_id = e.id AND status = 'HOLD') \
+         AND e.held_seats + e.confirmed_seats <= e.capacity"
+    );
+    assert_eq!(scalar(&db, &counters_match).await, 1, "counters equal rows and nothing is oversold");
+
+    // No key stays stuck: past its lease every retry runs again or replays the committed answer.
+    let retried = Instant::now();
+    for (n, token) in tokens.iter().enumerate() {
+        loop {
+            let response = client
+                .post(service.url(&path))
+                .bearer_auth(token)
+                .header("idempotency-key", format!("storm-{n}"))
+                .json(&json!({"quantity": 1}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            if status == StatusCode::CONFLICT && body["code"] == "idempotency_in_progress" {
+                assert!(retried.elapsed() < Duration::from_secs(5), "key storm-{n} stuck past its lease");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            assert!(status.as_u16() < 500, "{status} {body}");
+            if let Some((first_status, first_body)) = &answers[n]
+                && *first_status != StatusCode::SERVICE_UNAVAILABLE
+            {
+                assert_eq!((status, &body), (*first_status, first_body), "storm-{n} replays its first answer");
+            }
+            break;
+        }
+    }
+    assert_eq!(scalar(&db, &counters_match).await, 1);
+
+    // The holds lapse and their seats come back, with nobody left to sweep them but the restarted service.
+    let waiting = Instant::now();
+    loop {
+        let live =
+            scalar(&db, &format!("SELECT count(*) FROM reservations WHERE event_id = {event_id} AND status = 'HOLD'"))
+                .await;
+        let held_seats = scalar(&db, &format!("SELECT held_seats::bigint FROM events WHERE id = {event_id}")).await;
+        if live == 0 && held_seats == 0 {
+            break;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(15), "{live} holds still live after their expiry");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

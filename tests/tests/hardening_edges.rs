@@ -1,0 +1,99 @@
+//! Abuse at the edges: password guessing spread over addresses or hidden
+//! behind a proxy, and bcrypt used as a CPU sink.
+
+use hothour_tests::app::{PASSWORD, TestApp};
+use hothour_tests::on_both_stores;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Logs in through a proxy that forwards for `client`.
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> (StatusCode, Value, Option<String>) {
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", client)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (status, response.json().await.unwrap_or(Value::Null), retry_after)
+}
+
+on_both_stores! {
+    async fn login_is_throttled_per_account_from_any_address(backend) {
+        let app = TestApp::spawn_on_with(
+            backend,
+            &[("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "3"), ("TRUSTED_PROXIES", "127.0.0.1")],
+        )
+        .await;
+        app.register("victim@example.com").await;
+        app.register("bystander@example.com").await;
+        for n in 0..3 {
+            let (status, body, _) = login_from(&app, &format!("198.51.100.{n}"), "victim@example.com", "wrong guess").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+        // A fourth guess from yet another address is refused before bcrypt runs,
+        // and so is the right password until the window passes.
+        let (status, body, retry_after) = login_from(&app, "198.51.100.77", "victim@example.com", "wrong guess").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["code"], "rate_limited");
+        assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
+        let (status, _, _) = login_from(&app, "198.51.100.78", "VICTIM@example.com ", PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the email is normalised before it is counted");
+        // Other accounts are not affected.
+        let (status, body, _) = login_from(&app, "198.51.100.77", "bystander@example.com", PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // Unknown accounts are counted the same way, so the limit tells nothing about who is registered.
+        for _ in 0..3 {
+            assert_eq!(login_from(&app, "198.51.100.5", "nobody@example.com", "x").await.0, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(login_from(&app, "198.51.100.5", "nobody@example.com", "x").await.0, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    async fn behind_a_trusted_proxy_each_client_has_its_own_bucket(backend) {
+        let app = TestApp::spawn_on_with(
+            backend,
+            &[("RATE_LIMIT_AUTH_PER_MINUTE", "2"), ("TRUSTED_PROXIES", "127.0.0.0/8")],
+        )
+        .await;
+        for _ in 0..2 {
+            assert_eq!(login_from(&app, "203.0.113.1", "a@example.com", "x").await.0, StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(login_from(&app, "203.0.113.1", "a@example.com", "x").await.0, StatusCode::TOO_MANY_REQUESTS);
+        // Another client behind the same proxy still gets in.
+        assert_eq!(login_from(&app, "203.0.113.2", "b@example.com", "x").await.0, StatusCode::UNAUTHORIZED);
+        // A client cannot escape its bucket by prepending an address of its choosing.
+        let spoofed = "192.0.2.99, 203.0.113.1";
+        assert_eq!(login_from(&app, spoofed, "a@example.com", "x").await.0, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    async fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(backend) {
+        let app = TestApp::spawn_on_with(backend, &[("RATE_LIMIT_AUTH_PER_MINUTE", "2")]).await;
+        assert_eq!(login_from(&app, "203.0.113.1", "a@example.com", "x").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(login_from(&app, "203.0.113.2", "a@example.com", "x").await.0, StatusCode::UNAUTHORIZED);
+        // Made-up addresses do not buy a fresh bucket: the peer is the client.
+        assert_eq!(login_from(&app, "203.0.113.3", "a@example.com", "x").await.0, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    async fn password_changes_are_throttled_per_user(backend) {
+        let app = TestApp::spawn_on_with(backend, &[("RATE_LIMIT_PASSWORD_PER_MINUTE", "2")]).await;
+        let thief = app.register("stolen@example.com").await;
+        let other = app.register("other@example.com").await;
+        let guess = |n: usize| json!({"current_password": format!("guess number {n}"), "new_password": "a new password"});
+        for n in 0..2 {
+            let (status, body) = app.post("/me/password", Some(&thief.token), guess(n)).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+        let (status, body) = app.post("/me/password", Some(&thief.token), guess(3)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["code"], "rate_limited");
+        // Even the right password waits: the limit is on bcrypt checks, not on failures.
+        let right = json!({"current_password": PASSWORD, "new_password": "a new password"});
+        assert_eq!(app.post("/me/password", Some(&thief.token), right.clone()).await.0, StatusCode::TOO_MANY_REQUESTS);
+        // The password did not change, and another user is not slowed down.
+        assert_eq!(app.post("/me/password", Some(&other.token), right).await.0, StatusCode::NO_CONTENT);
+        app.login("stolen@example.com").await;
+    }
+}
