@@ -18,9 +18,12 @@ mod reservations;
 mod rows;
 mod tokens;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use hothour_domain::DomainError;
+use hothour_domain::ports::BookingCodes;
+use hothour_domain::{BookingCode, DomainError};
+use hothour_infra_sql::CodeSource;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait, Value,
@@ -54,6 +57,7 @@ impl PgConfig {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     db: DatabaseConnection,
+    codes: CodeSource,
 }
 
 impl PgStore {
@@ -66,7 +70,7 @@ impl PgStore {
             .sqlx_logging(false)
             .map_sqlx_postgres_opts(move |pg| pg.options([("lock_timeout", lock_timeout_ms.as_str())]));
         let db = Database::connect(options).await.map_err(map_db_err)?;
-        Ok(PgStore { db })
+        Ok(PgStore { db, codes: CodeSource::default() })
     }
 
     /// Creates the database named in `url` when the server does not have it
@@ -90,7 +94,14 @@ impl PgStore {
     }
 
     pub fn from_connection(db: DatabaseConnection) -> PgStore {
-        PgStore { db }
+        PgStore { db, codes: CodeSource::default() }
+    }
+
+    /// This store drawing booking codes from `codes` instead of the CSPRNG
+    /// (tests script collisions with it).
+    pub fn with_booking_codes(mut self, codes: Arc<dyn BookingCodes>) -> PgStore {
+        self.codes = CodeSource::new(codes);
+        self
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -113,6 +124,12 @@ impl PgStore {
 
     async fn begin(&self) -> Result<DatabaseTransaction, DomainError> {
         self.db.begin().await.map_err(map_db_err)
+    }
+}
+
+impl BookingCodes for PgStore {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
+        self.codes.draw()
     }
 }
 
