@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, EventStore, JobStore, NoPublisher, OutboxStore, ReservationStore,
+    AccountStore, AuctionStore, BookingCodes, EventStore, JobStore, NoPublisher, OutboxStore, ReservationStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
@@ -20,7 +20,15 @@ use hothour_domain::{
 
 /// What the suite needs from an adapter under test.
 pub trait Backend: Send + Sync + 'static {
-    type Store: AccountStore + AuctionStore + EventStore + ReservationStore + JobStore + OutboxStore + Clone + 'static;
+    type Store: AccountStore
+        + AuctionStore
+        + EventStore
+        + ReservationStore
+        + JobStore
+        + OutboxStore
+        + BookingCodes
+        + Clone
+        + 'static;
 
     /// A backend on a fresh, migrated, empty database.
     fn fresh() -> impl Future<Output = Self> + Send
@@ -565,10 +573,10 @@ pub async fn unchecked_bookings_become_no_shows<B: Backend>() {
     let session = world.services.get_event(event).await.unwrap().event.details.starts_at;
 
     world.clock.set(session + world.services.policy().no_show_grace - Duration::seconds(1));
-    assert_eq!(world.services.mark_no_shows(10).await.unwrap(), 0, "not before the grace period ends");
+    assert_eq!(world.services.mark_no_shows(10).await.unwrap().changed, 0, "not before the grace period ends");
     world.clock.set(session + world.services.policy().no_show_grace);
-    assert_eq!(world.services.mark_no_shows(10).await.unwrap(), 1);
-    assert_eq!(world.services.mark_no_shows(10).await.unwrap(), 0, "only once");
+    assert_eq!(world.services.mark_no_shows(10).await.unwrap().changed, 1);
+    assert_eq!(world.services.mark_no_shows(10).await.unwrap().changed, 0, "only once");
     let no_show = world
         .count(&format!("SELECT COUNT(*) FROM reservations WHERE id = {} AND status = 'NO_SHOW'", hold.id.0))
         .await;
@@ -596,22 +604,22 @@ pub async fn time_driven_auction_changes_are_settled_once<B: Backend>() {
     assert_eq!(world.count(&stored("DRAFT")).await, 1);
 
     world.clock.set(epoch() + Duration::minutes(10));
-    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
-    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 0);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap().changed, 1);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap().changed, 0);
     assert_eq!(world.count(&stored("ACTIVE")).await, 1);
 
     // Turbo starts 30 minutes before the end (minute 100 from its start).
     world.clock.set(epoch() + Duration::minutes(10 + 90));
-    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap().changed, 1);
     world.clock.advance(Duration::minutes(5));
-    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 0);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap().changed, 0);
     let room = format!("auction:{}", auction.0);
     let turbo =
         world.count(&format!("SELECT COUNT(*) FROM outbox WHERE room = '{room}' AND kind = 'turbo_triggered'")).await;
     assert_eq!(turbo, 1, "turbo is announced exactly once");
 
     world.clock.set(epoch() + Duration::minutes(10 + 120));
-    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap().changed, 1);
     assert_eq!(world.count(&stored("EXPIRED")).await, 1);
     let updates =
         world.count(&format!("SELECT COUNT(*) FROM outbox WHERE room = '{room}' AND kind = 'auction_updated'")).await;

@@ -471,6 +471,16 @@ impl ReservationOut {
     }
 }
 
+/// A booking checked in: the reservation, and whose it is, so door staff
+/// can see they admit its holder.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckInOut {
+    #[serde(flatten)]
+    pub reservation: ReservationOut,
+    /// The full name of the user who holds the booking.
+    pub full_name: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInIn {

@@ -1,5 +1,7 @@
-//! Strict JSON request bodies: unknown fields, wrong types and malformed JSON
-//! are 4xx problems naming the offending field, never a 500.
+//! Strict JSON request bodies: unknown fields, wrong types, malformed JSON
+//! and text holding U+0000 are 4xx problems naming the offending field, never
+//! a 500. This is the one place every body passes through, so no handler has
+//! to check its text for NUL characters (which PostgreSQL cannot store).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -7,7 +9,9 @@ use std::pin::Pin;
 
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::problem::Problem;
 
@@ -19,9 +23,14 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct StrictJson<T>(pub T);
 
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// Parses `bytes` as `T`, naming the field a failure happened at.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    if let Some(field) = field_with_nul(bytes) {
+        return Err(validation_problem(field, NUL_MESSAGE.into()));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
@@ -43,6 +52,43 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         .end()
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("trailing data: {e}")))?;
     Ok(value)
+}
+
+/// The field (as `serde_path_to_error` names it) of the first string in the
+/// body that holds U+0000. JSON can only carry one escaped, so bodies without
+/// a `\u0000` escape are never parsed twice.
+fn field_with_nul(bytes: &[u8]) -> Option<String> {
+    let escaped_nul = bytes.windows(6).any(|w| w.starts_with(b"\\u") && w[2..].iter().all(|b| *b == b'0'));
+    if !escaped_nul {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    nul_path(&value, "")
+}
+
+fn nul_path(value: &Value, path: &str) -> Option<String> {
+    let named = |path: &str| if path.is_empty() { "body".to_owned() } else { path.to_owned() };
+    match value {
+        Value::String(text) => text.contains('\0').then(|| named(path)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| nul_path(item, &format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(named(path));
+            }
+            nul_path(item, &if path.is_empty() { key.clone() } else { format!("{path}.{key}") })
+        }),
+        _ => None,
+    }
+}
+
+/// An instant given in a query string, as the domain accepts instants:
+/// truncated to microseconds, years 1970 to 9999.
+pub fn query_instant(field: &str, at: Option<DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, Problem> {
+    at.map(|at| {
+        hothour_domain::instant::accept(at)
+            .ok_or_else(|| validation_problem(field.to_owned(), hothour_domain::instant::OUT_OF_RANGE.to_owned()))
+    })
+    .transpose()
 }
 
 pub fn validation_problem(field: String, message: String) -> Problem {
@@ -145,6 +191,15 @@ mod tests {
     fn wrong_types_name_the_field() {
         let problem = parse::<Body>(br#"{"quantity": "two"}"#).unwrap_err();
         assert_eq!((problem.status, field_of(problem)), (422, "quantity".to_owned()));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let problem = parse::<Body>(br#"{"inner": {"amount": 1}, "quantity": 1, "x": "a\u0000b"}"#).unwrap_err();
+        assert_eq!((problem.status, field_of(problem)), (422, "x".to_owned()));
+        let nested = parse::<serde_json::Value>(br#"{"a": [{"b": "\u0000"}]}"#).unwrap_err();
+        assert_eq!(field_of(nested), "a[0].b");
+        assert!(parse::<serde_json::Value>(br#"{"a": "\\u0000"}"#).is_ok(), "an escaped backslash is no NUL");
     }
 
     #[test]

@@ -91,7 +91,10 @@ impl From<DomainError> for Problem {
             E::AlreadyAdministers => (StatusCode::CONFLICT, "already_administers_a_studio"),
             E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             E::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
-            E::Busy => {
+            E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            // Only after several fresh codes were all taken: retrying is the remedy.
+            E::Busy | E::BookingCodeTaken => {
+                let detail = DomainError::Busy.to_string();
                 let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", detail);
                 problem.retry_after = Some(1);
                 return problem;

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::{
-    AccountStore, AuctionFilter, AuctionRecord, AuctionStore, AuditRecord, Committed, EventFilter, EventRecord,
-    EventStore, IdempotencyBegin, IdempotencyStore, JobStore, NewAuction, NewEvent, OutboxStore, QueryStore,
-    ReservationFilter, ReservationStore, TokenStore,
+    AccountStore, AuctionFilter, AuctionRecord, AuctionStore, AuditRecord, BookingCodes, Committed, EventFilter,
+    EventRecord, EventStore, IdempotencyBegin, IdempotencyStore, JobStore, NewAuction, NewEvent, OutboxStore,
+    QueryStore, ReservationFilter, ReservationStore, TokenStore,
 };
 use hothour_domain::{
     Auction, AuctionId, AuctionUnit, AuditEntry, BookingCode, Clock, DomainError, Effects, Event, EventId, EventUnit,
@@ -38,6 +38,15 @@ impl AppStore {
 
     pub async fn stream_epoch(&self) -> Result<i64, DomainError> {
         on_store!(self, s => s.stream_epoch().await)
+    }
+
+    /// This store drawing booking codes from `codes` instead of the CSPRNG
+    /// (tests script collisions with it).
+    pub fn with_booking_codes(self, codes: std::sync::Arc<dyn BookingCodes>) -> AppStore {
+        match self {
+            AppStore::Postgres(store) => AppStore::Postgres(store.with_booking_codes(codes)),
+            AppStore::Sqlite(store) => AppStore::Sqlite(store.with_booking_codes(codes)),
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -298,6 +307,12 @@ impl OutboxStore for AppStore {
     }
     async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, DomainError> {
         on_store!(self, s => s.prune_events(before).await)
+    }
+}
+
+impl BookingCodes for AppStore {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
+        on_store!(self, s => s.draw_booking_code())
     }
 }
 

@@ -180,10 +180,10 @@ impl NewStudio {
     }
 }
 
-/// The shape of an IANA zone name (`UTC`, `Europe/Istanbul`, `America/Argentina/Buenos_Aires`).
+/// Whether `zone` names a zone of the IANA time zone database
+/// (`UTC`, `Europe/Istanbul`, `America/Argentina/Buenos_Aires`).
 fn is_time_zone_name(zone: &str) -> bool {
-    let part_ok = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c));
-    zone.len() <= 64 && zone.split('/').all(part_ok) && zone.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+    zone.parse::<chrono_tz::Tz>().is_ok()
 }
 
 #[cfg(test)]
@@ -227,5 +227,9 @@ mod tests {
         for field in ["name", "timezone", "maps_url"] {
             assert!(errors.has(field), "{field}");
         }
+        for unknown in ["Mars/Olympus_Mons", "Europe/Atlantis", "europe/istanbul", ""] {
+            assert!(NewStudio::new("Nine", "", unknown, None).unwrap_err().has("timezone"), "{unknown:?}");
+        }
+        assert!(NewStudio::new("Nine", "", "America/Argentina/Buenos_Aires", None).is_ok());
     }
 }

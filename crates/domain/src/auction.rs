@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AuctionId, StudioId};
+use crate::instant;
 use crate::money::Money;
 use crate::pricing::{PriceSchedule, PriceScheduleInput};
 use crate::reservation::{Reservation, ReservationStatus};
@@ -82,17 +83,20 @@ pub struct AuctionDetails {
 }
 
 impl AuctionDetails {
+    /// Validates `input`; its instants are truncated to microseconds first.
     pub fn new(input: AuctionInput) -> Result<AuctionDetails, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         check_text(&mut errors, &input.title, &input.description);
-        errors.check(input.schedule.ends_at <= input.scheduled_at, "scheduled_at", "must not be before ends_at");
+        let scheduled_at = instant::accept_field(&mut errors, "scheduled_at", input.scheduled_at);
+        let ends_at = instant::accept(input.schedule.ends_at).unwrap_or(input.schedule.ends_at);
+        errors.check(ends_at <= scheduled_at, "scheduled_at", "must not be before ends_at");
         let schedule = PriceSchedule::new(input.schedule);
         match schedule {
             Ok(schedule) => errors.into_result(AuctionDetails {
                 title: input.title.trim().to_owned(),
                 description: input.description,
                 schedule,
-                scheduled_at: input.scheduled_at,
+                scheduled_at,
             }),
             Err(schedule_errors) => {
                 errors.merge(schedule_errors);
@@ -316,7 +320,7 @@ pub(crate) mod tests {
             unit_price: m(price),
             total_price: m(price),
             expires_at,
-            booking_code: booked.then(|| BookingCode::for_reservation(id)),
+            booking_code: booked.then(|| BookingCode::from_random([0, 0, 0, 0, 7])),
             created_at: grabbed_at,
             confirmed_at: booked.then_some(grabbed_at),
             checked_in_at: (status == ReservationStatus::CheckedIn).then_some(grabbed_at),

@@ -1,31 +1,28 @@
-//! Human-friendly booking codes, unique by construction.
+//! Human-friendly booking codes: tickets drawn at random.
 //!
-//! A code is a keyed permutation of the reservation id written in Crockford
-//! base32: distinct ids always give distinct codes (no retry loop, no
-//! collision), and consecutive ids give unrelated-looking codes.
+//! A code is 40 random bits written as 8 Crockford base32 characters. It says
+//! nothing about the reservation, so no one can compute another's code. The
+//! bits come from outside (a CSPRNG behind the
+//! [`BookingCodes`](crate::ports::BookingCodes) port): the
+//! domain does no I/O. Codes are unique because the database says so; a
+//! collision is retried with a fresh code.
 
 use std::fmt;
 
-use crate::ids::ReservationId;
-
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const HALF_BITS: u32 = 20;
-const HALF_MASK: u64 = (1 << HALF_BITS) - 1;
-const ROUND_KEYS: [u64; 4] = [0x9E37_79B9, 0x7F4A_7C15, 0x94D0_49BB, 0xBF58_476D];
-/// Codes are 8 characters (40 bits) for ids below 2^40, longer beyond.
-const SHORT_BITS: u32 = 2 * HALF_BITS;
+/// Random bytes in a code: 40 bits, 8 characters.
+pub const CODE_BYTES: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct BookingCode(String);
 
 impl BookingCode {
-    pub fn for_reservation(id: ReservationId) -> BookingCode {
-        let raw = id.0 as u64;
-        let low = raw & ((1 << SHORT_BITS) - 1);
-        let high = raw >> SHORT_BITS;
-        let mixed = (high << SHORT_BITS) | permute(low);
-        BookingCode(encode(mixed))
+    /// The code for 40 random bits.
+    pub fn from_random(bytes: [u8; CODE_BYTES]) -> BookingCode {
+        let bits = bytes.iter().fold(0u64, |bits, byte| (bits << 8) | u64::from(*byte));
+        let code = (0..8).rev().map(|i| char::from(ALPHABET[((bits >> (5 * i)) & 31) as usize])).collect();
+        BookingCode(code)
     }
 
     /// Normalises what a person typed: case, spaces and dashes do not matter,
@@ -59,48 +56,25 @@ impl fmt::Display for BookingCode {
     }
 }
 
-/// A 4-round Feistel network on 40 bits: a bijection, so no two ids collide.
-fn permute(value: u64) -> u64 {
-    let (mut left, mut right) = (value >> HALF_BITS, value & HALF_MASK);
-    for key in ROUND_KEYS {
-        let mixed = (right.wrapping_mul(0x2545_F491).wrapping_add(key) ^ (right >> 7)) & HALF_MASK;
-        (left, right) = (right, left ^ mixed);
-    }
-    (left << HALF_BITS) | right
-}
-
-fn encode(mut value: u64) -> String {
-    let mut chars = Vec::new();
-    while value > 0 || chars.len() < 8 {
-        chars.push(ALPHABET[(value & 31) as usize]);
-        value >>= 5;
-    }
-    chars.reverse();
-    String::from_utf8(chars).expect("the alphabet is ASCII")
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::*;
 
     #[test]
-    fn codes_are_eight_characters_and_unique_over_many_ids() {
-        let mut seen = HashSet::new();
-        for id in 1..50_000 {
-            let code = BookingCode::for_reservation(ReservationId(id));
-            assert_eq!(code.as_str().len(), 8);
-            assert!(seen.insert(code), "duplicate code for id {id}");
-        }
+    fn forty_bits_make_eight_crockford_characters() {
+        assert_eq!(BookingCode::from_random([0; 5]).as_str(), "00000000");
+        assert_eq!(BookingCode::from_random([0xff; 5]).as_str(), "ZZZZZZZZ");
+        assert_eq!(BookingCode::from_random([0, 0, 0, 0, 33]).as_str(), "00000011");
+        let code = BookingCode::from_random([0x12, 0x34, 0x56, 0x78, 0x9a]);
+        assert_eq!(code.as_str().len(), 8);
+        assert!(code.as_str().bytes().all(|b| ALPHABET.contains(&b)));
     }
 
     #[test]
-    fn consecutive_ids_give_unrelated_codes() {
-        let a = BookingCode::for_reservation(ReservationId(1));
-        let b = BookingCode::for_reservation(ReservationId(2));
-        let shared_prefix = a.as_str().chars().zip(b.as_str().chars()).take_while(|(x, y)| x == y).count();
-        assert!(shared_prefix < 6, "{a} and {b} look alike");
+    fn distinct_bits_give_distinct_codes() {
+        let a = BookingCode::from_random([1, 2, 3, 4, 5]);
+        let b = BookingCode::from_random([1, 2, 3, 4, 6]);
+        assert_ne!(a, b);
     }
 
     #[test]
@@ -109,9 +83,8 @@ mod tests {
     }
 
     #[test]
-    fn huge_ids_still_get_distinct_codes() {
-        let a = BookingCode::for_reservation(ReservationId(1 << 41));
-        let b = BookingCode::for_reservation(ReservationId((1 << 41) + 1));
-        assert_ne!(a, b);
+    fn a_code_reads_back_as_typed() {
+        let code = BookingCode::from_random([9, 8, 7, 6, 5]);
+        assert_eq!(BookingCode::normalise(&code.as_str().to_lowercase()), code);
     }
 }

@@ -48,6 +48,14 @@ pub enum DomainError {
     Busy,
     #[error("the database cannot be reached, retry shortly")]
     Unavailable,
+    /// The booking code drawn for a confirmation is already someone's; the
+    /// service draws another and tries again.
+    #[error("that booking code is already taken")]
+    BookingCodeTaken,
+    /// The change breaks a rule the database enforces that no domain rule
+    /// caught first (named by its constraint).
+    #[error("the change conflicts with stored data ({0})")]
+    Conflict(String),
     #[error("that user already administers another studio")]
     AlreadyAdministers,
     #[error("the email or password is wrong")]

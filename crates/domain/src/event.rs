@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auction::check_text;
 use crate::ids::{EventId, StudioId};
+use crate::instant;
 use crate::money::Money;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
@@ -35,19 +36,22 @@ pub struct EventDetails {
 }
 
 impl EventDetails {
+    /// Validates `input`; its instants are truncated to microseconds first.
     pub fn new(input: EventInput) -> Result<EventDetails, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         check_text(&mut errors, &input.title, &input.description);
         errors.check(input.capacity >= 0, "capacity", "must not be negative");
         errors.check(input.capacity <= i64::from(MAX_CAPACITY), "capacity", "must be at most 1000000");
-        errors.check(input.starts_at < input.ends_at, "ends_at", "must be after starts_at");
+        let starts_at = instant::accept_field(&mut errors, "starts_at", input.starts_at);
+        let ends_at = instant::accept_field(&mut errors, "ends_at", input.ends_at);
+        errors.check(starts_at < ends_at, "ends_at", "must be after starts_at");
         errors.into_result(EventDetails {
             title: input.title.trim().to_owned(),
             description: input.description,
             capacity: input.capacity.clamp(0, i64::from(MAX_CAPACITY)) as u32,
             price: input.price,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
+            starts_at,
+            ends_at,
             is_active: input.is_active,
         })
     }
@@ -211,7 +215,7 @@ mod tests {
         assert_eq!(e.available(), 8);
         assert_eq!(e.seats.held_count, 1);
 
-        r.confirm(t(1)).unwrap();
+        r.confirm(t(1), crate::reservation::tests::code()).unwrap();
         e.account(ReservationStatus::Hold, &r);
         assert_eq!((e.seats.held_seats, e.seats.confirmed_seats), (0, 2));
         assert_eq!(e.available(), 8);

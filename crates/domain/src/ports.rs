@@ -357,6 +357,13 @@ pub trait ReservationStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ReservationTarget>, DomainError>> + Send;
 }
 
+/// Where new booking codes come from: a CSPRNG in production (the adapters),
+/// a script in tests. Uniqueness is the store's: a code already taken makes
+/// the decision fail with `BookingCodeTaken`, and the service draws again.
+pub trait BookingCodes: Send + Sync {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError>;
+}
+
 /// The stored event log (outbox) that live clients resume from.
 pub trait OutboxStore: Send + Sync {
     /// The newest event's sequence number in `room` (0 when none).

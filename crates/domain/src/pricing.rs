@@ -10,6 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::instant;
 use crate::money::Money;
 use crate::validation::ValidationErrors;
 
@@ -82,9 +83,15 @@ pub enum Phase {
 impl PriceSchedule {
     /// Validates `input`, collecting every problem under the field name the
     /// HTTP API uses (`"drop_interval_minutes"`, `"turbo.drop_amount"`, ...).
-    pub fn new(input: PriceScheduleInput) -> Result<PriceSchedule, ValidationErrors> {
+    ///
+    /// `starts_at` and `ends_at` are first truncated to microseconds and
+    /// checked against the accepted range (see [`crate::instant`]), so the
+    /// rules judge the instants storage will keep.
+    pub fn new(mut input: PriceScheduleInput) -> Result<PriceSchedule, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let one_minute = Duration::minutes(1);
+        input.starts_at = instant::accept_field(&mut errors, "starts_at", input.starts_at);
+        input.ends_at = instant::accept_field(&mut errors, "ends_at", input.ends_at);
 
         if input.start_price <= input.floor_price {
             errors.add("start_price", "must be greater than floor_price");
@@ -119,7 +126,14 @@ impl PriceSchedule {
             errors.check(turbo.drop_amount < input.drop_amount, "turbo.drop_amount", "must be less than drop_amount");
         }
 
-        errors.into_result(PriceSchedule {
+        errors.into_result(PriceSchedule::from_stored(input))
+    }
+
+    /// A schedule as stored, trusted without re-running the rules: they were
+    /// checked when it was accepted, and a rule that changed since must not
+    /// make a stored auction unreadable.
+    pub fn from_stored(input: PriceScheduleInput) -> PriceSchedule {
+        PriceSchedule {
             start_price: input.start_price,
             floor_price: input.floor_price,
             drop_amount: input.drop_amount,
@@ -127,7 +141,7 @@ impl PriceSchedule {
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             turbo: input.turbo,
-        })
+        }
     }
 
     /// The price until the first drop.
@@ -303,9 +317,10 @@ fn micros(at: DateTime<Utc>) -> i128 {
     i128::from(at.timestamp_micros())
 }
 
-/// Whole microseconds in a (non-negative) duration.
+/// Whole microseconds in a step interval; at least one, so that even a
+/// stored schedule no rule checked never divides by zero.
 fn duration_micros(duration: Duration) -> i128 {
-    i128::from(duration.num_seconds()) * 1_000_000 + i128::from(duration.subsec_nanos() / 1_000)
+    (i128::from(duration.num_seconds()) * 1_000_000 + i128::from(duration.subsec_nanos() / 1_000)).max(1)
 }
 
 fn instant(micros: i128) -> Option<DateTime<Utc>> {
@@ -438,15 +453,29 @@ mod tests {
     }
 
     #[test]
+    fn a_turbo_window_a_nanosecond_too_long_is_refused_as_stored() {
+        // ends_at − starts_at is one nanosecond longer than trigger_before:
+        // once truncated to what storage keeps, the window no longer fits.
+        let errors = PriceSchedule::new(PriceScheduleInput {
+            ends_at: at(60) + Duration::nanoseconds(1),
+            turbo: turbo(60, "1", 5),
+            ..input("100", "10", "10", 10, 60)
+        })
+        .unwrap_err();
+        assert!(errors.has("turbo.trigger_before_minutes"));
+    }
+
+    #[test]
     fn sub_microsecond_instants_are_truncated() {
         let s = PriceSchedule::new(PriceScheduleInput {
             ends_at: at(30) + Duration::nanoseconds(500),
             ..input("100", "10", "10", 10, 30)
         })
         .unwrap();
-        // The boundary at +30 min lies just before `ends_at`, so it counts.
-        assert_eq!(s.next_change_at(at(25), None), Some(at(30)));
-        assert_eq!(s.price_at(at(31), None), m("70"));
+        // `ends_at` is kept as storage keeps it: the boundary at +30 min is `ends_at`, so it does not count.
+        assert_eq!(s.ends_at(), at(30));
+        assert_eq!(s.next_change_at(at(25), None), None);
+        assert_eq!(s.price_at(at(31), None), m("80"));
         let exact = PriceSchedule::new(input("100", "10", "10", 10, 30)).unwrap();
         assert_eq!(exact.next_change_at(at(25), None), None);
         assert_eq!(exact.price_at(at(31), None), m("80"));

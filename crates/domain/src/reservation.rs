@@ -168,12 +168,14 @@ impl Reservation {
         matches!(self.status_at(now), ReservationStatus::Expired | ReservationStatus::Cancelled)
     }
 
-    pub fn confirm(&mut self, now: DateTime<Utc>) -> Result<Transition, ConfirmError> {
+    /// Books a live hold under `code` (a fresh random code; unused when the
+    /// reservation was already confirmed).
+    pub fn confirm(&mut self, now: DateTime<Utc>, code: BookingCode) -> Result<Transition, ConfirmError> {
         match self.status_at(now) {
             ReservationStatus::Hold => {
                 self.status = ReservationStatus::Confirmed;
                 self.confirmed_at = Some(now);
-                self.booking_code = Some(BookingCode::for_reservation(self.id));
+                self.booking_code = Some(code);
                 Ok(Transition::Changed)
             }
             ReservationStatus::Confirmed => Ok(Transition::Unchanged),
@@ -207,7 +209,9 @@ impl Reservation {
         match self.status_at(now) {
             ReservationStatus::Hold => {}
             ReservationStatus::Confirmed => {
-                if by == CancelledBy::Owner && now > session_at - cutoff {
+                // A session at the dawn of time has its cut-off long behind it.
+                let closes_at = session_at.checked_sub_signed(cutoff);
+                if by == CancelledBy::Owner && closes_at.is_none_or(|closes_at| now > closes_at) {
                     return Err(CancelError::CancellationClosed);
                 }
             }
@@ -240,7 +244,7 @@ impl Reservation {
         grace: Duration,
     ) -> Result<(), NoShowError> {
         match self.status {
-            ReservationStatus::Confirmed if now >= session_at + grace => {
+            ReservationStatus::Confirmed if session_at.checked_add_signed(grace).is_some_and(|due| now >= due) => {
                 self.status = ReservationStatus::NoShow;
                 Ok(())
             }
@@ -283,6 +287,10 @@ pub(crate) mod tests {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
     }
 
+    pub(crate) fn code() -> BookingCode {
+        BookingCode::from_random([1, 2, 3, 4, 5])
+    }
+
     pub(crate) fn hold(expires_in_minutes: i64) -> Reservation {
         Reservation {
             id: ReservationId(7),
@@ -321,35 +329,36 @@ pub(crate) mod tests {
     #[test]
     fn confirm_before_expiry_books_with_a_code() {
         let mut r = hold(5);
-        assert_eq!(r.confirm(t(4)), Ok(Transition::Changed));
+        assert_eq!(r.confirm(t(4), code()), Ok(Transition::Changed));
         assert_eq!(r.status, ReservationStatus::Confirmed);
         assert_eq!(r.confirmed_at, Some(t(4)));
-        assert_eq!(r.booking_code, Some(BookingCode::for_reservation(r.id)));
+        assert_eq!(r.booking_code, Some(code()));
     }
 
     #[test]
     fn confirm_at_expiry_fails_with_hold_expired() {
         let mut r = hold(5);
-        assert_eq!(r.confirm(t(5)), Err(ConfirmError::HoldExpired));
+        assert_eq!(r.confirm(t(5), code()), Err(ConfirmError::HoldExpired));
         assert_eq!(r.status, ReservationStatus::Hold);
     }
 
     #[test]
     fn confirming_twice_is_unchanged() {
         let mut r = hold(5);
-        r.confirm(t(1)).unwrap();
+        r.confirm(t(1), code()).unwrap();
         let before = r.clone();
-        assert_eq!(r.confirm(t(30)), Ok(Transition::Unchanged));
+        let another = BookingCode::from_random([9; 5]);
+        assert_eq!(r.confirm(t(30), another), Ok(Transition::Unchanged));
         assert_eq!(r, before);
     }
 
     #[test]
     fn confirm_from_other_states_is_invalid() {
         for status in [ReservationStatus::CheckedIn, ReservationStatus::NoShow, ReservationStatus::Cancelled] {
-            assert_eq!(in_status(status).confirm(t(1)), Err(ConfirmError::InvalidState(status)));
+            assert_eq!(in_status(status).confirm(t(1), code()), Err(ConfirmError::InvalidState(status)));
         }
         assert_eq!(
-            in_status(ReservationStatus::Expired).confirm(t(1)),
+            in_status(ReservationStatus::Expired).confirm(t(1), code()),
             Err(ConfirmError::HoldExpired),
             "a swept hold is as expired as a lapsed one"
         );

@@ -1,5 +1,7 @@
 //! The application services: each use case written against the ports only.
 
+use std::future::Future;
+
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionView};
 use crate::booking_code::BookingCode;
@@ -10,8 +12,8 @@ use crate::event::{EventDetails, EventInput};
 use crate::events::{EventKind, Room};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
 use crate::ports::{
-    AuctionRecord, AuctionStore, Committed, EventPublisher, EventRecord, EventStore, NewAuction, NewEvent,
-    ReservationStore,
+    AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
+    NewEvent, ReservationStore,
 };
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::units::{ConfirmOutcome, Effects, Policy};
@@ -25,18 +27,40 @@ pub struct Services<S, C, P> {
     policy: Policy,
 }
 
+/// How many times a confirmation draws a booking code before giving up
+/// (with 40 random bits, a second draw is already rare).
+const MAX_CODE_DRAWS: u32 = 5;
+
+/// An item a background job could not handle, and why. The job went on with
+/// the rest of its batch; the caller logs these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFailure {
+    /// What failed, e.g. `auction:42`.
+    pub item: String,
+    pub error: DomainError,
+}
+
 /// What one run of the expiry sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
     /// Parents whose lapsed holds this run expired.
     pub parents: usize,
     /// Parents skipped because another transaction had them locked.
     pub skipped: usize,
+    pub failed: Vec<JobFailure>,
+}
+
+/// What one batch of a background job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Items this run changed.
+    pub changed: usize,
+    pub failed: Vec<JobFailure>,
 }
 
 impl<S, C, P> Services<S, C, P>
 where
-    S: AuctionStore + EventStore + ReservationStore,
+    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
     C: Clock,
     P: EventPublisher,
 {
@@ -59,6 +83,21 @@ where
     fn deliver<T>(&self, committed: Committed<T>) -> T {
         self.publisher.publish(&committed.events);
         committed.value
+    }
+
+    /// Runs `attempt` (one transaction) with a freshly drawn booking code,
+    /// drawing again while the code turns out to be taken.
+    async fn with_fresh_code<T, Fut>(&self, mut attempt: impl FnMut(BookingCode) -> Fut) -> Result<T, DomainError>
+    where
+        Fut: Future<Output = Result<T, DomainError>>,
+    {
+        let mut draws = 1;
+        loop {
+            match attempt(self.store.draw_booking_code()?).await {
+                Err(DomainError::BookingCodeTaken) if draws < MAX_CODE_DRAWS => draws += 1,
+                result => return result,
+            }
+        }
     }
 
     /// The studio an admin acts for: the one given, or their own.
@@ -160,10 +199,12 @@ where
         let user = actor.user_id;
         let policy = self.policy;
         let committed = self
-            .store
-            .with_auction_locked(id, &self.clock, move |unit, now| {
-                unit.expire_lapsed_hold(now);
-                unit.grab(user, now, &policy, confirm)
+            .with_fresh_code(|code| {
+                let confirm_with = confirm.then_some(code);
+                self.store.with_auction_locked(id, &self.clock, move |unit, now| {
+                    unit.expire_lapsed_hold(now);
+                    unit.grab(user, now, &policy, confirm_with)
+                })
             })
             .await?;
         Ok(self.deliver(committed))
@@ -269,8 +310,11 @@ where
     /// committed) before the caller hears `hold_expired`.
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
         let actor = *actor;
-        let committed =
-            self.store.with_reservation_locked(id, &self.clock, move |unit, now| unit.confirm(&actor, now)).await?;
+        let committed = self
+            .with_fresh_code(|code| {
+                self.store.with_reservation_locked(id, &self.clock, move |unit, now| unit.confirm(&actor, now, code))
+            })
+            .await?;
         match self.deliver(committed) {
             ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
             ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
@@ -314,6 +358,7 @@ where
 
     /// Expires lapsed holds, one parent at a time under its lock, skipping
     /// parents another worker holds. Safe to run on several instances at once.
+    /// A parent that fails is reported and the sweep goes on with the others.
     pub async fn expire_lapsed_holds(&self, batch: u32) -> Result<SweepReport, DomainError> {
         let parents = self.store.parents_with_lapsed_holds(self.clock.now(), batch).await?;
         let mut report = SweepReport::default();
@@ -322,18 +367,19 @@ where
                 ReservationTarget::Auction(id) => self
                     .store
                     .try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_hold(now)))
-                    .await?
-                    .map(|c| self.deliver(c)),
+                    .await
+                    .map(|c| c.map(|c| self.deliver(c))),
                 ReservationTarget::Event(id) => self
                     .store
                     .try_with_event_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_holds(now) > 0))
-                    .await?
-                    .map(|c| self.deliver(c)),
+                    .await
+                    .map(|c| c.map(|c| self.deliver(c))),
             };
             match committed {
-                Some(true) => report.parents += 1,
-                Some(false) => {}
-                None => report.skipped += 1,
+                Ok(Some(true)) => report.parents += 1,
+                Ok(Some(false)) => {}
+                Ok(None) => report.skipped += 1,
+                Err(error) => report.failed.push(JobFailure { item: parent_name(parent), error }),
             }
         }
         Ok(report)
@@ -342,38 +388,51 @@ where
 
 impl<S, C, P> Services<S, C, P>
 where
-    S: AuctionStore + EventStore + ReservationStore + crate::ports::JobStore,
+    S: AuctionStore + EventStore + ReservationStore + BookingCodes + crate::ports::JobStore,
     C: Clock,
     P: EventPublisher,
 {
     /// Persists and announces status changes that time alone made (DRAFT →
-    /// ACTIVE, → EXPIRED, turbo start). Returns how many auctions changed.
-    pub async fn settle_due_auctions(&self, batch: u32) -> Result<usize, DomainError> {
+    /// ACTIVE, → EXPIRED, turbo start). An auction that fails is reported and
+    /// the batch goes on with the others.
+    pub async fn settle_due_auctions(&self, batch: u32) -> Result<BatchReport, DomainError> {
         let due = self.store.auctions_to_settle(self.clock.now(), batch).await?;
-        let mut changed = 0;
+        let mut report = BatchReport::default();
         for id in due {
-            if self.settle_auction(id).await? {
-                changed += 1;
+            match self.settle_auction(id).await {
+                Ok(true) => report.changed += 1,
+                Ok(false) => {}
+                Err(error) => report.failed.push(JobFailure { item: id.to_string(), error }),
             }
         }
-        Ok(changed)
+        Ok(report)
     }
 
-    /// Marks bookings nobody checked in as NO_SHOW. Returns how many.
-    pub async fn mark_no_shows(&self, batch: u32) -> Result<usize, DomainError> {
+    /// Marks bookings nobody checked in as NO_SHOW. A reservation that fails
+    /// is reported and the batch goes on with the others.
+    pub async fn mark_no_shows(&self, batch: u32) -> Result<BatchReport, DomainError> {
         let due = self.store.due_no_shows(self.clock.now(), self.policy.no_show_grace, batch).await?;
         let policy = self.policy;
-        let mut marked = 0;
+        let mut report = BatchReport::default();
         for id in due {
             let committed = self
                 .store
                 .with_reservation_locked(id, &self.clock, move |unit, now| Ok(unit.mark_no_show(now, &policy)))
-                .await?;
-            if self.deliver(committed) {
-                marked += 1;
+                .await;
+            match committed.map(|c| self.deliver(c)) {
+                Ok(true) => report.changed += 1,
+                Ok(false) => {}
+                Err(error) => report.failed.push(JobFailure { item: id.to_string(), error }),
             }
         }
-        Ok(marked)
+        Ok(report)
+    }
+}
+
+fn parent_name(parent: ReservationTarget) -> String {
+    match parent {
+        ReservationTarget::Auction(id) => id.to_string(),
+        ReservationTarget::Event(id) => format!("event {id}"),
     }
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionStatus};
+use crate::booking_code::BookingCode;
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
 use crate::events::{AuditEntry, DomainEvent, EventKind, Room};
@@ -136,14 +137,14 @@ impl AuctionUnit {
         self.announce(kind, now);
     }
 
-    /// Grabs the slot at the price of `now`: a HOLD, or a booking when
-    /// `confirm` is set (one-tap "grab now").
+    /// Grabs the slot at the price of `now`: a HOLD, or a booking under the
+    /// given code when `confirm_with` is set (one-tap "grab now").
     pub fn grab(
         &mut self,
         user: UserId,
         now: DateTime<Utc>,
         policy: &Policy,
-        confirm: bool,
+        confirm_with: Option<BookingCode>,
     ) -> Result<Reservation, DomainError> {
         match self.status_at(now) {
             AuctionStatus::Active => {}
@@ -176,8 +177,8 @@ impl AuctionUnit {
         self.settle_status(now);
         self.effects.reservation_event(&reservation, EventKind::HoldCreated, now);
         self.announce(EventKind::AuctionHeld, now);
-        if confirm {
-            reservation.confirm(now)?;
+        if let Some(code) = confirm_with {
+            reservation.confirm(now, code)?;
             self.live = Some(reservation.clone());
             self.settle_status(now);
             self.effects.reservation_event(&reservation, EventKind::BookingConfirmed, now);
@@ -479,13 +480,19 @@ impl ReservationUnit {
         }
     }
 
-    /// Confirms the owner's hold. A lapsed hold is expired instead.
-    pub fn confirm(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<ConfirmOutcome, DomainError> {
+    /// Confirms the owner's hold under `code` (a fresh random code). A lapsed
+    /// hold is expired instead.
+    pub fn confirm(
+        &mut self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        code: BookingCode,
+    ) -> Result<ConfirmOutcome, DomainError> {
         if self.reservation.user_id != actor.user_id {
             return Err(DomainError::NotFound("reservation"));
         }
         let before = self.reservation.status;
-        match self.reservation.confirm(now) {
+        match self.reservation.confirm(now, code) {
             Ok(Transition::Changed) => {
                 self.follow_up(before, EventKind::BookingConfirmed, now);
                 Ok(ConfirmOutcome::Confirmed(self.reservation.clone()))
@@ -569,11 +576,10 @@ mod tests {
     use super::*;
     use crate::auction::AuctionInput;
     use crate::auction::tests::{HOLDER, STUDIO, auction, auction_input, auction_without_turbo, m, slot};
-    use crate::booking_code::BookingCode;
     use crate::event::SeatCounts;
     use crate::ids::{AuctionId, EventId, StudioId};
     use crate::money::Money;
-    use crate::reservation::tests::t;
+    use crate::reservation::tests::{code, t};
 
     const AUCTION: AuctionId = AuctionId(1);
     const EVENT: EventId = EventId(3);
@@ -651,7 +657,7 @@ mod tests {
     fn assert_grab_refused(mut unit: AuctionUnit, now: DateTime<Utc>, expected: DomainError) {
         let before_live = unit.live.clone();
         let before_auction = unit.auction.clone();
-        assert_eq!(unit.grab(BUYER, now, &policy(), false), Err(expected.clone()), "at {now}");
+        assert_eq!(unit.grab(BUYER, now, &policy(), None), Err(expected.clone()), "at {now}");
         assert_eq!(unit.live, before_live, "{expected:?} changed the live reservation");
         assert_eq!(unit.auction, before_auction, "{expected:?} changed the auction");
         assert_eq!(unit.effects, Effects::default(), "{expected:?} had effects");
@@ -693,7 +699,7 @@ mod tests {
         unit.ended_holders.push(BUYER);
         assert_grab_refused(unit.clone(), t(10), DomainError::RegrabNotAllowed);
         // Anyone else may still grab it.
-        assert!(unit.grab(STRANGER, t(10), &policy(), false).is_ok());
+        assert!(unit.grab(STRANGER, t(10), &policy(), None).is_ok());
     }
 
     #[test]
@@ -713,7 +719,7 @@ mod tests {
     fn grab_locks_the_price_of_now_in_a_hold() {
         let mut unit = auction_unit(None);
         unit.auction.stored_status = AuctionStatus::Active;
-        let hold = unit.grab(BUYER, t(61), &policy(), false).unwrap();
+        let hold = unit.grab(BUYER, t(61), &policy(), None).unwrap();
         assert_eq!(
             hold,
             Reservation {
@@ -742,7 +748,7 @@ mod tests {
     #[test]
     fn grab_tells_the_user_and_the_auction_rooms() {
         let mut unit = auction_unit(None);
-        unit.grab(BUYER, t(61), &policy(), false).unwrap();
+        unit.grab(BUYER, t(61), &policy(), None).unwrap();
         let expected: Vec<_> = user_rooms(BUYER, EventKind::HoldCreated)
             .into_iter()
             .chain(auction_rooms(EventKind::AuctionHeld))
@@ -761,7 +767,7 @@ mod tests {
     #[test]
     fn grab_during_turbo_locks_the_turbo_price() {
         let mut unit = auction_unit(None);
-        let hold = unit.grab(BUYER, t(101), &policy(), false).unwrap();
+        let hold = unit.grab(BUYER, t(101), &policy(), None).unwrap();
         assert_eq!(hold.unit_price, m("410.00"));
     }
 
@@ -769,16 +775,16 @@ mod tests {
     fn a_hold_taken_near_the_session_lapses_at_the_session() {
         let mut unit = auction_unit(None);
         let long_holds = Policy { hold_ttl: Duration::hours(2), ..policy() };
-        let hold = unit.grab(BUYER, t(119), &long_holds, false).unwrap();
+        let hold = unit.grab(BUYER, t(119), &long_holds, None).unwrap();
         assert_eq!(hold.expires_at, t(180));
     }
 
     #[test]
     fn grab_with_confirm_books_at_once() {
         let mut unit = auction_unit(None);
-        let booking = unit.grab(BUYER, t(61), &policy(), true).unwrap();
+        let booking = unit.grab(BUYER, t(61), &policy(), Some(code())).unwrap();
         assert_eq!(booking.status, ReservationStatus::Confirmed);
-        assert_eq!(booking.booking_code, Some(BookingCode::for_reservation(NEW)));
+        assert_eq!(booking.booking_code, Some(code()));
         assert_eq!(booking.confirmed_at, Some(t(61)));
         assert_eq!(booking.unit_price, m("450.00"));
         assert_eq!(unit.live, Some(booking.clone()));
@@ -843,8 +849,8 @@ mod tests {
         assert!(unit.effects.events[2].data["held_price"].is_null());
 
         // The former holder may not grab again; someone else may.
-        assert_eq!(unit.grab(HOLDER, t(16), &policy(), false), Err(DomainError::RegrabNotAllowed));
-        assert!(unit.grab(BUYER, t(16), &policy(), false).is_ok());
+        assert_eq!(unit.grab(HOLDER, t(16), &policy(), None), Err(DomainError::RegrabNotAllowed));
+        assert!(unit.grab(BUYER, t(16), &policy(), None).is_ok());
     }
 
     #[test]
@@ -1177,7 +1183,7 @@ mod tests {
             unit_price,
             total_price: unit_price.checked_mul(i64::from(quantity)).unwrap(),
             expires_at,
-            booking_code: status.is_booked().then(|| BookingCode::for_reservation(ReservationId(id))),
+            booking_code: status.is_booked().then(code),
             created_at: expires_at - Duration::minutes(5),
             confirmed_at: status.is_booked().then_some(expires_at - Duration::minutes(1)),
             checked_in_at: None,
@@ -1482,7 +1488,7 @@ mod tests {
     fn only_the_owner_may_confirm() {
         for actor in [Actor::user(STRANGER), admin(), Actor::platform_admin(UserId(92))] {
             let mut unit = seats_unit(ReservationStatus::Hold, t(5));
-            assert_eq!(unit.confirm(&actor, t(1)), Err(DomainError::NotFound("reservation")), "{actor:?}");
+            assert_eq!(unit.confirm(&actor, t(1), code()), Err(DomainError::NotFound("reservation")), "{actor:?}");
             assert_eq!(unit.reservation.status, ReservationStatus::Hold);
             assert_eq!(unit.effects, Effects::default());
         }
@@ -1491,11 +1497,11 @@ mod tests {
     #[test]
     fn confirming_seats_moves_them_from_held_to_confirmed() {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
-        let ConfirmOutcome::Confirmed(booking) = unit.confirm(&owner(), t(4)).unwrap() else {
+        let ConfirmOutcome::Confirmed(booking) = unit.confirm(&owner(), t(4), code()).unwrap() else {
             panic!("not confirmed");
         };
         assert_eq!(booking.status, ReservationStatus::Confirmed);
-        assert_eq!(booking.booking_code, Some(BookingCode::for_reservation(ReservationId(7))));
+        assert_eq!(booking.booking_code, Some(code()));
         assert_eq!(booking.confirmed_at, Some(t(4)));
         assert_eq!(unit.reservation, booking);
         assert_eq!(unit.effects.reservations, vec![booking]);
@@ -1514,7 +1520,7 @@ mod tests {
     #[test]
     fn confirming_a_lapsed_hold_expires_it() {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
-        assert_eq!(unit.confirm(&owner(), t(5)), Ok(ConfirmOutcome::Expired));
+        assert_eq!(unit.confirm(&owner(), t(5), code()), Ok(ConfirmOutcome::Expired));
         assert_eq!(unit.reservation.status, ReservationStatus::Expired);
         let [expired] = unit.effects.reservations.as_slice() else { panic!("{:?}", unit.effects.reservations) };
         assert_eq!(expired.status, ReservationStatus::Expired);
@@ -1530,9 +1536,9 @@ mod tests {
     #[test]
     fn confirming_twice_returns_the_booking_unchanged() {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
-        unit.confirm(&owner(), t(1)).unwrap();
+        unit.confirm(&owner(), t(1), code()).unwrap();
         let first = unit.clone();
-        assert_eq!(unit.confirm(&owner(), t(30)), Ok(ConfirmOutcome::Confirmed(first.reservation.clone())));
+        assert_eq!(unit.confirm(&owner(), t(30), code()), Ok(ConfirmOutcome::Confirmed(first.reservation.clone())));
         assert_eq!(unit.effects, first.effects);
         assert_eq!(parent_event(&unit), parent_event(&first));
     }
@@ -1540,14 +1546,14 @@ mod tests {
     #[test]
     fn confirming_an_ended_reservation_is_an_invalid_state() {
         let mut unit = seats_unit(ReservationStatus::Cancelled, t(5));
-        assert_eq!(unit.confirm(&owner(), t(1)), Err(DomainError::InvalidState(ReservationStatus::Cancelled)));
+        assert_eq!(unit.confirm(&owner(), t(1), code()), Err(DomainError::InvalidState(ReservationStatus::Cancelled)));
         assert_eq!(unit.effects, Effects::default());
     }
 
     #[test]
     fn confirming_an_auction_hold_books_the_slot() {
         let mut unit = slot_unit(slot(ReservationStatus::Hold, "450.00", t(66)), AuctionStatus::Held);
-        assert!(matches!(unit.confirm(&owner(), t(62)), Ok(ConfirmOutcome::Confirmed(_))));
+        assert!(matches!(unit.confirm(&owner(), t(62), code()), Ok(ConfirmOutcome::Confirmed(_))));
         assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
         let expected: Vec<_> = user_rooms(HOLDER, EventKind::BookingConfirmed)
             .into_iter()
@@ -1560,7 +1566,7 @@ mod tests {
     #[test]
     fn an_auction_hold_may_be_confirmed_after_ends_at_while_it_lasts() {
         let mut unit = slot_unit(slot(ReservationStatus::Hold, "350.00", t(124)), AuctionStatus::Held);
-        assert!(matches!(unit.confirm(&owner(), t(123)), Ok(ConfirmOutcome::Confirmed(_))));
+        assert!(matches!(unit.confirm(&owner(), t(123), code()), Ok(ConfirmOutcome::Confirmed(_))));
         assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
         assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionBooked), 1);
     }
@@ -1568,7 +1574,7 @@ mod tests {
     #[test]
     fn an_auction_hold_found_lapsed_at_confirm_reopens_the_auction() {
         let mut unit = slot_unit(slot(ReservationStatus::Hold, "450.00", t(66)), AuctionStatus::Held);
-        assert_eq!(unit.confirm(&owner(), t(66)), Ok(ConfirmOutcome::Expired));
+        assert_eq!(unit.confirm(&owner(), t(66), code()), Ok(ConfirmOutcome::Expired));
         assert_eq!(unit.effects.reservations[0].status, ReservationStatus::Expired);
         assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Active);
         assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionReopened), 1);

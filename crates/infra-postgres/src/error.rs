@@ -18,6 +18,10 @@ mod code {
     pub const ADMIN_SHUTDOWN: &str = "57P01";
     pub const CRASH_SHUTDOWN: &str = "57P02";
     pub const CANNOT_CONNECT_NOW: &str = "57P03";
+    /// Class 23: any other integrity constraint violation.
+    pub const INTEGRITY_CLASS: &str = "23";
+    /// Class 22: a value the database cannot take (out of range, bad encoding, …).
+    pub const DATA_EXCEPTION_CLASS: &str = "22";
 }
 
 /// The SQLSTATE and constraint of a database error, if it is one.
@@ -32,7 +36,8 @@ fn database_error(error: &DbErr) -> Option<(String, Option<String>)> {
 }
 
 /// Maps a storage error; a violated constraint becomes the domain error the
-/// rule it backs would have returned.
+/// rule it backs would have returned, and any other violated constraint a
+/// client error too: bad input never reaches the caller as a storage failure.
 pub(crate) fn map_db_err(error: DbErr) -> DomainError {
     if let Some((code, constraint)) = database_error(&error) {
         let constraint = constraint.as_deref().unwrap_or("");
@@ -40,9 +45,11 @@ pub(crate) fn map_db_err(error: DbErr) -> DomainError {
             (code::UNIQUE_VIOLATION, "reservations_one_live_per_auction") => return DomainError::AuctionOnHold,
             (code::UNIQUE_VIOLATION, "reservations_one_hold_per_user_event") => return DomainError::HoldAlreadyExists,
             (code::UNIQUE_VIOLATION, "users_email_key") => return DomainError::EmailTaken,
+            (code::UNIQUE_VIOLATION, "reservations_booking_code_key") => return DomainError::BookingCodeTaken,
             (code::CHECK_VIOLATION, "events_not_oversold") => {
                 return DomainError::InsufficientCapacity { available: 0 };
             }
+            (code::CHECK_VIOLATION, c) => return DomainError::Validation(hothour_infra_sql::check_violation(c)),
             (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("studio_id_fkey") => {
                 return DomainError::NotFound("studio");
             }
@@ -58,6 +65,14 @@ pub(crate) fn map_db_err(error: DbErr) -> DomainError {
             }
             (code, _) if code.starts_with(code::CONNECTION_EXCEPTION_CLASS) => return DomainError::Unavailable,
             _ => {}
+        }
+        if code.starts_with(code::INTEGRITY_CLASS) {
+            tracing::warn!(error = %error, "a constraint no rule caught");
+            return DomainError::Conflict(if constraint.is_empty() { code } else { constraint.to_owned() });
+        }
+        if code.starts_with(code::DATA_EXCEPTION_CLASS) {
+            tracing::warn!(error = %error, "a value no rule caught");
+            return DomainError::Validation(hothour_infra_sql::unacceptable_value());
         }
     }
     if is_connection_failure(&error) {

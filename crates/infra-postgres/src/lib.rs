@@ -18,9 +18,12 @@ mod reservations;
 mod rows;
 mod tokens;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use hothour_domain::DomainError;
+use hothour_domain::ports::BookingCodes;
+use hothour_domain::{BookingCode, DomainError};
+use hothour_infra_sql::CodeSource;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait, Value,
@@ -55,6 +58,7 @@ impl PgConfig {
 pub struct PgStore {
     db: DatabaseConnection,
     max_connections: u32,
+    codes: CodeSource,
 }
 
 impl PgStore {
@@ -67,7 +71,7 @@ impl PgStore {
             .sqlx_logging(false)
             .map_sqlx_postgres_opts(move |pg| pg.options([("lock_timeout", lock_timeout_ms.as_str())]));
         let db = Database::connect(options).await.map_err(map_db_err)?;
-        Ok(PgStore { db, max_connections: config.max_connections })
+        Ok(PgStore { db, max_connections: config.max_connections, codes: CodeSource::default() })
     }
 
     /// Creates the database named in `url` when the server does not have it
@@ -92,7 +96,14 @@ impl PgStore {
 
     pub fn from_connection(db: DatabaseConnection) -> PgStore {
         let max_connections = db.get_postgres_connection_pool().options().get_max_connections();
-        PgStore { db, max_connections }
+        PgStore { db, max_connections, codes: CodeSource::default() }
+    }
+
+    /// This store drawing booking codes from `codes` instead of the CSPRNG
+    /// (tests script collisions with it).
+    pub fn with_booking_codes(mut self, codes: Arc<dyn BookingCodes>) -> PgStore {
+        self.codes = CodeSource::new(codes);
+        self
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -129,6 +140,12 @@ impl PgStore {
             DomainError::Unavailable if saturated => DomainError::Busy,
             other => other,
         }
+    }
+}
+
+impl BookingCodes for PgStore {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
+        self.codes.draw()
     }
 }
 

@@ -75,6 +75,8 @@ impl OutboxStore for PgStore {
 
 impl JobStore for PgStore {
     async fn auctions_to_settle(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<AuctionId>, DomainError> {
+        // Turbo's start is compared in exact numeric seconds: timestamp
+        // arithmetic would fail the whole query on one row's absurd lead.
         let rows = query_all(
             &self.db,
             "SELECT id FROM auctions WHERE cancelled_at IS NULL AND ( \
@@ -82,7 +84,7 @@ impl JobStore for PgStore {
                OR (status = 'ACTIVE' AND ends_at <= $1) \
                OR (status IN ('ACTIVE', 'HELD') AND NOT turbo_announced AND ends_at > $1 \
                    AND (turbo_started_at <= $1 \
-                        OR ends_at - make_interval(secs => turbo_trigger_before_seconds) <= $1))) \
+                        OR extract(epoch FROM ends_at) - turbo_trigger_before_seconds <= extract(epoch FROM $1)))) \
              ORDER BY id LIMIT $2",
             [now.into(), i64::from(limit).into()],
         )
@@ -102,7 +104,7 @@ impl JobStore for PgStore {
                LEFT JOIN auctions a ON a.id = r.auction_id \
                LEFT JOIN events e ON e.id = r.event_id \
              WHERE r.status = 'CONFIRMED' \
-               AND COALESCE(a.scheduled_at, e.starts_at) + make_interval(secs => $2) <= $1 \
+               AND COALESCE(a.scheduled_at, e.starts_at) <= $1 - make_interval(secs => $2) \
              ORDER BY r.id LIMIT $3",
             [now.into(), (grace.num_milliseconds() as f64 / 1000.0).into(), i64::from(limit).into()],
         )

@@ -22,6 +22,11 @@ fn money(row: &QueryResult, column: &str) -> Result<Money, DomainError> {
     Money::from_decimal(get::<Decimal>(row, column)?).map_err(|e| corrupt(column, e))
 }
 
+/// A stored number of seconds as a duration.
+fn seconds(column: &str, seconds: i64) -> Result<Duration, DomainError> {
+    Duration::try_seconds(seconds).ok_or_else(|| corrupt(column, format!("{seconds} seconds is out of range")))
+}
+
 fn count(row: &QueryResult, column: &str) -> Result<u32, DomainError> {
     u32::try_from(get::<i32>(row, column)?).map_err(|e| corrupt(column, e))
 }
@@ -37,22 +42,22 @@ pub(crate) fn auction(row: &QueryResult) -> Result<Auction, DomainError> {
         get::<Option<i64>>(row, "turbo_interval_seconds")?,
     ) {
         (Some(trigger_before), Some(drop_amount), Some(interval)) => Some(TurboConfig {
-            trigger_before: Duration::seconds(trigger_before),
+            trigger_before: seconds("turbo_trigger_before_seconds", trigger_before)?,
             drop_amount: Money::from_decimal(drop_amount).map_err(|e| corrupt("auction", e))?,
-            interval: Duration::seconds(interval),
+            interval: seconds("turbo_interval_seconds", interval)?,
         }),
         _ => None,
     };
-    let schedule = PriceSchedule::new(PriceScheduleInput {
+    // Stored values are trusted: the rules were checked when they were accepted.
+    let schedule = PriceSchedule::from_stored(PriceScheduleInput {
         start_price: money(row, "start_price")?,
         floor_price: money(row, "floor_price")?,
         drop_amount: money(row, "drop_amount")?,
-        drop_interval: Duration::seconds(get(row, "drop_interval_seconds")?),
+        drop_interval: seconds("drop_interval_seconds", get(row, "drop_interval_seconds")?)?,
         starts_at: get(row, "starts_at")?,
         ends_at: get(row, "ends_at")?,
         turbo,
-    })
-    .map_err(|e| corrupt("auction", e))?;
+    });
     let status: String = get(row, "status")?;
     Ok(Auction {
         id: AuctionId(get(row, "id")?),

@@ -1,7 +1,74 @@
 //! SQL-building pieces both storage adapters share. Both speak `$n`
 //! placeholders through sea-orm, so one builder serves PostgreSQL and SQLite.
 
+use std::sync::Arc;
+
+use hothour_domain::ports::BookingCodes;
+use hothour_domain::{BookingCode, DomainError, ValidationErrors};
 use sea_orm::Value;
+
+/// Booking codes from the operating system's CSPRNG.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomBookingCodes;
+
+impl BookingCodes for RandomBookingCodes {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
+        let mut bytes = [0; hothour_domain::booking_code::CODE_BYTES];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| DomainError::Storage(format!("no randomness for a booking code: {e}")))?;
+        Ok(BookingCode::from_random(bytes))
+    }
+}
+
+/// Where a store draws booking codes: the CSPRNG unless a test scripts them.
+#[derive(Clone)]
+pub struct CodeSource(Arc<dyn BookingCodes>);
+
+impl CodeSource {
+    pub fn new(codes: Arc<dyn BookingCodes>) -> CodeSource {
+        CodeSource(codes)
+    }
+
+    pub fn draw(&self) -> Result<BookingCode, DomainError> {
+        self.0.draw_booking_code()
+    }
+}
+
+impl Default for CodeSource {
+    fn default() -> Self {
+        CodeSource(Arc::new(RandomBookingCodes))
+    }
+}
+
+impl std::fmt::Debug for CodeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CodeSource")
+    }
+}
+
+/// The field-level error a violated `CHECK` stands for, named as the API
+/// names the field. The rules normally refuse such input first; this keeps a
+/// rule the code missed a client error instead of a storage failure.
+pub fn check_violation(constraint: &str) -> ValidationErrors {
+    let (field, message) = match constraint {
+        "events_times" => ("ends_at", "must be after starts_at"),
+        "auctions_times" => ("ends_at", "must be after starts_at and not after scheduled_at"),
+        "auctions_prices" => ("floor_price", "must be greater than 0 and less than start_price"),
+        "auctions_price_limit" => ("start_price", "is too large"),
+        "auctions_drop" => ("drop_amount", "must be greater than 0 and at most start_price - floor_price"),
+        "auctions_drop_interval" => ("drop_interval_minutes", "must be at least 1 minute"),
+        "auctions_turbo_complete" | "auctions_turbo_values" => ("turbo", "is not a valid turbo configuration"),
+        c if c.ends_with("title_check") || c.contains("trim(title)") => ("title", "must not be blank"),
+        c if c.ends_with("name_check") || c.contains("trim(name)") => ("name", "must not be blank"),
+        _ => ("body", "breaks a rule of the stored data"),
+    };
+    ValidationErrors::single(field, message)
+}
+
+/// The field-level error for a value the database cannot store at all.
+pub fn unacceptable_value() -> ValidationErrors {
+    ValidationErrors::single("body", "holds a value that cannot be stored")
+}
 
 /// Collects SQL conditions and their values, numbering placeholders as it goes.
 pub struct Conditions {

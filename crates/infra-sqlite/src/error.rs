@@ -5,7 +5,9 @@
 //! name of an index on an expression (`… failed: index 'users_email_key'`) or
 //! of a named `CHECK` (`CHECK constraint failed: events_not_oversold`). It does
 //! not say which foreign key failed, so the statements that can break one say
-//! what they refer to ([`map_db_err_referencing`]).
+//! what they refer to ([`map_db_err_referencing`]). Any other violated
+//! constraint is still a client error (`Validation` or `Conflict`), never a
+//! storage failure.
 
 use hothour_domain::DomainError;
 use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
@@ -31,7 +33,9 @@ fn constraint_error(kind: &ErrorKind, target: &str) -> Option<DomainError> {
             "reservations.event_id, reservations.user_id" | "index 'reservations_one_hold_per_user_event'",
         ) => Some(DomainError::HoldAlreadyExists),
         (ErrorKind::UniqueViolation, "index 'users_email_key'") => Some(DomainError::EmailTaken),
+        (ErrorKind::UniqueViolation, "reservations.booking_code") => Some(DomainError::BookingCodeTaken),
         (ErrorKind::CheckViolation, "events_not_oversold") => Some(DomainError::InsufficientCapacity { available: 0 }),
+        (ErrorKind::CheckViolation, check) => Some(DomainError::Validation(hothour_infra_sql::check_violation(check))),
         _ => None,
     }
 }
@@ -70,8 +74,12 @@ fn map(error: DbErr, parent: Option<&'static str>) -> DomainError {
         if let Some(mapped) = constraint_error(&kind, target) {
             return mapped;
         }
-        if let (ErrorKind::ForeignKeyViolation, Some(parent)) = (kind, parent) {
+        if let (ErrorKind::ForeignKeyViolation, Some(parent)) = (&kind, parent) {
             return DomainError::NotFound(parent);
+        }
+        if matches!(kind, ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation) {
+            tracing::warn!(error = %error, "a constraint no rule caught");
+            return DomainError::Conflict(target.to_owned());
         }
         // The extended result code's low byte is the primary code.
         let primary = db.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
@@ -114,7 +122,18 @@ mod tests {
             constraint_error(&ErrorKind::CheckViolation, "events_not_oversold"),
             Some(DomainError::InsufficientCapacity { available: 0 })
         );
-        assert_eq!(constraint_error(&ErrorKind::UniqueViolation, "reservations.booking_code"), None);
-        assert_eq!(constraint_error(&ErrorKind::CheckViolation, "capacity >= 0"), None);
+        assert_eq!(
+            constraint_error(&ErrorKind::UniqueViolation, "reservations.booking_code"),
+            Some(DomainError::BookingCodeTaken)
+        );
+        assert_eq!(
+            constraint_error(&ErrorKind::CheckViolation, "events_times"),
+            Some(DomainError::validation("ends_at", "must be after starts_at"))
+        );
+        assert!(matches!(
+            constraint_error(&ErrorKind::CheckViolation, "capacity >= 0"),
+            Some(DomainError::Validation(errors)) if errors.has("body")
+        ));
+        assert_eq!(constraint_error(&ErrorKind::UniqueViolation, "reservations.user_id"), None);
     }
 }

@@ -42,7 +42,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hothour_domain::DomainError;
+use hothour_domain::ports::BookingCodes;
+use hothour_domain::{BookingCode, DomainError};
+use hothour_infra_sql::CodeSource;
 use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, SqlxSqliteConnector, Statement, Value};
@@ -86,6 +88,7 @@ pub struct SqliteStore {
     lock_timeout: Duration,
     /// Committed outbox ranges `(first_seq, last_seq)`, in commit order.
     bus: broadcast::Sender<(i64, i64)>,
+    codes: CodeSource,
 }
 
 impl SqliteStore {
@@ -123,7 +126,15 @@ impl SqliteStore {
             write_lock: Arc::new(Mutex::new(())),
             lock_timeout: config.lock_timeout,
             bus,
+            codes: CodeSource::default(),
         })
+    }
+
+    /// This store drawing booking codes from `codes` instead of the CSPRNG
+    /// (tests script collisions with it).
+    pub fn with_booking_codes(mut self, codes: Arc<dyn BookingCodes>) -> SqliteStore {
+        self.codes = CodeSource::new(codes);
+        self
     }
 
     /// The store's connection (a pool), for migrations and tests. Writing
@@ -158,6 +169,12 @@ impl SqliteStore {
     /// Answers whether the database takes queries now.
     pub async fn ping(&self) -> Result<(), DomainError> {
         self.db.ping().await.map_err(map_db_err)
+    }
+}
+
+impl BookingCodes for SqliteStore {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
+        self.codes.draw()
     }
 }
 

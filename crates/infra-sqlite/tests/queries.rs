@@ -159,7 +159,7 @@ async fn jobs_find_auctions_to_settle_and_bookings_not_shown() {
     assert!(store.auctions_to_settle(epoch(), 10).await.unwrap().is_empty());
     assert_eq!(store.auctions_to_settle(epoch() + Duration::minutes(10), 10).await.unwrap(), vec![draft]);
     world.clock.set(epoch() + Duration::minutes(10));
-    assert_eq!(world.services.settle_due_auctions(10).await.unwrap(), 1);
+    assert_eq!(world.services.settle_due_auctions(10).await.unwrap().changed, 1);
     // Turbo starts 30 minutes before the end (minute 100 of 120 after the start at minute 10).
     assert!(store.auctions_to_settle(epoch() + Duration::minutes(99), 10).await.unwrap().is_empty());
     assert_eq!(store.auctions_to_settle(epoch() + Duration::minutes(100), 10).await.unwrap(), vec![draft]);

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use hothour_domain::Clock;
 use hothour_domain::ports::OutboxStore;
+use hothour_domain::{Clock, JobFailure};
 
 use crate::AppState;
 
@@ -14,23 +14,36 @@ const BATCH: u32 = 200;
 /// Outbox rows older than this are pruned; clients resuming from before get a snapshot.
 pub const OUTBOX_RETENTION_HOURS: i64 = 24;
 
-/// Runs one round of every job.
+/// Runs one round of every job. An item that fails is logged and skipped:
+/// one bad row never stops a job from settling the rest.
 pub async fn run_once(state: &AppState) {
     loop {
         match state.services.expire_lapsed_holds(BATCH).await {
-            Ok(report) if report.parents == BATCH as usize => continue,
-            Ok(_) => break,
+            Ok(report) => {
+                log_failures("expiring lapsed holds", &report.failed);
+                if report.parents < BATCH as usize {
+                    break;
+                }
+            }
             Err(error) => {
                 tracing::error!(%error, "expiring lapsed holds");
                 break;
             }
         }
     }
-    if let Err(error) = state.services.settle_due_auctions(BATCH).await {
-        tracing::error!(%error, "settling auctions");
+    match state.services.settle_due_auctions(BATCH).await {
+        Ok(report) => log_failures("settling auctions", &report.failed),
+        Err(error) => tracing::error!(%error, "settling auctions"),
     }
-    if let Err(error) = state.services.mark_no_shows(BATCH).await {
-        tracing::error!(%error, "marking no-shows");
+    match state.services.mark_no_shows(BATCH).await {
+        Ok(report) => log_failures("marking no-shows", &report.failed),
+        Err(error) => tracing::error!(%error, "marking no-shows"),
+    }
+}
+
+fn log_failures(job: &str, failures: &[JobFailure]) {
+    for failure in failures {
+        tracing::error!(error = %failure.error, item = %failure.item, "{job}: skipped an item that failed");
     }
 }
 

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::dto::{EventIn, EventOut, EventPage, EventPatchIn, HoldIn, ReservationOut};
 use crate::idempotency::{self, Answer};
-use crate::json::{StrictJson, validation_problem};
+use crate::json::{StrictJson, query_instant, validation_problem};
 use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
 use crate::problem::Problem;
 use crate::routes::forbidden;
@@ -123,8 +123,9 @@ async fn list_events(
         }
     }
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
-    let filter =
-        EventFilter { studio_id, active, starts_after: query.starts_after, starts_before: query.starts_before };
+    let starts_after = query_instant("starts_after", query.starts_after)?;
+    let starts_before = query_instant("starts_before", query.starts_before)?;
+    let filter = EventFilter { studio_id, active, starts_after, starts_before };
     let now = state.now();
     let records = state.store.list_events(filter, now, limit + 1, after).await?;
     let (records, next_cursor) =

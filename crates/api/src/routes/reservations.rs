@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::dto::{CheckInIn, ReservationOut, ReservationPage, parse_reservation_status};
+use crate::dto::{CheckInIn, CheckInOut, ReservationOut, ReservationPage, parse_reservation_status};
 use crate::json::{StrictJson, validation_problem};
 use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
 use crate::problem::Problem;
@@ -171,7 +171,7 @@ async fn studio_reservations(
     tag = "reservations", operation_id = "checkIn", request_body = CheckInIn,
     params(("id" = i64, Path, description = "Studio id")),
     responses(
-        (status = 200, description = "The booking, checked in (also when it already was)", body = ReservationOut),
+        (status = 200, description = "The booking, checked in (also when it already was), with its holder's name", body = CheckInOut),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such booking at this studio", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a booking (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
@@ -186,5 +186,7 @@ async fn check_in(
     body: StrictJson<CheckInIn>,
 ) -> Result<HttpResponse, Problem> {
     let reservation = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
-    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+    let holder = state.store.find_user(reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
+    let reservation = ReservationOut::new(&reservation, state.now());
+    Ok(HttpResponse::Ok().json(CheckInOut { reservation, full_name: holder.full_name }))
 }
