@@ -79,8 +79,11 @@ impl AccountStore for AppStore {
     async fn list_studios(&self, limit: u32, after: Option<StudioId>) -> Result<Vec<Studio>, DomainError> {
         on_store!(self, s => s.list_studios(limit, after).await)
     }
-    async fn update_studio(&self, id: StudioId, studio: NewStudio) -> Result<Studio, DomainError> {
-        on_store!(self, s => s.update_studio(id, studio).await)
+    async fn update_studio<F>(&self, id: StudioId, change: F) -> Result<Studio, DomainError>
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send,
+    {
+        on_store!(self, s => s.update_studio(id, change).await)
     }
     async fn assign_studio_admin(&self, studio: StudioId, email: &str) -> Result<User, DomainError> {
         on_store!(self, s => s.assign_studio_admin(studio, email).await)

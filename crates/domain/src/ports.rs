@@ -85,11 +85,10 @@ pub trait AccountStore: Send + Sync {
         limit: u32,
         after: Option<StudioId>,
     ) -> impl Future<Output = Result<Vec<Studio>, DomainError>> + Send;
-    fn update_studio(
-        &self,
-        id: StudioId,
-        studio: NewStudio,
-    ) -> impl Future<Output = Result<Studio, DomainError>> + Send;
+    /// Locks the studio, runs `change` on it as it is now and stores what it answers.
+    fn update_studio<F>(&self, id: StudioId, change: F) -> impl Future<Output = Result<Studio, DomainError>> + Send
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send;
     /// Makes the user with `email` an admin of `studio`: `NotFound("user")` when
     /// no one has that email, `AlreadyAdministers` when they run another studio.
     fn assign_studio_admin(
