@@ -1,5 +1,5 @@
 -- An in-progress idempotency key is held only until its lease ends; a retry
--- after that runs the request again. NULL: no lease (answered, or from before).
+-- after that runs the request again (NULL: claimed before leases existed).
 ALTER TABLE idempotency_keys ADD COLUMN lease_until TIMESTAMPTZ;
 
 -- The pruning job removes expired refresh tokens.

@@ -130,14 +130,6 @@ async fn race(app: &TestApp, requests: Vec<(Method, String, String, Option<Value
     answers
 }
 
-/// SQL for "`seconds` after the key was claimed", in the store's time encoding.
-fn after_claim(backend: Backend, seconds: i64) -> String {
-    match backend {
-        Backend::Postgres => format!("created_at + interval '{seconds} seconds'"),
-        Backend::Sqlite => format!("created_at + {}", seconds * 1_000_000),
-    }
-}
-
 /// Another connection holding a lock the service needs: the event's row lock
 /// on PostgreSQL, SQLite's single write lock on SQLite. Released when dropped.
 async fn hold_lock(app: &TestApp, event_id: i64) -> DatabaseTransaction {
@@ -167,30 +159,24 @@ on_both_stores! {
         let app = TestApp::spawn_on_with(backend, &[("IDEMPOTENCY_LEASE_SECS", "10")]).await;
         let (_, admin) = studio(&app).await;
         let committed_event = open_event(&app, &admin, 10).await;
-        let lost_event = open_event(&app, &admin, 10).await;
-        let user = app.register("user@a.test").await;
+        let full_event = open_event(&app, &admin, 2).await;
+        let (user, other) = (app.register("user@a.test").await, app.register("other@a.test").await);
 
-        // A hold that committed, but whose answer was never stored (the
-        // process died in between): its key is left in progress.
+        // A hold that committed, and one that was refused (the event was full then).
         let committed = format!("/events/{committed_event}/holds");
         let first = post_with_key(&app, &committed, &user.token, "k1", json!({"quantity": 2})).await;
         assert_eq!(first.0, StatusCode::CREATED, "{}", first.2);
-        // A hold that never ran at all: its key is in progress too.
-        let lost = format!("/events/{lost_event}/holds");
-        app.sql_execute(&format!(
-            "INSERT INTO idempotency_keys \
-             (user_id, \"key\", method, path, request_hash, created_at, expires_at) \
-             SELECT user_id, 'k2', method, replace(path, '/events/{committed_event}/', '/events/{lost_event}/'), \
-             request_hash, created_at, expires_at FROM idempotency_keys WHERE \"key\" = 'k1'"
-        ))
-        .await;
-        app.sql_execute(&format!(
-            "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, lease_until = {}",
-            after_claim(backend, 10)
-        ))
-        .await;
+        let (status, others) = app.post(&format!("/events/{full_event}/holds"), Some(&other.token), json!({"quantity": 2})).await;
+        assert_eq!(status, StatusCode::CREATED, "{others}");
+        let full = format!("/events/{full_event}/holds");
+        let refused = post_with_key(&app, &full, &user.token, "k2", json!({"quantity": 2})).await;
+        assert_problem(&(refused.0, refused.2), StatusCode::CONFLICT, "insufficient_capacity");
+        // Neither answer was stored (the process died first): both keys are left in progress.
+        app.sql_execute("UPDATE idempotency_keys SET response_status = NULL, response_body = NULL").await;
+        let (status, body) = app.post(&format!("/reservations/{}/cancel", id(&others)), Some(&other.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
 
-        for (path, key) in [(&committed, "k1"), (&lost, "k2")] {
+        for (path, key) in [(&committed, "k1"), (&full, "k2")] {
             let retry = post_with_key(&app, path, &user.token, key, json!({"quantity": 2})).await;
             assert_problem(&(retry.0, retry.2), StatusCode::CONFLICT, "idempotency_in_progress");
         }
@@ -198,23 +184,23 @@ on_both_stores! {
         let retry = post_with_key(&app, &committed, &user.token, "k1", json!({"quantity": 2})).await;
         assert_problem(&(retry.0, retry.2), StatusCode::CONFLICT, "idempotency_in_progress");
 
-        // Past the lease, each runs again: the committed hold is not taken twice…
+        // Past the lease each runs again: the committed hold is not taken twice…
         app.clock.advance(Duration::seconds(1));
         let again = post_with_key(&app, &committed, &user.token, "k1", json!({"quantity": 2})).await;
         assert_problem(&(again.0, again.2.clone()), StatusCode::CONFLICT, "hold_already_exists");
         assert!(!again.1, "run again, not replayed");
-        // …and the lost one is made now.
-        let made = post_with_key(&app, &lost, &user.token, "k2", json!({"quantity": 2})).await;
+        // …and the refused one, now that seats are free, holds them.
+        let made = post_with_key(&app, &full, &user.token, "k2", json!({"quantity": 2})).await;
         assert_eq!(made.0, StatusCode::CREATED, "{}", made.2);
         assert!(!made.1);
-        let live_holds = "SELECT COUNT(*) FROM reservations WHERE status = 'HOLD'";
-        assert_eq!(app.sql_i64(live_holds).await, 2, "one hold per event, none twice");
+        let holds = format!("SELECT COUNT(*) FROM reservations WHERE status = 'HOLD' AND user_id = {}", user.user_id);
+        assert_eq!(app.sql_i64(&holds).await, 2, "one hold per event, none twice");
 
         // Their answers are stored now and replayed from then on.
-        let replay = post_with_key(&app, &lost, &user.token, "k2", json!({"quantity": 2})).await;
-        assert_eq!((replay.0, replay.1, replay.2.clone()), (StatusCode::CREATED, true, made.2));
+        let replay = post_with_key(&app, &full, &user.token, "k2", json!({"quantity": 2})).await;
+        assert_eq!((replay.0, replay.1, replay.2), (StatusCode::CREATED, true, made.2));
         let replay = post_with_key(&app, &committed, &user.token, "k1", json!({"quantity": 2})).await;
-        assert_eq!((replay.0, replay.1, replay.2.clone()), (StatusCode::CONFLICT, true, again.2));
+        assert_eq!((replay.0, replay.1, replay.2), (StatusCode::CONFLICT, true, again.2));
     }
 
     async fn pruning_removes_expired_idempotency_keys_and_refresh_tokens(backend) {

@@ -31,7 +31,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
     ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
     ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
-    ("BACKGROUND_JOBS", "true", "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here"),
+    (
+        "BACKGROUND_JOBS",
+        "true",
+        "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
+    ),
     ("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
     ("RUST_LOG", "info", "log filter"),
 ];

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::{
     AccountStore, AuctionFilter, AuctionRecord, AuctionStore, AuditRecord, Committed, EventFilter, EventRecord,
-    EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, JobStore, NewAuction, NewEvent, OutboxStore, QueryStore,
-    ReservationFilter, ReservationStore, TokenStore,
+    EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, JobStore, NewAuction, NewEvent, OutboxStore,
+    QueryStore, ReservationFilter, ReservationStore, TokenStore,
 };
 use hothour_domain::{
     Auction, AuctionId, AuctionUnit, AuditEntry, BookingCode, Clock, DomainError, Effects, Event, EventId, EventUnit,

@@ -127,8 +127,13 @@ impl AccountStore for PgStore {
                 "UPDATE studios SET name = $2, address = $3, timezone = $4, maps_url = $5, updated_at = now() \
                  WHERE id = $1 RETURNING {STUDIO_COLUMNS}"
             );
-            let values: [Value; 5] =
-                [id.0.into(), studio.name.into(), studio.address.into(), studio.timezone.into(), studio.maps_url.into()];
+            let values: [Value; 5] = [
+                id.0.into(),
+                studio.name.into(),
+                studio.address.into(),
+                studio.timezone.into(),
+                studio.maps_url.into(),
+            ];
             let row = query_one(&txn, &sql, values).await?.ok_or_else(returned)?;
             rows::studio(&row)
         }

@@ -89,7 +89,7 @@ impl IdempotencyStore for PgStore {
         let values: [Value; 4] = [user.0.into(), key.into(), i32::from(status).into(), body.into()];
         execute(
             &self.db,
-            "UPDATE idempotency_keys SET response_status = $3, response_body = $4, lease_until = NULL \
+            "UPDATE idempotency_keys SET response_status = $3, response_body = $4 \
              WHERE user_id = $1 AND key = $2 AND response_status IS NULL",
             values,
         )

@@ -108,7 +108,7 @@ impl IdempotencyStore for SqliteStore {
         let write = self.begin_write().await?;
         let result = execute(
             write.conn(),
-            "UPDATE idempotency_keys SET response_status = $3, response_body = $4, lease_until = NULL \
+            "UPDATE idempotency_keys SET response_status = $3, response_body = $4 \
              WHERE user_id = $1 AND \"key\" = $2 AND response_status IS NULL",
             values,
         )

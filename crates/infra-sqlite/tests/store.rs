@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use common::{TestDb, World, epoch, money, new_user};
 use hothour_domain::account::NewStudio;
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent, OutboxStore, TokenStore,
+    AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
+    OutboxStore, TokenStore,
 };
 use hothour_domain::{AuditEntry, DomainError, EventDetails, StudioId, UserId};
 use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
@@ -323,7 +324,11 @@ async fn an_unanswered_key_runs_again_after_its_lease() {
     assert_eq!(begin("h", retried).await, Ok(IdempotencyBegin::InProgress), "the retry holds a lease of its own");
 
     store.abandon_idempotent(user, "k", now + Duration::seconds(10)).await.unwrap();
-    assert_eq!(begin("h", retried).await, Ok(IdempotencyBegin::InProgress), "a stale run cannot forget the retry's claim");
+    assert_eq!(
+        begin("h", retried).await,
+        Ok(IdempotencyBegin::InProgress),
+        "a stale run cannot forget the retry's claim"
+    );
     store.finish_idempotent(user, "k", 201, b"first".to_vec()).await.unwrap();
     store.finish_idempotent(user, "k", 409, b"second".to_vec()).await.unwrap();
     assert_eq!(

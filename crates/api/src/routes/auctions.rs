@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use hothour_domain::ports::{AuctionFilter, AuctionRecord, QueryStore};
 use hothour_domain::{
-    AuctionId, AuctionInput, AuctionPatch, AuctionStatus, DomainError, PriceScheduleInput, StudioId, TurboConfig, ValidationErrors,
+    AuctionId, AuctionInput, AuctionPatch, AuctionStatus, DomainError, PriceScheduleInput, StudioId, TurboConfig,
+    ValidationErrors,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
