@@ -33,14 +33,30 @@ impl SqlMigration {
     }
 }
 
-const MIGRATIONS: &[SqlMigration] = &[SqlMigration {
-    name: "m0001_schema",
-    postgres: Sql { up: include_str!("../sql/0001_schema.up.sql"), down: include_str!("../sql/0001_schema.down.sql") },
-    sqlite: Sql {
-        up: include_str!("../sql/sqlite/0001_schema.up.sql"),
-        down: include_str!("../sql/sqlite/0001_schema.down.sql"),
+const MIGRATIONS: &[SqlMigration] = &[
+    SqlMigration {
+        name: "m0001_schema",
+        postgres: Sql {
+            up: include_str!("../sql/0001_schema.up.sql"),
+            down: include_str!("../sql/0001_schema.down.sql"),
+        },
+        sqlite: Sql {
+            up: include_str!("../sql/sqlite/0001_schema.up.sql"),
+            down: include_str!("../sql/sqlite/0001_schema.down.sql"),
+        },
     },
-}];
+    SqlMigration {
+        name: "m0002_idempotency_lease",
+        postgres: Sql {
+            up: include_str!("../sql/0002_idempotency_lease.up.sql"),
+            down: include_str!("../sql/0002_idempotency_lease.down.sql"),
+        },
+        sqlite: Sql {
+            up: include_str!("../sql/sqlite/0002_idempotency_lease.up.sql"),
+            down: include_str!("../sql/sqlite/0002_idempotency_lease.down.sql"),
+        },
+    },
+];
 
 impl MigrationName for &'static SqlMigration {
     fn name(&self) -> &str {

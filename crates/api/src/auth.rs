@@ -97,7 +97,7 @@ pub fn hash_token(token: &str) -> String {
 pub async fn issue_tokens(state: &AppState, user: &User) -> Result<TokensOut, Problem> {
     let (refresh_token, hash) = new_refresh_token()?;
     let expires_at =
-        Utc::now() + chrono::Duration::from_std(state.keys.refresh_ttl).unwrap_or(chrono::Duration::days(7));
+        state.now() + chrono::Duration::from_std(state.keys.refresh_ttl).unwrap_or(chrono::Duration::days(7));
     state.store.issue_refresh_token(user.id, &hash, expires_at).await?;
     tokens_out(state, user, refresh_token)
 }

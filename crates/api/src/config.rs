@@ -38,6 +38,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
     ("TRUSTED_PROXIES", "(none)", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed"),
     ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
+    (
+        "IDEMPOTENCY_LEASE_SECS",
+        "10",
+        "seconds a retry with the Idempotency-Key of an unanswered request gets 409; after that it runs again",
+    ),
     ("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
     (
         "DB_ACQUIRE_TIMEOUT_MS",
@@ -46,7 +51,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
     ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
-    ("BACKGROUND_JOBS", "true", "run hold expiry, auction status, no-show and outbox pruning jobs here"),
+    (
+        "BACKGROUND_JOBS",
+        "true",
+        "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
+    ),
     ("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
     ("RUST_LOG", "info", "log filter"),
 ];
@@ -70,6 +79,8 @@ pub struct Config {
     pub booking_rate_per_minute: u32,
     pub trusted_proxies: Vec<IpNet>,
     pub lock_timeout: Duration,
+    /// How long an unanswered idempotent request keeps its key from retries.
+    pub idempotency_lease: Duration,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub cors_origins: Vec<String>,
@@ -155,6 +166,7 @@ impl Config {
             booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 60, 1..=1_000_000)? as u32,
             trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES", ""))?,
             lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 2000, 1..=600_000)?),
+            idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECS", 10, 3600)?,
             db_max_connections: number("DB_MAX_CONNECTIONS", 16, 1..=1000)? as u32,
             db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 900, 50..=600_000)?),
             cors_origins: get("CORS_ORIGINS", "")
@@ -227,6 +239,7 @@ mod tests {
         assert_eq!(config.bind, "127.0.0.1:8080");
         assert_eq!(config.hold_ttl, Duration::from_secs(300));
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.idempotency_lease, Duration::from_secs(10));
         assert_eq!(config.policy().cancel_cutoff, chrono::Duration::hours(2));
     }
 

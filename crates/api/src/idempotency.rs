@@ -4,9 +4,9 @@ use std::future::Future;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::SubsecRound;
 use hothour_domain::UserId;
-use hothour_domain::ports::{IdempotencyBegin, IdempotencyStore};
+use hothour_domain::ports::{IdempotencyBegin, IdempotencyClaim, IdempotencyStore};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -71,9 +71,19 @@ where
         key.ok_or_else(|| validation_problem(HEADER.into(), "must be 1 to 255 visible ASCII characters".into()))?;
     let request = format!("{} {}", req.method(), req.path());
     let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
-    let now = Utc::now();
-    let expires_at = now + chrono::Duration::hours(KEPT_FOR_HOURS);
-    match state.store.begin_idempotent(user, key, &request, &hash, now, expires_at).await? {
+    // Stored with microseconds: the lease's end names this claim, so it must read back equal.
+    let now = state.now().trunc_subsecs(6);
+    let lease = chrono::Duration::from_std(state.config.idempotency_lease).unwrap_or(chrono::Duration::seconds(10));
+    let claim = IdempotencyClaim {
+        user,
+        key,
+        request: &request,
+        request_hash: &hash,
+        now,
+        lease_until: now + lease,
+        expires_at: now + chrono::Duration::hours(KEPT_FOR_HOURS),
+    };
+    match state.store.begin_idempotent(&claim).await? {
         IdempotencyBegin::Started => {}
         IdempotencyBegin::InProgress => {
             return Err(Problem::new(
@@ -99,7 +109,7 @@ where
         Err(problem) => (Answer::from_problem(&problem), problem.retry_after),
     };
     let outcome = if answer.status.is_server_error() || answer.status == StatusCode::TOO_MANY_REQUESTS {
-        state.store.abandon_idempotent(user, key).await
+        state.store.abandon_idempotent(user, key, claim.lease_until).await
     } else {
         state.store.finish_idempotent(user, key, answer.status.as_u16(), answer.body.clone()).await
     };

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::{
     AccountStore, AuctionFilter, AuctionRecord, AuctionStore, AuditRecord, BookingCodes, Committed, EventFilter,
-    EventRecord, EventStore, IdempotencyBegin, IdempotencyStore, JobStore, NewAuction, NewEvent, OutboxStore,
-    QueryStore, ReservationFilter, ReservationStore, TokenStore,
+    EventRecord, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, JobStore, NewAuction, NewEvent,
+    OutboxStore, QueryStore, ReservationFilter, ReservationStore, TokenStore,
 };
 use hothour_domain::{
     Auction, AuctionId, AuctionUnit, AuditEntry, BookingCode, Clock, DomainError, Effects, Event, EventId, EventUnit,
@@ -88,8 +88,11 @@ impl AccountStore for AppStore {
     async fn list_studios(&self, limit: u32, after: Option<StudioId>) -> Result<Vec<Studio>, DomainError> {
         on_store!(self, s => s.list_studios(limit, after).await)
     }
-    async fn update_studio(&self, id: StudioId, studio: NewStudio) -> Result<Studio, DomainError> {
-        on_store!(self, s => s.update_studio(id, studio).await)
+    async fn update_studio<F>(&self, id: StudioId, change: F) -> Result<Studio, DomainError>
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send,
+    {
+        on_store!(self, s => s.update_studio(id, change).await)
     }
     async fn assign_studio_admin(&self, studio: StudioId, email: &str) -> Result<User, DomainError> {
         on_store!(self, s => s.assign_studio_admin(studio, email).await)
@@ -123,25 +126,23 @@ impl TokenStore for AppStore {
     async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<(), DomainError> {
         on_store!(self, s => s.revoke_all_refresh_tokens(user).await)
     }
+    async fn prune_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        on_store!(self, s => s.prune_refresh_tokens(now).await)
+    }
 }
 
 impl IdempotencyStore for AppStore {
-    async fn begin_idempotent(
-        &self,
-        user: UserId,
-        key: &str,
-        request: &str,
-        request_hash: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<IdempotencyBegin, DomainError> {
-        on_store!(self, s => s.begin_idempotent(user, key, request, request_hash, now, expires_at).await)
+    async fn begin_idempotent(&self, claim: &IdempotencyClaim<'_>) -> Result<IdempotencyBegin, DomainError> {
+        on_store!(self, s => s.begin_idempotent(claim).await)
     }
     async fn finish_idempotent(&self, user: UserId, key: &str, status: u16, body: Vec<u8>) -> Result<(), DomainError> {
         on_store!(self, s => s.finish_idempotent(user, key, status, body).await)
     }
-    async fn abandon_idempotent(&self, user: UserId, key: &str) -> Result<(), DomainError> {
-        on_store!(self, s => s.abandon_idempotent(user, key).await)
+    async fn abandon_idempotent(&self, user: UserId, key: &str, lease_until: DateTime<Utc>) -> Result<(), DomainError> {
+        on_store!(self, s => s.abandon_idempotent(user, key, lease_until).await)
+    }
+    async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        on_store!(self, s => s.prune_idempotency_keys(now).await)
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AuctionId, StudioId};
 use crate::instant;
 use crate::money::Money;
-use crate::pricing::{PriceSchedule, PriceScheduleInput};
+use crate::pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
@@ -103,6 +103,43 @@ impl AuctionDetails {
                 Err(errors)
             }
         }
+    }
+}
+
+/// A change to some of an auction's fields; the others keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuctionPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub start_price: Option<Money>,
+    pub floor_price: Option<Money>,
+    pub drop_amount: Option<Money>,
+    pub drop_interval: Option<Duration>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// `Some(None)` removes turbo.
+    pub turbo: Option<Option<TurboConfig>>,
+}
+
+impl AuctionPatch {
+    /// `current` with this patch's fields changed, validated as a whole.
+    pub fn apply(self, current: &AuctionDetails) -> Result<AuctionDetails, ValidationErrors> {
+        let schedule = &current.schedule;
+        AuctionDetails::new(AuctionInput {
+            title: self.title.unwrap_or_else(|| current.title.clone()),
+            description: self.description.unwrap_or_else(|| current.description.clone()),
+            schedule: PriceScheduleInput {
+                start_price: self.start_price.unwrap_or(schedule.start_price()),
+                floor_price: self.floor_price.unwrap_or(schedule.floor_price()),
+                drop_amount: self.drop_amount.unwrap_or(schedule.drop_amount()),
+                drop_interval: self.drop_interval.unwrap_or(schedule.drop_interval()),
+                starts_at: self.starts_at.unwrap_or(schedule.starts_at()),
+                ends_at: self.ends_at.unwrap_or(schedule.ends_at()),
+                turbo: self.turbo.unwrap_or_else(|| schedule.turbo().cloned()),
+            },
+            scheduled_at: self.scheduled_at.unwrap_or(current.scheduled_at),
+        })
     }
 }
 

@@ -69,6 +69,34 @@ impl EventDetails {
     }
 }
 
+/// A change to some of an event's fields; the others keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub capacity: Option<i64>,
+    pub price: Option<Money>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub is_active: Option<bool>,
+}
+
+impl EventPatch {
+    /// `current` with this patch's fields changed, validated as a whole.
+    pub fn apply(self, current: &EventDetails) -> Result<EventDetails, ValidationErrors> {
+        let current = current.to_input();
+        EventDetails::new(EventInput {
+            title: self.title.unwrap_or(current.title),
+            description: self.description.unwrap_or(current.description),
+            capacity: self.capacity.unwrap_or(current.capacity),
+            price: self.price.unwrap_or(current.price),
+            starts_at: self.starts_at.unwrap_or(current.starts_at),
+            ends_at: self.ends_at.unwrap_or(current.ends_at),
+            is_active: self.is_active.unwrap_or(current.is_active),
+        })
+    }
+}
+
 /// Seats taken, per the stored reservation statuses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SeatCounts {

@@ -85,11 +85,10 @@ pub trait AccountStore: Send + Sync {
         limit: u32,
         after: Option<StudioId>,
     ) -> impl Future<Output = Result<Vec<Studio>, DomainError>> + Send;
-    fn update_studio(
-        &self,
-        id: StudioId,
-        studio: NewStudio,
-    ) -> impl Future<Output = Result<Studio, DomainError>> + Send;
+    /// Locks the studio, runs `change` on it as it is now and stores what it answers.
+    fn update_studio<F>(&self, id: StudioId, change: F) -> impl Future<Output = Result<Studio, DomainError>> + Send
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send;
     /// Makes the user with `email` an admin of `studio`: `NotFound("user")` when
     /// no one has that email, `AlreadyAdministers` when they run another studio.
     fn assign_studio_admin(
@@ -126,14 +125,35 @@ pub trait TokenStore: Send + Sync {
         token_hash: &str,
     ) -> impl Future<Output = Result<(), DomainError>> + Send;
     fn revoke_all_refresh_tokens(&self, user: UserId) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Deletes tokens that expired by `now`, used or not; returns how many.
+    /// Used tokens are kept until then: one presented again reveals a stolen copy.
+    fn prune_refresh_tokens(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, DomainError>> + Send;
+}
+
+/// A keyed request claiming its `Idempotency-Key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyClaim<'a> {
+    pub user: UserId,
+    pub key: &'a str,
+    /// `METHOD /path`.
+    pub request: &'a str,
+    pub request_hash: &'a str,
+    pub now: DateTime<Utc>,
+    /// Until then retries are told the request is in progress; after it (a
+    /// crash, a lost answer) a retry claims the key again. Also names this
+    /// claim, so a late request cannot forget a newer one's.
+    pub lease_until: DateTime<Utc>,
+    /// When the key is forgotten altogether.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What a request's `Idempotency-Key` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdempotencyBegin {
-    /// First use: run the request, then finish or abandon the key.
+    /// The key is ours (first use, or a lapsed lease): run the request, then
+    /// finish or abandon the key.
     Started,
-    /// The first request with this key is still running.
+    /// The first request with this key is still running (its lease holds).
     InProgress,
     /// Replay this answer.
     Replay { status: u16, body: Vec<u8> },
@@ -142,16 +162,12 @@ pub enum IdempotencyBegin {
 }
 
 pub trait IdempotencyStore: Send + Sync {
-    /// Claims `key` for `user` unless it is already known (and not expired).
+    /// Claims the key unless it is known (and not expired) with an answer or a lease that still holds.
     fn begin_idempotent(
         &self,
-        user: UserId,
-        key: &str,
-        request: &str,
-        request_hash: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
+        claim: &IdempotencyClaim<'_>,
     ) -> impl Future<Output = Result<IdempotencyBegin, DomainError>> + Send;
+    /// Stores the answer, unless another run with the key stored one first.
     fn finish_idempotent(
         &self,
         user: UserId,
@@ -159,8 +175,16 @@ pub trait IdempotencyStore: Send + Sync {
         status: u16,
         body: Vec<u8>,
     ) -> impl Future<Output = Result<(), DomainError>> + Send;
-    /// Forgets a claimed key whose answer must not be stored (5xx, 429).
-    fn abandon_idempotent(&self, user: UserId, key: &str) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Forgets a claimed key whose answer must not be stored (5xx, 429),
+    /// unless another run has claimed it since (`lease_until` names the claim).
+    fn abandon_idempotent(
+        &self,
+        user: UserId,
+        key: &str,
+        lease_until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Deletes keys that expired by `now`; returns how many.
+    fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, DomainError>> + Send;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

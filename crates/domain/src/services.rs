@@ -3,12 +3,12 @@
 use std::future::Future;
 
 use crate::actor::Actor;
-use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionView};
+use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::event::{EventDetails, EventInput};
+use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::events::{EventKind, Room};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
 use crate::ports::{
@@ -143,18 +143,19 @@ where
         Ok((record, view))
     }
 
+    /// Changes the fields in `patch`, merged into the auction as read under its lock.
     pub async fn update_auction(
         &self,
         actor: &Actor,
         id: AuctionId,
-        input: AuctionInput,
+        patch: AuctionPatch,
     ) -> Result<Auction, DomainError> {
-        let details = AuctionDetails::new(input)?;
         let actor = *actor;
         let committed = self
             .store
             .with_auction_locked(id, &self.clock, move |unit, now| {
                 ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                let details = patch.apply(&unit.auction.details)?;
                 unit.update(&actor, details, now)?;
                 Ok(unit.auction.clone())
             })
@@ -249,13 +250,14 @@ where
         self.store.find_event(id, self.clock.now()).await?.ok_or(DomainError::NotFound("event"))
     }
 
-    pub async fn update_event(&self, actor: &Actor, id: EventId, input: EventInput) -> Result<Event, DomainError> {
-        let details = EventDetails::new(input)?;
+    /// Changes the fields in `patch`, merged into the event as read under its lock.
+    pub async fn update_event(&self, actor: &Actor, id: EventId, patch: EventPatch) -> Result<Event, DomainError> {
         let actor = *actor;
         let committed = self
             .store
             .with_event_locked(id, None, &self.clock, move |unit, now| {
                 ensure_manages(&actor, unit.event.studio_id, "event")?;
+                let details = patch.apply(&unit.event.details)?;
                 unit.expire_lapsed_holds(now);
                 unit.update(&actor, details)?;
                 Ok(unit.event.clone())
@@ -306,9 +308,24 @@ where
             .ok_or(DomainError::NotFound("reservation"))
     }
 
+    /// Refuses a caller who may not act on the reservation before any lock
+    /// is taken, so a stranger can never hold up its owner. The decision under
+    /// the lock checks again.
+    async fn ensure_may_act(
+        &self,
+        id: ReservationId,
+        may_act: impl FnOnce(&Reservation) -> bool,
+    ) -> Result<(), DomainError> {
+        match self.store.find_reservation(id).await? {
+            Some(reservation) if may_act(&reservation) => Ok(()),
+            _ => Err(DomainError::NotFound("reservation")),
+        }
+    }
+
     /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is
     /// committed) before the caller hears `hold_expired`.
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        self.ensure_may_act(id, |r| r.user_id == actor.user_id).await?;
         let actor = *actor;
         let committed = self
             .with_fresh_code(|code| {
@@ -322,6 +339,7 @@ where
     }
 
     pub async fn cancel_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        self.ensure_may_act(id, |r| r.user_id == actor.user_id || actor.manages(r.studio_id)).await?;
         let actor = *actor;
         let policy = self.policy;
         let committed = self

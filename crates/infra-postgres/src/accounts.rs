@@ -114,15 +114,31 @@ impl AccountStore for PgStore {
         query_all(&self.db, &sql, values).await?.iter().map(rows::studio).collect()
     }
 
-    async fn update_studio(&self, id: StudioId, studio: NewStudio) -> Result<Studio, DomainError> {
-        let sql = format!(
-            "UPDATE studios SET name = $2, address = $3, timezone = $4, maps_url = $5, updated_at = now() \
-             WHERE id = $1 RETURNING {STUDIO_COLUMNS}"
-        );
-        let values: [Value; 5] =
-            [id.0.into(), studio.name.into(), studio.address.into(), studio.timezone.into(), studio.maps_url.into()];
-        let row = query_one(&self.db, &sql, values).await?.ok_or(DomainError::NotFound("studio"))?;
-        rows::studio(&row)
+    async fn update_studio<F>(&self, id: StudioId, change: F) -> Result<Studio, DomainError>
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send,
+    {
+        let txn = self.begin().await?;
+        let result = async {
+            let sql = format!("SELECT {STUDIO_COLUMNS} FROM studios WHERE id = $1 FOR UPDATE");
+            let row = query_one(&txn, &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("studio"))?;
+            let studio = change(&rows::studio(&row)?)?;
+            let sql = format!(
+                "UPDATE studios SET name = $2, address = $3, timezone = $4, maps_url = $5, updated_at = now() \
+                 WHERE id = $1 RETURNING {STUDIO_COLUMNS}"
+            );
+            let values: [Value; 5] = [
+                id.0.into(),
+                studio.name.into(),
+                studio.address.into(),
+                studio.timezone.into(),
+                studio.maps_url.into(),
+            ];
+            let row = query_one(&txn, &sql, values).await?.ok_or_else(returned)?;
+            rows::studio(&row)
+        }
+        .await;
+        finish(txn, result).await
     }
 
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), DomainError> {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::TokenStore;
 use hothour_domain::{DomainError, UserId};
-use sea_orm::Value;
+use sea_orm::{DatabaseTransaction, Value};
 
 use crate::rows::i64_column;
 use crate::{PgStore, execute, finish, query_one};
@@ -35,8 +35,17 @@ impl TokenStore for PgStore {
         new_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<UserId, DomainError> {
+        // A token's owner never changes, so it is read before any lock.
+        let owner = query_one(&self.db, "SELECT user_id FROM refresh_tokens WHERE token_hash = $1", [old_hash.into()])
+            .await?
+            .map(|row| i64_column(&row, "user_id"))
+            .transpose()?;
+        let Some(owner) = owner else {
+            return Err(DomainError::InvalidRefreshToken);
+        };
         let txn = self.begin().await?;
         let result = async {
+            lock_user(&txn, UserId(owner)).await?;
             let Some(row) = query_one(
                 &txn,
                 "SELECT id, user_id, family_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
@@ -99,12 +108,44 @@ impl TokenStore for PgStore {
     }
 
     async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<(), DomainError> {
-        execute(
-            &self.db,
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-            [user.0.into()],
-        )
-        .await
-        .map(|_| ())
+        let txn = self.begin().await?;
+        let result = async {
+            lock_user(&txn, user).await?;
+            execute(
+                &txn,
+                "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+                [user.0.into()],
+            )
+            .await
+        }
+        .await;
+        finish(txn, result).await.map(|_| ())
     }
+
+    async fn prune_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        let txn = self.begin().await?;
+        let result = async {
+            // A token that outlives the one it was replaced by still points at it.
+            execute(
+                &txn,
+                "UPDATE refresh_tokens SET replaced_by = NULL \
+                 WHERE replaced_by IN (SELECT id FROM refresh_tokens WHERE expires_at <= $1)",
+                [now.into()],
+            )
+            .await?;
+            execute(&txn, "DELETE FROM refresh_tokens WHERE expires_at <= $1", [now.into()]).await
+        }
+        .await;
+        finish(txn, result).await
+    }
+}
+
+/// Locks the user's row, which serializes a refresh with "sign out
+/// everywhere" and a password change: under READ COMMITTED an `UPDATE` of
+/// every token does not see a token that a concurrent refresh inserts, so
+/// without it a refresh in flight could issue a token that survives.
+/// A password change takes the same lock with its `UPDATE users`.
+/// `NO KEY UPDATE` leaves inserts that refer to the user unblocked.
+async fn lock_user(txn: &DatabaseTransaction, user: UserId) -> Result<(), DomainError> {
+    query_one(txn, "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.0.into()]).await.map(|_| ())
 }

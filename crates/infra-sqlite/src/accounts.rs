@@ -131,22 +131,29 @@ impl AccountStore for SqliteStore {
         query_all(&self.db, &sql, values).await?.iter().map(rows::studio).collect()
     }
 
-    async fn update_studio(&self, id: StudioId, studio: NewStudio) -> Result<Studio, DomainError> {
-        let sql = format!(
-            "UPDATE studios SET name = $2, address = $3, timezone = $4, maps_url = $5, updated_at = $6 \
-             WHERE id = $1 RETURNING {STUDIO_COLUMNS}"
-        );
-        let values: [Value; 6] = [
-            id.0.into(),
-            studio.name.into(),
-            studio.address.into(),
-            studio.timezone.into(),
-            studio.maps_url.into(),
-            now(),
-        ];
+    async fn update_studio<F>(&self, id: StudioId, change: F) -> Result<Studio, DomainError>
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send,
+    {
         let write = self.begin_write().await?;
         let result = async {
-            let row = query_one(write.conn(), &sql, values).await?.ok_or(DomainError::NotFound("studio"))?;
+            // Read under the write lock: nothing changes the studio until the commit.
+            let sql = format!("SELECT {STUDIO_COLUMNS} FROM studios WHERE id = $1");
+            let row = query_one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("studio"))?;
+            let studio = change(&rows::studio(&row)?)?;
+            let sql = format!(
+                "UPDATE studios SET name = $2, address = $3, timezone = $4, maps_url = $5, updated_at = $6 \
+                 WHERE id = $1 RETURNING {STUDIO_COLUMNS}"
+            );
+            let values: [Value; 6] = [
+                id.0.into(),
+                studio.name.into(),
+                studio.address.into(),
+                studio.timezone.into(),
+                studio.maps_url.into(),
+                now(),
+            ];
+            let row = query_one(write.conn(), &sql, values).await?.ok_or_else(returned)?;
             rows::studio(&row)
         }
         .await;

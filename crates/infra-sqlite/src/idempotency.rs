@@ -1,7 +1,7 @@
 //! Idempotency keys: the first answer to a keyed request is stored and replayed.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{IdempotencyBegin, IdempotencyStore};
+use hothour_domain::ports::{IdempotencyBegin, IdempotencyClaim, IdempotencyStore};
 use hothour_domain::{DomainError, UserId};
 use sea_orm::{ConnectionTrait, QueryResult, TryGetable, Value};
 
@@ -14,15 +14,8 @@ fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, DomainError>
 }
 
 impl IdempotencyStore for SqliteStore {
-    async fn begin_idempotent(
-        &self,
-        user: UserId,
-        key: &str,
-        request: &str,
-        request_hash: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<IdempotencyBegin, DomainError> {
+    async fn begin_idempotent(&self, claim: &IdempotencyClaim<'_>) -> Result<IdempotencyBegin, DomainError> {
+        let IdempotencyClaim { user, key, request, request_hash, now, lease_until, expires_at } = *claim;
         let (method, path) = request.split_once(' ').unwrap_or((request, ""));
         // Forgetting an expired key, claiming it and reading what is there
         // happen in one write, so two requests with one key cannot both start.
@@ -34,19 +27,50 @@ impl IdempotencyStore for SqliteStore {
                 [user.0.into(), key.into(), time(now)],
             )
             .await?;
-            let values: [Value; 7] =
-                [user.0.into(), key.into(), method.into(), path.into(), request_hash.into(), time(now), time(expires_at)];
+            let values: [Value; 8] = [
+                user.0.into(),
+                key.into(),
+                method.into(),
+                path.into(),
+                request_hash.into(),
+                time(now),
+                time(expires_at),
+                time(lease_until),
+            ];
             let claimed = write
                 .conn()
                 .execute_raw(stmt(
-                    "INSERT INTO idempotency_keys (user_id, \"key\", method, path, request_hash, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, \"key\") DO NOTHING",
+                    "INSERT INTO idempotency_keys \
+                     (user_id, \"key\", method, path, request_hash, created_at, expires_at, lease_until) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, \"key\") DO NOTHING",
                     values,
                 ))
                 .await
                 .map_err(|e| map_db_err_referencing(e, "user"))?
                 .rows_affected();
             if claimed == 1 {
+                return Ok(IdempotencyBegin::Started);
+            }
+            // The same request, unanswered, whose lease lapsed (its run crashed
+            // or lost its answer): it runs again.
+            let values: [Value; 7] = [
+                user.0.into(),
+                key.into(),
+                method.into(),
+                path.into(),
+                request_hash.into(),
+                time(now),
+                time(lease_until),
+            ];
+            let taken_over = execute(
+                write.conn(),
+                "UPDATE idempotency_keys SET lease_until = $7 \
+                 WHERE user_id = $1 AND \"key\" = $2 AND method = $3 AND path = $4 AND request_hash = $5 \
+                 AND response_status IS NULL AND (lease_until IS NULL OR lease_until <= $6)",
+                values,
+            )
+            .await?;
+            if taken_over == 1 {
                 return Ok(IdempotencyBegin::Started);
             }
             let Some(row) = query_one(
@@ -84,7 +108,8 @@ impl IdempotencyStore for SqliteStore {
         let write = self.begin_write().await?;
         let result = execute(
             write.conn(),
-            "UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE user_id = $1 AND \"key\" = $2",
+            "UPDATE idempotency_keys SET response_status = $3, response_body = $4 \
+             WHERE user_id = $1 AND \"key\" = $2 AND response_status IS NULL",
             values,
         )
         .await
@@ -92,15 +117,22 @@ impl IdempotencyStore for SqliteStore {
         write.finish(result).await
     }
 
-    async fn abandon_idempotent(&self, user: UserId, key: &str) -> Result<(), DomainError> {
+    async fn abandon_idempotent(&self, user: UserId, key: &str, lease_until: DateTime<Utc>) -> Result<(), DomainError> {
         let write = self.begin_write().await?;
         let result = execute(
             write.conn(),
-            "DELETE FROM idempotency_keys WHERE user_id = $1 AND \"key\" = $2",
-            [user.0.into(), key.into()],
+            "DELETE FROM idempotency_keys \
+             WHERE user_id = $1 AND \"key\" = $2 AND response_status IS NULL AND lease_until = $3",
+            [user.0.into(), key.into(), time(lease_until)],
         )
         .await
         .map(|_| ());
+        write.finish(result).await
+    }
+
+    async fn prune_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        let write = self.begin_write().await?;
+        let result = execute(write.conn(), "DELETE FROM idempotency_keys WHERE expires_at <= $1", [time(now)]).await;
         write.finish(result).await
     }
 }

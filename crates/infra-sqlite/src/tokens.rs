@@ -123,4 +123,21 @@ impl TokenStore for SqliteStore {
         .map(|_| ());
         write.finish(result).await
     }
+
+    async fn prune_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        let write = self.begin_write().await?;
+        let result = async {
+            // A token that outlives the one it was replaced by still points at it.
+            execute(
+                write.conn(),
+                "UPDATE refresh_tokens SET replaced_by = NULL \
+                 WHERE replaced_by IN (SELECT id FROM refresh_tokens WHERE expires_at <= $1)",
+                [time(now)],
+            )
+            .await?;
+            execute(write.conn(), "DELETE FROM refresh_tokens WHERE expires_at <= $1", [time(now)]).await
+        }
+        .await;
+        write.finish(result).await
+    }
 }

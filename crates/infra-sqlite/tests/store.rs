@@ -5,11 +5,12 @@ mod common;
 
 use std::time::Duration as StdDuration;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use common::{TestDb, World, epoch, money, new_user};
 use hothour_domain::account::NewStudio;
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyStore, NewEvent, OutboxStore, TokenStore,
+    AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
+    OutboxStore, TokenStore,
 };
 use hothour_domain::{AuditEntry, DomainError, EventDetails, StudioId, UserId};
 use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
@@ -185,7 +186,7 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
         "a token for no one"
     );
     assert_eq!(
-        store.begin_idempotent(nobody, "k", "POST /x", "h", epoch(), epoch() + Duration::days(1)).await,
+        store.begin_idempotent(&claim(nobody, "k", "POST /x", "h", epoch())).await,
         Err(DomainError::NotFound("user"))
     );
     let entry = AuditEntry {
@@ -263,33 +264,81 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     assert_eq!(world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL").await, 0);
 }
 
+/// A claim at `at` with a 10-second lease, kept for 24 hours.
+fn claim<'a>(user: UserId, key: &'a str, request: &'a str, hash: &'a str, at: DateTime<Utc>) -> IdempotencyClaim<'a> {
+    IdempotencyClaim {
+        user,
+        key,
+        request,
+        request_hash: hash,
+        now: at,
+        lease_until: at + Duration::seconds(10),
+        expires_at: at + Duration::hours(24),
+    }
+}
+
 #[tokio::test]
 async fn idempotency_keys_start_replay_and_expire() {
     let world = World::new("idempotency").await;
     let store = &world.db.store;
     let user = world.admin.user_id;
-    let (now, expires) = (epoch(), epoch() + Duration::hours(24));
-    let begin = |key: &'static str, hash: &'static str, at| {
-        store.begin_idempotent(user, key, "POST /events/1/holds", hash, at, at + Duration::hours(24))
+    let now = epoch();
+    let begin = |key: &'static str, hash: &'static str, at| async move {
+        store.begin_idempotent(&claim(user, key, "POST /events/1/holds", hash, at)).await
     };
 
-    assert_eq!(
-        store.begin_idempotent(user, "k1", "POST /events/1/holds", "h", now, expires).await,
-        Ok(IdempotencyBegin::Started)
-    );
+    assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::Started));
     assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::InProgress));
     assert_eq!(begin("k1", "other", now).await, Ok(IdempotencyBegin::Mismatch));
     assert_eq!(
-        store.begin_idempotent(user, "k1", "POST /events/2/holds", "h", now, expires).await,
+        store.begin_idempotent(&claim(user, "k1", "POST /events/2/holds", "h", now)).await,
         Ok(IdempotencyBegin::Mismatch)
     );
     store.finish_idempotent(user, "k1", 201, b"{\"id\":1}".to_vec()).await.unwrap();
-    assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::Replay { status: 201, body: b"{\"id\":1}".to_vec() }));
+    let replay = Ok(IdempotencyBegin::Replay { status: 201, body: b"{\"id\":1}".to_vec() });
+    assert_eq!(begin("k1", "h", now).await, replay);
+    assert_eq!(begin("k1", "h", now + Duration::minutes(1)).await, replay, "an answer outlives the lease");
+    let expires = now + Duration::hours(24);
     assert_eq!(begin("k1", "h", expires).await, Ok(IdempotencyBegin::Started), "an expired key is claimed anew");
 
     assert_eq!(begin("k2", "h", now).await, Ok(IdempotencyBegin::Started));
-    store.abandon_idempotent(user, "k2").await.unwrap();
+    store.abandon_idempotent(user, "k2", now + Duration::seconds(10)).await.unwrap();
     assert_eq!(begin("k2", "h", now).await, Ok(IdempotencyBegin::Started));
+}
+
+#[tokio::test]
+async fn an_unanswered_key_runs_again_after_its_lease() {
+    let world = World::new("idempotency-lease").await;
+    let store = &world.db.store;
+    let user = world.admin.user_id;
+    let now = epoch();
+    let begin = |hash: &'static str, at| async move {
+        store.begin_idempotent(&claim(user, "k", "POST /events/1/holds", hash, at)).await
+    };
+
+    assert_eq!(begin("h", now).await, Ok(IdempotencyBegin::Started));
+    assert_eq!(begin("h", now + Duration::seconds(9)).await, Ok(IdempotencyBegin::InProgress), "within the lease");
+    assert_eq!(begin("other", now + Duration::seconds(10)).await, Ok(IdempotencyBegin::Mismatch));
+    let retried = now + Duration::seconds(10);
+    assert_eq!(begin("h", retried).await, Ok(IdempotencyBegin::Started), "the lease lapsed");
+    assert_eq!(begin("h", retried).await, Ok(IdempotencyBegin::InProgress), "the retry holds a lease of its own");
+
+    store.abandon_idempotent(user, "k", now + Duration::seconds(10)).await.unwrap();
+    assert_eq!(
+        begin("h", retried).await,
+        Ok(IdempotencyBegin::InProgress),
+        "a stale run cannot forget the retry's claim"
+    );
+    store.finish_idempotent(user, "k", 201, b"first".to_vec()).await.unwrap();
+    store.finish_idempotent(user, "k", 409, b"second".to_vec()).await.unwrap();
+    assert_eq!(
+        begin("h", retried).await,
+        Ok(IdempotencyBegin::Replay { status: 201, body: b"first".to_vec() }),
+        "the first answer stored wins"
+    );
+
+    assert_eq!(store.prune_idempotency_keys(now + Duration::hours(24) - Duration::seconds(1)).await, Ok(0));
+    assert_eq!(store.prune_idempotency_keys(now + Duration::hours(24)).await, Ok(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use hothour_domain::ports::OutboxStore;
-use hothour_domain::{Clock, JobFailure};
+use hothour_domain::ports::{IdempotencyStore, OutboxStore, TokenStore};
+use hothour_domain::{Clock, DomainError, JobFailure};
 
 use crate::AppState;
 
@@ -47,21 +47,30 @@ fn log_failures(job: &str, failures: &[JobFailure]) {
     }
 }
 
-/// Runs the jobs every second of the service's clock, until the process ends.
+/// Runs the jobs every second of the service's clock, and prunes every ten
+/// minutes of it, until the process ends.
 pub async fn run(state: Arc<AppState>) {
-    let mut rounds: u64 = 0;
+    let mut next_prune = state.clock.now();
     loop {
         run_once(&state).await;
-        if rounds.is_multiple_of(600) {
-            let before = state.clock.now() - Duration::hours(OUTBOX_RETENTION_HOURS);
-            match state.store.prune_events(before).await {
-                Ok(pruned) if pruned > 0 => tracing::info!(pruned, "pruned old outbox rows"),
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "pruning the outbox"),
-            }
+        if state.clock.now() >= next_prune {
+            prune(&state).await;
+            next_prune = state.clock.now() + Duration::minutes(10);
         }
-        rounds += 1;
         let next = state.clock.now() + Duration::seconds(1);
         state.clock.sleep_until(next).await;
     }
+}
+
+/// Deletes old outbox rows, expired idempotency keys and expired refresh tokens.
+async fn prune(state: &AppState) {
+    let now = state.clock.now();
+    let report = |what: &str, result: Result<u64, DomainError>| match result {
+        Ok(pruned) if pruned > 0 => tracing::info!(pruned, "pruned {what}"),
+        Ok(_) => {}
+        Err(error) => tracing::error!(%error, "pruning {what}"),
+    };
+    report("old outbox rows", state.store.prune_events(now - Duration::hours(OUTBOX_RETENTION_HOURS)).await);
+    report("expired idempotency keys", state.store.prune_idempotency_keys(now).await);
+    report("expired refresh tokens", state.store.prune_refresh_tokens(now).await);
 }

@@ -108,7 +108,7 @@ async fn refresh(
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_auth(client_ip(&req))?;
     let (new_token, new_hash) = auth::new_refresh_token()?;
-    let now = chrono::Utc::now();
+    let now = state.now();
     let expires_at = now + chrono::Duration::from_std(state.keys.refresh_ttl).unwrap_or(chrono::Duration::days(7));
     let user_id =
         state.store.rotate_refresh_token(&hash_token(&body.0.refresh_token), &new_hash, expires_at, now).await?;

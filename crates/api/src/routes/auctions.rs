@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use hothour_domain::ports::{AuctionFilter, AuctionRecord, QueryStore};
 use hothour_domain::{
-    AuctionId, AuctionInput, AuctionStatus, DomainError, PriceScheduleInput, StudioId, TurboConfig, ValidationErrors,
+    AuctionId, AuctionInput, AuctionPatch, AuctionStatus, DomainError, PriceScheduleInput, StudioId, TurboConfig,
+    ValidationErrors,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -178,38 +179,24 @@ async fn update_auction(
 ) -> Result<HttpResponse, Problem> {
     require_admin(&caller.actor)?;
     let id = AuctionId(*id);
-    let (current, _) = state.services.get_auction(id).await?;
-    if !caller.actor.manages(current.auction.studio_id) {
-        return Err(DomainError::NotFound("auction").into());
-    }
     let b = body.0;
-    let details = &current.auction.details;
-    let schedule = details.schedule.clone();
     let mut errors = ValidationErrors::new();
-    let drop_interval = match b.drop_interval_minutes {
-        Some(m) => minutes(m, "drop_interval_minutes", &mut errors),
-        None => schedule.drop_interval(),
-    };
-    let turbo = match b.turbo {
-        Some(turbo) => turbo_config(turbo, &mut errors),
-        None => schedule.turbo().cloned(),
-    };
+    let drop_interval = b.drop_interval_minutes.map(|m| minutes(m, "drop_interval_minutes", &mut errors));
+    let turbo = b.turbo.map(|turbo| turbo_config(turbo, &mut errors));
     errors.into_result(()).map_err(DomainError::from)?;
-    let input = AuctionInput {
-        title: b.title.unwrap_or_else(|| details.title.clone()),
-        description: b.description.unwrap_or_else(|| details.description.clone()),
-        schedule: PriceScheduleInput {
-            start_price: b.start_price.unwrap_or(schedule.start_price()),
-            floor_price: b.floor_price.unwrap_or(schedule.floor_price()),
-            drop_amount: b.drop_amount.unwrap_or(schedule.drop_amount()),
-            drop_interval,
-            starts_at: b.starts_at.unwrap_or(schedule.starts_at()),
-            ends_at: b.ends_at.unwrap_or(schedule.ends_at()),
-            turbo,
-        },
-        scheduled_at: b.scheduled_at.unwrap_or(details.scheduled_at),
+    let patch = AuctionPatch {
+        title: b.title,
+        description: b.description,
+        start_price: b.start_price,
+        floor_price: b.floor_price,
+        drop_amount: b.drop_amount,
+        drop_interval,
+        starts_at: b.starts_at,
+        ends_at: b.ends_at,
+        scheduled_at: b.scheduled_at,
+        turbo,
     };
-    state.services.update_auction(&caller.actor, id, input).await?;
+    state.services.update_auction(&caller.actor, id, patch).await?;
     let (record, view) = state.services.get_auction(id).await?;
     Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
 }

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{ActiveFilter, EventFilter, QueryStore};
-use hothour_domain::{Actor, DomainError, EventId, EventInput, Role, StudioId};
+use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, Role, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -179,20 +179,17 @@ async fn update_event(
 ) -> Result<HttpResponse, Problem> {
     require_admin(&caller.actor)?;
     let id = EventId(*id);
-    let current = state.services.get_event(id).await?;
-    if !caller.actor.manages(current.event.studio_id) {
-        return Err(DomainError::NotFound("event").into());
-    }
     let b = body.0;
-    let mut input = current.event.details.to_input();
-    input.title = b.title.unwrap_or(input.title);
-    input.description = b.description.unwrap_or(input.description);
-    input.capacity = b.capacity.unwrap_or(input.capacity);
-    input.price = b.price.unwrap_or(input.price);
-    input.starts_at = b.starts_at.unwrap_or(input.starts_at);
-    input.ends_at = b.ends_at.unwrap_or(input.ends_at);
-    input.is_active = b.is_active.unwrap_or(input.is_active);
-    state.services.update_event(&caller.actor, id, input).await?;
+    let patch = EventPatch {
+        title: b.title,
+        description: b.description,
+        capacity: b.capacity,
+        price: b.price,
+        starts_at: b.starts_at,
+        ends_at: b.ends_at,
+        is_active: b.is_active,
+    };
+    state.services.update_event(&caller.actor, id, patch).await?;
     Ok(HttpResponse::Ok().json(EventOut::from(&state.services.get_event(id).await?)))
 }
 

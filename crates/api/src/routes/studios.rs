@@ -110,16 +110,19 @@ async fn update_studio(
     if !caller.actor.manages(id) {
         return Err(DomainError::NotFound("studio").into());
     }
-    let current = state.store.find_studio(id).await?.ok_or(DomainError::NotFound("studio"))?;
     let b = body.0;
-    let studio = NewStudio::new(
-        b.name.as_deref().unwrap_or(&current.name),
-        b.address.as_deref().unwrap_or(&current.address),
-        b.timezone.as_deref().unwrap_or(&current.timezone),
-        b.maps_url.unwrap_or(current.maps_url).as_deref(),
-    )
-    .map_err(DomainError::from)?;
-    let studio = state.store.update_studio(id, studio).await?;
+    let studio = state
+        .store
+        .update_studio(id, |current| {
+            NewStudio::new(
+                b.name.as_deref().unwrap_or(&current.name),
+                b.address.as_deref().unwrap_or(&current.address),
+                b.timezone.as_deref().unwrap_or(&current.timezone),
+                b.maps_url.unwrap_or_else(|| current.maps_url.clone()).as_deref(),
+            )
+            .map_err(DomainError::from)
+        })
+        .await?;
     state.audit_studio(&caller, id, "studio.update").await;
     Ok(HttpResponse::Ok().json(StudioOut::from(&studio)))
 }
