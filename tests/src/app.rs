@@ -76,7 +76,8 @@ impl TempDir {
     pub fn new(prefix: &str) -> TempDir {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         TempDir(dir)
@@ -221,7 +222,10 @@ impl TestApp {
             Backend::Postgres => DbBackend::Postgres,
             Backend::Sqlite => DbBackend::Sqlite,
         };
-        self.connection().execute_raw(Statement::from_string(backend, sql.to_owned())).await.expect("the statement runs");
+        self.connection()
+            .execute_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .expect("the statement runs");
     }
 
     pub fn url(&self, path: &str) -> String {
