@@ -541,6 +541,46 @@ async fn an_event_committed_late_with_a_lower_id_is_delivered_after_the_listener
     assert_eq!(ws.next_json().await["data"]["available"], 8);
 }
 
+/// A user's room is fed by many parents, so its events need not commit in id
+/// order: one committed after the client joined is delivered even though a
+/// higher id was committed before (PostgreSQL; SQLite commits in id order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_event_committed_late_with_a_lower_id_reaches_a_client_that_joined_meanwhile() {
+    let World { app, admin, .. } = world(Backend::Postgres, &[]).await;
+    let event_id = open_event(&app, &admin).await;
+    let ada = app.register("ada@ws.test").await;
+    let user_room = format!("user:{}", ada.user_id);
+
+    let db = Database::connect(app.db_url.as_str()).await.expect("a connection of the test's own");
+    let late = db.begin().await.expect("begin");
+    let insert = Statement::from_string(
+        DbBackend::Postgres,
+        format!(
+            "INSERT INTO outbox (room, kind, payload) VALUES ('{user_room}', 'reservation_cancelled', \
+             '{{\"late\": true}}') RETURNING id"
+        ),
+    );
+    let late_id: i64 =
+        late.query_one_raw(insert).await.expect("insert").expect("a row").try_get_by_index(0).expect("an id");
+    hold(&app, &ada, event_id).await;
+
+    let mut ws = WsClient::connect(&app).await;
+    ws.authenticated(&ada).await;
+    let subscribed = ws.subscribed(&user_room).await;
+    assert!(subscribed["seq"].as_i64().expect("a seq") > late_id, "{subscribed}");
+    let notify = Statement::from_string(
+        DbBackend::Postgres,
+        format!("SELECT pg_notify('hothour_outbox', '{late_id},{late_id}')"),
+    );
+    late.execute_raw(notify).await.expect("notify");
+    late.commit().await.expect("commit");
+
+    let delivered = ws.next_json().await;
+    assert_eq!(delivered["seq"], late_id, "{delivered}");
+    assert_eq!(delivered["data"]["late"], true, "{delivered}");
+    ws.assert_quiet().await;
+}
+
 on_both_stores! {
     async fn the_price_ticker_goes_on_after_a_database_error(backend) {
         let World { app, admin, .. } = world(backend, &[]).await;

@@ -34,23 +34,28 @@ struct Room {
     ticking: bool,
 }
 
-/// Where a connection signed in as some user hears about that user's sessions.
+/// Where a connection hears about the sessions of the user signed in on it.
 #[derive(Default)]
 pub struct SessionMailbox {
-    news: Mutex<SessionNews>,
+    /// By user: a socket that signs in as someone else must not act on
+    /// news about the one before.
+    news: Mutex<HashMap<UserId, SessionNews>>,
     /// Notified when news arrives.
     pub arrived: Notify,
 }
 
 impl SessionMailbox {
-    fn post(&self, news: SessionNews) {
-        self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).merge(news);
+    fn post(&self, user: UserId, news: SessionNews) {
+        self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(user).or_default().merge(news);
         self.arrived.notify_one();
     }
 
-    /// The news since the last call.
-    pub fn take(&self) -> SessionNews {
-        std::mem::take(&mut *self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    /// The news about `user` since the last call; news about anyone else is dropped.
+    pub fn take(&self, user: UserId) -> SessionNews {
+        let mut news = self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mine = news.remove(&user).unwrap_or_default();
+        news.clear();
+        mine
     }
 }
 
@@ -151,7 +156,7 @@ impl Hub {
     pub fn post_session_news(&self, user: UserId, news: SessionNews) {
         let signed_in = self.signed_in.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for mailbox in signed_in.get(&user).into_iter().flat_map(HashMap::values) {
-            mailbox.post(news);
+            mailbox.post(user, news);
         }
     }
 
@@ -297,11 +302,14 @@ mod tests {
         hub.watch_sessions(UserId(1), 10, ada.clone());
         hub.watch_sessions(UserId(2), 11, bob.clone());
         hub.post_session_news(UserId(1), SessionNews { revoked: None, role_changed: true });
-        assert!(ada.take().role_changed);
-        assert!(!bob.take().role_changed);
+        assert!(ada.take(UserId(1)).role_changed);
+        assert!(!bob.take(UserId(2)).role_changed);
+        hub.post_session_news(UserId(1), SessionNews { revoked: None, role_changed: true });
+        assert!(!ada.take(UserId(3)).role_changed, "news about another user is not taken");
+        assert!(!ada.take(UserId(1)).role_changed, "and is dropped");
         hub.unwatch_sessions(UserId(1), 10);
         hub.post_session_news(UserId(1), SessionNews { revoked: None, role_changed: true });
-        assert!(!ada.take().role_changed, "no news after unwatching");
+        assert!(!ada.take(UserId(1)).role_changed, "no news after unwatching");
     }
 
     #[test]

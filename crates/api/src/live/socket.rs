@@ -401,41 +401,47 @@ impl Connection {
     }
 
     async fn authenticate(&mut self, token: &str) -> Result<(), Ending> {
-        let answering = Answering::op("auth");
         let Some(token) = self.state.keys.verify_at(token, self.state.clock.now()) else {
-            return self.reply_error(answering, "unauthorized", "the access token is invalid or expired").await;
+            let detail = "the access token is invalid or expired";
+            return self.reply_error(Answering::op("auth"), "unauthorized", detail).await;
         };
         // Listen before checking, so that a revocation committed meanwhile is still heard.
         self.state.hub.watch_sessions(token.user, self.id, self.mailbox.clone());
-        let refusal = match sessions::last_revocation(&self.state.store, token.user).await {
-            Ok(Some((revoked_at, _))) if sessions::revokes(revoked_at, token.issued_at) => {
-                Some(("unauthorized", "this token was signed out (everywhere, or by a password change): sign in again"))
-            }
-            Ok(_) => match self.state.store.find_user(token.user).await {
-                Ok(Some(user)) => {
-                    let reply = json!({
-                        "type": "authenticated", "user_id": user.id.0, "role": user.role.as_str(),
-                        "expires_at": token.expires_at,
-                    });
-                    let previous = self.signed_in.replace(SignedIn { user, token });
-                    if let Some(previous) = previous.filter(|previous| previous.user.id != token.user) {
-                        // Another user now: nothing of the previous one's stays.
-                        self.state.hub.unwatch_sessions(previous.user.id, self.id);
-                        let dropped = self.leave_private_rooms();
-                        self.send_session_ended(SessionEnd::Replaced, dropped).await?;
-                    }
-                    return self.send(reply).await;
+        let user = match self.check_session(&token).await {
+            Ok(user) => user,
+            Err((code, detail)) => {
+                if self.signed_in.as_ref().is_none_or(|signed_in| signed_in.user.id != token.user) {
+                    self.state.hub.unwatch_sessions(token.user, self.id);
                 }
-                Ok(None) => Some(("unauthorized", "the account no longer exists")),
-                Err(_) => Some(("unavailable", "the session cannot be checked now; try again")),
-            },
-            Err(_) => Some(("unavailable", "the session cannot be checked now; try again")),
+                return self.reply_error(Answering::op("auth"), code, detail).await;
+            }
         };
-        if self.signed_in.as_ref().is_none_or(|signed_in| signed_in.user.id != token.user) {
-            self.state.hub.unwatch_sessions(token.user, self.id);
+        let reply = json!({
+            "type": "authenticated", "user_id": user.id.0, "role": user.role.as_str(), "expires_at": token.expires_at,
+        });
+        let previous = self.signed_in.replace(SignedIn { user, token });
+        if let Some(previous) = previous.filter(|previous| previous.user.id != token.user) {
+            // Another user now: nothing of the previous one's stays.
+            self.state.hub.unwatch_sessions(previous.user.id, self.id);
+            let dropped = self.leave_private_rooms();
+            self.send_session_ended(SessionEnd::Replaced, dropped).await?;
         }
-        let (code, detail) = refusal.unwrap_or(("unauthorized", "the access token is invalid or expired"));
-        self.reply_error(answering, code, detail).await
+        self.send(reply).await
+    }
+
+    /// The user a valid token signs in, unless the token was signed out or the
+    /// account is gone. Answers the error to send if not.
+    async fn check_session(&self, token: &AccessToken) -> Result<User, (&'static str, &'static str)> {
+        const UNAVAILABLE: (&str, &str) = ("unavailable", "the session cannot be checked now; try again");
+        let revoked = sessions::last_revocation(&self.state.store, token.user).await.map_err(|_| UNAVAILABLE)?;
+        if revoked.is_some_and(|(at, _)| sessions::revokes(at, token.issued_at)) {
+            return Err((
+                "unauthorized",
+                "this token was signed out (everywhere, or by a password change): sign in again",
+            ));
+        }
+        let user = self.state.store.find_user(token.user).await.map_err(|_| UNAVAILABLE)?;
+        user.ok_or(("unauthorized", "the account no longer exists"))
     }
 
     /// Leaves every private room; answers the rooms left.
@@ -471,10 +477,10 @@ impl Connection {
     /// this socket's token signs it out; a role change ends its private rooms
     /// (joining again checks the new role).
     async fn read_session_news(&mut self) -> Result<(), Ending> {
-        let news = self.mailbox.take();
         let Some(signed_in) = &self.signed_in else {
             return Ok(());
         };
+        let news = self.mailbox.take(signed_in.user.id);
         if let Some((revoked_at, reason)) = news.revoked
             && sessions::revokes(revoked_at, signed_in.token.issued_at)
         {
@@ -594,7 +600,14 @@ impl Connection {
                 Ok(())
             }
             None => {
-                self.rooms.insert(name.clone(), RoomCursor::at(latest));
+                // An auction's or event's events are written under its row
+                // lock, so they commit in id order and the snapshot covers
+                // every id up to `latest`. A user's or studio's room is fed by
+                // many parents: one may commit later with an id below `latest`,
+                // and its snapshot holds no state to cover it, so every event
+                // heard from now on is new.
+                let covered = if is_private(&name) { 0 } else { latest };
+                self.rooms.insert(name.clone(), RoomCursor::at(covered));
                 self.send(json!({
                     "type": "subscribed", "room": name, "seq": latest, "epoch": self.state.epoch,
                     "at": now, "resumed": false, "data": snapshot,
