@@ -260,12 +260,17 @@ impl Connection {
             tokio::select! {
                 message = stream.recv() => {
                     last_heard = Instant::now();
-                    if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &message {
+                    // Protocol pings count too (a refused one is not answered).
+                    if let Some(Ok(incoming @ (Message::Text(_) | Message::Binary(_) | Message::Ping(_)))) = &message {
                         match self.budget.spend() {
                             Spend::Allowed => {}
                             Spend::Refused => {
                                 let detail = "too many ops: slow down";
-                                if let Err(ending) = self.reply_error(Answering::default(), "rate_limited", detail).await {
+                                let is_op = !matches!(incoming, Message::Ping(_));
+                                if is_op
+                                    && let Err(ending) =
+                                        self.reply_error(Answering::default(), "rate_limited", detail).await
+                                {
                                     break ending;
                                 }
                                 continue;
