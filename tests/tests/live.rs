@@ -652,7 +652,9 @@ struct SlowConsumerScene {
 }
 
 async fn slow_consumer_scene() -> SlowConsumerScene {
-    let World { app, admin, .. } = world_with(&[("WS_QUEUE_CAPACITY", "8"), ("DB_MAX_CONNECTIONS", "20")]).await;
+    // The slow client floods ops on purpose: no op rate limit here.
+    let vars = [("WS_QUEUE_CAPACITY", "8"), ("DB_MAX_CONNECTIONS", "20"), ("WS_OPS_PER_SECOND", "1000000")];
+    let World { app, admin, .. } = world_with(&vars).await;
     let event_id = open_event(&app, &admin, BIG_EVENT).await;
     let room = format!("event:{event_id}");
 

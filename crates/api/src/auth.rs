@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hothour_domain::account::User;
 use hothour_domain::ports::{AccountStore, TokenStore};
 use hothour_domain::{Actor, DomainError, UserId};
@@ -27,6 +27,10 @@ struct Claims {
     sub: String,
     exp: i64,
     iat: i64,
+    /// `iat` to the microsecond, so that a revocation in the same second as a
+    /// sign-in can tell which came first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat_us: Option<i64>,
     typ: String,
 }
 
@@ -50,11 +54,17 @@ impl TokenKeys {
     }
 
     pub fn access_token(&self, user: UserId) -> Result<String, Problem> {
-        let now = Utc::now().timestamp();
+        self.access_token_at(user, Utc::now())
+    }
+
+    /// An access token for `user`, issued at `now` (the service's clock, so
+    /// that its expiry moves with the clock a test moves).
+    pub fn access_token_at(&self, user: UserId, now: DateTime<Utc>) -> Result<String, Problem> {
         let claims = Claims {
             sub: user.0.to_string(),
-            iat: now,
-            exp: now + self.access_ttl.as_secs() as i64,
+            iat: now.timestamp(),
+            iat_us: Some(now.timestamp_micros()),
+            exp: now.timestamp() + self.access_ttl.as_secs() as i64,
             typ: ACCESS.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
@@ -74,6 +84,33 @@ impl TokenKeys {
         }
         data.claims.sub.parse().ok().map(UserId)
     }
+
+    /// The session an access token stands for, if it is a valid HS256 access
+    /// token that has not expired at `now`. The live socket checks expiry on
+    /// the service's clock (which tests move), not on the wall clock.
+    pub fn verify_at(&self, token: &str, now: DateTime<Utc>) -> Option<AccessToken> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?.claims;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0)?;
+        if claims.typ != ACCESS || expires_at <= now {
+            return None;
+        }
+        let issued_at = match claims.iat_us {
+            Some(micros) => DateTime::from_timestamp_micros(micros)?,
+            None => DateTime::from_timestamp(claims.iat, 0)?,
+        };
+        Some(AccessToken { user: claims.sub.parse().ok().map(UserId)?, issued_at, expires_at })
+    }
+}
+
+/// What an access token says about its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessToken {
+    pub user: UserId,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 pub fn unauthorized(detail: &str) -> Problem {
@@ -104,7 +141,7 @@ pub async fn issue_tokens(state: &AppState, user: &User) -> Result<TokensOut, Pr
 
 pub fn tokens_out(state: &AppState, user: &User, refresh_token: String) -> Result<TokensOut, Problem> {
     Ok(TokensOut {
-        access_token: state.keys.access_token(user.id)?,
+        access_token: state.keys.access_token_at(user.id, state.now())?,
         refresh_token,
         token_type: "Bearer".into(),
         expires_in: state.keys.access_ttl.as_secs(),
@@ -194,6 +231,18 @@ mod tests {
     fn access_tokens_round_trip() {
         let token = keys().access_token(UserId(42)).unwrap();
         assert_eq!(keys().verify(&token), Some(UserId(42)));
+    }
+
+    #[test]
+    fn a_token_expires_on_the_clock_it_is_checked_against() {
+        let issued = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let token = keys().access_token_at(UserId(7), issued).unwrap();
+        let session = keys().verify_at(&token, issued).expect("valid when issued");
+        assert_eq!(session.user, UserId(7));
+        assert_eq!(session.issued_at, issued);
+        assert_eq!(session.expires_at, issued + chrono::Duration::seconds(60));
+        assert!(keys().verify_at(&token, issued + chrono::Duration::seconds(59)).is_some());
+        assert_eq!(keys().verify_at(&token, issued + chrono::Duration::seconds(60)), None);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 
 use hothour_domain::Role;
 use hothour_domain::account::{NewUser, Registration, User};
-use hothour_domain::ports::AccountStore;
+use hothour_domain::ports::{AccountStore, OutboxStore};
 
 use crate::Config;
 
 /// Creates a platform admin with `password`, or makes the existing user with `email` one.
-pub async fn create_admin<S: AccountStore>(
+pub async fn create_admin<S: AccountStore + OutboxStore>(
     store: &S,
     config: &Config,
     email: &str,
@@ -16,7 +16,15 @@ pub async fn create_admin<S: AccountStore>(
 ) -> Result<(User, bool), String> {
     let email = email.trim().to_lowercase();
     if let Some((user, _)) = store.find_login(&email).await.map_err(|e| e.to_string())? {
+        let before = user.role;
         let user = store.make_platform_admin(&user.email).await.map_err(|e| e.to_string())?;
+        if before != user.role {
+            // Sockets of a running service on the same PostgreSQL hear it
+            // (an in-process SQLite bus does not reach across processes).
+            crate::live::sessions::announce_role_change(store, user.id, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         return Ok((user, false));
     }
     let password = password.ok_or("a password is needed for a new account")?;

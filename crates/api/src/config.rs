@@ -51,6 +51,13 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
     ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
+    ("WS_MAX_ROOMS_PER_SOCKET", "50", "rooms one WebSocket may join at once (more: `too_many_rooms` error frame)"),
+    (
+        "WS_OPS_PER_SECOND",
+        "25",
+        "ops one WebSocket may send per second, in bursts of up to twice that (then `rate_limited`)",
+    ),
+    ("WS_MAX_SOCKETS_PER_IP", "100", "WebSockets open at once from one client IP (more: closed with 1013)"),
     (
         "BACKGROUND_JOBS",
         "true",
@@ -85,6 +92,9 @@ pub struct Config {
     pub db_acquire_timeout: Duration,
     pub cors_origins: Vec<String>,
     pub ws_queue_capacity: usize,
+    pub ws_max_rooms_per_socket: usize,
+    pub ws_ops_per_second: u32,
+    pub ws_max_sockets_per_ip: usize,
     pub background_jobs: bool,
 }
 
@@ -176,6 +186,9 @@ impl Config {
                 .map(str::to_owned)
                 .collect(),
             ws_queue_capacity: number("WS_QUEUE_CAPACITY", 256, 1..=1_000_000)? as usize,
+            ws_max_rooms_per_socket: number("WS_MAX_ROOMS_PER_SOCKET", 50, 1..=100_000)? as usize,
+            ws_ops_per_second: number("WS_OPS_PER_SECOND", 25, 1..=1_000_000)? as u32,
+            ws_max_sockets_per_ip: number("WS_MAX_SOCKETS_PER_IP", 100, 1..=10_000_000)? as usize,
             background_jobs: match get("BACKGROUND_JOBS", "true").as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
@@ -289,7 +302,18 @@ mod tests {
 
     #[test]
     fn every_variable_is_documented() {
-        for name in ["DATABASE_URL", "JWT_SECRET", "HOLD_TTL", "CORS_ORIGINS", "BIND", "APP_ENV", "BCRYPT_COST"] {
+        for name in [
+            "DATABASE_URL",
+            "JWT_SECRET",
+            "HOLD_TTL",
+            "CORS_ORIGINS",
+            "BIND",
+            "APP_ENV",
+            "BCRYPT_COST",
+            "WS_MAX_ROOMS_PER_SOCKET",
+            "WS_OPS_PER_SECOND",
+            "WS_MAX_SOCKETS_PER_IP",
+        ] {
             assert!(VARIABLES.iter().any(|(n, _, _)| *n == name), "{name}");
         }
     }

@@ -17,6 +17,7 @@ pub struct Metrics {
     grabs: IntCounterVec,
     ws_connections: IntGauge,
     ws_slow_consumers: IntGauge,
+    ws_ticker_read_failures: IntGauge,
 }
 
 impl Default for Metrics {
@@ -45,16 +46,22 @@ impl Metrics {
             "WebSocket connections closed because they fell behind",
         )
         .expect("valid gauge");
+        let ws_ticker_read_failures = IntGauge::new(
+            "hothour_ws_ticker_read_failures_total",
+            "Times a price ticker could not read its auction (it retries with back-off)",
+        )
+        .expect("valid gauge");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(holds.clone()),
             Box::new(grabs.clone()),
             Box::new(ws_connections.clone()),
             Box::new(ws_slow_consumers.clone()),
+            Box::new(ws_ticker_read_failures.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Metrics { registry, requests, holds, grabs, ws_connections, ws_slow_consumers }
+        Metrics { registry, requests, holds, grabs, ws_connections, ws_slow_consumers, ws_ticker_read_failures }
     }
 
     pub fn hold(&self, outcome: &str) {
@@ -69,6 +76,7 @@ impl Metrics {
         use std::sync::atomic::Ordering;
         self.ws_connections.set(state.hub.open_connections.load(Ordering::Relaxed) as i64);
         self.ws_slow_consumers.set(state.hub.slow_consumers_dropped.load(Ordering::Relaxed) as i64);
+        self.ws_ticker_read_failures.set(state.hub.ticker_read_failures.load(Ordering::Relaxed) as i64);
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
         String::from_utf8(buffer).unwrap_or_default()

@@ -309,6 +309,18 @@ impl OutboxStore for AppStore {
     async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, DomainError> {
         on_store!(self, s => s.prune_events(before).await)
     }
+    async fn append_event(
+        &self,
+        room: &str,
+        kind: &str,
+        data: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<StoredEvent, DomainError> {
+        on_store!(self, s => s.append_event(room, kind, data, at).await)
+    }
+    async fn latest_event(&self, room: &str, kind: &str) -> Result<Option<StoredEvent>, DomainError> {
+        on_store!(self, s => s.latest_event(room, kind).await)
+    }
 }
 
 impl BookingCodes for AppStore {

@@ -412,6 +412,21 @@ pub trait OutboxStore: Send + Sync {
     fn latest_seq_overall(&self) -> impl Future<Output = Result<i64, DomainError>> + Send;
     /// Deletes events older than `before`; returns how many.
     fn prune_events(&self, before: DateTime<Utc>) -> impl Future<Output = Result<u64, DomainError>> + Send;
+    /// Stores one event that is not part of a locked decision (e.g. a session
+    /// ending) and announces it to every instance, as a decision's events are.
+    fn append_event(
+        &self,
+        room: &str,
+        kind: &str,
+        data: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<StoredEvent, DomainError>> + Send;
+    /// The newest event of `kind` in `room`, if one is still kept.
+    fn latest_event(
+        &self,
+        room: &str,
+        kind: &str,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, DomainError>> + Send;
 }
 
 /// What background jobs look for.

@@ -9,7 +9,7 @@ use sea_orm::sqlx::postgres::PgListener;
 
 use crate::error::corrupt;
 use crate::rows::i64_column;
-use crate::{PgStore, execute, query_all, query_one};
+use crate::{PgStore, execute, finish, query_all, query_one};
 
 /// The channel committing transactions notify with `"<first id>,<last id>"`.
 pub const CHANNEL: &str = "hothour_outbox";
@@ -44,7 +44,7 @@ impl OutboxStore for PgStore {
         .await?
         .ok_or_else(|| DomainError::Storage("no row from an aggregate".into()))?;
         let (oldest, newest) = (i64_column(&row, "oldest")?, i64_column(&row, "newest")?);
-        let kept = if newest == 0 { since == 0 } else { since + 1 >= oldest && since <= newest };
+        let kept = if newest == 0 { since == 0 } else { since >= oldest - 1 && since <= newest };
         if !kept {
             return Ok(None);
         }
@@ -70,6 +70,35 @@ impl OutboxStore for PgStore {
 
     async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, DomainError> {
         execute(&self.db, "DELETE FROM outbox WHERE created_at < $1", [before.into()]).await
+    }
+
+    async fn append_event(
+        &self,
+        room: &str,
+        kind: &str,
+        data: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<StoredEvent, DomainError> {
+        let txn = self.begin().await?;
+        let result = async {
+            let sql = format!(
+                "INSERT INTO outbox (room, kind, payload, created_at) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+            );
+            let row = query_one(&txn, &sql, [room.into(), kind.into(), data.into(), at.into()])
+                .await?
+                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+            let event = stored_event(&row)?;
+            let range = format!("{},{}", event.seq, event.seq);
+            execute(&txn, "SELECT pg_notify($1, $2)", [CHANNEL.into(), range.into()]).await?;
+            Ok(event)
+        }
+        .await;
+        finish(txn, result).await
+    }
+
+    async fn latest_event(&self, room: &str, kind: &str) -> Result<Option<StoredEvent>, DomainError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE room = $1 AND kind = $2 ORDER BY id DESC LIMIT 1");
+        query_one(&self.db, &sql, [room.into(), kind.into()]).await?.map(|row| stored_event(&row)).transpose()
     }
 }
 

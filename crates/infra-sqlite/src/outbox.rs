@@ -3,11 +3,11 @@
 //! [`SqliteStore::subscribe_outbox`](crate::SqliteStore::subscribe_outbox).
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{JobStore, OutboxStore};
+use hothour_domain::ports::{Committed, JobStore, OutboxStore};
 use hothour_domain::{AuctionId, DomainError, ReservationId, StoredEvent};
 
 use crate::rows::{i64_column, stored_event};
-use crate::values::time;
+use crate::values::{json, time};
 use crate::{SqliteStore, execute, query_all, query_one};
 
 const COLUMNS: &str = "id, room, kind, payload, created_at";
@@ -30,7 +30,7 @@ impl OutboxStore for SqliteStore {
         .await?
         .ok_or_else(|| DomainError::Storage("no row from an aggregate".into()))?;
         let (oldest, newest) = (i64_column(&row, "oldest")?, i64_column(&row, "newest")?);
-        let kept = if newest == 0 { since == 0 } else { since + 1 >= oldest && since <= newest };
+        let kept = if newest == 0 { since == 0 } else { since >= oldest - 1 && since <= newest };
         if !kept {
             return Ok(None);
         }
@@ -58,6 +58,33 @@ impl OutboxStore for SqliteStore {
         let write = self.begin_write().await?;
         let result = execute(write.conn(), "DELETE FROM outbox WHERE created_at < $1", [time(before)]).await;
         write.finish(result).await
+    }
+
+    async fn append_event(
+        &self,
+        room: &str,
+        kind: &str,
+        data: serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<StoredEvent, DomainError> {
+        let write = self.begin_write().await?;
+        let result = async {
+            let sql = format!(
+                "INSERT INTO outbox (room, kind, payload, created_at) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+            );
+            let row = query_one(write.conn(), &sql, [room.into(), kind.into(), json(&data), time(at)])
+                .await?
+                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+            Ok(Committed { value: (), events: vec![stored_event(&row)?] })
+        }
+        .await;
+        let mut committed = write.finish_announcing(result).await?;
+        committed.events.pop().ok_or_else(|| DomainError::Storage("the stored event went missing".into()))
+    }
+
+    async fn latest_event(&self, room: &str, kind: &str) -> Result<Option<StoredEvent>, DomainError> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE room = $1 AND kind = $2 ORDER BY id DESC LIMIT 1");
+        query_one(&self.db, &sql, [room.into(), kind.into()]).await?.map(|row| stored_event(&row)).transpose()
     }
 }
 

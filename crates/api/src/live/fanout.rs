@@ -1,53 +1,76 @@
 //! Outbox → LISTEN/NOTIFY → this instance's rooms. After a lost listener
-//! connection the instance catches up from the outbox.
+//! connection the instance listens again, then catches up from the outbox,
+//! including transactions that committed late with ids below ones it had seen.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use hothour_domain::DomainError;
 use hothour_domain::ports::OutboxStore;
+use hothour_domain::{DomainError, StoredEvent};
 use hothour_infra_postgres::{Heard, OutboxListener};
 use tokio::sync::broadcast;
 
-use crate::live::event_frame;
+use crate::live::{event_frame, sessions};
 use crate::{AppState, AppStore};
 
 const CATCH_UP_BATCH: u32 = 1_000;
+/// How long an outbox id missing below delivered ones is waited for. Ids are
+/// taken when a transaction inserts, not when it commits, so a transaction can
+/// commit after one that took a higher id; past this, the missing id is taken
+/// to belong to a transaction that rolled back.
+const LATE_COMMIT_PATIENCE: Duration = Duration::from_secs(60);
+/// The most delivered ids remembered above a gap, whatever their age.
+const MAX_REMEMBERED: usize = 100_000;
 
 /// Runs until the process ends: delivers every committed event to local subscribers.
 pub async fn run(state: Arc<AppState>) {
-    let mut delivered = match state.store.latest_seq_overall().await {
+    let latest = match state.store.latest_seq_overall().await {
         Ok(seq) => seq,
         Err(error) => {
             tracing::error!(%error, "fan-out cannot read the outbox; starting from zero");
             0
         }
     };
+    let mut delivered = Delivered::after(latest);
+    let mut failures = 0;
     loop {
-        let mut listener = match Feed::open(&state).await {
-            Ok(listener) => listener,
+        if failures > 0 {
+            tokio::time::sleep(backoff(failures)).await;
+        }
+        let mut feed = match Feed::open(&state).await {
+            Ok(feed) => feed,
             Err(error) => {
                 tracing::warn!(%error, "outbox listener cannot connect; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                failures += 1;
                 continue;
             }
         };
-        // Whatever was committed while no one listened.
-        delivered = catch_up(&state, delivered).await;
+        // Listening again: now read whatever was committed while no one listened.
+        if let Err(error) = catch_up(&state, &mut delivered).await {
+            tracing::error!(%error, "catching up from the outbox; retrying");
+            failures += 1;
+            continue;
+        }
+        failures = 0;
         loop {
-            match listener.recv().await {
+            match feed.recv().await {
                 Ok(Heard::Range(first, last)) => match state.store.events_between(first, last).await {
                     Ok(events) => {
                         for event in &events {
-                            deliver(&state, event);
+                            deliver(&state, &mut delivered, event);
                         }
-                        delivered = delivered.max(last);
                     }
-                    Err(error) => tracing::error!(%error, first, last, "reading notified events"),
+                    Err(error) => {
+                        tracing::error!(%error, first, last, "reading notified events; catching up");
+                        break;
+                    }
                 },
+                // Open a new listener before catching up: reading the outbox
+                // while nothing listens would miss what commits in between.
                 Ok(Heard::Reconnected) => {
-                    tracing::warn!("outbox listener reconnected; catching up");
-                    delivered = catch_up(&state, delivered).await;
+                    tracing::warn!("outbox listener lost its connection; catching up");
+                    break;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "outbox listener failed; reconnecting");
@@ -58,27 +81,77 @@ pub async fn run(state: Arc<AppState>) {
     }
 }
 
-async fn catch_up(state: &AppState, mut delivered: i64) -> i64 {
+/// 100 ms, doubling up to 5 s.
+pub(crate) fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << failures.saturating_sub(1).min(6))).min(Duration::from_secs(5))
+}
+
+/// Reads the outbox from the lowest id that may still be missing, delivering
+/// only what was not delivered yet: a transaction that took a low id and
+/// committed late is found here even though higher ids were delivered before it.
+async fn catch_up(state: &AppState, delivered: &mut Delivered) -> Result<(), DomainError> {
+    let mut cursor = delivered.settled;
     loop {
-        match state.store.events_after(delivered, CATCH_UP_BATCH).await {
-            Ok(events) if events.is_empty() => return delivered,
-            Ok(events) => {
-                for event in &events {
-                    deliver(state, event);
-                    delivered = delivered.max(event.seq);
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, "catching up from the outbox");
-                return delivered;
-            }
+        let events = state.store.events_after(cursor, CATCH_UP_BATCH).await?;
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        cursor = last.seq;
+        for event in &events {
+            deliver(state, delivered, event);
         }
     }
 }
 
-fn deliver(state: &AppState, event: &hothour_domain::StoredEvent) {
+fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
+    if !delivered.record(event.seq, Instant::now()) {
+        return;
+    }
+    if let Some((user, news)) = sessions::news_of(event) {
+        state.hub.post_session_news(user, news);
+        return;
+    }
     let frame = event_frame(event, state.epoch);
     state.hub.broadcast(&event.room, Some(event.seq), Arc::from(frame));
+}
+
+/// The outbox ids this instance delivered: every id up to `settled`, and the
+/// ids in `above` (with when), which lie beyond a missing id that may yet commit.
+#[derive(Debug)]
+struct Delivered {
+    settled: i64,
+    above: BTreeMap<i64, Instant>,
+}
+
+impl Delivered {
+    fn after(settled: i64) -> Delivered {
+        Delivered { settled, above: BTreeMap::new() }
+    }
+
+    /// Records `id` as delivered at `now`; answers whether it was new.
+    fn record(&mut self, id: i64, now: Instant) -> bool {
+        if id <= self.settled || self.above.insert(id, now).is_some() {
+            return false;
+        }
+        self.settle(now);
+        true
+    }
+
+    /// Moves `settled` up over every id that is delivered, or missing for
+    /// longer than a transaction lives (or when too many ids wait above it).
+    fn settle(&mut self, now: Instant) {
+        while let Some((&first, &at)) = self.above.first_key_value() {
+            let contiguous = first == self.settled + 1;
+            // Every id missing below `first` was taken before `first` was, so
+            // before `at`: after the patience it has long rolled back.
+            let waited_enough = now.duration_since(at) >= LATE_COMMIT_PATIENCE;
+            if !(contiguous || waited_enough || self.above.len() > MAX_REMEMBERED) {
+                break;
+            }
+            self.settled = first;
+            self.above.pop_first();
+        }
+    }
 }
 
 /// Where committed outbox ranges are heard: PostgreSQL's LISTEN, or the SQLite
@@ -106,5 +179,42 @@ impl Feed {
                 Err(broadcast::error::RecvError::Closed) => Err(DomainError::Storage("the outbox bus closed".into())),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_that_commits_late_is_still_new() {
+        let start = Instant::now();
+        let mut delivered = Delivered::after(10);
+        assert!(delivered.record(12, start), "12 commits first; 11 is still in flight");
+        assert_eq!(delivered.settled, 10, "a catch-up must read from 10, not 12");
+        assert!(!delivered.record(12, start), "delivered once");
+        assert!(delivered.record(11, start), "11 commits late and is delivered");
+        assert_eq!(delivered.settled, 12);
+        assert!(delivered.above.is_empty());
+        assert!(!delivered.record(11, start));
+    }
+
+    #[test]
+    fn an_id_that_never_commits_is_given_up_after_the_patience() {
+        let start = Instant::now();
+        let mut delivered = Delivered::after(10);
+        delivered.record(12, start);
+        delivered.record(13, start + Duration::from_secs(1));
+        assert_eq!(delivered.settled, 10);
+        delivered.record(14, start + LATE_COMMIT_PATIENCE);
+        assert_eq!(delivered.settled, 14, "11 rolled back long ago");
+        assert!(delivered.above.is_empty());
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(100));
+        assert_eq!(backoff(2), Duration::from_millis(200));
+        assert_eq!(backoff(30), Duration::from_secs(5));
     }
 }

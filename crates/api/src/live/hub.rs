@@ -5,10 +5,14 @@
 //! when its queue is full it is kicked (and its connection closes).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use hothour_domain::UserId;
 use tokio::sync::{Notify, mpsc, watch};
+
+use crate::live::sessions::SessionNews;
 
 /// One message as sent on the wire, shared by every subscriber of a room.
 pub type Frame = Arc<str>;
@@ -30,11 +34,42 @@ struct Room {
     ticking: bool,
 }
 
+/// Where a connection hears about the sessions of the user signed in on it.
+#[derive(Default)]
+pub struct SessionMailbox {
+    /// By user: a socket that signs in as someone else must not act on
+    /// news about the one before.
+    news: Mutex<HashMap<UserId, SessionNews>>,
+    /// Notified when news arrives.
+    pub arrived: Notify,
+}
+
+impl SessionMailbox {
+    fn post(&self, user: UserId, news: SessionNews) {
+        self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entry(user).or_default().merge(news);
+        self.arrived.notify_one();
+    }
+
+    /// The news about `user` since the last call; news about anyone else is dropped.
+    pub fn take(&self, user: UserId) -> SessionNews {
+        let mut news = self.news.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mine = news.remove(&user).unwrap_or_default();
+        news.clear();
+        mine
+    }
+}
+
 pub struct Hub {
     rooms: Mutex<HashMap<String, Room>>,
+    /// Connections by the user signed in on them.
+    signed_in: Mutex<HashMap<UserId, HashMap<u64, Arc<SessionMailbox>>>>,
+    /// Open sockets per client IP.
+    sockets_per_ip: Mutex<HashMap<IpAddr, usize>>,
     next_connection: AtomicU64,
     pub slow_consumers_dropped: AtomicU64,
     pub open_connections: AtomicU64,
+    /// Times a price ticker could not read its auction (it retries).
+    pub ticker_read_failures: AtomicU64,
     /// Turns true once when the server shuts down: every socket closes with 1001.
     shutdown: watch::Sender<bool>,
 }
@@ -43,10 +78,31 @@ impl Default for Hub {
     fn default() -> Self {
         Hub {
             rooms: Mutex::default(),
+            signed_in: Mutex::default(),
+            sockets_per_ip: Mutex::default(),
             next_connection: AtomicU64::new(0),
             slow_consumers_dropped: AtomicU64::new(0),
             open_connections: AtomicU64::new(0),
+            ticker_read_failures: AtomicU64::new(0),
             shutdown: watch::Sender::new(false),
+        }
+    }
+}
+
+/// One open socket counted against its client IP; uncounted when dropped.
+pub struct SocketSlot {
+    hub: Arc<Hub>,
+    ip: IpAddr,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut counts = self.hub.sockets_per_ip.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = counts.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.ip);
+            }
         }
     }
 }
@@ -67,6 +123,41 @@ impl Hub {
 
     pub fn connection_id(&self) -> u64 {
         self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Counts a new socket from `ip`, unless `ip` already has `max` open.
+    pub fn open_socket(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<SocketSlot> {
+        let mut counts = self.sockets_per_ip.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(ip).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(SocketSlot { hub: self.clone(), ip })
+    }
+
+    /// Sends `user`'s session news to `connection` from now on.
+    pub fn watch_sessions(&self, user: UserId, connection: u64, mailbox: Arc<SessionMailbox>) {
+        let mut signed_in = self.signed_in.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        signed_in.entry(user).or_default().insert(connection, mailbox);
+    }
+
+    pub fn unwatch_sessions(&self, user: UserId, connection: u64) {
+        let mut signed_in = self.signed_in.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(connections) = signed_in.get_mut(&user) {
+            connections.remove(&connection);
+            if connections.is_empty() {
+                signed_in.remove(&user);
+            }
+        }
+    }
+
+    /// Tells every connection signed in as `user` on this instance.
+    pub fn post_session_news(&self, user: UserId, news: SessionNews) {
+        let signed_in = self.signed_in.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for mailbox in signed_in.get(&user).into_iter().flat_map(HashMap::values) {
+            mailbox.post(user, news);
+        }
     }
 
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Room>> {
@@ -190,6 +281,35 @@ mod tests {
         hub.unsubscribe("event:1", 2);
         assert_eq!(hub.subscriber_count("event:1"), 0);
         assert!(hub.rooms().is_empty());
+    }
+
+    #[test]
+    fn sockets_per_ip_are_capped_and_released() {
+        let hub = Arc::new(Hub::new());
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let first = hub.open_socket(ip, 2).expect("first");
+        let _second = hub.open_socket(ip, 2).expect("second");
+        assert!(hub.open_socket(ip, 2).is_none(), "a third is over the cap");
+        assert!(hub.open_socket("192.0.2.2".parse().unwrap(), 2).is_some(), "another address has its own count");
+        drop(first);
+        assert!(hub.open_socket(ip, 2).is_some(), "a closed socket frees its place");
+    }
+
+    #[test]
+    fn session_news_reaches_only_that_users_connections() {
+        let hub = Hub::new();
+        let (ada, bob) = (Arc::new(SessionMailbox::default()), Arc::new(SessionMailbox::default()));
+        hub.watch_sessions(UserId(1), 10, ada.clone());
+        hub.watch_sessions(UserId(2), 11, bob.clone());
+        hub.post_session_news(UserId(1), SessionNews { revoked: None, role_changed: true });
+        assert!(ada.take(UserId(1)).role_changed);
+        assert!(!bob.take(UserId(2)).role_changed);
+        hub.post_session_news(UserId(1), SessionNews { revoked: None, role_changed: true });
+        assert!(!ada.take(UserId(3)).role_changed, "news about another user is not taken");
+        assert!(!ada.take(UserId(1)).role_changed, "and is dropped");
+        hub.unwatch_sessions(UserId(1), 10);
+        hub.post_session_news(UserId(1), SessionNews { revoked: None, role_changed: true });
+        assert!(!ada.take(UserId(1)).role_changed, "no news after unwatching");
     }
 
     #[test]

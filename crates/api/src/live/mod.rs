@@ -4,6 +4,7 @@
 pub mod fanout;
 pub mod hub;
 pub mod jobs;
+pub mod sessions;
 pub mod socket;
 pub mod ticker;
 pub mod time;

@@ -1,6 +1,12 @@
 //! One WebSocket connection: `auth`, `subscribe` (with snapshot or resume),
 //! `unsubscribe`, `ping`; heartbeats and a read timeout; a bounded outbound
 //! queue whose overflow disconnects the connection rather than slow its room.
+//!
+//! Limits: rooms per socket, ops per second, sockets per client IP (see
+//! `WS_*` in the configuration). Private rooms (`user:`, `studio:`) last as
+//! long as the sign-in behind them: until the access token expires on the
+//! service's clock, and no longer than a sign-out everywhere, a password
+//! change or a role change heard from any instance.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,8 +22,11 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
 use crate::AppState;
-use crate::live::hub::{Frame, Subscriber};
+use crate::auth::AccessToken;
+use crate::live::hub::{Frame, SessionMailbox, SocketSlot, Subscriber};
+use crate::live::sessions::{self, SessionEnd};
 use crate::live::{event_frame, ticker};
+use crate::routes::client_ip;
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 256;
@@ -27,8 +36,13 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
 const MAX_FRAME: usize = 16 * 1024;
 const REPLAY_LIMIT: u32 = 1_000;
+/// The largest `since` a client may send: sequence numbers are JSON numbers,
+/// which JavaScript clients hold exactly only up to 2^53 - 1.
+pub const MAX_SINCE: i64 = (1 << 53) - 1;
 /// Close code for a client that fell too far behind (private-use range).
 pub const SLOW_CONSUMER: u16 = 4008;
+/// Close code for a client that keeps sending ops after being told it sends too many.
+pub const TOO_MANY_OPS: u16 = 4029;
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
@@ -47,23 +61,127 @@ pub async fn upgrade(
 ) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let state = state.into_inner();
+    let slot = state.hub.open_socket(client_ip(&req), state.config.ws_max_sockets_per_ip);
     actix_web::rt::spawn(async move {
-        let connection = Connection::new(state, session);
-        connection.run(stream.max_frame_size(MAX_FRAME)).await;
+        match slot {
+            Some(slot) => Connection::new(state, session, slot).run(stream.max_frame_size(MAX_FRAME)).await,
+            None => refuse_crowded(session).await,
+        }
     });
     Ok(response)
+}
+
+/// Tells a socket over its IP's cap why, and closes it with 1013 (try again later).
+async fn refuse_crowded(mut session: Session) {
+    let frame = json!({
+        "type": "error", "code": "too_many_connections", "op": null, "room": null,
+        "detail": "too many live connections from this address; close one or try again later",
+    });
+    let reason =
+        CloseReason { code: CloseCode::Again, description: Some("too many connections from this address".into()) };
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = session.text(frame.to_string()).await;
+        let _ = session.close(Some(reason)).await;
+    })
+    .await;
 }
 
 struct Connection {
     state: Arc<AppState>,
     session: Session,
     id: u64,
-    user: Option<User>,
+    /// Who signed in with `auth`, until their token expires or the session ends.
+    signed_in: Option<SignedIn>,
     /// Rooms joined, with what was already sent in each.
     rooms: HashMap<String, RoomCursor>,
     queue_tx: mpsc::Sender<(String, Option<i64>, Frame)>,
     queue_rx: mpsc::Receiver<(String, Option<i64>, Frame)>,
     kick: Arc<Notify>,
+    /// News of the signed-in user's sessions, from any instance.
+    mailbox: Arc<SessionMailbox>,
+    budget: OpBudget,
+    /// Counts this socket against its client IP while it is open.
+    _slot: SocketSlot,
+}
+
+struct SignedIn {
+    user: User,
+    token: AccessToken,
+}
+
+/// What an error frame answers: the op and the room it named, when known.
+#[derive(Debug, Clone, Copy, Default)]
+struct Answering<'a> {
+    op: Option<&'static str>,
+    room: Option<&'a str>,
+}
+
+impl<'a> Answering<'a> {
+    fn op(op: &'static str) -> Answering<'a> {
+        Answering { op: Some(op), room: None }
+    }
+
+    fn room(op: &'static str, room: &'a str) -> Answering<'a> {
+        Answering { op: Some(op), room: Some(room) }
+    }
+}
+
+/// The ops a socket may send: a bucket holding two seconds' worth, refilled
+/// continuously at the configured rate (on the wall clock: this is about load).
+struct OpBudget {
+    per_second: f64,
+    tokens: f64,
+    refilled: Instant,
+    refused_in_a_row: u32,
+}
+
+enum Spend {
+    Allowed,
+    Refused,
+    /// Refused more than a full bucket's worth in a row: the client is not listening.
+    Flooding,
+}
+
+impl OpBudget {
+    fn new(per_second: u32) -> OpBudget {
+        let per_second = f64::from(per_second.max(1));
+        OpBudget { per_second, tokens: 2.0 * per_second, refilled: Instant::now(), refused_in_a_row: 0 }
+    }
+
+    fn spend(&mut self) -> Spend {
+        let now = Instant::now();
+        let capacity = 2.0 * self.per_second;
+        self.tokens = (self.tokens + now.duration_since(self.refilled).as_secs_f64() * self.per_second).min(capacity);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.refused_in_a_row = 0;
+            return Spend::Allowed;
+        }
+        self.refused_in_a_row += 1;
+        if f64::from(self.refused_in_a_row) > capacity { Spend::Flooding } else { Spend::Refused }
+    }
+}
+
+fn is_private(room: &str) -> bool {
+    matches!(Room::parse(room), Some(Room::User(_) | Room::Studio(_)))
+}
+
+/// May `user` (or nobody) join `room`? Answers the error to send if not.
+fn may_join(user: Option<&User>, room: Room) -> Result<(), (&'static str, &'static str)> {
+    match room {
+        Room::Auction(_) | Room::Event(_) => Ok(()),
+        Room::User(id) => match user {
+            Some(user) if user.id == id => Ok(()),
+            Some(_) => Err(("forbidden", "only that user may join their room")),
+            None => Err(("unauthorized", "authenticate first")),
+        },
+        Room::Studio(id) => match user {
+            Some(user) if user.actor().manages(id) => Ok(()),
+            Some(_) => Err(("forbidden", "only the studio's admins may join its room")),
+            None => Err(("unauthorized", "authenticate first")),
+        },
+    }
 }
 
 enum Ending {
@@ -105,19 +223,23 @@ impl RoomCursor {
 }
 
 impl Connection {
-    fn new(state: Arc<AppState>, session: Session) -> Connection {
+    fn new(state: Arc<AppState>, session: Session, slot: SocketSlot) -> Connection {
         let (queue_tx, queue_rx) = mpsc::channel(state.config.ws_queue_capacity);
         let id = state.hub.connection_id();
         state.hub.open_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let budget = OpBudget::new(state.config.ws_ops_per_second);
         Connection {
             state,
             session,
             id,
-            user: None,
+            signed_in: None,
             rooms: HashMap::new(),
             queue_tx,
             queue_rx,
             kick: Arc::new(Notify::new()),
+            mailbox: Arc::new(SessionMailbox::default()),
+            budget,
+            _slot: slot,
         }
     }
 
@@ -125,10 +247,37 @@ impl Connection {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         let mut last_heard = Instant::now();
         let mut shutdown = self.state.hub.shutdown_signal();
+        let clock = self.state.clock.clone();
+        let mailbox = self.mailbox.clone();
         let ending = loop {
+            let expires_at = self.signed_in.as_ref().map(|signed_in| signed_in.token.expires_at);
+            let token_expiry = async {
+                match expires_at {
+                    Some(at) => clock.sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 message = stream.recv() => {
                     last_heard = Instant::now();
+                    // Protocol pings count too (a refused one is not answered).
+                    if let Some(Ok(incoming @ (Message::Text(_) | Message::Binary(_) | Message::Ping(_)))) = &message {
+                        match self.budget.spend() {
+                            Spend::Allowed => {}
+                            Spend::Refused => {
+                                let detail = "too many ops: slow down";
+                                let is_op = !matches!(incoming, Message::Ping(_));
+                                if is_op
+                                    && let Err(ending) =
+                                        self.reply_error(Answering::default(), "rate_limited", detail).await
+                                {
+                                    break ending;
+                                }
+                                continue;
+                            }
+                            Spend::Flooding => break Ending::Close(CloseCode::Other(TOO_MANY_OPS), "too many ops"),
+                        }
+                    }
                     match message {
                         Some(Ok(Message::Text(text))) => {
                             if let Err(ending) = self.handle_text(&text).await {
@@ -142,7 +291,7 @@ impl Connection {
                         }
                         Some(Ok(Message::Pong(_))) => {}
                         Some(Ok(Message::Binary(_))) => {
-                            if self.reply_error("bad_request", "send JSON text frames").await.is_err() {
+                            if self.reply_error(Answering::default(), "bad_request", "send JSON text frames").await.is_err() {
                                 break Ending::ClientLeft;
                             }
                         }
@@ -156,6 +305,16 @@ impl Connection {
                         continue;
                     }
                     if let Err(ending) = self.write(frame.to_string()).await {
+                        break ending;
+                    }
+                }
+                _ = token_expiry => {
+                    if let Err(ending) = self.end_session(SessionEnd::TokenExpired).await {
+                        break ending;
+                    }
+                }
+                _ = mailbox.arrived.notified() => {
+                    if let Err(ending) = self.read_session_news().await {
                         break ending;
                     }
                 }
@@ -176,6 +335,9 @@ impl Connection {
         };
         for room in self.rooms.keys() {
             self.state.hub.unsubscribe(room, self.id);
+        }
+        if let Some(signed_in) = &self.signed_in {
+            self.state.hub.unwatch_sessions(signed_in.user.id, self.id);
         }
         self.state.hub.open_connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let close = match ending {
@@ -219,14 +381,16 @@ impl Connection {
         self.write(value.to_string()).await
     }
 
-    async fn reply_error(&mut self, code: &str, detail: &str) -> Result<(), Ending> {
-        self.send(json!({ "type": "error", "code": code, "detail": detail })).await
+    async fn reply_error(&mut self, answering: Answering<'_>, code: &str, detail: &str) -> Result<(), Ending> {
+        let frame =
+            json!({ "type": "error", "code": code, "detail": detail, "op": answering.op, "room": answering.room });
+        self.send(frame).await
     }
 
     async fn handle_text(&mut self, text: &str) -> Result<(), Ending> {
         let op = match serde_json::from_str::<Op>(text) {
             Ok(op) => op,
-            Err(error) => return self.reply_error("bad_request", &error.to_string()).await,
+            Err(error) => return self.reply_error(Answering::default(), "bad_request", &error.to_string()).await,
         };
         match op {
             Op::Ping => self.send(json!({ "type": "pong", "at": self.state.clock.now() })).await,
@@ -242,43 +406,113 @@ impl Connection {
     }
 
     async fn authenticate(&mut self, token: &str) -> Result<(), Ending> {
-        let user = match self.state.keys.verify(token) {
-            Some(id) => self.state.store.find_user(id).await.ok().flatten(),
-            None => None,
+        let Some(token) = self.state.keys.verify_at(token, self.state.clock.now()) else {
+            let detail = "the access token is invalid or expired";
+            return self.reply_error(Answering::op("auth"), "unauthorized", detail).await;
         };
-        match user {
-            Some(user) => {
-                let reply = json!({ "type": "authenticated", "user_id": user.id.0, "role": user.role.as_str() });
-                self.user = Some(user);
-                self.send(reply).await
+        // Listen before checking, so that a revocation committed meanwhile is still heard.
+        self.state.hub.watch_sessions(token.user, self.id, self.mailbox.clone());
+        let user = match self.check_session(&token).await {
+            Ok(user) => user,
+            Err((code, detail)) => {
+                if self.signed_in.as_ref().is_none_or(|signed_in| signed_in.user.id != token.user) {
+                    self.state.hub.unwatch_sessions(token.user, self.id);
+                }
+                return self.reply_error(Answering::op("auth"), code, detail).await;
             }
-            None => self.reply_error("unauthorized", "the access token is invalid or expired").await,
+        };
+        let reply = json!({
+            "type": "authenticated", "user_id": user.id.0, "role": user.role.as_str(), "expires_at": token.expires_at,
+        });
+        let previous = self.signed_in.replace(SignedIn { user, token });
+        if let Some(previous) = previous.filter(|previous| previous.user.id != token.user) {
+            // Another user now: nothing of the previous one's stays.
+            self.state.hub.unwatch_sessions(previous.user.id, self.id);
+            let dropped = self.leave_private_rooms();
+            self.send_session_ended(SessionEnd::Replaced, dropped).await?;
         }
+        self.send(reply).await
+    }
+
+    /// The user a valid token signs in, unless the token was signed out or the
+    /// account is gone. Answers the error to send if not.
+    async fn check_session(&self, token: &AccessToken) -> Result<User, (&'static str, &'static str)> {
+        const UNAVAILABLE: (&str, &str) = ("unavailable", "the session cannot be checked now; try again");
+        let revoked = sessions::last_revocation(&self.state.store, token.user).await.map_err(|_| UNAVAILABLE)?;
+        if revoked.is_some_and(|(at, _)| sessions::revokes(at, token.issued_at)) {
+            return Err((
+                "unauthorized",
+                "this token was signed out (everywhere, or by a password change): sign in again",
+            ));
+        }
+        let user = self.state.store.find_user(token.user).await.map_err(|_| UNAVAILABLE)?;
+        user.ok_or(("unauthorized", "the account no longer exists"))
+    }
+
+    /// Leaves every private room; answers the rooms left.
+    fn leave_private_rooms(&mut self) -> Vec<String> {
+        let private: Vec<String> = self.rooms.keys().filter(|room| is_private(room)).cloned().collect();
+        for room in &private {
+            self.rooms.remove(room);
+            self.state.hub.unsubscribe(room, self.id);
+        }
+        private
+    }
+
+    async fn send_session_ended(&mut self, reason: SessionEnd, mut rooms: Vec<String>) -> Result<(), Ending> {
+        rooms.sort();
+        let frame = json!({
+            "type": "session_ended", "reason": reason.as_str(), "rooms": rooms,
+            "signed_in": self.signed_in.is_some(), "at": self.state.clock.now(),
+        });
+        self.send(frame).await
+    }
+
+    /// Signs the socket out: its private rooms end; public rooms carry on.
+    async fn end_session(&mut self, reason: SessionEnd) -> Result<(), Ending> {
+        let Some(signed_in) = self.signed_in.take() else {
+            return Ok(());
+        };
+        self.state.hub.unwatch_sessions(signed_in.user.id, self.id);
+        let dropped = self.leave_private_rooms();
+        self.send_session_ended(reason, dropped).await
+    }
+
+    /// Acts on what was heard about the signed-in user: a revocation covering
+    /// this socket's token signs it out; a role change ends its private rooms
+    /// (joining again checks the new role).
+    async fn read_session_news(&mut self) -> Result<(), Ending> {
+        let Some(signed_in) = &self.signed_in else {
+            return Ok(());
+        };
+        let news = self.mailbox.take(signed_in.user.id);
+        if let Some((revoked_at, reason)) = news.revoked
+            && sessions::revokes(revoked_at, signed_in.token.issued_at)
+        {
+            return self.end_session(reason).await;
+        }
+        if news.role_changed {
+            let dropped = self.leave_private_rooms();
+            return self.send_session_ended(SessionEnd::RoleChanged, dropped).await;
+        }
+        Ok(())
     }
 
     /// May this connection's user join `room`? Answers the error to send if not.
     async fn admit(&self, room: Room) -> Result<(), (&'static str, &'static str)> {
         // Re-read the user: a role change takes effect at once.
-        let user = match &self.user {
-            Some(user) => self.state.store.find_user(user.id).await.ok().flatten(),
+        let user = match &self.signed_in {
+            Some(signed_in) => match self.state.store.find_user(signed_in.user.id).await {
+                Ok(user) => user,
+                Err(_) => return Err(("unavailable", "the session cannot be checked now; try again")),
+            },
             None => None,
         };
-        match room {
-            Room::Auction(_) | Room::Event(_) => Ok(()),
-            Room::User(id) => match user {
-                Some(user) if user.id == id => Ok(()),
-                Some(_) => Err(("forbidden", "only that user may join their room")),
-                None => Err(("unauthorized", "authenticate first")),
-            },
-            Room::Studio(id) => match user {
-                Some(user) if user.actor().manages(id) => Ok(()),
-                Some(_) => Err(("forbidden", "only the studio's admins may join its room")),
-                None => Err(("unauthorized", "authenticate first")),
-            },
-        }
+        may_join(user.as_ref(), room)
     }
 
-    /// The room's state now, for a client that starts (or must restart) from scratch.
+    /// The room's state now, for a client that starts (or must restart) from
+    /// scratch; `None` when there is no such room (or the client may not see it).
     async fn snapshot(&self, room: Room) -> Option<Value> {
         let now = self.state.clock.now();
         match room {
@@ -289,24 +523,36 @@ impl Connection {
             Room::Event(id) => {
                 let record = self.state.services.get_event(id).await.ok()?;
                 let visible = record.event.details.is_active
-                    || self.user.as_ref().is_some_and(|u| u.actor().manages(record.event.studio_id));
+                    || self.signed_in.as_ref().is_some_and(|s| s.user.actor().manages(record.event.studio_id));
                 visible.then(|| record.event.availability_json(record.availability))
             }
             Room::User(id) => Some(json!({ "user_id": id.0 })),
-            Room::Studio(id) => Some(json!({ "studio_id": id.0 })),
+            Room::Studio(id) => {
+                self.state.store.find_studio(id).await.ok().flatten()?;
+                Some(json!({ "studio_id": id.0 }))
+            }
         }
     }
 
     async fn subscribe(&mut self, name: &str, since: Option<i64>) -> Result<(), Ending> {
+        let answering = Answering::room("subscribe", name);
         let Some(room) = Room::parse(name) else {
-            return self
-                .reply_error("bad_request", "rooms are auction:{id}, event:{id}, user:{id} or studio:{id}")
-                .await;
+            let detail = "rooms are auction:{id}, event:{id}, user:{id} or studio:{id}";
+            return self.reply_error(answering, "bad_request", detail).await;
         };
-        if let Err((code, detail)) = self.admit(room).await {
-            return self.reply_error(code, detail).await;
+        if since.is_some_and(|since| !(0..=MAX_SINCE).contains(&since)) {
+            let detail = format!("since must be a sequence number from 0 to {MAX_SINCE}");
+            return self.reply_error(answering, "invalid_since", &detail).await;
         }
         let name = room.to_string();
+        let limit = self.state.config.ws_max_rooms_per_socket;
+        if !self.rooms.contains_key(&name) && self.rooms.len() >= limit {
+            let detail = format!("a socket may be in at most {limit} rooms: unsubscribe from one first");
+            return self.reply_error(answering, "too_many_rooms", &detail).await;
+        }
+        if let Err((code, detail)) = self.admit(room).await {
+            return self.reply_error(answering, code, detail).await;
+        }
         // Join first, so nothing committed from now on is missed; what the
         // snapshot or replay already covers is dropped by sequence number.
         let is_auction = matches!(room, Room::Auction(_));
@@ -319,6 +565,12 @@ impl Connection {
         if let (true, Room::Auction(id)) = (start_ticker, room) {
             ticker::spawn(self.state.clone(), AuctionId(id.0), changed);
         }
+        // The room must exist, resuming or not.
+        let Some(snapshot) = self.snapshot(room).await else {
+            self.rooms.remove(&name);
+            self.state.hub.unsubscribe(&name, self.id);
+            return self.reply_error(answering, "not_found", "no such room").await;
+        };
         let latest = self.state.store.latest_seq(&name).await.unwrap_or(0);
         let replay = match since {
             // More missed events than a replay carries: a snapshot is cheaper.
@@ -335,13 +587,13 @@ impl Connection {
         let now = self.state.clock.now();
         match replay {
             Some(events) => {
-                let last = events.last().map_or(since.unwrap_or(0), |e| e.seq).max(since.unwrap_or(0));
-                self.rooms.insert(name.clone(), RoomCursor::at(since.unwrap_or(0)));
-                if let Some(cursor) = self.rooms.get_mut(&name) {
-                    for event in &events {
-                        cursor.admit(event.seq);
-                    }
+                let since = since.unwrap_or(0);
+                let last = events.last().map_or(since, |e| e.seq).max(since);
+                let mut cursor = RoomCursor::at(since);
+                for event in &events {
+                    cursor.admit(event.seq);
                 }
+                self.rooms.insert(name.clone(), cursor);
                 self.send(json!({
                     "type": "subscribed", "room": name, "seq": last, "epoch": self.state.epoch,
                     "at": now, "resumed": true, "data": null,
@@ -353,11 +605,14 @@ impl Connection {
                 Ok(())
             }
             None => {
-                let Some(snapshot) = self.snapshot(room).await else {
-                    self.state.hub.unsubscribe(&name, self.id);
-                    return self.reply_error("not_found", "no such room").await;
-                };
-                self.rooms.insert(name.clone(), RoomCursor::at(latest));
+                // An auction's or event's events are written under its row
+                // lock, so they commit in id order and the snapshot covers
+                // every id up to `latest`. A user's or studio's room is fed by
+                // many parents: one may commit later with an id below `latest`,
+                // and its snapshot holds no state to cover it, so every event
+                // heard from now on is new.
+                let covered = if is_private(&name) { 0 } else { latest };
+                self.rooms.insert(name.clone(), RoomCursor::at(covered));
                 self.send(json!({
                     "type": "subscribed", "room": name, "seq": latest, "epoch": self.state.epoch,
                     "at": now, "resumed": false, "data": snapshot,

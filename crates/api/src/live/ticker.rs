@@ -1,26 +1,46 @@
 //! Price ticks: while an auction room has subscribers, a `price_update` at
 //! each step boundary, computed from the schedule's `next_change_at` — the
-//! database is read only when the auction's state changed.
+//! database is read only when the auction's state changed. A failed read is
+//! retried with back-off; only an auction that is gone stops its ticker.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use hothour_domain::{AuctionId, AuctionStatus, Clock};
+use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError};
 use tokio::sync::Notify;
 
 use crate::AppState;
+use crate::live::fanout::backoff;
 use crate::live::plain_frame;
 
 pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let room = format!("auction:{}", id.0);
+        let mut failures = 0;
         while !state.hub.ticker_should_stop(&room) {
             // Register interest before reading, so a change in between is not missed.
             let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let Ok((record, view)) = state.services.get_auction(id).await else {
-                state.hub.ticker_gave_up(&room);
-                return;
+            let (record, view) = match state.services.get_auction(id).await {
+                Ok(found) => {
+                    failures = 0;
+                    found
+                }
+                Err(DomainError::NotFound(_)) => {
+                    state.hub.ticker_gave_up(&room);
+                    return;
+                }
+                // The database is down or busy for a moment: try again later
+                // (on the wall clock: it is the database that must recover).
+                Err(error) => {
+                    failures += 1;
+                    state.hub.ticker_read_failures.fetch_add(1, Ordering::Relaxed);
+                    let wait = backoff(failures);
+                    tracing::warn!(%error, auction = id.0, retry_in_ms = wait.as_millis() as u64, "price ticker cannot read its auction");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
             };
             let next = match view.status {
                 AuctionStatus::Active | AuctionStatus::Held | AuctionStatus::Draft => view.next_change_at,

@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::auth::{self, Caller, hash_password, hash_token, issue_tokens, verify_password};
 use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, TokensOut, UserOut};
 use crate::json::StrictJson;
+use crate::live::sessions::{self, SessionEnd};
 use crate::problem::Problem;
 use crate::routes::client_ip;
 
@@ -146,6 +147,7 @@ async fn logout(
 )]
 #[post("/auth/logout-all")]
 async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
+    sessions::announce_revocation(&state.store, caller.user.id, SessionEnd::LogoutAll, state.now()).await?;
     state.store.revoke_all_refresh_tokens(caller.user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -214,6 +216,7 @@ async fn change_password(
         return Err(DomainError::InvalidCredentials.into());
     }
     let hash = hash_password(body.new_password, state.config.bcrypt_cost).await?;
+    sessions::announce_revocation(&state.store, caller.user.id, SessionEnd::PasswordChanged, state.now()).await?;
     state.store.change_password(caller.user.id, hash).await?;
     Ok(HttpResponse::build(StatusCode::NO_CONTENT).finish())
 }

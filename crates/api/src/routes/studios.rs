@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::dto::{AdminIn, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
 use crate::json::StrictJson;
+use crate::live::sessions;
 use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
 use crate::problem::Problem;
 use crate::routes::forbidden;
@@ -152,7 +153,13 @@ async fn assign_admin(
     }
     let id = StudioId(*id);
     state.store.find_studio(id).await?.ok_or(DomainError::NotFound("studio"))?;
-    let user = state.store.assign_studio_admin(id, body.0.email.trim()).await?;
+    let email = body.0.email.trim();
+    let before = state.store.find_login(&email.to_lowercase()).await?.map(|(user, _)| (user.role, user.studio_id));
+    let user = state.store.assign_studio_admin(id, email).await?;
+    if before != Some((user.role, user.studio_id)) {
+        // Their live sockets join private rooms again, under the new role.
+        sessions::announce_role_change(&state.store, user.id, state.now()).await?;
+    }
     state.audit_studio(&caller, id, "studio.assign_admin").await;
     Ok(HttpResponse::Ok().json(UserOut::from(&user)))
 }

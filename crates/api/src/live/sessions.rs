@@ -1,0 +1,157 @@
+//! The sign-in behind a live socket's private rooms (`user:`, `studio:`).
+//!
+//! Signing out everywhere, changing the password and a change of role are
+//! written to the outbox under a `session:{user id}` name (not a room anyone
+//! can join), so every instance on the database hears them the way it hears
+//! state changes, and each tells its sockets signed in as that user.
+
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::OutboxStore;
+use hothour_domain::{DomainError, StoredEvent, UserId};
+use serde_json::json;
+
+/// Outbox kind: every access token issued up to `at` is done for.
+const REVOKED: &str = "sessions_revoked";
+/// Outbox kind: the user's role changed; private rooms must be joined again.
+const ROLE_CHANGED: &str = "role_changed";
+
+/// Why a socket's private subscriptions ended (the `reason` of a `session_ended` frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    TokenExpired,
+    LogoutAll,
+    PasswordChanged,
+    RoleChanged,
+    /// Another `auth` on the socket signed in a different user.
+    Replaced,
+}
+
+impl SessionEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::TokenExpired => "token_expired",
+            SessionEnd::LogoutAll => "logout_all",
+            SessionEnd::PasswordChanged => "password_changed",
+            SessionEnd::RoleChanged => "role_changed",
+            SessionEnd::Replaced => "replaced",
+        }
+    }
+
+    fn parse(value: &str) -> Option<SessionEnd> {
+        match value {
+            "logout_all" => Some(SessionEnd::LogoutAll),
+            "password_changed" => Some(SessionEnd::PasswordChanged),
+            _ => None,
+        }
+    }
+}
+
+/// What an instance heard about one user's sessions, merged until a socket reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionNews {
+    /// The latest revocation: tokens issued up to then are done for.
+    pub revoked: Option<(DateTime<Utc>, SessionEnd)>,
+    pub role_changed: bool,
+}
+
+impl SessionNews {
+    pub fn merge(&mut self, other: SessionNews) {
+        if other.revoked.is_some_and(|(at, _)| self.revoked.is_none_or(|(mine, _)| at >= mine)) {
+            self.revoked = other.revoked;
+        }
+        self.role_changed |= other.role_changed;
+    }
+}
+
+fn announcement_name(user: UserId) -> String {
+    format!("session:{}", user.0)
+}
+
+/// The user a stored session announcement is about and what it says, or
+/// `None` for an ordinary room event.
+pub fn news_of(event: &StoredEvent) -> Option<(UserId, SessionNews)> {
+    let user = event.room.strip_prefix("session:")?.parse().ok().map(UserId)?;
+    let news = match event.kind.as_str() {
+        REVOKED => {
+            let reason = event.data["reason"].as_str().and_then(SessionEnd::parse).unwrap_or(SessionEnd::LogoutAll);
+            SessionNews { revoked: Some((event.at, reason)), role_changed: false }
+        }
+        ROLE_CHANGED => SessionNews { revoked: None, role_changed: true },
+        _ => return Some((user, SessionNews::default())),
+    };
+    Some((user, news))
+}
+
+/// Ends, on every instance, the live sessions of every access token of `user`
+/// issued up to `at`. Announced before the revocation itself, so that if it
+/// cannot be announced nothing is revoked and the request can simply be retried.
+pub async fn announce_revocation<S: OutboxStore>(
+    store: &S,
+    user: UserId,
+    reason: SessionEnd,
+    at: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let data = json!({ "user_id": user.0, "reason": reason.as_str() });
+    store.append_event(&announcement_name(user), REVOKED, data, at).await.map(|_| ())
+}
+
+/// Tells every instance that `user`'s role changed (after the change committed,
+/// so that sockets re-checking it read the new role).
+pub async fn announce_role_change<S: OutboxStore>(
+    store: &S,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    store.append_event(&announcement_name(user), ROLE_CHANGED, json!({ "user_id": user.0 }), at).await.map(|_| ())
+}
+
+/// When `user`'s tokens were last revoked, and why, if that is still on record.
+pub async fn last_revocation<S: OutboxStore>(
+    store: &S,
+    user: UserId,
+) -> Result<Option<(DateTime<Utc>, SessionEnd)>, DomainError> {
+    let event = store.latest_event(&announcement_name(user), REVOKED).await?;
+    Ok(event.and_then(|event| news_of(&event)).and_then(|(_, news)| news.revoked))
+}
+
+/// Whether a token issued at `issued_at` is covered by a revocation at
+/// `revoked_at`. A tie counts as covered: refusing a token issued in the very
+/// microsecond of a revocation is safer than honouring one issued just before.
+pub fn revokes(revoked_at: DateTime<Utc>, issued_at: DateTime<Utc>) -> bool {
+    issued_at <= revoked_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(room: &str, kind: &str, data: serde_json::Value, at: DateTime<Utc>) -> StoredEvent {
+        StoredEvent { seq: 1, room: room.into(), kind: kind.into(), data, at }
+    }
+
+    #[test]
+    fn announcements_are_told_apart_from_room_events() {
+        let at = Utc::now();
+        let revoked = event("session:7", REVOKED, json!({"reason": "password_changed"}), at);
+        assert_eq!(
+            news_of(&revoked),
+            Some((UserId(7), SessionNews { revoked: Some((at, SessionEnd::PasswordChanged)), role_changed: false }))
+        );
+        let role = event("session:7", ROLE_CHANGED, json!({}), at);
+        assert_eq!(news_of(&role), Some((UserId(7), SessionNews { revoked: None, role_changed: true })));
+        assert_eq!(news_of(&event("user:7", "hold_created", json!({}), at)), None);
+    }
+
+    #[test]
+    fn news_keeps_the_latest_revocation_and_any_role_change() {
+        let at = Utc::now();
+        let mut news = SessionNews { revoked: Some((at, SessionEnd::PasswordChanged)), role_changed: false };
+        news.merge(SessionNews {
+            revoked: Some((at - chrono::Duration::seconds(1), SessionEnd::LogoutAll)),
+            role_changed: true,
+        });
+        assert_eq!(news, SessionNews { revoked: Some((at, SessionEnd::PasswordChanged)), role_changed: true });
+        news.merge(SessionNews { revoked: Some((at, SessionEnd::LogoutAll)), role_changed: false });
+        assert_eq!(news.revoked, Some((at, SessionEnd::LogoutAll)));
+    }
+}
