@@ -1,0 +1,30 @@
+// Names for the generated schema types (src/api/schema.d.ts, `npm run gen`).
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+export type Auction = Schemas['AuctionOut'];
+export type AuctionInput = Schemas['AuctionIn'];
+export type PriceStep = Schemas['PriceStepOut'];
+export type EventItem = Schemas['EventOut'];
+export type EventInput = Schemas['EventIn'];
+export type Reservation = Schemas['ReservationOut'];
+export type Tokens = Schemas['TokensOut'];
+export type User = Schemas['UserOut'];
+export type Studio = Schemas['StudioOut'];
+export type Problem = Schemas['Problem'];
+export type Turbo = Schemas['TurboIn'];
+
+// The closed sets of SPEC §4, §6 and §7. Until the contract types them as enums
+// (issue 10), the document says `string`; these narrow it in one place.
+export type AuctionStatus = 'DRAFT' | 'ACTIVE' | 'HELD' | 'SOLD' | 'EXPIRED' | 'CANCELLED';
+export type ReservationStatus = 'HOLD' | 'CONFIRMED' | 'CHECKED_IN' | 'NO_SHOW' | 'EXPIRED' | 'CANCELLED';
+export type Role = 'user' | 'studio_admin' | 'platform_admin';
+
+/** `GET /api/v1/config` (SPEC §8); optional until the contract serves it. */
+export interface PublicConfig {
+  currency: string;
+  hold_ttl_seconds: number;
+  max_seats_per_hold: number;
+  cancellation_cutoff_seconds: number;
+  server_time: string;
+}

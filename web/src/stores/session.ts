@@ -1,0 +1,43 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { api, call, onSessionChange, sessions } from '../api/client';
+import { sessionFromTokens, STORAGE_KEY, type Session } from '../auth/session';
+import { live } from '../live';
+import type { Role } from '../api/types';
+
+export const useSession = defineStore('session', () => {
+  const session = ref<Session | null>(sessions.load());
+  const user = computed(() => session.value?.user ?? null);
+  const role = computed(() => (user.value?.role ?? null) as Role | null);
+  const isStudioAdmin = computed(() => role.value === 'studio_admin' || role.value === 'platform_admin');
+
+  onSessionChange((next) => (session.value = next));
+  // Another tab signed in, refreshed or signed out.
+  window.addEventListener('storage', (e) => {
+    if (e.key !== STORAGE_KEY) return;
+    session.value = sessions.load();
+    if (session.value) void live.authenticate();
+  });
+
+  async function signIn(email: string, password: string) {
+    const tokens = await call(api.POST('/api/v1/auth/login', { body: { email, password } }));
+    sessions.save(sessionFromTokens(tokens));
+    await live.authenticate();
+  }
+
+  async function register(body: { email: string; password: string; full_name: string; phone?: string | null }) {
+    const tokens = await call(api.POST('/api/v1/auth/register', { body }));
+    sessions.save(sessionFromTokens(tokens));
+    await live.authenticate();
+  }
+
+  async function signOut() {
+    const current = sessions.load();
+    if (current) {
+      await api.POST('/api/v1/auth/logout', { body: { refresh_token: current.refresh_token } }).catch(() => undefined);
+    }
+    sessions.save(null);
+  }
+
+  return { session, user, role, isStudioAdmin, signIn, register, signOut };
+});
