@@ -184,9 +184,11 @@ export class LiveSocket {
         this.attempt = 0;
         const state = this.rooms.get(frame.room);
         if (!state) return;
-        state.since = Math.max(state.since ?? 0, frame.seq);
         state.epoch = frame.epoch;
-        if (!frame.resumed && frame.data != null) state.handlers.forEach((h) => h.snapshot?.(frame.data));
+        // A resume's `seq` is the last of the replayed events that follow: they move `since` themselves.
+        if (frame.resumed) return;
+        state.since = frame.seq;
+        if (frame.data != null) state.handlers.forEach((h) => h.snapshot?.(frame.data));
         return;
       }
       default: {
