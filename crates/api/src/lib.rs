@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod routes;
+pub mod spa;
 pub mod store;
 
 use std::net::TcpListener;
@@ -188,7 +189,7 @@ pub fn app(
             "/docs",
             web::get().to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
         )
-        .default_service(web::to(routes::not_found))
+        .default_service(web::to(spa::serve))
         .wrap(ErrorHandlers::new().default_handler(problem_json))
         .wrap(actix_web::middleware::from_fn(metrics::track))
         .wrap(tracing_actix_web::TracingLogger::default())

@@ -5,7 +5,8 @@ import { accessToken, sessions } from '../api/client';
 import { serverClock } from '../time/clock';
 import { ticker } from '../time/ticker';
 
-export const liveConnected = ref(false);
+/** null until a page joins a room and the socket first opens or fails. */
+export const liveConnected = ref<boolean | null>(null);
 
 export const live = new LiveSocket({
   connect: () => {
