@@ -4,6 +4,10 @@
 run:
     cargo run -p hothour-api --bin hothour
 
+# The web client with hot reload (Vite on http://127.0.0.1:5173), against the service `just run` started.
+web:
+    cd web && (test -d node_modules || npm ci) && npm run dev
+
 # Fill the running service's database with a demo studio, auctions and an event.
 seed:
     cargo run -q -p hothour-api --bin hothour -- seed-demo
@@ -28,6 +32,11 @@ bench *scenarios:
 # Start PostgreSQL in a container (needs a Docker engine).
 db-up:
     docker compose up -d postgres
+
+# The web client's checks, and its browser tests (chromium).
+web-check:
+    bash scripts/check-web.sh
+    bash scripts/browser-tests.sh
 
 # Everything CI runs.
 ci:

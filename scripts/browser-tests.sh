@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Browser tests: builds `hothour` (with the committed web/dist embedded), then
+# drives Debian's chromium with playwright-core against it (SQLite temp files).
+# Screenshots of failing tests land in target/browser-tests/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "chromium is missing: apt-get install -y chromium" >&2
+  exit 1
+fi
+cargo build -p hothour-api --bin hothour
+target_dir="${CARGO_TARGET_DIR:-target}"
+export HOTHOUR_BIN="$(cd "$target_dir" && pwd)/debug/hothour"
+cd web
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run e2e

@@ -1,0 +1,186 @@
+// The browser tests' world: a real `hothour` binary on a SQLite temp file,
+// Debian's chromium driven by playwright-core, and a few API helpers.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = resolve(here, '../..');
+const BIN = process.env.HOTHOUR_BIN ?? join(repo, 'target/debug/hothour');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(repo, 'target/browser-tests');
+export const ADMIN = { email: 'admin@example.test', password: 'admin-password-1' };
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => ok(port));
+    });
+  });
+}
+
+export interface Service {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startService(): Promise<Service> {
+  const dir = mkdtempSync(join(tmpdir(), 'hothour-browser-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite://${dir}/hothour.db`,
+    BIND: `127.0.0.1:${port}`,
+    APP_ENV: 'test',
+    BCRYPT_COST: '4',
+    RATE_LIMIT_AUTH_PER_MINUTE: '10000',
+    RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '10000',
+    RATE_LIMIT_BOOKING_PER_MINUTE: '10000',
+    HOTHOUR_ADMIN_PASSWORD: ADMIN.password,
+  };
+  const migrate = spawnSync(BIN, ['create-admin', '--email', ADMIN.email], { env, encoding: 'utf8' });
+  if (migrate.status !== 0) throw new Error(`create-admin failed: ${migrate.stderr}`);
+  const child: ChildProcess = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk) => (log = (log + String(chunk)).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 150 || child.exitCode !== null) throw new Error(`hothour did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A tiny API client for setting the scene. */
+export class Api {
+  constructor(readonly url: string) {}
+
+  async call<T = any>(method: string, path: string, token?: string | null, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.url}/api/v1${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  login(email: string, password: string) {
+    return this.call('POST', '/auth/login', null, { email, password });
+  }
+
+  register(email: string, name = email.split('@')[0]!) {
+    return this.call('POST', '/auth/register', null, { email, password: 'password-123', full_name: name });
+  }
+
+  /** A studio with an admin; the admin's tokens. */
+  async studio(adminEmail: string): Promise<{ studioId: number; tokens: any }> {
+    const platform = await this.login(ADMIN.email, ADMIN.password);
+    const studio = await this.call('POST', '/studios', platform.access_token, {
+      name: `Studio ${adminEmail}`, address: 'Moda Cd. 1, Istanbul', timezone: 'Europe/Istanbul',
+    });
+    await this.register(adminEmail);
+    await this.call('POST', `/studios/${studio.id}/admins`, platform.access_token, { email: adminEmail });
+    return { studioId: studio.id, tokens: await this.login(adminEmail, 'password-123') };
+  }
+
+  auction(token: string, fields: Record<string, unknown> = {}) {
+    const now = Date.now();
+    return this.call('POST', '/auctions', token, {
+      title: 'Salsa at eight',
+      description: 'A beginners salsa class',
+      start_price: '500.00',
+      floor_price: '100.00',
+      drop_amount: '50.00',
+      drop_interval_minutes: 1,
+      starts_at: new Date(now - 1_000).toISOString(),
+      ends_at: new Date(now + 3_600_000).toISOString(),
+      scheduled_at: new Date(now + 7_200_000).toISOString(),
+      ...fields,
+    });
+  }
+
+  event(token: string, fields: Record<string, unknown> = {}) {
+    const starts = Date.now() + 86_400_000;
+    return this.call('POST', '/events', token, {
+      title: 'Yoga on the roof', description: 'Bring a mat', capacity: 10, price: '150.00',
+      starts_at: new Date(starts).toISOString(), ends_at: new Date(starts + 3_600_000).toISOString(), is_active: true,
+      ...fields,
+    });
+  }
+}
+
+/** A browser context signed in as the holder of `tokens` (as the SPA stores a session). */
+export async function signedIn(browser: Browser, tokens: any): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  const session = JSON.stringify({
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    expires_at: Date.now() + tokens.expires_in * 1000,
+    user: tokens.user,
+  });
+  await context.addInitScript((value) => localStorage.setItem('hothour.session', value), session);
+  return context;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical accessibility violations on the page as it is now. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+    return result.violations as { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+export async function screenshotAll(browser: Browser | null, name: string): Promise<void> {
+  if (!browser) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  let i = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}-${i++}.png`), fullPage: true }).catch(() => undefined);
+    }
+  }
+}
