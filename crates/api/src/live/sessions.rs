@@ -16,11 +16,16 @@ const REVOKED: &str = "sessions_revoked";
 const ROLE_CHANGED: &str = "role_changed";
 
 /// Why a socket's private subscriptions ended (the `reason` of a `session_ended` frame).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum SessionEnd {
+    /// The access token expired: `auth` again with a fresh one.
     TokenExpired,
+    /// The user signed out everywhere.
     LogoutAll,
+    /// The user's password changed.
     PasswordChanged,
+    /// The user's role changed: join the private rooms again (the new role is checked).
     RoleChanged,
     /// Another `auth` on the socket signed in a different user.
     Replaced,

@@ -1,0 +1,386 @@
+//! The live protocol (SPEC §9) as types: every op a client sends and every
+//! frame the server sends. Frames are built from these types only, and the
+//! AsyncAPI document (`openapi/asyncapi.json`, see [`crate::asyncapi`]) is
+//! derived from them, so the two cannot drift apart.
+//!
+//! Room data reuses the REST shapes: an auction is an [`AuctionOut`], an
+//! event an [`EventOut`], a reservation a [`ReservationOut`].
+
+use chrono::{DateTime, Utc};
+use hothour_domain::{EventKind, StoredEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::dto::{AuctionOut, EventOut, ReservationOut};
+use crate::live::sessions::SessionEnd;
+
+/// A room name as a client writes it (a leading zero is tolerated).
+pub const ROOM_PATTERN: &str = "^(auction|event|user|studio):0*[1-9][0-9]*$";
+/// A room name as the server writes it.
+pub const CANONICAL_ROOM_PATTERN: &str = "^(auction|event|user|studio):[1-9][0-9]*$";
+
+// --- client → server ----------------------------------------------------------
+
+/// One op from a client, told apart by its `op` field.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum ClientOp {
+    Auth(Auth),
+    Subscribe(Subscribe),
+    Unsubscribe(Unsubscribe),
+    Ping(Ping),
+}
+
+impl ClientOp {
+    pub fn name(&self) -> OpName {
+        match self {
+            ClientOp::Auth(_) => OpName::Auth,
+            ClientOp::Subscribe(_) => OpName::Subscribe,
+            ClientOp::Unsubscribe(_) => OpName::Unsubscribe,
+            ClientOp::Ping(_) => OpName::Ping,
+        }
+    }
+
+    /// The room the op names, if any.
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            ClientOp::Subscribe(op) => Some(&op.room),
+            ClientOp::Unsubscribe(op) => Some(&op.room),
+            ClientOp::Auth(_) | ClientOp::Ping(_) => None,
+        }
+    }
+}
+
+/// The ops, by the name a client gives in `op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OpName {
+    Auth,
+    Subscribe,
+    Unsubscribe,
+    Ping,
+}
+
+impl OpName {
+    pub const ALL: [OpName; 4] = [OpName::Auth, OpName::Subscribe, OpName::Unsubscribe, OpName::Ping];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpName::Auth => "auth",
+            OpName::Subscribe => "subscribe",
+            OpName::Unsubscribe => "unsubscribe",
+            OpName::Ping => "ping",
+        }
+    }
+}
+
+/// Signs the socket in (needed for `user:` and `studio:` rooms). Sending it
+/// again with a newer token extends the sign-in; with another user's token it
+/// replaces the sign-in and ends the previous user's private rooms.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// An access token, as `POST /api/v1/auth/login` answers it.
+    pub token: String,
+}
+
+/// Joins a room. Answered by `subscribed` with a snapshot of the room, or, with
+/// `since`, by the events missed after that `seq` (or a snapshot when they are
+/// no longer stored).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subscribe {
+    #[schema(pattern = "^(auction|event|user|studio):0*[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    /// The last `seq` the client saw in this room, to resume from.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    pub since: Option<i64>,
+}
+
+/// Leaves a room (answered even if the socket was not in it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unsubscribe {
+    #[schema(example = "auction:42")]
+    pub room: String,
+}
+
+/// Asks for a `pong` with the server's time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ping {}
+
+// --- server → client ----------------------------------------------------------
+
+/// One frame from the server, told apart by its `type` field.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Authenticated(Authenticated),
+    Subscribed(Subscribed),
+    Unsubscribed(Unsubscribed),
+    Pong(Pong),
+    SessionEnded(SessionEnded),
+    Error(ErrorFrame),
+    PriceUpdate(PriceUpdate),
+    TurboTriggered(AuctionChange),
+    AuctionHeld(AuctionChange),
+    AuctionReopened(AuctionChange),
+    AuctionBooked(AuctionChange),
+    AuctionUpdated(AuctionChange),
+    AvailabilityChanged(AvailabilityChange),
+    HoldCreated(ReservationChange),
+    BookingConfirmed(ReservationChange),
+    ReservationExpired(ReservationChange),
+    ReservationCancelled(ReservationChange),
+    ReservationCheckedIn(ReservationChange),
+    ReservationNoShow(ReservationChange),
+}
+
+impl ServerFrame {
+    /// The frame as sent on the wire.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("a frame serialises")
+    }
+
+    /// A committed state change as a frame, or `None` when its stored data
+    /// does not have the shape its kind promises (a row written by an older
+    /// version): sending it would break the contract.
+    pub fn from_stored(event: &StoredEvent, epoch: i64) -> Option<ServerFrame> {
+        let kind = EventKind::parse(&event.kind)?;
+        let frame = match kind {
+            EventKind::TurboTriggered => ServerFrame::TurboTriggered(Change::from_stored(event, epoch)?),
+            EventKind::AuctionHeld => ServerFrame::AuctionHeld(Change::from_stored(event, epoch)?),
+            EventKind::AuctionReopened => ServerFrame::AuctionReopened(Change::from_stored(event, epoch)?),
+            EventKind::AuctionBooked => ServerFrame::AuctionBooked(Change::from_stored(event, epoch)?),
+            EventKind::AuctionUpdated => ServerFrame::AuctionUpdated(Change::from_stored(event, epoch)?),
+            EventKind::AvailabilityChanged => ServerFrame::AvailabilityChanged(Change::from_stored(event, epoch)?),
+            EventKind::HoldCreated => ServerFrame::HoldCreated(Change::from_stored(event, epoch)?),
+            EventKind::BookingConfirmed => ServerFrame::BookingConfirmed(Change::from_stored(event, epoch)?),
+            EventKind::ReservationExpired => ServerFrame::ReservationExpired(Change::from_stored(event, epoch)?),
+            EventKind::ReservationCancelled => ServerFrame::ReservationCancelled(Change::from_stored(event, epoch)?),
+            EventKind::ReservationCheckedIn => ServerFrame::ReservationCheckedIn(Change::from_stored(event, epoch)?),
+            EventKind::ReservationNoShow => ServerFrame::ReservationNoShow(Change::from_stored(event, epoch)?),
+        };
+        Some(frame)
+    }
+}
+
+/// A state-change frame built from a committed outbox row.
+trait Change: Sized {
+    type Data: serde::de::DeserializeOwned;
+
+    fn new(event: &StoredEvent, epoch: i64, data: Self::Data) -> Self;
+
+    fn from_stored(event: &StoredEvent, epoch: i64) -> Option<Self> {
+        match Self::Data::deserialize(&event.data) {
+            Ok(data) => Some(Self::new(event, epoch, data)),
+            Err(error) => {
+                tracing::warn!(%error, seq = event.seq, kind = %event.kind, "an outbox row without its kind's shape is not sent");
+                None
+            }
+        }
+    }
+}
+
+macro_rules! change {
+    ($frame:ident, $data:ty) => {
+        impl Change for $frame {
+            type Data = $data;
+
+            fn new(event: &StoredEvent, epoch: i64, data: $data) -> $frame {
+                $frame { room: event.room.clone(), seq: event.seq, epoch, at: event.at, data }
+            }
+        }
+    };
+}
+
+change!(AuctionChange, AuctionOut);
+change!(AvailabilityChange, EventOut);
+change!(ReservationChange, ReservationOut);
+
+/// The answer to a successful `auth`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Authenticated {
+    pub user_id: i64,
+    pub role: Role,
+    /// When the token expires: the socket's private rooms end then unless
+    /// `auth` is sent again with a fresh token.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    StudioAdmin,
+    PlatformAdmin,
+}
+
+impl From<hothour_domain::Role> for Role {
+    fn from(role: hothour_domain::Role) -> Role {
+        match role {
+            hothour_domain::Role::User => Role::User,
+            hothour_domain::Role::StudioAdmin => Role::StudioAdmin,
+            hothour_domain::Role::PlatformAdmin => Role::PlatformAdmin,
+        }
+    }
+}
+
+/// The answer to `subscribe`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subscribed {
+    #[schema(pattern = "^(auction|event|user|studio):[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    /// The room's latest `seq` the client now has: resume from it with `since`.
+    pub seq: i64,
+    /// The stream's epoch: resuming across a different epoch gets a snapshot.
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// `true` when the missed events follow (replayed in order, each its own
+    /// frame) and `data` is null; `false` when `data` is a fresh snapshot.
+    pub resumed: bool,
+    #[schema(required = true)]
+    pub data: Option<Snapshot>,
+}
+
+/// A room's state now.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Snapshot {
+    /// `auction:{id}`: the auction as `GET /api/v1/auctions/{id}` shows it.
+    Auction(AuctionOut),
+    /// `event:{id}`: the event and its seats as `GET /api/v1/events/{id}` shows it.
+    Event(EventOut),
+    User(UserRoom),
+    Studio(StudioRoom),
+}
+
+/// `user:{id}`: the room carries reservation events only; it has no state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserRoom {
+    pub user_id: i64,
+}
+
+/// `studio:{id}`: the room carries reservation and auction events only; it has no state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudioRoom {
+    pub studio_id: i64,
+}
+
+/// The answer to `unsubscribe`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unsubscribed {
+    /// The room as the client named it.
+    pub room: String,
+}
+
+/// The answer to `ping`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pong {
+    /// The server's time, for countdowns.
+    pub at: DateTime<Utc>,
+}
+
+/// The socket's private rooms (`user:`, `studio:`) ended; public rooms carry on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionEnded {
+    pub reason: SessionEnd,
+    /// The private rooms left, sorted.
+    pub rooms: Vec<String>,
+    /// Whether the socket is still signed in (after `role_changed` or
+    /// `replaced`, as the same or another user).
+    pub signed_in: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// An op refused, or a problem with the socket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorFrame {
+    pub code: ErrorCode,
+    /// For people; may change.
+    pub detail: String,
+    /// The op this answers, when known.
+    #[schema(required = true)]
+    pub op: Option<OpName>,
+    /// The room that op named, as the client wrote it, when there is one.
+    #[schema(required = true)]
+    pub room: Option<String>,
+}
+
+/// Why an op was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not a JSON text frame holding a known op with its fields, or not a room name.
+    BadRequest,
+    /// The token is invalid, expired or signed out; or a private room was asked for without `auth`.
+    Unauthorized,
+    /// Signed in, but not allowed in that private room.
+    Forbidden,
+    /// No such room.
+    NotFound,
+    /// `since` is not a sequence number from 0 to 2^53 - 1.
+    InvalidSince,
+    /// The socket is in as many rooms as it may be: unsubscribe from one first.
+    TooManyRooms,
+    /// Too many ops per second: the op was not carried out. Persisting closes the socket with 4029.
+    RateLimited,
+    /// The sign-in cannot be checked now: try again.
+    Unavailable,
+    /// Too many sockets from this address; the socket is closed with 1013.
+    TooManyConnections,
+}
+
+/// A price step: sent at each step boundary of an auction's schedule. It is
+/// computed on each instance and carries no `seq` (a snapshot restores it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceUpdate {
+    #[schema(pattern = "^auction:[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    pub at: DateTime<Utc>,
+    pub data: AuctionOut,
+}
+
+/// A state change of an auction, in its `auction:` room and its studio's room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuctionChange {
+    #[schema(pattern = "^(auction|studio):[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// The auction after the change.
+    pub data: AuctionOut,
+}
+
+/// The seats of an event changed, in its `event:` room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailabilityChange {
+    #[schema(pattern = "^event:[1-9][0-9]*$", example = "event:7")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// The event and its seats after the change.
+    pub data: EventOut,
+}
+
+/// A reservation changed, in its owner's `user:` room and its studio's room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationChange {
+    #[schema(pattern = "^(user|studio):[1-9][0-9]*$", example = "user:3")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// The reservation after the change.
+    pub data: ReservationOut,
+}
