@@ -265,7 +265,7 @@ pub struct UserRoom {
     pub user_id: i64,
 }
 
-/// `studio:{id}`: the room carries reservation and auction events only; it has no state.
+/// `studio:{id}`: the room carries the studio's reservation, auction and seat events; it has no state.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StudioRoom {
@@ -359,10 +359,10 @@ pub struct AuctionChange {
     pub data: AuctionOut,
 }
 
-/// The seats of an event changed, in its `event:` room.
+/// The seats of an event changed, in its `event:` room and its studio's room.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AvailabilityChange {
-    #[schema(pattern = "^event:[1-9][0-9]*$", example = "event:7")]
+    #[schema(pattern = "^(event|studio):[1-9][0-9]*$", example = "event:7")]
     pub room: String,
     /// Increases within the room; gaps are normal (resume with `since`).
     pub seq: i64,

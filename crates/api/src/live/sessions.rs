@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::OutboxStore;
 use hothour_domain::{DomainError, StoredEvent, UserId};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// Outbox kind: every access token issued up to `at` is done for.
 const REVOKED: &str = "sessions_revoked";
@@ -16,7 +16,7 @@ const REVOKED: &str = "sessions_revoked";
 const ROLE_CHANGED: &str = "role_changed";
 
 /// Why a socket's private subscriptions ended (the `reason` of a `session_ended` frame).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionEnd {
     /// The access token expired: `auth` again with a fresh one.
@@ -29,26 +29,6 @@ pub enum SessionEnd {
     RoleChanged,
     /// Another `auth` on the socket signed in a different user.
     Replaced,
-}
-
-impl SessionEnd {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionEnd::TokenExpired => "token_expired",
-            SessionEnd::LogoutAll => "logout_all",
-            SessionEnd::PasswordChanged => "password_changed",
-            SessionEnd::RoleChanged => "role_changed",
-            SessionEnd::Replaced => "replaced",
-        }
-    }
-
-    fn parse(value: &str) -> Option<SessionEnd> {
-        match value {
-            "logout_all" => Some(SessionEnd::LogoutAll),
-            "password_changed" => Some(SessionEnd::PasswordChanged),
-            _ => None,
-        }
-    }
 }
 
 /// What an instance heard about one user's sessions, merged until a socket reads it.
@@ -68,6 +48,20 @@ impl SessionNews {
     }
 }
 
+/// What a session announcement stores in the outbox (read by instances, never sent to clients).
+#[derive(Serialize)]
+struct Announcement {
+    user_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<SessionEnd>,
+}
+
+impl Announcement {
+    fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("an announcement serialises")
+    }
+}
+
 fn announcement_name(user: UserId) -> String {
     format!("session:{}", user.0)
 }
@@ -78,7 +72,10 @@ pub fn news_of(event: &StoredEvent) -> Option<(UserId, SessionNews)> {
     let user = event.room.strip_prefix("session:")?.parse().ok().map(UserId)?;
     let news = match event.kind.as_str() {
         REVOKED => {
-            let reason = event.data["reason"].as_str().and_then(SessionEnd::parse).unwrap_or(SessionEnd::LogoutAll);
+            let reason = match SessionEnd::deserialize(&event.data["reason"]) {
+                Ok(reason @ (SessionEnd::LogoutAll | SessionEnd::PasswordChanged)) => reason,
+                _ => SessionEnd::LogoutAll,
+            };
             SessionNews { revoked: Some((event.at, reason)), role_changed: false }
         }
         ROLE_CHANGED => SessionNews { revoked: None, role_changed: true },
@@ -96,7 +93,7 @@ pub async fn announce_revocation<S: OutboxStore>(
     reason: SessionEnd,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let data = json!({ "user_id": user.0, "reason": reason.as_str() });
+    let data = Announcement { user_id: user.0, reason: Some(reason) }.to_value();
     store.append_event(&announcement_name(user), REVOKED, data, at).await.map(|_| ())
 }
 
@@ -107,7 +104,8 @@ pub async fn announce_role_change<S: OutboxStore>(
     user: UserId,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    store.append_event(&announcement_name(user), ROLE_CHANGED, json!({ "user_id": user.0 }), at).await.map(|_| ())
+    let data = Announcement { user_id: user.0, reason: None }.to_value();
+    store.append_event(&announcement_name(user), ROLE_CHANGED, data, at).await.map(|_| ())
 }
 
 /// When `user`'s tokens were last revoked, and why, if that is still on record.
@@ -128,6 +126,8 @@ pub fn revokes(revoked_at: DateTime<Utc>, issued_at: DateTime<Utc>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn event(room: &str, kind: &str, data: serde_json::Value, at: DateTime<Utc>) -> StoredEvent {
