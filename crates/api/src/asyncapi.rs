@@ -239,6 +239,29 @@ mod tests {
     }
 
     #[test]
+    fn the_subscribe_schema_states_what_the_server_accepts() {
+        let document = document();
+        let subscribe = &document["components"]["messages"]["subscribe"]["payload"]["properties"];
+        assert_eq!(subscribe["since"]["maximum"].as_i64(), Some(crate::live::protocol::MAX_SINCE));
+        assert_eq!(subscribe["since"]["minimum"].as_i64(), Some(0));
+        let pattern = subscribe["room"]["pattern"].as_str().unwrap();
+        let rooms = ["auction:42", "event:1", "user:7", "studio:3", "auction:007", "auction:0", "lobby:1", "event:-1"];
+        for room in rooms {
+            let parsed = hothour_domain::Room::parse(room).is_some();
+            assert_eq!(matches_room_pattern(pattern, room), parsed, "{room} against {pattern}");
+        }
+    }
+
+    /// The room pattern, `^(a|b|…):0*[1-9][0-9]*$`, checked without a regex engine.
+    fn matches_room_pattern(pattern: &str, room: &str) -> bool {
+        let kinds = pattern.trim_start_matches("^(").split_once("):").unwrap().0;
+        assert!(pattern.ends_with("):0*[1-9][0-9]*$"), "the pattern changed shape: {pattern}");
+        let Some((kind, id)) = room.split_once(':') else { return false };
+        let digits = id.trim_start_matches('0');
+        kinds.split('|').any(|k| k == kind) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }
+
+    #[test]
     fn every_payload_names_its_message() {
         let document = document();
         let messages = &document["components"]["messages"];

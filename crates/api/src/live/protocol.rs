@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 use crate::dto::{AuctionOut, EventOut, ReservationOut};
 use crate::live::sessions::SessionEnd;
 
-/// A room name as a client writes it (a leading zero is tolerated).
-pub const ROOM_PATTERN: &str = "^(auction|event|user|studio):0*[1-9][0-9]*$";
-/// A room name as the server writes it.
-pub const CANONICAL_ROOM_PATTERN: &str = "^(auction|event|user|studio):[1-9][0-9]*$";
+/// The largest `since` a client may send: sequence numbers are JSON numbers,
+/// which JavaScript clients hold exactly only up to 2^53 - 1. (The schema of
+/// [`Subscribe`] repeats it as a literal; a test holds the two together.)
+pub const MAX_SINCE: i64 = (1 << 53) - 1;
 
 // --- client → server ----------------------------------------------------------
 
@@ -383,4 +383,82 @@ pub struct ReservationChange {
     pub at: DateTime<Utc>,
     /// The reservation after the change.
     pub data: ReservationOut,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(text: &str) -> Result<ClientOp, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    #[test]
+    fn ops_are_read_strictly() {
+        assert!(matches!(parse(r#"{"op":"ping"}"#), Ok(ClientOp::Ping(_))));
+        assert!(matches!(parse(r#"{"op":"auth","token":"t"}"#), Ok(ClientOp::Auth(Auth { token })) if token == "t"));
+        let subscribe = parse(r#"{"op":"subscribe","room":"auction:1","since":3}"#).unwrap();
+        assert_eq!((subscribe.name(), subscribe.room()), (OpName::Subscribe, Some("auction:1")));
+        assert!(
+            matches!(parse(r#"{"op":"subscribe","room":"event:2","since":null}"#), Ok(ClientOp::Subscribe(s)) if s.since.is_none())
+        );
+        for bad in [
+            r#"{"op":"ping","extra":1}"#,
+            r#"{"op":"auth"}"#,
+            r#"{"op":"subscribe","room":"auction:1","since":"x"}"#,
+            r#"{"op":"unsubscribe","room":"auction:1","since":1}"#,
+            r#"{"op":"shout"}"#,
+            r#"{"room":"auction:1"}"#,
+            r#"[]"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn frames_carry_their_type_first() {
+        let at = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        let text = ServerFrame::Pong(Pong { at }).to_text();
+        assert_eq!(text, r#"{"type":"pong","at":"2026-06-01T12:00:00Z"}"#);
+        let error = ServerFrame::Error(ErrorFrame {
+            code: ErrorCode::TooManyRooms,
+            detail: "d".into(),
+            op: Some(OpName::Subscribe),
+            room: None,
+        });
+        let value: serde_json::Value = serde_json::from_str(&error.to_text()).unwrap();
+        assert_eq!(
+            value,
+            json!({"type": "error", "code": "too_many_rooms", "detail": "d", "op": "subscribe", "room": null})
+        );
+    }
+
+    fn stored(kind: &str, data: serde_json::Value) -> StoredEvent {
+        let at = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        StoredEvent { seq: 7, room: "user:3".into(), kind: kind.into(), data, at }
+    }
+
+    #[test]
+    fn stored_events_become_typed_frames_only_with_their_kinds_shape() {
+        let reservation = json!({
+            "id": 5, "kind": "event", "auction_id": null, "event_id": 2, "user_id": 3, "status": "NO_SHOW",
+            "quantity": 1, "unit_price": "10.00", "total_price": "10.00", "expires_at": "2026-06-01T12:05:00Z",
+            "booking_code": "7KQ2M9XD", "created_at": "2026-06-01T12:00:00Z", "confirmed_at": "2026-06-01T12:01:00Z",
+        });
+        let frame = ServerFrame::from_stored(&stored("reservation_no_show", reservation.clone()), 9).expect("a frame");
+        let sent: serde_json::Value = serde_json::from_str(&frame.to_text()).unwrap();
+        assert_eq!(sent["type"], "reservation_no_show");
+        assert_eq!(
+            (sent["room"].as_str(), sent["seq"].as_i64(), sent["epoch"].as_i64()),
+            (Some("user:3"), Some(7), Some(9))
+        );
+        assert_eq!(sent["data"], reservation, "the data goes out as it was stored");
+
+        assert!(ServerFrame::from_stored(&stored("auction_held", reservation), 9).is_none(), "not an auction");
+        assert!(ServerFrame::from_stored(&stored("hold_created", json!({"late": true})), 9).is_none());
+        assert!(ServerFrame::from_stored(&stored("sessions_revoked", json!({})), 9).is_none(), "not a room event");
+    }
 }

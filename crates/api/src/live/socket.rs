@@ -24,8 +24,8 @@ use crate::auth::AccessToken;
 use crate::dto::{AuctionOut, EventOut};
 use crate::live::hub::{Frame, SessionMailbox, SocketSlot, Subscriber};
 use crate::live::protocol::{
-    Authenticated, ClientOp, ErrorCode, ErrorFrame, OpName, Pong, ServerFrame, SessionEnded, Snapshot, StudioRoom,
-    Subscribed, Unsubscribed, UserRoom,
+    Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, ServerFrame, SessionEnded, Snapshot,
+    StudioRoom, Subscribed, Unsubscribed, UserRoom,
 };
 use crate::live::sessions::{self, SessionEnd};
 use crate::live::ticker;
@@ -39,9 +39,6 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
 const MAX_FRAME: usize = 16 * 1024;
 const REPLAY_LIMIT: u32 = 1_000;
-/// The largest `since` a client may send: sequence numbers are JSON numbers,
-/// which JavaScript clients hold exactly only up to 2^53 - 1.
-pub const MAX_SINCE: i64 = (1 << 53) - 1;
 /// Close code for a client that fell too far behind (private-use range).
 pub const SLOW_CONSUMER: u16 = 4008;
 /// Close code for a client that keeps sending ops after being told it sends too many.
