@@ -52,7 +52,7 @@ impl ClientOp {
 }
 
 /// The ops, by the name a client gives in `op`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OpName {
     Auth,
@@ -312,27 +312,27 @@ pub struct ErrorFrame {
     pub room: Option<String>,
 }
 
-/// Why an op was refused.
+/// Why an op was refused:
+/// - `bad_request`: not a JSON text frame holding a known op with its fields, or not a room name;
+/// - `unauthorized`: the token is invalid, expired or signed out, or a private room was asked for without `auth`;
+/// - `forbidden`: signed in, but not allowed in that private room;
+/// - `not_found`: no such auction, event or studio (with or without `since`);
+/// - `invalid_since`: `since` is not a sequence number from 0 to 2^53 - 1;
+/// - `too_many_rooms`: the socket is in as many rooms as it may be: unsubscribe from one first;
+/// - `rate_limited`: too many ops per second; the op was not carried out (persisting closes the socket with 4029);
+/// - `unavailable`: the sign-in cannot be checked now: try again;
+/// - `too_many_connections`: too many sockets from this address; the socket is then closed with 1013.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// Not a JSON text frame holding a known op with its fields, or not a room name.
     BadRequest,
-    /// The token is invalid, expired or signed out; or a private room was asked for without `auth`.
     Unauthorized,
-    /// Signed in, but not allowed in that private room.
     Forbidden,
-    /// No such room.
     NotFound,
-    /// `since` is not a sequence number from 0 to 2^53 - 1.
     InvalidSince,
-    /// The socket is in as many rooms as it may be: unsubscribe from one first.
     TooManyRooms,
-    /// Too many ops per second: the op was not carried out. Persisting closes the socket with 4029.
     RateLimited,
-    /// The sign-in cannot be checked now: try again.
     Unavailable,
-    /// Too many sockets from this address; the socket is closed with 1013.
     TooManyConnections,
 }
 

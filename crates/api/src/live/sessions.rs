@@ -15,19 +15,20 @@ const REVOKED: &str = "sessions_revoked";
 /// Outbox kind: the user's role changed; private rooms must be joined again.
 const ROLE_CHANGED: &str = "role_changed";
 
-/// Why a socket's private subscriptions ended (the `reason` of a `session_ended` frame).
+/// Why a socket's private rooms ended (the `reason` of a `session_ended` frame):
+/// - `token_expired`: the access token expired: `auth` again with a fresh one
+///   (sending one before `expires_at` extends the sign-in without interruption);
+/// - `logout_all`: the user signed out everywhere: sign in again;
+/// - `password_changed`: the user changed the password: sign in again;
+/// - `role_changed`: the user's role changed; still signed in: join again (the new role decides);
+/// - `replaced`: `auth` on this socket signed in another user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionEnd {
-    /// The access token expired: `auth` again with a fresh one.
     TokenExpired,
-    /// The user signed out everywhere.
     LogoutAll,
-    /// The user's password changed.
     PasswordChanged,
-    /// The user's role changed: join the private rooms again (the new role is checked).
     RoleChanged,
-    /// Another `auth` on the socket signed in a different user.
     Replaced,
 }
 
