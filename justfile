@@ -25,6 +25,14 @@ lint:
 openapi:
     cargo run -q -p hothour-api --bin hothour -- openapi > openapi/openapi.json
 
+# Regenerate openapi/asyncapi.json (the live protocol) from the code.
+asyncapi:
+    cargo run -q -p hothour-api --bin hothour -- asyncapi > openapi/asyncapi.json
+
+# Validate openapi/asyncapi.json with the AsyncAPI parser.
+lint-asyncapi:
+    bash scripts/lint-asyncapi.sh
+
 # Benchmarks on PostgreSQL: a fresh server and database per scenario (`just bench hold-storm read` for some).
 bench *scenarios:
     bash scripts/bench.sh {{scenarios}}

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures_util::{SinkExt, StreamExt};
 use hothour_tests::app::{Backend, PASSWORD, Session, TestApp};
-use hothour_tests::on_both_stores;
+use hothour_tests::{asyncapi, on_both_stores};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
@@ -45,9 +45,7 @@ impl WsClient {
                 return None;
             };
             match message {
-                Some(Ok(Message::Text(text))) => {
-                    return Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")));
-                }
+                Some(Ok(Message::Text(text))) => return Some(asyncapi::parse_frame(&text)),
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                 Some(Ok(other)) => panic!("unexpected frame: {other:?}"),
                 Some(Err(error)) => panic!("reading failed: {error}"),
@@ -123,7 +121,7 @@ impl WsClient {
                 panic!("the connection is still open after {WAIT:?}: {texts:?}");
             };
             match message {
-                Some(Ok(Message::Text(text))) => texts.push(serde_json::from_str(&text).expect("JSON")),
+                Some(Ok(Message::Text(text))) => texts.push(asyncapi::parse_frame(&text)),
                 Some(Ok(Message::Close(frame))) => return (texts, frame.map(|f| u16::from(f.code))),
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => return (texts, None),
@@ -479,7 +477,7 @@ on_both_stores! {
             let mut next = WsClient::connect(&app).await;
             next.send_json(json!({"op": "ping"})).await;
             match next.ws.next().await {
-                Some(Ok(Message::Text(text))) if text.contains("pong") => break,
+                Some(Ok(Message::Text(text))) if asyncapi::parse_frame(&text)["type"] == "pong" => break,
                 other => assert!(Instant::now() < deadline, "still refused: {other:?}"),
             }
             tokio::time::sleep(StdDuration::from_millis(50)).await;
@@ -504,11 +502,15 @@ async fn an_event_committed_late_with_a_lower_id_is_delivered_after_the_listener
     // A transaction takes an outbox id and stays open…
     let db = Database::connect(app.db_url.as_str()).await.expect("a connection of the test's own");
     let late = db.begin().await.expect("begin");
+    // The late event says what an availability change says (the event, as
+    // REST shows it), marked by a description no real change has.
+    let (status, mut late_event) = app.get(&format!("/events/{event_id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{late_event}");
+    late_event["description"] = json!("late");
     let insert = Statement::from_string(
         DbBackend::Postgres,
         format!(
-            "INSERT INTO outbox (room, kind, payload) VALUES ('{room}', 'availability_changed', \
-             '{{\"event_id\": {event_id}, \"late\": true}}') RETURNING id"
+            "INSERT INTO outbox (room, kind, payload) VALUES ('{room}', 'availability_changed', '{late_event}') RETURNING id"
         ),
     );
     let late_id: i64 =
@@ -534,7 +536,7 @@ async fn an_event_committed_late_with_a_lower_id_is_delivered_after_the_listener
     // The instance listens again, catches up, and delivers the late event.
     let delivered = ws.next_of_type("availability_changed").await;
     assert_eq!(delivered["seq"], late_id, "{delivered}");
-    assert_eq!(delivered["data"]["late"], true, "{delivered}");
+    assert_eq!(delivered["data"]["description"], "late", "{delivered}");
     ws.assert_quiet().await;
     // And goes on delivering.
     hold(&app, &app.register("bob@ws.test").await, event_id).await;
@@ -553,11 +555,18 @@ async fn a_users_event_committed_late_with_a_lower_id_reaches_a_client_that_join
 
     let db = Database::connect(app.db_url.as_str()).await.expect("a connection of the test's own");
     let late = db.begin().await.expect("begin");
+    // The late event says what a cancellation says (a reservation, as REST
+    // shows it), marked by a booking code no real one has.
+    let late_reservation = json!({
+        "id": 999_999, "kind": "event", "auction_id": null, "event_id": event_id, "user_id": ada.user_id,
+        "status": "CANCELLED", "quantity": 1, "unit_price": "25.00", "total_price": "25.00",
+        "expires_at": "2030-01-01T00:00:00Z", "booking_code": "LATE", "created_at": "2030-01-01T00:00:00Z",
+        "confirmed_at": "2030-01-01T00:00:00Z",
+    });
     let insert = Statement::from_string(
         DbBackend::Postgres,
         format!(
-            "INSERT INTO outbox (room, kind, payload) VALUES ('{user_room}', 'reservation_cancelled', \
-             '{{\"late\": true}}') RETURNING id"
+            "INSERT INTO outbox (room, kind, payload) VALUES ('{user_room}', 'reservation_cancelled', '{late_reservation}') RETURNING id"
         ),
     );
     let late_id: i64 =
@@ -577,7 +586,7 @@ async fn a_users_event_committed_late_with_a_lower_id_reaches_a_client_that_join
 
     let delivered = ws.next_json().await;
     assert_eq!(delivered["seq"], late_id, "{delivered}");
-    assert_eq!(delivered["data"]["late"], true, "{delivered}");
+    assert_eq!(delivered["data"]["booking_code"], "LATE", "{delivered}");
     ws.assert_quiet().await;
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use futures_util::{SinkExt, StreamExt};
 use hothour_domain::ports::OutboxStore;
 use hothour_tests::app::{PASSWORD, Session, TestApp, session};
+use hothour_tests::asyncapi;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::{TcpSocket, TcpStream};
@@ -71,9 +72,7 @@ impl WsClient {
                 return None;
             };
             match message {
-                Some(Ok(Message::Text(text))) => {
-                    return Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")));
-                }
+                Some(Ok(Message::Text(text))) => return Some(asyncapi::parse_frame(&text)),
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                 Some(Ok(Message::Binary(bytes))) => panic!("unexpected binary frame: {bytes:?}"),
                 Some(Ok(Message::Close(frame))) => panic!("the server closed the connection: {frame:?}"),
@@ -172,7 +171,10 @@ where
         };
         match message {
             Some(Ok(Message::Close(frame))) => return (texts, Ending::Closed(frame.map(|f| u16::from(f.code)))),
-            Some(Ok(Message::Text(_))) => texts += 1,
+            Some(Ok(Message::Text(text))) => {
+                asyncapi::parse_frame(&text);
+                texts += 1;
+            }
             Some(Ok(_)) => {}
             Some(Err(error)) => return (texts, Ending::Failed(error.to_string())),
             None => return (texts, Ending::Ended),
@@ -338,7 +340,7 @@ async fn an_auction_room_sees_the_price_step_turbo_the_hold_and_the_booking_in_o
     let (update, new_price) = stepped.expect("a price_update when the clock passes next_change_at");
     assert_eq!(update["type"], "price_update", "{update}");
     assert_eq!(update["room"], room.as_str(), "{update}");
-    assert_eq!(update["data"]["auction_id"], auction_id, "{update}");
+    assert_eq!(update["data"]["id"], auction_id, "{update}");
     assert_eq!(update["data"]["current_price"], new_price, "{update}");
     assert_ne!(new_price, "500.00");
     assert_eq!(auction(&app, auction_id).await["current_price"], new_price);
@@ -422,7 +424,7 @@ async fn subscribing_answers_a_snapshot_of_the_room() {
     assert!(subscribed["seq"].is_i64() && subscribed["epoch"].is_i64(), "{subscribed}");
     assert_eq!(time(&subscribed["at"]), app.now());
     let data = &subscribed["data"];
-    assert_eq!(data["auction_id"], auction_id, "{subscribed}");
+    assert_eq!(data["id"], auction_id, "{subscribed}");
     assert_eq!(data["status"], "ACTIVE", "{subscribed}");
     assert_eq!(data["current_price"], "500.00", "{subscribed}");
     assert_eq!(data["current_price"], shown["current_price"]);
@@ -431,7 +433,7 @@ async fn subscribing_answers_a_snapshot_of_the_room() {
 
     let event_id = open_event(&app, &admin, 12).await;
     let subscribed = client.subscribed(&format!("event:{event_id}")).await;
-    assert_eq!(subscribed["data"]["event_id"], event_id, "{subscribed}");
+    assert_eq!(subscribed["data"]["id"], event_id, "{subscribed}");
     assert_eq!(subscribed["data"]["capacity"], 12, "{subscribed}");
     assert_eq!(subscribed["data"]["available"], 12, "{subscribed}");
     let user = app.register("holder@live.test").await;

@@ -152,7 +152,7 @@ async fn next_json(
     loop {
         let message = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a message in time");
         match message.expect("open").expect("a frame") {
-            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Text(text) => return hothour_tests::asyncapi::parse_frame(&text),
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("unexpected {other:?}"),
         }

@@ -235,7 +235,8 @@ pub struct AuctionPatchIn {
     pub turbo: Option<Option<TurboIn>>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+// Deserialize: live frames read it back from the outbox (see live::protocol).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuctionOut {
     pub id: i64,
     pub studio_id: i64,
@@ -369,7 +370,8 @@ pub struct EventPatchIn {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+// Deserialize: live frames read it back from the outbox (see live::protocol).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventOut {
     pub id: i64,
     pub studio_id: i64,
@@ -424,7 +426,8 @@ fn one() -> i64 {
 
 // --- reservations -----------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+// Deserialize: live frames read it back from the outbox (see live::protocol).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReservationOut {
     pub id: i64,
     /// `auction` or `event`.

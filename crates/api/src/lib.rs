@@ -5,6 +5,7 @@
 // sent over the network, so boxing it would cost more than it saves.
 #![allow(clippy::result_large_err)]
 
+pub mod asyncapi;
 pub mod auth;
 pub mod client_ip;
 pub mod commands;
@@ -176,6 +177,8 @@ pub fn app(
         |cors, origin| cors.allowed_origin(origin),
     );
     let (app, api) = App::new()
+        // Before the `/api/v1` scope, which would take the request and answer 404.
+        .route("/api/v1/asyncapi.json", web::get().to(asyncapi::serve))
         .into_utoipa_app()
         .openapi(openapi::base())
         .app_data(state)

@@ -1,4 +1,5 @@
-//! The `hothour` binary: `serve` (default), `migrate`, `create-admin`.
+//! The `hothour` binary: `serve` (default), `migrate`, `create-admin`, and the
+//! `openapi`/`asyncapi` documents.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     SeedDemo,
     /// Print the OpenAPI document (what `openapi/openapi.json` holds).
     Openapi,
+    /// Print the AsyncAPI document of the live protocol (what `openapi/asyncapi.json` holds).
+    Asyncapi,
     /// Create a platform admin, or make an existing user one.
     CreateAdmin {
         /// The admin's email.
@@ -67,6 +70,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
         Command::Openapi => print_openapi(),
+        Command::Asyncapi => print_asyncapi(),
         Command::SeedDemo => seed_demo().await,
         Command::CreateAdmin { email, name, password } => create_admin(email, name, password).await,
     };
@@ -104,6 +108,11 @@ async fn serve() -> Result<(), String> {
 
 fn print_openapi() -> Result<(), String> {
     println!("{}", hothour_api::openapi_json());
+    Ok(())
+}
+
+fn print_asyncapi() -> Result<(), String> {
+    println!("{}", hothour_api::asyncapi::asyncapi_json());
     Ok(())
 }
 

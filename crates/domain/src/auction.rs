@@ -256,12 +256,31 @@ impl Auction {
         }
     }
 
-    /// The auction's room state for live clients.
+    /// The auction as the API and the live protocol show it at `now`: the
+    /// same shape as the REST answer (`AuctionOut`), which the api crate checks.
     pub fn to_json(&self, live: Option<&Reservation>, now: DateTime<Utc>) -> serde_json::Value {
         let view = self.view(live, now);
+        let schedule = self.schedule();
+        let turbo = schedule.turbo().map(|turbo| {
+            serde_json::json!({
+                "trigger_before_minutes": turbo.trigger_before.num_minutes(),
+                "drop_amount": turbo.drop_amount,
+                "interval_minutes": turbo.interval.num_minutes(),
+            })
+        });
         serde_json::json!({
-            "auction_id": self.id.0,
+            "id": self.id.0,
             "studio_id": self.studio_id.0,
+            "title": self.details.title,
+            "description": self.details.description,
+            "start_price": schedule.start_price(),
+            "floor_price": schedule.floor_price(),
+            "drop_amount": schedule.drop_amount(),
+            "drop_interval_minutes": schedule.drop_interval().num_minutes(),
+            "starts_at": schedule.starts_at(),
+            "ends_at": schedule.ends_at(),
+            "scheduled_at": self.details.scheduled_at,
+            "turbo": turbo,
             "status": view.status,
             "current_price": view.current_price,
             "next_price": view.next_price,
@@ -654,7 +673,7 @@ pub(crate) mod tests {
     fn json_carries_the_view_and_the_ids() {
         let hold = slot(ReservationStatus::Hold, "500.00", t(62));
         let json = auction().to_json(Some(&hold), t(61));
-        assert_eq!(json["auction_id"], 1);
+        assert_eq!(json["id"], 1);
         assert_eq!(json["studio_id"], 1);
         assert_eq!(json["status"], "HELD");
         assert_eq!(json["current_price"], "450.00");

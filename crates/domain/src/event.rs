@@ -197,11 +197,20 @@ impl Event {
         self.deleted_at.is_some()
     }
 
-    /// The event's room state for live clients.
-    pub fn availability_json(&self, availability: Availability) -> serde_json::Value {
+    /// The event with its seats as the API and the live protocol show it:
+    /// the same shape as the REST answer (`EventOut`), which the api crate checks.
+    pub fn to_json(&self, availability: Availability) -> serde_json::Value {
+        let details = &self.details;
         serde_json::json!({
-            "event_id": self.id.0,
+            "id": self.id.0,
+            "studio_id": self.studio_id.0,
+            "title": details.title,
+            "description": details.description,
             "capacity": availability.capacity,
+            "price": details.price,
+            "starts_at": details.starts_at,
+            "ends_at": details.ends_at,
+            "is_active": details.is_active,
             "available": availability.available,
             "held_seats": availability.held_seats,
             "held_count": availability.held_count,

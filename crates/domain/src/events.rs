@@ -61,6 +61,26 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    pub const ALL: [EventKind; 12] = [
+        EventKind::TurboTriggered,
+        EventKind::AuctionHeld,
+        EventKind::AuctionReopened,
+        EventKind::AuctionBooked,
+        EventKind::AuctionUpdated,
+        EventKind::AvailabilityChanged,
+        EventKind::HoldCreated,
+        EventKind::BookingConfirmed,
+        EventKind::ReservationExpired,
+        EventKind::ReservationCancelled,
+        EventKind::ReservationCheckedIn,
+        EventKind::ReservationNoShow,
+    ];
+
+    /// Parses what [`EventKind::as_str`] writes.
+    pub fn parse(value: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|kind| kind.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::TurboTriggered => "turbo_triggered",
@@ -127,5 +147,14 @@ mod tests {
         for bad in ["auction", "auction:", "auction:x", "auction:-1", "lobby:1", ""] {
             assert_eq!(Room::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn event_kinds_round_trip_through_their_names() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert_eq!(EventKind::parse("price_update"), None);
     }
 }

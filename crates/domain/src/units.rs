@@ -291,7 +291,7 @@ pub struct EventUnit {
 
 impl EventUnit {
     fn announce_availability(&mut self) {
-        let data = self.event.availability_json(self.event.availability(0, 0));
+        let data = self.event.to_json(self.event.availability(0, 0));
         self.effects.emit(
             &[Room::Event(self.event.id), Room::Studio(self.event.studio_id)],
             EventKind::AvailabilityChanged,
@@ -473,7 +473,7 @@ impl ReservationUnit {
             }
             Parent::Event(event) => {
                 event.account(before, &reservation);
-                let data = event.availability_json(event.availability(0, 0));
+                let data = event.to_json(event.availability(0, 0));
                 let rooms = [Room::Event(event.id), Room::Studio(event.studio_id)];
                 self.effects.emit(&rooms, EventKind::AvailabilityChanged, data);
             }

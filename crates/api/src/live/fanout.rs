@@ -11,7 +11,8 @@ use hothour_domain::{DomainError, StoredEvent};
 use hothour_infra_postgres::{Heard, OutboxListener};
 use tokio::sync::broadcast;
 
-use crate::live::{event_frame, sessions};
+use crate::live::protocol::ServerFrame;
+use crate::live::sessions;
 use crate::{AppState, AppStore};
 
 const CATCH_UP_BATCH: u32 = 1_000;
@@ -111,8 +112,9 @@ fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
         state.hub.post_session_news(user, news);
         return;
     }
-    let frame = event_frame(event, state.epoch);
-    state.hub.broadcast(&event.room, Some(event.seq), Arc::from(frame));
+    if let Some(frame) = ServerFrame::from_stored(event, state.epoch) {
+        state.hub.broadcast(&event.room, Some(event.seq), Arc::from(frame.to_text()));
+    }
 }
 
 /// The outbox ids this instance delivered: every id up to `settled`, and the

@@ -8,42 +8,28 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::OutboxStore;
 use hothour_domain::{DomainError, StoredEvent, UserId};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// Outbox kind: every access token issued up to `at` is done for.
 const REVOKED: &str = "sessions_revoked";
 /// Outbox kind: the user's role changed; private rooms must be joined again.
 const ROLE_CHANGED: &str = "role_changed";
 
-/// Why a socket's private subscriptions ended (the `reason` of a `session_ended` frame).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a socket's private rooms ended (the `reason` of a `session_ended` frame):
+/// - `token_expired`: the access token expired: `auth` again with a fresh one
+///   (sending one before `expires_at` extends the sign-in without interruption);
+/// - `logout_all`: the user signed out everywhere: sign in again;
+/// - `password_changed`: the user changed the password: sign in again;
+/// - `role_changed`: the user's role changed; still signed in: join again (the new role decides);
+/// - `replaced`: `auth` on this socket signed in another user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum SessionEnd {
     TokenExpired,
     LogoutAll,
     PasswordChanged,
     RoleChanged,
-    /// Another `auth` on the socket signed in a different user.
     Replaced,
-}
-
-impl SessionEnd {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionEnd::TokenExpired => "token_expired",
-            SessionEnd::LogoutAll => "logout_all",
-            SessionEnd::PasswordChanged => "password_changed",
-            SessionEnd::RoleChanged => "role_changed",
-            SessionEnd::Replaced => "replaced",
-        }
-    }
-
-    fn parse(value: &str) -> Option<SessionEnd> {
-        match value {
-            "logout_all" => Some(SessionEnd::LogoutAll),
-            "password_changed" => Some(SessionEnd::PasswordChanged),
-            _ => None,
-        }
-    }
 }
 
 /// What an instance heard about one user's sessions, merged until a socket reads it.
@@ -63,6 +49,20 @@ impl SessionNews {
     }
 }
 
+/// What a session announcement stores in the outbox (read by instances, never sent to clients).
+#[derive(Serialize)]
+struct Announcement {
+    user_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<SessionEnd>,
+}
+
+impl Announcement {
+    fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("an announcement serialises")
+    }
+}
+
 fn announcement_name(user: UserId) -> String {
     format!("session:{}", user.0)
 }
@@ -73,7 +73,10 @@ pub fn news_of(event: &StoredEvent) -> Option<(UserId, SessionNews)> {
     let user = event.room.strip_prefix("session:")?.parse().ok().map(UserId)?;
     let news = match event.kind.as_str() {
         REVOKED => {
-            let reason = event.data["reason"].as_str().and_then(SessionEnd::parse).unwrap_or(SessionEnd::LogoutAll);
+            let reason = match SessionEnd::deserialize(&event.data["reason"]) {
+                Ok(reason @ (SessionEnd::LogoutAll | SessionEnd::PasswordChanged)) => reason,
+                _ => SessionEnd::LogoutAll,
+            };
             SessionNews { revoked: Some((event.at, reason)), role_changed: false }
         }
         ROLE_CHANGED => SessionNews { revoked: None, role_changed: true },
@@ -91,7 +94,7 @@ pub async fn announce_revocation<S: OutboxStore>(
     reason: SessionEnd,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let data = json!({ "user_id": user.0, "reason": reason.as_str() });
+    let data = Announcement { user_id: user.0, reason: Some(reason) }.to_value();
     store.append_event(&announcement_name(user), REVOKED, data, at).await.map(|_| ())
 }
 
@@ -102,7 +105,8 @@ pub async fn announce_role_change<S: OutboxStore>(
     user: UserId,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    store.append_event(&announcement_name(user), ROLE_CHANGED, json!({ "user_id": user.0 }), at).await.map(|_| ())
+    let data = Announcement { user_id: user.0, reason: None }.to_value();
+    store.append_event(&announcement_name(user), ROLE_CHANGED, data, at).await.map(|_| ())
 }
 
 /// When `user`'s tokens were last revoked, and why, if that is still on record.
@@ -123,6 +127,8 @@ pub fn revokes(revoked_at: DateTime<Utc>, issued_at: DateTime<Utc>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn event(room: &str, kind: &str, data: serde_json::Value, at: DateTime<Utc>) -> StoredEvent {

@@ -17,15 +17,18 @@ use actix_ws::{CloseCode, CloseReason, Message, Session};
 use hothour_domain::account::User;
 use hothour_domain::ports::{AccountStore, OutboxStore};
 use hothour_domain::{AuctionId, Clock, Room};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
 use crate::AppState;
 use crate::auth::AccessToken;
+use crate::dto::{AuctionOut, EventOut};
 use crate::live::hub::{Frame, SessionMailbox, SocketSlot, Subscriber};
+use crate::live::protocol::{
+    Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, ServerFrame, SessionEnded, Snapshot,
+    StudioRoom, Subscribed, Unsubscribed, UserRoom,
+};
 use crate::live::sessions::{self, SessionEnd};
-use crate::live::{event_frame, ticker};
+use crate::live::ticker;
 use crate::routes::client_ip;
 
 /// Messages a connection may have waiting before it counts as too slow.
@@ -36,22 +39,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
 const MAX_FRAME: usize = 16 * 1024;
 const REPLAY_LIMIT: u32 = 1_000;
-/// The largest `since` a client may send: sequence numbers are JSON numbers,
-/// which JavaScript clients hold exactly only up to 2^53 - 1.
-pub const MAX_SINCE: i64 = (1 << 53) - 1;
 /// Close code for a client that fell too far behind (private-use range).
 pub const SLOW_CONSUMER: u16 = 4008;
 /// Close code for a client that keeps sending ops after being told it sends too many.
 pub const TOO_MANY_OPS: u16 = 4029;
-
-#[derive(Debug, Deserialize)]
-#[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
-enum Op {
-    Auth { token: String },
-    Subscribe { room: String, since: Option<i64> },
-    Unsubscribe { room: String },
-    Ping,
-}
 
 /// `GET /api/v1/ws`
 pub async fn upgrade(
@@ -73,14 +64,16 @@ pub async fn upgrade(
 
 /// Tells a socket over its IP's cap why, and closes it with 1013 (try again later).
 async fn refuse_crowded(mut session: Session) {
-    let frame = json!({
-        "type": "error", "code": "too_many_connections", "op": null, "room": null,
-        "detail": "too many live connections from this address; close one or try again later",
+    let frame = ServerFrame::Error(ErrorFrame {
+        code: ErrorCode::TooManyConnections,
+        detail: "too many live connections from this address; close one or try again later".into(),
+        op: None,
+        room: None,
     });
     let reason =
         CloseReason { code: CloseCode::Again, description: Some("too many connections from this address".into()) };
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        let _ = session.text(frame.to_string()).await;
+        let _ = session.text(frame.to_text()).await;
         let _ = session.close(Some(reason)).await;
     })
     .await;
@@ -110,19 +103,34 @@ struct SignedIn {
 }
 
 /// What an error frame answers: the op and the room it named, when known.
-#[derive(Debug, Clone, Copy, Default)]
-struct Answering<'a> {
-    op: Option<&'static str>,
-    room: Option<&'a str>,
+#[derive(Debug, Clone, Default)]
+struct Answering {
+    op: Option<OpName>,
+    room: Option<String>,
 }
 
-impl<'a> Answering<'a> {
-    fn op(op: &'static str) -> Answering<'a> {
+impl Answering {
+    fn op(op: OpName) -> Answering {
         Answering { op: Some(op), room: None }
     }
 
-    fn room(op: &'static str, room: &'a str) -> Answering<'a> {
-        Answering { op: Some(op), room: Some(room) }
+    fn room(op: OpName, room: &str) -> Answering {
+        Answering { op: Some(op), room: Some(room.to_owned()) }
+    }
+
+    /// What a text frame asks, as far as it can be read: a client whose op
+    /// is refused (malformed, or over the rate) learns which one it was.
+    fn guess(text: &str) -> Answering {
+        if let Ok(op) = serde_json::from_str::<ClientOp>(text) {
+            return Answering { op: Some(op.name()), room: op.room().map(str::to_owned) };
+        }
+        let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(text) else {
+            return Answering::default();
+        };
+        let op = fields.get("op").and_then(|op| op.as_str());
+        let op = OpName::ALL.into_iter().find(|name| Some(name.as_str()) == op);
+        let room = op.and(fields.get("room")).and_then(|room| room.as_str()).map(str::to_owned);
+        Answering { op, room }
     }
 }
 
@@ -168,18 +176,18 @@ fn is_private(room: &str) -> bool {
 }
 
 /// May `user` (or nobody) join `room`? Answers the error to send if not.
-fn may_join(user: Option<&User>, room: Room) -> Result<(), (&'static str, &'static str)> {
+fn may_join(user: Option<&User>, room: Room) -> Result<(), (ErrorCode, &'static str)> {
     match room {
         Room::Auction(_) | Room::Event(_) => Ok(()),
         Room::User(id) => match user {
             Some(user) if user.id == id => Ok(()),
-            Some(_) => Err(("forbidden", "only that user may join their room")),
-            None => Err(("unauthorized", "authenticate first")),
+            Some(_) => Err((ErrorCode::Forbidden, "only that user may join their room")),
+            None => Err((ErrorCode::Unauthorized, "authenticate first")),
         },
         Room::Studio(id) => match user {
             Some(user) if user.actor().manages(id) => Ok(()),
-            Some(_) => Err(("forbidden", "only the studio's admins may join its room")),
-            None => Err(("unauthorized", "authenticate first")),
+            Some(_) => Err((ErrorCode::Forbidden, "only the studio's admins may join its room")),
+            None => Err((ErrorCode::Unauthorized, "authenticate first")),
         },
     }
 }
@@ -266,10 +274,13 @@ impl Connection {
                             Spend::Allowed => {}
                             Spend::Refused => {
                                 let detail = "too many ops: slow down";
-                                let is_op = !matches!(incoming, Message::Ping(_));
-                                if is_op
-                                    && let Err(ending) =
-                                        self.reply_error(Answering::default(), "rate_limited", detail).await
+                                let answering = match incoming {
+                                    Message::Text(text) => Some(Answering::guess(text)),
+                                    Message::Binary(_) => Some(Answering::default()),
+                                    _ => None,
+                                };
+                                if let Some(answering) = answering
+                                    && let Err(ending) = self.reply_error(answering, ErrorCode::RateLimited, detail).await
                                 {
                                     break ending;
                                 }
@@ -291,7 +302,8 @@ impl Connection {
                         }
                         Some(Ok(Message::Pong(_))) => {}
                         Some(Ok(Message::Binary(_))) => {
-                            if self.reply_error(Answering::default(), "bad_request", "send JSON text frames").await.is_err() {
+                            let detail = "send JSON text frames";
+                            if self.reply_error(Answering::default(), ErrorCode::BadRequest, detail).await.is_err() {
                                 break Ending::ClientLeft;
                             }
                         }
@@ -377,30 +389,32 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, value: Value) -> Result<(), Ending> {
-        self.write(value.to_string()).await
+    async fn send(&mut self, frame: ServerFrame) -> Result<(), Ending> {
+        self.write(frame.to_text()).await
     }
 
-    async fn reply_error(&mut self, answering: Answering<'_>, code: &str, detail: &str) -> Result<(), Ending> {
-        let frame =
-            json!({ "type": "error", "code": code, "detail": detail, "op": answering.op, "room": answering.room });
-        self.send(frame).await
+    async fn reply_error(&mut self, answering: Answering, code: ErrorCode, detail: &str) -> Result<(), Ending> {
+        let frame = ErrorFrame { code, detail: detail.to_owned(), op: answering.op, room: answering.room };
+        self.send(ServerFrame::Error(frame)).await
     }
 
     async fn handle_text(&mut self, text: &str) -> Result<(), Ending> {
-        let op = match serde_json::from_str::<Op>(text) {
+        let op = match serde_json::from_str::<ClientOp>(text) {
             Ok(op) => op,
-            Err(error) => return self.reply_error(Answering::default(), "bad_request", &error.to_string()).await,
+            Err(error) => {
+                return self.reply_error(Answering::guess(text), ErrorCode::BadRequest, &error.to_string()).await;
+            }
         };
         match op {
-            Op::Ping => self.send(json!({ "type": "pong", "at": self.state.clock.now() })).await,
-            Op::Auth { token } => self.authenticate(&token).await,
-            Op::Subscribe { room, since } => self.subscribe(&room, since).await,
-            Op::Unsubscribe { room } => {
+            ClientOp::Ping(_) => self.send(ServerFrame::Pong(Pong { at: self.state.clock.now() })).await,
+            ClientOp::Auth(auth) => self.authenticate(&auth.token).await,
+            ClientOp::Subscribe(subscribe) => self.subscribe(&subscribe.room, subscribe.since).await,
+            ClientOp::Unsubscribe(unsubscribe) => {
+                let room = unsubscribe.room;
                 if self.rooms.remove(&room).is_some() {
                     self.state.hub.unsubscribe(&room, self.id);
                 }
-                self.send(json!({ "type": "unsubscribed", "room": room })).await
+                self.send(ServerFrame::Unsubscribed(Unsubscribed { room })).await
             }
         }
     }
@@ -408,7 +422,7 @@ impl Connection {
     async fn authenticate(&mut self, token: &str) -> Result<(), Ending> {
         let Some(token) = self.state.keys.verify_at(token, self.state.clock.now()) else {
             let detail = "the access token is invalid or expired";
-            return self.reply_error(Answering::op("auth"), "unauthorized", detail).await;
+            return self.reply_error(Answering::op(OpName::Auth), ErrorCode::Unauthorized, detail).await;
         };
         // Listen before checking, so that a revocation committed meanwhile is still heard.
         self.state.hub.watch_sessions(token.user, self.id, self.mailbox.clone());
@@ -418,11 +432,13 @@ impl Connection {
                 if self.signed_in.as_ref().is_none_or(|signed_in| signed_in.user.id != token.user) {
                     self.state.hub.unwatch_sessions(token.user, self.id);
                 }
-                return self.reply_error(Answering::op("auth"), code, detail).await;
+                return self.reply_error(Answering::op(OpName::Auth), code, detail).await;
             }
         };
-        let reply = json!({
-            "type": "authenticated", "user_id": user.id.0, "role": user.role.as_str(), "expires_at": token.expires_at,
+        let reply = ServerFrame::Authenticated(Authenticated {
+            user_id: user.id.0,
+            role: user.role.into(),
+            expires_at: token.expires_at,
         });
         let previous = self.signed_in.replace(SignedIn { user, token });
         if let Some(previous) = previous.filter(|previous| previous.user.id != token.user) {
@@ -436,17 +452,17 @@ impl Connection {
 
     /// The user a valid token signs in, unless the token was signed out or the
     /// account is gone. Answers the error to send if not.
-    async fn check_session(&self, token: &AccessToken) -> Result<User, (&'static str, &'static str)> {
-        const UNAVAILABLE: (&str, &str) = ("unavailable", "the session cannot be checked now; try again");
+    async fn check_session(&self, token: &AccessToken) -> Result<User, (ErrorCode, &'static str)> {
+        const UNAVAILABLE: (ErrorCode, &str) = (ErrorCode::Unavailable, "the session cannot be checked now; try again");
         let revoked = sessions::last_revocation(&self.state.store, token.user).await.map_err(|_| UNAVAILABLE)?;
         if revoked.is_some_and(|(at, _)| sessions::revokes(at, token.issued_at)) {
             return Err((
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "this token was signed out (everywhere, or by a password change): sign in again",
             ));
         }
         let user = self.state.store.find_user(token.user).await.map_err(|_| UNAVAILABLE)?;
-        user.ok_or(("unauthorized", "the account no longer exists"))
+        user.ok_or((ErrorCode::Unauthorized, "the account no longer exists"))
     }
 
     /// Leaves every private room; answers the rooms left.
@@ -461,11 +477,8 @@ impl Connection {
 
     async fn send_session_ended(&mut self, reason: SessionEnd, mut rooms: Vec<String>) -> Result<(), Ending> {
         rooms.sort();
-        let frame = json!({
-            "type": "session_ended", "reason": reason.as_str(), "rooms": rooms,
-            "signed_in": self.signed_in.is_some(), "at": self.state.clock.now(),
-        });
-        self.send(frame).await
+        let frame = SessionEnded { reason, rooms, signed_in: self.signed_in.is_some(), at: self.state.clock.now() };
+        self.send(ServerFrame::SessionEnded(frame)).await
     }
 
     /// Signs the socket out: its private rooms end; public rooms carry on.
@@ -499,12 +512,12 @@ impl Connection {
     }
 
     /// May this connection's user join `room`? Answers the error to send if not.
-    async fn admit(&self, room: Room) -> Result<(), (&'static str, &'static str)> {
+    async fn admit(&self, room: Room) -> Result<(), (ErrorCode, &'static str)> {
         // Re-read the user: a role change takes effect at once.
         let user = match &self.signed_in {
             Some(signed_in) => match self.state.store.find_user(signed_in.user.id).await {
                 Ok(user) => user,
-                Err(_) => return Err(("unavailable", "the session cannot be checked now; try again")),
+                Err(_) => return Err((ErrorCode::Unavailable, "the session cannot be checked now; try again")),
             },
             None => None,
         };
@@ -513,45 +526,44 @@ impl Connection {
 
     /// The room's state now, for a client that starts (or must restart) from
     /// scratch; `None` when there is no such room (or the client may not see it).
-    async fn snapshot(&self, room: Room) -> Option<Value> {
-        let now = self.state.clock.now();
+    async fn snapshot(&self, room: Room) -> Option<Snapshot> {
         match room {
             Room::Auction(id) => {
-                let (record, _) = self.state.services.get_auction(id).await.ok()?;
-                Some(record.auction.to_json(record.live.as_ref(), now))
+                let (record, view) = self.state.services.get_auction(id).await.ok()?;
+                Some(Snapshot::Auction(AuctionOut::new(&record.auction, &view)))
             }
             Room::Event(id) => {
                 let record = self.state.services.get_event(id).await.ok()?;
                 let visible = record.event.details.is_active
                     || self.signed_in.as_ref().is_some_and(|s| s.user.actor().manages(record.event.studio_id));
-                visible.then(|| record.event.availability_json(record.availability))
+                visible.then(|| Snapshot::Event(EventOut::from(&record)))
             }
-            Room::User(id) => Some(json!({ "user_id": id.0 })),
+            Room::User(id) => Some(Snapshot::User(UserRoom { user_id: id.0 })),
             Room::Studio(id) => {
                 self.state.store.find_studio(id).await.ok().flatten()?;
-                Some(json!({ "studio_id": id.0 }))
+                Some(Snapshot::Studio(StudioRoom { studio_id: id.0 }))
             }
         }
     }
 
     async fn subscribe(&mut self, name: &str, since: Option<i64>) -> Result<(), Ending> {
-        let answering = Answering::room("subscribe", name);
+        let answering = || Answering::room(OpName::Subscribe, name);
         let Some(room) = Room::parse(name) else {
             let detail = "rooms are auction:{id}, event:{id}, user:{id} or studio:{id}";
-            return self.reply_error(answering, "bad_request", detail).await;
+            return self.reply_error(answering(), ErrorCode::BadRequest, detail).await;
         };
         if since.is_some_and(|since| !(0..=MAX_SINCE).contains(&since)) {
             let detail = format!("since must be a sequence number from 0 to {MAX_SINCE}");
-            return self.reply_error(answering, "invalid_since", &detail).await;
+            return self.reply_error(answering(), ErrorCode::InvalidSince, &detail).await;
         }
         let name = room.to_string();
         let limit = self.state.config.ws_max_rooms_per_socket;
         if !self.rooms.contains_key(&name) && self.rooms.len() >= limit {
             let detail = format!("a socket may be in at most {limit} rooms: unsubscribe from one first");
-            return self.reply_error(answering, "too_many_rooms", &detail).await;
+            return self.reply_error(answering(), ErrorCode::TooManyRooms, &detail).await;
         }
         if let Err((code, detail)) = self.admit(room).await {
-            return self.reply_error(answering, code, detail).await;
+            return self.reply_error(answering(), code, detail).await;
         }
         // Join first, so nothing committed from now on is missed; what the
         // snapshot or replay already covers is dropped by sequence number.
@@ -569,7 +581,7 @@ impl Connection {
         let Some(snapshot) = self.snapshot(room).await else {
             self.rooms.remove(&name);
             self.state.hub.unsubscribe(&name, self.id);
-            return self.reply_error(answering, "not_found", "no such room").await;
+            return self.reply_error(answering(), ErrorCode::NotFound, "no such room").await;
         };
         let latest = self.state.store.latest_seq(&name).await.unwrap_or(0);
         let replay = match since {
@@ -594,13 +606,12 @@ impl Connection {
                     cursor.admit(event.seq);
                 }
                 self.rooms.insert(name.clone(), cursor);
-                self.send(json!({
-                    "type": "subscribed", "room": name, "seq": last, "epoch": self.state.epoch,
-                    "at": now, "resumed": true, "data": null,
-                }))
-                .await?;
-                for event in &events {
-                    self.write(event_frame(event, self.state.epoch)).await?;
+                let epoch = self.state.epoch;
+                let reply = Subscribed { room: name, seq: last, epoch, at: now, resumed: true, data: None };
+                self.send(ServerFrame::Subscribed(reply)).await?;
+                // A row without its kind's shape is skipped: gaps in `seq` are normal.
+                for frame in events.iter().filter_map(|event| ServerFrame::from_stored(event, epoch)) {
+                    self.send(frame).await?;
                 }
                 Ok(())
             }
@@ -613,11 +624,10 @@ impl Connection {
                 // heard from now on is new.
                 let covered = if is_private(&name) { 0 } else { latest };
                 self.rooms.insert(name.clone(), RoomCursor::at(covered));
-                self.send(json!({
-                    "type": "subscribed", "room": name, "seq": latest, "epoch": self.state.epoch,
-                    "at": now, "resumed": false, "data": snapshot,
-                }))
-                .await
+                let epoch = self.state.epoch;
+                let reply =
+                    Subscribed { room: name, seq: latest, epoch, at: now, resumed: false, data: Some(snapshot) };
+                self.send(ServerFrame::Subscribed(reply)).await
             }
         }
     }

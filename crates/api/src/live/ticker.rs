@@ -10,8 +10,9 @@ use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError};
 use tokio::sync::Notify;
 
 use crate::AppState;
+use crate::dto::AuctionOut;
 use crate::live::fanout::backoff;
-use crate::live::plain_frame;
+use crate::live::protocol::{PriceUpdate, ServerFrame};
 
 pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
     tokio::spawn(async move {
@@ -52,9 +53,10 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
             };
             tokio::select! {
                 _ = state.clock.sleep_until(at) => {
-                    let now = state.clock.now();
-                    let data = record.auction.to_json(record.live.as_ref(), now);
-                    state.hub.broadcast(&room, None, Arc::from(plain_frame("price_update", Some(&room), now, data)));
+                    let at = state.clock.now();
+                    let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at));
+                    let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.clone(), at, data });
+                    state.hub.broadcast(&room, None, Arc::from(frame.to_text()));
                 }
                 _ = &mut notified => {}
             }

@@ -1,0 +1,464 @@
+//! The live protocol (SPEC §9) as types: every op a client sends and every
+//! frame the server sends. Frames are built from these types only, and the
+//! AsyncAPI document (`openapi/asyncapi.json`, see [`crate::asyncapi`]) is
+//! derived from them, so the two cannot drift apart.
+//!
+//! Room data reuses the REST shapes: an auction is an [`AuctionOut`], an
+//! event an [`EventOut`], a reservation a [`ReservationOut`].
+
+use chrono::{DateTime, Utc};
+use hothour_domain::{EventKind, StoredEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::dto::{AuctionOut, EventOut, ReservationOut};
+use crate::live::sessions::SessionEnd;
+
+/// The largest `since` a client may send: sequence numbers are JSON numbers,
+/// which JavaScript clients hold exactly only up to 2^53 - 1. (The schema of
+/// [`Subscribe`] repeats it as a literal; a test holds the two together.)
+pub const MAX_SINCE: i64 = (1 << 53) - 1;
+
+// --- client → server ----------------------------------------------------------
+
+/// One op from a client, told apart by its `op` field.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum ClientOp {
+    Auth(Auth),
+    Subscribe(Subscribe),
+    Unsubscribe(Unsubscribe),
+    Ping(Ping),
+}
+
+impl ClientOp {
+    pub fn name(&self) -> OpName {
+        match self {
+            ClientOp::Auth(_) => OpName::Auth,
+            ClientOp::Subscribe(_) => OpName::Subscribe,
+            ClientOp::Unsubscribe(_) => OpName::Unsubscribe,
+            ClientOp::Ping(_) => OpName::Ping,
+        }
+    }
+
+    /// The room the op names, if any.
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            ClientOp::Subscribe(op) => Some(&op.room),
+            ClientOp::Unsubscribe(op) => Some(&op.room),
+            ClientOp::Auth(_) | ClientOp::Ping(_) => None,
+        }
+    }
+}
+
+/// The ops, by the name a client gives in `op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OpName {
+    Auth,
+    Subscribe,
+    Unsubscribe,
+    Ping,
+}
+
+impl OpName {
+    pub const ALL: [OpName; 4] = [OpName::Auth, OpName::Subscribe, OpName::Unsubscribe, OpName::Ping];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpName::Auth => "auth",
+            OpName::Subscribe => "subscribe",
+            OpName::Unsubscribe => "unsubscribe",
+            OpName::Ping => "ping",
+        }
+    }
+}
+
+/// Signs the socket in (needed for `user:` and `studio:` rooms). Sending it
+/// again with a newer token extends the sign-in; with another user's token it
+/// replaces the sign-in and ends the previous user's private rooms.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// An access token, as `POST /api/v1/auth/login` answers it.
+    pub token: String,
+}
+
+/// Joins a room. Answered by `subscribed` with a snapshot of the room, or, with
+/// `since`, by the events missed after that `seq` (or a snapshot when they are
+/// no longer stored).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subscribe {
+    #[schema(pattern = "^(auction|event|user|studio):0*[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    /// The last `seq` the client saw in this room, to resume from.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    pub since: Option<i64>,
+}
+
+/// Leaves a room (answered even if the socket was not in it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unsubscribe {
+    #[schema(example = "auction:42")]
+    pub room: String,
+}
+
+/// Asks for a `pong` with the server's time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ping {}
+
+// --- server → client ----------------------------------------------------------
+
+/// One frame from the server, told apart by its `type` field.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Authenticated(Authenticated),
+    Subscribed(Subscribed),
+    Unsubscribed(Unsubscribed),
+    Pong(Pong),
+    SessionEnded(SessionEnded),
+    Error(ErrorFrame),
+    PriceUpdate(PriceUpdate),
+    TurboTriggered(AuctionChange),
+    AuctionHeld(AuctionChange),
+    AuctionReopened(AuctionChange),
+    AuctionBooked(AuctionChange),
+    AuctionUpdated(AuctionChange),
+    AvailabilityChanged(AvailabilityChange),
+    HoldCreated(ReservationChange),
+    BookingConfirmed(ReservationChange),
+    ReservationExpired(ReservationChange),
+    ReservationCancelled(ReservationChange),
+    ReservationCheckedIn(ReservationChange),
+    ReservationNoShow(ReservationChange),
+}
+
+impl ServerFrame {
+    /// The frame as sent on the wire.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("a frame serialises")
+    }
+
+    /// A committed state change as a frame, or `None` when its stored data
+    /// does not have the shape its kind promises (a row written by an older
+    /// version): sending it would break the contract.
+    pub fn from_stored(event: &StoredEvent, epoch: i64) -> Option<ServerFrame> {
+        let kind = EventKind::parse(&event.kind)?;
+        let frame = match kind {
+            EventKind::TurboTriggered => ServerFrame::TurboTriggered(Change::from_stored(event, epoch)?),
+            EventKind::AuctionHeld => ServerFrame::AuctionHeld(Change::from_stored(event, epoch)?),
+            EventKind::AuctionReopened => ServerFrame::AuctionReopened(Change::from_stored(event, epoch)?),
+            EventKind::AuctionBooked => ServerFrame::AuctionBooked(Change::from_stored(event, epoch)?),
+            EventKind::AuctionUpdated => ServerFrame::AuctionUpdated(Change::from_stored(event, epoch)?),
+            EventKind::AvailabilityChanged => ServerFrame::AvailabilityChanged(Change::from_stored(event, epoch)?),
+            EventKind::HoldCreated => ServerFrame::HoldCreated(Change::from_stored(event, epoch)?),
+            EventKind::BookingConfirmed => ServerFrame::BookingConfirmed(Change::from_stored(event, epoch)?),
+            EventKind::ReservationExpired => ServerFrame::ReservationExpired(Change::from_stored(event, epoch)?),
+            EventKind::ReservationCancelled => ServerFrame::ReservationCancelled(Change::from_stored(event, epoch)?),
+            EventKind::ReservationCheckedIn => ServerFrame::ReservationCheckedIn(Change::from_stored(event, epoch)?),
+            EventKind::ReservationNoShow => ServerFrame::ReservationNoShow(Change::from_stored(event, epoch)?),
+        };
+        Some(frame)
+    }
+}
+
+/// A state-change frame built from a committed outbox row.
+trait Change: Sized {
+    type Data: serde::de::DeserializeOwned;
+
+    fn new(event: &StoredEvent, epoch: i64, data: Self::Data) -> Self;
+
+    fn from_stored(event: &StoredEvent, epoch: i64) -> Option<Self> {
+        match Self::Data::deserialize(&event.data) {
+            Ok(data) => Some(Self::new(event, epoch, data)),
+            Err(error) => {
+                tracing::warn!(%error, seq = event.seq, kind = %event.kind, "an outbox row without its kind's shape is not sent");
+                None
+            }
+        }
+    }
+}
+
+macro_rules! change {
+    ($frame:ident, $data:ty) => {
+        impl Change for $frame {
+            type Data = $data;
+
+            fn new(event: &StoredEvent, epoch: i64, data: $data) -> $frame {
+                $frame { room: event.room.clone(), seq: event.seq, epoch, at: event.at, data }
+            }
+        }
+    };
+}
+
+change!(AuctionChange, AuctionOut);
+change!(AvailabilityChange, EventOut);
+change!(ReservationChange, ReservationOut);
+
+/// The answer to a successful `auth`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Authenticated {
+    pub user_id: i64,
+    pub role: Role,
+    /// When the token expires: the socket's private rooms end then unless
+    /// `auth` is sent again with a fresh token.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    StudioAdmin,
+    PlatformAdmin,
+}
+
+impl From<hothour_domain::Role> for Role {
+    fn from(role: hothour_domain::Role) -> Role {
+        match role {
+            hothour_domain::Role::User => Role::User,
+            hothour_domain::Role::StudioAdmin => Role::StudioAdmin,
+            hothour_domain::Role::PlatformAdmin => Role::PlatformAdmin,
+        }
+    }
+}
+
+/// The answer to `subscribe`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Subscribed {
+    #[schema(pattern = "^(auction|event|user|studio):[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    /// The room's latest `seq` the client now has: resume from it with `since`.
+    pub seq: i64,
+    /// The stream's epoch: resuming across a different epoch gets a snapshot.
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// `true` when the missed events follow (replayed in order, each its own
+    /// frame) and `data` is null; `false` when `data` is a fresh snapshot.
+    pub resumed: bool,
+    #[schema(required = true)]
+    pub data: Option<Snapshot>,
+}
+
+/// A room's state now.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Snapshot {
+    /// `auction:{id}`: the auction as `GET /api/v1/auctions/{id}` shows it.
+    Auction(AuctionOut),
+    /// `event:{id}`: the event and its seats as `GET /api/v1/events/{id}` shows it.
+    Event(EventOut),
+    User(UserRoom),
+    Studio(StudioRoom),
+}
+
+/// `user:{id}`: the room carries reservation events only; it has no state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserRoom {
+    pub user_id: i64,
+}
+
+/// `studio:{id}`: the room carries the studio's reservation, auction and seat events; it has no state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StudioRoom {
+    pub studio_id: i64,
+}
+
+/// The answer to `unsubscribe`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unsubscribed {
+    /// The room as the client named it.
+    pub room: String,
+}
+
+/// The answer to `ping`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pong {
+    /// The server's time, for countdowns.
+    pub at: DateTime<Utc>,
+}
+
+/// The socket's private rooms (`user:`, `studio:`) ended; public rooms carry on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionEnded {
+    pub reason: SessionEnd,
+    /// The private rooms left, sorted.
+    pub rooms: Vec<String>,
+    /// Whether the socket is still signed in (after `role_changed` or
+    /// `replaced`, as the same or another user).
+    pub signed_in: bool,
+    pub at: DateTime<Utc>,
+}
+
+/// An op refused, or a problem with the socket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorFrame {
+    pub code: ErrorCode,
+    /// For people; may change.
+    pub detail: String,
+    /// The op this answers, when known.
+    #[schema(required = true)]
+    pub op: Option<OpName>,
+    /// The room that op named, as the client wrote it, when there is one.
+    #[schema(required = true)]
+    pub room: Option<String>,
+}
+
+/// Why an op was refused:
+/// - `bad_request`: not a JSON text frame holding a known op with its fields, or not a room name;
+/// - `unauthorized`: the token is invalid, expired or signed out, or a private room was asked for without `auth`;
+/// - `forbidden`: signed in, but not allowed in that private room;
+/// - `not_found`: no such auction, event or studio (with or without `since`);
+/// - `invalid_since`: `since` is not a sequence number from 0 to 2^53 - 1;
+/// - `too_many_rooms`: the socket is in as many rooms as it may be: unsubscribe from one first;
+/// - `rate_limited`: too many ops per second; the op was not carried out (persisting closes the socket with 4029);
+/// - `unavailable`: the sign-in cannot be checked now: try again;
+/// - `too_many_connections`: too many sockets from this address; the socket is then closed with 1013.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    InvalidSince,
+    TooManyRooms,
+    RateLimited,
+    Unavailable,
+    TooManyConnections,
+}
+
+/// A price step: sent at each step boundary of an auction's schedule. It is
+/// computed on each instance and carries no `seq` (a snapshot restores it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceUpdate {
+    #[schema(pattern = "^auction:[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    pub at: DateTime<Utc>,
+    pub data: AuctionOut,
+}
+
+/// A state change of an auction, in its `auction:` room and its studio's room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuctionChange {
+    #[schema(pattern = "^(auction|studio):[1-9][0-9]*$", example = "auction:42")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// The auction after the change.
+    pub data: AuctionOut,
+}
+
+/// The seats of an event changed, in its `event:` room and its studio's room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailabilityChange {
+    #[schema(pattern = "^(event|studio):[1-9][0-9]*$", example = "event:7")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// The event and its seats after the change.
+    pub data: EventOut,
+}
+
+/// A reservation changed, in its owner's `user:` room and its studio's room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationChange {
+    #[schema(pattern = "^(user|studio):[1-9][0-9]*$", example = "user:3")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    /// The reservation after the change.
+    pub data: ReservationOut,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(text: &str) -> Result<ClientOp, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    #[test]
+    fn ops_are_read_strictly() {
+        assert!(matches!(parse(r#"{"op":"ping"}"#), Ok(ClientOp::Ping(_))));
+        assert!(matches!(parse(r#"{"op":"auth","token":"t"}"#), Ok(ClientOp::Auth(Auth { token })) if token == "t"));
+        let subscribe = parse(r#"{"op":"subscribe","room":"auction:1","since":3}"#).unwrap();
+        assert_eq!((subscribe.name(), subscribe.room()), (OpName::Subscribe, Some("auction:1")));
+        assert!(
+            matches!(parse(r#"{"op":"subscribe","room":"event:2","since":null}"#), Ok(ClientOp::Subscribe(s)) if s.since.is_none())
+        );
+        for bad in [
+            r#"{"op":"ping","extra":1}"#,
+            r#"{"op":"auth"}"#,
+            r#"{"op":"subscribe","room":"auction:1","since":"x"}"#,
+            r#"{"op":"unsubscribe","room":"auction:1","since":1}"#,
+            r#"{"op":"shout"}"#,
+            r#"{"room":"auction:1"}"#,
+            r#"[]"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn frames_carry_their_type_first() {
+        let at = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        let text = ServerFrame::Pong(Pong { at }).to_text();
+        assert_eq!(text, r#"{"type":"pong","at":"2026-06-01T12:00:00Z"}"#);
+        let error = ServerFrame::Error(ErrorFrame {
+            code: ErrorCode::TooManyRooms,
+            detail: "d".into(),
+            op: Some(OpName::Subscribe),
+            room: None,
+        });
+        let value: serde_json::Value = serde_json::from_str(&error.to_text()).unwrap();
+        assert_eq!(
+            value,
+            json!({"type": "error", "code": "too_many_rooms", "detail": "d", "op": "subscribe", "room": null})
+        );
+    }
+
+    fn stored(kind: &str, data: serde_json::Value) -> StoredEvent {
+        let at = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        StoredEvent { seq: 7, room: "user:3".into(), kind: kind.into(), data, at }
+    }
+
+    #[test]
+    fn stored_events_become_typed_frames_only_with_their_kinds_shape() {
+        let reservation = json!({
+            "id": 5, "kind": "event", "auction_id": null, "event_id": 2, "user_id": 3, "status": "NO_SHOW",
+            "quantity": 1, "unit_price": "10.00", "total_price": "10.00", "expires_at": "2026-06-01T12:05:00Z",
+            "booking_code": "7KQ2M9XD", "created_at": "2026-06-01T12:00:00Z", "confirmed_at": "2026-06-01T12:01:00Z",
+        });
+        let frame = ServerFrame::from_stored(&stored("reservation_no_show", reservation.clone()), 9).expect("a frame");
+        let sent: serde_json::Value = serde_json::from_str(&frame.to_text()).unwrap();
+        assert_eq!(sent["type"], "reservation_no_show");
+        assert_eq!(
+            (sent["room"].as_str(), sent["seq"].as_i64(), sent["epoch"].as_i64()),
+            (Some("user:3"), Some(7), Some(9))
+        );
+        assert_eq!(sent["data"], reservation, "the data goes out as it was stored");
+
+        assert!(ServerFrame::from_stored(&stored("auction_held", reservation), 9).is_none(), "not an auction");
+        assert!(ServerFrame::from_stored(&stored("hold_created", json!({"late": true})), 9).is_none());
+        assert!(ServerFrame::from_stored(&stored("sessions_revoked", json!({})), 9).is_none(), "not a room event");
+    }
+}
