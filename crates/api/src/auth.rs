@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -18,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::dto::{TokensOut, UserOut};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 const ACCESS: &str = "access";
 
@@ -114,7 +113,7 @@ pub struct AccessToken {
 }
 
 pub fn unauthorized(detail: &str) -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    Problem::new(ProblemCode::Unauthorized, detail)
 }
 
 /// A new opaque refresh token and the hash it is stored under.
@@ -143,7 +142,7 @@ pub fn tokens_out(state: &AppState, user: &User, refresh_token: String) -> Resul
     Ok(TokensOut {
         access_token: state.keys.access_token_at(user.id, state.now())?,
         refresh_token,
-        token_type: "Bearer".into(),
+        token_type: crate::dto::TokenType::Bearer,
         expires_in: state.keys.access_ttl.as_secs(),
         user: UserOut::from(user),
     })
