@@ -50,7 +50,7 @@ pub fn parse_choice<T: serde::de::DeserializeOwned + Choices>(
 }
 
 macro_rules! closed_set {
-    ($(#[$meta:meta])* $name:ident, $case:literal, [$($variant:ident),*]) => {
+    ($(#[$meta:meta])* $name:ident, $case:tt, [$($variant:ident),*]) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = $case)]

@@ -29,6 +29,8 @@ enum Command {
     SeedDemo,
     /// Print the OpenAPI document (what `openapi/openapi.json` holds).
     Openapi,
+    /// Print the error catalogue (what `docs/errors.md` holds).
+    Errors,
     /// Create a platform admin, or make an existing user one.
     CreateAdmin {
         /// The admin's email.
@@ -67,6 +69,10 @@ async fn main() -> ExitCode {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
         Command::Openapi => print_openapi(),
+        Command::Errors => {
+            print!("{}", hothour_api::problem::catalogue());
+            Ok(())
+        }
         Command::SeedDemo => seed_demo().await,
         Command::CreateAdmin { email, name, password } => create_admin(email, name, password).await,
     };

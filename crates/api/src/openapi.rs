@@ -16,7 +16,10 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{DEFAULT_MAX_SEATS_PER_HOLD, MAX_MINUTES};
+use crate::dto::{
+    ActiveChoice, AuctionStatus, DEFAULT_MAX_SEATS_PER_HOLD, MAX_MINUTES, PricePhase, ReservationKind,
+    ReservationStatus, TokenType, UserRole,
+};
 use crate::idempotency::{KEY_MAX_CHARS, KEY_PATTERN};
 use crate::pagination::MAX_LIMIT;
 use crate::problem::{Problem, ProblemCode};
@@ -29,7 +32,9 @@ use crate::problem::{Problem, ProblemCode};
         version = "1.0.0",
         license(name = "MIT", identifier = "MIT"),
     ),
-    components(schemas(Problem, ProblemCode)),
+    components(schemas(
+        Problem, ProblemCode, ActiveChoice, AuctionStatus, ReservationStatus, ReservationKind, UserRole, PricePhase, TokenType,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and tokens"),
@@ -338,6 +343,9 @@ fn finish_schema(name: &str, schema: &mut Value) {
 fn finish_operation(path: &str, operation: &mut Value) {
     let id = operation["operationId"].as_str().expect("an operationId").to_owned();
     let spec = OPERATIONS.iter().find(|o| o.id == id).unwrap_or_else(|| panic!("{id} is not in OPERATIONS"));
+    if operation.get("description").is_none() {
+        operation["description"] = operation["summary"].clone();
+    }
     operation["security"] = match spec.access {
         Access::Public => json!([{}]),
         Access::Optional => json!([{}, { "bearer": [] }]),
