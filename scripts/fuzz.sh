@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes a live `hothour` from its OpenAPI document with schemathesis (pinned
 # in scripts/fuzz-requirements.txt) on one store, signed in as a platform admin
-# and as a customer, and fails when any answer is a server error (>= 500) or
-# fewer requests than FUZZ_MIN_REQUESTS were made.
+# and as a customer, with every schemathesis check (`--checks all`: answers
+# conform to the document, schema-valid requests are accepted and invalid
+# ones refused, wrong methods are 405, ...). It fails on any check failure,
+# any server error (>= 500), or fewer requests than FUZZ_MIN_REQUESTS.
 #
 #   bash scripts/fuzz.sh sqlite|postgres
 set -euo pipefail
@@ -70,7 +72,7 @@ server_errors() {
 status=0
 for token in "$root" "$customer"; do
   "$venv/bin/schemathesis" run openapi/openapi.json --url "$base" \
-    --checks not_a_server_error --max-examples "$examples" --workers 2 \
+    --checks all --max-examples "$examples" --workers 2 \
     --phases examples,coverage,fuzzing --seed 9 --no-color \
     --suppress-health-check all --request-timeout 10 \
     -H "authorization: Bearer $token" || status=1
