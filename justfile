@@ -21,6 +21,14 @@ lint:
 openapi:
     cargo run -q -p hothour-api --bin hothour -- openapi > openapi/openapi.json
 
+# Regenerate docs/errors.md, the error catalogue, from ProblemCode.
+errors:
+    cargo run -q -p hothour-api --bin hothour -- errors > docs/errors.md
+
+# Lint the OpenAPI document (redocly, spectral, strict TypeScript).
+lint-openapi:
+    bash scripts/lint-openapi.sh
+
 # Benchmarks on PostgreSQL: a fresh server and database per scenario (`just bench hold-storm read` for some).
 bench *scenarios:
     bash scripts/bench.sh {{scenarios}}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use hothour_domain::account::{
     ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
-    PASSWORD_MIN_CHARS, STUDIO_NAME_MAX_CHARS,
+    PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS, time_zone_names,
 };
 use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS};
 use hothour_domain::event::MAX_CAPACITY;
@@ -196,6 +196,17 @@ fn email_pattern() -> String {
     format!(r"^{space}*{part}+@{domain_end}{part}*\.{part}*{domain_end}{space}*$")
 }
 
+/// `check_phone`: digits (as many as `PHONE_DIGITS` allows) among spaces, `+`, `-` and parentheses.
+fn phone_pattern() -> String {
+    let (min, max) = (PHONE_DIGITS.start(), PHONE_DIGITS.end());
+    format!(r"^[-+() ]*([0-9][-+() ]*){{{min},{max}}}$")
+}
+
+fn time_zone_schema() -> Value {
+    let names: Vec<&str> = time_zone_names().collect();
+    json!({ "type": "string", "enum": names, "description": "An IANA time zone name.", "examples": ["Europe/Istanbul"] })
+}
+
 fn money_schema() -> Value {
     json!({
         "type": "string",
@@ -213,7 +224,7 @@ fn constraints() -> Vec<(&'static str, &'static str, Value)> {
     let email = json!({ "maxLength": EMAIL_MAX_CHARS, "pattern": email_pattern() });
     let password = json!({ "minLength": PASSWORD_MIN_CHARS, "maxLength": PASSWORD_MAX_BYTES,
         "description": format!("At least {PASSWORD_MIN_CHARS} characters and at most {PASSWORD_MAX_BYTES} bytes in UTF-8.") });
-    let phone = json!({ "pattern": r"^[-0-9 +()]*$", "maxLength": 64,
+    let phone = json!({ "pattern": phone_pattern(),
         "description": "Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`." });
     let url = json!({ "maxLength": MAPS_URL_MAX_BYTES, "pattern": "^[\t-\r \u{85}\u{a0}]*https?://" });
     let mut list = vec![
@@ -263,6 +274,7 @@ pub fn finish(mut doc: Value) -> Value {
         json!([{ "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" }]);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
     schemas.insert("Money".into(), money_schema());
+    schemas.insert("TimeZone".into(), time_zone_schema());
     for (name, schema) in schemas.iter_mut() {
         finish_schema(name, schema);
     }
@@ -280,10 +292,24 @@ pub fn finish(mut doc: Value) -> Value {
         "Idempotent-Replayed": { "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
             "required": false, "schema": { "type": "string", "enum": ["true"] } },
     });
+    // An empty body reads as `{}` (see `json::parse`), so a body whose fields are all optional may be left out.
+    let all_optional: Vec<String> = doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .iter()
+        .filter(|(_, schema)| schema.get("properties").is_some() && schema.get("required").is_none())
+        .map(|(name, _)| format!("#/components/schemas/{name}"))
+        .collect();
     let paths = doc["paths"].as_object_mut().expect("paths");
     for (path, item) in paths.iter_mut() {
         for (_, operation) in item.as_object_mut().expect("path item").iter_mut() {
             finish_operation(path, operation);
+            if let Some(body) = operation.get_mut("requestBody") {
+                let reference = body["content"]["application/json"]["schema"]["$ref"].as_str().unwrap_or("");
+                if all_optional.iter().any(|r| r == reference) {
+                    body["required"] = json!(false);
+                }
+            }
         }
     }
     doc
@@ -328,6 +354,11 @@ fn finish_schema(name: &str, schema: &mut Value) {
         return;
     };
     for (field, property) in properties.iter_mut() {
+        if field == "timezone" {
+            let nullable = property["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"));
+            let zone = json!({ "$ref": "#/components/schemas/TimeZone" });
+            *property = if nullable { json!({ "oneOf": [zone, { "type": "null" }] }) } else { zone };
+        }
         if MONEY_FIELDS.contains(&field.as_str()) {
             let nullable = property["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"));
             let money = json!({ "$ref": "#/components/schemas/Money" });

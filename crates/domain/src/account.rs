@@ -196,6 +196,11 @@ fn is_time_zone_name(zone: &str) -> bool {
     zone.parse::<chrono_tz::Tz>().is_ok()
 }
 
+/// Every time zone name a studio may have (IANA names, links included).
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|zone| zone.name())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
