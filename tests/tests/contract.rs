@@ -71,6 +71,17 @@ on_both_stores! {
         assert_eq!((status.as_u16(), body["code"].as_str()), (404, Some("route_not_found")));
     }
 
+    async fn a_body_that_is_not_an_object_is_refused(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        let user = app.register("ada@example.com").await;
+        let (status, body) =
+            app.call(reqwest::Method::PATCH, "/me", Some(&user.token), Some(serde_json::json!([null, null]))).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"]["body"][0], "must be a JSON object");
+        let (status, body) = app.get("/me", Some(&user.token)).await;
+        assert_eq!((status.as_u16(), &body["full_name"]), (200, &serde_json::json!("Test Person")), "{body}");
+    }
+
     async fn closed_sets_are_checked_exactly_as_the_document_enumerates_them(backend) {
         let app = TestApp::spawn_on(backend).await;
         let (status, body) = app.get("/auctions?status=ACTIVE", None).await;
@@ -88,7 +99,7 @@ fn the_error_catalogue_is_generated_from_the_codes() {
     let generated = hothour_api::problem::catalogue();
     assert!(
         committed("docs/errors.md") == generated,
-        "docs/errors.md is out of date: run `cargo run -p hothour-api --bin hothour -- errors > docs/errors.md`"
+        "docs/errors.md is out of date: run `just errors` and commit the result"
     );
     for code in hothour_api::problem::ProblemCode::ALL {
         assert!(generated.contains(&format!("\n## {code}\n")), "{code} has no entry");

@@ -31,6 +31,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     if let Some(field) = field_with_nul(bytes) {
         return Err(validation_problem(field, NUL_MESSAGE.into()));
     }
+    // Every body is an object; serde would also take a struct's fields from an array.
+    let is_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !is_object && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(validation_problem("body".into(), "must be a JSON object".into()));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
@@ -198,5 +203,7 @@ mod tests {
         assert_eq!(parse::<Body>(b"{} x").unwrap_err().code, "malformed_json");
         assert!(parse::<Body>(b"").unwrap().quantity.is_none());
         assert_eq!(parse::<Body>(b"[]").unwrap_err().status, 422);
+        let array = parse::<Body>(b"[null, null]").unwrap_err();
+        assert_eq!((array.status, field_of(array)), (422, "body".to_owned()));
     }
 }

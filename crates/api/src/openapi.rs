@@ -184,6 +184,8 @@ const MONEY_FIELDS: &[&str] = &[
 /// leading zeros are dropped, at most two decimals once trailing zeros are.
 pub const MONEY_PATTERN: &str = r"^0*[0-9]{1,10}(\.[0-9]{1,2}0*)?$";
 
+/// White space as Rust's `str::trim` sees it.
+const SPACE: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 /// A character that is not white space as Rust's `str::trim` sees it.
 const NOT_BLANK: &str = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
@@ -226,7 +228,8 @@ fn constraints() -> Vec<(&'static str, &'static str, Value)> {
         "description": format!("At least {PASSWORD_MIN_CHARS} characters and at most {PASSWORD_MAX_BYTES} bytes in UTF-8.") });
     let phone = json!({ "pattern": phone_pattern(),
         "description": "Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`." });
-    let url = json!({ "maxLength": MAPS_URL_MAX_BYTES, "pattern": "^[\t-\r \u{85}\u{a0}]*https?://" });
+    // Blank means none.
+    let url = json!({ "maxLength": MAPS_URL_MAX_BYTES, "pattern": format!(r"^{SPACE}*(https?://[\s\S]*)?$") });
     let mut list = vec![
         ("RegisterIn", "email", email.clone()),
         ("RegisterIn", "password", password.clone()),
