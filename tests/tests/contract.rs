@@ -4,7 +4,7 @@
 //! a wrong method on a known path is 405 with `Allow`, and the error catalogue
 //! is generated from the same codes.
 
-use hothour_tests::app::{Backend, TestApp};
+use hothour_tests::app::TestApp;
 use hothour_tests::on_both_stores;
 use serde_json::Value;
 
