@@ -157,14 +157,19 @@ pub async fn hash_password(password: String, cost: u32) -> Result<String, Proble
 }
 
 /// Checks a password on the blocking pool. Without a stored hash a dummy one
-/// is checked anyway, so an unknown email takes as long as a wrong password.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, Problem> {
-    const DUMMY: &str = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5J1rG6G3mkQq3P6v9r1N1n1VQ1mM2a.";
+/// is checked anyway, made once at the configured `cost` (one per process), so
+/// an unknown email takes as long as a wrong password, and no longer.
+pub async fn verify_password(password: String, hash: Option<String>, cost: u32) -> Result<bool, Problem> {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let known = hash.is_some();
-    let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-    let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?;
+    let matches = tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| {
+            DUMMY.get_or_init(|| bcrypt::hash("not anyone's password", cost).unwrap_or_default()).clone()
+        });
+        bcrypt::verify(password, &hash).unwrap_or(false)
+    })
+    .await
+    .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?;
     Ok(known && matches)
 }
 

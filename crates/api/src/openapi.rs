@@ -201,7 +201,8 @@ fn email_pattern() -> String {
 /// `check_phone`: digits (as many as `PHONE_DIGITS` allows) among spaces, `+`, `-` and parentheses.
 fn phone_pattern() -> String {
     let (min, max) = (PHONE_DIGITS.start(), PHONE_DIGITS.end());
-    format!(r"^[-+() ]*([0-9][-+() ]*){{{min},{max}}}$")
+    // Trimmed, and blank means none.
+    format!(r"^{SPACE}*([-+() ]*([0-9][-+() ]*){{{min},{max}}})?{SPACE}*$")
 }
 
 fn time_zone_schema() -> Value {

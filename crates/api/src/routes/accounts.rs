@@ -79,7 +79,7 @@ async fn login(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    if !verify_password(body.0.password, hash).await? {
+    if !verify_password(body.0.password, hash, state.config.bcrypt_cost).await? {
         return Err(DomainError::InvalidCredentials.into());
     }
     let user = user.ok_or(DomainError::InvalidCredentials)?;
@@ -197,7 +197,7 @@ async fn change_password(
     check_password(&body.new_password, "new_password", &mut errors);
     errors.into_result(()).map_err(DomainError::from)?;
     let current = state.store.password_hash(caller.user.id).await?;
-    if !verify_password(body.current_password, current).await? {
+    if !verify_password(body.current_password, current, state.config.bcrypt_cost).await? {
         return Err(DomainError::InvalidCredentials.into());
     }
     let hash = hash_password(body.new_password, state.config.bcrypt_cost).await?;
