@@ -82,6 +82,22 @@ on_both_stores! {
         assert_eq!((status.as_u16(), &body["full_name"]), (200, &serde_json::json!("Test Person")), "{body}");
     }
 
+    async fn limits_hold_as_the_document_states_them(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        // maxLength counts the email as sent, white space around it included.
+        let padded = format!("{}a@example.com", " ".repeat(250));
+        let register = |email: String, phone: &str| {
+            serde_json::json!({ "email": email, "password": "long enough", "full_name": "Ada", "phone": phone })
+        };
+        let (status, body) = app.post("/auth/register", None, register(padded, "")).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body["errors"]["email"].is_array(), "{body}");
+        // A blank phone is no phone, as the pattern allows.
+        let (status, body) = app.post("/auth/register", None, register(" b@example.com ".into(), "  ")).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["user"]["phone"], Value::Null);
+    }
+
     async fn closed_sets_are_checked_exactly_as_the_document_enumerates_them(backend) {
         let app = TestApp::spawn_on(backend).await;
         let (status, body) = app.get("/auctions?status=ACTIVE", None).await;

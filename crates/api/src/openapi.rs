@@ -411,6 +411,9 @@ fn finish_operation(path: &str, operation: &mut Value) {
         let optional = schema.get("oneOf").is_some();
         without_null(schema);
         body["required"] = json!(!optional);
+        if let Some(example) = request_example(&id) {
+            body["content"]["application/json"]["example"] = example;
+        }
     }
     let mut codes: Vec<ProblemCode> = spec.codes.to_vec();
     if spec.access != Access::Public {
@@ -489,6 +492,30 @@ fn problem_response(codes: &[ProblemCode], replayable: bool) -> Value {
         response["headers"] = Value::Object(headers);
     }
     response
+}
+
+/// Request examples for the main operations.
+fn request_example(operation: &str) -> Option<Value> {
+    Some(match operation {
+        "register" => {
+            json!({ "email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace", "phone": "+90 555 123 4567" })
+        }
+        "login" => json!({ "email": "ada@example.com", "password": "correct horse battery" }),
+        "createAuction" => json!({
+            "title": "Reformer pilates, 19:00", "description": "", "start_price": "500.00", "floor_price": "100.00",
+            "drop_amount": "50.00", "drop_interval_minutes": 10, "starts_at": "2030-03-01T15:00:00Z",
+            "ends_at": "2030-03-01T18:00:00Z", "scheduled_at": "2030-03-01T19:00:00Z",
+            "turbo": { "trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 2 },
+        }),
+        "createEvent" => json!({
+            "title": "Sound bath", "description": "", "capacity": 12, "price": "150.00",
+            "starts_at": "2030-03-02T18:00:00Z", "ends_at": "2030-03-02T19:30:00Z", "is_active": true,
+        }),
+        "holdSeats" => json!({ "quantity": 2 }),
+        "grabAuction" => json!({ "confirm": false }),
+        "checkIn" => json!({ "booking_code": "7KQ2M9XD" }),
+        _ => return None,
+    })
 }
 
 /// The problem a code is answered with, as an example.

@@ -66,8 +66,10 @@ pub const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 7..=15;
 
 /// Trims and lower-cases an email, checking its shape.
 pub fn normalize_email(email: &str, errors: &mut ValidationErrors) -> String {
+    // The length as sent (what the OpenAPI document's `maxLength` limits).
+    let short_enough = email.chars().count() <= EMAIL_MAX_CHARS;
     let email = email.trim().to_lowercase();
-    let valid = email.chars().count() <= EMAIL_MAX_CHARS
+    let valid = short_enough
         && !email.chars().any(char::is_whitespace)
         && match email.split_once('@') {
             Some((local, domain)) => {
