@@ -33,6 +33,14 @@ asyncapi:
 lint-asyncapi:
     bash scripts/lint-asyncapi.sh
 
+# Regenerate docs/errors.md, the error catalogue, from ProblemCode.
+errors:
+    cargo run -q -p hothour-api --bin hothour -- errors > docs/errors.md
+
+# Lint the OpenAPI document (redocly, spectral, strict TypeScript).
+lint-openapi:
+    bash scripts/lint-openapi.sh
+
 # Benchmarks on PostgreSQL: a fresh server and database per scenario (`just bench hold-storm read` for some).
 bench *scenarios:
     bash scripts/bench.sh {{scenarios}}

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -18,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::dto::{TokensOut, UserOut};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 const ACCESS: &str = "access";
 
@@ -114,7 +113,7 @@ pub struct AccessToken {
 }
 
 pub fn unauthorized(detail: &str) -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    Problem::new(ProblemCode::Unauthorized, detail)
 }
 
 /// A new opaque refresh token and the hash it is stored under.
@@ -143,7 +142,7 @@ pub fn tokens_out(state: &AppState, user: &User, refresh_token: String) -> Resul
     Ok(TokensOut {
         access_token: state.keys.access_token_at(user.id, state.now())?,
         refresh_token,
-        token_type: "Bearer".into(),
+        token_type: crate::dto::TokenType::Bearer,
         expires_in: state.keys.access_ttl.as_secs(),
         user: UserOut::from(user),
     })
@@ -158,14 +157,19 @@ pub async fn hash_password(password: String, cost: u32) -> Result<String, Proble
 }
 
 /// Checks a password on the blocking pool. Without a stored hash a dummy one
-/// is checked anyway, so an unknown email takes as long as a wrong password.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, Problem> {
-    const DUMMY: &str = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5J1rG6G3mkQq3P6v9r1N1n1VQ1mM2a.";
+/// is checked anyway, made once at the configured `cost` (one per process), so
+/// an unknown email takes as long as a wrong password, and no longer.
+pub async fn verify_password(password: String, hash: Option<String>, cost: u32) -> Result<bool, Problem> {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let known = hash.is_some();
-    let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-    let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?;
+    let matches = tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| {
+            DUMMY.get_or_init(|| bcrypt::hash("not anyone's password", cost).unwrap_or_default()).clone()
+        });
+        bcrypt::verify(password, &hash).unwrap_or(false)
+    })
+    .await
+    .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?;
     Ok(known && matches)
 }
 

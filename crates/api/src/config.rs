@@ -24,6 +24,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("ACCESS_TOKEN_TTL", "900", "seconds an access token lives"),
     ("REFRESH_TOKEN_TTL", "604800", "seconds a refresh token lives"),
     ("BCRYPT_COST", "12", "bcrypt work factor (4..=31)"),
+    (
+        "CURRENCY",
+        "TRY",
+        "ISO 4217 code (three capital letters) of every amount; clients read it from GET /api/v1/config",
+    ),
     ("HOLD_TTL", "300", "seconds a hold lasts before it must be confirmed"),
     ("MAX_SEATS_PER_HOLD", "10", "the most seats one hold may take"),
     ("CANCEL_CUTOFF", "7200", "seconds before the session after which owners can no longer cancel"),
@@ -78,6 +83,8 @@ pub struct Config {
     pub bcrypt_cost: u32,
     pub hold_ttl: Duration,
     pub max_seats_per_hold: u32,
+    /// The ISO 4217 code of every amount.
+    pub currency: String,
     pub cancel_cutoff: Duration,
     pub no_show_grace: Duration,
     pub auth_rate_per_minute: u32,
@@ -166,7 +173,12 @@ impl Config {
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL", 7 * DAY, 365 * DAY)?,
             bcrypt_cost: number("BCRYPT_COST", 12, 4..=31)? as u32,
             hold_ttl: seconds("HOLD_TTL", 300, DAY)?,
-            max_seats_per_hold: number("MAX_SEATS_PER_HOLD", 10, 1..=1000)? as u32,
+            max_seats_per_hold: number(
+                "MAX_SEATS_PER_HOLD",
+                u64::from(crate::dto::DEFAULT_MAX_SEATS_PER_HOLD),
+                1..=1000,
+            )? as u32,
+            currency: currency(&get("CURRENCY", "TRY"))?,
             cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 7200, 0..=30 * DAY)?),
             no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 900, 0..=DAY)?),
             auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 30, 1..=1_000_000)? as u32,
@@ -219,6 +231,18 @@ fn is_loopback(bind: &str) -> bool {
         return address.ip().is_loopback();
     }
     bind.rsplit_once(':').is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost"))
+}
+
+/// Checks `CURRENCY`: an ISO 4217 code is three capital letters.
+fn currency(code: &str) -> Result<String, ConfigError> {
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code.to_owned())
+    } else {
+        Err(ConfigError::Invalid {
+            name: "CURRENCY",
+            reason: format!("expected an ISO 4217 code of three capital letters such as TRY, got {code:?}"),
+        })
+    }
 }
 
 /// Parses `TRUSTED_PROXIES`: addresses (`10.0.0.7`) or ranges (`10.0.0.0/8`), comma-separated.
@@ -279,6 +303,14 @@ mod tests {
         }
         for bind in ["127.0.0.1:0", "[::1]:8080", "localhost:8080", "127.9.9.9:80"] {
             assert!(config(&[("BIND", bind)]).is_ok(), "{bind}");
+        }
+    }
+
+    #[test]
+    fn currency_is_three_capital_letters() {
+        assert_eq!(currency("EUR").unwrap(), "EUR");
+        for bad in ["", "eur", "EURO", "E1R", "€€€"] {
+            assert!(currency(bad).is_err(), "{bad:?}");
         }
     }
 

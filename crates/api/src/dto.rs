@@ -4,24 +4,165 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Studio, User};
 use hothour_domain::ports::{AuditRecord, EventRecord};
-use hothour_domain::{
-    Auction, AuctionView, Money, PriceStep, Reservation, ReservationStatus, ReservationTarget, ValidationErrors,
-};
+use hothour_domain::{Auction, AuctionView, Money, PriceStep, Reservation, ReservationTarget, ValidationErrors};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+
+use crate::json::validation_problem;
+use crate::problem::Problem;
 
 /// Tells a field left out (`None`) from one set to null (`Some(None)`).
 fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// The longest interval in minutes (a year).
+pub const MAX_MINUTES: i64 = 525_600;
+/// `MAX_SEATS_PER_HOLD` unless configured.
+pub const DEFAULT_MAX_SEATS_PER_HOLD: u32 = 10;
+
 /// Whole minutes as a duration; out-of-range values are a field error.
 pub fn minutes(value: i64, field: &str, errors: &mut ValidationErrors) -> chrono::Duration {
-    match chrono::Duration::try_minutes(value).filter(|_| (1..=525_600).contains(&value)) {
+    match chrono::Duration::try_minutes(value).filter(|_| (1..=MAX_MINUTES).contains(&value)) {
         Some(duration) => duration,
         None => {
             errors.add(field, "must be between 1 and 525600 minutes");
             chrono::Duration::minutes(1)
+        }
+    }
+}
+
+// --- closed sets ------------------------------------------------------------
+
+/// Parses a query parameter as one of a closed set, naming it when it is not.
+pub fn parse_choice<T: serde::de::DeserializeOwned + Choices>(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, Problem> {
+    value
+        .map(|v| {
+            serde_json::from_value(serde_json::Value::String(v.to_owned())).map_err(|_| {
+                let choices = serde_json::to_value(T::choices()).unwrap_or_default();
+                validation_problem(field.to_owned(), format!("must be one of {choices}"))
+            })
+        })
+        .transpose()
+}
+
+macro_rules! closed_set {
+    ($(#[$meta:meta])* $name:ident, $case:tt, [$($variant:ident),*]) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = $case)]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),*];
+        }
+
+        impl Choices for $name {
+            fn choices() -> &'static [Self] {
+                $name::ALL
+            }
+        }
+    };
+}
+
+pub trait Choices: Sized + Serialize + 'static {
+    fn choices() -> &'static [Self];
+}
+
+closed_set!(
+    /// An account's role.
+    UserRole, "snake_case", [User, StudioAdmin, PlatformAdmin]
+);
+closed_set!(
+    /// An auction's status at the time of the answer.
+    AuctionStatus, "SCREAMING_SNAKE_CASE", [Draft, Active, Held, Sold, Expired, Cancelled]
+);
+closed_set!(
+    /// A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
+    ReservationStatus, "SCREAMING_SNAKE_CASE", [Hold, Confirmed, CheckedIn, NoShow, Expired, Cancelled]
+);
+closed_set!(
+    /// What a reservation is for.
+    ReservationKind, "snake_case", [Auction, Event]
+);
+closed_set!(
+    /// Whether a price step is on the normal or the turbo schedule.
+    PricePhase, "snake_case", [Normal, Turbo]
+);
+closed_set!(
+    /// How to send the access token.
+    TokenType, "PascalCase", [Bearer]
+);
+closed_set!(
+    /// Which events to list by `is_active`.
+    ActiveChoice, "snake_case", [True, False, All]
+);
+
+impl From<hothour_domain::Role> for UserRole {
+    fn from(role: hothour_domain::Role) -> Self {
+        match role {
+            hothour_domain::Role::User => UserRole::User,
+            hothour_domain::Role::StudioAdmin => UserRole::StudioAdmin,
+            hothour_domain::Role::PlatformAdmin => UserRole::PlatformAdmin,
+        }
+    }
+}
+
+impl From<hothour_domain::AuctionStatus> for AuctionStatus {
+    fn from(status: hothour_domain::AuctionStatus) -> Self {
+        use hothour_domain::AuctionStatus as S;
+        match status {
+            S::Draft => AuctionStatus::Draft,
+            S::Active => AuctionStatus::Active,
+            S::Held => AuctionStatus::Held,
+            S::Sold => AuctionStatus::Sold,
+            S::Expired => AuctionStatus::Expired,
+            S::Cancelled => AuctionStatus::Cancelled,
+        }
+    }
+}
+
+impl From<AuctionStatus> for hothour_domain::AuctionStatus {
+    fn from(status: AuctionStatus) -> Self {
+        use hothour_domain::AuctionStatus as S;
+        match status {
+            AuctionStatus::Draft => S::Draft,
+            AuctionStatus::Active => S::Active,
+            AuctionStatus::Held => S::Held,
+            AuctionStatus::Sold => S::Sold,
+            AuctionStatus::Expired => S::Expired,
+            AuctionStatus::Cancelled => S::Cancelled,
+        }
+    }
+}
+
+impl From<hothour_domain::ReservationStatus> for ReservationStatus {
+    fn from(status: hothour_domain::ReservationStatus) -> Self {
+        use hothour_domain::ReservationStatus as S;
+        match status {
+            S::Hold => ReservationStatus::Hold,
+            S::Confirmed => ReservationStatus::Confirmed,
+            S::CheckedIn => ReservationStatus::CheckedIn,
+            S::NoShow => ReservationStatus::NoShow,
+            S::Expired => ReservationStatus::Expired,
+            S::Cancelled => ReservationStatus::Cancelled,
+        }
+    }
+}
+
+impl From<ReservationStatus> for hothour_domain::ReservationStatus {
+    fn from(status: ReservationStatus) -> Self {
+        use hothour_domain::ReservationStatus as S;
+        match status {
+            ReservationStatus::Hold => S::Hold,
+            ReservationStatus::Confirmed => S::Confirmed,
+            ReservationStatus::CheckedIn => S::CheckedIn,
+            ReservationStatus::NoShow => S::NoShow,
+            ReservationStatus::Expired => S::Expired,
+            ReservationStatus::Cancelled => S::Cancelled,
         }
     }
 }
@@ -34,9 +175,7 @@ pub struct UserOut {
     pub email: String,
     pub full_name: String,
     pub phone: Option<String>,
-    /// `user`, `studio_admin` or `platform_admin`.
-    #[schema(example = "user")]
-    pub role: String,
+    pub role: UserRole,
     pub studio_id: Option<i64>,
 }
 
@@ -47,7 +186,7 @@ impl From<&User> for UserOut {
             email: user.email.clone(),
             full_name: user.full_name.clone(),
             phone: user.phone.clone(),
-            role: user.role.as_str().to_owned(),
+            role: user.role.into(),
             studio_id: user.studio_id.map(|s| s.0),
         }
     }
@@ -57,8 +196,7 @@ impl From<&User> for UserOut {
 pub struct TokensOut {
     pub access_token: String,
     pub refresh_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: String,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     pub user: UserOut,
@@ -253,9 +391,7 @@ pub struct AuctionOut {
     pub ends_at: DateTime<Utc>,
     pub scheduled_at: DateTime<Utc>,
     pub turbo: Option<TurboIn>,
-    /// `DRAFT`, `ACTIVE`, `HELD`, `SOLD`, `EXPIRED` or `CANCELLED`, at the time of the answer.
-    #[schema(example = "ACTIVE")]
-    pub status: String,
+    pub status: AuctionStatus,
     #[schema(value_type = String, example = "450.00")]
     pub current_price: Money,
     #[schema(value_type = Option<String>)]
@@ -288,7 +424,7 @@ impl AuctionOut {
                 drop_amount: t.drop_amount,
                 interval_minutes: t.interval.num_minutes(),
             }),
-            status: view.status.as_str().to_owned(),
+            status: view.status.into(),
             current_price: view.current_price,
             next_price: view.next_price,
             next_change_at: view.next_change_at,
@@ -304,18 +440,16 @@ pub struct PriceStepOut {
     pub at: DateTime<Utc>,
     #[schema(value_type = String, example = "450.00")]
     pub price: Money,
-    /// `normal` or `turbo`.
-    #[schema(example = "normal")]
-    pub phase: String,
+    pub phase: PricePhase,
 }
 
 impl From<&PriceStep> for PriceStepOut {
     fn from(step: &PriceStep) -> Self {
         let phase = match step.phase {
-            hothour_domain::Phase::Normal => "normal",
-            hothour_domain::Phase::Turbo => "turbo",
+            hothour_domain::Phase::Normal => PricePhase::Normal,
+            hothour_domain::Phase::Turbo => PricePhase::Turbo,
         };
-        PriceStepOut { at: step.at, price: step.price, phase: phase.to_owned() }
+        PriceStepOut { at: step.at, price: step.price, phase }
     }
 }
 
@@ -430,15 +564,11 @@ fn one() -> i64 {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReservationOut {
     pub id: i64,
-    /// `auction` or `event`.
-    #[schema(example = "event")]
-    pub kind: String,
+    pub kind: ReservationKind,
     pub auction_id: Option<i64>,
     pub event_id: Option<i64>,
     pub user_id: i64,
-    /// The status at the time of the answer (a lapsed hold shows EXPIRED).
-    #[schema(example = "HOLD")]
-    pub status: String,
+    pub status: ReservationStatus,
     pub quantity: u32,
     #[schema(value_type = String, example = "150.00")]
     pub unit_price: Money,
@@ -452,17 +582,17 @@ pub struct ReservationOut {
 
 impl ReservationOut {
     pub fn new(reservation: &Reservation, now: DateTime<Utc>) -> ReservationOut {
-        let (auction_id, event_id) = match reservation.target {
-            ReservationTarget::Auction(id) => (Some(id.0), None),
-            ReservationTarget::Event(id) => (None, Some(id.0)),
+        let (kind, auction_id, event_id) = match reservation.target {
+            ReservationTarget::Auction(id) => (ReservationKind::Auction, Some(id.0), None),
+            ReservationTarget::Event(id) => (ReservationKind::Event, None, Some(id.0)),
         };
         ReservationOut {
             id: reservation.id.0,
-            kind: reservation.target.kind().to_owned(),
+            kind,
             auction_id,
             event_id,
             user_id: reservation.user_id.0,
-            status: reservation.status_at(now).as_str().to_owned(),
+            status: reservation.status_at(now).into(),
             quantity: reservation.quantity,
             unit_price: reservation.unit_price,
             total_price: reservation.total_price,
@@ -489,10 +619,6 @@ pub struct CheckInOut {
 pub struct CheckInIn {
     #[schema(example = "7KQ2M9XD")]
     pub booking_code: String,
-}
-
-pub fn parse_reservation_status(value: &str) -> Option<ReservationStatus> {
-    ReservationStatus::parse(&value.to_ascii_uppercase())
 }
 
 // --- audit ------------------------------------------------------------------
@@ -543,3 +669,24 @@ page!(EventPage, EventOut);
 page!(ReservationPage, ReservationOut);
 page!(StudioPage, StudioOut);
 page!(AuditPage, AuditOut);
+
+// --- deployment -------------------------------------------------------------
+
+/// What a client needs to know about this deployment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConfigOut {
+    /// The ISO 4217 code of every amount.
+    #[schema(example = "TRY", pattern = "^[A-Z]{3}$")]
+    pub currency: String,
+    /// Seconds a hold lasts before it must be confirmed.
+    #[schema(example = 300)]
+    pub hold_ttl_seconds: u64,
+    /// The most seats one hold may take.
+    #[schema(example = 10)]
+    pub max_seats_per_hold: u32,
+    /// Owners can no longer cancel a booking this many seconds before the session.
+    #[schema(example = 7200)]
+    pub cancellation_cutoff_seconds: u64,
+    /// The server's clock now, to run countdowns against.
+    pub server_time: DateTime<Utc>,
+}

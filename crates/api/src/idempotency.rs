@@ -11,9 +11,12 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::json::validation_problem;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 pub const HEADER: &str = "Idempotency-Key";
+/// A key is 1 to this many visible ASCII characters ([`KEY_PATTERN`]).
+pub const KEY_MAX_CHARS: usize = 255;
+pub const KEY_PATTERN: &str = "^[!-~]+$";
 const KEPT_FOR_HOURS: i64 = 24;
 
 /// An answer, ready to send and to store.
@@ -63,9 +66,10 @@ where
 {
     let key = match req.headers().get(HEADER) {
         None => return Ok(finish_plain(handler().await)),
-        Some(value) => {
-            value.to_str().ok().filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
-        }
+        Some(value) => value
+            .to_str()
+            .ok()
+            .filter(|k| (1..=KEY_MAX_CHARS).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic())),
     };
     let key =
         key.ok_or_else(|| validation_problem(HEADER.into(), "must be 1 to 255 visible ASCII characters".into()))?;
@@ -87,15 +91,13 @@ where
         IdempotencyBegin::Started => {}
         IdempotencyBegin::InProgress => {
             return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "idempotency_in_progress",
+                ProblemCode::IdempotencyInProgress,
                 "a request with this Idempotency-Key is still running",
             ));
         }
         IdempotencyBegin::Mismatch => {
             return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ProblemCode::IdempotencyKeyReused,
                 "this Idempotency-Key was used for a different request",
             ));
         }

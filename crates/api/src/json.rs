@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -31,15 +31,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     if let Some(field) = field_with_nul(bytes) {
         return Err(validation_problem(field, NUL_MESSAGE.into()));
     }
+    // Every body is an object; serde would also take a struct's fields from an array.
+    let is_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !is_object && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(validation_problem("body".into(), "must be a JSON object".into()));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();
         if inner.is_syntax() || inner.is_eof() {
-            return Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            );
+            return Problem::new(ProblemCode::MalformedJson, format!("the body is not valid JSON: {inner}"));
         }
         let path = error.path().to_string();
         let message = inner.to_string();
@@ -48,9 +49,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let field = if path == "." { "body".to_owned() } else { path };
         validation_problem(field, message)
     })?;
-    deserializer
-        .end()
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("trailing data: {e}")))?;
+    deserializer.end().map_err(|e| Problem::new(ProblemCode::MalformedJson, format!("trailing data: {e}")))?;
     Ok(value)
 }
 
@@ -92,7 +91,7 @@ pub fn query_instant(field: &str, at: Option<DateTime<Utc>>) -> Result<Option<Da
 }
 
 pub fn validation_problem(field: String, message: String) -> Problem {
-    let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the request is invalid");
+    let mut problem = Problem::new(ProblemCode::ValidationFailed, "the request is invalid");
     problem.errors = Some(BTreeMap::from([(field, vec![message])]));
     problem
 }
@@ -105,11 +104,7 @@ pub fn parse_request<T: DeserializeOwned>(req: &HttpRequest, bytes: &[u8]) -> Re
         mime == "application/json" || mime.ends_with("+json")
     });
     if has_body && !is_json {
-        return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/json",
-        ));
+        return Err(Problem::new(ProblemCode::UnsupportedMediaType, "send the body as application/json"));
     }
     parse(bytes)
 }
@@ -124,9 +119,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
         Box::pin(async move {
             let bytes = body.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than 64 KiB")
+                    Problem::new(ProblemCode::PayloadTooLarge, "the body is larger than 64 KiB")
                 } else {
-                    Problem::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string())
+                    Problem::new(ProblemCode::BadBody, e.to_string())
                 }
             })?;
             parse_request(&req, &bytes).map(StrictJson)
@@ -139,7 +134,7 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(BODY_LIMIT))
         .app_data(
             web::PathConfig::default()
-                .error_handler(|_, _| Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()),
+                .error_handler(|_, _| Problem::new(ProblemCode::NotFound, "no such resource").into()),
         )
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
             let message = error.to_string();
@@ -208,5 +203,7 @@ mod tests {
         assert_eq!(parse::<Body>(b"{} x").unwrap_err().code, "malformed_json");
         assert!(parse::<Body>(b"").unwrap().quantity.is_none());
         assert_eq!(parse::<Body>(b"[]").unwrap_err().status, 422);
+        let array = parse::<Body>(b"[null, null]").unwrap_err();
+        assert_eq!((array.status, field_of(array)), (422, "body".to_owned()));
     }
 }

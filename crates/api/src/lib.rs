@@ -42,7 +42,7 @@ use crate::auth::{Caller, TokenKeys};
 use crate::limits::Limits;
 use crate::live::hub::Hub;
 use crate::live::time::LiveClock;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 pub use config::Config;
 
@@ -144,15 +144,15 @@ fn problem_json<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     }
     let status = res.status();
     let (code, detail) = match status.as_u16() {
-        404 => ("route_not_found", "no such route"),
-        405 => ("method_not_allowed", "this route does not take that method"),
-        413 => ("payload_too_large", "the body is too large"),
-        415 => ("unsupported_media_type", "send the body as application/json"),
-        400..=499 => ("bad_request", "the request could not be understood"),
-        _ => ("internal", "something went wrong on our side"),
+        404 => (ProblemCode::RouteNotFound, "no such route"),
+        405 => (ProblemCode::MethodNotAllowed, "this route does not take that method"),
+        413 => (ProblemCode::PayloadTooLarge, "the body is too large"),
+        415 => (ProblemCode::UnsupportedMediaType, "send the body as application/json"),
+        400..=499 => (ProblemCode::BadRequest, "the request could not be understood"),
+        _ => (ProblemCode::Internal, "something went wrong on our side"),
     };
     let (req, _) = res.into_parts();
-    let response = Problem::new(status, code, detail).error_response();
+    let response = Problem::with_status(status, code, detail).error_response();
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
@@ -176,18 +176,18 @@ pub fn app(
             .max_age(3600),
         |cors, origin| cors.allowed_origin(origin),
     );
-    let (app, api) = App::new()
-        // Before the `/api/v1` scope, which would take the request and answer 404.
-        .route("/api/v1/asyncapi.json", web::get().to(asyncapi::serve))
+    let app = App::new()
         .into_utoipa_app()
-        .openapi(openapi::base())
         .app_data(state)
+        // Before the `/api/v1` scope, which answers everything under it.
+        .route(OPENAPI_PATH, web::get().to(serve_openapi))
+        .route("/api/v1/asyncapi.json", web::get().to(asyncapi::serve))
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
-        .split_for_parts();
+        .into_app();
     app.configure(json::configure_extractors)
         .configure(routes::ops::configure)
         .route("/metrics", web::get().to(metrics::serve))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])))
         .route(
             "/docs",
             web::get().to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
@@ -199,19 +199,53 @@ pub fn app(
         .wrap(cors)
 }
 
-/// The OpenAPI document, as served at `/api/v1/openapi.json`.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
-        .split_for_parts();
-    api
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// The OpenAPI document, as served at [`OPENAPI_PATH`] and committed in `openapi/openapi.json`.
+pub fn openapi_document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, api) = App::new()
+            .into_utoipa_app()
+            .openapi(openapi::base())
+            .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
+            .split_for_parts();
+        openapi::finish(serde_json::to_value(api).expect("the OpenAPI document serialises"))
+    })
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    openapi_document().to_pretty_json().expect("the OpenAPI document serialises")
+    serde_json::to_string_pretty(openapi_document()).expect("the OpenAPI document serialises")
+}
+
+async fn serve_openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type("application/json").body(openapi_json())
+}
+
+/// The methods the document lists for a concrete path (empty when no path matches).
+pub fn allowed_methods(path: &str) -> Vec<String> {
+    let matches = |template: &str| {
+        let (mut t, mut p) = (template.split('/'), path.split('/'));
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return true,
+                (Some(t), Some(p)) if t.starts_with('{') && !p.is_empty() => {}
+                (Some(t), Some(p)) if t == p => {}
+                _ => return false,
+            }
+        }
+    };
+    if path == OPENAPI_PATH {
+        return vec!["GET".into()];
+    }
+    let paths = openapi_document()["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .filter(|(template, _)| matches(template))
+        .flat_map(|(_, item)| item.as_object().expect("a path item").keys().map(|m| m.to_ascii_uppercase()))
+        .collect()
 }
 
 /// A bound, not yet running, server and the port it listens on (`BIND` may ask for port 0).

@@ -6,13 +6,12 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use actix_web::http::StatusCode;
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use crate::config::Config;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
@@ -67,8 +66,7 @@ impl Limits {
         }
         limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let mut problem =
-                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later");
+            let mut problem = Problem::new(ProblemCode::RateLimited, "too many requests; retry later");
             problem.retry_after = Some(wait.as_secs().max(1));
             problem
         })

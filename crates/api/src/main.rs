@@ -32,6 +32,8 @@ enum Command {
     Openapi,
     /// Print the AsyncAPI document of the live protocol (what `openapi/asyncapi.json` holds).
     Asyncapi,
+    /// Print the error catalogue (what `docs/errors.md` holds).
+    Errors,
     /// Create a platform admin, or make an existing user one.
     CreateAdmin {
         /// The admin's email.
@@ -71,6 +73,10 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate().await,
         Command::Openapi => print_openapi(),
         Command::Asyncapi => print_asyncapi(),
+        Command::Errors => {
+            print!("{}", hothour_api::problem::catalogue());
+            Ok(())
+        }
         Command::SeedDemo => seed_demo().await,
         Command::CreateAdmin { email, name, password } => create_admin(email, name, password).await,
     };

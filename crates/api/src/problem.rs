@@ -1,4 +1,8 @@
 //! RFC 9457 problem+json answers, each with a stable `code`.
+//!
+//! [`ProblemCode`] is the one list of codes the HTTP API answers: the OpenAPI
+//! document enumerates it, and `docs/errors.md` (the error catalogue) is
+//! written from it (`hothour errors`).
 
 use std::collections::BTreeMap;
 
@@ -7,30 +11,216 @@ use actix_web::{HttpResponse, ResponseError};
 use hothour_domain::DomainError;
 use serde::Serialize;
 
+/// Where the error catalogue is published; a problem's `type` is this URL
+/// with the code as its fragment (`docs/errors.md` has one heading per code).
+pub const CATALOGUE_URL: &str = "https://hothour.dev/errors";
+
+macro_rules! problem_codes {
+    ($($variant:ident = $code:literal, $status:literal, $retry:expr, $meaning:literal;)*) => {
+        /// Every machine-readable `code` an HTTP answer can carry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ProblemCode {
+            $(#[doc = $meaning] $variant,)*
+        }
+
+        impl ProblemCode {
+            pub const ALL: &[ProblemCode] = &[$(ProblemCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ProblemCode::$variant => $code,)* }
+            }
+
+            /// The status this code is answered with.
+            pub fn status(self) -> u16 {
+                match self { $(ProblemCode::$variant => $status,)* }
+            }
+
+            /// What it means, for people.
+            pub fn meaning(self) -> &'static str {
+                match self { $(ProblemCode::$variant => $meaning,)* }
+            }
+
+            /// Whether and when a client should send the same request again.
+            pub fn retry(self) -> Retry {
+                match self { $(ProblemCode::$variant => $retry,)* }
+            }
+        }
+    };
+}
+
+/// Retry advice for a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// The same request will fail the same way; change it (or the state) first.
+    No,
+    /// Retry after the `Retry-After` header's seconds.
+    AfterRetryAfter,
+    /// Retry after refreshing the access token, or signing in again.
+    AfterSignIn,
+    /// Retry later with the same `Idempotency-Key`.
+    SameKeyLater,
+    /// Retry with backoff; it may be a passing fault.
+    WithBackoff,
+}
+
+impl Retry {
+    pub fn advice(self) -> &'static str {
+        match self {
+            Retry::No => "No: change the request (or wait for the state to change) first.",
+            Retry::AfterRetryAfter => "Yes, after the seconds in the `Retry-After` header.",
+            Retry::AfterSignIn => "After refreshing the access token (`POST /auth/refresh`) or signing in again.",
+            Retry::SameKeyLater => {
+                "Yes, with the same `Idempotency-Key`, after a short wait: the first answer is then replayed."
+            }
+            Retry::WithBackoff => "Yes, with exponential backoff; report it if it persists.",
+        }
+    }
+}
+
+problem_codes! {
+    ValidationFailed = "validation_failed", 422, Retry::No,
+        "A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too.";
+    MalformedJson = "malformed_json", 400, Retry::No, "The body is not valid JSON.";
+    BadBody = "bad_body", 400, Retry::No, "The body could not be read.";
+    BadRequest = "bad_request", 400, Retry::No, "The request could not be understood.";
+    PayloadTooLarge = "payload_too_large", 413, Retry::No, "The body is larger than 64 KiB.";
+    UnsupportedMediaType = "unsupported_media_type", 415, Retry::No, "A body was sent that is not `application/json`.";
+    Unauthorized = "unauthorized", 401, Retry::AfterSignIn,
+        "No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change.";
+    InvalidCredentials = "invalid_credentials", 401, Retry::No, "Wrong email or password.";
+    InvalidRefreshToken = "invalid_refresh_token", 401, Retry::No,
+        "The refresh token is unknown, expired, revoked or already used (reuse revokes its whole family): sign in again.";
+    Forbidden = "forbidden", 403, Retry::No, "Signed in, but this role may not do that.";
+    BookingNotAllowed = "booking_not_allowed", 403, Retry::No, "Studio and platform admins cannot hold or grab.";
+    NotFound = "not_found", 404, Retry::No, "No such resource, or it is not visible to the caller.";
+    RouteNotFound = "route_not_found", 404, Retry::No, "No such route.";
+    MethodNotAllowed = "method_not_allowed", 405, Retry::No, "The route exists but not with this method; `Allow` lists those it takes.";
+    AuctionOnHold = "auction_on_hold", 409, Retry::No,
+        "Someone holds the auction; it returns to ACTIVE if they do not confirm in time (watch it live).";
+    AuctionAlreadyBooked = "auction_already_booked", 409, Retry::No, "The auction is sold.";
+    AuctionNotStarted = "auction_not_started", 409, Retry::No, "The auction has not started yet (or is a DRAFT).";
+    AuctionClosed = "auction_closed", 409, Retry::No, "The auction has ended or was cancelled.";
+    RegrabNotAllowed = "regrab_not_allowed", 409, Retry::No, "Whoever let a hold on this auction lapse cannot grab it again.";
+    AuctionNotEditable = "auction_not_editable", 409, Retry::No, "Only a DRAFT auction can be changed.";
+    TurboAlreadyActive = "turbo_already_active", 409, Retry::No, "Turbo is already running.";
+    TurboNotAvailable = "turbo_not_available", 409, Retry::No, "The auction has no turbo, or is not ACTIVE.";
+    InsufficientCapacity = "insufficient_capacity", 409, Retry::No, "Not that many seats are available.";
+    HoldAlreadyExists = "hold_already_exists", 409, Retry::No, "The caller already holds seats of this event: confirm or cancel that hold.";
+    EventNotOpen = "event_not_open", 409, Retry::No, "The event is inactive or has started.";
+    EventHasReservations = "event_has_reservations", 409, Retry::No, "The event has live reservations and cannot be deleted.";
+    CapacityBelowReserved = "capacity_below_reserved", 409, Retry::No, "The capacity would drop below the seats already held or booked.";
+    HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";
+    InvalidState = "invalid_state", 409, Retry::No, "The reservation or auction is not in a state that allows this.";
+    CancellationClosed = "cancellation_closed", 409, Retry::No, "Too close to the session to cancel (see `cancellation_cutoff_seconds` in `GET /config`).";
+    EmailTaken = "email_taken", 409, Retry::No, "An account with this email exists.";
+    AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
+    Conflict = "conflict", 409, Retry::No, "The change conflicts with the current state.";
+    IdempotencyInProgress = "idempotency_in_progress", 409, Retry::SameKeyLater,
+        "A request with this `Idempotency-Key` is still running.";
+    IdempotencyKeyReused = "idempotency_key_reused", 422, Retry::No,
+        "This `Idempotency-Key` was used for another request (method, path or body): use a fresh key.";
+    RateLimited = "rate_limited", 429, Retry::AfterRetryAfter, "Too many requests from this client, user or account.";
+    Busy = "busy", 503, Retry::AfterRetryAfter, "The row is busy (a lock wait timed out); nothing was changed.";
+    Unavailable = "unavailable", 503, Retry::AfterRetryAfter, "The database does not answer; nothing was changed.";
+    DatabaseUnavailable = "database_unavailable", 503, Retry::WithBackoff, "Readiness (`/health/ready`) only: the database does not answer.";
+    Internal = "internal", 500, Retry::WithBackoff, "Something went wrong on the server; the details are in its log.";
+}
+
+impl ProblemCode {
+    /// The status as an actix status code.
+    pub fn status_code(self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The problem `type`: the code's entry in the error catalogue.
+    pub fn type_url(self) -> String {
+        format!("{CATALOGUE_URL}#{}", self.as_str())
+    }
+}
+
+/// The error catalogue, `docs/errors.md`: every code, its status, what it
+/// means and whether to retry. Written by `hothour errors`.
+pub fn catalogue() -> String {
+    let mut text = String::from(
+        "# HotHour error codes\n\n\
+         <!-- Generated by `just errors` from `ProblemCode` (crates/api/src/problem.rs); do not edit. -->\n\n\
+         Every error answer is RFC 9457 `application/problem+json` with a stable `code`. Its `type` is\n\
+         `https://hothour.dev/errors#<code>`, this page's heading for the code. Program against `code`, never\n\
+         against `detail` or `title`. On `validation_failed`, `errors` maps each invalid field to its messages.\n\n\
+         | code | status | retry |\n|---|---|---|\n",
+    );
+    for code in ProblemCode::ALL {
+        let retry = match code.retry() {
+            Retry::No => "no",
+            Retry::AfterRetryAfter => "after `Retry-After`",
+            Retry::AfterSignIn => "after signing in again",
+            Retry::SameKeyLater => "same key, later",
+            Retry::WithBackoff => "with backoff",
+        };
+        text.push_str(&format!("| [`{code}`](#{code}) | {} | {retry} |\n", code.status()));
+    }
+    for code in ProblemCode::ALL {
+        let reason = code.status_code().canonical_reason().unwrap_or("");
+        text.push_str(&format!(
+            "\n## {code}\n\n**{} {reason}.** {}\n\n**Retry:** {}\n",
+            code.status(),
+            code.meaning(),
+            code.retry().advice()
+        ));
+    }
+    text
+}
+
+impl std::fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ProblemCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// An RFC 9457 problem: `code` is stable and meant for programs, `detail` for people.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Problem {
+    /// The code's entry in the error catalogue.
     #[serde(rename = "type")]
+    #[schema(example = "https://hothour.dev/errors#auction_on_hold")]
     pub kind: String,
+    #[schema(example = "Conflict")]
     pub title: String,
+    #[schema(minimum = 400, maximum = 599, example = 409)]
     pub status: u16,
+    #[schema(example = "the auction is on hold")]
     pub detail: String,
-    pub code: String,
+    pub code: ProblemCode,
     /// Messages per invalid field, on `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Problem {
+    /// A problem with the code's own status.
+    pub fn new(code: ProblemCode, detail: impl Into<String>) -> Problem {
+        Problem::with_status(code.status_code(), code, detail)
+    }
+
+    /// A problem answered with another status than the code's (only the
+    /// catch-all `bad_request` for an unusual 4xx).
+    pub fn with_status(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Problem {
         Problem {
-            kind: format!("https://hothour.example/problems/{}", code.replace('_', "-")),
+            kind: code.type_url(),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
-            code: code.to_owned(),
+            code,
             errors: None,
             retry_after: None,
         }
@@ -61,55 +251,55 @@ impl ResponseError for Problem {
 impl From<DomainError> for Problem {
     fn from(error: DomainError) -> Problem {
         use DomainError as E;
+        use ProblemCode as P;
         let detail = error.to_string();
-        let (status, code) = match &error {
-            E::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        let code = match &error {
+            E::NotFound(_) => P::NotFound,
             E::Validation(errors) => {
-                let mut problem =
-                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the request is invalid");
+                let mut problem = Problem::new(P::ValidationFailed, "the request is invalid");
                 problem.errors = Some(errors.fields().clone());
                 return problem;
             }
-            E::BookingNotAllowed => (StatusCode::FORBIDDEN, "booking_not_allowed"),
-            E::AuctionOnHold => (StatusCode::CONFLICT, "auction_on_hold"),
-            E::AuctionAlreadyBooked => (StatusCode::CONFLICT, "auction_already_booked"),
-            E::AuctionNotStarted => (StatusCode::CONFLICT, "auction_not_started"),
-            E::AuctionClosed => (StatusCode::CONFLICT, "auction_closed"),
-            E::RegrabNotAllowed => (StatusCode::CONFLICT, "regrab_not_allowed"),
-            E::AuctionNotEditable => (StatusCode::CONFLICT, "auction_not_editable"),
-            E::TurboAlreadyActive => (StatusCode::CONFLICT, "turbo_already_active"),
-            E::TurboNotAvailable => (StatusCode::CONFLICT, "turbo_not_available"),
-            E::InsufficientCapacity { .. } => (StatusCode::CONFLICT, "insufficient_capacity"),
-            E::HoldAlreadyExists => (StatusCode::CONFLICT, "hold_already_exists"),
-            E::EventNotOpen => (StatusCode::CONFLICT, "event_not_open"),
-            E::EventHasReservations => (StatusCode::CONFLICT, "event_has_reservations"),
-            E::CapacityBelowReserved { .. } => (StatusCode::CONFLICT, "capacity_below_reserved"),
-            E::HoldExpired => (StatusCode::CONFLICT, "hold_expired"),
-            E::InvalidState(_) => (StatusCode::CONFLICT, "invalid_state"),
-            E::CancellationClosed => (StatusCode::CONFLICT, "cancellation_closed"),
-            E::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
-            E::AlreadyAdministers => (StatusCode::CONFLICT, "already_administers_a_studio"),
-            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            E::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
-            E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            E::BookingNotAllowed => P::BookingNotAllowed,
+            E::AuctionOnHold => P::AuctionOnHold,
+            E::AuctionAlreadyBooked => P::AuctionAlreadyBooked,
+            E::AuctionNotStarted => P::AuctionNotStarted,
+            E::AuctionClosed => P::AuctionClosed,
+            E::RegrabNotAllowed => P::RegrabNotAllowed,
+            E::AuctionNotEditable => P::AuctionNotEditable,
+            E::TurboAlreadyActive => P::TurboAlreadyActive,
+            E::TurboNotAvailable => P::TurboNotAvailable,
+            E::InsufficientCapacity { .. } => P::InsufficientCapacity,
+            E::HoldAlreadyExists => P::HoldAlreadyExists,
+            E::EventNotOpen => P::EventNotOpen,
+            E::EventHasReservations => P::EventHasReservations,
+            E::CapacityBelowReserved { .. } => P::CapacityBelowReserved,
+            E::HoldExpired => P::HoldExpired,
+            E::InvalidState(_) => P::InvalidState,
+            E::CancellationClosed => P::CancellationClosed,
+            E::EmailTaken => P::EmailTaken,
+            E::AlreadyAdministers => P::AlreadyAdministersAStudio,
+            E::InvalidCredentials => P::InvalidCredentials,
+            E::InvalidRefreshToken => P::InvalidRefreshToken,
+            E::Conflict(_) => P::Conflict,
             // Only after several fresh codes were all taken: retrying is the remedy.
             E::Busy | E::BookingCodeTaken => {
                 let detail = DomainError::Busy.to_string();
-                let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", detail);
+                let mut problem = Problem::new(P::Busy, detail);
                 problem.retry_after = Some(1);
                 return problem;
             }
             E::Unavailable => {
-                let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail);
+                let mut problem = Problem::new(P::Unavailable, detail);
                 problem.retry_after = Some(2);
                 return problem;
             }
             E::Storage(_) => {
                 // The cause was logged where it happened; callers get no internals.
-                return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side");
+                return Problem::new(P::Internal, "something went wrong on our side");
             }
         };
-        Problem::new(status, code, detail)
+        Problem::new(code, detail)
     }
 }
 

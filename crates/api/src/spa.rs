@@ -23,7 +23,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The application's fallback: a bundle file, the SPA for a client route, or a 404.
 pub async fn serve(req: HttpRequest) -> HttpResponse {
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return crate::routes::not_found().await;
+        return crate::routes::not_found(req.clone()).await;
     }
     let path = req.path().trim_start_matches('/');
     if path.is_empty() || CLIENT_ROUTES.contains(&path.split('/').next().unwrap_or_default()) {
@@ -37,7 +37,7 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
                 .insert_header((header::CACHE_CONTROL, cache))
                 .body(file.data.into_owned())
         }
-        _ => crate::routes::not_found().await,
+        _ => crate::routes::not_found(req.clone()).await,
     }
 }
 

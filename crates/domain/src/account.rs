@@ -55,11 +55,21 @@ use crate::validation::ValidationErrors;
 pub const PASSWORD_MIN_CHARS: usize = 8;
 /// bcrypt reads at most 72 bytes; longer passwords would be silently truncated.
 pub const PASSWORD_MAX_BYTES: usize = 72;
+/// The longest email, in characters.
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const FULL_NAME_MAX_CHARS: usize = 200;
+pub const STUDIO_NAME_MAX_CHARS: usize = 200;
+pub const ADDRESS_MAX_CHARS: usize = 500;
+pub const MAPS_URL_MAX_BYTES: usize = 2000;
+/// A phone number has this many digits (spaces, `+`, `-` and parentheses aside).
+pub const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 7..=15;
 
 /// Trims and lower-cases an email, checking its shape.
 pub fn normalize_email(email: &str, errors: &mut ValidationErrors) -> String {
+    // The length as sent (what the OpenAPI document's `maxLength` limits).
+    let short_enough = email.chars().count() <= EMAIL_MAX_CHARS;
     let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
+    let valid = short_enough
         && !email.chars().any(char::is_whitespace)
         && match email.split_once('@') {
             Some((local, domain)) => {
@@ -81,16 +91,19 @@ pub fn check_password(password: &str, field: &str, errors: &mut ValidationErrors
 }
 
 fn check_full_name(full_name: &str, errors: &mut ValidationErrors) {
-    let chars = full_name.trim().chars().count();
-    errors.check(chars > 0, "full_name", "must not be blank");
-    errors.check(chars <= 200, "full_name", "must be at most 200 characters");
+    errors.check(!full_name.trim().is_empty(), "full_name", "must not be blank");
+    errors.check(full_name.chars().count() <= FULL_NAME_MAX_CHARS, "full_name", "must be at most 200 characters");
 }
 
 fn check_phone(phone: Option<&str>, errors: &mut ValidationErrors) {
     if let Some(phone) = phone {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
         let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-        errors.check(allowed && (7..=15).contains(&digits), "phone", "must be a phone number such as +90 555 123 4567");
+        errors.check(
+            allowed && PHONE_DIGITS.contains(&digits),
+            "phone",
+            "must be a phone number such as +90 555 123 4567",
+        );
     }
 }
 
@@ -158,15 +171,14 @@ impl NewStudio {
         maps_url: Option<&str>,
     ) -> Result<NewStudio, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name_chars = name.trim().chars().count();
-        errors.check(name_chars > 0, "name", "must not be blank");
-        errors.check(name_chars <= 200, "name", "must be at most 200 characters");
-        errors.check(address.chars().count() <= 500, "address", "must be at most 500 characters");
+        errors.check(!name.trim().is_empty(), "name", "must not be blank");
+        errors.check(name.chars().count() <= STUDIO_NAME_MAX_CHARS, "name", "must be at most 200 characters");
+        errors.check(address.chars().count() <= ADDRESS_MAX_CHARS, "address", "must be at most 500 characters");
         errors.check(is_time_zone_name(timezone), "timezone", "must be an IANA time zone such as Europe/Istanbul");
         let maps_url = maps_url.map(str::trim).filter(|u| !u.is_empty());
         if let Some(url) = maps_url {
             errors.check(
-                (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2000,
+                (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= MAPS_URL_MAX_BYTES,
                 "maps_url",
                 "must be an http(s) URL",
             );
@@ -184,6 +196,11 @@ impl NewStudio {
 /// (`UTC`, `Europe/Istanbul`, `America/Argentina/Buenos_Aires`).
 fn is_time_zone_name(zone: &str) -> bool {
     zone.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// Every time zone name a studio may have (IANA names, links included).
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|zone| zone.name())
 }
 
 #[cfg(test)]

@@ -53,9 +53,8 @@ pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
 
 /// Checks a title and description the way every catalogue item wants them.
 pub(crate) fn check_text(errors: &mut ValidationErrors, title: &str, description: &str) {
-    let title_chars = title.trim().chars().count();
-    errors.check(title_chars > 0, "title", "must not be blank");
-    errors.check(title_chars <= TITLE_MAX_CHARS, "title", "must be at most 200 characters");
+    errors.check(!title.trim().is_empty(), "title", "must not be blank");
+    errors.check(title.chars().count() <= TITLE_MAX_CHARS, "title", "must be at most 200 characters");
     errors.check(
         description.chars().count() <= DESCRIPTION_MAX_CHARS,
         "description",

@@ -4,7 +4,7 @@
 // read from each answer's `Date` header (same origin: the binary serves the SPA).
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from './schema';
-import type { Tokens } from './types';
+import type { Problem, Tokens } from './types';
 import { ApiError } from './errors';
 import { SessionStore, webLock, type Session } from '../auth/session';
 import { serverClock } from '../time/clock';
@@ -118,7 +118,7 @@ export async function call<T>(request: Promise<{ data?: T; error?: unknown; resp
   }
   const { data, error, response } = result;
   if (response.ok) return data as T;
-  const problem = (error && typeof error === 'object' ? error : {}) as { code?: string };
+  const problem = (error && typeof error === 'object' ? error : {}) as Partial<Problem>;
   throw new ApiError(response.status, problem.code ?? `http_${response.status}`, problem, retryAfterSeconds(response));
 }
 

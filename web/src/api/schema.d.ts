@@ -11,10 +11,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists auctions by start time, each with its price and status now. */
+        /**
+         * Lists auctions by start time, each with its price and status now.
+         * @description Lists auctions by start time, each with its price and status now.
+         */
         get: operations["listAuctions"];
         put?: never;
-        /** Lists a slot as a descending-price auction. */
+        /**
+         * Lists a slot as a descending-price auction.
+         * @description Lists a slot as a descending-price auction.
+         */
         post: operations["createAuction"];
         delete?: never;
         options?: never;
@@ -29,14 +35,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One auction with its current price, next price, next change and status now. */
+        /**
+         * One auction with its current price, next price, next change and status now.
+         * @description One auction with its current price, next price, next change and status now.
+         */
         get: operations["getAuction"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes an auction while it is still a DRAFT. */
+        /**
+         * Changes an auction while it is still a DRAFT.
+         * @description Changes an auction while it is still a DRAFT.
+         */
         patch: operations["updateAuction"];
         trace?: never;
     };
@@ -49,7 +61,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancels an auction and its live reservation (the holder is told). */
+        /**
+         * Cancels an auction and its live reservation (the holder is told).
+         * @description Cancels an auction and its live reservation (the holder is told).
+         */
         post: operations["cancelAuction"];
         delete?: never;
         options?: never;
@@ -66,7 +81,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`. */
+        /**
+         * Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`.
+         * @description Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`.
+         */
         post: operations["grabAuction"];
         delete?: never;
         options?: never;
@@ -81,7 +99,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The price steps from `starts_at` to the floor or the end, for charts. */
+        /**
+         * The price steps from `starts_at` to the floor or the end, for charts.
+         * @description The price steps from `starts_at` to the floor or the end, for charts.
+         */
         get: operations["getAuctionSchedule"];
         put?: never;
         post?: never;
@@ -100,7 +121,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Starts turbo now, ahead of its automatic start. Never raises the price. */
+        /**
+         * Starts turbo now, ahead of its automatic start. Never raises the price.
+         * @description Starts turbo now, ahead of its automatic start. Never raises the price.
+         */
         post: operations["triggerTurbo"];
         delete?: never;
         options?: never;
@@ -115,7 +139,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Administrative actions, newest first: a studio admin sees their studio's, a platform admin all. */
+        /**
+         * Administrative actions, newest first: a studio admin sees their studio's, a platform admin all.
+         * @description Administrative actions, newest first: a studio admin sees their studio's, a platform admin all.
+         */
         get: operations["listAuditLog"];
         put?: never;
         post?: never;
@@ -134,7 +161,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Signs in with email and password. */
+        /**
+         * Signs in with email and password.
+         * @description Signs in with email and password.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -151,7 +181,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revokes one refresh token (signs this device out). */
+        /**
+         * Revokes one refresh token (signs this device out).
+         * @description Revokes one refresh token (signs this device out).
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -168,7 +201,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revokes every refresh token of the caller (signs out of all devices). */
+        /**
+         * Revokes every refresh token of the caller (signs out of all devices).
+         * @description Revokes every refresh token of the caller (signs out of all devices).
+         */
         post: operations["logoutAll"];
         delete?: never;
         options?: never;
@@ -188,6 +224,8 @@ export interface paths {
         /**
          * Trades a refresh token for new tokens; the old refresh token stops working.
          *     Presenting an already-used refresh token revokes its whole family.
+         * @description Trades a refresh token for new tokens; the old refresh token stops working.
+         *     Presenting an already-used refresh token revokes its whole family.
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -205,8 +243,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates an account and signs it in. */
+        /**
+         * Creates an account and signs it in.
+         * @description Creates an account and signs it in.
+         */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The currency of every amount, the booking rules' numbers and the server's clock.
+         * @description The currency of every amount, the booking rules' numbers and the server's clock.
+         */
+        get: operations["getConfig"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -220,10 +281,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists events by start time, each with its availability now. */
+        /**
+         * Lists events by start time, each with its availability now.
+         * @description Lists events by start time, each with its availability now.
+         */
         get: operations["listEvents"];
         put?: never;
-        /** Creates an event. */
+        /**
+         * Creates an event.
+         * @description Creates an event.
+         */
         post: operations["createEvent"];
         delete?: never;
         options?: never;
@@ -238,15 +305,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One event with its availability now. */
+        /**
+         * One event with its availability now.
+         * @description One event with its availability now.
+         */
         get: operations["getEvent"];
         put?: never;
         post?: never;
-        /** Removes an event from the catalogue; refused while it has live reservations. */
+        /**
+         * Removes an event from the catalogue; refused while it has live reservations.
+         * @description Removes an event from the catalogue; refused while it has live reservations.
+         */
         delete: operations["deleteEvent"];
         options?: never;
         head?: never;
-        /** Changes an event; capacity cannot drop below the seats already reserved. */
+        /**
+         * Changes an event; capacity cannot drop below the seats already reserved.
+         * @description Changes an event; capacity cannot drop below the seats already reserved.
+         */
         patch: operations["updateEvent"];
         trace?: never;
     };
@@ -259,7 +335,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Holds seats for a few minutes; confirm the reservation before it expires. */
+        /**
+         * Holds seats for a few minutes; confirm the reservation before it expires.
+         * @description Holds seats for a few minutes; confirm the reservation before it expires.
+         */
         post: operations["holdSeats"];
         delete?: never;
         options?: never;
@@ -274,14 +353,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in user. */
+        /**
+         * The signed-in user.
+         * @description The signed-in user.
+         */
         get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes one's name or phone. */
+        /**
+         * Changes one's name or phone.
+         * @description Changes one's name or phone.
+         */
         patch: operations["updateMe"];
         trace?: never;
     };
@@ -294,7 +379,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Changes one's password; every refresh token is revoked. */
+        /**
+         * Changes one's password; every refresh token is revoked.
+         * @description Changes one's password; every refresh token is revoked.
+         */
         post: operations["changePassword"];
         delete?: never;
         options?: never;
@@ -309,7 +397,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's reservations, newest first, history included. */
+        /**
+         * The caller's reservations, newest first, history included.
+         * @description The caller's reservations, newest first, history included.
+         */
         get: operations["listMyReservations"];
         put?: never;
         post?: never;
@@ -326,7 +417,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One reservation (its owner's or its studio's). */
+        /**
+         * One reservation (its owner's or its studio's).
+         * @description One reservation (its owner's or its studio's).
+         */
         get: operations["getReservation"];
         put?: never;
         post?: never;
@@ -345,7 +439,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancels a hold, or a booking before the cut-off (studio admins: any time). */
+        /**
+         * Cancels a hold, or a booking before the cut-off (studio admins: any time).
+         * @description Cancels a hold, or a booking before the cut-off (studio admins: any time).
+         */
         post: operations["cancelReservation"];
         delete?: never;
         options?: never;
@@ -362,7 +459,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirms one's hold before it expires; confirming again returns the booking unchanged. */
+        /**
+         * Confirms one's hold before it expires; confirming again returns the booking unchanged.
+         * @description Confirms one's hold before it expires; confirming again returns the booking unchanged.
+         */
         post: operations["confirmReservation"];
         delete?: never;
         options?: never;
@@ -377,10 +477,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists studios (public). */
+        /**
+         * Lists studios (public).
+         * @description Lists studios (public).
+         */
         get: operations["listStudios"];
         put?: never;
-        /** Creates a studio (platform admins only). */
+        /**
+         * Creates a studio (platform admins only).
+         * @description Creates a studio (platform admins only).
+         */
         post: operations["createStudio"];
         delete?: never;
         options?: never;
@@ -395,14 +501,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One studio (public). */
+        /**
+         * One studio (public).
+         * @description One studio (public).
+         */
         get: operations["getStudio"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes a studio (its admins and platform admins). */
+        /**
+         * Changes a studio (its admins and platform admins).
+         * @description Changes a studio (its admins and platform admins).
+         */
         patch: operations["updateStudio"];
         trace?: never;
     };
@@ -415,7 +527,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Makes an existing user this studio's admin (platform admins only). */
+        /**
+         * Makes an existing user this studio's admin (platform admins only).
+         * @description Makes an existing user this studio's admin (platform admins only).
+         */
         post: operations["assignStudioAdmin"];
         delete?: never;
         options?: never;
@@ -432,7 +547,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Checks a booking in at the studio's door by its booking code. */
+        /**
+         * Checks a booking in at the studio's door by its booking code.
+         * @description Checks a booking in at the studio's door by its booking code.
+         */
         post: operations["checkIn"];
         delete?: never;
         options?: never;
@@ -447,7 +565,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A studio's reservations, newest first (its admins and platform admins). */
+        /**
+         * A studio's reservations, newest first (its admins and platform admins).
+         * @description A studio's reservations, newest first (its admins and platform admins).
+         */
         get: operations["listStudioReservations"];
         put?: never;
         post?: never;
@@ -461,115 +582,113 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Which events to list by `is_active`.
+         * @enum {string}
+         */
+        ActiveChoice: "true" | "false" | "all";
         AdminIn: {
             /** @description The email of an existing user, who becomes this studio's admin. */
             email: string;
         };
         AuctionIn: {
+            description?: string;
+            drop_amount: components["schemas"]["Money"];
+            /** Format: int64 */
+            drop_interval_minutes: number;
+            /** Format: date-time */
+            ends_at: string;
+            floor_price: components["schemas"]["Money"];
+            /**
+             * Format: date-time
+             * @description When the session itself takes place.
+             */
+            scheduled_at: string;
+            start_price: components["schemas"]["Money"];
+            /** Format: date-time */
+            starts_at: string;
             /**
              * Format: int64
              * @description Required for platform admins; a studio admin's own studio by default.
              */
             studio_id?: number | null;
             title: string;
-            description?: string;
-            /** @example 500.00 */
-            start_price: string;
-            /** @example 100.00 */
-            floor_price: string;
-            /** @example 50.00 */
-            drop_amount: string;
-            /** Format: int64 */
-            drop_interval_minutes: number;
-            /** Format: date-time */
-            starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
-            /**
-             * Format: date-time
-             * @description When the session itself takes place.
-             */
-            scheduled_at: string;
             turbo?: components["schemas"]["TurboIn"] | null;
         };
         AuctionOut: {
-            /** Format: int64 */
-            id: number;
-            /** Format: int64 */
-            studio_id: number;
-            title: string;
+            current_price: components["schemas"]["Money"];
             description: string;
-            /** @example 500.00 */
-            start_price: string;
-            /** @example 100.00 */
-            floor_price: string;
-            /** @example 50.00 */
-            drop_amount: string;
+            drop_amount: components["schemas"]["Money"];
             /** Format: int64 */
             drop_interval_minutes: number;
             /** Format: date-time */
-            starts_at: string;
-            /** Format: date-time */
             ends_at: string;
+            floor_price: components["schemas"]["Money"];
+            held_price: components["schemas"]["Money"] | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            next_change_at: string | null;
+            next_price: components["schemas"]["Money"] | null;
             /** Format: date-time */
             scheduled_at: string;
-            turbo?: components["schemas"]["TurboIn"] | null;
-            /**
-             * @description `DRAFT`, `ACTIVE`, `HELD`, `SOLD`, `EXPIRED` or `CANCELLED`, at the time of the answer.
-             * @example ACTIVE
-             */
-            status: string;
-            /** @example 450.00 */
-            current_price: string;
-            next_price?: string | null;
+            start_price: components["schemas"]["Money"];
             /** Format: date-time */
-            next_change_at?: string | null;
+            starts_at: string;
+            status: components["schemas"]["AuctionStatus"];
+            /** Format: int64 */
+            studio_id: number;
+            title: string;
+            turbo: components["schemas"]["TurboIn"] | null;
             turbo_active: boolean;
             /** Format: date-time */
-            turbo_started_at?: string | null;
-            /** @description The price the holder locked, while HELD. */
-            held_price?: string | null;
+            turbo_started_at: string | null;
         };
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuctionPage: {
             items: components["schemas"]["AuctionOut"][];
-            next_cursor?: string | null;
+            next_cursor: string | null;
         };
         AuctionPatchIn: {
-            title?: string | null;
             description?: string | null;
-            start_price?: string | null;
-            floor_price?: string | null;
-            drop_amount?: string | null;
+            drop_amount?: components["schemas"]["Money"] | null;
             /** Format: int64 */
             drop_interval_minutes?: number | null;
             /** Format: date-time */
-            starts_at?: string | null;
-            /** Format: date-time */
             ends_at?: string | null;
+            floor_price?: components["schemas"]["Money"] | null;
             /** Format: date-time */
             scheduled_at?: string | null;
+            start_price?: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            title?: string | null;
             turbo?: components["schemas"]["TurboIn"] | null;
         };
+        /**
+         * @description An auction's status at the time of the answer.
+         * @enum {string}
+         */
+        AuctionStatus: "DRAFT" | "ACTIVE" | "HELD" | "SOLD" | "EXPIRED" | "CANCELLED";
         AuditOut: {
+            /** @example auction.cancel */
+            action: string;
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            details: Record<string, never>;
             /** Format: int64 */
             id: number;
             /** Format: int64 */
-            actor_id?: number | null;
-            /** Format: int64 */
-            studio_id?: number | null;
-            /** @example auction.cancel */
-            action: string;
+            studio_id: number | null;
             /** @example auction:42 */
             target: string;
-            details: Record<string, never>;
-            /** Format: date-time */
-            created_at: string;
         };
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
-            next_cursor?: string | null;
+            next_cursor: string | null;
         };
         CheckInIn: {
             /** @example 7KQ2M9XD */
@@ -583,64 +702,93 @@ export interface components {
             /** @description The full name of the user who holds the booking. */
             full_name: string;
         };
+        /** @description What a client needs to know about this deployment. */
+        ConfigOut: {
+            /**
+             * Format: int64
+             * @description Owners can no longer cancel a booking this many seconds before the session.
+             * @example 7200
+             */
+            cancellation_cutoff_seconds: number;
+            /**
+             * @description The ISO 4217 code of every amount.
+             * @example TRY
+             */
+            currency: string;
+            /**
+             * Format: int64
+             * @description Seconds a hold lasts before it must be confirmed.
+             * @example 300
+             */
+            hold_ttl_seconds: number;
+            /**
+             * Format: int32
+             * @description The most seats one hold may take.
+             * @example 10
+             */
+            max_seats_per_hold: number;
+            /**
+             * Format: date-time
+             * @description The server's clock now, to run countdowns against.
+             */
+            server_time: string;
+        };
         EventIn: {
             /** Format: int64 */
-            studio_id?: number | null;
-            title: string;
-            description?: string;
-            /** Format: int64 */
             capacity: number;
-            /** @example 150.00 */
-            price: string;
-            /** Format: date-time */
-            starts_at: string;
+            description?: string;
             /** Format: date-time */
             ends_at: string;
             is_active?: boolean;
-        };
-        EventOut: {
-            /** Format: int64 */
-            id: number;
-            /** Format: int64 */
-            studio_id: number;
-            title: string;
-            description: string;
-            /** Format: int32 */
-            capacity: number;
-            /** @example 150.00 */
-            price: string;
+            price: components["schemas"]["Money"];
             /** Format: date-time */
             starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
-            is_active: boolean;
+            /** Format: int64 */
+            studio_id?: number | null;
+            title: string;
+        };
+        EventOut: {
             /** Format: int32 */
             available: number;
             /** Format: int32 */
-            held_seats: number;
+            capacity: number;
+            /** Format: int32 */
+            confirmed_count: number;
+            /** Format: int32 */
+            confirmed_seats: number;
+            description: string;
+            /** Format: date-time */
+            ends_at: string;
             /** Format: int32 */
             held_count: number;
             /** Format: int32 */
-            confirmed_seats: number;
-            /** Format: int32 */
-            confirmed_count: number;
+            held_seats: number;
+            /** Format: int64 */
+            id: number;
+            is_active: boolean;
+            price: components["schemas"]["Money"];
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: int64 */
+            studio_id: number;
+            title: string;
         };
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         EventPage: {
             items: components["schemas"]["EventOut"][];
-            next_cursor?: string | null;
+            next_cursor: string | null;
         };
         EventPatchIn: {
-            title?: string | null;
-            description?: string | null;
             /** Format: int64 */
             capacity?: number | null;
-            price?: string | null;
-            /** Format: date-time */
-            starts_at?: string | null;
+            description?: string | null;
             /** Format: date-time */
             ends_at?: string | null;
             is_active?: boolean | null;
+            price?: components["schemas"]["Money"] | null;
+            /** Format: date-time */
+            starts_at?: string | null;
+            title?: string | null;
         };
         GrabIn: {
             /** @description Grab and confirm in one step. */
@@ -649,7 +797,7 @@ export interface components {
         HoldIn: {
             /**
              * Format: int64
-             * @description Seats to hold, 1 by default.
+             * @description Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` (10 unless configured).
              */
             quantity?: number;
         };
@@ -657,37 +805,57 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @description An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals.
+         * @example 149.90
+         */
+        Money: string;
         PasswordIn: {
             current_password: string;
+            /** @description At least 8 characters and at most 72 bytes in UTF-8. */
             new_password: string;
         };
+        /**
+         * @description Whether a price step is on the normal or the turbo schedule.
+         * @enum {string}
+         */
+        PricePhase: "normal" | "turbo";
         PriceStepOut: {
             /** Format: date-time */
             at: string;
-            /** @example 450.00 */
-            price: string;
-            /**
-             * @description `normal` or `turbo`.
-             * @example normal
-             */
-            phase: string;
+            phase: components["schemas"]["PricePhase"];
+            price: components["schemas"]["Money"];
         };
         /** @description An RFC 9457 problem: `code` is stable and meant for programs, `detail` for people. */
         Problem: {
-            type: string;
-            title: string;
-            /** Format: int32 */
-            status: number;
+            code: components["schemas"]["ProblemCode"];
+            /** @example the auction is on hold */
             detail: string;
-            code: string;
             /** @description Messages per invalid field, on `validation_failed`. */
             errors?: {
                 [key: string]: string[];
-            } | null;
+            };
+            /**
+             * Format: int32
+             * @example 409
+             */
+            status: number;
+            /** @example Conflict */
+            title: string;
+            /**
+             * @description The code's entry in the error catalogue.
+             * @example https://hothour.dev/errors#auction_on_hold
+             */
+            type: string;
         };
+        /**
+         * @description Every machine-readable `code` an HTTP answer can carry.
+         * @enum {string}
+         */
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
-            /** @description Null clears the phone number. */
+            /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
             phone?: string | null;
         };
         RefreshIn: {
@@ -696,120 +864,239 @@ export interface components {
         RegisterIn: {
             /** @example ada@example.com */
             email: string;
-            /** @description At least 8 characters. */
-            password: string;
             full_name: string;
+            /** @description At least 8 characters and at most 72 bytes in UTF-8. */
+            password: string;
+            /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
             phone?: string | null;
         };
+        /**
+         * @description What a reservation is for.
+         * @enum {string}
+         */
+        ReservationKind: "auction" | "event";
         ReservationOut: {
             /** Format: int64 */
-            id: number;
-            /**
-             * @description `auction` or `event`.
-             * @example event
-             */
-            kind: string;
-            /** Format: int64 */
-            auction_id?: number | null;
-            /** Format: int64 */
-            event_id?: number | null;
-            /** Format: int64 */
-            user_id: number;
-            /**
-             * @description The status at the time of the answer (a lapsed hold shows EXPIRED).
-             * @example HOLD
-             */
-            status: string;
-            /** Format: int32 */
-            quantity: number;
-            /** @example 150.00 */
-            unit_price: string;
-            /** @example 300.00 */
-            total_price: string;
+            auction_id: number | null;
+            booking_code: string | null;
             /** Format: date-time */
-            expires_at: string;
-            booking_code?: string | null;
+            confirmed_at: string | null;
             /** Format: date-time */
             created_at: string;
+            /** Format: int64 */
+            event_id: number | null;
             /** Format: date-time */
-            confirmed_at?: string | null;
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["ReservationKind"];
+            /** Format: int32 */
+            quantity: number;
+            status: components["schemas"]["ReservationStatus"];
+            total_price: components["schemas"]["Money"];
+            unit_price: components["schemas"]["Money"];
+            /** Format: int64 */
+            user_id: number;
         };
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         ReservationPage: {
             items: components["schemas"]["ReservationOut"][];
-            next_cursor?: string | null;
+            next_cursor: string | null;
         };
+        /**
+         * @description A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
+         * @enum {string}
+         */
+        ReservationStatus: "HOLD" | "CONFIRMED" | "CHECKED_IN" | "NO_SHOW" | "EXPIRED" | "CANCELLED";
         StudioIn: {
-            name: string;
             address?: string;
-            timezone?: string;
             maps_url?: string | null;
+            name: string;
+            timezone?: components["schemas"]["TimeZone"];
         };
         StudioOut: {
+            address: string;
             /** Format: int64 */
             id: number;
+            maps_url: string | null;
             name: string;
-            address: string;
-            /**
-             * @description IANA time zone, for display.
-             * @example Europe/Istanbul
-             */
-            timezone: string;
-            maps_url?: string | null;
+            timezone: components["schemas"]["TimeZone"];
         };
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         StudioPage: {
             items: components["schemas"]["StudioOut"][];
-            next_cursor?: string | null;
+            next_cursor: string | null;
         };
         StudioPatchIn: {
-            name?: string | null;
             address?: string | null;
-            timezone?: string | null;
             maps_url?: string | null;
+            name?: string | null;
+            timezone?: components["schemas"]["TimeZone"] | null;
         };
+        /**
+         * @description An IANA time zone name.
+         * @example Europe/Istanbul
+         * @enum {string}
+         */
+        TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
+        /**
+         * @description How to send the access token.
+         * @enum {string}
+         */
+        TokenType: "Bearer";
         TokensOut: {
             access_token: string;
-            refresh_token: string;
-            /** @example Bearer */
-            token_type: string;
             /**
              * Format: int64
              * @description Seconds until the access token expires.
              */
             expires_in: number;
+            refresh_token: string;
+            token_type: components["schemas"]["TokenType"];
             user: components["schemas"]["UserOut"];
         };
         TurboIn: {
+            drop_amount: components["schemas"]["Money"];
+            /** Format: int64 */
+            interval_minutes: number;
             /**
              * Format: int64
              * @description Turbo starts this many minutes before `ends_at`.
              */
             trigger_before_minutes: number;
-            /** @example 20.00 */
-            drop_amount: string;
-            /** Format: int64 */
-            interval_minutes: number;
         };
         UserOut: {
-            /** Format: int64 */
-            id: number;
             email: string;
             full_name: string;
-            phone?: string | null;
-            /**
-             * @description `user`, `studio_admin` or `platform_admin`.
-             * @example user
-             */
-            role: string;
             /** Format: int64 */
-            studio_id?: number | null;
+            id: number;
+            phone: string | null;
+            role: components["schemas"]["UserRole"];
+            /** Format: int64 */
+            studio_id: number | null;
+        };
+        /**
+         * @description An account's role.
+         * @enum {string}
+         */
+        UserRole: "user" | "studio_admin" | "platform_admin";
+    };
+    responses: {
+        /**
+         * @description `malformed_json`: The body is not valid JSON.
+         *
+         *     `bad_body`: The body could not be read.
+         */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "malformed_json" | "bad_body";
+                };
+            };
+        };
+        /** @description `internal`: Something went wrong on the server; the details are in its log. */
+        Internal: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "internal";
+                };
+            };
+        };
+        /** @description `payload_too_large`: The body is larger than 64 KiB. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "payload_too_large";
+                };
+            };
+        };
+        /** @description `rate_limited`: Too many requests from this client, user or account. */
+        RateLimited: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "rate_limited";
+                };
+            };
+        };
+        /** @description `unauthorized`: No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "unauthorized";
+                };
+            };
+        };
+        /**
+         * @description `busy`: The row is busy (a lock wait timed out); nothing was changed.
+         *
+         *     `unavailable`: The database does not answer; nothing was changed.
+         */
+        Unavailable: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "busy" | "unavailable";
+                };
+            };
+        };
+        /** @description `unsupported_media_type`: A body was sent that is not `application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "unsupported_media_type";
+                };
+            };
+        };
+        /** @description `validation_failed`: A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too. */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] & {
+                    /** @enum {string} */
+                    code: "validation_failed";
+                };
+            };
         };
     };
-    responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`. */
+        "Idempotent-Replayed": "true";
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -817,13 +1104,13 @@ export interface operations {
     listAuctions: {
         parameters: {
             query?: {
-                studio_id?: number | null;
-                /** @description The status now: DRAFT, ACTIVE, HELD, SOLD, EXPIRED or CANCELLED. */
-                status?: string | null;
+                studio_id?: number;
+                /** @description The status now. */
+                status?: components["schemas"]["AuctionStatus"];
                 /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -831,6 +1118,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of auctions */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -839,15 +1127,9 @@ export interface operations {
                     "application/json": components["schemas"]["AuctionPage"];
                 };
             };
-            /** @description Bad filter, limit or cursor */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createAuction: {
@@ -859,10 +1141,29 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "",
+                 *       "drop_amount": "50.00",
+                 *       "drop_interval_minutes": 10,
+                 *       "ends_at": "2030-03-01T18:00:00Z",
+                 *       "floor_price": "100.00",
+                 *       "scheduled_at": "2030-03-01T19:00:00Z",
+                 *       "start_price": "500.00",
+                 *       "starts_at": "2030-03-01T15:00:00Z",
+                 *       "title": "Reformer pilates, 19:00",
+                 *       "turbo": {
+                 *         "drop_amount": "20.00",
+                 *         "interval_minutes": 2,
+                 *         "trigger_before_minutes": 30
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["AuctionIn"];
             };
         };
         responses: {
+            /** @description The new auction */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -871,42 +1172,37 @@ export interface operations {
                     "application/json": components["schemas"]["AuctionOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such studio, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Invalid fields, each named */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getAuction: {
@@ -921,6 +1217,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The auction, with its price and status now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -929,15 +1226,20 @@ export interface operations {
                     "application/json": components["schemas"]["AuctionOut"];
                 };
             };
-            /** @description No such auction */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateAuction: {
@@ -950,12 +1252,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["AuctionPatchIn"];
             };
         };
         responses: {
+            /** @description The auction, with its price and status now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -964,51 +1267,49 @@ export interface operations {
                     "application/json": components["schemas"]["AuctionOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such auction, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description No longer a DRAFT (`auction_not_editable`) */
+            /** @description `auction_not_editable`: Only a DRAFT auction can be changed. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "auction_not_editable";
+                    };
                 };
             };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     cancelAuction: {
@@ -1023,6 +1324,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The auction, with its price and status now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1031,42 +1333,49 @@ export interface operations {
                     "application/json": components["schemas"]["AuctionOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such auction, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Already over (`auction_closed`, `invalid_state`) */
+            /**
+             * @description `auction_closed`: The auction has ended or was cancelled.
+             *
+             *     `invalid_state`: The reservation or auction is not in a state that allows this.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "auction_closed" | "invalid_state";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     grabAuction: {
@@ -1074,7 +1383,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Replays the first answer to a retried request */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description Auction id */
@@ -1084,82 +1393,100 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["GrabIn"] | null;
+                /**
+                 * @example {
+                 *       "confirm": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["GrabIn"];
             };
         };
         responses: {
             /** @description The hold (or booking) */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReservationOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Studio admins cannot book (`booking_not_allowed`) */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `booking_not_allowed`: Studio and platform admins cannot hold or grab. */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "booking_not_allowed";
+                    };
                 };
             };
-            /** @description No such auction */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description `auction_on_hold`, `auction_already_booked`, `auction_not_started`, `auction_closed`, `regrab_not_allowed` or `idempotency_in_progress` */
+            /**
+             * @description `auction_on_hold`: Someone holds the auction; it returns to ACTIVE if they do not confirm in time (watch it live).
+             *
+             *     `auction_already_booked`: The auction is sold.
+             *
+             *     `auction_not_started`: The auction has not started yet (or is a DRAFT).
+             *
+             *     `auction_closed`: The auction has ended or was cancelled.
+             *
+             *     `regrab_not_allowed`: Whoever let a hold on this auction lapse cannot grab it again.
+             *
+             *     `idempotency_in_progress`: A request with this `Idempotency-Key` is still running.
+             */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "idempotency_in_progress";
+                    };
                 };
             };
-            /** @description `validation_failed` or `idempotency_key_reused` */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description `validation_failed`: A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too.
+             *
+             *     `idempotency_key_reused`: This `Idempotency-Key` was used for another request (method, path or body): use a fresh key.
+             */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed" | "idempotency_key_reused";
+                    };
                 };
             };
-            /** @description Too many grabs (`rate_limited`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The auction is busy, retry (`busy`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getAuctionSchedule: {
@@ -1174,6 +1501,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The price steps */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1182,15 +1510,20 @@ export interface operations {
                     "application/json": components["schemas"]["PriceStepOut"][];
                 };
             };
-            /** @description No such auction */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     triggerTurbo: {
@@ -1205,6 +1538,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The auction, with its price and status now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1213,53 +1547,60 @@ export interface operations {
                     "application/json": components["schemas"]["AuctionOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such auction, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description `turbo_already_active` or `turbo_not_available` */
+            /**
+             * @description `turbo_already_active`: Turbo is already running.
+             *
+             *     `turbo_not_available`: The auction has no turbo, or is not ACTIVE.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "turbo_already_active" | "turbo_not_available";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listAuditLog: {
         parameters: {
             query?: {
                 /** @description Platform admins may narrow to one studio. */
-                studio_id?: number | null;
+                studio_id?: number;
                 /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1267,6 +1608,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the audit log */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1275,33 +1617,22 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not an admin */
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description Bad limit or cursor */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     login: {
@@ -1313,6 +1644,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LoginIn"];
             };
         };
@@ -1326,24 +1663,25 @@ export interface operations {
                     "application/json": components["schemas"]["TokensOut"];
                 };
             };
-            /** @description Wrong email or password (`invalid_credentials`) */
+            400: components["responses"]["BadRequest"];
+            /** @description `invalid_credentials`: Wrong email or password. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_credentials";
+                    };
                 };
             };
-            /** @description Too many attempts (`rate_limited`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     logout: {
@@ -1366,15 +1704,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     logoutAll: {
@@ -1393,15 +1729,9 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     refreshTokens: {
@@ -1426,24 +1756,25 @@ export interface operations {
                     "application/json": components["schemas"]["TokensOut"];
                 };
             };
-            /** @description Invalid, expired or reused refresh token (`invalid_refresh_token`) */
+            400: components["responses"]["BadRequest"];
+            /** @description `invalid_refresh_token`: The refresh token is unknown, expired, revoked or already used (reuse revokes its whole family): sign in again. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_refresh_token";
+                    };
                 };
             };
-            /** @description Too many attempts (`rate_limited`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     register: {
@@ -1455,6 +1786,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "full_name": "Ada Lovelace",
+                 *       "password": "correct horse battery",
+                 *       "phone": "+90 555 123 4567"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterIn"];
             };
         };
@@ -1468,49 +1807,62 @@ export interface operations {
                     "application/json": components["schemas"]["TokensOut"];
                 };
             };
-            /** @description Email already registered (`email_taken`) */
+            400: components["responses"]["BadRequest"];
+            /** @description `email_taken`: An account with this email exists. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "email_taken";
+                    };
                 };
             };
-            /** @description Invalid fields (`validation_failed`) */
-            422: {
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This deployment's settings and the server time */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ConfigOut"];
                 };
             };
-            /** @description Too many attempts (`rate_limited`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            500: components["responses"]["Internal"];
         };
     };
     listEvents: {
         parameters: {
             query?: {
-                studio_id?: number | null;
+                studio_id?: number;
                 /** @description `true` (default), `false` or `all`; inactive events are shown only to their studio's admins. */
-                is_active?: string | null;
+                is_active?: components["schemas"]["ActiveChoice"];
                 /** @description Only events starting at or after this instant. */
-                starts_after?: string | null;
+                starts_after?: string;
                 /** @description Only events starting before this instant. */
-                starts_before?: string | null;
+                starts_before?: string;
                 /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1518,6 +1870,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of events */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1526,15 +1879,34 @@ export interface operations {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description Bad filter, limit or cursor */
-            422: {
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createEvent: {
@@ -1546,10 +1918,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "capacity": 12,
+                 *       "description": "",
+                 *       "ends_at": "2030-03-02T19:30:00Z",
+                 *       "is_active": true,
+                 *       "price": "150.00",
+                 *       "starts_at": "2030-03-02T18:00:00Z",
+                 *       "title": "Sound bath"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EventIn"];
             };
         };
         responses: {
+            /** @description The new event, with its availability now */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1558,42 +1942,37 @@ export interface operations {
                     "application/json": components["schemas"]["EventOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such studio, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getEvent: {
@@ -1608,6 +1987,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The event, with its availability now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1616,15 +1996,21 @@ export interface operations {
                     "application/json": components["schemas"]["EventOut"];
                 };
             };
-            /** @description No such event */
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deleteEvent: {
@@ -1646,42 +2032,45 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such event, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Live reservations (`event_has_reservations`) */
+            /** @description `event_has_reservations`: The event has live reservations and cannot be deleted. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "event_has_reservations";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateEvent: {
@@ -1694,12 +2083,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["EventPatchIn"];
             };
         };
         responses: {
+            /** @description The event, with its availability now */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1708,51 +2098,49 @@ export interface operations {
                     "application/json": components["schemas"]["EventOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a studio admin */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such event, or not yours */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Capacity below reserved seats (`capacity_below_reserved`) */
+            /** @description `capacity_below_reserved`: The capacity would drop below the seats already held or booked. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "capacity_below_reserved";
+                    };
                 };
             };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     holdSeats: {
@@ -1760,7 +2148,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Replays the first answer to a retried request */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 /** @description Event id */
@@ -1770,82 +2158,96 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["HoldIn"] | null;
+                /**
+                 * @example {
+                 *       "quantity": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["HoldIn"];
             };
         };
         responses: {
             /** @description The hold */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReservationOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Studio admins cannot book (`booking_not_allowed`) */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `booking_not_allowed`: Studio and platform admins cannot hold or grab. */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "booking_not_allowed";
+                    };
                 };
             };
-            /** @description No such event */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description `insufficient_capacity`, `hold_already_exists`, `event_not_open` or `idempotency_in_progress` */
+            /**
+             * @description `insufficient_capacity`: Not that many seats are available.
+             *
+             *     `hold_already_exists`: The caller already holds seats of this event: confirm or cancel that hold.
+             *
+             *     `event_not_open`: The event is inactive or has started.
+             *
+             *     `idempotency_in_progress`: A request with this `Idempotency-Key` is still running.
+             */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "idempotency_in_progress";
+                    };
                 };
             };
-            /** @description Bad quantity (`validation_failed`) or `idempotency_key_reused` */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description `validation_failed`: A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too.
+             *
+             *     `idempotency_key_reused`: This `Idempotency-Key` was used for another request (method, path or body): use a fresh key.
+             */
             422: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed" | "idempotency_key_reused";
+                    };
                 };
             };
-            /** @description Too many holds (`rate_limited`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The event is busy, retry (`busy`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getMe: {
@@ -1857,6 +2259,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The user */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,15 +2268,9 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateMe: {
@@ -1883,12 +2280,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["ProfilePatchIn"];
             };
         };
         responses: {
+            /** @description The user */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1897,24 +2295,13 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     changePassword: {
@@ -1937,44 +2324,40 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not signed in, or the current password is wrong */
+            400: components["responses"]["BadRequest"];
+            /**
+             * @description `unauthorized`: No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change.
+             *
+             *     `invalid_credentials`: Wrong email or password.
+             */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unauthorized" | "invalid_credentials";
+                    };
                 };
             };
-            /** @description The new password is too weak */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many password changes (`rate_limited`) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listMyReservations: {
         parameters: {
             query?: {
-                /** @description The status now: HOLD, CONFIRMED, CHECKED_IN, NO_SHOW, EXPIRED or CANCELLED. */
-                status?: string | null;
+                /** @description The status now. */
+                status?: components["schemas"]["ReservationStatus"];
                 /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1982,6 +2365,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of reservations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1990,24 +2374,10 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationPage"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Bad filter, limit or cursor */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getReservation: {
@@ -2022,6 +2392,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The reservation */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2030,24 +2401,21 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such reservation, or not yours */
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     cancelReservation: {
@@ -2062,6 +2430,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The reservation */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2070,33 +2439,37 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such reservation, or not yours */
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description `cancellation_closed` or `invalid_state` */
+            /**
+             * @description `invalid_state`: The reservation or auction is not in a state that allows this.
+             *
+             *     `cancellation_closed`: Too close to the session to cancel (see `cancellation_cutoff_seconds` in `GET /config`).
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state" | "cancellation_closed";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     confirmReservation: {
@@ -2120,51 +2493,46 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such reservation, or not yours */
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description `hold_expired` or `invalid_state` */
+            /**
+             * @description `hold_expired`: The hold lapsed before it was confirmed.
+             *
+             *     `invalid_state`: The reservation or auction is not in a state that allows this.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "hold_expired" | "invalid_state";
+                    };
                 };
             };
-            /** @description Busy, retry (`busy`) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listStudios: {
         parameters: {
             query?: {
                 /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2172,6 +2540,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of studios */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2180,15 +2549,9 @@ export interface operations {
                     "application/json": components["schemas"]["StudioPage"];
                 };
             };
-            /** @description Bad limit or cursor */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createStudio: {
@@ -2204,6 +2567,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The new studio */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2212,33 +2576,25 @@ export interface operations {
                     "application/json": components["schemas"]["StudioOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a platform admin */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getStudio: {
@@ -2253,6 +2609,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The studio */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2261,15 +2618,20 @@ export interface operations {
                     "application/json": components["schemas"]["StudioOut"];
                 };
             };
-            /** @description No such studio */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateStudio: {
@@ -2282,12 +2644,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["StudioPatchIn"];
             };
         };
         responses: {
+            /** @description The studio */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2296,33 +2659,25 @@ export interface operations {
                     "application/json": components["schemas"]["StudioOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such studio, or not yours */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     assignStudioAdmin: {
@@ -2350,42 +2705,49 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not a platform admin */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
-            /** @description No such studio or user */
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description The user administers another studio (`already_administers_a_studio`) */
+            /** @description `already_administers_a_studio`: The user already administers another studio. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "already_administers_a_studio";
+                    };
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     checkIn: {
@@ -2400,6 +2762,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "booking_code": "7KQ2M9XD"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CheckInIn"];
             };
         };
@@ -2413,44 +2780,48 @@ export interface operations {
                     "application/json": components["schemas"]["CheckInOut"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such booking at this studio */
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Not a booking (`invalid_state`) */
+            /** @description `invalid_state`: The reservation or auction is not in a state that allows this. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listStudioReservations: {
         parameters: {
             query?: {
-                /** @description The status now: HOLD, CONFIRMED, CHECKED_IN, NO_SHOW, EXPIRED or CANCELLED. */
-                status?: string | null;
+                /** @description The status now. */
+                status?: components["schemas"]["ReservationStatus"];
                 /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
+                limit?: number;
                 /** @description `next_cursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -2461,6 +2832,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of reservations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2469,33 +2841,22 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationPage"];
                 };
             };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such studio, or not yours */
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
-            /** @description Bad filter, limit or cursor */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

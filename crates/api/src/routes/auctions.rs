@@ -4,8 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use hothour_domain::ports::{AuctionFilter, AuctionRecord, QueryStore};
 use hothour_domain::{
-    AuctionId, AuctionInput, AuctionPatch, AuctionStatus, DomainError, PriceScheduleInput, StudioId, TurboConfig,
-    ValidationErrors,
+    AuctionId, AuctionInput, AuctionPatch, DomainError, PriceScheduleInput, StudioId, TurboConfig, ValidationErrors,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -14,10 +13,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::dto::{
-    AuctionIn, AuctionOut, AuctionPage, AuctionPatchIn, GrabIn, PriceStepOut, ReservationOut, TurboIn, minutes,
+    AuctionIn, AuctionOut, AuctionPage, AuctionPatchIn, AuctionStatus, GrabIn, PriceStepOut, ReservationOut, TurboIn,
+    minutes, parse_choice,
 };
 use crate::idempotency::{self, Answer};
-use crate::json::{StrictJson, validation_problem};
+use crate::json::StrictJson;
 use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
 use crate::problem::Problem;
 use crate::routes::events::require_admin;
@@ -37,7 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct AuctionQuery {
     studio_id: Option<i64>,
-    /// The status now: DRAFT, ACTIVE, HELD, SOLD, EXPIRED or CANCELLED.
+    /// The status now.
+    #[param(value_type = Option<AuctionStatus>)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
     limit: Option<i64>,
@@ -61,11 +62,7 @@ fn auction_out(state: &AppState, record: &AuctionRecord) -> AuctionOut {
 #[utoipa::path(
     tag = "auctions", operation_id = "createAuction", request_body = AuctionIn,
     responses(
-        (status = 201, body = AuctionOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The new auction", body = AuctionOut),
     ),
     security(("bearer" = []))
 )]
@@ -104,20 +101,14 @@ async fn create_auction(
 #[utoipa::path(
     tag = "auctions", operation_id = "listAuctions", params(AuctionQuery),
     responses(
-        (status = 200, body = AuctionPage),
-        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of auctions", body = AuctionPage),
     )
 )]
 #[get("/auctions")]
 async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuery>) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
     let limit = limit(query.limit)?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(s) => Some(AuctionStatus::parse(&s.to_ascii_uppercase()).ok_or_else(|| {
-            validation_problem("status".into(), "must be DRAFT, ACTIVE, HELD, SOLD, EXPIRED or CANCELLED".into())
-        })?),
-    };
+    let status = parse_choice::<AuctionStatus>("status", query.status.as_deref())?.map(Into::into);
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, AuctionId(id)));
     let filter = AuctionFilter { studio_id: query.studio_id.map(StudioId), status };
     let records = state.store.list_auctions(filter, state.now(), limit + 1, after).await?;
@@ -131,8 +122,7 @@ async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuer
 #[utoipa::path(
     tag = "auctions", operation_id = "getAuction", params(("id" = i64, Path, description = "Auction id")),
     responses(
-        (status = 200, body = AuctionOut),
-        (status = 404, description = "No such auction", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     )
 )]
 #[get("/auctions/{id}")]
@@ -145,8 +135,7 @@ async fn get_auction(state: web::Data<AppState>, id: web::Path<i64>) -> Result<H
 #[utoipa::path(
     tag = "auctions", operation_id = "getAuctionSchedule", params(("id" = i64, Path, description = "Auction id")),
     responses(
-        (status = 200, body = Vec<PriceStepOut>),
-        (status = 404, description = "No such auction", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The price steps", body = Vec<PriceStepOut>),
     )
 )]
 #[get("/auctions/{id}/schedule")]
@@ -161,12 +150,7 @@ async fn auction_schedule(state: web::Data<AppState>, id: web::Path<i64>) -> Res
     tag = "auctions", operation_id = "updateAuction", request_body = AuctionPatchIn,
     params(("id" = i64, Path, description = "Auction id")),
     responses(
-        (status = 200, body = AuctionOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such auction, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "No longer a DRAFT (`auction_not_editable`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     ),
     security(("bearer" = []))
 )]
@@ -205,11 +189,7 @@ async fn update_auction(
 #[utoipa::path(
     tag = "auctions", operation_id = "cancelAuction", params(("id" = i64, Path, description = "Auction id")),
     responses(
-        (status = 200, body = AuctionOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such auction, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already over (`auction_closed`, `invalid_state`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     ),
     security(("bearer" = []))
 )]
@@ -230,11 +210,7 @@ async fn cancel_auction(
 #[utoipa::path(
     tag = "auctions", operation_id = "triggerTurbo", params(("id" = i64, Path, description = "Auction id")),
     responses(
-        (status = 200, body = AuctionOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such auction, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`turbo_already_active` or `turbo_not_available`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     ),
     security(("bearer" = []))
 )]
@@ -258,13 +234,6 @@ async fn trigger_turbo(
     ),
     responses(
         (status = 201, description = "The hold (or booking)", body = ReservationOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Studio admins cannot book (`booking_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such auction", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`auction_on_hold`, `auction_already_booked`, `auction_not_started`, `auction_closed`, `regrab_not_allowed` or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many grabs (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The auction is busy, retry (`busy`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

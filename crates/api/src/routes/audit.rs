@@ -33,10 +33,7 @@ pub struct AuditQuery {
 #[utoipa::path(
     tag = "admin", operation_id = "listAuditLog", params(AuditQuery),
     responses(
-        (status = 200, body = AuditPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of the audit log", body = AuditPage),
     ),
     security(("bearer" = []))
 )]

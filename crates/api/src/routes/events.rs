@@ -11,9 +11,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::{Caller, MaybeCaller};
-use crate::dto::{EventIn, EventOut, EventPage, EventPatchIn, HoldIn, ReservationOut};
+use crate::dto::{ActiveChoice, EventIn, EventOut, EventPage, EventPatchIn, HoldIn, ReservationOut, parse_choice};
 use crate::idempotency::{self, Answer};
-use crate::json::{StrictJson, query_instant, validation_problem};
+use crate::json::{StrictJson, query_instant};
 use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
 use crate::problem::Problem;
 use crate::routes::forbidden;
@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct EventQuery {
     studio_id: Option<i64>,
     /// `true` (default), `false` or `all`; inactive events are shown only to their studio's admins.
+    #[param(value_type = Option<ActiveChoice>)]
     is_active: Option<String>,
     /// Only events starting at or after this instant.
     starts_after: Option<DateTime<Utc>>,
@@ -55,11 +56,7 @@ pub fn require_admin(actor: &Actor) -> Result<(), Problem> {
 #[utoipa::path(
     tag = "events", operation_id = "createEvent", request_body = EventIn,
     responses(
-        (status = 201, body = EventOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The new event, with its availability now", body = EventOut),
     ),
     security(("bearer" = []))
 )]
@@ -89,8 +86,7 @@ async fn create_event(
 #[utoipa::path(
     tag = "events", operation_id = "listEvents", params(EventQuery),
     responses(
-        (status = 200, body = EventPage),
-        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of events", body = EventPage),
     )
 )]
 #[get("/events")]
@@ -101,11 +97,10 @@ async fn list_events(
 ) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
     let limit = limit(query.limit)?;
-    let active = match query.is_active.as_deref() {
-        None | Some("true") => ActiveFilter::Active,
-        Some("false") => ActiveFilter::Inactive,
-        Some("all") => ActiveFilter::All,
-        Some(_) => return Err(validation_problem("is_active".into(), "must be true, false or all".into())),
+    let active = match parse_choice::<ActiveChoice>("is_active", query.is_active.as_deref())? {
+        None | Some(ActiveChoice::True) => ActiveFilter::Active,
+        Some(ActiveChoice::False) => ActiveFilter::Inactive,
+        Some(ActiveChoice::All) => ActiveFilter::All,
     };
     let mut studio_id = query.studio_id.map(StudioId);
     if active != ActiveFilter::Active {
@@ -137,8 +132,7 @@ async fn list_events(
 #[utoipa::path(
     tag = "events", operation_id = "getEvent", params(("id" = i64, Path, description = "Event id")),
     responses(
-        (status = 200, body = EventOut),
-        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The event, with its availability now", body = EventOut),
     )
 )]
 #[get("/events/{id}")]
@@ -161,12 +155,7 @@ async fn get_event(
     tag = "events", operation_id = "updateEvent", request_body = EventPatchIn,
     params(("id" = i64, Path, description = "Event id")),
     responses(
-        (status = 200, body = EventOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Capacity below reserved seats (`capacity_below_reserved`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The event, with its availability now", body = EventOut),
     ),
     security(("bearer" = []))
 )]
@@ -198,10 +187,6 @@ async fn update_event(
     tag = "events", operation_id = "deleteEvent", params(("id" = i64, Path, description = "Event id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a studio admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Live reservations (`event_has_reservations`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -221,13 +206,6 @@ async fn delete_event(state: web::Data<AppState>, caller: Caller, id: web::Path<
     ),
     responses(
         (status = 201, description = "The hold", body = ReservationOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Studio admins cannot book (`booking_not_allowed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`insufficient_capacity`, `hold_already_exists`, `event_not_open` or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad quantity (`validation_failed`) or `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many holds (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The event is busy, retry (`busy`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -1,10 +1,9 @@
 //! Health checks (outside `/api/v1`).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use crate::AppState;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health/live", web::get().to(live)).route("/health/ready", web::get().to(ready));
@@ -18,8 +17,6 @@ async fn live() -> HttpResponse {
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     match state.store.ping().await {
         Ok(()) => Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))),
-        Err(_) => {
-            Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer"))
-        }
+        Err(_) => Err(Problem::new(ProblemCode::DatabaseUnavailable, "the database does not answer")),
     }
 }

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::dto::{CheckInIn, CheckInOut, ReservationOut, ReservationPage, parse_reservation_status};
-use crate::json::{StrictJson, validation_problem};
+use crate::dto::{CheckInIn, CheckInOut, ReservationOut, ReservationPage, ReservationStatus, parse_choice};
+use crate::json::StrictJson;
 use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
 use crate::problem::Problem;
 
@@ -26,7 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReservationQuery {
-    /// The status now: HOLD, CONFIRMED, CHECKED_IN, NO_SHOW, EXPIRED or CANCELLED.
+    /// The status now.
+    #[param(value_type = Option<ReservationStatus>)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
     limit: Option<i64>,
@@ -40,13 +41,8 @@ async fn list(
     query: ReservationQuery,
 ) -> Result<HttpResponse, Problem> {
     let limit = limit(query.limit)?;
-    if let Some(status) = query.status.as_deref() {
-        filter.status = Some(parse_reservation_status(status).ok_or_else(|| {
-            validation_problem(
-                "status".into(),
-                "must be HOLD, CONFIRMED, CHECKED_IN, NO_SHOW, EXPIRED or CANCELLED".into(),
-            )
-        })?);
+    if let Some(status) = parse_choice::<ReservationStatus>("status", query.status.as_deref())? {
+        filter.status = Some(status.into());
     }
     let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
     let now = state.now();
@@ -60,9 +56,7 @@ async fn list(
 #[utoipa::path(
     tag = "reservations", operation_id = "listMyReservations", params(ReservationQuery),
     responses(
-        (status = 200, body = ReservationPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of reservations", body = ReservationPage),
     ),
     security(("bearer" = []))
 )]
@@ -80,9 +74,7 @@ async fn my_reservations(
 #[utoipa::path(
     tag = "reservations", operation_id = "getReservation", params(("id" = i64, Path, description = "Reservation id")),
     responses(
-        (status = 200, body = ReservationOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such reservation, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The reservation", body = ReservationOut),
     ),
     security(("bearer" = []))
 )]
@@ -101,10 +93,6 @@ async fn get_reservation(
     tag = "reservations", operation_id = "confirmReservation", params(("id" = i64, Path, description = "Reservation id")),
     responses(
         (status = 200, description = "The booking, with its booking code", body = ReservationOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such reservation, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`hold_expired` or `invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Busy, retry (`busy`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -122,10 +110,7 @@ async fn confirm_reservation(
 #[utoipa::path(
     tag = "reservations", operation_id = "cancelReservation", params(("id" = i64, Path, description = "Reservation id")),
     responses(
-        (status = 200, body = ReservationOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such reservation, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`cancellation_closed` or `invalid_state`", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The reservation", body = ReservationOut),
     ),
     security(("bearer" = []))
 )]
@@ -144,10 +129,7 @@ async fn cancel_reservation(
     tag = "reservations", operation_id = "listStudioReservations",
     params(("id" = i64, Path, description = "Studio id"), ReservationQuery),
     responses(
-        (status = 200, body = ReservationPage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of reservations", body = ReservationPage),
     ),
     security(("bearer" = []))
 )]
@@ -172,9 +154,6 @@ async fn studio_reservations(
     params(("id" = i64, Path, description = "Studio id")),
     responses(
         (status = 200, description = "The booking, checked in (also when it already was), with its holder's name", body = CheckInOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such booking at this studio", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not a booking (`invalid_state`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -34,10 +34,7 @@ pub struct StudioQuery {
 #[utoipa::path(
     tag = "studios", operation_id = "createStudio", request_body = StudioIn,
     responses(
-        (status = 201, body = StudioOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a platform admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "The new studio", body = StudioOut),
     ),
     security(("bearer" = []))
 )]
@@ -61,8 +58,7 @@ async fn create_studio(
 #[utoipa::path(
     tag = "studios", operation_id = "listStudios", params(StudioQuery),
     responses(
-        (status = 200, body = StudioPage),
-        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "One page of studios", body = StudioPage),
     )
 )]
 #[get("/studios")]
@@ -78,8 +74,7 @@ async fn list_studios(state: web::Data<AppState>, query: web::Query<StudioQuery>
 #[utoipa::path(
     tag = "studios", operation_id = "getStudio", params(("id" = i64, Path, description = "Studio id")),
     responses(
-        (status = 200, body = StudioOut),
-        (status = 404, description = "No such studio", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The studio", body = StudioOut),
     )
 )]
 #[get("/studios/{id}")]
@@ -93,10 +88,7 @@ async fn get_studio(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Ht
     tag = "studios", operation_id = "updateStudio", request_body = StudioPatchIn,
     params(("id" = i64, Path, description = "Studio id")),
     responses(
-        (status = 200, body = StudioOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such studio, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The studio", body = StudioOut),
     ),
     security(("bearer" = []))
 )]
@@ -134,10 +126,6 @@ async fn update_studio(
     params(("id" = i64, Path, description = "Studio id")),
     responses(
         (status = 200, description = "The user, now the studio's admin", body = UserOut),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a platform admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such studio or user", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The user administers another studio (`already_administers_a_studio`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]

@@ -1,0 +1,28 @@
+//! What a client needs to know about this deployment.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::AppState;
+use crate::dto::ConfigOut;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_config);
+}
+
+/// The currency of every amount, the booking rules' numbers and the server's clock.
+#[utoipa::path(
+    tag = "meta", operation_id = "getConfig",
+    responses((status = 200, description = "This deployment's settings and the server time", body = ConfigOut))
+)]
+#[get("/config")]
+async fn get_config(state: web::Data<AppState>) -> HttpResponse {
+    let config = &state.config;
+    HttpResponse::Ok().json(ConfigOut {
+        currency: config.currency.clone(),
+        hold_ttl_seconds: config.hold_ttl.as_secs(),
+        max_seats_per_hold: config.max_seats_per_hold,
+        cancellation_cutoff_seconds: config.cancel_cutoff.as_secs(),
+        server_time: state.now(),
+    })
+}
