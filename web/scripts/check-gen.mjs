@@ -1,18 +1,35 @@
-// Fails when src/api/schema.d.ts is not what `npm run gen` makes of
-// ../openapi/openapi.json today (run `npm run gen` and commit the result).
+// Fails when a generated file is not what `npm run gen` makes of the documents today
+// (run `npm run gen` in web/ and commit the result):
+// - src/api/schema.d.ts from ../openapi/openapi.json (openapi-typescript);
+// - src/live/frames.generated.ts from ../openapi/asyncapi.json (scripts/gen-frames.mjs).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const fresh = join(mkdtempSync(join(tmpdir(), 'hothour-gen-')), 'schema.d.ts');
-execFileSync('npx', ['openapi-typescript', '../openapi/openapi.json', '-o', fresh], { stdio: 'ignore' });
-if (readFileSync(fresh, 'utf8') !== readFileSync('src/api/schema.d.ts', 'utf8')) {
-  console.error('src/api/schema.d.ts is out of step with openapi/openapi.json: run `npm run gen` in web/ and commit it.');
-  process.exit(1);
+const dir = mkdtempSync(join(tmpdir(), 'hothour-gen-'));
+const targets = [
+  {
+    file: 'src/api/schema.d.ts',
+    source: 'openapi/openapi.json',
+    make: (out) => execFileSync('npx', ['openapi-typescript', '../openapi/openapi.json', '-o', out], { stdio: 'ignore' }),
+  },
+  {
+    file: 'src/live/frames.generated.ts',
+    source: 'openapi/asyncapi.json',
+    make: (out) => execFileSync(process.execPath, ['scripts/gen-frames.mjs', out], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  },
+];
+
+let stale = 0;
+for (const [i, { file, source, make }] of targets.entries()) {
+  const fresh = join(dir, `${i}.ts`);
+  make(fresh);
+  if (readFileSync(fresh, 'utf8') !== readFileSync(file, 'utf8')) {
+    console.error(`${file} is out of step with ${source}: run \`npm run gen\` in web/ and commit it.`);
+    stale++;
+  } else {
+    console.log(`${file} matches ${source}`);
+  }
 }
-if (existsSync('../openapi/asyncapi.json')) {
-  // TODO(contract): generate src/live/frames.ts from the AsyncAPI document and compare it here too.
-  console.warn('openapi/asyncapi.json exists: src/live/frames.ts is still written by hand (see its TODO).');
-}
-console.log('generated API types match openapi/openapi.json');
+if (stale) process.exit(1);

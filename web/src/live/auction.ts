@@ -6,7 +6,7 @@ import { livePrice, scheduleOf } from '../domain/pricing';
 import { ticker } from '../time/ticker';
 
 export function mergeLive(auction: Auction, data: Partial<AuctionLive>): void {
-  const { auction_id: _id, ...fields } = data;
+  const { id: _id, ...fields } = data;
   Object.assign(auction, fields);
   ticker.wakeAt(auction.next_change_at ? Date.parse(auction.next_change_at) : null);
 }

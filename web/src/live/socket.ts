@@ -194,8 +194,10 @@ export class LiveSocket {
       default: {
         const state = this.rooms.get(frame.room);
         if (!state) return;
-        if (frame.seq !== undefined) {
-          if (frame.epoch !== undefined && state.epoch !== null && frame.epoch !== state.epoch) {
+        // `price_update` carries no `seq`/`epoch`: it is computed on each instance.
+        const seq = 'seq' in frame ? frame.seq : undefined;
+        if ('seq' in frame) {
+          if (state.epoch !== null && frame.epoch !== state.epoch) {
             // Another stream: its sequence numbers mean nothing to ours. Start over from a snapshot.
             state.since = null;
             state.epoch = frame.epoch;
@@ -205,7 +207,7 @@ export class LiveSocket {
           if (state.since !== null && frame.seq <= state.since) return; // already seen
           state.since = frame.seq;
         }
-        state.handlers.forEach((h) => h.event(frame.type, frame.data, { seq: frame.seq, at: frame.at }));
+        state.handlers.forEach((h) => h.event(frame.type, frame.data, { seq, at: frame.at }));
       }
     }
   }
