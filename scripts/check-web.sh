@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI for the web client: generated types in step with the OpenAPI document,
+# CI for the web client: generated types in step with the OpenAPI and AsyncAPI documents,
 # typecheck, unit tests, the JavaScript budget, and proof that the committed
 # bundle (web/dist, embedded in the binary) is what the sources build.
 set -euo pipefail
