@@ -116,6 +116,44 @@ Limits (rooms per socket, ops per second, sockets per client IP) are \
 configuration; exceeding them is an `error` frame or a close code (see \
 `x-close-codes` on the channel).";
 
+/// The schemas the live protocol shares with the REST API are taken from the
+/// finished OpenAPI document (money as `Money`, always-sent fields required),
+/// together with whatever they refer to, so a frame's `data` is exactly what
+/// REST answers.
+fn with_rest_shapes(derived: impl Iterator<Item = (String, Value)>) -> Map<String, Value> {
+    let rest = &crate::openapi_document()["components"]["schemas"];
+    let mut schemas: std::collections::BTreeMap<String, Value> =
+        derived.map(|(name, schema)| (name.clone(), rest.get(&name).cloned().unwrap_or(schema))).collect();
+    let mut pending: Vec<String> = schemas.values().flat_map(referenced).collect();
+    while let Some(name) = pending.pop() {
+        if schemas.contains_key(&name) {
+            continue;
+        }
+        if let Some(schema) = rest.get(&name) {
+            pending.extend(referenced(schema));
+            schemas.insert(name, schema.clone());
+        }
+    }
+    schemas.into_iter().collect()
+}
+
+/// The component names a schema refers to.
+fn referenced(schema: &Value) -> Vec<String> {
+    match schema {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(key, value)| match (key.as_str(), value) {
+                ("$ref", Value::String(target)) => {
+                    target.strip_prefix("#/components/schemas/").map(str::to_owned).into_iter().collect()
+                }
+                _ => referenced(value),
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(referenced).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The AsyncAPI document.
 pub fn document() -> Value {
     let mut schemas = Schemas::new();
@@ -132,12 +170,9 @@ pub fn document() -> Value {
                 .insert(message.name.to_owned(), json!({ "$ref": format!("#/components/messages/{}", message.name) }));
         }
     }
-    let schemas: Map<String, Value> = schemas
-        .into_iter()
-        .map(|(name, schema)| (name, serde_json::to_value(schema).expect("a schema serialises")))
-        .collect::<std::collections::BTreeMap<_, _>>()
-        .into_iter()
-        .collect();
+    let schemas = with_rest_shapes(
+        schemas.into_iter().map(|(name, schema)| (name, serde_json::to_value(schema).expect("a schema serialises"))),
+    );
     let refs = |names: &[&str]| -> Value {
         names.iter().map(|name| json!({ "$ref": format!("#/channels/live/messages/{name}") })).collect()
     };
