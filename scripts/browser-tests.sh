@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: builds `hothour` (with the committed web/dist embedded), then
-# drives Debian's chromium with playwright-core against it (SQLite temp files).
+# drives Debian's chromium with playwright-core against it, on a SQLite temp
+# file and then on a throw-away PostgreSQL database.
 # Screenshots of failing tests land in target/browser-tests/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,7 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 export HOTHOUR_BIN="$(cd "$target_dir" && pwd)/debug/hothour"
 cd web
 [ -d node_modules ] || npm ci --no-audit --no-fund
-npm run e2e
+for store in sqlite postgres; do
+  echo "browser tests on $store"
+  HOTHOUR_TEST_STORE=$store npm run e2e
+done

@@ -32,12 +32,17 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** The store the tests run on: `HOTHOUR_TEST_STORE=postgres` for PostgreSQL, else SQLite. */
+const STORE = process.env.HOTHOUR_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+const POSTGRES_SERVER = process.env.HOTHOUR_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+
 export async function startService(): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'hothour-browser-'));
   const port = await freePort();
+  const database = `hothour_browser_${process.pid}_${port}`;
   const env = {
     ...process.env,
-    DATABASE_URL: `sqlite://${dir}/hothour.db`,
+    DATABASE_URL: STORE === 'postgres' ? `${POSTGRES_SERVER}/${database}` : `sqlite://${dir}/hothour.db`,
     BIND: `127.0.0.1:${port}`,
     APP_ENV: 'test',
     BCRYPT_COST: '4',
@@ -67,6 +72,9 @@ export async function startService(): Promise<Service> {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
+      if (STORE === 'postgres') {
+        spawnSync('psql', [`${POSTGRES_SERVER}/postgres`, '-qc', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`]);
+      }
     },
   };
 }
