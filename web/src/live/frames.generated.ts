@@ -33,6 +33,10 @@ export type ServerFrame =
   | TurboTriggeredFrame
   | UnsubscribedFrame;
 /**
+ * An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals.
+ */
+export type Money = string;
+/**
  * An auction's status at the time of the answer.
  */
 export type AuctionStatus = 'DRAFT' | 'ACTIVE' | 'HELD' | 'SOLD' | 'EXPIRED' | 'CANCELLED';
@@ -152,31 +156,28 @@ export interface AuctionBookedFrame {
   type: 'auction_booked';
 }
 export interface AuctionOut {
-  current_price: string;
+  current_price: Money;
   description: string;
-  drop_amount: string;
+  drop_amount: Money;
   drop_interval_minutes: number;
   ends_at: string;
-  floor_price: string;
-  /**
-   * The price the holder locked, while HELD.
-   */
-  held_price?: string | null;
+  floor_price: Money;
+  held_price: Money | null;
   id: number;
-  next_change_at?: string | null;
-  next_price?: string | null;
+  next_change_at: string | null;
+  next_price: Money | null;
   scheduled_at: string;
-  start_price: string;
+  start_price: Money;
   starts_at: string;
   status: AuctionStatus;
   studio_id: number;
   title: string;
-  turbo?: TurboIn | null;
+  turbo: TurboIn | null;
   turbo_active: boolean;
-  turbo_started_at?: string | null;
+  turbo_started_at: string | null;
 }
 export interface TurboIn {
-  drop_amount: string;
+  drop_amount: Money;
   interval_minutes: number;
   /**
    * Turbo starts this many minutes before `ends_at`.
@@ -273,7 +274,7 @@ export interface EventOut {
   held_seats: number;
   id: number;
   is_active: boolean;
-  price: string;
+  price: Money;
   starts_at: string;
   studio_id: number;
   title: string;
@@ -295,18 +296,18 @@ export interface BookingConfirmedFrame {
   type: 'booking_confirmed';
 }
 export interface ReservationOut {
-  auction_id?: number | null;
-  booking_code?: string | null;
-  confirmed_at?: string | null;
+  auction_id: number | null;
+  booking_code: string | null;
+  confirmed_at: string | null;
   created_at: string;
-  event_id?: number | null;
+  event_id: number | null;
   expires_at: string;
   id: number;
   kind: ReservationKind;
   quantity: number;
   status: ReservationStatus;
-  total_price: string;
-  unit_price: string;
+  total_price: Money;
+  unit_price: Money;
   user_id: number;
 }
 /**
