@@ -10,7 +10,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use hothour_domain::account::User;
 use hothour_domain::ports::{AccountStore, TokenStore};
-use hothour_domain::{Actor, DomainError, UserId};
+use hothour_domain::{Actor, Cause, DomainError, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -66,10 +66,8 @@ impl TokenKeys {
             exp: now.timestamp() + self.access_ttl.as_secs() as i64,
             typ: ACCESS.into(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
-            tracing::error!(error = %e, "signing an access token");
-            Problem::from(DomainError::Storage("token signing failed".into()))
-        })
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| Problem::from(DomainError::TokenSigning(Cause::new(e))))
     }
 
     /// The user an access token names, if it is a valid, unexpired HS256 access token.
@@ -119,7 +117,7 @@ pub fn unauthorized(detail: &str) -> Problem {
 /// A new opaque refresh token and the hash it is stored under.
 pub fn new_refresh_token() -> Result<(String, String), Problem> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Problem::from(DomainError::Storage(format!("no randomness: {e}"))))?;
+    getrandom::fill(&mut bytes).map_err(|e| Problem::from(DomainError::Randomness(Cause::new(e))))?;
     let token = format!("rt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash_token(&token);
     Ok((token, hash))
@@ -152,8 +150,8 @@ pub fn tokens_out(state: &AppState, user: &User, refresh_token: String) -> Resul
 pub async fn hash_password(password: String, cost: u32) -> Result<String, Problem> {
     tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
         .await
-        .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?
-        .map_err(|e| Problem::from(DomainError::Storage(format!("bcrypt: {e}"))))
+        .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))?
+        .map_err(|e| Problem::from(DomainError::PasswordHashing(Cause::new(e))))
 }
 
 /// Checks a password on the blocking pool. Without a stored hash a dummy one
@@ -169,7 +167,7 @@ pub async fn verify_password(password: String, hash: Option<String>, cost: u32) 
         bcrypt::verify(password, &hash).unwrap_or(false)
     })
     .await
-    .map_err(|e| DomainError::Storage(format!("hashing task failed: {e}")))?;
+    .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))?;
     Ok(known && matches)
 }
 

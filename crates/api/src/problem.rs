@@ -294,8 +294,9 @@ impl From<DomainError> for Problem {
                 problem.retry_after = Some(2);
                 return problem;
             }
-            E::Storage(_) => {
-                // The cause was logged where it happened; callers get no internals.
+            E::Storage(_) | E::PasswordHashing(_) | E::Randomness(_) | E::TokenSigning(_) => {
+                // The cause chain goes to the log; callers get no internals.
+                tracing::error!(error = %error.chain(), "internal failure");
                 return Problem::new(P::Internal, "something went wrong on our side");
             }
         };
@@ -314,7 +315,7 @@ mod tests {
         let problem = Problem::from(DomainError::validation("quantity", "must be between 1 and 10"));
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors.unwrap()["quantity"], vec!["must be between 1 and 10".to_owned()]);
-        let problem = Problem::from(DomainError::Storage("connection reset by 10.0.0.7".into()));
+        let problem = Problem::from(DomainError::storage_message("connection reset by 10.0.0.7"));
         assert!(!problem.detail.contains("10.0.0.7"));
         assert_eq!(Problem::from(DomainError::Busy).retry_after, Some(1));
         let problem = Problem::from(DomainError::Unavailable);

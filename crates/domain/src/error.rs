@@ -1,6 +1,10 @@
 //! The errors a use case can end with, in business terms. The API maps each
 //! variant to a status and a stable `code` in one place.
 
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
 use crate::reservation::{CancelError, CheckInError, ConfirmError, ReservationStatus};
 use crate::validation::ValidationErrors;
 
@@ -64,11 +68,92 @@ pub enum DomainError {
     InvalidRefreshToken,
     #[error("this email is already registered")]
     EmailTaken,
-    #[error("storage failure: {0}")]
-    Storage(String),
+    /// The store failed in a way no rule explains; the cause is kept for the logs.
+    #[error("storage failure")]
+    Storage(#[source] Cause),
+    /// Hashing or checking a password failed (not the password being wrong).
+    #[error("password hashing failed")]
+    PasswordHashing(#[source] Cause),
+    /// The operating system gave no randomness for a token or a code.
+    #[error("no randomness available")]
+    Randomness(#[source] Cause),
+    /// Signing an access token failed.
+    #[error("token signing failed")]
+    TokenSigning(#[source] Cause),
 }
 
+/// The underlying error of an infrastructure failure: kept whole (with its own
+/// source chain) for logging, shareable so that errors stay cheap to clone.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn Error + Send + Sync + 'static>);
+
+impl Cause {
+    pub fn new(error: impl Error + Send + Sync + 'static) -> Cause {
+        Cause(Arc::new(error))
+    }
+
+    /// A cause that is only a message (no underlying error value exists).
+    pub fn message(message: impl Into<String>) -> Cause {
+        Cause::new(Message(message.into()))
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Error for Cause {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Causes compare by what they say: tests match errors, and two failures
+/// with the same message are the same failure to a caller.
+impl PartialEq for Cause {
+    fn eq(&self, other: &Cause) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Message(String);
+
 impl DomainError {
+    /// A storage failure caused by `error`.
+    pub fn storage(error: impl Error + Send + Sync + 'static) -> DomainError {
+        DomainError::Storage(Cause::new(error))
+    }
+
+    /// A storage failure that only a message describes (a row that should
+    /// exist and does not, a value out of range).
+    pub fn storage_message(message: impl Into<String>) -> DomainError {
+        DomainError::Storage(Cause::message(message))
+    }
+
+    /// The error and every cause under it, joined with `: `, for logs.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
     pub fn validation(field: &str, message: &str) -> DomainError {
         DomainError::Validation(ValidationErrors::single(field, message))
     }
@@ -103,5 +188,28 @@ impl From<CheckInError> for DomainError {
         match error {
             CheckInError::InvalidState(status) => DomainError::InvalidState(status),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infrastructure_failures_keep_their_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
+        let error = DomainError::storage(io);
+        let source = Error::source(&error).expect("a storage error has a source");
+        assert_eq!(source.to_string(), "connection reset by peer");
+        assert_eq!(error.chain(), "storage failure: connection reset by peer");
+    }
+
+    #[test]
+    fn hashing_and_randomness_are_not_storage_failures() {
+        let hashing = DomainError::PasswordHashing(Cause::message("cost out of range"));
+        assert!(!matches!(hashing, DomainError::Storage(_)));
+        assert_eq!(hashing.chain(), "password hashing failed: cost out of range");
+        let randomness = DomainError::Randomness(Cause::message("getrandom: unavailable"));
+        assert_eq!(randomness.to_string(), "no randomness available");
     }
 }

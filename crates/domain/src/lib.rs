@@ -27,7 +27,7 @@ pub use actor::{Actor, Role};
 pub use auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionStatus, AuctionView};
 pub use booking_code::BookingCode;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::DomainError;
+pub use error::{Cause, DomainError};
 pub use event::{Availability, Event, EventDetails, EventInput, EventPatch, SeatCounts};
 pub use events::{AuditEntry, DomainEvent, EventKind, Room, StoredEvent};
 pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};

@@ -9,7 +9,7 @@ use crate::rows::{self, STUDIO_COLUMNS, USER_COLUMNS};
 use crate::{PgStore, execute, finish, query_all, query_one};
 
 fn returned() -> DomainError {
-    DomainError::Storage("INSERT/UPDATE … RETURNING gave no row".into())
+    DomainError::storage_message("INSERT/UPDATE … RETURNING gave no row")
 }
 
 impl AccountStore for PgStore {

@@ -139,7 +139,7 @@ impl AuctionStore for PgStore {
                 ],
             )
             .await?
-            .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+            .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let auction = rows::auction(&row)?;
             let events = persist::effects(&txn, effects(&auction), new.created_at).await?;
             Ok(Committed { value: auction, events })

@@ -80,7 +80,7 @@ pub(crate) fn map_db_err(error: DbErr) -> DomainError {
         return DomainError::Unavailable;
     }
     tracing::error!(error = %error, "storage failure");
-    DomainError::Storage(error.to_string())
+    DomainError::storage(error)
 }
 
 /// Whether the error says the server is out of reach rather than that a
@@ -111,5 +111,5 @@ fn is_connection_failure(error: &DbErr) -> bool {
 /// A stored value the domain cannot accept (a bug or a hand-edited row).
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
     tracing::error!(%detail, "corrupt {what} row");
-    DomainError::Storage(format!("corrupt {what} row: {detail}"))
+    DomainError::storage_message(format!("corrupt {what} row: {detail}"))
 }

@@ -116,7 +116,7 @@ impl EventStore for PgStore {
                 ],
             )
             .await?
-            .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+            .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let event = rows::event(&row)?;
             let events = persist::effects(&txn, effects(&event), new.created_at).await?;
             Ok(Committed { value: event, events })

@@ -42,7 +42,7 @@ impl OutboxStore for PgStore {
             [],
         )
         .await?
-        .ok_or_else(|| DomainError::Storage("no row from an aggregate".into()))?;
+        .ok_or_else(|| DomainError::storage_message("no row from an aggregate"))?;
         let (oldest, newest) = (i64_column(&row, "oldest")?, i64_column(&row, "newest")?);
         let kept = if newest == 0 { since == 0 } else { since >= oldest - 1 && since <= newest };
         if !kept {
@@ -86,7 +86,7 @@ impl OutboxStore for PgStore {
             );
             let row = query_one(&txn, &sql, [room.into(), kind.into(), data.into(), at.into()])
                 .await?
-                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let event = stored_event(&row)?;
             let range = format!("{},{}", event.seq, event.seq);
             execute(&txn, "SELECT pg_notify($1, $2)", [CHANNEL.into(), range.into()]).await?;
@@ -159,14 +159,14 @@ pub enum Heard {
 
 impl OutboxListener {
     pub async fn connect(url: &str) -> Result<OutboxListener, DomainError> {
-        let mut listener = PgListener::connect(url).await.map_err(|e| DomainError::Storage(e.to_string()))?;
-        listener.listen(CHANNEL).await.map_err(|e| DomainError::Storage(e.to_string()))?;
+        let mut listener = PgListener::connect(url).await.map_err(|e| DomainError::storage(e))?;
+        listener.listen(CHANNEL).await.map_err(|e| DomainError::storage(e))?;
         Ok(OutboxListener { listener })
     }
 
     pub async fn recv(&mut self) -> Result<Heard, DomainError> {
         loop {
-            match self.listener.try_recv().await.map_err(|e| DomainError::Storage(e.to_string()))? {
+            match self.listener.try_recv().await.map_err(|e| DomainError::storage(e))? {
                 None => return Ok(Heard::Reconnected),
                 Some(notification) => {
                     let parsed = notification

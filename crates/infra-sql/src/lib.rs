@@ -14,8 +14,7 @@ pub struct RandomBookingCodes;
 impl BookingCodes for RandomBookingCodes {
     fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
         let mut bytes = [0; hothour_domain::booking_code::CODE_BYTES];
-        getrandom::fill(&mut bytes)
-            .map_err(|e| DomainError::Storage(format!("no randomness for a booking code: {e}")))?;
+        getrandom::fill(&mut bytes).map_err(|e| DomainError::Randomness(hothour_domain::Cause::new(e)))?;
         Ok(BookingCode::from_random(bytes))
     }
 }

@@ -11,7 +11,7 @@ use crate::values::{json, now};
 use crate::{SqliteStore, execute, query_all, query_one, stmt};
 
 fn returned() -> DomainError {
-    DomainError::Storage("INSERT/UPDATE … RETURNING gave no row".into())
+    DomainError::storage_message("INSERT/UPDATE … RETURNING gave no row")
 }
 
 impl AccountStore for SqliteStore {

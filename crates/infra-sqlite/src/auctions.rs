@@ -136,7 +136,7 @@ impl AuctionStore for SqliteStore {
                 .query_one_raw(stmt(&sql, values))
                 .await
                 .map_err(|e| map_db_err_referencing(e, "studio"))?
-                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let auction = rows::auction(&row)?;
             let events = persist::effects(write.conn(), effects(&auction), new.created_at).await?;
             Ok(Committed { value: auction, events })

@@ -91,13 +91,13 @@ fn map(error: DbErr, parent: Option<&'static str>) -> DomainError {
         return DomainError::Busy;
     }
     tracing::error!(error = %error, "storage failure");
-    DomainError::Storage(error.to_string())
+    DomainError::storage(error)
 }
 
 /// A stored value the domain cannot accept (a bug or a hand-edited row).
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
     tracing::error!(%detail, "corrupt {what} row");
-    DomainError::Storage(format!("corrupt {what} row: {detail}"))
+    DomainError::storage_message(format!("corrupt {what} row: {detail}"))
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ impl EventStore for SqliteStore {
                 .query_one_raw(stmt(&sql, values))
                 .await
                 .map_err(|e| map_db_err_referencing(e, "studio"))?
-                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let event = rows::event(&row)?;
             let events = persist::effects(write.conn(), effects(&event), new.created_at).await?;
             Ok(Committed { value: event, events })

@@ -119,7 +119,7 @@ impl SqliteStore {
         let pool = pool
             .connect_with(options)
             .await
-            .map_err(|e| DomainError::Storage(format!("cannot open {}: {e}", config.path_or_url)))?;
+            .map_err(|e| DomainError::storage_message(format!("cannot open {}: {e}", config.path_or_url)))?;
         let (bus, _) = broadcast::channel(config.bus_capacity.max(1));
         Ok(SqliteStore {
             db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
@@ -182,7 +182,7 @@ impl BookingCodes for SqliteStore {
 fn connect_options(path_or_url: &str) -> Result<SqliteConnectOptions, DomainError> {
     if path_or_url.starts_with("sqlite:") {
         SqliteConnectOptions::from_str(path_or_url)
-            .map_err(|e| DomainError::Storage(format!("invalid SQLite URL {path_or_url}: {e}")))
+            .map_err(|e| DomainError::storage_message(format!("invalid SQLite URL {path_or_url}: {e}")))
     } else {
         Ok(SqliteConnectOptions::new().filename(path_or_url))
     }
@@ -194,7 +194,7 @@ fn create_parent_dir(file: &Path) -> Result<(), DomainError> {
         return Ok(());
     };
     std::fs::create_dir_all(parent)
-        .map_err(|e| DomainError::Storage(format!("cannot create {}: {e}", PathBuf::from(parent).display())))
+        .map_err(|e| DomainError::storage_message(format!("cannot create {}: {e}", PathBuf::from(parent).display())))
 }
 
 pub(crate) fn stmt(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {

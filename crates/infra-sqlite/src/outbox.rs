@@ -28,7 +28,7 @@ impl OutboxStore for SqliteStore {
             [],
         )
         .await?
-        .ok_or_else(|| DomainError::Storage("no row from an aggregate".into()))?;
+        .ok_or_else(|| DomainError::storage_message("no row from an aggregate"))?;
         let (oldest, newest) = (i64_column(&row, "oldest")?, i64_column(&row, "newest")?);
         let kept = if newest == 0 { since == 0 } else { since >= oldest - 1 && since <= newest };
         if !kept {
@@ -74,12 +74,12 @@ impl OutboxStore for SqliteStore {
             );
             let row = query_one(write.conn(), &sql, [room.into(), kind.into(), json(&data), time(at)])
                 .await?
-                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             Ok(Committed { value: (), events: vec![stored_event(&row)?] })
         }
         .await;
         let mut committed = write.finish_announcing(result).await?;
-        committed.events.pop().ok_or_else(|| DomainError::Storage("the stored event went missing".into()))
+        committed.events.pop().ok_or_else(|| DomainError::storage_message("the stored event went missing"))
     }
 
     async fn latest_event(&self, room: &str, kind: &str) -> Result<Option<StoredEvent>, DomainError> {

@@ -146,7 +146,7 @@ pub(crate) async fn next_reservation_id(
         [],
     )
     .await?
-    .ok_or_else(|| DomainError::Storage("no row from an aggregate".into()))?;
+    .ok_or_else(|| DomainError::storage_message("no row from an aggregate"))?;
     rows::next_reservation_id(&row)
 }
 

@@ -31,7 +31,7 @@ impl TokenStore for SqliteStore {
                 ))
                 .await
                 .map_err(|e| map_db_err_referencing(e, "user"))?
-                .ok_or_else(|| DomainError::Storage("INSERT … RETURNING gave no row".into()))?;
+                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let id = i64_column(&row, "id")?;
             execute(write.conn(), "UPDATE refresh_tokens SET family_id = id WHERE id = $1", [id.into()]).await?;
             Ok(())

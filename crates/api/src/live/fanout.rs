@@ -178,7 +178,7 @@ impl Feed {
                 Ok((first, last)) => Ok(Heard::Range(first, last)),
                 // Fell behind the bus: read what was missed from the outbox.
                 Err(broadcast::error::RecvError::Lagged(_)) => Ok(Heard::Reconnected),
-                Err(broadcast::error::RecvError::Closed) => Err(DomainError::Storage("the outbox bus closed".into())),
+                Err(broadcast::error::RecvError::Closed) => Err(DomainError::storage_message("the outbox bus closed")),
             },
         }
     }
