@@ -176,9 +176,9 @@ impl TestApp {
         })
         .expect("test configuration");
         let store = connect_and_migrate(&config).await.expect("database");
-        let backend = match store {
-            AppStore::Postgres(_) => Backend::Postgres,
-            AppStore::Sqlite(_) => Backend::Sqlite,
+        let backend = match store.backend_name() {
+            "postgres" => Backend::Postgres,
+            _ => Backend::Sqlite,
         };
         let listener = TcpListener::bind(&config.bind).expect("bind a random port");
         let state = AppState::with_clock(store.clone(), config, Arc::new(clock.clone())).await.expect("state");
@@ -201,10 +201,7 @@ impl TestApp {
 
     /// The database connection under the store, for checking invariants in SQL.
     pub fn connection(&self) -> &DatabaseConnection {
-        match &self.store {
-            AppStore::Postgres(store) => store.connection(),
-            AppStore::Sqlite(store) => store.connection(),
-        }
+        self.store.connection()
     }
 
     /// Runs a query that answers one integer (write it in SQL both stores read).

@@ -1,27 +1,27 @@
 //! The storage-adapter conformance suite on PostgreSQL.
 
-use hothour_infra_postgres::{PgConfig, PgStore};
+use hothour_infra_postgres::{PgConfig, SqlStore};
 use hothour_tests::conformance::Backend;
 use hothour_tests::pg::TestDb;
 use sea_orm::ConnectionTrait;
 
 struct Postgres {
-    store: PgStore,
+    store: SqlStore,
     _db: TestDb,
 }
 
 impl Backend for Postgres {
-    type Store = PgStore;
+    type Store = SqlStore;
 
     async fn fresh() -> Self {
         let db = TestDb::new().await;
         let mut config = PgConfig::new(db.url.clone());
         config.max_connections = 12;
-        let store = PgStore::connect(&config).await.expect("connect to the test database");
+        let store = hothour_infra_postgres::connect(&config).await.expect("connect to the test database");
         Postgres { store, _db: db }
     }
 
-    fn store(&self) -> PgStore {
+    fn store(&self) -> SqlStore {
         self.store.clone()
     }
 

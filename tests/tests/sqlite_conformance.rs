@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
+use hothour_infra_sqlite::{SqlStore, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 use hothour_tests::conformance::Backend;
 use sea_orm::ConnectionTrait;
@@ -40,22 +40,22 @@ impl Drop for TempFile {
 }
 
 struct Sqlite {
-    store: SqliteStore,
+    store: SqlStore,
     _file: TempFile,
 }
 
 impl Backend for Sqlite {
-    type Store = SqliteStore;
+    type Store = SqlStore;
 
     async fn fresh() -> Self {
         let file = TempFile::new();
         let config = SqliteConfig::new(file.0.to_string_lossy().into_owned());
-        let store = SqliteStore::connect(&config).await.expect("open the test database");
+        let store = hothour_infra_sqlite::connect(&config).await.expect("open the test database");
         Migrator::up(store.connection(), None).await.expect("migrate the test database");
         Sqlite { store, _file: file }
     }
 
-    fn store(&self) -> SqliteStore {
+    fn store(&self) -> SqlStore {
         self.store.clone()
     }
 

@@ -117,7 +117,7 @@ pub fn unauthorized(detail: &str) -> Problem {
 /// A new opaque refresh token and the hash it is stored under.
 pub fn new_refresh_token() -> Result<(String, String), Problem> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Problem::from(DomainError::Randomness(Cause::new(e))))?;
+    getrandom::fill(&mut bytes).map_err(|e| Problem::from(DomainError::Randomness(Cause::message(e.to_string()))))?;
     let token = format!("rt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash_token(&token);
     Ok((token, hash))

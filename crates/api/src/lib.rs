@@ -32,9 +32,6 @@ use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{AccountStore, NoPublisher};
 use hothour_domain::{AuditEntry, Services, StudioId, SystemClock};
-use hothour_infra_postgres::{PgConfig, PgStore};
-use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
-use hothour_migrations::{Migrator, MigratorTrait};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -46,7 +43,7 @@ use crate::problem::{Problem, ProblemCode};
 
 pub use config::Config;
 
-pub use store::AppStore;
+pub use store::{AppStore, connect_and_migrate};
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
 pub type AppServices = Services<AppStore, AppClock, NoPublisher>;
@@ -104,31 +101,6 @@ impl AppState {
             tracing::error!(%error, action, "could not write the audit log");
         }
     }
-}
-
-/// Opens the database named in `config` — PostgreSQL for a `postgres://` URL
-/// (created if missing), otherwise a SQLite file — and applies pending migrations.
-pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
-    let url = &config.database_url;
-    let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        PgStore::ensure_database(url).await.map_err(|e| format!("cannot reach the database server: {e}"))?;
-        let mut pg = PgConfig::new(url.clone());
-        pg.lock_timeout = config.lock_timeout;
-        pg.max_connections = config.db_max_connections;
-        pg.acquire_timeout = config.db_acquire_timeout;
-        let store = PgStore::connect(&pg).await.map_err(|e| format!("cannot connect to the database: {e}"))?;
-        Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;
-        AppStore::Postgres(store)
-    } else {
-        let mut sqlite = SqliteConfig::new(url.clone());
-        sqlite.max_connections = config.db_max_connections.min(8);
-        sqlite.lock_timeout = config.lock_timeout;
-        let store =
-            SqliteStore::connect(&sqlite).await.map_err(|e| format!("cannot open the SQLite database {url}: {e}"))?;
-        Migrator::up(store.connection(), None).await.map_err(|e| format!("migrations failed: {e}"))?;
-        AppStore::Sqlite(store)
-    };
-    Ok(store)
 }
 
 /// Turns any error answer that is not problem+json yet (an unknown route, a

@@ -79,7 +79,6 @@ pub(crate) fn map_db_err(error: DbErr) -> DomainError {
         tracing::warn!(error = %error, "the database cannot be reached");
         return DomainError::Unavailable;
     }
-    tracing::error!(error = %error, "storage failure");
     DomainError::storage(error)
 }
 
@@ -106,10 +105,4 @@ fn is_connection_failure(error: &DbErr) -> bool {
         DbErr::Conn(_) => true,
         _ => false,
     }
-}
-
-/// A stored value the domain cannot accept (a bug or a hand-edited row).
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
-    tracing::error!(%detail, "corrupt {what} row");
-    DomainError::storage_message(format!("corrupt {what} row: {detail}"))
 }

@@ -1,160 +1,186 @@
-//! SQL-building pieces both storage adapters share. Both speak `$n`
-//! placeholders through sea-orm, so one builder serves PostgreSQL and SQLite.
+//! The adapter body both SQL stores share, written once: row mapping,
+//! persistence, the lock-and-decide flows, outbox and audit writes, and the
+//! queries. [`SqlStore`] implements every port of the domain; a [`Dialect`]
+//! (PostgreSQL's in `hothour-infra-postgres`, SQLite's in
+//! `hothour-infra-sqlite`) says only what differs between the databases.
+//!
+//! Every use case runs in one write (a transaction, see [`Write`]) that locks
+//! its parent row (the auction or the event) first, then the rows under it,
+//! runs the domain's decision, writes the changes, their domain events (to the
+//! outbox) and audit entries, and commits. A parent locked longer than the
+//! dialect's lock timeout answers [`DomainError::Busy`].
+
+mod accounts;
+mod auctions;
+mod codes;
+mod dialect;
+mod events;
+mod idempotency;
+mod outbox;
+mod persist;
+mod queries;
+mod reservations;
+mod rows;
+mod sql;
+mod tokens;
+mod write;
 
 use std::sync::Arc;
 
 use hothour_domain::ports::BookingCodes;
-use hothour_domain::{BookingCode, DomainError, ValidationErrors};
-use sea_orm::Value;
+use hothour_domain::{BookingCode, DomainError};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 
-/// Booking codes from the operating system's CSPRNG.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RandomBookingCodes;
+pub use crate::codes::{CodeSource, RandomBookingCodes};
+pub use crate::dialect::{BoxFuture, CommitFeed, Dialect, Heard, LockMode, RowLock};
+pub use crate::rows::corrupt;
+pub use crate::sql::{check_violation, placeholders, unacceptable_value};
+pub use crate::write::Write;
 
-impl BookingCodes for RandomBookingCodes {
-    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
-        let mut bytes = [0; hothour_domain::booking_code::CODE_BYTES];
-        getrandom::fill(&mut bytes).map_err(|e| DomainError::Randomness(hothour_domain::Cause::new(e)))?;
-        Ok(BookingCode::from_random(bytes))
-    }
-}
-
-/// Where a store draws booking codes: the CSPRNG unless a test scripts them.
+/// The store: a connection pool and the dialect of its database. Cheap to
+/// clone (clones share the pool and the dialect's state).
 #[derive(Clone)]
-pub struct CodeSource(Arc<dyn BookingCodes>);
-
-impl CodeSource {
-    pub fn new(codes: Arc<dyn BookingCodes>) -> CodeSource {
-        CodeSource(codes)
-    }
-
-    pub fn draw(&self) -> Result<BookingCode, DomainError> {
-        self.0.draw_booking_code()
-    }
+pub struct SqlStore {
+    db: DatabaseConnection,
+    dialect: Arc<dyn Dialect>,
+    codes: CodeSource,
 }
 
-impl Default for CodeSource {
-    fn default() -> Self {
-        CodeSource(Arc::new(RandomBookingCodes))
-    }
-}
-
-impl std::fmt::Debug for CodeSource {
+impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CodeSource")
+        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish_non_exhaustive()
     }
 }
 
-/// The field-level error a violated `CHECK` stands for, named as the API
-/// names the field. The rules normally refuse such input first; this keeps a
-/// rule the code missed a client error instead of a storage failure.
-pub fn check_violation(constraint: &str) -> ValidationErrors {
-    let (field, message) = match constraint {
-        "events_times" => ("ends_at", "must be after starts_at"),
-        "auctions_times" => ("ends_at", "must be after starts_at and not after scheduled_at"),
-        "auctions_prices" => ("floor_price", "must be greater than 0 and less than start_price"),
-        "auctions_price_limit" => ("start_price", "is too large"),
-        "auctions_drop" => ("drop_amount", "must be greater than 0 and at most start_price - floor_price"),
-        "auctions_drop_interval" => ("drop_interval_minutes", "must be at least 1 minute"),
-        "auctions_turbo_complete" | "auctions_turbo_values" => ("turbo", "is not a valid turbo configuration"),
-        c if c.ends_with("title_check") || c.contains("trim(title)") => ("title", "must not be blank"),
-        c if c.ends_with("name_check") || c.contains("trim(name)") => ("name", "must not be blank"),
-        _ => ("body", "breaks a rule of the stored data"),
-    };
-    ValidationErrors::single(field, message)
-}
+impl SqlStore {
+    /// A store over `db`, a connection to a migrated database of `dialect`'s kind.
+    pub fn new(db: DatabaseConnection, dialect: Arc<dyn Dialect>) -> SqlStore {
+        SqlStore { db, dialect, codes: CodeSource::default() }
+    }
 
-/// The field-level error for a value the database cannot store at all.
-pub fn unacceptable_value() -> ValidationErrors {
-    ValidationErrors::single("body", "holds a value that cannot be stored")
-}
+    /// This store drawing booking codes from `codes` instead of the CSPRNG
+    /// (tests script collisions with it).
+    pub fn with_booking_codes(mut self, codes: Arc<dyn BookingCodes>) -> SqlStore {
+        self.codes = CodeSource::new(codes);
+        self
+    }
 
-/// Collects SQL conditions and their values, numbering placeholders as it goes.
-pub struct Conditions {
-    clauses: Vec<String>,
-    /// The values, in placeholder order.
-    pub values: Vec<Value>,
-}
+    /// The store's pool, for migrations and tests. Writing through it bypasses
+    /// the dialect's write turn: do so only before the store is in use.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
 
-impl Default for Conditions {
-    fn default() -> Self {
-        Conditions::new()
+    /// `"postgres"` or `"sqlite"`.
+    pub fn backend_name(&self) -> &'static str {
+        self.dialect.name()
+    }
+
+    /// Answers whether the database takes queries now.
+    pub async fn ping(&self) -> Result<(), DomainError> {
+        self.db.ping().await.map_err(|e| self.dialect.map_error(e, None))
+    }
+
+    /// Identifies this database's event stream: when the schema was first
+    /// applied. A client holding sequence numbers from another stream must
+    /// take a fresh snapshot.
+    pub async fn stream_epoch(&self) -> Result<i64, DomainError> {
+        let row = self.one(&self.db, "SELECT COALESCE(MIN(applied_at), 0) AS epoch FROM seaql_migrations", []).await?;
+        row.map_or(Ok(0), |row| self.read(&row).i64("epoch"))
+    }
+
+    /// Listens for committed outbox ranges (LISTEN/NOTIFY, or the in-process bus).
+    pub async fn listen(&self) -> Result<Box<dyn CommitFeed>, DomainError> {
+        self.dialect.listen().await
+    }
+
+    fn d(&self) -> &dyn Dialect {
+        &*self.dialect
+    }
+
+    fn stmt(&self, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+        Statement::from_sql_and_values(self.dialect.backend(), sql, values)
+    }
+
+    async fn one(
+        &self,
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<Option<QueryResult>, DomainError> {
+        conn.query_one_raw(self.stmt(sql, values)).await.map_err(|e| self.dialect.map_error(e, None))
+    }
+
+    /// As [`SqlStore::one`], for a statement whose one foreign key that can
+    /// fail refers to a `parent`: that failure is `NotFound(parent)`.
+    async fn one_referencing(
+        &self,
+        conn: &impl ConnectionTrait,
+        parent: &'static str,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<Option<QueryResult>, DomainError> {
+        conn.query_one_raw(self.stmt(sql, values)).await.map_err(|e| self.dialect.map_error(e, Some(parent)))
+    }
+
+    async fn all(
+        &self,
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<Vec<QueryResult>, DomainError> {
+        conn.query_all_raw(self.stmt(sql, values)).await.map_err(|e| self.dialect.map_error(e, None))
+    }
+
+    async fn exec(
+        &self,
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<u64, DomainError> {
+        conn.execute_raw(self.stmt(sql, values))
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|e| self.dialect.map_error(e, None))
+    }
+
+    async fn exec_referencing(
+        &self,
+        conn: &impl ConnectionTrait,
+        parent: &'static str,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<u64, DomainError> {
+        conn.execute_raw(self.stmt(sql, values))
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|e| self.dialect.map_error(e, Some(parent)))
+    }
+
+    /// Begins a write, waiting for its turn.
+    async fn write(&self) -> Result<Write, DomainError> {
+        self.write_in(LockMode::Wait).await?.ok_or(DomainError::Busy)
+    }
+
+    async fn write_in(&self, mode: LockMode) -> Result<Option<Write>, DomainError> {
+        self.dialect.begin(&self.db, mode).await
+    }
+
+    async fn finish<T>(&self, write: Write, result: Result<T, DomainError>) -> Result<T, DomainError> {
+        write::finish(self.d(), write, result).await
+    }
+
+    async fn finish_announcing<T: write::Announces>(
+        &self,
+        write: Write,
+        result: Result<T, DomainError>,
+    ) -> Result<T, DomainError> {
+        write::finish_announcing(self.d(), write, result).await
     }
 }
 
-impl Conditions {
-    pub fn new() -> Conditions {
-        Conditions { clauses: vec!["TRUE".into()], values: Vec::new() }
-    }
-
-    /// Adds a value and returns its placeholder.
-    pub fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
-    }
-
-    pub fn push(&mut self, clause: String) {
-        self.clauses.push(clause);
-    }
-
-    /// The conditions joined with `AND`.
-    pub fn sql(&self) -> String {
-        self.clauses.join(" AND ")
-    }
-}
-
-/// The effective auction status at the instant bound to `now`, as SQL over an
-/// `auctions a` row: the same rule as the domain's `Auction::status_at`.
-pub fn auction_status_sql(now: &str) -> String {
-    format!(
-        "CASE WHEN a.cancelled_at IS NOT NULL THEN 'CANCELLED' \
-         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
-                      AND r.status IN ('CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) THEN 'SOLD' \
-         WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.auction_id = a.id \
-                      AND r.status = 'HOLD' AND r.expires_at > {now}) THEN 'HELD' \
-         WHEN {now} < a.starts_at THEN 'DRAFT' \
-         WHEN {now} >= a.ends_at THEN 'EXPIRED' ELSE 'ACTIVE' END"
-    )
-}
-
-/// A comma-separated column list with each column prefixed by `alias.`.
-pub fn prefixed(columns: &str, alias: &str) -> String {
-    columns.split(", ").map(|col| format!("{alias}.{col}")).collect::<Vec<_>>().join(", ")
-}
-
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` values.
-pub fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let cells: Vec<String> = (1..=width).map(|col| format!("${}", row * width + col)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_every_cell() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
-    }
-
-    #[test]
-    fn conditions_number_their_values() {
-        let mut c = Conditions::new();
-        let a = c.bind(1_i64);
-        let b = c.bind("x");
-        c.push(format!("a = {a}"));
-        c.push(format!("b = {b}"));
-        assert_eq!(c.sql(), "TRUE AND a = $1 AND b = $2");
-        assert_eq!(c.values.len(), 2);
-    }
-
-    #[test]
-    fn columns_get_their_alias() {
-        assert_eq!(prefixed("id, title", "a"), "a.id, a.title");
+impl BookingCodes for SqlStore {
+    fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
+        self.codes.draw()
     }
 }

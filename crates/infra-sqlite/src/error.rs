@@ -5,7 +5,7 @@
 //! name of an index on an expression (`… failed: index 'users_email_key'`) or
 //! of a named `CHECK` (`CHECK constraint failed: events_not_oversold`). It does
 //! not say which foreign key failed, so the statements that can break one say
-//! what they refer to ([`map_db_err_referencing`]). Any other violated
+//! what they refer to (the `parent` of [`map_db_err`]). Any other violated
 //! constraint is still a client error (`Validation` or `Conflict`), never a
 //! storage failure.
 
@@ -55,19 +55,10 @@ fn database_error(error: &DbErr) -> Option<&dyn DatabaseError> {
 }
 
 /// Maps a storage error; a violated constraint becomes the domain error the
-/// rule it backs would have returned. A foreign key violation stays a
-/// storage failure: see [`map_db_err_referencing`].
-pub(crate) fn map_db_err(error: DbErr) -> DomainError {
-    map(error, None)
-}
-
-/// As [`map_db_err`], for a statement whose only foreign key that can fail
-/// refers to a `parent` (`"studio"`, `"user"`): that violation is `NotFound(parent)`.
-pub(crate) fn map_db_err_referencing(error: DbErr, parent: &'static str) -> DomainError {
-    map(error, Some(parent))
-}
-
-fn map(error: DbErr, parent: Option<&'static str>) -> DomainError {
+/// rule it backs would have returned. A failed foreign key is
+/// `NotFound(parent)` when the statement says which `parent` (`"studio"`,
+/// `"user"`) its one key that can fail refers to, a `Conflict` otherwise.
+pub(crate) fn map_db_err(error: DbErr, parent: Option<&'static str>) -> DomainError {
     if let Some(db) = database_error(&error) {
         let kind = db.kind();
         let target = db.message().split_once("constraint failed: ").map_or("", |(_, target)| target);
@@ -90,14 +81,7 @@ fn map(error: DbErr, parent: Option<&'static str>) -> DomainError {
     if matches!(error, DbErr::ConnectionAcquire(_)) {
         return DomainError::Busy;
     }
-    tracing::error!(error = %error, "storage failure");
     DomainError::storage(error)
-}
-
-/// A stored value the domain cannot accept (a bug or a hand-edited row).
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
-    tracing::error!(%detail, "corrupt {what} row");
-    DomainError::storage_message(format!("corrupt {what} row: {detail}"))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use hothour_domain::ports::{
     OutboxStore, TokenStore,
 };
 use hothour_domain::{AuditEntry, DomainError, EventDetails, StudioId, UserId};
-use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
+use hothour_infra_sqlite::{Heard, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 
 #[tokio::test]
@@ -29,7 +29,7 @@ async fn connect_creates_the_file_and_its_directory_in_wal_mode() {
 
 #[tokio::test]
 async fn an_in_memory_database_works_too() {
-    let store = SqliteStore::connect(&SqliteConfig::new("sqlite::memory:")).await.unwrap();
+    let store = hothour_infra_sqlite::connect(&SqliteConfig::new("sqlite::memory:")).await.unwrap();
     Migrator::up(store.connection(), None).await.unwrap();
     let studio = store
         .create_studio(NewStudio { name: "Mem".into(), address: String::new(), timezone: "UTC".into(), maps_url: None })
@@ -103,7 +103,7 @@ async fn background_decisions_skip_while_a_write_is_under_way() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn a_write_that_waits_too_long_is_busy() {
     let mut world = World::new("busy").await;
-    let store = SqliteStore::connect(&{
+    let store = hothour_infra_sqlite::connect(&{
         let mut config =
             SqliteConfig::new(world.db.dir.0.join("nested").join("hothour.db").to_string_lossy().into_owned());
         config.lock_timeout = StdDuration::from_millis(200);
@@ -131,11 +131,11 @@ async fn a_write_that_waits_too_long_is_busy() {
 async fn committed_outbox_ranges_are_sent_on_the_bus() {
     let world = World::new("bus").await;
     let event = world.services.create_event(&world.admin, None, world.event_input(money("10.00"), 5)).await.unwrap();
-    let mut bus = world.db.store.subscribe_outbox();
+    let mut bus = world.db.store.listen().await.unwrap();
     let alice = world.user("alice@example.test").await;
     let hold = world.services.hold(&alice, event.id, 2).await.unwrap();
 
-    let (first, last) = bus.recv().await.unwrap();
+    let Heard::Range(first, last) = bus.recv().await.unwrap() else { panic!("a committed range") };
     assert!(first <= last);
     assert_eq!(last, world.db.store.latest_seq_overall().await.unwrap());
     let events = world.db.store.events_between(first, last).await.unwrap();
@@ -145,13 +145,17 @@ async fn committed_outbox_ranges_are_sent_on_the_bus() {
     assert!(events.iter().all(|e| e.at == epoch()));
 
     world.services.confirm(&alice, hold.id).await.unwrap();
-    let (next_first, next_last) = bus.recv().await.unwrap();
+    let Heard::Range(next_first, next_last) = bus.recv().await.unwrap() else { panic!("a committed range") };
     assert_eq!(next_first, last + 1, "ranges follow each other in commit order");
     assert_eq!(world.db.store.events_after(last, 100).await.unwrap().len() as i64, next_last - next_first + 1);
 
     // A refused decision stores nothing and sends nothing.
     assert!(world.services.hold(&alice, event.id, 10).await.is_err());
-    assert!(matches!(bus.try_recv(), Err(tokio::sync::broadcast::error::TryRecvError::Empty)));
+    // The next announcement is the next commit's, right after the last one.
+    let bob = world.user("bob@example.test").await;
+    world.services.hold(&bob, event.id, 1).await.unwrap();
+    let Heard::Range(after_refusal, _) = bus.recv().await.unwrap() else { panic!("a committed range") };
+    assert_eq!(after_refusal, next_last + 1, "the refused decision announced nothing");
 }
 
 #[tokio::test]

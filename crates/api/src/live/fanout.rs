@@ -1,5 +1,6 @@
-//! Outbox → LISTEN/NOTIFY → this instance's rooms. After a lost listener
-//! connection the instance listens again, then catches up from the outbox,
+//! Outbox → commit announcements (LISTEN/NOTIFY, or the in-process bus) →
+//! this instance's rooms. After a lost listener connection the instance
+//! listens again, then catches up from the outbox,
 //! including transactions that committed late with ids below ones it had seen.
 
 use std::collections::BTreeMap;
@@ -8,12 +9,11 @@ use std::time::{Duration, Instant};
 
 use hothour_domain::ports::OutboxStore;
 use hothour_domain::{DomainError, StoredEvent};
-use hothour_infra_postgres::{Heard, OutboxListener};
-use tokio::sync::broadcast;
+use hothour_infra_sql::Heard;
 
+use crate::AppState;
 use crate::live::protocol::ServerFrame;
 use crate::live::sessions;
-use crate::{AppState, AppStore};
 
 const CATCH_UP_BATCH: u32 = 1_000;
 /// How long an outbox id missing below delivered ones is waited for. Ids are
@@ -39,7 +39,7 @@ pub async fn run(state: Arc<AppState>) {
         if failures > 0 {
             tokio::time::sleep(backoff(failures)).await;
         }
-        let mut feed = match Feed::open(&state).await {
+        let mut feed = match state.store.listen().await {
             Ok(feed) => feed,
             Err(error) => {
                 tracing::warn!(%error, "outbox listener cannot connect; retrying");
@@ -152,34 +152,6 @@ impl Delivered {
             }
             self.settled = first;
             self.above.pop_first();
-        }
-    }
-}
-
-/// Where committed outbox ranges are heard: PostgreSQL's LISTEN, or the SQLite
-/// store's in-process bus.
-enum Feed {
-    Postgres(OutboxListener),
-    Local(broadcast::Receiver<(i64, i64)>),
-}
-
-impl Feed {
-    async fn open(state: &AppState) -> Result<Feed, DomainError> {
-        match &state.store {
-            AppStore::Postgres(_) => OutboxListener::connect(&state.config.database_url).await.map(Feed::Postgres),
-            AppStore::Sqlite(store) => Ok(Feed::Local(store.subscribe_outbox())),
-        }
-    }
-
-    async fn recv(&mut self) -> Result<Heard, DomainError> {
-        match self {
-            Feed::Postgres(listener) => listener.recv().await,
-            Feed::Local(receiver) => match receiver.recv().await {
-                Ok((first, last)) => Ok(Heard::Range(first, last)),
-                // Fell behind the bus: read what was missed from the outbox.
-                Err(broadcast::error::RecvError::Lagged(_)) => Ok(Heard::Reconnected),
-                Err(broadcast::error::RecvError::Closed) => Err(DomainError::storage_message("the outbox bus closed")),
-            },
         }
     }
 }

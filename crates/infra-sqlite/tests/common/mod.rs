@@ -12,7 +12,7 @@ use hothour_domain::{
     Actor, AuctionInput, EventInput, ManualClock, Money, Policy, PriceScheduleInput, Role, Services, StudioId,
     TurboConfig,
 };
-use hothour_infra_sqlite::{SqliteConfig, SqliteStore};
+use hothour_infra_sqlite::{SqlStore, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 use sea_orm::ConnectionTrait;
 
@@ -41,7 +41,7 @@ impl Drop for TempDir {
 
 /// A migrated store on a file in a directory that does not exist yet.
 pub struct TestDb {
-    pub store: SqliteStore,
+    pub store: SqlStore,
     pub dir: TempDir,
 }
 
@@ -54,7 +54,7 @@ impl TestDb {
         let dir = TempDir::new(label);
         let mut config = SqliteConfig::new(dir.0.join("nested").join("hothour.db").to_string_lossy().into_owned());
         configure(&mut config);
-        let store = SqliteStore::connect(&config).await.expect("open");
+        let store = hothour_infra_sqlite::connect(&config).await.expect("open");
         Migrator::up(store.connection(), None).await.expect("migrate");
         TestDb { store, dir }
     }
@@ -99,7 +99,7 @@ pub fn new_user(email: &str) -> NewUser {
     }
 }
 
-pub type Svc = Services<SqliteStore, ManualClock, NoPublisher>;
+pub type Svc = Services<SqlStore, ManualClock, NoPublisher>;
 
 /// A studio with its admin, and the services on a manual clock at [`epoch`].
 pub struct World {

@@ -1,20 +1,27 @@
 //! Users and studios.
 
+use chrono::Utc;
 use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::AccountStore;
 use hothour_domain::{AuditEntry, DomainError, Role, StudioId, UserId};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::Value;
 
-use crate::error::map_db_err_referencing;
-use crate::rows::{self, STUDIO_COLUMNS, USER_COLUMNS};
-use crate::values::{json, now};
-use crate::{SqliteStore, execute, query_all, query_one, stmt};
+use crate::SqlStore;
+use crate::dialect::{LockMode, RowLock};
+use crate::rows::{STUDIO_COLUMNS, USER_COLUMNS};
 
 fn returned() -> DomainError {
     DomainError::storage_message("INSERT/UPDATE … RETURNING gave no row")
 }
 
-impl AccountStore for SqliteStore {
+impl SqlStore {
+    /// The wall-clock time for bookkeeping columns (`updated_at`, `revoked_at`, …).
+    pub(crate) fn wall_clock(&self) -> Value {
+        self.d().time(Utc::now())
+    }
+}
+
+impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> Result<User, DomainError> {
         let sql = format!(
             "INSERT INTO users (email, password_hash, full_name, phone, role, created_at, updated_at) \
@@ -26,30 +33,31 @@ impl AccountStore for SqliteStore {
             user.full_name.into(),
             user.phone.into(),
             user.role.as_str().into(),
-            now(),
+            self.wall_clock(),
         ];
-        let write = self.begin_write().await?;
-        let result = async { rows::user(&query_one(write.conn(), &sql, values).await?.ok_or_else(returned)?) }.await;
-        write.finish(result).await
+        let write = self.write().await?;
+        let result =
+            async { self.read(&self.one(write.conn(), &sql, values).await?.ok_or_else(returned)?).user() }.await;
+        self.finish(write, result).await
     }
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        query_one(&self.db, &sql, [id.0.into()]).await?.map(|row| rows::user(&row)).transpose()
+        self.one(&self.db, &sql, [id.0.into()]).await?.map(|row| self.read(&row).user()).transpose()
     }
 
     async fn find_login(&self, email: &str) -> Result<Option<(User, String)>, DomainError> {
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)");
-        let Some(row) = query_one(&self.db, &sql, [email.into()]).await? else {
+        let Some(row) = self.one(&self.db, &sql, [email.into()]).await? else {
             return Ok(None);
         };
-        let hash = rows::string_column(&row, "password_hash")?;
-        Ok(Some((rows::user(&row)?, hash)))
+        let row = self.read(&row);
+        Ok(Some((row.user()?, row.string("password_hash")?)))
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<String>, DomainError> {
-        let row = query_one(&self.db, "SELECT password_hash FROM users WHERE id = $1", [id.0.into()]).await?;
-        row.map(|row| rows::string_column(&row, "password_hash")).transpose()
+        let row = self.one(&self.db, "SELECT password_hash FROM users WHERE id = $1", [id.0.into()]).await?;
+        row.map(|row| self.read(&row).string("password_hash")).transpose()
     }
 
     async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<User, DomainError> {
@@ -58,39 +66,45 @@ impl AccountStore for SqliteStore {
              phone = CASE WHEN $3 THEN $4 ELSE phone END, updated_at = $5 \
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
-        let values: [Value; 5] =
-            [id.0.into(), change.full_name.into(), change.phone.is_some().into(), change.phone.flatten().into(), now()];
-        let write = self.begin_write().await?;
+        let values: [Value; 5] = [
+            id.0.into(),
+            change.full_name.into(),
+            change.phone.is_some().into(),
+            change.phone.flatten().into(),
+            self.wall_clock(),
+        ];
+        let write = self.write().await?;
         let result = async {
-            let row = query_one(write.conn(), &sql, values).await?.ok_or(DomainError::NotFound("user"))?;
-            rows::user(&row)
+            let row = self.one(write.conn(), &sql, values).await?.ok_or(DomainError::NotFound("user"))?;
+            self.read(&row).user()
         }
         .await;
-        write.finish(result).await
+        self.finish(write, result).await
     }
 
     async fn change_password(&self, id: UserId, password_hash: String) -> Result<(), DomainError> {
-        let write = self.begin_write().await?;
+        let write = self.write().await?;
         let result = async {
-            let changed = execute(
-                write.conn(),
-                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-                [id.0.into(), password_hash.into(), now()],
-            )
-            .await?;
+            let changed = self
+                .exec(
+                    write.conn(),
+                    "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                    [id.0.into(), password_hash.into(), self.wall_clock()],
+                )
+                .await?;
             if changed == 0 {
                 return Err(DomainError::NotFound("user"));
             }
-            execute(
+            self.exec(
                 write.conn(),
                 "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                [id.0.into(), now()],
+                [id.0.into(), self.wall_clock()],
             )
             .await?;
             Ok(())
         }
         .await;
-        write.finish(result).await
+        self.finish(write, result).await
     }
 
     async fn make_platform_admin(&self, email: &str) -> Result<User, DomainError> {
@@ -98,14 +112,14 @@ impl AccountStore for SqliteStore {
             "UPDATE users SET role = 'platform_admin', studio_id = NULL, updated_at = $2 \
              WHERE lower(email) = lower($1) RETURNING {USER_COLUMNS}"
         );
-        let write = self.begin_write().await?;
+        let write = self.write().await?;
         let result = async {
-            let row =
-                query_one(write.conn(), &sql, [email.into(), now()]).await?.ok_or(DomainError::NotFound("user"))?;
-            rows::user(&row)
+            let values = [email.into(), self.wall_clock()];
+            let row = self.one(write.conn(), &sql, values).await?.ok_or(DomainError::NotFound("user"))?;
+            self.read(&row).user()
         }
         .await;
-        write.finish(result).await
+        self.finish(write, result).await
     }
 
     async fn create_studio(&self, studio: NewStudio) -> Result<Studio, DomainError> {
@@ -113,34 +127,40 @@ impl AccountStore for SqliteStore {
             "INSERT INTO studios (name, address, timezone, maps_url, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING {STUDIO_COLUMNS}"
         );
-        let values: [Value; 5] =
-            [studio.name.into(), studio.address.into(), studio.timezone.into(), studio.maps_url.into(), now()];
-        let write = self.begin_write().await?;
-        let result = async { rows::studio(&query_one(write.conn(), &sql, values).await?.ok_or_else(returned)?) }.await;
-        write.finish(result).await
+        let values: [Value; 5] = [
+            studio.name.into(),
+            studio.address.into(),
+            studio.timezone.into(),
+            studio.maps_url.into(),
+            self.wall_clock(),
+        ];
+        let write = self.write().await?;
+        let result =
+            async { self.read(&self.one(write.conn(), &sql, values).await?.ok_or_else(returned)?).studio() }.await;
+        self.finish(write, result).await
     }
 
     async fn find_studio(&self, id: StudioId) -> Result<Option<Studio>, DomainError> {
         let sql = format!("SELECT {STUDIO_COLUMNS} FROM studios WHERE id = $1");
-        query_one(&self.db, &sql, [id.0.into()]).await?.map(|row| rows::studio(&row)).transpose()
+        self.one(&self.db, &sql, [id.0.into()]).await?.map(|row| self.read(&row).studio()).transpose()
     }
 
     async fn list_studios(&self, limit: u32, after: Option<StudioId>) -> Result<Vec<Studio>, DomainError> {
         let sql = format!("SELECT {STUDIO_COLUMNS} FROM studios WHERE id > $1 ORDER BY id LIMIT $2");
         let values: [Value; 2] = [after.map_or(0, |s| s.0).into(), i64::from(limit).into()];
-        query_all(&self.db, &sql, values).await?.iter().map(rows::studio).collect()
+        self.all(&self.db, &sql, values).await?.iter().map(|row| self.read(row).studio()).collect()
     }
 
     async fn update_studio<F>(&self, id: StudioId, change: F) -> Result<Studio, DomainError>
     where
         F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send,
     {
-        let write = self.begin_write().await?;
+        let write = self.write().await?;
         let result = async {
-            // Read under the write lock: nothing changes the studio until the commit.
-            let sql = format!("SELECT {STUDIO_COLUMNS} FROM studios WHERE id = $1");
-            let row = query_one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("studio"))?;
-            let studio = change(&rows::studio(&row)?)?;
+            let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
+            let sql = format!("SELECT {STUDIO_COLUMNS} FROM studios WHERE id = $1 {lock}");
+            let row = self.one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("studio"))?;
+            let studio = change(&self.read(&row).studio()?)?;
             let sql = format!(
                 "UPDATE studios SET name = $2, address = $3, timezone = $4, maps_url = $5, updated_at = $6 \
                  WHERE id = $1 RETURNING {STUDIO_COLUMNS}"
@@ -151,28 +171,23 @@ impl AccountStore for SqliteStore {
                 studio.address.into(),
                 studio.timezone.into(),
                 studio.maps_url.into(),
-                now(),
+                self.wall_clock(),
             ];
-            let row = query_one(write.conn(), &sql, values).await?.ok_or_else(returned)?;
-            rows::studio(&row)
+            let row = self.one(write.conn(), &sql, values).await?.ok_or_else(returned)?;
+            self.read(&row).studio()
         }
         .await;
-        write.finish(result).await
+        self.finish(write, result).await
     }
 
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), DomainError> {
-        let write = self.begin_write().await?;
+        let write = self.write().await?;
         let result = async {
-            // SQLite does not say which foreign key failed. PostgreSQL's
-            // answer for a missing studio is `NotFound("studio")` (and a
-            // storage failure for a missing actor), so the studio is checked
-            // first; under the write lock nothing can change in between.
+            // Not every database says which foreign key failed: a missing
+            // studio is told apart from a missing actor by looking first.
             if let Some(studio) = entry.studio_id {
-                let exists =
-                    query_one(write.conn(), "SELECT 1 AS present FROM studios WHERE id = $1", [studio.0.into()])
-                        .await?
-                        .is_some();
-                if !exists {
+                let sql = "SELECT 1 AS present FROM studios WHERE id = $1";
+                if self.one(write.conn(), sql, [studio.0.into()]).await?.is_none() {
                     return Err(DomainError::NotFound("studio"));
                 }
             }
@@ -181,10 +196,10 @@ impl AccountStore for SqliteStore {
                 entry.studio_id.map(|s| s.0).into(),
                 entry.action.into(),
                 entry.target.into(),
-                json(&entry.details),
-                now(),
+                self.d().json(&entry.details),
+                self.wall_clock(),
             ];
-            execute(
+            self.exec(
                 write.conn(),
                 "INSERT INTO audit_log (actor_id, studio_id, action, target, details, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -194,16 +209,16 @@ impl AccountStore for SqliteStore {
             .map(|_| ())
         }
         .await;
-        write.finish(result).await
+        self.finish(write, result).await
     }
 
     async fn assign_studio_admin(&self, studio: StudioId, email: &str) -> Result<User, DomainError> {
-        let write = self.begin_write().await?;
+        let write = self.write().await?;
         let result = async {
-            // The write lock stands in for PostgreSQL's `FOR UPDATE` on the user row.
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)");
-            let user = query_one(write.conn(), &sql, [email.into()]).await?.ok_or(DomainError::NotFound("user"))?;
-            let user = rows::user(&user)?;
+            let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1) {lock}");
+            let user = self.one(write.conn(), &sql, [email.into()]).await?.ok_or(DomainError::NotFound("user"))?;
+            let user = self.read(&user).user()?;
             match (user.role, user.studio_id) {
                 (Role::StudioAdmin, Some(current)) if current == studio => return Ok(user),
                 (Role::StudioAdmin, _) => return Err(DomainError::AlreadyAdministers),
@@ -216,15 +231,11 @@ impl AccountStore for SqliteStore {
                 "UPDATE users SET role = 'studio_admin', studio_id = $2, updated_at = $3 WHERE id = $1 \
                  RETURNING {USER_COLUMNS}"
             );
-            let row = write
-                .conn()
-                .query_one_raw(stmt(&sql, [user.id.0.into(), studio.0.into(), now()]))
-                .await
-                .map_err(|e| map_db_err_referencing(e, "studio"))?
-                .ok_or_else(returned)?;
-            rows::user(&row)
+            let values = [user.id.0.into(), studio.0.into(), self.wall_clock()];
+            let row = self.one_referencing(write.conn(), "studio", &sql, values).await?.ok_or_else(returned)?;
+            self.read(&row).user()
         }
         .await;
-        write.finish(result).await
+        self.finish(write, result).await
     }
 }

@@ -1,25 +1,28 @@
 //! The event port: insert, read with availability at `now`, and decide under
-//! the write lock (which stands in for PostgreSQL's lock on the event row).
+//! the event's lock.
 
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{Committed, EventRecord, EventStore, NewEvent};
 use hothour_domain::{Clock, DomainError, Effects, Event, EventId, EventUnit, ReservationId, UserId};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Value};
 
-use crate::auctions::LockMode;
-use crate::error::map_db_err_referencing;
-use crate::queries::event_columns_with_lapsed;
-use crate::rows::{self, EVENT_COLUMNS, RESERVATION_COLUMNS};
-use crate::values::{money, time};
-use crate::{SqliteStore, persist, query_all, query_one, stmt};
+use crate::SqlStore;
+use crate::dialect::{LockMode, RowLock};
+use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS};
+use crate::sql::event_columns_with_lapsed;
 
-/// Reads the event row; `None` when it does not exist.
-pub(crate) async fn read_event(conn: &impl ConnectionTrait, id: EventId) -> Result<Option<Event>, DomainError> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");
-    query_one(conn, &sql, [id.0.into()]).await?.map(|row| rows::event(&row)).transpose()
-}
+impl SqlStore {
+    /// Locks the event row; `None` when it does not exist.
+    pub(crate) async fn lock_event(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: EventId,
+    ) -> Result<Option<Event>, DomainError> {
+        let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
+        self.one(conn, &sql, [id.0.into()]).await?.map(|row| self.read(&row).event()).transpose()
+    }
 
-impl SqliteStore {
     async fn event_locked<T, C, F>(
         &self,
         id: EventId,
@@ -33,18 +36,25 @@ impl SqliteStore {
         C: Clock,
         F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
     {
-        let Some(write) = self.begin_write_in(mode).await? else {
+        let Some(write) = self.write_in(mode).await? else {
             return Ok(None);
         };
         let result = async {
             let conn = write.conn();
-            let Some(event) = read_event(conn, id).await? else {
+            let d = self.d();
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS}, {} AS next_reservation_id FROM events WHERE id = $1 {}",
+                d.next_reservation_id_sql(),
+                d.lock_clause(RowLock::Update(mode))
+            );
+            let Some(row) = self.one(conn, &sql, [id.0.into()]).await? else {
                 return match mode {
                     LockMode::Wait => Err(DomainError::NotFound("event")),
                     LockMode::Skip => Ok(None),
                 };
             };
-            let next_reservation_id = persist::next_reservation_id(conn).await?;
+            let event = self.read(&row).event()?;
+            let next_reservation_id = ReservationId(self.read(&row).i64("next_reservation_id")?);
 
             // One decision, one `now`: read after the lock is taken.
             let now = clock.now();
@@ -52,74 +62,78 @@ impl SqliteStore {
             // counts on the event row already include them.
             let sql = format!(
                 "SELECT {RESERVATION_COLUMNS} FROM reservations \
-                 WHERE event_id = $1 AND status = 'HOLD' AND expires_at <= $2 ORDER BY id"
+                 WHERE event_id = $1 AND status = 'HOLD' AND expires_at <= $2 ORDER BY id {}",
+                d.lock_clause(RowLock::Update(LockMode::Wait))
             );
-            let lapsed_holds = query_all(conn, &sql, [id.0.into(), time(now)])
+            let lapsed_holds = self
+                .all(conn, &sql, [id.0.into(), d.time(now)])
                 .await?
                 .iter()
-                .map(rows::reservation)
+                .map(|row| self.read(row).reservation())
                 .collect::<Result<Vec<_>, _>>()?;
             let user_live_hold = match user {
-                Some(user) => query_one(
-                    conn,
-                    "SELECT id FROM reservations WHERE event_id = $1 AND user_id = $2 AND status = 'HOLD' AND expires_at > $3",
-                    [id.0.into(), user.0.into(), time(now)],
-                )
-                .await?
-                .map(|row| rows::i64_column(&row, "id").map(ReservationId))
-                .transpose()?,
+                Some(user) => self
+                    .one(
+                        conn,
+                        "SELECT id FROM reservations \
+                         WHERE event_id = $1 AND user_id = $2 AND status = 'HOLD' AND expires_at > $3",
+                        [id.0.into(), user.0.into(), d.time(now)],
+                    )
+                    .await?
+                    .map(|row| self.read(&row).i64("id").map(ReservationId))
+                    .transpose()?,
                 None => None,
             };
 
             let original = event.clone();
-            let mut unit = EventUnit { event, lapsed_holds, user_live_hold, next_reservation_id, effects: Effects::default() };
+            let mut unit =
+                EventUnit { event, lapsed_holds, user_live_hold, next_reservation_id, effects: Effects::default() };
             let value = decide(&mut unit, now)?;
             if unit.event != original {
-                persist::update_event(conn, &original, &unit.event, now).await?;
+                self.update_event(conn, &original, &unit.event, now).await?;
             }
-            let events = persist::effects(conn, unit.effects, now).await?;
+            let events = self.write_effects(conn, unit.effects, now).await?;
             Ok(Some(Committed { value, events }))
         }
         .await;
-        write.finish_announcing(result).await
+        self.finish_announcing(write, result).await
     }
 }
 
-impl EventStore for SqliteStore {
+impl EventStore for SqlStore {
     async fn create_event<F>(&self, new: NewEvent, effects: F) -> Result<Committed<Event>, DomainError>
     where
         F: FnOnce(&Event) -> Effects + Send,
     {
-        let write = self.begin_write().await?;
+        let write = self.write().await?;
         let result = async {
-            let d = &new.details;
+            let d = self.d();
+            let details = &new.details;
             let sql = format!(
                 "INSERT INTO events (studio_id, title, description, capacity, price, starts_at, ends_at, is_active, \
                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {EVENT_COLUMNS}"
             );
-            let values = [
+            let values: [Value; 9] = [
                 new.studio_id.0.into(),
-                d.title.clone().into(),
-                d.description.clone().into(),
-                i64::from(d.capacity).into(),
-                money(d.price),
-                time(d.starts_at),
-                time(d.ends_at),
-                d.is_active.into(),
-                time(new.created_at),
+                details.title.clone().into(),
+                details.description.clone().into(),
+                d.int(i64::from(details.capacity)),
+                d.money(details.price),
+                d.time(details.starts_at),
+                d.time(details.ends_at),
+                details.is_active.into(),
+                d.time(new.created_at),
             ];
-            let row = write
-                .conn()
-                .query_one_raw(stmt(&sql, values))
-                .await
-                .map_err(|e| map_db_err_referencing(e, "studio"))?
+            let row = self
+                .one_referencing(write.conn(), "studio", &sql, values)
+                .await?
                 .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
-            let event = rows::event(&row)?;
-            let events = persist::effects(write.conn(), effects(&event), new.created_at).await?;
+            let event = self.read(&row).event()?;
+            let events = self.write_effects(write.conn(), effects(&event), new.created_at).await?;
             Ok(Committed { value: event, events })
         }
         .await;
-        write.finish_announcing(result).await
+        self.finish_announcing(write, result).await
     }
 
     async fn find_event(&self, id: EventId, now: DateTime<Utc>) -> Result<Option<EventRecord>, DomainError> {
@@ -128,10 +142,10 @@ impl EventStore for SqliteStore {
             "SELECT {} FROM events e WHERE e.id = $1 AND e.deleted_at IS NULL",
             event_columns_with_lapsed("$2")
         );
-        let Some(row) = query_one(&self.db, &sql, [id.0.into(), time(now)]).await? else {
+        let Some(row) = self.one(&self.db, &sql, [id.0.into(), self.d().time(now)]).await? else {
             return Ok(None);
         };
-        rows::event_record(&row).map(Some)
+        self.read(&row).event_record().map(Some)
     }
 
     async fn with_event_locked<T, C, F>(

@@ -1,32 +1,17 @@
 //! Catalogue and history reads, paginated by keyset cursors. Reads take no
-//! lock: in WAL mode each query sees the last committed state.
+//! lock: each query sees the last committed state.
 
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{
     ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
 };
 use hothour_domain::{AuctionId, DomainError, EventId, ReservationId, ReservationStatus, StudioId, UserId};
-use hothour_infra_sql::{Conditions, auction_status_sql, prefixed};
 
-use crate::rows::{self, AUCTION_COLUMNS, EVENT_COLUMNS, RESERVATION_COLUMNS};
-use crate::values::time;
-use crate::{SqliteStore, query_all};
+use crate::SqlStore;
+use crate::rows::{AUCTION_COLUMNS, AUDIT_COLUMNS, RESERVATION_COLUMNS};
+use crate::sql::{Conditions, auction_status_sql, event_columns_with_lapsed, prefixed};
 
-/// Seats and holds of an `events e` row that lapsed by `$now` but were not swept yet.
-fn lapsed_sql(now: &str) -> String {
-    format!(
-        "(SELECT COALESCE(SUM(quantity), 0) FROM reservations r \
-            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_seats, \
-         (SELECT COUNT(*) FROM reservations r \
-            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_count"
-    )
-}
-
-pub(crate) fn event_columns_with_lapsed(now: &str) -> String {
-    format!("{}, {}", prefixed(EVENT_COLUMNS, "e"), lapsed_sql(now))
-}
-
-impl QueryStore for SqliteStore {
+impl QueryStore for SqlStore {
     async fn list_auctions(
         &self,
         filter: AuctionFilter,
@@ -34,28 +19,31 @@ impl QueryStore for SqliteStore {
         limit: u32,
         after: Option<(DateTime<Utc>, AuctionId)>,
     ) -> Result<Vec<AuctionRecord>, DomainError> {
+        let d = self.d();
         let mut c = Conditions::new();
         if let Some(studio) = filter.studio_id {
             let p = c.bind(studio.0);
             c.push(format!("a.studio_id = {p}"));
         }
         if let Some(status) = filter.status {
-            let now = c.bind(time(now));
+            let now = c.bind(d.time(now));
             let p = c.bind(status.as_str());
             c.push(format!("({}) = {p}", auction_status_sql(&now)));
         }
         if let Some((starts_at, id)) = after {
-            let (s, i) = (c.bind(time(starts_at)), c.bind(id.0));
+            let (s, i) = (c.bind(d.time(starts_at)), c.bind(id.0));
             c.push(format!("(a.starts_at, a.id) > ({s}, {i})"));
         }
         let limit = c.bind(i64::from(limit));
-        let sql = format!(
-            "SELECT {} FROM auctions a WHERE {} ORDER BY a.starts_at, a.id LIMIT {limit}",
-            prefixed(AUCTION_COLUMNS, "a"),
-            c.sql()
-        );
-        let auctions: Vec<_> =
-            query_all(&self.db, &sql, c.values).await?.iter().map(rows::auction).collect::<Result<_, _>>()?;
+        let columns = prefixed(AUCTION_COLUMNS, "a");
+        let sql =
+            format!("SELECT {columns} FROM auctions a WHERE {} ORDER BY a.starts_at, a.id LIMIT {limit}", c.sql());
+        let auctions: Vec<_> = self
+            .all(&self.db, &sql, c.values)
+            .await?
+            .iter()
+            .map(|row| self.read(row).auction())
+            .collect::<Result<_, _>>()?;
         if auctions.is_empty() {
             return Ok(Vec::new());
         }
@@ -67,8 +55,12 @@ impl QueryStore for SqliteStore {
              AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')",
             placeholders.join(", ")
         );
-        let live: Vec<_> =
-            query_all(&self.db, &sql, ids.values).await?.iter().map(rows::reservation).collect::<Result<_, _>>()?;
+        let live: Vec<_> = self
+            .all(&self.db, &sql, ids.values)
+            .await?
+            .iter()
+            .map(|row| self.read(row).reservation())
+            .collect::<Result<_, _>>()?;
         Ok(auctions
             .into_iter()
             .map(|auction| {
@@ -86,8 +78,9 @@ impl QueryStore for SqliteStore {
         limit: u32,
         after: Option<(DateTime<Utc>, EventId)>,
     ) -> Result<Vec<EventRecord>, DomainError> {
+        let d = self.d();
         let mut c = Conditions::new();
-        let now = c.bind(time(now));
+        let now = c.bind(d.time(now));
         c.push("e.deleted_at IS NULL".into());
         match filter.active {
             ActiveFilter::Active => c.push("e.is_active".into()),
@@ -99,15 +92,15 @@ impl QueryStore for SqliteStore {
             c.push(format!("e.studio_id = {p}"));
         }
         if let Some(at) = filter.starts_after {
-            let p = c.bind(time(at));
+            let p = c.bind(d.time(at));
             c.push(format!("e.starts_at >= {p}"));
         }
         if let Some(at) = filter.starts_before {
-            let p = c.bind(time(at));
+            let p = c.bind(d.time(at));
             c.push(format!("e.starts_at < {p}"));
         }
         if let Some((starts_at, id)) = after {
-            let (s, i) = (c.bind(time(starts_at)), c.bind(id.0));
+            let (s, i) = (c.bind(d.time(starts_at)), c.bind(id.0));
             c.push(format!("(e.starts_at, e.id) > ({s}, {i})"));
         }
         let limit = c.bind(i64::from(limit));
@@ -116,7 +109,7 @@ impl QueryStore for SqliteStore {
             event_columns_with_lapsed(&now),
             c.sql()
         );
-        query_all(&self.db, &sql, c.values).await?.iter().map(rows::event_record).collect()
+        self.all(&self.db, &sql, c.values).await?.iter().map(|row| self.read(row).event_record()).collect()
     }
 
     async fn list_reservations(
@@ -126,6 +119,7 @@ impl QueryStore for SqliteStore {
         limit: u32,
         before: Option<ReservationId>,
     ) -> Result<Vec<hothour_domain::Reservation>, DomainError> {
+        let d = self.d();
         let mut c = Conditions::new();
         if let Some(UserId(user)) = filter.user_id {
             let p = c.bind(user);
@@ -136,7 +130,7 @@ impl QueryStore for SqliteStore {
             c.push(format!("studio_id = {p}"));
         }
         if let Some(status) = filter.status {
-            let now = c.bind(time(now));
+            let now = c.bind(d.time(now));
             match status {
                 ReservationStatus::Hold => c.push(format!("status = 'HOLD' AND expires_at > {now}")),
                 ReservationStatus::Expired => {
@@ -155,7 +149,7 @@ impl QueryStore for SqliteStore {
         let limit = c.bind(i64::from(limit));
         let sql =
             format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {} ORDER BY id DESC LIMIT {limit}", c.sql());
-        query_all(&self.db, &sql, c.values).await?.iter().map(rows::reservation).collect()
+        self.all(&self.db, &sql, c.values).await?.iter().map(|row| self.read(row).reservation()).collect()
     }
 
     async fn list_audit(
@@ -174,11 +168,7 @@ impl QueryStore for SqliteStore {
             c.push(format!("id < {p}"));
         }
         let limit = c.bind(i64::from(limit));
-        let sql = format!(
-            "SELECT id, actor_id, studio_id, action, target, details, created_at FROM audit_log \
-             WHERE {} ORDER BY id DESC LIMIT {limit}",
-            c.sql()
-        );
-        query_all(&self.db, &sql, c.values).await?.iter().map(rows::audit).collect()
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {} ORDER BY id DESC LIMIT {limit}", c.sql());
+        self.all(&self.db, &sql, c.values).await?.iter().map(|row| self.read(row).audit()).collect()
     }
 }

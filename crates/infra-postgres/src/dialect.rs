@@ -1,0 +1,136 @@
+//! PostgreSQL's side of what differs: `NUMERIC` money, `timestamptz`
+//! instants, `jsonb`, `INTEGER` counts, row locks, sequences, NOTIFY.
+
+use chrono::{DateTime, Utc};
+use hothour_domain::{DomainError, Money};
+use hothour_infra_sql::{BoxFuture, CommitFeed, Dialect, LockMode, RowLock, Write, corrupt};
+use rust_decimal::Decimal;
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, TransactionTrait, TryGetable, Value};
+
+use crate::error::map_db_err;
+use crate::listener::{CHANNEL, Listener};
+
+#[derive(Debug)]
+pub(crate) struct Postgres {
+    /// Where the LISTEN connection goes.
+    pub(crate) url: String,
+    /// The store's pool, looked at to tell a surge from an outage.
+    pub(crate) pool: DatabaseConnection,
+    pub(crate) max_connections: u32,
+}
+
+fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, DomainError> {
+    row.try_get::<T>("", column).map_err(|e| corrupt(column, e))
+}
+
+impl Postgres {
+    /// Tells a surge from an outage. No connection within the acquire timeout
+    /// maps to `Unavailable`; when every connection of the pool is at work,
+    /// the server is fine and merely busy (retry shortly), whereas a pool with
+    /// room for a new connection that could not make one means the server is
+    /// out of reach.
+    fn refine(&self, error: DomainError) -> DomainError {
+        let pool = self.pool.get_postgres_connection_pool();
+        let saturated = pool.num_idle() == 0 && pool.size() >= self.max_connections;
+        match error {
+            DomainError::Unavailable if saturated => DomainError::Busy,
+            other => other,
+        }
+    }
+}
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn backend(&self) -> DbBackend {
+        DbBackend::Postgres
+    }
+
+    fn opt_money(&self, amount: Option<Money>) -> Value {
+        amount.map(Money::amount).into()
+    }
+
+    fn opt_time(&self, at: Option<DateTime<Utc>>) -> Value {
+        at.into()
+    }
+
+    fn json(&self, value: &serde_json::Value) -> Value {
+        value.clone().into()
+    }
+
+    fn int(&self, n: i64) -> Value {
+        // Counts are bounded far below i32::MAX by the rules; saturate anyway.
+        i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX }).into()
+    }
+
+    fn read_money(&self, row: &QueryResult, column: &str) -> Result<Option<Money>, DomainError> {
+        get::<Option<Decimal>>(row, column)?
+            .map(|amount| Money::from_decimal(amount).map_err(|e| corrupt(column, e)))
+            .transpose()
+    }
+
+    fn read_time(&self, row: &QueryResult, column: &str) -> Result<Option<DateTime<Utc>>, DomainError> {
+        get(row, column)
+    }
+
+    fn read_json(&self, row: &QueryResult, column: &str) -> Result<serde_json::Value, DomainError> {
+        get(row, column)
+    }
+
+    fn read_int(&self, row: &QueryResult, column: &str) -> Result<Option<i64>, DomainError> {
+        Ok(get::<Option<i32>>(row, column)?.map(i64::from))
+    }
+
+    fn lock_clause(&self, lock: RowLock) -> &'static str {
+        match lock {
+            RowLock::Update(LockMode::Wait) => "FOR UPDATE",
+            RowLock::Update(LockMode::Skip) => "FOR UPDATE SKIP LOCKED",
+            // Leaves inserts that refer to the row unblocked.
+            RowLock::NoKeyUpdate => "FOR NO KEY UPDATE",
+        }
+    }
+
+    fn next_reservation_id_sql(&self) -> &'static str {
+        "nextval('reservations_id_seq')"
+    }
+
+    fn lead_reached_sql(&self, ends_at: &str, lead_seconds: &str, now: &str) -> String {
+        // Compared in exact numeric seconds: timestamp arithmetic would fail
+        // the whole query on one row's absurd lead.
+        format!("extract(epoch FROM {ends_at}) - {lead_seconds} <= extract(epoch FROM {now})")
+    }
+
+    fn begin<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        _: LockMode,
+    ) -> BoxFuture<'a, Result<Option<Write>, DomainError>> {
+        // Row locks do the waiting (or skipping); the transaction starts at once.
+        Box::pin(async move {
+            let txn = db.begin().await.map_err(|e| self.map_error(e, None))?;
+            Ok(Some(Write::new(txn, None)))
+        })
+    }
+
+    fn announce_in_commit(&self, first: i64, last: i64) -> Option<Statement> {
+        // Every instance's listener hears the range once the write commits.
+        Some(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), format!("{first},{last}").into()],
+        ))
+    }
+
+    fn announce_committed(&self, _first: i64, _last: i64) {}
+
+    fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>> {
+        Box::pin(async move { Listener::connect(&self.url).await.map(|l| Box::new(l) as Box<dyn CommitFeed>) })
+    }
+
+    fn map_error(&self, error: DbErr, _referencing: Option<&'static str>) -> DomainError {
+        // PostgreSQL names the violated foreign key itself.
+        self.refine(map_db_err(error))
+    }
+}

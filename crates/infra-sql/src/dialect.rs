@@ -1,0 +1,108 @@
+//! What differs between the SQL stores, and nothing else: how a value is
+//! encoded and read back, how a unit is locked, how the next reservation id is
+//! drawn, how a storage error reads in domain terms, and how commits are
+//! announced to the live fan-out.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use hothour_domain::{DomainError, Money};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, Value};
+
+use crate::write::Write;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Whether a write waits for its turn (requests) or gives up at once when
+/// another holds it (background jobs, which come back later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Wait,
+    Skip,
+}
+
+/// How strongly a row read inside a write is locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// The row is about to change; others wait (or skip, with [`LockMode::Skip`]).
+    Update(LockMode),
+    /// Serialises writers of rows that refer to this one, without blocking
+    /// inserts that merely reference it.
+    NoKeyUpdate,
+}
+
+/// What the live fan-out heard from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// Outbox events `first..=last` were committed.
+    Range(i64, i64),
+    /// Announcements may have been missed (a lost connection, a lagging
+    /// receiver): catch up from the outbox.
+    Reconnected,
+}
+
+/// A stream of commit announcements.
+pub trait CommitFeed: Send {
+    fn recv(&mut self) -> BoxFuture<'_, Result<Heard, DomainError>>;
+}
+
+/// The dialect of one database. The adapter body (everything else in this
+/// crate) is written once against it.
+pub trait Dialect: Send + Sync + fmt::Debug + 'static {
+    /// `"postgres"` or `"sqlite"`, for logs and metrics.
+    fn name(&self) -> &'static str;
+    fn backend(&self) -> DbBackend;
+
+    /// An amount as its column stores it (a typed `NULL` for `None`).
+    fn opt_money(&self, amount: Option<Money>) -> Value;
+    /// An instant as its column stores it (a typed `NULL` for `None`).
+    fn opt_time(&self, at: Option<DateTime<Utc>>) -> Value;
+    /// A JSON document as its column stores it.
+    fn json(&self, value: &serde_json::Value) -> Value;
+    /// A small count (seats, quantities, statuses) as an `INTEGER` column stores it.
+    fn int(&self, n: i64) -> Value;
+
+    fn money(&self, amount: Money) -> Value {
+        self.opt_money(Some(amount))
+    }
+
+    fn time(&self, at: DateTime<Utc>) -> Value {
+        self.opt_time(Some(at))
+    }
+
+    fn read_money(&self, row: &QueryResult, column: &str) -> Result<Option<Money>, DomainError>;
+    fn read_time(&self, row: &QueryResult, column: &str) -> Result<Option<DateTime<Utc>>, DomainError>;
+    fn read_json(&self, row: &QueryResult, column: &str) -> Result<serde_json::Value, DomainError>;
+    /// An `INTEGER` column (or an expression cast `AS INTEGER`).
+    fn read_int(&self, row: &QueryResult, column: &str) -> Result<Option<i64>, DomainError>;
+
+    /// What follows a `SELECT` inside a write to lock the rows it reads.
+    fn lock_clause(&self, lock: RowLock) -> &'static str;
+    /// An SQL expression giving the id the next new reservation takes.
+    fn next_reservation_id_sql(&self) -> &'static str;
+    /// An SQL condition: `ends_at` minus `lead_seconds` seconds is at or before `now`.
+    fn lead_reached_sql(&self, ends_at: &str, lead_seconds: &str, now: &str) -> String;
+
+    /// Begins a write. With [`LockMode::Skip`] a dialect whose writes take
+    /// turns answers `None` at once when another write is under way.
+    fn begin<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+        mode: LockMode,
+    ) -> BoxFuture<'a, Result<Option<Write>, DomainError>>;
+    /// A statement to run in a write just before it commits the outbox
+    /// events `first..=last`, if the dialect announces them that way.
+    fn announce_in_commit(&self, first: i64, last: i64) -> Option<Statement>;
+    /// Called once a write that stored outbox events `first..=last` committed
+    /// (before its turn is released, so announcements keep commit order).
+    fn announce_committed(&self, first: i64, last: i64);
+    /// Listens for commit announcements.
+    fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>>;
+
+    /// A storage error in domain terms. `referencing` names what the
+    /// statement's one foreign key that can fail refers to (`"studio"`,
+    /// `"user"`), for databases whose errors do not say which key failed.
+    fn map_error(&self, error: DbErr, referencing: Option<&'static str>) -> DomainError;
+}

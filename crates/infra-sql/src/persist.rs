@@ -1,0 +1,192 @@
+//! Writing what a decision changed: parent rows, reservations, outbox, audit.
+//! Every function here runs inside a write.
+
+use chrono::{DateTime, Utc};
+use hothour_domain::{Auction, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent};
+use sea_orm::{ConnectionTrait, Value};
+
+use crate::SqlStore;
+use crate::rows::OUTBOX_COLUMNS;
+use crate::sql::placeholders;
+
+impl SqlStore {
+    pub(crate) async fn update_auction(
+        &self,
+        conn: &impl ConnectionTrait,
+        auction: &Auction,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let d = self.d();
+        let schedule = auction.schedule();
+        let turbo = schedule.turbo();
+        let values: [Value; 18] = [
+            auction.id.0.into(),
+            auction.details.title.clone().into(),
+            auction.details.description.clone().into(),
+            d.money(schedule.start_price()),
+            d.money(schedule.floor_price()),
+            d.money(schedule.drop_amount()),
+            schedule.drop_interval().num_seconds().into(),
+            d.time(schedule.starts_at()),
+            d.time(schedule.ends_at()),
+            d.time(auction.details.scheduled_at),
+            turbo.map(|t| t.trigger_before.num_seconds()).into(),
+            d.opt_money(turbo.map(|t| t.drop_amount)),
+            turbo.map(|t| t.interval.num_seconds()).into(),
+            d.opt_time(auction.turbo_started_at),
+            auction.turbo_announced.into(),
+            auction.stored_status.as_str().into(),
+            d.opt_time(auction.cancelled_at),
+            d.time(now),
+        ];
+        self.exec(
+            conn,
+            "UPDATE auctions SET title = $2, description = $3, start_price = $4, floor_price = $5, drop_amount = $6, \
+             drop_interval_seconds = $7, starts_at = $8, ends_at = $9, scheduled_at = $10, \
+             turbo_trigger_before_seconds = $11, turbo_drop_amount = $12, turbo_interval_seconds = $13, \
+             turbo_started_at = $14, turbo_announced = $15, status = $16, cancelled_at = $17, updated_at = $18 \
+             WHERE id = $1",
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Writes an event's changes. Seat counters move by the decision's delta,
+    /// not to an absolute value, so that even a decision made without the row
+    /// lock could not lose another's update and slip past the
+    /// `events_not_oversold` check.
+    pub(crate) async fn update_event(
+        &self,
+        conn: &impl ConnectionTrait,
+        before: &Event,
+        event: &Event,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let d = self.d();
+        let details = &event.details;
+        let delta = |after: u32, before: u32| d.int(i64::from(after) - i64::from(before));
+        let values: [Value; 14] = [
+            event.id.0.into(),
+            details.title.clone().into(),
+            details.description.clone().into(),
+            d.int(i64::from(details.capacity)),
+            d.money(details.price),
+            d.time(details.starts_at),
+            d.time(details.ends_at),
+            details.is_active.into(),
+            delta(event.seats.held_seats, before.seats.held_seats),
+            delta(event.seats.held_count, before.seats.held_count),
+            delta(event.seats.confirmed_seats, before.seats.confirmed_seats),
+            delta(event.seats.confirmed_count, before.seats.confirmed_count),
+            d.opt_time(event.deleted_at),
+            d.time(now),
+        ];
+        self.exec(
+            conn,
+            "UPDATE events SET title = $2, description = $3, capacity = $4, price = $5, starts_at = $6, ends_at = $7, \
+             is_active = $8, held_seats = held_seats + $9, held_count = held_count + $10, \
+             confirmed_seats = confirmed_seats + $11, confirmed_count = confirmed_count + $12, \
+             deleted_at = $13, updated_at = $14 WHERE id = $1",
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_reservation(
+        &self,
+        conn: &impl ConnectionTrait,
+        r: &Reservation,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let d = self.d();
+        let (auction_id, event_id) = match r.target {
+            ReservationTarget::Auction(id) => (Some(id.0), None),
+            ReservationTarget::Event(id) => (None, Some(id.0)),
+        };
+        let values: [Value; 17] = [
+            r.id.0.into(),
+            r.target.kind().into(),
+            auction_id.into(),
+            event_id.into(),
+            r.user_id.0.into(),
+            r.studio_id.0.into(),
+            r.status.as_str().into(),
+            d.int(i64::from(r.quantity)),
+            d.money(r.unit_price),
+            d.money(r.total_price),
+            d.time(r.expires_at),
+            r.booking_code.as_ref().map(|c| c.as_str().to_owned()).into(),
+            d.time(r.created_at),
+            d.opt_time(r.confirmed_at),
+            d.opt_time(r.checked_in_at),
+            d.opt_time(r.cancelled_at),
+            d.time(now),
+        ];
+        // The parent is locked and the studio is the parent's: the user is the
+        // one reference that can be missing.
+        self.exec_referencing(
+            conn,
+            "user",
+            "INSERT INTO reservations (id, kind, auction_id, event_id, user_id, studio_id, status, quantity, \
+             unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, \
+             cancelled_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at, \
+             booking_code = excluded.booking_code, confirmed_at = excluded.confirmed_at, \
+             checked_in_at = excluded.checked_in_at, cancelled_at = excluded.cancelled_at, \
+             updated_at = excluded.updated_at",
+            values,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Writes the reservations, outbox events and audit entries of a decision,
+    /// returning the events as stored (with their sequence numbers).
+    pub(crate) async fn write_effects(
+        &self,
+        conn: &impl ConnectionTrait,
+        effects: Effects,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoredEvent>, DomainError> {
+        let d = self.d();
+        for reservation in &effects.reservations {
+            self.upsert_reservation(conn, reservation, now).await?;
+        }
+        let mut stored = Vec::with_capacity(effects.events.len());
+        if !effects.events.is_empty() {
+            let sql = format!(
+                "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING {OUTBOX_COLUMNS}",
+                placeholders(effects.events.len(), 4)
+            );
+            let values = effects.events.iter().flat_map(|event| {
+                [event.room.to_string().into(), event.kind.as_str().into(), d.json(&event.data), d.time(now)]
+            });
+            for row in self.all(conn, &sql, values.collect::<Vec<Value>>()).await? {
+                stored.push(self.read(&row).stored_event()?);
+            }
+            // The write announces the range once it commits.
+            stored.sort_by_key(|event| event.seq);
+        }
+        if !effects.audit.is_empty() {
+            let sql = format!(
+                "INSERT INTO audit_log (actor_id, studio_id, action, target, details, created_at) VALUES {}",
+                placeholders(effects.audit.len(), 6)
+            );
+            let values = effects.audit.iter().flat_map(|entry| {
+                [
+                    entry.actor.0.into(),
+                    entry.studio_id.map(|s| s.0).into(),
+                    entry.action.into(),
+                    entry.target.clone().into(),
+                    d.json(&entry.details),
+                    d.time(now),
+                ]
+            });
+            self.exec(conn, &sql, values.collect::<Vec<Value>>()).await?;
+        }
+        Ok(stored)
+    }
+}

@@ -1,0 +1,170 @@
+//! Refresh tokens: stored hashed, rotated within a family, reuse revokes the family.
+
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::TokenStore;
+use hothour_domain::{DomainError, UserId};
+use sea_orm::{ConnectionTrait, Value};
+
+use crate::SqlStore;
+use crate::dialect::{LockMode, RowLock};
+
+impl SqlStore {
+    /// Locks the user's row, which serializes a refresh with "sign out
+    /// everywhere" and a password change: under READ COMMITTED an `UPDATE` of
+    /// every token does not see a token that a concurrent refresh inserts, so
+    /// without it a refresh in flight could issue a token that survives.
+    /// A password change takes the same lock with its `UPDATE users`.
+    async fn lock_user(&self, conn: &impl ConnectionTrait, user: UserId) -> Result<(), DomainError> {
+        let sql = format!("SELECT id FROM users WHERE id = $1 {}", self.d().lock_clause(RowLock::NoKeyUpdate));
+        self.one(conn, &sql, [user.0.into()]).await.map(|_| ())
+    }
+}
+
+impl TokenStore for SqlStore {
+    async fn issue_refresh_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let write = self.write().await?;
+        let result = async {
+            // A new family is named after its first token: insert, then name
+            // the family after the id the row got.
+            let values: [Value; 4] = [user.0.into(), token_hash.into(), self.d().time(expires_at), self.wall_clock()];
+            let row = self
+                .one_referencing(
+                    write.conn(),
+                    "user",
+                    "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, created_at) \
+                     VALUES ($1, 0, $2, $3, $4) RETURNING id",
+                    values,
+                )
+                .await?
+                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
+            let id = self.read(&row).i64("id")?;
+            self.exec(write.conn(), "UPDATE refresh_tokens SET family_id = id WHERE id = $1", [id.into()]).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(write, result).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<UserId, DomainError> {
+        let d = self.d();
+        // A token's owner never changes, so it is read before any lock.
+        let owner = self
+            .one(&self.db, "SELECT user_id FROM refresh_tokens WHERE token_hash = $1", [old_hash.into()])
+            .await?
+            .map(|row| self.read(&row).i64("user_id"))
+            .transpose()?;
+        let Some(owner) = owner else {
+            return Err(DomainError::InvalidRefreshToken);
+        };
+        let write = self.write().await?;
+        let result = async {
+            let conn = write.conn();
+            self.lock_user(conn, UserId(owner)).await?;
+            let sql = format!(
+                "SELECT id, user_id, family_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 {}",
+                d.lock_clause(RowLock::Update(LockMode::Wait))
+            );
+            let Some(row) = self.one(conn, &sql, [old_hash.into()]).await? else {
+                return Ok(Err(DomainError::InvalidRefreshToken));
+            };
+            let row = self.read(&row);
+            let id = row.i64("id")?;
+            let user = UserId(row.i64("user_id")?);
+            let family = row.i64("family_id")?;
+            if row.opt_time("revoked_at")?.is_some() {
+                // A revoked token came back: someone holds a stolen copy. End the whole family.
+                self.exec(
+                    conn,
+                    "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+                    [family.into(), d.time(now)],
+                )
+                .await?;
+                tracing::warn!(user = user.0, family, "refresh token reuse: family revoked");
+                return Ok(Err(DomainError::InvalidRefreshToken));
+            }
+            if row.time("expires_at")? <= now {
+                return Ok(Err(DomainError::InvalidRefreshToken));
+            }
+            let values: [Value; 5] =
+                [user.0.into(), family.into(), new_hash.into(), d.time(new_expires_at), d.time(now)];
+            let new_id = self
+                .one(
+                    conn,
+                    "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    values,
+                )
+                .await?
+                .map(|row| self.read(&row).i64("id"))
+                .transpose()?;
+            self.exec(
+                conn,
+                "UPDATE refresh_tokens SET revoked_at = $2, replaced_by = $3 WHERE id = $1",
+                [id.into(), d.time(now), new_id.into()],
+            )
+            .await?;
+            Ok(Ok(user))
+        }
+        .await;
+        // The family revocation must be committed even though the caller gets an error.
+        self.finish(write, result).await?
+    }
+
+    async fn revoke_refresh_token(&self, user: UserId, token_hash: &str) -> Result<(), DomainError> {
+        let write = self.write().await?;
+        let result = self
+            .exec(
+                write.conn(),
+                "UPDATE refresh_tokens SET revoked_at = $3 \
+                 WHERE user_id = $1 AND token_hash = $2 AND revoked_at IS NULL",
+                [user.0.into(), token_hash.into(), self.wall_clock()],
+            )
+            .await
+            .map(|_| ());
+        self.finish(write, result).await
+    }
+
+    async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<(), DomainError> {
+        let write = self.write().await?;
+        let result = async {
+            self.lock_user(write.conn(), user).await?;
+            self.exec(
+                write.conn(),
+                "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                [user.0.into(), self.wall_clock()],
+            )
+            .await
+            .map(|_| ())
+        }
+        .await;
+        self.finish(write, result).await
+    }
+
+    async fn prune_refresh_tokens(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        let write = self.write().await?;
+        let result = async {
+            // A token that outlives the one it was replaced by still points at it.
+            self.exec(
+                write.conn(),
+                "UPDATE refresh_tokens SET replaced_by = NULL \
+                 WHERE replaced_by IN (SELECT id FROM refresh_tokens WHERE expires_at <= $1)",
+                [self.d().time(now)],
+            )
+            .await?;
+            self.exec(write.conn(), "DELETE FROM refresh_tokens WHERE expires_at <= $1", [self.d().time(now)]).await
+        }
+        .await;
+        self.finish(write, result).await
+    }
+}
