@@ -10,3 +10,6 @@ pub mod studios;
 pub use model::*;
 pub use service::{Accounts, SignedIn};
 pub use studios::{Audited, Studios};
+
+#[cfg(test)]
+mod fakes;

@@ -171,3 +171,181 @@ where
         Ok(self.dummy_hash.get_or_init(|| hash).clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::fakes::{FakeHasher, FakeNotices, FakeStore, FakeTokens, Log, StoredToken, at, block_on};
+    use crate::clock::ManualClock;
+
+    type TestAccounts = Accounts<FakeStore, ManualClock, FakeHasher, FakeTokens, FakeNotices>;
+
+    struct World {
+        accounts: TestAccounts,
+        store: FakeStore,
+        clock: ManualClock,
+        notices: FakeNotices,
+        log: Log,
+    }
+
+    fn world() -> World {
+        let log = Log::default();
+        let store = FakeStore::with_log(&log);
+        let clock = ManualClock::new(at(0));
+        let notices = FakeNotices { log: log.clone(), ..FakeNotices::default() };
+        let hasher = FakeHasher { log: log.clone() };
+        let accounts = Accounts::new(
+            store.clone(),
+            clock.clone(),
+            hasher,
+            FakeTokens::default(),
+            notices.clone(),
+            Duration::days(7),
+        );
+        World { accounts, store, clock, notices, log }
+    }
+
+    #[test]
+    fn registering_stores_the_hash_and_starts_a_token_family() {
+        let w = world();
+        let signed_in = block_on(w.accounts.register(" Ada@Example.com ", "correct horse", "Ada", None)).unwrap();
+        assert_eq!((signed_in.user.email.as_str(), signed_in.user.role), ("ada@example.com", Role::User));
+        assert_eq!((signed_in.refresh_token.as_str(), signed_in.at), ("rt_1", at(0)));
+        assert_eq!(w.store.hash_of(signed_in.user.id).as_deref(), Some("hashed:correct horse"));
+        let stored = StoredToken {
+            user: signed_in.user.id,
+            hash: "h(rt_1)".into(),
+            expires_at: at(0) + Duration::days(7),
+            revoked: false,
+        };
+        assert_eq!(w.store.tokens(), vec![stored]);
+    }
+
+    #[test]
+    fn an_invalid_registration_hashes_nothing() {
+        let w = world();
+        let error = block_on(w.accounts.register("nope", "short", "", None)).unwrap_err();
+        assert!(matches!(error, DomainError::Validation(errors) if errors.has("email") && errors.has("password")));
+        assert!(w.log.entries().is_empty());
+    }
+
+    #[test]
+    fn signing_in_takes_the_password_of_the_normalised_email() {
+        let w = world();
+        let ada = w.store.add_user("ada@example.com", "hashed:correct horse", Role::User, None);
+        w.clock.advance(Duration::seconds(5));
+        let signed_in = block_on(w.accounts.login(" ADA@example.com", "correct horse".into())).unwrap();
+        assert_eq!((signed_in.user, signed_in.at), (ada, at(5)));
+        assert_eq!(w.store.tokens().len(), 1);
+    }
+
+    #[test]
+    fn a_wrong_password_issues_nothing() {
+        let w = world();
+        w.store.add_user("ada@example.com", "hashed:correct horse", Role::User, None);
+        let error = block_on(w.accounts.login("ada@example.com", "wrong horse".into())).unwrap_err();
+        assert_eq!(error, DomainError::InvalidCredentials);
+        assert!(w.store.tokens().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_email_costs_a_password_check_against_a_dummy_made_once() {
+        let w = world();
+        for _ in 0..2 {
+            let error = block_on(w.accounts.login("nobody@example.com", DUMMY_PASSWORD.into())).unwrap_err();
+            assert_eq!(error, DomainError::InvalidCredentials);
+        }
+        let dummy = format!("hashed:{DUMMY_PASSWORD}");
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                format!("hasher: hash {DUMMY_PASSWORD}"),
+                format!("hasher: verify against {dummy}"),
+                format!("hasher: verify against {dummy}"),
+            ],
+            "even the dummy's own password does not sign anyone in"
+        );
+        assert!(w.store.tokens().is_empty());
+    }
+
+    #[test]
+    fn refreshing_rotates_the_presented_token_with_a_fresh_expiry() {
+        let w = world();
+        let first = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap();
+        w.clock.advance(Duration::hours(1));
+        w.log.clear();
+        let second = block_on(w.accounts.refresh(&first.refresh_token)).unwrap();
+        assert_eq!((second.user.id, second.refresh_token.as_str(), second.at), (first.user.id, "rt_2", at(3600)));
+        assert_eq!(w.log.entries(), vec!["store: rotate h(rt_1) to h(rt_2)".to_owned()]);
+        let tokens = w.store.tokens();
+        assert!(tokens[0].revoked);
+        assert_eq!(tokens[1].expires_at, at(3600) + Duration::days(7));
+        assert_eq!(block_on(w.accounts.refresh(&first.refresh_token)), Err(DomainError::InvalidRefreshToken));
+    }
+
+    #[test]
+    fn logging_out_revokes_only_the_token_presented() {
+        let w = world();
+        let phone = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap();
+        let laptop = block_on(w.accounts.login("ada@example.com", "correct horse".into())).unwrap();
+        block_on(w.accounts.logout(phone.user.id, &phone.refresh_token)).unwrap();
+        assert_eq!(w.store.tokens().iter().map(|t| t.revoked).collect::<Vec<_>>(), [true, false]);
+        assert!(block_on(w.accounts.refresh(&laptop.refresh_token)).is_ok());
+    }
+
+    #[test]
+    fn signing_out_everywhere_tells_live_sessions_before_revoking() {
+        let w = world();
+        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        w.log.clear();
+        *w.notices.fail.lock().unwrap() = true;
+        assert!(matches!(block_on(w.accounts.logout_all(ada.id)), Err(DomainError::Storage(_))));
+        assert!(w.log.entries().is_empty(), "nothing revoked when the sessions could not be told");
+        *w.notices.fail.lock().unwrap() = false;
+        block_on(w.accounts.logout_all(ada.id)).unwrap();
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                format!("notices: {} revoked (LogoutAll) at {}", ada.id, at(0).timestamp()),
+                format!("store: revoke all of {}", ada.id)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
+        let w = world();
+        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        w.log.clear();
+        let short = block_on(w.accounts.change_password(ada.id, "wrong".into(), "short".into())).unwrap_err();
+        assert!(matches!(short, DomainError::Validation(errors) if errors.has("new_password")));
+        assert!(w.log.entries().is_empty(), "the new password is checked before the old one");
+        let wrong = block_on(w.accounts.change_password(ada.id, "wrong horse".into(), "battery staple".into()));
+        assert_eq!(wrong, Err(DomainError::InvalidCredentials));
+        assert_eq!(w.store.hash_of(ada.id).as_deref(), Some("hashed:correct horse"));
+        w.log.clear();
+        block_on(w.accounts.change_password(ada.id, "correct horse".into(), "battery staple".into())).unwrap();
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                "hasher: verify against hashed:correct horse".to_owned(),
+                "hasher: hash battery staple".to_owned(),
+                format!("notices: {} revoked (PasswordChanged) at {}", ada.id, at(0).timestamp()),
+                format!("store: change password of {}", ada.id),
+            ]
+        );
+        assert_eq!(w.store.hash_of(ada.id).as_deref(), Some("hashed:battery staple"));
+    }
+
+    #[test]
+    fn a_profile_change_is_validated_then_stored() {
+        let w = world();
+        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", Some("+90 555 123 4567")))
+            .unwrap()
+            .user;
+        let error = block_on(w.accounts.update_profile(ada.id, Some(" "), None)).unwrap_err();
+        assert!(matches!(error, DomainError::Validation(errors) if errors.has("full_name")));
+        let user = block_on(w.accounts.update_profile(ada.id, Some(" Ada L. "), Some(None))).unwrap();
+        assert_eq!((user.full_name.as_str(), user.phone), ("Ada L.", None));
+    }
+}
