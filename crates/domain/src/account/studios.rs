@@ -106,3 +106,86 @@ where
         Audited { value, audit_failure: self.store.record_audit(entry).await.err() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::fakes::{FakeNotices, FakeStore, Log, at, block_on};
+    use crate::clock::ManualClock;
+    use crate::ids::UserId;
+
+    fn world() -> (Studios<FakeStore, ManualClock, FakeNotices>, FakeStore, Log) {
+        let log = Log::default();
+        let store = FakeStore::with_log(&log);
+        let notices = FakeNotices { log: log.clone(), ..FakeNotices::default() };
+        (Studios::new(store.clone(), ManualClock::new(at(0)), notices), store, log)
+    }
+
+    const ROOT: Actor = Actor { user_id: UserId(100), role: Role::PlatformAdmin, studio_id: None };
+
+    #[test]
+    fn only_platform_admins_create_studios_whatever_they_send() {
+        let (studios, store, _) = world();
+        for actor in [Actor::user(UserId(1)), Actor::studio_admin(UserId(2), StudioId(1))] {
+            let error = block_on(studios.create(&actor, "", "", "nowhere", None)).unwrap_err();
+            assert_eq!(error, DomainError::Forbidden("only platform admins create studios"));
+        }
+        let invalid = block_on(studios.create(&ROOT, "", "", "nowhere", None)).unwrap_err();
+        assert!(matches!(invalid, DomainError::Validation(errors) if errors.has("name") && errors.has("timezone")));
+        let created = block_on(studios.create(&ROOT, " Nine ", "Moda", "Europe/Istanbul", None)).unwrap();
+        assert_eq!((created.value.name.as_str(), created.audit_failure), ("Nine", None));
+        let audit = &store.data.lock().unwrap().audit;
+        assert_eq!((audit.len(), audit[0].action, audit[0].actor), (1, "studio.create", ROOT.user_id));
+    }
+
+    #[test]
+    fn a_failed_audit_is_reported_and_the_change_stands() {
+        let (studios, store, _) = world();
+        store.data.lock().unwrap().fail_audit = true;
+        let created = block_on(studios.create(&ROOT, "Nine", "", "UTC", None)).unwrap();
+        assert!(matches!(created.audit_failure, Some(DomainError::Storage(_))));
+        assert_eq!(block_on(studios.get(created.value.id)), Ok(created.value));
+    }
+
+    #[test]
+    fn a_studio_is_changed_by_those_who_manage_it_and_hidden_from_others() {
+        let (studios, store, _) = world();
+        let nine = store.add_studio("Nine");
+        let ten = store.add_studio("Ten");
+        let patch = StudioPatch { name: Some("Nine and a half".into()), ..StudioPatch::default() };
+        let outsider = Actor::studio_admin(UserId(1), ten.id);
+        assert_eq!(block_on(studios.update(&outsider, nine.id, patch.clone())), Err(DomainError::NotFound("studio")));
+        let admin = Actor::studio_admin(UserId(2), nine.id);
+        let changed = block_on(studios.update(&admin, nine.id, patch)).unwrap().value;
+        assert_eq!((changed.name.as_str(), changed.timezone.as_str()), ("Nine and a half", "UTC"));
+        let bad = StudioPatch { timezone: Some("Mars/Base".into()), ..StudioPatch::default() };
+        assert!(matches!(block_on(studios.update(&ROOT, nine.id, bad)), Err(DomainError::Validation(_))));
+    }
+
+    #[test]
+    fn assigning_an_admin_tells_their_sessions_only_when_the_role_changed() {
+        let (studios, store, log) = world();
+        let nine = store.add_studio("Nine");
+        let ada = store.add_user("ada@example.com", "x", Role::User, None);
+        let as_user = Actor::user(ada.id);
+        let forbidden = block_on(studios.assign_admin(&as_user, nine.id, "ada@example.com")).unwrap_err();
+        assert_eq!(forbidden, DomainError::Forbidden("only platform admins assign studio admins"));
+        let missing = block_on(studios.assign_admin(&ROOT, StudioId(99), "ada@example.com"));
+        assert_eq!(missing, Err(DomainError::NotFound("studio")));
+        let user = block_on(studios.assign_admin(&ROOT, nine.id, " ADA@example.com ")).unwrap().value;
+        assert_eq!((user.role, user.studio_id), (Role::StudioAdmin, Some(nine.id)));
+        assert_eq!(log.entries(), vec![format!("notices: {} role changed", ada.id)]);
+        block_on(studios.assign_admin(&ROOT, nine.id, "ada@example.com")).unwrap();
+        assert_eq!(log.entries().len(), 1, "assigning again changes nothing to announce");
+        let nobody = block_on(studios.assign_admin(&ROOT, nine.id, "nobody@example.com"));
+        assert_eq!(nobody, Err(DomainError::NotFound("user")));
+    }
+
+    #[test]
+    fn studios_are_listed_after_the_cursor() {
+        let (studios, store, _) = world();
+        let ids: Vec<_> = ["A", "B", "C"].iter().map(|name| store.add_studio(name).id).collect();
+        let page = block_on(studios.list(2, Some(ids[0]))).unwrap();
+        assert_eq!(page.iter().map(|s| s.id).collect::<Vec<_>>(), ids[1..]);
+    }
+}
