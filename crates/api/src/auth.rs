@@ -8,8 +8,8 @@ use std::time::Duration;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use hothour_domain::account::User;
-use hothour_domain::ports::{AccountStore, TokenStore};
+use hothour_domain::account::{SignedIn, User};
+use hothour_domain::ports::{PasswordHasher, RefreshTokens};
 use hothour_domain::{Actor, Cause, DomainError, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -114,61 +114,59 @@ pub fn unauthorized(detail: &str) -> Problem {
     Problem::new(ProblemCode::Unauthorized, detail)
 }
 
-/// A new opaque refresh token and the hash it is stored under.
-pub fn new_refresh_token() -> Result<(String, String), Problem> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Problem::from(DomainError::Randomness(Cause::message(e.to_string()))))?;
-    let token = format!("rt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
-    let hash = hash_token(&token);
-    Ok((token, hash))
+/// Refresh tokens drawn from the operating system's CSPRNG, stored as SHA-256 hashes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomRefreshTokens;
+
+impl RefreshTokens for RandomRefreshTokens {
+    fn draw_refresh_token(&self) -> Result<String, DomainError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| DomainError::Randomness(Cause::message(e.to_string())))?;
+        Ok(format!("rt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    fn refresh_token_hash(&self, token: &str) -> String {
+        Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
-pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Issues an access token and a new refresh-token family for `user`.
-pub async fn issue_tokens(state: &AppState, user: &User) -> Result<TokensOut, Problem> {
-    let (refresh_token, hash) = new_refresh_token()?;
-    let expires_at =
-        state.now() + chrono::Duration::from_std(state.keys.refresh_ttl).unwrap_or(chrono::Duration::days(7));
-    state.store.issue_refresh_token(user.id, &hash, expires_at).await?;
-    tokens_out(state, user, refresh_token)
-}
-
-pub fn tokens_out(state: &AppState, user: &User, refresh_token: String) -> Result<TokensOut, Problem> {
+/// The tokens a sign-in answers with: the access token signed here, as of
+/// the instant the sign-in was decided.
+pub fn tokens_out(keys: &TokenKeys, signed_in: SignedIn) -> Result<TokensOut, Problem> {
     Ok(TokensOut {
-        access_token: state.keys.access_token_at(user.id, state.now())?,
-        refresh_token,
+        access_token: keys.access_token_at(signed_in.user.id, signed_in.at)?,
+        refresh_token: signed_in.refresh_token,
         token_type: crate::dto::TokenType::Bearer,
-        expires_in: state.keys.access_ttl.as_secs(),
-        user: UserOut::from(user),
+        expires_in: keys.access_ttl.as_secs(),
+        user: UserOut::from(&signed_in.user),
     })
 }
 
-/// Hashes a password with bcrypt on the blocking pool.
-pub async fn hash_password(password: String, cost: u32) -> Result<String, Problem> {
-    tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
-        .await
-        .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))?
-        .map_err(|e| Problem::from(DomainError::PasswordHashing(Cause::new(e))))
+/// bcrypt at a configured cost, run on the blocking pool.
+#[derive(Debug, Clone, Copy)]
+pub struct Bcrypt {
+    pub cost: u32,
 }
 
-/// Checks a password on the blocking pool. Without a stored hash a dummy one
-/// is checked anyway, made once at the configured `cost` (one per process), so
-/// an unknown email takes as long as a wrong password, and no longer.
-pub async fn verify_password(password: String, hash: Option<String>, cost: u32) -> Result<bool, Problem> {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let known = hash.is_some();
-    let matches = tokio::task::spawn_blocking(move || {
-        let hash = hash.unwrap_or_else(|| {
-            DUMMY.get_or_init(|| bcrypt::hash("not anyone's password", cost).unwrap_or_default()).clone()
-        });
-        bcrypt::verify(password, &hash).unwrap_or(false)
-    })
-    .await
-    .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))?;
-    Ok(known && matches)
+impl PasswordHasher for Bcrypt {
+    async fn hash(&self, password: String) -> Result<String, DomainError> {
+        let cost = self.cost;
+        tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
+            .await
+            .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))?
+            .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))
+    }
+
+    async fn verify(&self, password: String, hash: String) -> Result<bool, DomainError> {
+        tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await
+            .map_err(|e| DomainError::PasswordHashing(Cause::new(e)))
+    }
+}
+
+/// Hashes a password with bcrypt at `cost`, on the blocking pool.
+pub async fn hash_password(password: String, cost: u32) -> Result<String, DomainError> {
+    Bcrypt { cost }.hash(password).await
 }
 
 /// The authenticated caller, read from the database on every request so a
@@ -198,7 +196,7 @@ impl FromRequest for Caller {
                 .verify(token.trim())
                 .ok_or_else(|| unauthorized("the access token is invalid or expired"))?;
             let user =
-                state.store.find_user(user_id).await?.ok_or_else(|| unauthorized("the account no longer exists"))?;
+                state.accounts.user(user_id).await?.ok_or_else(|| unauthorized("the account no longer exists"))?;
             Ok(Caller { actor: user.actor(), user })
         })
     }
@@ -261,16 +259,24 @@ mod tests {
         let header = engine.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = engine.encode(format!(r#"{{"sub":"42","exp":{},"iat":0,"typ":"access"}}"#, i64::MAX / 2));
         assert_eq!(keys().verify(&format!("{header}.{payload}.")), None);
-        let (refresh, _) = new_refresh_token().unwrap();
+        let refresh = RandomRefreshTokens.draw_refresh_token().unwrap();
         assert_eq!(keys().verify(&refresh), None);
     }
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let (a, hash_a) = new_refresh_token().unwrap();
-        let (b, _) = new_refresh_token().unwrap();
+        let tokens = RandomRefreshTokens;
+        let (a, b) = (tokens.draw_refresh_token().unwrap(), tokens.draw_refresh_token().unwrap());
         assert_ne!(a, b);
-        assert_eq!(hash_token(&a), hash_a);
+        assert!(a.starts_with("rt_"));
+        let hash_a = tokens.refresh_token_hash(&a);
+        assert_eq!(hash_a, tokens.refresh_token_hash(&a));
+        assert_ne!(hash_a, tokens.refresh_token_hash(&b));
         assert_eq!(hash_a.len(), 64);
+        // SHA-256 in lower-case hex: the form tokens already stored are kept in.
+        assert_eq!(
+            tokens.refresh_token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

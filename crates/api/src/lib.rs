@@ -30,14 +30,16 @@ use actix_web::dev::{Server, ServiceResponse};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{AccountStore, NoPublisher};
-use hothour_domain::{AuditEntry, Services, StudioId, SystemClock};
+use hothour_domain::account::{Accounts, Studios};
+use hothour_domain::ports::NoPublisher;
+use hothour_domain::{Services, SystemClock};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{Caller, TokenKeys};
+use crate::auth::{Bcrypt, RandomRefreshTokens, TokenKeys};
 use crate::limits::Limits;
 use crate::live::hub::Hub;
+use crate::live::sessions::OutboxSessions;
 use crate::live::time::LiveClock;
 use crate::problem::{Problem, ProblemCode};
 
@@ -47,11 +49,15 @@ pub use store::{AppStore, connect_and_migrate};
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
 pub type AppServices = Services<AppStore, AppClock, NoPublisher>;
+pub type AppAccounts = Accounts<AppStore, AppClock, Bcrypt, RandomRefreshTokens, OutboxSessions<AppStore>>;
+pub type AppStudios = Studios<AppStore, AppClock, OutboxSessions<AppStore>>;
 
 /// What every handler shares.
 pub struct AppState {
     pub store: AppStore,
     pub services: AppServices,
+    pub accounts: AppAccounts,
+    pub studios: AppStudios,
     pub clock: AppClock,
     pub keys: TokenKeys,
     pub limits: Limits,
@@ -76,6 +82,15 @@ impl AppState {
             epoch,
             metrics: metrics::Metrics::new(),
             services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
+            accounts: Accounts::new(
+                store.clone(),
+                clock.clone(),
+                Bcrypt { cost: config.bcrypt_cost },
+                RandomRefreshTokens,
+                OutboxSessions(store.clone()),
+                chrono::Duration::from_std(config.refresh_token_ttl).unwrap_or(chrono::Duration::days(7)),
+            ),
+            studios: Studios::new(store.clone(), clock.clone(), OutboxSessions(store.clone())),
             keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
             limits: Limits::new(&config),
             store,
@@ -86,20 +101,6 @@ impl AppState {
 
     pub fn now(&self) -> DateTime<Utc> {
         hothour_domain::Clock::now(&self.clock)
-    }
-
-    /// Records a studio change in the audit log; a failure is logged, not answered.
-    pub async fn audit_studio(&self, caller: &Caller, studio: StudioId, action: &'static str) {
-        let entry = AuditEntry {
-            actor: caller.user.id,
-            studio_id: Some(studio),
-            action,
-            target: studio.to_string(),
-            details: serde_json::json!({}),
-        };
-        if let Err(error) = self.store.record_audit(entry).await {
-            tracing::error!(%error, action, "could not write the audit log");
-        }
     }
 }
 

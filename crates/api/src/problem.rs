@@ -260,6 +260,7 @@ impl From<DomainError> for Problem {
                 problem.errors = Some(errors.fields().clone());
                 return problem;
             }
+            E::Forbidden(_) => P::Forbidden,
             E::BookingNotAllowed => P::BookingNotAllowed,
             E::AuctionOnHold => P::AuctionOnHold,
             E::AuctionAlreadyBooked => P::AuctionAlreadyBooked,

@@ -14,6 +14,9 @@ pub enum DomainError {
     NotFound(&'static str),
     #[error("{0}")]
     Validation(ValidationErrors),
+    /// The actor's role may not do this (the message says what it may not).
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("studio admins cannot book")]
     BookingNotAllowed,
     #[error("someone is holding this auction")]

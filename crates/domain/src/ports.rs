@@ -6,6 +6,8 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
+
 use crate::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::auction::AuctionStatus;
 use crate::auction::{Auction, AuctionDetails};

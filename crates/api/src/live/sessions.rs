@@ -6,7 +6,7 @@
 //! state changes, and each tells its sockets signed in as that user.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::OutboxStore;
+use hothour_domain::ports::{OutboxStore, Revocation, SessionNotices};
 use hothour_domain::{DomainError, StoredEvent, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +107,24 @@ pub async fn announce_role_change<S: OutboxStore>(
 ) -> Result<(), DomainError> {
     let data = Announcement { user_id: user.0, reason: None }.to_value();
     store.append_event(&announcement_name(user), ROLE_CHANGED, data, at).await.map(|_| ())
+}
+
+/// The account use cases' [`SessionNotices`], written to the outbox of `S`.
+#[derive(Debug, Clone)]
+pub struct OutboxSessions<S>(pub S);
+
+impl<S: OutboxStore> SessionNotices for OutboxSessions<S> {
+    async fn sessions_revoked(&self, user: UserId, reason: Revocation, at: DateTime<Utc>) -> Result<(), DomainError> {
+        let reason = match reason {
+            Revocation::LogoutAll => SessionEnd::LogoutAll,
+            Revocation::PasswordChanged => SessionEnd::PasswordChanged,
+        };
+        announce_revocation(&self.0, user, reason, at).await
+    }
+
+    async fn role_changed(&self, user: UserId, at: DateTime<Utc>) -> Result<(), DomainError> {
+        announce_role_change(&self.0, user, at).await
+    }
 }
 
 /// When `user`'s tokens were last revoked, and why, if that is still on record.

@@ -1,17 +1,13 @@
 //! Registration, sign-in, token refresh, sign-out, and one's own profile.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use hothour_domain::account::{NewUser, ProfileChange, Registration, check_password};
-use hothour_domain::ports::{AccountStore, TokenStore};
-use hothour_domain::{DomainError, Role, ValidationErrors};
+use hothour_domain::account::login_email;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::auth::{self, Caller, hash_password, hash_token, issue_tokens, verify_password};
+use crate::auth::{Caller, tokens_out};
 use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, TokensOut, UserOut};
 use crate::json::StrictJson;
-use crate::live::sessions::{self, SessionEnd};
 use crate::problem::Problem;
 use crate::routes::client_ip;
 
@@ -41,21 +37,9 @@ async fn register(
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_auth(client_ip(&req))?;
     let body = body.0;
-    let registration = Registration::new(&body.email, &body.password, &body.full_name, body.phone.as_deref())
-        .map_err(DomainError::from)?;
-    let password_hash = hash_password(registration.password, state.config.bcrypt_cost).await?;
-    let user = state
-        .store
-        .create_user(NewUser {
-            email: registration.email,
-            password_hash,
-            full_name: registration.full_name,
-            phone: registration.phone,
-            role: Role::User,
-        })
-        .await?;
-    let tokens = issue_tokens(&state, &user).await?;
-    Ok(HttpResponse::Created().json(tokens))
+    let signed_in =
+        state.accounts.register(&body.email, &body.password, &body.full_name, body.phone.as_deref()).await?;
+    Ok(HttpResponse::Created().json(tokens_out(&state.keys, signed_in)?))
 }
 
 /// Signs in with email and password.
@@ -72,18 +56,10 @@ async fn login(
     body: StrictJson<LoginIn>,
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_auth(client_ip(&req))?;
-    let email = body.0.email.trim().to_lowercase();
-    state.limits.check_login_account(&email)?;
-    let found = state.store.find_login(&email).await?;
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    if !verify_password(body.0.password, hash, state.config.bcrypt_cost).await? {
-        return Err(DomainError::InvalidCredentials.into());
-    }
-    let user = user.ok_or(DomainError::InvalidCredentials)?;
-    Ok(HttpResponse::Ok().json(issue_tokens(&state, &user).await?))
+    let body = body.0;
+    state.limits.check_login_account(&login_email(&body.email))?;
+    let signed_in = state.accounts.login(&body.email, body.password).await?;
+    Ok(HttpResponse::Ok().json(tokens_out(&state.keys, signed_in)?))
 }
 
 /// Trades a refresh token for new tokens; the old refresh token stops working.
@@ -101,13 +77,8 @@ async fn refresh(
     body: StrictJson<RefreshIn>,
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_auth(client_ip(&req))?;
-    let (new_token, new_hash) = auth::new_refresh_token()?;
-    let now = state.now();
-    let expires_at = now + chrono::Duration::from_std(state.keys.refresh_ttl).unwrap_or(chrono::Duration::days(7));
-    let user_id =
-        state.store.rotate_refresh_token(&hash_token(&body.0.refresh_token), &new_hash, expires_at, now).await?;
-    let user = state.store.find_user(user_id).await?.ok_or(DomainError::InvalidRefreshToken)?;
-    Ok(HttpResponse::Ok().json(auth::tokens_out(&state, &user, new_token)?))
+    let signed_in = state.accounts.refresh(&body.0.refresh_token).await?;
+    Ok(HttpResponse::Ok().json(tokens_out(&state.keys, signed_in)?))
 }
 
 /// Revokes one refresh token (signs this device out).
@@ -124,7 +95,7 @@ async fn logout(
     caller: Caller,
     body: StrictJson<RefreshIn>,
 ) -> Result<HttpResponse, Problem> {
-    state.store.revoke_refresh_token(caller.user.id, &hash_token(&body.0.refresh_token)).await?;
+    state.accounts.logout(caller.user.id, &body.0.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -138,8 +109,7 @@ async fn logout(
 )]
 #[post("/auth/logout-all")]
 async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
-    sessions::announce_revocation(&state.store, caller.user.id, SessionEnd::LogoutAll, state.now()).await?;
-    state.store.revoke_all_refresh_tokens(caller.user.id).await?;
+    state.accounts.logout_all(caller.user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -171,9 +141,8 @@ async fn update_me(
     body: StrictJson<ProfilePatchIn>,
 ) -> Result<HttpResponse, Problem> {
     let body = body.0;
-    let change = ProfileChange::new(body.full_name.as_deref(), body.phone.as_ref().map(|p| p.as_deref()))
-        .map_err(DomainError::from)?;
-    let user = state.store.update_profile(caller.user.id, change).await?;
+    let phone = body.phone.as_ref().map(|p| p.as_deref());
+    let user = state.accounts.update_profile(caller.user.id, body.full_name.as_deref(), phone).await?;
     Ok(HttpResponse::Ok().json(UserOut::from(&user)))
 }
 
@@ -193,15 +162,6 @@ async fn change_password(
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_password_change(caller.user.id.0)?;
     let body = body.0;
-    let mut errors = ValidationErrors::new();
-    check_password(&body.new_password, "new_password", &mut errors);
-    errors.into_result(()).map_err(DomainError::from)?;
-    let current = state.store.password_hash(caller.user.id).await?;
-    if !verify_password(body.current_password, current, state.config.bcrypt_cost).await? {
-        return Err(DomainError::InvalidCredentials.into());
-    }
-    let hash = hash_password(body.new_password, state.config.bcrypt_cost).await?;
-    sessions::announce_revocation(&state.store, caller.user.id, SessionEnd::PasswordChanged, state.now()).await?;
-    state.store.change_password(caller.user.id, hash).await?;
-    Ok(HttpResponse::build(StatusCode::NO_CONTENT).finish())
+    state.accounts.change_password(caller.user.id, body.current_password, body.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

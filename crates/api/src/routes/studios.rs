@@ -1,9 +1,8 @@
 //! Studios and their admins.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use hothour_domain::account::NewStudio;
-use hothour_domain::ports::AccountStore;
-use hothour_domain::{DomainError, Role, StudioId};
+use hothour_domain::StudioId;
+use hothour_domain::account::{Audited, StudioPatch};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,10 +11,8 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::dto::{AdminIn, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
 use crate::json::StrictJson;
-use crate::live::sessions;
 use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
 use crate::problem::Problem;
-use crate::routes::forbidden;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_studio).service(list_studios).service(get_studio).service(update_studio).service(assign_admin);
@@ -44,13 +41,9 @@ async fn create_studio(
     caller: Caller,
     body: StrictJson<StudioIn>,
 ) -> Result<HttpResponse, Problem> {
-    if caller.actor.role != Role::PlatformAdmin {
-        return Err(forbidden("only platform admins create studios"));
-    }
     let b = body.0;
-    let studio = NewStudio::new(&b.name, &b.address, &b.timezone, b.maps_url.as_deref()).map_err(DomainError::from)?;
-    let studio = state.store.create_studio(studio).await?;
-    state.audit_studio(&caller, studio.id, "studio.create").await;
+    let created = state.studios.create(&caller.actor, &b.name, &b.address, &b.timezone, b.maps_url.as_deref()).await?;
+    let studio = logged(created, "studio.create");
     Ok(HttpResponse::Created().json(StudioOut::from(&studio)))
 }
 
@@ -65,7 +58,7 @@ async fn create_studio(
 async fn list_studios(state: web::Data<AppState>, query: web::Query<StudioQuery>) -> Result<HttpResponse, Problem> {
     let limit = limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(StudioId);
-    let studios = state.store.list_studios(limit + 1, after).await?;
+    let studios = state.studios.list(limit + 1, after).await?;
     let (studios, next_cursor) = split_page(studios, limit, |s| encode_id_cursor(s.id.0));
     Ok(HttpResponse::Ok().json(StudioPage { items: studios.iter().map(StudioOut::from).collect(), next_cursor }))
 }
@@ -79,7 +72,7 @@ async fn list_studios(state: web::Data<AppState>, query: web::Query<StudioQuery>
 )]
 #[get("/studios/{id}")]
 async fn get_studio(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
-    let studio = state.store.find_studio(StudioId(*id)).await?.ok_or(DomainError::NotFound("studio"))?;
+    let studio = state.studios.get(StudioId(*id)).await?;
     Ok(HttpResponse::Ok().json(StudioOut::from(&studio)))
 }
 
@@ -99,24 +92,9 @@ async fn update_studio(
     id: web::Path<i64>,
     body: StrictJson<StudioPatchIn>,
 ) -> Result<HttpResponse, Problem> {
-    let id = StudioId(*id);
-    if !caller.actor.manages(id) {
-        return Err(DomainError::NotFound("studio").into());
-    }
     let b = body.0;
-    let studio = state
-        .store
-        .update_studio(id, |current| {
-            NewStudio::new(
-                b.name.as_deref().unwrap_or(&current.name),
-                b.address.as_deref().unwrap_or(&current.address),
-                b.timezone.as_deref().unwrap_or(&current.timezone),
-                b.maps_url.unwrap_or_else(|| current.maps_url.clone()).as_deref(),
-            )
-            .map_err(DomainError::from)
-        })
-        .await?;
-    state.audit_studio(&caller, id, "studio.update").await;
+    let patch = StudioPatch { name: b.name, address: b.address, timezone: b.timezone, maps_url: b.maps_url };
+    let studio = logged(state.studios.update(&caller.actor, StudioId(*id), patch).await?, "studio.update");
     Ok(HttpResponse::Ok().json(StudioOut::from(&studio)))
 }
 
@@ -136,18 +114,15 @@ async fn assign_admin(
     id: web::Path<i64>,
     body: StrictJson<AdminIn>,
 ) -> Result<HttpResponse, Problem> {
-    if caller.actor.role != Role::PlatformAdmin {
-        return Err(forbidden("only platform admins assign studio admins"));
-    }
-    let id = StudioId(*id);
-    state.store.find_studio(id).await?.ok_or(DomainError::NotFound("studio"))?;
-    let email = body.0.email.trim();
-    let before = state.store.find_login(&email.to_lowercase()).await?.map(|(user, _)| (user.role, user.studio_id));
-    let user = state.store.assign_studio_admin(id, email).await?;
-    if before != Some((user.role, user.studio_id)) {
-        // Their live sockets join private rooms again, under the new role.
-        sessions::announce_role_change(&state.store, user.id, state.now()).await?;
-    }
-    state.audit_studio(&caller, id, "studio.assign_admin").await;
+    let assigned = state.studios.assign_admin(&caller.actor, StudioId(*id), &body.0.email).await?;
+    let user = logged(assigned, "studio.assign_admin");
     Ok(HttpResponse::Ok().json(UserOut::from(&user)))
+}
+
+/// The change, once a failure to audit it is logged (it is not answered: the change stands).
+fn logged<T>(audited: Audited<T>, action: &str) -> T {
+    if let Some(error) = audited.audit_failure {
+        tracing::error!(%error, action, "could not write the audit log");
+    }
+    audited.value
 }

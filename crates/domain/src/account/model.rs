@@ -192,6 +192,34 @@ impl NewStudio {
     }
 }
 
+/// Changes to a studio: each field given replaces the current one
+/// (`maps_url: Some(None)` clears it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StudioPatch {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub timezone: Option<String>,
+    pub maps_url: Option<Option<String>>,
+}
+
+impl StudioPatch {
+    /// The studio `current` becomes, validated whole.
+    pub fn apply(&self, current: &Studio) -> Result<NewStudio, ValidationErrors> {
+        NewStudio::new(
+            self.name.as_deref().unwrap_or(&current.name),
+            self.address.as_deref().unwrap_or(&current.address),
+            self.timezone.as_deref().unwrap_or(&current.timezone),
+            self.maps_url.as_ref().map_or(current.maps_url.as_deref(), Option::as_deref),
+        )
+    }
+}
+
+/// The email a sign-in looks up (and is rate-limited by): trimmed and
+/// lower-cased, but not checked, so a malformed one is just an unknown one.
+pub fn login_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// Whether `zone` names a zone of the IANA time zone database
 /// (`UTC`, `Europe/Istanbul`, `America/Argentina/Buenos_Aires`).
 fn is_time_zone_name(zone: &str) -> bool {
@@ -248,5 +276,31 @@ mod tests {
             assert!(NewStudio::new("Nine", "", unknown, None).unwrap_err().has("timezone"), "{unknown:?}");
         }
         assert!(NewStudio::new("Nine", "", "America/Argentina/Buenos_Aires", None).is_ok());
+    }
+
+    #[test]
+    fn a_studio_patch_keeps_what_it_does_not_name() {
+        let current = Studio {
+            id: StudioId(1),
+            name: "Nine".into(),
+            address: "Moda Cd. 9".into(),
+            timezone: "Europe/Istanbul".into(),
+            maps_url: Some("https://maps.example/9".into()),
+            created_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        };
+        let renamed = StudioPatch { name: Some(" Ten ".into()), ..StudioPatch::default() }.apply(&current).unwrap();
+        assert_eq!(
+            renamed,
+            NewStudio {
+                name: "Ten".into(),
+                address: "Moda Cd. 9".into(),
+                timezone: "Europe/Istanbul".into(),
+                maps_url: Some("https://maps.example/9".into()),
+            }
+        );
+        let cleared = StudioPatch { maps_url: Some(None), ..StudioPatch::default() }.apply(&current).unwrap();
+        assert_eq!(cleared.maps_url, None);
+        let bad = StudioPatch { timezone: Some("Mars/Base".into()), ..StudioPatch::default() };
+        assert!(bad.apply(&current).unwrap_err().has("timezone"));
     }
 }

@@ -1,0 +1,335 @@
+//! In-memory stand-ins for the account ports, for the use cases' unit tests.
+//! Every port call worth ordering is written to one shared log.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use chrono::{DateTime, Utc};
+
+use crate::account::model::{NewStudio, NewUser, ProfileChange, Studio, User};
+use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
+use crate::actor::Role;
+use crate::error::{Cause, DomainError};
+use crate::events::AuditEntry;
+use crate::ids::{StudioId, UserId};
+use crate::ports::{AccountStore, TokenStore};
+
+/// Runs a future that never waits (every fake answers at once).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(value) => value,
+        Poll::Pending => panic!("a fake port waited"),
+    }
+}
+
+pub fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("an instant")
+}
+
+/// What the ports were asked, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, entry: impl Into<String>) {
+        self.0.lock().unwrap().push(entry.into());
+    }
+
+    pub fn entries(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub user: UserId,
+    pub hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Data {
+    pub users: Vec<(User, String)>,
+    pub studios: Vec<Studio>,
+    pub tokens: Vec<StoredToken>,
+    pub audit: Vec<AuditEntry>,
+    pub fail_audit: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeStore {
+    pub data: Arc<Mutex<Data>>,
+    pub log: Log,
+}
+
+impl FakeStore {
+    pub fn with_log(log: &Log) -> FakeStore {
+        FakeStore { data: Arc::default(), log: log.clone() }
+    }
+
+    pub fn add_user(&self, email: &str, password_hash: &str, role: Role, studio_id: Option<StudioId>) -> User {
+        let mut data = self.data.lock().unwrap();
+        let user = User {
+            id: UserId(data.users.len() as i64 + 1),
+            email: email.into(),
+            full_name: "Someone".into(),
+            phone: None,
+            role,
+            studio_id,
+            created_at: at(0),
+        };
+        data.users.push((user.clone(), password_hash.into()));
+        user
+    }
+
+    pub fn add_studio(&self, name: &str) -> Studio {
+        let mut data = self.data.lock().unwrap();
+        let studio = Studio {
+            id: StudioId(data.studios.len() as i64 + 1),
+            name: name.into(),
+            address: String::new(),
+            timezone: "UTC".into(),
+            maps_url: None,
+            created_at: at(0),
+        };
+        data.studios.push(studio.clone());
+        studio
+    }
+
+    pub fn hash_of(&self, id: UserId) -> Option<String> {
+        self.data.lock().unwrap().users.iter().find(|(u, _)| u.id == id).map(|(_, h)| h.clone())
+    }
+
+    pub fn tokens(&self) -> Vec<StoredToken> {
+        self.data.lock().unwrap().tokens.clone()
+    }
+
+    fn user_mut<T>(&self, id: UserId, change: impl FnOnce(&mut User, &mut String) -> T) -> Option<T> {
+        let mut data = self.data.lock().unwrap();
+        data.users.iter_mut().find(|(u, _)| u.id == id).map(|(u, h)| change(u, h))
+    }
+}
+
+impl AccountStore for FakeStore {
+    async fn create_user(&self, user: NewUser) -> Result<User, DomainError> {
+        if self.data.lock().unwrap().users.iter().any(|(u, _)| u.email == user.email) {
+            return Err(DomainError::EmailTaken);
+        }
+        let created = self.add_user(&user.email, &user.password_hash, user.role, None);
+        self.user_mut(created.id, |u, _| {
+            u.full_name = user.full_name;
+            u.phone = user.phone;
+            u.clone()
+        })
+        .ok_or(DomainError::NotFound("user"))
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
+        Ok(self.user_mut(id, |u, _| u.clone()))
+    }
+
+    async fn find_login(&self, email: &str) -> Result<Option<(User, String)>, DomainError> {
+        Ok(self.data.lock().unwrap().users.iter().find(|(u, _)| u.email == email).cloned())
+    }
+
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>, DomainError> {
+        Ok(self.hash_of(id))
+    }
+
+    async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<User, DomainError> {
+        self.user_mut(id, |u, _| {
+            if let Some(name) = change.full_name {
+                u.full_name = name;
+            }
+            if let Some(phone) = change.phone {
+                u.phone = phone;
+            }
+            u.clone()
+        })
+        .ok_or(DomainError::NotFound("user"))
+    }
+
+    async fn change_password(&self, id: UserId, password_hash: String) -> Result<(), DomainError> {
+        self.log.push(format!("store: change password of {id}"));
+        self.user_mut(id, |_, h| *h = password_hash).ok_or(DomainError::NotFound("user"))?;
+        self.data.lock().unwrap().tokens.iter_mut().filter(|t| t.user == id).for_each(|t| t.revoked = true);
+        Ok(())
+    }
+
+    async fn make_platform_admin(&self, _email: &str) -> Result<User, DomainError> {
+        unimplemented!("not a use case of these services")
+    }
+
+    async fn create_studio(&self, studio: NewStudio) -> Result<Studio, DomainError> {
+        let created = self.add_studio(&studio.name);
+        let mut data = self.data.lock().unwrap();
+        let stored = data.studios.iter_mut().find(|s| s.id == created.id).expect("just added");
+        (stored.address, stored.timezone, stored.maps_url) = (studio.address, studio.timezone, studio.maps_url);
+        Ok(stored.clone())
+    }
+
+    async fn find_studio(&self, id: StudioId) -> Result<Option<Studio>, DomainError> {
+        Ok(self.data.lock().unwrap().studios.iter().find(|s| s.id == id).cloned())
+    }
+
+    async fn list_studios(&self, limit: u32, after: Option<StudioId>) -> Result<Vec<Studio>, DomainError> {
+        let data = self.data.lock().unwrap();
+        let after = after.map_or(0, |id| id.0);
+        Ok(data.studios.iter().filter(|s| s.id.0 > after).take(limit as usize).cloned().collect())
+    }
+
+    async fn update_studio<F>(&self, id: StudioId, change: F) -> Result<Studio, DomainError>
+    where
+        F: FnOnce(&Studio) -> Result<NewStudio, DomainError> + Send,
+    {
+        let mut data = self.data.lock().unwrap();
+        let studio = data.studios.iter_mut().find(|s| s.id == id).ok_or(DomainError::NotFound("studio"))?;
+        let new = change(studio)?;
+        (studio.name, studio.address, studio.timezone, studio.maps_url) =
+            (new.name, new.address, new.timezone, new.maps_url);
+        Ok(studio.clone())
+    }
+
+    async fn assign_studio_admin(&self, studio: StudioId, email: &str) -> Result<User, DomainError> {
+        let mut data = self.data.lock().unwrap();
+        let (user, _) = data
+            .users
+            .iter_mut()
+            .find(|(u, _)| u.email.eq_ignore_ascii_case(email))
+            .ok_or(DomainError::NotFound("user"))?;
+        if user.studio_id.is_some_and(|s| s != studio) {
+            return Err(DomainError::AlreadyAdministers);
+        }
+        (user.role, user.studio_id) = (Role::StudioAdmin, Some(studio));
+        Ok(user.clone())
+    }
+
+    async fn record_audit(&self, entry: AuditEntry) -> Result<(), DomainError> {
+        let mut data = self.data.lock().unwrap();
+        if data.fail_audit {
+            return Err(DomainError::storage_message("the audit table is gone"));
+        }
+        data.audit.push(entry);
+        Ok(())
+    }
+}
+
+impl TokenStore for FakeStore {
+    async fn issue_refresh_token(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let token = StoredToken { user, hash: token_hash.into(), expires_at, revoked: false };
+        self.data.lock().unwrap().tokens.push(token);
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        new_expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<UserId, DomainError> {
+        self.log.push(format!("store: rotate {old_hash} to {new_hash}"));
+        let mut data = self.data.lock().unwrap();
+        let old = data
+            .tokens
+            .iter_mut()
+            .find(|t| t.hash == old_hash && !t.revoked && t.expires_at > now)
+            .ok_or(DomainError::InvalidRefreshToken)?;
+        old.revoked = true;
+        let user = old.user;
+        data.tokens.push(StoredToken { user, hash: new_hash.into(), expires_at: new_expires_at, revoked: false });
+        Ok(user)
+    }
+
+    async fn revoke_refresh_token(&self, user: UserId, token_hash: &str) -> Result<(), DomainError> {
+        let mut data = self.data.lock().unwrap();
+        data.tokens.iter_mut().filter(|t| t.user == user && t.hash == token_hash).for_each(|t| t.revoked = true);
+        Ok(())
+    }
+
+    async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<(), DomainError> {
+        self.log.push(format!("store: revoke all of {user}"));
+        self.data.lock().unwrap().tokens.iter_mut().filter(|t| t.user == user).for_each(|t| t.revoked = true);
+        Ok(())
+    }
+
+    async fn prune_refresh_tokens(&self, _now: DateTime<Utc>) -> Result<u64, DomainError> {
+        unimplemented!("a job, not a use case of these services")
+    }
+}
+
+/// "Hashes" by prefixing, so a test can tell which password a hash is of.
+#[derive(Debug, Clone, Default)]
+pub struct FakeHasher {
+    pub log: Log,
+}
+
+impl PasswordHasher for FakeHasher {
+    async fn hash(&self, password: String) -> Result<String, DomainError> {
+        self.log.push(format!("hasher: hash {password}"));
+        Ok(format!("hashed:{password}"))
+    }
+
+    async fn verify(&self, password: String, hash: String) -> Result<bool, DomainError> {
+        self.log.push(format!("hasher: verify against {hash}"));
+        Ok(hash == format!("hashed:{password}"))
+    }
+}
+
+/// Tokens `rt_1`, `rt_2`, …, hashed as `h(rt_1)`.
+#[derive(Debug, Default)]
+pub struct FakeTokens {
+    drawn: AtomicU32,
+}
+
+impl RefreshTokens for FakeTokens {
+    fn draw_refresh_token(&self) -> Result<String, DomainError> {
+        Ok(format!("rt_{}", self.drawn.fetch_add(1, Ordering::Relaxed) + 1))
+    }
+
+    fn refresh_token_hash(&self, token: &str) -> String {
+        format!("h({token})")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeNotices {
+    pub log: Log,
+    pub fail: Arc<Mutex<bool>>,
+}
+
+impl FakeNotices {
+    fn answer(&self) -> Result<(), DomainError> {
+        if *self.fail.lock().unwrap() {
+            return Err(DomainError::Storage(Cause::message("the outbox is unreachable")));
+        }
+        Ok(())
+    }
+}
+
+impl SessionNotices for FakeNotices {
+    async fn sessions_revoked(&self, user: UserId, reason: Revocation, at: DateTime<Utc>) -> Result<(), DomainError> {
+        self.answer()?;
+        self.log.push(format!("notices: {user} revoked ({reason:?}) at {}", at.timestamp()));
+        Ok(())
+    }
+
+    async fn role_changed(&self, user: UserId, _at: DateTime<Utc>) -> Result<(), DomainError> {
+        self.answer()?;
+        self.log.push(format!("notices: {user} role changed"));
+        Ok(())
+    }
+}

@@ -1,0 +1,351 @@
+//! The account use cases: registration, sign-in, token refresh, sign-out,
+//! one's own profile and password.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::account::model::{NewUser, ProfileChange, Registration, User, check_password, login_email};
+use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
+use crate::actor::Role;
+use crate::clock::Clock;
+use crate::error::DomainError;
+use crate::ids::UserId;
+use crate::ports::{AccountStore, TokenStore};
+use crate::validation::ValidationErrors;
+
+/// What checking a password for an unknown email hashes against.
+const DUMMY_PASSWORD: &str = "not anyone's password";
+
+/// A sign-in: the user and a new refresh token, issued at `at`. The caller
+/// signs the access token for `user` as of `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user: User,
+    pub refresh_token: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Every use case of one's own account.
+#[derive(Debug)]
+pub struct Accounts<S, C, H, R, N> {
+    store: S,
+    clock: C,
+    hasher: H,
+    tokens: R,
+    notices: N,
+    refresh_ttl: Duration,
+    /// A hash of [`DUMMY_PASSWORD`], made once by `hasher` (so at its cost).
+    dummy_hash: OnceLock<String>,
+}
+
+impl<S, C, H, R, N> Accounts<S, C, H, R, N>
+where
+    S: AccountStore + TokenStore,
+    C: Clock,
+    H: PasswordHasher,
+    R: RefreshTokens,
+    N: SessionNotices,
+{
+    /// Refresh tokens live for `refresh_ttl`.
+    pub fn new(store: S, clock: C, hasher: H, tokens: R, notices: N, refresh_ttl: Duration) -> Self {
+        Accounts { store, clock, hasher, tokens, notices, refresh_ttl, dummy_hash: OnceLock::new() }
+    }
+
+    /// Creates a user account and signs it in.
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        full_name: &str,
+        phone: Option<&str>,
+    ) -> Result<SignedIn, DomainError> {
+        let registration = Registration::new(email, password, full_name, phone)?;
+        let password_hash = self.hasher.hash(registration.password).await?;
+        let user = self
+            .store
+            .create_user(NewUser {
+                email: registration.email,
+                password_hash,
+                full_name: registration.full_name,
+                phone: registration.phone,
+                role: Role::User,
+            })
+            .await?;
+        self.sign_in(user).await
+    }
+
+    /// Signs in with email and password. An unknown email costs a password
+    /// check all the same, so that timing does not tell which emails exist.
+    pub async fn login(&self, email: &str, password: String) -> Result<SignedIn, DomainError> {
+        let (user, hash) = match self.store.find_login(&login_email(email)).await? {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
+        };
+        if !self.password_matches(password, hash).await? {
+            return Err(DomainError::InvalidCredentials);
+        }
+        self.sign_in(user.ok_or(DomainError::InvalidCredentials)?).await
+    }
+
+    /// Trades a refresh token for a new one in its family; the store revokes
+    /// the whole family when a used token comes back.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<SignedIn, DomainError> {
+        let new_token = self.tokens.draw_refresh_token()?;
+        let now = self.clock.now();
+        let old_hash = self.tokens.refresh_token_hash(refresh_token);
+        let new_hash = self.tokens.refresh_token_hash(&new_token);
+        let user_id = self.store.rotate_refresh_token(&old_hash, &new_hash, now + self.refresh_ttl, now).await?;
+        let user = self.store.find_user(user_id).await?.ok_or(DomainError::InvalidRefreshToken)?;
+        Ok(SignedIn { user, refresh_token: new_token, at: now })
+    }
+
+    /// Revokes one refresh token of `user` (signs one device out).
+    pub async fn logout(&self, user: UserId, refresh_token: &str) -> Result<(), DomainError> {
+        self.store.revoke_refresh_token(user, &self.tokens.refresh_token_hash(refresh_token)).await
+    }
+
+    /// Signs `user` out everywhere. The live sessions are told first: if that
+    /// fails nothing is revoked, and the request can simply be retried.
+    pub async fn logout_all(&self, user: UserId) -> Result<(), DomainError> {
+        self.notices.sessions_revoked(user, Revocation::LogoutAll, self.clock.now()).await?;
+        self.store.revoke_all_refresh_tokens(user).await
+    }
+
+    /// The user an access token names, if the account still exists.
+    pub async fn user(&self, id: UserId) -> Result<Option<User>, DomainError> {
+        self.store.find_user(id).await
+    }
+
+    pub async fn update_profile(
+        &self,
+        user: UserId,
+        full_name: Option<&str>,
+        phone: Option<Option<&str>>,
+    ) -> Result<User, DomainError> {
+        let change = ProfileChange::new(full_name, phone)?;
+        self.store.update_profile(user, change).await
+    }
+
+    /// Changes `user`'s password, given the current one; every sign-in of
+    /// theirs ends (told to live sessions first, as in [`Self::logout_all`]).
+    pub async fn change_password(&self, user: UserId, current: String, new: String) -> Result<(), DomainError> {
+        let mut errors = ValidationErrors::new();
+        check_password(&new, "new_password", &mut errors);
+        errors.into_result(())?;
+        let hash = self.store.password_hash(user).await?;
+        if !self.password_matches(current, hash).await? {
+            return Err(DomainError::InvalidCredentials);
+        }
+        let new_hash = self.hasher.hash(new).await?;
+        self.notices.sessions_revoked(user, Revocation::PasswordChanged, self.clock.now()).await?;
+        self.store.change_password(user, new_hash).await
+    }
+
+    /// Issues a new refresh-token family for `user`.
+    async fn sign_in(&self, user: User) -> Result<SignedIn, DomainError> {
+        let refresh_token = self.tokens.draw_refresh_token()?;
+        let at = self.clock.now();
+        let hash = self.tokens.refresh_token_hash(&refresh_token);
+        self.store.issue_refresh_token(user.id, &hash, at + self.refresh_ttl).await?;
+        Ok(SignedIn { user, refresh_token, at })
+    }
+
+    /// Whether `password` matches the stored `hash`. Without one a dummy hash
+    /// is checked anyway, so the answer (`false`) takes as long as a wrong password.
+    async fn password_matches(&self, password: String, hash: Option<String>) -> Result<bool, DomainError> {
+        let known = hash.is_some();
+        let hash = match hash {
+            Some(hash) => hash,
+            None => self.dummy_hash().await?,
+        };
+        let matches = self.hasher.verify(password, hash).await?;
+        Ok(known && matches)
+    }
+
+    async fn dummy_hash(&self) -> Result<String, DomainError> {
+        if let Some(hash) = self.dummy_hash.get() {
+            return Ok(hash.clone());
+        }
+        let hash = self.hasher.hash(DUMMY_PASSWORD.to_owned()).await?;
+        Ok(self.dummy_hash.get_or_init(|| hash).clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::fakes::{FakeHasher, FakeNotices, FakeStore, FakeTokens, Log, StoredToken, at, block_on};
+    use crate::clock::ManualClock;
+
+    type TestAccounts = Accounts<FakeStore, ManualClock, FakeHasher, FakeTokens, FakeNotices>;
+
+    struct World {
+        accounts: TestAccounts,
+        store: FakeStore,
+        clock: ManualClock,
+        notices: FakeNotices,
+        log: Log,
+    }
+
+    fn world() -> World {
+        let log = Log::default();
+        let store = FakeStore::with_log(&log);
+        let clock = ManualClock::new(at(0));
+        let notices = FakeNotices { log: log.clone(), ..FakeNotices::default() };
+        let hasher = FakeHasher { log: log.clone() };
+        let accounts = Accounts::new(
+            store.clone(),
+            clock.clone(),
+            hasher,
+            FakeTokens::default(),
+            notices.clone(),
+            Duration::days(7),
+        );
+        World { accounts, store, clock, notices, log }
+    }
+
+    #[test]
+    fn registering_stores_the_hash_and_starts_a_token_family() {
+        let w = world();
+        let signed_in = block_on(w.accounts.register(" Ada@Example.com ", "correct horse", "Ada", None)).unwrap();
+        assert_eq!((signed_in.user.email.as_str(), signed_in.user.role), ("ada@example.com", Role::User));
+        assert_eq!((signed_in.refresh_token.as_str(), signed_in.at), ("rt_1", at(0)));
+        assert_eq!(w.store.hash_of(signed_in.user.id).as_deref(), Some("hashed:correct horse"));
+        let stored = StoredToken {
+            user: signed_in.user.id,
+            hash: "h(rt_1)".into(),
+            expires_at: at(0) + Duration::days(7),
+            revoked: false,
+        };
+        assert_eq!(w.store.tokens(), vec![stored]);
+    }
+
+    #[test]
+    fn an_invalid_registration_hashes_nothing() {
+        let w = world();
+        let error = block_on(w.accounts.register("nope", "short", "", None)).unwrap_err();
+        assert!(matches!(error, DomainError::Validation(errors) if errors.has("email") && errors.has("password")));
+        assert!(w.log.entries().is_empty());
+    }
+
+    #[test]
+    fn signing_in_takes_the_password_of_the_normalised_email() {
+        let w = world();
+        let ada = w.store.add_user("ada@example.com", "hashed:correct horse", Role::User, None);
+        w.clock.advance(Duration::seconds(5));
+        let signed_in = block_on(w.accounts.login(" ADA@example.com", "correct horse".into())).unwrap();
+        assert_eq!((signed_in.user, signed_in.at), (ada, at(5)));
+        assert_eq!(w.store.tokens().len(), 1);
+    }
+
+    #[test]
+    fn a_wrong_password_issues_nothing() {
+        let w = world();
+        w.store.add_user("ada@example.com", "hashed:correct horse", Role::User, None);
+        let error = block_on(w.accounts.login("ada@example.com", "wrong horse".into())).unwrap_err();
+        assert_eq!(error, DomainError::InvalidCredentials);
+        assert!(w.store.tokens().is_empty());
+    }
+
+    #[test]
+    fn an_unknown_email_costs_a_password_check_against_a_dummy_made_once() {
+        let w = world();
+        for _ in 0..2 {
+            let error = block_on(w.accounts.login("nobody@example.com", DUMMY_PASSWORD.into())).unwrap_err();
+            assert_eq!(error, DomainError::InvalidCredentials);
+        }
+        let dummy = format!("hashed:{DUMMY_PASSWORD}");
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                format!("hasher: hash {DUMMY_PASSWORD}"),
+                format!("hasher: verify against {dummy}"),
+                format!("hasher: verify against {dummy}"),
+            ],
+            "even the dummy's own password does not sign anyone in"
+        );
+        assert!(w.store.tokens().is_empty());
+    }
+
+    #[test]
+    fn refreshing_rotates_the_presented_token_with_a_fresh_expiry() {
+        let w = world();
+        let first = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap();
+        w.clock.advance(Duration::hours(1));
+        w.log.clear();
+        let second = block_on(w.accounts.refresh(&first.refresh_token)).unwrap();
+        assert_eq!((second.user.id, second.refresh_token.as_str(), second.at), (first.user.id, "rt_2", at(3600)));
+        assert_eq!(w.log.entries(), vec!["store: rotate h(rt_1) to h(rt_2)".to_owned()]);
+        let tokens = w.store.tokens();
+        assert!(tokens[0].revoked);
+        assert_eq!(tokens[1].expires_at, at(3600) + Duration::days(7));
+        assert_eq!(block_on(w.accounts.refresh(&first.refresh_token)), Err(DomainError::InvalidRefreshToken));
+    }
+
+    #[test]
+    fn logging_out_revokes_only_the_token_presented() {
+        let w = world();
+        let phone = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap();
+        let laptop = block_on(w.accounts.login("ada@example.com", "correct horse".into())).unwrap();
+        block_on(w.accounts.logout(phone.user.id, &phone.refresh_token)).unwrap();
+        assert_eq!(w.store.tokens().iter().map(|t| t.revoked).collect::<Vec<_>>(), [true, false]);
+        assert!(block_on(w.accounts.refresh(&laptop.refresh_token)).is_ok());
+    }
+
+    #[test]
+    fn signing_out_everywhere_tells_live_sessions_before_revoking() {
+        let w = world();
+        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        w.log.clear();
+        *w.notices.fail.lock().unwrap() = true;
+        assert!(matches!(block_on(w.accounts.logout_all(ada.id)), Err(DomainError::Storage(_))));
+        assert!(w.log.entries().is_empty(), "nothing revoked when the sessions could not be told");
+        *w.notices.fail.lock().unwrap() = false;
+        block_on(w.accounts.logout_all(ada.id)).unwrap();
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                format!("notices: {} revoked (LogoutAll) at {}", ada.id, at(0).timestamp()),
+                format!("store: revoke all of {}", ada.id)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
+        let w = world();
+        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        w.log.clear();
+        let short = block_on(w.accounts.change_password(ada.id, "wrong".into(), "short".into())).unwrap_err();
+        assert!(matches!(short, DomainError::Validation(errors) if errors.has("new_password")));
+        assert!(w.log.entries().is_empty(), "the new password is checked before the old one");
+        let wrong = block_on(w.accounts.change_password(ada.id, "wrong horse".into(), "battery staple".into()));
+        assert_eq!(wrong, Err(DomainError::InvalidCredentials));
+        assert_eq!(w.store.hash_of(ada.id).as_deref(), Some("hashed:correct horse"));
+        w.log.clear();
+        block_on(w.accounts.change_password(ada.id, "correct horse".into(), "battery staple".into())).unwrap();
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                "hasher: verify against hashed:correct horse".to_owned(),
+                "hasher: hash battery staple".to_owned(),
+                format!("notices: {} revoked (PasswordChanged) at {}", ada.id, at(0).timestamp()),
+                format!("store: change password of {}", ada.id),
+            ]
+        );
+        assert_eq!(w.store.hash_of(ada.id).as_deref(), Some("hashed:battery staple"));
+    }
+
+    #[test]
+    fn a_profile_change_is_validated_then_stored() {
+        let w = world();
+        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", Some("+90 555 123 4567")))
+            .unwrap()
+            .user;
+        let error = block_on(w.accounts.update_profile(ada.id, Some(" "), None)).unwrap_err();
+        assert!(matches!(error, DomainError::Validation(errors) if errors.has("full_name")));
+        let user = block_on(w.accounts.update_profile(ada.id, Some(" Ada L. "), Some(None))).unwrap();
+        assert_eq!((user.full_name.as_str(), user.phone), ("Ada L.", None));
+    }
+}

@@ -1,0 +1,191 @@
+//! The studio use cases: creating and changing studios, reading them, and
+//! making a user a studio's admin.
+
+use crate::account::model::{NewStudio, Studio, StudioPatch, User};
+use crate::account::ports::SessionNotices;
+use crate::actor::{Actor, Role};
+use crate::clock::Clock;
+use crate::error::DomainError;
+use crate::events::AuditEntry;
+use crate::ids::StudioId;
+use crate::ports::AccountStore;
+
+/// A change that is done, and the audit entry about it that could not be
+/// written, if any. The change stands either way; the caller logs the failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audited<T> {
+    pub value: T,
+    pub audit_failure: Option<DomainError>,
+}
+
+/// Every use case of studios.
+#[derive(Debug, Clone)]
+pub struct Studios<S, C, N> {
+    store: S,
+    clock: C,
+    notices: N,
+}
+
+impl<S, C, N> Studios<S, C, N>
+where
+    S: AccountStore,
+    C: Clock,
+    N: SessionNotices,
+{
+    pub fn new(store: S, clock: C, notices: N) -> Self {
+        Studios { store, clock, notices }
+    }
+
+    /// Creates a studio (platform admins only).
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        name: &str,
+        address: &str,
+        timezone: &str,
+        maps_url: Option<&str>,
+    ) -> Result<Audited<Studio>, DomainError> {
+        if actor.role != Role::PlatformAdmin {
+            return Err(DomainError::Forbidden("only platform admins create studios"));
+        }
+        let studio = NewStudio::new(name, address, timezone, maps_url)?;
+        let studio = self.store.create_studio(studio).await?;
+        Ok(self.audited(actor, studio.id, "studio.create", studio).await)
+    }
+
+    /// Studios by id, at most `limit` after the cursor.
+    pub async fn list(&self, limit: u32, after: Option<StudioId>) -> Result<Vec<Studio>, DomainError> {
+        self.store.list_studios(limit, after).await
+    }
+
+    pub async fn get(&self, id: StudioId) -> Result<Studio, DomainError> {
+        self.store.find_studio(id).await?.ok_or(DomainError::NotFound("studio"))
+    }
+
+    /// Changes a studio (its admins and platform admins; to anyone else it
+    /// does not exist), the patch merged into the studio as read under its lock.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: StudioId,
+        patch: StudioPatch,
+    ) -> Result<Audited<Studio>, DomainError> {
+        if !actor.manages(id) {
+            return Err(DomainError::NotFound("studio"));
+        }
+        let studio =
+            self.store.update_studio(id, move |current| patch.apply(current).map_err(DomainError::from)).await?;
+        Ok(self.audited(actor, id, "studio.update", studio).await)
+    }
+
+    /// Makes the existing user with `email` an admin of studio `id` (platform
+    /// admins only). Their live sessions are told when their role changed.
+    pub async fn assign_admin(&self, actor: &Actor, id: StudioId, email: &str) -> Result<Audited<User>, DomainError> {
+        if actor.role != Role::PlatformAdmin {
+            return Err(DomainError::Forbidden("only platform admins assign studio admins"));
+        }
+        self.get(id).await?;
+        let email = email.trim();
+        let before = self.store.find_login(&email.to_lowercase()).await?.map(|(user, _)| (user.role, user.studio_id));
+        let user = self.store.assign_studio_admin(id, email).await?;
+        if before != Some((user.role, user.studio_id)) {
+            // Their live sockets join private rooms again, under the new role.
+            self.notices.role_changed(user.id, self.clock.now()).await?;
+        }
+        Ok(self.audited(actor, id, "studio.assign_admin", user).await)
+    }
+
+    async fn audited<T>(&self, actor: &Actor, studio: StudioId, action: &'static str, value: T) -> Audited<T> {
+        let entry = AuditEntry {
+            actor: actor.user_id,
+            studio_id: Some(studio),
+            action,
+            target: studio.to_string(),
+            details: serde_json::json!({}),
+        };
+        Audited { value, audit_failure: self.store.record_audit(entry).await.err() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::fakes::{FakeNotices, FakeStore, Log, at, block_on};
+    use crate::clock::ManualClock;
+    use crate::ids::UserId;
+
+    fn world() -> (Studios<FakeStore, ManualClock, FakeNotices>, FakeStore, Log) {
+        let log = Log::default();
+        let store = FakeStore::with_log(&log);
+        let notices = FakeNotices { log: log.clone(), ..FakeNotices::default() };
+        (Studios::new(store.clone(), ManualClock::new(at(0)), notices), store, log)
+    }
+
+    const ROOT: Actor = Actor { user_id: UserId(100), role: Role::PlatformAdmin, studio_id: None };
+
+    #[test]
+    fn only_platform_admins_create_studios_whatever_they_send() {
+        let (studios, store, _) = world();
+        for actor in [Actor::user(UserId(1)), Actor::studio_admin(UserId(2), StudioId(1))] {
+            let error = block_on(studios.create(&actor, "", "", "nowhere", None)).unwrap_err();
+            assert_eq!(error, DomainError::Forbidden("only platform admins create studios"));
+        }
+        let invalid = block_on(studios.create(&ROOT, "", "", "nowhere", None)).unwrap_err();
+        assert!(matches!(invalid, DomainError::Validation(errors) if errors.has("name") && errors.has("timezone")));
+        let created = block_on(studios.create(&ROOT, " Nine ", "Moda", "Europe/Istanbul", None)).unwrap();
+        assert_eq!((created.value.name.as_str(), created.audit_failure), ("Nine", None));
+        let audit = &store.data.lock().unwrap().audit;
+        assert_eq!((audit.len(), audit[0].action, audit[0].actor), (1, "studio.create", ROOT.user_id));
+    }
+
+    #[test]
+    fn a_failed_audit_is_reported_and_the_change_stands() {
+        let (studios, store, _) = world();
+        store.data.lock().unwrap().fail_audit = true;
+        let created = block_on(studios.create(&ROOT, "Nine", "", "UTC", None)).unwrap();
+        assert!(matches!(created.audit_failure, Some(DomainError::Storage(_))));
+        assert_eq!(block_on(studios.get(created.value.id)), Ok(created.value));
+    }
+
+    #[test]
+    fn a_studio_is_changed_by_those_who_manage_it_and_hidden_from_others() {
+        let (studios, store, _) = world();
+        let nine = store.add_studio("Nine");
+        let ten = store.add_studio("Ten");
+        let patch = StudioPatch { name: Some("Nine and a half".into()), ..StudioPatch::default() };
+        let outsider = Actor::studio_admin(UserId(1), ten.id);
+        assert_eq!(block_on(studios.update(&outsider, nine.id, patch.clone())), Err(DomainError::NotFound("studio")));
+        let admin = Actor::studio_admin(UserId(2), nine.id);
+        let changed = block_on(studios.update(&admin, nine.id, patch)).unwrap().value;
+        assert_eq!((changed.name.as_str(), changed.timezone.as_str()), ("Nine and a half", "UTC"));
+        let bad = StudioPatch { timezone: Some("Mars/Base".into()), ..StudioPatch::default() };
+        assert!(matches!(block_on(studios.update(&ROOT, nine.id, bad)), Err(DomainError::Validation(_))));
+    }
+
+    #[test]
+    fn assigning_an_admin_tells_their_sessions_only_when_the_role_changed() {
+        let (studios, store, log) = world();
+        let nine = store.add_studio("Nine");
+        let ada = store.add_user("ada@example.com", "x", Role::User, None);
+        let as_user = Actor::user(ada.id);
+        let forbidden = block_on(studios.assign_admin(&as_user, nine.id, "ada@example.com")).unwrap_err();
+        assert_eq!(forbidden, DomainError::Forbidden("only platform admins assign studio admins"));
+        let missing = block_on(studios.assign_admin(&ROOT, StudioId(99), "ada@example.com"));
+        assert_eq!(missing, Err(DomainError::NotFound("studio")));
+        let user = block_on(studios.assign_admin(&ROOT, nine.id, " ADA@example.com ")).unwrap().value;
+        assert_eq!((user.role, user.studio_id), (Role::StudioAdmin, Some(nine.id)));
+        assert_eq!(log.entries(), vec![format!("notices: {} role changed", ada.id)]);
+        block_on(studios.assign_admin(&ROOT, nine.id, "ada@example.com")).unwrap();
+        assert_eq!(log.entries().len(), 1, "assigning again changes nothing to announce");
+        let nobody = block_on(studios.assign_admin(&ROOT, nine.id, "nobody@example.com"));
+        assert_eq!(nobody, Err(DomainError::NotFound("user")));
+    }
+
+    #[test]
+    fn studios_are_listed_after_the_cursor() {
+        let (studios, store, _) = world();
+        let ids: Vec<_> = ["A", "B", "C"].iter().map(|name| store.add_studio(name).id).collect();
+        let page = block_on(studios.list(2, Some(ids[0]))).unwrap();
+        assert_eq!(page.iter().map(|s| s.id).collect::<Vec<_>>(), ids[1..]);
+    }
+}
