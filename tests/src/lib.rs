@@ -7,4 +7,6 @@ pub mod app;
 pub mod asyncapi;
 pub mod cluster;
 pub mod conformance;
+pub mod fixtures;
 pub mod pg;
+pub mod ws;
