@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use hothour_tests::app::{Session, TestApp};
+use hothour_tests::app::{Backend, Session, TestApp};
 use hothour_tests::fixtures::{World, assert_problem, id, iso, register_many, time};
 use hothour_tests::on_both_stores;
 use reqwest::{Method, StatusCode};
@@ -510,6 +510,22 @@ on_both_stores! {
         assert!(held["confirmed_at"].is_null());
         assert_eq!(reservation(&app, &user, id(&held)).await, held);
         assert_seats(&event(&app, event_id).await, 8, 2, 1, 0);
+    }
+
+    // From the SQLite app test: SQLite keeps money as integer cents, so a
+    // price with no exact binary form must still multiply exactly.
+    async fn seat_prices_multiply_exactly(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let body = with(event_body(&app, "Salsa", 3, Duration::days(1)), json!({"price": "0.10"}));
+        let event_id = id(&create_event(&app, &admin, body).await);
+        let user = app.register("user@a.test").await;
+        let held = hold_ok(&app, &user, event_id, 3).await;
+        assert_eq!((held["unit_price"].as_str(), held["total_price"].as_str()), (Some("0.10"), Some("0.30")), "{held}");
+        let cents = match app.backend {
+            Backend::Postgres => "SELECT CAST(total_price * 100 AS BIGINT) FROM reservations",
+            Backend::Sqlite => "SELECT total_price FROM reservations",
+        };
+        assert_eq!(app.sql_i64(cents).await, 30, "stored exactly");
     }
 
     async fn hold_without_a_body_is_one_seat(backend) {
