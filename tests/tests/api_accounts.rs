@@ -271,6 +271,8 @@ on_both_stores! {
         for (status, body) in answers.iter().filter(|(status, _)| *status != StatusCode::CREATED) {
             assert_problem_body(*status, body, 409, "email_taken");
         }
+        let stored = app.sql_i64("SELECT COUNT(*) FROM users WHERE lower(email) = 'race@example.com'").await;
+        assert_eq!(stored, 1, "one account in the database");
     }
 
     async fn register_names_each_invalid_field(backend) {
