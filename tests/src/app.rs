@@ -112,17 +112,7 @@ pub struct Session {
 }
 
 impl TestApp {
-    /// The app on PostgreSQL with generous rate limits and a cheap bcrypt cost.
-    pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(&[]).await
-    }
-
-    /// The app on PostgreSQL with extra configuration variables (e.g. low rate limits).
-    pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        TestApp::spawn_on_with(Backend::Postgres, vars).await
-    }
-
-    /// The app on the given store.
+    /// The app on the given store, with generous rate limits and a cheap bcrypt cost.
     pub async fn spawn_on(backend: Backend) -> TestApp {
         TestApp::spawn_on_with(backend, &[]).await
     }
@@ -142,7 +132,9 @@ impl TestApp {
             }
         };
         let clock = TestClock::new(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
-        TestApp::spawn_instance(url, Arc::new(data), clock, vars).await
+        let app = TestApp::spawn_instance(url, Arc::new(data), clock, vars).await;
+        assert_eq!(app.backend, backend, "the database URL chose the other store");
+        app
     }
 
     /// Another instance of the service on this app's database and clock

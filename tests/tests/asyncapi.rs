@@ -4,20 +4,13 @@
 //! shapes, and error frames name the op and room they answer.
 //! Regenerate the document with `just asyncapi`.
 
-use std::time::Duration as StdDuration;
-
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use futures_util::{SinkExt, StreamExt};
-use hothour_tests::app::{Backend, Session, TestApp};
+use chrono::Duration;
+use hothour_tests::app::{Session, TestApp};
+use hothour_tests::fixtures::{World, id, iso};
+use hothour_tests::ws::WsClient;
 use hothour_tests::{asyncapi, on_both_stores};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-const WAIT: StdDuration = StdDuration::from_secs(5);
 
 // --- the document ----------------------------------------------------------------
 
@@ -135,99 +128,6 @@ on_both_stores! {
 
 // --- frames ----------------------------------------------------------------------
 
-struct WsClient {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl WsClient {
-    async fn connect(app: &TestApp) -> WsClient {
-        let (ws, _) = tokio_tungstenite::connect_async(app.ws_url()).await.expect("the WebSocket upgrade");
-        WsClient { ws }
-    }
-
-    async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.expect("send a frame");
-    }
-
-    async fn send_json(&mut self, value: Value) {
-        self.send_text(&value.to_string()).await;
-    }
-
-    /// The next text frame, checked against the AsyncAPI document.
-    async fn next_json(&mut self) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let Ok(message) = tokio::time::timeout_at(deadline, self.ws.next()).await else {
-                panic!("no message within {WAIT:?}");
-            };
-            match message {
-                Some(Ok(Message::Text(text))) => return asyncapi::parse_frame(&text),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                other => panic!("unexpected: {other:?}"),
-            }
-        }
-    }
-
-    async fn next_of_type(&mut self, kind: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            assert!(Instant::now() < deadline, "no {kind} within {WAIT:?}");
-            let message = self.next_json().await;
-            if message["type"] == kind {
-                return message;
-            }
-        }
-    }
-
-    /// The next frame of each of `kinds`, in whatever order they come (others skipped).
-    async fn each_of(&mut self, kinds: &[&str]) -> Vec<Value> {
-        let mut found: Vec<Option<Value>> = vec![None; kinds.len()];
-        let deadline = Instant::now() + WAIT;
-        while found.iter().any(Option::is_none) {
-            assert!(Instant::now() < deadline, "not all of {kinds:?} within {WAIT:?}: {found:?}");
-            let message = self.next_json().await;
-            if let Some(at) = kinds.iter().position(|kind| message["type"] == *kind) {
-                found[at].get_or_insert(message);
-            }
-        }
-        found.into_iter().flatten().collect()
-    }
-
-    async fn authenticated(&mut self, session: &Session) {
-        self.send_json(json!({"op": "auth", "token": session.token})).await;
-        let reply = self.next_json().await;
-        assert_eq!(reply["type"], "authenticated", "{reply}");
-    }
-
-    async fn subscribed(&mut self, room: &str) -> Value {
-        self.send_json(json!({"op": "subscribe", "room": room})).await;
-        let reply = self.next_json().await;
-        assert_eq!(reply["type"], "subscribed", "{room}: {reply}");
-        reply
-    }
-}
-
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn id(value: &Value) -> i64 {
-    value["id"].as_i64().unwrap_or_else(|| panic!("an id in {value}"))
-}
-
-struct World {
-    app: TestApp,
-    studio_id: i64,
-    admin: Session,
-}
-
-async fn world(backend: Backend, vars: &[(&str, &str)]) -> World {
-    let app = TestApp::spawn_on_with(backend, vars).await;
-    let platform = app.platform_admin().await;
-    let (studio_id, admin) = app.studio_with_admin(&platform, "admin@contract.test").await;
-    World { app, studio_id, admin }
-}
-
 /// An active event of 10 seats starting in `starts_in`.
 async fn open_event(app: &TestApp, admin: &Session, starts_in: Duration) -> i64 {
     let starts = app.now() + starts_in;
@@ -261,7 +161,7 @@ async fn rest(app: &TestApp, path: &str, token: Option<&str>) -> Value {
 
 on_both_stores! {
     async fn snapshots_and_state_changes_carry_the_rest_shapes(backend) {
-        let World { app, admin, studio_id } = world(backend, &[]).await;
+        let World { app, admin, studio_id, .. } = World::new(backend).await;
         let auction_id = open_auction(&app, &admin).await;
         let event_id = open_event(&app, &admin, Duration::days(2)).await;
         let user = app.register("ada@contract.test").await;
@@ -304,7 +204,7 @@ on_both_stores! {
     }
 
     async fn check_ins_and_no_shows_reach_the_owner_in_the_documented_shape(backend) {
-        let World { app, admin, studio_id } = world(backend, &[]).await;
+        let World { app, admin, studio_id, .. } = World::new(backend).await;
         let event_id = open_event(&app, &admin, Duration::hours(3)).await;
         let (ada, bob) = (app.register("ada@contract.test").await, app.register("bob@contract.test").await);
         let mut booked = Vec::new();
@@ -348,7 +248,7 @@ on_both_stores! {
     }
 
     async fn error_frames_name_the_op_and_room_they_answer(backend) {
-        let World { app, .. } = world(backend, &[("WS_OPS_PER_SECOND", "1")]).await;
+        let World { app, .. } = World::with(backend, &[("WS_OPS_PER_SECOND", "1")]).await;
         let mut ws = WsClient::connect(&app).await;
 
         // A subscribe the server cannot read still names its op and room.

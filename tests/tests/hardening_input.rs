@@ -7,29 +7,16 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::Duration;
 use hothour_domain::ports::{BookingCodes, NoPublisher};
 use hothour_domain::{Actor, BookingCode, DomainError, Policy, ReservationId, Services, UserId};
 use hothour_tests::app::{PASSWORD, Session, TestApp, session};
+use hothour_tests::fixtures::{id, iso_exact, time};
 use hothour_tests::on_both_stores;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 // --- helpers ----------------------------------------------------------------
-
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-fn time(value: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().unwrap_or_else(|| panic!("a timestamp, got {value}")))
-        .unwrap_or_else(|e| panic!("{value} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
-}
-
-fn id(value: &Value) -> i64 {
-    value["id"].as_i64().unwrap_or_else(|| panic!("an id in {value}"))
-}
 
 /// The fields a 422 `validation_failed` names.
 #[track_caller]
@@ -58,8 +45,8 @@ fn event_body(app: &TestApp) -> Value {
         "title": "Salsa night",
         "capacity": 10,
         "price": "150.00",
-        "starts_at": iso(starts),
-        "ends_at": iso(starts + Duration::hours(1)),
+        "starts_at": iso_exact(starts),
+        "ends_at": iso_exact(starts + Duration::hours(1)),
     })
 }
 
@@ -86,9 +73,9 @@ fn auction_body(app: &TestApp, starts_in: Duration) -> Value {
         "floor_price": "100.00",
         "drop_amount": "50.00",
         "drop_interval_minutes": 60,
-        "starts_at": iso(starts),
-        "ends_at": iso(starts + Duration::hours(2)),
-        "scheduled_at": iso(starts + Duration::hours(3)),
+        "starts_at": iso_exact(starts),
+        "ends_at": iso_exact(starts + Duration::hours(2)),
+        "scheduled_at": iso_exact(starts + Duration::hours(3)),
         "turbo": {"trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 5},
     })
 }
@@ -250,8 +237,8 @@ on_both_stores! {
         let body = with(
             auction_body(&app, Duration::hours(1)),
             json!({
-                "starts_at": iso(starts),
-                "ends_at": iso(starts + Duration::minutes(30) + Duration::nanoseconds(1)),
+                "starts_at": iso_exact(starts),
+                "ends_at": iso_exact(starts + Duration::minutes(30) + Duration::nanoseconds(1)),
                 "turbo": {"trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 5},
             }),
         );
@@ -358,8 +345,8 @@ on_both_stores! {
         let body = with(
             event_body(&app),
             json!({
-                "starts_at": iso(starts + Duration::nanoseconds(100)),
-                "ends_at": iso(starts + Duration::nanoseconds(900)),
+                "starts_at": iso_exact(starts + Duration::nanoseconds(100)),
+                "ends_at": iso_exact(starts + Duration::nanoseconds(900)),
             }),
         );
         assert_invalid(&app.post("/events", Some(&admin.token), body).await, "ends_at");
@@ -372,8 +359,8 @@ on_both_stores! {
         let body = with(
             auction_body(&app, Duration::hours(1)),
             json!({
-                "starts_at": iso(auction_starts + Duration::nanoseconds(1)),
-                "ends_at": iso(auction_starts + Duration::nanoseconds(999)),
+                "starts_at": iso_exact(auction_starts + Duration::nanoseconds(1)),
+                "ends_at": iso_exact(auction_starts + Duration::nanoseconds(999)),
                 "turbo": null,
             }),
         );
@@ -391,7 +378,7 @@ on_both_stores! {
         let body = with(
             event_body(&app),
             json!({
-                "starts_at": iso(starts + Duration::nanoseconds(1_999)),
+                "starts_at": iso_exact(starts + Duration::nanoseconds(1_999)),
                 "ends_at": "9999-12-31T23:59:59.999999999Z",
             }),
         );

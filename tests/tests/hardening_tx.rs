@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::Duration;
 use hothour_tests::app::{Backend, PASSWORD, Session, TestApp, session};
+use hothour_tests::fixtures::{assert_problem, id, iso};
 use hothour_tests::on_both_stores;
 use reqwest::{Method, StatusCode};
 use sea_orm::{
@@ -17,20 +18,6 @@ use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
 // --- helpers ----------------------------------------------------------------
-
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn id(value: &Value) -> i64 {
-    value["id"].as_i64().unwrap_or_else(|| panic!("an id in {value}"))
-}
-
-#[track_caller]
-fn assert_problem(answer: &(StatusCode, Value), status: StatusCode, code: &str) {
-    assert_eq!(answer.0, status, "{}", answer.1);
-    assert_eq!(answer.1["code"], code, "{}", answer.1);
-}
 
 /// A studio with its admin.
 async fn studio(app: &TestApp) -> (i64, Session) {

@@ -4,137 +4,17 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hothour_tests::app::{Backend, PASSWORD, Session, TestApp};
+use hothour_tests::fixtures::{World, iso, time};
+use hothour_tests::ws::{WAIT, WsClient, assert_error};
 use hothour_tests::{asyncapi, on_both_stores};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-// --- a WebSocket client -------------------------------------------------------
-
-/// How long a message the test expects may take.
-const WAIT: StdDuration = StdDuration::from_secs(5);
-/// How long the test listens to conclude that nothing more comes.
-const QUIET: StdDuration = StdDuration::from_millis(500);
-
-struct WsClient {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-}
-
-impl WsClient {
-    async fn connect(app: &TestApp) -> WsClient {
-        let (ws, _) = tokio_tungstenite::connect_async(app.ws_url()).await.expect("the WebSocket upgrade");
-        WsClient { ws }
-    }
-
-    async fn send_json(&mut self, value: Value) {
-        self.ws.send(Message::text(value.to_string())).await.expect("send a frame");
-    }
-
-    /// The next JSON message within `wait` (control frames skipped), or `None`.
-    async fn next_within(&mut self, wait: StdDuration) -> Option<Value> {
-        let deadline = Instant::now() + wait;
-        loop {
-            let Ok(message) = tokio::time::timeout_at(deadline, self.ws.next()).await else {
-                return None;
-            };
-            match message {
-                Some(Ok(Message::Text(text))) => return Some(asyncapi::parse_frame(&text)),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                Some(Ok(other)) => panic!("unexpected frame: {other:?}"),
-                Some(Err(error)) => panic!("reading failed: {error}"),
-                None => panic!("the connection ended"),
-            }
-        }
-    }
-
-    async fn next_json(&mut self) -> Value {
-        self.next_within(WAIT).await.unwrap_or_else(|| panic!("no message within {WAIT:?}"))
-    }
-
-    /// The next message of type `kind`, skipping others.
-    async fn next_of_type(&mut self, kind: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let message = self.next_within(left).await.unwrap_or_else(|| panic!("no {kind} within {WAIT:?}"));
-            if message["type"] == kind {
-                return message;
-            }
-        }
-    }
-
-    /// Asserts that nothing arrives for a while.
-    async fn assert_quiet(&mut self) {
-        let mut extra = Vec::new();
-        let deadline = Instant::now() + QUIET;
-        while let Some(message) = self.next_within(deadline.saturating_duration_since(Instant::now())).await {
-            extra.push(message);
-        }
-        assert!(extra.is_empty(), "expected nothing more, got {extra:?}");
-    }
-
-    async fn auth(&mut self, token: &str) -> Value {
-        self.send_json(json!({"op": "auth", "token": token})).await;
-        self.next_json().await
-    }
-
-    async fn authenticated(&mut self, session: &Session) {
-        let reply = self.auth(&session.token).await;
-        assert_eq!(reply["type"], "authenticated", "{reply}");
-        assert_eq!(reply["user_id"], session.user_id, "{reply}");
-    }
-
-    async fn subscribe(&mut self, room: &str, since: Option<i64>) -> Value {
-        let mut op = json!({"op": "subscribe", "room": room});
-        if let Some(since) = since {
-            op["since"] = json!(since);
-        }
-        self.send_json(op).await;
-        self.next_json().await
-    }
-
-    async fn subscribed(&mut self, room: &str) -> Value {
-        let reply = self.subscribe(room, None).await;
-        assert_eq!(reply["type"], "subscribed", "{room}: {reply}");
-        assert_eq!(reply["room"], room, "{reply}");
-        reply
-    }
-
-    async fn ping(&mut self) {
-        self.send_json(json!({"op": "ping"})).await;
-        assert_eq!(self.next_json().await["type"], "pong");
-    }
-
-    /// Every text frame until the connection ends, and the close code if a Close frame came.
-    async fn read_to_close(&mut self) -> (Vec<Value>, Option<u16>) {
-        let deadline = Instant::now() + WAIT;
-        let mut texts = Vec::new();
-        loop {
-            let Ok(message) = tokio::time::timeout_at(deadline, self.ws.next()).await else {
-                panic!("the connection is still open after {WAIT:?}: {texts:?}");
-            };
-            match message {
-                Some(Ok(Message::Text(text))) => texts.push(asyncapi::parse_frame(&text)),
-                Some(Ok(Message::Close(frame))) => return (texts, frame.map(|f| u16::from(f.code))),
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return (texts, None),
-            }
-        }
-    }
-}
-
-#[track_caller]
-fn assert_error(reply: &Value, code: &str) {
-    assert_eq!(reply["type"], "error", "{reply}");
-    assert_eq!(reply["code"], code, "{reply}");
-}
 
 #[track_caller]
 fn assert_session_ended(frame: &Value, reason: &str, rooms: &[&str], signed_in: bool) {
@@ -145,16 +25,6 @@ fn assert_session_ended(frame: &Value, reason: &str, rooms: &[&str], signed_in: 
 }
 
 // --- the world over HTTP ---------------------------------------------------------
-
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn time(value: &Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().unwrap_or_else(|| panic!("a timestamp, got {value}")))
-        .unwrap_or_else(|e| panic!("{value} is not RFC 3339: {e}"))
-        .with_timezone(&Utc)
-}
 
 /// An active event of 10 seats, starting in two days.
 async fn open_event(app: &TestApp, admin: &Session) -> i64 {
@@ -188,25 +58,11 @@ async fn open_auction(app: &TestApp, admin: &Session) -> i64 {
     auction["id"].as_i64().expect("an auction id")
 }
 
-struct World {
-    app: TestApp,
-    platform: Session,
-    studio_id: i64,
-    admin: Session,
-}
-
-async fn world(backend: Backend, vars: &[(&str, &str)]) -> World {
-    let app = TestApp::spawn_on_with(backend, vars).await;
-    let platform = app.platform_admin().await;
-    let (studio_id, admin) = app.studio_with_admin(&platform, "admin@studio.test").await;
-    World { app, platform, studio_id, admin }
-}
-
 // --- 8. a socket lasts no longer than the sign-in behind it ----------------------
 
 on_both_stores! {
     async fn private_rooms_end_when_the_access_token_expires_unless_it_is_renewed(backend) {
-        let World { app, studio_id, admin, .. } = world(backend, &[]).await;
+        let World { app, studio_id, admin, .. } = World::new(backend).await;
         let event_id = open_event(&app, &admin).await;
         let ada = app.register("ada@ws.test").await;
         let (user_room, studio_room) = (format!("user:{}", ada.user_id), format!("studio:{studio_id}"));
@@ -257,7 +113,7 @@ on_both_stores! {
     }
 
     async fn signing_out_everywhere_ends_private_rooms_on_every_instance(backend) {
-        let World { app, admin, .. } = world(backend, &[]).await;
+        let World { app, admin, .. } = World::new(backend).await;
         // On PostgreSQL the socket sits on another instance than the request.
         let other = match backend {
             Backend::Postgres => Some(app.another_instance().await),
@@ -291,7 +147,7 @@ on_both_stores! {
     }
 
     async fn changing_the_password_ends_private_rooms_of_every_socket(backend) {
-        let World { app, admin, .. } = world(backend, &[]).await;
+        let World { app, admin, .. } = World::new(backend).await;
         let event_id = open_event(&app, &admin).await;
         let ada = app.register("ada@ws.test").await;
         let user_room = format!("user:{}", ada.user_id);
@@ -322,7 +178,7 @@ on_both_stores! {
     }
 
     async fn a_role_change_ends_private_rooms_and_joining_again_checks_the_new_role(backend) {
-        let World { app, platform, studio_id, admin } = world(backend, &[]).await;
+        let World { app, platform, studio_id, admin } = World::new(backend).await;
         let ada = app.register("ada@ws.test").await;
         let user_room = format!("user:{}", ada.user_id);
         let mut ws = WsClient::connect(&app).await;
@@ -366,7 +222,7 @@ on_both_stores! {
 
 on_both_stores! {
     async fn a_socket_joins_at_most_the_configured_number_of_rooms(backend) {
-        let World { app, admin, .. } = world(backend, &[("WS_MAX_ROOMS_PER_SOCKET", "2")]).await;
+        let World { app, admin, .. } = World::with(backend, &[("WS_MAX_ROOMS_PER_SOCKET", "2")]).await;
         let rooms: Vec<String> = {
             let mut rooms = Vec::new();
             for _ in 0..3 {
@@ -388,7 +244,7 @@ on_both_stores! {
     }
 
     async fn unknown_rooms_are_refused_with_or_without_since(backend) {
-        let World { app, platform, admin, .. } = world(backend, &[]).await;
+        let World { app, platform, admin, .. } = World::new(backend).await;
         let event_id = open_event(&app, &admin).await;
         let mut ws = WsClient::connect(&app).await;
         for since in [None, Some(0), Some(5)] {
@@ -409,7 +265,7 @@ on_both_stores! {
     }
 
     async fn since_must_be_a_sequence_number(backend) {
-        let World { app, admin, .. } = world(backend, &[]).await;
+        let World { app, admin, .. } = World::new(backend).await;
         let room = format!("event:{}", open_event(&app, &admin).await);
         let mut ws = WsClient::connect(&app).await;
         for since in [-1, i64::MIN, i64::MAX, 1 << 53] {
@@ -425,7 +281,7 @@ on_both_stores! {
     }
 
     async fn ops_beyond_the_rate_are_refused_and_a_flood_is_closed_with_4029(backend) {
-        let World { app, .. } = world(backend, &[("WS_OPS_PER_SECOND", "5")]).await;
+        let World { app, .. } = World::with(backend, &[("WS_OPS_PER_SECOND", "5")]).await;
         // A burst of twice the rate is fine.
         let mut polite = WsClient::connect(&app).await;
         for _ in 0..10 {
@@ -457,7 +313,7 @@ on_both_stores! {
     }
 
     async fn sockets_per_client_ip_are_capped(backend) {
-        let World { app, .. } = world(backend, &[("WS_MAX_SOCKETS_PER_IP", "2")]).await;
+        let World { app, .. } = World::with(backend, &[("WS_MAX_SOCKETS_PER_IP", "2")]).await;
         let mut first = WsClient::connect(&app).await;
         let mut second = WsClient::connect(&app).await;
         first.ping().await;
@@ -487,12 +343,13 @@ on_both_stores! {
 
 // --- 13. live delivery gaps --------------------------------------------------------
 
+// PostgreSQL only: SQLite has one writer, so transactions commit in id order.
 /// On PostgreSQL two transactions can commit out of id order (ids are taken
 /// at insert time). SQLite has one writer: ids are taken and committed in
 /// order, so the case cannot arise there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_committed_late_with_a_lower_id_is_delivered_after_the_listener_reconnects() {
-    let World { app, admin, .. } = world(Backend::Postgres, &[]).await;
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
     let event_id = open_event(&app, &admin).await;
     let room = format!("event:{event_id}");
     let user = app.register("ada@ws.test").await;
@@ -543,12 +400,13 @@ async fn an_event_committed_late_with_a_lower_id_is_delivered_after_the_listener
     assert_eq!(ws.next_json().await["data"]["available"], 8);
 }
 
+// PostgreSQL only: SQLite has one writer, so transactions commit in id order.
 /// A user's room is fed by many parents, so its events need not commit in id
 /// order: one committed after the client joined is delivered even though a
 /// higher id was committed before (PostgreSQL; SQLite commits in id order).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_event_committed_late_with_a_lower_id_reaches_a_client_that_joined_meanwhile() {
-    let World { app, admin, .. } = world(Backend::Postgres, &[]).await;
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
     let event_id = open_event(&app, &admin).await;
     let ada = app.register("ada@ws.test").await;
     let user_room = format!("user:{}", ada.user_id);
@@ -592,7 +450,7 @@ async fn a_users_event_committed_late_with_a_lower_id_reaches_a_client_that_join
 
 on_both_stores! {
     async fn the_price_ticker_goes_on_after_a_database_error(backend) {
-        let World { app, admin, .. } = world(backend, &[]).await;
+        let World { app, admin, .. } = World::new(backend).await;
         let auction_id = open_auction(&app, &admin).await;
         let room = format!("auction:{auction_id}");
         let mut ws = WsClient::connect(&app).await;

@@ -1,6 +1,7 @@
 //! Operations: metrics, readiness that follows the database, the demo seed.
 
-use hothour_tests::app::TestApp;
+use hothour_tests::app::{Backend, TestApp};
+use hothour_tests::on_both_stores;
 use reqwest::StatusCode;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 use serde_json::json;
@@ -10,40 +11,83 @@ async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
     (response.status(), response.text().await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_count_requests_by_route_and_holds_by_outcome() {
-    let app = TestApp::spawn().await;
-    let platform = app.platform_admin().await;
-    let (_, admin) = app.studio_with_admin(&platform, "owner@example.test").await;
-    let starts = app.now() + chrono::Duration::days(1);
-    let (status, event) = app
-        .post(
-            "/events",
-            Some(&admin.token),
-            json!({"title": "Yoga", "capacity": 1, "price": "10.00", "starts_at": starts,
-                   "ends_at": starts + chrono::Duration::hours(1)}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{event}");
-    let path = format!("/events/{}/holds", event["id"]);
-    let (a, b) = (app.register("a@example.test").await, app.register("b@example.test").await);
-    assert_eq!(app.post(&path, Some(&a.token), json!({})).await.0, StatusCode::CREATED);
-    assert_eq!(app.post(&path, Some(&b.token), json!({})).await.0, StatusCode::CONFLICT);
+on_both_stores! {
+    async fn metrics_count_requests_by_route_and_holds_by_outcome(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        let platform = app.platform_admin().await;
+        let (_, admin) = app.studio_with_admin(&platform, "owner@example.test").await;
+        let starts = app.now() + chrono::Duration::days(1);
+        let (status, event) = app
+            .post(
+                "/events",
+                Some(&admin.token),
+                json!({"title": "Yoga", "capacity": 1, "price": "10.00", "starts_at": starts,
+                       "ends_at": starts + chrono::Duration::hours(1)}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        let path = format!("/events/{}/holds", event["id"]);
+        let (a, b) = (app.register("a@example.test").await, app.register("b@example.test").await);
+        assert_eq!(app.post(&path, Some(&a.token), json!({})).await.0, StatusCode::CREATED);
+        assert_eq!(app.post(&path, Some(&b.token), json!({})).await.0, StatusCode::CONFLICT);
 
-    let (status, body) = text(&app, "/metrics").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(body.contains(r#"hothour_holds_total{outcome="created"} 1"#), "{body}");
-    assert!(body.contains(r#"hothour_holds_total{outcome="insufficient_capacity"} 1"#), "{body}");
-    assert!(
-        body.contains(r#"route="/api/v1/events/{id}/holds",status="201""#),
-        "latency is labelled by route pattern, not raw path: {body}"
-    );
-    assert!(body.contains("hothour_ws_connections 0"), "{body}");
+        let (status, body) = text(&app, "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(r#"hothour_holds_total{outcome="created"} 1"#), "{body}");
+        assert!(body.contains(r#"hothour_holds_total{outcome="insufficient_capacity"} 1"#), "{body}");
+        assert!(
+            body.contains(r#"route="/api/v1/events/{id}/holds",status="201""#),
+            "latency is labelled by route pattern, not raw path: {body}"
+        );
+        assert!(body.contains("hothour_ws_connections 0"), "{body}");
+    }
+
+    async fn seed_demo_creates_auctions_at_three_stages_and_refuses_to_run_twice(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        let store = app.store.clone();
+        let config = hothour_api::Config::from_lookup(|name| match name {
+            "BCRYPT_COST" => Some("4".into()),
+            _ => None,
+        })
+        .unwrap();
+        let state = hothour_api::AppState::new(store, config).await.unwrap();
+        let demo = hothour_api::commands::seed_demo(&state).await.unwrap();
+        assert!(hothour_api::commands::seed_demo(&state).await.is_err(), "a second seed is refused");
+
+        let mut stages = Vec::new();
+        for (id, stage) in &demo.auctions {
+            let (status, auction) = app.get(&format!("/auctions/{id}"), None).await;
+            assert_eq!(status, StatusCode::OK);
+            stages.push((
+                *stage,
+                auction["status"].as_str().unwrap().to_owned(),
+                auction["turbo_active"].as_bool().unwrap(),
+            ));
+        }
+        assert_eq!(
+            stages,
+            vec![
+                ("mid-drop", "ACTIVE".to_owned(), false),
+                ("in turbo", "ACTIVE".to_owned(), true),
+                ("upcoming", "DRAFT".to_owned(), false),
+            ]
+        );
+        let (status, event) = app.get(&format!("/events/{}", demo.event_id), None).await;
+        assert_eq!((status, event["available"].as_i64()), (StatusCode::OK, Some(20)));
+        let (status, tokens) =
+            app.post("/auth/login", None, json!({"email": demo.user_email, "password": demo.password})).await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        let customer = hothour_tests::app::session(&tokens);
+        let (status, _) =
+            app.post(&format!("/auctions/{}/grab", demo.auctions[0].0), Some(&customer.token), json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "the demo customer can grab");
+    }
 }
 
+// PostgreSQL only: it takes the database away with ALTER DATABASE and pg_terminate_backend.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_on(Backend::Postgres).await;
     assert_eq!(text(&app, "/health/ready").await.0, StatusCode::OK);
 
     let name = app.db_url.rsplit('/').next().unwrap().to_owned();
@@ -65,46 +109,4 @@ async fn readiness_fails_while_the_database_is_unreachable_and_recovers() {
 
     admin.execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")).await.unwrap();
     assert_eq!(text(&app, "/health/ready").await.0, StatusCode::OK, "recovers without a restart");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_demo_creates_auctions_at_three_stages_and_refuses_to_run_twice() {
-    let app = TestApp::spawn().await;
-    let store = app.store.clone();
-    let config = hothour_api::Config::from_lookup(|name| match name {
-        "BCRYPT_COST" => Some("4".into()),
-        _ => None,
-    })
-    .unwrap();
-    let state = hothour_api::AppState::new(store, config).await.unwrap();
-    let demo = hothour_api::commands::seed_demo(&state).await.unwrap();
-    assert!(hothour_api::commands::seed_demo(&state).await.is_err(), "a second seed is refused");
-
-    let mut stages = Vec::new();
-    for (id, stage) in &demo.auctions {
-        let (status, auction) = app.get(&format!("/auctions/{id}"), None).await;
-        assert_eq!(status, StatusCode::OK);
-        stages.push((
-            *stage,
-            auction["status"].as_str().unwrap().to_owned(),
-            auction["turbo_active"].as_bool().unwrap(),
-        ));
-    }
-    assert_eq!(
-        stages,
-        vec![
-            ("mid-drop", "ACTIVE".to_owned(), false),
-            ("in turbo", "ACTIVE".to_owned(), true),
-            ("upcoming", "DRAFT".to_owned(), false),
-        ]
-    );
-    let (status, event) = app.get(&format!("/events/{}", demo.event_id), None).await;
-    assert_eq!((status, event["available"].as_i64()), (StatusCode::OK, Some(20)));
-    let (status, tokens) =
-        app.post("/auth/login", None, json!({"email": demo.user_email, "password": demo.password})).await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
-    let customer = hothour_tests::app::session(&tokens);
-    let (status, _) =
-        app.post(&format!("/auctions/{}/grab", demo.auctions[0].0), Some(&customer.token), json!({})).await;
-    assert_eq!(status, StatusCode::CREATED, "the demo customer can grab");
 }
