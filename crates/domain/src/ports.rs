@@ -10,16 +10,16 @@ pub use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, Sessi
 
 use crate::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::auction::AuctionStatus;
-use crate::auction::{Auction, AuctionDetails};
+use crate::auction::{Auction, AuctionDetails, AuctionUnit};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::error::DomainError;
-use crate::event::{Availability, Event, EventDetails};
+use crate::event::{Availability, Event, EventDetails, EventUnit};
 use crate::events::{AuditEntry, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::reservation::ReservationStatus;
-use crate::reservation::{Reservation, ReservationTarget};
-use crate::units::{AuctionUnit, Effects, EventUnit, ReservationUnit};
+use crate::reservation::{Reservation, ReservationTarget, ReservationUnit};
+use crate::units::Effects;
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,8 +15,8 @@ use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
     NewEvent, ReservationStore,
 };
-use crate::reservation::{Reservation, ReservationTarget};
-use crate::units::{ConfirmOutcome, Effects, Policy};
+use crate::reservation::{ConfirmOutcome, Reservation, ReservationTarget};
+use crate::units::{Effects, Policy};
 
 /// Every use case of auctions, events and reservations.
 #[derive(Debug, Clone)]

@@ -7,9 +7,15 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AuctionId, StudioId};
 use crate::instant;
 use crate::money::Money;
-use crate::pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
+
+pub mod pricing;
+mod unit;
+
+use pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
+
+pub use unit::AuctionUnit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -298,7 +304,6 @@ pub(crate) mod tests {
     use super::*;
     use crate::booking_code::BookingCode;
     use crate::ids::{ReservationId, UserId};
-    use crate::pricing::TurboConfig;
     use crate::reservation::ReservationTarget;
     use crate::reservation::tests::t;
 

@@ -14,6 +14,10 @@ use crate::booking_code::BookingCode;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::money::Money;
 
+mod unit;
+
+pub use unit::{ConfirmOutcome, Parent, ReservationUnit};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReservationStatus {

@@ -9,6 +9,10 @@ use crate::money::Money;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
+mod unit;
+
+pub use unit::EventUnit;
+
 /// The largest capacity an event may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
 
@@ -221,26 +225,60 @@ impl Event {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::reservation::tests::{hold, t};
+pub(crate) mod tests {
+    use chrono::Duration;
 
-    fn event(capacity: u32) -> Event {
+    use super::*;
+    use crate::auction::tests::{STUDIO, m};
+    use crate::ids::{ReservationId, UserId};
+    use crate::reservation::tests::{code, hold, t};
+    use crate::reservation::{Reservation, ReservationTarget};
+
+    pub(crate) const EVENT: EventId = EventId(3);
+
+    pub(crate) fn event(capacity: u32) -> Event {
         Event {
-            id: EventId(3),
-            studio_id: StudioId(1),
+            id: EVENT,
+            studio_id: STUDIO,
             details: EventDetails {
-                title: "Salsa".into(),
+                title: "Salsa night".into(),
                 description: String::new(),
                 capacity,
-                price: Money::parse("10").unwrap(),
+                price: m("10.00"),
                 starts_at: t(600),
                 ends_at: t(660),
                 is_active: true,
             },
             seats: SeatCounts::default(),
             deleted_at: None,
-            created_at: t(0),
+            created_at: t(-60),
+        }
+    }
+
+    /// A reservation of `quantity` seats of the event.
+    pub(crate) fn seats(
+        id: i64,
+        user: UserId,
+        status: ReservationStatus,
+        quantity: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Reservation {
+        let unit_price = m("10.00");
+        Reservation {
+            id: ReservationId(id),
+            user_id: user,
+            studio_id: STUDIO,
+            target: ReservationTarget::Event(EVENT),
+            status,
+            quantity,
+            unit_price,
+            total_price: unit_price.checked_mul(i64::from(quantity)).unwrap(),
+            expires_at,
+            booking_code: status.is_booked().then(code),
+            created_at: expires_at - Duration::minutes(5),
+            confirmed_at: status.is_booked().then_some(expires_at - Duration::minutes(1)),
+            checked_in_at: None,
+            cancelled_at: None,
         }
     }
 
@@ -252,7 +290,7 @@ mod tests {
         assert_eq!(e.available(), 8);
         assert_eq!(e.seats.held_count, 1);
 
-        r.confirm(t(1), crate::reservation::tests::code()).unwrap();
+        r.confirm(t(1), code()).unwrap();
         e.account(ReservationStatus::Hold, &r);
         assert_eq!((e.seats.held_seats, e.seats.confirmed_seats), (0, 2));
         assert_eq!(e.available(), 8);

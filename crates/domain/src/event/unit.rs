@@ -1,0 +1,420 @@
+//! An event under its row lock: holding seats, edits and deletion.
+
+use chrono::{DateTime, Utc};
+
+use crate::actor::Actor;
+use crate::error::DomainError;
+use crate::event::{Event, EventDetails};
+use crate::events::{EventKind, Room};
+use crate::ids::{ReservationId, UserId};
+use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
+use crate::units::{Effects, Policy};
+
+/// An event under its row lock, with its lapsed holds (locked) and whether
+/// the requesting user already holds seats.
+#[derive(Debug, Clone)]
+pub struct EventUnit {
+    pub event: Event,
+    /// Stored HOLDs with `expires_at <= now`: they no longer count.
+    pub lapsed_holds: Vec<Reservation>,
+    /// The requesting user's live hold on this event, if any.
+    pub user_live_hold: Option<ReservationId>,
+    pub next_reservation_id: ReservationId,
+    pub effects: Effects,
+}
+
+impl EventUnit {
+    fn announce_availability(&mut self) {
+        let data = self.event.to_json(self.event.availability(0, 0));
+        self.effects.emit(
+            &[Room::Event(self.event.id), Room::Studio(self.event.studio_id)],
+            EventKind::AvailabilityChanged,
+            data,
+        );
+    }
+
+    /// Expires every lapsed hold, freeing its seats. Returns how many.
+    pub fn expire_lapsed_holds(&mut self, now: DateTime<Utc>) -> usize {
+        let lapsed = std::mem::take(&mut self.lapsed_holds);
+        let count = lapsed.len();
+        for mut hold in lapsed {
+            if hold.expire(now).is_ok() {
+                self.event.account(ReservationStatus::Hold, &hold);
+                self.effects.save(&hold);
+                self.effects.reservation_event(&hold, EventKind::ReservationExpired, now);
+            }
+        }
+        if count > 0 {
+            self.announce_availability();
+        }
+        count
+    }
+
+    /// Holds `quantity` seats for `user` at the event's price.
+    pub fn place_hold(
+        &mut self,
+        user: UserId,
+        quantity: i64,
+        now: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<Reservation, DomainError> {
+        if self.event.is_deleted() {
+            return Err(DomainError::NotFound("event"));
+        }
+        if quantity < 1 || quantity > i64::from(policy.max_seats_per_hold) {
+            return Err(DomainError::validation(
+                "quantity",
+                &format!("must be between 1 and {}", policy.max_seats_per_hold),
+            ));
+        }
+        let quantity = quantity as u32;
+        if !self.event.details.is_active || now >= self.event.details.starts_at {
+            return Err(DomainError::EventNotOpen);
+        }
+        if self.user_live_hold.is_some() {
+            return Err(DomainError::HoldAlreadyExists);
+        }
+        let available = self.event.available();
+        if available < quantity {
+            return Err(DomainError::InsufficientCapacity { available });
+        }
+        let unit_price = self.event.details.price;
+        let total_price = unit_price
+            .checked_mul(i64::from(quantity))
+            .ok_or_else(|| DomainError::validation("quantity", "the total price is too large"))?;
+        let reservation = Reservation {
+            id: self.next_reservation_id,
+            user_id: user,
+            studio_id: self.event.studio_id,
+            target: ReservationTarget::Event(self.event.id),
+            status: ReservationStatus::Hold,
+            quantity,
+            unit_price,
+            total_price,
+            expires_at: (now + policy.hold_ttl).min(self.event.details.starts_at),
+            booking_code: None,
+            created_at: now,
+            confirmed_at: None,
+            checked_in_at: None,
+            cancelled_at: None,
+        };
+        self.event.account_new(&reservation);
+        self.user_live_hold = Some(reservation.id);
+        self.effects.save(&reservation);
+        self.effects.reservation_event(&reservation, EventKind::HoldCreated, now);
+        self.announce_availability();
+        Ok(reservation)
+    }
+
+    /// Replaces the event's details; capacity may not drop below the seats
+    /// reserved now.
+    pub fn update(&mut self, actor: &Actor, details: EventDetails) -> Result<(), DomainError> {
+        if self.event.is_deleted() {
+            return Err(DomainError::NotFound("event"));
+        }
+        let reserved = self.event.seats.taken();
+        if details.capacity < reserved {
+            return Err(DomainError::CapacityBelowReserved { reserved });
+        }
+        let capacity_changed = details.capacity != self.event.details.capacity;
+        self.event.details = details;
+        if capacity_changed {
+            self.announce_availability();
+        }
+        self.effects.audit(
+            actor,
+            Some(self.event.studio_id),
+            "event.update",
+            self.event.id.to_string(),
+            serde_json::json!({}),
+        );
+        Ok(())
+    }
+
+    /// Removes the event from the catalogue; refused while anyone holds or booked seats.
+    pub fn delete(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if self.event.is_deleted() {
+            return Err(DomainError::NotFound("event"));
+        }
+        if self.event.seats.taken() > 0 {
+            return Err(DomainError::EventHasReservations);
+        }
+        self.event.deleted_at = Some(now);
+        self.effects.audit(
+            actor,
+            Some(self.event.studio_id),
+            "event.delete",
+            self.event.id.to_string(),
+            serde_json::json!({}),
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auction::tests::{STUDIO, m};
+    use crate::event::SeatCounts;
+    use crate::event::tests::{EVENT, event, seats};
+    use crate::money::Money;
+    use crate::reservation::tests::t;
+    use crate::units::tests::{BUYER, NEW, STRANGER, admin, count, emitted, event_rooms, policy, user_rooms};
+
+    /// An event whose stored counts include `reservations`; `lapsed` of them
+    /// are handed to the unit as lapsed holds.
+    fn event_unit(capacity: u32, reservations: &[Reservation], lapsed: &[Reservation]) -> EventUnit {
+        let mut event = event(capacity);
+        for reservation in reservations.iter().chain(lapsed) {
+            event.account_new(reservation);
+        }
+        EventUnit {
+            event,
+            lapsed_holds: lapsed.to_vec(),
+            user_live_hold: None,
+            next_reservation_id: NEW,
+            effects: Effects::default(),
+        }
+    }
+
+    fn assert_hold_refused(mut unit: EventUnit, quantity: i64, now: DateTime<Utc>, policy: &Policy) -> DomainError {
+        let before = unit.event.clone();
+        let error = unit.place_hold(BUYER, quantity, now, policy).unwrap_err();
+        assert_eq!(unit.event, before, "{error:?} changed the event");
+        assert_eq!(unit.effects, Effects::default(), "{error:?} had effects");
+        error
+    }
+
+    fn is_validation_of(error: &DomainError, field: &str) -> bool {
+        matches!(error, DomainError::Validation(errors) if errors.has(field))
+    }
+
+    #[test]
+    fn a_hold_needs_between_one_and_the_maximum_seats() {
+        for quantity in [0, -1, 11, i64::MAX] {
+            let error = assert_hold_refused(event_unit(100, &[], &[]), quantity, t(0), &policy());
+            assert!(is_validation_of(&error, "quantity"), "{quantity}: {error:?}");
+        }
+        let small = Policy { max_seats_per_hold: 3, ..policy() };
+        let error = assert_hold_refused(event_unit(100, &[], &[]), 4, t(0), &small);
+        assert!(is_validation_of(&error, "quantity"), "{error:?}");
+
+        for quantity in [1, 10] {
+            assert!(event_unit(100, &[], &[]).place_hold(BUYER, quantity, t(0), &policy()).is_ok(), "{quantity}");
+        }
+    }
+
+    #[test]
+    fn a_hold_needs_an_active_event_that_has_not_started() {
+        let mut inactive = event_unit(10, &[], &[]);
+        inactive.event.details.is_active = false;
+        assert_eq!(assert_hold_refused(inactive, 1, t(0), &policy()), DomainError::EventNotOpen);
+        for now in [t(600), t(630), t(700)] {
+            assert_eq!(assert_hold_refused(event_unit(10, &[], &[]), 1, now, &policy()), DomainError::EventNotOpen);
+        }
+        assert!(event_unit(10, &[], &[]).place_hold(BUYER, 1, t(599), &policy()).is_ok());
+    }
+
+    #[test]
+    fn a_deleted_event_is_not_found() {
+        let mut unit = event_unit(10, &[], &[]);
+        unit.event.deleted_at = Some(t(-1));
+        assert_eq!(assert_hold_refused(unit.clone(), 1, t(0), &policy()), DomainError::NotFound("event"));
+        // Even a bad quantity is answered with 404 first.
+        assert_eq!(assert_hold_refused(unit, 0, t(0), &policy()), DomainError::NotFound("event"));
+    }
+
+    #[test]
+    fn a_user_holds_at_most_once_per_event() {
+        let mut unit = event_unit(10, &[seats(5, BUYER, ReservationStatus::Hold, 1, t(3))], &[]);
+        unit.user_live_hold = Some(ReservationId(5));
+        assert_eq!(assert_hold_refused(unit, 1, t(0), &policy()), DomainError::HoldAlreadyExists);
+    }
+
+    #[test]
+    fn a_hold_cannot_take_more_seats_than_are_available() {
+        let taken = [
+            seats(5, STRANGER, ReservationStatus::Hold, 2, t(3)),
+            seats(6, UserId(12), ReservationStatus::Confirmed, 2, t(-10)),
+        ];
+        let unit = event_unit(5, &taken, &[]);
+        assert_eq!(
+            assert_hold_refused(unit.clone(), 2, t(0), &policy()),
+            DomainError::InsufficientCapacity { available: 1 }
+        );
+        let mut unit = unit;
+        assert!(unit.place_hold(BUYER, 1, t(0), &policy()).is_ok());
+        assert_eq!(unit.event.available(), 0);
+    }
+
+    #[test]
+    fn a_full_event_reports_no_seats_available() {
+        let unit = event_unit(2, &[seats(5, STRANGER, ReservationStatus::Confirmed, 2, t(-10))], &[]);
+        assert_eq!(assert_hold_refused(unit, 1, t(0), &policy()), DomainError::InsufficientCapacity { available: 0 });
+    }
+
+    #[test]
+    fn a_hold_takes_seats_at_the_events_price() {
+        let mut unit = event_unit(10, &[], &[]);
+        let hold = unit.place_hold(BUYER, 3, t(0), &policy()).unwrap();
+        assert_eq!(
+            hold,
+            Reservation {
+                id: NEW,
+                user_id: BUYER,
+                studio_id: STUDIO,
+                target: ReservationTarget::Event(EVENT),
+                status: ReservationStatus::Hold,
+                quantity: 3,
+                unit_price: m("10.00"),
+                total_price: m("30.00"),
+                expires_at: t(5),
+                booking_code: None,
+                created_at: t(0),
+                confirmed_at: None,
+                checked_in_at: None,
+                cancelled_at: None,
+            }
+        );
+        assert_eq!(
+            unit.event.seats,
+            SeatCounts { held_seats: 3, held_count: 1, confirmed_seats: 0, confirmed_count: 0 }
+        );
+        assert_eq!(unit.event.available(), 7);
+        assert_eq!(unit.user_live_hold, Some(NEW));
+        assert_eq!(unit.effects.reservations, vec![hold]);
+
+        let expected: Vec<_> = user_rooms(BUYER, EventKind::HoldCreated)
+            .into_iter()
+            .chain(event_rooms(EventKind::AvailabilityChanged))
+            .collect();
+        assert_eq!(emitted(&unit.effects), expected);
+        let availability = &unit.effects.events[2].data;
+        assert_eq!(availability["available"], 7);
+        assert_eq!(availability["held_seats"], 3);
+        assert_eq!(availability["held_count"], 1);
+    }
+
+    #[test]
+    fn a_free_event_gives_free_holds() {
+        let mut unit = event_unit(10, &[], &[]);
+        unit.event.details.price = Money::ZERO;
+        let hold = unit.place_hold(BUYER, 2, t(0), &policy()).unwrap();
+        assert_eq!((hold.unit_price, hold.total_price), (Money::ZERO, Money::ZERO));
+    }
+
+    #[test]
+    fn a_hold_never_outlasts_the_start_of_the_event() {
+        let mut unit = event_unit(10, &[], &[]);
+        let hold = unit.place_hold(BUYER, 1, t(598), &policy()).unwrap();
+        assert_eq!(hold.expires_at, t(600));
+    }
+
+    #[test]
+    fn expiring_lapsed_holds_frees_their_seats_and_announces_once() {
+        let lapsed = [
+            seats(5, STRANGER, ReservationStatus::Hold, 2, t(3)),
+            seats(6, UserId(12), ReservationStatus::Hold, 3, t(4)),
+        ];
+        let booked = [seats(7, UserId(13), ReservationStatus::Confirmed, 1, t(-10))];
+        let mut unit = event_unit(10, &booked, &lapsed);
+        assert_eq!(unit.event.available(), 4);
+
+        assert_eq!(unit.expire_lapsed_holds(t(5)), 2);
+        assert!(unit.lapsed_holds.is_empty());
+        assert_eq!(
+            unit.event.seats,
+            SeatCounts { held_seats: 0, held_count: 0, confirmed_seats: 1, confirmed_count: 1 }
+        );
+        assert_eq!(unit.event.available(), 9);
+        let statuses: Vec<_> = unit.effects.reservations.iter().map(|r| (r.id, r.status)).collect();
+        assert_eq!(
+            statuses,
+            vec![(ReservationId(5), ReservationStatus::Expired), (ReservationId(6), ReservationStatus::Expired)]
+        );
+        assert_eq!(count(&unit.effects, Room::User(STRANGER), EventKind::ReservationExpired), 1);
+        assert_eq!(count(&unit.effects, Room::User(UserId(12)), EventKind::ReservationExpired), 1);
+        assert_eq!(count(&unit.effects, Room::Event(EVENT), EventKind::AvailabilityChanged), 1);
+        assert_eq!(count(&unit.effects, Room::Studio(STUDIO), EventKind::AvailabilityChanged), 1);
+        let availability = &unit.effects.events.last().unwrap().data;
+        assert_eq!(availability["available"], 9);
+
+        // The freed seats can be held at once.
+        assert!(unit.place_hold(BUYER, 9, t(5), &policy()).is_ok());
+    }
+
+    #[test]
+    fn expiring_no_lapsed_holds_announces_nothing() {
+        let mut unit = event_unit(10, &[seats(5, STRANGER, ReservationStatus::Hold, 2, t(3))], &[]);
+        assert_eq!(unit.expire_lapsed_holds(t(1)), 0);
+        assert_eq!(unit.event.available(), 8);
+        assert_eq!(unit.effects, Effects::default());
+    }
+
+    fn with_capacity(unit: &EventUnit, capacity: u32) -> EventDetails {
+        EventDetails { capacity, ..unit.event.details.clone() }
+    }
+
+    #[test]
+    fn capacity_cannot_drop_below_the_reserved_seats() {
+        let taken = [
+            seats(5, STRANGER, ReservationStatus::Hold, 4, t(3)),
+            seats(6, UserId(12), ReservationStatus::Confirmed, 2, t(-10)),
+        ];
+        let mut unit = event_unit(10, &taken, &[]);
+        let before = unit.event.clone();
+        assert_eq!(
+            unit.update(&admin(), with_capacity(&unit, 5)),
+            Err(DomainError::CapacityBelowReserved { reserved: 6 })
+        );
+        assert_eq!(unit.event, before);
+        assert_eq!(unit.effects, Effects::default());
+
+        unit.update(&admin(), with_capacity(&unit, 6)).unwrap();
+        assert_eq!(unit.event.details.capacity, 6);
+        assert_eq!(unit.event.available(), 0);
+        assert_eq!(emitted(&unit.effects), event_rooms(EventKind::AvailabilityChanged));
+        assert_eq!(unit.effects.audit.len(), 1);
+        assert_eq!(unit.effects.audit[0].action, "event.update");
+    }
+
+    #[test]
+    fn an_update_that_keeps_the_capacity_announces_no_availability() {
+        let mut unit = event_unit(10, &[], &[]);
+        let details = EventDetails { title: "Tango night".into(), ..unit.event.details.clone() };
+        unit.update(&admin(), details).unwrap();
+        assert_eq!(unit.event.details.title, "Tango night");
+        assert!(unit.effects.events.is_empty());
+        assert_eq!(unit.effects.audit.len(), 1);
+    }
+
+    #[test]
+    fn a_deleted_event_cannot_be_updated_or_deleted_again() {
+        let mut unit = event_unit(10, &[], &[]);
+        unit.delete(&admin(), t(1)).unwrap();
+        assert_eq!(unit.update(&admin(), with_capacity(&unit, 20)), Err(DomainError::NotFound("event")));
+        assert_eq!(unit.delete(&admin(), t(2)), Err(DomainError::NotFound("event")));
+        assert_eq!(unit.event.deleted_at, Some(t(1)));
+    }
+
+    #[test]
+    fn an_event_with_live_seats_cannot_be_deleted() {
+        for status in [ReservationStatus::Hold, ReservationStatus::Confirmed, ReservationStatus::CheckedIn] {
+            let mut unit = event_unit(10, &[seats(5, STRANGER, status, 1, t(3))], &[]);
+            assert_eq!(unit.delete(&admin(), t(1)), Err(DomainError::EventHasReservations), "{status:?}");
+            assert_eq!(unit.event.deleted_at, None);
+            assert_eq!(unit.effects, Effects::default());
+        }
+    }
+
+    #[test]
+    fn an_event_whose_holds_all_lapsed_can_be_deleted() {
+        let mut unit = event_unit(10, &[], &[seats(5, STRANGER, ReservationStatus::Hold, 2, t(3))]);
+        unit.expire_lapsed_holds(t(3));
+        unit.delete(&admin(), t(3)).unwrap();
+        assert_eq!(unit.event.deleted_at, Some(t(3)));
+        assert_eq!(unit.effects.audit.len(), 1);
+        assert_eq!(unit.effects.audit[0].action, "event.delete");
+        assert_eq!(unit.effects.audit[0].target, "event:3");
+    }
+}

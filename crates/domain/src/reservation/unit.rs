@@ -1,0 +1,472 @@
+//! One reservation under its parent's lock and its own: confirming,
+//! cancelling, expiring, checking in and marking no-shows, with what each
+//! does to the parent auction or event.
+
+use chrono::{DateTime, Utc};
+
+use crate::actor::Actor;
+use crate::auction::{Auction, AuctionStatus};
+use crate::booking_code::BookingCode;
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::events::{EventKind, Room};
+use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationStatus, Transition};
+use crate::units::{Effects, Policy};
+
+/// The parent of a reservation, locked before the reservation itself.
+#[derive(Debug, Clone)]
+pub enum Parent {
+    Auction(Auction),
+    Event(Event),
+}
+
+/// How a confirmation ended: a booking, or a hold found lapsed (which is
+/// then persisted as EXPIRED before the caller hears `hold_expired`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmOutcome {
+    Confirmed(Reservation),
+    Expired,
+}
+
+/// One reservation under its parent's lock and its own.
+#[derive(Debug, Clone)]
+pub struct ReservationUnit {
+    pub reservation: Reservation,
+    pub parent: Parent,
+    pub effects: Effects,
+}
+
+impl ReservationUnit {
+    fn session_at(&self) -> DateTime<Utc> {
+        match &self.parent {
+            Parent::Auction(auction) => auction.details.scheduled_at,
+            Parent::Event(event) => event.details.starts_at,
+        }
+    }
+
+    /// Applies the reservation's change from `before` to the parent and tells everyone.
+    fn follow_up(&mut self, before: ReservationStatus, kind: EventKind, now: DateTime<Utc>) {
+        let reservation = self.reservation.clone();
+        self.effects.save(&reservation);
+        self.effects.reservation_event(&reservation, kind, now);
+        match &mut self.parent {
+            Parent::Auction(auction) => {
+                let live = Some(&reservation).filter(|r| r.is_live_at(now));
+                let status = auction.status_at(live, now);
+                let changed = status != auction.stored_status;
+                auction.stored_status = status;
+                let auction_kind = match status {
+                    AuctionStatus::Sold if before == ReservationStatus::Hold => Some(EventKind::AuctionBooked),
+                    AuctionStatus::Active => Some(EventKind::AuctionReopened),
+                    _ if changed => Some(EventKind::AuctionUpdated),
+                    _ => None,
+                };
+                if let Some(auction_kind) = auction_kind {
+                    let data = auction.to_json(live, now);
+                    let rooms = [Room::Auction(auction.id), Room::Studio(auction.studio_id)];
+                    self.effects.emit(&rooms, auction_kind, data);
+                }
+            }
+            Parent::Event(event) => {
+                event.account(before, &reservation);
+                let data = event.to_json(event.availability(0, 0));
+                let rooms = [Room::Event(event.id), Room::Studio(event.studio_id)];
+                self.effects.emit(&rooms, EventKind::AvailabilityChanged, data);
+            }
+        }
+    }
+
+    /// Confirms the owner's hold under `code` (a fresh random code). A lapsed
+    /// hold is expired instead.
+    pub fn confirm(
+        &mut self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        code: BookingCode,
+    ) -> Result<ConfirmOutcome, DomainError> {
+        if self.reservation.user_id != actor.user_id {
+            return Err(DomainError::NotFound("reservation"));
+        }
+        let before = self.reservation.status;
+        match self.reservation.confirm(now, code) {
+            Ok(Transition::Changed) => {
+                self.follow_up(before, EventKind::BookingConfirmed, now);
+                Ok(ConfirmOutcome::Confirmed(self.reservation.clone()))
+            }
+            Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(self.reservation.clone())),
+            Err(ConfirmError::HoldExpired) if self.reservation.status == ReservationStatus::Hold => {
+                self.expire(now)?;
+                Ok(ConfirmOutcome::Expired)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Expires the reservation if it is a lapsed hold.
+    pub fn expire(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        let before = self.reservation.status;
+        self.reservation.expire(now).map_err(|_| DomainError::InvalidState(self.reservation.status_at(now)))?;
+        self.follow_up(before, EventKind::ReservationExpired, now);
+        Ok(())
+    }
+
+    /// Cancels as the owner (bound by the cut-off) or as the studio.
+    pub fn cancel(&mut self, actor: &Actor, now: DateTime<Utc>, policy: &Policy) -> Result<(), DomainError> {
+        let by = if self.reservation.user_id == actor.user_id {
+            CancelledBy::Owner
+        } else if actor.manages(self.reservation.studio_id) {
+            CancelledBy::Studio
+        } else {
+            return Err(DomainError::NotFound("reservation"));
+        };
+        let before = self.reservation.status;
+        self.reservation.cancel(now, by, self.session_at(), policy.cancel_cutoff)?;
+        self.follow_up(before, EventKind::ReservationCancelled, now);
+        if by == CancelledBy::Studio {
+            self.effects.audit(
+                actor,
+                Some(self.reservation.studio_id),
+                "reservation.cancel",
+                self.reservation.id.to_string(),
+                serde_json::json!({}),
+            );
+        }
+        Ok(())
+    }
+
+    /// Marks a booking nobody checked in as NO_SHOW once the session and the
+    /// grace period have passed. Returns whether it changed.
+    pub fn mark_no_show(&mut self, now: DateTime<Utc>, policy: &Policy) -> bool {
+        let before = self.reservation.status;
+        if self.reservation.mark_no_show(now, self.session_at(), policy.no_show_grace).is_err() {
+            return false;
+        }
+        self.follow_up(before, EventKind::ReservationNoShow, now);
+        true
+    }
+
+    /// Checks the booking in at the studio's door.
+    pub fn check_in(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if !actor.manages(self.reservation.studio_id) {
+            return Err(DomainError::NotFound("booking"));
+        }
+        let before = self.reservation.status;
+        if self.reservation.check_in(now)? == Transition::Changed {
+            self.follow_up(before, EventKind::ReservationCheckedIn, now);
+            self.effects.audit(
+                actor,
+                Some(self.reservation.studio_id),
+                "reservation.check_in",
+                self.reservation.id.to_string(),
+                serde_json::json!({}),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, slot};
+    use crate::event::SeatCounts;
+    use crate::event::tests::{event, seats};
+    use crate::events::AuditEntry;
+    use crate::ids::UserId;
+    use crate::reservation::tests::{code, t};
+    use crate::units::tests::{
+        STRANGER, admin, auction_rooms, count, emitted, event_rooms, other_studio_admin, policy, user_rooms,
+    };
+
+    fn owner() -> Actor {
+        Actor::user(HOLDER)
+    }
+
+    /// [`HOLDER`]'s reservation of the auction slot, under the auction as
+    /// the job left it.
+    fn slot_unit(reservation: Reservation, stored_status: AuctionStatus) -> ReservationUnit {
+        let mut auction = auction();
+        auction.stored_status = stored_status;
+        ReservationUnit { reservation, parent: Parent::Auction(auction), effects: Effects::default() }
+    }
+
+    /// [`HOLDER`]'s reservation of 2 seats of a 10-seat event starting at t(600).
+    fn seats_unit(status: ReservationStatus, expires_at: DateTime<Utc>) -> ReservationUnit {
+        let reservation = seats(7, HOLDER, status, 2, expires_at);
+        let mut event = event(10);
+        event.account_new(&reservation);
+        ReservationUnit { reservation, parent: Parent::Event(event), effects: Effects::default() }
+    }
+
+    fn parent_event(unit: &ReservationUnit) -> &Event {
+        match &unit.parent {
+            Parent::Event(event) => event,
+            Parent::Auction(_) => panic!("not an event"),
+        }
+    }
+
+    fn parent_auction(unit: &ReservationUnit) -> &Auction {
+        match &unit.parent {
+            Parent::Auction(auction) => auction,
+            Parent::Event(_) => panic!("not an auction"),
+        }
+    }
+
+    #[test]
+    fn only_the_owner_may_confirm() {
+        for actor in [Actor::user(STRANGER), admin(), Actor::platform_admin(UserId(92))] {
+            let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+            assert_eq!(unit.confirm(&actor, t(1), code()), Err(DomainError::NotFound("reservation")), "{actor:?}");
+            assert_eq!(unit.reservation.status, ReservationStatus::Hold);
+            assert_eq!(unit.effects, Effects::default());
+        }
+    }
+
+    #[test]
+    fn confirming_seats_moves_them_from_held_to_confirmed() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        let ConfirmOutcome::Confirmed(booking) = unit.confirm(&owner(), t(4), code()).unwrap() else {
+            panic!("not confirmed");
+        };
+        assert_eq!(booking.status, ReservationStatus::Confirmed);
+        assert_eq!(booking.booking_code, Some(code()));
+        assert_eq!(booking.confirmed_at, Some(t(4)));
+        assert_eq!(unit.reservation, booking);
+        assert_eq!(unit.effects.reservations, vec![booking]);
+
+        let event = parent_event(&unit);
+        assert_eq!(event.seats, SeatCounts { held_seats: 0, held_count: 0, confirmed_seats: 2, confirmed_count: 1 });
+        assert_eq!(event.available(), 8);
+        let expected: Vec<_> = user_rooms(HOLDER, EventKind::BookingConfirmed)
+            .into_iter()
+            .chain(event_rooms(EventKind::AvailabilityChanged))
+            .collect();
+        assert_eq!(emitted(&unit.effects), expected);
+        assert_eq!(unit.effects.events[2].data["confirmed_seats"], 2);
+    }
+
+    #[test]
+    fn confirming_a_lapsed_hold_expires_it() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        assert_eq!(unit.confirm(&owner(), t(5), code()), Ok(ConfirmOutcome::Expired));
+        assert_eq!(unit.reservation.status, ReservationStatus::Expired);
+        let [expired] = unit.effects.reservations.as_slice() else { panic!("{:?}", unit.effects.reservations) };
+        assert_eq!(expired.status, ReservationStatus::Expired);
+        assert_eq!(expired.booking_code, None);
+        assert_eq!(parent_event(&unit).seats, SeatCounts::default());
+        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationExpired)
+            .into_iter()
+            .chain(event_rooms(EventKind::AvailabilityChanged))
+            .collect();
+        assert_eq!(emitted(&unit.effects), expected);
+    }
+
+    #[test]
+    fn confirming_twice_returns_the_booking_unchanged() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.confirm(&owner(), t(1), code()).unwrap();
+        let first = unit.clone();
+        assert_eq!(unit.confirm(&owner(), t(30), code()), Ok(ConfirmOutcome::Confirmed(first.reservation.clone())));
+        assert_eq!(unit.effects, first.effects);
+        assert_eq!(parent_event(&unit), parent_event(&first));
+    }
+
+    #[test]
+    fn confirming_an_ended_reservation_is_an_invalid_state() {
+        let mut unit = seats_unit(ReservationStatus::Cancelled, t(5));
+        assert_eq!(unit.confirm(&owner(), t(1), code()), Err(DomainError::InvalidState(ReservationStatus::Cancelled)));
+        assert_eq!(unit.effects, Effects::default());
+    }
+
+    #[test]
+    fn confirming_an_auction_hold_books_the_slot() {
+        let mut unit = slot_unit(slot(ReservationStatus::Hold, "450.00", t(66)), AuctionStatus::Held);
+        assert!(matches!(unit.confirm(&owner(), t(62), code()), Ok(ConfirmOutcome::Confirmed(_))));
+        assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
+        let expected: Vec<_> = user_rooms(HOLDER, EventKind::BookingConfirmed)
+            .into_iter()
+            .chain(auction_rooms(EventKind::AuctionBooked))
+            .collect();
+        assert_eq!(emitted(&unit.effects), expected);
+        assert_eq!(unit.effects.events[2].data["current_price"], "450.00");
+    }
+
+    #[test]
+    fn an_auction_hold_may_be_confirmed_after_ends_at_while_it_lasts() {
+        let mut unit = slot_unit(slot(ReservationStatus::Hold, "350.00", t(124)), AuctionStatus::Held);
+        assert!(matches!(unit.confirm(&owner(), t(123), code()), Ok(ConfirmOutcome::Confirmed(_))));
+        assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
+        assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionBooked), 1);
+    }
+
+    #[test]
+    fn an_auction_hold_found_lapsed_at_confirm_reopens_the_auction() {
+        let mut unit = slot_unit(slot(ReservationStatus::Hold, "450.00", t(66)), AuctionStatus::Held);
+        assert_eq!(unit.confirm(&owner(), t(66), code()), Ok(ConfirmOutcome::Expired));
+        assert_eq!(unit.effects.reservations[0].status, ReservationStatus::Expired);
+        assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Active);
+        assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionReopened), 1);
+    }
+
+    #[test]
+    fn the_owner_may_cancel_a_hold() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.cancel(&owner(), t(1), &policy()).unwrap();
+        assert_eq!(unit.reservation.status, ReservationStatus::Cancelled);
+        assert_eq!(unit.reservation.cancelled_at, Some(t(1)));
+        assert_eq!(parent_event(&unit).seats, SeatCounts::default());
+        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationCancelled)
+            .into_iter()
+            .chain(event_rooms(EventKind::AvailabilityChanged))
+            .collect();
+        assert_eq!(emitted(&unit.effects), expected);
+        assert!(unit.effects.audit.is_empty(), "an owner's cancellation is not an administrative action");
+    }
+
+    #[test]
+    fn the_studio_may_cancel_a_booking_and_it_is_audited() {
+        for actor in [admin(), Actor::platform_admin(UserId(92))] {
+            let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+            unit.cancel(&actor, t(1), &policy()).unwrap();
+            assert_eq!(unit.reservation.status, ReservationStatus::Cancelled);
+            assert_eq!(parent_event(&unit).seats, SeatCounts::default());
+            assert_eq!(count(&unit.effects, Room::User(HOLDER), EventKind::ReservationCancelled), 1);
+            assert_eq!(
+                unit.effects.audit,
+                vec![AuditEntry {
+                    actor: actor.user_id,
+                    studio_id: Some(STUDIO),
+                    action: "reservation.cancel",
+                    target: "reservation:7".into(),
+                    details: serde_json::json!({}),
+                }]
+            );
+        }
+    }
+
+    #[test]
+    fn strangers_cannot_cancel_and_do_not_learn_the_reservation_exists() {
+        for actor in [Actor::user(STRANGER), other_studio_admin()] {
+            let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+            assert_eq!(unit.cancel(&actor, t(1), &policy()), Err(DomainError::NotFound("reservation")), "{actor:?}");
+            assert_eq!(unit.reservation.status, ReservationStatus::Confirmed);
+            assert_eq!(unit.effects, Effects::default());
+        }
+    }
+
+    #[test]
+    fn the_owner_cannot_cancel_after_the_cut_off_but_the_studio_can() {
+        // The event starts at t(600); the cut-off is 2 h before, at t(480).
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+        unit.clone().cancel(&owner(), t(480), &policy()).unwrap();
+        assert_eq!(unit.cancel(&owner(), t(481), &policy()), Err(DomainError::CancellationClosed));
+        assert_eq!(unit.reservation.status, ReservationStatus::Confirmed);
+        assert_eq!(parent_event(&unit).seats.confirmed_seats, 2);
+        assert_eq!(unit.effects, Effects::default());
+
+        unit.cancel(&admin(), t(590), &policy()).unwrap();
+        assert_eq!(unit.reservation.status, ReservationStatus::Cancelled);
+    }
+
+    #[test]
+    fn the_cut_off_of_an_auction_booking_counts_from_the_session() {
+        // Session at t(180): the owner may cancel until t(60).
+        let booking = slot(ReservationStatus::Confirmed, "500.00", t(30));
+        slot_unit(booking.clone(), AuctionStatus::Sold).cancel(&owner(), t(60), &policy()).unwrap();
+        assert_eq!(
+            slot_unit(booking, AuctionStatus::Sold).cancel(&owner(), t(61), &policy()),
+            Err(DomainError::CancellationClosed)
+        );
+    }
+
+    #[test]
+    fn cancelling_a_sold_slot_before_ends_at_reopens_the_auction() {
+        let booking = slot(ReservationStatus::Confirmed, "500.00", t(30));
+        for (actor, now) in [(owner(), t(40)), (admin(), t(100))] {
+            let mut unit = slot_unit(booking.clone(), AuctionStatus::Sold);
+            unit.cancel(&actor, now, &policy()).unwrap();
+            assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Active, "{actor:?}");
+            let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationCancelled)
+                .into_iter()
+                .chain(auction_rooms(EventKind::AuctionReopened))
+                .collect();
+            assert_eq!(emitted(&unit.effects), expected);
+            let reopened = &unit.effects.events[2].data;
+            assert_eq!(reopened["status"], "ACTIVE");
+            assert_eq!(reopened["current_price"], if now == t(40) { "500.00" } else { "410.00" });
+        }
+    }
+
+    #[test]
+    fn cancelling_a_sold_slot_after_ends_at_expires_the_auction() {
+        let booking = slot(ReservationStatus::Confirmed, "450.00", t(65));
+        let mut unit = slot_unit(booking, AuctionStatus::Sold);
+        unit.cancel(&admin(), t(130), &policy()).unwrap();
+        assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Expired);
+        assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionReopened), 0);
+        assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionUpdated), 1);
+        assert_eq!(unit.effects.events[2].data["status"], "EXPIRED");
+    }
+
+    #[test]
+    fn only_the_studio_checks_people_in() {
+        for actor in [owner(), Actor::user(STRANGER), other_studio_admin()] {
+            let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+            assert_eq!(unit.check_in(&actor, t(600)), Err(DomainError::NotFound("booking")), "{actor:?}");
+            assert_eq!(unit.reservation.status, ReservationStatus::Confirmed);
+            assert_eq!(unit.effects, Effects::default());
+        }
+    }
+
+    #[test]
+    fn check_in_marks_the_booking_and_keeps_the_seats() {
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+        unit.check_in(&admin(), t(600)).unwrap();
+        assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
+        assert_eq!(unit.reservation.checked_in_at, Some(t(600)));
+        assert_eq!(
+            parent_event(&unit).seats,
+            SeatCounts { held_seats: 0, held_count: 0, confirmed_seats: 2, confirmed_count: 1 }
+        );
+        assert_eq!(count(&unit.effects, Room::User(HOLDER), EventKind::ReservationCheckedIn), 1);
+        assert_eq!(unit.effects.audit.len(), 1);
+        assert_eq!(unit.effects.audit[0].action, "reservation.check_in");
+    }
+
+    #[test]
+    fn checking_in_twice_changes_nothing_and_emits_nothing() {
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+        unit.check_in(&admin(), t(600)).unwrap();
+        unit.effects = Effects::default();
+        let first = unit.clone();
+
+        unit.check_in(&admin(), t(605)).unwrap();
+        assert_eq!(unit.reservation, first.reservation);
+        assert_eq!(unit.reservation.checked_in_at, Some(t(600)));
+        assert_eq!(parent_event(&unit), parent_event(&first));
+        assert_eq!(unit.effects, Effects::default());
+    }
+
+    #[test]
+    fn a_no_show_latecomer_may_still_be_checked_in() {
+        let mut unit = seats_unit(ReservationStatus::NoShow, t(-10));
+        unit.check_in(&admin(), t(640)).unwrap();
+        assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
+        assert_eq!(parent_event(&unit).seats.confirmed_seats, 2);
+    }
+
+    #[test]
+    fn checking_in_an_auction_booking_leaves_the_auction_sold_and_quiet() {
+        let mut unit = slot_unit(slot(ReservationStatus::Confirmed, "450.00", t(65)), AuctionStatus::Sold);
+        unit.check_in(&admin(), t(180)).unwrap();
+        assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
+        assert_eq!(emitted(&unit.effects), user_rooms(HOLDER, EventKind::ReservationCheckedIn));
+    }
+
+    #[test]
+    fn a_hold_cannot_be_checked_in() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        assert_eq!(unit.check_in(&admin(), t(1)), Err(DomainError::InvalidState(ReservationStatus::Hold)));
+        assert_eq!(unit.effects, Effects::default());
+    }
+}
