@@ -6,7 +6,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::auction::AuctionSnapshot;
+use crate::event::EventSnapshot;
 use crate::ids::{AuctionId, EventId, StudioId, UserId};
+use crate::reservation::ReservationSnapshot;
 
 /// A live room (SPEC §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,17 +102,60 @@ impl EventKind {
     }
 }
 
+/// What a domain event tells its rooms: one variant per [`EventKind`], each
+/// with the data its frame carries. Serialized, it is that data alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Payload {
+    TurboTriggered(AuctionSnapshot),
+    AuctionHeld(AuctionSnapshot),
+    AuctionReopened(AuctionSnapshot),
+    AuctionBooked(AuctionSnapshot),
+    AuctionUpdated(AuctionSnapshot),
+    AvailabilityChanged(EventSnapshot),
+    HoldCreated(ReservationSnapshot),
+    BookingConfirmed(ReservationSnapshot),
+    ReservationExpired(ReservationSnapshot),
+    ReservationCancelled(ReservationSnapshot),
+    ReservationCheckedIn(ReservationSnapshot),
+    ReservationNoShow(ReservationSnapshot),
+}
+
+impl Payload {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Payload::TurboTriggered(_) => EventKind::TurboTriggered,
+            Payload::AuctionHeld(_) => EventKind::AuctionHeld,
+            Payload::AuctionReopened(_) => EventKind::AuctionReopened,
+            Payload::AuctionBooked(_) => EventKind::AuctionBooked,
+            Payload::AuctionUpdated(_) => EventKind::AuctionUpdated,
+            Payload::AvailabilityChanged(_) => EventKind::AvailabilityChanged,
+            Payload::HoldCreated(_) => EventKind::HoldCreated,
+            Payload::BookingConfirmed(_) => EventKind::BookingConfirmed,
+            Payload::ReservationExpired(_) => EventKind::ReservationExpired,
+            Payload::ReservationCancelled(_) => EventKind::ReservationCancelled,
+            Payload::ReservationCheckedIn(_) => EventKind::ReservationCheckedIn,
+            Payload::ReservationNoShow(_) => EventKind::ReservationNoShow,
+        }
+    }
+}
+
 /// One message for one room, decided under a lock and stored with the change.
+/// Built only by [`DomainEvent::new`], so its kind and data always agree.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DomainEvent {
     pub room: Room,
     pub kind: EventKind,
+    /// The payload as the outbox stores it and the live frame carries it.
     pub data: serde_json::Value,
 }
 
 impl DomainEvent {
-    pub fn new(room: Room, kind: EventKind, data: serde_json::Value) -> DomainEvent {
-        DomainEvent { room, kind, data }
+    pub fn new(room: Room, payload: &Payload) -> DomainEvent {
+        // Payloads are plain structs with string keys: serializing cannot fail.
+        let data = serde_json::to_value(payload).expect("a payload serializes");
+        DomainEvent { room, kind: payload.kind(), data }
     }
 }
 
@@ -156,5 +202,89 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
         assert_eq!(EventKind::parse("price_update"), None);
+    }
+
+    /// The data each kind carried when it was written with `json!`: the
+    /// outbox, the live frames and the AsyncAPI document rely on this shape.
+    #[test]
+    fn every_payload_keeps_its_wire_shape() {
+        use serde_json::json;
+
+        use crate::auction::tests::{auction, auction_without_turbo, slot};
+        use crate::event::tests::{event, seats};
+        use crate::reservation::ReservationStatus;
+        use crate::reservation::tests::t;
+
+        let held = {
+            let mut auction = auction();
+            auction.turbo_started_at = Some(t(70));
+            auction.snapshot(Some(&slot(ReservationStatus::Hold, "450.00", t(75))), t(72))
+        };
+        let held_json = json!({
+            "id": 1, "studio_id": 1, "title": "Sunrise yoga", "description": "Mats provided",
+            "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00", "drop_interval_minutes": 60,
+            "starts_at": "2026-06-01T12:00:00Z", "ends_at": "2026-06-01T14:00:00Z",
+            "scheduled_at": "2026-06-01T15:00:00Z",
+            "turbo": { "trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 5 },
+            "status": "HELD", "current_price": "450.00", "next_price": "430.00",
+            "next_change_at": "2026-06-01T13:15:00Z", "turbo_active": true,
+            "turbo_started_at": "2026-06-01T13:10:00Z", "held_price": "450.00",
+        });
+        let draft = auction_without_turbo().snapshot(None, t(-10));
+        let draft_json = json!({
+            "id": 1, "studio_id": 1, "title": "Sunrise yoga", "description": "Mats provided",
+            "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00", "drop_interval_minutes": 60,
+            "starts_at": "2026-06-01T12:00:00Z", "ends_at": "2026-06-01T14:00:00Z",
+            "scheduled_at": "2026-06-01T15:00:00Z", "turbo": null,
+            "status": "DRAFT", "current_price": "500.00", "next_price": "450.00",
+            "next_change_at": "2026-06-01T13:00:00Z", "turbo_active": false,
+            "turbo_started_at": null, "held_price": null,
+        });
+        let seats_event = {
+            let mut event = event(10);
+            event.account_new(&seats(5, UserId(11), ReservationStatus::Hold, 2, t(3)));
+            event.account_new(&seats(6, UserId(12), ReservationStatus::Confirmed, 3, t(-10)));
+            event.snapshot(event.availability(0, 0))
+        };
+        let seats_event_json = json!({
+            "id": 3, "studio_id": 1, "title": "Salsa night", "description": "", "capacity": 10, "price": "10.00",
+            "starts_at": "2026-06-01T22:00:00Z", "ends_at": "2026-06-01T23:00:00Z", "is_active": true,
+            "available": 5, "held_seats": 2, "held_count": 1, "confirmed_seats": 3, "confirmed_count": 1,
+        });
+        let booking = slot(ReservationStatus::Confirmed, "450.00", t(65)).snapshot(t(70));
+        let booking_json = json!({
+            "id": 7, "kind": "auction", "auction_id": 1, "event_id": null, "user_id": 1, "status": "CONFIRMED",
+            "quantity": 1, "unit_price": "450.00", "total_price": "450.00", "expires_at": "2026-06-01T13:05:00Z",
+            "booking_code": "00000007", "created_at": "2026-06-01T13:00:00Z",
+            "confirmed_at": "2026-06-01T13:00:00Z",
+        });
+        let hold = seats(5, UserId(11), ReservationStatus::Hold, 2, t(3)).snapshot(t(1));
+        let hold_json = json!({
+            "id": 5, "kind": "event", "auction_id": null, "event_id": 3, "user_id": 11, "status": "HOLD",
+            "quantity": 2, "unit_price": "10.00", "total_price": "20.00", "expires_at": "2026-06-01T12:03:00Z",
+            "booking_code": null, "created_at": "2026-06-01T11:58:00Z", "confirmed_at": null,
+        });
+
+        let cases = [
+            (Payload::TurboTriggered(held.clone()), &held_json),
+            (Payload::AuctionHeld(held.clone()), &held_json),
+            (Payload::AuctionReopened(held.clone()), &held_json),
+            (Payload::AuctionBooked(held), &held_json),
+            (Payload::AuctionUpdated(draft), &draft_json),
+            (Payload::AvailabilityChanged(seats_event), &seats_event_json),
+            (Payload::HoldCreated(hold), &hold_json),
+            (Payload::BookingConfirmed(booking.clone()), &booking_json),
+            (Payload::ReservationExpired(booking.clone()), &booking_json),
+            (Payload::ReservationCancelled(booking.clone()), &booking_json),
+            (Payload::ReservationCheckedIn(booking.clone()), &booking_json),
+            (Payload::ReservationNoShow(booking), &booking_json),
+        ];
+        let kinds: Vec<_> = cases.iter().map(|(payload, _)| payload.kind()).collect();
+        assert_eq!(kinds, EventKind::ALL, "one case per kind");
+        for (payload, expected) in &cases {
+            let event = DomainEvent::new(Room::Studio(StudioId(1)), payload);
+            assert_eq!(event.kind, payload.kind());
+            assert_eq!(&event.data, *expected, "{}", event.kind.as_str());
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
-use crate::events::{EventKind, Room};
+use crate::events::{Payload, Room};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
@@ -130,7 +130,7 @@ where
                     auction.id.to_string(),
                     serde_json::json!({ "title": auction.details.title }),
                 );
-                effects.emit(&[Room::Studio(studio_id)], EventKind::AuctionUpdated, auction.to_json(None, now));
+                effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(auction.snapshot(None, now)));
                 effects
             })
             .await?;

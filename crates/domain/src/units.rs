@@ -11,9 +11,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
-use crate::events::{AuditEntry, DomainEvent, EventKind, Room};
+use crate::events::{AuditEntry, DomainEvent, Payload, Room};
 use crate::ids::StudioId;
-use crate::reservation::Reservation;
+use crate::reservation::{Reservation, ReservationSnapshot};
 
 /// What a decision changed besides its parent row.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,9 +32,9 @@ impl Effects {
         }
     }
 
-    pub fn emit(&mut self, rooms: &[Room], kind: EventKind, data: serde_json::Value) {
+    pub fn emit(&mut self, rooms: &[Room], payload: Payload) {
         for room in rooms {
-            self.events.push(DomainEvent::new(*room, kind, data.clone()));
+            self.events.push(DomainEvent::new(*room, &payload));
         }
     }
 
@@ -49,9 +49,15 @@ impl Effects {
         self.audit.push(AuditEntry { actor: actor.user_id, studio_id: studio, action, target, details });
     }
 
-    pub(crate) fn reservation_event(&mut self, reservation: &Reservation, kind: EventKind, now: DateTime<Utc>) {
+    /// Tells the reservation's owner and studio what became of it.
+    pub(crate) fn reservation_event(
+        &mut self,
+        reservation: &Reservation,
+        payload: fn(ReservationSnapshot) -> Payload,
+        now: DateTime<Utc>,
+    ) {
         let rooms = [Room::User(reservation.user_id), Room::Studio(reservation.studio_id)];
-        self.emit(&rooms, kind, reservation.to_json(now));
+        self.emit(&rooms, payload(reservation.snapshot(now)));
     }
 }
 
@@ -86,6 +92,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::auction::tests::{AUCTION, STUDIO};
     use crate::event::tests::EVENT;
+    use crate::events::EventKind;
     use crate::ids::{ReservationId, StudioId, UserId};
 
     /// The id of the reservation a decision creates.

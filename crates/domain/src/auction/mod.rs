@@ -261,40 +261,69 @@ impl Auction {
         }
     }
 
-    /// The auction as the API and the live protocol show it at `now`: the
-    /// same shape as the REST answer (`AuctionOut`), which the api crate checks.
-    pub fn to_json(&self, live: Option<&Reservation>, now: DateTime<Utc>) -> serde_json::Value {
+    /// The auction as the API and the live protocol show it at `now`.
+    pub fn snapshot(&self, live: Option<&Reservation>, now: DateTime<Utc>) -> AuctionSnapshot {
         let view = self.view(live, now);
         let schedule = self.schedule();
-        let turbo = schedule.turbo().map(|turbo| {
-            serde_json::json!({
-                "trigger_before_minutes": turbo.trigger_before.num_minutes(),
-                "drop_amount": turbo.drop_amount,
-                "interval_minutes": turbo.interval.num_minutes(),
-            })
-        });
-        serde_json::json!({
-            "id": self.id.0,
-            "studio_id": self.studio_id.0,
-            "title": self.details.title,
-            "description": self.details.description,
-            "start_price": schedule.start_price(),
-            "floor_price": schedule.floor_price(),
-            "drop_amount": schedule.drop_amount(),
-            "drop_interval_minutes": schedule.drop_interval().num_minutes(),
-            "starts_at": schedule.starts_at(),
-            "ends_at": schedule.ends_at(),
-            "scheduled_at": self.details.scheduled_at,
-            "turbo": turbo,
-            "status": view.status,
-            "current_price": view.current_price,
-            "next_price": view.next_price,
-            "next_change_at": view.next_change_at,
-            "turbo_active": view.turbo_active,
-            "turbo_started_at": self.turbo_started_at,
-            "held_price": view.held_price,
-        })
+        AuctionSnapshot {
+            id: self.id,
+            studio_id: self.studio_id,
+            title: self.details.title.clone(),
+            description: self.details.description.clone(),
+            start_price: schedule.start_price(),
+            floor_price: schedule.floor_price(),
+            drop_amount: schedule.drop_amount(),
+            drop_interval_minutes: schedule.drop_interval().num_minutes(),
+            starts_at: schedule.starts_at(),
+            ends_at: schedule.ends_at(),
+            scheduled_at: self.details.scheduled_at,
+            turbo: schedule.turbo().map(|turbo| TurboSnapshot {
+                trigger_before_minutes: turbo.trigger_before.num_minutes(),
+                drop_amount: turbo.drop_amount,
+                interval_minutes: turbo.interval.num_minutes(),
+            }),
+            status: view.status,
+            current_price: view.current_price,
+            next_price: view.next_price,
+            next_change_at: view.next_change_at,
+            turbo_active: view.turbo_active,
+            turbo_started_at: self.turbo_started_at,
+            held_price: view.held_price,
+        }
     }
+}
+
+/// An auction as the API and the live protocol show it at one instant: the
+/// same shape as the REST answer (`AuctionOut`), which the api crate checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuctionSnapshot {
+    pub id: AuctionId,
+    pub studio_id: StudioId,
+    pub title: String,
+    pub description: String,
+    pub start_price: Money,
+    pub floor_price: Money,
+    pub drop_amount: Money,
+    pub drop_interval_minutes: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub scheduled_at: DateTime<Utc>,
+    pub turbo: Option<TurboSnapshot>,
+    pub status: AuctionStatus,
+    pub current_price: Money,
+    pub next_price: Option<Money>,
+    pub next_change_at: Option<DateTime<Utc>>,
+    pub turbo_active: bool,
+    pub turbo_started_at: Option<DateTime<Utc>>,
+    pub held_price: Option<Money>,
+}
+
+/// The turbo phase of an [`AuctionSnapshot`], in whole minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TurboSnapshot {
+    pub trigger_before_minutes: i64,
+    pub drop_amount: Money,
+    pub interval_minutes: i64,
 }
 
 #[cfg(test)]
@@ -640,12 +669,10 @@ pub(crate) mod tests {
                 "at {now}"
             );
         }
-        let json = auction().to_json(Some(&booking), t(100));
-        assert_eq!(json["status"], "SOLD");
-        assert_eq!(json["current_price"], "450.00");
-        assert!(json["next_price"].is_null());
-        assert!(json["next_change_at"].is_null());
-        assert!(json["held_price"].is_null());
+        let snapshot = auction().snapshot(Some(&booking), t(100));
+        assert_eq!(snapshot.status, AuctionStatus::Sold);
+        assert_eq!(snapshot.current_price, m("450.00"));
+        assert_eq!((snapshot.next_price, snapshot.next_change_at, snapshot.held_price), (None, None, None));
     }
 
     #[test]
@@ -674,17 +701,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn json_carries_the_view_and_the_ids() {
+    fn a_snapshot_carries_the_view_and_the_ids() {
         let hold = slot(ReservationStatus::Hold, "500.00", t(62));
-        let json = auction().to_json(Some(&hold), t(61));
-        assert_eq!(json["id"], 1);
-        assert_eq!(json["studio_id"], 1);
-        assert_eq!(json["status"], "HELD");
-        assert_eq!(json["current_price"], "450.00");
-        assert_eq!(json["held_price"], "500.00");
-        assert_eq!(json["next_price"], "430.00");
-        assert_eq!(json["turbo_active"], false);
-        assert!(json["turbo_started_at"].is_null());
+        let snapshot = auction().snapshot(Some(&hold), t(61));
+        assert_eq!((snapshot.id, snapshot.studio_id), (AUCTION, STUDIO));
+        assert_eq!(snapshot.status, AuctionStatus::Held);
+        assert_eq!(snapshot.current_price, m("450.00"));
+        assert_eq!(snapshot.held_price, Some(m("500.00")));
+        assert_eq!(snapshot.next_price, Some(m("430.00")));
+        assert!(!snapshot.turbo_active);
+        assert_eq!(snapshot.turbo_started_at, None);
     }
 
     // --- hold_expiry -----------------------------------------------------

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
-use crate::auction::{Auction, AuctionDetails, AuctionStatus};
+use crate::auction::{Auction, AuctionDetails, AuctionSnapshot, AuctionStatus};
 use crate::booking_code::BookingCode;
 use crate::error::DomainError;
-use crate::events::{EventKind, Room};
+use crate::events::{Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{CancelledBy, Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
@@ -34,10 +34,11 @@ impl AuctionUnit {
         [Room::Auction(self.auction.id), Room::Studio(self.auction.studio_id)]
     }
 
-    fn announce(&mut self, kind: EventKind, now: DateTime<Utc>) {
-        let data = self.auction.to_json(self.live.as_ref(), now);
+    /// Tells the auction's rooms what became of it.
+    fn announce(&mut self, payload: fn(AuctionSnapshot) -> Payload, now: DateTime<Utc>) {
+        let snapshot = self.auction.snapshot(self.live.as_ref(), now);
         let rooms = self.rooms();
-        self.effects.emit(&rooms, kind, data);
+        self.effects.emit(&rooms, payload(snapshot));
     }
 
     /// Records the status that follows from time and reservation state.
@@ -53,7 +54,7 @@ impl AuctionUnit {
         };
         hold.expire(now).expect("a lapsed hold expires");
         self.effects.save(&hold);
-        self.effects.reservation_event(&hold, EventKind::ReservationExpired, now);
+        self.effects.reservation_event(&hold, Payload::ReservationExpired, now);
         self.ended_holders.push(hold.user_id);
         self.settle_status(now);
         self.reopen_or_close(now);
@@ -62,12 +63,11 @@ impl AuctionUnit {
 
     /// Announces the auction after its reservation went away.
     fn reopen_or_close(&mut self, now: DateTime<Utc>) {
-        let kind = if self.status_at(now) == AuctionStatus::Active {
-            EventKind::AuctionReopened
+        if self.status_at(now) == AuctionStatus::Active {
+            self.announce(Payload::AuctionReopened, now);
         } else {
-            EventKind::AuctionUpdated
-        };
-        self.announce(kind, now);
+            self.announce(Payload::AuctionUpdated, now);
+        }
     }
 
     /// Grabs the slot at the price of `now`: a HOLD, or a booking under the
@@ -108,14 +108,14 @@ impl AuctionUnit {
         };
         self.live = Some(reservation.clone());
         self.settle_status(now);
-        self.effects.reservation_event(&reservation, EventKind::HoldCreated, now);
-        self.announce(EventKind::AuctionHeld, now);
+        self.effects.reservation_event(&reservation, Payload::HoldCreated, now);
+        self.announce(Payload::AuctionHeld, now);
         if let Some(code) = confirm_with {
             reservation.confirm(now, code)?;
             self.live = Some(reservation.clone());
             self.settle_status(now);
-            self.effects.reservation_event(&reservation, EventKind::BookingConfirmed, now);
-            self.announce(EventKind::AuctionBooked, now);
+            self.effects.reservation_event(&reservation, Payload::BookingConfirmed, now);
+            self.announce(Payload::AuctionBooked, now);
         }
         self.effects.save(&reservation);
         Ok(reservation)
@@ -133,7 +133,7 @@ impl AuctionUnit {
         }
         self.auction.turbo_started_at = Some(now);
         self.auction.turbo_announced = true;
-        self.announce(EventKind::TurboTriggered, now);
+        self.announce(Payload::TurboTriggered, now);
         self.effects.audit(
             actor,
             Some(self.auction.studio_id),
@@ -151,7 +151,7 @@ impl AuctionUnit {
         }
         self.auction.details = details;
         self.settle_status(now);
-        self.announce(EventKind::AuctionUpdated, now);
+        self.announce(Payload::AuctionUpdated, now);
         self.effects.audit(
             actor,
             Some(self.auction.studio_id),
@@ -172,11 +172,11 @@ impl AuctionUnit {
         if let Some(mut reservation) = self.live.take_if(|r| r.is_live_at(now)) {
             reservation.cancel(now, CancelledBy::Studio, self.auction.details.scheduled_at, policy.cancel_cutoff)?;
             self.effects.save(&reservation);
-            self.effects.reservation_event(&reservation, EventKind::ReservationCancelled, now);
+            self.effects.reservation_event(&reservation, Payload::ReservationCancelled, now);
         }
         self.auction.cancelled_at = Some(now);
         self.settle_status(now);
-        self.announce(EventKind::AuctionUpdated, now);
+        self.announce(Payload::AuctionUpdated, now);
         self.effects.audit(
             actor,
             Some(self.auction.studio_id),
@@ -194,7 +194,7 @@ impl AuctionUnit {
         let status = self.status_at(now);
         if status != self.auction.stored_status {
             self.settle_status(now);
-            self.announce(EventKind::AuctionUpdated, now);
+            self.announce(Payload::AuctionUpdated, now);
             changed = true;
         }
         if !self.auction.turbo_announced
@@ -202,7 +202,7 @@ impl AuctionUnit {
             && self.auction.turbo_active_at(now)
         {
             self.auction.turbo_announced = true;
-            self.announce(EventKind::TurboTriggered, now);
+            self.announce(Payload::TurboTriggered, now);
             changed = true;
         }
         changed
@@ -217,6 +217,7 @@ mod tests {
     use crate::auction::AuctionInput;
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, auction_input, auction_without_turbo, m, slot};
     use crate::events::AuditEntry;
+    use crate::events::EventKind;
     use crate::reservation::tests::{code, t};
     use crate::units::tests::{BUYER, NEW, STRANGER, admin, auction_rooms, count, emitted, policy, user_rooms};
 

@@ -201,27 +201,46 @@ impl Event {
         self.deleted_at.is_some()
     }
 
-    /// The event with its seats as the API and the live protocol show it:
-    /// the same shape as the REST answer (`EventOut`), which the api crate checks.
-    pub fn to_json(&self, availability: Availability) -> serde_json::Value {
+    /// The event with the given seats, as the API and the live protocol show it.
+    pub fn snapshot(&self, availability: Availability) -> EventSnapshot {
         let details = &self.details;
-        serde_json::json!({
-            "id": self.id.0,
-            "studio_id": self.studio_id.0,
-            "title": details.title,
-            "description": details.description,
-            "capacity": availability.capacity,
-            "price": details.price,
-            "starts_at": details.starts_at,
-            "ends_at": details.ends_at,
-            "is_active": details.is_active,
-            "available": availability.available,
-            "held_seats": availability.held_seats,
-            "held_count": availability.held_count,
-            "confirmed_seats": availability.confirmed_seats,
-            "confirmed_count": availability.confirmed_count,
-        })
+        EventSnapshot {
+            id: self.id,
+            studio_id: self.studio_id,
+            title: details.title.clone(),
+            description: details.description.clone(),
+            capacity: availability.capacity,
+            price: details.price,
+            starts_at: details.starts_at,
+            ends_at: details.ends_at,
+            is_active: details.is_active,
+            available: availability.available,
+            held_seats: availability.held_seats,
+            held_count: availability.held_count,
+            confirmed_seats: availability.confirmed_seats,
+            confirmed_count: availability.confirmed_count,
+        }
     }
+}
+
+/// An event with its seats as the API and the live protocol show it: the
+/// same shape as the REST answer (`EventOut`), which the api crate checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventSnapshot {
+    pub id: EventId,
+    pub studio_id: StudioId,
+    pub title: String,
+    pub description: String,
+    pub capacity: u32,
+    pub price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub is_active: bool,
+    pub available: u32,
+    pub held_seats: u32,
+    pub held_count: u32,
+    pub confirmed_seats: u32,
+    pub confirmed_count: u32,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
-use crate::events::{EventKind, Room};
+use crate::events::{Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
@@ -25,11 +25,10 @@ pub struct EventUnit {
 
 impl EventUnit {
     fn announce_availability(&mut self) {
-        let data = self.event.to_json(self.event.availability(0, 0));
+        let snapshot = self.event.snapshot(self.event.availability(0, 0));
         self.effects.emit(
             &[Room::Event(self.event.id), Room::Studio(self.event.studio_id)],
-            EventKind::AvailabilityChanged,
-            data,
+            Payload::AvailabilityChanged(snapshot),
         );
     }
 
@@ -41,7 +40,7 @@ impl EventUnit {
             if hold.expire(now).is_ok() {
                 self.event.account(ReservationStatus::Hold, &hold);
                 self.effects.save(&hold);
-                self.effects.reservation_event(&hold, EventKind::ReservationExpired, now);
+                self.effects.reservation_event(&hold, Payload::ReservationExpired, now);
             }
         }
         if count > 0 {
@@ -101,7 +100,7 @@ impl EventUnit {
         self.event.account_new(&reservation);
         self.user_live_hold = Some(reservation.id);
         self.effects.save(&reservation);
-        self.effects.reservation_event(&reservation, EventKind::HoldCreated, now);
+        self.effects.reservation_event(&reservation, Payload::HoldCreated, now);
         self.announce_availability();
         Ok(reservation)
     }
@@ -157,6 +156,7 @@ mod tests {
     use crate::auction::tests::{STUDIO, m};
     use crate::event::SeatCounts;
     use crate::event::tests::{EVENT, event, seats};
+    use crate::events::EventKind;
     use crate::money::Money;
     use crate::reservation::tests::t;
     use crate::units::tests::{BUYER, NEW, STRANGER, admin, count, emitted, event_rooms, policy, user_rooms};

@@ -258,27 +258,47 @@ impl Reservation {
     }
 
     /// The reservation as the API and the live protocol show it, at `now`.
-    pub fn to_json(&self, now: DateTime<Utc>) -> serde_json::Value {
+    pub fn snapshot(&self, now: DateTime<Utc>) -> ReservationSnapshot {
         let (auction_id, event_id) = match self.target {
-            ReservationTarget::Auction(id) => (Some(id.0), None),
-            ReservationTarget::Event(id) => (None, Some(id.0)),
+            ReservationTarget::Auction(id) => (Some(id), None),
+            ReservationTarget::Event(id) => (None, Some(id)),
         };
-        serde_json::json!({
-            "id": self.id.0,
-            "kind": self.target.kind(),
-            "auction_id": auction_id,
-            "event_id": event_id,
-            "user_id": self.user_id.0,
-            "status": self.status_at(now),
-            "quantity": self.quantity,
-            "unit_price": self.unit_price,
-            "total_price": self.total_price,
-            "expires_at": self.expires_at,
-            "booking_code": self.booking_code,
-            "created_at": self.created_at,
-            "confirmed_at": self.confirmed_at,
-        })
+        ReservationSnapshot {
+            id: self.id,
+            kind: self.target.kind(),
+            auction_id,
+            event_id,
+            user_id: self.user_id,
+            status: self.status_at(now),
+            quantity: self.quantity,
+            unit_price: self.unit_price,
+            total_price: self.total_price,
+            expires_at: self.expires_at,
+            booking_code: self.booking_code.clone(),
+            created_at: self.created_at,
+            confirmed_at: self.confirmed_at,
+        }
     }
+}
+
+/// A reservation as the API and the live protocol show it: the same shape as
+/// the REST answer (`ReservationOut`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReservationSnapshot {
+    pub id: ReservationId,
+    /// `"auction"` or `"event"`, with the matching id set and the other null.
+    pub kind: &'static str,
+    pub auction_id: Option<AuctionId>,
+    pub event_id: Option<EventId>,
+    pub user_id: UserId,
+    pub status: ReservationStatus,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub total_price: Money,
+    pub expires_at: DateTime<Utc>,
+    pub booking_code: Option<BookingCode>,
+    pub created_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -462,12 +482,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn json_shows_the_effective_status() {
+    fn a_snapshot_shows_the_effective_status() {
         let r = hold(5);
-        assert_eq!(r.to_json(t(6))["status"], "EXPIRED");
-        assert_eq!(r.to_json(t(1))["status"], "HOLD");
-        assert_eq!(r.to_json(t(1))["total_price"], "20.00");
-        assert_eq!(r.to_json(t(1))["kind"], "event");
+        assert_eq!(r.snapshot(t(6)).status, ReservationStatus::Expired);
+        let snapshot = r.snapshot(t(1));
+        assert_eq!(snapshot.status, ReservationStatus::Hold);
+        assert_eq!(snapshot.total_price, Money::parse("20.00").unwrap());
+        assert_eq!((snapshot.kind, snapshot.auction_id, snapshot.event_id), ("event", None, Some(EventId(3))));
     }
 
     #[test]

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
-use crate::auction::{Auction, AuctionStatus};
+use crate::auction::{Auction, AuctionSnapshot, AuctionStatus};
 use crate::booking_code::BookingCode;
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::events::{EventKind, Room};
-use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationStatus, Transition};
+use crate::events::{Payload, Room};
+use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Transition};
 use crate::units::{Effects, Policy};
 
 /// The parent of a reservation, locked before the reservation itself.
@@ -45,33 +45,37 @@ impl ReservationUnit {
     }
 
     /// Applies the reservation's change from `before` to the parent and tells everyone.
-    fn follow_up(&mut self, before: ReservationStatus, kind: EventKind, now: DateTime<Utc>) {
+    fn follow_up(
+        &mut self,
+        before: ReservationStatus,
+        payload: fn(ReservationSnapshot) -> Payload,
+        now: DateTime<Utc>,
+    ) {
         let reservation = self.reservation.clone();
         self.effects.save(&reservation);
-        self.effects.reservation_event(&reservation, kind, now);
+        self.effects.reservation_event(&reservation, payload, now);
         match &mut self.parent {
             Parent::Auction(auction) => {
                 let live = Some(&reservation).filter(|r| r.is_live_at(now));
                 let status = auction.status_at(live, now);
                 let changed = status != auction.stored_status;
                 auction.stored_status = status;
-                let auction_kind = match status {
-                    AuctionStatus::Sold if before == ReservationStatus::Hold => Some(EventKind::AuctionBooked),
-                    AuctionStatus::Active => Some(EventKind::AuctionReopened),
-                    _ if changed => Some(EventKind::AuctionUpdated),
+                let announce: Option<fn(AuctionSnapshot) -> Payload> = match status {
+                    AuctionStatus::Sold if before == ReservationStatus::Hold => Some(Payload::AuctionBooked),
+                    AuctionStatus::Active => Some(Payload::AuctionReopened),
+                    _ if changed => Some(Payload::AuctionUpdated),
                     _ => None,
                 };
-                if let Some(auction_kind) = auction_kind {
-                    let data = auction.to_json(live, now);
+                if let Some(payload) = announce {
                     let rooms = [Room::Auction(auction.id), Room::Studio(auction.studio_id)];
-                    self.effects.emit(&rooms, auction_kind, data);
+                    self.effects.emit(&rooms, payload(auction.snapshot(live, now)));
                 }
             }
             Parent::Event(event) => {
                 event.account(before, &reservation);
-                let data = event.to_json(event.availability(0, 0));
+                let snapshot = event.snapshot(event.availability(0, 0));
                 let rooms = [Room::Event(event.id), Room::Studio(event.studio_id)];
-                self.effects.emit(&rooms, EventKind::AvailabilityChanged, data);
+                self.effects.emit(&rooms, Payload::AvailabilityChanged(snapshot));
             }
         }
     }
@@ -90,7 +94,7 @@ impl ReservationUnit {
         let before = self.reservation.status;
         match self.reservation.confirm(now, code) {
             Ok(Transition::Changed) => {
-                self.follow_up(before, EventKind::BookingConfirmed, now);
+                self.follow_up(before, Payload::BookingConfirmed, now);
                 Ok(ConfirmOutcome::Confirmed(self.reservation.clone()))
             }
             Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(self.reservation.clone())),
@@ -106,7 +110,7 @@ impl ReservationUnit {
     pub fn expire(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
         let before = self.reservation.status;
         self.reservation.expire(now).map_err(|_| DomainError::InvalidState(self.reservation.status_at(now)))?;
-        self.follow_up(before, EventKind::ReservationExpired, now);
+        self.follow_up(before, Payload::ReservationExpired, now);
         Ok(())
     }
 
@@ -121,7 +125,7 @@ impl ReservationUnit {
         };
         let before = self.reservation.status;
         self.reservation.cancel(now, by, self.session_at(), policy.cancel_cutoff)?;
-        self.follow_up(before, EventKind::ReservationCancelled, now);
+        self.follow_up(before, Payload::ReservationCancelled, now);
         if by == CancelledBy::Studio {
             self.effects.audit(
                 actor,
@@ -141,7 +145,7 @@ impl ReservationUnit {
         if self.reservation.mark_no_show(now, self.session_at(), policy.no_show_grace).is_err() {
             return false;
         }
-        self.follow_up(before, EventKind::ReservationNoShow, now);
+        self.follow_up(before, Payload::ReservationNoShow, now);
         true
     }
 
@@ -152,7 +156,7 @@ impl ReservationUnit {
         }
         let before = self.reservation.status;
         if self.reservation.check_in(now)? == Transition::Changed {
-            self.follow_up(before, EventKind::ReservationCheckedIn, now);
+            self.follow_up(before, Payload::ReservationCheckedIn, now);
             self.effects.audit(
                 actor,
                 Some(self.reservation.studio_id),
@@ -172,6 +176,7 @@ mod tests {
     use crate::event::SeatCounts;
     use crate::event::tests::{event, seats};
     use crate::events::AuditEntry;
+    use crate::events::EventKind;
     use crate::ids::UserId;
     use crate::reservation::tests::{code, t};
     use crate::units::tests::{
