@@ -170,13 +170,96 @@ pub struct StoredEvent {
 }
 
 /// An administrative action, recorded with who did it, to what, and when.
+/// Built only by [`AuditEntry::new`], so its details are always typed.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AuditEntry {
     pub actor: UserId,
     pub studio_id: Option<StudioId>,
-    pub action: &'static str,
+    pub action: AuditAction,
+    /// What was acted on, e.g. `auction:42`.
     pub target: String,
+    /// The [`AuditDetails`] as the audit log stores them.
     pub details: serde_json::Value,
+}
+
+impl AuditEntry {
+    pub fn new(
+        actor: UserId,
+        studio_id: Option<StudioId>,
+        action: AuditAction,
+        target: String,
+        details: &AuditDetails,
+    ) -> AuditEntry {
+        // Plain data with string keys: serializing cannot fail.
+        let details = serde_json::to_value(details).expect("audit details serialize");
+        AuditEntry { actor, studio_id, action, target, details }
+    }
+}
+
+/// What an administrator did, named as the audit log stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    AuctionCreate,
+    AuctionUpdate,
+    AuctionCancel,
+    AuctionTurbo,
+    EventCreate,
+    EventUpdate,
+    EventDelete,
+    ReservationCancel,
+    ReservationCheckIn,
+    StudioCreate,
+    StudioUpdate,
+    StudioAssignAdmin,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 12] = [
+        AuditAction::AuctionCreate,
+        AuditAction::AuctionUpdate,
+        AuditAction::AuctionCancel,
+        AuditAction::AuctionTurbo,
+        AuditAction::EventCreate,
+        AuditAction::EventUpdate,
+        AuditAction::EventDelete,
+        AuditAction::ReservationCancel,
+        AuditAction::ReservationCheckIn,
+        AuditAction::StudioCreate,
+        AuditAction::StudioUpdate,
+        AuditAction::StudioAssignAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::AuctionCreate => "auction.create",
+            AuditAction::AuctionUpdate => "auction.update",
+            AuditAction::AuctionCancel => "auction.cancel",
+            AuditAction::AuctionTurbo => "auction.turbo",
+            AuditAction::EventCreate => "event.create",
+            AuditAction::EventUpdate => "event.update",
+            AuditAction::EventDelete => "event.delete",
+            AuditAction::ReservationCancel => "reservation.cancel",
+            AuditAction::ReservationCheckIn => "reservation.check_in",
+            AuditAction::StudioCreate => "studio.create",
+            AuditAction::StudioUpdate => "studio.update",
+            AuditAction::StudioAssignAdmin => "studio.assign_admin",
+        }
+    }
+}
+
+/// What an audit entry notes besides its action and target; `{}` when empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditDetails {
+    /// The title of what was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl AuditDetails {
+    pub fn titled(title: &str) -> AuditDetails {
+        AuditDetails { title: Some(title.to_owned()) }
+    }
 }
 
 #[cfg(test)]
@@ -286,5 +369,36 @@ mod tests {
             assert_eq!(event.kind, payload.kind());
             assert_eq!(&event.data, *expected, "{}", event.kind.as_str());
         }
+    }
+
+    #[test]
+    fn audit_actions_keep_their_names() {
+        let names: Vec<_> = AuditAction::ALL.into_iter().map(AuditAction::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "auction.create",
+                "auction.update",
+                "auction.cancel",
+                "auction.turbo",
+                "event.create",
+                "event.update",
+                "event.delete",
+                "reservation.cancel",
+                "reservation.check_in",
+                "studio.create",
+                "studio.update",
+                "studio.assign_admin",
+            ]
+        );
+    }
+
+    #[test]
+    fn audit_details_keep_their_shape() {
+        let entry = |details: &AuditDetails| {
+            AuditEntry::new(UserId(1), Some(StudioId(2)), AuditAction::EventCreate, "event:3".into(), details).details
+        };
+        assert_eq!(entry(&AuditDetails::default()), serde_json::json!({}));
+        assert_eq!(entry(&AuditDetails::titled("Salsa night")), serde_json::json!({ "title": "Salsa night" }));
     }
 }

@@ -29,7 +29,7 @@ pub use booking_code::BookingCode;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Cause, DomainError};
 pub use event::{Availability, Event, EventDetails, EventInput, EventPatch, EventUnit, SeatCounts};
-pub use events::{AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
+pub use events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
 pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 pub use money::{Money, MoneyError};
 pub use reservation::{ConfirmOutcome, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit};

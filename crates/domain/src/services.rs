@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
-use crate::events::{Payload, Room};
+use crate::events::{AuditAction, AuditDetails, Payload, Room};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
@@ -126,9 +126,9 @@ where
                 effects.audit(
                     &actor,
                     Some(studio_id),
-                    "auction.create",
+                    AuditAction::AuctionCreate,
                     auction.id.to_string(),
-                    serde_json::json!({ "title": auction.details.title }),
+                    &AuditDetails::titled(&auction.details.title),
                 );
                 effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(auction.snapshot(None, now)));
                 effects
@@ -236,9 +236,9 @@ where
                 effects.audit(
                     &actor,
                     Some(studio_id),
-                    "event.create",
+                    AuditAction::EventCreate,
                     event.id.to_string(),
-                    serde_json::json!({ "title": event.details.title }),
+                    &AuditDetails::titled(&event.details.title),
                 );
                 effects
             })

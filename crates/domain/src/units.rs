@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
-use crate::events::{AuditEntry, DomainEvent, Payload, Room};
+use crate::events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, Payload, Room};
 use crate::ids::StudioId;
 use crate::reservation::{Reservation, ReservationSnapshot};
 
@@ -42,11 +42,11 @@ impl Effects {
         &mut self,
         actor: &Actor,
         studio: Option<StudioId>,
-        action: &'static str,
+        action: AuditAction,
         target: String,
-        details: serde_json::Value,
+        details: &AuditDetails,
     ) {
-        self.audit.push(AuditEntry { actor: actor.user_id, studio_id: studio, action, target, details });
+        self.audit.push(AuditEntry::new(actor.user_id, studio, action, target, details));
     }
 
     /// Tells the reservation's owner and studio what became of it.

@@ -194,7 +194,7 @@ impl AccountStore for SqlStore {
             let values: [Value; 6] = [
                 entry.actor.0.into(),
                 entry.studio_id.map(|s| s.0).into(),
-                entry.action.into(),
+                entry.action.as_str().into(),
                 entry.target.into(),
                 self.d().json(&entry.details),
                 self.wall_clock(),

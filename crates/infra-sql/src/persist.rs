@@ -179,7 +179,7 @@ impl SqlStore {
                 [
                     entry.actor.0.into(),
                     entry.studio_id.map(|s| s.0).into(),
-                    entry.action.into(),
+                    entry.action.as_str().into(),
                     entry.target.clone().into(),
                     d.json(&entry.details),
                     d.time(now),

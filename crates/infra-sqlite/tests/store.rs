@@ -12,7 +12,7 @@ use hothour_domain::ports::{
     AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
     OutboxStore, TokenStore,
 };
-use hothour_domain::{AuditEntry, DomainError, EventDetails, StudioId, UserId};
+use hothour_domain::{AuditAction, AuditDetails, AuditEntry, DomainError, EventDetails, StudioId, UserId};
 use hothour_infra_sqlite::{Heard, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 
@@ -193,13 +193,13 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
         store.begin_idempotent(&claim(nobody, "k", "POST /x", "h", epoch())).await,
         Err(DomainError::NotFound("user"))
     );
-    let entry = AuditEntry {
-        actor: world.admin.user_id,
-        studio_id: Some(missing_studio),
-        action: "studio.update",
-        target: "studio:999".into(),
-        details: serde_json::json!({}),
-    };
+    let entry = AuditEntry::new(
+        world.admin.user_id,
+        Some(missing_studio),
+        AuditAction::StudioUpdate,
+        "studio:999".into(),
+        &AuditDetails::default(),
+    );
     assert_eq!(store.record_audit(entry).await, Err(DomainError::NotFound("studio")));
 
     assert_eq!(

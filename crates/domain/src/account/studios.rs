@@ -6,7 +6,7 @@ use crate::account::ports::SessionNotices;
 use crate::actor::{Actor, Role};
 use crate::clock::Clock;
 use crate::error::DomainError;
-use crate::events::AuditEntry;
+use crate::events::{AuditAction, AuditDetails, AuditEntry};
 use crate::ids::StudioId;
 use crate::ports::AccountStore;
 
@@ -50,7 +50,7 @@ where
         }
         let studio = NewStudio::new(name, address, timezone, maps_url)?;
         let studio = self.store.create_studio(studio).await?;
-        Ok(self.audited(actor, studio.id, "studio.create", studio).await)
+        Ok(self.audited(actor, studio.id, AuditAction::StudioCreate, studio).await)
     }
 
     /// Studios by id, at most `limit` after the cursor.
@@ -75,7 +75,7 @@ where
         }
         let studio =
             self.store.update_studio(id, move |current| patch.apply(current).map_err(DomainError::from)).await?;
-        Ok(self.audited(actor, id, "studio.update", studio).await)
+        Ok(self.audited(actor, id, AuditAction::StudioUpdate, studio).await)
     }
 
     /// Makes the existing user with `email` an admin of studio `id` (platform
@@ -92,17 +92,11 @@ where
             // Their live sockets join private rooms again, under the new role.
             self.notices.role_changed(user.id, self.clock.now()).await?;
         }
-        Ok(self.audited(actor, id, "studio.assign_admin", user).await)
+        Ok(self.audited(actor, id, AuditAction::StudioAssignAdmin, user).await)
     }
 
-    async fn audited<T>(&self, actor: &Actor, studio: StudioId, action: &'static str, value: T) -> Audited<T> {
-        let entry = AuditEntry {
-            actor: actor.user_id,
-            studio_id: Some(studio),
-            action,
-            target: studio.to_string(),
-            details: serde_json::json!({}),
-        };
+    async fn audited<T>(&self, actor: &Actor, studio: StudioId, action: AuditAction, value: T) -> Audited<T> {
+        let entry = AuditEntry::new(actor.user_id, Some(studio), action, studio.to_string(), &AuditDetails::default());
         Audited { value, audit_failure: self.store.record_audit(entry).await.err() }
     }
 }
@@ -135,7 +129,7 @@ mod tests {
         let created = block_on(studios.create(&ROOT, " Nine ", "Moda", "Europe/Istanbul", None)).unwrap();
         assert_eq!((created.value.name.as_str(), created.audit_failure), ("Nine", None));
         let audit = &store.data.lock().unwrap().audit;
-        assert_eq!((audit.len(), audit[0].action, audit[0].actor), (1, "studio.create", ROOT.user_id));
+        assert_eq!((audit.len(), audit[0].action, audit[0].actor), (1, AuditAction::StudioCreate, ROOT.user_id));
     }
 
     #[test]

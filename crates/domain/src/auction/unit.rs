@@ -7,7 +7,7 @@ use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionSnapshot, AuctionStatus};
 use crate::booking_code::BookingCode;
 use crate::error::DomainError;
-use crate::events::{Payload, Room};
+use crate::events::{AuditAction, AuditDetails, Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{CancelledBy, Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
@@ -137,9 +137,9 @@ impl AuctionUnit {
         self.effects.audit(
             actor,
             Some(self.auction.studio_id),
-            "auction.turbo",
+            AuditAction::AuctionTurbo,
             self.auction.id.to_string(),
-            serde_json::json!({}),
+            &AuditDetails::default(),
         );
         Ok(())
     }
@@ -155,9 +155,9 @@ impl AuctionUnit {
         self.effects.audit(
             actor,
             Some(self.auction.studio_id),
-            "auction.update",
+            AuditAction::AuctionUpdate,
             self.auction.id.to_string(),
-            serde_json::json!({}),
+            &AuditDetails::default(),
         );
         Ok(())
     }
@@ -180,9 +180,9 @@ impl AuctionUnit {
         self.effects.audit(
             actor,
             Some(self.auction.studio_id),
-            "auction.cancel",
+            AuditAction::AuctionCancel,
             self.auction.id.to_string(),
-            serde_json::json!({}),
+            &AuditDetails::default(),
         );
         Ok(())
     }
@@ -216,8 +216,8 @@ mod tests {
     use super::*;
     use crate::auction::AuctionInput;
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, auction_input, auction_without_turbo, m, slot};
-    use crate::events::AuditEntry;
     use crate::events::EventKind;
+    use crate::events::{AuditDetails, AuditEntry};
     use crate::reservation::tests::{code, t};
     use crate::units::tests::{BUYER, NEW, STRANGER, admin, auction_rooms, count, emitted, policy, user_rooms};
 
@@ -504,13 +504,13 @@ mod tests {
 
         assert_eq!(
             unit.effects.audit,
-            vec![AuditEntry {
-                actor: admin().user_id,
-                studio_id: Some(STUDIO),
-                action: "auction.turbo",
-                target: "auction:1".into(),
-                details: serde_json::json!({}),
-            }]
+            vec![AuditEntry::new(
+                admin().user_id,
+                Some(STUDIO),
+                AuditAction::AuctionTurbo,
+                "auction:1".into(),
+                &AuditDetails::default()
+            )]
         );
     }
 
@@ -571,7 +571,7 @@ mod tests {
         assert_eq!(unit.auction.stored_status, AuctionStatus::Draft);
         assert_eq!(emitted(&unit.effects), auction_rooms(EventKind::AuctionUpdated));
         assert_eq!(unit.effects.audit.len(), 1);
-        assert_eq!(unit.effects.audit[0].action, "auction.update");
+        assert_eq!(unit.effects.audit[0].action, AuditAction::AuctionUpdate);
     }
 
     #[test]
@@ -610,7 +610,7 @@ mod tests {
         assert_eq!(emitted(&unit.effects), expected);
         assert_eq!(unit.effects.events[2].data["status"], "CANCELLED");
         assert_eq!(unit.effects.audit.len(), 1);
-        assert_eq!(unit.effects.audit[0].action, "auction.cancel");
+        assert_eq!(unit.effects.audit[0].action, AuditAction::AuctionCancel);
         assert_eq!(unit.effects.audit[0].target, "auction:1");
     }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
-use crate::events::{Payload, Room};
+use crate::events::{AuditAction, AuditDetails, Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
@@ -123,9 +123,9 @@ impl EventUnit {
         self.effects.audit(
             actor,
             Some(self.event.studio_id),
-            "event.update",
+            AuditAction::EventUpdate,
             self.event.id.to_string(),
-            serde_json::json!({}),
+            &AuditDetails::default(),
         );
         Ok(())
     }
@@ -142,9 +142,9 @@ impl EventUnit {
         self.effects.audit(
             actor,
             Some(self.event.studio_id),
-            "event.delete",
+            AuditAction::EventDelete,
             self.event.id.to_string(),
-            serde_json::json!({}),
+            &AuditDetails::default(),
         );
         Ok(())
     }
@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(unit.event.available(), 0);
         assert_eq!(emitted(&unit.effects), event_rooms(EventKind::AvailabilityChanged));
         assert_eq!(unit.effects.audit.len(), 1);
-        assert_eq!(unit.effects.audit[0].action, "event.update");
+        assert_eq!(unit.effects.audit[0].action, AuditAction::EventUpdate);
     }
 
     #[test]
@@ -414,7 +414,7 @@ mod tests {
         unit.delete(&admin(), t(3)).unwrap();
         assert_eq!(unit.event.deleted_at, Some(t(3)));
         assert_eq!(unit.effects.audit.len(), 1);
-        assert_eq!(unit.effects.audit[0].action, "event.delete");
+        assert_eq!(unit.effects.audit[0].action, AuditAction::EventDelete);
         assert_eq!(unit.effects.audit[0].target, "event:3");
     }
 }

@@ -9,7 +9,7 @@ use crate::auction::{Auction, AuctionSnapshot, AuctionStatus};
 use crate::booking_code::BookingCode;
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::events::{Payload, Room};
+use crate::events::{AuditAction, AuditDetails, Payload, Room};
 use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Transition};
 use crate::units::{Effects, Policy};
 
@@ -130,9 +130,9 @@ impl ReservationUnit {
             self.effects.audit(
                 actor,
                 Some(self.reservation.studio_id),
-                "reservation.cancel",
+                AuditAction::ReservationCancel,
                 self.reservation.id.to_string(),
-                serde_json::json!({}),
+                &AuditDetails::default(),
             );
         }
         Ok(())
@@ -160,9 +160,9 @@ impl ReservationUnit {
             self.effects.audit(
                 actor,
                 Some(self.reservation.studio_id),
-                "reservation.check_in",
+                AuditAction::ReservationCheckIn,
                 self.reservation.id.to_string(),
-                serde_json::json!({}),
+                &AuditDetails::default(),
             );
         }
         Ok(())
@@ -175,8 +175,8 @@ mod tests {
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, slot};
     use crate::event::SeatCounts;
     use crate::event::tests::{event, seats};
-    use crate::events::AuditEntry;
     use crate::events::EventKind;
+    use crate::events::{AuditDetails, AuditEntry};
     use crate::ids::UserId;
     use crate::reservation::tests::{code, t};
     use crate::units::tests::{
@@ -338,13 +338,13 @@ mod tests {
             assert_eq!(count(&unit.effects, Room::User(HOLDER), EventKind::ReservationCancelled), 1);
             assert_eq!(
                 unit.effects.audit,
-                vec![AuditEntry {
-                    actor: actor.user_id,
-                    studio_id: Some(STUDIO),
-                    action: "reservation.cancel",
-                    target: "reservation:7".into(),
-                    details: serde_json::json!({}),
-                }]
+                vec![AuditEntry::new(
+                    actor.user_id,
+                    Some(STUDIO),
+                    AuditAction::ReservationCancel,
+                    "reservation:7".into(),
+                    &AuditDetails::default()
+                )]
             );
         }
     }
@@ -435,7 +435,7 @@ mod tests {
         );
         assert_eq!(count(&unit.effects, Room::User(HOLDER), EventKind::ReservationCheckedIn), 1);
         assert_eq!(unit.effects.audit.len(), 1);
-        assert_eq!(unit.effects.audit[0].action, "reservation.check_in");
+        assert_eq!(unit.effects.audit[0].action, AuditAction::ReservationCheckIn);
     }
 
     #[test]
