@@ -202,6 +202,51 @@ pub async fn concurrent_holds_never_oversell<B: Backend>() {
     );
 }
 
+/// 100 users hold at once, 20 of them twice, beside 5 holds for a user who
+/// does not exist: they are decided in shared transactions, and each gets
+/// the answer it would have had alone (the bad one fails only itself).
+pub async fn concurrent_holds_are_decided_together_each_as_alone<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(120).await;
+    let users = world.users("batch", 100).await;
+    let ghost = Actor::user(hothour_domain::UserId(999_999_999));
+    let mut requests: Vec<(Actor, &str)> = users.iter().map(|user| (*user, "first")).collect();
+    requests.extend(users.iter().take(20).map(|user| (*user, "again")));
+    requests.extend((0..5).map(|_| (ghost, "ghost")));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (user, kind) in requests {
+        let services = world.services.clone();
+        tasks.spawn(async move { (user, kind, services.hold(&user, event, 1).await) });
+    }
+    let answers = tasks.join_all().await;
+    let mut held = std::collections::HashMap::new();
+    for (user, kind, answer) in &answers {
+        match (kind, answer) {
+            (&"ghost", Err(DomainError::NotFound("user"))) => {}
+            (&"first" | &"again", Ok(hold)) => {
+                assert!(held.insert(user.user_id, hold.id).is_none(), "{:?} holds twice", user.user_id);
+                assert_eq!((hold.user_id, hold.quantity), (user.user_id, 1));
+            }
+            (&"first" | &"again", Err(DomainError::HoldAlreadyExists)) => {}
+            other => panic!("unexpected answer: {other:?}"),
+        }
+    }
+    assert_eq!(held.len(), 100, "every user holds once, whichever of their two requests won");
+    let (batches, holds) = world.services.hold_batches();
+    assert_eq!(holds, 125, "every request was decided");
+    assert!(batches < holds, "concurrent holds shared transactions: {batches} for {holds}");
+
+    let live = world
+        .count(&format!(
+            "SELECT COUNT(DISTINCT user_id) + 1000 * COUNT(*) FROM reservations WHERE event_id = {} AND status = 'HOLD'",
+            event.0
+        ))
+        .await;
+    assert_eq!(live, 100 + 1000 * 100, "one live hold per user in the database");
+    let record = world.services.get_event(event).await.unwrap();
+    assert_eq!((record.availability.held_seats, record.availability.available), (100, 20));
+}
+
 /// 100 users grab one auction at once: exactly one HOLD.
 pub async fn concurrent_grabs_have_one_winner<B: Backend>() {
     let world = World::<B>::new().await;
@@ -528,7 +573,7 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
 
     let event = world.event(2).await;
     let buggy_hold = store
-        .with_event_locked(event, None, &world.clock, |unit, _now| {
+        .with_event_locked(event, &[], &world.clock, |unit, _now| {
             unit.event.seats.held_seats = 3;
             Ok(())
         })
@@ -537,9 +582,9 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
 
     let held = world.services.hold(&alice, event, 1).await.unwrap();
     let buggy_second_hold = store
-        .with_event_locked(event, None, &world.clock, |unit, _now| {
+        .with_event_locked(event, &[bob.user_id], &world.clock, |unit, _now| {
             let mut again = held.clone();
-            again.id = unit.next_reservation_id;
+            again.id = unit.fresh_ids[0];
             unit.effects.save(&again);
             Ok(())
         })
@@ -631,6 +676,7 @@ macro_rules! conformance_tests {
     ($backend:ty) => {
         $crate::conformance_tests!(@each $backend;
             concurrent_holds_never_oversell,
+            concurrent_holds_are_decided_together_each_as_alone,
             concurrent_grabs_have_one_winner,
             concurrent_sweeps_expire_each_hold_once,
             held_seats_return_exactly_at_expiry,

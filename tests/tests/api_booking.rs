@@ -1361,5 +1361,14 @@ on_both_stores! {
         assert_eq!(app.sql_i64(&format!("SELECT COUNT(*) {where_event} AND status = 'HOLD'")).await, 100);
         assert_eq!(app.sql_i64(&format!("SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) {where_event}")).await, 100);
         assert_eq!(app.sql_i64(&format!("SELECT COUNT(DISTINCT user_id) {where_event}")).await, 100);
+
+        // The holds shared transactions, as /metrics tells.
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let gauge = |name: &str| -> i64 {
+            metrics.lines().find_map(|line| line.strip_prefix(name)?.trim().parse().ok()).expect(name)
+        };
+        let (batches, holds) = (gauge("hothour_hold_batches_total"), gauge("hothour_holds_batched_total"));
+        assert_eq!(holds, 300, "every hold went through the batcher");
+        assert!(batches < holds, "{batches} transactions for {holds} holds");
     }
 }

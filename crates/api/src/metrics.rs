@@ -18,6 +18,8 @@ pub struct Metrics {
     ws_connections: IntGauge,
     ws_slow_consumers: IntGauge,
     ws_ticker_read_failures: IntGauge,
+    hold_batches: IntGauge,
+    holds_batched: IntGauge,
 }
 
 impl Default for Metrics {
@@ -51,6 +53,13 @@ impl Metrics {
             "Times a price ticker could not read its auction (it retries with back-off)",
         )
         .expect("valid gauge");
+        let hold_batches = IntGauge::new(
+            "hothour_hold_batches_total",
+            "Transactions that decided concurrent holds on one event together",
+        )
+        .expect("valid gauge");
+        let holds_batched =
+            IntGauge::new("hothour_holds_batched_total", "Holds decided in those transactions").expect("valid gauge");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(holds.clone()),
@@ -58,10 +67,22 @@ impl Metrics {
             Box::new(ws_connections.clone()),
             Box::new(ws_slow_consumers.clone()),
             Box::new(ws_ticker_read_failures.clone()),
+            Box::new(hold_batches.clone()),
+            Box::new(holds_batched.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Metrics { registry, requests, holds, grabs, ws_connections, ws_slow_consumers, ws_ticker_read_failures }
+        Metrics {
+            registry,
+            requests,
+            holds,
+            grabs,
+            ws_connections,
+            ws_slow_consumers,
+            ws_ticker_read_failures,
+            hold_batches,
+            holds_batched,
+        }
     }
 
     pub fn hold(&self, outcome: &str) {
@@ -77,6 +98,9 @@ impl Metrics {
         self.ws_connections.set(state.hub.open_connections.load(Ordering::Relaxed) as i64);
         self.ws_slow_consumers.set(state.hub.slow_consumers_dropped.load(Ordering::Relaxed) as i64);
         self.ws_ticker_read_failures.set(state.hub.ticker_read_failures.load(Ordering::Relaxed) as i64);
+        let (batches, holds) = state.services.hold_batches();
+        self.hold_batches.set(batches as i64);
+        self.holds_batched.set(holds as i64);
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
         String::from_utf8(buffer).unwrap_or_default()

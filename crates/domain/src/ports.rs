@@ -324,12 +324,13 @@ pub trait EventStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<EventRecord>, DomainError>> + Send;
 
-    /// Locks the event, reads `now`, loads its lapsed holds and `user`'s live
-    /// hold, runs `decide`, persists and commits.
+    /// Locks the event, reads `now`, loads its lapsed holds and the live
+    /// holds of `users`, draws one fresh reservation id per user, runs
+    /// `decide`, persists and commits.
     fn with_event_locked<T, C, F>(
         &self,
         id: EventId,
-        user: Option<UserId>,
+        users: &[UserId],
         clock: &C,
         decide: F,
     ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send

@@ -1,16 +1,18 @@
 //! The application services: each use case written against the ports only.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
+use crate::batch::Batcher;
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
-use crate::events::{AuditAction, AuditDetails, Payload, Room};
-use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
+use crate::events::{AuditAction, AuditDetails, EventKind, Payload, Room};
+use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
     NewEvent, ReservationStore,
@@ -25,7 +27,19 @@ pub struct Services<S, C, P> {
     clock: C,
     publisher: P,
     policy: Policy,
+    /// Concurrent holds on one event, decided together (clones share it).
+    holds: Arc<Batcher<EventId, HoldRequest, Result<Reservation, DomainError>>>,
 }
+
+/// One caller's hold, waiting to be decided with the others on its event.
+#[derive(Debug, Clone, Copy)]
+struct HoldRequest {
+    user: UserId,
+    quantity: i64,
+}
+
+/// The most holds decided in one transaction.
+const MAX_HOLD_BATCH: usize = 64;
 
 /// How many times a confirmation draws a booking code before giving up
 /// (with 40 random bits, a second draw is already rare).
@@ -65,7 +79,7 @@ where
     P: EventPublisher,
 {
     pub fn new(store: S, clock: C, publisher: P, policy: Policy) -> Self {
-        Services { store, clock, publisher, policy }
+        Services { store, clock, publisher, policy, holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)) }
     }
 
     pub fn store(&self) -> &S {
@@ -255,7 +269,7 @@ where
         let actor = *actor;
         let committed = self
             .store
-            .with_event_locked(id, None, &self.clock, move |unit, now| {
+            .with_event_locked(id, &[], &self.clock, move |unit, now| {
                 ensure_manages(&actor, unit.event.studio_id, "event")?;
                 let details = patch.apply(&unit.event.details)?;
                 unit.expire_lapsed_holds(now);
@@ -270,7 +284,7 @@ where
         let actor = *actor;
         let committed = self
             .store
-            .with_event_locked(id, None, &self.clock, move |unit, now| {
+            .with_event_locked(id, &[], &self.clock, move |unit, now| {
                 ensure_manages(&actor, unit.event.studio_id, "event")?;
                 unit.expire_lapsed_holds(now);
                 unit.delete(&actor, now)
@@ -280,18 +294,61 @@ where
         Ok(())
     }
 
-    /// Holds `quantity` seats of an event for the actor.
+    /// Holds `quantity` seats of an event for the actor. Concurrent holds on
+    /// one event share one lock and one commit (see [`Batcher`]); each is
+    /// answered as it would have been alone.
     pub async fn hold(&self, actor: &Actor, id: EventId, quantity: i64) -> Result<Reservation, DomainError> {
         if !actor.may_book() {
             return Err(DomainError::BookingNotAllowed);
         }
-        let user = actor.user_id;
+        let request = HoldRequest { user: actor.user_id, quantity };
+        self.holds.submit(id, request, |batch| self.hold_batch(id, batch)).await
+    }
+
+    /// How many hold batches ran, and how many holds they decided.
+    pub fn hold_batches(&self) -> (u64, u64) {
+        self.holds.counts()
+    }
+
+    /// Decides a batch of holds in one transaction. When the transaction
+    /// fails (a constraint one request broke, say), each is decided alone so
+    /// one bad request never fails the others; a busy or unreachable
+    /// database answers them all at once.
+    async fn hold_batch(&self, id: EventId, batch: Vec<HoldRequest>) -> Vec<Result<Reservation, DomainError>> {
+        match self.holds_together(id, &batch).await {
+            Ok(answers) => answers,
+            Err(error) if batch.len() == 1 || matches!(error, DomainError::Busy | DomainError::Unavailable) => {
+                vec![Err(error); batch.len()]
+            }
+            Err(_) => {
+                let mut answers = Vec::with_capacity(batch.len());
+                for request in batch {
+                    answers.push(match self.holds_together(id, &[request]).await {
+                        Ok(mut answer) => answer.pop().unwrap_or(Err(DomainError::NotFound("event"))),
+                        Err(error) => Err(error),
+                    });
+                }
+                answers
+            }
+        }
+    }
+
+    async fn holds_together(
+        &self,
+        id: EventId,
+        batch: &[HoldRequest],
+    ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
+        let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
         let policy = self.policy;
+        let requests = batch.to_vec();
         let committed = self
             .store
-            .with_event_locked(id, Some(user), &self.clock, move |unit, now| {
+            .with_event_locked(id, &users, &self.clock, move |unit, now| {
                 unit.expire_lapsed_holds(now);
-                unit.place_hold(user, quantity, now, &policy)
+                let answers: Vec<_> =
+                    requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
+                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+                Ok(answers)
             })
             .await?;
         Ok(self.deliver(committed))

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
-use crate::events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, Payload, Room};
+use crate::events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
 use crate::ids::StudioId;
 use crate::reservation::{Reservation, ReservationSnapshot};
 
@@ -30,6 +30,16 @@ impl Effects {
             Some(saved) => *saved = reservation.clone(),
             None => self.reservations.push(reservation.clone()),
         }
+    }
+
+    /// Keeps only the last `kind` event of each room: decisions made together
+    /// announce where they ended, not every step on the way.
+    pub fn keep_last_of_each_room(&mut self, kind: EventKind) {
+        let mut seen = std::collections::HashSet::new();
+        let keep: Vec<bool> =
+            self.events.iter().rev().map(|event| event.kind != kind || seen.insert(event.room)).collect();
+        let mut keep = keep.into_iter().rev();
+        self.events.retain(|_| keep.next().unwrap_or(true));
     }
 
     pub fn emit(&mut self, rooms: &[Room], payload: Payload) {

@@ -96,6 +96,10 @@ impl Dialect for Postgres {
         "nextval('reservations_id_seq')"
     }
 
+    fn fresh_reservation_ids_sql(&self) -> String {
+        "SELECT nextval('reservations_id_seq') AS id FROM generate_series(1, $1) ORDER BY 1".to_owned()
+    }
+
     fn lead_reached_sql(&self, ends_at: &str, lead_seconds: &str, now: &str) -> String {
         // Compared in exact numeric seconds: timestamp arithmetic would fail
         // the whole query on one row's absurd lead.

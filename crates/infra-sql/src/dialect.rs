@@ -82,6 +82,8 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     fn lock_clause(&self, lock: RowLock) -> &'static str;
     /// An SQL expression giving the id the next new reservation takes.
     fn next_reservation_id_sql(&self) -> &'static str;
+    /// A query answering `$1` fresh reservation ids, one row each in column `id`, ascending.
+    fn fresh_reservation_ids_sql(&self) -> String;
     /// An SQL condition: `ends_at` minus `lead_seconds` seconds is at or before `now`.
     fn lead_reached_sql(&self, ends_at: &str, lead_seconds: &str, now: &str) -> String;
 

@@ -1,15 +1,17 @@
 //! The event port: insert, read with availability at `now`, and decide under
 //! the event's lock.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{Committed, EventRecord, EventStore, NewEvent};
-use hothour_domain::{Clock, DomainError, Effects, Event, EventId, EventUnit, ReservationId, UserId};
+use hothour_domain::{Clock, DomainError, Effects, Event, EventId, EventUnit, Reservation, ReservationId, UserId};
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS};
-use crate::sql::event_columns_with_lapsed;
+use crate::sql::{Conditions, event_columns_with_lapsed};
 
 impl SqlStore {
     /// Locks the event row; `None` when it does not exist.
@@ -26,7 +28,7 @@ impl SqlStore {
     async fn event_locked<T, C, F>(
         &self,
         id: EventId,
-        user: Option<UserId>,
+        users: &[UserId],
         mode: LockMode,
         clock: &C,
         decide: F,
@@ -42,11 +44,8 @@ impl SqlStore {
         let result = async {
             let conn = write.conn();
             let d = self.d();
-            let sql = format!(
-                "SELECT {EVENT_COLUMNS}, {} AS next_reservation_id FROM events WHERE id = $1 {}",
-                d.next_reservation_id_sql(),
-                d.lock_clause(RowLock::Update(mode))
-            );
+            let lock = d.lock_clause(RowLock::Update(mode));
+            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
             let Some(row) = self.one(conn, &sql, [id.0.into()]).await? else {
                 return match mode {
                     LockMode::Wait => Err(DomainError::NotFound("event")),
@@ -54,40 +53,14 @@ impl SqlStore {
                 };
             };
             let event = self.read(&row).event()?;
-            let next_reservation_id = ReservationId(self.read(&row).i64("next_reservation_id")?);
-
             // One decision, one `now`: read after the lock is taken.
             let now = clock.now();
-            // Only the lapsed holds are read, never every live one: the seat
-            // counts on the event row already include them.
-            let sql = format!(
-                "SELECT {RESERVATION_COLUMNS} FROM reservations \
-                 WHERE event_id = $1 AND status = 'HOLD' AND expires_at <= $2 ORDER BY id {}",
-                d.lock_clause(RowLock::Update(LockMode::Wait))
-            );
-            let lapsed_holds = self
-                .all(conn, &sql, [id.0.into(), d.time(now)])
-                .await?
-                .iter()
-                .map(|row| self.read(row).reservation())
-                .collect::<Result<Vec<_>, _>>()?;
-            let user_live_hold = match user {
-                Some(user) => self
-                    .one(
-                        conn,
-                        "SELECT id FROM reservations \
-                         WHERE event_id = $1 AND user_id = $2 AND status = 'HOLD' AND expires_at > $3",
-                        [id.0.into(), user.0.into(), d.time(now)],
-                    )
-                    .await?
-                    .map(|row| self.read(&row).i64("id").map(ReservationId))
-                    .transpose()?,
-                None => None,
-            };
+            let (lapsed_holds, live_holds) = self.event_holds(conn, id, users, now).await?;
+            let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
+            fresh_ids.reverse();
 
             let original = event.clone();
-            let mut unit =
-                EventUnit { event, lapsed_holds, user_live_hold, next_reservation_id, effects: Effects::default() };
+            let mut unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
             let value = decide(&mut unit, now)?;
             if unit.event != original {
                 self.update_event(conn, &original, &unit.event, now).await?;
@@ -97,6 +70,58 @@ impl SqlStore {
         }
         .await;
         self.finish_announcing(write, result).await
+    }
+
+    /// The event's lapsed holds and the live holds of `users`, locked, in one
+    /// read. Never every live hold: the seat counts on the event row already
+    /// include them.
+    async fn event_holds(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: EventId,
+        users: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Reservation>, BTreeMap<UserId, ReservationId>), DomainError> {
+        let d = self.d();
+        let mut c = Conditions::new();
+        let (event, now_param) = (c.bind(id.0), c.bind(d.time(now)));
+        c.push(format!("event_id = {event} AND status = 'HOLD'"));
+        if users.is_empty() {
+            c.push(format!("expires_at <= {now_param}"));
+        } else {
+            let users: Vec<String> = users.iter().map(|user| c.bind(user.0)).collect();
+            c.push(format!("(expires_at <= {now_param} OR user_id IN ({}))", users.join(", ")));
+        }
+        let sql = format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {} ORDER BY id {}",
+            c.sql(),
+            d.lock_clause(RowLock::Update(LockMode::Wait))
+        );
+        let mut lapsed = Vec::new();
+        let mut live = BTreeMap::new();
+        for row in self.all(conn, &sql, c.values).await? {
+            let hold = self.read(&row).reservation()?;
+            if hold.expires_at <= now {
+                lapsed.push(hold);
+            } else {
+                live.insert(hold.user_id, hold.id);
+            }
+        }
+        Ok((lapsed, live))
+    }
+
+    /// `count` ids for new reservations, ascending.
+    async fn fresh_reservation_ids(
+        &self,
+        conn: &impl ConnectionTrait,
+        count: usize,
+    ) -> Result<Vec<ReservationId>, DomainError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = self.d().fresh_reservation_ids_sql();
+        let rows = self.all(conn, &sql, [(count as i64).into()]).await?;
+        rows.iter().map(|row| self.read(row).i64("id").map(ReservationId)).collect()
     }
 }
 
@@ -151,7 +176,7 @@ impl EventStore for SqlStore {
     async fn with_event_locked<T, C, F>(
         &self,
         id: EventId,
-        user: Option<UserId>,
+        users: &[UserId],
         clock: &C,
         decide: F,
     ) -> Result<Committed<T>, DomainError>
@@ -160,7 +185,7 @@ impl EventStore for SqlStore {
         C: Clock,
         F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
     {
-        self.event_locked(id, user, LockMode::Wait, clock, decide).await?.ok_or(DomainError::NotFound("event"))
+        self.event_locked(id, users, LockMode::Wait, clock, decide).await?.ok_or(DomainError::NotFound("event"))
     }
 
     async fn try_with_event_locked<T, C, F>(
@@ -174,6 +199,6 @@ impl EventStore for SqlStore {
         C: Clock,
         F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
     {
-        self.event_locked(id, None, LockMode::Skip, clock, decide).await
+        self.event_locked(id, &[], LockMode::Skip, clock, decide).await
     }
 }

@@ -94,52 +94,57 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn upsert_reservation(
+    /// Inserts or updates reservations, many rows per statement.
+    async fn upsert_reservations(
         &self,
         conn: &impl ConnectionTrait,
-        r: &Reservation,
+        reservations: &[Reservation],
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
+        const COLUMNS: usize = 17;
+        // Far below either database's limit on bound values per statement.
+        const ROWS_PER_STATEMENT: usize = 500;
         let d = self.d();
-        let (auction_id, event_id) = match r.target {
-            ReservationTarget::Auction(id) => (Some(id.0), None),
-            ReservationTarget::Event(id) => (None, Some(id.0)),
-        };
-        let values: [Value; 17] = [
-            r.id.0.into(),
-            r.target.kind().into(),
-            auction_id.into(),
-            event_id.into(),
-            r.user_id.0.into(),
-            r.studio_id.0.into(),
-            r.status.as_str().into(),
-            d.int(i64::from(r.quantity)),
-            d.money(r.unit_price),
-            d.money(r.total_price),
-            d.time(r.expires_at),
-            r.booking_code.as_ref().map(|c| c.as_str().to_owned()).into(),
-            d.time(r.created_at),
-            d.opt_time(r.confirmed_at),
-            d.opt_time(r.checked_in_at),
-            d.opt_time(r.cancelled_at),
-            d.time(now),
-        ];
-        // The parent is locked and the studio is the parent's: the user is the
-        // one reference that can be missing.
-        self.exec_referencing(
-            conn,
-            "user",
-            "INSERT INTO reservations (id, kind, auction_id, event_id, user_id, studio_id, status, quantity, \
-             unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, \
-             cancelled_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at, \
-             booking_code = excluded.booking_code, confirmed_at = excluded.confirmed_at, \
-             checked_in_at = excluded.checked_in_at, cancelled_at = excluded.cancelled_at, \
-             updated_at = excluded.updated_at",
-            values,
-        )
-        .await?;
+        for chunk in reservations.chunks(ROWS_PER_STATEMENT) {
+            let values = chunk.iter().flat_map(|r| {
+                let (auction_id, event_id) = match r.target {
+                    ReservationTarget::Auction(id) => (Some(id.0), None),
+                    ReservationTarget::Event(id) => (None, Some(id.0)),
+                };
+                [
+                    r.id.0.into(),
+                    r.target.kind().into(),
+                    auction_id.into(),
+                    event_id.into(),
+                    r.user_id.0.into(),
+                    r.studio_id.0.into(),
+                    r.status.as_str().into(),
+                    d.int(i64::from(r.quantity)),
+                    d.money(r.unit_price),
+                    d.money(r.total_price),
+                    d.time(r.expires_at),
+                    r.booking_code.as_ref().map(|c| c.as_str().to_owned()).into(),
+                    d.time(r.created_at),
+                    d.opt_time(r.confirmed_at),
+                    d.opt_time(r.checked_in_at),
+                    d.opt_time(r.cancelled_at),
+                    d.time(now),
+                ]
+            });
+            let sql = format!(
+                "INSERT INTO reservations (id, kind, auction_id, event_id, user_id, studio_id, status, quantity, \
+                 unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, \
+                 cancelled_at, updated_at) VALUES {} \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at, \
+                 booking_code = excluded.booking_code, confirmed_at = excluded.confirmed_at, \
+                 checked_in_at = excluded.checked_in_at, cancelled_at = excluded.cancelled_at, \
+                 updated_at = excluded.updated_at",
+                placeholders(chunk.len(), COLUMNS)
+            );
+            // The parent is locked and the studio is the parent's: the user is
+            // the one reference that can be missing.
+            self.exec_referencing(conn, "user", &sql, values.collect::<Vec<Value>>()).await?;
+        }
         Ok(())
     }
 
@@ -152,9 +157,7 @@ impl SqlStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<StoredEvent>, DomainError> {
         let d = self.d();
-        for reservation in &effects.reservations {
-            self.upsert_reservation(conn, reservation, now).await?;
-        }
+        self.upsert_reservations(conn, &effects.reservations, now).await?;
         let mut stored = Vec::with_capacity(effects.events.len());
         if !effects.events.is_empty() {
             let sql = format!(

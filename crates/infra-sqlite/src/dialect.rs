@@ -124,6 +124,14 @@ impl Dialect for Sqlite {
                      COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'reservations'), 0)) + 1)"
     }
 
+    fn fresh_reservation_ids_sql(&self) -> String {
+        format!(
+            "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1) \
+             SELECT {} + i - 1 AS id FROM seq ORDER BY i",
+            self.next_reservation_id_sql()
+        )
+    }
+
     fn lead_reached_sql(&self, ends_at: &str, lead_seconds: &str, now: &str) -> String {
         format!("{ends_at} - {lead_seconds} * 1000000 <= {now}")
     }

@@ -57,7 +57,7 @@ async fn hold_the_write_lock(
     let (store, clock) = (world.db.store.clone(), world.clock.clone());
     let holder = tokio::spawn(async move {
         store
-            .with_event_locked(event, None, &clock, move |_unit, _now| {
+            .with_event_locked(event, &[], &clock, move |_unit, _now| {
                 entered_tx.send(()).unwrap();
                 // Blocks this worker thread while the lock is held, on purpose.
                 release_rx.recv().unwrap();

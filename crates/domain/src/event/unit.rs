@@ -1,5 +1,7 @@
 //! An event under its row lock: holding seats, edits and deletion.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
@@ -10,16 +12,18 @@ use crate::ids::{ReservationId, UserId};
 use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
 
-/// An event under its row lock, with its lapsed holds (locked) and whether
-/// the requesting user already holds seats.
+/// An event under its row lock, with its lapsed holds (locked), the live
+/// holds of the users deciding (one or a batch of them), and ids for the
+/// reservations the decisions may create.
 #[derive(Debug, Clone)]
 pub struct EventUnit {
     pub event: Event,
     /// Stored HOLDs with `expires_at <= now`: they no longer count.
     pub lapsed_holds: Vec<Reservation>,
-    /// The requesting user's live hold on this event, if any.
-    pub user_live_hold: Option<ReservationId>,
-    pub next_reservation_id: ReservationId,
+    /// The live hold on this event of each deciding user who has one.
+    pub live_holds: BTreeMap<UserId, ReservationId>,
+    /// Unused reservation ids, taken from the end.
+    pub fresh_ids: Vec<ReservationId>,
     pub effects: Effects,
 }
 
@@ -70,7 +74,7 @@ impl EventUnit {
         if !self.event.details.is_active || now >= self.event.details.starts_at {
             return Err(DomainError::EventNotOpen);
         }
-        if self.user_live_hold.is_some() {
+        if self.live_holds.contains_key(&user) {
             return Err(DomainError::HoldAlreadyExists);
         }
         let available = self.event.available();
@@ -81,8 +85,12 @@ impl EventUnit {
         let total_price = unit_price
             .checked_mul(i64::from(quantity))
             .ok_or_else(|| DomainError::validation("quantity", "the total price is too large"))?;
+        let id = *self
+            .fresh_ids
+            .last()
+            .ok_or_else(|| DomainError::storage_message("no reservation id was drawn for a hold"))?;
         let reservation = Reservation {
-            id: self.next_reservation_id,
+            id,
             user_id: user,
             studio_id: self.event.studio_id,
             target: ReservationTarget::Event(self.event.id),
@@ -97,8 +105,9 @@ impl EventUnit {
             checked_in_at: None,
             cancelled_at: None,
         };
+        self.fresh_ids.pop();
         self.event.account_new(&reservation);
-        self.user_live_hold = Some(reservation.id);
+        self.live_holds.insert(user, reservation.id);
         self.effects.save(&reservation);
         self.effects.reservation_event(&reservation, Payload::HoldCreated, now);
         self.announce_availability();
@@ -171,8 +180,8 @@ mod tests {
         EventUnit {
             event,
             lapsed_holds: lapsed.to_vec(),
-            user_live_hold: None,
-            next_reservation_id: NEW,
+            live_holds: BTreeMap::new(),
+            fresh_ids: vec![NEW],
             effects: Effects::default(),
         }
     }
@@ -225,9 +234,32 @@ mod tests {
     }
 
     #[test]
+    fn holds_decided_together_answer_as_each_would_alone() {
+        let mut unit = event_unit(3, &[], &[]);
+        unit.fresh_ids = vec![ReservationId(103), ReservationId(102), ReservationId(101)];
+        let first = unit.place_hold(BUYER, 2, t(0), &policy()).unwrap();
+        assert_eq!(unit.place_hold(BUYER, 1, t(0), &policy()).unwrap_err(), DomainError::HoldAlreadyExists);
+        let refused = unit.place_hold(STRANGER, 2, t(0), &policy()).unwrap_err();
+        assert_eq!(refused, DomainError::InsufficientCapacity { available: 1 });
+        let second = unit.place_hold(STRANGER, 1, t(0), &policy()).unwrap();
+        assert_eq!((first.id, second.id), (ReservationId(101), ReservationId(102)), "ids in decision order");
+        assert_eq!(unit.effects.reservations, vec![first, second], "refusals leave nothing to write");
+        assert_eq!(unit.event.available(), 0);
+        assert_eq!(unit.fresh_ids, vec![ReservationId(103)]);
+
+        unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+        let availability: Vec<_> =
+            unit.effects.events.iter().filter(|e| e.kind == EventKind::AvailabilityChanged).collect();
+        assert_eq!(availability.len(), 2, "one for the event's room, one for the studio's");
+        assert!(availability.iter().all(|e| e.data["available"] == 0), "the last word on availability");
+        let holds = unit.effects.events.iter().filter(|e| e.kind == EventKind::HoldCreated).count();
+        assert_eq!(holds, 4, "every hold is still announced, to its user and to the studio");
+    }
+
+    #[test]
     fn a_user_holds_at_most_once_per_event() {
         let mut unit = event_unit(10, &[seats(5, BUYER, ReservationStatus::Hold, 1, t(3))], &[]);
-        unit.user_live_hold = Some(ReservationId(5));
+        unit.live_holds.insert(BUYER, ReservationId(5));
         assert_eq!(assert_hold_refused(unit, 1, t(0), &policy()), DomainError::HoldAlreadyExists);
     }
 
@@ -281,7 +313,8 @@ mod tests {
             SeatCounts { held_seats: 3, held_count: 1, confirmed_seats: 0, confirmed_count: 0 }
         );
         assert_eq!(unit.event.available(), 7);
-        assert_eq!(unit.user_live_hold, Some(NEW));
+        assert_eq!(unit.live_holds.get(&BUYER), Some(&NEW));
+        assert!(unit.fresh_ids.is_empty(), "the id was used");
         assert_eq!(unit.effects.reservations, vec![hold]);
 
         let expected: Vec<_> = user_rooms(BUYER, EventKind::HoldCreated)
