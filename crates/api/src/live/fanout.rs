@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytestring::ByteString;
 use hothour_domain::ports::OutboxStore;
 use hothour_domain::{DomainError, StoredEvent};
 use hothour_infra_sql::Heard;
@@ -113,7 +114,7 @@ fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
         return;
     }
     if let Some(frame) = ServerFrame::from_stored(event, state.epoch) {
-        state.hub.broadcast(&event.room, Some(event.seq), Arc::from(frame.to_text()));
+        state.hub.broadcast(&event.room, Some(event.seq), ByteString::from(frame.to_text()));
     }
 }
 

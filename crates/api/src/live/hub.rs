@@ -9,18 +9,20 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytestring::ByteString;
 use hothour_domain::UserId;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::live::sessions::SessionNews;
 
 /// One message as sent on the wire, shared by every subscriber of a room.
-pub type Frame = Arc<str>;
+/// A frame as sent: encoded once, its bytes shared by every socket it goes to.
+pub type Frame = ByteString;
 
 /// What the hub holds of one connection.
 #[derive(Clone)]
 pub struct Subscriber {
-    pub queue: mpsc::Sender<(String, Option<i64>, Frame)>,
+    pub queue: mpsc::Sender<(Arc<str>, Option<i64>, Frame)>,
     /// Notified when the connection must go: it fell behind.
     pub kick: Arc<Notify>,
 }
@@ -234,9 +236,10 @@ impl Hub {
         if seq.is_some() {
             entry.changed.notify_waiters();
         }
+        let room: Arc<str> = Arc::from(room);
         for subscriber in entry.subscribers.values() {
             if let Err(mpsc::error::TrySendError::Full(_)) =
-                subscriber.queue.try_send((room.to_owned(), seq, frame.clone()))
+                subscriber.queue.try_send((room.clone(), seq, frame.clone()))
             {
                 subscriber.kick.notify_one();
             }
@@ -248,7 +251,7 @@ impl Hub {
 mod tests {
     use super::*;
 
-    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<(String, Option<i64>, Frame)>) {
+    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<(Arc<str>, Option<i64>, Frame)>) {
         let (queue, receiver) = mpsc::channel(capacity);
         (Subscriber { queue, kick: Arc::new(Notify::new()) }, receiver)
     }
@@ -262,7 +265,7 @@ mod tests {
         hub.subscribe("auction:1", 1, slow, false);
         hub.subscribe("auction:1", 2, fast, false);
         for i in 0..5 {
-            hub.broadcast("auction:1", Some(i), Arc::from(format!("{i}")));
+            hub.broadcast("auction:1", Some(i), ByteString::from(format!("{i}")));
         }
         tokio::time::timeout(std::time::Duration::from_secs(1), kicked.notified()).await.expect("kicked");
         for i in 0..5 {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
+use bytestring::ByteString;
 use hothour_domain::account::User;
 use hothour_domain::ports::{AccountStore, OutboxStore};
 use hothour_domain::{AuctionId, Clock, Room};
@@ -87,8 +88,8 @@ struct Connection {
     signed_in: Option<SignedIn>,
     /// Rooms joined, with what was already sent in each.
     rooms: HashMap<String, RoomCursor>,
-    queue_tx: mpsc::Sender<(String, Option<i64>, Frame)>,
-    queue_rx: mpsc::Receiver<(String, Option<i64>, Frame)>,
+    queue_tx: mpsc::Sender<(Arc<str>, Option<i64>, Frame)>,
+    queue_rx: mpsc::Receiver<(Arc<str>, Option<i64>, Frame)>,
     kick: Arc<Notify>,
     /// News of the signed-in user's sessions, from any instance.
     mailbox: Arc<SessionMailbox>,
@@ -316,7 +317,7 @@ impl Connection {
                     if !self.should_send(&room, seq) {
                         continue;
                     }
-                    if let Err(ending) = self.write(frame.to_string()).await {
+                    if let Err(ending) = self.write(frame).await {
                         break ending;
                     }
                 }
@@ -378,7 +379,7 @@ impl Connection {
     /// Writes one frame, giving up when the connection is kicked, the server
     /// shuts down, or the client has not taken it within `WRITE_TIMEOUT`: a
     /// client that stopped reading must not keep this task (or the room) waiting.
-    async fn write(&mut self, text: String) -> Result<(), Ending> {
+    async fn write(&mut self, text: ByteString) -> Result<(), Ending> {
         let kick = self.kick.clone();
         let mut shutdown = self.state.hub.shutdown_signal();
         tokio::select! {
@@ -390,7 +391,7 @@ impl Connection {
     }
 
     async fn send(&mut self, frame: ServerFrame) -> Result<(), Ending> {
-        self.write(frame.to_text()).await
+        self.write(ByteString::from(frame.to_text())).await
     }
 
     async fn reply_error(&mut self, answering: Answering, code: ErrorCode, detail: &str) -> Result<(), Ending> {

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use bytestring::ByteString;
 use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError};
 use tokio::sync::Notify;
 
@@ -56,7 +57,7 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
                     let at = state.clock.now();
                     let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at));
                     let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.clone(), at, data });
-                    state.hub.broadcast(&room, None, Arc::from(frame.to_text()));
+                    state.hub.broadcast(&room, None, ByteString::from(frame.to_text()));
                 }
                 _ = &mut notified => {}
             }
