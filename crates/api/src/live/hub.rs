@@ -19,10 +19,14 @@ use crate::live::sessions::SessionNews;
 /// A frame as sent: encoded once, its bytes shared by every socket it goes to.
 pub type Frame = ByteString;
 
+/// What a room sends a subscriber: the room, the event's sequence number (none
+/// for price ticks), and the frame.
+pub type Delivery = (Arc<str>, Option<i64>, Frame);
+
 /// What the hub holds of one connection.
 #[derive(Clone)]
 pub struct Subscriber {
-    pub queue: mpsc::Sender<(Arc<str>, Option<i64>, Frame)>,
+    pub queue: mpsc::Sender<Delivery>,
     /// Notified when the connection must go: it fell behind.
     pub kick: Arc<Notify>,
 }
@@ -251,7 +255,7 @@ impl Hub {
 mod tests {
     use super::*;
 
-    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<(Arc<str>, Option<i64>, Frame)>) {
+    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<Delivery>) {
         let (queue, receiver) = mpsc::channel(capacity);
         (Subscriber { queue, kick: Arc::new(Notify::new()) }, receiver)
     }

@@ -23,7 +23,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::AppState;
 use crate::auth::AccessToken;
 use crate::dto::{AuctionOut, EventOut};
-use crate::live::hub::{Frame, SessionMailbox, SocketSlot, Subscriber};
+use crate::live::hub::{Delivery, SessionMailbox, SocketSlot, Subscriber};
 use crate::live::protocol::{
     Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, ServerFrame, SessionEnded, Snapshot,
     StudioRoom, Subscribed, Unsubscribed, UserRoom,
@@ -88,8 +88,8 @@ struct Connection {
     signed_in: Option<SignedIn>,
     /// Rooms joined, with what was already sent in each.
     rooms: HashMap<String, RoomCursor>,
-    queue_tx: mpsc::Sender<(Arc<str>, Option<i64>, Frame)>,
-    queue_rx: mpsc::Receiver<(Arc<str>, Option<i64>, Frame)>,
+    queue_tx: mpsc::Sender<Delivery>,
+    queue_rx: mpsc::Receiver<Delivery>,
     kick: Arc<Notify>,
     /// News of the signed-in user's sessions, from any instance.
     mailbox: Arc<SessionMailbox>,
