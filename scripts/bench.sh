@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks HotHour on PostgreSQL (see BENCHMARKS.md): builds release
-# binaries, measures start-up and idle memory, then runs each scenario of
+# binaries, measures PostgreSQL's own ceiling with pgbench (scripts/pgbench.sh),
+# start-up and idle memory, then runs each scenario of
 # `hothour-bench` against a fresh `hothour` on a fresh `hothour_bench` database.
 #
 #   scripts/bench.sh                      every scenario
@@ -50,6 +51,9 @@ BENCH=target/release/hothour-bench
 
 say "machine: $(nproc) cores, $(free -m | awk '/^Mem:/ {print $2}') MB memory, $(uname -sr)"
 say "postgresql: $(psql "$PG_URL/postgres" -Atc 'SHOW server_version') (synchronous_commit=$(psql "$PG_URL/postgres" -Atc 'SHOW synchronous_commit'), shared_buffers=$(psql "$PG_URL/postgres" -Atc 'SHOW shared_buffers'))"
+
+# PostgreSQL's own ceiling in this same run, for the ratios in BENCHMARKS.md.
+PG_URL=$PG_URL bash scripts/pgbench.sh | tee -a "$SUMMARY"
 
 SERVER_PID=
 fresh_database() {

@@ -1285,6 +1285,28 @@ on_both_stores! {
         assert_eq!(reservation(&app, &user, first.json()["id"].as_i64().unwrap()).await["status"], "HOLD");
     }
 
+    async fn a_grab_that_can_only_lose_is_refused_without_the_auction_lock(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let auction_id = id(&create_auction(&app, &admin, auction_body(&app)).await);
+        let (ada, bob) = (app.register("ada@a.test").await, app.register("bob@a.test").await);
+        assert_eq!(grab(&app, &ada, auction_id).await.0, StatusCode::CREATED);
+
+        // Someone else sits on the auction's lock: its row on PostgreSQL, the
+        // database's write lock on SQLite. A grab that queued for it would
+        // answer 503 busy after the lock timeout.
+        use sea_orm::{ConnectionTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        let options =
+            TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+        let blocker = app.connection().begin_with_options(options).await.unwrap();
+        if backend == Backend::Postgres {
+            let lock = format!("SELECT id FROM auctions WHERE id = {auction_id} FOR UPDATE");
+            blocker.execute_unprepared(&lock).await.unwrap();
+        }
+        let (status, body) = grab(&app, &bob, auction_id).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("auction_on_hold")), "{body}");
+        blocker.rollback().await.unwrap();
+    }
+
     async fn a_refused_grab_is_replayed_as_the_same_refusal(backend) {
         let World { app, admin, .. } = World::new(backend).await;
         let auction_id = id(&create_auction(&app, &admin, auction_body(&app)).await);

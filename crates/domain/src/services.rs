@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::actor::Actor;
+use crate::auction::KnownAuctions;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
 use crate::batch::Batcher;
 use crate::booking_code::BookingCode;
@@ -11,7 +12,7 @@ use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
-use crate::events::{AuditAction, AuditDetails, EventKind, Payload, Room};
+use crate::events::{AuditAction, AuditDetails, EventKind, Payload, Room, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
@@ -29,6 +30,8 @@ pub struct Services<S, C, P> {
     policy: Policy,
     /// Concurrent holds on one event, decided together (clones share it).
     holds: Arc<Batcher<EventId, HoldRequest, Result<Reservation, DomainError>>>,
+    /// Auctions' live reservations as announced, to refuse sure losers early.
+    known_auctions: Arc<KnownAuctions>,
 }
 
 /// One caller's hold, waiting to be decided with the others on its event.
@@ -79,7 +82,14 @@ where
     P: EventPublisher,
 {
     pub fn new(store: S, clock: C, publisher: P, policy: Policy) -> Self {
-        Services { store, clock, publisher, policy, holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)) }
+        Services {
+            store,
+            clock,
+            publisher,
+            policy,
+            holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
+            known_auctions: Arc::new(KnownAuctions::default()),
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -94,7 +104,15 @@ where
         &self.policy
     }
 
+    /// Learns from a committed event (this instance's or another's).
+    pub fn observe(&self, event: &StoredEvent) {
+        self.known_auctions.observe(event);
+    }
+
     fn deliver<T>(&self, committed: Committed<T>) -> T {
+        for event in &committed.events {
+            self.observe(event);
+        }
         self.publisher.publish(&committed.events);
         committed.value
     }
@@ -210,6 +228,10 @@ where
     pub async fn grab(&self, actor: &Actor, id: AuctionId, confirm: bool) -> Result<Reservation, DomainError> {
         if !actor.may_book() {
             return Err(DomainError::BookingNotAllowed);
+        }
+        // A grab that can only lose is refused without queueing for the lock.
+        if let Some(refusal) = self.known_auctions.sure_refusal(id, self.clock.now()) {
+            return Err(refusal);
         }
         let user = actor.user_id;
         let policy = self.policy;

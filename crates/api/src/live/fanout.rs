@@ -109,6 +109,7 @@ fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
     if !delivered.record(event.seq, Instant::now()) {
         return;
     }
+    state.services.observe(event);
     if let Some((user, news)) = sessions::news_of(event) {
         state.hub.post_session_news(user, news);
         return;

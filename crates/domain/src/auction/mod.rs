@@ -10,11 +10,13 @@ use crate::money::Money;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
+mod known;
 pub mod pricing;
 mod unit;
 
 use pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 
+pub use known::KnownAuctions;
 pub use unit::AuctionUnit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

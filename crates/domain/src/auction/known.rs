@@ -1,0 +1,117 @@
+//! What this instance knows of each auction's live reservation, learned from
+//! the committed events it sees (its own commits and every other instance's,
+//! through the outbox). A grab that can only lose is refused from it at once,
+//! without waiting for the auction's lock; a grab that might win still takes
+//! the lock, where the decision is made.
+//!
+//! The knowledge can be late by the time an announcement takes to arrive, so
+//! it is only ever used to refuse: a hold that ended a moment ago may still be
+//! taken for live (the client retries), but nothing is ever granted from it.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::DomainError;
+use crate::events::StoredEvent;
+use crate::ids::AuctionId;
+use crate::reservation::ReservationStatus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Known {
+    /// The outbox sequence number it was learned from: older news is ignored.
+    seq: i64,
+    /// The live reservation, or none since it ended.
+    live: Option<(ReservationStatus, DateTime<Utc>)>,
+}
+
+/// Auctions' live reservations as announced.
+#[derive(Debug, Default)]
+pub struct KnownAuctions {
+    auctions: Mutex<HashMap<AuctionId, Known>>,
+}
+
+impl KnownAuctions {
+    /// Learns from a committed event. Reservation events are announced to the
+    /// holder's room and to the studio's; the studio's copy is read.
+    pub fn observe(&self, event: &StoredEvent) {
+        if !event.room.starts_with("studio:") {
+            return;
+        }
+        let data = &event.data;
+        let Some(auction) = data["auction_id"].as_i64().map(AuctionId) else {
+            return;
+        };
+        let status = data["status"].as_str().and_then(ReservationStatus::parse);
+        let expires_at = data["expires_at"].as_str().and_then(|at| DateTime::parse_from_rfc3339(at).ok());
+        let (Some(status), Some(expires_at)) = (status, expires_at) else {
+            return;
+        };
+        let live = (status == ReservationStatus::Hold || status.is_booked())
+            .then_some((status, expires_at.with_timezone(&Utc)));
+        let mut auctions = self.auctions.lock().unwrap_or_else(PoisonError::into_inner);
+        let known = auctions.entry(auction).or_insert(Known { seq: 0, live: None });
+        if event.seq > known.seq {
+            *known = Known { seq: event.seq, live };
+        }
+    }
+
+    /// The refusal a grab on `auction` at `now` is sure to get, if any.
+    pub fn sure_refusal(&self, auction: AuctionId, now: DateTime<Utc>) -> Option<DomainError> {
+        let auctions = self.auctions.lock().unwrap_or_else(PoisonError::into_inner);
+        match auctions.get(&auction)?.live? {
+            (status, _) if status.is_booked() => Some(DomainError::AuctionAlreadyBooked),
+            (ReservationStatus::Hold, expires_at) if now < expires_at => Some(DomainError::AuctionOnHold),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::reservation::tests::t;
+
+    fn event(seq: i64, room: &str, auction: Option<i64>, status: &str, expires_at: DateTime<Utc>) -> StoredEvent {
+        StoredEvent {
+            seq,
+            room: room.into(),
+            kind: "hold_created".into(),
+            data: json!({"auction_id": auction, "status": status, "expires_at": expires_at.to_rfc3339()}),
+            at: t(0),
+        }
+    }
+
+    #[test]
+    fn a_live_hold_refuses_grabs_until_it_lapses() {
+        let known = KnownAuctions::default();
+        known.observe(&event(1, "studio:1", Some(7), "HOLD", t(5)));
+        assert_eq!(known.sure_refusal(AuctionId(7), t(0)), Some(DomainError::AuctionOnHold));
+        assert_eq!(known.sure_refusal(AuctionId(7), t(5)), None, "a lapsed hold refuses nothing");
+        assert_eq!(known.sure_refusal(AuctionId(8), t(0)), None, "nothing known, nothing refused");
+    }
+
+    #[test]
+    fn a_booking_refuses_until_it_is_cancelled() {
+        let known = KnownAuctions::default();
+        known.observe(&event(1, "studio:1", Some(7), "HOLD", t(5)));
+        known.observe(&event(2, "studio:1", Some(7), "CONFIRMED", t(5)));
+        assert_eq!(known.sure_refusal(AuctionId(7), t(60)), Some(DomainError::AuctionAlreadyBooked));
+        known.observe(&event(3, "studio:1", Some(7), "CANCELLED", t(5)));
+        assert_eq!(known.sure_refusal(AuctionId(7), t(0)), None);
+    }
+
+    #[test]
+    fn older_news_user_rooms_and_event_reservations_are_ignored() {
+        let known = KnownAuctions::default();
+        known.observe(&event(5, "studio:1", Some(7), "EXPIRED", t(5)));
+        known.observe(&event(4, "studio:1", Some(7), "HOLD", t(5)));
+        assert_eq!(known.sure_refusal(AuctionId(7), t(0)), None, "the hold ended after it began");
+        known.observe(&event(6, "user:3", Some(9), "HOLD", t(5)));
+        known.observe(&event(7, "studio:1", None, "HOLD", t(5)));
+        assert_eq!(known.sure_refusal(AuctionId(9), t(0)), None);
+    }
+}
