@@ -1,13 +1,13 @@
 //! Group commit: concurrent requests on one key (an event) share one lock and
 //! one commit.
 //!
-//! A request joins its key's queue, then waits for the key's gate. Whoever
-//! holds the gate takes every queued request (up to a bound), in arrival
-//! order, runs them as one batch and hands each its own answer. A request
-//! whose answer arrived while it waited releases the gate at once; one still
-//! queued runs the next batch itself. So a request waits for at most the
-//! batch under way and its own, and no task is spawned: the batcher needs no
-//! runtime.
+//! A request joins its key's queue, then waits for its answer or the key's
+//! gate, whichever comes first. Whoever holds the gate takes every queued
+//! request (up to a bound), in arrival order, runs them as one batch and hands
+//! each its own answer, waking its owner. A request still queued when it gets
+//! the gate runs the next batch itself. The queue is taken from the front, so
+//! a request is answered within the batches ahead of it, however unfair the
+//! gate, and no task is spawned: the batcher needs no runtime.
 //!
 //! A batch dropped half-way (its caller went away) leaves its requests
 //! unanswered; each of them, on getting the gate, runs alone.
@@ -15,9 +15,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::Hash;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 
+use futures_util::future::{Either, select};
 use futures_util::lock::Mutex as Gate;
 
 /// What happened to a queued request.
@@ -28,9 +31,45 @@ enum Slot<R> {
     Answered(R),
 }
 
+/// A request's slot, and the waker of its owner waiting for an answer.
+struct Cell<R> {
+    slot: Slot<R>,
+    waker: Option<Waker>,
+}
+
+type SharedCell<R> = Arc<Mutex<Cell<R>>>;
+
 struct Entry<Q, R> {
     request: Q,
-    slot: Arc<Mutex<Slot<R>>>,
+    cell: SharedCell<R>,
+}
+
+/// Resolves once the request's answer is in its slot.
+struct Answered<'a, R>(&'a Mutex<Cell<R>>);
+
+impl<R> Future for Answered<'_, R> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut cell = lock(self.0);
+        if matches!(cell.slot, Slot::Answered(_)) {
+            Poll::Ready(())
+        } else {
+            cell.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+fn set<R>(cell: &Mutex<Cell<R>>, slot: Slot<R>) {
+    let waker = {
+        let mut cell = lock(cell);
+        cell.slot = slot;
+        cell.waker.take()
+    };
+    if let Some(waker) = waker {
+        waker.wake();
+    }
 }
 
 struct Lane<Q, R> {
@@ -86,29 +125,32 @@ where
         Fut: Future<Output = Vec<R>>,
     {
         let lane = lock(&self.lanes).entry(key.clone()).or_insert_with(|| Arc::new(Lane::new())).clone();
-        let slot = Arc::new(Mutex::new(Slot::Queued));
-        lock(&lane.queue).push_back(Entry { request: request.clone(), slot: slot.clone() });
+        let cell = Arc::new(Mutex::new(Cell { slot: Slot::Queued, waker: None }));
+        lock(&lane.queue).push_back(Entry { request: request.clone(), cell: cell.clone() });
 
-        let answer = {
-            let _turn = lane.gate.lock().await;
-            loop {
-                let state = std::mem::replace(&mut *lock(&slot), Slot::Taken);
-                match state {
-                    Slot::Answered(answer) => break answer,
-                    // Taken by a batch that is not running although we hold
-                    // the gate: its caller went away. Run alone.
-                    Slot::Taken => {
-                        self.count(1);
-                        break run(vec![request]).await.pop().expect("a batch answers each request");
-                    }
-                    // Still queued: run the next batch, which may hold ours.
-                    Slot::Queued => {
-                        *lock(&slot) = Slot::Queued;
-                        let size = lane.run_batch(self.max_batch, &run).await;
-                        self.count(size);
-                    }
+        let answer = loop {
+            let turn = match select(pin!(Answered(&cell)), pin!(lane.gate.lock())).await {
+                Either::Left(_) => None,
+                Either::Right((turn, _)) => Some(turn),
+            };
+            let slot = std::mem::replace(&mut lock(&cell).slot, Slot::Taken);
+            match slot {
+                Slot::Answered(answer) => break answer,
+                // Taken by a batch that is not running although we hold the
+                // gate (only an answer ends the wait otherwise): its caller
+                // went away. Run alone.
+                Slot::Taken => {
+                    self.count(1);
+                    break run(vec![request]).await.pop().expect("a batch answers each request");
+                }
+                // Still queued: run the next batch, which may hold ours.
+                Slot::Queued => {
+                    lock(&cell).slot = Slot::Queued;
+                    let size = lane.run_batch(self.max_batch, &run).await;
+                    self.count(size);
                 }
             }
+            drop(turn);
         };
         self.forget_if_idle(&key, &lane);
         answer
@@ -149,12 +191,12 @@ impl<Q: Clone, R> Lane<Q, R> {
         };
         let size = batch.len();
         for entry in &batch {
-            *lock(&entry.slot) = Slot::Taken;
+            lock(&entry.cell).slot = Slot::Taken;
         }
         let answers = run(batch.iter().map(|entry| entry.request.clone()).collect()).await;
         assert_eq!(answers.len(), batch.len(), "a batch answers each of its requests");
         for (entry, answer) in batch.into_iter().zip(answers) {
-            *lock(&entry.slot) = Slot::Answered(answer);
+            set(&entry.cell, Slot::Answered(answer));
         }
         size
     }
