@@ -30,6 +30,8 @@ pub struct Services<S, C, P> {
     policy: Policy,
     /// Concurrent holds on one event, decided together (clones share it).
     holds: Arc<Batcher<EventId, HoldRequest, Result<Reservation, DomainError>>>,
+    /// Concurrent grabs on one auction, decided together.
+    grabs: Arc<Batcher<AuctionId, GrabRequest, Result<Reservation, DomainError>>>,
     /// Auctions' live reservations as announced, to refuse sure losers early.
     known_auctions: Arc<KnownAuctions>,
 }
@@ -41,8 +43,16 @@ struct HoldRequest {
     quantity: i64,
 }
 
-/// The most holds decided in one transaction.
+/// One caller's grab, waiting to be decided with the others on its auction.
+#[derive(Debug, Clone, Copy)]
+struct GrabRequest {
+    user: UserId,
+    confirm: bool,
+}
+
+/// The most holds (or grabs) decided in one transaction.
 const MAX_HOLD_BATCH: usize = 64;
+const MAX_GRAB_BATCH: usize = 64;
 
 /// How many times a confirmation draws a booking code before giving up
 /// (with 40 random bits, a second draw is already rare).
@@ -88,6 +98,7 @@ where
             publisher,
             policy,
             holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
+            grabs: Arc::new(Batcher::new(MAX_GRAB_BATCH)),
             known_auctions: Arc::new(KnownAuctions::default()),
         }
     }
@@ -233,7 +244,70 @@ where
         if let Some(refusal) = self.known_auctions.sure_refusal(id, self.clock.now()) {
             return Err(refusal);
         }
-        let user = actor.user_id;
+        let request = GrabRequest { user: actor.user_id, confirm };
+        self.grabs.submit(id, request, |batch| self.grab_batch(id, batch)).await
+    }
+
+    /// How many grab batches ran, and how many grabs they decided.
+    pub fn grab_batches(&self) -> (u64, u64) {
+        self.grabs.counts()
+    }
+
+    /// Decides concurrent grabs on one auction under one lock: at most one
+    /// can win, and the rest are refused as they would have been alone. A
+    /// failed transaction is retried one grab at a time.
+    async fn grab_batch(&self, id: AuctionId, batch: Vec<GrabRequest>) -> Vec<Result<Reservation, DomainError>> {
+        if let [request] = batch[..] {
+            return vec![self.grab_alone(id, request).await];
+        }
+        match self.grabs_together(id, &batch).await {
+            Ok(answers) => answers,
+            Err(error) if matches!(error, DomainError::Busy | DomainError::Unavailable) => {
+                vec![Err(error); batch.len()]
+            }
+            Err(_) => {
+                let mut answers = Vec::with_capacity(batch.len());
+                for request in batch {
+                    answers.push(self.grab_alone(id, request).await);
+                }
+                answers
+            }
+        }
+    }
+
+    async fn grabs_together(
+        &self,
+        id: AuctionId,
+        batch: &[GrabRequest],
+    ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
+        // One code is enough: once one grab wins, the others are refused.
+        let code = self.store.draw_booking_code()?;
+        let policy = self.policy;
+        let requests = batch.to_vec();
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                unit.expire_lapsed_hold(now);
+                let answers = requests
+                    .iter()
+                    .map(|request| {
+                        let before = unit.clone();
+                        let answer = unit.grab(request.user, now, &policy, request.confirm.then(|| code.clone()));
+                        if answer.is_err() {
+                            // A refusal leaves nothing behind, as it would alone.
+                            *unit = before;
+                        }
+                        answer
+                    })
+                    .collect();
+                Ok(answers)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    async fn grab_alone(&self, id: AuctionId, request: GrabRequest) -> Result<Reservation, DomainError> {
+        let GrabRequest { user, confirm } = request;
         let policy = self.policy;
         let committed = self
             .with_fresh_code(|code| {
