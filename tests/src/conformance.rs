@@ -247,6 +247,47 @@ pub async fn concurrent_holds_are_decided_together_each_as_alone<B: Backend>() {
     assert_eq!((record.availability.held_seats, record.availability.available), (100, 20));
 }
 
+/// 60 holders confirm at once, 10 of them twice (a repeated confirmation
+/// answers the booking again): the confirmations share transactions and each
+/// gets the answer it would have had alone.
+pub async fn concurrent_confirmations_are_decided_together<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(100).await;
+    let users = world.users("confirmer", 60).await;
+    let mut holds = Vec::new();
+    for user in &users {
+        holds.push((*user, world.services.hold(user, event, 1).await.expect("a hold").id));
+    }
+    let mut requests = holds.clone();
+    requests.extend(holds.iter().take(10).copied());
+    let mut tasks = tokio::task::JoinSet::new();
+    for (user, hold) in requests {
+        let services = world.services.clone();
+        tasks.spawn(async move { services.confirm(&user, hold).await });
+    }
+    let results = tasks.join_all().await;
+    let counts = tally(&results);
+    assert_eq!(counts.get("ok"), Some(&70), "{counts:?}");
+    let mut codes = std::collections::HashMap::new();
+    for booking in results.iter().filter_map(|r| r.as_ref().ok()) {
+        assert_eq!(booking.status, ReservationStatus::Confirmed);
+        let code = booking.booking_code.clone().expect("a code");
+        assert_eq!(*codes.entry(booking.id).or_insert_with(|| code.clone()), code, "one code per booking");
+    }
+    let distinct: std::collections::HashSet<_> = codes.values().collect();
+    assert_eq!((codes.len(), distinct.len()), (60, 60), "every booking has its own code");
+    let (batches, confirms) = world.services.confirm_batches();
+    assert_eq!(confirms, 70);
+    assert!(batches < confirms, "{batches} transactions for {confirms} confirmations");
+
+    let confirmed = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE event_id = {} AND status = 'CONFIRMED'", event.0))
+        .await;
+    let counters =
+        world.count(&format!("SELECT confirmed_seats * 1000 + held_seats FROM events WHERE id = {}", event.0)).await;
+    assert_eq!((confirmed, counters), (60, 60 * 1000));
+}
+
 /// 100 users grab one auction at once: exactly one HOLD.
 pub async fn concurrent_grabs_have_one_winner<B: Backend>() {
     let world = World::<B>::new().await;
@@ -683,6 +724,7 @@ macro_rules! conformance_tests {
             concurrent_holds_never_oversell,
             concurrent_holds_are_decided_together_each_as_alone,
             concurrent_grabs_have_one_winner,
+            concurrent_confirmations_are_decided_together,
             concurrent_sweeps_expire_each_hold_once,
             held_seats_return_exactly_at_expiry,
             confirm_after_expiry_fails,

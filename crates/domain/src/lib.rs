@@ -33,7 +33,9 @@ pub use event::{Availability, Event, EventDetails, EventInput, EventPatch, Event
 pub use events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
 pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 pub use money::{Money, MoneyError};
-pub use reservation::{ConfirmOutcome, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit};
+pub use reservation::{
+    ConfirmOutcome, EventReservationsUnit, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
+};
 pub use services::{BatchReport, JobFailure, Services, SweepReport};
 pub use units::{Effects, Policy};
 pub use validation::ValidationErrors;

@@ -17,7 +17,7 @@ use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails, EventUnit};
 use crate::events::{AuditEntry, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
-use crate::reservation::ReservationStatus;
+use crate::reservation::{EventReservationsUnit, ReservationStatus};
 use crate::reservation::{Reservation, ReservationTarget, ReservationUnit};
 use crate::units::Effects;
 
@@ -375,6 +375,20 @@ pub trait ReservationStore: Send + Sync {
         T: Send,
         C: Clock,
         F: FnOnce(&mut ReservationUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
+
+    /// Locks the event, then those of reservations `ids` that belong to it,
+    /// reads `now`, runs `decide`, persists and commits.
+    fn with_event_reservations_locked<T, C, F>(
+        &self,
+        event: EventId,
+        ids: &[ReservationId],
+        clock: &C,
+        decide: F,
+    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
+    where
+        T: Send,
+        C: Clock,
+        F: FnOnce(&mut EventReservationsUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
 
     /// Parents with holds that lapsed by `now`, at most `limit` of them.
     fn parents_with_lapsed_holds(

@@ -30,6 +30,8 @@ pub struct Services<S, C, P> {
     policy: Policy,
     /// Concurrent holds on one event, decided together (clones share it).
     holds: Arc<Batcher<EventId, HoldRequest, Result<Reservation, DomainError>>>,
+    /// Concurrent confirmations on one event, decided together.
+    confirms: Arc<Batcher<EventId, ConfirmRequest, Result<ConfirmOutcome, DomainError>>>,
     /// Concurrent grabs on one auction, decided together.
     grabs: Arc<Batcher<AuctionId, GrabRequest, Result<Reservation, DomainError>>>,
     /// Auctions' live reservations as announced, to refuse sure losers early.
@@ -41,6 +43,13 @@ pub struct Services<S, C, P> {
 struct HoldRequest {
     user: UserId,
     quantity: i64,
+}
+
+/// One caller's confirmation, waiting to be decided with the others on its event.
+#[derive(Debug, Clone, Copy)]
+struct ConfirmRequest {
+    actor: Actor,
+    id: ReservationId,
 }
 
 /// One caller's grab, waiting to be decided with the others on its auction.
@@ -99,6 +108,7 @@ where
             policy,
             holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             grabs: Arc::new(Batcher::new(MAX_GRAB_BATCH)),
+            confirms: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             known_auctions: Arc::new(KnownAuctions::default()),
         }
     }
@@ -246,6 +256,11 @@ where
         }
         let request = GrabRequest { user: actor.user_id, confirm };
         self.grabs.submit(id, request, |batch| self.grab_batch(id, batch)).await
+    }
+
+    /// How many confirmation batches ran, and how many confirmations they decided.
+    pub fn confirm_batches(&self) -> (u64, u64) {
+        self.confirms.counts()
     }
 
     /// How many grab batches ran, and how many grabs they decided.
@@ -476,19 +491,82 @@ where
     }
 
     /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is
-    /// committed) before the caller hears `hold_expired`.
+    /// committed) before the caller hears `hold_expired`. Concurrent
+    /// confirmations on one event share its lock and one commit.
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
-        self.ensure_may_act(id, |r| r.user_id == actor.user_id).await?;
-        let actor = *actor;
+        let reservation = self
+            .store
+            .find_reservation(id)
+            .await?
+            .filter(|r| r.user_id == actor.user_id)
+            .ok_or(DomainError::NotFound("reservation"))?;
+        let request = ConfirmRequest { actor: *actor, id };
+        let outcome = match reservation.target {
+            ReservationTarget::Event(event) => {
+                self.confirms.submit(event, request, |batch| self.confirm_batch(event, batch)).await?
+            }
+            ReservationTarget::Auction(_) => self.confirm_alone(request).await?,
+        };
+        match outcome {
+            ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
+            ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
+        }
+    }
+
+    async fn confirm_batch(
+        &self,
+        event: EventId,
+        batch: Vec<ConfirmRequest>,
+    ) -> Vec<Result<ConfirmOutcome, DomainError>> {
+        if let [request] = batch[..] {
+            return vec![self.confirm_alone(request).await];
+        }
+        match self.confirms_together(event, &batch).await {
+            Ok(answers) => answers,
+            Err(error) if matches!(error, DomainError::Busy | DomainError::Unavailable) => {
+                batch.iter().map(|_| Err(error.clone())).collect()
+            }
+            Err(_) => {
+                let mut answers = Vec::with_capacity(batch.len());
+                for request in batch {
+                    answers.push(self.confirm_alone(request).await);
+                }
+                answers
+            }
+        }
+    }
+
+    async fn confirms_together(
+        &self,
+        event: EventId,
+        batch: &[ConfirmRequest],
+    ) -> Result<Vec<Result<ConfirmOutcome, DomainError>>, DomainError> {
+        let codes = batch.iter().map(|_| self.store.draw_booking_code()).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<ReservationId> = batch.iter().map(|request| request.id).collect();
+        let requests = batch.to_vec();
+        let committed = self
+            .store
+            .with_event_reservations_locked(event, &ids, &self.clock, move |unit, now| {
+                let answers = requests
+                    .iter()
+                    .zip(codes)
+                    .map(|(request, code)| unit.decide(request.id, |one| one.confirm(&request.actor, now, code)))
+                    .collect();
+                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+                Ok(answers)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    async fn confirm_alone(&self, request: ConfirmRequest) -> Result<ConfirmOutcome, DomainError> {
+        let ConfirmRequest { actor, id } = request;
         let committed = self
             .with_fresh_code(|code| {
                 self.store.with_reservation_locked(id, &self.clock, move |unit, now| unit.confirm(&actor, now, code))
             })
             .await?;
-        match self.deliver(committed) {
-            ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
-            ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
-        }
+        Ok(self.deliver(committed))
     }
 
     pub async fn cancel_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {

@@ -32,6 +32,15 @@ impl Effects {
         }
     }
 
+    /// Adds what a later decision did.
+    pub fn merge(&mut self, later: Effects) {
+        for reservation in &later.reservations {
+            self.save(reservation);
+        }
+        self.events.extend(later.events);
+        self.audit.extend(later.audit);
+    }
+
     /// Keeps only the last `kind` event of each room: decisions made together
     /// announce where they ended, not every step on the way.
     pub fn keep_last_of_each_room(&mut self, kind: EventKind) {

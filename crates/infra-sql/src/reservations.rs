@@ -3,12 +3,14 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{Committed, ReservationStore};
 use hothour_domain::{
-    BookingCode, Clock, DomainError, Effects, Parent, Reservation, ReservationId, ReservationTarget, ReservationUnit,
+    BookingCode, Clock, DomainError, Effects, EventId, EventReservationsUnit, Parent, Reservation, ReservationId,
+    ReservationTarget, ReservationUnit,
 };
 
 use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::RESERVATION_COLUMNS;
+use crate::sql::Conditions;
 
 impl ReservationStore for SqlStore {
     async fn find_reservation(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError> {
@@ -65,6 +67,64 @@ impl ReservationStore for SqlStore {
                     self.update_event(conn, before, after, now).await?;
                 }
                 _ => {}
+            }
+            let events = self.write_effects(conn, unit.effects, now).await?;
+            Ok(Committed { value, events })
+        }
+        .await;
+        self.finish_announcing(write, result).await
+    }
+
+    async fn with_event_reservations_locked<T, C, F>(
+        &self,
+        event: EventId,
+        ids: &[ReservationId],
+        clock: &C,
+        decide: F,
+    ) -> Result<Committed<T>, DomainError>
+    where
+        T: Send,
+        C: Clock,
+        F: FnOnce(&mut EventReservationsUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
+    {
+        let write = self.write().await?;
+        let result = async {
+            let conn = write.conn();
+            // Parent first, then the reservations: the order every path uses.
+            let before = self.lock_event(conn, event).await?.ok_or(DomainError::NotFound("event"))?;
+            let mut c = Conditions::new();
+            let event_param = c.bind(event.0);
+            let placeholders: Vec<String> = ids.iter().map(|id| c.bind(id.0)).collect();
+            c.push(format!("event_id = {event_param}"));
+            if !placeholders.is_empty() {
+                c.push(format!("id IN ({})", placeholders.join(", ")));
+            }
+            let sql = format!(
+                "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {} ORDER BY id {}",
+                c.sql(),
+                self.d().lock_clause(RowLock::Update(LockMode::Wait))
+            );
+            let reservations = if ids.is_empty() {
+                Vec::new()
+            } else {
+                self.all(conn, &sql, c.values)
+                    .await?
+                    .iter()
+                    .map(|row| self.read(row).reservation())
+                    .collect::<Result<Vec<_>, _>>()?
+            };
+
+            let now = clock.now();
+            let mut unit = EventReservationsUnit {
+                parent: Parent::Event(before.clone()),
+                reservations,
+                effects: Effects::default(),
+            };
+            let value = decide(&mut unit, now)?;
+            if let Parent::Event(after) = &unit.parent
+                && *after != before
+            {
+                self.update_event(conn, &before, after, now).await?;
             }
             let events = self.write_effects(conn, unit.effects, now).await?;
             Ok(Committed { value, events })

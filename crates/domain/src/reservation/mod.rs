@@ -16,7 +16,7 @@ use crate::money::Money;
 
 mod unit;
 
-pub use unit::{ConfirmOutcome, Parent, ReservationUnit};
+pub use unit::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -10,6 +10,7 @@ use crate::booking_code::BookingCode;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::events::{AuditAction, AuditDetails, Payload, Room};
+use crate::ids::ReservationId;
 use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Transition};
 use crate::units::{Effects, Policy};
 
@@ -34,6 +35,41 @@ pub struct ReservationUnit {
     pub reservation: Reservation,
     pub parent: Parent,
     pub effects: Effects,
+}
+
+/// Several reservations of one event under the event's lock and their own,
+/// decided one after another as each would have been alone.
+#[derive(Debug, Clone)]
+pub struct EventReservationsUnit {
+    pub parent: Parent,
+    pub reservations: Vec<Reservation>,
+    pub effects: Effects,
+}
+
+impl EventReservationsUnit {
+    /// Runs `decide` on reservation `id` with the parent as the decisions
+    /// before it left it. A refusal changes nothing.
+    pub fn decide<T>(
+        &mut self,
+        id: ReservationId,
+        decide: impl FnOnce(&mut ReservationUnit) -> Result<T, DomainError>,
+    ) -> Result<T, DomainError> {
+        let index = self
+            .reservations
+            .iter()
+            .position(|reservation| reservation.id == id)
+            .ok_or(DomainError::NotFound("reservation"))?;
+        let mut unit = ReservationUnit {
+            reservation: self.reservations[index].clone(),
+            parent: self.parent.clone(),
+            effects: Effects::default(),
+        };
+        let answer = decide(&mut unit)?;
+        self.reservations[index] = unit.reservation;
+        self.parent = unit.parent;
+        self.effects.merge(unit.effects);
+        Ok(answer)
+    }
 }
 
 impl ReservationUnit {
