@@ -269,36 +269,20 @@ where
     }
 
     /// Decides concurrent grabs on one auction under one lock: at most one
-    /// can win, and the rest are refused as they would have been alone. A
-    /// failed transaction is retried one grab at a time.
+    /// can win, and the rest are refused as they would have been alone.
     async fn grab_batch(&self, id: AuctionId, batch: Vec<GrabRequest>) -> Vec<Result<Reservation, DomainError>> {
-        if let [request] = batch[..] {
-            return vec![self.grab_alone(id, request).await];
-        }
-        match self.grabs_together(id, &batch).await {
-            Ok(answers) => answers,
-            Err(error) if matches!(error, DomainError::Busy | DomainError::Unavailable) => {
-                vec![Err(error); batch.len()]
-            }
-            Err(_) => {
-                let mut answers = Vec::with_capacity(batch.len());
-                for request in batch {
-                    answers.push(self.grab_alone(id, request).await);
-                }
-                answers
-            }
-        }
+        decide_batch(batch, |batch| self.grabs_together(id, batch), |request| self.grab_alone(id, request)).await
     }
 
     async fn grabs_together(
         &self,
         id: AuctionId,
-        batch: &[GrabRequest],
+        batch: Vec<GrabRequest>,
     ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
         // One code is enough: once one grab wins, the others are refused.
         let code = self.store.draw_booking_code()?;
         let policy = self.policy;
-        let requests = batch.to_vec();
+        let requests = batch;
         let committed = self
             .store
             .with_auction_locked(id, &self.clock, move |unit, now| {
@@ -421,37 +405,22 @@ where
         self.holds.counts()
     }
 
-    /// Decides a batch of holds in one transaction. When the transaction
-    /// fails (a constraint one request broke, say), each is decided alone so
-    /// one bad request never fails the others; a busy or unreachable
-    /// database answers them all at once.
     async fn hold_batch(&self, id: EventId, batch: Vec<HoldRequest>) -> Vec<Result<Reservation, DomainError>> {
-        match self.holds_together(id, &batch).await {
-            Ok(answers) => answers,
-            Err(error) if batch.len() == 1 || matches!(error, DomainError::Busy | DomainError::Unavailable) => {
-                vec![Err(error); batch.len()]
-            }
-            Err(_) => {
-                let mut answers = Vec::with_capacity(batch.len());
-                for request in batch {
-                    answers.push(match self.holds_together(id, &[request]).await {
-                        Ok(mut answer) => answer.pop().unwrap_or(Err(DomainError::NotFound("event"))),
-                        Err(error) => Err(error),
-                    });
-                }
-                answers
-            }
-        }
+        let alone = |request| async move {
+            let mut answers = self.holds_together(id, vec![request]).await?;
+            answers.pop().unwrap_or(Err(DomainError::NotFound("event")))
+        };
+        decide_batch(batch, |batch| self.holds_together(id, batch), alone).await
     }
 
     async fn holds_together(
         &self,
         id: EventId,
-        batch: &[HoldRequest],
+        batch: Vec<HoldRequest>,
     ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
         let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
         let policy = self.policy;
-        let requests = batch.to_vec();
+        let requests = batch;
         let committed = self
             .store
             .with_event_locked(id, &users, &self.clock, move |unit, now| {
@@ -518,32 +487,17 @@ where
         event: EventId,
         batch: Vec<ConfirmRequest>,
     ) -> Vec<Result<ConfirmOutcome, DomainError>> {
-        if let [request] = batch[..] {
-            return vec![self.confirm_alone(request).await];
-        }
-        match self.confirms_together(event, &batch).await {
-            Ok(answers) => answers,
-            Err(error) if matches!(error, DomainError::Busy | DomainError::Unavailable) => {
-                batch.iter().map(|_| Err(error.clone())).collect()
-            }
-            Err(_) => {
-                let mut answers = Vec::with_capacity(batch.len());
-                for request in batch {
-                    answers.push(self.confirm_alone(request).await);
-                }
-                answers
-            }
-        }
+        decide_batch(batch, |batch| self.confirms_together(event, batch), |request| self.confirm_alone(request)).await
     }
 
     async fn confirms_together(
         &self,
         event: EventId,
-        batch: &[ConfirmRequest],
+        batch: Vec<ConfirmRequest>,
     ) -> Result<Vec<Result<ConfirmOutcome, DomainError>>, DomainError> {
         let codes = batch.iter().map(|_| self.store.draw_booking_code()).collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<ReservationId> = batch.iter().map(|request| request.id).collect();
-        let requests = batch.to_vec();
+        let requests = batch;
         let committed = self
             .store
             .with_event_reservations_locked(event, &ids, &self.clock, move |unit, now| {
@@ -675,6 +629,39 @@ where
             }
         }
         Ok(report)
+    }
+}
+
+/// Decides a batch of requests in one transaction. A lone request runs alone.
+/// When the shared transaction fails (a constraint one request broke, say),
+/// each request is decided alone, so one bad request fails only itself; a
+/// busy or unreachable database answers them all at once.
+async fn decide_batch<Q, R, Together, Alone>(
+    batch: Vec<Q>,
+    together: impl FnOnce(Vec<Q>) -> Together,
+    alone: impl Fn(Q) -> Alone,
+) -> Vec<Result<R, DomainError>>
+where
+    Q: Copy,
+    Together: Future<Output = Result<Vec<Result<R, DomainError>>, DomainError>>,
+    Alone: Future<Output = Result<R, DomainError>>,
+{
+    if let [request] = batch[..] {
+        return vec![alone(request).await];
+    }
+    let shared = together(batch.clone()).await;
+    match shared {
+        Ok(answers) => answers,
+        Err(error) if matches!(error, DomainError::Busy | DomainError::Unavailable) => {
+            batch.iter().map(|_| Err(error.clone())).collect()
+        }
+        Err(_) => {
+            let mut answers = Vec::with_capacity(batch.len());
+            for request in batch {
+                answers.push(alone(request).await);
+            }
+            answers
+        }
     }
 }
 
