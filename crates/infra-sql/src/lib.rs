@@ -166,16 +166,50 @@ impl SqlStore {
         self.dialect.begin(&self.db, mode).await
     }
 
+    /// Commits after `result` succeeded, rolls back otherwise; then releases the write's turn.
     async fn finish<T>(&self, write: Write, result: Result<T, DomainError>) -> Result<T, DomainError> {
-        write::finish(self.d(), write, result).await
+        match result {
+            Ok(value) => {
+                write.txn.commit().await.map_err(|e| self.dialect.map_error(e, None))?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The error that ended the transaction matters more than a failed rollback.
+                let _ = write.txn.rollback().await;
+                Err(error)
+            }
+        }
     }
 
+    /// As [`SqlStore::finish`], announcing the outbox events the write stored:
+    /// in the commit or after it, as the dialect does, before the turn is
+    /// released so that announcements keep commit order.
     async fn finish_announcing<T: write::Announces>(
         &self,
         write: Write,
         result: Result<T, DomainError>,
     ) -> Result<T, DomainError> {
-        write::finish_announcing(self.d(), write, result).await
+        let range = result.as_ref().ok().and_then(|value| {
+            let seqs = value.stored_events().iter().map(|event| event.seq);
+            Some((seqs.clone().min()?, seqs.max()?))
+        });
+        let Some((first, last)) = range else {
+            return self.finish(write, result).await;
+        };
+        let result = match self.dialect.announce_in_commit(first, last) {
+            Some(statement) => match write.txn.execute_raw(statement).await {
+                Ok(_) => result,
+                Err(error) => Err(self.dialect.map_error(error, None)),
+            },
+            None => result,
+        };
+        let Write { txn, turn } = write;
+        let result = self.finish(Write { txn, turn: None }, result).await;
+        if result.is_ok() {
+            self.dialect.announce_committed(first, last);
+        }
+        drop(turn);
+        result
     }
 }
 

@@ -22,6 +22,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::AppState;
 use crate::auth::AccessToken;
+use crate::client_ip::client_ip;
 use crate::dto::{AuctionOut, EventOut};
 use crate::live::hub::{Delivery, SessionMailbox, SocketSlot, Subscriber};
 use crate::live::protocol::{
@@ -30,7 +31,6 @@ use crate::live::protocol::{
 };
 use crate::live::sessions::{self, SessionEnd};
 use crate::live::ticker;
-use crate::routes::client_ip;
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 256;
