@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytestring::ByteString;
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::AuctionRecord;
 use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError};
 use tokio::sync::Notify;
 
@@ -19,6 +21,10 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let room = format!("auction:{}", id.0);
         let mut failures = 0;
+        // What subscribers last saw: the snapshot taken as the ticker started,
+        // then each tick. A step that passed while the ticker read (or retried)
+        // is announced at once instead of waiting for the next one.
+        let mut seen_at = state.clock.now();
         while !state.hub.ticker_should_stop(&room) {
             // Register interest before reading, so a change in between is not missed.
             let notified = changed.notified();
@@ -44,6 +50,12 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
                     continue;
                 }
             };
+            let now = state.clock.now();
+            let seen = record.auction.view(record.live.as_ref(), seen_at);
+            if seen.current_price != view.current_price || seen.status != view.status {
+                announce(&state, &room, &record, now);
+            }
+            seen_at = now;
             let next = match view.status {
                 AuctionStatus::Active | AuctionStatus::Held | AuctionStatus::Draft => view.next_change_at,
                 _ => None,
@@ -55,12 +67,18 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
             tokio::select! {
                 _ = state.clock.sleep_until(at) => {
                     let at = state.clock.now();
-                    let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at));
-                    let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.clone(), at, data });
-                    state.hub.broadcast(&room, None, ByteString::from(frame.to_text()));
+                    announce(&state, &room, &record, at);
+                    seen_at = at;
                 }
                 _ = &mut notified => {}
             }
         }
     });
+}
+
+/// Sends the room a `price_update` of the auction as it stands at `at`.
+fn announce(state: &AppState, room: &str, record: &AuctionRecord, at: DateTime<Utc>) {
+    let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at));
+    let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.to_owned(), at, data });
+    state.hub.broadcast(room, None, ByteString::from(frame.to_text()));
 }
