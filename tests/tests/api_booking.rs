@@ -1285,6 +1285,49 @@ on_both_stores! {
         assert_eq!(reservation(&app, &user, first.json()["id"].as_i64().unwrap()).await["status"], "HOLD");
     }
 
+    async fn event_and_auction_reads_answer_304_while_their_etag_is_current(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let event_id = open_event(&app, &admin, 10).await;
+        let auction_id = id(&create_auction(&app, &admin, auction_body(&app)).await);
+        let read = |path: String, tag: Option<String>| {
+            let mut request = app.client.get(app.url(&format!("/api/v1{path}")));
+            if let Some(tag) = tag {
+                request = request.header("If-None-Match", tag);
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                let tag = response.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+                (response.status(), tag, response.text().await.unwrap())
+            }
+        };
+        for path in [format!("/events/{event_id}"), format!("/auctions/{auction_id}")] {
+            let (status, tag, body) = read(path.clone(), None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let tag = tag.expect("an ETag");
+            let (status, again, body) = read(path.clone(), Some(tag.clone())).await;
+            assert_eq!((status, again.as_deref(), body.as_str()), (StatusCode::NOT_MODIFIED, Some(tag.as_str()), ""));
+            let (status, _, _) = read(path.clone(), Some("\"someone-else\"".into())).await;
+            assert_eq!(status, StatusCode::OK, "another tag gets the representation");
+        }
+
+        // A change is never hidden: a hold changes the event's tag, time the auction's price and tag.
+        let (_, event_tag, _) = read(format!("/events/{event_id}"), None).await;
+        let user = app.register("reader@a.test").await;
+        let (status, _) = app.post(&format!("/events/{event_id}/holds"), Some(&user.token), json!({"quantity": 2})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, new_tag, body) = read(format!("/events/{event_id}"), event_tag.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_ne!(new_tag, event_tag);
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["available"], 8);
+
+        let (_, auction_tag, before) = read(format!("/auctions/{auction_id}"), None).await;
+        let before: Value = serde_json::from_str(&before).unwrap();
+        app.clock.set(time(&before["next_change_at"]) + Duration::seconds(1));
+        let (status, _, after) = read(format!("/auctions/{auction_id}"), auction_tag).await;
+        assert_eq!(status, StatusCode::OK, "the price moved on: {after}");
+        assert_ne!(serde_json::from_str::<Value>(&after).unwrap()["current_price"], before["current_price"]);
+    }
+
     async fn a_grab_that_can_only_lose_is_refused_without_the_auction_lock(backend) {
         let World { app, admin, .. } = World::new(backend).await;
         let auction_id = id(&create_auction(&app, &admin, auction_body(&app)).await);

@@ -11,6 +11,7 @@ pub mod client_ip;
 pub mod commands;
 pub mod config;
 pub mod dto;
+pub mod etag;
 pub mod idempotency;
 pub mod json;
 pub mod limits;

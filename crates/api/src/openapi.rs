@@ -82,13 +82,15 @@ pub struct Operation {
     pub database: bool,
     /// Takes an `Idempotency-Key`.
     pub idempotent: bool,
+    /// Answers with an `ETag` and `304` to a matching `If-None-Match`.
+    pub tagged: bool,
     /// The codes of its own rules; those of bodies, parameters, sign-in and
     /// the database are added from the route's shape.
     pub codes: &'static [ProblemCode],
 }
 
 const fn op(id: &'static str, access: Access, codes: &'static [ProblemCode]) -> Operation {
-    Operation { id, access, database: true, idempotent: false, codes }
+    Operation { id, access, database: true, idempotent: false, tagged: false, codes }
 }
 
 use Access::{Optional, Public, SignedIn};
@@ -111,7 +113,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("assignStudioAdmin", SignedIn, &[C::Forbidden, C::AlreadyAdministersAStudio]),
     op("createEvent", SignedIn, &[C::Forbidden, C::NotFound]),
     op("listEvents", Optional, &[C::Forbidden, C::NotFound]),
-    op("getEvent", Optional, &[]),
+    Operation { tagged: true, ..op("getEvent", Optional, &[]) },
     op("updateEvent", SignedIn, &[C::Forbidden, C::CapacityBelowReserved]),
     op("deleteEvent", SignedIn, &[C::Forbidden, C::EventHasReservations]),
     Operation {
@@ -124,7 +126,7 @@ pub const OPERATIONS: &[Operation] = &[
     },
     op("createAuction", SignedIn, &[C::Forbidden, C::NotFound]),
     op("listAuctions", Public, &[]),
-    op("getAuction", Public, &[]),
+    Operation { tagged: true, ..op("getAuction", Public, &[]) },
     op("getAuctionSchedule", Public, &[]),
     op("updateAuction", SignedIn, &[C::Forbidden, C::AuctionNotEditable]),
     op("cancelAuction", SignedIn, &[C::Forbidden, C::AuctionClosed, C::InvalidState]),
@@ -295,6 +297,8 @@ pub fn finish(mut doc: Value) -> Value {
             "schema": { "type": "integer", "minimum": 0 } },
         "Idempotent-Replayed": { "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
             "required": false, "schema": { "type": "string", "enum": ["true"] } },
+        "ETag": { "description": "A strong tag of this exact representation; send it back in `If-None-Match` to be answered `304` while it is still current.",
+            "required": true, "schema": { "type": "string" } },
     });
     // An empty body reads as `{}` (see `json::parse`), so a body whose fields are all optional may be left out.
     let all_optional: Vec<String> = doc["components"]["schemas"]
@@ -441,6 +445,14 @@ fn finish_operation(path: &str, operation: &mut Value) {
     for code in codes {
         by_status.entry(code.status()).or_default().push(code);
     }
+    if spec.tagged {
+        let parameters = operation["parameters"].as_array_mut().expect("a tagged operation has parameters");
+        parameters.push(json!({
+            "name": "If-None-Match", "in": "header", "required": false,
+            "description": "The `ETag` of a representation the client holds: `304` while it is still the current one.",
+            "schema": { "type": "string" },
+        }));
+    }
     let responses = operation["responses"].as_object_mut().expect("responses");
     responses.retain(|status, _| status.starts_with('2'));
     for (status, response) in responses.iter_mut() {
@@ -449,6 +461,18 @@ fn finish_operation(path: &str, operation: &mut Value) {
             response["headers"] =
                 json!({ "Idempotent-Replayed": { "$ref": "#/components/headers/Idempotent-Replayed" } });
         }
+        if spec.tagged {
+            response["headers"] = json!({ "ETag": { "$ref": "#/components/headers/ETag" } });
+        }
+    }
+    if spec.tagged {
+        responses.insert(
+            "304".into(),
+            json!({
+                "description": "Not modified: the `If-None-Match` tag is the current one.",
+                "headers": { "ETag": { "$ref": "#/components/headers/ETag" } },
+            }),
+        );
     }
     for (status, codes) in by_status {
         let shared = SHARED.iter().find(|(_, shared)| *shared == codes.as_slice());

@@ -1092,6 +1092,8 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
+        /** @description A strong tag of this exact representation; send it back in `If-None-Match` to be answered `304` while it is still current. */
+        ETag: string;
         /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`. */
         "Idempotent-Replayed": "true";
         /** @description Seconds to wait before retrying. */
@@ -1208,7 +1210,10 @@ export interface operations {
     getAuction: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of a representation the client holds: `304` while it is still the current one. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Auction id */
                 id: number;
@@ -1220,11 +1225,20 @@ export interface operations {
             /** @description The auction, with its price and status now */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuctionOut"];
                 };
+            };
+            /** @description Not modified: the `If-None-Match` tag is the current one. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description `not_found`: No such resource, or it is not visible to the caller. */
             404: {
@@ -1978,7 +1992,10 @@ export interface operations {
     getEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of a representation the client holds: `304` while it is still the current one. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Event id */
                 id: number;
@@ -1990,11 +2007,20 @@ export interface operations {
             /** @description The event, with its availability now */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EventOut"];
                 };
+            };
+            /** @description Not modified: the `If-None-Match` tag is the current one. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             /** @description `not_found`: No such resource, or it is not visible to the caller. */

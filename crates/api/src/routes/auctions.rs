@@ -126,9 +126,13 @@ async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuer
     )
 )]
 #[get("/auctions/{id}")]
-async fn get_auction(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+async fn get_auction(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
     let (record, view) = state.services.get_auction(AuctionId(*id)).await?;
-    Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
+    crate::etag::tagged_json(&req, &AuctionOut::new(&record.auction, &view))
 }
 
 /// The price steps from `starts_at` to the floor or the end, for charts.

@@ -137,6 +137,7 @@ async fn list_events(
 )]
 #[get("/events/{id}")]
 async fn get_event(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeCaller,
     id: web::Path<i64>,
@@ -147,7 +148,7 @@ async fn get_event(
     if !visible {
         return Err(DomainError::NotFound("event").into());
     }
-    Ok(HttpResponse::Ok().json(EventOut::from(&record)))
+    crate::etag::tagged_json(&req, &EventOut::from(&record))
 }
 
 /// Changes an event; capacity cannot drop below the seats already reserved.
