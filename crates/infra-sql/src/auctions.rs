@@ -7,9 +7,9 @@ use hothour_domain::{
 };
 use sea_orm::{ConnectionTrait, Value};
 
-use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::{AUCTION_COLUMNS, RESERVATION_COLUMNS};
+use crate::{SqlStore, absent};
 
 const LIVE: &str = "('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')";
 
@@ -62,10 +62,7 @@ impl SqlStore {
                 d.lock_clause(RowLock::Update(mode))
             );
             let Some(row) = self.one(conn, &sql, [id.0.into()]).await? else {
-                return match mode {
-                    LockMode::Wait => Err(DomainError::NotFound("auction")),
-                    LockMode::Skip => Ok(None),
-                };
+                return absent(mode, "auction");
             };
             let auction = self.read(&row).auction()?;
             let next_reservation_id = ReservationId(self.read(&row).i64("next_reservation_id")?);
@@ -107,32 +104,17 @@ impl AuctionStore for SqlStore {
         let write = self.write().await?;
         let result = async {
             let d = self.d();
-            let schedule = new.details.schedule.clone();
-            let turbo = schedule.turbo();
-            let status = if new.created_at < schedule.starts_at() { AuctionStatus::Draft } else { AuctionStatus::Active };
+            let starts_at = new.details.schedule.starts_at();
+            let status = if new.created_at < starts_at { AuctionStatus::Draft } else { AuctionStatus::Active };
             let sql = format!(
                 "INSERT INTO auctions (studio_id, title, description, start_price, floor_price, drop_amount, \
                  drop_interval_seconds, starts_at, ends_at, scheduled_at, turbo_trigger_before_seconds, \
                  turbo_drop_amount, turbo_interval_seconds, status, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {AUCTION_COLUMNS}"
             );
-            let values: [Value; 15] = [
-                new.studio_id.0.into(),
-                new.details.title.clone().into(),
-                new.details.description.clone().into(),
-                d.money(schedule.start_price()),
-                d.money(schedule.floor_price()),
-                d.money(schedule.drop_amount()),
-                schedule.drop_interval().num_seconds().into(),
-                d.time(schedule.starts_at()),
-                d.time(schedule.ends_at()),
-                d.time(new.details.scheduled_at),
-                turbo.map(|t| t.trigger_before.num_seconds()).into(),
-                d.opt_money(turbo.map(|t| t.drop_amount)),
-                turbo.map(|t| t.interval.num_seconds()).into(),
-                status.as_str().into(),
-                d.time(new.created_at),
-            ];
+            let mut values: Vec<Value> = vec![new.studio_id.0.into()];
+            values.extend(self.auction_details(&new.details));
+            values.extend([status.as_str().into(), d.time(new.created_at)]);
             let row = self
                 .one_referencing(write.conn(), "studio", &sql, values)
                 .await?

@@ -8,10 +8,10 @@ use hothour_domain::ports::{Committed, EventRecord, EventStore, NewEvent};
 use hothour_domain::{Clock, DomainError, Effects, Event, EventId, EventUnit, Reservation, ReservationId, UserId};
 use sea_orm::{ConnectionTrait, Value};
 
-use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS};
 use crate::sql::{Conditions, event_columns_with_lapsed};
+use crate::{SqlStore, absent};
 
 impl SqlStore {
     /// Locks the event row; `None` when it does not exist.
@@ -44,20 +44,19 @@ impl SqlStore {
         let result = async {
             let conn = write.conn();
             let d = self.d();
+            // Drawn before the lock, which they do not need, so that it is
+            // held for one round trip less.
+            let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
+            fresh_ids.reverse();
             let lock = d.lock_clause(RowLock::Update(mode));
             let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
             let Some(row) = self.one(conn, &sql, [id.0.into()]).await? else {
-                return match mode {
-                    LockMode::Wait => Err(DomainError::NotFound("event")),
-                    LockMode::Skip => Ok(None),
-                };
+                return absent(mode, "event");
             };
             let event = self.read(&row).event()?;
             // One decision, one `now`: read after the lock is taken.
             let now = clock.now();
             let (lapsed_holds, live_holds) = self.event_holds(conn, id, users, now).await?;
-            let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
-            fresh_ids.reverse();
 
             let original = event.clone();
             let mut unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };

@@ -213,6 +213,15 @@ impl SqlStore {
     }
 }
 
+/// A parent row that is not there: not found for a request; nothing to do
+/// for a background job (which skips rows it cannot lock at once too).
+fn absent<T>(mode: LockMode, what: &'static str) -> Result<Option<T>, DomainError> {
+    match mode {
+        LockMode::Wait => Err(DomainError::NotFound(what)),
+        LockMode::Skip => Ok(None),
+    }
+}
+
 impl BookingCodes for SqlStore {
     fn draw_booking_code(&self) -> Result<BookingCode, DomainError> {
         self.codes.draw()

@@ -2,7 +2,9 @@
 //! Every function here runs inside a write.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::{Auction, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent};
+use hothour_domain::{
+    Auction, AuctionDetails, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent,
+};
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
@@ -10,6 +12,28 @@ use crate::rows::OUTBOX_COLUMNS;
 use crate::sql::placeholders;
 
 impl SqlStore {
+    /// An auction's details as the 12 columns from `title` to
+    /// `turbo_interval_seconds`, in the order both the insert and the update list them.
+    pub(crate) fn auction_details(&self, details: &AuctionDetails) -> [Value; 12] {
+        let d = self.d();
+        let schedule = &details.schedule;
+        let turbo = schedule.turbo();
+        [
+            details.title.clone().into(),
+            details.description.clone().into(),
+            d.money(schedule.start_price()),
+            d.money(schedule.floor_price()),
+            d.money(schedule.drop_amount()),
+            schedule.drop_interval().num_seconds().into(),
+            d.time(schedule.starts_at()),
+            d.time(schedule.ends_at()),
+            d.time(details.scheduled_at),
+            turbo.map(|t| t.trigger_before.num_seconds()).into(),
+            d.opt_money(turbo.map(|t| t.drop_amount)),
+            turbo.map(|t| t.interval.num_seconds()).into(),
+        ]
+    }
+
     pub(crate) async fn update_auction(
         &self,
         conn: &impl ConnectionTrait,
@@ -17,28 +41,15 @@ impl SqlStore {
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         let d = self.d();
-        let schedule = auction.schedule();
-        let turbo = schedule.turbo();
-        let values: [Value; 18] = [
-            auction.id.0.into(),
-            auction.details.title.clone().into(),
-            auction.details.description.clone().into(),
-            d.money(schedule.start_price()),
-            d.money(schedule.floor_price()),
-            d.money(schedule.drop_amount()),
-            schedule.drop_interval().num_seconds().into(),
-            d.time(schedule.starts_at()),
-            d.time(schedule.ends_at()),
-            d.time(auction.details.scheduled_at),
-            turbo.map(|t| t.trigger_before.num_seconds()).into(),
-            d.opt_money(turbo.map(|t| t.drop_amount)),
-            turbo.map(|t| t.interval.num_seconds()).into(),
+        let mut values = vec![auction.id.0.into()];
+        values.extend(self.auction_details(&auction.details));
+        values.extend([
             d.opt_time(auction.turbo_started_at),
             auction.turbo_announced.into(),
             auction.stored_status.as_str().into(),
             d.opt_time(auction.cancelled_at),
             d.time(now),
-        ];
+        ]);
         self.exec(
             conn,
             "UPDATE auctions SET title = $2, description = $3, start_price = $4, floor_price = $5, drop_amount = $6, \
