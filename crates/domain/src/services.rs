@@ -445,16 +445,16 @@ where
             .ok_or(DomainError::NotFound("reservation"))
     }
 
-    /// Refuses a caller who may not act on the reservation before any lock
-    /// is taken, so a stranger can never hold up its owner. The decision under
-    /// the lock checks again.
+    /// The reservation, refusing a caller who may not act on it before any
+    /// lock is taken, so a stranger can never hold up its owner. The decision
+    /// under the lock checks again.
     async fn ensure_may_act(
         &self,
         id: ReservationId,
         may_act: impl FnOnce(&Reservation) -> bool,
-    ) -> Result<(), DomainError> {
+    ) -> Result<Reservation, DomainError> {
         match self.store.find_reservation(id).await? {
-            Some(reservation) if may_act(&reservation) => Ok(()),
+            Some(reservation) if may_act(&reservation) => Ok(reservation),
             _ => Err(DomainError::NotFound("reservation")),
         }
     }
@@ -463,12 +463,7 @@ where
     /// committed) before the caller hears `hold_expired`. Concurrent
     /// confirmations on one event share its lock and one commit.
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
-        let reservation = self
-            .store
-            .find_reservation(id)
-            .await?
-            .filter(|r| r.user_id == actor.user_id)
-            .ok_or(DomainError::NotFound("reservation"))?;
+        let reservation = self.ensure_may_act(id, |r| r.user_id == actor.user_id).await?;
         let request = ConfirmRequest { actor: *actor, id };
         let outcome = match reservation.target {
             ReservationTarget::Event(event) => {
