@@ -97,6 +97,7 @@ pub struct TestApp {
     pub store: AppStore,
     pub backend: Backend,
     pub hub: Arc<Hub>,
+    pub state: Arc<AppState>,
     pub server: actix_web::dev::ServerHandle,
     /// The database, shared by every instance on it and removed after the last.
     pub data: Arc<TestData>,
@@ -177,8 +178,17 @@ impl TestApp {
         let running = start(listener, state).expect("server");
         let server = running.server.handle();
         let hub = running.hub.clone();
+        let state = running.state.clone();
         tokio::spawn(running.server);
+        // Tests run against the instance as it serves once started: hearing
+        // every commit, with reads answered from its read model.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !state.services.read_model().following() {
+            assert!(std::time::Instant::now() < deadline, "the fan-out never caught up with the outbox");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
         TestApp {
+            state,
             base_url: format!("http://127.0.0.1:{}", running.port),
             client: reqwest::Client::builder().pool_max_idle_per_host(400).build().expect("client"),
             clock,

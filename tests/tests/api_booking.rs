@@ -1437,3 +1437,71 @@ on_both_stores! {
         assert!(batches < holds, "{batches} transactions for {holds} holds");
     }
 }
+
+// --- the read model: reads from memory, never stale ----------------------------------
+
+on_both_stores! {
+    /// A change made behind the service's back (in SQL, announced to no one)
+    /// shows that reads come from memory; any commit through the service on
+    /// the auction or event makes the next read see the stored row again.
+    async fn reads_are_answered_from_memory_until_a_commit_changes_them(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let event_id = open_event(&app, &admin, 10).await;
+        let auction_id = id(&create_auction(&app, &admin, auction_body(&app)).await);
+        assert_eq!(event(&app, event_id).await["title"], "Salsa night");
+        assert_eq!(auction(&app, auction_id).await["title"], "Tango slot");
+        for table in ["events", "auctions"] {
+            app.sql_execute(&format!("UPDATE {table} SET title = 'Behind its back'")).await;
+        }
+        assert_eq!(event(&app, event_id).await["title"], "Salsa night", "the event is read from memory");
+        assert_eq!(auction(&app, auction_id).await["title"], "Tango slot", "the auction is read from memory");
+
+        let user = app.register("reader@a.test").await;
+        hold_ok(&app, &user, event_id, 2).await;
+        let read = event(&app, event_id).await;
+        assert_eq!(read["title"], "Behind its back", "the hold's commit sent the next read to the store");
+        assert_seats(&read, 8, 2, 1, 0);
+        assert_eq!(grab(&app, &user, auction_id).await.0, StatusCode::CREATED);
+        let read = auction(&app, auction_id).await;
+        assert_eq!((read["title"].as_str(), read["status"].as_str()), (Some("Behind its back"), Some("HELD")));
+    }
+
+    async fn an_edit_a_cancellation_or_a_deletion_is_seen_by_the_next_read(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let event_id = open_event(&app, &admin, 10).await;
+        let path = format!("/events/{event_id}");
+        assert_eq!(event(&app, event_id).await["title"], "Salsa night");
+        let (status, body) = app.patch(&path, Some(&admin.token), json!({"title": "Tango night"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(event(&app, event_id).await["title"], "Tango night");
+        let (status, body) = app.delete(&path, Some(&admin.token)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_problem(&app.get(&path, None).await, StatusCode::NOT_FOUND, "not_found");
+
+        let auction_id = id(&create_auction(&app, &admin, draft_auction_body(&app)).await);
+        let path = format!("/auctions/{auction_id}");
+        assert_eq!(auction(&app, auction_id).await["title"], "Tango slot");
+        let (status, body) = app.patch(&path, Some(&admin.token), json!({"title": "Waltz slot"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(auction(&app, auction_id).await["title"], "Waltz slot");
+        let (status, body) = app.post(&format!("{path}/cancel"), Some(&admin.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(auction(&app, auction_id).await["status"], "CANCELLED");
+    }
+
+    /// A lapsing hold changes availability without any commit (no job runs
+    /// here to sweep it): a read kept from before is not served past it.
+    async fn a_hold_that_lapses_frees_its_seats_for_the_next_read(backend) {
+        let World { app, admin, .. } = World::with(backend, &[("BACKGROUND_JOBS", "false")]).await;
+        let event_id = open_event(&app, &admin, 10).await;
+        let user = app.register("lapsing@a.test").await;
+        let held = hold_ok(&app, &user, event_id, 2).await;
+        assert_seats(&event(&app, event_id).await, 8, 2, 1, 0);
+        app.clock.set(time(&held["expires_at"]) - Duration::seconds(1));
+        assert_seats(&event(&app, event_id).await, 8, 2, 1, 0);
+        app.clock.set(time(&held["expires_at"]));
+        assert_seats(&event(&app, event_id).await, 10, 0, 0, 0);
+        let stored: i64 = app.sql_i64(&format!("SELECT CAST(held_seats AS BIGINT) FROM events WHERE id = {event_id}")).await;
+        assert_eq!(stored, 2, "nothing swept it: the read counted it lapsed");
+    }
+}

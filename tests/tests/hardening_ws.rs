@@ -216,6 +216,41 @@ on_both_stores! {
         app.sql_execute(&format!("UPDATE users SET role = 'user', studio_id = NULL WHERE id = {}", ada.user_id)).await;
         assert_error(&ws.subscribe(&format!("studio:{studio_id}"), None).await, "forbidden");
     }
+
+    /// Each instance keeps a caller's role in memory: a role change made
+    /// through another instance takes effect as soon as it is announced
+    /// (the socket's `session_ended` shows the announcement arrived).
+    async fn a_role_change_takes_effect_on_every_instance_once_announced(backend) {
+        let World { app, platform, .. } = World::new(backend).await;
+        let other = match backend {
+            Backend::Postgres => Some(app.another_instance().await),
+            Backend::Sqlite => None,
+        };
+        let watched = other.as_ref().unwrap_or(&app);
+        let ada = app.register("ada@ws.test").await;
+        let (status, body) = app
+            .post("/studios", Some(&platform.token), json!({"name": "Second", "address": "Moda 2", "timezone": "UTC"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let second = body["id"].as_i64().expect("a studio id");
+        let starts = app.now() + Duration::days(2);
+        let event = json!({
+            "title": "Salsa night", "capacity": 10, "price": "150.00",
+            "starts_at": iso(starts), "ends_at": iso(starts + Duration::hours(1)),
+        });
+        let (status, body) = watched.post("/events", Some(&ada.token), event.clone()).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
+        let mut ws = WsClient::connect(watched).await;
+        ws.authenticated(&ada).await;
+
+        let assign = json!({"email": "ada@ws.test"});
+        let (status, body) = app.post(&format!("/studios/{second}/admins"), Some(&platform.token), assign).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_session_ended(&ws.next_json().await, "role_changed", &[], true);
+        let (status, body) = watched.post("/events", Some(&ada.token), event).await;
+        assert_eq!(status, StatusCode::CREATED, "Ada acts as the studio's admin now: {body}");
+        assert_eq!(body["studio_id"], second);
+    }
 }
 
 // --- 9. a socket cannot grow without bound ----------------------------------------
@@ -463,7 +498,10 @@ on_both_stores! {
         assert_eq!(update["data"]["current_price"], "450.00", "{update}");
 
         // The auctions table goes away for a moment: the ticker's next read
-        // fails (right after that tick, or after the next one).
+        // fails (right after that tick, or after the next one). The ticker
+        // reads what the read model keeps, so the read model is stopped first,
+        // as it is while the outbox listener reconnects.
+        app.state.follow_commits(false);
         app.sql_execute("ALTER TABLE auctions RENAME TO auctions_away").await;
         app.clock.set(first_step + Duration::hours(1) + Duration::seconds(1));
         let deadline = Instant::now() + WAIT;

@@ -339,6 +339,31 @@ async fn a_grab_through_one_instance_reaches_clients_of_another() {
     on_b.assert_quiet().await;
 }
 
+// PostgreSQL only: another instance's read model hears a commit through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_instance_reads_a_change_as_soon_as_it_is_announced() {
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
+    let b = app.another_instance().await;
+    let event_id = open_event(&app, &admin, 10).await;
+    let path = format!("/events/{event_id}");
+    let read_on_b = || async {
+        let (status, body) = b.get(&path, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    };
+    assert_eq!(read_on_b().await["available"], 10);
+    app.sql_execute(&format!("UPDATE events SET title = 'Behind its back' WHERE id = {event_id}")).await;
+    assert_eq!(read_on_b().await["title"], "Salsa night", "B answers from memory");
+    let mut on_b = WsClient::connect(&b).await;
+    on_b.subscribed(&format!("event:{event_id}")).await;
+
+    let user = app.register("holder@live.test").await;
+    hold(&app, &user, event_id).await;
+    on_b.next_of_type("availability_changed").await;
+    let read = read_on_b().await;
+    assert_eq!((read["title"].as_str(), read["available"].as_i64()), (Some("Behind its back"), Some(9)), "{read}");
+}
+
 // --- 5. resume -------------------------------------------------------------------------------
 
 on_both_stores! {

@@ -58,7 +58,10 @@ const SERVER_FRAMES: [Message; 19] = [
     message::<AuctionChange>("auction_reopened", "An auction's hold ended unused; it is on sale again"),
     message::<AuctionChange>("auction_booked", "An auction's hold was confirmed: it is sold"),
     message::<AuctionChange>("auction_updated", "An auction was edited, cancelled or ended"),
-    message::<AvailabilityChange>("availability_changed", "An event's seats changed"),
+    message::<AvailabilityChange>(
+        "availability_changed",
+        "An event's seats or details changed (a deleted event is announced inactive)",
+    ),
     message::<ReservationChange>("hold_created", "A hold was created"),
     message::<ReservationChange>("booking_confirmed", "A hold was confirmed"),
     message::<ReservationChange>("reservation_expired", "A hold lapsed"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use hothour_domain::account::{SignedIn, User};
+use hothour_domain::account::SignedIn;
 use hothour_domain::ports::{PasswordHasher, RefreshTokens};
 use hothour_domain::{Actor, Cause, DomainError, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -169,12 +169,22 @@ pub async fn hash_password(password: String, cost: u32) -> Result<String, Domain
     Bcrypt { cost }.hash(password).await
 }
 
-/// The authenticated caller, read from the database on every request so a
-/// role change takes effect at once.
-#[derive(Debug, Clone)]
+/// The longest a caller's role is served from memory. A change of role is
+/// heard through the outbox and takes effect at once; this bounds the case
+/// where a role change committed but its announcement could not be written.
+pub const ACTOR_TTL: chrono::Duration = chrono::Duration::seconds(30);
+
+/// The authenticated caller: the token's user, with the role and studio they
+/// act with (kept in memory until a change of role is heard).
+#[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    pub user: User,
     pub actor: Actor,
+}
+
+impl Caller {
+    pub fn user_id(&self) -> UserId {
+        self.actor.user_id
+    }
 }
 
 impl FromRequest for Caller {
@@ -195,9 +205,11 @@ impl FromRequest for Caller {
                 .keys
                 .verify(token.trim())
                 .ok_or_else(|| unauthorized("the access token is invalid or expired"))?;
-            let user =
-                state.accounts.user(user_id).await?.ok_or_else(|| unauthorized("the account no longer exists"))?;
-            Ok(Caller { actor: user.actor(), user })
+            let now = state.now();
+            let read = async { Ok::<_, DomainError>(state.accounts.user(user_id).await?.map(|user| user.actor())) };
+            let actor = state.actors.get_or_read(user_id, now, read, |_| Some(now + ACTOR_TTL)).await?;
+            let actor = actor.ok_or_else(|| unauthorized("the account no longer exists"))?;
+            Ok(Caller { actor })
         })
     }
 }

@@ -32,8 +32,9 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Accounts, Studios};
+use hothour_domain::fresh::FreshCache;
 use hothour_domain::ports::NoPublisher;
-use hothour_domain::{Services, SystemClock};
+use hothour_domain::{Actor, Services, SystemClock, UserId};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -68,6 +69,9 @@ pub struct AppState {
     /// Identifies the event stream (the database it lives in); sent with every event.
     pub epoch: i64,
     pub metrics: metrics::Metrics,
+    /// Whom each signed-in user acts as (role and studio), kept until a
+    /// change of role is heard, and at most [`auth::ACTOR_TTL`].
+    pub actors: FreshCache<UserId, Actor>,
 }
 
 impl AppState {
@@ -97,7 +101,15 @@ impl AppState {
             store,
             clock,
             config,
+            actors: FreshCache::default(),
         })
+    }
+
+    /// Whether every committed event is heard from now on (what is kept in
+    /// memory is then served), or some may be missed (nothing is).
+    pub fn follow_commits(&self, following: bool) {
+        self.services.follow_commits(following);
+        self.actors.follow(following);
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -227,6 +239,7 @@ pub struct Running {
     pub server: Server,
     pub port: u16,
     pub hub: Arc<Hub>,
+    pub state: Arc<AppState>,
 }
 
 impl Running {
@@ -247,9 +260,9 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running>
     let hub = shared.hub.clone();
     tokio::spawn(live::fanout::run(shared.clone()));
     if shared.config.background_jobs {
-        tokio::spawn(live::jobs::run(shared));
+        tokio::spawn(live::jobs::run(shared.clone()));
     }
     let server =
         HttpServer::new(move || app(state.clone())).listen(listener)?.disable_signals().shutdown_timeout(5).run();
-    Ok(Running { server, port, hub })
+    Ok(Running { server, port, hub, state: shared })
 }

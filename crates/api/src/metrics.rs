@@ -20,6 +20,9 @@ pub struct Metrics {
     ws_ticker_read_failures: IntGauge,
     hold_batches: IntGauge,
     holds_batched: IntGauge,
+    reads_from_memory: IntGauge,
+    reads_from_store: IntGauge,
+    read_model_following: IntGauge,
 }
 
 impl Default for Metrics {
@@ -60,6 +63,19 @@ impl Metrics {
         .expect("valid gauge");
         let holds_batched =
             IntGauge::new("hothour_holds_batched_total", "Holds decided in those transactions").expect("valid gauge");
+        let reads_from_memory = IntGauge::new(
+            "hothour_read_model_hits_total",
+            "Auction and event reads answered from memory (the read model)",
+        )
+        .expect("valid gauge");
+        let reads_from_store =
+            IntGauge::new("hothour_read_model_misses_total", "Auction and event reads that went to the database")
+                .expect("valid gauge");
+        let read_model_following = IntGauge::new(
+            "hothour_read_model_following",
+            "1 while every commit is heard and reads may be answered from memory",
+        )
+        .expect("valid gauge");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(holds.clone()),
@@ -69,6 +85,9 @@ impl Metrics {
             Box::new(ws_ticker_read_failures.clone()),
             Box::new(hold_batches.clone()),
             Box::new(holds_batched.clone()),
+            Box::new(reads_from_memory.clone()),
+            Box::new(reads_from_store.clone()),
+            Box::new(read_model_following.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -82,6 +101,9 @@ impl Metrics {
             ws_ticker_read_failures,
             hold_batches,
             holds_batched,
+            reads_from_memory,
+            reads_from_store,
+            read_model_following,
         }
     }
 
@@ -101,6 +123,11 @@ impl Metrics {
         let (batches, holds) = state.services.hold_batches();
         self.hold_batches.set(batches as i64);
         self.holds_batched.set(holds as i64);
+        let read_model = state.services.read_model();
+        let (hits, misses) = read_model.counts();
+        self.reads_from_memory.set(hits as i64);
+        self.reads_from_store.set(misses as i64);
+        self.read_model_following.set(i64::from(read_model.following()));
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
         String::from_utf8(buffer).unwrap_or_default()

@@ -56,6 +56,9 @@ pub struct AuctionRecord {
 pub struct EventRecord {
     pub event: Event,
     pub availability: Availability,
+    /// When the earliest hold still live at that instant lapses, changing the
+    /// availability without a commit.
+    pub next_lapse_at: Option<DateTime<Utc>>,
 }
 
 pub trait AccountStore: Send + Sync {

@@ -18,6 +18,7 @@ use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
     NewEvent, ReservationStore,
 };
+use crate::read_model::ReadModel;
 use crate::reservation::{ConfirmOutcome, Reservation, ReservationTarget};
 use crate::units::{Effects, Policy};
 
@@ -36,6 +37,8 @@ pub struct Services<S, C, P> {
     grabs: Arc<Batcher<AuctionId, GrabRequest, Result<Reservation, DomainError>>>,
     /// Auctions' live reservations as announced, to refuse sure losers early.
     known_auctions: Arc<KnownAuctions>,
+    /// Auctions and events read without the store until they change.
+    read_model: Arc<ReadModel>,
 }
 
 /// One caller's hold, waiting to be decided with the others on its event.
@@ -110,6 +113,7 @@ where
             grabs: Arc::new(Batcher::new(MAX_GRAB_BATCH)),
             confirms: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             known_auctions: Arc::new(KnownAuctions::default()),
+            read_model: Arc::new(ReadModel::default()),
         }
     }
 
@@ -128,6 +132,17 @@ where
     /// Learns from a committed event (this instance's or another's).
     pub fn observe(&self, event: &StoredEvent) {
         self.known_auctions.observe(event);
+        self.read_model.observe(event);
+    }
+
+    /// Whether every committed event is [observed](Self::observe) from now on
+    /// (reads are then served from memory), or some may be missed (they are not).
+    pub fn follow_commits(&self, following: bool) {
+        self.read_model.follow(following);
+    }
+
+    pub fn read_model(&self) -> &ReadModel {
+        &self.read_model
     }
 
     fn deliver<T>(&self, committed: Committed<T>) -> T {
@@ -191,8 +206,10 @@ where
     }
 
     pub async fn get_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
-        let record = self.store.find_auction(id).await?.ok_or(DomainError::NotFound("auction"))?;
-        let view = record.auction.view(record.live.as_ref(), self.clock.now());
+        let now = self.clock.now();
+        let record = self.read_model.auctions().get_or_read(id, now, self.store.find_auction(id), |_| None).await?;
+        let record = record.ok_or(DomainError::NotFound("auction"))?;
+        let view = record.auction.view(record.live.as_ref(), now);
         Ok((record, view))
     }
 
@@ -356,7 +373,10 @@ where
     }
 
     pub async fn get_event(&self, id: EventId) -> Result<EventRecord, DomainError> {
-        self.store.find_event(id, self.clock.now()).await?.ok_or(DomainError::NotFound("event"))
+        let now = self.clock.now();
+        let read = self.store.find_event(id, now);
+        let record = self.read_model.events().get_or_read(id, now, read, |record| record.next_lapse_at).await?;
+        record.ok_or(DomainError::NotFound("event"))
     }
 
     /// Changes the fields in `patch`, merged into the event as read under its lock.

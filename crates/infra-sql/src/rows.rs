@@ -156,7 +156,7 @@ impl Reader<'_> {
             Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
         };
         let availability = event.availability(lapsed("lapsed_seats")?, lapsed("lapsed_count")?);
-        Ok(EventRecord { event, availability })
+        Ok(EventRecord { event, availability, next_lapse_at: self.opt_time("next_lapse_at")? })
     }
 
     pub(crate) fn reservation(&self) -> Result<Reservation, DomainError> {

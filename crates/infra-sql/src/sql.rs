@@ -94,13 +94,16 @@ pub fn placeholders(rows: usize, width: usize) -> String {
 }
 
 /// Seats and holds of an `events e` row that lapsed by `now` but were not swept
-/// yet, as the `lapsed_seats` and `lapsed_count` columns.
+/// yet, as the `lapsed_seats` and `lapsed_count` columns, and when the next
+/// live hold lapses, as `next_lapse_at`.
 fn lapsed_sql(now: &str) -> String {
     format!(
         "(SELECT CAST(COALESCE(SUM(quantity), 0) AS INTEGER) FROM reservations r \
             WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_seats, \
          (SELECT CAST(COUNT(*) AS INTEGER) FROM reservations r \
-            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_count"
+            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at <= {now}) AS lapsed_count, \
+         (SELECT MIN(r.expires_at) FROM reservations r \
+            WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > {now}) AS next_lapse_at"
     )
 }
 

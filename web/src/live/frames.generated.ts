@@ -248,7 +248,7 @@ export interface AuthenticatedFrame {
   user_id: number;
 }
 /**
- * An event's seats changed
+ * An event's seats or details changed (a deleted event is announced inactive)
  *
  * The seats of an event changed, in its `event:` room and its studio's room.
  */

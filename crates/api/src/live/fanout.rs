@@ -55,6 +55,8 @@ pub async fn run(state: Arc<AppState>) {
             continue;
         }
         failures = 0;
+        // Every commit from here on is heard: memory may answer reads.
+        state.follow_commits(true);
         loop {
             match feed.recv().await {
                 Ok(Heard::Range(first, last)) => match state.store.events_between(first, last).await {
@@ -80,6 +82,8 @@ pub async fn run(state: Arc<AppState>) {
                 }
             }
         }
+        // Commits may now go unheard until the catch-up: reads go to the store.
+        state.follow_commits(false);
     }
 }
 
@@ -111,6 +115,7 @@ fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
     }
     state.services.observe(event);
     if let Some((user, news)) = sessions::news_of(event) {
+        state.actors.changed(user);
         state.hub.post_session_news(user, news);
         return;
     }

@@ -5,7 +5,7 @@ use hothour_domain::account::login_email;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
-use crate::auth::{Caller, tokens_out};
+use crate::auth::{Caller, tokens_out, unauthorized};
 use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, TokensOut, UserOut};
 use crate::json::StrictJson;
 use crate::problem::Problem;
@@ -95,7 +95,7 @@ async fn logout(
     caller: Caller,
     body: StrictJson<RefreshIn>,
 ) -> Result<HttpResponse, Problem> {
-    state.accounts.logout(caller.user.id, &body.0.refresh_token).await?;
+    state.accounts.logout(caller.user_id(), &body.0.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -109,7 +109,7 @@ async fn logout(
 )]
 #[post("/auth/logout-all")]
 async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
-    state.accounts.logout_all(caller.user.id).await?;
+    state.accounts.logout_all(caller.user_id()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -122,8 +122,10 @@ async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     security(("bearer" = []))
 )]
 #[get("/me")]
-async fn me(caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(UserOut::from(&caller.user))
+async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
+    let user =
+        state.accounts.user(caller.user_id()).await?.ok_or_else(|| unauthorized("the account no longer exists"))?;
+    Ok(HttpResponse::Ok().json(UserOut::from(&user)))
 }
 
 /// Changes one's name or phone.
@@ -142,7 +144,7 @@ async fn update_me(
 ) -> Result<HttpResponse, Problem> {
     let body = body.0;
     let phone = body.phone.as_ref().map(|p| p.as_deref());
-    let user = state.accounts.update_profile(caller.user.id, body.full_name.as_deref(), phone).await?;
+    let user = state.accounts.update_profile(caller.user_id(), body.full_name.as_deref(), phone).await?;
     Ok(HttpResponse::Ok().json(UserOut::from(&user)))
 }
 
@@ -160,8 +162,8 @@ async fn change_password(
     caller: Caller,
     body: StrictJson<PasswordIn>,
 ) -> Result<HttpResponse, Problem> {
-    state.limits.check_password_change(caller.user.id.0)?;
+    state.limits.check_password_change(caller.user_id().0)?;
     let body = body.0;
-    state.accounts.change_password(caller.user.id, body.current_password, body.new_password).await?;
+    state.accounts.change_password(caller.user_id(), body.current_password, body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -249,10 +249,10 @@ async fn grab_auction(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    state.limits.check_booking(caller.user.id.0)?;
+    state.limits.check_booking(caller.user_id().0)?;
     let id = AuctionId(*id);
     let input: GrabIn = crate::json::parse_request(&req, &body)?;
-    idempotency::run(&state, caller.user.id, &req, &body, || async {
+    idempotency::run(&state, caller.user_id(), &req, &body, || async {
         let result = state.services.grab(&caller.actor, id, input.confirm).await.map_err(Problem::from);
         state.metrics.grab(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
         Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))

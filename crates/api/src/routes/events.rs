@@ -218,10 +218,10 @@ async fn hold_seats(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    state.limits.check_booking(caller.user.id.0)?;
+    state.limits.check_booking(caller.user_id().0)?;
     let id = EventId(*id);
     let input: HoldIn = crate::json::parse_request(&req, &body)?;
-    idempotency::run(&state, caller.user.id, &req, &body, || async {
+    idempotency::run(&state, caller.user_id(), &req, &body, || async {
         let result = state.services.hold(&caller.actor, id, input.quantity).await.map_err(Problem::from);
         state.metrics.hold(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
         Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))

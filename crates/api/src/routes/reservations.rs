@@ -66,7 +66,7 @@ async fn my_reservations(
     caller: Caller,
     query: web::Query<ReservationQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let filter = ReservationFilter { user_id: Some(caller.user.id), ..Default::default() };
+    let filter = ReservationFilter { user_id: Some(caller.user_id()), ..Default::default() };
     list(&state, filter, query.into_inner()).await
 }
 

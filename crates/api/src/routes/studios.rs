@@ -116,6 +116,8 @@ async fn assign_admin(
 ) -> Result<HttpResponse, Problem> {
     let assigned = state.studios.assign_admin(&caller.actor, StudioId(*id), &body.0.email).await?;
     let user = logged(assigned, "studio.assign_admin");
+    // This instance acts on the new role at once; the others when they hear it.
+    state.actors.changed(user.id);
     Ok(HttpResponse::Ok().json(UserOut::from(&user)))
 }
 

@@ -124,11 +124,10 @@ impl EventUnit {
         if details.capacity < reserved {
             return Err(DomainError::CapacityBelowReserved { reserved });
         }
-        let capacity_changed = details.capacity != self.event.details.capacity;
         self.event.details = details;
-        if capacity_changed {
-            self.announce_availability();
-        }
+        // Announced even when the seats stay the same: the snapshot carries
+        // every detail, and every instance's read model must hear of the change.
+        self.announce_availability();
         self.effects.audit(
             actor,
             Some(self.event.studio_id),
@@ -148,6 +147,9 @@ impl EventUnit {
             return Err(DomainError::EventHasReservations);
         }
         self.event.deleted_at = Some(now);
+        // Off sale for good: the event's rooms (and every read model) hear it.
+        self.event.details.is_active = false;
+        self.announce_availability();
         self.effects.audit(
             actor,
             Some(self.event.studio_id),
@@ -412,12 +414,13 @@ mod tests {
     }
 
     #[test]
-    fn an_update_that_keeps_the_capacity_announces_no_availability() {
+    fn an_update_that_keeps_the_capacity_is_announced_too() {
         let mut unit = event_unit(10, &[], &[]);
         let details = EventDetails { title: "Tango night".into(), ..unit.event.details.clone() };
         unit.update(&admin(), details).unwrap();
         assert_eq!(unit.event.details.title, "Tango night");
-        assert!(unit.effects.events.is_empty());
+        assert_eq!(emitted(&unit.effects), event_rooms(EventKind::AvailabilityChanged));
+        assert_eq!(unit.effects.events[0].data["title"], "Tango night");
         assert_eq!(unit.effects.audit.len(), 1);
     }
 
@@ -444,8 +447,11 @@ mod tests {
     fn an_event_whose_holds_all_lapsed_can_be_deleted() {
         let mut unit = event_unit(10, &[], &[seats(5, STRANGER, ReservationStatus::Hold, 2, t(3))]);
         unit.expire_lapsed_holds(t(3));
+        unit.effects = Effects::default();
         unit.delete(&admin(), t(3)).unwrap();
         assert_eq!(unit.event.deleted_at, Some(t(3)));
+        assert_eq!(emitted(&unit.effects), event_rooms(EventKind::AvailabilityChanged), "off sale, announced");
+        assert_eq!(unit.effects.events[0].data["is_active"], false);
         assert_eq!(unit.effects.audit.len(), 1);
         assert_eq!(unit.effects.audit[0].action, AuditAction::EventDelete);
         assert_eq!(unit.effects.audit[0].target, "event:3");

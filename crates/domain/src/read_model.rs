@@ -1,0 +1,108 @@
+//! Auctions and events as this instance last read them, served without the
+//! store until a committed event says they changed (this instance's commits
+//! before their callers are answered, other instances' as the outbox
+//! announces them). An event's availability is also served only until its
+//! next live hold lapses, since that changes it without a commit.
+
+use crate::events::{Room, StoredEvent};
+use crate::fresh::FreshCache;
+use crate::ids::{AuctionId, EventId};
+use crate::ports::{AuctionRecord, EventRecord};
+
+#[derive(Debug, Default)]
+pub struct ReadModel {
+    auctions: FreshCache<AuctionId, AuctionRecord>,
+    events: FreshCache<EventId, EventRecord>,
+}
+
+impl ReadModel {
+    pub fn auctions(&self) -> &FreshCache<AuctionId, AuctionRecord> {
+        &self.auctions
+    }
+
+    pub fn events(&self) -> &FreshCache<EventId, EventRecord> {
+        &self.events
+    }
+
+    /// Forgets what a committed event changed: its room's auction or event,
+    /// and the parent of the reservation it tells of.
+    pub fn observe(&self, event: &StoredEvent) {
+        match Room::parse(&event.room) {
+            Some(Room::Auction(id)) => self.auctions.changed(id),
+            Some(Room::Event(id)) => self.events.changed(id),
+            _ => {}
+        }
+        if let Some(id) = event.data["auction_id"].as_i64() {
+            self.auctions.changed(AuctionId(id));
+        }
+        if let Some(id) = event.data["event_id"].as_i64() {
+            self.events.changed(EventId(id));
+        }
+    }
+
+    /// Whether reads are served from memory.
+    pub fn following(&self) -> bool {
+        self.events.following()
+    }
+
+    /// Reads answered from memory, and reads that went to the store.
+    pub fn counts(&self) -> (u64, u64) {
+        let (auctions, events) = (self.auctions.counts(), self.events.counts());
+        (auctions.0 + events.0, auctions.1 + events.1)
+    }
+
+    /// Serves from memory while every committed event is heard; stops and
+    /// forgets everything when some may be missed.
+    pub fn follow(&self, following: bool) {
+        self.auctions.follow(following);
+        self.events.follow(following);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::reservation::tests::t;
+
+    fn stored(room: &str, data: serde_json::Value) -> StoredEvent {
+        StoredEvent { seq: 1, room: room.into(), kind: "hold_created".into(), data, at: t(0) }
+    }
+
+    fn keep(model: &ReadModel, id: i64) {
+        let record = AuctionRecord { auction: crate::auction::tests::auction(), live: None };
+        let fill = model.auctions.get(AuctionId(id), t(0)).unwrap_err().expect("following");
+        model.auctions.offer(fill, AuctionId(id), record, None);
+        assert!(model.auctions.get(AuctionId(id), t(0)).is_ok());
+    }
+
+    #[test]
+    fn a_room_or_a_reservation_of_the_parent_forgets_it() {
+        let model = ReadModel::default();
+        model.follow(true);
+        keep(&model, 7);
+        model.observe(&stored("user:3", json!({"auction_id": 7})));
+        assert!(model.auctions.get(AuctionId(7), t(0)).is_err(), "a reservation on it");
+        keep(&model, 7);
+        model.observe(&stored("auction:8", json!({})));
+        assert!(model.auctions.get(AuctionId(7), t(0)).is_ok(), "another auction's news");
+        model.observe(&stored("auction:7", json!({})));
+        assert!(model.auctions.get(AuctionId(7), t(0)).is_err(), "its own room");
+    }
+
+    #[test]
+    fn an_event_is_forgotten_by_its_room_or_a_reservation_on_it() {
+        let model = ReadModel::default();
+        model.follow(true);
+        for news in [stored("event:5", json!({})), stored("studio:1", json!({"event_id": 5, "auction_id": null}))] {
+            let event = crate::event::tests::event(10);
+            let record = EventRecord { availability: event.availability(0, 0), event, next_lapse_at: None };
+            let fill = model.events.get(EventId(5), t(0)).unwrap_err().expect("following");
+            model.events.offer(fill, EventId(5), record, None);
+            assert!(model.events.get(EventId(5), t(0)).is_ok());
+            model.observe(&news);
+            assert!(model.events.get(EventId(5), t(0)).is_err());
+        }
+    }
+}
