@@ -288,6 +288,10 @@ where
     /// Decides concurrent grabs on one auction under one lock: at most one
     /// can win, and the rest are refused as they would have been alone.
     async fn grab_batch(&self, id: AuctionId, batch: Vec<GrabRequest>) -> Vec<Result<Reservation, DomainError>> {
+        // Grabs that queued behind the winner's batch are sure losers by now.
+        if let Some(refusal) = self.known_auctions.sure_refusal(id, self.clock.now()) {
+            return batch.iter().map(|_| Err(refusal.clone())).collect();
+        }
         decide_batch(batch, |batch| self.grabs_together(id, batch), |request| self.grab_alone(id, request)).await
     }
 
