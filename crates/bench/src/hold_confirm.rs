@@ -8,6 +8,7 @@ use crate::setup::{self, Bench, Result};
 
 pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: usize) -> Result<()> {
     let admin = bench.admin().await?;
+    bench.history(&admin).await?;
     let event = bench.event(&admin, 1_000_000).await?;
     let tokens = Arc::new(bench.tokens(&bench.users("confirm", users).await?));
     println!(

@@ -7,6 +7,7 @@ use crate::setup::{self, Bench, Result};
 
 pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -> Result<()> {
     let admin = bench.admin().await?;
+    bench.history(&admin).await?;
     let event = bench.event(&admin, capacity).await?;
     let tokens = Arc::new(bench.tokens(&bench.users("correct", holds as usize).await?));
     println!(

@@ -52,6 +52,7 @@ pub async fn check_event(bench: &Bench, event: i64, created: u64, extra_live: i6
 
 pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: usize) -> Result<()> {
     let admin = bench.admin().await?;
+    bench.history(&admin).await?;
     let event = bench.event(&admin, 1_000_000).await?;
     let tokens = Arc::new(bench.tokens(&bench.users("storm", users).await?));
     println!("hold-storm: event {event} (capacity 1,000,000), {users} users, {connections} connections, {duration:?}");
