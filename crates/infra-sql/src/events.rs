@@ -84,12 +84,16 @@ impl SqlStore {
         let d = self.d();
         let mut c = Conditions::new();
         let (event, now_param) = (c.bind(id.0), c.bind(d.time(now)));
-        c.push(format!("event_id = {event} AND status = 'HOLD'"));
+        let lapsed = d.lapsed_holds_sql(&event, &now_param);
         if users.is_empty() {
-            c.push(format!("expires_at <= {now_param}"));
+            c.push(lapsed);
         } else {
+            // Through the users' own reservations (`event_id + 0` keeps the
+            // planner off the event's indexes, as in `lapsed_holds_sql`):
+            // a few rows, however many holds the event has.
             let users: Vec<String> = users.iter().map(|user| c.bind(user.0)).collect();
-            c.push(format!("(expires_at <= {now_param} OR user_id IN ({}))", users.join(", ")));
+            let theirs = format!("status = 'HOLD' AND user_id IN ({}) AND event_id + 0 = {event}", users.join(", "));
+            c.push(format!("(({lapsed}) OR ({theirs}))"));
         }
         let sql = format!(
             "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {} ORDER BY id {}",
