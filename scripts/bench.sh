@@ -7,6 +7,8 @@
 #   scripts/bench.sh                      every scenario
 #   scripts/bench.sh hold-storm read      only these
 #   PG_URL=postgres://postgres@127.0.0.1:5432 BENCH_PORT=18080 scripts/bench.sh
+#   STORE=sqlite scripts/bench.sh           the same on the embedded SQLite store
+#                                          (a file under target/bench; pgbench still runs, for the ratios)
 #
 # Output goes to the terminal and to target/bench/ (one file per scenario,
 # the server's log, and summary.txt).
@@ -17,14 +19,26 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 DB=hothour_bench
 PORT=${BENCH_PORT:-18080}
 OUT=target/bench
+STORE=${STORE:-postgres}
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(hold-storm hold-correctness hold-pileup grab-race hold-confirm read ws-fanout hold-profile)
+case "$STORE" in
+  postgres)
+    DATABASE_URL=$PG_URL/$DB
+    [ ${#SCENARIOS[@]} -gt 0 ] ||
+      SCENARIOS=(hold-storm hold-correctness hold-pileup grab-race hold-confirm read ws-fanout hold-profile) ;;
+  sqlite)
+    SQLITE_FILE=$OUT/hothour-bench.db
+    DATABASE_URL=sqlite://$SQLITE_FILE
+    # hold-profile replays PostgreSQL statements.
+    [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(hold-storm hold-correctness hold-pileup grab-race hold-confirm read ws-fanout) ;;
+  *) echo "bench.sh: STORE must be postgres or sqlite" >&2; exit 1 ;;
+esac
 
 export JWT_SECRET=${JWT_SECRET:-bench-only-secret-0123456789-abcdefghij}
 export BENCH_BASE_URL=http://127.0.0.1:$PORT
-export BENCH_DATABASE_URL=$PG_URL/$DB
+export BENCH_DATABASE_URL=$DATABASE_URL
 SERVER_ENV=(
-  DATABASE_URL="$PG_URL/$DB" BIND="127.0.0.1:$PORT" RUST_LOG=warn BCRYPT_COST=4 DB_MAX_CONNECTIONS=32
+  DATABASE_URL="$DATABASE_URL" BIND="127.0.0.1:$PORT" RUST_LOG=warn BCRYPT_COST=4 DB_MAX_CONNECTIONS=32
   RATE_LIMIT_AUTH_PER_MINUTE=1000000 RATE_LIMIT_BOOKING_PER_MINUTE=1000000 WS_MAX_SOCKETS_PER_IP=1000000
 )
 
@@ -51,13 +65,18 @@ BENCH=target/release/hothour-bench
 
 say "machine: $(nproc) cores, $(free -m | awk '/^Mem:/ {print $2}') MB memory, $(uname -sr)"
 say "postgresql: $(psql "$PG_URL/postgres" -Atc 'SHOW server_version') (synchronous_commit=$(psql "$PG_URL/postgres" -Atc 'SHOW synchronous_commit'), shared_buffers=$(psql "$PG_URL/postgres" -Atc 'SHOW shared_buffers'))"
+say "store under test: $STORE ($DATABASE_URL)"
 
 # PostgreSQL's own ceiling in this same run, for the ratios in BENCHMARKS.md.
 PG_URL=$PG_URL bash scripts/pgbench.sh | tee -a "$SUMMARY"
 
 SERVER_PID=
 fresh_database() {
-  psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null
+  if [ "$STORE" = sqlite ]; then
+    rm -f "$SQLITE_FILE" "$SQLITE_FILE-wal" "$SQLITE_FILE-shm"
+  else
+    psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null
+  fi
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

@@ -43,9 +43,9 @@ pub async fn run(bench: &Bench, users: usize) -> Result<()> {
     bench.check(stats.failures() == 0, &format!("no 5xx and no unanswered request ({} seen)", stats.failures()));
     let row = bench
         .row(
-            "SELECT (SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
-                       AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW'))::bigint AS live, \
-                    (SELECT COUNT(*) FROM auctions WHERE id = $1 AND status = 'HELD')::bigint AS held",
+            "SELECT CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
+                       AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) AS BIGINT) AS live, \
+                    CAST((SELECT COUNT(*) FROM auctions WHERE id = $1 AND status = 'HELD') AS BIGINT) AS held",
             vec![auction.into()],
             &["live", "held"],
         )

@@ -33,11 +33,11 @@ pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: u
     cpu.report_since(bench.server_pid, stats.ok, "confirmed booking");
     let row = bench
         .row(
-            "SELECT e.confirmed_seats::bigint AS seats, e.confirmed_count::bigint AS count, e.held_seats::bigint AS held, \
-               (SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'CONFIRMED')::bigint AS confirmed, \
-               (SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > now())::bigint AS live \
+            "SELECT CAST(e.confirmed_seats AS BIGINT) AS seats, CAST(e.confirmed_count AS BIGINT) AS count, CAST(e.held_seats AS BIGINT) AS held, \
+               CAST((SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'CONFIRMED') AS BIGINT) AS confirmed, \
+               CAST((SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > $2) AS BIGINT) AS live \
              FROM events e WHERE e.id = $1",
-            vec![event.into()],
+            vec![event.into(), bench.now()],
             &["seats", "count", "held", "confirmed", "live"],
         )
         .await?;

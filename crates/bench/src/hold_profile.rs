@@ -136,6 +136,9 @@ async fn replay_hold(db: &DatabaseConnection, event: i64, studio: i64, user: i64
 }
 
 pub async fn run(bench: &Bench, count: usize, clients: usize, duration: Duration) -> Result<()> {
+    if bench.is_sqlite() {
+        return Err("hold-profile replays the service's PostgreSQL statements; run it against PostgreSQL".into());
+    }
     let admin = bench.admin().await?;
     let (http_event, sql_event, contended_event) = (
         bench.event(&admin, 1_000_000).await?,

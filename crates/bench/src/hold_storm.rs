@@ -29,11 +29,11 @@ pub async fn storm(
 pub async fn check_event(bench: &Bench, event: i64, created: u64, extra_live: i64) -> Result<()> {
     let row = bench
         .row(
-            "SELECT e.capacity::bigint AS capacity, e.held_seats::bigint AS held_seats, e.held_count::bigint AS held_count, \
-             (SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > now())::bigint AS live, \
-             (SELECT COALESCE(SUM(quantity), 0) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > now())::bigint AS live_seats \
+            "SELECT CAST(e.capacity AS BIGINT) AS capacity, CAST(e.held_seats AS BIGINT) AS held_seats, CAST(e.held_count AS BIGINT) AS held_count, \
+             CAST((SELECT COUNT(*) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > $2) AS BIGINT) AS live, \
+             CAST((SELECT COALESCE(SUM(quantity), 0) FROM reservations r WHERE r.event_id = e.id AND r.status = 'HOLD' AND r.expires_at > $2) AS BIGINT) AS live_seats \
              FROM events e WHERE e.id = $1",
-            vec![event.into()],
+            vec![event.into(), bench.now()],
             &["capacity", "held_seats", "held_count", "live", "live_seats"],
         )
         .await?;

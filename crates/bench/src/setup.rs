@@ -29,6 +29,8 @@ pub struct Bench {
     pub api: String,
     pub db: DatabaseConnection,
     pub database_url: String,
+    /// PostgreSQL or SQLite, from the database URL.
+    pub backend: DbBackend,
     pub keys: TokenKeys,
     pub server_pid: Option<u32>,
     pub http: Client,
@@ -59,7 +61,10 @@ fn check_local(url: &str) -> Result<()> {
 impl Bench {
     pub async fn connect(base_url: &str, database_url: &str, secret: &str, server_pid: Option<u32>) -> Result<Bench> {
         check_local(base_url)?;
-        check_local(database_url)?;
+        let backend = if database_url.starts_with("sqlite:") { DbBackend::Sqlite } else { DbBackend::Postgres };
+        if backend == DbBackend::Postgres {
+            check_local(database_url)?;
+        }
         let base = base_url.trim_end_matches('/').to_owned();
         let db = pool(database_url, 4).await?;
         let bench = Bench {
@@ -67,6 +72,7 @@ impl Bench {
             base,
             db,
             database_url: database_url.to_owned(),
+            backend,
             keys: TokenKeys::new(secret, Duration::from_secs(3 * 3600), Duration::from_secs(3 * 3600)),
             server_pid,
             http: crate::load::client(),
@@ -85,10 +91,33 @@ impl Bench {
     }
 
     pub async fn query(&self, sql: &str, values: Vec<Value>) -> Result<Vec<sea_orm::QueryResult>> {
-        Ok(self.db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?)
+        Ok(self.db.query_all_raw(Statement::from_sql_and_values(self.backend, sql, values)).await?)
     }
 
-    /// The `i64` columns of the first row (use `::bigint` casts in the SQL).
+    async fn execute(&self, conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<()> {
+        conn.execute_raw(Statement::from_sql_and_values(self.backend, sql, values)).await?;
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.backend == DbBackend::Sqlite
+    }
+
+    /// This instant as the store's timestamp columns hold it (SQLite: microseconds since the epoch).
+    pub fn now(&self) -> Value {
+        self.time(Utc::now())
+    }
+
+    fn time(&self, at: chrono::DateTime<Utc>) -> Value {
+        if self.is_sqlite() { at.timestamp_micros().into() } else { at.into() }
+    }
+
+    /// An amount in whole units as the store's money columns hold it (SQLite: cents).
+    fn money(&self, units: i64) -> Value {
+        if self.is_sqlite() { (units * 100).into() } else { rust_decimal::Decimal::from(units).into() }
+    }
+
+    /// The `i64` columns of the first row (use `CAST(… AS BIGINT)` in the SQL).
     pub async fn row(&self, sql: &str, values: Vec<Value>, columns: &[&str]) -> Result<Vec<i64>> {
         let rows = self.query(sql, values).await?;
         let row = rows.first().ok_or("the query gave no row")?;
@@ -97,20 +126,34 @@ impl Bench {
 
     /// `count` new users, each with a live one-seat hold on `event` for an hour, and the event's counters moved by as much.
     pub async fn pile_up(&self, event: i64, studio: i64, count: i64) -> Result<()> {
+        let label = format!("pile-{}", Utc::now().timestamp_millis());
+        let users = self.users(&label, count as usize).await?;
         let txn = self.db.begin().await?;
-        let holds = "WITH u AS ( \
-               INSERT INTO users (email, password_hash, full_name, role) \
-               SELECT 'bench-pile-' || $1 || '-' || g || '@x.io', $2, 'Bench', 'user' FROM generate_series(1, $3) g RETURNING id) \
-             INSERT INTO reservations (kind, event_id, user_id, studio_id, status, quantity, unit_price, total_price, expires_at, created_at) \
-             SELECT 'event', $4, u.id, $5, 'HOLD', 1, 150.00, 150.00, now() + interval '1 hour', now() FROM u";
-        let tag = chrono::Utc::now().timestamp_millis().to_string();
-        let values = vec![tag.into(), crate::setup::PASSWORD_HASH.into(), count.into(), event.into(), studio.into()];
-        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, holds, values)).await?;
+        let (now, price) = (Utc::now(), self.money(150));
+        for chunk in users.chunks(1_000) {
+            let rows: Vec<String> =
+                (0..chunk.len()).map(|i| format!("('event', $1, ${}, $2, 'HOLD', 1, $3, $3, $4, $5)", i + 6)).collect();
+            let sql = format!(
+                "INSERT INTO reservations (kind, event_id, user_id, studio_id, status, quantity, unit_price, total_price, \
+                 expires_at, created_at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut values = vec![
+                event.into(),
+                studio.into(),
+                price.clone(),
+                self.time(now + chrono::Duration::hours(1)),
+                self.time(now),
+            ];
+            values.extend(chunk.iter().map(|id| Value::from(*id)));
+            self.execute(&txn, &sql, values).await?;
+        }
         let counters = "UPDATE events SET held_seats = held_seats + $2, held_count = held_count + $2 WHERE id = $1";
-        let values = vec![event.into(), (count as i32).into()];
-        txn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, counters, values)).await?;
+        self.execute(&txn, counters, vec![event.into(), count.into()]).await?;
         txn.commit().await?;
-        self.db.execute_unprepared("ANALYZE reservations").await?;
+        if !self.is_sqlite() {
+            self.db.execute_unprepared("ANALYZE reservations").await?;
+        }
         Ok(())
     }
 
@@ -120,15 +163,20 @@ impl Bench {
     /// database has no statistics at all, and PostgreSQL then plans the
     /// lookup of a batch's users' live holds as a walk over all of the
     /// event's holds (measured: 8 ms per batch at 30,000 holds, instead of 0.1 ms).
+    /// SQLite keeps no statistics, so it has no such past to start from.
     pub async fn history(&self, admin: &Admin) -> Result<()> {
+        if self.is_sqlite() {
+            return Ok(());
+        }
         let past = self.event(admin, 1_000_000).await?;
         self.pile_up(past, admin.studio_id, HISTORY_HOLDS).await
     }
 
     /// Creates `n` users with one statement; their ids, in order.
     pub async fn users(&self, label: &str, n: usize) -> Result<Vec<i64>> {
-        let sql = "INSERT INTO users (email, password_hash, full_name, role) \
-                   SELECT 'bench-' || $1 || '-' || g || '@x.io', $2, 'Bench', 'user' FROM generate_series(1, $3) g \
+        let sql = "WITH RECURSIVE g (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $3) \
+                   INSERT INTO users (email, password_hash, full_name, role) \
+                   SELECT 'bench-' || $1 || '-' || n || '@x.io', $2, 'Bench', 'user' FROM g \
                    RETURNING id";
         let prefix = format!("{}-{label}", self.tag);
         let rows = self.query(sql, vec![prefix.into(), PASSWORD_HASH.into(), (n as i64).into()]).await?;
@@ -144,18 +192,13 @@ impl Bench {
 
     /// A studio and a studio admin, made in SQL; the admin's token.
     pub async fn admin(&self) -> Result<Admin> {
-        let sql = "WITH s AS (INSERT INTO studios (name, timezone) VALUES ($1, 'UTC') RETURNING id) \
-                   INSERT INTO users (email, password_hash, full_name, role, studio_id) \
-                   SELECT $2, $3, 'Bench admin', 'studio_admin', s.id FROM s RETURNING id, studio_id";
+        let studio = "INSERT INTO studios (name, timezone) VALUES ($1, 'UTC') RETURNING id";
+        let studio_id = self.row(studio, vec![format!("Bench studio {}", self.tag).into()], &["id"]).await?[0];
+        let admin = "INSERT INTO users (email, password_hash, full_name, role, studio_id) \
+                     VALUES ($1, $2, 'Bench admin', 'studio_admin', $3) RETURNING id";
         let email = format!("bench-{}-admin@x.io", self.tag);
-        let ids = self
-            .row(
-                sql,
-                vec![format!("Bench studio {}", self.tag).into(), email.into(), PASSWORD_HASH.into()],
-                &["id", "studio_id"],
-            )
-            .await?;
-        Ok(Admin { studio_id: ids[1], token: self.tokens(&ids[..1]).remove(0) })
+        let ids = self.row(admin, vec![email.into(), PASSWORD_HASH.into(), studio_id.into()], &["id"]).await?;
+        Ok(Admin { studio_id, token: self.tokens(&ids).remove(0) })
     }
 
     /// An event two days ahead, created over HTTP by the admin.

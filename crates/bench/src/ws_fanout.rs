@@ -216,9 +216,9 @@ pub async fn run(bench: &Bench, sockets: usize, rounds: usize, connect_concurren
     );
     let row = bench
         .row(
-            "SELECT (SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
-                       AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW'))::bigint AS live, \
-                    (SELECT COUNT(*) FROM reservations WHERE auction_id = $1 AND status = 'CANCELLED')::bigint AS cancelled",
+            "SELECT CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
+                       AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) AS BIGINT) AS live, \
+                    CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 AND status = 'CANCELLED') AS BIGINT) AS cancelled",
             vec![auction.into()],
             &["live", "cancelled"],
         )
