@@ -8,6 +8,7 @@ use hothour_api::auth::TokenKeys;
 use hothour_domain::UserId;
 use hothour_tests::app::{PASSWORD, Session, TestApp, session};
 use hothour_tests::on_both_stores;
+use hothour_tests::ws::WsClient;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -623,11 +624,18 @@ on_both_stores! {
         let ada = app.register("ada@example.com").await;
         let (status, body) = app.post("/studios", Some(&ada.token), json!({"name": "Not Yet"})).await;
         assert_problem_body(status, &body, 403, "forbidden");
+        // The command writes to the store, not through the service, so the
+        // service hears of the role change as every instance does: announced
+        // (Ada's socket shows when it has been).
+        let mut ws = WsClient::connect(&app).await;
+        ws.authenticated(&ada).await;
         let (user, created) = hothour_api::commands::create_admin(&app.store, &config, "ADA@example.com", "Ignored", None)
             .await
             .expect("promote");
         assert!(!created);
         assert_eq!(user.id.0, ada.user_id);
+        let frame = ws.next_json().await;
+        assert_eq!((frame["type"].as_str(), frame["reason"].as_str()), (Some("session_ended"), Some("role_changed")));
         let (status, body) = me(&app, &ada.token).await;
         assert_eq!((status, body["role"].as_str()), (StatusCode::OK, Some("platform_admin")), "{body}");
         assert_eq!(body["full_name"], "Test Person");

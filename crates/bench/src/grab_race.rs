@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tokio::sync::Barrier;
 
-use crate::load::{self, Stats};
+use crate::load::{self, Cpu, Stats};
 use crate::setup::{self, Bench, Result};
 
 pub async fn run(bench: &Bench, users: usize) -> Result<()> {
@@ -29,6 +29,7 @@ pub async fn run(bench: &Bench, users: usize) -> Result<()> {
             })
         })
         .collect();
+    let cpu = Cpu::sample(bench.server_pid);
     barrier.wait().await;
     let started = Instant::now();
     let mut stats = Stats::default();
@@ -38,6 +39,7 @@ pub async fn run(bench: &Bench, users: usize) -> Result<()> {
     }
     stats.finish(started.elapsed());
     stats.print("grab-race", users, "grabs");
+    cpu.report_since(bench.server_pid, stats.total(), "grab request");
     bench.check(stats.total() == users as u64, &format!("every request answered ({} of {users})", stats.total()));
     bench.check(stats.ok == 1, &format!("exactly one 201 ({})", stats.ok));
     bench.check(stats.failures() == 0, &format!("no 5xx and no unanswered request ({} seen)", stats.failures()));

@@ -19,7 +19,7 @@ use crate::ports::{
     NewEvent, ReservationStore,
 };
 use crate::read_model::ReadModel;
-use crate::reservation::{ConfirmOutcome, Reservation, ReservationTarget};
+use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, ReservationFacts, ReservationTarget};
 use crate::units::{Effects, Policy};
 
 /// Every use case of auctions, events and reservations.
@@ -39,6 +39,8 @@ pub struct Services<S, C, P> {
     known_auctions: Arc<KnownAuctions>,
     /// Auctions and events read without the store until they change.
     read_model: Arc<ReadModel>,
+    /// Whose each reservation is and what it reserves, as seen by this instance.
+    known_reservations: Arc<KnownReservations>,
 }
 
 /// One caller's hold, waiting to be decided with the others on its event.
@@ -114,6 +116,7 @@ where
             confirms: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             known_auctions: Arc::new(KnownAuctions::default()),
             read_model: Arc::new(ReadModel::default()),
+            known_reservations: Arc::new(KnownReservations::default()),
         }
     }
 
@@ -272,7 +275,9 @@ where
             return Err(refusal);
         }
         let request = GrabRequest { user: actor.user_id, confirm };
-        self.grabs.submit(id, request, |batch| self.grab_batch(id, batch)).await
+        let reservation = self.grabs.submit(id, request, |batch| self.grab_batch(id, batch)).await?;
+        self.known_reservations.remember(&reservation);
+        Ok(reservation)
     }
 
     /// How many confirmation batches ran, and how many confirmations they decided.
@@ -421,7 +426,9 @@ where
             return Err(DomainError::BookingNotAllowed);
         }
         let request = HoldRequest { user: actor.user_id, quantity };
-        self.holds.submit(id, request, |batch| self.hold_batch(id, batch)).await
+        let hold = self.holds.submit(id, request, |batch| self.hold_batch(id, batch)).await?;
+        self.known_reservations.remember(&hold);
+        Ok(hold)
     }
 
     /// How many hold batches ran, and how many holds they decided.
@@ -475,12 +482,18 @@ where
     async fn ensure_may_act(
         &self,
         id: ReservationId,
-        may_act: impl FnOnce(&Reservation) -> bool,
-    ) -> Result<Reservation, DomainError> {
-        match self.store.find_reservation(id).await? {
-            Some(reservation) if may_act(&reservation) => Ok(reservation),
-            _ => Err(DomainError::NotFound("reservation")),
-        }
+        may_act: impl FnOnce(&ReservationFacts) -> bool,
+    ) -> Result<ReservationFacts, DomainError> {
+        let not_found = DomainError::NotFound("reservation");
+        let facts = match self.known_reservations.get(id) {
+            Some(facts) => facts,
+            None => {
+                let reservation = self.store.find_reservation(id).await?.ok_or(not_found.clone())?;
+                self.known_reservations.remember(&reservation);
+                ReservationFacts::from(&reservation)
+            }
+        };
+        if may_act(&facts) { Ok(facts) } else { Err(not_found) }
     }
 
     /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is

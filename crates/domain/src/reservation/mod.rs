@@ -14,8 +14,10 @@ use crate::booking_code::BookingCode;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::money::Money;
 
+mod facts;
 mod unit;
 
+pub use facts::{KnownReservations, ReservationFacts};
 pub use unit::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
