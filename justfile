@@ -45,6 +45,10 @@ lint-openapi:
 bench *scenarios:
     bash scripts/bench.sh {{scenarios}}
 
+# The same benchmarks on the embedded SQLite store.
+bench-sqlite *scenarios:
+    STORE=sqlite bash scripts/bench.sh {{scenarios}}
+
 # Start PostgreSQL in a container (needs a Docker engine).
 db-up:
     docker compose up -d postgres

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::load::{self, Stop};
+use crate::load::{self, Cpu, Stop};
 use crate::setup::{self, Bench, Result};
 
 pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -> Result<()> {
@@ -14,6 +14,7 @@ pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -
         "hold-correctness: event {event} (capacity {capacity}), {holds} holds by as many users, {connections} concurrent"
     );
     let api = Arc::new(bench.api.clone());
+    let cpu = Cpu::sample(bench.server_pid);
     let stats = load::run(connections, Stop::Count(holds), move |client, i| {
         let (api, tokens) = (api.clone(), tokens.clone());
         async move {
@@ -24,6 +25,7 @@ pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -
     .await;
     stats.print("hold-correctness", connections, "holds");
     println!("  all {holds} answered in {:.3} s", stats.elapsed.as_secs_f64());
+    cpu.report_since(bench.server_pid, stats.total(), "hold request");
     bench.check(stats.total() == holds, &format!("every request answered ({} of {holds})", stats.total()));
     bench.check(stats.failures() == 0, &format!("no 5xx and no unanswered request ({} seen)", stats.failures()));
     bench.check(stats.ok == capacity as u64, &format!("exactly {capacity} holds answered 201 ({})", stats.ok));
