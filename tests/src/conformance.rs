@@ -15,7 +15,7 @@ use hothour_domain::ports::{
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
-    PriceScheduleInput, ReservationStatus, Role, Services, StudioId, TurboConfig,
+    PriceScheduleInput, ReservationStatus, Role, Services, StudioId, TurboConfig, UserId,
 };
 
 /// What the suite needs from an adapter under test.
@@ -171,6 +171,19 @@ fn tally<T>(results: &[Result<T, DomainError>]) -> std::collections::BTreeMap<St
 // --- races ------------------------------------------------------------------
 
 /// 200 concurrent 1-seat holds on capacity 50: exactly 50 succeed.
+/// Users looked up by id in one query: those that exist, whatever the order
+/// or duplicates asked for.
+pub async fn users_are_found_by_id_together<B: Backend>() {
+    let world = World::<B>::new().await;
+    let store = world.backend.store();
+    let ada = store.create_user(new_user("ada@example.test", Role::User)).await.expect("ada");
+    let bob = store.create_user(new_user("bob@example.test", Role::PlatformAdmin)).await.expect("bob");
+    let mut found = store.find_users(&[bob.id, UserId(bob.id.0 + 1000), ada.id, bob.id]).await.expect("users");
+    found.sort_by_key(|user| user.id);
+    assert_eq!(found, vec![ada.clone(), bob.clone()]);
+    assert_eq!(store.find_users(&[]).await.expect("no users"), Vec::new());
+}
+
 pub async fn concurrent_holds_never_oversell<B: Backend>() {
     let world = World::<B>::new().await;
     let event = world.event(50).await;
@@ -721,6 +734,7 @@ pub async fn time_driven_auction_changes_are_settled_once<B: Backend>() {
 macro_rules! conformance_tests {
     ($backend:ty) => {
         $crate::conformance_tests!(@each $backend;
+            users_are_found_by_id_together,
             concurrent_holds_never_oversell,
             concurrent_holds_are_decided_together_each_as_alone,
             concurrent_grabs_have_one_winner,

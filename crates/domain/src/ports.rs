@@ -65,6 +65,8 @@ pub trait AccountStore: Send + Sync {
     /// Creates a user; an email already taken (case-insensitively) is `EmailTaken`.
     fn create_user(&self, user: NewUser) -> impl Future<Output = Result<User, DomainError>> + Send;
     fn find_user(&self, id: UserId) -> impl Future<Output = Result<Option<User>, DomainError>> + Send;
+    /// The users among `ids` that exist, in any order.
+    fn find_users(&self, ids: &[UserId]) -> impl Future<Output = Result<Vec<User>, DomainError>> + Send;
     /// The user with `email` (already normalised) and their password hash.
     fn find_login(&self, email: &str) -> impl Future<Output = Result<Option<(User, String)>, DomainError>> + Send;
     fn password_hash(&self, id: UserId) -> impl Future<Output = Result<Option<String>, DomainError>> + Send;

@@ -9,6 +9,7 @@ use sea_orm::Value;
 use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::{STUDIO_COLUMNS, USER_COLUMNS};
+use crate::sql::placeholders;
 
 fn returned() -> DomainError {
     DomainError::storage_message("INSERT/UPDATE … RETURNING gave no row")
@@ -44,6 +45,15 @@ impl AccountStore for SqlStore {
     async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         self.one(&self.db, &sql, [id.0.into()]).await?.map(|row| self.read(&row).user()).transpose()
+    }
+
+    async fn find_users(&self, ids: &[UserId]) -> Result<Vec<User>, DomainError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN {}", placeholders(1, ids.len()));
+        let values: Vec<Value> = ids.iter().map(|id| id.0.into()).collect();
+        self.all(&self.db, &sql, values).await?.iter().map(|row| self.read(row).user()).collect()
     }
 
     async fn find_login(&self, email: &str) -> Result<Option<(User, String)>, DomainError> {

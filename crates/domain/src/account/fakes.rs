@@ -62,6 +62,7 @@ pub struct Data {
     pub tokens: Vec<StoredToken>,
     pub audit: Vec<AuditEntry>,
     pub fail_audit: bool,
+    pub fail_lookups: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -134,6 +135,15 @@ impl AccountStore for FakeStore {
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
         Ok(self.user_mut(id, |u, _| u.clone()))
+    }
+
+    async fn find_users(&self, ids: &[UserId]) -> Result<Vec<User>, DomainError> {
+        let listed: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.log.push(format!("store: find users {}", listed.join(", ")));
+        if self.data.lock().unwrap().fail_lookups {
+            return Err(DomainError::Unavailable);
+        }
+        Ok(ids.iter().filter_map(|id| self.user_mut(*id, |u, _| u.clone())).collect())
     }
 
     async fn find_login(&self, email: &str) -> Result<Option<(User, String)>, DomainError> {

@@ -1,13 +1,16 @@
 //! The account use cases: registration, sign-in, token refresh, sign-out,
 //! one's own profile and password.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::account::model::{NewUser, ProfileChange, Registration, User, check_password, login_email};
 use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
+use crate::batch::Batcher;
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::ids::UserId;
@@ -16,6 +19,9 @@ use crate::validation::ValidationErrors;
 
 /// What checking a password for an unknown email hashes against.
 const DUMMY_PASSWORD: &str = "not anyone's password";
+
+/// Users looked up by one query at most.
+const MAX_USER_LOOKUPS: usize = 64;
 
 /// A sign-in: the user and a new refresh token, issued at `at`. The caller
 /// signs the access token for `user` as of `at`.
@@ -37,6 +43,19 @@ pub struct Accounts<S, C, H, R, N> {
     refresh_ttl: Duration,
     /// A hash of [`DUMMY_PASSWORD`], made once by `hasher` (so at its cost).
     dummy_hash: OnceLock<String>,
+    /// Concurrent lookups of users (each authenticated request whose caller
+    /// is not in memory makes one) share one query.
+    lookups: Batcher<(), Lookup, Result<Option<User>, DomainError>>,
+    /// How many lookup queries failed, and the last one's error.
+    lookup_failures: AtomicU64,
+    last_lookup_failure: Mutex<Option<DomainError>>,
+}
+
+/// A queued lookup of a user, and how many lookup queries had failed when it was asked.
+#[derive(Debug, Clone, Copy)]
+struct Lookup {
+    id: UserId,
+    failures_seen: u64,
 }
 
 impl<S, C, H, R, N> Accounts<S, C, H, R, N>
@@ -49,7 +68,18 @@ where
 {
     /// Refresh tokens live for `refresh_ttl`.
     pub fn new(store: S, clock: C, hasher: H, tokens: R, notices: N, refresh_ttl: Duration) -> Self {
-        Accounts { store, clock, hasher, tokens, notices, refresh_ttl, dummy_hash: OnceLock::new() }
+        Accounts {
+            store,
+            clock,
+            hasher,
+            tokens,
+            notices,
+            refresh_ttl,
+            dummy_hash: OnceLock::new(),
+            lookups: Batcher::new(MAX_USER_LOOKUPS),
+            lookup_failures: AtomicU64::new(0),
+            last_lookup_failure: Mutex::new(None),
+        }
     }
 
     /// Creates a user account and signs it in.
@@ -113,8 +143,38 @@ where
     }
 
     /// The user an access token names, if the account still exists.
+    /// The user `id`, read by a query that starts after this call does.
     pub async fn user(&self, id: UserId) -> Result<Option<User>, DomainError> {
-        self.store.find_user(id).await
+        let lookup = Lookup { id, failures_seen: self.lookup_failures.load(Ordering::SeqCst) };
+        self.lookups.submit((), lookup, |batch| self.users_together(batch)).await
+    }
+
+    /// Answers a batch of lookups with one query. Lookups that waited through
+    /// a failed query get its error at once: lookups take turns, and retrying
+    /// each queued batch against a database that is down would make the last
+    /// caller wait for every failure before it.
+    async fn users_together(&self, batch: Vec<Lookup>) -> Vec<Result<Option<User>, DomainError>> {
+        let failures = self.lookup_failures.load(Ordering::SeqCst);
+        let last_failure = lock(&self.last_lookup_failure).clone();
+        let waited_through_failure = |lookup: &Lookup| lookup.failures_seen < failures && last_failure.is_some();
+        let ids: Vec<UserId> = batch.iter().filter(|lookup| !waited_through_failure(lookup)).map(|l| l.id).collect();
+        let found = if ids.is_empty() { Ok(Vec::new()) } else { self.store.find_users(&ids).await };
+        let found: Result<HashMap<UserId, User>, DomainError> = match found {
+            Ok(users) => Ok(users.into_iter().map(|user| (user.id, user)).collect()),
+            Err(error) => {
+                *lock(&self.last_lookup_failure) = Some(error.clone());
+                self.lookup_failures.fetch_add(1, Ordering::SeqCst);
+                Err(error)
+            }
+        };
+        batch
+            .iter()
+            .map(|lookup| match (&last_failure, &found) {
+                (Some(error), _) if waited_through_failure(lookup) => Err(error.clone()),
+                (_, Ok(found)) => Ok(found.get(&lookup.id).cloned()),
+                (_, Err(error)) => Err(error.clone()),
+            })
+            .collect()
     }
 
     pub async fn update_profile(
@@ -172,6 +232,10 @@ where
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +267,40 @@ mod tests {
             Duration::days(7),
         );
         World { accounts, store, clock, notices, log }
+    }
+
+    #[test]
+    fn users_looked_up_together_are_read_by_one_query_and_answered_in_order() {
+        let w = world();
+        let ada = w.store.add_user("ada@example.com", "h", Role::User, None);
+        let bob = w.store.add_user("bob@example.com", "h", Role::PlatformAdmin, None);
+        let nobody = UserId(999);
+        w.log.clear();
+        let lookups = [bob.id, nobody, ada.id].map(|id| Lookup { id, failures_seen: 0 });
+        let answers = block_on(w.accounts.users_together(lookups.to_vec()));
+        let answers: Vec<Option<User>> = answers.into_iter().map(Result::unwrap).collect();
+        assert_eq!(answers, vec![Some(bob.clone()), None, Some(ada.clone())]);
+        assert_eq!(w.log.entries(), vec![format!("store: find users {}, {nobody}, {}", bob.id, ada.id)]);
+        assert_eq!(block_on(w.accounts.user(ada.id)).unwrap(), Some(ada));
+        assert_eq!(block_on(w.accounts.user(nobody)).unwrap(), None);
+    }
+
+    #[test]
+    fn lookups_that_waited_through_a_failed_query_get_its_error_without_another() {
+        let w = world();
+        let ada = w.store.add_user("ada@example.com", "h", Role::User, None);
+        w.store.data.lock().unwrap().fail_lookups = true;
+        assert_eq!(block_on(w.accounts.user(ada.id)), Err(DomainError::Unavailable));
+        w.store.data.lock().unwrap().fail_lookups = false;
+        w.log.clear();
+
+        // Queued before that failure, and after it.
+        let before = Lookup { id: ada.id, failures_seen: 0 };
+        let after = Lookup { id: ada.id, failures_seen: 1 };
+        let answers = block_on(w.accounts.users_together(vec![before, after]));
+        assert_eq!(answers, vec![Err(DomainError::Unavailable), Ok(Some(ada.clone()))]);
+        assert_eq!(w.log.entries(), vec![format!("store: find users {}", ada.id)], "one query, for the later lookup");
+        assert_eq!(block_on(w.accounts.user(ada.id)), Ok(Some(ada)), "a new lookup queries again");
     }
 
     #[test]
