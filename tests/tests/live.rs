@@ -364,6 +364,28 @@ async fn another_instance_reads_a_change_as_soon_as_it_is_announced() {
     assert_eq!((read["title"].as_str(), read["available"].as_i64()), (Some("Behind its back"), Some(9)), "{read}");
 }
 
+// PostgreSQL only: a read on another instance that starts after a commit was
+// answered sees it, without waiting for the commit's announcement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_instance_reads_a_change_right_after_its_commit() {
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
+    let b = app.another_instance().await;
+    let event_id = open_event(&app, &admin, 10).await;
+    let mut draft = auction_body(&app, 180);
+    draft["starts_at"] = json!(iso(app.now() + Duration::minutes(60)));
+    let auction_id = create_auction(&app, &admin, draft).await;
+    for i in 0..100 {
+        let title = format!("Edit {i}");
+        for path in [format!("/events/{event_id}"), format!("/auctions/{auction_id}")] {
+            let (status, body) = app.patch(&path, Some(&admin.token), json!({ "title": title })).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let (status, body) = b.get(&path, None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["title"], title.as_str(), "{path} read on B right after edit {i}");
+        }
+    }
+}
+
 // --- 5. resume -------------------------------------------------------------------------------
 
 on_both_stores! {

@@ -33,8 +33,8 @@ use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Accounts, Studios};
 use hothour_domain::fresh::FreshCache;
-use hothour_domain::ports::NoPublisher;
-use hothour_domain::{Actor, Services, SystemClock, UserId};
+use hothour_domain::ports::{AuctionRecord, EventRecord, NoPublisher};
+use hothour_domain::{Actor, AuctionId, AuctionView, DomainError, EventId, Services, SystemClock, UserId};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -72,6 +72,8 @@ pub struct AppState {
     /// Whom each signed-in user acts as (role and studio), kept until a
     /// change of role is heard, and at most [`auth::ACTOR_TTL`].
     pub actors: FreshCache<UserId, Actor>,
+    /// Makes sure reads from memory follow every instance's earlier commits.
+    pub syncs: live::sync::Syncs,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
             clock,
             config,
             actors: FreshCache::default(),
+            syncs: live::sync::Syncs::new(),
         })
     }
 
@@ -110,6 +113,22 @@ impl AppState {
     pub fn follow_commits(&self, following: bool) {
         self.services.follow_commits(following);
         self.actors.follow(following);
+    }
+
+    /// The auction as committed when this call began, on any instance.
+    pub async fn read_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
+        if self.services.read_model().following() && !self.syncs.caught_up(&self.store).await? {
+            return self.services.get_auction_from_store(id).await;
+        }
+        self.services.get_auction(id).await
+    }
+
+    /// The event as committed when this call began, on any instance.
+    pub async fn read_event(&self, id: EventId) -> Result<EventRecord, DomainError> {
+        if self.services.read_model().following() && !self.syncs.caught_up(&self.store).await? {
+            return self.services.get_event_from_store(id).await;
+        }
+        self.services.get_event(id).await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

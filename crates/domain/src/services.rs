@@ -216,6 +216,14 @@ where
         Ok((record, view))
     }
 
+    /// As [`Services::get_auction`], read from the store whatever is in memory.
+    pub async fn get_auction_from_store(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
+        let now = self.clock.now();
+        let record = self.store.find_auction(id).await?.ok_or(DomainError::NotFound("auction"))?;
+        let view = record.auction.view(record.live.as_ref(), now);
+        Ok((record, view))
+    }
+
     /// Changes the fields in `patch`, merged into the auction as read under its lock.
     pub async fn update_auction(
         &self,
@@ -386,6 +394,11 @@ where
         let read = self.store.find_event(id, now);
         let record = self.read_model.events().get_or_read(id, now, read, |record| record.next_lapse_at).await?;
         record.ok_or(DomainError::NotFound("event"))
+    }
+
+    /// As [`Services::get_event`], read from the store whatever is in memory.
+    pub async fn get_event_from_store(&self, id: EventId) -> Result<EventRecord, DomainError> {
+        self.store.find_event(id, self.clock.now()).await?.ok_or(DomainError::NotFound("event"))
     }
 
     /// Changes the fields in `patch`, merged into the event as read under its lock.

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, TransactionTrait, TryGetable, Value};
 
 use crate::error::map_db_err;
-use crate::listener::{CHANNEL, Listener};
+use crate::listener::{CHANNEL, Listener, SYNC_CHANNEL};
 
 #[derive(Debug)]
 pub(crate) struct Postgres {
@@ -137,6 +137,14 @@ impl Dialect for Postgres {
     }
 
     fn announce_committed(&self, _first: i64, _last: i64) {}
+
+    fn sync_statement(&self, payload: &str) -> Option<Statement> {
+        Some(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [SYNC_CHANNEL.into(), payload.into()],
+        ))
+    }
 
     fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>> {
         Box::pin(async move { Listener::connect(&self.url).await.map(|l| Box::new(l) as Box<dyn CommitFeed>) })

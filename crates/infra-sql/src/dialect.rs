@@ -34,13 +34,15 @@ pub enum RowLock {
 }
 
 /// What the live fan-out heard from the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
     /// Outbox events `first..=last` were committed.
     Range(i64, i64),
     /// Announcements may have been missed (a lost connection, a lagging
     /// receiver): catch up from the outbox.
     Reconnected,
+    /// The sync with this payload committed: every commit before it was heard.
+    Synced(String),
 }
 
 /// A stream of commit announcements.
@@ -104,6 +106,10 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// Called once a write that stored outbox events `first..=last` committed
     /// (before its turn is released, so announcements keep commit order).
     fn announce_committed(&self, first: i64, last: i64);
+    /// A statement whose commit every listener hears as [`Heard::Synced`]
+    /// with `payload`, after the announcements of every commit before it;
+    /// `None` where commits are announced in-process, as they happen.
+    fn sync_statement(&self, payload: &str) -> Option<Statement>;
     /// Listens for commit announcements.
     fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>>;
 

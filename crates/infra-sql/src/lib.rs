@@ -94,6 +94,17 @@ impl SqlStore {
         self.dialect.listen().await
     }
 
+    /// Commits a sync that listeners hear as [`Heard::Synced`] with `payload`
+    /// after every commit before it. `false` where commits are announced
+    /// in-process, as they happen: there is nothing to wait for.
+    pub async fn send_sync(&self, payload: &str) -> Result<bool, DomainError> {
+        let Some(statement) = self.dialect.sync_statement(payload) else {
+            return Ok(false);
+        };
+        self.db.execute_raw(statement).await.map_err(|error| self.dialect.map_error(error, None))?;
+        Ok(true)
+    }
+
     fn d(&self) -> &dyn Dialect {
         &*self.dialect
     }

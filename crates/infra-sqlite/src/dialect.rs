@@ -136,6 +136,10 @@ impl Dialect for Sqlite {
         format!("{ends_at} - {lead_seconds} * 1000000 <= {now}")
     }
 
+    fn sync_statement(&self, _payload: &str) -> Option<Statement> {
+        None
+    }
+
     fn lapsed_holds_sql(&self, event: &str, now: &str) -> String {
         // SQLite keeps no statistics; it reaches these through
         // `reservations_event_holds (event_id, expires_at)`.

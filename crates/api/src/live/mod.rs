@@ -7,5 +7,6 @@ pub mod jobs;
 pub mod protocol;
 pub mod sessions;
 pub mod socket;
+pub mod sync;
 pub mod ticker;
 pub mod time;

@@ -131,7 +131,7 @@ async fn get_auction(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
-    let (record, view) = state.services.get_auction(AuctionId(*id)).await?;
+    let (record, view) = state.read_auction(AuctionId(*id)).await?;
     crate::etag::tagged_json(&req, &AuctionOut::new(&record.auction, &view))
 }
 
@@ -144,7 +144,7 @@ async fn get_auction(
 )]
 #[get("/auctions/{id}/schedule")]
 async fn auction_schedule(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
-    let (record, _) = state.services.get_auction(AuctionId(*id)).await?;
+    let (record, _) = state.read_auction(AuctionId(*id)).await?;
     let steps = record.auction.schedule().steps(record.auction.turbo_started_at);
     Ok(HttpResponse::Ok().json(steps.iter().map(PriceStepOut::from).collect::<Vec<_>>()))
 }

@@ -142,7 +142,7 @@ async fn get_event(
     caller: MaybeCaller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
-    let record = state.services.get_event(EventId(*id)).await?;
+    let record = state.read_event(EventId(*id)).await?;
     let visible =
         record.event.details.is_active || caller.0.as_ref().is_some_and(|c| c.actor.manages(record.event.studio_id));
     if !visible {
