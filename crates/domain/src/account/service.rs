@@ -21,7 +21,7 @@ use crate::validation::ValidationErrors;
 const DUMMY_PASSWORD: &str = "not anyone's password";
 
 /// Users looked up by one query at most.
-const MAX_USER_LOOKUPS: usize = 64;
+const MAX_USER_LOOKUPS: usize = 256;
 
 /// A sign-in: the user and a new refresh token, issued at `at`. The caller
 /// signs the access token for `user` as of `at`.
