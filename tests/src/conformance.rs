@@ -170,7 +170,6 @@ fn tally<T>(results: &[Result<T, DomainError>]) -> std::collections::BTreeMap<St
 
 // --- races ------------------------------------------------------------------
 
-/// 200 concurrent 1-seat holds on capacity 50: exactly 50 succeed.
 /// Users looked up by id in one query: those that exist, whatever the order
 /// or duplicates asked for.
 pub async fn users_are_found_by_id_together<B: Backend>() {
@@ -184,6 +183,7 @@ pub async fn users_are_found_by_id_together<B: Backend>() {
     assert_eq!(store.find_users(&[]).await.expect("no users"), Vec::new());
 }
 
+/// 200 concurrent 1-seat holds on capacity 50: exactly 50 succeed.
 pub async fn concurrent_holds_never_oversell<B: Backend>() {
     let world = World::<B>::new().await;
     let event = world.event(50).await;

@@ -117,7 +117,7 @@ impl AppState {
 
     /// The auction as committed when this call began, on any instance.
     pub async fn read_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
-        if self.services.read_model().following() && !self.syncs.caught_up(&self.store).await? {
+        if self.memory_may_be_behind().await? {
             return self.services.get_auction_from_store(id).await;
         }
         self.services.get_auction(id).await
@@ -125,10 +125,17 @@ impl AppState {
 
     /// The event as committed when this call began, on any instance.
     pub async fn read_event(&self, id: EventId) -> Result<EventRecord, DomainError> {
-        if self.services.read_model().following() && !self.syncs.caught_up(&self.store).await? {
+        if self.memory_may_be_behind().await? {
             return self.services.get_event_from_store(id).await;
         }
         self.services.get_event(id).await
+    }
+
+    /// Whether what is kept in memory may miss a commit made before this
+    /// call (on any instance): true if the sync with the other instances was
+    /// not heard in time. Memory not being served, there is nothing to sync.
+    async fn memory_may_be_behind(&self) -> Result<bool, DomainError> {
+        Ok(self.services.read_model().following() && !self.syncs.caught_up(&self.store).await?)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -91,7 +91,7 @@ impl<K, Q, R> std::fmt::Debug for Batcher<K, Q, R> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // No code here panics while holding a lock, but a poisoned queue is still a valid queue.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

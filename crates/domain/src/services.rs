@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::actor::Actor;
 use crate::auction::KnownAuctions;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
@@ -41,6 +43,13 @@ pub struct Services<S, C, P> {
     read_model: Arc<ReadModel>,
     /// Whose each reservation is and what it reserves, as seen by this instance.
     known_reservations: Arc<KnownReservations>,
+}
+
+/// An auction as read, with its price and status at `now`.
+fn with_view(record: Option<AuctionRecord>, now: DateTime<Utc>) -> Result<(AuctionRecord, AuctionView), DomainError> {
+    let record = record.ok_or(DomainError::NotFound("auction"))?;
+    let view = record.auction.view(record.live.as_ref(), now);
+    Ok((record, view))
 }
 
 /// One caller's hold, waiting to be decided with the others on its event.
@@ -211,17 +220,13 @@ where
     pub async fn get_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
         let now = self.clock.now();
         let record = self.read_model.auctions().get_or_read(id, now, self.store.find_auction(id), |_| None).await?;
-        let record = record.ok_or(DomainError::NotFound("auction"))?;
-        let view = record.auction.view(record.live.as_ref(), now);
-        Ok((record, view))
+        with_view(record, now)
     }
 
     /// As [`Services::get_auction`], read from the store whatever is in memory.
     pub async fn get_auction_from_store(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
         let now = self.clock.now();
-        let record = self.store.find_auction(id).await?.ok_or(DomainError::NotFound("auction"))?;
-        let view = record.auction.view(record.live.as_ref(), now);
-        Ok((record, view))
+        with_view(self.store.find_auction(id).await?, now)
     }
 
     /// Changes the fields in `patch`, merged into the auction as read under its lock.

@@ -70,9 +70,9 @@ pub async fn run(state: Arc<AppState>) {
                         break;
                     }
                 },
+                Ok(Heard::Synced(payload)) => state.syncs.heard(&payload),
                 // Open a new listener before catching up: reading the outbox
                 // while nothing listens would miss what commits in between.
-                Ok(Heard::Synced(payload)) => state.syncs.heard(&payload),
                 Ok(Heard::Reconnected) => {
                     tracing::warn!("outbox listener lost its connection; catching up");
                     break;

@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::account::model::{NewUser, ProfileChange, Registration, User, check_password, login_email};
 use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
-use crate::batch::Batcher;
+use crate::batch::{Batcher, lock};
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::ids::UserId;
@@ -142,8 +142,8 @@ where
         self.store.revoke_all_refresh_tokens(user).await
     }
 
-    /// The user an access token names, if the account still exists.
-    /// The user `id`, read by a query that starts after this call does.
+    /// The user an access token names, if the account still exists, read by
+    /// a query that starts after this call does.
     pub async fn user(&self, id: UserId) -> Result<Option<User>, DomainError> {
         let lookup = Lookup { id, failures_seen: self.lookup_failures.load(Ordering::SeqCst) };
         self.lookups.submit((), lookup, |batch| self.users_together(batch)).await
@@ -230,10 +230,6 @@ where
         let hash = self.hasher.hash(DUMMY_PASSWORD.to_owned()).await?;
         Ok(self.dummy_hash.get_or_init(|| hash).clone())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
