@@ -56,6 +56,17 @@ const MIGRATIONS: &[SqlMigration] = &[
             down: include_str!("../sql/sqlite/0002_idempotency_lease.down.sql"),
         },
     },
+    SqlMigration {
+        name: "m0003_session_generation",
+        postgres: Sql {
+            up: include_str!("../sql/0003_session_generation.up.sql"),
+            down: include_str!("../sql/0003_session_generation.down.sql"),
+        },
+        sqlite: Sql {
+            up: include_str!("../sql/sqlite/0003_session_generation.up.sql"),
+            down: include_str!("../sql/sqlite/0003_session_generation.down.sql"),
+        },
+    },
 ];
 
 impl MigrationName for &'static SqlMigration {

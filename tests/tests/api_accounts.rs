@@ -424,6 +424,107 @@ on_both_stores! {
     }
 }
 
+// --- signed out means signed out: access tokens from before a revocation --------
+
+/// Every route a signed-in user uses, with `token`: the answers in order.
+async fn every_signed_in_route(app: &TestApp, token: &str, event_id: i64, reservation_id: i64) -> Vec<(String, Reply)> {
+    let requests = [
+        (Method::GET, "/me".to_owned(), None),
+        (Method::PATCH, "/me".to_owned(), Some(json!({"full_name": "Someone Else"}))),
+        (Method::GET, "/reservations".to_owned(), None),
+        (Method::GET, format!("/reservations/{reservation_id}"), None),
+        (Method::POST, format!("/reservations/{reservation_id}/confirm"), None),
+        (Method::POST, format!("/reservations/{reservation_id}/cancel"), None),
+        (Method::POST, format!("/events/{event_id}/holds"), Some(json!({"quantity": 1}))),
+        (Method::POST, "/auth/logout-all".to_owned(), None),
+    ];
+    let mut answers = Vec::new();
+    for (method, path, body) in requests {
+        let mut request = api(app, method.clone(), &path).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answers.push((format!("{method} {path}"), send(request).await));
+    }
+    answers
+}
+
+on_both_stores! {
+    async fn access_tokens_issued_before_a_sign_out_everywhere_are_refused_on_every_route(backend) {
+        let world = hothour_tests::fixtures::World::new(backend).await;
+        let app = &world.app;
+        let event_id = create_event(app, &world.admin, "Salsa night").await;
+        let ada = app.register("ada@example.com").await;
+        let phone = app.login("ada@example.com").await;
+        let (status, hold) = app.post(&format!("/events/{event_id}/holds"), Some(&phone.token), json!({"quantity": 1})).await;
+        assert_eq!(status, StatusCode::CREATED, "{hold}");
+        let reservation_id = hold["id"].as_i64().expect("reservation id");
+        // The old token is known to this instance (its role is remembered) before the revocation.
+        assert_eq!(me(app, &ada.token).await.0, StatusCode::OK);
+
+        let (status, body) = app.call(Method::POST, "/auth/logout-all", Some(&phone.token), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+        for token in [&ada.token, &phone.token] {
+            for (request, reply) in every_signed_in_route(app, token, event_id, reservation_id).await {
+                assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{request}: {reply:?}");
+                assert_eq!(reply.body["code"], "token_revoked", "{request}: {reply:?}");
+            }
+        }
+        let (_, hold) = app.get(&format!("/reservations/{reservation_id}"), Some(&app.login("ada@example.com").await.token)).await;
+        assert_eq!(hold["status"], "HOLD", "nothing the old tokens sent was done: {hold}");
+
+        // A sign-in after the revocation works on every route.
+        let again = app.login("ada@example.com").await;
+        assert_eq!(me(app, &again.token).await.0, StatusCode::OK);
+        let (status, body) = refresh(app, &again.refresh_token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(me(app, body["access_token"].as_str().unwrap()).await.0, StatusCode::OK);
+    }
+
+    async fn a_password_change_refuses_every_access_token_issued_before_it(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        let ada = app.register("ada@example.com").await;
+        let laptop = app.login("ada@example.com").await;
+        assert_eq!(me(&app, &laptop.token).await.0, StatusCode::OK);
+        let change = json!({"current_password": PASSWORD, "new_password": "a brand new password"});
+        let (status, body) = app.post("/me/password", Some(&ada.token), change).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        for token in [&ada.token, &laptop.token] {
+            assert_problem_body(me(&app, token).await.0, &me(&app, token).await.1, 401, "token_revoked");
+            let (status, body) = app.patch("/me", Some(token), json!({"full_name": "Mallory"})).await;
+            assert_problem_body(status, &body, 401, "token_revoked");
+        }
+        let (status, body) = login_with(&app, "ada@example.com", "a brand new password").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(me(&app, body["access_token"].as_str().unwrap()).await.0, StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_everywhere_on_one_instance_is_honoured_by_every_instance() {
+    let a = TestApp::spawn_on(hothour_tests::app::Backend::Postgres).await;
+    let b = a.another_instance().await;
+    let ada = a.register("ada@example.com").await;
+    // Instance B remembers the caller before the revocation.
+    assert_eq!(me(&b, &ada.token).await.0, StatusCode::OK);
+    let fresh = a.login("ada@example.com").await;
+    let (status, body) = a.call(Method::POST, "/auth/logout-all", Some(&fresh.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // B hears the revocation through the outbox: wait for it (bounded), not for time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (status, body) = me(&b, &ada.token).await;
+        if status == StatusCode::UNAUTHORIZED {
+            assert_eq!(body["code"], "token_revoked", "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "instance B still honours a revoked token: {status} {body}");
+        tokio::task::yield_now().await;
+    }
+    assert_problem_body(me(&a, &ada.token).await.0, &me(&a, &ada.token).await.1, 401, "token_revoked");
+}
+
 // --- 5. one's own profile --------------------------------------------------------
 
 on_both_stores! {
@@ -562,8 +663,8 @@ on_both_stores! {
         // A token signed with another secret (by the app's own signer).
         let ttl = std::time::Duration::from_secs(600);
         let foreign = TokenKeys::new("another-secret-that-is-also-long-enough", ttl, ttl);
-        refused(send(api(&app, Method::GET, "/me").bearer_auth(foreign.access_token(UserId(ada.user_id)).unwrap())).await);
-        let same = TokenKeys::new(SECRET, ttl, ttl).access_token(UserId(ada.user_id)).unwrap();
+        refused(send(api(&app, Method::GET, "/me").bearer_auth(foreign.access_token(UserId(ada.user_id), 0).unwrap())).await);
+        let same = TokenKeys::new(SECRET, ttl, ttl).access_token(UserId(ada.user_id), 0).unwrap();
         let reply = send(api(&app, Method::GET, "/me").bearer_auth(&same)).await;
         assert_eq!(reply.status, StatusCode::OK, "the control: the right secret is accepted: {reply:?}");
 

@@ -305,15 +305,18 @@ on_both_stores! {
             for (status, body) in answers {
                 match status {
                     StatusCode::NO_CONTENT => signed_out = true,
-                    StatusCode::OK => refreshed.push(session(&body).refresh_token),
+                    StatusCode::OK => refreshed.push(session(&body)),
                     StatusCode::UNAUTHORIZED => assert_eq!(body["code"], "invalid_refresh_token", "{body}"),
                     other => panic!("round {round}: {other} {body}"),
                 }
             }
             assert!(signed_out, "round {round}: logout-all answered 204");
-            for token in refreshed {
-                let (status, body) = app.post("/auth/refresh", None, json!({"refresh_token": token})).await;
+            for refreshed in refreshed {
+                let (status, body) = app.post("/auth/refresh", None, json!({"refresh_token": refreshed.refresh_token})).await;
                 assert_problem(&(status, body), StatusCode::UNAUTHORIZED, "invalid_refresh_token");
+                // Nor does the access token a refresh in flight handed out outlive the sign-out.
+                let answer = app.get("/me", Some(&refreshed.token)).await;
+                assert_problem(&answer, StatusCode::UNAUTHORIZED, "token_revoked");
             }
             let live = format!("SELECT COUNT(*) FROM refresh_tokens WHERE user_id = {} AND revoked_at IS NULL", user.user_id);
             assert_eq!(app.sql_i64(&live).await, 0, "round {round}: a token survived sign-out everywhere");

@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use futures_util::{SinkExt, StreamExt};
-use hothour_tests::app::{Backend, PASSWORD, Session, TestApp};
+use hothour_tests::app::{Backend, PASSWORD, Session, TestApp, session};
 use hothour_tests::fixtures::{World, iso, time};
 use hothour_tests::ws::{WAIT, WsClient, assert_error};
 use hothour_tests::{asyncapi, on_both_stores};
@@ -135,13 +135,12 @@ on_both_stores! {
         // The signed-out token cannot sign the socket in again.
         assert_error(&ws.auth(&ada.token).await, "unauthorized");
         assert_error(&ws.subscribe(&user_room, None).await, "unauthorized");
-        hold(&app, &ada, event_id).await;
+        let again = app.login("ada@ws.test").await;
+        hold(&app, &again, event_id).await;
         assert_eq!(ws.next_json().await["type"], "availability_changed", "public rooms carry on");
         ws.assert_quiet().await;
 
         // Signing in again does.
-        app.clock.advance(Duration::seconds(1));
-        let again = app.login("ada@ws.test").await;
         ws.authenticated(&again).await;
         ws.subscribed(&user_room).await;
     }
@@ -169,7 +168,10 @@ on_both_stores! {
             assert_session_ended(&ws.next_json().await, "password_changed", &[&user_room], false);
             assert_error(&ws.auth(&ada.token).await, "unauthorized");
         }
-        hold(&app, &ada, event_id).await;
+        let (status, tokens) =
+            app.post("/auth/login", None, json!({"email": "ada@ws.test", "password": "a brand new password"})).await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        hold(&app, &session(&tokens), event_id).await;
         for ws in &mut sockets {
             ws.assert_quiet().await;
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use hothour_domain::account::SignedIn;
+use hothour_domain::account::{SignedIn, User};
 use hothour_domain::ports::{PasswordHasher, RefreshTokens};
 use hothour_domain::{Actor, Cause, DomainError, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -30,6 +30,10 @@ struct Claims {
     /// sign-in can tell which came first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     iat_us: Option<i64>,
+    /// The user's session generation when the token was issued (tokens from
+    /// before generations existed are of the first, 0).
+    #[serde(default, rename = "gen")]
+    generation: i64,
     typ: String,
 }
 
@@ -52,39 +56,30 @@ impl TokenKeys {
         }
     }
 
-    pub fn access_token(&self, user: UserId) -> Result<String, Problem> {
-        self.access_token_at(user, Utc::now())
+    /// An access token for `user` in session generation `generation`, issued now.
+    pub fn access_token(&self, user: UserId, generation: i64) -> Result<String, Problem> {
+        self.access_token_at(user, generation, Utc::now())
     }
 
-    /// An access token for `user`, issued at `now` (the service's clock, so
-    /// that its expiry moves with the clock a test moves).
-    pub fn access_token_at(&self, user: UserId, now: DateTime<Utc>) -> Result<String, Problem> {
+    /// An access token for `user` in session generation `generation`, issued
+    /// at `now` (the service's clock, so that its expiry moves with the clock
+    /// a test moves).
+    pub fn access_token_at(&self, user: UserId, generation: i64, now: DateTime<Utc>) -> Result<String, Problem> {
         let claims = Claims {
             sub: user.0.to_string(),
             iat: now.timestamp(),
             iat_us: Some(now.timestamp_micros()),
             exp: now.timestamp() + self.access_ttl.as_secs() as i64,
+            generation,
             typ: ACCESS.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Problem::from(DomainError::TokenSigning(Cause::new(e))))
     }
 
-    /// The user an access token names, if it is a valid, unexpired HS256 access token.
-    pub fn verify(&self, token: &str) -> Option<UserId> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        if data.claims.typ != ACCESS {
-            return None;
-        }
-        data.claims.sub.parse().ok().map(UserId)
-    }
-
     /// The session an access token stands for, if it is a valid HS256 access
     /// token that has not expired at `now`. The live socket checks expiry on
-    /// the service's clock (which tests move), not on the wall clock.
+    /// the service's clock (which tests move), HTTP on the wall clock.
     pub fn verify_at(&self, token: &str, now: DateTime<Utc>) -> Option<AccessToken> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false;
@@ -98,7 +93,8 @@ impl TokenKeys {
             Some(micros) => DateTime::from_timestamp_micros(micros)?,
             None => DateTime::from_timestamp(claims.iat, 0)?,
         };
-        Some(AccessToken { user: claims.sub.parse().ok().map(UserId)?, issued_at, expires_at })
+        let user = claims.sub.parse().ok().map(UserId)?;
+        Some(AccessToken { user, issued_at, expires_at, generation: claims.generation })
     }
 }
 
@@ -108,6 +104,23 @@ pub struct AccessToken {
     pub user: UserId,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The user's session generation it was issued in.
+    pub generation: i64,
+}
+
+impl AccessToken {
+    /// Whether the user has signed out everywhere (or changed the password)
+    /// since this token was issued: they are now in generation `current`.
+    pub fn revoked_by(&self, current: i64) -> bool {
+        self.generation < current
+    }
+}
+
+pub fn token_revoked() -> Problem {
+    Problem::new(
+        ProblemCode::TokenRevoked,
+        "this token was signed out (everywhere, or by a password change): sign in again",
+    )
 }
 
 pub fn unauthorized(detail: &str) -> Problem {
@@ -134,7 +147,7 @@ impl RefreshTokens for RandomRefreshTokens {
 /// the instant the sign-in was decided.
 pub fn tokens_out(keys: &TokenKeys, signed_in: SignedIn) -> Result<TokensOut, Problem> {
     Ok(TokensOut {
-        access_token: keys.access_token_at(signed_in.user.id, signed_in.at)?,
+        access_token: keys.access_token_at(signed_in.user.id, signed_in.user.session_generation, signed_in.at)?,
         refresh_token: signed_in.refresh_token,
         token_type: crate::dto::TokenType::Bearer,
         expires_in: keys.access_ttl.as_secs(),
@@ -174,6 +187,21 @@ pub async fn hash_password(password: String, cost: u32) -> Result<String, Domain
 /// where a role change committed but its announcement could not be written.
 pub const ACTOR_TTL: chrono::Duration = chrono::Duration::seconds(30);
 
+/// What is remembered of a signed-in user between their requests: whom they
+/// act as, and their session generation (tokens of earlier ones are refused).
+/// Kept until a change of role or a revocation is heard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownUser {
+    pub actor: Actor,
+    pub session_generation: i64,
+}
+
+impl From<&User> for KnownUser {
+    fn from(user: &User) -> KnownUser {
+        KnownUser { actor: user.actor(), session_generation: user.session_generation }
+    }
+}
+
 /// The authenticated caller: the token's user, with the role and studio they
 /// act with (kept in memory until a change of role is heard).
 #[derive(Debug, Clone, Copy)]
@@ -201,15 +229,19 @@ impl FromRequest for Caller {
                 .strip_prefix("Bearer ")
                 .or_else(|| header.strip_prefix("bearer "))
                 .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <access token>`"))?;
-            let user_id = state
+            let token = state
                 .keys
-                .verify(token.trim())
+                .verify_at(token.trim(), Utc::now())
                 .ok_or_else(|| unauthorized("the access token is invalid or expired"))?;
             let now = state.now();
-            let read = async { Ok::<_, DomainError>(state.accounts.user(user_id).await?.map(|user| user.actor())) };
-            let actor = state.actors.get_or_read(user_id, now, read, |_| Some(now + ACTOR_TTL)).await?;
-            let actor = actor.ok_or_else(|| unauthorized("the account no longer exists"))?;
-            Ok(Caller { actor })
+            let read =
+                async { Ok::<_, DomainError>(state.accounts.user(token.user).await?.as_ref().map(KnownUser::from)) };
+            let known = state.actors.get_or_read(token.user, now, read, |_| Some(now + ACTOR_TTL)).await?;
+            let known = known.ok_or_else(|| unauthorized("the account no longer exists"))?;
+            if token.revoked_by(known.session_generation) {
+                return Err(token_revoked());
+            }
+            Ok(Caller { actor: known.actor })
         })
     }
 }
@@ -241,14 +273,17 @@ mod tests {
 
     #[test]
     fn access_tokens_round_trip() {
-        let token = keys().access_token(UserId(42)).unwrap();
-        assert_eq!(keys().verify(&token), Some(UserId(42)));
+        let token = keys().access_token(UserId(42), 3).unwrap();
+        let session = keys().verify_at(&token, Utc::now()).expect("valid");
+        assert_eq!((session.user, session.generation), (UserId(42), 3));
+        assert!(!session.revoked_by(3));
+        assert!(session.revoked_by(4), "a later generation refuses it");
     }
 
     #[test]
     fn a_token_expires_on_the_clock_it_is_checked_against() {
         let issued = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let token = keys().access_token_at(UserId(7), issued).unwrap();
+        let token = keys().access_token_at(UserId(7), 0, issued).unwrap();
         let session = keys().verify_at(&token, issued).expect("valid when issued");
         assert_eq!(session.user, UserId(7));
         assert_eq!(session.issued_at, issued);
@@ -259,20 +294,21 @@ mod tests {
 
     #[test]
     fn tampered_foreign_and_unsigned_tokens_are_refused() {
-        let token = keys().access_token(UserId(42)).unwrap();
+        let token = keys().access_token(UserId(42), 0).unwrap();
+        let verify = |keys: &TokenKeys, token: &str| keys.verify_at(token, Utc::now()).map(|session| session.user);
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
-        assert_eq!(keys().verify(&tampered), None);
+        assert_eq!(verify(&keys(), &tampered), None);
         let other =
             TokenKeys::new("another-secret-that-is-long-enough-456", Duration::from_secs(60), Duration::from_secs(1));
-        assert_eq!(other.verify(&token), None);
+        assert_eq!(verify(&other, &token), None);
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = engine.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = engine.encode(format!(r#"{{"sub":"42","exp":{},"iat":0,"typ":"access"}}"#, i64::MAX / 2));
-        assert_eq!(keys().verify(&format!("{header}.{payload}.")), None);
+        assert_eq!(verify(&keys(), &format!("{header}.{payload}.")), None);
         let refresh = RandomRefreshTokens.draw_refresh_token().unwrap();
-        assert_eq!(keys().verify(&refresh), None);
+        assert_eq!(verify(&keys(), &refresh), None);
     }
 
     #[test]

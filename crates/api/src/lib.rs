@@ -34,7 +34,7 @@ use chrono::{DateTime, Utc};
 use hothour_domain::account::{Accounts, Studios};
 use hothour_domain::fresh::FreshCache;
 use hothour_domain::ports::{AuctionRecord, EventRecord, NoPublisher};
-use hothour_domain::{Actor, AuctionId, AuctionView, DomainError, EventId, Services, SystemClock, UserId};
+use hothour_domain::{AuctionId, AuctionView, DomainError, EventId, Services, SystemClock, UserId};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -69,9 +69,10 @@ pub struct AppState {
     /// Identifies the event stream (the database it lives in); sent with every event.
     pub epoch: i64,
     pub metrics: metrics::Metrics,
-    /// Whom each signed-in user acts as (role and studio), kept until a
-    /// change of role is heard, and at most [`auth::ACTOR_TTL`].
-    pub actors: FreshCache<UserId, Actor>,
+    /// Whom each signed-in user acts as (role and studio) and their session
+    /// generation, kept until a change of role or a revocation is heard, and
+    /// at most [`auth::ACTOR_TTL`].
+    pub actors: FreshCache<UserId, auth::KnownUser>,
     /// Makes sure reads from memory follow every instance's earlier commits.
     pub syncs: live::sync::Syncs,
 }

@@ -160,7 +160,7 @@ pub const OPERATIONS: &[Operation] = &[
 /// Error responses several operations share, under `components.responses`.
 const SHARED: &[(&str, &[ProblemCode])] = &[
     ("BadRequest", &[C::MalformedJson, C::BadBody]),
-    ("Unauthorized", &[C::Unauthorized]),
+    ("Unauthorized", &[C::Unauthorized, C::TokenRevoked]),
     ("PayloadTooLarge", &[C::PayloadTooLarge]),
     ("UnsupportedMediaType", &[C::UnsupportedMediaType]),
     ("ValidationFailed", &[C::ValidationFailed]),
@@ -421,7 +421,7 @@ fn finish_operation(path: &str, operation: &mut Value) {
     }
     let mut codes: Vec<ProblemCode> = spec.codes.to_vec();
     if spec.access != Access::Public {
-        codes.push(C::Unauthorized);
+        codes.extend([C::Unauthorized, C::TokenRevoked]);
     }
     if has_body {
         codes.extend([C::MalformedJson, C::BadBody, C::PayloadTooLarge, C::UnsupportedMediaType]);

@@ -87,7 +87,9 @@ problem_codes! {
     PayloadTooLarge = "payload_too_large", 413, Retry::No, "The body is larger than 64 KiB.";
     UnsupportedMediaType = "unsupported_media_type", 415, Retry::No, "A body was sent that is not `application/json`.";
     Unauthorized = "unauthorized", 401, Retry::AfterSignIn,
-        "No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change.";
+        "No valid access token: missing, malformed or expired.";
+    TokenRevoked = "token_revoked", 401, Retry::AfterSignIn,
+        "The access token was issued before its user signed out everywhere or changed the password: sign in again.";
     InvalidCredentials = "invalid_credentials", 401, Retry::No, "Wrong email or password.";
     InvalidRefreshToken = "invalid_refresh_token", 401, Retry::No,
         "The refresh token is unknown, expired, revoked or already used (reuse revokes its whole family): sign in again.";

@@ -187,7 +187,7 @@ impl Bench {
     }
 
     pub fn tokens(&self, ids: &[i64]) -> Vec<String> {
-        ids.iter().map(|id| self.keys.access_token(UserId(*id)).expect("signing a token")).collect()
+        ids.iter().map(|id| self.keys.access_token(UserId(*id), 0).expect("signing a token")).collect()
     }
 
     /// A studio and a studio admin, made in SQL; the admin's token.

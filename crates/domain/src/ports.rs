@@ -75,12 +75,13 @@ pub trait AccountStore: Send + Sync {
         id: UserId,
         change: ProfileChange,
     ) -> impl Future<Output = Result<User, DomainError>> + Send;
-    /// Replaces the password hash and revokes every refresh token of the user, atomically.
+    /// Replaces the password hash, revokes every refresh token of the user and
+    /// moves them to the next session generation, atomically; answers that generation.
     fn change_password(
         &self,
         id: UserId,
         password_hash: String,
-    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+    ) -> impl Future<Output = Result<i64, DomainError>> + Send;
     /// Makes an existing user a platform admin.
     fn make_platform_admin(&self, email: &str) -> impl Future<Output = Result<User, DomainError>> + Send;
 
@@ -109,29 +110,35 @@ pub trait AccountStore: Send + Sync {
 
 /// Refresh tokens, stored as hashes, in families that rotate.
 pub trait TokenStore: Send + Sync {
-    /// Stores a new refresh token, in a new family or in `family`.
+    /// Stores a new refresh token in a new family; answers the user's session
+    /// generation, read under the same lock as a revocation takes.
     fn issue_refresh_token(
         &self,
         user: UserId,
         token_hash: &str,
         expires_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), DomainError>> + Send;
-    /// Revokes `old_hash` and issues `new_hash` in its family. A revoked token
-    /// presented again revokes its whole family; any failure is `InvalidRefreshToken`.
+    ) -> impl Future<Output = Result<i64, DomainError>> + Send;
+    /// Revokes `old_hash` and issues `new_hash` in its family; answers the
+    /// token's user as read under the lock a revocation takes, so the access
+    /// token issued with it carries a generation no later revocation misses.
+    /// A revoked token presented again revokes its whole family; any failure
+    /// is `InvalidRefreshToken`.
     fn rotate_refresh_token(
         &self,
         old_hash: &str,
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<UserId, DomainError>> + Send;
+    ) -> impl Future<Output = Result<User, DomainError>> + Send;
     /// Revokes one token of `user`; unknown tokens are ignored.
     fn revoke_refresh_token(
         &self,
         user: UserId,
         token_hash: &str,
     ) -> impl Future<Output = Result<(), DomainError>> + Send;
-    fn revoke_all_refresh_tokens(&self, user: UserId) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Revokes every refresh token of `user` and moves them to the next
+    /// session generation, atomically; answers that generation.
+    fn revoke_all_refresh_tokens(&self, user: UserId) -> impl Future<Output = Result<i64, DomainError>> + Send;
     /// Deletes tokens that expired by `now`, used or not; returns how many.
     /// Used tokens are kept until then: one presented again reveals a stolen copy.
     fn prune_refresh_tokens(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, DomainError>> + Send;

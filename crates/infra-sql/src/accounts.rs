@@ -92,7 +92,7 @@ impl AccountStore for SqlStore {
         self.finish(write, result).await
     }
 
-    async fn change_password(&self, id: UserId, password_hash: String) -> Result<(), DomainError> {
+    async fn change_password(&self, id: UserId, password_hash: String) -> Result<i64, DomainError> {
         let write = self.write().await?;
         let result = async {
             let changed = self
@@ -105,13 +105,7 @@ impl AccountStore for SqlStore {
             if changed == 0 {
                 return Err(DomainError::NotFound("user"));
             }
-            self.exec(
-                write.conn(),
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                [id.0.into(), self.wall_clock()],
-            )
-            .await?;
-            Ok(())
+            self.revoke_sessions(write.conn(), id).await
         }
         .await;
         self.finish(write, result).await

@@ -198,6 +198,7 @@ impl Reader<'_> {
             role: Role::parse(&role).ok_or_else(|| corrupt("user", role))?,
             studio_id: self.opt_i64("studio_id")?.map(StudioId),
             created_at: self.time("created_at")?,
+            session_generation: self.get("session_generation")?,
         })
     }
 
@@ -246,7 +247,7 @@ pub(crate) const EVENT_COLUMNS: &str = "id, studio_id, title, description, capac
 pub(crate) const RESERVATION_COLUMNS: &str = "id, auction_id, event_id, user_id, studio_id, status, quantity, \
      unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, cancelled_at";
 
-pub(crate) const USER_COLUMNS: &str = "id, email, full_name, phone, role, studio_id, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, email, full_name, phone, role, studio_id, created_at, session_generation";
 
 pub(crate) const STUDIO_COLUMNS: &str = "id, name, address, timezone, maps_url, created_at";
 

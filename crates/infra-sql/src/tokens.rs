@@ -1,22 +1,50 @@
 //! Refresh tokens: stored hashed, rotated within a family, reuse revokes the family.
 
 use chrono::{DateTime, Utc};
+use hothour_domain::account::User;
 use hothour_domain::ports::TokenStore;
 use hothour_domain::{DomainError, UserId};
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
+use crate::rows::USER_COLUMNS;
 
 impl SqlStore {
-    /// Locks the user's row, which serializes a refresh with "sign out
-    /// everywhere" and a password change: under READ COMMITTED an `UPDATE` of
-    /// every token does not see a token that a concurrent refresh inserts, so
-    /// without it a refresh in flight could issue a token that survives.
-    /// A password change takes the same lock with its `UPDATE users`.
-    async fn lock_user(&self, conn: &impl ConnectionTrait, user: UserId) -> Result<(), DomainError> {
-        let sql = format!("SELECT id FROM users WHERE id = $1 {}", self.d().lock_clause(RowLock::NoKeyUpdate));
-        self.one(conn, &sql, [user.0.into()]).await.map(|_| ())
+    /// Locks the user's row and reads it, which serializes a sign-in or a
+    /// refresh with "sign out everywhere" and a password change: under READ
+    /// COMMITTED an `UPDATE` of every token does not see a token that a
+    /// concurrent refresh inserts, so without it a refresh in flight could
+    /// issue a token that survives; and the session generation read here is
+    /// the one the new access token carries, so a revocation that commits
+    /// later refuses it. A revocation takes the same lock with its `UPDATE users`.
+    async fn lock_user(&self, conn: &impl ConnectionTrait, user: UserId) -> Result<User, DomainError> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 {}", self.d().lock_clause(RowLock::NoKeyUpdate));
+        let row = self.one(conn, &sql, [user.0.into()]).await?.ok_or(DomainError::NotFound("user"))?;
+        self.read(&row).user()
+    }
+
+    /// Revokes every refresh token of `user` and moves them to the next
+    /// session generation, within the caller's transaction; answers it.
+    pub(crate) async fn revoke_sessions(&self, conn: &impl ConnectionTrait, user: UserId) -> Result<i64, DomainError> {
+        let row = self
+            .one(
+                conn,
+                "UPDATE users SET session_generation = session_generation + 1 WHERE id = $1 \
+                 RETURNING session_generation",
+                [user.0.into()],
+            )
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
+        let generation = self.read(&row).i64("session_generation")?;
+        self.exec(
+            conn,
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            [user.0.into(), self.wall_clock()],
+        )
+        .await?;
+        Ok(generation)
     }
 }
 
@@ -26,9 +54,10 @@ impl TokenStore for SqlStore {
         user: UserId,
         token_hash: &str,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
+    ) -> Result<i64, DomainError> {
         let write = self.write().await?;
         let result = async {
+            let generation = self.lock_user(write.conn(), user).await?.session_generation;
             // A new family is named after its first token: insert, then name
             // the family after the id the row got.
             let values: [Value; 4] = [user.0.into(), token_hash.into(), self.d().time(expires_at), self.wall_clock()];
@@ -44,7 +73,7 @@ impl TokenStore for SqlStore {
                 .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let id = self.read(&row).i64("id")?;
             self.exec(write.conn(), "UPDATE refresh_tokens SET family_id = id WHERE id = $1", [id.into()]).await?;
-            Ok(())
+            Ok(generation)
         }
         .await;
         self.finish(write, result).await
@@ -56,7 +85,7 @@ impl TokenStore for SqlStore {
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<UserId, DomainError> {
+    ) -> Result<User, DomainError> {
         let d = self.d();
         // A token's owner never changes, so it is read before any lock.
         let owner = self
@@ -70,7 +99,10 @@ impl TokenStore for SqlStore {
         let write = self.write().await?;
         let result = async {
             let conn = write.conn();
-            self.lock_user(conn, UserId(owner)).await?;
+            let owner = match self.lock_user(conn, UserId(owner)).await {
+                Err(DomainError::NotFound(_)) => return Ok(Err(DomainError::InvalidRefreshToken)),
+                owner => owner?,
+            };
             let sql = format!(
                 "SELECT id, user_id, family_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1 {}",
                 d.lock_clause(RowLock::Update(LockMode::Wait))
@@ -80,7 +112,6 @@ impl TokenStore for SqlStore {
             };
             let row = self.read(&row);
             let id = row.i64("id")?;
-            let user = UserId(row.i64("user_id")?);
             let family = row.i64("family_id")?;
             if row.opt_time("revoked_at")?.is_some() {
                 // A revoked token came back: someone holds a stolen copy. End the whole family.
@@ -90,14 +121,14 @@ impl TokenStore for SqlStore {
                     [family.into(), d.time(now)],
                 )
                 .await?;
-                tracing::warn!(user = user.0, family, "refresh token reuse: family revoked");
+                tracing::warn!(user = owner.id.0, family, "refresh token reuse: family revoked");
                 return Ok(Err(DomainError::InvalidRefreshToken));
             }
             if row.time("expires_at")? <= now {
                 return Ok(Err(DomainError::InvalidRefreshToken));
             }
             let values: [Value; 5] =
-                [user.0.into(), family.into(), new_hash.into(), d.time(new_expires_at), d.time(now)];
+                [owner.id.0.into(), family.into(), new_hash.into(), d.time(new_expires_at), d.time(now)];
             let new_id = self
                 .one(
                     conn,
@@ -114,7 +145,7 @@ impl TokenStore for SqlStore {
                 [id.into(), d.time(now), new_id.into()],
             )
             .await?;
-            Ok(Ok(user))
+            Ok(Ok(owner))
         }
         .await;
         // The family revocation must be committed even though the caller gets an error.
@@ -135,19 +166,9 @@ impl TokenStore for SqlStore {
         self.finish(write, result).await
     }
 
-    async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<(), DomainError> {
+    async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<i64, DomainError> {
         let write = self.write().await?;
-        let result = async {
-            self.lock_user(write.conn(), user).await?;
-            self.exec(
-                write.conn(),
-                "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-                [user.0.into(), self.wall_clock()],
-            )
-            .await
-            .map(|_| ())
-        }
-        .await;
+        let result = self.revoke_sessions(write.conn(), user).await;
         self.finish(write, result).await
     }
 

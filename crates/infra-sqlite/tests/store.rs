@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use common::{TestDb, World, epoch, money, new_user};
-use hothour_domain::account::NewStudio;
+use hothour_domain::account::{NewStudio, User};
 use hothour_domain::ports::{
     AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
     OutboxStore, TokenStore,
@@ -231,14 +231,15 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let store = &world.db.store;
     let user = world.admin.user_id;
     let later = epoch() + Duration::days(7);
-    store.issue_refresh_token(user, "first", later).await.unwrap();
+    assert_eq!(store.issue_refresh_token(user, "first", later).await, Ok(0), "the first session generation");
     assert_eq!(
         world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = 'first' AND family_id = id").await,
         1,
         "a family is named after its first token"
     );
-    assert_eq!(store.rotate_refresh_token("first", "second", later, epoch()).await, Ok(user));
-    assert_eq!(store.rotate_refresh_token("second", "third", later, epoch()).await, Ok(user));
+    let rotated = |answer: Result<User, DomainError>| answer.map(|user| (user.id, user.session_generation));
+    assert_eq!(rotated(store.rotate_refresh_token("first", "second", later, epoch()).await), Ok((user, 0)));
+    assert_eq!(rotated(store.rotate_refresh_token("second", "third", later, epoch()).await), Ok((user, 0)));
     assert_eq!(
         store.rotate_refresh_token("first", "stolen", later, epoch()).await,
         Err(DomainError::InvalidRefreshToken),
@@ -262,10 +263,16 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     store.issue_refresh_token(user, "b", later).await.unwrap();
     store.revoke_refresh_token(user, "a").await.unwrap();
     assert_eq!(store.rotate_refresh_token("a", "a2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
-    store.change_password(user, "new-hash".into()).await.unwrap();
+    assert_eq!(store.change_password(user, "new-hash".into()).await, Ok(1), "the next session generation");
     assert_eq!(store.password_hash(user).await.unwrap().as_deref(), Some("new-hash"));
     assert_eq!(store.rotate_refresh_token("b", "b2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
     assert_eq!(world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL").await, 0);
+
+    assert_eq!(store.issue_refresh_token(user, "c", later).await, Ok(1));
+    assert_eq!(store.revoke_all_refresh_tokens(user).await, Ok(2));
+    assert_eq!(store.rotate_refresh_token("c", "c2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(store.issue_refresh_token(user, "d", later).await, Ok(2));
+    assert_eq!(rotated(store.rotate_refresh_token("d", "d2", later, epoch()).await), Ok((user, 2)));
 }
 
 /// A claim at `at` with a 10-second lease, kept for 24 hours.

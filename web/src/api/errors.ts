@@ -16,6 +16,7 @@ const words: Record<string, string> = {
   turbo_not_available: 'Turbo is not available for this auction now.',
   validation_failed: 'Some fields need fixing.',
   unauthorized: 'Please sign in again.',
+  token_revoked: 'You were signed out on every device. Please sign in again.',
   invalid_credentials: 'That email and password do not match.',
   forbidden: 'You are not allowed to do that.',
   not_found: 'That could not be found.',

@@ -10,7 +10,7 @@ use hothour_domain::ports::{OutboxStore, Revocation, SessionNotices};
 use hothour_domain::{DomainError, StoredEvent, UserId};
 use serde::{Deserialize, Serialize};
 
-/// Outbox kind: every access token issued up to `at` is done for.
+/// Outbox kind: every access token of an earlier session generation is done for.
 const REVOKED: &str = "sessions_revoked";
 /// Outbox kind: the user's role changed; private rooms must be joined again.
 const ROLE_CHANGED: &str = "role_changed";
@@ -35,14 +35,15 @@ pub enum SessionEnd {
 /// What an instance heard about one user's sessions, merged until a socket reads it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionNews {
-    /// The latest revocation: tokens issued up to then are done for.
-    pub revoked: Option<(DateTime<Utc>, SessionEnd)>,
+    /// The latest revocation: the session generation the user moved to
+    /// (tokens of earlier ones are done for), and why.
+    pub revoked: Option<(i64, SessionEnd)>,
     pub role_changed: bool,
 }
 
 impl SessionNews {
     pub fn merge(&mut self, other: SessionNews) {
-        if other.revoked.is_some_and(|(at, _)| self.revoked.is_none_or(|(mine, _)| at >= mine)) {
+        if other.revoked.is_some_and(|(generation, _)| self.revoked.is_none_or(|(mine, _)| generation >= mine)) {
             self.revoked = other.revoked;
         }
         self.role_changed |= other.role_changed;
@@ -55,6 +56,9 @@ struct Announcement {
     user_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<SessionEnd>,
+    /// The session generation a revocation moved the user to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation: Option<i64>,
 }
 
 impl Announcement {
@@ -77,7 +81,10 @@ pub fn news_of(event: &StoredEvent) -> Option<(UserId, SessionNews)> {
                 Ok(reason @ (SessionEnd::LogoutAll | SessionEnd::PasswordChanged)) => reason,
                 _ => SessionEnd::LogoutAll,
             };
-            SessionNews { revoked: Some((event.at, reason)), role_changed: false }
+            // An announcement without a generation (from before generations
+            // existed) ends every session the socket may still hold.
+            let generation = event.data["generation"].as_i64().unwrap_or(i64::MAX);
+            SessionNews { revoked: Some((generation, reason)), role_changed: false }
         }
         ROLE_CHANGED => SessionNews { revoked: None, role_changed: true },
         _ => return Some((user, SessionNews::default())),
@@ -85,16 +92,16 @@ pub fn news_of(event: &StoredEvent) -> Option<(UserId, SessionNews)> {
     Some((user, news))
 }
 
-/// Ends, on every instance, the live sessions of every access token of `user`
-/// issued up to `at`. Announced before the revocation itself, so that if it
-/// cannot be announced nothing is revoked and the request can simply be retried.
+/// Ends, on every instance, the live sessions and cached sign-ins of every
+/// access token of `user` from before session generation `generation`.
 pub async fn announce_revocation<S: OutboxStore>(
     store: &S,
     user: UserId,
     reason: SessionEnd,
+    generation: i64,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let data = Announcement { user_id: user.0, reason: Some(reason) }.to_value();
+    let data = Announcement { user_id: user.0, reason: Some(reason), generation: Some(generation) }.to_value();
     store.append_event(&announcement_name(user), REVOKED, data, at).await.map(|_| ())
 }
 
@@ -105,7 +112,7 @@ pub async fn announce_role_change<S: OutboxStore>(
     user: UserId,
     at: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let data = Announcement { user_id: user.0, reason: None }.to_value();
+    let data = Announcement { user_id: user.0, reason: None, generation: None }.to_value();
     store.append_event(&announcement_name(user), ROLE_CHANGED, data, at).await.map(|_| ())
 }
 
@@ -114,33 +121,23 @@ pub async fn announce_role_change<S: OutboxStore>(
 pub struct OutboxSessions<S>(pub S);
 
 impl<S: OutboxStore> SessionNotices for OutboxSessions<S> {
-    async fn sessions_revoked(&self, user: UserId, reason: Revocation, at: DateTime<Utc>) -> Result<(), DomainError> {
+    async fn sessions_revoked(
+        &self,
+        user: UserId,
+        reason: Revocation,
+        generation: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
         let reason = match reason {
             Revocation::LogoutAll => SessionEnd::LogoutAll,
             Revocation::PasswordChanged => SessionEnd::PasswordChanged,
         };
-        announce_revocation(&self.0, user, reason, at).await
+        announce_revocation(&self.0, user, reason, generation, at).await
     }
 
     async fn role_changed(&self, user: UserId, at: DateTime<Utc>) -> Result<(), DomainError> {
         announce_role_change(&self.0, user, at).await
     }
-}
-
-/// When `user`'s tokens were last revoked, and why, if that is still on record.
-pub async fn last_revocation<S: OutboxStore>(
-    store: &S,
-    user: UserId,
-) -> Result<Option<(DateTime<Utc>, SessionEnd)>, DomainError> {
-    let event = store.latest_event(&announcement_name(user), REVOKED).await?;
-    Ok(event.and_then(|event| news_of(&event)).and_then(|(_, news)| news.revoked))
-}
-
-/// Whether a token issued at `issued_at` is covered by a revocation at
-/// `revoked_at`. A tie counts as covered: refusing a token issued in the very
-/// microsecond of a revocation is safer than honouring one issued just before.
-pub fn revokes(revoked_at: DateTime<Utc>, issued_at: DateTime<Utc>) -> bool {
-    issued_at <= revoked_at
 }
 
 #[cfg(test)]
@@ -156,10 +153,10 @@ mod tests {
     #[test]
     fn announcements_are_told_apart_from_room_events() {
         let at = Utc::now();
-        let revoked = event("session:7", REVOKED, json!({"reason": "password_changed"}), at);
+        let revoked = event("session:7", REVOKED, json!({"reason": "password_changed", "generation": 3}), at);
         assert_eq!(
             news_of(&revoked),
-            Some((UserId(7), SessionNews { revoked: Some((at, SessionEnd::PasswordChanged)), role_changed: false }))
+            Some((UserId(7), SessionNews { revoked: Some((3, SessionEnd::PasswordChanged)), role_changed: false }))
         );
         let role = event("session:7", ROLE_CHANGED, json!({}), at);
         assert_eq!(news_of(&role), Some((UserId(7), SessionNews { revoked: None, role_changed: true })));
@@ -168,14 +165,10 @@ mod tests {
 
     #[test]
     fn news_keeps_the_latest_revocation_and_any_role_change() {
-        let at = Utc::now();
-        let mut news = SessionNews { revoked: Some((at, SessionEnd::PasswordChanged)), role_changed: false };
-        news.merge(SessionNews {
-            revoked: Some((at - chrono::Duration::seconds(1), SessionEnd::LogoutAll)),
-            role_changed: true,
-        });
-        assert_eq!(news, SessionNews { revoked: Some((at, SessionEnd::PasswordChanged)), role_changed: true });
-        news.merge(SessionNews { revoked: Some((at, SessionEnd::LogoutAll)), role_changed: false });
-        assert_eq!(news.revoked, Some((at, SessionEnd::LogoutAll)));
+        let mut news = SessionNews { revoked: Some((5, SessionEnd::PasswordChanged)), role_changed: false };
+        news.merge(SessionNews { revoked: Some((4, SessionEnd::LogoutAll)), role_changed: true });
+        assert_eq!(news, SessionNews { revoked: Some((5, SessionEnd::PasswordChanged)), role_changed: true });
+        news.merge(SessionNews { revoked: Some((6, SessionEnd::LogoutAll)), role_changed: false });
+        assert_eq!(news.revoked, Some((6, SessionEnd::LogoutAll)));
     }
 }

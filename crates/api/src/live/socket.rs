@@ -29,7 +29,7 @@ use crate::live::protocol::{
     Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, ServerFrame, SessionEnded, Snapshot,
     StudioRoom, Subscribed, Unsubscribed, UserRoom,
 };
-use crate::live::sessions::{self, SessionEnd};
+use crate::live::sessions::SessionEnd;
 use crate::live::ticker;
 
 /// Messages a connection may have waiting before it counts as too slow.
@@ -455,15 +455,15 @@ impl Connection {
     /// account is gone. Answers the error to send if not.
     async fn check_session(&self, token: &AccessToken) -> Result<User, (ErrorCode, &'static str)> {
         const UNAVAILABLE: (ErrorCode, &str) = (ErrorCode::Unavailable, "the session cannot be checked now; try again");
-        let revoked = sessions::last_revocation(&self.state.store, token.user).await.map_err(|_| UNAVAILABLE)?;
-        if revoked.is_some_and(|(at, _)| sessions::revokes(at, token.issued_at)) {
+        let user = self.state.store.find_user(token.user).await.map_err(|_| UNAVAILABLE)?;
+        let user = user.ok_or((ErrorCode::Unauthorized, "the account no longer exists"))?;
+        if token.revoked_by(user.session_generation) {
             return Err((
                 ErrorCode::Unauthorized,
                 "this token was signed out (everywhere, or by a password change): sign in again",
             ));
         }
-        let user = self.state.store.find_user(token.user).await.map_err(|_| UNAVAILABLE)?;
-        user.ok_or((ErrorCode::Unauthorized, "the account no longer exists"))
+        Ok(user)
     }
 
     /// Leaves every private room; answers the rooms left.
@@ -500,8 +500,8 @@ impl Connection {
             return Ok(());
         };
         let news = self.mailbox.take(signed_in.user.id);
-        if let Some((revoked_at, reason)) = news.revoked
-            && sessions::revokes(revoked_at, signed_in.token.issued_at)
+        if let Some((generation, reason)) = news.revoked
+            && signed_in.token.revoked_by(generation)
         {
             return self.end_session(reason).await;
         }

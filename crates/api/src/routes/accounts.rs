@@ -99,7 +99,8 @@ async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Revokes every refresh token of the caller (signs out of all devices).
+/// Signs the caller out of every device: every refresh token is revoked, and
+/// every access token issued so far is refused (401 `token_revoked`).
 #[utoipa::path(
     tag = "auth", operation_id = "logoutAll",
     responses(
@@ -109,7 +110,11 @@ async fn logout(
 )]
 #[post("/auth/logout-all")]
 async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
-    state.accounts.logout_all(caller.user_id()).await?;
+    let signed_out = state.accounts.logout_all(caller.user_id()).await;
+    // This instance stops honouring the old tokens at once, even if telling
+    // the others failed after the revocation committed.
+    state.actors.changed(caller.user_id());
+    signed_out?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -148,11 +153,12 @@ async fn update_me(
     Ok(HttpResponse::Ok().json(UserOut::from(&user)))
 }
 
-/// Changes one's password; every refresh token is revoked.
+/// Changes one's password; every sign-in ends, this one's too (sign in again
+/// with the new password).
 #[utoipa::path(
     tag = "me", operation_id = "changePassword", request_body = PasswordIn,
     responses(
-        (status = 204, description = "Changed; sign in again on other devices"),
+        (status = 204, description = "Changed; every access and refresh token of the user is revoked: sign in again"),
     ),
     security(("bearer" = []))
 )]
@@ -164,6 +170,8 @@ async fn change_password(
 ) -> Result<HttpResponse, Problem> {
     state.limits.check_password_change(caller.user_id().0)?;
     let body = body.0;
-    state.accounts.change_password(caller.user_id(), body.current_password, body.new_password).await?;
+    let changed = state.accounts.change_password(caller.user_id(), body.current_password, body.new_password).await;
+    state.actors.changed(caller.user_id());
+    changed?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -86,9 +86,19 @@ impl FakeStore {
             role,
             studio_id,
             created_at: at(0),
+            session_generation: 0,
         };
         data.users.push((user.clone(), password_hash.into()));
         user
+    }
+
+    /// Revokes every refresh token of `user` and moves them to the next session generation.
+    fn revoke_sessions(&self, user: UserId) -> i64 {
+        let mut data = self.data.lock().unwrap();
+        data.tokens.iter_mut().filter(|t| t.user == user).for_each(|t| t.revoked = true);
+        let (found, _) = data.users.iter_mut().find(|(u, _)| u.id == user).expect("a known user");
+        found.session_generation += 1;
+        found.session_generation
     }
 
     pub fn add_studio(&self, name: &str) -> Studio {
@@ -167,11 +177,10 @@ impl AccountStore for FakeStore {
         .ok_or(DomainError::NotFound("user"))
     }
 
-    async fn change_password(&self, id: UserId, password_hash: String) -> Result<(), DomainError> {
+    async fn change_password(&self, id: UserId, password_hash: String) -> Result<i64, DomainError> {
         self.log.push(format!("store: change password of {id}"));
         self.user_mut(id, |_, h| *h = password_hash).ok_or(DomainError::NotFound("user"))?;
-        self.data.lock().unwrap().tokens.iter_mut().filter(|t| t.user == id).for_each(|t| t.revoked = true);
-        Ok(())
+        Ok(self.revoke_sessions(id))
     }
 
     async fn make_platform_admin(&self, _email: &str) -> Result<User, DomainError> {
@@ -238,10 +247,10 @@ impl TokenStore for FakeStore {
         user: UserId,
         token_hash: &str,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
+    ) -> Result<i64, DomainError> {
         let token = StoredToken { user, hash: token_hash.into(), expires_at, revoked: false };
         self.data.lock().unwrap().tokens.push(token);
-        Ok(())
+        self.find_user(user).await?.map(|user| user.session_generation).ok_or(DomainError::NotFound("user"))
     }
 
     async fn rotate_refresh_token(
@@ -250,7 +259,7 @@ impl TokenStore for FakeStore {
         new_hash: &str,
         new_expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<UserId, DomainError> {
+    ) -> Result<User, DomainError> {
         self.log.push(format!("store: rotate {old_hash} to {new_hash}"));
         let mut data = self.data.lock().unwrap();
         let old = data
@@ -261,7 +270,7 @@ impl TokenStore for FakeStore {
         old.revoked = true;
         let user = old.user;
         data.tokens.push(StoredToken { user, hash: new_hash.into(), expires_at: new_expires_at, revoked: false });
-        Ok(user)
+        data.users.iter().find(|(u, _)| u.id == user).map(|(u, _)| u.clone()).ok_or(DomainError::InvalidRefreshToken)
     }
 
     async fn revoke_refresh_token(&self, user: UserId, token_hash: &str) -> Result<(), DomainError> {
@@ -270,10 +279,9 @@ impl TokenStore for FakeStore {
         Ok(())
     }
 
-    async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<(), DomainError> {
+    async fn revoke_all_refresh_tokens(&self, user: UserId) -> Result<i64, DomainError> {
         self.log.push(format!("store: revoke all of {user}"));
-        self.data.lock().unwrap().tokens.iter_mut().filter(|t| t.user == user).for_each(|t| t.revoked = true);
-        Ok(())
+        Ok(self.revoke_sessions(user))
     }
 
     async fn prune_refresh_tokens(&self, _now: DateTime<Utc>) -> Result<u64, DomainError> {
@@ -331,9 +339,15 @@ impl FakeNotices {
 }
 
 impl SessionNotices for FakeNotices {
-    async fn sessions_revoked(&self, user: UserId, reason: Revocation, at: DateTime<Utc>) -> Result<(), DomainError> {
+    async fn sessions_revoked(
+        &self,
+        user: UserId,
+        reason: Revocation,
+        generation: i64,
+        at: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
         self.answer()?;
-        self.log.push(format!("notices: {user} revoked ({reason:?}) at {}", at.timestamp()));
+        self.log.push(format!("notices: {user} revoked ({reason:?}) to generation {generation} at {}", at.timestamp()));
         Ok(())
     }
 

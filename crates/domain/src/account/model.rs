@@ -23,6 +23,9 @@ pub struct User {
     pub role: Role,
     pub studio_id: Option<StudioId>,
     pub created_at: DateTime<Utc>,
+    /// Moves on each time the user signs out everywhere or changes the
+    /// password; access tokens of an earlier generation are refused.
+    pub session_generation: i64,
 }
 
 impl User {

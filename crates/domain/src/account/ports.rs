@@ -37,11 +37,12 @@ pub enum Revocation {
 
 /// Tells live sessions (on every instance) what happened to their sign-in.
 pub trait SessionNotices: Send + Sync {
-    /// Access tokens of `user` issued up to `at` are done for.
+    /// Access tokens of `user` from before session generation `generation` are done for.
     fn sessions_revoked(
         &self,
         user: UserId,
         reason: Revocation,
+        generation: i64,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), DomainError>> + Send;
     /// `user`'s role changed: their sessions must check it again.

@@ -125,8 +125,7 @@ where
         let now = self.clock.now();
         let old_hash = self.tokens.refresh_token_hash(refresh_token);
         let new_hash = self.tokens.refresh_token_hash(&new_token);
-        let user_id = self.store.rotate_refresh_token(&old_hash, &new_hash, now + self.refresh_ttl, now).await?;
-        let user = self.store.find_user(user_id).await?.ok_or(DomainError::InvalidRefreshToken)?;
+        let user = self.store.rotate_refresh_token(&old_hash, &new_hash, now + self.refresh_ttl, now).await?;
         Ok(SignedIn { user, refresh_token: new_token, at: now })
     }
 
@@ -135,11 +134,12 @@ where
         self.store.revoke_refresh_token(user, &self.tokens.refresh_token_hash(refresh_token)).await
     }
 
-    /// Signs `user` out everywhere. The live sessions are told first: if that
-    /// fails nothing is revoked, and the request can simply be retried.
+    /// Signs `user` out everywhere: their refresh tokens are revoked and their
+    /// access tokens refused from the moment this commits; then every instance
+    /// is told (if that fails, a retry revokes and tells again).
     pub async fn logout_all(&self, user: UserId) -> Result<(), DomainError> {
-        self.notices.sessions_revoked(user, Revocation::LogoutAll, self.clock.now()).await?;
-        self.store.revoke_all_refresh_tokens(user).await
+        let generation = self.store.revoke_all_refresh_tokens(user).await?;
+        self.notices.sessions_revoked(user, Revocation::LogoutAll, generation, self.clock.now()).await
     }
 
     /// The user an access token names, if the account still exists, read by
@@ -198,16 +198,16 @@ where
             return Err(DomainError::InvalidCredentials);
         }
         let new_hash = self.hasher.hash(new).await?;
-        self.notices.sessions_revoked(user, Revocation::PasswordChanged, self.clock.now()).await?;
-        self.store.change_password(user, new_hash).await
+        let generation = self.store.change_password(user, new_hash).await?;
+        self.notices.sessions_revoked(user, Revocation::PasswordChanged, generation, self.clock.now()).await
     }
 
     /// Issues a new refresh-token family for `user`.
-    async fn sign_in(&self, user: User) -> Result<SignedIn, DomainError> {
+    async fn sign_in(&self, mut user: User) -> Result<SignedIn, DomainError> {
         let refresh_token = self.tokens.draw_refresh_token()?;
         let at = self.clock.now();
         let hash = self.tokens.refresh_token_hash(&refresh_token);
-        self.store.issue_refresh_token(user.id, &hash, at + self.refresh_ttl).await?;
+        user.session_generation = self.store.issue_refresh_token(user.id, &hash, at + self.refresh_ttl).await?;
         Ok(SignedIn { user, refresh_token, at })
     }
 
@@ -388,22 +388,26 @@ mod tests {
     }
 
     #[test]
-    fn signing_out_everywhere_tells_live_sessions_before_revoking() {
+    fn signing_out_everywhere_moves_to_the_next_generation_then_tells_live_sessions() {
         let w = world();
         let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        assert_eq!(ada.session_generation, 0);
         w.log.clear();
         *w.notices.fail.lock().unwrap() = true;
         assert!(matches!(block_on(w.accounts.logout_all(ada.id)), Err(DomainError::Storage(_))));
-        assert!(w.log.entries().is_empty(), "nothing revoked when the sessions could not be told");
+        assert_eq!(w.log.entries(), vec![format!("store: revoke all of {}", ada.id)], "revoked, though untold");
         *w.notices.fail.lock().unwrap() = false;
+        w.log.clear();
         block_on(w.accounts.logout_all(ada.id)).unwrap();
         assert_eq!(
             w.log.entries(),
             vec![
-                format!("notices: {} revoked (LogoutAll) at {}", ada.id, at(0).timestamp()),
-                format!("store: revoke all of {}", ada.id)
+                format!("store: revoke all of {}", ada.id),
+                format!("notices: {} revoked (LogoutAll) to generation 2 at {}", ada.id, at(0).timestamp()),
             ]
         );
+        let again = block_on(w.accounts.login("ada@example.com", "correct horse".into())).unwrap();
+        assert_eq!(again.user.session_generation, 2, "a new sign-in is of the new generation");
     }
 
     #[test]
@@ -424,8 +428,8 @@ mod tests {
             vec![
                 "hasher: verify against hashed:correct horse".to_owned(),
                 "hasher: hash battery staple".to_owned(),
-                format!("notices: {} revoked (PasswordChanged) at {}", ada.id, at(0).timestamp()),
                 format!("store: change password of {}", ada.id),
+                format!("notices: {} revoked (PasswordChanged) to generation 1 at {}", ada.id, at(0).timestamp()),
             ]
         );
         assert_eq!(w.store.hash_of(ada.id).as_deref(), Some("hashed:battery staple"));
