@@ -3,11 +3,14 @@
 
 export type Cents = number;
 
+/**
+ * An amount as the contract's `Money` accepts it (`^0*[0-9]{1,10}(\.[0-9]{1,2}0*)?$`),
+ * in cents; anything the server would refuse throws (no sign, no spaces, no exponent).
+ */
 export function toCents(amount: string): Cents {
-  const match = /^(-)?(\d+)(?:\.(\d{1,2}))?$/.exec(amount.trim());
+  const match = /^0*(\d{1,10})(?:\.(\d{1,2})0*)?$/.exec(amount);
   if (!match) throw new Error(`not an amount: ${amount}`);
-  const cents = Number(match[2]) * 100 + Number((match[3] ?? '').padEnd(2, '0'));
-  return match[1] ? -cents : cents;
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
 export function fromCents(cents: Cents): string {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { livePrice, nextChangeAt, priceAt, scheduleOf, steps } from './pricing';
 import { fromCents, toCents } from './money';
@@ -24,6 +25,15 @@ describe('money', () => {
     expect(toCents('0.05')).toBe(5);
     expect(fromCents(14990)).toBe('149.90');
     expect(() => toCents('1.234')).toThrow();
+    expect(toCents('1.230')).toBe(123);
+    expect(toCents('0009.5')).toBe(950);
+  });
+
+  it('refuses what the contract refuses', () => {
+    for (const refused of ['-5.00', ' 5.00', '5.00 ', '+5', '1e3', '5.', '.5', '12345678901', 'NaN', '']) {
+      expect(() => toCents(refused), refused).toThrow();
+    }
+    expect(toCents('9999999999.99')).toBe(999_999_999_999);
   });
 });
 
@@ -77,4 +87,35 @@ describe('the live price against server time', () => {
   it('keeps a sold price still', () => {
     expect(livePrice({ status: 'SOLD', current_price: '300.00', next_change_at: null }, s, min(50))).toEqual({ price: 30000, nextAt: null });
   });
+});
+
+// The worked cases the server's schedule is tested with too (crates/domain/tests/pricing_cases.rs).
+interface WorkedCase {
+  name: string;
+  terms: Parameters<typeof scheduleOf>[0];
+  at: { at: string; price: string; next_change_at: string | null }[];
+  steps: { at: string; price: string }[];
+}
+const worked: { cases: WorkedCase[] } = JSON.parse(
+  readFileSync(new URL('../../../crates/domain/tests/pricing-cases.json', import.meta.url), 'utf8'),
+);
+
+describe('the worked pricing cases the server runs too', () => {
+  it('are there', () => expect(worked.cases.length).toBeGreaterThan(5));
+  for (const c of worked.cases) {
+    it(c.name, () => {
+      const s = scheduleOf(c.terms);
+      for (const e of c.at) {
+        const t = Date.parse(e.at);
+        expect(fromCents(priceAt(s, t)), `price at ${e.at}`).toBe(e.price);
+        const next = nextChangeAt(s, t);
+        expect(next === null ? null : new Date(next).toISOString().replace('.000Z', 'Z'), `next after ${e.at}`).toBe(
+          e.next_change_at,
+        );
+      }
+      expect(steps(s).map((step) => ({ at: new Date(step.at).toISOString().replace('.000Z', 'Z'), price: fromCents(step.price) }))).toEqual(
+        c.steps,
+      );
+    });
+  }
 });

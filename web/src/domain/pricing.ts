@@ -28,13 +28,15 @@ export interface AuctionTerms {
 }
 
 export function scheduleOf(terms: AuctionTerms): Schedule {
+  const startsAt = Date.parse(terms.starts_at);
   const endsAt = Date.parse(terms.ends_at);
   let turbo: Schedule['turbo'] = null;
   if (terms.turbo) {
     const automatic = endsAt - terms.turbo.trigger_before_minutes * MINUTE;
     const early = terms.turbo_started_at ? Date.parse(terms.turbo_started_at) : Infinity;
     turbo = {
-      start: Math.min(automatic, early),
+      // Turbo never starts before the auction does: an earlier trigger counts from `starts_at`.
+      start: Math.max(startsAt, Math.min(automatic, early)),
       drop: toCents(terms.turbo.drop_amount),
       interval: terms.turbo.interval_minutes * MINUTE,
     };
@@ -44,40 +46,40 @@ export function scheduleOf(terms: AuctionTerms): Schedule {
     floor: toCents(terms.floor_price),
     drop: toCents(terms.drop_amount),
     interval: terms.drop_interval_minutes * MINUTE,
-    startsAt: Date.parse(terms.starts_at),
+    startsAt,
     endsAt,
     turbo,
   };
 }
 
+/**
+ * How many steps of `interval` from `origin` have passed by `t`. Only steps
+ * strictly before `endsAt` count: from `ends_at` on, the price is frozen.
+ */
+function stepsBy(origin: number, interval: number, t: number, endsAt: number): number {
+  if (t >= endsAt) return endsAt <= origin ? 0 : Math.ceil((endsAt - origin) / interval) - 1;
+  return t < origin ? 0 : Math.floor((t - origin) / interval);
+}
+
+/** The price at `t`; from `ends_at` on, the last price before `ends_at` (SPEC §3). */
 export function priceAt(s: Schedule, t: number): Cents {
   if (t < s.startsAt) return s.start;
-  let price = s.start - s.drop * Math.floor((t - s.startsAt) / s.interval);
-  if (s.turbo && t >= s.turbo.start) {
-    price -= s.turbo.drop * Math.floor((t - s.turbo.start) / s.turbo.interval);
-  }
+  let price = s.start - s.drop * stepsBy(s.startsAt, s.interval, t, s.endsAt);
+  if (s.turbo) price -= s.turbo.drop * stepsBy(s.turbo.start, s.turbo.interval, t, s.endsAt);
   return Math.max(s.floor, price);
 }
 
-/** The first instant after `t` at which the price changes; null at the floor or from `ends_at` on. */
+/** The first instant after `t` at which the price changes; null at the floor or when no step is left before `ends_at`. */
 export function nextChangeAt(s: Schedule, t: number): number | null {
-  const now = priceAt(s, t);
-  if (now <= s.floor) return null;
-  let at = t;
-  for (let i = 0; i < 1000; i++) {
-    at = nextBoundary(s, at);
-    if (at >= s.endsAt) return null;
-    if (priceAt(s, at) !== now) return at;
-  }
-  return null;
+  if (priceAt(s, t) <= s.floor) return null;
+  let next = boundaryAfter(s.startsAt, s.interval, t);
+  if (s.turbo) next = Math.min(next, boundaryAfter(s.turbo.start, s.turbo.interval, t));
+  return next >= s.endsAt ? null : next;
 }
 
-function nextBoundary(s: Schedule, t: number): number {
-  const after = (origin: number, step: number) =>
-    t < origin ? origin + step : origin + (Math.floor((t - origin) / step) + 1) * step;
-  let next = after(s.startsAt, s.interval);
-  if (s.turbo) next = Math.min(next, after(s.turbo.start, s.turbo.interval));
-  return next;
+/** The first `origin + k * step` (k ≥ 1) after `t`. */
+function boundaryAfter(origin: number, step: number, t: number): number {
+  return t < origin ? origin + step : origin + (Math.floor((t - origin) / step) + 1) * step;
 }
 
 /** Every step from `starts_at` to the floor or `ends_at`: the curve a chart draws. */
