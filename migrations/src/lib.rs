@@ -33,40 +33,28 @@ impl SqlMigration {
     }
 }
 
+/// A migration named `m{stem}`, from `sql/{stem}.{up,down}.sql` (PostgreSQL)
+/// and `sql/sqlite/{stem}.{up,down}.sql` (SQLite).
+macro_rules! sql_migration {
+    ($stem:literal) => {
+        SqlMigration {
+            name: concat!("m", $stem),
+            postgres: Sql {
+                up: include_str!(concat!("../sql/", $stem, ".up.sql")),
+                down: include_str!(concat!("../sql/", $stem, ".down.sql")),
+            },
+            sqlite: Sql {
+                up: include_str!(concat!("../sql/sqlite/", $stem, ".up.sql")),
+                down: include_str!(concat!("../sql/sqlite/", $stem, ".down.sql")),
+            },
+        }
+    };
+}
+
 const MIGRATIONS: &[SqlMigration] = &[
-    SqlMigration {
-        name: "m0001_schema",
-        postgres: Sql {
-            up: include_str!("../sql/0001_schema.up.sql"),
-            down: include_str!("../sql/0001_schema.down.sql"),
-        },
-        sqlite: Sql {
-            up: include_str!("../sql/sqlite/0001_schema.up.sql"),
-            down: include_str!("../sql/sqlite/0001_schema.down.sql"),
-        },
-    },
-    SqlMigration {
-        name: "m0002_idempotency_lease",
-        postgres: Sql {
-            up: include_str!("../sql/0002_idempotency_lease.up.sql"),
-            down: include_str!("../sql/0002_idempotency_lease.down.sql"),
-        },
-        sqlite: Sql {
-            up: include_str!("../sql/sqlite/0002_idempotency_lease.up.sql"),
-            down: include_str!("../sql/sqlite/0002_idempotency_lease.down.sql"),
-        },
-    },
-    SqlMigration {
-        name: "m0003_session_generation",
-        postgres: Sql {
-            up: include_str!("../sql/0003_session_generation.up.sql"),
-            down: include_str!("../sql/0003_session_generation.down.sql"),
-        },
-        sqlite: Sql {
-            up: include_str!("../sql/sqlite/0003_session_generation.up.sql"),
-            down: include_str!("../sql/sqlite/0003_session_generation.down.sql"),
-        },
-    },
+    sql_migration!("0001_schema"),
+    sql_migration!("0002_idempotency_lease"),
+    sql_migration!("0003_session_generation"),
 ];
 
 impl MigrationName for &'static SqlMigration {
