@@ -17,7 +17,7 @@ pub enum DomainError {
     /// The actor's role may not do this (the message says what it may not).
     #[error("{0}")]
     Forbidden(&'static str),
-    #[error("studio admins cannot book")]
+    #[error("admins (studio and platform) cannot book; sign in as a customer")]
     BookingNotAllowed,
     #[error("someone is holding this auction")]
     AuctionOnHold,

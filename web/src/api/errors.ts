@@ -29,7 +29,7 @@ const words: Record<string, string> = {
   network: 'Cannot reach HotHour. Check your connection.',
   already_administers_a_studio: 'That person already runs another studio.',
   auction_not_editable: 'Only an auction that has not started can be edited.',
-  booking_not_allowed: 'Studio accounts cannot book; sign in as a customer.',
+  booking_not_allowed: 'Admin accounts (studio and platform) cannot book; sign in as a customer.',
   capacity_below_reserved: 'Capacity cannot go below the seats already taken.',
   event_not_open: 'This event is not taking holds (inactive or already started).',
   hold_already_exists: 'You already hold seats for this event: confirm or cancel them first.',
