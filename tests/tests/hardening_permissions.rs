@@ -8,6 +8,7 @@ use chrono::Duration;
 use hothour_tests::app::{Backend, Session, TestApp};
 use hothour_tests::fixtures::{World, assert_problem, id, iso};
 use hothour_tests::on_both_stores;
+use hothour_tests::ws::WsClient;
 use reqwest::{Method, StatusCode};
 use sea_orm::{
     ConnectionTrait, Database, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -175,5 +176,147 @@ on_both_stores! {
         assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
         let answer = app.patch(&format!("/auctions/{auction_id}"), token, json!({"title": "Mine now"})).await;
         assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
+    }
+}
+
+// --- 4. a hidden event is not found by strangers and stops streaming to them -------
+
+/// The frames up to and including the first of type `kind` in `room`.
+async fn frames_until(ws: &mut WsClient, kind: &str, room: &str) -> Vec<Value> {
+    let mut frames = Vec::new();
+    loop {
+        let frame = ws.next_json().await;
+        let last = frame["type"] == kind && frame["room"] == room;
+        frames.push(frame);
+        if last {
+            return frames;
+        }
+    }
+}
+
+on_both_stores! {
+    async fn a_hidden_event_is_not_found_by_strangers_and_its_room_ends_for_them(backend) {
+        let World { app, platform, admin, .. } = World::new(backend).await;
+        let (_, other_admin) = app.studio_with_admin(&platform, "admin@studio-b.test").await;
+        let user = app.register("user@a.test").await;
+        let event_id = open_event(&app, &admin).await;
+        let barrier_id = open_event(&app, &admin).await;
+        let (room, barrier) = (format!("event:{event_id}"), format!("event:{barrier_id}"));
+
+        // Everyone joins while the event is public; strangers also watch a second event.
+        let mut signed_in_stranger = WsClient::connect(&app).await;
+        signed_in_stranger.authenticated(&user).await;
+        let mut other_studio = WsClient::connect(&app).await;
+        other_studio.authenticated(&other_admin).await;
+        let anonymous = WsClient::connect(&app).await;
+        let mut strangers = [signed_in_stranger, other_studio, anonymous];
+        for ws in &mut strangers {
+            ws.subscribed(&room).await;
+            ws.subscribed(&barrier).await;
+        }
+        let mut studio = WsClient::connect(&app).await;
+        studio.authenticated(&admin).await;
+        studio.subscribed(&room).await;
+        let mut root = WsClient::connect(&app).await;
+        root.authenticated(&platform).await;
+        root.subscribed(&room).await;
+
+        // The studio hides the event, then renames it.
+        let path = format!("/events/{event_id}");
+        let (status, body) = app.patch(&path, Some(&admin.token), json!({"is_active": false})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = app.patch(&path, Some(&admin.token), json!({"title": "Secret rehearsal"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // A later frame in a room the strangers keep is the barrier.
+        let (status, body) = app.patch(&format!("/events/{barrier_id}"), Some(&admin.token), json!({"title": "Open class"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        for ws in &mut strangers {
+            let frames = frames_until(ws, "availability_changed", &barrier).await;
+            let about_the_event: Vec<&Value> = frames.iter().filter(|f| f["room"] == room.as_str()).collect();
+            assert_eq!(
+                about_the_event,
+                [&json!({"type": "room_closed", "room": room, "data": {"reason": "event_hidden"}})],
+                "a stranger hears that the room closed, and nothing of it: {frames:?}"
+            );
+            assert!(!frames.iter().any(|f| f.to_string().contains("Secret rehearsal")), "{frames:?}");
+        }
+        // The studio's admins and platform admins keep the room and hear every change.
+        for ws in [&mut studio, &mut root] {
+            let hidden = ws.next_of_type("availability_changed").await;
+            assert_eq!((hidden["room"].as_str(), hidden["data"]["is_active"].as_bool()), (Some(room.as_str()), Some(false)));
+            let renamed = ws.next_of_type("availability_changed").await;
+            assert_eq!(renamed["data"]["title"], "Secret rehearsal", "{renamed}");
+        }
+
+        // Joining again, with or without `since`, is as for an event that does not exist.
+        let [signed_in_stranger, other_studio, anonymous] = &mut strangers;
+        for ws in [signed_in_stranger, other_studio, anonymous] {
+            let unknown = ws.subscribe("event:999999", None).await;
+            let again = ws.subscribe(&room, None).await;
+            let resumed = ws.subscribe(&room, Some(0)).await;
+            for refusal in [&again, &resumed] {
+                assert_eq!((refusal["type"].as_str(), refusal["code"].as_str()), (Some("error"), Some("not_found")), "{refusal}");
+                assert_eq!(refusal["detail"], unknown["detail"], "{refusal} tells more than {unknown}");
+            }
+        }
+
+        // Over HTTP: 404 as for an unknown id, to every stranger, on every route.
+        let unknown = app.get("/events/999999", None).await;
+        assert_problem(&unknown, StatusCode::NOT_FOUND, "not_found");
+        for token in [None, Some(user.token.as_str()), Some(other_admin.token.as_str())] {
+            let answer = app.get(&path, token).await;
+            assert_eq!(answer, unknown, "GET {path} as {token:?}");
+        }
+        let unknown_hold = app.post("/events/999999/holds", Some(&user.token), json!({"quantity": 1})).await;
+        assert_problem(&unknown_hold, StatusCode::NOT_FOUND, "not_found");
+        for quantity in [1, 0] {
+            let answer = app.post(&format!("{path}/holds"), Some(&user.token), json!({"quantity": quantity})).await;
+            assert_eq!(answer, unknown_hold, "a hold of {quantity} on a hidden event");
+        }
+        for token in [&other_admin.token, &user.token] {
+            let answer = app.get("/events?is_active=all", Some(token)).await;
+            assert!(!answer.1.to_string().contains("Secret rehearsal"), "{}", answer.1);
+        }
+        // Its studio and platform admins still see it.
+        for token in [&admin.token, &platform.token] {
+            let (status, body) = app.get(&path, Some(token)).await;
+            assert_eq!((status, body["title"].as_str()), (StatusCode::OK, Some("Secret rehearsal")), "{body}");
+        }
+
+        // Deleting an event ends its room for strangers too.
+        let (status, body) = app.delete(&format!("/events/{barrier_id}"), Some(&admin.token)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        for ws in &mut strangers {
+            let closed = ws.next_of_type("room_closed").await;
+            assert_eq!(closed, json!({"type": "room_closed", "room": barrier, "data": {"reason": "event_hidden"}}));
+            ws.ping().await;
+        }
+    }
+
+    async fn a_socket_signed_in_as_someone_else_leaves_a_hidden_room_it_saw_as_an_admin(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let event_id = open_event(&app, &admin).await;
+        let room = format!("event:{event_id}");
+        let (status, body) = app.patch(&format!("/events/{event_id}"), Some(&admin.token), json!({"is_active": false})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        // Only the studio joins a hidden event's room.
+        let mut ws = WsClient::connect(&app).await;
+        let refusal = ws.subscribe(&room, None).await;
+        assert_eq!((refusal["type"].as_str(), refusal["code"].as_str()), (Some("error"), Some("not_found")), "{refusal}");
+        ws.authenticated(&admin).await;
+        ws.subscribed(&room).await;
+
+        // The same socket signed in as someone else may no longer see it.
+        let user = app.register("user@a.test").await;
+        let replaced = ws.auth(&user.token).await;
+        assert_eq!((replaced["type"].as_str(), replaced["reason"].as_str()), (Some("session_ended"), Some("replaced")));
+        assert_eq!(ws.next_json().await["type"], "authenticated");
+        let (status, body) = app.patch(&format!("/events/{event_id}"), Some(&admin.token), json!({"title": "Secret rehearsal"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let closed = ws.next_json().await;
+        assert_eq!(closed, json!({"type": "room_closed", "room": room, "data": {"reason": "event_hidden"}}));
+        ws.ping().await;
     }
 }

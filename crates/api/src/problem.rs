@@ -107,7 +107,7 @@ problem_codes! {
     TurboNotAvailable = "turbo_not_available", 409, Retry::No, "The auction has no turbo, or is not ACTIVE.";
     InsufficientCapacity = "insufficient_capacity", 409, Retry::No, "Not that many seats are available.";
     HoldAlreadyExists = "hold_already_exists", 409, Retry::No, "The caller already holds seats of this event: confirm or cancel that hold.";
-    EventNotOpen = "event_not_open", 409, Retry::No, "The event is inactive or has started.";
+    EventNotOpen = "event_not_open", 409, Retry::No, "The event has started. (To anyone but its studio, an inactive event is `not_found`.)";
     EventHasReservations = "event_has_reservations", 409, Retry::No, "The event has live reservations and cannot be deleted.";
     CapacityBelowReserved = "capacity_below_reserved", 409, Retry::No, "The capacity would drop below the seats already held or booked.";
     HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";

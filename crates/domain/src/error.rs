@@ -39,7 +39,7 @@ pub enum DomainError {
     InsufficientCapacity { available: u32 },
     #[error("you already hold seats for this event")]
     HoldAlreadyExists,
-    #[error("this event is not open for booking")]
+    #[error("this event has started: it takes no more holds")]
     EventNotOpen,
     #[error("this event has live reservations")]
     EventHasReservations,

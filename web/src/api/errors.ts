@@ -31,7 +31,7 @@ const words: Record<string, string> = {
   auction_not_editable: 'Only an auction that has not started can be edited.',
   booking_not_allowed: 'Admin accounts (studio and platform) cannot book; sign in as a customer.',
   capacity_below_reserved: 'Capacity cannot go below the seats already taken.',
-  event_not_open: 'This event is not taking holds (inactive or already started).',
+  event_not_open: 'This event has started and takes no more holds.',
   hold_already_exists: 'You already hold seats for this event: confirm or cancel them first.',
   invalid_refresh_token: 'Your session ended. Please sign in again.',
   bad_body: 'The request was not understood.',
