@@ -320,3 +320,58 @@ on_both_stores! {
         ws.ping().await;
     }
 }
+
+// --- 10. no database names in answers -------------------------------------------
+
+/// Asserts that what an answer tells people (`detail`, `errors`) names no
+/// table, column or constraint.
+#[track_caller]
+fn assert_no_internals(answer: &(StatusCode, Value), names: &[&str]) {
+    let text = format!("{} {}", answer.1["detail"], answer.1["errors"]).to_lowercase();
+    for name in names.iter().chain(&["constraint", "unique", "foreign key", "fkey", "violat", "sqlstate"]) {
+        assert!(!text.contains(name), "the answer names `{name}`: {}", answer.1);
+    }
+}
+
+on_both_stores! {
+    async fn a_constraint_no_rule_caught_is_a_409_in_plain_words(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        // A rule only the database keeps (as an operator might add one).
+        app.sql_execute("CREATE UNIQUE INDEX one_event_per_title_xq ON events (title)").await;
+        let first = open_event(&app, &admin).await;
+        let internals = ["one_event_per_title_xq", "events", "title"];
+
+        let answer = app.post("/events", Some(&admin.token), event_body(&app, "Salsa night")).await;
+        assert_problem(&answer, StatusCode::CONFLICT, "conflict");
+        assert_no_internals(&answer, &internals);
+
+        let (status, second) = app.post("/events", Some(&admin.token), event_body(&app, "Tango night")).await;
+        assert_eq!(status, StatusCode::CREATED, "{second}");
+        let answer = app.patch(&format!("/events/{}", id(&second)), Some(&admin.token), json!({"title": "Salsa night"})).await;
+        assert_problem(&answer, StatusCode::CONFLICT, "conflict");
+        assert_no_internals(&answer, &internals);
+        assert_eq!(app.get(&format!("/events/{first}"), None).await.0, StatusCode::OK);
+    }
+
+    async fn constraints_behind_business_rules_answer_their_business_codes(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        let ada = app.register("ada@a.test").await;
+        app.register("bob@a.test").await;
+        // Registering or renaming to a taken email (any case), which the unique index backs.
+        let answer = app
+            .post("/auth/register", None, json!({"email": "BOB@a.test", "password": "correct horse battery", "full_name": "B"}))
+            .await;
+        assert_problem(&answer, StatusCode::CONFLICT, "email_taken");
+        assert_no_internals(&answer, &["users_email_key", "users"]);
+        // A second hold on one event, which a partial unique index backs.
+        let platform = app.platform_admin().await;
+        let (_, admin) = app.studio_with_admin(&platform, "admin@studio.test").await;
+        let event_id = open_event(&app, &admin).await;
+        let path = format!("/events/{event_id}/holds");
+        let (status, body) = app.post(&path, Some(&ada.token), json!({"quantity": 1})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let answer = app.post(&path, Some(&ada.token), json!({"quantity": 1})).await;
+        assert_problem(&answer, StatusCode::CONFLICT, "hold_already_exists");
+        assert_no_internals(&answer, &["reservations_one_hold_per_user_event", "reservations"]);
+    }
+}

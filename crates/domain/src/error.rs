@@ -60,8 +60,9 @@ pub enum DomainError {
     #[error("that booking code is already taken")]
     BookingCodeTaken,
     /// The change breaks a rule the database enforces that no domain rule
-    /// caught first (named by its constraint).
-    #[error("the change conflicts with stored data ({0})")]
+    /// caught first. The constraint's name is kept for the logs only: callers
+    /// are told in plain words, never the names of tables or constraints.
+    #[error("the change conflicts with data already stored; reload and try again")]
     Conflict(String),
     #[error("that user already administers another studio")]
     AlreadyAdministers,
