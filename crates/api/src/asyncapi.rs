@@ -13,7 +13,7 @@ use utoipa::openapi::schema::Schema;
 
 use crate::live::protocol::{
     AuctionChange, Auth, Authenticated, AvailabilityChange, ErrorFrame, Ping, Pong, PriceUpdate, ReservationChange,
-    SessionEnded, Subscribe, Subscribed, Unsubscribe, Unsubscribed,
+    RoomClosed, SessionEnded, Subscribe, Subscribed, Unsubscribe, Unsubscribed,
 };
 use crate::live::socket::{SLOW_CONSUMER, TOO_MANY_OPS};
 
@@ -45,12 +45,13 @@ const CLIENT_OPS: [Message; 4] = [
 ];
 
 /// What the server sends, told apart by `type`.
-const SERVER_FRAMES: [Message; 19] = [
+const SERVER_FRAMES: [Message; 20] = [
     message::<Authenticated>("authenticated", "The answer to `auth`"),
     message::<Subscribed>("subscribed", "The answer to `subscribe`: a snapshot, or the start of a replay"),
     message::<Unsubscribed>("unsubscribed", "The answer to `unsubscribe`"),
     message::<Pong>("pong", "The answer to `ping`"),
     message::<SessionEnded>("session_ended", "The socket's private rooms ended"),
+    message::<RoomClosed>("room_closed", "The socket left a room it may no longer see (a hidden event)"),
     message::<ErrorFrame>("error", "An op refused, or a problem with the socket"),
     message::<PriceUpdate>("price_update", "An auction's price stepped (no `seq`)"),
     message::<AuctionChange>("turbo_triggered", "An auction's turbo phase started"),
@@ -105,7 +106,10 @@ Live updates over one WebSocket: JSON text frames. A client sends ops \
 answers each and pushes the state changes of the rooms the socket joined \
 (told apart by `type`).\n\n\
 Rooms: `auction:{id}` and `event:{id}` (anyone), `user:{id}` (that user, \
-after `auth`), `studio:{id}` (the studio's admins and platform admins).\n\n\
+after `auth`), `studio:{id}` (the studio's admins and platform admins). An \
+inactive event's room is its studio's admins' and platform admins' only: to \
+anyone else it is `not_found`, and a socket that joined while it was public \
+gets `room_closed` when it is deactivated or deleted, then nothing more of it.\n\n\
 Room data has the REST shapes: an auction is an `AuctionOut` (as `GET \
 /api/v1/auctions/{id}`), an event an `EventOut`, a reservation a \
 `ReservationOut`.\n\n\
@@ -220,6 +224,7 @@ pub fn document() -> Value {
             "ping": answered("ping", "Ask for the time", &["pong"]),
             "roomEvents": sent("State changes and price steps of the joined rooms", &ROOM_EVENTS),
             "sessionEnded": sent("The private rooms ended with the sign-in behind them", &["session_ended"]),
+            "roomClosed": sent("A room ended for a socket that may no longer see it", &["room_closed"]),
             "socketErrors": sent("Errors no op asked for (over the rate, too many sockets)", &["error"]),
         },
         "components": { "messages": messages, "schemas": schemas },

@@ -109,7 +109,7 @@ problem_codes! {
     TurboNotAvailable = "turbo_not_available", 409, Retry::No, "The auction has no turbo, or is not ACTIVE.";
     InsufficientCapacity = "insufficient_capacity", 409, Retry::No, "Not that many seats are available.";
     HoldAlreadyExists = "hold_already_exists", 409, Retry::No, "The caller already holds seats of this event: confirm or cancel that hold.";
-    EventNotOpen = "event_not_open", 409, Retry::No, "The event is inactive or has started.";
+    EventNotOpen = "event_not_open", 409, Retry::No, "The event has started. (To anyone but its studio, an inactive event is `not_found`.)";
     EventHasReservations = "event_has_reservations", 409, Retry::No, "The event has live reservations and cannot be deleted.";
     CapacityBelowReserved = "capacity_below_reserved", 409, Retry::No, "The capacity would drop below the seats already held or booked.";
     HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";
@@ -117,7 +117,7 @@ problem_codes! {
     CancellationClosed = "cancellation_closed", 409, Retry::No, "Too close to the session to cancel (see `cancellation_cutoff_seconds` in `GET /config`).";
     EmailTaken = "email_taken", 409, Retry::No, "An account with this email exists.";
     AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
-    Conflict = "conflict", 409, Retry::No, "The change conflicts with the current state.";
+    Conflict = "conflict", 409, Retry::No, "The change conflicts with data already stored (a rule the database keeps that no business rule caught first). The answer names no table or constraint.";
     IdempotencyInProgress = "idempotency_in_progress", 409, Retry::SameKeyLater,
         "A request with this `Idempotency-Key` is still running.";
     IdempotencyKeyReused = "idempotency_key_reused", 422, Retry::No,
@@ -323,5 +323,14 @@ mod tests {
         assert_eq!(Problem::from(DomainError::Busy).retry_after, Some(1));
         let problem = Problem::from(DomainError::Unavailable);
         assert_eq!((problem.status, problem.code.as_str(), problem.retry_after), (503, "unavailable", Some(2)));
+    }
+
+    #[test]
+    fn a_conflict_names_no_table_or_constraint() {
+        for name in ["audit_log_actor_id_fkey", "events.title", "23502"] {
+            let problem = Problem::from(DomainError::Conflict(name.into()));
+            assert_eq!((problem.status, problem.code.as_str()), (409, "conflict"));
+            assert!(!problem.detail.contains(name), "{}", problem.detail);
+        }
     }
 }

@@ -63,8 +63,21 @@ impl Actor {
         }
     }
 
-    /// Studio admins sell; they do not buy.
+    /// Users book; admins (studio and platform) run the catalogue and do not
+    /// (SPEC §1). The one rule for holds, grabs and the web client's buttons.
     pub fn may_book(&self) -> bool {
-        self.role != Role::StudioAdmin
+        self.role == Role::User
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_users_book() {
+        assert!(Actor::user(UserId(1)).may_book());
+        assert!(!Actor::studio_admin(UserId(2), StudioId(1)).may_book());
+        assert!(!Actor::platform_admin(UserId(3)).may_book());
     }
 }

@@ -17,7 +17,7 @@ pub enum DomainError {
     /// The actor's role may not do this (the message says what it may not).
     #[error("{0}")]
     Forbidden(&'static str),
-    #[error("studio admins cannot book")]
+    #[error("admins (studio and platform) cannot book; sign in as a customer")]
     BookingNotAllowed,
     #[error("someone is holding this auction")]
     AuctionOnHold,
@@ -39,7 +39,7 @@ pub enum DomainError {
     InsufficientCapacity { available: u32 },
     #[error("you already hold seats for this event")]
     HoldAlreadyExists,
-    #[error("this event is not open for booking")]
+    #[error("this event has started: it takes no more holds")]
     EventNotOpen,
     #[error("this event has live reservations")]
     EventHasReservations,
@@ -60,8 +60,9 @@ pub enum DomainError {
     #[error("that booking code is already taken")]
     BookingCodeTaken,
     /// The change breaks a rule the database enforces that no domain rule
-    /// caught first (named by its constraint).
-    #[error("the change conflicts with stored data ({0})")]
+    /// caught first. The constraint's name is kept for the logs only: callers
+    /// are told in plain words, never the names of tables or constraints.
+    #[error("the change conflicts with data already stored; reload and try again")]
     Conflict(String),
     #[error("that user already administers another studio")]
     AlreadyAdministers,

@@ -31,7 +31,9 @@ pub use auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionSt
 pub use booking_code::BookingCode;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Cause, DomainError};
-pub use event::{Availability, Event, EventDetails, EventInput, EventPatch, EventUnit, SeatCounts};
+pub use event::{
+    Availability, Event, EventDetails, EventInput, EventPatch, EventUnit, HiddenEvents, SeatCounts, Visibility,
+};
 pub use events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
 pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 pub use money::{Money, MoneyError};

@@ -229,6 +229,15 @@ where
         with_view(self.store.find_auction(id).await?, now)
     }
 
+    /// Refuses an actor who does not manage the auction's studio before any
+    /// lock is taken, so another studio's admin never waits for (or holds up)
+    /// the row. An auction's studio never changes: memory or a plain read
+    /// tells. The decision under the lock checks again.
+    async fn ensure_manages_auction(&self, actor: &Actor, id: AuctionId) -> Result<(), DomainError> {
+        let (record, _) = self.get_auction(id).await?;
+        ensure_manages(actor, record.auction.studio_id, "auction")
+    }
+
     /// Changes the fields in `patch`, merged into the auction as read under its lock.
     pub async fn update_auction(
         &self,
@@ -236,6 +245,7 @@ where
         id: AuctionId,
         patch: AuctionPatch,
     ) -> Result<Auction, DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
         let committed = self
             .store
@@ -250,6 +260,7 @@ where
     }
 
     pub async fn cancel_auction(&self, actor: &Actor, id: AuctionId) -> Result<Auction, DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
         let policy = self.policy;
         let committed = self
@@ -265,6 +276,7 @@ where
     }
 
     pub async fn trigger_turbo(&self, actor: &Actor, id: AuctionId) -> Result<AuctionRecord, DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
         let committed = self
             .store
@@ -406,8 +418,15 @@ where
         self.store.find_event(id, self.clock.now()).await?.ok_or(DomainError::NotFound("event"))
     }
 
+    /// As [`Services::ensure_manages_auction`], for an event.
+    async fn ensure_manages_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
+        let record = self.get_event(id).await?;
+        ensure_manages(actor, record.event.studio_id, "event")
+    }
+
     /// Changes the fields in `patch`, merged into the event as read under its lock.
     pub async fn update_event(&self, actor: &Actor, id: EventId, patch: EventPatch) -> Result<Event, DomainError> {
+        self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
         let committed = self
             .store
@@ -423,6 +442,7 @@ where
     }
 
     pub async fn delete_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
+        self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
         let committed = self
             .store

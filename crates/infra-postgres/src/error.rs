@@ -53,7 +53,13 @@ pub(crate) fn map_db_err(error: DbErr) -> DomainError {
             (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("studio_id_fkey") => {
                 return DomainError::NotFound("studio");
             }
-            (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("user_id_fkey") => return DomainError::NotFound("user"),
+            (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("user_id_fkey") || c.ends_with("actor_id_fkey") => {
+                return DomainError::NotFound("user");
+            }
+            (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("auction_id_fkey") => {
+                return DomainError::NotFound("auction");
+            }
+            (code::FOREIGN_KEY_VIOLATION, c) if c.ends_with("event_id_fkey") => return DomainError::NotFound("event"),
             (
                 code::LOCK_NOT_AVAILABLE | code::DEADLOCK_DETECTED | code::SERIALIZATION_FAILURE | code::QUERY_CANCELED,
                 _,

@@ -28,6 +28,7 @@ export type ServerFrame =
   | ReservationCheckedInFrame
   | ReservationExpiredFrame
   | ReservationNoShowFrame
+  | RoomClosedFrame
   | SessionEndedFrame
   | SubscribedFrame
   | TurboTriggeredFrame
@@ -78,6 +79,10 @@ export type ErrorCode =
  * The ops, by the name a client gives in `op`.
  */
 export type OpName = 'auth' | 'subscribe' | 'unsubscribe' | 'ping';
+/**
+ * - `event_hidden`: the event was deactivated or deleted; only its studio sees it now.
+ */
+export type RoomClosedReason = 'event_hidden';
 /**
  * Why a socket's private rooms ended (the `reason` of a `session_ended` frame):
  * - `token_expired`: the access token expired: `auth` again with a fresh one
@@ -431,6 +436,25 @@ export interface ReservationNoShowFrame {
    */
   seq: number;
   type: 'reservation_no_show';
+}
+/**
+ * The socket left a room it may no longer see (a hidden event)
+ *
+ * The socket left a room it may no longer see, e.g. `event:7` when the event
+ * was deactivated or deleted: nothing more of that room is sent to it, and
+ * subscribing again answers `not_found` while the event stays hidden. Its
+ * studio's admins and platform admins keep the room.
+ */
+export interface RoomClosedFrame {
+  data: RoomClosedData;
+  room: string;
+  type: 'room_closed';
+}
+/**
+ * Why a room closed.
+ */
+export interface RoomClosedData {
+  reason: RoomClosedReason;
 }
 /**
  * The socket's private rooms ended

@@ -102,6 +102,17 @@ describe('the live socket', () => {
     expect(backoffMs(0, () => 0)).toBe(250);
   });
 
+  it('tells the room a closed room is not found, and delivers nothing of it as an event', async () => {
+    const { live, sockets } = harness();
+    const seen: string[] = [];
+    live.join('event:7', { event: (t) => seen.push(t), refused: (code, detail) => seen.push(`refused ${code} ${detail}`) });
+    sockets[0]!.open();
+    await flush();
+    sockets[0]!.receive({ type: 'subscribed', room: 'event:7', seq: 3, epoch: 1, at: 'x', resumed: false, data: {} });
+    sockets[0]!.receive({ type: 'room_closed', room: 'event:7', data: { reason: 'event_hidden' } });
+    expect(seen).toEqual(['refused not_found event_hidden']);
+  });
+
   it('starts over from a snapshot when the stream epoch changed', async () => {
     const { live, sockets } = harness();
     live.join('auction:2', { event: () => undefined });

@@ -175,6 +175,10 @@ export class LiveSocket {
       case 'session_ended':
         this.deps.onSessionEnded?.();
         return;
+      case 'room_closed':
+        // The room turned private (a hidden event): to this viewer it no longer exists.
+        this.rooms.get(frame.room)?.handlers.forEach((h) => h.refused?.('not_found', frame.data.reason));
+        return;
       case 'error': {
         const state = frame.room ? this.rooms.get(frame.room) : undefined;
         state?.handlers.forEach((h) => h.refused?.(frame.code, frame.detail));

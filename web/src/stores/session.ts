@@ -10,6 +10,9 @@ export const useSession = defineStore('session', () => {
   const user = computed(() => session.value?.user ?? null);
   const role = computed(() => (user.value?.role ?? null) as Role | null);
   const isStudioAdmin = computed(() => role.value === 'studio_admin' || role.value === 'platform_admin');
+  // Users book; admins (studio and platform) do not: the server answers them
+  // `booking_not_allowed`. Signed out, booking asks to sign in first.
+  const mayBook = computed(() => role.value === null || role.value === 'user');
 
   onSessionChange((next) => (session.value = next));
   // Another tab signed in, refreshed or signed out.
@@ -39,5 +42,5 @@ export const useSession = defineStore('session', () => {
     sessions.save(null);
   }
 
-  return { session, user, role, isStudioAdmin, signIn, register, signOut };
+  return { session, user, role, isStudioAdmin, mayBook, signIn, register, signOut };
 });

@@ -121,7 +121,8 @@ fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
         return;
     }
     if let Some(frame) = ServerFrame::from_stored(event, state.epoch) {
-        state.hub.broadcast(&event.room, Some(event.seq), ByteString::from(frame.to_text()));
+        let visibility = frame.visibility();
+        state.hub.broadcast(&event.room, Some(event.seq), ByteString::from(frame.to_text()), visibility);
     }
 }
 

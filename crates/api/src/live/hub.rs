@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytestring::ByteString;
-use hothour_domain::UserId;
+use hothour_domain::{UserId, Visibility};
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::live::sessions::SessionNews;
@@ -19,9 +19,16 @@ use crate::live::sessions::SessionNews;
 /// A frame as sent: encoded once, its bytes shared by every socket it goes to.
 pub type Frame = ByteString;
 
-/// What a room sends a subscriber: the room, the event's sequence number (none
-/// for price ticks), and the frame.
-pub type Delivery = (Arc<str>, Option<i64>, Frame);
+/// What a room sends a subscriber.
+pub struct Delivery {
+    pub room: Arc<str>,
+    /// The event's sequence number (none for price ticks).
+    pub seq: Option<i64>,
+    pub frame: Frame,
+    /// Who may receive it: a subscriber who may not leaves the room instead
+    /// (the connection decides, knowing who is signed in on it now).
+    pub visibility: Visibility,
+}
 
 /// What the hub holds of one connection.
 #[derive(Clone)]
@@ -232,7 +239,7 @@ impl Hub {
     }
 
     /// Sends `frame` to every subscriber of `room` without waiting for any.
-    pub fn broadcast(&self, room: &str, seq: Option<i64>, frame: Frame) {
+    pub fn broadcast(&self, room: &str, seq: Option<i64>, frame: Frame, visibility: Visibility) {
         let rooms = self.rooms();
         let Some(entry) = rooms.get(room) else {
             return;
@@ -242,9 +249,8 @@ impl Hub {
         }
         let room: Arc<str> = Arc::from(room);
         for subscriber in entry.subscribers.values() {
-            if let Err(mpsc::error::TrySendError::Full(_)) =
-                subscriber.queue.try_send((room.clone(), seq, frame.clone()))
-            {
+            let delivery = Delivery { room: room.clone(), seq, frame: frame.clone(), visibility };
+            if let Err(mpsc::error::TrySendError::Full(_)) = subscriber.queue.try_send(delivery) {
                 subscriber.kick.notify_one();
             }
         }
@@ -269,11 +275,11 @@ mod tests {
         hub.subscribe("auction:1", 1, slow, false);
         hub.subscribe("auction:1", 2, fast, false);
         for i in 0..5 {
-            hub.broadcast("auction:1", Some(i), ByteString::from(format!("{i}")));
+            hub.broadcast("auction:1", Some(i), ByteString::from(format!("{i}")), Visibility::Everyone);
         }
         tokio::time::timeout(std::time::Duration::from_secs(1), kicked.notified()).await.expect("kicked");
         for i in 0..5 {
-            assert_eq!(fast_rx.recv().await.unwrap().1, Some(i));
+            assert_eq!(fast_rx.recv().await.unwrap().seq, Some(i));
         }
     }
 

@@ -7,7 +7,7 @@
 //! event an [`EventOut`], a reservation a [`ReservationOut`].
 
 use chrono::{DateTime, Utc};
-use hothour_domain::{EventKind, StoredEvent};
+use hothour_domain::{EventKind, StoredEvent, StudioId, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -122,6 +122,7 @@ pub enum ServerFrame {
     Unsubscribed(Unsubscribed),
     Pong(Pong),
     SessionEnded(SessionEnded),
+    RoomClosed(RoomClosed),
     Error(ErrorFrame),
     PriceUpdate(PriceUpdate),
     TurboTriggered(AuctionChange),
@@ -142,6 +143,18 @@ impl ServerFrame {
     /// The frame as sent on the wire.
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).expect("a frame serialises")
+    }
+
+    /// Who may receive this frame in its room. An event's frames in its
+    /// `event:` room follow the event's [`Visibility`]: once it is inactive
+    /// they go to its studio's admins only. (Its studio's room has only those.)
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            ServerFrame::AvailabilityChanged(change) if change.room.starts_with("event:") => {
+                Visibility::of(change.data.is_active, StudioId(change.data.studio_id))
+            }
+            _ => Visibility::Everyone,
+        }
     }
 
     /// A committed state change as a frame, or `None` when its stored data
@@ -296,6 +309,31 @@ pub struct SessionEnded {
     /// `replaced`, as the same or another user).
     pub signed_in: bool,
     pub at: DateTime<Utc>,
+}
+
+/// The socket left a room it may no longer see, e.g. `event:7` when the event
+/// was deactivated or deleted: nothing more of that room is sent to it, and
+/// subscribing again answers `not_found` while the event stays hidden. Its
+/// studio's admins and platform admins keep the room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomClosed {
+    #[schema(pattern = "^event:[1-9][0-9]*$", example = "event:7")]
+    pub room: String,
+    pub data: RoomClosedData,
+}
+
+/// Why a room closed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoomClosedData {
+    pub reason: RoomClosedReason,
+}
+
+/// - `event_hidden`: the event was deactivated or deleted; only its studio sees it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomClosedReason {
+    EventHidden,
 }
 
 /// An op refused, or a problem with the socket.

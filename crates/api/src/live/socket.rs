@@ -6,7 +6,9 @@
 //! `WS_*` in the configuration). Private rooms (`user:`, `studio:`) last as
 //! long as the sign-in behind them: until the access token expires on the
 //! service's clock, and no longer than a sign-out everywhere, a password
-//! change or a role change heard from any instance.
+//! change or a role change heard from any instance. An `event:` room lasts
+//! as long as the event is visible to the socket's user (checked on joining
+//! and on every frame): once it is hidden from them, `room_closed` ends it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use actix_ws::{CloseCode, CloseReason, Message, Session};
 use bytestring::ByteString;
 use hothour_domain::account::User;
 use hothour_domain::ports::{AccountStore, OutboxStore};
-use hothour_domain::{AuctionId, Clock, Room};
+use hothour_domain::{Actor, AuctionId, Clock, Role, Room};
 use tokio::sync::{Notify, mpsc};
 
 use crate::AppState;
@@ -26,8 +28,8 @@ use crate::client_ip::client_ip;
 use crate::dto::{AuctionOut, EventOut};
 use crate::live::hub::{Delivery, SessionMailbox, SocketSlot, Subscriber};
 use crate::live::protocol::{
-    Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, ServerFrame, SessionEnded, Snapshot,
-    StudioRoom, Subscribed, Unsubscribed, UserRoom,
+    Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, RoomClosed, RoomClosedData,
+    RoomClosedReason, ServerFrame, SessionEnded, Snapshot, StudioRoom, Subscribed, Unsubscribed, UserRoom,
 };
 use crate::live::sessions::SessionEnd;
 use crate::live::ticker;
@@ -313,11 +315,19 @@ impl Connection {
                         Some(Err(_)) => break Ending::Close(CloseCode::Protocol, "protocol error"),
                     }
                 }
-                Some((room, seq, frame)) = self.queue_rx.recv() => {
-                    if !self.should_send(&room, seq) {
+                Some(delivery) = self.queue_rx.recv() => {
+                    // Checked on delivery, with whoever is signed in now: a
+                    // room that turned private ends for those who may not see
+                    // it (even on a frame its snapshot already covered).
+                    let joined = self.rooms.contains_key(&*delivery.room);
+                    let sent = if joined && !delivery.visibility.allows(self.viewer().as_ref()) {
+                        self.close_room(&delivery.room, RoomClosedReason::EventHidden).await
+                    } else if self.should_send(&delivery.room, delivery.seq) {
+                        self.write(delivery.frame).await
+                    } else {
                         continue;
-                    }
-                    if let Err(ending) = self.write(frame).await {
+                    };
+                    if let Err(ending) = sent {
                         break ending;
                     }
                 }
@@ -392,6 +402,19 @@ impl Connection {
 
     async fn send(&mut self, frame: ServerFrame) -> Result<(), Ending> {
         self.write(ByteString::from(frame.to_text())).await
+    }
+
+    /// Who is signed in on this socket, as far as it knows.
+    fn viewer(&self) -> Option<Actor> {
+        self.signed_in.as_ref().map(|signed_in| signed_in.user.actor())
+    }
+
+    /// Leaves `room` for good and tells the client why.
+    async fn close_room(&mut self, room: &str, reason: RoomClosedReason) -> Result<(), Ending> {
+        self.rooms.remove(room);
+        self.state.hub.unsubscribe(room, self.id);
+        let frame = RoomClosed { room: room.to_owned(), data: RoomClosedData { reason } };
+        self.send(ServerFrame::RoomClosed(frame)).await
     }
 
     async fn reply_error(&mut self, answering: Answering, code: ErrorCode, detail: &str) -> Result<(), Ending> {
@@ -506,14 +529,32 @@ impl Connection {
             return self.end_session(reason).await;
         }
         if news.role_changed {
+            self.reread_role().await;
             let dropped = self.leave_private_rooms();
             return self.send_session_ended(SessionEnd::RoleChanged, dropped).await;
         }
         Ok(())
     }
 
-    /// May this connection's user join `room`? Answers the error to send if not.
-    async fn admit(&self, room: Room) -> Result<(), (ErrorCode, &'static str)> {
+    /// Learns the signed-in user's new role, which decides what the socket's
+    /// public rooms may still deliver to it. Unread, the user counts as a plain
+    /// user: an admin who may have lost the role sees no hidden event.
+    async fn reread_role(&mut self) {
+        let Some(signed_in) = &mut self.signed_in else {
+            return;
+        };
+        match self.state.store.find_user(signed_in.user.id).await {
+            Ok(Some(user)) => signed_in.user = user,
+            _ => {
+                signed_in.user.role = Role::User;
+                signed_in.user.studio_id = None;
+            }
+        }
+    }
+
+    /// May this connection's user join `room`? Answers who is looking if so,
+    /// the error to send if not.
+    async fn admit(&self, room: Room) -> Result<Option<Actor>, (ErrorCode, &'static str)> {
         // Re-read the user: a role change takes effect at once.
         let user = match &self.signed_in {
             Some(signed_in) => match self.state.store.find_user(signed_in.user.id).await {
@@ -522,12 +563,13 @@ impl Connection {
             },
             None => None,
         };
-        may_join(user.as_ref(), room)
+        may_join(user.as_ref(), room)?;
+        Ok(user.map(|user| user.actor()))
     }
 
     /// The room's state now, for a client that starts (or must restart) from
-    /// scratch; `None` when there is no such room (or the client may not see it).
-    async fn snapshot(&self, room: Room) -> Option<Snapshot> {
+    /// scratch; `None` when there is no such room (or `viewer` may not see it).
+    async fn snapshot(&self, room: Room, viewer: Option<&Actor>) -> Option<Snapshot> {
         match room {
             Room::Auction(id) => {
                 let (record, view) = self.state.services.get_auction(id).await.ok()?;
@@ -535,9 +577,7 @@ impl Connection {
             }
             Room::Event(id) => {
                 let record = self.state.services.get_event(id).await.ok()?;
-                let visible = record.event.details.is_active
-                    || self.signed_in.as_ref().is_some_and(|s| s.user.actor().manages(record.event.studio_id));
-                visible.then(|| Snapshot::Event(EventOut::from(&record)))
+                record.event.visibility().allows(viewer).then(|| Snapshot::Event(EventOut::from(&record)))
             }
             Room::User(id) => Some(Snapshot::User(UserRoom { user_id: id.0 })),
             Room::Studio(id) => {
@@ -563,9 +603,10 @@ impl Connection {
             let detail = format!("a socket may be in at most {limit} rooms: unsubscribe from one first");
             return self.reply_error(answering(), ErrorCode::TooManyRooms, &detail).await;
         }
-        if let Err((code, detail)) = self.admit(room).await {
-            return self.reply_error(answering(), code, detail).await;
-        }
+        let viewer = match self.admit(room).await {
+            Ok(viewer) => viewer,
+            Err((code, detail)) => return self.reply_error(answering(), code, detail).await,
+        };
         // Join first, so nothing committed from now on is missed; what the
         // snapshot or replay already covers is dropped by sequence number.
         let is_auction = matches!(room, Room::Auction(_));
@@ -579,7 +620,7 @@ impl Connection {
             ticker::spawn(self.state.clone(), AuctionId(id.0), changed);
         }
         // The room must exist, resuming or not.
-        let Some(snapshot) = self.snapshot(room).await else {
+        let Some(snapshot) = self.snapshot(room, viewer.as_ref()).await else {
             self.rooms.remove(&name);
             self.state.hub.unsubscribe(&name, self.id);
             return self.reply_error(answering(), ErrorCode::NotFound, "no such room").await;
@@ -610,8 +651,10 @@ impl Connection {
                 let epoch = self.state.epoch;
                 let reply = Subscribed { room: name, seq: last, epoch, at: now, resumed: true, data: None };
                 self.send(ServerFrame::Subscribed(reply)).await?;
-                // A row without its kind's shape is skipped: gaps in `seq` are normal.
-                for frame in events.iter().filter_map(|event| ServerFrame::from_stored(event, epoch)) {
+                // A row without its kind's shape is skipped: gaps in `seq` are
+                // normal. So is what was said while the event was hidden from `viewer`.
+                let frames = events.iter().filter_map(|event| ServerFrame::from_stored(event, epoch));
+                for frame in frames.filter(|frame| frame.visibility().allows(viewer.as_ref())) {
                     self.send(frame).await?;
                 }
                 Ok(())

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::AuctionRecord;
-use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError};
+use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError, Visibility};
 use tokio::sync::Notify;
 
 use crate::AppState;
@@ -80,5 +80,5 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
 fn announce(state: &AppState, room: &str, record: &AuctionRecord, at: DateTime<Utc>) {
     let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at));
     let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.to_owned(), at, data });
-    state.hub.broadcast(room, None, ByteString::from(frame.to_text()));
+    state.hub.broadcast(room, None, ByteString::from(frame.to_text()), Visibility::Everyone);
 }

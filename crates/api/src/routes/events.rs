@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{ActiveFilter, EventFilter, QueryStore};
-use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, Role, StudioId};
+use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, HiddenEvents, Role, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -42,6 +42,11 @@ pub struct EventQuery {
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+/// Who is looking, if anyone signed in.
+fn viewer(caller: &MaybeCaller) -> Option<&Actor> {
+    caller.0.as_ref().map(|caller| &caller.actor)
 }
 
 /// Refuses anyone but studio admins and platform admins.
@@ -104,17 +109,17 @@ async fn list_events(
     };
     let mut studio_id = query.studio_id.map(StudioId);
     if active != ActiveFilter::Active {
-        // Inactive events are private to their studio.
-        let actor = caller.0.as_ref().map(|c| c.actor);
-        match actor {
-            Some(actor) if actor.role == Role::PlatformAdmin => {}
-            Some(actor) if actor.role == Role::StudioAdmin => {
-                if studio_id.is_some_and(|s| Some(s) != actor.studio_id) {
+        match HiddenEvents::for_viewer(viewer(&caller)) {
+            HiddenEvents::OfEveryStudio => {}
+            HiddenEvents::OfStudio(own) => {
+                if studio_id.is_some_and(|s| s != own) {
                     return Err(DomainError::NotFound("studio").into());
                 }
-                studio_id = actor.studio_id;
+                studio_id = Some(own);
             }
-            _ => return Err(forbidden("inactive events are visible to their studio's admins only")),
+            HiddenEvents::Nowhere => {
+                return Err(forbidden("inactive events are visible to their studio's admins only"));
+            }
         }
     }
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
@@ -143,9 +148,7 @@ async fn get_event(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let record = state.read_event(EventId(*id)).await?;
-    let visible =
-        record.event.details.is_active || caller.0.as_ref().is_some_and(|c| c.actor.manages(record.event.studio_id));
-    if !visible {
+    if !record.event.visibility().allows(viewer(&caller)) {
         return Err(DomainError::NotFound("event").into());
     }
     crate::etag::tagged_json(&req, &EventOut::from(&record))

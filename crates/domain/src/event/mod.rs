@@ -10,8 +10,10 @@ use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
 mod unit;
+mod visibility;
 
 pub use unit::EventUnit;
+pub use visibility::{HiddenEvents, Visibility};
 
 /// The largest capacity an event may have.
 pub const MAX_CAPACITY: u32 = 1_000_000;
@@ -199,6 +201,11 @@ impl Event {
 
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
+    }
+
+    /// Who may see the event now (a deleted event is announced inactive).
+    pub fn visibility(&self) -> Visibility {
+        Visibility::of(self.details.is_active && !self.is_deleted(), self.studio_id)
     }
 
     /// The event with the given seats, as the API and the live protocol show it.

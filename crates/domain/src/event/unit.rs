@@ -61,7 +61,8 @@ impl EventUnit {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Reservation, DomainError> {
-        if self.event.is_deleted() {
+        // Only users book, and to them a hidden event does not exist.
+        if self.event.is_deleted() || !self.event.visibility().allows(Some(&Actor::user(user))) {
             return Err(DomainError::NotFound("event"));
         }
         if quantity < 1 || quantity > i64::from(policy.max_seats_per_hold) {
@@ -71,7 +72,7 @@ impl EventUnit {
             ));
         }
         let quantity = quantity as u32;
-        if !self.event.details.is_active || now >= self.event.details.starts_at {
+        if now >= self.event.details.starts_at {
             return Err(DomainError::EventNotOpen);
         }
         if self.live_holds.contains_key(&user) {
@@ -219,7 +220,9 @@ mod tests {
     fn a_hold_needs_an_active_event_that_has_not_started() {
         let mut inactive = event_unit(10, &[], &[]);
         inactive.event.details.is_active = false;
-        assert_eq!(assert_hold_refused(inactive, 1, t(0), &policy()), DomainError::EventNotOpen);
+        // Hidden from the booker: not found, whatever the quantity.
+        assert_eq!(assert_hold_refused(inactive.clone(), 1, t(0), &policy()), DomainError::NotFound("event"));
+        assert_eq!(assert_hold_refused(inactive, 0, t(0), &policy()), DomainError::NotFound("event"));
         for now in [t(600), t(630), t(700)] {
             assert_eq!(assert_hold_refused(event_unit(10, &[], &[]), 1, now, &policy()), DomainError::EventNotOpen);
         }
