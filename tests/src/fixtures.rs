@@ -59,13 +59,21 @@ impl World {
     }
 }
 
-/// Registers `n` users (`{prefix}{i}@crowd.test`) at once.
+/// How many registrations [`register_many`] sends at once: a crowd is the
+/// setting of a test, not what it tests, so it must not queue past the
+/// service's lock timeout on a loaded machine.
+const REGISTERING_AT_ONCE: usize = 16;
+
+/// Registers `n` users (`{prefix}{i}@crowd.test`), a few at a time.
 pub async fn register_many(app: &TestApp, prefix: &str, n: usize) -> Vec<Session> {
+    let turns = std::sync::Arc::new(tokio::sync::Semaphore::new(REGISTERING_AT_ONCE));
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (client, url) = (app.client.clone(), app.url("/api/v1/auth/register"));
             let email = format!("{prefix}{i}@crowd.test");
+            let turns = turns.clone();
             tokio::spawn(async move {
+                let _turn = turns.acquire().await.expect("the semaphore stays open");
                 let response = client
                     .post(url)
                     .json(&json!({"email": email, "password": PASSWORD, "full_name": "Crowd Person"}))

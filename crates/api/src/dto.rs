@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Studio, User};
 use hothour_domain::ports::{AuditRecord, EventRecord};
-use hothour_domain::{Auction, AuctionView, Money, PriceStep, Reservation, ReservationTarget, ValidationErrors};
+use hothour_domain::{
+    Auction, AuctionSnapshot, AuctionView, EventSnapshot, Money, PriceStep, Reservation, ReservationSnapshot,
+    ValidationErrors,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -135,6 +138,15 @@ impl From<AuctionStatus> for hothour_domain::AuctionStatus {
             AuctionStatus::Sold => S::Sold,
             AuctionStatus::Expired => S::Expired,
             AuctionStatus::Cancelled => S::Cancelled,
+        }
+    }
+}
+
+impl From<hothour_domain::ReservationKind> for ReservationKind {
+    fn from(kind: hothour_domain::ReservationKind) -> Self {
+        match kind {
+            hothour_domain::ReservationKind::Auction => ReservationKind::Auction,
+            hothour_domain::ReservationKind::Event => ReservationKind::Event,
         }
     }
 }
@@ -373,8 +385,7 @@ pub struct AuctionPatchIn {
     pub turbo: Option<Option<TurboIn>>,
 }
 
-// Deserialize: live frames read it back from the outbox (see live::protocol).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuctionOut {
     pub id: i64,
     pub studio_id: i64,
@@ -405,32 +416,40 @@ pub struct AuctionOut {
 }
 
 impl AuctionOut {
+    /// The auction with its view (as computed now, or kept by the read model).
     pub fn new(auction: &Auction, view: &AuctionView) -> AuctionOut {
-        let schedule = auction.schedule();
+        AuctionOut::from(&auction.snapshot_with(view))
+    }
+}
+
+/// The one mapping from the domain's auction to the answer: REST answers,
+/// live frames (from the outbox) and snapshots all go through it.
+impl From<&AuctionSnapshot> for AuctionOut {
+    fn from(a: &AuctionSnapshot) -> AuctionOut {
         AuctionOut {
-            id: auction.id.0,
-            studio_id: auction.studio_id.0,
-            title: auction.details.title.clone(),
-            description: auction.details.description.clone(),
-            start_price: schedule.start_price(),
-            floor_price: schedule.floor_price(),
-            drop_amount: schedule.drop_amount(),
-            drop_interval_minutes: schedule.drop_interval().num_minutes(),
-            starts_at: schedule.starts_at(),
-            ends_at: schedule.ends_at(),
-            scheduled_at: auction.details.scheduled_at,
-            turbo: schedule.turbo().map(|t| TurboIn {
-                trigger_before_minutes: t.trigger_before.num_minutes(),
+            id: a.id.0,
+            studio_id: a.studio_id.0,
+            title: a.title.clone(),
+            description: a.description.clone(),
+            start_price: a.start_price,
+            floor_price: a.floor_price,
+            drop_amount: a.drop_amount,
+            drop_interval_minutes: a.drop_interval_minutes,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            scheduled_at: a.scheduled_at,
+            turbo: a.turbo.map(|t| TurboIn {
+                trigger_before_minutes: t.trigger_before_minutes,
                 drop_amount: t.drop_amount,
-                interval_minutes: t.interval.num_minutes(),
+                interval_minutes: t.interval_minutes,
             }),
-            status: view.status.into(),
-            current_price: view.current_price,
-            next_price: view.next_price,
-            next_change_at: view.next_change_at,
-            turbo_active: view.turbo_active,
-            turbo_started_at: auction.turbo_started_at,
-            held_price: view.held_price,
+            status: a.status.into(),
+            current_price: a.current_price,
+            next_price: a.next_price,
+            next_change_at: a.next_change_at,
+            turbo_active: a.turbo_active,
+            turbo_started_at: a.turbo_started_at,
+            held_price: a.held_price,
         }
     }
 }
@@ -504,8 +523,7 @@ pub struct EventPatchIn {
     pub is_active: Option<bool>,
 }
 
-// Deserialize: live frames read it back from the outbox (see live::protocol).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventOut {
     pub id: i64,
     pub studio_id: i64,
@@ -526,22 +544,28 @@ pub struct EventOut {
 
 impl From<&EventRecord> for EventOut {
     fn from(record: &EventRecord) -> Self {
-        let (event, a) = (&record.event, &record.availability);
+        EventOut::from(&record.event.snapshot(record.availability))
+    }
+}
+
+/// The one mapping from the domain's event to the answer (REST, live frames, snapshots).
+impl From<&EventSnapshot> for EventOut {
+    fn from(e: &EventSnapshot) -> Self {
         EventOut {
-            id: event.id.0,
-            studio_id: event.studio_id.0,
-            title: event.details.title.clone(),
-            description: event.details.description.clone(),
-            capacity: a.capacity,
-            price: event.details.price,
-            starts_at: event.details.starts_at,
-            ends_at: event.details.ends_at,
-            is_active: event.details.is_active,
-            available: a.available,
-            held_seats: a.held_seats,
-            held_count: a.held_count,
-            confirmed_seats: a.confirmed_seats,
-            confirmed_count: a.confirmed_count,
+            id: e.id.0,
+            studio_id: e.studio_id.0,
+            title: e.title.clone(),
+            description: e.description.clone(),
+            capacity: e.capacity,
+            price: e.price,
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+            is_active: e.is_active,
+            available: e.available,
+            held_seats: e.held_seats,
+            held_count: e.held_count,
+            confirmed_seats: e.confirmed_seats,
+            confirmed_count: e.confirmed_count,
         }
     }
 }
@@ -560,8 +584,7 @@ fn one() -> i64 {
 
 // --- reservations -----------------------------------------------------------
 
-// Deserialize: live frames read it back from the outbox (see live::protocol).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReservationOut {
     pub id: i64,
     pub kind: ReservationKind,
@@ -581,25 +604,29 @@ pub struct ReservationOut {
 }
 
 impl ReservationOut {
+    /// The reservation as it stands at `now` (a lapsed hold shows EXPIRED).
     pub fn new(reservation: &Reservation, now: DateTime<Utc>) -> ReservationOut {
-        let (kind, auction_id, event_id) = match reservation.target {
-            ReservationTarget::Auction(id) => (ReservationKind::Auction, Some(id.0), None),
-            ReservationTarget::Event(id) => (ReservationKind::Event, None, Some(id.0)),
-        };
+        ReservationOut::from(&reservation.snapshot(now))
+    }
+}
+
+/// The one mapping from the domain's reservation to the answer (REST, live frames).
+impl From<&ReservationSnapshot> for ReservationOut {
+    fn from(r: &ReservationSnapshot) -> Self {
         ReservationOut {
-            id: reservation.id.0,
-            kind,
-            auction_id,
-            event_id,
-            user_id: reservation.user_id.0,
-            status: reservation.status_at(now).into(),
-            quantity: reservation.quantity,
-            unit_price: reservation.unit_price,
-            total_price: reservation.total_price,
-            expires_at: reservation.expires_at,
-            booking_code: reservation.booking_code.as_ref().map(|c| c.as_str().to_owned()),
-            created_at: reservation.created_at,
-            confirmed_at: reservation.confirmed_at,
+            id: r.id.0,
+            kind: r.kind.into(),
+            auction_id: r.auction_id.map(|id| id.0),
+            event_id: r.event_id.map(|id| id.0),
+            user_id: r.user_id.0,
+            status: r.status.into(),
+            quantity: r.quantity,
+            unit_price: r.unit_price,
+            total_price: r.total_price,
+            expires_at: r.expires_at,
+            booking_code: r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
+            created_at: r.created_at,
+            confirmed_at: r.confirmed_at,
         }
     }
 }

@@ -122,6 +122,56 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// Reads a stored payload back as the data its kind carries.
+    pub fn decode(kind: EventKind, data: &serde_json::Value) -> Result<Payload, serde_json::Error> {
+        use serde::Deserialize;
+        Ok(match kind {
+            EventKind::TurboTriggered => Payload::TurboTriggered(AuctionSnapshot::deserialize(data)?),
+            EventKind::AuctionHeld => Payload::AuctionHeld(AuctionSnapshot::deserialize(data)?),
+            EventKind::AuctionReopened => Payload::AuctionReopened(AuctionSnapshot::deserialize(data)?),
+            EventKind::AuctionBooked => Payload::AuctionBooked(AuctionSnapshot::deserialize(data)?),
+            EventKind::AuctionUpdated => Payload::AuctionUpdated(AuctionSnapshot::deserialize(data)?),
+            EventKind::AvailabilityChanged => Payload::AvailabilityChanged(EventSnapshot::deserialize(data)?),
+            EventKind::HoldCreated => Payload::HoldCreated(ReservationSnapshot::deserialize(data)?),
+            EventKind::BookingConfirmed => Payload::BookingConfirmed(ReservationSnapshot::deserialize(data)?),
+            EventKind::ReservationExpired => Payload::ReservationExpired(ReservationSnapshot::deserialize(data)?),
+            EventKind::ReservationCancelled => Payload::ReservationCancelled(ReservationSnapshot::deserialize(data)?),
+            EventKind::ReservationCheckedIn => Payload::ReservationCheckedIn(ReservationSnapshot::deserialize(data)?),
+            EventKind::ReservationNoShow => Payload::ReservationNoShow(ReservationSnapshot::deserialize(data)?),
+        })
+    }
+
+    /// The reservation it tells of, if it is about one.
+    pub fn reservation(&self) -> Option<&ReservationSnapshot> {
+        match self {
+            Payload::HoldCreated(r)
+            | Payload::BookingConfirmed(r)
+            | Payload::ReservationExpired(r)
+            | Payload::ReservationCancelled(r)
+            | Payload::ReservationCheckedIn(r)
+            | Payload::ReservationNoShow(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The auction and the event whose state it tells of (a reservation's parent).
+    pub fn parents(&self) -> (Option<AuctionId>, Option<EventId>) {
+        match self {
+            Payload::TurboTriggered(a)
+            | Payload::AuctionHeld(a)
+            | Payload::AuctionReopened(a)
+            | Payload::AuctionBooked(a)
+            | Payload::AuctionUpdated(a) => (Some(a.id), None),
+            Payload::AvailabilityChanged(e) => (None, Some(e.id)),
+            Payload::HoldCreated(r)
+            | Payload::BookingConfirmed(r)
+            | Payload::ReservationExpired(r)
+            | Payload::ReservationCancelled(r)
+            | Payload::ReservationCheckedIn(r)
+            | Payload::ReservationNoShow(r) => (r.auction_id, r.event_id),
+        }
+    }
+
     pub fn kind(&self) -> EventKind {
         match self {
             Payload::TurboTriggered(_) => EventKind::TurboTriggered,
@@ -167,6 +217,17 @@ pub struct StoredEvent {
     pub kind: String,
     pub data: serde_json::Value,
     pub at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// What it tells its room, typed: `None` when it is not a room event
+    /// (the outbox also carries other announcements), an error when its data
+    /// does not have the shape its kind promises (a row an older version wrote).
+    pub fn payload(&self) -> Option<Result<Payload, serde_json::Error>> {
+        let kind = EventKind::parse(&self.kind)?;
+        Room::parse(&self.room)?;
+        Some(Payload::decode(kind, &self.data))
+    }
 }
 
 /// An administrative action, recorded with who did it, to what, and when.

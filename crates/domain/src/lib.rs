@@ -27,18 +27,23 @@ pub mod validation;
 
 pub use actor::{Actor, Role};
 pub use auction::pricing::{Phase, PriceSchedule, PriceScheduleInput, PriceStep, TurboConfig};
-pub use auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionStatus, AuctionUnit, AuctionView};
+pub use auction::{
+    Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionSnapshot, AuctionStatus, AuctionUnit, AuctionView,
+    TurboSnapshot,
+};
 pub use booking_code::BookingCode;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Cause, DomainError};
 pub use event::{
-    Availability, Event, EventDetails, EventInput, EventPatch, EventUnit, HiddenEvents, SeatCounts, Visibility,
+    Availability, Event, EventDetails, EventInput, EventPatch, EventSnapshot, EventUnit, HiddenEvents, SeatCounts,
+    Visibility,
 };
 pub use events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
 pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 pub use money::{Money, MoneyError};
 pub use reservation::{
-    ConfirmOutcome, EventReservationsUnit, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
+    ConfirmOutcome, EventReservationsUnit, Parent, Reservation, ReservationKind, ReservationSnapshot,
+    ReservationStatus, ReservationTarget, ReservationUnit,
 };
 pub use services::{BatchReport, JobFailure, Services, SweepReport};
 pub use units::{Effects, Policy};

@@ -32,11 +32,15 @@ impl ReadModel {
             Some(Room::Event(id)) => self.events.changed(id),
             _ => {}
         }
-        if let Some(id) = event.data["auction_id"].as_i64() {
-            self.auctions.changed(AuctionId(id));
+        let Some(Ok(payload)) = event.payload() else {
+            return;
+        };
+        let (auction, parent_event) = payload.parents();
+        if let Some(id) = auction {
+            self.auctions.changed(id);
         }
-        if let Some(id) = event.data["event_id"].as_i64() {
-            self.events.changed(EventId(id));
+        if let Some(id) = parent_event {
+            self.events.changed(id);
         }
     }
 
@@ -64,10 +68,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::reservation::tests::t;
+    use crate::reservation::tests::{stored_reservation, t};
+    use crate::reservation::{ReservationStatus, ReservationTarget};
 
     fn stored(room: &str, data: serde_json::Value) -> StoredEvent {
         StoredEvent { seq: 1, room: room.into(), kind: "hold_created".into(), data, at: t(0) }
+    }
+
+    fn reservation_on(room: &str, target: ReservationTarget) -> StoredEvent {
+        stored_reservation(1, room, target, ReservationStatus::Hold, t(5))
     }
 
     fn keep(model: &ReadModel, id: i64) {
@@ -82,7 +91,7 @@ mod tests {
         let model = ReadModel::default();
         model.follow(true);
         keep(&model, 7);
-        model.observe(&stored("user:3", json!({"auction_id": 7})));
+        model.observe(&reservation_on("user:3", ReservationTarget::Auction(AuctionId(7))));
         assert!(model.auctions.get(AuctionId(7), t(0)).is_err(), "a reservation on it");
         keep(&model, 7);
         model.observe(&stored("auction:8", json!({})));
@@ -95,7 +104,7 @@ mod tests {
     fn an_event_is_forgotten_by_its_room_or_a_reservation_on_it() {
         let model = ReadModel::default();
         model.follow(true);
-        for news in [stored("event:5", json!({})), stored("studio:1", json!({"event_id": 5, "auction_id": null}))] {
+        for news in [stored("event:5", json!({})), reservation_on("studio:1", ReservationTarget::Event(EventId(5)))] {
             let event = crate::event::tests::event(10);
             let record = EventRecord { availability: event.availability(0, 0), event, next_lapse_at: None };
             let fill = model.events.get(EventId(5), t(0)).unwrap_err().expect("following");

@@ -124,7 +124,7 @@ impl SqlStore {
                 };
                 [
                     r.id.0.into(),
-                    r.target.kind().into(),
+                    r.target.kind().as_str().into(),
                     auction_id.into(),
                     event_id.into(),
                     r.user_id.0.into(),

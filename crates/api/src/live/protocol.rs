@@ -7,7 +7,7 @@
 //! event an [`EventOut`], a reservation a [`ReservationOut`].
 
 use chrono::{DateTime, Utc};
-use hothour_domain::{EventKind, StoredEvent, StudioId, Visibility};
+use hothour_domain::{AuctionSnapshot, Payload, ReservationSnapshot, StoredEvent, StudioId, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -157,51 +157,42 @@ impl ServerFrame {
         }
     }
 
-    /// A committed state change as a frame, or `None` when its stored data
-    /// does not have the shape its kind promises (a row written by an older
-    /// version): sending it would break the contract.
+    /// A committed state change as a frame, or `None` when it is not a room
+    /// event or its stored data does not have the shape its kind promises (a
+    /// row written by an older version): sending it would break the contract.
     pub fn from_stored(event: &StoredEvent, epoch: i64) -> Option<ServerFrame> {
-        let kind = EventKind::parse(&event.kind)?;
-        let frame = match kind {
-            EventKind::TurboTriggered => ServerFrame::TurboTriggered(Change::from_stored(event, epoch)?),
-            EventKind::AuctionHeld => ServerFrame::AuctionHeld(Change::from_stored(event, epoch)?),
-            EventKind::AuctionReopened => ServerFrame::AuctionReopened(Change::from_stored(event, epoch)?),
-            EventKind::AuctionBooked => ServerFrame::AuctionBooked(Change::from_stored(event, epoch)?),
-            EventKind::AuctionUpdated => ServerFrame::AuctionUpdated(Change::from_stored(event, epoch)?),
-            EventKind::AvailabilityChanged => ServerFrame::AvailabilityChanged(Change::from_stored(event, epoch)?),
-            EventKind::HoldCreated => ServerFrame::HoldCreated(Change::from_stored(event, epoch)?),
-            EventKind::BookingConfirmed => ServerFrame::BookingConfirmed(Change::from_stored(event, epoch)?),
-            EventKind::ReservationExpired => ServerFrame::ReservationExpired(Change::from_stored(event, epoch)?),
-            EventKind::ReservationCancelled => ServerFrame::ReservationCancelled(Change::from_stored(event, epoch)?),
-            EventKind::ReservationCheckedIn => ServerFrame::ReservationCheckedIn(Change::from_stored(event, epoch)?),
-            EventKind::ReservationNoShow => ServerFrame::ReservationNoShow(Change::from_stored(event, epoch)?),
-        };
-        Some(frame)
-    }
-}
-
-/// A state-change frame built from a committed outbox row.
-trait Change: Sized {
-    type Data: serde::de::DeserializeOwned;
-
-    fn new(event: &StoredEvent, epoch: i64, data: Self::Data) -> Self;
-
-    fn from_stored(event: &StoredEvent, epoch: i64) -> Option<Self> {
-        match Self::Data::deserialize(&event.data) {
-            Ok(data) => Some(Self::new(event, epoch, data)),
+        let payload = match event.payload()? {
+            Ok(payload) => payload,
             Err(error) => {
                 tracing::warn!(%error, seq = event.seq, kind = %event.kind, "an outbox row without its kind's shape is not sent");
-                None
+                return None;
             }
-        }
+        };
+        let auction = |a: &AuctionSnapshot| AuctionChange::new(event, epoch, AuctionOut::from(a));
+        let reservation = |r: &ReservationSnapshot| ReservationChange::new(event, epoch, ReservationOut::from(r));
+        Some(match &payload {
+            Payload::TurboTriggered(a) => ServerFrame::TurboTriggered(auction(a)),
+            Payload::AuctionHeld(a) => ServerFrame::AuctionHeld(auction(a)),
+            Payload::AuctionReopened(a) => ServerFrame::AuctionReopened(auction(a)),
+            Payload::AuctionBooked(a) => ServerFrame::AuctionBooked(auction(a)),
+            Payload::AuctionUpdated(a) => ServerFrame::AuctionUpdated(auction(a)),
+            Payload::AvailabilityChanged(e) => {
+                ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::from(e)))
+            }
+            Payload::HoldCreated(r) => ServerFrame::HoldCreated(reservation(r)),
+            Payload::BookingConfirmed(r) => ServerFrame::BookingConfirmed(reservation(r)),
+            Payload::ReservationExpired(r) => ServerFrame::ReservationExpired(reservation(r)),
+            Payload::ReservationCancelled(r) => ServerFrame::ReservationCancelled(reservation(r)),
+            Payload::ReservationCheckedIn(r) => ServerFrame::ReservationCheckedIn(reservation(r)),
+            Payload::ReservationNoShow(r) => ServerFrame::ReservationNoShow(reservation(r)),
+        })
     }
 }
 
+/// A state-change frame for a committed outbox row, with its data.
 macro_rules! change {
     ($frame:ident, $data:ty) => {
-        impl Change for $frame {
-            type Data = $data;
-
+        impl $frame {
             fn new(event: &StoredEvent, epoch: i64, data: $data) -> $frame {
                 $frame { room: event.room.clone(), seq: event.seq, epoch, at: event.at, data }
             }

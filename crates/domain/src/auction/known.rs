@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
-use crate::events::StoredEvent;
+use crate::events::{Room, StoredEvent};
 use crate::ids::AuctionId;
 use crate::reservation::ReservationStatus;
 
@@ -36,20 +36,21 @@ impl KnownAuctions {
     /// Learns from a committed event. Reservation events are announced to the
     /// holder's room and to the studio's; the studio's copy is read.
     pub fn observe(&self, event: &StoredEvent) {
-        if !event.room.starts_with("studio:") {
+        if !matches!(Room::parse(&event.room), Some(Room::Studio(_))) {
             return;
         }
-        let data = &event.data;
-        let Some(auction) = data["auction_id"].as_i64().map(AuctionId) else {
+        let Some(Ok(payload)) = event.payload() else {
             return;
         };
-        let status = data["status"].as_str().and_then(ReservationStatus::parse);
-        let expires_at = data["expires_at"].as_str().and_then(|at| DateTime::parse_from_rfc3339(at).ok());
-        let (Some(status), Some(expires_at)) = (status, expires_at) else {
+        let Some(reservation) = payload.reservation() else {
             return;
         };
-        let live = (status == ReservationStatus::Hold || status.is_booked())
-            .then_some((status, expires_at.with_timezone(&Utc)));
+        let Some(auction) = reservation.auction_id else {
+            return;
+        };
+        let status = reservation.status;
+        let live =
+            (status == ReservationStatus::Hold || status.is_booked()).then_some((status, reservation.expires_at));
         let mut auctions = self.auctions.lock().unwrap_or_else(PoisonError::into_inner);
         let known = auctions.entry(auction).or_insert(Known { seq: 0, live: None });
         if event.seq > known.seq {
@@ -70,19 +71,17 @@ impl KnownAuctions {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::reservation::tests::t;
+    use crate::reservation::ReservationTarget;
+    use crate::reservation::tests::{stored_reservation, t};
 
     fn event(seq: i64, room: &str, auction: Option<i64>, status: &str, expires_at: DateTime<Utc>) -> StoredEvent {
-        StoredEvent {
-            seq,
-            room: room.into(),
-            kind: "hold_created".into(),
-            data: json!({"auction_id": auction, "status": status, "expires_at": expires_at.to_rfc3339()}),
-            at: t(0),
-        }
+        let target = match auction {
+            Some(id) => ReservationTarget::Auction(AuctionId(id)),
+            None => ReservationTarget::Event(crate::ids::EventId(1)),
+        };
+        let status = ReservationStatus::parse(status).expect("a status");
+        stored_reservation(seq, room, target, status, expires_at)
     }
 
     #[test]

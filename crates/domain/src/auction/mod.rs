@@ -265,7 +265,12 @@ impl Auction {
 
     /// The auction as the API and the live protocol show it at `now`.
     pub fn snapshot(&self, live: Option<&Reservation>, now: DateTime<Utc>) -> AuctionSnapshot {
-        let view = self.view(live, now);
+        self.snapshot_with(&self.view(live, now))
+    }
+
+    /// The auction as the API and the live protocol show it, given its view
+    /// (computed here, or kept by the read model).
+    pub fn snapshot_with(&self, view: &AuctionView) -> AuctionSnapshot {
         let schedule = self.schedule();
         AuctionSnapshot {
             id: self.id,
@@ -295,9 +300,9 @@ impl Auction {
     }
 }
 
-/// An auction as the API and the live protocol show it at one instant: the
-/// same shape as the REST answer (`AuctionOut`), which the api crate checks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An auction as the outbox stores it and the API answers it at one instant
+/// (the api crate maps it field by field to `AuctionOut`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuctionSnapshot {
     pub id: AuctionId,
     pub studio_id: StudioId,
@@ -321,7 +326,7 @@ pub struct AuctionSnapshot {
 }
 
 /// The turbo phase of an [`AuctionSnapshot`], in whole minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurboSnapshot {
     pub trigger_before_minutes: i64,
     pub drop_amount: Money,

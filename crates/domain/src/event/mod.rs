@@ -230,9 +230,9 @@ impl Event {
     }
 }
 
-/// An event with its seats as the API and the live protocol show it: the
-/// same shape as the REST answer (`EventOut`), which the api crate checks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// An event with its seats as the outbox stores it and the API answers it
+/// (the api crate maps it field by field to `EventOut`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventSnapshot {
     pub id: EventId,
     pub studio_id: StudioId,

@@ -70,10 +70,27 @@ pub enum ReservationTarget {
 }
 
 impl ReservationTarget {
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> ReservationKind {
         match self {
-            ReservationTarget::Auction(_) => "auction",
-            ReservationTarget::Event(_) => "event",
+            ReservationTarget::Auction(_) => ReservationKind::Auction,
+            ReservationTarget::Event(_) => ReservationKind::Event,
+        }
+    }
+}
+
+/// What a reservation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationKind {
+    Auction,
+    Event,
+}
+
+impl ReservationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationKind::Auction => "auction",
+            ReservationKind::Event => "event",
         }
     }
 }
@@ -283,13 +300,13 @@ impl Reservation {
     }
 }
 
-/// A reservation as the API and the live protocol show it: the same shape as
-/// the REST answer (`ReservationOut`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A reservation as the outbox stores it and the API answers it (the api
+/// crate maps it field by field to `ReservationOut`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationSnapshot {
     pub id: ReservationId,
-    /// `"auction"` or `"event"`, with the matching id set and the other null.
-    pub kind: &'static str,
+    /// With the matching id set and the other null.
+    pub kind: ReservationKind,
     pub auction_id: Option<AuctionId>,
     pub event_id: Option<EventId>,
     pub user_id: UserId,
@@ -311,6 +328,43 @@ pub(crate) mod tests {
 
     pub(crate) fn t(minutes: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    /// A stored reservation event for `target`, as the outbox keeps it.
+    pub(crate) fn stored_reservation(
+        seq: i64,
+        room: &str,
+        target: ReservationTarget,
+        status: ReservationStatus,
+        expires_at: DateTime<Utc>,
+    ) -> crate::events::StoredEvent {
+        let (auction_id, event_id) = match target {
+            ReservationTarget::Auction(id) => (Some(id), None),
+            ReservationTarget::Event(id) => (None, Some(id)),
+        };
+        let money = crate::Money::parse("25.00").unwrap();
+        let snapshot = ReservationSnapshot {
+            id: ReservationId(1),
+            kind: target.kind(),
+            auction_id,
+            event_id,
+            user_id: UserId(3),
+            status,
+            quantity: 1,
+            unit_price: money,
+            total_price: money,
+            expires_at,
+            booking_code: None,
+            created_at: t(0),
+            confirmed_at: None,
+        };
+        crate::events::StoredEvent {
+            seq,
+            room: room.into(),
+            kind: "hold_created".into(),
+            data: serde_json::to_value(snapshot).unwrap(),
+            at: t(0),
+        }
     }
 
     pub(crate) fn code() -> BookingCode {
@@ -490,7 +544,10 @@ pub(crate) mod tests {
         let snapshot = r.snapshot(t(1));
         assert_eq!(snapshot.status, ReservationStatus::Hold);
         assert_eq!(snapshot.total_price, Money::parse("20.00").unwrap());
-        assert_eq!((snapshot.kind, snapshot.auction_id, snapshot.event_id), ("event", None, Some(EventId(3))));
+        assert_eq!(
+            (snapshot.kind, snapshot.auction_id, snapshot.event_id),
+            (ReservationKind::Event, None, Some(EventId(3)))
+        );
     }
 
     #[test]
