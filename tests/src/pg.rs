@@ -161,7 +161,7 @@ async fn ensure_template(admin_url: &str, template: &str) -> Result<(), sea_orm:
             db.close().await?;
             admin.execute_unprepared(&format!("ALTER DATABASE \"{template}\" WITH IS_TEMPLATE true")).await?;
         }
-        remove_leftovers(&admin, template).await
+        remove_leftovers(&admin).await
     }
     .await;
     let _ = admin.execute_unprepared("SELECT pg_advisory_unlock(7000001)").await;
@@ -169,24 +169,21 @@ async fn ensure_template(admin_url: &str, template: &str) -> Result<(), sea_orm:
     result
 }
 
-async fn remove_leftovers(admin: &DatabaseConnection, template: &str) -> Result<(), sea_orm::DbErr> {
+/// Drops the test databases of processes that are gone. Templates of other
+/// schemas are kept: a test run of another checkout may be cloning one now.
+async fn remove_leftovers(admin: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     let rows = admin
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            format!("SELECT datname FROM pg_database WHERE datname LIKE '{TEMPLATE_PREFIX}%' OR datname LIKE '{TEST_PREFIX}%'"),
+            format!("SELECT datname FROM pg_database WHERE datname LIKE '{TEST_PREFIX}%'"),
         ))
         .await?;
     for row in rows {
         let name: String = row.try_get_by_index(0)?;
-        let stale = if let Some(rest) = name.strip_prefix(TEST_PREFIX) {
-            // Test databases are named after their process; drop those whose process is gone.
-            let pid = rest.split('_').next().unwrap_or("");
-            Path::new("/proc").exists() && !Path::new("/proc").join(pid).exists()
-        } else {
-            name != template
-        };
-        if stale {
-            let _ = admin.execute_unprepared(&format!("ALTER DATABASE \"{name}\" WITH IS_TEMPLATE false")).await;
+        // Test databases are named after their process; drop those whose process is gone.
+        let rest = name.strip_prefix(TEST_PREFIX).unwrap_or("");
+        let pid = rest.split('_').next().unwrap_or("");
+        if Path::new("/proc").exists() && !Path::new("/proc").join(pid).exists() {
             let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
         }
     }
