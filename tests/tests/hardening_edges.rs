@@ -1,10 +1,28 @@
 //! Abuse at the edges: password guessing spread over addresses or hidden
-//! behind a proxy, and bcrypt used as a CPU sink.
+//! behind a proxy, bcrypt used as a CPU sink, and signed-in writes in a loop.
 
-use hothour_tests::app::{PASSWORD, TestApp};
+use hothour_tests::app::{PASSWORD, Session, TestApp};
+use hothour_tests::fixtures::{World, id, register_many};
 use hothour_tests::on_both_stores;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+/// A signed-in request: its status and its `Retry-After`, if any.
+async fn signed(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    user: &Session,
+    body: Option<Value>,
+) -> (StatusCode, Option<u64>) {
+    let mut request = app.client.request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(&user.token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the server answers");
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse().expect("seconds"));
+    (response.status(), retry_after)
+}
 
 /// Logs in through a proxy that forwards for `client`.
 async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> (StatusCode, Value, Option<String>) {
@@ -95,5 +113,69 @@ on_both_stores! {
         // The password did not change, and another user is not slowed down.
         assert_eq!(app.post("/me/password", Some(&other.token), right).await.0, StatusCode::NO_CONTENT);
         app.login("stolen@example.com").await;
+    }
+}
+
+on_both_stores! {
+    async fn one_user_writing_in_a_loop_is_throttled(backend) {
+        // 20 a minute, in bursts of 2.
+        let app = TestApp::spawn_on_with(backend, &[("RATE_LIMIT_WRITES_PER_MINUTE", "20")]).await;
+        let looper = app.register("looper@example.com").await;
+        let other = app.register("other@example.com").await;
+        let mut answers = Vec::new();
+        for n in 0..10 {
+            let body = json!({"full_name": format!("Name {n}")});
+            answers.push(signed(&app, Method::PATCH, "/me", &looper, Some(body)).await);
+        }
+        assert_eq!(answers[..2], [(StatusCode::OK, None), (StatusCode::OK, None)], "a burst passes");
+        let refused: Vec<_> = answers.iter().filter(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS).collect();
+        assert!(refused.len() >= 5, "{answers:?}");
+        assert!(refused.iter().all(|(_, retry_after)| retry_after.is_some_and(|s| (1..=60).contains(&s))), "{answers:?}");
+        let (status, body) = app.patch("/me", Some(&looper.token), json!({"full_name": "Refused"})).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["code"], "rate_limited");
+        // The refused writes did nothing; reads go on; signing out everywhere is a write too.
+        let (status, me) = app.get("/me", Some(&looper.token)).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        assert_ne!(me["full_name"], "Refused");
+        assert_eq!(signed(&app, Method::POST, "/auth/logout-all", &looper, None).await.0, StatusCode::TOO_MANY_REQUESTS);
+        let logout = json!({"refresh_token": looper.refresh_token});
+        assert_eq!(signed(&app, Method::POST, "/auth/logout", &looper, Some(logout)).await.0, StatusCode::TOO_MANY_REQUESTS);
+        let outbox_before = app.sql_i64("SELECT COUNT(*) FROM outbox").await;
+        for _ in 0..5 {
+            signed(&app, Method::POST, "/auth/logout-all", &looper, None).await;
+        }
+        assert_eq!(app.sql_i64("SELECT COUNT(*) FROM outbox").await, outbox_before, "refused sign-outs announce nothing");
+        // The budget is the looper's alone.
+        assert_eq!(signed(&app, Method::POST, "/auth/logout-all", &other, None).await.0, StatusCode::NO_CONTENT);
+    }
+
+    async fn a_busy_door_checks_a_queue_in_within_the_default_write_limit(backend) {
+        let World { app, admin, studio_id, .. } = World::with(backend, &[("RATE_LIMIT_WRITES_PER_MINUTE", "600")]).await;
+        let starts = app.now() + chrono::Duration::hours(1);
+        let (status, event) = app
+            .post(
+                "/events",
+                Some(&admin.token),
+                json!({"title": "Packed class", "capacity": 50, "price": "10.00", "starts_at": starts,
+                       "ends_at": starts + chrono::Duration::hours(1), "is_active": true}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        let guests = register_many(&app, "guest", 50).await;
+        let mut codes = Vec::new();
+        for guest in &guests {
+            let (status, held) = app.post(&format!("/events/{}/holds", id(&event)), Some(&guest.token), json!({})).await;
+            assert_eq!(status, StatusCode::CREATED, "{held}");
+            let (status, booked) = app.post(&format!("/reservations/{}/confirm", id(&held)), Some(&guest.token), json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{booked}");
+            codes.push(booked["booking_code"].as_str().unwrap().to_owned());
+        }
+        // The door scans all fifty at once.
+        let path = format!("/studios/{studio_id}/check-in");
+        let scans = codes.iter().map(|code| app.post(&path, Some(&admin.token), json!({"booking_code": code})));
+        for (status, body) in futures_util::future::join_all(scans).await {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
     }
 }

@@ -41,6 +41,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     ("RATE_LIMIT_PASSWORD_PER_MINUTE", "5", "password changes (each a bcrypt check) per user per minute"),
     ("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
+    (
+        "RATE_LIMIT_WRITES_PER_MINUTE",
+        "600",
+        "signed-in writes (every method but GET/HEAD/OPTIONS) per user per minute, in bursts of up to a tenth of that",
+    ),
     ("TRUSTED_PROXIES", "(none)", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed"),
     ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
     (
@@ -91,6 +96,7 @@ pub struct Config {
     pub login_rate_per_account_per_minute: u32,
     pub password_rate_per_minute: u32,
     pub booking_rate_per_minute: u32,
+    pub writes_rate_per_minute: u32,
     pub trusted_proxies: Vec<IpNet>,
     pub lock_timeout: Duration,
     /// How long an unanswered idempotent request keeps its key from retries.
@@ -186,6 +192,7 @@ impl Config {
                 as u32,
             password_rate_per_minute: number("RATE_LIMIT_PASSWORD_PER_MINUTE", 5, 1..=1_000_000)? as u32,
             booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 60, 1..=1_000_000)? as u32,
+            writes_rate_per_minute: number("RATE_LIMIT_WRITES_PER_MINUTE", 600, 1..=1_000_000)? as u32,
             trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES", ""))?,
             lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 2000, 1..=600_000)?),
             idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECS", 10, 3600)?,
@@ -345,6 +352,7 @@ mod tests {
             "WS_MAX_ROOMS_PER_SOCKET",
             "WS_OPS_PER_SECOND",
             "WS_MAX_SOCKETS_PER_IP",
+            "RATE_LIMIT_WRITES_PER_MINUTE",
         ] {
             assert!(VARIABLES.iter().any(|(n, _, _)| *n == name), "{name}");
         }

@@ -205,6 +205,7 @@ pub fn app(
             web::get().to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
         )
         .default_service(web::to(spa::serve))
+        .wrap(actix_web::middleware::from_fn(limits::throttle_signed_in_writes))
         .wrap(ErrorHandlers::new().default_handler(problem_json))
         .wrap(actix_web::middleware::from_fn(metrics::track))
         .wrap(tracing_actix_web::TracingLogger::default())

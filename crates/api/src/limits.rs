@@ -1,15 +1,24 @@
 //! Rate limits: per client IP on the account endpoints, per account on
-//! login, per user on password changes, holds and grabs.
+//! login, per user on password changes, holds and grabs, and per user on
+//! every signed-in write ([`throttle_signed_in_writes`]).
 
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use hothour_domain::UserId;
 
+use crate::AppState;
 use crate::config::Config;
 use crate::problem::{Problem, ProblemCode};
 
@@ -20,6 +29,7 @@ pub struct Limits {
     login_account: Keyed<String>,
     password: Keyed<i64>,
     booking: Keyed<i64>,
+    writes: Keyed<i64>,
     checks: AtomicU64,
 }
 
@@ -31,6 +41,7 @@ impl Limits {
             login_account: RateLimiter::keyed(quota(config.login_rate_per_account_per_minute)),
             password: RateLimiter::keyed(quota(config.password_rate_per_minute)),
             booking: RateLimiter::keyed(quota(config.booking_rate_per_minute)),
+            writes: RateLimiter::keyed(writes_quota(config.writes_rate_per_minute)),
             checks: AtomicU64::new(0),
         }
     }
@@ -56,6 +67,11 @@ impl Limits {
         self.check(&self.booking, user)
     }
 
+    /// Writes by one signed-in user, whatever they write.
+    pub fn check_write(&self, user: i64) -> Result<(), Problem> {
+        self.check(&self.writes, user)
+    }
+
     fn check<K: Hash + Eq + Clone>(&self, limiter: &Keyed<K>, key: K) -> Result<(), Problem> {
         // Forget idle keys now and then so the maps stay small.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
@@ -63,6 +79,7 @@ impl Limits {
             self.login_account.retain_recent();
             self.password.retain_recent();
             self.booking.retain_recent();
+            self.writes.retain_recent();
         }
         limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -71,4 +88,40 @@ impl Limits {
             problem
         })
     }
+}
+
+/// `per_minute` a minute, in bursts of a tenth of that: a door checking in a
+/// queue passes, a loop of sign-outs or profile edits does not.
+fn writes_quota(per_minute: u32) -> Quota {
+    let rate = NonZeroU32::new(per_minute.max(1)).expect("at least one");
+    let burst = NonZeroU32::new((per_minute / 10).max(1)).expect("at least one");
+    Quota::per_minute(rate).allow_burst(burst)
+}
+
+/// Counts every signed-in write (any method but GET, HEAD and OPTIONS with a
+/// valid access token) against its user's budget, before the request is read
+/// further. Unsigned requests and invalid tokens pass through untouched: the
+/// route answers them as it would (limited per client IP, or 401).
+pub async fn throttle_signed_in_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
+    if let Some(user) = writing_user(&req)
+        && let Some(state) = req.app_data::<web::Data<AppState>>()
+        && let Err(problem) = state.limits.check_write(user.0)
+    {
+        return Ok(req.into_response(problem.error_response()).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+/// The user a write is signed by, if it is a write and the token is valid.
+fn writing_user(req: &ServiceRequest) -> Option<UserId> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let header = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?;
+    state.keys.verify_at(token.trim(), state.now()).map(|token| token.user)
 }
