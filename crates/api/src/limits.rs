@@ -1,6 +1,8 @@
-//! Rate limits: per client IP on the account endpoints, per account on
-//! login, per user on password changes, holds and grabs, and per user on
-//! every signed-in write ([`throttle_signed_in_writes`]).
+//! Rate limits: per client IP on the account endpoints, on login per
+//! account and client or per device ([`Limits::check_login`]), per user on
+//! password changes, holds and grabs, and per user on every signed-in write
+//! ([`throttle_signed_in_writes`]). Client IPs arrive as
+//! `client_ip::client_key` buckets them (an IPv6 client by its /64).
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -20,13 +22,16 @@ use hothour_domain::UserId;
 
 use crate::AppState;
 use crate::config::Config;
+use crate::device::Device;
 use crate::problem::{Problem, ProblemCode};
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
 pub struct Limits {
     auth: Keyed<IpAddr>,
+    login_client: Keyed<(String, IpAddr)>,
     login_account: Keyed<String>,
+    login_device: Keyed<String>,
     password: Keyed<i64>,
     booking: Keyed<i64>,
     writes: Keyed<i64>,
@@ -38,7 +43,9 @@ impl Limits {
         let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("at least one"));
         Limits {
             auth: RateLimiter::keyed(quota(config.auth_rate_per_minute)),
+            login_client: RateLimiter::keyed(quota(config.login_rate_per_client_per_minute)),
             login_account: RateLimiter::keyed(quota(config.login_rate_per_account_per_minute)),
+            login_device: RateLimiter::keyed(quota(config.login_rate_per_device_per_minute)),
             password: RateLimiter::keyed(quota(config.password_rate_per_minute)),
             booking: RateLimiter::keyed(quota(config.booking_rate_per_minute)),
             writes: RateLimiter::keyed(writes_quota(config.writes_rate_per_minute)),
@@ -50,11 +57,25 @@ impl Limits {
         self.check(&self.auth, ip)
     }
 
-    /// Login attempts on one account, from wherever they come: a guesser
-    /// spreading over many addresses still gets only so many tries. Keyed by
-    /// the normalised email whether or not the account exists, so the answer
-    /// tells nothing about which emails are registered.
-    pub fn check_login_account(&self, email: &str) -> Result<(), Problem> {
+    /// A login attempt on the account of `email` (normalised) from `client`.
+    ///
+    /// With a device token of that account the device's own budget is the
+    /// only limit: every attempt with it counts, so a stolen token guessing
+    /// passwords locks itself, and nothing a stranger does elsewhere refuses
+    /// the owner's right password on a device they signed in from before.
+    ///
+    /// Without one: the client's budget for all sign-ins, its budget on this
+    /// account, and the account's budget from every such client (a guesser
+    /// spreading over many addresses still gets only so many tries; the owner
+    /// on a fresh device waits then too, with `Retry-After`). Keyed by the
+    /// email whether or not the account exists, so the answer tells nothing
+    /// about which emails are registered.
+    pub fn check_login(&self, email: &str, client: IpAddr, device: Option<&Device>) -> Result<(), Problem> {
+        if let Some(device) = device {
+            return self.check(&self.login_device, device.id.clone());
+        }
+        self.check(&self.auth, client)?;
+        self.check(&self.login_client, (email.to_owned(), client))?;
         self.check(&self.login_account, email.to_owned())
     }
 
@@ -76,7 +97,9 @@ impl Limits {
         // Forget idle keys now and then so the maps stay small.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
             self.auth.retain_recent();
+            self.login_client.retain_recent();
             self.login_account.retain_recent();
+            self.login_device.retain_recent();
             self.password.retain_recent();
             self.booking.retain_recent();
             self.writes.retain_recent();
