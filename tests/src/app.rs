@@ -154,7 +154,10 @@ impl TestApp {
             ("RATE_LIMIT_AUTH_PER_MINUTE", "100000".into()),
             ("RATE_LIMIT_BOOKING_PER_MINUTE", "100000".into()),
             ("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "100000".into()),
+            ("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", "100000".into()),
+            ("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", "100000".into()),
             ("RATE_LIMIT_PASSWORD_PER_MINUTE", "100000".into()),
+            ("RATE_LIMIT_WRITES_PER_MINUTE", "100000".into()),
             ("DB_MAX_CONNECTIONS", "20".into()),
             // Stampedes of hundreds of requests on a loaded CI machine may queue for a
             // connection longer than the production default; the outage tests in

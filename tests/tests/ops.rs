@@ -6,6 +6,17 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 use serde_json::json;
 
+/// The label sets of the request-duration metric.
+fn request_series(metrics: &str) -> Vec<String> {
+    let mut series: Vec<String> = metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("hothour_http_request_duration_seconds_count"))
+        .map(|rest| rest.rsplit_once(' ').map_or(rest, |(labels, _)| labels).to_owned())
+        .collect();
+    series.sort();
+    series
+}
+
 async fn text(app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = app.client.get(app.url(path)).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
@@ -40,6 +51,39 @@ on_both_stores! {
             "latency is labelled by route pattern, not raw path: {body}"
         );
         assert!(body.contains("hothour_ws_connections 0"), "{body}");
+    }
+
+    async fn invented_methods_and_paths_add_no_metric_series(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        let send = |method: &str, path: String| {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method token");
+            app.client.request(method, app.url(&path)).send()
+        };
+        let paths = |n: usize| {
+            [
+                format!("/api/v1/events/{n}"),
+                format!("/api/v1/no-such-route-{n}"),
+                format!("/no-such-page-{n}"),
+                format!("/api/v1/events/{n}/holds/{n}"),
+            ]
+        };
+        // One request of each shape first: their series are the fixed ones.
+        for path in paths(0) {
+            send("GET", path.clone()).await.expect("an answer");
+            send("INVENTED", path).await.expect("an answer");
+        }
+        text(&app, "/metrics").await;
+        let before = request_series(&text(&app, "/metrics").await.1);
+        for n in 1..=50 {
+            let method = format!("X{}{n}", ["PURGE", "BREW", "LOCKX", "Q"][n % 4]);
+            for path in paths(n) {
+                send(&method, path).await.expect("an answer");
+            }
+        }
+        let after = request_series(&text(&app, "/metrics").await.1);
+        assert_eq!(after, before, "200 requests with 50 invented methods and 200 invented paths grew /metrics");
+        assert!(after.iter().any(|s| s.contains(r#"method="OTHER""#)), "{after:?}");
+        assert!(after.iter().all(|s| !s.contains("INVENTED") && !s.contains("no-such")), "{after:?}");
     }
 
     async fn seed_demo_creates_auctions_at_three_stages_and_refuses_to_run_twice(backend) {

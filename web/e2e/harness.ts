@@ -48,7 +48,10 @@ export async function startService(): Promise<Service> {
     BCRYPT_COST: '4',
     RATE_LIMIT_AUTH_PER_MINUTE: '10000',
     RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '10000',
+    RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE: '10000',
+    RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE: '10000',
     RATE_LIMIT_BOOKING_PER_MINUTE: '10000',
+    RATE_LIMIT_WRITES_PER_MINUTE: '10000',
     HOTHOUR_ADMIN_PASSWORD: ADMIN.password,
   };
   const migrate = spawnSync(BIN, ['create-admin', '--email', ADMIN.email], { env, encoding: 'utf8' });

@@ -1,8 +1,9 @@
 //! Who is asking: the TCP peer, unless the peer is a proxy the operator
 //! trusts (`TRUSTED_PROXIES`), in which case the last address in
-//! `X-Forwarded-For` that is not one of those proxies.
+//! `X-Forwarded-For` that is not one of those proxies; and the key every
+//! per-client limit counts that client under ([`client_key`]).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use actix_web::HttpRequest;
 use actix_web::web::Data;
@@ -10,7 +11,24 @@ use ipnet::IpNet;
 
 use crate::AppState;
 
-/// The client's address, for per-IP limits.
+/// What every per-client limit counts a request under: its client's
+/// address, bucketed by [`limit_key`].
+pub fn client_key(req: &HttpRequest) -> IpAddr {
+    limit_key(client_ip(req))
+}
+
+/// An IPv4 address as it is; an IPv6 address as its /64 network (one
+/// subscriber is routinely given a whole /64, so counting full addresses
+/// would hand them 2^64 fresh buckets). IPv4 written as IPv6 (`::ffff:a.b.c.d`)
+/// counts as the IPv4 address.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !((1u128 << 64) - 1))),
+        v4 => v4,
+    }
+}
+
+/// The client's address (see [`client_key`] for what limits count).
 pub fn client_ip(req: &HttpRequest) -> IpAddr {
     let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let Some(state) = req.app_data::<Data<AppState>>() else {
@@ -53,6 +71,15 @@ mod tests {
 
     fn nets(list: &[&str]) -> Vec<IpNet> {
         list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(limit_key(ip("2001:db8:1:2::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), ip("2001:db8:1:2::"));
+        assert_ne!(limit_key(ip("2001:db8:1:3::1")), limit_key(ip("2001:db8:1:2::1")));
+        assert_eq!(limit_key(ip("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(limit_key(ip("::ffff:203.0.113.9")), ip("203.0.113.9"));
     }
 
     #[test]

@@ -33,14 +33,33 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ("MAX_SEATS_PER_HOLD", "10", "the most seats one hold may take"),
     ("CANCEL_CUTOFF", "7200", "seconds before the session after which owners can no longer cancel"),
     ("NO_SHOW_GRACE", "900", "seconds after the session start before an unchecked booking is NO_SHOW"),
-    ("RATE_LIMIT_AUTH_PER_MINUTE", "30", "register/login/refresh requests per client IP per minute"),
+    (
+        "RATE_LIMIT_AUTH_PER_MINUTE",
+        "30",
+        "register/login/refresh requests per client IP (an IPv6 client: per /64) per minute",
+    ),
+    (
+        "RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE",
+        "10",
+        "login attempts per account (email) and client IP per minute, without a device token",
+    ),
     (
         "RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE",
+        "20",
+        "login attempts per account (email) per minute from all clients without a device token of that account",
+    ),
+    (
+        "RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE",
         "10",
-        "login attempts per account (email) per minute, from any address",
+        "login attempts per minute with one device token (the only limit on them)",
     ),
     ("RATE_LIMIT_PASSWORD_PER_MINUTE", "5", "password changes (each a bcrypt check) per user per minute"),
     ("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
+    (
+        "RATE_LIMIT_WRITES_PER_MINUTE",
+        "600",
+        "signed-in writes (every method but GET/HEAD/OPTIONS) per user per minute, in bursts of up to a tenth of that",
+    ),
     ("TRUSTED_PROXIES", "(none)", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed"),
     ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
     (
@@ -88,9 +107,12 @@ pub struct Config {
     pub cancel_cutoff: Duration,
     pub no_show_grace: Duration,
     pub auth_rate_per_minute: u32,
+    pub login_rate_per_client_per_minute: u32,
     pub login_rate_per_account_per_minute: u32,
+    pub login_rate_per_device_per_minute: u32,
     pub password_rate_per_minute: u32,
     pub booking_rate_per_minute: u32,
+    pub writes_rate_per_minute: u32,
     pub trusted_proxies: Vec<IpNet>,
     pub lock_timeout: Duration,
     /// How long an unanswered idempotent request keeps its key from retries.
@@ -182,10 +204,15 @@ impl Config {
             cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 7200, 0..=30 * DAY)?),
             no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 900, 0..=DAY)?),
             auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 30, 1..=1_000_000)? as u32,
-            login_rate_per_account_per_minute: number("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", 10, 1..=1_000_000)?
+            login_rate_per_client_per_minute: number("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", 10, 1..=1_000_000)?
+                as u32,
+            login_rate_per_account_per_minute: number("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", 20, 1..=1_000_000)?
+                as u32,
+            login_rate_per_device_per_minute: number("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", 10, 1..=1_000_000)?
                 as u32,
             password_rate_per_minute: number("RATE_LIMIT_PASSWORD_PER_MINUTE", 5, 1..=1_000_000)? as u32,
             booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 60, 1..=1_000_000)? as u32,
+            writes_rate_per_minute: number("RATE_LIMIT_WRITES_PER_MINUTE", 600, 1..=1_000_000)? as u32,
             trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES", ""))?,
             lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 2000, 1..=600_000)?),
             idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECS", 10, 3600)?,
@@ -345,6 +372,10 @@ mod tests {
             "WS_MAX_ROOMS_PER_SOCKET",
             "WS_OPS_PER_SECOND",
             "WS_MAX_SOCKETS_PER_IP",
+            "RATE_LIMIT_WRITES_PER_MINUTE",
+            "RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE",
+            "RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE",
+            "RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE",
         ] {
             assert!(VARIABLES.iter().any(|(n, _, _)| *n == name), "{name}");
         }

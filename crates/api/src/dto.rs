@@ -214,6 +214,22 @@ pub struct TokensOut {
     pub user: UserOut,
 }
 
+/// The tokens of a sign-in (login or register), with the client's device token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignInOut {
+    #[serde(flatten)]
+    pub tokens: TokensOut,
+    /// Shows that this client has signed in to this account before. Keep it
+    /// (it outlives signing out) and send it as `device_token` with later
+    /// logins to this account: such a login is limited by this device's own
+    /// budget only, so guesses from elsewhere never lock this client out
+    /// (every attempt with it counts against it). It names the user and is
+    /// signed by the server; it is no access token. Each sign-in answers a
+    /// fresh one; a token for another account, or an expired one (after a
+    /// year), is ignored.
+    pub device_token: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterIn {
@@ -231,6 +247,10 @@ pub struct RegisterIn {
 pub struct LoginIn {
     pub email: String,
     pub password: String,
+    /// The `device_token` an earlier sign-in to this account answered on
+    /// this client, if any (see `SignInOut`).
+    #[serde(default)]
+    pub device_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

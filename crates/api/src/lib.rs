@@ -10,6 +10,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod commands;
 pub mod config;
+pub mod device;
 pub mod dto;
 pub mod etag;
 pub mod idempotency;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub studios: AppStudios,
     pub clock: AppClock,
     pub keys: TokenKeys,
+    /// Device tokens, signed with the same secret.
+    pub devices: device::DeviceTokens,
     pub limits: Limits,
     pub config: Config,
     /// This instance's live rooms.
@@ -100,6 +103,7 @@ impl AppState {
             ),
             studios: Studios::new(store.clone(), clock.clone(), OutboxSessions(store.clone())),
             keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
+            devices: device::DeviceTokens::new(&config.jwt_secret),
             limits: Limits::new(&config),
             store,
             clock,
@@ -206,6 +210,7 @@ pub fn app(
             web::get().to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
         )
         .default_service(web::to(spa::serve))
+        .wrap(actix_web::middleware::from_fn(limits::throttle_signed_in_writes))
         .wrap(ErrorHandlers::new().default_handler(problem_json))
         .wrap(actix_web::middleware::from_fn(metrics::track))
         .wrap(tracing_actix_web::TracingLogger::default())

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
@@ -107,11 +108,13 @@ impl Metrics {
         }
     }
 
-    pub fn hold(&self, outcome: &str) {
+    /// `outcome`: `created` or a problem code, a closed set.
+    pub fn hold(&self, outcome: &'static str) {
         self.holds.with_label_values(&[outcome]).inc();
     }
 
-    pub fn grab(&self, outcome: &str) {
+    /// `outcome`: `created` or a problem code, a closed set.
+    pub fn grab(&self, outcome: &'static str) {
         self.grabs.with_label_values(&[outcome]).inc();
     }
 
@@ -139,20 +142,42 @@ pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render(&state))
 }
 
-/// Times every request, labelled by its route pattern (not its raw path, so
-/// ids do not explode the label space).
+/// The method as a label: the standard ones by name, any other `OTHER`
+/// (anyone may send a method of their own making, and each label value is a
+/// series kept in memory for good).
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN.iter().find(|known| *known == method).map_or("OTHER", Method::as_str)
+}
+
+/// Where no route matched: one label for every unrouted path.
+const UNMATCHED: &str = "unmatched";
+
+/// Times every request, labelled by a closed set of values: its method (see
+/// [`method_label`]), its route pattern (not its raw path, so ids and
+/// invented paths do not grow the label space) and its status.
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let response = next.call(req).await?;
     if let Some(state) = state {
-        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        let route = response.request().match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
         let status = response.status().as_u16().to_string();
-        state.metrics.requests.with_label_values(&[&method, &route, &status]).observe(started.elapsed().as_secs_f64());
+        state.metrics.requests.with_label_values(&[method, &route, &status]).observe(started.elapsed().as_secs_f64());
     }
     Ok(response)
 }

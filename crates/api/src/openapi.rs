@@ -310,8 +310,8 @@ pub fn finish(mut doc: Value) -> Value {
         .collect();
     let paths = doc["paths"].as_object_mut().expect("paths");
     for (path, item) in paths.iter_mut() {
-        for (_, operation) in item.as_object_mut().expect("path item").iter_mut() {
-            finish_operation(path, operation);
+        for (method, operation) in item.as_object_mut().expect("path item").iter_mut() {
+            finish_operation(path, method, operation);
             if let Some(body) = operation.get_mut("requestBody") {
                 let reference = body["content"]["application/json"]["schema"]["$ref"].as_str().unwrap_or("");
                 if all_optional.iter().any(|r| r == reference) {
@@ -379,7 +379,7 @@ fn finish_schema(name: &str, schema: &mut Value) {
     }
 }
 
-fn finish_operation(path: &str, operation: &mut Value) {
+fn finish_operation(path: &str, method: &str, operation: &mut Value) {
     let id = operation["operationId"].as_str().expect("an operationId").to_owned();
     let spec = OPERATIONS.iter().find(|o| o.id == id).unwrap_or_else(|| panic!("{id} is not in OPERATIONS"));
     if operation.get("description").is_none() {
@@ -422,6 +422,10 @@ fn finish_operation(path: &str, operation: &mut Value) {
     let mut codes: Vec<ProblemCode> = spec.codes.to_vec();
     if spec.access != Access::Public {
         codes.extend([C::Unauthorized, C::TokenRevoked]);
+        // `limits::throttle_signed_in_writes`
+        if method != "get" {
+            codes.push(C::RateLimited);
+        }
     }
     if has_body {
         codes.extend([C::MalformedJson, C::BadBody, C::PayloadTooLarge, C::UnsupportedMediaType]);

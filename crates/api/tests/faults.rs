@@ -33,7 +33,9 @@ impl Service {
             .env("BCRYPT_COST", "4")
             .env("RATE_LIMIT_AUTH_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "1000000")
+            .env("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_BOOKING_PER_MINUTE", "1000000")
+            .env("RATE_LIMIT_WRITES_PER_MINUTE", "1000000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api, call, onSessionChange, sessions } from '../api/client';
 import { sessionFromTokens, STORAGE_KEY, type Session } from '../auth/session';
+import { deviceTokenFor, rememberDevice } from '../auth/device';
 import { live } from '../live';
 import type { Role } from '../api/types';
 
@@ -23,13 +24,19 @@ export const useSession = defineStore('session', () => {
   });
 
   async function signIn(email: string, password: string) {
-    const tokens = await call(api.POST('/api/v1/auth/login', { body: { email, password } }));
+    // A body typed apart from the literal, so that `device_token` compiles
+    // before and after the schema types name it.
+    const device_token = deviceTokenFor(localStorage, email);
+    const body = { email, password, ...(device_token ? { device_token } : {}) };
+    const tokens = await call(api.POST('/api/v1/auth/login', { body }));
+    rememberDevice(localStorage, email, tokens);
     sessions.save(sessionFromTokens(tokens));
     await live.authenticate();
   }
 
   async function register(body: { email: string; password: string; full_name: string; phone?: string | null }) {
     const tokens = await call(api.POST('/api/v1/auth/register', { body }));
+    rememberDevice(localStorage, body.email, tokens);
     sessions.save(sessionFromTokens(tokens));
     await live.authenticate();
   }

@@ -24,7 +24,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::AppState;
 use crate::auth::AccessToken;
-use crate::client_ip::client_ip;
+use crate::client_ip::client_key;
 use crate::dto::{AuctionOut, EventOut};
 use crate::live::hub::{Delivery, SessionMailbox, SocketSlot, Subscriber};
 use crate::live::protocol::{
@@ -55,7 +55,7 @@ pub async fn upgrade(
 ) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let state = state.into_inner();
-    let slot = state.hub.open_socket(client_ip(&req), state.config.ws_max_sockets_per_ip);
+    let slot = state.hub.open_socket(client_key(&req), state.config.ws_max_sockets_per_ip);
     actix_web::rt::spawn(async move {
         match slot {
             Some(slot) => Connection::new(state, session, slot).run(stream.max_frame_size(MAX_FRAME)).await,

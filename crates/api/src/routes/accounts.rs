@@ -1,15 +1,16 @@
 //! Registration, sign-in, token refresh, sign-out, and one's own profile.
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use hothour_domain::account::login_email;
+use hothour_domain::account::{SignedIn, login_email};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::AppState;
 use crate::auth::{Caller, tokens_out, unauthorized};
-use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, TokensOut, UserOut};
+use crate::device::Device;
+use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, SignInOut, TokensOut, UserOut};
 use crate::json::StrictJson;
 use crate::problem::Problem;
-use crate::routes::client_ip;
+use crate::routes::client_key;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(register)
@@ -26,7 +27,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(
     tag = "auth", operation_id = "register", request_body = RegisterIn,
     responses(
-        (status = 201, description = "The account and its tokens", body = TokensOut),
+        (status = 201, description = "The account, its tokens and this client's device token", body = SignInOut),
     )
 )]
 #[post("/auth/register")]
@@ -35,18 +36,25 @@ async fn register(
     req: HttpRequest,
     body: StrictJson<RegisterIn>,
 ) -> Result<HttpResponse, Problem> {
-    state.limits.check_auth(client_ip(&req))?;
+    state.limits.check_auth(client_key(&req))?;
     let body = body.0;
     let signed_in =
         state.accounts.register(&body.email, &body.password, &body.full_name, body.phone.as_deref()).await?;
-    Ok(HttpResponse::Created().json(tokens_out(&state.keys, signed_in)?))
+    Ok(HttpResponse::Created().json(sign_in_out(&state, signed_in, None)?))
 }
 
-/// Signs in with email and password.
+/// A sign-in's answer: its tokens and a device token for this client (the
+/// device it already had, if it sent one).
+fn sign_in_out(state: &AppState, signed_in: SignedIn, device: Option<&Device>) -> Result<SignInOut, Problem> {
+    let device_token = state.devices.issue(signed_in.user.id, &signed_in.user.email, device, signed_in.at)?;
+    Ok(SignInOut { tokens: tokens_out(&state.keys, signed_in)?, device_token })
+}
+
+/// Signs in with email and password (and this client's device token, if it has one).
 #[utoipa::path(
     tag = "auth", operation_id = "login", request_body = LoginIn,
     responses(
-        (status = 200, description = "Fresh tokens", body = TokensOut),
+        (status = 200, description = "Fresh tokens and this client's device token", body = SignInOut),
     )
 )]
 #[post("/auth/login")]
@@ -55,11 +63,12 @@ async fn login(
     req: HttpRequest,
     body: StrictJson<LoginIn>,
 ) -> Result<HttpResponse, Problem> {
-    state.limits.check_auth(client_ip(&req))?;
     let body = body.0;
-    state.limits.check_login_account(&login_email(&body.email))?;
+    let email = login_email(&body.email);
+    let device = body.device_token.as_deref().and_then(|token| state.devices.verify(token, &email, state.now()));
+    state.limits.check_login(&email, client_key(&req), device.as_ref())?;
     let signed_in = state.accounts.login(&body.email, body.password).await?;
-    Ok(HttpResponse::Ok().json(tokens_out(&state.keys, signed_in)?))
+    Ok(HttpResponse::Ok().json(sign_in_out(&state, signed_in, device.as_ref())?))
 }
 
 /// Trades a refresh token for new tokens; the old refresh token stops working.
@@ -76,7 +85,7 @@ async fn refresh(
     req: HttpRequest,
     body: StrictJson<RefreshIn>,
 ) -> Result<HttpResponse, Problem> {
-    state.limits.check_auth(client_ip(&req))?;
+    state.limits.check_auth(client_key(&req))?;
     let signed_in = state.accounts.refresh(&body.0.refresh_token).await?;
     Ok(HttpResponse::Ok().json(tokens_out(&state.keys, signed_in)?))
 }

@@ -45,4 +45,4 @@ pub fn forbidden(detail: &str) -> Problem {
     Problem::new(ProblemCode::Forbidden, detail)
 }
 
-pub use crate::client_ip::client_ip;
+pub use crate::client_ip::client_key;
