@@ -112,6 +112,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// `APP_ENV` is `development` or `test`: a developer's machine or a test run.
+    pub fn is_development(&self) -> bool {
+        matches!(self.app_env.as_str(), "development" | "test")
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
