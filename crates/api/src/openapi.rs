@@ -302,7 +302,12 @@ fn is_answer(schema: &str) -> bool {
 /// The finished document, as served and committed.
 pub fn finish(mut doc: Value) -> Value {
     doc["servers"] =
-        json!([{ "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" }]);
+        // First the server the document was fetched from (Swagger UI's "Try it out" calls it, on
+        // whatever host and port it runs; the CSP allows no other), then the local default.
+        json!([
+            { "url": "/", "description": "The server this document was fetched from" },
+            { "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" },
+        ]);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
     schemas.insert("Money".into(), money_schema());
     schemas.insert("TimeZone".into(), time_zone_schema());

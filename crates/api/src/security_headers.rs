@@ -13,7 +13,8 @@ use actix_web::web;
 use crate::AppState;
 
 /// The policy without `connect-src`, which names the request's own host.
-const POLICY: &str = "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+const POLICY: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
 
 /// Swagger UI's stylesheet draws its icons as `data:` SVG images (images
 /// only: no script runs from them); the web client needs none.
