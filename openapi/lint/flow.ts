@@ -111,3 +111,28 @@ export async function flow(): Promise<string> {
   const bookingCode: string | null = booking.booking_code;
   return `${kind} booked at ${price}: ${bookingCode ?? "no code"}`;
 }
+
+// Reading the audit log: `action` tells the entry's `details` apart, so each
+// action's facts are typed (issue 19: a bare object would be unreadable).
+export async function auditSummary(token: string): Promise<string[]> {
+  const response = await fetch(`${base}/api/v1/audit-log?limit=20`, { headers: { authorization: `Bearer ${token}` } });
+  const page: Schemas["AuditPage"] = await response.json();
+  return page.items.map((entry) => {
+    switch (entry.action) {
+      case "studio.assign_admin": {
+        const previous: Schemas["UserRole"] = entry.details.previous_role;
+        return `${entry.details.email} (user ${entry.details.user_id}, was ${previous}) now runs studio ${entry.studio_id}`;
+      }
+      case "event.update":
+        return `event changed: ${Object.keys(entry.details.changes).join(", ")}`;
+      case "reservation.cancel": {
+        const price: Schemas["Money"] = entry.details.total_price;
+        return `cancelled ${entry.details.quantity} seat(s) of user ${entry.details.user_id} worth ${price}`;
+      }
+      case "auction.cancel":
+        return `${entry.details.title} cancelled${entry.details.cancelled_reservation === null ? "" : " with its booking"}`;
+      default:
+        return `${entry.action} on ${entry.target}`;
+    }
+  });
+}

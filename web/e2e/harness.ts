@@ -82,8 +82,27 @@ export async function startService(): Promise<Service> {
   };
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+/** Every Content-Security-Policy violation a page reported, as `page: message`; tests fail on any. */
+export const cspViolations: string[] = [];
+
+/** Reports each CSP violation of the context's pages into {@link cspViolations}. */
+async function watchCsp(context: BrowserContext): Promise<BrowserContext> {
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  // Chromium also logs what no event reports (frame-ancestors, refused workers).
+  context.on('console', (message) => {
+    if (/Content Security Policy|CSP violation/i.test(message.text())) {
+      cspViolations.push(`${message.page()?.url() ?? '?'}: ${message.text()}`);
+    }
+  });
+  return context;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--headless',
@@ -96,6 +115,10 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  // Every context any test opens is watched for CSP violations.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => watchCsp(await newContext(options));
+  return browser;
 }
 
 /** A tiny API client for setting the scene. */
@@ -175,7 +198,8 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 
 /** Serious and critical accessibility violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: axeSource });
+  // Evaluated over the DevTools protocol: an inline <script> would be refused by the CSP.
+  await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
     return result.violations as { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];

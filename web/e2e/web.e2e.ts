@@ -1,7 +1,7 @@
 // The SPA in a real browser against the real binary (SQLite).
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { Api, axeViolations, launchBrowser, screenshotAll, signedIn, startService, type Service } from './harness';
+import { Api, axeViolations, cspViolations, launchBrowser, screenshotAll, signedIn, startService, type Service } from './harness';
 
 let service: Service;
 let browser: Browser;
@@ -23,6 +23,11 @@ afterAll(async () => {
 // The previous test's pages stay open until the next one starts, so a failure's screenshots can show them.
 beforeEach(async () => {
   for (const context of browser.contexts()) await context.close();
+});
+
+// The web client and Swagger UI work under the Content-Security-Policy: nothing they do is refused.
+afterEach(() => {
+  expect(cspViolations.splice(0)).toEqual([]);
 });
 
 function keepScreenshots(name: string) {
@@ -114,6 +119,36 @@ describe('the web client', () => {
     await page.locator('.opblock').first().waitFor({ timeout: 10_000 });
     expect(await page.locator('.opblock').count()).toBeGreaterThan(20);
     expect(await page.getByText('/api/v1/auctions/{id}/grab').count()).toBeGreaterThan(0);
+    // Open an operation and try it out: its request goes to this origin, under the CSP.
+    await page.locator('.opblock-summary', { hasText: '/api/v1/config' }).first().click();
+    await page.getByRole('button', { name: 'Try it out' }).click();
+    await page.getByRole('button', { name: 'Execute' }).click();
+    await page.locator('.response .response-col_status', { hasText: '200' }).first().waitFor({ timeout: 5_000 });
+    await page.locator('.models, .models-control').first().click().catch(() => undefined);
+  });
+
+  it('cannot be framed by another site, and reports what its policy refuses', async () => {
+    keepScreenshots('csp');
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${service.url}/`);
+    await page.getByText('Live board').first().waitFor();
+    // Inline script is refused (so the watch above sees what it must).
+    await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.inlineRan = true';
+      document.head.append(script);
+    });
+    expect(await page.evaluate(() => (window as any).inlineRan)).toBeUndefined();
+    // Another site framing the board (a clickjacking grab → confirm) gets nothing.
+    const framer = await (await browser.newContext()).newPage();
+    await framer.setContent(`<iframe id="victim" src="${service.url}/"></iframe>`);
+    await framer.waitForTimeout(1_000);
+    const framed = framer.frames().find((frame) => frame.url().startsWith(service.url));
+    const shown = framed ? await framed.evaluate(() => document.body?.innerText ?? '').catch(() => '') : '';
+    expect(shown).not.toContain('Live board');
+    const refused = cspViolations.splice(0);
+    expect(refused.some((v) => v.includes('script-src'))).toBe(true);
+    expect(refused.some((v) => v.includes('frame-ancestors'))).toBe(true);
   });
 
   it('has no serious or critical accessibility violations on any screen', async () => {

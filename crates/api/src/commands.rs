@@ -44,12 +44,24 @@ pub async fn create_admin<S: AccountStore + OutboxStore>(
     Ok((user, true))
 }
 
+/// The demo accounts' password where `APP_ENV` is `development` or `test` (README).
+pub const DEMO_PASSWORD: &str = "hothour-demo";
+
+/// 18 random bytes from the operating system, as 24 URL-safe characters.
+fn random_password() -> Result<String, String> {
+    use base64::Engine;
+    let mut bytes = [0u8; 18];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a password: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// What `seed-demo` made, to print.
 pub struct Demo {
     pub studio_id: i64,
     pub admin_email: &'static str,
     pub user_email: &'static str,
-    pub password: &'static str,
+    /// The fixed demo password in development and test, a random one elsewhere.
+    pub password: String,
     pub auctions: Vec<(i64, &'static str)>,
     pub event_id: i64,
 }
@@ -63,13 +75,17 @@ pub async fn seed_demo(state: &crate::AppState) -> Result<Demo, String> {
 
     const ADMIN: &str = "demo-admin@hothour.local";
     const USER: &str = "demo@hothour.local";
-    const PASSWORD: &str = "hothour-demo";
     let store = &state.store;
+    let fixed_password = state.config.is_development();
     if store.find_login(ADMIN).await.map_err(|e| e.to_string())?.is_some() {
-        return Err(format!("the demo is already seeded (sign in as {ADMIN} / {PASSWORD})"));
+        let password = if fixed_password { DEMO_PASSWORD } else { "the password printed when it was seeded" };
+        return Err(format!("the demo is already seeded (sign in as {ADMIN} / {password})"));
     }
+    // Anywhere but a developer's machine a known password would be a known
+    // way into a studio admin's account.
+    let password = if fixed_password { DEMO_PASSWORD.to_owned() } else { random_password()? };
     let hash =
-        crate::auth::hash_password(PASSWORD.into(), state.config.bcrypt_cost).await.map_err(|e| e.to_string())?;
+        crate::auth::hash_password(password.clone(), state.config.bcrypt_cost).await.map_err(|e| e.to_string())?;
     let new_user = |email: &str, name: &str| NewUser {
         email: email.into(),
         password_hash: hash.clone(),
@@ -135,12 +151,5 @@ pub async fn seed_demo(state: &crate::AppState) -> Result<Demo, String> {
         )
         .await
         .map_err(|e| e.to_string())?;
-    Ok(Demo {
-        studio_id: studio.id.0,
-        admin_email: ADMIN,
-        user_email: USER,
-        password: PASSWORD,
-        auctions,
-        event_id: event.id.0,
-    })
+    Ok(Demo { studio_id: studio.id.0, admin_email: ADMIN, user_email: USER, password, auctions, event_id: event.id.0 })
 }

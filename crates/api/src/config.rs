@@ -74,6 +74,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "how long a request waits for a database connection before 503 (busy, or unavailable during an outage)",
     ),
     ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
+    (
+        "HSTS_MAX_AGE",
+        "0",
+        "seconds browsers keep to HTTPS (Strict-Transport-Security); 0 sends no HSTS: set it only when served over HTTPS",
+    ),
     ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
     ("WS_MAX_ROOMS_PER_SOCKET", "50", "rooms one WebSocket may join at once (more: `too_many_rooms` error frame)"),
     (
@@ -120,6 +125,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security: max-age=…`, when served over HTTPS.
+    pub hsts_max_age: Option<u64>,
     pub ws_queue_capacity: usize,
     pub ws_max_rooms_per_socket: usize,
     pub ws_ops_per_second: u32,
@@ -134,6 +141,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// `APP_ENV` is `development` or `test`: a developer's machine or a test run.
+    pub fn is_development(&self) -> bool {
+        matches!(self.app_env.as_str(), "development" | "test")
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
@@ -224,6 +236,7 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            hsts_max_age: Some(number("HSTS_MAX_AGE", 0, 0..=2 * 365 * DAY)?).filter(|&seconds| seconds > 0),
             ws_queue_capacity: number("WS_QUEUE_CAPACITY", 256, 1..=1_000_000)? as usize,
             ws_max_rooms_per_socket: number("WS_MAX_ROOMS_PER_SOCKET", 50, 1..=100_000)? as usize,
             ws_ops_per_second: number("WS_OPS_PER_SECOND", 25, 1..=1_000_000)? as u32,
@@ -376,6 +389,7 @@ mod tests {
             "RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE",
             "RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE",
             "RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE",
+            "HSTS_MAX_AGE",
         ] {
             assert!(VARIABLES.iter().any(|(n, _, _)| *n == name), "{name}");
         }

@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod routes;
+pub mod security_headers;
 pub mod spa;
 pub mod store;
 
@@ -204,7 +205,13 @@ pub fn app(
     app.configure(json::configure_extractors)
         .configure(routes::ops::configure)
         .route("/metrics", web::get().to(metrics::serve))
-        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([OPENAPI_PATH])))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                // The base layout has no top bar, whose logo carries an inline
+                // style the Content-Security-Policy refuses; and no badge from
+                // an outside validator.
+                .config(utoipa_swagger_ui::Config::new([OPENAPI_PATH]).use_base_layout().validator_url("none")),
+        )
         .route(
             "/docs",
             web::get().to(|| async { actix_web::HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
@@ -212,6 +219,7 @@ pub fn app(
         .default_service(web::to(spa::serve))
         .wrap(actix_web::middleware::from_fn(limits::throttle_signed_in_writes))
         .wrap(ErrorHandlers::new().default_handler(problem_json))
+        .wrap(actix_web::middleware::from_fn(security_headers::add))
         .wrap(actix_web::middleware::from_fn(metrics::track))
         .wrap(tracing_actix_web::TracingLogger::default())
         .wrap(cors)

@@ -130,6 +130,9 @@ async fn seed_demo() -> Result<(), String> {
     println!("Demo studio {} seeded.", demo.studio_id);
     println!("  studio admin: {} / {}", demo.admin_email, demo.password);
     println!("  customer:     {} / {}", demo.user_email, demo.password);
+    if demo.password != hothour_api::commands::DEMO_PASSWORD {
+        println!("  (APP_ENV is not development or test: the password is random and shown only now)");
+    }
     for (id, stage) in &demo.auctions {
         println!("  auction {id}: {stage}   (GET /api/v1/auctions/{id}, room auction:{id})");
     }

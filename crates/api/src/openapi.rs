@@ -4,6 +4,8 @@
 //! error responses with their headers, the enforced limits taken from the
 //! constants the validators use, and `null` only where the server takes it.
 
+mod audit;
+
 use std::collections::BTreeMap;
 
 use hothour_domain::account::{
@@ -21,7 +23,7 @@ use crate::dto::{
     ReservationStatus, TokenType, UserRole,
 };
 use crate::idempotency::{KEY_MAX_CHARS, KEY_PATTERN};
-use crate::pagination::MAX_LIMIT;
+use crate::pagination::{CURSOR_PATTERN, MAX_LIMIT};
 use crate::problem::{Problem, ProblemCode};
 
 #[derive(OpenApi)]
@@ -186,6 +188,24 @@ const MONEY_FIELDS: &[&str] = &[
 /// leading zeros are dropped, at most two decimals once trailing zeros are.
 pub const MONEY_PATTERN: &str = r"^0*[0-9]{1,10}(\.[0-9]{1,2}0*)?$";
 
+/// The years `hothour_domain::instant::accept` takes (1970 to 9999); an
+/// offset may still carry an instant at either end out of range.
+const INSTANT_YEARS: &str = r"^(19[7-9][0-9]|[2-9][0-9]{3})-";
+
+/// The range of instants the server accepts, for a `date-time` it reads.
+fn instant_limits() -> Value {
+    json!({ "pattern": INSTANT_YEARS })
+}
+
+/// Says in `schema`'s description which instants the server accepts.
+fn describe_instant_range(schema: &mut Value) {
+    let range = format!("An RFC 3339 instant that {}.", hothour_domain::instant::OUT_OF_RANGE);
+    schema["description"] = match schema["description"].as_str() {
+        Some(said) => json!(format!("{said} {range}")),
+        None => json!(range),
+    };
+}
+
 /// White space as Rust's `str::trim` sees it.
 const SPACE: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 /// A character that is not white space as Rust's `str::trim` sees it.
@@ -265,6 +285,11 @@ fn constraints() -> Vec<(&'static str, &'static str, Value)> {
     for schema in ["AuctionIn", "AuctionPatchIn", "EventIn", "EventPatchIn"] {
         list.push((schema, "title", not_blank(TITLE_MAX_CHARS)));
         list.push((schema, "description", text(DESCRIPTION_MAX_CHARS)));
+        list.push((schema, "starts_at", instant_limits()));
+        list.push((schema, "ends_at", instant_limits()));
+    }
+    for schema in ["AuctionIn", "AuctionPatchIn"] {
+        list.push((schema, "scheduled_at", instant_limits()));
     }
     list
 }
@@ -277,17 +302,26 @@ fn is_answer(schema: &str) -> bool {
 /// The finished document, as served and committed.
 pub fn finish(mut doc: Value) -> Value {
     doc["servers"] =
-        json!([{ "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" }]);
+        // First the server the document was fetched from (Swagger UI's "Try it out" calls it, on
+        // whatever host and port it runs; the CSP allows no other), then the local default.
+        json!([
+            { "url": "/", "description": "The server this document was fetched from" },
+            { "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" },
+        ]);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
     schemas.insert("Money".into(), money_schema());
     schemas.insert("TimeZone".into(), time_zone_schema());
     for (name, schema) in schemas.iter_mut() {
         finish_schema(name, schema);
     }
+    audit::add_schemas(schemas);
     for (schema, property, limits) in constraints() {
         let target = &mut doc["components"]["schemas"][schema]["properties"][property];
         assert!(target.is_object(), "no property {schema}.{property} to constrain");
         merge(non_null_part(target), &limits);
+        if limits.get("pattern") == Some(&json!(INSTANT_YEARS)) {
+            describe_instant_range(target);
+        }
     }
     let responses: Map<String, Value> =
         SHARED.iter().map(|(name, codes)| ((*name).to_owned(), problem_response(codes, false))).collect();
@@ -399,6 +433,14 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
             without_null(&mut parameter["schema"]);
             if parameter["name"] == "limit" {
                 merge(&mut parameter["schema"], &json!({ "minimum": 1, "maximum": MAX_LIMIT, "default": 20 }));
+            }
+            if parameter["schema"]["format"] == "date-time" {
+                merge(&mut parameter["schema"], &instant_limits());
+                describe_instant_range(parameter);
+            }
+            if parameter["name"] == "cursor" {
+                // Only what `next_cursor` gives out: URL-safe base64 without padding, never empty.
+                merge(&mut parameter["schema"], &json!({ "minLength": 1, "pattern": CURSOR_PATTERN }));
             }
             if parameter["name"] == crate::idempotency::HEADER {
                 merge(

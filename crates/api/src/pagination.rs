@@ -9,6 +9,8 @@ use crate::problem::Problem;
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
+/// What every cursor looks like: URL-safe base64 without padding, never empty.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
 
 pub fn limit(requested: Option<i64>) -> Result<u32, Problem> {
     match requested {

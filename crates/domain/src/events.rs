@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::auction::AuctionSnapshot;
+pub use crate::audit::AuditDetails;
 use crate::event::EventSnapshot;
 use crate::ids::{AuctionId, EventId, StudioId, UserId};
 use crate::reservation::ReservationSnapshot;
@@ -245,16 +246,11 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(
-        actor: UserId,
-        studio_id: Option<StudioId>,
-        action: AuditAction,
-        target: String,
-        details: &AuditDetails,
-    ) -> AuditEntry {
+    /// The entry's action is the one its details describe.
+    pub fn new(actor: UserId, studio_id: Option<StudioId>, target: String, details: &AuditDetails) -> AuditEntry {
         // Plain data with string keys: serializing cannot fail.
-        let details = serde_json::to_value(details).expect("audit details serialize");
-        AuditEntry { actor, studio_id, action, target, details }
+        let serialized = serde_json::to_value(details).expect("audit details serialize");
+        AuditEntry { actor, studio_id, action: details.action(), target, details: serialized }
     }
 }
 
@@ -306,20 +302,6 @@ impl AuditAction {
             AuditAction::StudioUpdate => "studio.update",
             AuditAction::StudioAssignAdmin => "studio.assign_admin",
         }
-    }
-}
-
-/// What an audit entry notes besides its action and target; `{}` when empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct AuditDetails {
-    /// The title of what was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-}
-
-impl AuditDetails {
-    pub fn titled(title: &str) -> AuditDetails {
-        AuditDetails { title: Some(title.to_owned()) }
     }
 }
 
@@ -452,14 +434,5 @@ mod tests {
                 "studio.assign_admin",
             ]
         );
-    }
-
-    #[test]
-    fn audit_details_keep_their_shape() {
-        let entry = |details: &AuditDetails| {
-            AuditEntry::new(UserId(1), Some(StudioId(2)), AuditAction::EventCreate, "event:3".into(), details).details
-        };
-        assert_eq!(entry(&AuditDetails::default()), serde_json::json!({}));
-        assert_eq!(entry(&AuditDetails::titled("Salsa night")), serde_json::json!({ "title": "Salsa night" }));
     }
 }

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod actor;
 pub mod auction;
+pub mod audit;
 pub mod batch;
 pub mod booking_code;
 pub mod clock;

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use crate::actor::Actor;
 use crate::auction::KnownAuctions;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
+use crate::audit::{AuctionFacts, EventFacts};
 use crate::batch::Batcher;
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
-use crate::events::{AuditAction, AuditDetails, EventKind, Payload, Room, StoredEvent};
+use crate::events::{AuditDetails, EventKind, Payload, Room, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
@@ -203,14 +204,10 @@ where
             .store
             .create_auction(NewAuction { studio_id, details, created_at: now }, move |auction| {
                 let mut effects = Effects::default();
-                effects.audit(
-                    &actor,
-                    Some(studio_id),
-                    AuditAction::AuctionCreate,
-                    auction.id.to_string(),
-                    &AuditDetails::titled(&auction.details.title),
-                );
-                effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(auction.snapshot(None, now)));
+                let snapshot = auction.snapshot(None, now);
+                let details = AuditDetails::AuctionCreate(AuctionFacts::of(&snapshot));
+                effects.audit(&actor, Some(studio_id), auction.id.to_string(), &details);
+                effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(snapshot));
                 effects
             })
             .await?;
@@ -393,13 +390,9 @@ where
             .store
             .create_event(NewEvent { studio_id, details, created_at: now }, move |event| {
                 let mut effects = Effects::default();
-                effects.audit(
-                    &actor,
-                    Some(studio_id),
-                    AuditAction::EventCreate,
-                    event.id.to_string(),
-                    &AuditDetails::titled(&event.details.title),
-                );
+                let snapshot = event.snapshot(event.availability(0, 0));
+                let details = AuditDetails::EventCreate(EventFacts::of(&snapshot));
+                effects.audit(&actor, Some(studio_id), event.id.to_string(), &details);
                 effects
             })
             .await?;

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
-use crate::events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
+use crate::events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
 use crate::ids::StudioId;
 use crate::reservation::{Reservation, ReservationSnapshot};
 
@@ -57,15 +57,8 @@ impl Effects {
         }
     }
 
-    pub fn audit(
-        &mut self,
-        actor: &Actor,
-        studio: Option<StudioId>,
-        action: AuditAction,
-        target: String,
-        details: &AuditDetails,
-    ) {
-        self.audit.push(AuditEntry::new(actor.user_id, studio, action, target, details));
+    pub fn audit(&mut self, actor: &Actor, studio: Option<StudioId>, target: String, details: &AuditDetails) {
+        self.audit.push(AuditEntry::new(actor.user_id, studio, target, details));
     }
 
     /// Tells the reservation's owner and studio what became of it.

@@ -8,11 +8,12 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use common::{TestDb, World, epoch, money, new_user};
 use hothour_domain::account::{NewStudio, User};
+use hothour_domain::audit::Changes;
 use hothour_domain::ports::{
     AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
     OutboxStore, TokenStore,
 };
-use hothour_domain::{AuditAction, AuditDetails, AuditEntry, DomainError, EventDetails, StudioId, UserId};
+use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, StudioId, UserId};
 use hothour_infra_sqlite::{Heard, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 
@@ -193,13 +194,8 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
         store.begin_idempotent(&claim(nobody, "k", "POST /x", "h", epoch())).await,
         Err(DomainError::NotFound("user"))
     );
-    let entry = AuditEntry::new(
-        world.admin.user_id,
-        Some(missing_studio),
-        AuditAction::StudioUpdate,
-        "studio:999".into(),
-        &AuditDetails::default(),
-    );
+    let details = AuditDetails::StudioUpdate(Changes::default());
+    let entry = AuditEntry::new(world.admin.user_id, Some(missing_studio), "studio:999".into(), &details);
     assert_eq!(store.record_audit(entry).await, Err(DomainError::NotFound("studio")));
 
     assert_eq!(

@@ -4,9 +4,10 @@
 use crate::account::model::{NewStudio, Studio, StudioPatch, User};
 use crate::account::ports::SessionNotices;
 use crate::actor::{Actor, Role};
+use crate::audit::{AdminAppointed, Changes, STUDIO_FIELDS, StudioFacts, studio_fields};
 use crate::clock::Clock;
 use crate::error::DomainError;
-use crate::events::{AuditAction, AuditDetails, AuditEntry};
+use crate::events::{AuditDetails, AuditEntry};
 use crate::ids::StudioId;
 use crate::ports::AccountStore;
 
@@ -50,7 +51,8 @@ where
         }
         let studio = NewStudio::new(name, address, timezone, maps_url)?;
         let studio = self.store.create_studio(studio).await?;
-        Ok(self.audited(actor, studio.id, AuditAction::StudioCreate, studio).await)
+        let details = AuditDetails::StudioCreate(StudioFacts::of(&studio));
+        Ok(self.audited(actor, studio.id, studio.id.to_string(), &details, studio).await)
     }
 
     /// Studios by id, at most `limit` after the cursor.
@@ -73,9 +75,17 @@ where
         if !actor.manages(id) {
             return Err(DomainError::NotFound("studio"));
         }
-        let studio =
-            self.store.update_studio(id, move |current| patch.apply(current).map_err(DomainError::from)).await?;
-        Ok(self.audited(actor, id, AuditAction::StudioUpdate, studio).await)
+        let before = std::sync::OnceLock::new();
+        let studio = self
+            .store
+            .update_studio(id, |current| {
+                let _ = before.set(studio_fields(current));
+                patch.apply(current).map_err(DomainError::from)
+            })
+            .await?;
+        let before = before.into_inner().unwrap_or_else(|| studio_fields(&studio));
+        let changes = Changes::between(&before, &studio_fields(&studio), STUDIO_FIELDS);
+        Ok(self.audited(actor, id, id.to_string(), &AuditDetails::StudioUpdate(changes), studio).await)
     }
 
     /// Makes the existing user with `email` an admin of studio `id` (platform
@@ -92,11 +102,21 @@ where
             // Their live sockets join private rooms again, under the new role.
             self.notices.role_changed(user.id, self.clock.now()).await?;
         }
-        Ok(self.audited(actor, id, AuditAction::StudioAssignAdmin, user).await)
+        let (previous_role, previous_studio) = before.unwrap_or((user.role, user.studio_id));
+        let details = AuditDetails::StudioAssignAdmin(AdminAppointed::of(&user, previous_role, previous_studio));
+        Ok(self.audited(actor, id, user.id.to_string(), &details, user).await)
     }
 
-    async fn audited<T>(&self, actor: &Actor, studio: StudioId, action: AuditAction, value: T) -> Audited<T> {
-        let entry = AuditEntry::new(actor.user_id, Some(studio), action, studio.to_string(), &AuditDetails::default());
+    /// Records `details` about `target` in `studio`'s audit log.
+    async fn audited<T>(
+        &self,
+        actor: &Actor,
+        studio: StudioId,
+        target: String,
+        details: &AuditDetails,
+        value: T,
+    ) -> Audited<T> {
+        let entry = AuditEntry::new(actor.user_id, Some(studio), target, details);
         Audited { value, audit_failure: self.store.record_audit(entry).await.err() }
     }
 }
@@ -106,6 +126,7 @@ mod tests {
     use super::*;
     use crate::account::fakes::{FakeNotices, FakeStore, Log, at, block_on};
     use crate::clock::ManualClock;
+    use crate::events::AuditAction;
     use crate::ids::UserId;
 
     fn world() -> (Studios<FakeStore, ManualClock, FakeNotices>, FakeStore, Log) {

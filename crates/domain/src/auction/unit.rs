@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionSnapshot, AuctionStatus};
+use crate::audit::{AUCTION_FIELDS, AuctionCancelled, AuditedReservation, Changes, TurboStarted};
 use crate::booking_code::BookingCode;
 use crate::error::DomainError;
-use crate::events::{AuditAction, AuditDetails, Payload, Room};
+use crate::events::{AuditDetails, Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{CancelledBy, Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
@@ -131,16 +132,12 @@ impl AuctionUnit {
         if self.auction.turbo_active_at(now) {
             return Err(DomainError::TurboAlreadyActive);
         }
+        let price = self.auction.price_at(now);
         self.auction.turbo_started_at = Some(now);
         self.auction.turbo_announced = true;
         self.announce(Payload::TurboTriggered, now);
-        self.effects.audit(
-            actor,
-            Some(self.auction.studio_id),
-            AuditAction::AuctionTurbo,
-            self.auction.id.to_string(),
-            &AuditDetails::default(),
-        );
+        let details = AuditDetails::AuctionTurbo(TurboStarted { title: self.auction.details.title.clone(), price });
+        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), &details);
         Ok(())
     }
 
@@ -149,16 +146,13 @@ impl AuctionUnit {
         if self.status_at(now) != AuctionStatus::Draft {
             return Err(DomainError::AuctionNotEditable);
         }
+        let before = self.auction.snapshot(self.live.as_ref(), now);
         self.auction.details = details;
         self.settle_status(now);
         self.announce(Payload::AuctionUpdated, now);
-        self.effects.audit(
-            actor,
-            Some(self.auction.studio_id),
-            AuditAction::AuctionUpdate,
-            self.auction.id.to_string(),
-            &AuditDetails::default(),
-        );
+        let after = self.auction.snapshot(self.live.as_ref(), now);
+        let changes = AuditDetails::AuctionUpdate(Changes::between(&before, &after, AUCTION_FIELDS));
+        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), &changes);
         Ok(())
     }
 
@@ -169,7 +163,10 @@ impl AuctionUnit {
             AuctionStatus::Expired => return Err(DomainError::AuctionClosed),
             _ => {}
         }
+        let previous_status = self.status_at(now);
+        let mut cancelled_reservation = None;
         if let Some(mut reservation) = self.live.take_if(|r| r.is_live_at(now)) {
+            cancelled_reservation = Some(AuditedReservation::of(&reservation.snapshot(now)));
             reservation.cancel(now, CancelledBy::Studio, self.auction.details.scheduled_at, policy.cancel_cutoff)?;
             self.effects.save(&reservation);
             self.effects.reservation_event(&reservation, Payload::ReservationCancelled, now);
@@ -177,13 +174,12 @@ impl AuctionUnit {
         self.auction.cancelled_at = Some(now);
         self.settle_status(now);
         self.announce(Payload::AuctionUpdated, now);
-        self.effects.audit(
-            actor,
-            Some(self.auction.studio_id),
-            AuditAction::AuctionCancel,
-            self.auction.id.to_string(),
-            &AuditDetails::default(),
-        );
+        let details = AuditDetails::AuctionCancel(AuctionCancelled {
+            title: self.auction.details.title.clone(),
+            previous_status,
+            cancelled_reservation,
+        });
+        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), &details);
         Ok(())
     }
 
@@ -216,8 +212,8 @@ mod tests {
     use super::*;
     use crate::auction::AuctionInput;
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, auction_input, auction_without_turbo, m, slot};
+    use crate::events::AuditAction;
     use crate::events::EventKind;
-    use crate::events::{AuditDetails, AuditEntry};
     use crate::reservation::tests::{code, t};
     use crate::units::tests::{BUYER, NEW, STRANGER, admin, auction_rooms, count, emitted, policy, user_rooms};
 
@@ -502,16 +498,13 @@ mod tests {
         assert_eq!(data["current_price"], "450.00");
         assert_eq!(data["next_price"], "430.00");
 
+        let [entry] = unit.effects.audit.as_slice() else { panic!("{:?}", unit.effects.audit) };
         assert_eq!(
-            unit.effects.audit,
-            vec![AuditEntry::new(
-                admin().user_id,
-                Some(STUDIO),
-                AuditAction::AuctionTurbo,
-                "auction:1".into(),
-                &AuditDetails::default()
-            )]
+            (entry.actor, entry.studio_id, entry.action),
+            (admin().user_id, Some(STUDIO), AuditAction::AuctionTurbo)
         );
+        assert_eq!(entry.target, "auction:1");
+        assert_eq!(entry.details, serde_json::json!({ "title": "Sunrise yoga", "price": "450.00" }));
     }
 
     #[test]
@@ -572,6 +565,10 @@ mod tests {
         assert_eq!(emitted(&unit.effects), auction_rooms(EventKind::AuctionUpdated));
         assert_eq!(unit.effects.audit.len(), 1);
         assert_eq!(unit.effects.audit[0].action, AuditAction::AuctionUpdate);
+        assert_eq!(
+            unit.effects.audit[0].details,
+            serde_json::json!({ "changes": { "title": { "from": "Sunrise yoga", "to": "Evening yoga" } } })
+        );
     }
 
     #[test]
@@ -612,6 +609,11 @@ mod tests {
         assert_eq!(unit.effects.audit.len(), 1);
         assert_eq!(unit.effects.audit[0].action, AuditAction::AuctionCancel);
         assert_eq!(unit.effects.audit[0].target, "auction:1");
+        let details = &unit.effects.audit[0].details;
+        assert_eq!((&details["title"], &details["previous_status"]), (&"Sunrise yoga".into(), &"HELD".into()));
+        assert_eq!(details["cancelled_reservation"]["previous_status"], "HOLD");
+        assert_eq!(details["cancelled_reservation"]["user_id"], HOLDER.0);
+        assert_eq!(details["cancelled_reservation"]["total_price"], "500.00");
     }
 
     #[test]

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
+use crate::audit::{Changes, EVENT_FIELDS, EventFacts};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
-use crate::events::{AuditAction, AuditDetails, Payload, Room};
+use crate::events::{AuditDetails, Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
 use crate::units::{Effects, Policy};
@@ -125,16 +126,18 @@ impl EventUnit {
         if details.capacity < reserved {
             return Err(DomainError::CapacityBelowReserved { reserved });
         }
+        let before = self.event.snapshot(self.event.availability(0, 0));
         self.event.details = details;
+        let after = self.event.snapshot(self.event.availability(0, 0));
         // Announced even when the seats stay the same: the snapshot carries
         // every detail, and every instance's read model must hear of the change.
         self.announce_availability();
+        let changes = Changes::between(&before, &after, EVENT_FIELDS);
         self.effects.audit(
             actor,
             Some(self.event.studio_id),
-            AuditAction::EventUpdate,
             self.event.id.to_string(),
-            &AuditDetails::default(),
+            &AuditDetails::EventUpdate(changes),
         );
         Ok(())
     }
@@ -151,12 +154,12 @@ impl EventUnit {
         // Off sale for good: the event's rooms (and every read model) hear it.
         self.event.details.is_active = false;
         self.announce_availability();
+        let facts = EventFacts::of(&self.event.snapshot(self.event.availability(0, 0)));
         self.effects.audit(
             actor,
             Some(self.event.studio_id),
-            AuditAction::EventDelete,
             self.event.id.to_string(),
-            &AuditDetails::default(),
+            &AuditDetails::EventDelete(facts),
         );
         Ok(())
     }
@@ -168,7 +171,7 @@ mod tests {
     use crate::auction::tests::{STUDIO, m};
     use crate::event::SeatCounts;
     use crate::event::tests::{EVENT, event, seats};
-    use crate::events::EventKind;
+    use crate::events::{AuditAction, EventKind};
     use crate::money::Money;
     use crate::reservation::tests::t;
     use crate::units::tests::{BUYER, NEW, STRANGER, admin, count, emitted, event_rooms, policy, user_rooms};
@@ -414,6 +417,10 @@ mod tests {
         assert_eq!(emitted(&unit.effects), event_rooms(EventKind::AvailabilityChanged));
         assert_eq!(unit.effects.audit.len(), 1);
         assert_eq!(unit.effects.audit[0].action, AuditAction::EventUpdate);
+        assert_eq!(
+            unit.effects.audit[0].details,
+            serde_json::json!({ "changes": { "capacity": { "from": 10, "to": 6 } } })
+        );
     }
 
     #[test]

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionSnapshot, AuctionStatus};
+use crate::audit::AuditedReservation;
 use crate::booking_code::BookingCode;
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::events::{AuditAction, AuditDetails, Payload, Room};
+use crate::events::{AuditDetails, Payload, Room};
 use crate::ids::ReservationId;
 use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Transition};
 use crate::units::{Effects, Policy};
@@ -160,16 +161,12 @@ impl ReservationUnit {
             return Err(DomainError::NotFound("reservation"));
         };
         let before = self.reservation.status;
+        let facts = AuditedReservation::of(&self.reservation.snapshot(now));
         self.reservation.cancel(now, by, self.session_at(), policy.cancel_cutoff)?;
         self.follow_up(before, Payload::ReservationCancelled, now);
         if by == CancelledBy::Studio {
-            self.effects.audit(
-                actor,
-                Some(self.reservation.studio_id),
-                AuditAction::ReservationCancel,
-                self.reservation.id.to_string(),
-                &AuditDetails::default(),
-            );
+            let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());
+            self.effects.audit(actor, studio, target, &AuditDetails::ReservationCancel(facts));
         }
         Ok(())
     }
@@ -191,15 +188,11 @@ impl ReservationUnit {
             return Err(DomainError::NotFound("booking"));
         }
         let before = self.reservation.status;
+        let facts = AuditedReservation::of(&self.reservation.snapshot(now));
         if self.reservation.check_in(now)? == Transition::Changed {
             self.follow_up(before, Payload::ReservationCheckedIn, now);
-            self.effects.audit(
-                actor,
-                Some(self.reservation.studio_id),
-                AuditAction::ReservationCheckIn,
-                self.reservation.id.to_string(),
-                &AuditDetails::default(),
-            );
+            let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());
+            self.effects.audit(actor, studio, target, &AuditDetails::ReservationCheckIn(facts));
         }
         Ok(())
     }
@@ -211,8 +204,8 @@ mod tests {
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, slot};
     use crate::event::SeatCounts;
     use crate::event::tests::{event, seats};
+    use crate::events::AuditAction;
     use crate::events::EventKind;
-    use crate::events::{AuditDetails, AuditEntry};
     use crate::ids::UserId;
     use crate::reservation::tests::{code, t};
     use crate::units::tests::{
@@ -372,16 +365,12 @@ mod tests {
             assert_eq!(unit.reservation.status, ReservationStatus::Cancelled);
             assert_eq!(parent_event(&unit).seats, SeatCounts::default());
             assert_eq!(count(&unit.effects, Room::User(HOLDER), EventKind::ReservationCancelled), 1);
-            assert_eq!(
-                unit.effects.audit,
-                vec![AuditEntry::new(
-                    actor.user_id,
-                    Some(STUDIO),
-                    AuditAction::ReservationCancel,
-                    "reservation:7".into(),
-                    &AuditDetails::default()
-                )]
-            );
+            let [entry] = unit.effects.audit.as_slice() else { panic!("{:?}", unit.effects.audit) };
+            assert_eq!((entry.actor, entry.studio_id), (actor.user_id, Some(STUDIO)));
+            assert_eq!((entry.action, entry.target.as_str()), (AuditAction::ReservationCancel, "reservation:7"));
+            assert_eq!(entry.details["previous_status"], "CONFIRMED");
+            assert_eq!((&entry.details["quantity"], &entry.details["total_price"]), (&2.into(), &"20.00".into()));
+            assert_eq!(entry.details["user_id"], HOLDER.0);
         }
     }
 

@@ -1,0 +1,259 @@
+//! What an audit entry says besides who acted, on what and when: one shape
+//! per action, naming what changed and the facts someone reading the log
+//! later needs (who was appointed, what an edit changed and from what, what a
+//! cancelled booking was worth). The OpenAPI document describes each shape.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::account::{Studio, User};
+use crate::actor::Role;
+use crate::auction::{AuctionSnapshot, AuctionStatus};
+use crate::booking_code::BookingCode;
+use crate::event::EventSnapshot;
+use crate::events::AuditAction;
+use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::money::Money;
+use crate::reservation::{ReservationKind, ReservationSnapshot, ReservationStatus};
+
+/// The details of one audit entry; the variant decides the entry's action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AuditDetails {
+    AuctionCreate(AuctionFacts),
+    AuctionUpdate(Changes),
+    AuctionCancel(AuctionCancelled),
+    AuctionTurbo(TurboStarted),
+    EventCreate(EventFacts),
+    EventUpdate(Changes),
+    EventDelete(EventFacts),
+    ReservationCancel(AuditedReservation),
+    ReservationCheckIn(AuditedReservation),
+    StudioCreate(StudioFacts),
+    StudioUpdate(Changes),
+    StudioAssignAdmin(AdminAppointed),
+}
+
+impl AuditDetails {
+    pub fn action(&self) -> AuditAction {
+        match self {
+            AuditDetails::AuctionCreate(_) => AuditAction::AuctionCreate,
+            AuditDetails::AuctionUpdate(_) => AuditAction::AuctionUpdate,
+            AuditDetails::AuctionCancel(_) => AuditAction::AuctionCancel,
+            AuditDetails::AuctionTurbo(_) => AuditAction::AuctionTurbo,
+            AuditDetails::EventCreate(_) => AuditAction::EventCreate,
+            AuditDetails::EventUpdate(_) => AuditAction::EventUpdate,
+            AuditDetails::EventDelete(_) => AuditAction::EventDelete,
+            AuditDetails::ReservationCancel(_) => AuditAction::ReservationCancel,
+            AuditDetails::ReservationCheckIn(_) => AuditAction::ReservationCheckIn,
+            AuditDetails::StudioCreate(_) => AuditAction::StudioCreate,
+            AuditDetails::StudioUpdate(_) => AuditAction::StudioUpdate,
+            AuditDetails::StudioAssignAdmin(_) => AuditAction::StudioAssignAdmin,
+        }
+    }
+}
+
+/// An auction as created: what it sells and at what prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuctionFacts {
+    pub title: String,
+    pub start_price: Money,
+    pub floor_price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub scheduled_at: DateTime<Utc>,
+}
+
+impl AuctionFacts {
+    pub fn of(auction: &AuctionSnapshot) -> AuctionFacts {
+        AuctionFacts {
+            title: auction.title.clone(),
+            start_price: auction.start_price,
+            floor_price: auction.floor_price,
+            starts_at: auction.starts_at,
+            ends_at: auction.ends_at,
+            scheduled_at: auction.scheduled_at,
+        }
+    }
+}
+
+/// An auction cancelled: what it was, and the hold or booking cancelled with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuctionCancelled {
+    pub title: String,
+    /// The status it had until then.
+    pub previous_status: AuctionStatus,
+    pub cancelled_reservation: Option<AuditedReservation>,
+}
+
+/// Turbo started by hand: at what price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TurboStarted {
+    pub title: String,
+    /// The price when turbo started.
+    pub price: Money,
+}
+
+/// An event as created or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventFacts {
+    pub title: String,
+    pub capacity: u32,
+    pub price: Money,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl EventFacts {
+    pub fn of(event: &EventSnapshot) -> EventFacts {
+        EventFacts {
+            title: event.title.clone(),
+            capacity: event.capacity,
+            price: event.price,
+            starts_at: event.starts_at,
+            ends_at: event.ends_at,
+        }
+    }
+}
+
+/// A reservation an admin acted on: whose, for what, how many seats and for how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditedReservation {
+    pub reservation_id: ReservationId,
+    pub kind: ReservationKind,
+    pub auction_id: Option<AuctionId>,
+    pub event_id: Option<EventId>,
+    pub user_id: UserId,
+    /// The status it had until then.
+    pub previous_status: ReservationStatus,
+    pub quantity: u32,
+    pub total_price: Money,
+    pub booking_code: Option<BookingCode>,
+}
+
+impl AuditedReservation {
+    /// `before` is the reservation as it was before the action.
+    pub fn of(before: &ReservationSnapshot) -> AuditedReservation {
+        AuditedReservation {
+            reservation_id: before.id,
+            kind: before.kind,
+            auction_id: before.auction_id,
+            event_id: before.event_id,
+            user_id: before.user_id,
+            previous_status: before.status,
+            quantity: before.quantity,
+            total_price: before.total_price,
+            booking_code: before.booking_code.clone(),
+        }
+    }
+}
+
+/// A studio as created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StudioFacts {
+    pub name: String,
+    pub address: String,
+    pub timezone: String,
+}
+
+impl StudioFacts {
+    pub fn of(studio: &Studio) -> StudioFacts {
+        StudioFacts { name: studio.name.clone(), address: studio.address.clone(), timezone: studio.timezone.clone() }
+    }
+}
+
+/// Who was made a studio's admin, and what they were before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdminAppointed {
+    pub user_id: UserId,
+    pub email: String,
+    pub previous_role: Role,
+    pub previous_studio_id: Option<StudioId>,
+}
+
+impl AdminAppointed {
+    pub fn of(user: &User, previous_role: Role, previous_studio_id: Option<StudioId>) -> AdminAppointed {
+        AdminAppointed { user_id: user.id, email: user.email.clone(), previous_role, previous_studio_id }
+    }
+}
+
+/// What an edit changed: each changed field, by its API name, with the
+/// value before and after (fields left as they were are not listed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    pub changes: BTreeMap<&'static str, Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub from: Value,
+    pub to: Value,
+}
+
+impl Changes {
+    /// The `fields` whose values differ between `before` and `after`, as they serialize.
+    pub fn between(before: &impl Serialize, after: &impl Serialize, fields: &[&'static str]) -> Changes {
+        // Plain data with string keys: serializing cannot fail.
+        let before = serde_json::to_value(before).expect("serializes");
+        let after = serde_json::to_value(after).expect("serializes");
+        let changes = fields
+            .iter()
+            .filter(|field| before[**field] != after[**field])
+            .map(|field| (*field, Change { from: before[*field].clone(), to: after[*field].clone() }))
+            .collect();
+        Changes { changes }
+    }
+}
+
+/// The fields of an auction an admin edits, as [`AuctionSnapshot`] names them.
+pub const AUCTION_FIELDS: &[&str] = &[
+    "title",
+    "description",
+    "start_price",
+    "floor_price",
+    "drop_amount",
+    "drop_interval_minutes",
+    "starts_at",
+    "ends_at",
+    "scheduled_at",
+    "turbo",
+];
+
+/// The fields of an event an admin edits, as [`EventSnapshot`] names them.
+pub const EVENT_FIELDS: &[&str] = &["title", "description", "capacity", "price", "starts_at", "ends_at", "is_active"];
+
+/// The fields of a studio an admin edits, as the API names them.
+pub const STUDIO_FIELDS: &[&str] = &["name", "address", "timezone", "maps_url"];
+
+/// A studio's editable fields, to compare with [`Changes::between`].
+pub fn studio_fields(studio: &Studio) -> Value {
+    serde_json::json!({
+        "name": studio.name, "address": studio.address, "timezone": studio.timezone, "maps_url": studio.maps_url,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changes_name_only_the_fields_that_differ() {
+        let before = json!({ "title": "Yoga", "capacity": 10, "price": "10.00", "other": 1 });
+        let after = json!({ "title": "Yoga", "capacity": 12, "price": "12.50", "other": 2 });
+        let changes = Changes::between(&before, &after, &["title", "capacity", "price"]);
+        assert_eq!(
+            serde_json::to_value(changes).unwrap(),
+            json!({ "changes": {
+                "capacity": { "from": 10, "to": 12 },
+                "price": { "from": "10.00", "to": "12.50" },
+            } })
+        );
+        let none = Changes::between(&before, &before, &["title"]);
+        assert_eq!(serde_json::to_value(none).unwrap(), json!({ "changes": {} }));
+    }
+}
