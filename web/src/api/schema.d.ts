@@ -202,8 +202,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revokes every refresh token of the caller (signs out of all devices).
-         * @description Revokes every refresh token of the caller (signs out of all devices).
+         * Signs the caller out of every device: every refresh token is revoked, and
+         *     every access token issued so far is refused (401 `token_revoked`).
+         * @description Signs the caller out of every device: every refresh token is revoked, and
+         *     every access token issued so far is refused (401 `token_revoked`).
          */
         post: operations["logoutAll"];
         delete?: never;
@@ -380,8 +382,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Changes one's password; every refresh token is revoked.
-         * @description Changes one's password; every refresh token is revoked.
+         * Changes one's password; every sign-in ends, this one's too (sign in again
+         *     with the new password).
+         * @description Changes one's password; every sign-in ends, this one's too (sign in again
+         *     with the new password).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -852,7 +856,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
@@ -1035,7 +1039,11 @@ export interface components {
                 };
             };
         };
-        /** @description `unauthorized`: No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change. */
+        /**
+         * @description `unauthorized`: No valid access token: missing, malformed or expired.
+         *
+         *     `token_revoked`: The access token was issued before its user signed out everywhere or changed the password: sign in again.
+         */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1043,7 +1051,7 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code: "unauthorized";
+                    code: "unauthorized" | "token_revoked";
                 };
             };
         };
@@ -2343,7 +2351,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed; sign in again on other devices */
+            /** @description Changed; every access and refresh token of the user is revoked: sign in again */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2352,7 +2360,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             /**
-             * @description `unauthorized`: No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change.
+             * @description `unauthorized`: No valid access token: missing, malformed or expired.
+             *
+             *     `token_revoked`: The access token was issued before its user signed out everywhere or changed the password: sign in again.
              *
              *     `invalid_credentials`: Wrong email or password.
              */
@@ -2363,7 +2373,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "unauthorized" | "invalid_credentials";
+                        code: "unauthorized" | "token_revoked" | "invalid_credentials";
                     };
                 };
             };
