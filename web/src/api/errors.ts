@@ -1,6 +1,9 @@
 // Problems in plain words, by their stable `code` (SPEC §8).
 import type { Problem } from './types';
+import type { components } from './schema';
 import { t } from '../i18n';
+
+type ProblemCode = components['schemas']['ProblemCode'];
 
 /** Every problem code the client words itself (catalogue keys `problem.<code>`). */
 export const PROBLEM_CODES = [
@@ -42,8 +45,15 @@ export const PROBLEM_CODES = [
   'database_unavailable',
   'payload_too_large',
   'internal',
-] as const;
+  'bad_request',
+  'unsupported_media_type',
+  'method_not_allowed',
+  'idempotency_key_reused',
+] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
+// Every code the contract can answer with is worded: a new one fails the typecheck until it is.
+type Unworded = Exclude<ProblemCode, (typeof PROBLEM_CODES)[number]>;
+export const everyCodeWorded: [Unworded] extends [never] ? true : Unworded = true;
 
 export class ApiError extends Error {
   constructor(
