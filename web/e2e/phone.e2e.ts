@@ -87,6 +87,21 @@ describe('on a Turkish phone in another time zone', () => {
     await expect.poll(() => page.getByTestId('session-time').textContent()).toContain('19:00 (Istanbul saati)');
   });
 
+  it("shows the server's field errors under the turbo fields", async () => {
+    keepScreenshots('phone-field-errors');
+    const page = await (await phone(browser, { tokens: studio.tokens })).newPage();
+    await page.goto(`${service.url}/studio/auctions/new`);
+    await page.getByTestId('zone-hint').filter({ hasText: STUDIO_ZONE }).waitFor();
+    await page.getByLabel(tr.form.title).fill('Yanlış turbo');
+    await page.getByLabel(tr.newAuction.turbo).check();
+    await page.getByLabel(tr.newAuction.turboEvery).fill('20'); // not shorter than the 10-minute drops
+    await page.getByRole('button', { name: tr.newAuction.submit }).click();
+    await page.getByTestId('error-turbo.interval_minutes').waitFor();
+    expect(await page.getByLabel(tr.newAuction.turboEvery).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('alert').textContent()).toBe(tr.problem.validation_failed);
+    await noSidewaysScroll(page, '/studio/auctions/new with errors');
+  });
+
   it('keeps Grab within thumb reach and asks before letting a hold go', async () => {
     keepScreenshots('phone-grab');
     const auction = await api.auction(studio.tokens.access_token, { title: 'Sabah yogası' });
@@ -102,7 +117,17 @@ describe('on a Turkish phone in another time zone', () => {
     expect(box!.y).toBeGreaterThan(740 - 120); // at the bottom of the screen
     expect(await page.getByTestId('grab-bar').evaluate((el) => getComputedStyle(el).position)).toBe('fixed');
     await noSidewaysScroll(page, '/auctions/:id');
-    await screenshotScreen(page, 'phone-tr-auction');
+    // Every label of the price chart is inside the chart (none clipped).
+    await page.locator('svg.chart path').waitFor();
+    const clipped = await page.locator('svg.chart').evaluate((svg) => {
+      const width = (svg as SVGSVGElement).viewBox.baseVal.width;
+      return Array.from(svg.querySelectorAll('text'))
+        .map((t) => ({ text: t.textContent, box: (t as SVGTextElement).getBBox() }))
+        .filter(({ box }) => box.x < 0 || box.x + box.width > width)
+        .map(({ text }) => text);
+    });
+    expect(clipped).toEqual([]);
+    await screenshotScreen(page, 'phone-tr-auction-signed-in');
     await grab.click();
     await page.getByTestId('hold-countdown').waitFor();
     // "Bırak" asks first; "Vazgeç" keeps the hold.
