@@ -63,20 +63,20 @@ describe('on a Turkish phone in another time zone', () => {
     await noSidewaysScroll(page, '/');
   });
 
-  it("lets a studio admin book 19:00 Istanbul time from a New York device: stored as 16:00Z", async () => {
-    keepScreenshots('phone-new-auction');
-    const page = await (await phone(browser, { tokens: studio.tokens })).newPage();
+  it.each(['America/New_York', 'UTC'])("lets a studio admin book 19:00 Istanbul time from a device on %s: stored as 16:00Z", async (timezoneId) => {
+    keepScreenshots(`phone-new-auction-${timezoneId}`);
+    const page = await (await phone(browser, { tokens: studio.tokens, timezoneId })).newPage();
     await page.goto(`${service.url}/studio/auctions/new`);
     await page.getByTestId('zone-hint').filter({ hasText: STUDIO_ZONE }).waitFor();
     const day = istanbulDate(2);
-    await page.getByLabel(tr.form.title).fill('Saat yedi seansı');
+    await page.getByLabel(tr.form.title).fill(`Saat yedi seansı (${timezoneId})`);
     await page.getByLabel(tr.form.ends).fill(`${day}T18:00`);
     await page.getByLabel(tr.newAuction.sessionAt).fill(`${day}T19:00`);
     await page.getByLabel(tr.newAuction.turbo).check();
     await expect.poll(() => page.locator('svg.chart path').count()).toBe(1);
     await expect.poll(() => page.getByTestId('chart-turbo').count()).toBe(1);
     await noSidewaysScroll(page, '/studio/auctions/new');
-    await screenshotScreen(page, 'phone-tr-new-auction-filled');
+    if (timezoneId !== 'UTC') await screenshotScreen(page, 'phone-tr-new-auction-filled');
     await page.getByRole('button', { name: tr.newAuction.submit }).click();
     await page.waitForURL(/\/auctions\/\d+$/);
     const id = Number(new URL(page.url()).pathname.split('/').pop());
@@ -176,7 +176,8 @@ describe('on a Turkish phone in another time zone', () => {
     expect(await page.getByTestId('lang-en').getAttribute('aria-pressed')).toBe('true');
   });
 
-  it('fits every screen in 360 px with no accessibility violations, in both languages', async () => {
+  // Axe and the screenshots on one store (SQLite); the flows above run on both.
+  it.skipIf(process.env.HOTHOUR_TEST_STORE === 'postgres')('fits every screen in 360 px with no accessibility violations, in both languages', async () => {
     const auction = await api.auction(studio.tokens.access_token, {
       title: 'Erişilebilir seans',
       drop_interval_minutes: 10,
