@@ -219,3 +219,58 @@ export async function screenshotAll(browser: Browser | null, name: string): Prom
     }
   }
 }
+
+/** A phone: 360×740, touch, a language and a device time zone (Playwright context options). */
+export interface Phone {
+  locale?: string;
+  timezoneId?: string;
+  /** The language the SPA was switched to before (its remembered choice), if any. */
+  lang?: 'tr' | 'en';
+  tokens?: any;
+}
+
+export async function phone(browser: Browser, options: Phone = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: options.locale ?? 'tr-TR',
+    timezoneId: options.timezoneId ?? 'America/New_York',
+  });
+  if (options.lang) await context.addInitScript((lang) => localStorage.setItem('hothour.lang', lang), options.lang);
+  if (options.tokens) {
+    const session = JSON.stringify({
+      access_token: options.tokens.access_token,
+      refresh_token: options.tokens.refresh_token,
+      expires_at: Date.now() + options.tokens.expires_in * 1000,
+      user: options.tokens.user,
+    });
+    await context.addInitScript((value) => localStorage.setItem('hothour.session', value), session);
+  }
+  return context;
+}
+
+/** A screenshot of one screen as it is now, kept in target/browser-tests/ (CI artefacts, the README's pictures). */
+export async function screenshotScreen(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** How far the page scrolls sideways (0 when nothing is wider than the screen), and what sticks out. */
+export async function sidewaysOverflow(page: Page): Promise<{ by: number; widest: string[] }> {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const by = document.documentElement.scrollWidth - width;
+    const widest: string[] = [];
+    if (by > 0) {
+      for (const el of Array.from(document.querySelectorAll('body *'))) {
+        const box = el.getBoundingClientRect();
+        if (box.right > width + 0.5) widest.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(box.right)}px`);
+      }
+    }
+    return { by, widest: widest.slice(0, 8) };
+  });
+}

@@ -1,46 +1,59 @@
 // Problems in plain words, by their stable `code` (SPEC §8).
 import type { Problem } from './types';
+import type { components } from './schema';
+import { t } from '../i18n';
 
-const words: Record<string, string> = {
-  auction_on_hold: 'Someone is holding this slot right now. If they do not confirm, it comes back.',
-  auction_already_booked: 'This slot has been booked.',
-  auction_not_started: 'This auction has not started yet.',
-  auction_closed: 'This auction has ended.',
-  regrab_not_allowed: 'You already had this slot once; it cannot be grabbed again.',
-  insufficient_capacity: 'Not enough seats left for that many.',
-  hold_expired: 'Your hold ran out before it was confirmed.',
-  invalid_state: 'This reservation can no longer be changed that way.',
-  cancellation_closed: 'It is too close to the session to cancel.',
-  event_has_reservations: 'This event has reservations and cannot be deleted.',
-  turbo_already_active: 'Turbo is already running.',
-  turbo_not_available: 'Turbo is not available for this auction now.',
-  validation_failed: 'Some fields need fixing.',
-  unauthorized: 'Please sign in again.',
-  token_revoked: 'You were signed out on every device. Please sign in again.',
-  invalid_credentials: 'That email and password do not match.',
-  forbidden: 'You are not allowed to do that.',
-  not_found: 'That could not be found.',
-  route_not_found: 'That could not be found.',
-  email_taken: 'An account with that email already exists.',
-  conflict: 'That conflicts with the current state; reload and try again.',
-  rate_limited: 'Too many tries.',
-  busy: 'Very busy right now.',
-  unavailable: 'The service is briefly unavailable.',
-  idempotency_in_progress: 'Your previous tap is still being handled.',
-  network: 'Cannot reach HotHour. Check your connection.',
-  already_administers_a_studio: 'That person already runs another studio.',
-  auction_not_editable: 'Only an auction that has not started can be edited.',
-  booking_not_allowed: 'Admin accounts (studio and platform) cannot book; sign in as a customer.',
-  capacity_below_reserved: 'Capacity cannot go below the seats already taken.',
-  event_not_open: 'This event has started and takes no more holds.',
-  hold_already_exists: 'You already hold seats for this event: confirm or cancel them first.',
-  invalid_refresh_token: 'Your session ended. Please sign in again.',
-  bad_body: 'The request was not understood.',
-  malformed_json: 'The request was not understood.',
-  database_unavailable: 'The service is briefly unavailable.',
-  payload_too_large: 'That is too large.',
-  internal: 'Something went wrong on our side.',
-};
+type ProblemCode = components['schemas']['ProblemCode'];
+
+/** Every problem code the client words itself (catalogue keys `problem.<code>`). */
+export const PROBLEM_CODES = [
+  'auction_on_hold',
+  'auction_already_booked',
+  'auction_not_started',
+  'auction_closed',
+  'regrab_not_allowed',
+  'insufficient_capacity',
+  'hold_expired',
+  'invalid_state',
+  'cancellation_closed',
+  'event_has_reservations',
+  'turbo_already_active',
+  'turbo_not_available',
+  'validation_failed',
+  'unauthorized',
+  'token_revoked',
+  'invalid_credentials',
+  'forbidden',
+  'not_found',
+  'route_not_found',
+  'email_taken',
+  'conflict',
+  'rate_limited',
+  'busy',
+  'unavailable',
+  'idempotency_in_progress',
+  'network',
+  'already_administers_a_studio',
+  'auction_not_editable',
+  'booking_not_allowed',
+  'capacity_below_reserved',
+  'event_not_open',
+  'hold_already_exists',
+  'invalid_refresh_token',
+  'bad_body',
+  'malformed_json',
+  'database_unavailable',
+  'payload_too_large',
+  'internal',
+  'bad_request',
+  'unsupported_media_type',
+  'method_not_allowed',
+  'idempotency_key_reused',
+] as const satisfies readonly (ProblemCode | 'network')[];
+const known = new Set<string>(PROBLEM_CODES);
+// Every code the contract can answer with is worded: a new one fails the typecheck until it is.
+type Unworded = Exclude<ProblemCode, (typeof PROBLEM_CODES)[number]>;
+export const everyCodeWorded: [Unworded] extends [never] ? true : Unworded = true;
 
 export class ApiError extends Error {
   constructor(
@@ -59,8 +72,8 @@ export class ApiError extends Error {
 }
 
 export function describe(code: string, problem: Partial<Problem> = {}, retryAfter: number | null = null): string {
-  let text = words[code] ?? problem.detail ?? 'Something went wrong.';
-  if (retryAfter !== null) text += ` Try again in ${retryAfter} s.`;
+  let text = known.has(code) ? t(`problem.${code}`) : (problem.detail ?? t('problem.unknown'));
+  if (retryAfter !== null) text += ` ${t('problem.retryAfter', { seconds: retryAfter })}`;
   return text;
 }
 

@@ -162,8 +162,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Signs in with email and password.
-         * @description Signs in with email and password.
+         * Signs in with email and password (and this client's device token, if it has one).
+         * @description Signs in with email and password (and this client's device token, if it has one).
          */
         post: operations["login"];
         delete?: never;
@@ -202,8 +202,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Revokes every refresh token of the caller (signs out of all devices).
-         * @description Revokes every refresh token of the caller (signs out of all devices).
+         * Signs the caller out of every device: every refresh token is revoked, and
+         *     every access token issued so far is refused (401 `token_revoked`).
+         * @description Signs the caller out of every device: every refresh token is revoked, and
+         *     every access token issued so far is refused (401 `token_revoked`).
          */
         post: operations["logoutAll"];
         delete?: never;
@@ -380,8 +382,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Changes one's password; every refresh token is revoked.
-         * @description Changes one's password; every refresh token is revoked.
+         * Changes one's password; every sign-in ends, this one's too (sign in again
+         *     with the new password).
+         * @description Changes one's password; every sign-in ends, this one's too (sign in again
+         *     with the new password).
          */
         post: operations["changePassword"];
         delete?: never;
@@ -596,16 +600,22 @@ export interface components {
             drop_amount: components["schemas"]["Money"];
             /** Format: int64 */
             drop_interval_minutes: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             ends_at: string;
             floor_price: components["schemas"]["Money"];
             /**
              * Format: date-time
-             * @description When the session itself takes place.
+             * @description When the session itself takes place. An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
              */
             scheduled_at: string;
             start_price: components["schemas"]["Money"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             starts_at: string;
             /**
              * Format: int64
@@ -654,13 +664,22 @@ export interface components {
             drop_amount?: components["schemas"]["Money"] | null;
             /** Format: int64 */
             drop_interval_minutes?: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             ends_at?: string | null;
             floor_price?: components["schemas"]["Money"] | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             scheduled_at?: string | null;
             start_price?: components["schemas"]["Money"] | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             starts_at?: string | null;
             title?: string | null;
             turbo?: components["schemas"]["TurboIn"] | null;
@@ -670,14 +689,23 @@ export interface components {
          * @enum {string}
          */
         AuctionStatus: "DRAFT" | "ACTIVE" | "HELD" | "SOLD" | "EXPIRED" | "CANCELLED";
-        AuditOut: {
-            /** @example auction.cancel */
-            action: string;
+        /** @description An entry of action `auction.cancel`. */
+        AuditAuctionCancel: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "auction.cancel";
             /** Format: int64 */
             actor_id: number | null;
             /** Format: date-time */
             created_at: string;
-            details: Record<string, never>;
+            /** @description The auction cancelled, and the hold or booking cancelled with it (null when there was none). */
+            details: {
+                cancelled_reservation: components["schemas"]["AuditedReservation"] | null;
+                previous_status: components["schemas"]["AuctionStatus"];
+                title: string;
+            };
             /** Format: int64 */
             id: number;
             /** Format: int64 */
@@ -685,10 +713,320 @@ export interface components {
             /** @example auction:42 */
             target: string;
         };
+        /** @description An entry of action `auction.create`. */
+        AuditAuctionCreate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "auction.create";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The auction as created. */
+            details: {
+                /** Format: date-time */
+                ends_at: string;
+                floor_price: components["schemas"]["Money"];
+                /** Format: date-time */
+                scheduled_at: string;
+                start_price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `auction.turbo`. */
+        AuditAuctionTurbo: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "auction.turbo";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Turbo started by hand, and the price at that moment. */
+            details: {
+                price: components["schemas"]["Money"];
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `auction.update`. */
+        AuditAuctionUpdate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "auction.update";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description What the edit changed: each changed field of the auction, as the API names it, with its value before and after; fields left as they were are not listed. */
+            details: {
+                changes: {
+                    description?: components["schemas"]["AuditChange"];
+                    drop_amount?: components["schemas"]["AuditChange"];
+                    drop_interval_minutes?: components["schemas"]["AuditChange"];
+                    ends_at?: components["schemas"]["AuditChange"];
+                    floor_price?: components["schemas"]["AuditChange"];
+                    scheduled_at?: components["schemas"]["AuditChange"];
+                    start_price?: components["schemas"]["AuditChange"];
+                    starts_at?: components["schemas"]["AuditChange"];
+                    title?: components["schemas"]["AuditChange"];
+                    turbo?: components["schemas"]["AuditChange"];
+                };
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description A field's value before and after an edit, as the API shows it. */
+        AuditChange: {
+            /** @description The value before. */
+            from: unknown;
+            /** @description The value after. */
+            to: unknown;
+        };
+        /** @description An entry of action `event.create`. */
+        AuditEventCreate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "event.create";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The event as created. */
+            details: {
+                capacity: number;
+                /** Format: date-time */
+                ends_at: string;
+                price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `event.delete`. */
+        AuditEventDelete: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "event.delete";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The event as it was when deleted. */
+            details: {
+                capacity: number;
+                /** Format: date-time */
+                ends_at: string;
+                price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `event.update`. */
+        AuditEventUpdate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "event.update";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description What the edit changed: each changed field of the event, as the API names it, with its value before and after; fields left as they were are not listed. */
+            details: {
+                changes: {
+                    capacity?: components["schemas"]["AuditChange"];
+                    description?: components["schemas"]["AuditChange"];
+                    ends_at?: components["schemas"]["AuditChange"];
+                    is_active?: components["schemas"]["AuditChange"];
+                    price?: components["schemas"]["AuditChange"];
+                    starts_at?: components["schemas"]["AuditChange"];
+                    title?: components["schemas"]["AuditChange"];
+                };
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
             next_cursor: string | null;
+        };
+        /** @description An entry of action `reservation.cancel`. */
+        AuditReservationCancel: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "reservation.cancel";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            details: components["schemas"]["AuditedReservation"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `reservation.check_in`. */
+        AuditReservationCheckIn: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "reservation.check_in";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            details: components["schemas"]["AuditedReservation"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `studio.assign_admin`. */
+        AuditStudioAssignAdmin: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "studio.assign_admin";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Who was made the studio's admin (the entry's target is `user:{id}`), and their role and studio until then. */
+            details: {
+                email: string;
+                previous_role: components["schemas"]["UserRole"];
+                previous_studio_id: number | null;
+                /** Format: int64 */
+                user_id: number;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `studio.create`. */
+        AuditStudioCreate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "studio.create";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The studio as created. */
+            details: {
+                address: string;
+                name: string;
+                timezone: components["schemas"]["TimeZone"];
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `studio.update`. */
+        AuditStudioUpdate: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "studio.update";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description What the edit changed: each changed field of the studio, as the API names it, with its value before and after; fields left as they were are not listed. */
+            details: {
+                changes: {
+                    address?: components["schemas"]["AuditChange"];
+                    maps_url?: components["schemas"]["AuditChange"];
+                    name?: components["schemas"]["AuditChange"];
+                    timezone?: components["schemas"]["AuditChange"];
+                };
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description The reservation acted on, as it was until then: whose, for what, how many seats and for how much. */
+        AuditedReservation: {
+            auction_id: number | null;
+            booking_code: string | null;
+            event_id: number | null;
+            kind: components["schemas"]["ReservationKind"];
+            previous_status: components["schemas"]["ReservationStatus"];
+            quantity: number;
+            /** Format: int64 */
+            reservation_id: number;
+            total_price: components["schemas"]["Money"];
+            /** Format: int64 */
+            user_id: number;
         };
         CheckInIn: {
             /** @example 7KQ2M9XD */
@@ -737,11 +1075,17 @@ export interface components {
             /** Format: int64 */
             capacity: number;
             description?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             ends_at: string;
             is_active?: boolean;
             price: components["schemas"]["Money"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             starts_at: string;
             /** Format: int64 */
             studio_id?: number | null;
@@ -782,11 +1126,17 @@ export interface components {
             /** Format: int64 */
             capacity?: number | null;
             description?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             ends_at?: string | null;
             is_active?: boolean | null;
             price?: components["schemas"]["Money"] | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
             starts_at?: string | null;
             title?: string | null;
         };
@@ -802,6 +1152,11 @@ export interface components {
             quantity?: number;
         };
         LoginIn: {
+            /**
+             * @description The `device_token` an earlier sign-in to this account answered on
+             *     this client, if any (see `SignInOut`).
+             */
+            device_token?: string | null;
             email: string;
             password: string;
         };
@@ -852,7 +1207,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
@@ -908,6 +1263,20 @@ export interface components {
          * @enum {string}
          */
         ReservationStatus: "HOLD" | "CONFIRMED" | "CHECKED_IN" | "NO_SHOW" | "EXPIRED" | "CANCELLED";
+        /** @description The tokens of a sign-in (login or register), with the client's device token. */
+        SignInOut: components["schemas"]["TokensOut"] & {
+            /**
+             * @description Shows that this client has signed in to this account before. Keep it
+             *     (it outlives signing out) and send it as `device_token` with later
+             *     logins to this account: such a login is limited by this device's own
+             *     budget only, so guesses from elsewhere never lock this client out
+             *     (every attempt with it counts against it). It names the user and is
+             *     signed by the server; it is no access token. Each sign-in answers a
+             *     fresh one; a token for another account, or an expired one (after a
+             *     year), is ignored.
+             */
+            device_token: string;
+        };
         StudioIn: {
             address?: string;
             maps_url?: string | null;
@@ -1035,7 +1404,11 @@ export interface components {
                 };
             };
         };
-        /** @description `unauthorized`: No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change. */
+        /**
+         * @description `unauthorized`: No valid access token: missing, malformed or expired.
+         *
+         *     `token_revoked`: The access token was issued before its user signed out everywhere or changed the password: sign in again.
+         */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1043,7 +1416,7 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {string} */
-                    code: "unauthorized";
+                    code: "unauthorized" | "token_revoked";
                 };
             };
         };
@@ -1203,6 +1576,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1322,6 +1696,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1388,6 +1763,7 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1602,6 +1978,7 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1668,13 +2045,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Fresh tokens */
+            /** @description Fresh tokens and this client's device token */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokensOut"];
+                    "application/json": components["schemas"]["SignInOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1723,6 +2100,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1744,6 +2122,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -1812,13 +2191,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The account and its tokens */
+            /** @description The account, its tokens and this client's device token */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokensOut"];
+                    "application/json": components["schemas"]["SignInOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1869,9 +2248,9 @@ export interface operations {
                 studio_id?: number;
                 /** @description `true` (default), `false` or `all`; inactive events are shown only to their studio's admins. */
                 is_active?: components["schemas"]["ActiveChoice"];
-                /** @description Only events starting at or after this instant. */
+                /** @description Only events starting at or after this instant. An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
                 starts_after?: string;
-                /** @description Only events starting before this instant. */
+                /** @description Only events starting before this instant. An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z. */
                 starts_before?: string;
                 /** @description Page size, 1 to 100 (default 20). */
                 limit?: number;
@@ -1985,6 +2364,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2095,6 +2475,7 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2165,6 +2546,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2236,7 +2618,7 @@ export interface operations {
              *
              *     `hold_already_exists`: The caller already holds seats of this event: confirm or cancel that hold.
              *
-             *     `event_not_open`: The event is inactive or has started.
+             *     `event_not_open`: The event has started. (To anyone but its studio, an inactive event is `not_found`.)
              *
              *     `idempotency_in_progress`: A request with this `Idempotency-Key` is still running.
              */
@@ -2326,6 +2708,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2343,7 +2726,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed; sign in again on other devices */
+            /** @description Changed; every access and refresh token of the user is revoked: sign in again */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2352,7 +2735,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             /**
-             * @description `unauthorized`: No valid access token: missing, malformed, expired, or revoked by a sign-out everywhere or a password change.
+             * @description `unauthorized`: No valid access token: missing, malformed or expired.
+             *
+             *     `token_revoked`: The access token was issued before its user signed out everywhere or changed the password: sign in again.
              *
              *     `invalid_credentials`: Wrong email or password.
              */
@@ -2363,7 +2748,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "unauthorized" | "invalid_credentials";
+                        code: "unauthorized" | "token_revoked" | "invalid_credentials";
                     };
                 };
             };
@@ -2494,6 +2879,7 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2548,6 +2934,7 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2619,6 +3006,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2702,6 +3090,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2772,6 +3161,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2835,6 +3225,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };

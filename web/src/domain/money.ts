@@ -1,5 +1,6 @@
 // Money travels as a decimal string with two places ("149.90"). The client
 // counts it in integer cents, never in floats.
+import { intlLocale } from '../i18n';
 
 export type Cents = number;
 
@@ -21,12 +22,24 @@ export function fromCents(cents: Cents): string {
 
 const formatters = new Map<string, Intl.NumberFormat>();
 
-export function formatMoney(amount: string | Cents, currency: string): string {
+/**
+ * An amount for people: the language's digits and separators, the currency's
+ * narrow symbol ("₺1.500,00" in tr-TR, "₺1,500.00" in en-GB). `locale` defaults
+ * to the page's language, so a template that calls this follows the switch.
+ */
+export function formatMoney(amount: string | Cents, currency: string, locale: string = intlLocale.value): string {
   const cents = typeof amount === 'number' ? amount : toCents(amount);
-  let formatter = formatters.get(currency);
+  const key = `${locale} ${currency}`;
+  let formatter = formatters.get(key);
   if (!formatter) {
-    formatter = new Intl.NumberFormat('en-GB', { style: 'currency', currency, minimumFractionDigits: 2 });
-    formatters.set(currency, formatter);
+    formatter = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      currencyDisplay: 'narrowSymbol',
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 2,
+    });
+    formatters.set(key, formatter);
   }
   // Formatting only: the arithmetic stayed in cents.
   return formatter.format(cents / 100);

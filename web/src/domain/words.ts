@@ -1,31 +1,24 @@
+// Status words (SPEC §12), from the message catalogues.
 import type { AuctionStatus, ReservationStatus } from '../api/types';
+import { t } from '../i18n';
 
-const auctionWords: Record<AuctionStatus, string> = {
-  DRAFT: 'Upcoming',
-  ACTIVE: 'Active',
-  HELD: 'On hold',
-  SOLD: 'Sold',
-  EXPIRED: 'Expired',
-  CANCELLED: 'Cancelled',
-};
+export const AUCTION_STATUSES: readonly AuctionStatus[] = ['DRAFT', 'ACTIVE', 'HELD', 'SOLD', 'EXPIRED', 'CANCELLED'];
+export const RESERVATION_STATUSES: readonly ReservationStatus[] = ['HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW', 'EXPIRED', 'CANCELLED'];
 
-const reservationWords: Record<ReservationStatus, string> = {
-  HOLD: 'Held',
-  CONFIRMED: 'Confirmed',
-  CHECKED_IN: 'Checked in',
-  NO_SHOW: 'No-show',
-  EXPIRED: 'Expired',
-  CANCELLED: 'Cancelled',
-};
+/** The studio room's reservation events, worded in its live feed (catalogue keys `feed.<type>`). */
+export const FEED_TYPES: readonly string[] = [
+  'hold_created',
+  'booking_confirmed',
+  'reservation_expired',
+  'reservation_cancelled',
+  'reservation_checked_in',
+  'reservation_no_show',
+];
 
 export function auctionStatusWord(status: string): string {
-  return auctionWords[status as AuctionStatus] ?? status;
+  return (AUCTION_STATUSES as readonly string[]).includes(status) ? t(`status.auction.${status}`) : status;
 }
 
 export function reservationStatusWord(status: string): string {
-  return reservationWords[status as ReservationStatus] ?? status;
-}
-
-export function formatWhen(iso: string): string {
-  return new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  return (RESERVATION_STATUSES as readonly string[]).includes(status) ? t(`status.reservation.${status}`) : status;
 }
