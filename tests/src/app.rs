@@ -5,8 +5,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hothour_api::clock::TestClock;
 use hothour_api::live::hub::Hub;
-use hothour_api::live::time::TestClock;
 use hothour_api::{AppState, AppStore, Config, connect_and_migrate, start};
 use hothour_domain::Role;
 use hothour_domain::account::NewUser;

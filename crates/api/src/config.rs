@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use hothour_domain::Policy;
 use ipnet::IpNet;
 
 /// The development default; accepted only in development or test mode on a
@@ -11,90 +12,120 @@ pub const DEV_JWT_SECRET: &str = "hothour-development-secret-change-me";
 /// Without `DATABASE_URL` the service keeps its data in a SQLite file here.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/hothour.db";
 
-/// Every variable with its default, for `--help` and the README.
-pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("DATABASE_URL", DEFAULT_DATABASE_URL, "postgres://… for PostgreSQL, else a SQLite file (created if missing)"),
-    ("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
-    ("APP_ENV", "development", "`development` or `test` allow the development JWT_SECRET (on a loopback BIND only)"),
-    (
-        "JWT_SECRET",
-        "(development value)",
-        "HS256 secret for access tokens, at least 32 bytes; required outside development/test or off loopback",
-    ),
-    ("ACCESS_TOKEN_TTL", "900", "seconds an access token lives"),
-    ("REFRESH_TOKEN_TTL", "604800", "seconds a refresh token lives"),
-    ("BCRYPT_COST", "12", "bcrypt work factor (4..=31)"),
-    (
-        "CURRENCY",
-        "TRY",
-        "ISO 4217 code (three capital letters) of every amount; clients read it from GET /api/v1/config",
-    ),
-    ("HOLD_TTL", "300", "seconds a hold lasts before it must be confirmed"),
-    ("MAX_SEATS_PER_HOLD", "10", "the most seats one hold may take"),
-    ("CANCEL_CUTOFF", "7200", "seconds before the session after which owners can no longer cancel"),
-    ("NO_SHOW_GRACE", "900", "seconds after the session start before an unchecked booking is NO_SHOW"),
-    (
-        "RATE_LIMIT_AUTH_PER_MINUTE",
-        "30",
-        "register/login/refresh requests per client IP (an IPv6 client: per /64) per minute",
-    ),
-    (
-        "RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE",
-        "10",
-        "login attempts per account (email) and client IP per minute, without a device token",
-    ),
-    (
-        "RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE",
-        "20",
-        "login attempts per account (email) per minute from all clients without a device token of that account",
-    ),
-    (
-        "RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE",
-        "10",
-        "login attempts per minute with one device token (the only limit on them)",
-    ),
-    ("RATE_LIMIT_PASSWORD_PER_MINUTE", "5", "password changes (each a bcrypt check) per user per minute"),
-    ("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
-    (
-        "RATE_LIMIT_WRITES_PER_MINUTE",
-        "600",
-        "signed-in writes (every method but GET/HEAD/OPTIONS) per user per minute, in bursts of up to a tenth of that",
-    ),
-    ("TRUSTED_PROXIES", "(none)", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed"),
-    ("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
-    (
-        "IDEMPOTENCY_LEASE_SECS",
-        "10",
-        "seconds a retry with the Idempotency-Key of an unanswered request gets 409; after that it runs again",
-    ),
-    ("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
-    (
-        "DB_ACQUIRE_TIMEOUT_MS",
-        "900",
-        "how long a request waits for a database connection before 503 (busy, or unavailable during an outage)",
-    ),
-    ("CORS_ORIGINS", "(none)", "comma-separated origins allowed to call the API from a browser"),
-    (
-        "HSTS_MAX_AGE",
-        "0",
-        "seconds browsers keep to HTTPS (Strict-Transport-Security); 0 sends no HSTS: set it only when served over HTTPS",
-    ),
-    ("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
-    ("WS_MAX_ROOMS_PER_SOCKET", "50", "rooms one WebSocket may join at once (more: `too_many_rooms` error frame)"),
-    (
-        "WS_OPS_PER_SECOND",
-        "25",
-        "ops one WebSocket may send per second, in bursts of up to twice that (then `rate_limited`)",
-    ),
-    ("WS_MAX_SOCKETS_PER_IP", "100", "WebSockets open at once from one client IP (more: closed with 1013)"),
-    (
-        "BACKGROUND_JOBS",
-        "true",
-        "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
-    ),
-    ("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
-    ("RUST_LOG", "info", "log filter"),
-];
+/// One setting: its name, its default (the one place it is declared) and what it means.
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: &'static str,
+    pub default: String,
+    pub meaning: &'static str,
+}
+
+fn v(name: &'static str, default: impl Into<String>, meaning: &'static str) -> Variable {
+    Variable { name, default: default.into(), meaning }
+}
+
+/// Every variable with its default, for `--help`, the README and the parser
+/// ([`Config::from_lookup`] takes its defaults from here). The booking rules'
+/// defaults are the domain's own ([`Policy::default`]).
+pub fn variables() -> Vec<Variable> {
+    let policy = Policy::default();
+    let seconds = |duration: chrono::Duration| duration.num_seconds().to_string();
+    vec![
+        v("DATABASE_URL", DEFAULT_DATABASE_URL, "postgres://… for PostgreSQL, else a SQLite file (created if missing)"),
+        v("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
+        v(
+            "APP_ENV",
+            "development",
+            "`development` or `test` allow the development JWT_SECRET (on a loopback BIND only)",
+        ),
+        v(
+            "JWT_SECRET",
+            DEV_JWT_SECRET,
+            "HS256 secret for access tokens, at least 32 bytes; required outside development/test or off loopback",
+        ),
+        v("ACCESS_TOKEN_TTL", "900", "seconds an access token lives"),
+        v("REFRESH_TOKEN_TTL", "604800", "seconds a refresh token lives"),
+        v("BCRYPT_COST", "12", "bcrypt work factor (4..=31)"),
+        v(
+            "CURRENCY",
+            "TRY",
+            "ISO 4217 code (three capital letters) of every amount; clients read it from GET /api/v1/config",
+        ),
+        v("HOLD_TTL", seconds(policy.hold_ttl), "seconds a hold lasts before it must be confirmed"),
+        v("MAX_SEATS_PER_HOLD", policy.max_seats_per_hold.to_string(), "the most seats one hold may take"),
+        v(
+            "CANCEL_CUTOFF",
+            seconds(policy.cancel_cutoff),
+            "seconds before the session after which owners can no longer cancel",
+        ),
+        v(
+            "NO_SHOW_GRACE",
+            seconds(policy.no_show_grace),
+            "seconds after the session start before an unchecked booking is NO_SHOW",
+        ),
+        v(
+            "RATE_LIMIT_AUTH_PER_MINUTE",
+            "30",
+            "register/login/refresh requests per client IP (an IPv6 client: per /64) per minute",
+        ),
+        v(
+            "RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE",
+            "10",
+            "login attempts per account (email) and client IP per minute, without a device token",
+        ),
+        v(
+            "RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE",
+            "20",
+            "login attempts per account (email) per minute from all clients without a device token of that account",
+        ),
+        v(
+            "RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE",
+            "10",
+            "login attempts per minute with one device token (the only limit on them)",
+        ),
+        v("RATE_LIMIT_PASSWORD_PER_MINUTE", "5", "password changes (each a bcrypt check) per user per minute"),
+        v("RATE_LIMIT_BOOKING_PER_MINUTE", "60", "hold and grab requests per user per minute"),
+        v(
+            "RATE_LIMIT_WRITES_PER_MINUTE",
+            "600",
+            "signed-in writes (every method but GET/HEAD/OPTIONS) per user per minute, in bursts of up to a tenth of that",
+        ),
+        v("TRUSTED_PROXIES", "", "comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed"),
+        v("DB_LOCK_TIMEOUT_MS", "2000", "how long a request waits for a locked row before 503 busy"),
+        v(
+            "IDEMPOTENCY_LEASE_SECS",
+            "10",
+            "seconds a retry with the Idempotency-Key of an unanswered request gets 409; after that it runs again",
+        ),
+        v("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
+        v(
+            "DB_ACQUIRE_TIMEOUT_MS",
+            "900",
+            "how long a request waits for a database connection before 503 (busy, or unavailable during an outage)",
+        ),
+        v("CORS_ORIGINS", "", "comma-separated origins allowed to call the API from a browser"),
+        v(
+            "HSTS_MAX_AGE",
+            "0",
+            "seconds browsers keep to HTTPS (Strict-Transport-Security); 0 sends no HSTS: set it only when served over HTTPS",
+        ),
+        v("WS_QUEUE_CAPACITY", "256", "messages a WebSocket may have waiting before it is dropped as too slow"),
+        v("WS_MAX_ROOMS_PER_SOCKET", "50", "rooms one WebSocket may join at once (more: `too_many_rooms` error frame)"),
+        v(
+            "WS_OPS_PER_SECOND",
+            "25",
+            "ops one WebSocket may send per second, in bursts of up to twice that (then `rate_limited`)",
+        ),
+        v("WS_MAX_SOCKETS_PER_IP", "100", "WebSockets open at once from one client IP (more: closed with 1013)"),
+        v(
+            "BACKGROUND_JOBS",
+            "true",
+            "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
+        ),
+        v("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
+        v("RUST_LOG", "info", "log filter"),
+    ]
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -153,15 +184,14 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests need not touch the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get =
-            |name: &str, default: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned());
-        let number = |name: &'static str,
-                      default: u64,
-                      range: std::ops::RangeInclusive<u64>|
-         -> Result<u64, ConfigError> {
-            let Some(value) = lookup(name).filter(|v| !v.is_empty()) else {
-                return Ok(default);
-            };
+        let variables = variables();
+        let default = |name: &str| -> String {
+            let declared = variables.iter().find(|variable| variable.name == name);
+            declared.map(|variable| variable.default.clone()).unwrap_or_else(|| panic!("{name} is not in variables()"))
+        };
+        let get = |name: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default(name));
+        let number = |name: &'static str, range: std::ops::RangeInclusive<u64>| -> Result<u64, ConfigError> {
+            let value = get(name);
             match value.trim().parse::<u64>() {
                 Ok(n) if range.contains(&n) => Ok(n),
                 _ => Err(ConfigError::Invalid {
@@ -170,10 +200,10 @@ impl Config {
                 }),
             }
         };
-        let seconds = |name, default, max| number(name, default, 1..=max).map(Duration::from_secs);
-        let app_env = get("APP_ENV", "development");
-        let bind = get("BIND", "127.0.0.1:8080");
-        let jwt_secret = get("JWT_SECRET", DEV_JWT_SECRET);
+        let seconds = |name, max| number(name, 1..=max).map(Duration::from_secs);
+        let app_env = get("APP_ENV");
+        let bind = get("BIND");
+        let jwt_secret = get("JWT_SECRET");
         if jwt_secret == DEV_JWT_SECRET {
             if !matches!(app_env.as_str(), "development" | "test") {
                 return Err(ConfigError::Invalid {
@@ -199,49 +229,42 @@ impl Config {
         }
         const DAY: u64 = 86_400;
         Ok(Config {
-            database_url: get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_url: get("DATABASE_URL"),
             bind,
             app_env,
             jwt_secret,
-            access_token_ttl: seconds("ACCESS_TOKEN_TTL", 900, DAY)?,
-            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL", 7 * DAY, 365 * DAY)?,
-            bcrypt_cost: number("BCRYPT_COST", 12, 4..=31)? as u32,
-            hold_ttl: seconds("HOLD_TTL", 300, DAY)?,
-            max_seats_per_hold: number(
-                "MAX_SEATS_PER_HOLD",
-                u64::from(crate::dto::DEFAULT_MAX_SEATS_PER_HOLD),
-                1..=1000,
-            )? as u32,
-            currency: currency(&get("CURRENCY", "TRY"))?,
-            cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 7200, 0..=30 * DAY)?),
-            no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 900, 0..=DAY)?),
-            auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 30, 1..=1_000_000)? as u32,
-            login_rate_per_client_per_minute: number("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", 10, 1..=1_000_000)?
-                as u32,
-            login_rate_per_account_per_minute: number("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", 20, 1..=1_000_000)?
-                as u32,
-            login_rate_per_device_per_minute: number("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", 10, 1..=1_000_000)?
-                as u32,
-            password_rate_per_minute: number("RATE_LIMIT_PASSWORD_PER_MINUTE", 5, 1..=1_000_000)? as u32,
-            booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 60, 1..=1_000_000)? as u32,
-            writes_rate_per_minute: number("RATE_LIMIT_WRITES_PER_MINUTE", 600, 1..=1_000_000)? as u32,
-            trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES", ""))?,
-            lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 2000, 1..=600_000)?),
-            idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECS", 10, 3600)?,
-            db_max_connections: number("DB_MAX_CONNECTIONS", 16, 1..=1000)? as u32,
-            db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 900, 50..=600_000)?),
-            cors_origins: get("CORS_ORIGINS", "")
+            access_token_ttl: seconds("ACCESS_TOKEN_TTL", DAY)?,
+            refresh_token_ttl: seconds("REFRESH_TOKEN_TTL", 365 * DAY)?,
+            bcrypt_cost: number("BCRYPT_COST", 4..=31)? as u32,
+            hold_ttl: seconds("HOLD_TTL", DAY)?,
+            max_seats_per_hold: number("MAX_SEATS_PER_HOLD", 1..=1000)? as u32,
+            currency: currency(&get("CURRENCY"))?,
+            cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 0..=30 * DAY)?),
+            no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 0..=DAY)?),
+            auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 1..=1_000_000)? as u32,
+            login_rate_per_client_per_minute: number("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", 1..=1_000_000)? as u32,
+            login_rate_per_account_per_minute: number("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", 1..=1_000_000)? as u32,
+            login_rate_per_device_per_minute: number("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", 1..=1_000_000)? as u32,
+            password_rate_per_minute: number("RATE_LIMIT_PASSWORD_PER_MINUTE", 1..=1_000_000)? as u32,
+            booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 1..=1_000_000)? as u32,
+            writes_rate_per_minute: number("RATE_LIMIT_WRITES_PER_MINUTE", 1..=1_000_000)? as u32,
+            trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES"))?,
+            lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 1..=600_000)?),
+            idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECS", 3600)?,
+            db_max_connections: number("DB_MAX_CONNECTIONS", 1..=1000)? as u32,
+            db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 50..=600_000)?),
+            cors_origins: get("CORS_ORIGINS")
                 .split(',')
                 .map(str::trim)
                 .filter(|o| !o.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            hsts_max_age: Some(number("HSTS_MAX_AGE", 0, 0..=2 * 365 * DAY)?).filter(|&seconds| seconds > 0),
-            ws_queue_capacity: number("WS_QUEUE_CAPACITY", 256, 1..=1_000_000)? as usize,
-            ws_max_rooms_per_socket: number("WS_MAX_ROOMS_PER_SOCKET", 50, 1..=100_000)? as usize,
-            ws_ops_per_second: number("WS_OPS_PER_SECOND", 25, 1..=1_000_000)? as u32,
-            ws_max_sockets_per_ip: number("WS_MAX_SOCKETS_PER_IP", 100, 1..=10_000_000)? as usize,
-            background_jobs: match get("BACKGROUND_JOBS", "true").as_str() {
+            hsts_max_age: Some(number("HSTS_MAX_AGE", 0..=2 * 365 * DAY)?).filter(|&seconds| seconds > 0),
+            ws_queue_capacity: number("WS_QUEUE_CAPACITY", 1..=1_000_000)? as usize,
+            ws_max_rooms_per_socket: number("WS_MAX_ROOMS_PER_SOCKET", 1..=100_000)? as usize,
+            ws_ops_per_second: number("WS_OPS_PER_SECOND", 1..=1_000_000)? as u32,
+            ws_max_sockets_per_ip: number("WS_MAX_SOCKETS_PER_IP", 1..=10_000_000)? as usize,
+            background_jobs: match get("BACKGROUND_JOBS").as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
                 other => {
@@ -391,7 +414,17 @@ mod tests {
             "RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE",
             "HSTS_MAX_AGE",
         ] {
-            assert!(VARIABLES.iter().any(|(n, _, _)| *n == name), "{name}");
+            assert!(variables().iter().any(|variable| variable.name == name), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_default_is_declared_once_and_parses() {
+        let config = Config::from_lookup(|_| None).expect("the declared defaults are valid");
+        assert_eq!(config.policy(), Policy::default(), "the booking rules' defaults are the domain's");
+        let variables = variables();
+        for variable in &variables {
+            assert_eq!(variables.iter().filter(|other| other.name == variable.name).count(), 1, "{}", variable.name);
         }
     }
 }

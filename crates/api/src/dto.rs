@@ -21,8 +21,6 @@ fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
 
 /// The longest interval in minutes (a year).
 pub const MAX_MINUTES: i64 = 525_600;
-/// `MAX_SEATS_PER_HOLD` unless configured.
-pub const DEFAULT_MAX_SEATS_PER_HOLD: u32 = 10;
 
 /// Whole minutes as a duration; out-of-range values are a field error.
 pub fn minutes(value: i64, field: &str, errors: &mut ValidationErrors) -> chrono::Duration {

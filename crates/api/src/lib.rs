@@ -8,12 +8,14 @@
 pub mod asyncapi;
 pub mod auth;
 pub mod client_ip;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod device;
 pub mod dto;
 pub mod etag;
 pub mod idempotency;
+pub mod jobs;
 pub mod json;
 pub mod limits;
 pub mod live;
@@ -41,10 +43,10 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Bcrypt, RandomRefreshTokens, TokenKeys};
+use crate::clock::LiveClock;
 use crate::limits::Limits;
 use crate::live::hub::Hub;
 use crate::live::sessions::OutboxSessions;
-use crate::live::time::LiveClock;
 use crate::problem::{Problem, ProblemCode};
 
 pub use config::Config;
@@ -300,7 +302,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running>
     let hub = shared.hub.clone();
     tokio::spawn(live::fanout::run(shared.clone()));
     if shared.config.background_jobs {
-        tokio::spawn(live::jobs::run(shared.clone()));
+        tokio::spawn(jobs::run(shared.clone()));
     }
     let server =
         HttpServer::new(move || app(state.clone())).listen(listener)?.disable_signals().shutdown_timeout(5).run();

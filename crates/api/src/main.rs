@@ -50,8 +50,13 @@ enum Command {
 
 fn variables_help() -> String {
     let mut help = String::from("Environment variables (a .env file in the working directory fills in unset ones):\n");
-    for (name, default, meaning) in hothour_api::config::VARIABLES {
-        help.push_str(&format!("  {name:<30} {meaning} [default: {default}]\n"));
+    for variable in hothour_api::config::variables() {
+        let default = match (variable.name, variable.default.as_str()) {
+            ("JWT_SECRET", _) => "(development value)",
+            (_, "") => "(none)",
+            (_, default) => default,
+        };
+        help.push_str(&format!("  {:<30} {} [default: {default}]\n", variable.name, variable.meaning));
     }
     help
 }

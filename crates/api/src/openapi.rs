@@ -19,8 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ActiveChoice, AuctionStatus, DEFAULT_MAX_SEATS_PER_HOLD, MAX_MINUTES, PricePhase, ReservationKind,
-    ReservationStatus, TokenType, UserRole,
+    ActiveChoice, AuctionStatus, MAX_MINUTES, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole,
 };
 use crate::idempotency::{KEY_MAX_CHARS, KEY_PATTERN};
 use crate::pagination::{CURSOR_PATTERN, MAX_LIMIT};
@@ -252,6 +251,7 @@ fn constraints() -> Vec<(&'static str, &'static str, Value)> {
     let phone = json!({ "pattern": phone_pattern(),
         "description": "Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`." });
     // Blank means none.
+    let default_max_seats = hothour_domain::Policy::default().max_seats_per_hold;
     let url = json!({ "maxLength": MAPS_URL_MAX_BYTES, "pattern": format!(r"^{SPACE}*(https?://[\s\S]*)?$") });
     let mut list = vec![
         ("RegisterIn", "email", email.clone()),
@@ -278,8 +278,8 @@ fn constraints() -> Vec<(&'static str, &'static str, Value)> {
         (
             "HoldIn",
             "quantity",
-            json!({ "minimum": 1, "maximum": DEFAULT_MAX_SEATS_PER_HOLD,
-            "description": format!("Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` ({DEFAULT_MAX_SEATS_PER_HOLD} unless configured).") }),
+            json!({ "minimum": 1, "maximum": default_max_seats,
+            "description": format!("Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` ({default_max_seats} unless configured).") }),
         ),
     ];
     for schema in ["AuctionIn", "AuctionPatchIn", "EventIn", "EventPatchIn"] {

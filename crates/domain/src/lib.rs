@@ -12,9 +12,9 @@ pub mod audit;
 pub mod batch;
 pub mod booking_code;
 pub mod clock;
+pub mod domain_events;
 pub mod error;
 pub mod event;
-pub mod events;
 pub mod fresh;
 pub mod ids;
 pub mod instant;
@@ -23,7 +23,7 @@ pub mod ports;
 pub mod read_model;
 pub mod reservation;
 pub mod services;
-pub mod units;
+pub mod unit_of_work;
 pub mod validation;
 
 pub use actor::{Actor, Role};
@@ -34,12 +34,12 @@ pub use auction::{
 };
 pub use booking_code::BookingCode;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use domain_events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
 pub use error::{Cause, DomainError};
 pub use event::{
     Availability, Event, EventDetails, EventInput, EventPatch, EventSnapshot, EventUnit, HiddenEvents, SeatCounts,
     Visibility,
 };
-pub use events::{AuditAction, AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room, StoredEvent};
 pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 pub use money::{Money, MoneyError};
 pub use reservation::{
@@ -47,5 +47,5 @@ pub use reservation::{
     ReservationStatus, ReservationTarget, ReservationUnit,
 };
 pub use services::{BatchReport, JobFailure, Services, SweepReport};
-pub use units::{Effects, Policy};
+pub use unit_of_work::{Effects, Policy};
 pub use validation::ValidationErrors;

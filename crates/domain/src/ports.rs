@@ -13,13 +13,13 @@ use crate::auction::AuctionStatus;
 use crate::auction::{Auction, AuctionDetails, AuctionUnit};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
+use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails, EventUnit};
-use crate::events::{AuditEntry, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::reservation::{EventReservationsUnit, ReservationStatus};
 use crate::reservation::{Reservation, ReservationTarget, ReservationUnit};
-use crate::units::Effects;
+use crate::unit_of_work::Effects;
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]

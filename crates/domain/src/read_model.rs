@@ -4,7 +4,7 @@
 //! announces them). An event's availability is also served only until its
 //! next live hold lapses, since that changes it without a commit.
 
-use crate::events::{Room, StoredEvent};
+use crate::domain_events::{Room, StoredEvent};
 use crate::fresh::FreshCache;
 use crate::ids::{AuctionId, EventId};
 use crate::ports::{AuctionRecord, EventRecord};

@@ -12,10 +12,10 @@ use crate::audit::{AuctionFacts, EventFacts};
 use crate::batch::Batcher;
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
+use crate::domain_events::{AuditDetails, EventKind, Payload, Room, StoredEvent};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
-use crate::events::{AuditDetails, EventKind, Payload, Room, StoredEvent};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
@@ -23,7 +23,7 @@ use crate::ports::{
 };
 use crate::read_model::ReadModel;
 use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, ReservationFacts, ReservationTarget};
-use crate::units::{Effects, Policy};
+use crate::unit_of_work::{Effects, Policy};
 
 /// Every use case of auctions, events and reservations.
 #[derive(Debug, Clone)]

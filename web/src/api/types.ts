@@ -20,11 +20,3 @@ export type AuctionStatus = 'DRAFT' | 'ACTIVE' | 'HELD' | 'SOLD' | 'EXPIRED' | '
 export type ReservationStatus = 'HOLD' | 'CONFIRMED' | 'CHECKED_IN' | 'NO_SHOW' | 'EXPIRED' | 'CANCELLED';
 export type Role = 'user' | 'studio_admin' | 'platform_admin';
 
-/** `GET /api/v1/config` (SPEC §8); optional until the contract serves it. */
-export interface PublicConfig {
-  currency: string;
-  hold_ttl_seconds: number;
-  max_seats_per_hold: number;
-  cancellation_cutoff_seconds: number;
-  server_time: string;
-}

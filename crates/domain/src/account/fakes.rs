@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::account::model::{NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
+use crate::domain_events::AuditEntry;
 use crate::error::{Cause, DomainError};
-use crate::events::AuditEntry;
 use crate::ids::{StudioId, UserId};
 use crate::ports::{AccountStore, TokenStore};
 

@@ -6,8 +6,8 @@ use crate::account::ports::SessionNotices;
 use crate::actor::{Actor, Role};
 use crate::audit::{AdminAppointed, Changes, STUDIO_FIELDS, StudioFacts, studio_fields};
 use crate::clock::Clock;
+use crate::domain_events::{AuditDetails, AuditEntry};
 use crate::error::DomainError;
-use crate::events::{AuditDetails, AuditEntry};
 use crate::ids::StudioId;
 use crate::ports::AccountStore;
 
@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use crate::account::fakes::{FakeNotices, FakeStore, Log, at, block_on};
     use crate::clock::ManualClock;
-    use crate::events::AuditAction;
+    use crate::domain_events::AuditAction;
     use crate::ids::UserId;
 
     fn world() -> (Studios<FakeStore, ManualClock, FakeNotices>, FakeStore, Log) {

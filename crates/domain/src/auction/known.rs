@@ -13,8 +13,8 @@ use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain_events::{Room, StoredEvent};
 use crate::error::DomainError;
-use crate::events::{Room, StoredEvent};
 use crate::ids::AuctionId;
 use crate::reservation::ReservationStatus;
 

@@ -12,12 +12,12 @@ use crate::validation::ValidationErrors;
 
 mod known;
 pub mod pricing;
-mod unit;
+mod under_lock;
 
 use pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 
 pub use known::KnownAuctions;
-pub use unit::AuctionUnit;
+pub use under_lock::AuctionUnit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

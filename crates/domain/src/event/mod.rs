@@ -9,10 +9,10 @@ use crate::money::Money;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
-mod unit;
+mod under_lock;
 mod visibility;
 
-pub use unit::EventUnit;
+pub use under_lock::EventUnit;
 pub use visibility::{HiddenEvents, Visibility};
 
 /// The largest capacity an event may have.

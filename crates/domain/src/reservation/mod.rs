@@ -15,10 +15,10 @@ use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::money::Money;
 
 mod facts;
-mod unit;
+mod under_lock;
 
 pub use facts::{KnownReservations, ReservationFacts};
-pub use unit::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
+pub use under_lock::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -337,7 +337,7 @@ pub(crate) mod tests {
         target: ReservationTarget,
         status: ReservationStatus,
         expires_at: DateTime<Utc>,
-    ) -> crate::events::StoredEvent {
+    ) -> crate::domain_events::StoredEvent {
         let (auction_id, event_id) = match target {
             ReservationTarget::Auction(id) => (Some(id), None),
             ReservationTarget::Event(id) => (None, Some(id)),
@@ -358,7 +358,7 @@ pub(crate) mod tests {
             created_at: t(0),
             confirmed_at: None,
         };
-        crate::events::StoredEvent {
+        crate::domain_events::StoredEvent {
             seq,
             room: room.into(),
             kind: "hold_created".into(),

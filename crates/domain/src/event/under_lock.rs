@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::audit::{Changes, EVENT_FIELDS, EventFacts};
+use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
-use crate::events::{AuditDetails, Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
-use crate::units::{Effects, Policy};
+use crate::unit_of_work::{Effects, Policy};
 
 /// An event under its row lock, with its lapsed holds (locked), the live
 /// holds of the users deciding (one or a batch of them), and ids for the
@@ -169,12 +169,12 @@ impl EventUnit {
 mod tests {
     use super::*;
     use crate::auction::tests::{STUDIO, m};
+    use crate::domain_events::{AuditAction, EventKind};
     use crate::event::SeatCounts;
     use crate::event::tests::{EVENT, event, seats};
-    use crate::events::{AuditAction, EventKind};
     use crate::money::Money;
     use crate::reservation::tests::t;
-    use crate::units::tests::{BUYER, NEW, STRANGER, admin, count, emitted, event_rooms, policy, user_rooms};
+    use crate::unit_of_work::tests::{BUYER, NEW, STRANGER, admin, count, emitted, event_rooms, policy, user_rooms};
 
     /// An event whose stored counts include `reservations`; `lapsed` of them
     /// are handed to the unit as lapsed holds.

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
-use crate::events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
+use crate::domain_events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
 use crate::ids::StudioId;
 use crate::reservation::{Reservation, ReservationSnapshot};
 
@@ -103,8 +103,8 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::auction::tests::{AUCTION, STUDIO};
+    use crate::domain_events::EventKind;
     use crate::event::tests::EVENT;
-    use crate::events::EventKind;
     use crate::ids::{ReservationId, StudioId, UserId};
 
     /// The id of the reservation a decision creates.

@@ -8,12 +8,12 @@ use crate::actor::Actor;
 use crate::auction::{Auction, AuctionSnapshot, AuctionStatus};
 use crate::audit::AuditedReservation;
 use crate::booking_code::BookingCode;
+use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
-use crate::events::{AuditDetails, Payload, Room};
 use crate::ids::ReservationId;
 use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Transition};
-use crate::units::{Effects, Policy};
+use crate::unit_of_work::{Effects, Policy};
 
 /// The parent of a reservation, locked before the reservation itself.
 #[derive(Debug, Clone)]
@@ -202,13 +202,13 @@ impl ReservationUnit {
 mod tests {
     use super::*;
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, slot};
+    use crate::domain_events::AuditAction;
+    use crate::domain_events::EventKind;
     use crate::event::SeatCounts;
     use crate::event::tests::{event, seats};
-    use crate::events::AuditAction;
-    use crate::events::EventKind;
     use crate::ids::UserId;
     use crate::reservation::tests::{code, t};
-    use crate::units::tests::{
+    use crate::unit_of_work::tests::{
         STRANGER, admin, auction_rooms, count, emitted, event_rooms, other_studio_admin, policy, user_rooms,
     };
 

@@ -7,11 +7,11 @@ use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionSnapshot, AuctionStatus};
 use crate::audit::{AUCTION_FIELDS, AuctionCancelled, AuditedReservation, Changes, TurboStarted};
 use crate::booking_code::BookingCode;
+use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
-use crate::events::{AuditDetails, Payload, Room};
 use crate::ids::{ReservationId, UserId};
 use crate::reservation::{CancelledBy, Reservation, ReservationStatus, ReservationTarget};
-use crate::units::{Effects, Policy};
+use crate::unit_of_work::{Effects, Policy};
 
 /// An auction under its row lock, with its live reservation (also locked).
 #[derive(Debug, Clone)]
@@ -212,10 +212,10 @@ mod tests {
     use super::*;
     use crate::auction::AuctionInput;
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, auction_input, auction_without_turbo, m, slot};
-    use crate::events::AuditAction;
-    use crate::events::EventKind;
+    use crate::domain_events::AuditAction;
+    use crate::domain_events::EventKind;
     use crate::reservation::tests::{code, t};
-    use crate::units::tests::{BUYER, NEW, STRANGER, admin, auction_rooms, count, emitted, policy, user_rooms};
+    use crate::unit_of_work::tests::{BUYER, NEW, STRANGER, admin, auction_rooms, count, emitted, policy, user_rooms};
 
     fn auction_unit(live: Option<Reservation>) -> AuctionUnit {
         AuctionUnit {
