@@ -375,3 +375,43 @@ on_both_stores! {
         assert_no_internals(&answer, &["reservations_one_hold_per_user_event", "reservations"]);
     }
 }
+
+// --- who may run a catalogue: one rule, in the domain ---------------------------
+
+on_both_stores! {
+    async fn a_user_may_not_run_a_catalogue_or_read_the_audit_log(backend) {
+        let World { app, admin, .. } = World::new(backend).await;
+        let auction_id = running_auction(&app, &admin).await;
+        let event_id = open_event(&app, &admin).await;
+        let ada = app.register("ada@example.com").await;
+        let auction = format!("/auctions/{auction_id}");
+        let event = format!("/events/{event_id}");
+        let starts = app.now() + Duration::hours(1);
+        let new_auction = json!({
+            "title": "Mine", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
+            "drop_interval_minutes": 30, "starts_at": iso(starts), "ends_at": iso(starts + Duration::hours(4)),
+            "scheduled_at": iso(starts + Duration::hours(5)),
+        });
+        let refused = [
+            app.post("/auctions", Some(&ada.token), new_auction).await,
+            app.patch(&auction, Some(&ada.token), json!({"title": "Mine now"})).await,
+            app.post(&format!("{auction}/cancel"), Some(&ada.token), json!({})).await,
+            app.post(&format!("{auction}/turbo"), Some(&ada.token), json!({})).await,
+            app.post("/events", Some(&ada.token), event_body(&app, "Mine")).await,
+            app.patch(&event, Some(&ada.token), json!({"title": "Mine now"})).await,
+            app.delete(&event, Some(&ada.token)).await,
+            app.get("/events?is_active=all", Some(&ada.token)).await,
+            app.get("/audit-log", Some(&ada.token)).await,
+        ];
+        for answer in &refused {
+            assert_problem(answer, StatusCode::FORBIDDEN, "forbidden");
+        }
+        let (_, auction) = app.get(&auction, None).await;
+        assert_eq!((auction["title"].as_str(), auction["status"].as_str()), (Some("Tango slot"), Some("ACTIVE")));
+        let (status, _) = app.get(&event, None).await;
+        assert_eq!(status, StatusCode::OK, "the event is still there");
+        let (status, page) = app.get("/audit-log", Some(&admin.token)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page["items"].as_array().unwrap().iter().all(|e| e["actor_id"] != ada.user_id), "{page}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::DomainError;
 use crate::ids::{StudioId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,6 +64,26 @@ impl Actor {
         }
     }
 
+    /// Only admins (of a studio, or of the platform) manage a catalogue of
+    /// auctions and events; which studio's is decided per item.
+    pub fn ensure_manages_catalogue(&self) -> Result<(), DomainError> {
+        match self.role {
+            Role::User => Err(DomainError::Forbidden("only studio admins manage the catalogue")),
+            Role::StudioAdmin | Role::PlatformAdmin => Ok(()),
+        }
+    }
+
+    /// Whose audit entries the actor may read: a platform admin's, every
+    /// studio's (or the one `requested`); a studio admin's, their studio's;
+    /// a user's, none.
+    pub fn audit_scope(&self, requested: Option<StudioId>) -> Result<Option<StudioId>, DomainError> {
+        match self.role {
+            Role::PlatformAdmin => Ok(requested),
+            Role::StudioAdmin => Ok(self.studio_id),
+            Role::User => Err(DomainError::Forbidden("the audit log is for admins")),
+        }
+    }
+
     /// Users book; admins (studio and platform) run the catalogue and do not
     /// (SPEC §1). The one rule for holds, grabs and the web client's buttons.
     pub fn may_book(&self) -> bool {
@@ -79,5 +100,12 @@ mod tests {
         assert!(Actor::user(UserId(1)).may_book());
         assert!(!Actor::studio_admin(UserId(2), StudioId(1)).may_book());
         assert!(!Actor::platform_admin(UserId(3)).may_book());
+    }
+
+    #[test]
+    fn only_admins_manage_a_catalogue() {
+        assert!(Actor::user(UserId(1)).ensure_manages_catalogue().is_err());
+        assert!(Actor::studio_admin(UserId(2), StudioId(1)).ensure_manages_catalogue().is_ok());
+        assert!(Actor::platform_admin(UserId(3)).ensure_manages_catalogue().is_ok());
     }
 }

@@ -196,6 +196,7 @@ where
         studio: Option<StudioId>,
         input: AuctionInput,
     ) -> Result<Auction, DomainError> {
+        actor.ensure_manages_catalogue()?;
         let studio_id = Self::studio_for(actor, studio)?;
         let details = AuctionDetails::new(input)?;
         let now = self.clock.now();
@@ -231,6 +232,7 @@ where
     /// the row. An auction's studio never changes: memory or a plain read
     /// tells. The decision under the lock checks again.
     async fn ensure_manages_auction(&self, actor: &Actor, id: AuctionId) -> Result<(), DomainError> {
+        actor.ensure_manages_catalogue()?;
         let (record, _) = self.get_auction(id).await?;
         ensure_manages(actor, record.auction.studio_id, "auction")
     }
@@ -382,6 +384,7 @@ where
         studio: Option<StudioId>,
         input: EventInput,
     ) -> Result<Event, DomainError> {
+        actor.ensure_manages_catalogue()?;
         let studio_id = Self::studio_for(actor, studio)?;
         let details = EventDetails::new(input)?;
         let now = self.clock.now();
@@ -413,6 +416,7 @@ where
 
     /// As [`Services::ensure_manages_auction`], for an event.
     async fn ensure_manages_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
+        actor.ensure_manages_catalogue()?;
         let record = self.get_event(id).await?;
         ensure_manages(actor, record.event.studio_id, "event")
     }

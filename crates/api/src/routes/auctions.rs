@@ -20,7 +20,6 @@ use crate::idempotency::{self, Answer};
 use crate::json::StrictJson;
 use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
 use crate::problem::Problem;
-use crate::routes::events::require_admin;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_auction)
@@ -72,7 +71,6 @@ async fn create_auction(
     caller: Caller,
     body: StrictJson<AuctionIn>,
 ) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     let b = body.0;
     let mut errors = ValidationErrors::new();
     let drop_interval = minutes(b.drop_interval_minutes, "drop_interval_minutes", &mut errors);
@@ -165,7 +163,6 @@ async fn update_auction(
     id: web::Path<i64>,
     body: StrictJson<AuctionPatchIn>,
 ) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     let id = AuctionId(*id);
     let b = body.0;
     let mut errors = ValidationErrors::new();
@@ -203,7 +200,6 @@ async fn cancel_auction(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     let id = AuctionId(*id);
     state.services.cancel_auction(&caller.actor, id).await?;
     let (record, view) = state.services.get_auction(id).await?;
@@ -224,7 +220,6 @@ async fn trigger_turbo(
     caller: Caller,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     let record = state.services.trigger_turbo(&caller.actor, AuctionId(*id)).await?;
     Ok(HttpResponse::Ok().json(auction_out(&state, &record)))
 }

@@ -1,8 +1,8 @@
 //! The audit log of administrative actions.
 
 use actix_web::{HttpResponse, get, web};
+use hothour_domain::StudioId;
 use hothour_domain::ports::QueryStore;
-use hothour_domain::{Role, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,7 +12,6 @@ use crate::auth::Caller;
 use crate::dto::{AuditOut, AuditPage};
 use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
 use crate::problem::Problem;
-use crate::routes::forbidden;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(audit_log);
@@ -43,11 +42,7 @@ async fn audit_log(
     caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let studio = match caller.actor.role {
-        Role::PlatformAdmin => query.studio_id.map(StudioId),
-        Role::StudioAdmin => caller.actor.studio_id,
-        Role::User => return Err(forbidden("the audit log is for admins")),
-    };
+    let studio = caller.actor.audit_scope(query.studio_id.map(StudioId))?;
     let limit = limit(query.limit)?;
     let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?;
     let entries = state.store.list_audit(studio, limit + 1, before).await?;

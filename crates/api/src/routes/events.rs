@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{ActiveFilter, EventFilter, QueryStore};
-use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, HiddenEvents, Role, StudioId};
+use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, HiddenEvents, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -16,7 +16,6 @@ use crate::idempotency::{self, Answer};
 use crate::json::{StrictJson, query_instant};
 use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
 use crate::problem::Problem;
-use crate::routes::forbidden;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_event)
@@ -49,14 +48,6 @@ fn viewer(caller: &MaybeCaller) -> Option<&Actor> {
     caller.0.as_ref().map(|caller| &caller.actor)
 }
 
-/// Refuses anyone but studio admins and platform admins.
-pub fn require_admin(actor: &Actor) -> Result<(), Problem> {
-    match actor.role {
-        Role::User => Err(forbidden("only studio admins manage the catalogue")),
-        _ => Ok(()),
-    }
-}
-
 /// Creates an event.
 #[utoipa::path(
     tag = "events", operation_id = "createEvent", request_body = EventIn,
@@ -71,7 +62,6 @@ async fn create_event(
     caller: Caller,
     body: StrictJson<EventIn>,
 ) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     let b = body.0;
     let input = EventInput {
         title: b.title,
@@ -109,18 +99,7 @@ async fn list_events(
     };
     let mut studio_id = query.studio_id.map(StudioId);
     if active != ActiveFilter::Active {
-        match HiddenEvents::for_viewer(viewer(&caller)) {
-            HiddenEvents::OfEveryStudio => {}
-            HiddenEvents::OfStudio(own) => {
-                if studio_id.is_some_and(|s| s != own) {
-                    return Err(DomainError::NotFound("studio").into());
-                }
-                studio_id = Some(own);
-            }
-            HiddenEvents::Nowhere => {
-                return Err(forbidden("inactive events are visible to their studio's admins only"));
-            }
-        }
+        studio_id = HiddenEvents::for_viewer(viewer(&caller)).studio_filter(studio_id)?;
     }
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
     let starts_after = query_instant("starts_after", query.starts_after)?;
@@ -170,7 +149,6 @@ async fn update_event(
     id: web::Path<i64>,
     body: StrictJson<EventPatchIn>,
 ) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     let id = EventId(*id);
     let b = body.0;
     let patch = EventPatch {
@@ -196,7 +174,6 @@ async fn update_event(
 )]
 #[delete("/events/{id}")]
 async fn delete_event(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
-    require_admin(&caller.actor)?;
     state.services.delete_event(&caller.actor, EventId(*id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

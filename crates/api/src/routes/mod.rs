@@ -41,8 +41,4 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     response
 }
 
-pub fn forbidden(detail: &str) -> Problem {
-    Problem::new(ProblemCode::Forbidden, detail)
-}
-
 pub use crate::client_ip::client_key;

@@ -3,6 +3,7 @@
 //! every frame delivered).
 
 use crate::actor::{Actor, Role};
+use crate::error::DomainError;
 use crate::ids::StudioId;
 
 /// Anyone sees an active event. An inactive (or deleted) one is private to its
@@ -45,6 +46,20 @@ impl HiddenEvents {
             Some(actor) if actor.role == Role::PlatformAdmin => HiddenEvents::OfEveryStudio,
             Some(Actor { role: Role::StudioAdmin, studio_id: Some(studio), .. }) => HiddenEvents::OfStudio(*studio),
             _ => HiddenEvents::Nowhere,
+        }
+    }
+
+    /// The studio a listing of hidden events is narrowed to, given the one
+    /// `requested`: none for every studio; another studio than one's own is
+    /// not found; a viewer who sees no hidden events is forbidden to list them.
+    pub fn studio_filter(self, requested: Option<StudioId>) -> Result<Option<StudioId>, DomainError> {
+        match self {
+            HiddenEvents::OfEveryStudio => Ok(requested),
+            HiddenEvents::OfStudio(own) if requested.is_none_or(|studio| studio == own) => Ok(Some(own)),
+            HiddenEvents::OfStudio(_) => Err(DomainError::NotFound("studio")),
+            HiddenEvents::Nowhere => {
+                Err(DomainError::Forbidden("inactive events are visible to their studio's admins only"))
+            }
         }
     }
 }
