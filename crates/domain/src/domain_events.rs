@@ -47,101 +47,75 @@ impl Room {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    TurboTriggered,
-    AuctionHeld,
-    AuctionReopened,
-    AuctionBooked,
-    AuctionUpdated,
-    AvailabilityChanged,
-    HoldCreated,
-    BookingConfirmed,
-    ReservationExpired,
-    ReservationCancelled,
-    ReservationCheckedIn,
-    ReservationNoShow,
-}
-
-impl EventKind {
-    pub const ALL: [EventKind; 12] = [
-        EventKind::TurboTriggered,
-        EventKind::AuctionHeld,
-        EventKind::AuctionReopened,
-        EventKind::AuctionBooked,
-        EventKind::AuctionUpdated,
-        EventKind::AvailabilityChanged,
-        EventKind::HoldCreated,
-        EventKind::BookingConfirmed,
-        EventKind::ReservationExpired,
-        EventKind::ReservationCancelled,
-        EventKind::ReservationCheckedIn,
-        EventKind::ReservationNoShow,
-    ];
-
-    /// Parses what [`EventKind::as_str`] writes.
-    pub fn parse(value: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|kind| kind.as_str() == value)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::TurboTriggered => "turbo_triggered",
-            EventKind::AuctionHeld => "auction_held",
-            EventKind::AuctionReopened => "auction_reopened",
-            EventKind::AuctionBooked => "auction_booked",
-            EventKind::AuctionUpdated => "auction_updated",
-            EventKind::AvailabilityChanged => "availability_changed",
-            EventKind::HoldCreated => "hold_created",
-            EventKind::BookingConfirmed => "booking_confirmed",
-            EventKind::ReservationExpired => "reservation_expired",
-            EventKind::ReservationCancelled => "reservation_cancelled",
-            EventKind::ReservationCheckedIn => "reservation_checked_in",
-            EventKind::ReservationNoShow => "reservation_no_show",
+/// Declares every kind of domain event once: its name in the outbox and on
+/// the wire, and the snapshot it carries. From it come [`EventKind`] (with
+/// `ALL`, `as_str` and `parse`) and [`Payload`] (with `kind` and `decode`).
+macro_rules! domain_events {
+    ($($variant:ident = $name:literal, $data:ty;)*) => {
+        /// What a domain event says happened, named as the outbox stores it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum EventKind {
+            $($variant,)*
         }
-    }
+
+        impl EventKind {
+            pub const ALL: &[EventKind] = &[$(EventKind::$variant,)*];
+
+            /// Parses what [`EventKind::as_str`] writes.
+            pub fn parse(value: &str) -> Option<EventKind> {
+                EventKind::ALL.iter().copied().find(|kind| kind.as_str() == value)
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $name,)*
+                }
+            }
+        }
+
+        /// What a domain event tells its rooms: one variant per [`EventKind`], each
+        /// with the data its frame carries. Serialized, it is that data alone.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(untagged)]
+        pub enum Payload {
+            $($variant($data),)*
+        }
+
+        impl Payload {
+            pub fn kind(&self) -> EventKind {
+                match self {
+                    $(Payload::$variant(_) => EventKind::$variant,)*
+                }
+            }
+
+            /// Reads a stored payload back as the data its kind carries.
+            pub fn decode(kind: EventKind, data: &serde_json::Value) -> Result<Payload, serde_json::Error> {
+                use serde::Deserialize;
+                Ok(match kind {
+                    $(EventKind::$variant => Payload::$variant(<$data>::deserialize(data)?),)*
+                })
+            }
+        }
+    };
 }
 
-/// What a domain event tells its rooms: one variant per [`EventKind`], each
-/// with the data its frame carries. Serialized, it is that data alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Payload {
-    TurboTriggered(AuctionSnapshot),
-    AuctionHeld(AuctionSnapshot),
-    AuctionReopened(AuctionSnapshot),
-    AuctionBooked(AuctionSnapshot),
-    AuctionUpdated(AuctionSnapshot),
-    AvailabilityChanged(EventSnapshot),
-    HoldCreated(ReservationSnapshot),
-    BookingConfirmed(ReservationSnapshot),
-    ReservationExpired(ReservationSnapshot),
-    ReservationCancelled(ReservationSnapshot),
-    ReservationCheckedIn(ReservationSnapshot),
-    ReservationNoShow(ReservationSnapshot),
+domain_events! {
+    TurboTriggered = "turbo_triggered", AuctionSnapshot;
+    AuctionHeld = "auction_held", AuctionSnapshot;
+    AuctionReopened = "auction_reopened", AuctionSnapshot;
+    AuctionBooked = "auction_booked", AuctionSnapshot;
+    AuctionUpdated = "auction_updated", AuctionSnapshot;
+    AvailabilityChanged = "availability_changed", EventSnapshot;
+    HoldCreated = "hold_created", ReservationSnapshot;
+    BookingConfirmed = "booking_confirmed", ReservationSnapshot;
+    ReservationExpired = "reservation_expired", ReservationSnapshot;
+    ReservationCancelled = "reservation_cancelled", ReservationSnapshot;
+    ReservationCheckedIn = "reservation_checked_in", ReservationSnapshot;
+    ReservationNoShow = "reservation_no_show", ReservationSnapshot;
 }
 
 impl Payload {
-    /// Reads a stored payload back as the data its kind carries.
-    pub fn decode(kind: EventKind, data: &serde_json::Value) -> Result<Payload, serde_json::Error> {
-        use serde::Deserialize;
-        Ok(match kind {
-            EventKind::TurboTriggered => Payload::TurboTriggered(AuctionSnapshot::deserialize(data)?),
-            EventKind::AuctionHeld => Payload::AuctionHeld(AuctionSnapshot::deserialize(data)?),
-            EventKind::AuctionReopened => Payload::AuctionReopened(AuctionSnapshot::deserialize(data)?),
-            EventKind::AuctionBooked => Payload::AuctionBooked(AuctionSnapshot::deserialize(data)?),
-            EventKind::AuctionUpdated => Payload::AuctionUpdated(AuctionSnapshot::deserialize(data)?),
-            EventKind::AvailabilityChanged => Payload::AvailabilityChanged(EventSnapshot::deserialize(data)?),
-            EventKind::HoldCreated => Payload::HoldCreated(ReservationSnapshot::deserialize(data)?),
-            EventKind::BookingConfirmed => Payload::BookingConfirmed(ReservationSnapshot::deserialize(data)?),
-            EventKind::ReservationExpired => Payload::ReservationExpired(ReservationSnapshot::deserialize(data)?),
-            EventKind::ReservationCancelled => Payload::ReservationCancelled(ReservationSnapshot::deserialize(data)?),
-            EventKind::ReservationCheckedIn => Payload::ReservationCheckedIn(ReservationSnapshot::deserialize(data)?),
-            EventKind::ReservationNoShow => Payload::ReservationNoShow(ReservationSnapshot::deserialize(data)?),
-        })
-    }
-
     /// The reservation it tells of, if it is about one.
     pub fn reservation(&self) -> Option<&ReservationSnapshot> {
         match self {
@@ -170,23 +144,6 @@ impl Payload {
             | Payload::ReservationCancelled(r)
             | Payload::ReservationCheckedIn(r)
             | Payload::ReservationNoShow(r) => (r.auction_id, r.event_id),
-        }
-    }
-
-    pub fn kind(&self) -> EventKind {
-        match self {
-            Payload::TurboTriggered(_) => EventKind::TurboTriggered,
-            Payload::AuctionHeld(_) => EventKind::AuctionHeld,
-            Payload::AuctionReopened(_) => EventKind::AuctionReopened,
-            Payload::AuctionBooked(_) => EventKind::AuctionBooked,
-            Payload::AuctionUpdated(_) => EventKind::AuctionUpdated,
-            Payload::AvailabilityChanged(_) => EventKind::AvailabilityChanged,
-            Payload::HoldCreated(_) => EventKind::HoldCreated,
-            Payload::BookingConfirmed(_) => EventKind::BookingConfirmed,
-            Payload::ReservationExpired(_) => EventKind::ReservationExpired,
-            Payload::ReservationCancelled(_) => EventKind::ReservationCancelled,
-            Payload::ReservationCheckedIn(_) => EventKind::ReservationCheckedIn,
-            Payload::ReservationNoShow(_) => EventKind::ReservationNoShow,
         }
     }
 }
@@ -323,7 +280,7 @@ mod tests {
 
     #[test]
     fn event_kinds_round_trip_through_their_names() {
-        for kind in EventKind::ALL {
+        for &kind in EventKind::ALL {
             assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
