@@ -36,7 +36,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Accounts, Studios};
-use hothour_domain::fresh::FreshCache;
+use hothour_domain::memory::fresh_cache::FreshCache;
 use hothour_domain::ports::{AuctionRecord, EventRecord, NoPublisher};
 use hothour_domain::{AuctionId, AuctionView, DomainError, EventId, Services, SystemClock, UserId};
 use utoipa_actix_web::AppExt;

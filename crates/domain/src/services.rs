@@ -9,7 +9,6 @@ use crate::actor::Actor;
 use crate::auction::KnownAuctions;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
 use crate::audit::{AuctionFacts, EventFacts};
-use crate::batch::Batcher;
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, EventKind, Payload, Room, StoredEvent};
@@ -17,11 +16,12 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::memory::batcher::Batcher;
+use crate::memory::read_model::ReadModel;
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventRecord, EventStore, NewAuction,
     NewEvent, ReservationStore,
 };
-use crate::read_model::ReadModel;
 use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, ReservationFacts, ReservationTarget};
 use crate::unit_of_work::{Effects, Policy};
 

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use hothour_domain::DomainError;
-use hothour_domain::batch::Batcher;
+use hothour_domain::memory::batcher::Batcher;
 use tokio::sync::oneshot;
 
 use crate::AppStore;

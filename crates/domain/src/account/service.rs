@@ -10,10 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use crate::account::model::{NewUser, ProfileChange, Registration, User, check_password, login_email};
 use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
-use crate::batch::{Batcher, lock};
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::ids::UserId;
+use crate::memory::batcher::{Batcher, lock};
 use crate::ports::{AccountStore, TokenStore};
 use crate::validation::ValidationErrors;
 

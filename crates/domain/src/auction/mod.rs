@@ -10,13 +10,12 @@ use crate::money::Money;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
-mod known;
 pub mod pricing;
 mod under_lock;
 
 use pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 
-pub use known::KnownAuctions;
+pub use crate::memory::KnownAuctions;
 pub use under_lock::AuctionUnit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -14,10 +14,9 @@ use crate::booking_code::BookingCode;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::money::Money;
 
-mod facts;
 mod under_lock;
 
-pub use facts::{KnownReservations, ReservationFacts};
+pub use crate::memory::{KnownReservations, ReservationFacts};
 pub use under_lock::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::{Reservation, ReservationTarget};
 use crate::ids::{ReservationId, StudioId, UserId};
+use crate::reservation::{Reservation, ReservationTarget};
 
 /// Reservations remembered at most; past it the map starts over.
 const MAX_REMEMBERED: usize = 100_000;

@@ -5,8 +5,8 @@
 //! next live hold lapses, since that changes it without a commit.
 
 use crate::domain_events::{Room, StoredEvent};
-use crate::fresh::FreshCache;
 use crate::ids::{AuctionId, EventId};
+use crate::memory::fresh_cache::FreshCache;
 use crate::ports::{AuctionRecord, EventRecord};
 
 #[derive(Debug, Default)]
