@@ -1,0 +1,215 @@
+//! Auctions: create, read, edit, cancel, turbo, grab.
+
+use super::{Services, decide_batch, ensure_manages, with_view};
+use crate::actor::Actor;
+use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
+use crate::audit::AuctionFacts;
+use crate::clock::Clock;
+use crate::domain_events::{AuditDetails, Payload, Room};
+use crate::error::DomainError;
+use crate::ids::{AuctionId, StudioId, UserId};
+use crate::ports::{
+    AuctionRecord, AuctionStore, BookingCodes, EventPublisher, EventStore, NewAuction, ReservationStore,
+};
+use crate::reservation::Reservation;
+use crate::unit_of_work::Effects;
+
+/// One caller's grab, waiting to be decided with the others on its auction.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GrabRequest {
+    user: UserId,
+    confirm: bool,
+}
+
+impl<S, C, P> Services<S, C, P>
+where
+    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
+    C: Clock,
+    P: EventPublisher,
+{
+    pub async fn create_auction(
+        &self,
+        actor: &Actor,
+        studio: Option<StudioId>,
+        input: AuctionInput,
+    ) -> Result<Auction, DomainError> {
+        actor.ensure_manages_catalogue()?;
+        let studio_id = Self::studio_for(actor, studio)?;
+        let details = AuctionDetails::new(input)?;
+        let now = self.clock.now();
+        let actor = *actor;
+        let committed = self
+            .store
+            .create_auction(NewAuction { studio_id, details, created_at: now }, move |auction| {
+                let mut effects = Effects::default();
+                let snapshot = auction.snapshot(None, now);
+                let details = AuditDetails::AuctionCreate(AuctionFacts::of(&snapshot));
+                effects.audit(&actor, Some(studio_id), auction.id.to_string(), &details);
+                effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(snapshot));
+                effects
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn get_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
+        let now = self.clock.now();
+        let record = self.read_model.auctions().get_or_read(id, now, self.store.find_auction(id), |_| None).await?;
+        with_view(record, now)
+    }
+
+    /// As [`Services::get_auction`], read from the store whatever is in memory.
+    pub async fn get_auction_from_store(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
+        let now = self.clock.now();
+        with_view(self.store.find_auction(id).await?, now)
+    }
+
+    /// Refuses an actor who does not manage the auction's studio before any
+    /// lock is taken, so another studio's admin never waits for (or holds up)
+    /// the row. An auction's studio never changes: memory or a plain read
+    /// tells. The decision under the lock checks again.
+    async fn ensure_manages_auction(&self, actor: &Actor, id: AuctionId) -> Result<(), DomainError> {
+        actor.ensure_manages_catalogue()?;
+        let (record, _) = self.get_auction(id).await?;
+        ensure_manages(actor, record.auction.studio_id, "auction")
+    }
+
+    /// Changes the fields in `patch`, merged into the auction as read under its lock.
+    pub async fn update_auction(
+        &self,
+        actor: &Actor,
+        id: AuctionId,
+        patch: AuctionPatch,
+    ) -> Result<Auction, DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                let details = patch.apply(&unit.auction.details)?;
+                unit.update(&actor, details, now)?;
+                Ok(unit.auction.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn cancel_auction(&self, actor: &Actor, id: AuctionId) -> Result<Auction, DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
+        let actor = *actor;
+        let policy = self.policy;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                unit.expire_lapsed_hold(now);
+                unit.cancel(&actor, now, &policy)?;
+                Ok(unit.auction.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn trigger_turbo(&self, actor: &Actor, id: AuctionId) -> Result<AuctionRecord, DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+                unit.expire_lapsed_hold(now);
+                unit.trigger_turbo(&actor, now)?;
+                Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Grabs an auction at its current price: a hold, or a booking with `confirm`.
+    pub async fn grab(&self, actor: &Actor, id: AuctionId, confirm: bool) -> Result<Reservation, DomainError> {
+        if !actor.may_book() {
+            return Err(DomainError::BookingNotAllowed);
+        }
+        // A grab that can only lose is refused without queueing for the lock.
+        if let Some(refusal) = self.known_auctions.sure_refusal(id, self.clock.now()) {
+            return Err(refusal);
+        }
+        let request = GrabRequest { user: actor.user_id, confirm };
+        let reservation = self.grabs.submit(id, request, |batch| self.grab_batch(id, batch)).await?;
+        self.known_reservations.remember(&reservation);
+        Ok(reservation)
+    }
+
+    /// How many confirmation batches ran, and how many confirmations they decided.
+    pub fn confirm_batches(&self) -> (u64, u64) {
+        self.confirms.counts()
+    }
+
+    /// How many grab batches ran, and how many grabs they decided.
+    pub fn grab_batches(&self) -> (u64, u64) {
+        self.grabs.counts()
+    }
+
+    /// Decides concurrent grabs on one auction under one lock: at most one
+    /// can win, and the rest are refused as they would have been alone.
+    async fn grab_batch(&self, id: AuctionId, batch: Vec<GrabRequest>) -> Vec<Result<Reservation, DomainError>> {
+        // Grabs that queued behind the winner's batch are sure losers by now.
+        if let Some(refusal) = self.known_auctions.sure_refusal(id, self.clock.now()) {
+            return batch.iter().map(|_| Err(refusal.clone())).collect();
+        }
+        decide_batch(batch, |batch| self.grabs_together(id, batch), |request| self.grab_alone(id, request)).await
+    }
+
+    async fn grabs_together(
+        &self,
+        id: AuctionId,
+        batch: Vec<GrabRequest>,
+    ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
+        // One code is enough: once one grab wins, the others are refused.
+        let code = self.store.draw_booking_code()?;
+        let policy = self.policy;
+        let requests = batch;
+        let committed = self
+            .store
+            .with_auction_locked(id, &self.clock, move |unit, now| {
+                unit.expire_lapsed_hold(now);
+                let answers = requests
+                    .iter()
+                    .map(|request| {
+                        let before = unit.clone();
+                        let answer = unit.grab(request.user, now, &policy, request.confirm.then(|| code.clone()));
+                        if answer.is_err() {
+                            // A refusal leaves nothing behind, as it would alone.
+                            *unit = before;
+                        }
+                        answer
+                    })
+                    .collect();
+                Ok(answers)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    async fn grab_alone(&self, id: AuctionId, request: GrabRequest) -> Result<Reservation, DomainError> {
+        let GrabRequest { user, confirm } = request;
+        let policy = self.policy;
+        let committed = self
+            .with_fresh_code(|code| {
+                let confirm_with = confirm.then_some(code);
+                self.store.with_auction_locked(id, &self.clock, move |unit, now| {
+                    unit.expire_lapsed_hold(now);
+                    unit.grab(user, now, &policy, confirm_with)
+                })
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Persists and announces what time alone changed on an auction, if no one else is busy with it.
+    pub async fn settle_auction(&self, id: AuctionId) -> Result<bool, DomainError> {
+        let committed = self.store.try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.settle(now))).await?;
+        Ok(committed.map(|c| self.deliver(c)).unwrap_or(false))
+    }
+}

@@ -1,0 +1,150 @@
+//! Events: create, read, edit, delete, and holds on their seats.
+
+use super::{Services, decide_batch, ensure_manages};
+use crate::actor::Actor;
+use crate::audit::EventFacts;
+use crate::clock::Clock;
+use crate::domain_events::{AuditDetails, EventKind};
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::event::{EventDetails, EventInput, EventPatch};
+use crate::ids::{EventId, StudioId, UserId};
+use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventRecord, EventStore, NewEvent, ReservationStore};
+use crate::reservation::Reservation;
+use crate::unit_of_work::Effects;
+
+/// One caller's hold, waiting to be decided with the others on its event.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HoldRequest {
+    user: UserId,
+    quantity: i64,
+}
+
+impl<S, C, P> Services<S, C, P>
+where
+    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
+    C: Clock,
+    P: EventPublisher,
+{
+    pub async fn create_event(
+        &self,
+        actor: &Actor,
+        studio: Option<StudioId>,
+        input: EventInput,
+    ) -> Result<Event, DomainError> {
+        actor.ensure_manages_catalogue()?;
+        let studio_id = Self::studio_for(actor, studio)?;
+        let details = EventDetails::new(input)?;
+        let now = self.clock.now();
+        let actor = *actor;
+        let committed = self
+            .store
+            .create_event(NewEvent { studio_id, details, created_at: now }, move |event| {
+                let mut effects = Effects::default();
+                let snapshot = event.snapshot(event.availability(0, 0));
+                let details = AuditDetails::EventCreate(EventFacts::of(&snapshot));
+                effects.audit(&actor, Some(studio_id), event.id.to_string(), &details);
+                effects
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn get_event(&self, id: EventId) -> Result<EventRecord, DomainError> {
+        let now = self.clock.now();
+        let read = self.store.find_event(id, now);
+        let record = self.read_model.events().get_or_read(id, now, read, |record| record.next_lapse_at).await?;
+        record.ok_or(DomainError::NotFound("event"))
+    }
+
+    /// As [`Services::get_event`], read from the store whatever is in memory.
+    pub async fn get_event_from_store(&self, id: EventId) -> Result<EventRecord, DomainError> {
+        self.store.find_event(id, self.clock.now()).await?.ok_or(DomainError::NotFound("event"))
+    }
+
+    /// As [`Services::ensure_manages_auction`], for an event.
+    async fn ensure_manages_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
+        actor.ensure_manages_catalogue()?;
+        let record = self.get_event(id).await?;
+        ensure_manages(actor, record.event.studio_id, "event")
+    }
+
+    /// Changes the fields in `patch`, merged into the event as read under its lock.
+    pub async fn update_event(&self, actor: &Actor, id: EventId, patch: EventPatch) -> Result<Event, DomainError> {
+        self.ensure_manages_event(actor, id).await?;
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_event_locked(id, &[], &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.event.studio_id, "event")?;
+                let details = patch.apply(&unit.event.details)?;
+                unit.expire_lapsed_holds(now);
+                unit.update(&actor, details)?;
+                Ok(unit.event.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn delete_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
+        self.ensure_manages_event(actor, id).await?;
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_event_locked(id, &[], &self.clock, move |unit, now| {
+                ensure_manages(&actor, unit.event.studio_id, "event")?;
+                unit.expire_lapsed_holds(now);
+                unit.delete(&actor, now)
+            })
+            .await?;
+        self.deliver(committed);
+        Ok(())
+    }
+
+    /// Holds `quantity` seats of an event for the actor. Concurrent holds on
+    /// one event share one lock and one commit (see [`Batcher`]); each is
+    /// answered as it would have been alone.
+    pub async fn hold(&self, actor: &Actor, id: EventId, quantity: i64) -> Result<Reservation, DomainError> {
+        if !actor.may_book() {
+            return Err(DomainError::BookingNotAllowed);
+        }
+        let request = HoldRequest { user: actor.user_id, quantity };
+        let hold = self.holds.submit(id, request, |batch| self.hold_batch(id, batch)).await?;
+        self.known_reservations.remember(&hold);
+        Ok(hold)
+    }
+
+    /// How many hold batches ran, and how many holds they decided.
+    pub fn hold_batches(&self) -> (u64, u64) {
+        self.holds.counts()
+    }
+
+    async fn hold_batch(&self, id: EventId, batch: Vec<HoldRequest>) -> Vec<Result<Reservation, DomainError>> {
+        let alone = |request| async move {
+            let mut answers = self.holds_together(id, vec![request]).await?;
+            answers.pop().unwrap_or(Err(DomainError::NotFound("event")))
+        };
+        decide_batch(batch, |batch| self.holds_together(id, batch), alone).await
+    }
+
+    async fn holds_together(
+        &self,
+        id: EventId,
+        batch: Vec<HoldRequest>,
+    ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
+        let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
+        let policy = self.policy;
+        let requests = batch;
+        let committed = self
+            .store
+            .with_event_locked(id, &users, &self.clock, move |unit, now| {
+                unit.expire_lapsed_holds(now);
+                let answers: Vec<_> =
+                    requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
+                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+                Ok(answers)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+}

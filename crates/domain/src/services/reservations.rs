@@ -1,0 +1,178 @@
+//! Reservations: read, confirm, cancel, check in, and the expiry sweep.
+
+use super::{JobFailure, Services, SweepReport, decide_batch, parent_name};
+use crate::actor::Actor;
+use crate::booking_code::BookingCode;
+use crate::clock::Clock;
+use crate::domain_events::EventKind;
+use crate::error::DomainError;
+use crate::ids::{EventId, ReservationId, StudioId};
+use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventStore, ReservationStore};
+use crate::reservation::{ConfirmOutcome, Reservation, ReservationFacts, ReservationTarget};
+
+/// One caller's confirmation, waiting to be decided with the others on its event.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ConfirmRequest {
+    actor: Actor,
+    id: ReservationId,
+}
+
+impl<S, C, P> Services<S, C, P>
+where
+    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
+    C: Clock,
+    P: EventPublisher,
+{
+    /// A reservation its owner or its studio may see.
+    pub async fn get_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        self.store
+            .find_reservation(id)
+            .await?
+            .filter(|r| r.user_id == actor.user_id || actor.manages(r.studio_id))
+            .ok_or(DomainError::NotFound("reservation"))
+    }
+
+    /// The reservation, refusing a caller who may not act on it before any
+    /// lock is taken, so a stranger can never hold up its owner. The decision
+    /// under the lock checks again.
+    async fn ensure_may_act(
+        &self,
+        id: ReservationId,
+        may_act: impl FnOnce(&ReservationFacts) -> bool,
+    ) -> Result<ReservationFacts, DomainError> {
+        let not_found = DomainError::NotFound("reservation");
+        let facts = match self.known_reservations.get(id) {
+            Some(facts) => facts,
+            None => {
+                let reservation = self.store.find_reservation(id).await?.ok_or(not_found.clone())?;
+                self.known_reservations.remember(&reservation);
+                ReservationFacts::from(&reservation)
+            }
+        };
+        if may_act(&facts) { Ok(facts) } else { Err(not_found) }
+    }
+
+    /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is
+    /// committed) before the caller hears `hold_expired`. Concurrent
+    /// confirmations on one event share its lock and one commit.
+    pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        let reservation = self.ensure_may_act(id, |r| r.user_id == actor.user_id).await?;
+        let request = ConfirmRequest { actor: *actor, id };
+        let outcome = match reservation.target {
+            ReservationTarget::Event(event) => {
+                self.confirms.submit(event, request, |batch| self.confirm_batch(event, batch)).await?
+            }
+            ReservationTarget::Auction(_) => self.confirm_alone(request).await?,
+        };
+        match outcome {
+            ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
+            ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
+        }
+    }
+
+    async fn confirm_batch(
+        &self,
+        event: EventId,
+        batch: Vec<ConfirmRequest>,
+    ) -> Vec<Result<ConfirmOutcome, DomainError>> {
+        decide_batch(batch, |batch| self.confirms_together(event, batch), |request| self.confirm_alone(request)).await
+    }
+
+    async fn confirms_together(
+        &self,
+        event: EventId,
+        batch: Vec<ConfirmRequest>,
+    ) -> Result<Vec<Result<ConfirmOutcome, DomainError>>, DomainError> {
+        let codes = batch.iter().map(|_| self.store.draw_booking_code()).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<ReservationId> = batch.iter().map(|request| request.id).collect();
+        let requests = batch;
+        let committed = self
+            .store
+            .with_event_reservations_locked(event, &ids, &self.clock, move |unit, now| {
+                let answers = requests
+                    .iter()
+                    .zip(codes)
+                    .map(|(request, code)| unit.decide(request.id, |one| one.confirm(&request.actor, now, code)))
+                    .collect();
+                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+                Ok(answers)
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    async fn confirm_alone(&self, request: ConfirmRequest) -> Result<ConfirmOutcome, DomainError> {
+        let ConfirmRequest { actor, id } = request;
+        let committed = self
+            .with_fresh_code(|code| {
+                self.store.with_reservation_locked(id, &self.clock, move |unit, now| unit.confirm(&actor, now, code))
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    pub async fn cancel_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        self.ensure_may_act(id, |r| r.user_id == actor.user_id || actor.manages(r.studio_id)).await?;
+        let actor = *actor;
+        let policy = self.policy;
+        let committed = self
+            .store
+            .with_reservation_locked(id, &self.clock, move |unit, now| {
+                unit.cancel(&actor, now, &policy)?;
+                Ok(unit.reservation.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Checks in the booking with `code` at `studio`'s door. Codes of other studios are not found.
+    pub async fn check_in(&self, actor: &Actor, studio: StudioId, code: &str) -> Result<Reservation, DomainError> {
+        let not_found = DomainError::NotFound("booking");
+        if !actor.manages(studio) {
+            return Err(not_found);
+        }
+        let code = BookingCode::normalise(code);
+        let reservation = self.store.find_reservation_by_code(&code).await?.ok_or(not_found.clone())?;
+        if reservation.studio_id != studio {
+            return Err(not_found);
+        }
+        let actor = *actor;
+        let committed = self
+            .store
+            .with_reservation_locked(reservation.id, &self.clock, move |unit, now| {
+                unit.check_in(&actor, now)?;
+                Ok(unit.reservation.clone())
+            })
+            .await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// Expires lapsed holds, one parent at a time under its lock, skipping
+    /// parents another worker holds. Safe to run on several instances at once.
+    /// A parent that fails is reported and the sweep goes on with the others.
+    pub async fn expire_lapsed_holds(&self, batch: u32) -> Result<SweepReport, DomainError> {
+        let parents = self.store.parents_with_lapsed_holds(self.clock.now(), batch).await?;
+        let mut report = SweepReport::default();
+        for parent in parents {
+            let committed = match parent {
+                ReservationTarget::Auction(id) => self
+                    .store
+                    .try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_hold(now)))
+                    .await
+                    .map(|c| c.map(|c| self.deliver(c))),
+                ReservationTarget::Event(id) => self
+                    .store
+                    .try_with_event_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_holds(now) > 0))
+                    .await
+                    .map(|c| c.map(|c| self.deliver(c))),
+            };
+            match committed {
+                Ok(Some(true)) => report.parents += 1,
+                Ok(Some(false)) => {}
+                Ok(None) => report.skipped += 1,
+                Err(error) => report.failed.push(JobFailure { item: parent_name(parent), error }),
+            }
+        }
+        Ok(report)
+    }
+}
