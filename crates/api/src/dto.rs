@@ -11,6 +11,8 @@ use hothour_domain::{
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+pub mod schema;
+
 use crate::json::validation_problem;
 use crate::problem::Problem;
 
@@ -282,8 +284,8 @@ pub struct StudioOut {
     pub id: i64,
     pub name: String,
     pub address: String,
-    /// IANA time zone, for display.
-    #[schema(example = "Europe/Istanbul")]
+    // IANA time zone, for display.
+    #[schema(value_type = schema::TimeZone)]
     pub timezone: String,
     pub maps_url: Option<String>,
 }
@@ -307,6 +309,7 @@ pub struct StudioIn {
     #[serde(default)]
     pub address: String,
     #[serde(default = "default_timezone")]
+    #[schema(value_type = schema::TimeZone)]
     pub timezone: String,
     #[serde(default)]
     pub maps_url: Option<String>,
@@ -324,6 +327,7 @@ pub struct StudioPatchIn {
     #[serde(default)]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<schema::TimeZone>)]
     pub timezone: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -344,7 +348,7 @@ pub struct AdminIn {
 pub struct TurboIn {
     /// Turbo starts this many minutes before `ends_at`.
     pub trigger_before_minutes: i64,
-    #[schema(value_type = String, example = "20.00")]
+    #[schema(value_type = schema::Money)]
     pub drop_amount: Money,
     pub interval_minutes: i64,
 }
@@ -358,11 +362,11 @@ pub struct AuctionIn {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    #[schema(value_type = String, example = "500.00")]
+    #[schema(value_type = schema::Money)]
     pub start_price: Money,
-    #[schema(value_type = String, example = "100.00")]
+    #[schema(value_type = schema::Money)]
     pub floor_price: Money,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = schema::Money)]
     pub drop_amount: Money,
     pub drop_interval_minutes: i64,
     pub starts_at: DateTime<Utc>,
@@ -381,13 +385,13 @@ pub struct AuctionPatchIn {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub start_price: Option<Money>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub floor_price: Option<Money>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub drop_amount: Option<Money>,
     #[serde(default)]
     pub drop_interval_minutes: Option<i64>,
@@ -409,11 +413,11 @@ pub struct AuctionOut {
     pub studio_id: i64,
     pub title: String,
     pub description: String,
-    #[schema(value_type = String, example = "500.00")]
+    #[schema(value_type = schema::Money)]
     pub start_price: Money,
-    #[schema(value_type = String, example = "100.00")]
+    #[schema(value_type = schema::Money)]
     pub floor_price: Money,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = schema::Money)]
     pub drop_amount: Money,
     pub drop_interval_minutes: i64,
     pub starts_at: DateTime<Utc>,
@@ -421,15 +425,15 @@ pub struct AuctionOut {
     pub scheduled_at: DateTime<Utc>,
     pub turbo: Option<TurboIn>,
     pub status: AuctionStatus,
-    #[schema(value_type = String, example = "450.00")]
+    #[schema(value_type = schema::Money)]
     pub current_price: Money,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub next_price: Option<Money>,
     pub next_change_at: Option<DateTime<Utc>>,
     pub turbo_active: bool,
     pub turbo_started_at: Option<DateTime<Utc>>,
-    /// The price the holder locked, while HELD.
-    #[schema(value_type = Option<String>)]
+    // The price the holder locked, while HELD.
+    #[schema(value_type = Option<schema::Money>)]
     pub held_price: Option<Money>,
 }
 
@@ -475,7 +479,7 @@ impl From<&AuctionSnapshot> for AuctionOut {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PriceStepOut {
     pub at: DateTime<Utc>,
-    #[schema(value_type = String, example = "450.00")]
+    #[schema(value_type = schema::Money)]
     pub price: Money,
     pub phase: PricePhase,
 }
@@ -509,7 +513,7 @@ pub struct EventIn {
     #[serde(default)]
     pub description: String,
     pub capacity: i64,
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(value_type = schema::Money)]
     pub price: Money,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -531,7 +535,7 @@ pub struct EventPatchIn {
     #[serde(default)]
     pub capacity: Option<i64>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub price: Option<Money>,
     #[serde(default)]
     pub starts_at: Option<DateTime<Utc>>,
@@ -548,7 +552,7 @@ pub struct EventOut {
     pub title: String,
     pub description: String,
     pub capacity: u32,
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(value_type = schema::Money)]
     pub price: Money,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -611,9 +615,9 @@ pub struct ReservationOut {
     pub user_id: i64,
     pub status: ReservationStatus,
     pub quantity: u32,
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(value_type = schema::Money)]
     pub unit_price: Money,
-    #[schema(value_type = String, example = "300.00")]
+    #[schema(value_type = schema::Money)]
     pub total_price: Money,
     pub expires_at: DateTime<Utc>,
     pub booking_code: Option<String>,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use hothour_domain::account::{
     ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
-    PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS, time_zone_names,
+    PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS,
 };
 use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS};
 use hothour_domain::event::MAX_CAPACITY;
@@ -170,23 +170,6 @@ const SHARED: &[(&str, &[ProblemCode])] = &[
     ("Unavailable", &[C::Busy, C::Unavailable]),
 ];
 
-/// Fields holding an amount of money (the [`money_schema`]).
-const MONEY_FIELDS: &[&str] = &[
-    "start_price",
-    "floor_price",
-    "drop_amount",
-    "current_price",
-    "next_price",
-    "held_price",
-    "price",
-    "unit_price",
-    "total_price",
-];
-
-/// What `Money::parse` accepts: no sign, at most ten whole digits once
-/// leading zeros are dropped, at most two decimals once trailing zeros are.
-pub const MONEY_PATTERN: &str = r"^0*[0-9]{1,10}(\.[0-9]{1,2}0*)?$";
-
 /// The years `hothour_domain::instant::accept` takes (1970 to 9999); an
 /// offset may still carry an instant at either end out of range.
 const INSTANT_YEARS: &str = r"^(19[7-9][0-9]|[2-9][0-9]{3})-";
@@ -224,20 +207,6 @@ fn phone_pattern() -> String {
     let (min, max) = (PHONE_DIGITS.start(), PHONE_DIGITS.end());
     // Trimmed, and blank means none.
     format!(r"^{SPACE}*([-+() ]*([0-9][-+() ]*){{{min},{max}}})?{SPACE}*$")
-}
-
-fn time_zone_schema() -> Value {
-    let names: Vec<&str> = time_zone_names().collect();
-    json!({ "type": "string", "enum": names, "description": "An IANA time zone name.", "examples": ["Europe/Istanbul"] })
-}
-
-fn money_schema() -> Value {
-    json!({
-        "type": "string",
-        "pattern": MONEY_PATTERN,
-        "description": "An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals.",
-        "examples": ["149.90"],
-    })
 }
 
 /// The limits the validators enforce, per schema and property, from their constants.
@@ -309,8 +278,6 @@ pub fn finish(mut doc: Value) -> Value {
             { "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" },
         ]);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
-    schemas.insert("Money".into(), money_schema());
-    schemas.insert("TimeZone".into(), time_zone_schema());
     for (name, schema) in schemas.iter_mut() {
         finish_schema(name, schema);
     }
@@ -395,18 +362,6 @@ fn finish_schema(name: &str, schema: &mut Value) {
         }
         return;
     };
-    for (field, property) in properties.iter_mut() {
-        if field == "timezone" {
-            let nullable = property["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"));
-            let zone = json!({ "$ref": "#/components/schemas/TimeZone" });
-            *property = if nullable { json!({ "oneOf": [zone, { "type": "null" }] }) } else { zone };
-        }
-        if MONEY_FIELDS.contains(&field.as_str()) {
-            let nullable = property["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"));
-            let money = json!({ "$ref": "#/components/schemas/Money" });
-            *property = if nullable { json!({ "oneOf": [money, { "type": "null" }] }) } else { money };
-        }
-    }
     if is_answer(name) {
         let all: Vec<Value> = properties.keys().map(|k| Value::String(k.clone())).collect();
         schema["required"] = Value::Array(all);
