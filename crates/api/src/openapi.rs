@@ -1,26 +1,20 @@
 //! The OpenAPI document: what utoipa derives from the routes and DTOs, then
 //! made exact in one pass over the JSON ([`finish`]): every operation's
 //! security, the problem codes (and so the statuses) it can answer, shared
-//! error responses with their headers, the enforced limits taken from the
-//! constants the validators use, and `null` only where the server takes it.
+//! error responses with their headers, the limits of query parameters and
+//! headers, and `null` only where the server takes it. The limits of bodies
+//! are on the DTOs (`dto::schema`).
 
 mod audit;
 
 use std::collections::BTreeMap;
 
-use hothour_domain::account::{
-    ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
-    PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS,
-};
-use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS};
-use hothour_domain::event::MAX_CAPACITY;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{
-    ActiveChoice, AuctionStatus, MAX_MINUTES, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole,
-};
+use crate::dto::schema::{INSTANT_YEARS, instant_description};
+use crate::dto::{ActiveChoice, AuctionStatus, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole};
 use crate::idempotency::{KEY_MAX_CHARS, KEY_PATTERN};
 use crate::pagination::{CURSOR_PATTERN, MAX_LIMIT};
 use crate::problem::{Problem, ProblemCode};
@@ -170,10 +164,6 @@ const SHARED: &[(&str, &[ProblemCode])] = &[
     ("Unavailable", &[C::Busy, C::Unavailable]),
 ];
 
-/// The years `hothour_domain::instant::accept` takes (1970 to 9999); an
-/// offset may still carry an instant at either end out of range.
-const INSTANT_YEARS: &str = r"^(19[7-9][0-9]|[2-9][0-9]{3})-";
-
 /// The range of instants the server accepts, for a `date-time` it reads.
 fn instant_limits() -> Value {
     json!({ "pattern": INSTANT_YEARS })
@@ -181,86 +171,7 @@ fn instant_limits() -> Value {
 
 /// Says in `schema`'s description which instants the server accepts.
 fn describe_instant_range(schema: &mut Value) {
-    let range = format!("An RFC 3339 instant that {}.", hothour_domain::instant::OUT_OF_RANGE);
-    schema["description"] = match schema["description"].as_str() {
-        Some(said) => json!(format!("{said} {range}")),
-        None => json!(range),
-    };
-}
-
-/// White space as Rust's `str::trim` sees it.
-const SPACE: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// A character that is not white space as Rust's `str::trim` sees it.
-const NOT_BLANK: &str = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-
-/// The request as the server reads it; the text after a schema is what
-/// `normalize_email` checks (white space around it is trimmed).
-fn email_pattern() -> String {
-    let space = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-    let part = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@]";
-    let domain_end = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]";
-    format!(r"^{space}*{part}+@{domain_end}{part}*\.{part}*{domain_end}{space}*$")
-}
-
-/// `check_phone`: digits (as many as `PHONE_DIGITS` allows) among spaces, `+`, `-` and parentheses.
-fn phone_pattern() -> String {
-    let (min, max) = (PHONE_DIGITS.start(), PHONE_DIGITS.end());
-    // Trimmed, and blank means none.
-    format!(r"^{SPACE}*([-+() ]*([0-9][-+() ]*){{{min},{max}}})?{SPACE}*$")
-}
-
-/// The limits the validators enforce, per schema and property, from their constants.
-fn constraints() -> Vec<(&'static str, &'static str, Value)> {
-    let text = |max: usize| json!({ "maxLength": max });
-    let not_blank = |max: usize| json!({ "maxLength": max, "minLength": 1, "pattern": NOT_BLANK });
-    let minutes = json!({ "minimum": 1, "maximum": MAX_MINUTES });
-    let email = json!({ "maxLength": EMAIL_MAX_CHARS, "pattern": email_pattern() });
-    let password = json!({ "minLength": PASSWORD_MIN_CHARS, "maxLength": PASSWORD_MAX_BYTES,
-        "description": format!("At least {PASSWORD_MIN_CHARS} characters and at most {PASSWORD_MAX_BYTES} bytes in UTF-8.") });
-    let phone = json!({ "pattern": phone_pattern(),
-        "description": "Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`." });
-    // Blank means none.
-    let default_max_seats = hothour_domain::Policy::default().max_seats_per_hold;
-    let url = json!({ "maxLength": MAPS_URL_MAX_BYTES, "pattern": format!(r"^{SPACE}*(https?://[\s\S]*)?$") });
-    let mut list = vec![
-        ("RegisterIn", "email", email.clone()),
-        ("RegisterIn", "password", password.clone()),
-        ("RegisterIn", "full_name", not_blank(FULL_NAME_MAX_CHARS)),
-        ("RegisterIn", "phone", phone.clone()),
-        ("LoginIn", "email", json!({ "maxLength": EMAIL_MAX_CHARS })),
-        ("ProfilePatchIn", "full_name", not_blank(FULL_NAME_MAX_CHARS)),
-        ("ProfilePatchIn", "phone", phone),
-        ("PasswordIn", "new_password", password),
-        ("StudioIn", "name", not_blank(STUDIO_NAME_MAX_CHARS)),
-        ("StudioIn", "address", text(ADDRESS_MAX_CHARS)),
-        ("StudioIn", "maps_url", url.clone()),
-        ("StudioPatchIn", "name", not_blank(STUDIO_NAME_MAX_CHARS)),
-        ("StudioPatchIn", "address", text(ADDRESS_MAX_CHARS)),
-        ("StudioPatchIn", "maps_url", url),
-        ("AdminIn", "email", json!({ "maxLength": EMAIL_MAX_CHARS })),
-        ("TurboIn", "trigger_before_minutes", minutes.clone()),
-        ("TurboIn", "interval_minutes", minutes.clone()),
-        ("AuctionIn", "drop_interval_minutes", minutes.clone()),
-        ("AuctionPatchIn", "drop_interval_minutes", minutes),
-        ("EventIn", "capacity", json!({ "minimum": 0, "maximum": MAX_CAPACITY })),
-        ("EventPatchIn", "capacity", json!({ "minimum": 0, "maximum": MAX_CAPACITY })),
-        (
-            "HoldIn",
-            "quantity",
-            json!({ "minimum": 1, "maximum": default_max_seats,
-            "description": format!("Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` ({default_max_seats} unless configured).") }),
-        ),
-    ];
-    for schema in ["AuctionIn", "AuctionPatchIn", "EventIn", "EventPatchIn"] {
-        list.push((schema, "title", not_blank(TITLE_MAX_CHARS)));
-        list.push((schema, "description", text(DESCRIPTION_MAX_CHARS)));
-        list.push((schema, "starts_at", instant_limits()));
-        list.push((schema, "ends_at", instant_limits()));
-    }
-    for schema in ["AuctionIn", "AuctionPatchIn"] {
-        list.push((schema, "scheduled_at", instant_limits()));
-    }
-    list
+    schema["description"] = json!(instant_description(schema["description"].as_str()));
 }
 
 /// Schemas the server sends: every property is always present (maybe null).
@@ -282,14 +193,6 @@ pub fn finish(mut doc: Value) -> Value {
         finish_schema(name, schema);
     }
     audit::add_schemas(schemas);
-    for (schema, property, limits) in constraints() {
-        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
-        assert!(target.is_object(), "no property {schema}.{property} to constrain");
-        merge(non_null_part(target), &limits);
-        if limits.get("pattern") == Some(&json!(INSTANT_YEARS)) {
-            describe_instant_range(target);
-        }
-    }
     let responses: Map<String, Value> =
         SHARED.iter().map(|(name, codes)| ((*name).to_owned(), problem_response(codes, false))).collect();
     doc["components"]["responses"] = Value::Object(responses);
@@ -328,15 +231,6 @@ fn merge(target: &mut Value, extra: &Value) {
     for (key, value) in extra.as_object().expect("an object") {
         target[key] = value.clone();
     }
-}
-
-/// The part of a (maybe nullable) property schema that describes its values.
-fn non_null_part(schema: &mut Value) -> &mut Value {
-    if schema.get("oneOf").is_some() {
-        let index = schema["oneOf"].as_array().unwrap().iter().position(|s| s["type"] != "null").unwrap();
-        return &mut schema["oneOf"][index];
-    }
-    schema
 }
 
 /// `["string", "null"]` → `"string"`; `oneOf [X, null]` → `X`.

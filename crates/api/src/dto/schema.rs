@@ -83,6 +83,12 @@ pub trait Limited {
     fn or_null() -> Object {
         Self::build(SchemaType::from_iter([Self::TYPE, Type::Null])).build()
     }
+
+    /// For a field that is never null, saying what it holds (`schema_with`
+    /// ignores the field's doc comment).
+    fn described(said: &str) -> Object {
+        Self::build(SchemaType::Type(Self::TYPE)).description(Some(said)).build()
+    }
 }
 
 /// White space as Rust's `str::trim` sees it.
@@ -106,6 +112,12 @@ fn text(schema_type: SchemaType, max: usize) -> ObjectBuilder {
 /// Text that is not blank once trimmed, of at most `max` characters.
 fn not_blank(schema_type: SchemaType, max: usize) -> ObjectBuilder {
     text(schema_type, max).min_length(Some(1)).pattern(Some(NOT_BLANK))
+}
+
+/// An `example` as the derive writes it for `#[schema(example = ...)]`.
+#[allow(deprecated)]
+fn example(schema: ObjectBuilder, example: &str) -> ObjectBuilder {
+    schema.example(Some(example.into()))
 }
 
 macro_rules! limited {
@@ -149,7 +161,7 @@ limited!(
 );
 limited!(
     /// A new account's email, as `normalize_email` checks it (white space around it is trimmed).
-    Email: String, |t| text(t, EMAIL_MAX_CHARS).pattern(Some(email_pattern()))
+    Email: String, |t| example(text(t, EMAIL_MAX_CHARS).pattern(Some(email_pattern())), "ada@example.com")
 );
 limited!(
     /// The email of an existing account, looked up as it is.
@@ -185,10 +197,20 @@ limited!(
         )))
     }
 );
-limited!(
-    /// An instant the server reads.
-    Instant: String, |t| instant(t, None)
-);
+/// An instant the server reads.
+pub struct Instant;
+
+impl Limited for Instant {
+    const TYPE: Type = Type::String;
+
+    fn build(schema_type: SchemaType) -> ObjectBuilder {
+        instant(schema_type, None)
+    }
+
+    fn described(said: &str) -> Object {
+        instant(SchemaType::Type(Self::TYPE), Some(said)).build()
+    }
+}
 
 /// The years `hothour_domain::instant::accept` takes (1970 to 9999); an
 /// offset may still carry an instant at either end out of range.
@@ -204,7 +226,7 @@ pub fn instant_description(said: Option<&str>) -> String {
 }
 
 /// An instant the server reads, described after `said` (what the field is).
-pub fn instant(schema_type: SchemaType, said: Option<&str>) -> ObjectBuilder {
+fn instant(schema_type: SchemaType, said: Option<&str>) -> ObjectBuilder {
     string(schema_type)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
         .pattern(Some(INSTANT_YEARS))
