@@ -7,7 +7,7 @@
 
 mod audit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -174,9 +174,53 @@ fn describe_instant_range(schema: &mut Value) {
     schema["description"] = json!(instant_description(schema["description"].as_str()));
 }
 
-/// Schemas the server sends: every property is always present (maybe null).
-fn is_answer(schema: &str) -> bool {
-    schema.ends_with("Out") || schema.ends_with("Page")
+/// The schemas only the server sends: those its routes answer with (in a
+/// success), and what they hold, but no request carries. Every property of
+/// one is always present (maybe null).
+fn answers(doc: &Value) -> BTreeSet<String> {
+    let mut answered = Vec::new();
+    let mut requested = Vec::new();
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("path item").values() {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.starts_with('2') {
+                    references(response, &mut answered);
+                }
+            }
+            references(&operation["requestBody"], &mut requested);
+            references(&operation["parameters"], &mut requested);
+        }
+    }
+    let schemas = &doc["components"]["schemas"];
+    let requested = reachable(schemas, requested);
+    reachable(schemas, answered).difference(&requested).cloned().collect()
+}
+
+/// The names of the schemas `value` refers to.
+fn references(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value.as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                    Some(name) if key == "$ref" => names.push(name.to_owned()),
+                    _ => references(value, names),
+                }
+            }
+        }
+        Value::Array(values) => values.iter().for_each(|value| references(value, names)),
+        _ => {}
+    }
+}
+
+/// The schemas `names` refer to, and those they refer to, and so on.
+fn reachable(schemas: &Value, mut names: Vec<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    while let Some(name) = names.pop() {
+        if seen.insert(name.clone()) {
+            references(&schemas[&name], &mut names);
+        }
+    }
+    seen
 }
 
 /// The finished document, as served and committed.
@@ -188,9 +232,12 @@ pub fn finish(mut doc: Value) -> Value {
             { "url": "/", "description": "The server this document was fetched from" },
             { "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" },
         ]);
+    let answers = answers(&doc);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
     for (name, schema) in schemas.iter_mut() {
-        finish_schema(name, schema);
+        if answers.contains(name) {
+            require_every_property(schema);
+        }
     }
     audit::add_schemas(schemas);
     let responses: Map<String, Value> =
@@ -247,19 +294,16 @@ fn without_null(schema: &mut Value) {
     }
 }
 
-fn finish_schema(name: &str, schema: &mut Value) {
-    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+/// Marks every property of an answer (and of the parts it flattens) as always sent.
+fn require_every_property(schema: &mut Value) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         if let Some(parts) = schema.get_mut("allOf").and_then(Value::as_array_mut) {
-            for part in parts {
-                finish_schema(name, part);
-            }
+            parts.iter_mut().for_each(require_every_property);
         }
         return;
     };
-    if is_answer(name) {
-        let all: Vec<Value> = properties.keys().map(|k| Value::String(k.clone())).collect();
-        schema["required"] = Value::Array(all);
-    }
+    let all: Vec<Value> = properties.keys().map(|k| Value::String(k.clone())).collect();
+    schema["required"] = Value::Array(all);
 }
 
 fn finish_operation(path: &str, method: &str, operation: &mut Value) {
@@ -445,4 +489,39 @@ pub fn example(code: ProblemCode) -> Value {
         problem.errors = Some(BTreeMap::from([("quantity".into(), vec!["must be between 1 and 10".into()])]));
     }
     serde_json::to_value(problem).expect("a problem serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the finishing pass takes for answers: a new answer type needs no mark.
+    #[test]
+    fn every_property_of_what_a_success_answers_is_always_sent() {
+        let doc = crate::openapi_document();
+        let mut answered = Vec::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    if status.starts_with('2') {
+                        references(response, &mut answered);
+                    }
+                }
+            }
+        }
+        let schemas = &doc["components"]["schemas"];
+        let answered = reachable(schemas, answered);
+        assert!(answered.contains("AuctionOut") && answered.contains("SignInOut"), "{answered:?}");
+        for name in answered {
+            let schema = &schemas[&name];
+            let parts = schema["allOf"].as_array().map_or(vec![schema], |parts| parts.iter().collect());
+            for part in parts {
+                let Some(properties) = part["properties"].as_object() else { continue };
+                let required = part["required"].as_array().cloned().unwrap_or_default();
+                for property in properties.keys() {
+                    assert!(required.contains(&json!(property)), "{name}.{property} is answered but not required");
+                }
+            }
+        }
+    }
 }
