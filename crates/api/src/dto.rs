@@ -10,7 +10,11 @@ use hothour_domain::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Object;
 
+pub mod schema;
+
+use self::schema::Limited;
 use crate::json::validation_problem;
 use crate::problem::Problem;
 
@@ -231,18 +235,22 @@ pub struct SignInOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterIn {
-    #[schema(example = "ada@example.com")]
+    #[schema(schema_with = schema::Email::value)]
     pub email: String,
     /// At least 8 characters.
+    #[schema(schema_with = schema::Password::value)]
     pub password: String,
+    #[schema(schema_with = schema::FullName::value)]
     pub full_name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::Phone::or_null)]
     pub phone: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginIn {
+    #[schema(schema_with = schema::KnownEmail::value)]
     pub email: String,
     pub password: String,
     /// The `device_token` an earlier sign-in to this account answered on
@@ -261,10 +269,11 @@ pub struct RefreshIn {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatchIn {
     #[serde(default)]
+    #[schema(schema_with = schema::FullName::or_null)]
     pub full_name: Option<String>,
     /// Null clears the phone number.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::Phone::or_null)]
     pub phone: Option<Option<String>>,
 }
 
@@ -272,6 +281,7 @@ pub struct ProfilePatchIn {
 #[serde(deny_unknown_fields)]
 pub struct PasswordIn {
     pub current_password: String,
+    #[schema(schema_with = schema::Password::value)]
     pub new_password: String,
 }
 
@@ -282,8 +292,8 @@ pub struct StudioOut {
     pub id: i64,
     pub name: String,
     pub address: String,
-    /// IANA time zone, for display.
-    #[schema(example = "Europe/Istanbul")]
+    // IANA time zone, for display.
+    #[schema(value_type = schema::TimeZone)]
     pub timezone: String,
     pub maps_url: Option<String>,
 }
@@ -303,12 +313,16 @@ impl From<&Studio> for StudioOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StudioIn {
+    #[schema(schema_with = schema::StudioName::value)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::Address::value)]
     pub address: String,
     #[serde(default = "default_timezone")]
+    #[schema(value_type = schema::TimeZone)]
     pub timezone: String,
     #[serde(default)]
+    #[schema(schema_with = schema::MapsUrl::or_null)]
     pub maps_url: Option<String>,
 }
 
@@ -320,21 +334,29 @@ fn default_timezone() -> String {
 #[serde(deny_unknown_fields)]
 pub struct StudioPatchIn {
     #[serde(default)]
+    #[schema(schema_with = schema::StudioName::or_null)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::Address::or_null)]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<schema::TimeZone>)]
     pub timezone: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = schema::MapsUrl::or_null)]
     pub maps_url: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminIn {
-    /// The email of an existing user, who becomes this studio's admin.
+    #[schema(schema_with = admin_email)]
     pub email: String,
+}
+
+/// The `email` of [`AdminIn`].
+fn admin_email() -> Object {
+    schema::KnownEmail::described("The email of an existing user, who becomes this studio's admin.")
 }
 
 // --- auctions ---------------------------------------------------------------
@@ -342,11 +364,22 @@ pub struct AdminIn {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TurboIn {
-    /// Turbo starts this many minutes before `ends_at`.
+    #[schema(schema_with = turbo_lead)]
     pub trigger_before_minutes: i64,
-    #[schema(value_type = String, example = "20.00")]
+    #[schema(value_type = schema::Money)]
     pub drop_amount: Money,
+    #[schema(schema_with = schema::Minutes::value)]
     pub interval_minutes: i64,
+}
+
+/// The `trigger_before_minutes` of [`TurboIn`].
+fn turbo_lead() -> Object {
+    schema::Minutes::described("Turbo starts this many minutes before `ends_at`.")
+}
+
+/// The `scheduled_at` of [`AuctionIn`].
+fn session_time() -> Object {
+    schema::Instant::described("When the session itself takes place.")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -355,19 +388,24 @@ pub struct AuctionIn {
     /// Required for platform admins; a studio admin's own studio by default.
     #[serde(default)]
     pub studio_id: Option<i64>,
+    #[schema(schema_with = schema::Title::value)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = schema::Description::value)]
     pub description: String,
-    #[schema(value_type = String, example = "500.00")]
+    #[schema(value_type = schema::Money)]
     pub start_price: Money,
-    #[schema(value_type = String, example = "100.00")]
+    #[schema(value_type = schema::Money)]
     pub floor_price: Money,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = schema::Money)]
     pub drop_amount: Money,
+    #[schema(schema_with = schema::Minutes::value)]
     pub drop_interval_minutes: i64,
+    #[schema(schema_with = schema::Instant::value)]
     pub starts_at: DateTime<Utc>,
+    #[schema(schema_with = schema::Instant::value)]
     pub ends_at: DateTime<Utc>,
-    /// When the session itself takes place.
+    #[schema(schema_with = session_time)]
     pub scheduled_at: DateTime<Utc>,
     #[serde(default)]
     pub turbo: Option<TurboIn>,
@@ -377,25 +415,31 @@ pub struct AuctionIn {
 #[serde(deny_unknown_fields)]
 pub struct AuctionPatchIn {
     #[serde(default)]
+    #[schema(schema_with = schema::Title::or_null)]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::Description::or_null)]
     pub description: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub start_price: Option<Money>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub floor_price: Option<Money>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub drop_amount: Option<Money>,
     #[serde(default)]
+    #[schema(schema_with = schema::Minutes::or_null)]
     pub drop_interval_minutes: Option<i64>,
     #[serde(default)]
+    #[schema(schema_with = schema::Instant::or_null)]
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(schema_with = schema::Instant::or_null)]
     pub ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(schema_with = schema::Instant::or_null)]
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Null removes turbo.
     #[serde(default, deserialize_with = "double_option")]
@@ -409,11 +453,11 @@ pub struct AuctionOut {
     pub studio_id: i64,
     pub title: String,
     pub description: String,
-    #[schema(value_type = String, example = "500.00")]
+    #[schema(value_type = schema::Money)]
     pub start_price: Money,
-    #[schema(value_type = String, example = "100.00")]
+    #[schema(value_type = schema::Money)]
     pub floor_price: Money,
-    #[schema(value_type = String, example = "50.00")]
+    #[schema(value_type = schema::Money)]
     pub drop_amount: Money,
     pub drop_interval_minutes: i64,
     pub starts_at: DateTime<Utc>,
@@ -421,15 +465,15 @@ pub struct AuctionOut {
     pub scheduled_at: DateTime<Utc>,
     pub turbo: Option<TurboIn>,
     pub status: AuctionStatus,
-    #[schema(value_type = String, example = "450.00")]
+    #[schema(value_type = schema::Money)]
     pub current_price: Money,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub next_price: Option<Money>,
     pub next_change_at: Option<DateTime<Utc>>,
     pub turbo_active: bool,
     pub turbo_started_at: Option<DateTime<Utc>>,
-    /// The price the holder locked, while HELD.
-    #[schema(value_type = Option<String>)]
+    // The price the holder locked, while HELD.
+    #[schema(value_type = Option<schema::Money>)]
     pub held_price: Option<Money>,
 }
 
@@ -475,7 +519,7 @@ impl From<&AuctionSnapshot> for AuctionOut {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PriceStepOut {
     pub at: DateTime<Utc>,
-    #[schema(value_type = String, example = "450.00")]
+    #[schema(value_type = schema::Money)]
     pub price: Money,
     pub phase: PricePhase,
 }
@@ -505,13 +549,18 @@ pub struct GrabIn {
 pub struct EventIn {
     #[serde(default)]
     pub studio_id: Option<i64>,
+    #[schema(schema_with = schema::Title::value)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = schema::Description::value)]
     pub description: String,
+    #[schema(schema_with = schema::Capacity::value)]
     pub capacity: i64,
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(value_type = schema::Money)]
     pub price: Money,
+    #[schema(schema_with = schema::Instant::value)]
     pub starts_at: DateTime<Utc>,
+    #[schema(schema_with = schema::Instant::value)]
     pub ends_at: DateTime<Utc>,
     #[serde(default = "yes")]
     pub is_active: bool,
@@ -525,17 +574,22 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct EventPatchIn {
     #[serde(default)]
+    #[schema(schema_with = schema::Title::or_null)]
     pub title: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::Description::or_null)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::Capacity::or_null)]
     pub capacity: Option<i64>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<schema::Money>)]
     pub price: Option<Money>,
     #[serde(default)]
+    #[schema(schema_with = schema::Instant::or_null)]
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(schema_with = schema::Instant::or_null)]
     pub ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub is_active: Option<bool>,
@@ -548,7 +602,7 @@ pub struct EventOut {
     pub title: String,
     pub description: String,
     pub capacity: u32,
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(value_type = schema::Money)]
     pub price: Money,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -593,6 +647,7 @@ impl From<&EventSnapshot> for EventOut {
 pub struct HoldIn {
     /// Seats to hold, 1 by default.
     #[serde(default = "one")]
+    #[schema(schema_with = schema::Seats::value)]
     pub quantity: i64,
 }
 
@@ -611,9 +666,9 @@ pub struct ReservationOut {
     pub user_id: i64,
     pub status: ReservationStatus,
     pub quantity: u32,
-    #[schema(value_type = String, example = "150.00")]
+    #[schema(value_type = schema::Money)]
     pub unit_price: Money,
-    #[schema(value_type = String, example = "300.00")]
+    #[schema(value_type = schema::Money)]
     pub total_price: Money,
     pub expires_at: DateTime<Utc>,
     pub booking_code: Option<String>,

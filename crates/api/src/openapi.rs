@@ -1,26 +1,20 @@
 //! The OpenAPI document: what utoipa derives from the routes and DTOs, then
 //! made exact in one pass over the JSON ([`finish`]): every operation's
 //! security, the problem codes (and so the statuses) it can answer, shared
-//! error responses with their headers, the enforced limits taken from the
-//! constants the validators use, and `null` only where the server takes it.
+//! error responses with their headers, the limits of query parameters and
+//! headers, and `null` only where the server takes it. The limits of bodies
+//! are on the DTOs (`dto::schema`).
 
 mod audit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use hothour_domain::account::{
-    ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
-    PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS, time_zone_names,
-};
-use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS};
-use hothour_domain::event::MAX_CAPACITY;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{
-    ActiveChoice, AuctionStatus, MAX_MINUTES, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole,
-};
+use crate::dto::schema::{INSTANT_YEARS, instant_description};
+use crate::dto::{ActiveChoice, AuctionStatus, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole};
 use crate::idempotency::{KEY_MAX_CHARS, KEY_PATTERN};
 use crate::pagination::{CURSOR_PATTERN, MAX_LIMIT};
 use crate::problem::{Problem, ProblemCode};
@@ -170,27 +164,6 @@ const SHARED: &[(&str, &[ProblemCode])] = &[
     ("Unavailable", &[C::Busy, C::Unavailable]),
 ];
 
-/// Fields holding an amount of money (the [`money_schema`]).
-const MONEY_FIELDS: &[&str] = &[
-    "start_price",
-    "floor_price",
-    "drop_amount",
-    "current_price",
-    "next_price",
-    "held_price",
-    "price",
-    "unit_price",
-    "total_price",
-];
-
-/// What `Money::parse` accepts: no sign, at most ten whole digits once
-/// leading zeros are dropped, at most two decimals once trailing zeros are.
-pub const MONEY_PATTERN: &str = r"^0*[0-9]{1,10}(\.[0-9]{1,2}0*)?$";
-
-/// The years `hothour_domain::instant::accept` takes (1970 to 9999); an
-/// offset may still carry an instant at either end out of range.
-const INSTANT_YEARS: &str = r"^(19[7-9][0-9]|[2-9][0-9]{3})-";
-
 /// The range of instants the server accepts, for a `date-time` it reads.
 fn instant_limits() -> Value {
     json!({ "pattern": INSTANT_YEARS })
@@ -198,105 +171,56 @@ fn instant_limits() -> Value {
 
 /// Says in `schema`'s description which instants the server accepts.
 fn describe_instant_range(schema: &mut Value) {
-    let range = format!("An RFC 3339 instant that {}.", hothour_domain::instant::OUT_OF_RANGE);
-    schema["description"] = match schema["description"].as_str() {
-        Some(said) => json!(format!("{said} {range}")),
-        None => json!(range),
-    };
+    schema["description"] = json!(instant_description(schema["description"].as_str()));
 }
 
-/// White space as Rust's `str::trim` sees it.
-const SPACE: &str = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// A character that is not white space as Rust's `str::trim` sees it.
-const NOT_BLANK: &str = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-
-/// The request as the server reads it; the text after a schema is what
-/// `normalize_email` checks (white space around it is trimmed).
-fn email_pattern() -> String {
-    let space = r"[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-    let part = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@]";
-    let domain_end = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@.]";
-    format!(r"^{space}*{part}+@{domain_end}{part}*\.{part}*{domain_end}{space}*$")
-}
-
-/// `check_phone`: digits (as many as `PHONE_DIGITS` allows) among spaces, `+`, `-` and parentheses.
-fn phone_pattern() -> String {
-    let (min, max) = (PHONE_DIGITS.start(), PHONE_DIGITS.end());
-    // Trimmed, and blank means none.
-    format!(r"^{SPACE}*([-+() ]*([0-9][-+() ]*){{{min},{max}}})?{SPACE}*$")
-}
-
-fn time_zone_schema() -> Value {
-    let names: Vec<&str> = time_zone_names().collect();
-    json!({ "type": "string", "enum": names, "description": "An IANA time zone name.", "examples": ["Europe/Istanbul"] })
-}
-
-fn money_schema() -> Value {
-    json!({
-        "type": "string",
-        "pattern": MONEY_PATTERN,
-        "description": "An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals.",
-        "examples": ["149.90"],
-    })
-}
-
-/// The limits the validators enforce, per schema and property, from their constants.
-fn constraints() -> Vec<(&'static str, &'static str, Value)> {
-    let text = |max: usize| json!({ "maxLength": max });
-    let not_blank = |max: usize| json!({ "maxLength": max, "minLength": 1, "pattern": NOT_BLANK });
-    let minutes = json!({ "minimum": 1, "maximum": MAX_MINUTES });
-    let email = json!({ "maxLength": EMAIL_MAX_CHARS, "pattern": email_pattern() });
-    let password = json!({ "minLength": PASSWORD_MIN_CHARS, "maxLength": PASSWORD_MAX_BYTES,
-        "description": format!("At least {PASSWORD_MIN_CHARS} characters and at most {PASSWORD_MAX_BYTES} bytes in UTF-8.") });
-    let phone = json!({ "pattern": phone_pattern(),
-        "description": "Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`." });
-    // Blank means none.
-    let default_max_seats = hothour_domain::Policy::default().max_seats_per_hold;
-    let url = json!({ "maxLength": MAPS_URL_MAX_BYTES, "pattern": format!(r"^{SPACE}*(https?://[\s\S]*)?$") });
-    let mut list = vec![
-        ("RegisterIn", "email", email.clone()),
-        ("RegisterIn", "password", password.clone()),
-        ("RegisterIn", "full_name", not_blank(FULL_NAME_MAX_CHARS)),
-        ("RegisterIn", "phone", phone.clone()),
-        ("LoginIn", "email", json!({ "maxLength": EMAIL_MAX_CHARS })),
-        ("ProfilePatchIn", "full_name", not_blank(FULL_NAME_MAX_CHARS)),
-        ("ProfilePatchIn", "phone", phone),
-        ("PasswordIn", "new_password", password),
-        ("StudioIn", "name", not_blank(STUDIO_NAME_MAX_CHARS)),
-        ("StudioIn", "address", text(ADDRESS_MAX_CHARS)),
-        ("StudioIn", "maps_url", url.clone()),
-        ("StudioPatchIn", "name", not_blank(STUDIO_NAME_MAX_CHARS)),
-        ("StudioPatchIn", "address", text(ADDRESS_MAX_CHARS)),
-        ("StudioPatchIn", "maps_url", url),
-        ("AdminIn", "email", json!({ "maxLength": EMAIL_MAX_CHARS })),
-        ("TurboIn", "trigger_before_minutes", minutes.clone()),
-        ("TurboIn", "interval_minutes", minutes.clone()),
-        ("AuctionIn", "drop_interval_minutes", minutes.clone()),
-        ("AuctionPatchIn", "drop_interval_minutes", minutes),
-        ("EventIn", "capacity", json!({ "minimum": 0, "maximum": MAX_CAPACITY })),
-        ("EventPatchIn", "capacity", json!({ "minimum": 0, "maximum": MAX_CAPACITY })),
-        (
-            "HoldIn",
-            "quantity",
-            json!({ "minimum": 1, "maximum": default_max_seats,
-            "description": format!("Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` ({default_max_seats} unless configured).") }),
-        ),
-    ];
-    for schema in ["AuctionIn", "AuctionPatchIn", "EventIn", "EventPatchIn"] {
-        list.push((schema, "title", not_blank(TITLE_MAX_CHARS)));
-        list.push((schema, "description", text(DESCRIPTION_MAX_CHARS)));
-        list.push((schema, "starts_at", instant_limits()));
-        list.push((schema, "ends_at", instant_limits()));
+/// The schemas only the server sends: those its routes answer with (in a
+/// success), and what they hold, but no request carries. Every property of
+/// one is always present (maybe null).
+fn answers(doc: &Value) -> BTreeSet<String> {
+    let mut answered = Vec::new();
+    let mut requested = Vec::new();
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("path item").values() {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.starts_with('2') {
+                    references(response, &mut answered);
+                }
+            }
+            references(&operation["requestBody"], &mut requested);
+            references(&operation["parameters"], &mut requested);
+        }
     }
-    for schema in ["AuctionIn", "AuctionPatchIn"] {
-        list.push((schema, "scheduled_at", instant_limits()));
-    }
-    list
+    let schemas = &doc["components"]["schemas"];
+    let requested = reachable(schemas, requested);
+    reachable(schemas, answered).difference(&requested).cloned().collect()
 }
 
-/// Schemas the server sends: every property is always present (maybe null).
-fn is_answer(schema: &str) -> bool {
-    schema.ends_with("Out") || schema.ends_with("Page")
+/// The names of the schemas `value` refers to.
+fn references(value: &Value, names: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value.as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                    Some(name) if key == "$ref" => names.push(name.to_owned()),
+                    _ => references(value, names),
+                }
+            }
+        }
+        Value::Array(values) => values.iter().for_each(|value| references(value, names)),
+        _ => {}
+    }
+}
+
+/// The schemas `names` refer to, and those they refer to, and so on.
+fn reachable(schemas: &Value, mut names: Vec<String>) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    while let Some(name) = names.pop() {
+        if seen.insert(name.clone()) {
+            references(&schemas[&name], &mut names);
+        }
+    }
+    seen
 }
 
 /// The finished document, as served and committed.
@@ -308,21 +232,14 @@ pub fn finish(mut doc: Value) -> Value {
             { "url": "/", "description": "The server this document was fetched from" },
             { "url": "http://127.0.0.1:8080", "description": "A local server on BIND's default address" },
         ]);
+    let answers = answers(&doc);
     let schemas = doc["components"]["schemas"].as_object_mut().expect("schemas");
-    schemas.insert("Money".into(), money_schema());
-    schemas.insert("TimeZone".into(), time_zone_schema());
     for (name, schema) in schemas.iter_mut() {
-        finish_schema(name, schema);
-    }
-    audit::add_schemas(schemas);
-    for (schema, property, limits) in constraints() {
-        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
-        assert!(target.is_object(), "no property {schema}.{property} to constrain");
-        merge(non_null_part(target), &limits);
-        if limits.get("pattern") == Some(&json!(INSTANT_YEARS)) {
-            describe_instant_range(target);
+        if answers.contains(name) {
+            require_every_property(schema);
         }
     }
+    audit::add_schemas(schemas);
     let responses: Map<String, Value> =
         SHARED.iter().map(|(name, codes)| ((*name).to_owned(), problem_response(codes, false))).collect();
     doc["components"]["responses"] = Value::Object(responses);
@@ -363,15 +280,6 @@ fn merge(target: &mut Value, extra: &Value) {
     }
 }
 
-/// The part of a (maybe nullable) property schema that describes its values.
-fn non_null_part(schema: &mut Value) -> &mut Value {
-    if schema.get("oneOf").is_some() {
-        let index = schema["oneOf"].as_array().unwrap().iter().position(|s| s["type"] != "null").unwrap();
-        return &mut schema["oneOf"][index];
-    }
-    schema
-}
-
 /// `["string", "null"]` → `"string"`; `oneOf [X, null]` → `X`.
 fn without_null(schema: &mut Value) {
     if let Some(types) = schema.get("type").and_then(Value::as_array) {
@@ -386,36 +294,25 @@ fn without_null(schema: &mut Value) {
     }
 }
 
-fn finish_schema(name: &str, schema: &mut Value) {
-    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+/// Marks every property of an answer (and of the parts it flattens) as always sent.
+fn require_every_property(schema: &mut Value) {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
         if let Some(parts) = schema.get_mut("allOf").and_then(Value::as_array_mut) {
-            for part in parts {
-                finish_schema(name, part);
-            }
+            parts.iter_mut().for_each(require_every_property);
         }
         return;
     };
-    for (field, property) in properties.iter_mut() {
-        if field == "timezone" {
-            let nullable = property["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"));
-            let zone = json!({ "$ref": "#/components/schemas/TimeZone" });
-            *property = if nullable { json!({ "oneOf": [zone, { "type": "null" }] }) } else { zone };
-        }
-        if MONEY_FIELDS.contains(&field.as_str()) {
-            let nullable = property["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "null"));
-            let money = json!({ "$ref": "#/components/schemas/Money" });
-            *property = if nullable { json!({ "oneOf": [money, { "type": "null" }] }) } else { money };
-        }
-    }
-    if is_answer(name) {
-        let all: Vec<Value> = properties.keys().map(|k| Value::String(k.clone())).collect();
-        schema["required"] = Value::Array(all);
-    }
+    let all: Vec<Value> = properties.keys().map(|k| Value::String(k.clone())).collect();
+    schema["required"] = Value::Array(all);
 }
 
 fn finish_operation(path: &str, method: &str, operation: &mut Value) {
     let id = operation["operationId"].as_str().expect("an operationId").to_owned();
-    let spec = OPERATIONS.iter().find(|o| o.id == id).unwrap_or_else(|| panic!("{id} is not in OPERATIONS"));
+    // An operation missing here fails `every_operation_is_described` (and the
+    // committed document's comparison); until then it is taken as signed-in,
+    // answering no codes of its own rules.
+    let unknown = op("", SignedIn, &[]);
+    let spec = OPERATIONS.iter().find(|o| o.id == id).unwrap_or(&unknown);
     if operation.get("description").is_none() {
         operation["description"] = operation["summary"].clone();
     }
@@ -596,4 +493,61 @@ pub fn example(code: ProblemCode) -> Value {
         problem.errors = Some(BTreeMap::from([("quantity".into(), vec!["must be between 1 and 10".into()])]));
     }
     serde_json::to_value(problem).expect("a problem serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_described_once() {
+        let doc = crate::openapi_document();
+        let mut routed: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .map(|operation| operation["operationId"].as_str().expect("an operationId"))
+            .collect();
+        let mut described: Vec<&str> = OPERATIONS.iter().map(|o| o.id).collect();
+        routed.sort_unstable();
+        described.sort_unstable();
+        let missing: Vec<&&str> = routed.iter().filter(|id| !described.contains(id)).collect();
+        assert!(missing.is_empty(), "routes with no entry in OPERATIONS: {missing:?}");
+        let stale: Vec<&&str> = described.iter().filter(|id| !routed.contains(id)).collect();
+        assert!(stale.is_empty(), "entries of OPERATIONS with no route: {stale:?}");
+        let before = described.len();
+        described.dedup();
+        assert_eq!(before, described.len(), "an operation is described twice in OPERATIONS");
+    }
+
+    /// What the finishing pass takes for answers: a new answer type needs no mark.
+    #[test]
+    fn every_property_of_what_a_success_answers_is_always_sent() {
+        let doc = crate::openapi_document();
+        let mut answered = Vec::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    if status.starts_with('2') {
+                        references(response, &mut answered);
+                    }
+                }
+            }
+        }
+        let schemas = &doc["components"]["schemas"];
+        let answered = reachable(schemas, answered);
+        assert!(answered.contains("AuctionOut") && answered.contains("SignInOut"), "{answered:?}");
+        for name in answered {
+            let schema = &schemas[&name];
+            let parts = schema["allOf"].as_array().map_or(vec![schema], |parts| parts.iter().collect());
+            for part in parts {
+                let Some(properties) = part["properties"].as_object() else { continue };
+                let required = part["required"].as_array().cloned().unwrap_or_default();
+                for property in properties.keys() {
+                    assert!(required.contains(&json!(property)), "{name}.{property} is answered but not required");
+                }
+            }
+        }
+    }
 }
