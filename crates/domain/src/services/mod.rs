@@ -25,8 +25,12 @@ use crate::unit_of_work::Policy;
 
 mod auctions;
 mod events;
+#[cfg(test)]
+mod fakes;
 mod jobs;
 mod reservations;
+#[cfg(test)]
+mod tests;
 
 use auctions::GrabRequest;
 use events::HoldRequest;
