@@ -78,26 +78,6 @@ pub trait Choices: Sized + Serialize + 'static {
 }
 
 closed_set!(
-    /// An account's role.
-    UserRole, "snake_case", [User, StudioAdmin, PlatformAdmin]
-);
-closed_set!(
-    /// An auction's status at the time of the answer.
-    AuctionStatus, "SCREAMING_SNAKE_CASE", [Draft, Active, Held, Sold, Expired, Cancelled]
-);
-closed_set!(
-    /// A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
-    ReservationStatus, "SCREAMING_SNAKE_CASE", [Hold, Confirmed, CheckedIn, NoShow, Expired, Cancelled]
-);
-closed_set!(
-    /// What a reservation is for.
-    ReservationKind, "snake_case", [Auction, Event]
-);
-closed_set!(
-    /// Whether a price step is on the normal or the turbo schedule.
-    PricePhase, "snake_case", [Normal, Turbo]
-);
-closed_set!(
     /// How to send the access token.
     TokenType, "PascalCase", [Bearer]
 );
@@ -106,78 +86,18 @@ closed_set!(
     ActiveChoice, "snake_case", [True, False, All]
 );
 
-impl From<hothour_domain::Role> for UserRole {
-    fn from(role: hothour_domain::Role) -> Self {
-        match role {
-            hothour_domain::Role::User => UserRole::User,
-            hothour_domain::Role::StudioAdmin => UserRole::StudioAdmin,
-            hothour_domain::Role::PlatformAdmin => UserRole::PlatformAdmin,
-        }
+/// The domain's closed sets, which describe themselves in the contract.
+pub use hothour_domain::{AuctionStatus, Phase as PricePhase, ReservationKind, ReservationStatus, Role as UserRole};
+
+impl Choices for AuctionStatus {
+    fn choices() -> &'static [Self] {
+        &AuctionStatus::ALL
     }
 }
 
-impl From<hothour_domain::AuctionStatus> for AuctionStatus {
-    fn from(status: hothour_domain::AuctionStatus) -> Self {
-        use hothour_domain::AuctionStatus as S;
-        match status {
-            S::Draft => AuctionStatus::Draft,
-            S::Active => AuctionStatus::Active,
-            S::Held => AuctionStatus::Held,
-            S::Sold => AuctionStatus::Sold,
-            S::Expired => AuctionStatus::Expired,
-            S::Cancelled => AuctionStatus::Cancelled,
-        }
-    }
-}
-
-impl From<AuctionStatus> for hothour_domain::AuctionStatus {
-    fn from(status: AuctionStatus) -> Self {
-        use hothour_domain::AuctionStatus as S;
-        match status {
-            AuctionStatus::Draft => S::Draft,
-            AuctionStatus::Active => S::Active,
-            AuctionStatus::Held => S::Held,
-            AuctionStatus::Sold => S::Sold,
-            AuctionStatus::Expired => S::Expired,
-            AuctionStatus::Cancelled => S::Cancelled,
-        }
-    }
-}
-
-impl From<hothour_domain::ReservationKind> for ReservationKind {
-    fn from(kind: hothour_domain::ReservationKind) -> Self {
-        match kind {
-            hothour_domain::ReservationKind::Auction => ReservationKind::Auction,
-            hothour_domain::ReservationKind::Event => ReservationKind::Event,
-        }
-    }
-}
-
-impl From<hothour_domain::ReservationStatus> for ReservationStatus {
-    fn from(status: hothour_domain::ReservationStatus) -> Self {
-        use hothour_domain::ReservationStatus as S;
-        match status {
-            S::Hold => ReservationStatus::Hold,
-            S::Confirmed => ReservationStatus::Confirmed,
-            S::CheckedIn => ReservationStatus::CheckedIn,
-            S::NoShow => ReservationStatus::NoShow,
-            S::Expired => ReservationStatus::Expired,
-            S::Cancelled => ReservationStatus::Cancelled,
-        }
-    }
-}
-
-impl From<ReservationStatus> for hothour_domain::ReservationStatus {
-    fn from(status: ReservationStatus) -> Self {
-        use hothour_domain::ReservationStatus as S;
-        match status {
-            ReservationStatus::Hold => S::Hold,
-            ReservationStatus::Confirmed => S::Confirmed,
-            ReservationStatus::CheckedIn => S::CheckedIn,
-            ReservationStatus::NoShow => S::NoShow,
-            ReservationStatus::Expired => S::Expired,
-            ReservationStatus::Cancelled => S::Cancelled,
-        }
+impl Choices for ReservationStatus {
+    fn choices() -> &'static [Self] {
+        &ReservationStatus::ALL
     }
 }
 
@@ -200,7 +120,7 @@ impl From<&User> for UserOut {
             email: user.email.clone(),
             full_name: user.full_name.clone(),
             phone: user.phone.clone(),
-            role: user.role.into(),
+            role: user.role,
             studio_id: user.studio_id.map(|s| s.0),
         }
     }
@@ -505,7 +425,7 @@ impl From<&AuctionSnapshot> for AuctionOut {
                 drop_amount: t.drop_amount,
                 interval_minutes: t.interval_minutes,
             }),
-            status: a.status.into(),
+            status: a.status,
             current_price: a.current_price,
             next_price: a.next_price,
             next_change_at: a.next_change_at,
@@ -688,11 +608,11 @@ impl From<&ReservationSnapshot> for ReservationOut {
     fn from(r: &ReservationSnapshot) -> Self {
         ReservationOut {
             id: r.id.0,
-            kind: r.kind.into(),
+            kind: r.kind,
             auction_id: r.auction_id.map(|id| id.0),
             event_id: r.event_id.map(|id| id.0),
             user_id: r.user_id.0,
-            status: r.status.into(),
+            status: r.status,
             quantity: r.quantity,
             unit_price: r.unit_price,
             total_price: r.total_price,

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::DomainError;
 use crate::ids::{StudioId, UserId};
 
+/// An account's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = UserRole))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     User,

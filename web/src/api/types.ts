@@ -14,9 +14,8 @@ export type Studio = Schemas['StudioOut'];
 export type Problem = Schemas['Problem'];
 export type Turbo = Schemas['TurboIn'];
 
-// The closed sets of SPEC §4, §6 and §7. Until the contract types them as enums
-// (issue 10), the document says `string`; these narrow it in one place.
-export type AuctionStatus = 'DRAFT' | 'ACTIVE' | 'HELD' | 'SOLD' | 'EXPIRED' | 'CANCELLED';
-export type ReservationStatus = 'HOLD' | 'CONFIRMED' | 'CHECKED_IN' | 'NO_SHOW' | 'EXPIRED' | 'CANCELLED';
-export type Role = 'user' | 'studio_admin' | 'platform_admin';
+// The closed sets of SPEC §4, §6 and §7, as the contract (from the domain's own types) declares them.
+export type AuctionStatus = Schemas['AuctionStatus'];
+export type ReservationStatus = Schemas['ReservationStatus'];
+export type Role = Schemas['UserRole'];
 

@@ -42,9 +42,9 @@ export type Money = string;
  */
 export type AuctionStatus = 'DRAFT' | 'ACTIVE' | 'HELD' | 'SOLD' | 'EXPIRED' | 'CANCELLED';
 /**
- * A user's role.
+ * An account's role.
  */
-export type Role = 'user' | 'studio_admin' | 'platform_admin';
+export type UserRole = 'user' | 'studio_admin' | 'platform_admin';
 /**
  * What a reservation is for.
  */
@@ -248,7 +248,7 @@ export interface AuthenticatedFrame {
    * `auth` is sent again with a fresh token.
    */
   expires_at: string;
-  role: Role;
+  role: UserRole;
   type: 'authenticated';
   user_id: number;
 }

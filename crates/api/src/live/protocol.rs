@@ -7,7 +7,7 @@
 //! event an [`EventOut`], a reservation a [`ReservationOut`].
 
 use chrono::{DateTime, Utc};
-use hothour_domain::{AuctionSnapshot, Payload, ReservationSnapshot, StoredEvent, StudioId, Visibility};
+use hothour_domain::{AuctionSnapshot, Payload, ReservationSnapshot, Role, StoredEvent, StudioId, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -212,25 +212,6 @@ pub struct Authenticated {
     /// When the token expires: the socket's private rooms end then unless
     /// `auth` is sent again with a fresh token.
     pub expires_at: DateTime<Utc>,
-}
-
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    User,
-    StudioAdmin,
-    PlatformAdmin,
-}
-
-impl From<hothour_domain::Role> for Role {
-    fn from(role: hothour_domain::Role) -> Role {
-        match role {
-            hothour_domain::Role::User => Role::User,
-            hothour_domain::Role::StudioAdmin => Role::StudioAdmin,
-            hothour_domain::Role::PlatformAdmin => Role::PlatformAdmin,
-        }
-    }
 }
 
 /// The answer to `subscribe`.

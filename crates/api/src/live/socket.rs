@@ -461,7 +461,7 @@ impl Connection {
         };
         let reply = ServerFrame::Authenticated(Authenticated {
             user_id: user.id.0,
-            role: user.role.into(),
+            role: user.role,
             expires_at: token.expires_at,
         });
         let previous = self.signed_in.replace(SignedIn { user, token });

@@ -106,7 +106,7 @@ async fn create_auction(
 async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuery>) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
     let limit = limit(query.limit)?;
-    let status = parse_choice::<AuctionStatus>("status", query.status.as_deref())?.map(Into::into);
+    let status = parse_choice::<AuctionStatus>("status", query.status.as_deref())?;
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, AuctionId(id)));
     let filter = AuctionFilter { studio_id: query.studio_id.map(StudioId), status };
     let records = state.store.list_auctions(filter, state.now(), limit + 1, after).await?;

@@ -42,7 +42,7 @@ async fn list(
 ) -> Result<HttpResponse, Problem> {
     let limit = limit(query.limit)?;
     if let Some(status) = parse_choice::<ReservationStatus>("status", query.status.as_deref())? {
-        filter.status = Some(status.into());
+        filter.status = Some(status);
     }
     let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
     let now = state.now();

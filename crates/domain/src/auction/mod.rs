@@ -18,7 +18,9 @@ use pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 pub use crate::memory::KnownAuctions;
 pub use under_lock::AuctionUnit;
 
+/// An auction's status at the time of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AuctionStatus {
     Draft,

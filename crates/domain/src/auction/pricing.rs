@@ -72,8 +72,9 @@ pub struct PriceStep {
     pub phase: Phase,
 }
 
-/// The kind of price drop at a step.
+/// Whether a price step is on the normal or the turbo schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PricePhase))]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Normal,

@@ -19,7 +19,9 @@ mod under_lock;
 pub use crate::memory::{KnownReservations, ReservationFacts};
 pub use under_lock::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
+/// A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReservationStatus {
     Hold,
@@ -79,6 +81,7 @@ impl ReservationTarget {
 
 /// What a reservation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReservationKind {
     Auction,
