@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Studio, User};
-use hothour_domain::ports::{AuditRecord, EventRecord};
+use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
 use hothour_domain::{
     Auction, AuctionSnapshot, AuctionView, EventSnapshot, Money, PriceStep, Reservation, ReservationSnapshot,
     ValidationErrors,
@@ -300,6 +300,29 @@ impl From<&Studio> for StudioOut {
     }
 }
 
+/// The studio an auction, event or reservation belongs to, carried with it so
+/// a client needs no extra request to say where and on which clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StudioSummary {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    /// IANA time zone: show the session's times on this clock.
+    #[schema(example = "Europe/Istanbul")]
+    pub timezone: String,
+}
+
+impl From<&Studio> for StudioSummary {
+    fn from(studio: &Studio) -> Self {
+        StudioSummary {
+            id: studio.id.0,
+            name: studio.name.clone(),
+            address: studio.address.clone(),
+            timezone: studio.timezone.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StudioIn {
@@ -369,8 +392,15 @@ pub struct AuctionIn {
     pub ends_at: DateTime<Utc>,
     /// When the session itself takes place.
     pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts from `scheduled_at`, 1 to 1440 minutes (default 60).
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: i64,
     #[serde(default)]
     pub turbo: Option<TurboIn>,
+}
+
+fn default_session_minutes() -> i64 {
+    hothour_domain::auction::SESSION_MINUTES_DEFAULT
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -397,6 +427,9 @@ pub struct AuctionPatchIn {
     pub ends_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// How long the session lasts from `scheduled_at`, 1 to 1440 minutes.
+    #[serde(default)]
+    pub session_minutes: Option<i64>,
     /// Null removes turbo.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<TurboIn>)]
@@ -419,6 +452,8 @@ pub struct AuctionOut {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts: it ends at `scheduled_at` plus this many minutes.
+    pub session_minutes: i64,
     pub turbo: Option<TurboIn>,
     pub status: AuctionStatus,
     #[schema(value_type = String, example = "450.00")]
@@ -456,6 +491,7 @@ impl From<&AuctionSnapshot> for AuctionOut {
             starts_at: a.starts_at,
             ends_at: a.ends_at,
             scheduled_at: a.scheduled_at,
+            session_minutes: a.session_minutes,
             turbo: a.turbo.map(|t| TurboIn {
                 trigger_before_minutes: t.trigger_before_minutes,
                 drop_amount: t.drop_amount,
@@ -619,18 +655,49 @@ pub struct ReservationOut {
     pub booking_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// What it is for, as a ticket shows it.
+    pub target: ReservationTargetOut,
+}
+
+/// The session a reservation is for: what, when and where.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReservationTargetOut {
+    pub kind: ReservationKind,
+    /// The auction's or the event's id.
+    pub id: i64,
+    pub title: String,
+    /// When the session starts (an auction's `scheduled_at`).
+    pub starts_at: DateTime<Utc>,
+    /// When it ends (an auction's `scheduled_at` plus its `session_minutes`).
+    pub ends_at: DateTime<Utc>,
+    pub studio: StudioSummary,
+}
+
+impl ReservationTargetOut {
+    pub fn new(session: &SessionSummary, studio: StudioSummary) -> ReservationTargetOut {
+        let (kind, id) = match session.target {
+            hothour_domain::ReservationTarget::Auction(id) => (ReservationKind::Auction, id.0),
+            hothour_domain::ReservationTarget::Event(id) => (ReservationKind::Event, id.0),
+        };
+        ReservationTargetOut {
+            kind,
+            id,
+            title: session.title.clone(),
+            starts_at: session.starts_at,
+            ends_at: session.ends_at,
+            studio,
+        }
+    }
 }
 
 impl ReservationOut {
     /// The reservation as it stands at `now` (a lapsed hold shows EXPIRED).
-    pub fn new(reservation: &Reservation, now: DateTime<Utc>) -> ReservationOut {
-        ReservationOut::from(&reservation.snapshot(now))
+    pub fn new(reservation: &Reservation, now: DateTime<Utc>, target: ReservationTargetOut) -> ReservationOut {
+        ReservationOut::of(&reservation.snapshot(now), target)
     }
-}
 
-/// The one mapping from the domain's reservation to the answer (REST, live frames).
-impl From<&ReservationSnapshot> for ReservationOut {
-    fn from(r: &ReservationSnapshot) -> Self {
+    /// The one mapping from the domain's reservation to the answer (REST, live frames).
+    pub fn of(r: &ReservationSnapshot, target: ReservationTargetOut) -> Self {
         ReservationOut {
             id: r.id.0,
             kind: r.kind.into(),
@@ -645,6 +712,7 @@ impl From<&ReservationSnapshot> for ReservationOut {
             booking_code: r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
             created_at: r.created_at,
             confirmed_at: r.confirmed_at,
+            target,
         }
     }
 }

@@ -12,7 +12,7 @@ use hothour_domain::account::{
     ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
     PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS, time_zone_names,
 };
-use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS};
+use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, SESSION_MINUTES_MAX, TITLE_MAX_CHARS};
 use hothour_domain::event::MAX_CAPACITY;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -150,6 +150,7 @@ pub const OPERATIONS: &[Operation] = &[
     },
     op("listMyReservations", SignedIn, &[]),
     op("getReservation", SignedIn, &[]),
+    op("getReservationCalendar", SignedIn, &[]),
     op("confirmReservation", SignedIn, &[C::HoldExpired, C::InvalidState]),
     op("cancelReservation", SignedIn, &[C::CancellationClosed, C::InvalidState]),
     op("listStudioReservations", SignedIn, &[]),
@@ -288,8 +289,10 @@ fn constraints() -> Vec<(&'static str, &'static str, Value)> {
         list.push((schema, "starts_at", instant_limits()));
         list.push((schema, "ends_at", instant_limits()));
     }
+    let session = json!({ "minimum": 1, "maximum": SESSION_MINUTES_MAX });
     for schema in ["AuctionIn", "AuctionPatchIn"] {
         list.push((schema, "scheduled_at", instant_limits()));
+        list.push((schema, "session_minutes", session.clone()));
     }
     list
 }

@@ -32,7 +32,7 @@ use crate::live::protocol::{
     RoomClosedReason, ServerFrame, SessionEnded, Snapshot, StudioRoom, Subscribed, Unsubscribed, UserRoom,
 };
 use crate::live::sessions::SessionEnd;
-use crate::live::ticker;
+use crate::live::{stored, ticker};
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 256;
@@ -653,9 +653,17 @@ impl Connection {
                 self.send(ServerFrame::Subscribed(reply)).await?;
                 // A row without its kind's shape is skipped: gaps in `seq` are
                 // normal. So is what was said while the event was hidden from `viewer`.
-                let frames = events.iter().filter_map(|event| ServerFrame::from_stored(event, epoch));
-                for frame in frames.filter(|frame| frame.visibility().allows(viewer.as_ref())) {
-                    self.send(frame).await?;
+                for event in &events {
+                    let frame = match stored::frame_of(&self.state, event).await {
+                        Ok(frame) => frame,
+                        Err(_) => {
+                            let detail = "the missed events cannot be read now; subscribe again";
+                            return self.reply_error(answering(), ErrorCode::Unavailable, detail).await;
+                        }
+                    };
+                    if let Some(frame) = frame.filter(|frame| frame.visibility().allows(viewer.as_ref())) {
+                        self.send(frame).await?;
+                    }
                 }
                 Ok(())
             }

@@ -89,6 +89,7 @@ async fn create_auction(
             turbo,
         },
         scheduled_at: b.scheduled_at,
+        session_minutes: b.session_minutes,
     };
     let auction = state.services.create_auction(&caller.actor, b.studio_id.map(StudioId), input).await?;
     let record = AuctionRecord { auction, live: None };
@@ -179,6 +180,7 @@ async fn update_auction(
         starts_at: b.starts_at,
         ends_at: b.ends_at,
         scheduled_at: b.scheduled_at,
+        session_minutes: b.session_minutes,
         turbo,
     };
     state.services.update_auction(&caller.actor, id, patch).await?;
@@ -250,7 +252,7 @@ async fn grab_auction(
     idempotency::run(&state, caller.user_id(), &req, &body, || async {
         let result = state.services.grab(&caller.actor, id, input.confirm).await.map_err(Problem::from);
         state.metrics.grab(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
-        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))
+        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
     })
     .await
 }

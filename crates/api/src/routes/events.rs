@@ -204,7 +204,7 @@ async fn hold_seats(
     idempotency::run(&state, caller.user_id(), &req, &body, || async {
         let result = state.services.hold(&caller.actor, id, input.quantity).await.map_err(Problem::from);
         state.metrics.hold(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
-        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))
+        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
     })
     .await
 }
