@@ -491,6 +491,7 @@ on_both_stores! {
             "booking_code",
             "created_at",
             "confirmed_at",
+            "target",
         ]
         .into_iter()
         .map(String::from)
