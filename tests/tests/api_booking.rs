@@ -226,6 +226,7 @@ on_both_stores! {
         let expected: BTreeSet<String> = [
             "id",
             "studio_id",
+            "studio",
             "title",
             "description",
             "capacity",

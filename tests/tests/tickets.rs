@@ -230,3 +230,52 @@ on_both_stores! {
         assert_eq!(raw_get(&app, "/reservations/999999/calendar.ics", Some(&user.token)).await.0, StatusCode::NOT_FOUND);
     }
 }
+
+on_both_stores! {
+    async fn auctions_and_events_carry_their_studio_in_answers_and_frames(backend) {
+        use hothour_tests::ws::WsClient;
+        let World { app, admin, studio_id, .. } = World::new(backend).await;
+        let user = app.register("user@a.test").await;
+        let auction = created(&app, "/auctions", &admin.token, auction_body(&app, "Tango slot", None)).await;
+        let event = created(&app, "/events", &admin.token, event_body(&app, "Salsa")).await;
+        assert_studio(&auction["studio"], studio_id);
+        assert_studio(&event["studio"], studio_id);
+        assert_eq!(auction["studio_id"], studio_id);
+        for path in [format!("/auctions/{}", id(&auction)), format!("/events/{}", id(&event))] {
+            assert_studio(&app.get(&path, None).await.1["studio"], studio_id);
+        }
+        for path in ["/auctions", "/events"] {
+            let (_, page) = app.get(path, None).await;
+            assert_studio(&page["items"][0]["studio"], studio_id);
+        }
+
+        let mut client = WsClient::connect(&app).await;
+        client.authenticated(&user).await;
+        let snapshot = client.subscribed(&format!("auction:{}", id(&auction))).await;
+        assert_studio(&snapshot["data"]["studio"], studio_id);
+        let snapshot = client.subscribed(&format!("event:{}", id(&event))).await;
+        assert_studio(&snapshot["data"]["studio"], studio_id);
+        client.subscribed(&format!("user:{}", user.user_id)).await;
+
+        // A studio's change reaches the next answer and frame at once.
+        let (status, _) =
+            app.patch(&format!("/studios/{studio_id}"), Some(&admin.token), json!({"name": "Moda Dans"})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(app.get(&format!("/auctions/{}", id(&auction)), None).await.1["studio"]["name"], "Moda Dans");
+
+        created(&app, &format!("/auctions/{}/grab", id(&auction)), &user.token, json!({})).await;
+        let frames = client.each_of(&["auction_held", "hold_created"]).await;
+        let (held, hold) = (&frames[0], &frames[1]);
+        assert_eq!(held["data"]["studio"]["name"], "Moda Dans", "{held}");
+        assert_eq!(hold["data"]["target"]["title"], "Tango slot", "{hold}");
+        assert_eq!(hold["data"]["target"]["studio"]["name"], "Moda Dans", "{hold}");
+        hold_seats(&app, &user, id(&event)).await;
+        let seats = client.next_of_type("availability_changed").await;
+        assert_eq!(seats["data"]["studio"]["id"], studio_id, "{seats}");
+        assert_eq!(seats["data"]["studio"]["name"], "Moda Dans", "{seats}");
+    }
+}
+
+async fn hold_seats(app: &TestApp, user: &Session, event_id: i64) -> Value {
+    hold(app, user, event_id).await
+}

@@ -440,6 +440,8 @@ pub struct AuctionPatchIn {
 pub struct AuctionOut {
     pub id: i64,
     pub studio_id: i64,
+    /// Where the session takes place, and on which clock to show its times.
+    pub studio: StudioSummary,
     pub title: String,
     pub description: String,
     #[schema(value_type = String, example = "500.00")]
@@ -470,18 +472,17 @@ pub struct AuctionOut {
 
 impl AuctionOut {
     /// The auction with its view (as computed now, or kept by the read model).
-    pub fn new(auction: &Auction, view: &AuctionView) -> AuctionOut {
-        AuctionOut::from(&auction.snapshot_with(view))
+    pub fn new(auction: &Auction, view: &AuctionView, studio: StudioSummary) -> AuctionOut {
+        AuctionOut::of(&auction.snapshot_with(view), studio)
     }
-}
 
-/// The one mapping from the domain's auction to the answer: REST answers,
-/// live frames (from the outbox) and snapshots all go through it.
-impl From<&AuctionSnapshot> for AuctionOut {
-    fn from(a: &AuctionSnapshot) -> AuctionOut {
+    /// The one mapping from the domain's auction to the answer: REST answers,
+    /// live frames (from the outbox) and snapshots all go through it.
+    pub fn of(a: &AuctionSnapshot, studio: StudioSummary) -> AuctionOut {
         AuctionOut {
             id: a.id.0,
             studio_id: a.studio_id.0,
+            studio,
             title: a.title.clone(),
             description: a.description.clone(),
             start_price: a.start_price,
@@ -581,6 +582,8 @@ pub struct EventPatchIn {
 pub struct EventOut {
     pub id: i64,
     pub studio_id: i64,
+    /// Where the event takes place, and on which clock to show its times.
+    pub studio: StudioSummary,
     pub title: String,
     pub description: String,
     pub capacity: u32,
@@ -596,18 +599,17 @@ pub struct EventOut {
     pub confirmed_count: u32,
 }
 
-impl From<&EventRecord> for EventOut {
-    fn from(record: &EventRecord) -> Self {
-        EventOut::from(&record.event.snapshot(record.availability))
+impl EventOut {
+    pub fn new(record: &EventRecord, studio: StudioSummary) -> Self {
+        EventOut::of(&record.event.snapshot(record.availability), studio)
     }
-}
 
-/// The one mapping from the domain's event to the answer (REST, live frames, snapshots).
-impl From<&EventSnapshot> for EventOut {
-    fn from(e: &EventSnapshot) -> Self {
+    /// The one mapping from the domain's event to the answer (REST, live frames, snapshots).
+    pub fn of(e: &EventSnapshot, studio: StudioSummary) -> Self {
         EventOut {
             id: e.id.0,
             studio_id: e.studio_id.0,
+            studio,
             title: e.title.clone(),
             description: e.description.clone(),
             capacity: e.capacity,

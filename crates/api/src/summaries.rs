@@ -7,11 +7,11 @@
 use std::collections::{HashMap, HashSet};
 
 use hothour_domain::fresh::FreshCache;
-use hothour_domain::ports::{AccountStore, QueryStore, SessionSummary};
-use hothour_domain::{DomainError, Reservation, ReservationTarget, StudioId};
+use hothour_domain::ports::{AccountStore, AuctionRecord, EventRecord, QueryStore, SessionSummary};
+use hothour_domain::{Auction, AuctionView, DomainError, Reservation, ReservationTarget, StudioId};
 
 use crate::AppState;
-use crate::dto::{ReservationOut, ReservationTargetOut, StudioSummary};
+use crate::dto::{AuctionOut, EventOut, ReservationOut, ReservationTargetOut, StudioSummary};
 
 /// The longest a studio's summary is served from memory. A change through
 /// this instance (`PATCH /studios/{id}`) forgets it at once; studio changes
@@ -53,6 +53,21 @@ impl AppState {
         let read = async { Ok::<_, DomainError>(self.store.find_studio(id).await?.as_ref().map(StudioSummary::from)) };
         let cache = &self.studio_summaries.cache;
         cache.get_or_read(id, now, read, |_| Some(now + STUDIO_TTL)).await?.ok_or(DomainError::NotFound("studio"))
+    }
+
+    /// An auction as answered, with its view and its studio.
+    pub async fn auction_out(&self, auction: &Auction, view: &AuctionView) -> Result<AuctionOut, DomainError> {
+        Ok(AuctionOut::new(auction, view, self.studio_summary(auction.studio_id).await?))
+    }
+
+    /// An auction as answered now.
+    pub async fn auction_out_now(&self, record: &AuctionRecord) -> Result<AuctionOut, DomainError> {
+        self.auction_out(&record.auction, &record.auction.view(record.live.as_ref(), self.now())).await
+    }
+
+    /// An event and its seats as answered, with its studio.
+    pub async fn event_out(&self, record: &EventRecord) -> Result<EventOut, DomainError> {
+        Ok(EventOut::new(record, self.studio_summary(record.event.studio_id).await?))
     }
 
     /// The session a reservation is for: from memory while its auction or

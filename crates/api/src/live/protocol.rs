@@ -199,18 +199,18 @@ impl ServerFrame {
     /// A committed state change as a frame, with what [`ServerFrame::needs`]
     /// said it carries; `None` when `context` is not that.
     pub fn from_stored(event: &StoredEvent, epoch: i64, payload: &Payload, context: Context) -> Option<ServerFrame> {
-        let auction = |a: &AuctionSnapshot| AuctionChange::new(event, epoch, AuctionOut::from(a));
+        let auction = |a: &AuctionSnapshot, studio| AuctionChange::new(event, epoch, AuctionOut::of(a, studio));
         let reservation = |r: &ReservationSnapshot, target: ReservationTargetOut| {
             ReservationChange::new(event, epoch, ReservationOut::of(r, target))
         };
         Some(match (payload, context) {
-            (Payload::TurboTriggered(a), Context::Studio(_)) => ServerFrame::TurboTriggered(auction(a)),
-            (Payload::AuctionHeld(a), Context::Studio(_)) => ServerFrame::AuctionHeld(auction(a)),
-            (Payload::AuctionReopened(a), Context::Studio(_)) => ServerFrame::AuctionReopened(auction(a)),
-            (Payload::AuctionBooked(a), Context::Studio(_)) => ServerFrame::AuctionBooked(auction(a)),
-            (Payload::AuctionUpdated(a), Context::Studio(_)) => ServerFrame::AuctionUpdated(auction(a)),
-            (Payload::AvailabilityChanged(e), Context::Studio(_)) => {
-                ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::from(e)))
+            (Payload::TurboTriggered(a), Context::Studio(s)) => ServerFrame::TurboTriggered(auction(a, s)),
+            (Payload::AuctionHeld(a), Context::Studio(s)) => ServerFrame::AuctionHeld(auction(a, s)),
+            (Payload::AuctionReopened(a), Context::Studio(s)) => ServerFrame::AuctionReopened(auction(a, s)),
+            (Payload::AuctionBooked(a), Context::Studio(s)) => ServerFrame::AuctionBooked(auction(a, s)),
+            (Payload::AuctionUpdated(a), Context::Studio(s)) => ServerFrame::AuctionUpdated(auction(a, s)),
+            (Payload::AvailabilityChanged(e), Context::Studio(s)) => {
+                ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::of(e, s)))
             }
             (Payload::HoldCreated(r), Context::Target(t)) => ServerFrame::HoldCreated(reservation(r, t)),
             (Payload::BookingConfirmed(r), Context::Target(t)) => ServerFrame::BookingConfirmed(reservation(r, t)),

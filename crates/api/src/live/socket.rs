@@ -573,11 +573,16 @@ impl Connection {
         match room {
             Room::Auction(id) => {
                 let (record, view) = self.state.services.get_auction(id).await.ok()?;
-                Some(Snapshot::Auction(AuctionOut::new(&record.auction, &view)))
+                let studio = self.state.studio_summary(record.auction.studio_id).await.ok()?;
+                Some(Snapshot::Auction(AuctionOut::new(&record.auction, &view, studio)))
             }
             Room::Event(id) => {
                 let record = self.state.services.get_event(id).await.ok()?;
-                record.event.visibility().allows(viewer).then(|| Snapshot::Event(EventOut::from(&record)))
+                if !record.event.visibility().allows(viewer) {
+                    return None;
+                }
+                let studio = self.state.studio_summary(record.event.studio_id).await.ok()?;
+                Some(Snapshot::Event(EventOut::new(&record, studio)))
             }
             Room::User(id) => Some(Snapshot::User(UserRoom { user_id: id.0 })),
             Room::Studio(id) => {
