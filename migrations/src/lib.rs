@@ -55,6 +55,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0001_schema"),
     sql_migration!("0002_idempotency_lease"),
     sql_migration!("0003_session_generation"),
+    sql_migration!("0004_session_minutes"),
 ];
 
 impl MigrationName for &'static SqlMigration {

@@ -153,6 +153,7 @@ pub fn auction_input(starts_at: DateTime<Utc>) -> AuctionInput {
             }),
         },
         scheduled_at: starts_at + Duration::minutes(180),
+        session_minutes: hothour_domain::auction::SESSION_MINUTES_DEFAULT,
     }
 }
 

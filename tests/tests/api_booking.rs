@@ -226,6 +226,7 @@ on_both_stores! {
         let expected: BTreeSet<String> = [
             "id",
             "studio_id",
+            "studio",
             "title",
             "description",
             "capacity",
@@ -491,6 +492,7 @@ on_both_stores! {
             "booking_code",
             "created_at",
             "confirmed_at",
+            "target",
         ]
         .into_iter()
         .map(String::from)

@@ -119,6 +119,7 @@ pub async fn seed_demo(state: &crate::AppState) -> Result<Demo, String> {
             }),
         },
         scheduled_at: now + Duration::minutes(starts_in + minutes + 30),
+        session_minutes: hothour_domain::auction::SESSION_MINUTES_DEFAULT,
     };
     let actor = admin.actor();
     let mut auctions = Vec::new();

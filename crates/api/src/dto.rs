@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Studio, User};
-use hothour_domain::ports::{AuditRecord, EventRecord};
+use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
 use hothour_domain::{
     Auction, AuctionSnapshot, AuctionView, EventSnapshot, Money, PriceStep, Reservation, ReservationSnapshot,
     ValidationErrors,
@@ -230,6 +230,30 @@ impl From<&Studio> for StudioOut {
     }
 }
 
+/// The studio an auction, event or reservation belongs to, carried with it so
+/// a client needs no extra request to say where and on which clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StudioSummary {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    // The IANA time zone to show the session's times on.
+    #[schema(value_type = schema::TimeZone)]
+    #[schema(example = "Europe/Istanbul")]
+    pub timezone: String,
+}
+
+impl From<&Studio> for StudioSummary {
+    fn from(studio: &Studio) -> Self {
+        StudioSummary {
+            id: studio.id.0,
+            name: studio.name.clone(),
+            address: studio.address.clone(),
+            timezone: studio.timezone.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StudioIn {
@@ -327,8 +351,16 @@ pub struct AuctionIn {
     pub ends_at: DateTime<Utc>,
     #[schema(schema_with = session_time)]
     pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts from `scheduled_at`, 1 to 1440 minutes (default 60).
+    #[serde(default = "default_session_minutes")]
+    #[schema(schema_with = schema::SessionMinutes::value)]
+    pub session_minutes: i64,
     #[serde(default)]
     pub turbo: Option<TurboIn>,
+}
+
+fn default_session_minutes() -> i64 {
+    hothour_domain::auction::SESSION_MINUTES_DEFAULT
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -361,6 +393,10 @@ pub struct AuctionPatchIn {
     #[serde(default)]
     #[schema(schema_with = schema::Instant::or_null)]
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// How long the session lasts from `scheduled_at`, 1 to 1440 minutes.
+    #[serde(default)]
+    #[schema(schema_with = schema::SessionMinutes::or_null)]
+    pub session_minutes: Option<i64>,
     /// Null removes turbo.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<TurboIn>)]
@@ -371,6 +407,8 @@ pub struct AuctionPatchIn {
 pub struct AuctionOut {
     pub id: i64,
     pub studio_id: i64,
+    /// Where the session takes place, and on which clock to show its times.
+    pub studio: StudioSummary,
     pub title: String,
     pub description: String,
     #[schema(value_type = schema::Money)]
@@ -383,6 +421,8 @@ pub struct AuctionOut {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts: it ends at `scheduled_at` plus this many minutes.
+    pub session_minutes: i64,
     pub turbo: Option<TurboIn>,
     pub status: AuctionStatus,
     #[schema(value_type = schema::Money)]
@@ -399,18 +439,17 @@ pub struct AuctionOut {
 
 impl AuctionOut {
     /// The auction with its view (as computed now, or kept by the read model).
-    pub fn new(auction: &Auction, view: &AuctionView) -> AuctionOut {
-        AuctionOut::from(&auction.snapshot_with(view))
+    pub fn new(auction: &Auction, view: &AuctionView, studio: StudioSummary) -> AuctionOut {
+        AuctionOut::of(&auction.snapshot_with(view), studio)
     }
-}
 
-/// The one mapping from the domain's auction to the answer: REST answers,
-/// live frames (from the outbox) and snapshots all go through it.
-impl From<&AuctionSnapshot> for AuctionOut {
-    fn from(a: &AuctionSnapshot) -> AuctionOut {
+    /// The one mapping from the domain's auction to the answer: REST answers,
+    /// live frames (from the outbox) and snapshots all go through it.
+    pub fn of(a: &AuctionSnapshot, studio: StudioSummary) -> AuctionOut {
         AuctionOut {
             id: a.id.0,
             studio_id: a.studio_id.0,
+            studio,
             title: a.title.clone(),
             description: a.description.clone(),
             start_price: a.start_price,
@@ -420,6 +459,7 @@ impl From<&AuctionSnapshot> for AuctionOut {
             starts_at: a.starts_at,
             ends_at: a.ends_at,
             scheduled_at: a.scheduled_at,
+            session_minutes: a.session_minutes,
             turbo: a.turbo.map(|t| TurboIn {
                 trigger_before_minutes: t.trigger_before_minutes,
                 drop_amount: t.drop_amount,
@@ -519,6 +559,8 @@ pub struct EventPatchIn {
 pub struct EventOut {
     pub id: i64,
     pub studio_id: i64,
+    /// Where the event takes place, and on which clock to show its times.
+    pub studio: StudioSummary,
     pub title: String,
     pub description: String,
     pub capacity: u32,
@@ -534,18 +576,17 @@ pub struct EventOut {
     pub confirmed_count: u32,
 }
 
-impl From<&EventRecord> for EventOut {
-    fn from(record: &EventRecord) -> Self {
-        EventOut::from(&record.event.snapshot(record.availability))
+impl EventOut {
+    pub fn new(record: &EventRecord, studio: StudioSummary) -> Self {
+        EventOut::of(&record.event.snapshot(record.availability), studio)
     }
-}
 
-/// The one mapping from the domain's event to the answer (REST, live frames, snapshots).
-impl From<&EventSnapshot> for EventOut {
-    fn from(e: &EventSnapshot) -> Self {
+    /// The one mapping from the domain's event to the answer (REST, live frames, snapshots).
+    pub fn of(e: &EventSnapshot, studio: StudioSummary) -> Self {
         EventOut {
             id: e.id.0,
             studio_id: e.studio_id.0,
+            studio,
             title: e.title.clone(),
             description: e.description.clone(),
             capacity: e.capacity,
@@ -594,18 +635,49 @@ pub struct ReservationOut {
     pub booking_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// What it is for, as a ticket shows it.
+    pub target: ReservationTargetOut,
+}
+
+/// The session a reservation is for: what, when and where.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReservationTargetOut {
+    pub kind: ReservationKind,
+    /// The auction's or the event's id.
+    pub id: i64,
+    pub title: String,
+    /// When the session starts (an auction's `scheduled_at`).
+    pub starts_at: DateTime<Utc>,
+    /// When it ends (an auction's `scheduled_at` plus its `session_minutes`).
+    pub ends_at: DateTime<Utc>,
+    pub studio: StudioSummary,
+}
+
+impl ReservationTargetOut {
+    pub fn new(session: &SessionSummary, studio: StudioSummary) -> ReservationTargetOut {
+        let (kind, id) = match session.target {
+            hothour_domain::ReservationTarget::Auction(id) => (ReservationKind::Auction, id.0),
+            hothour_domain::ReservationTarget::Event(id) => (ReservationKind::Event, id.0),
+        };
+        ReservationTargetOut {
+            kind,
+            id,
+            title: session.title.clone(),
+            starts_at: session.starts_at,
+            ends_at: session.ends_at,
+            studio,
+        }
+    }
 }
 
 impl ReservationOut {
     /// The reservation as it stands at `now` (a lapsed hold shows EXPIRED).
-    pub fn new(reservation: &Reservation, now: DateTime<Utc>) -> ReservationOut {
-        ReservationOut::from(&reservation.snapshot(now))
+    pub fn new(reservation: &Reservation, now: DateTime<Utc>, target: ReservationTargetOut) -> ReservationOut {
+        ReservationOut::of(&reservation.snapshot(now), target)
     }
-}
 
-/// The one mapping from the domain's reservation to the answer (REST, live frames).
-impl From<&ReservationSnapshot> for ReservationOut {
-    fn from(r: &ReservationSnapshot) -> Self {
+    /// The one mapping from the domain's reservation to the answer (REST, live frames).
+    pub fn of(r: &ReservationSnapshot, target: ReservationTargetOut) -> Self {
         ReservationOut {
             id: r.id.0,
             kind: r.kind,
@@ -620,6 +692,7 @@ impl From<&ReservationSnapshot> for ReservationOut {
             booking_code: r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
             created_at: r.created_at,
             confirmed_at: r.confirmed_at,
+            target,
         }
     }
 }

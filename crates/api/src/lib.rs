@@ -7,6 +7,7 @@
 
 pub mod asyncapi;
 pub mod auth;
+pub mod calendar;
 pub mod client_ip;
 pub mod clock;
 pub mod commands;
@@ -27,6 +28,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod spa;
 pub mod store;
+pub mod summaries;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -81,6 +83,8 @@ pub struct AppState {
     pub actors: FreshCache<UserId, auth::KnownUser>,
     /// Makes sure reads from memory follow every instance's earlier commits.
     pub syncs: live::sync::Syncs,
+    /// The studios' names, addresses and zones that answers carry.
+    pub studio_summaries: summaries::StudioSummaries,
 }
 
 impl AppState {
@@ -113,6 +117,7 @@ impl AppState {
             config,
             actors: FreshCache::default(),
             syncs: live::sync::Syncs::new(),
+            studio_summaries: summaries::StudioSummaries::default(),
         })
     }
 

@@ -144,6 +144,7 @@ pub const OPERATIONS: &[Operation] = &[
     },
     op("listMyReservations", SignedIn, &[]),
     op("getReservation", SignedIn, &[]),
+    op("getReservationCalendar", SignedIn, &[]),
     op("confirmReservation", SignedIn, &[C::HoldExpired, C::InvalidState]),
     op("cancelReservation", SignedIn, &[C::CancellationClosed, C::InvalidState]),
     op("listStudioReservations", SignedIn, &[]),

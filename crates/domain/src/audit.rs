@@ -219,6 +219,7 @@ pub const AUCTION_FIELDS: &[&str] = &[
     "starts_at",
     "ends_at",
     "scheduled_at",
+    "session_minutes",
     "turbo",
 ];
 

@@ -307,7 +307,7 @@ mod tests {
             "id": 1, "studio_id": 1, "title": "Sunrise yoga", "description": "Mats provided",
             "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00", "drop_interval_minutes": 60,
             "starts_at": "2026-06-01T12:00:00Z", "ends_at": "2026-06-01T14:00:00Z",
-            "scheduled_at": "2026-06-01T15:00:00Z",
+            "scheduled_at": "2026-06-01T15:00:00Z", "session_minutes": 60,
             "turbo": { "trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 5 },
             "status": "HELD", "current_price": "450.00", "next_price": "430.00",
             "next_change_at": "2026-06-01T13:15:00Z", "turbo_active": true,
@@ -318,7 +318,7 @@ mod tests {
             "id": 1, "studio_id": 1, "title": "Sunrise yoga", "description": "Mats provided",
             "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00", "drop_interval_minutes": 60,
             "starts_at": "2026-06-01T12:00:00Z", "ends_at": "2026-06-01T14:00:00Z",
-            "scheduled_at": "2026-06-01T15:00:00Z", "turbo": null,
+            "scheduled_at": "2026-06-01T15:00:00Z", "session_minutes": 60, "turbo": null,
             "status": "DRAFT", "current_price": "500.00", "next_price": "450.00",
             "next_change_at": "2026-06-01T13:00:00Z", "turbo_active": false,
             "turbo_started_at": null, "held_price": null,
@@ -369,6 +369,13 @@ mod tests {
             assert_eq!(event.kind, payload.kind());
             assert_eq!(&event.data, *expected, "{}", event.kind.as_str());
         }
+        // A row written before sessions had a length reads as the default hour.
+        let mut older = draft_json.clone();
+        older.as_object_mut().unwrap().remove("session_minutes");
+        let Ok(Payload::AuctionUpdated(read)) = Payload::decode(EventKind::AuctionUpdated, &older) else {
+            panic!("an older auction row still reads");
+        };
+        assert_eq!(read.session_minutes, crate::auction::SESSION_MINUTES_DEFAULT);
     }
 
     #[test]

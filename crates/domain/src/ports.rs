@@ -232,6 +232,39 @@ pub struct ReservationFilter {
     pub status: Option<ReservationStatus>,
 }
 
+/// The session a reservation is for, as a ticket names it: what, when, and
+/// whose studio. A deleted event still has one (its tickets outlive it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub target: ReservationTarget,
+    pub studio_id: StudioId,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl SessionSummary {
+    pub fn of_auction(auction: &Auction) -> SessionSummary {
+        SessionSummary {
+            target: ReservationTarget::Auction(auction.id),
+            studio_id: auction.studio_id,
+            title: auction.details.title.clone(),
+            starts_at: auction.details.scheduled_at,
+            ends_at: auction.details.session_ends_at(),
+        }
+    }
+
+    pub fn of_event(event: &Event) -> SessionSummary {
+        SessionSummary {
+            target: ReservationTarget::Event(event.id),
+            studio_id: event.studio_id,
+            title: event.details.title.clone(),
+            starts_at: event.details.starts_at,
+            ends_at: event.details.ends_at,
+        }
+    }
+}
+
 /// An audit log entry as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
@@ -270,6 +303,12 @@ pub trait QueryStore: Send + Sync {
         limit: u32,
         before: Option<ReservationId>,
     ) -> impl Future<Output = Result<Vec<Reservation>, DomainError>> + Send;
+    /// The sessions of these targets (deleted events included), in no order;
+    /// a target that does not exist is left out.
+    fn sessions(
+        &self,
+        targets: &[ReservationTarget],
+    ) -> impl Future<Output = Result<Vec<SessionSummary>, DomainError>> + Send;
     /// Audit entries newest first, of one studio or all.
     fn list_audit(
         &self,

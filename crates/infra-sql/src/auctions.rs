@@ -109,8 +109,9 @@ impl AuctionStore for SqlStore {
             let sql = format!(
                 "INSERT INTO auctions (studio_id, title, description, start_price, floor_price, drop_amount, \
                  drop_interval_seconds, starts_at, ends_at, scheduled_at, turbo_trigger_before_seconds, \
-                 turbo_drop_amount, turbo_interval_seconds, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {AUCTION_COLUMNS}"
+                 turbo_drop_amount, turbo_interval_seconds, session_minutes, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+                 RETURNING {AUCTION_COLUMNS}"
             );
             let mut values: Vec<Value> = vec![new.studio_id.0.into()];
             values.extend(self.auction_details(&new.details));

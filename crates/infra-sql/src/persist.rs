@@ -12,9 +12,9 @@ use crate::rows::OUTBOX_COLUMNS;
 use crate::sql::placeholders;
 
 impl SqlStore {
-    /// An auction's details as the 12 columns from `title` to
-    /// `turbo_interval_seconds`, in the order both the insert and the update list them.
-    pub(crate) fn auction_details(&self, details: &AuctionDetails) -> [Value; 12] {
+    /// An auction's details as the 13 columns from `title` to
+    /// `session_minutes`, in the order both the insert and the update list them.
+    pub(crate) fn auction_details(&self, details: &AuctionDetails) -> [Value; 13] {
         let d = self.d();
         let schedule = &details.schedule;
         let turbo = schedule.turbo();
@@ -31,6 +31,7 @@ impl SqlStore {
             turbo.map(|t| t.trigger_before.num_seconds()).into(),
             d.opt_money(turbo.map(|t| t.drop_amount)),
             turbo.map(|t| t.interval.num_seconds()).into(),
+            details.session_minutes.into(),
         ]
     }
 
@@ -55,7 +56,8 @@ impl SqlStore {
             "UPDATE auctions SET title = $2, description = $3, start_price = $4, floor_price = $5, drop_amount = $6, \
              drop_interval_seconds = $7, starts_at = $8, ends_at = $9, scheduled_at = $10, \
              turbo_trigger_before_seconds = $11, turbo_drop_amount = $12, turbo_interval_seconds = $13, \
-             turbo_started_at = $14, turbo_announced = $15, status = $16, cancelled_at = $17, updated_at = $18 \
+             session_minutes = $14, turbo_started_at = $15, turbo_announced = $16, status = $17, cancelled_at = $18, \
+             updated_at = $19 \
              WHERE id = $1",
             values,
         )

@@ -4,8 +4,11 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{
     ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
+    SessionSummary,
 };
-use hothour_domain::{AuctionId, DomainError, EventId, ReservationId, ReservationStatus, StudioId, UserId};
+use hothour_domain::{
+    AuctionId, DomainError, EventId, ReservationId, ReservationStatus, ReservationTarget, StudioId, UserId,
+};
 
 use crate::SqlStore;
 use crate::rows::{AUCTION_COLUMNS, AUDIT_COLUMNS, RESERVATION_COLUMNS};
@@ -150,6 +153,39 @@ impl QueryStore for SqlStore {
         let sql =
             format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {} ORDER BY id DESC LIMIT {limit}", c.sql());
         self.all(&self.db, &sql, c.values).await?.iter().map(|row| self.read(row).reservation()).collect()
+    }
+
+    async fn sessions(&self, targets: &[ReservationTarget]) -> Result<Vec<SessionSummary>, DomainError> {
+        let auctions: Vec<i64> = targets
+            .iter()
+            .filter_map(|t| if let ReservationTarget::Auction(id) = t { Some(id.0) } else { None })
+            .collect();
+        let events: Vec<i64> = targets
+            .iter()
+            .filter_map(|t| if let ReservationTarget::Event(id) = t { Some(id.0) } else { None })
+            .collect();
+        let mut sessions = Vec::with_capacity(targets.len());
+        if !auctions.is_empty() {
+            let mut c = Conditions::new();
+            let ids: Vec<String> = auctions.iter().map(|id| c.bind(*id)).collect();
+            let sql = format!(
+                "SELECT id, studio_id, title, scheduled_at, session_minutes FROM auctions WHERE id IN ({})",
+                ids.join(", ")
+            );
+            for row in self.all(&self.db, &sql, c.values).await? {
+                sessions.push(self.read(&row).auction_session()?);
+            }
+        }
+        if !events.is_empty() {
+            let mut c = Conditions::new();
+            let ids: Vec<String> = events.iter().map(|id| c.bind(*id)).collect();
+            let sql =
+                format!("SELECT id, studio_id, title, starts_at, ends_at FROM events WHERE id IN ({})", ids.join(", "));
+            for row in self.all(&self.db, &sql, c.values).await? {
+                sessions.push(self.read(&row).event_session()?);
+            }
+        }
+        Ok(sessions)
     }
 
     async fn list_audit(

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use hothour_domain::account::{Studio, User};
-use hothour_domain::ports::{AuditRecord, EventRecord};
+use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
 use hothour_domain::{
     Auction, AuctionDetails, AuctionId, AuctionStatus, BookingCode, DomainError, Event, EventDetails, EventId, Money,
     PriceSchedule, PriceScheduleInput, Reservation, ReservationId, ReservationStatus, ReservationTarget, Role,
@@ -115,12 +115,36 @@ impl Reader<'_> {
                 description: self.get("description")?,
                 schedule,
                 scheduled_at: self.time("scheduled_at")?,
+                session_minutes: self.get("session_minutes")?,
             },
             stored_status: AuctionStatus::parse(&status).ok_or_else(|| corrupt("auction", status))?,
             turbo_started_at: self.opt_time("turbo_started_at")?,
             turbo_announced: self.get("turbo_announced")?,
             cancelled_at: self.opt_time("cancelled_at")?,
             created_at: self.time("created_at")?,
+        })
+    }
+
+    /// A row of `id, studio_id, title, scheduled_at, session_minutes` from `auctions`.
+    pub(crate) fn auction_session(&self) -> Result<SessionSummary, DomainError> {
+        let starts_at = self.time("scheduled_at")?;
+        Ok(SessionSummary {
+            target: ReservationTarget::Auction(AuctionId(self.get("id")?)),
+            studio_id: StudioId(self.get("studio_id")?),
+            title: self.get("title")?,
+            starts_at,
+            ends_at: starts_at + Duration::minutes(self.get("session_minutes")?),
+        })
+    }
+
+    /// A row of `id, studio_id, title, starts_at, ends_at` from `events`.
+    pub(crate) fn event_session(&self) -> Result<SessionSummary, DomainError> {
+        Ok(SessionSummary {
+            target: ReservationTarget::Event(EventId(self.get("id")?)),
+            studio_id: StudioId(self.get("studio_id")?),
+            title: self.get("title")?,
+            starts_at: self.time("starts_at")?,
+            ends_at: self.time("ends_at")?,
         })
     }
 
@@ -239,7 +263,7 @@ impl Reader<'_> {
 
 pub(crate) const AUCTION_COLUMNS: &str = "id, studio_id, title, description, start_price, floor_price, drop_amount, \
      drop_interval_seconds, starts_at, ends_at, scheduled_at, turbo_trigger_before_seconds, turbo_drop_amount, \
-     turbo_interval_seconds, turbo_started_at, turbo_announced, status, cancelled_at, created_at";
+     turbo_interval_seconds, session_minutes, turbo_started_at, turbo_announced, status, cancelled_at, created_at";
 
 pub(crate) const EVENT_COLUMNS: &str = "id, studio_id, title, description, capacity, price, starts_at, ends_at, \
      is_active, held_seats, held_count, confirmed_seats, confirmed_count, deleted_at, created_at";

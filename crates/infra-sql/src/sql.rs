@@ -16,6 +16,7 @@ pub fn check_violation(constraint: &str) -> ValidationErrors {
         "auctions_price_limit" => ("start_price", "is too large"),
         "auctions_drop" => ("drop_amount", "must be greater than 0 and at most start_price - floor_price"),
         "auctions_drop_interval" => ("drop_interval_minutes", "must be at least 1 minute"),
+        "auctions_session_minutes" => ("session_minutes", "must be between 1 and 1440 minutes"),
         "auctions_turbo_complete" | "auctions_turbo_values" => ("turbo", "is not a valid turbo configuration"),
         c if c.ends_with("title_check") || c.contains("trim(title)") => ("title", "must not be blank"),
         c if c.ends_with("name_check") || c.contains("trim(name)") => ("name", "must not be blank"),

@@ -434,6 +434,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reservations/{id}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One's reservation as a calendar entry (RFC 5545): one event, in UTC, named
+         *     by a UID that stays the same for the reservation. Its owner's only.
+         * @description One's reservation as a calendar entry (RFC 5545): one event, in UTC, named
+         *     by a UID that stays the same for the reservation. Its owner's only.
+         */
+        get: operations["getReservationCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reservations/{id}/cancel": {
         parameters: {
             query?: never;
@@ -611,6 +633,11 @@ export interface components {
              * @description When the session itself takes place. An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
              */
             scheduled_at: string;
+            /**
+             * Format: int64
+             * @description How long the session lasts from `scheduled_at`, 1 to 1440 minutes (60 when a new auction leaves it out).
+             */
+            session_minutes?: number;
             start_price: components["schemas"]["Money"];
             /**
              * Format: date-time
@@ -642,10 +669,17 @@ export interface components {
             next_price: components["schemas"]["Money"] | null;
             /** Format: date-time */
             scheduled_at: string;
+            /**
+             * Format: int64
+             * @description How long the session lasts: it ends at `scheduled_at` plus this many minutes.
+             */
+            session_minutes: number;
             start_price: components["schemas"]["Money"];
             /** Format: date-time */
             starts_at: string;
             status: components["schemas"]["AuctionStatus"];
+            /** @description Where the session takes place, and on which clock to show its times. */
+            studio: components["schemas"]["StudioSummary"];
             /** Format: int64 */
             studio_id: number;
             title: string;
@@ -675,6 +709,11 @@ export interface components {
              * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
              */
             scheduled_at?: string | null;
+            /**
+             * Format: int64
+             * @description How long the session lasts from `scheduled_at`, 1 to 1440 minutes (60 when a new auction leaves it out).
+             */
+            session_minutes?: number | null;
             start_price?: components["schemas"]["Money"] | null;
             /**
              * Format: date-time
@@ -786,6 +825,7 @@ export interface components {
                     ends_at?: components["schemas"]["AuditChange"];
                     floor_price?: components["schemas"]["AuditChange"];
                     scheduled_at?: components["schemas"]["AuditChange"];
+                    session_minutes?: components["schemas"]["AuditChange"];
                     start_price?: components["schemas"]["AuditChange"];
                     starts_at?: components["schemas"]["AuditChange"];
                     title?: components["schemas"]["AuditChange"];
@@ -1113,6 +1153,8 @@ export interface components {
             price: components["schemas"]["Money"];
             /** Format: date-time */
             starts_at: string;
+            /** @description Where the event takes place, and on which clock to show its times. */
+            studio: components["schemas"]["StudioSummary"];
             /** Format: int64 */
             studio_id: number;
             title: string;
@@ -1248,6 +1290,8 @@ export interface components {
             /** Format: int32 */
             quantity: number;
             status: components["schemas"]["ReservationStatus"];
+            /** @description What it is for, as a ticket shows it. */
+            target: components["schemas"]["ReservationTargetOut"];
             total_price: components["schemas"]["Money"];
             unit_price: components["schemas"]["Money"];
             /** Format: int64 */
@@ -1263,6 +1307,27 @@ export interface components {
          * @enum {string}
          */
         ReservationStatus: "HOLD" | "CONFIRMED" | "CHECKED_IN" | "NO_SHOW" | "EXPIRED" | "CANCELLED";
+        /** @description The session a reservation is for: what, when and where. */
+        ReservationTargetOut: {
+            /**
+             * Format: date-time
+             * @description When it ends (an auction's `scheduled_at` plus its `session_minutes`).
+             */
+            ends_at: string;
+            /**
+             * Format: int64
+             * @description The auction's or the event's id.
+             */
+            id: number;
+            kind: components["schemas"]["ReservationKind"];
+            /**
+             * Format: date-time
+             * @description When the session starts (an auction's `scheduled_at`).
+             */
+            starts_at: string;
+            studio: components["schemas"]["StudioSummary"];
+            title: string;
+        };
         /** @description The tokens of a sign-in (login or register), with the client's device token. */
         SignInOut: components["schemas"]["TokensOut"] & {
             /**
@@ -1301,6 +1366,17 @@ export interface components {
             maps_url?: string | null;
             name?: string | null;
             timezone?: components["schemas"]["TimeZone"] | null;
+        };
+        /**
+         * @description The studio an auction, event or reservation belongs to, carried with it so
+         *     a client needs no extra request to say where and on which clock.
+         */
+        StudioSummary: {
+            address: string;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            timezone: components["schemas"]["TimeZone"];
         };
         /**
          * @description An IANA time zone name.
@@ -2810,6 +2886,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReservationOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getReservationCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Reservation id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reservation's session as an iCalendar file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -10,7 +10,7 @@ use hothour_domain::account::{
     ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
     PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS, time_zone_names,
 };
-use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS};
+use hothour_domain::auction::{DESCRIPTION_MAX_CHARS, SESSION_MINUTES_MAX, TITLE_MAX_CHARS};
 use hothour_domain::event::MAX_CAPACITY;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
@@ -183,6 +183,13 @@ limited!(
 limited!(
     /// Whole minutes, as `dto::minutes` reads them.
     Minutes: Integer, |t| int64(t).minimum(Some(1)).maximum(Some(MAX_MINUTES))
+);
+limited!(
+    /// A session's length in minutes.
+    SessionMinutes: Integer, |t| int64(t).minimum(Some(1)).maximum(Some(SESSION_MINUTES_MAX)).description(Some(format!(
+        "How long the session lasts from `scheduled_at`, 1 to {SESSION_MINUTES_MAX} minutes ({} when a new auction leaves it out).",
+        hothour_domain::auction::SESSION_MINUTES_DEFAULT
+    )))
 );
 limited!(
     /// The seats of an event.

@@ -13,8 +13,7 @@ use hothour_domain::{DomainError, StoredEvent};
 use hothour_infra_sql::Heard;
 
 use crate::AppState;
-use crate::live::protocol::ServerFrame;
-use crate::live::sessions;
+use crate::live::{sessions, stored};
 
 const CATCH_UP_BATCH: u32 = 1_000;
 /// How long an outbox id missing below delivered ones is waited for. Ids are
@@ -61,8 +60,16 @@ pub async fn run(state: Arc<AppState>) {
             match feed.recv().await {
                 Ok(Heard::Range(first, last)) => match state.store.events_between(first, last).await {
                     Ok(events) => {
+                        let mut failed = None;
                         for event in &events {
-                            deliver(&state, &mut delivered, event);
+                            if let Err(error) = deliver(&state, &mut delivered, event).await {
+                                failed = Some(error);
+                                break;
+                            }
+                        }
+                        if let Some(error) = failed {
+                            tracing::error!(%error, first, last, "building frames of notified events; catching up");
+                            break;
                         }
                     }
                     Err(error) => {
@@ -105,25 +112,33 @@ async fn catch_up(state: &AppState, delivered: &mut Delivered) -> Result<(), Dom
         };
         cursor = last.seq;
         for event in &events {
-            deliver(state, delivered, event);
+            deliver(state, delivered, event).await?;
         }
     }
 }
 
-fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) {
+/// Delivers `event` unless it was; an error (reading what its frame carries)
+/// leaves it undelivered, for the catch-up to try again.
+async fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) -> Result<(), DomainError> {
+    if delivered.has(event.seq) {
+        return Ok(());
+    }
+    let news = sessions::news_of(event);
+    let frame = if news.is_some() { None } else { stored::frame_of(state, event).await? };
     if !delivered.record(event.seq, Instant::now()) {
-        return;
+        return Ok(());
     }
     state.services.observe(event);
-    if let Some((user, news)) = sessions::news_of(event) {
+    if let Some((user, news)) = news {
         state.actors.changed(user);
         state.hub.post_session_news(user, news);
-        return;
+        return Ok(());
     }
-    if let Some(frame) = ServerFrame::from_stored(event, state.epoch) {
+    if let Some(frame) = frame {
         let visibility = frame.visibility();
         state.hub.broadcast(&event.room, Some(event.seq), ByteString::from(frame.to_text()), visibility);
     }
+    Ok(())
 }
 
 /// The outbox ids this instance delivered: every id up to `settled`, and the
@@ -137,6 +152,11 @@ struct Delivered {
 impl Delivered {
     fn after(settled: i64) -> Delivered {
         Delivered { settled, above: BTreeMap::new() }
+    }
+
+    /// Whether `id` was delivered.
+    fn has(&self, id: i64) -> bool {
+        id <= self.settled || self.above.contains_key(&id)
     }
 
     /// Records `id` as delivered at `now`; answers whether it was new.

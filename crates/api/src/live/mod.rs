@@ -6,5 +6,6 @@ pub mod hub;
 pub mod protocol;
 pub mod sessions;
 pub mod socket;
+pub mod stored;
 pub mod sync;
 pub mod ticker;

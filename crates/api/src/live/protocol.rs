@@ -7,11 +7,13 @@
 //! event an [`EventOut`], a reservation a [`ReservationOut`].
 
 use chrono::{DateTime, Utc};
-use hothour_domain::{AuctionSnapshot, Payload, ReservationSnapshot, Role, StoredEvent, StudioId, Visibility};
+use hothour_domain::{
+    AuctionSnapshot, Payload, ReservationSnapshot, ReservationTarget, Role, StoredEvent, StudioId, Visibility,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::dto::{AuctionOut, EventOut, ReservationOut};
+use crate::dto::{AuctionOut, EventOut, ReservationOut, ReservationTargetOut, StudioSummary};
 use crate::live::sessions::SessionEnd;
 
 /// The largest `since` a client may send: sequence numbers are JSON numbers,
@@ -157,36 +159,88 @@ impl ServerFrame {
         }
     }
 
-    /// A committed state change as a frame, or `None` when it is not a room
-    /// event or its stored data does not have the shape its kind promises (a
-    /// row written by an older version): sending it would break the contract.
-    pub fn from_stored(event: &StoredEvent, epoch: i64) -> Option<ServerFrame> {
-        let payload = match event.payload()? {
-            Ok(payload) => payload,
+    /// The typed data of a committed state change, or `None` when it is not
+    /// a room event or its stored data does not have the shape its kind
+    /// promises (a row written by an older version): sending it would break
+    /// the contract.
+    pub fn stored_payload(event: &StoredEvent) -> Option<Payload> {
+        match event.payload()? {
+            Ok(payload) => Some(payload),
             Err(error) => {
                 tracing::warn!(%error, seq = event.seq, kind = %event.kind, "an outbox row without its kind's shape is not sent");
-                return None;
+                None
             }
-        };
-        let auction = |a: &AuctionSnapshot| AuctionChange::new(event, epoch, AuctionOut::from(a));
-        let reservation = |r: &ReservationSnapshot| ReservationChange::new(event, epoch, ReservationOut::from(r));
-        Some(match &payload {
-            Payload::TurboTriggered(a) => ServerFrame::TurboTriggered(auction(a)),
-            Payload::AuctionHeld(a) => ServerFrame::AuctionHeld(auction(a)),
-            Payload::AuctionReopened(a) => ServerFrame::AuctionReopened(auction(a)),
-            Payload::AuctionBooked(a) => ServerFrame::AuctionBooked(auction(a)),
-            Payload::AuctionUpdated(a) => ServerFrame::AuctionUpdated(auction(a)),
-            Payload::AvailabilityChanged(e) => {
-                ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::from(e)))
-            }
-            Payload::HoldCreated(r) => ServerFrame::HoldCreated(reservation(r)),
-            Payload::BookingConfirmed(r) => ServerFrame::BookingConfirmed(reservation(r)),
-            Payload::ReservationExpired(r) => ServerFrame::ReservationExpired(reservation(r)),
-            Payload::ReservationCancelled(r) => ServerFrame::ReservationCancelled(reservation(r)),
-            Payload::ReservationCheckedIn(r) => ServerFrame::ReservationCheckedIn(reservation(r)),
-            Payload::ReservationNoShow(r) => ServerFrame::ReservationNoShow(reservation(r)),
+        }
+    }
+
+    /// What the frame of `payload` carries besides it, for the caller to look
+    /// up (`None` for a reservation that names no auction or event).
+    pub fn needs(payload: &Payload) -> Option<Needs> {
+        Some(match payload {
+            Payload::TurboTriggered(a)
+            | Payload::AuctionHeld(a)
+            | Payload::AuctionReopened(a)
+            | Payload::AuctionBooked(a)
+            | Payload::AuctionUpdated(a) => Needs::Studio(a.studio_id),
+            Payload::AvailabilityChanged(e) => Needs::Studio(e.studio_id),
+            Payload::HoldCreated(r)
+            | Payload::BookingConfirmed(r)
+            | Payload::ReservationExpired(r)
+            | Payload::ReservationCancelled(r)
+            | Payload::ReservationCheckedIn(r)
+            | Payload::ReservationNoShow(r) => Needs::Session(match (r.auction_id, r.event_id) {
+                (Some(id), _) => ReservationTarget::Auction(id),
+                (None, Some(id)) => ReservationTarget::Event(id),
+                (None, None) => return None,
+            }),
         })
     }
+
+    /// A committed state change as a frame, with what [`ServerFrame::needs`]
+    /// said it carries; `None` when `context` is not that.
+    pub fn from_stored(event: &StoredEvent, epoch: i64, payload: &Payload, context: Context) -> Option<ServerFrame> {
+        let auction = |a: &AuctionSnapshot, studio| AuctionChange::new(event, epoch, AuctionOut::of(a, studio));
+        let reservation = |r: &ReservationSnapshot, target: ReservationTargetOut| {
+            ReservationChange::new(event, epoch, ReservationOut::of(r, target))
+        };
+        Some(match (payload, context) {
+            (Payload::TurboTriggered(a), Context::Studio(s)) => ServerFrame::TurboTriggered(auction(a, s)),
+            (Payload::AuctionHeld(a), Context::Studio(s)) => ServerFrame::AuctionHeld(auction(a, s)),
+            (Payload::AuctionReopened(a), Context::Studio(s)) => ServerFrame::AuctionReopened(auction(a, s)),
+            (Payload::AuctionBooked(a), Context::Studio(s)) => ServerFrame::AuctionBooked(auction(a, s)),
+            (Payload::AuctionUpdated(a), Context::Studio(s)) => ServerFrame::AuctionUpdated(auction(a, s)),
+            (Payload::AvailabilityChanged(e), Context::Studio(s)) => {
+                ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::of(e, s)))
+            }
+            (Payload::HoldCreated(r), Context::Target(t)) => ServerFrame::HoldCreated(reservation(r, t)),
+            (Payload::BookingConfirmed(r), Context::Target(t)) => ServerFrame::BookingConfirmed(reservation(r, t)),
+            (Payload::ReservationExpired(r), Context::Target(t)) => ServerFrame::ReservationExpired(reservation(r, t)),
+            (Payload::ReservationCancelled(r), Context::Target(t)) => {
+                ServerFrame::ReservationCancelled(reservation(r, t))
+            }
+            (Payload::ReservationCheckedIn(r), Context::Target(t)) => {
+                ServerFrame::ReservationCheckedIn(reservation(r, t))
+            }
+            (Payload::ReservationNoShow(r), Context::Target(t)) => ServerFrame::ReservationNoShow(reservation(r, t)),
+            _ => return None,
+        })
+    }
+}
+
+/// What a stored event's frame carries besides the event (see [`ServerFrame::needs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// An auction's or event's studio.
+    Studio(StudioId),
+    /// A reservation's session (with its studio).
+    Session(ReservationTarget),
+}
+
+/// What the caller looked up for [`Needs`].
+#[derive(Debug, Clone)]
+pub enum Context {
+    Studio(StudioSummary),
+    Target(ReservationTargetOut),
 }
 
 /// A state-change frame for a committed outbox row, with its data.
@@ -458,17 +512,34 @@ mod tests {
             "quantity": 1, "unit_price": "10.00", "total_price": "10.00", "expires_at": "2026-06-01T12:05:00Z",
             "booking_code": "7KQ2M9XD", "created_at": "2026-06-01T12:00:00Z", "confirmed_at": "2026-06-01T12:01:00Z",
         });
-        let frame = ServerFrame::from_stored(&stored("reservation_no_show", reservation.clone()), 9).expect("a frame");
+        let event = stored("reservation_no_show", reservation.clone());
+        let payload = ServerFrame::stored_payload(&event).expect("a room event");
+        let target_id = hothour_domain::EventId(2);
+        assert_eq!(ServerFrame::needs(&payload), Some(Needs::Session(ReservationTarget::Event(target_id))));
+        let at = Utc.with_ymd_and_hms(2026, 6, 2, 18, 0, 0).unwrap();
+        let studio = StudioSummary { id: 1, name: "Moda".into(), address: "Moda Cd. 1".into(), timezone: "UTC".into() };
+        let target = ReservationTargetOut {
+            kind: crate::dto::ReservationKind::Event,
+            id: 2,
+            title: "Salsa".into(),
+            starts_at: at,
+            ends_at: at,
+            studio: studio.clone(),
+        };
+        let frame = ServerFrame::from_stored(&event, 9, &payload, Context::Target(target.clone())).expect("a frame");
         let sent: serde_json::Value = serde_json::from_str(&frame.to_text()).unwrap();
         assert_eq!(sent["type"], "reservation_no_show");
         assert_eq!(
             (sent["room"].as_str(), sent["seq"].as_i64(), sent["epoch"].as_i64()),
             (Some("user:3"), Some(7), Some(9))
         );
-        assert_eq!(sent["data"], reservation, "the data goes out as it was stored");
+        let mut expected = reservation.clone();
+        expected["target"] = serde_json::to_value(&target).unwrap();
+        assert_eq!(sent["data"], expected, "the data goes out as it was stored, with its target");
+        assert!(ServerFrame::from_stored(&event, 9, &payload, Context::Studio(studio)).is_none(), "not its context");
 
-        assert!(ServerFrame::from_stored(&stored("auction_held", reservation), 9).is_none(), "not an auction");
-        assert!(ServerFrame::from_stored(&stored("hold_created", json!({"late": true})), 9).is_none());
-        assert!(ServerFrame::from_stored(&stored("sessions_revoked", json!({})), 9).is_none(), "not a room event");
+        assert!(ServerFrame::stored_payload(&stored("auction_held", reservation)).is_none(), "not an auction");
+        assert!(ServerFrame::stored_payload(&stored("hold_created", json!({"late": true}))).is_none());
+        assert!(ServerFrame::stored_payload(&stored("sessions_revoked", json!({}))).is_none(), "not a room event");
     }
 }

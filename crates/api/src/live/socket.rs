@@ -32,7 +32,7 @@ use crate::live::protocol::{
     RoomClosedReason, ServerFrame, SessionEnded, Snapshot, StudioRoom, Subscribed, Unsubscribed, UserRoom,
 };
 use crate::live::sessions::SessionEnd;
-use crate::live::ticker;
+use crate::live::{stored, ticker};
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 256;
@@ -573,11 +573,16 @@ impl Connection {
         match room {
             Room::Auction(id) => {
                 let (record, view) = self.state.services.get_auction(id).await.ok()?;
-                Some(Snapshot::Auction(AuctionOut::new(&record.auction, &view)))
+                let studio = self.state.studio_summary(record.auction.studio_id).await.ok()?;
+                Some(Snapshot::Auction(AuctionOut::new(&record.auction, &view, studio)))
             }
             Room::Event(id) => {
                 let record = self.state.services.get_event(id).await.ok()?;
-                record.event.visibility().allows(viewer).then(|| Snapshot::Event(EventOut::from(&record)))
+                if !record.event.visibility().allows(viewer) {
+                    return None;
+                }
+                let studio = self.state.studio_summary(record.event.studio_id).await.ok()?;
+                Some(Snapshot::Event(EventOut::new(&record, studio)))
             }
             Room::User(id) => Some(Snapshot::User(UserRoom { user_id: id.0 })),
             Room::Studio(id) => {
@@ -653,9 +658,17 @@ impl Connection {
                 self.send(ServerFrame::Subscribed(reply)).await?;
                 // A row without its kind's shape is skipped: gaps in `seq` are
                 // normal. So is what was said while the event was hidden from `viewer`.
-                let frames = events.iter().filter_map(|event| ServerFrame::from_stored(event, epoch));
-                for frame in frames.filter(|frame| frame.visibility().allows(viewer.as_ref())) {
-                    self.send(frame).await?;
+                for event in &events {
+                    let frame = match stored::frame_of(&self.state, event).await {
+                        Ok(frame) => frame,
+                        Err(_) => {
+                            let detail = "the missed events cannot be read now; subscribe again";
+                            return self.reply_error(answering(), ErrorCode::Unavailable, detail).await;
+                        }
+                    };
+                    if let Some(frame) = frame.filter(|frame| frame.visibility().allows(viewer.as_ref())) {
+                        self.send(frame).await?;
+                    }
                 }
                 Ok(())
             }

@@ -13,7 +13,7 @@ use hothour_domain::{AuctionId, AuctionStatus, Clock, DomainError, Visibility};
 use tokio::sync::Notify;
 
 use crate::AppState;
-use crate::dto::AuctionOut;
+use crate::dto::{AuctionOut, StudioSummary};
 use crate::live::fanout::backoff;
 use crate::live::protocol::{PriceUpdate, ServerFrame};
 
@@ -30,7 +30,12 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
             let notified = changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let (record, view) = match state.services.get_auction(id).await {
+            let read = async {
+                let (record, view) = state.services.get_auction(id).await?;
+                let studio = state.studio_summary(record.auction.studio_id).await?;
+                Ok::<_, DomainError>((record, view, studio))
+            };
+            let (record, view, studio) = match read.await {
                 Ok(found) => {
                     failures = 0;
                     found
@@ -53,7 +58,7 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
             let now = state.clock.now();
             let seen = record.auction.view(record.live.as_ref(), seen_at);
             if seen.current_price != view.current_price || seen.status != view.status {
-                announce(&state, &room, &record, now);
+                announce(&state, &room, &record, &studio, now);
             }
             seen_at = now;
             let next = match view.status {
@@ -67,7 +72,7 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
             tokio::select! {
                 _ = state.clock.sleep_until(at) => {
                     let at = state.clock.now();
-                    announce(&state, &room, &record, at);
+                    announce(&state, &room, &record, &studio, at);
                     seen_at = at;
                 }
                 _ = &mut notified => {}
@@ -77,8 +82,8 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
 }
 
 /// Sends the room a `price_update` of the auction as it stands at `at`.
-fn announce(state: &AppState, room: &str, record: &AuctionRecord, at: DateTime<Utc>) {
-    let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at));
+fn announce(state: &AppState, room: &str, record: &AuctionRecord, studio: &StudioSummary, at: DateTime<Utc>) {
+    let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at), studio.clone());
     let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.to_owned(), at, data });
     state.hub.broadcast(room, None, ByteString::from(frame.to_text()), Visibility::Everyone);
 }

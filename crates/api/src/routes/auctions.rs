@@ -53,10 +53,6 @@ fn turbo_config(turbo: Option<TurboIn>, errors: &mut ValidationErrors) -> Option
     })
 }
 
-fn auction_out(state: &AppState, record: &AuctionRecord) -> AuctionOut {
-    AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), state.now()))
-}
-
 /// Lists a slot as a descending-price auction.
 #[utoipa::path(
     tag = "auctions", operation_id = "createAuction", request_body = AuctionIn,
@@ -89,10 +85,11 @@ async fn create_auction(
             turbo,
         },
         scheduled_at: b.scheduled_at,
+        session_minutes: b.session_minutes,
     };
     let auction = state.services.create_auction(&caller.actor, b.studio_id.map(StudioId), input).await?;
     let record = AuctionRecord { auction, live: None };
-    Ok(HttpResponse::Created().json(auction_out(&state, &record)))
+    Ok(HttpResponse::Created().json(state.auction_out_now(&record).await?))
 }
 
 /// Lists auctions by start time, each with its price and status now.
@@ -112,7 +109,10 @@ async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuer
     let records = state.store.list_auctions(filter, state.now(), limit + 1, after).await?;
     let (records, next_cursor) =
         split_page(records, limit, |r| encode_time_cursor(r.auction.starts_at(), r.auction.id.0));
-    let items = records.iter().map(|r| auction_out(&state, r)).collect();
+    let mut items = Vec::with_capacity(records.len());
+    for record in &records {
+        items.push(state.auction_out_now(record).await?);
+    }
     Ok(HttpResponse::Ok().json(AuctionPage { items, next_cursor }))
 }
 
@@ -130,7 +130,7 @@ async fn get_auction(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let (record, view) = state.read_auction(AuctionId(*id)).await?;
-    crate::etag::tagged_json(&req, &AuctionOut::new(&record.auction, &view))
+    crate::etag::tagged_json(&req, &state.auction_out(&record.auction, &view).await?)
 }
 
 /// The price steps from `starts_at` to the floor or the end, for charts.
@@ -179,11 +179,12 @@ async fn update_auction(
         starts_at: b.starts_at,
         ends_at: b.ends_at,
         scheduled_at: b.scheduled_at,
+        session_minutes: b.session_minutes,
         turbo,
     };
     state.services.update_auction(&caller.actor, id, patch).await?;
     let (record, view) = state.services.get_auction(id).await?;
-    Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
+    Ok(HttpResponse::Ok().json(state.auction_out(&record.auction, &view).await?))
 }
 
 /// Cancels an auction and its live reservation (the holder is told).
@@ -203,7 +204,7 @@ async fn cancel_auction(
     let id = AuctionId(*id);
     state.services.cancel_auction(&caller.actor, id).await?;
     let (record, view) = state.services.get_auction(id).await?;
-    Ok(HttpResponse::Ok().json(AuctionOut::new(&record.auction, &view)))
+    Ok(HttpResponse::Ok().json(state.auction_out(&record.auction, &view).await?))
 }
 
 /// Starts turbo now, ahead of its automatic start. Never raises the price.
@@ -221,7 +222,7 @@ async fn trigger_turbo(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let record = state.services.trigger_turbo(&caller.actor, AuctionId(*id)).await?;
-    Ok(HttpResponse::Ok().json(auction_out(&state, &record)))
+    Ok(HttpResponse::Ok().json(state.auction_out_now(&record).await?))
 }
 
 /// Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`.
@@ -250,7 +251,7 @@ async fn grab_auction(
     idempotency::run(&state, caller.user_id(), &req, &body, || async {
         let result = state.services.grab(&caller.actor, id, input.confirm).await.map_err(Problem::from);
         state.metrics.grab(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
-        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))
+        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
     })
     .await
 }

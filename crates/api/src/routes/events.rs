@@ -74,7 +74,7 @@ async fn create_event(
     };
     let event = state.services.create_event(&caller.actor, b.studio_id.map(StudioId), input).await?;
     let record = state.services.get_event(event.id).await?;
-    Ok(HttpResponse::Created().json(EventOut::from(&record)))
+    Ok(HttpResponse::Created().json(state.event_out(&record).await?))
 }
 
 /// Lists events by start time, each with its availability now.
@@ -109,7 +109,11 @@ async fn list_events(
     let records = state.store.list_events(filter, now, limit + 1, after).await?;
     let (records, next_cursor) =
         split_page(records, limit, |r| encode_time_cursor(r.event.details.starts_at, r.event.id.0));
-    Ok(HttpResponse::Ok().json(EventPage { items: records.iter().map(EventOut::from).collect(), next_cursor }))
+    let mut items = Vec::with_capacity(records.len());
+    for record in &records {
+        items.push(state.event_out(record).await?);
+    }
+    Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))
 }
 
 /// One event with its availability now.
@@ -130,7 +134,7 @@ async fn get_event(
     if !record.event.visibility().allows(viewer(&caller)) {
         return Err(DomainError::NotFound("event").into());
     }
-    crate::etag::tagged_json(&req, &EventOut::from(&record))
+    crate::etag::tagged_json(&req, &state.event_out(&record).await?)
 }
 
 /// Changes an event; capacity cannot drop below the seats already reserved.
@@ -161,7 +165,7 @@ async fn update_event(
         is_active: b.is_active,
     };
     state.services.update_event(&caller.actor, id, patch).await?;
-    Ok(HttpResponse::Ok().json(EventOut::from(&state.services.get_event(id).await?)))
+    Ok(HttpResponse::Ok().json(state.event_out(&state.services.get_event(id).await?).await?))
 }
 
 /// Removes an event from the catalogue; refused while it has live reservations.
@@ -204,7 +208,7 @@ async fn hold_seats(
     idempotency::run(&state, caller.user_id(), &req, &body, || async {
         let result = state.services.hold(&caller.actor, id, input.quantity).await.map_err(Problem::from);
         state.metrics.hold(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
-        Ok(Answer::json(StatusCode::CREATED, &ReservationOut::new(&result?, state.now())))
+        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
     })
     .await
 }

@@ -7,16 +7,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
 use crate::auth::Caller;
 use crate::dto::{CheckInIn, CheckInOut, ReservationOut, ReservationPage, ReservationStatus, parse_choice};
 use crate::json::StrictJson;
 use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
 use crate::problem::Problem;
+use crate::{AppState, calendar};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(my_reservations)
         .service(get_reservation)
+        .service(reservation_calendar)
         .service(confirm_reservation)
         .service(cancel_reservation)
         .service(studio_reservations)
@@ -45,10 +46,9 @@ async fn list(
         filter.status = Some(status);
     }
     let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
-    let now = state.now();
-    let reservations = state.store.list_reservations(filter, now, limit + 1, before).await?;
+    let reservations = state.store.list_reservations(filter, state.now(), limit + 1, before).await?;
     let (reservations, next_cursor) = split_page(reservations, limit, |r| encode_id_cursor(r.id.0));
-    let items = reservations.iter().map(|r| ReservationOut::new(r, now)).collect();
+    let items = state.reservation_outs(&reservations).await?;
     Ok(HttpResponse::Ok().json(ReservationPage { items, next_cursor }))
 }
 
@@ -85,7 +85,36 @@ async fn get_reservation(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let reservation = state.services.get_reservation(&caller.actor, ReservationId(*id)).await?;
-    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+    Ok(HttpResponse::Ok().json(state.reservation_out(&reservation).await?))
+}
+
+/// One's reservation as a calendar entry (RFC 5545): one event, in UTC, named
+/// by a UID that stays the same for the reservation. Its owner's only.
+#[utoipa::path(
+    tag = "reservations", operation_id = "getReservationCalendar",
+    params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, description = "The reservation's session as an iCalendar file", body = String,
+            content_type = "text/calendar"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reservations/{id}/calendar.ics")]
+async fn reservation_calendar(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let reservation = state.services.get_reservation(&caller.actor, ReservationId(*id)).await?;
+    // A studio may read its reservations, but the calendar is the owner's.
+    if reservation.user_id != caller.user_id() {
+        return Err(DomainError::NotFound("reservation").into());
+    }
+    let reservation = state.reservation_out(&reservation).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(calendar::CONTENT_TYPE)
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"hothour-{}.ics\"", reservation.id)))
+        .body(calendar::reservation_ics(&reservation, state.now())))
 }
 
 /// Confirms one's hold before it expires; confirming again returns the booking unchanged.
@@ -103,7 +132,7 @@ async fn confirm_reservation(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let reservation = state.services.confirm(&caller.actor, ReservationId(*id)).await?;
-    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+    Ok(HttpResponse::Ok().json(state.reservation_out(&reservation).await?))
 }
 
 /// Cancels a hold, or a booking before the cut-off (studio admins: any time).
@@ -121,7 +150,7 @@ async fn cancel_reservation(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let reservation = state.services.cancel_reservation(&caller.actor, ReservationId(*id)).await?;
-    Ok(HttpResponse::Ok().json(ReservationOut::new(&reservation, state.now())))
+    Ok(HttpResponse::Ok().json(state.reservation_out(&reservation).await?))
 }
 
 /// A studio's reservations, newest first (its admins and platform admins).
@@ -166,6 +195,6 @@ async fn check_in(
 ) -> Result<HttpResponse, Problem> {
     let reservation = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
     let holder = state.store.find_user(reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
-    let reservation = ReservationOut::new(&reservation, state.now());
+    let reservation = state.reservation_out(&reservation).await?;
     Ok(HttpResponse::Ok().json(CheckInOut { reservation, full_name: holder.full_name }))
 }

@@ -94,7 +94,10 @@ async fn update_studio(
 ) -> Result<HttpResponse, Problem> {
     let b = body.0;
     let patch = StudioPatch { name: b.name, address: b.address, timezone: b.timezone, maps_url: b.maps_url };
-    let studio = logged(state.studios.update(&caller.actor, StudioId(*id), patch).await?, "studio.update");
+    let updated = state.studios.update(&caller.actor, StudioId(*id), patch).await;
+    // Forgotten whatever the outcome: a failure may follow a commit.
+    state.studio_summaries.changed(StudioId(*id));
+    let studio = logged(updated?, "studio.update");
     Ok(HttpResponse::Ok().json(StudioOut::from(&studio)))
 }
 

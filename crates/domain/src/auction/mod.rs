@@ -71,6 +71,11 @@ pub(crate) fn check_text(errors: &mut ValidationErrors, title: &str, description
     );
 }
 
+/// How long a slot's session lasts when the studio does not say, in minutes.
+pub const SESSION_MINUTES_DEFAULT: i64 = 60;
+/// The longest session, in minutes (a day).
+pub const SESSION_MINUTES_MAX: i64 = 1440;
+
 /// What a studio asks for when it lists a slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuctionInput {
@@ -78,6 +83,8 @@ pub struct AuctionInput {
     pub description: String,
     pub schedule: PriceScheduleInput,
     pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts from `scheduled_at`, 1 to [`SESSION_MINUTES_MAX`].
+    pub session_minutes: i64,
 }
 
 /// The validated, editable part of an auction.
@@ -88,9 +95,16 @@ pub struct AuctionDetails {
     pub schedule: PriceSchedule,
     /// When the session itself takes place.
     pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts from `scheduled_at`.
+    pub session_minutes: i64,
 }
 
 impl AuctionDetails {
+    /// When the session ends.
+    pub fn session_ends_at(&self) -> DateTime<Utc> {
+        self.scheduled_at + Duration::minutes(self.session_minutes)
+    }
+
     /// Validates `input`; its instants are truncated to microseconds first.
     pub fn new(input: AuctionInput) -> Result<AuctionDetails, ValidationErrors> {
         let mut errors = ValidationErrors::new();
@@ -98,6 +112,11 @@ impl AuctionDetails {
         let scheduled_at = instant::accept_field(&mut errors, "scheduled_at", input.scheduled_at);
         let ends_at = instant::accept(input.schedule.ends_at).unwrap_or(input.schedule.ends_at);
         errors.check(ends_at <= scheduled_at, "scheduled_at", "must not be before ends_at");
+        errors.check(
+            (1..=SESSION_MINUTES_MAX).contains(&input.session_minutes),
+            "session_minutes",
+            "must be between 1 and 1440 minutes",
+        );
         let schedule = PriceSchedule::new(input.schedule);
         match schedule {
             Ok(schedule) => errors.into_result(AuctionDetails {
@@ -105,6 +124,7 @@ impl AuctionDetails {
                 description: input.description,
                 schedule,
                 scheduled_at,
+                session_minutes: input.session_minutes,
             }),
             Err(schedule_errors) => {
                 errors.merge(schedule_errors);
@@ -126,6 +146,7 @@ pub struct AuctionPatch {
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub scheduled_at: Option<DateTime<Utc>>,
+    pub session_minutes: Option<i64>,
     /// `Some(None)` removes turbo.
     pub turbo: Option<Option<TurboConfig>>,
 }
@@ -147,6 +168,7 @@ impl AuctionPatch {
                 turbo: self.turbo.unwrap_or_else(|| schedule.turbo().cloned()),
             },
             scheduled_at: self.scheduled_at.unwrap_or(current.scheduled_at),
+            session_minutes: self.session_minutes.unwrap_or(current.session_minutes),
         })
     }
 }
@@ -285,6 +307,7 @@ impl Auction {
             starts_at: schedule.starts_at(),
             ends_at: schedule.ends_at(),
             scheduled_at: self.details.scheduled_at,
+            session_minutes: self.details.session_minutes,
             turbo: schedule.turbo().map(|turbo| TurboSnapshot {
                 trigger_before_minutes: turbo.trigger_before.num_minutes(),
                 drop_amount: turbo.drop_amount,
@@ -316,6 +339,9 @@ pub struct AuctionSnapshot {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub scheduled_at: DateTime<Utc>,
+    /// Outbox rows written before sessions had a length read as the default hour.
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: i64,
     pub turbo: Option<TurboSnapshot>,
     pub status: AuctionStatus,
     pub current_price: Money,
@@ -324,6 +350,10 @@ pub struct AuctionSnapshot {
     pub turbo_active: bool,
     pub turbo_started_at: Option<DateTime<Utc>>,
     pub held_price: Option<Money>,
+}
+
+fn default_session_minutes() -> i64 {
+    SESSION_MINUTES_DEFAULT
 }
 
 /// The turbo phase of an [`AuctionSnapshot`], in whole minutes.
@@ -378,6 +408,7 @@ pub(crate) mod tests {
             description: "Mats provided".into(),
             schedule: schedule_input(),
             scheduled_at: t(180),
+            session_minutes: SESSION_MINUTES_DEFAULT,
         }
     }
 

@@ -172,5 +172,6 @@ pub fn auction_input(
             }),
         },
         scheduled_at: starts_at + Duration::minutes(180),
+        session_minutes: hothour_domain::auction::SESSION_MINUTES_DEFAULT,
     }
 }
