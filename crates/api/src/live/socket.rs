@@ -18,7 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
 use bytestring::ByteString;
 use hothour_domain::account::User;
-use hothour_domain::ports::{AccountStore, OutboxStore};
+use hothour_domain::ports::OutboxStore;
 use hothour_domain::{Actor, AuctionId, Clock, Role, Room};
 use tokio::sync::{Notify, mpsc};
 
@@ -478,7 +478,7 @@ impl Connection {
     /// account is gone. Answers the error to send if not.
     async fn check_session(&self, token: &AccessToken) -> Result<User, (ErrorCode, &'static str)> {
         const UNAVAILABLE: (ErrorCode, &str) = (ErrorCode::Unavailable, "the session cannot be checked now; try again");
-        let user = self.state.store.find_user(token.user).await.map_err(|_| UNAVAILABLE)?;
+        let user = self.state.accounts.user(token.user).await.map_err(|_| UNAVAILABLE)?;
         let user = user.ok_or((ErrorCode::Unauthorized, "the account no longer exists"))?;
         if token.revoked_by(user.session_generation) {
             return Err((
@@ -543,7 +543,7 @@ impl Connection {
         let Some(signed_in) = &mut self.signed_in else {
             return;
         };
-        match self.state.store.find_user(signed_in.user.id).await {
+        match self.state.accounts.user(signed_in.user.id).await {
             Ok(Some(user)) => signed_in.user = user,
             _ => {
                 signed_in.user.role = Role::User;
@@ -557,7 +557,7 @@ impl Connection {
     async fn admit(&self, room: Room) -> Result<Option<Actor>, (ErrorCode, &'static str)> {
         // Re-read the user: a role change takes effect at once.
         let user = match &self.signed_in {
-            Some(signed_in) => match self.state.store.find_user(signed_in.user.id).await {
+            Some(signed_in) => match self.state.accounts.user(signed_in.user.id).await {
                 Ok(user) => user,
                 Err(_) => return Err((ErrorCode::Unavailable, "the session cannot be checked now; try again")),
             },
@@ -586,7 +586,7 @@ impl Connection {
             }
             Room::User(id) => Some(Snapshot::User(UserRoom { user_id: id.0 })),
             Room::Studio(id) => {
-                self.state.store.find_studio(id).await.ok().flatten()?;
+                self.state.studios.get(id).await.ok()?;
                 Some(Snapshot::Studio(StudioRoom { studio_id: id.0 }))
             }
         }

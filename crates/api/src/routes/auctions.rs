@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use hothour_domain::ports::{AuctionFilter, AuctionRecord, QueryStore};
+use hothour_domain::ports::{AuctionFilter, AuctionRecord};
 use hothour_domain::{
     AuctionId, AuctionInput, AuctionPatch, DomainError, PriceScheduleInput, StudioId, TurboConfig, ValidationErrors,
 };
@@ -106,7 +106,7 @@ async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuer
     let status = parse_choice::<AuctionStatus>("status", query.status.as_deref())?;
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, AuctionId(id)));
     let filter = AuctionFilter { studio_id: query.studio_id.map(StudioId), status };
-    let records = state.store.list_auctions(filter, state.now(), limit + 1, after).await?;
+    let records = state.services.list_auctions(filter, limit + 1, after).await?;
     let (records, next_cursor) =
         split_page(records, limit, |r| encode_time_cursor(r.auction.starts_at(), r.auction.id.0));
     let mut items = Vec::with_capacity(records.len());

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, get, web};
 use hothour_domain::StudioId;
-use hothour_domain::ports::QueryStore;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -42,10 +41,9 @@ async fn audit_log(
     caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let studio = caller.actor.audit_scope(query.studio_id.map(StudioId))?;
     let limit = limit(query.limit)?;
     let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?;
-    let entries = state.store.list_audit(studio, limit + 1, before).await?;
+    let entries = state.services.list_audit(&caller.actor, query.studio_id.map(StudioId), limit + 1, before).await?;
     let (entries, next_cursor) = split_page(entries, limit, |e| encode_id_cursor(e.id));
     Ok(HttpResponse::Ok().json(AuditPage { items: entries.iter().map(AuditOut::from).collect(), next_cursor }))
 }

@@ -3,8 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{ActiveFilter, EventFilter, QueryStore};
-use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, HiddenEvents, StudioId};
+use hothour_domain::ports::{ActiveFilter, EventFilter};
+use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -97,16 +97,12 @@ async fn list_events(
         Some(ActiveChoice::False) => ActiveFilter::Inactive,
         Some(ActiveChoice::All) => ActiveFilter::All,
     };
-    let mut studio_id = query.studio_id.map(StudioId);
-    if active != ActiveFilter::Active {
-        studio_id = HiddenEvents::for_viewer(viewer(&caller)).studio_filter(studio_id)?;
-    }
+    let studio_id = query.studio_id.map(StudioId);
     let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
     let starts_after = query_instant("starts_after", query.starts_after)?;
     let starts_before = query_instant("starts_before", query.starts_before)?;
     let filter = EventFilter { studio_id, active, starts_after, starts_before };
-    let now = state.now();
-    let records = state.store.list_events(filter, now, limit + 1, after).await?;
+    let records = state.services.list_events(viewer(&caller), filter, limit + 1, after).await?;
     let (records, next_cursor) =
         split_page(records, limit, |r| encode_time_cursor(r.event.details.starts_at, r.event.id.0));
     let mut items = Vec::with_capacity(records.len());

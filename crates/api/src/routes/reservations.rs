@@ -1,7 +1,7 @@
 //! Reservations: one's own, a studio's, confirm, cancel, check-in.
 
 use actix_web::{HttpResponse, get, post, web};
-use hothour_domain::ports::{AccountStore, QueryStore, ReservationFilter};
+use hothour_domain::ports::ReservationFilter;
 use hothour_domain::{DomainError, ReservationId, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -36,17 +36,28 @@ pub struct ReservationQuery {
     cursor: Option<String>,
 }
 
+/// Whose reservations a page lists.
+enum Whose {
+    Caller,
+    Studio(StudioId),
+}
+
 async fn list(
     state: &AppState,
-    mut filter: ReservationFilter,
+    caller: &Caller,
+    whose: Whose,
     query: ReservationQuery,
 ) -> Result<HttpResponse, Problem> {
     let limit = limit(query.limit)?;
-    if let Some(status) = parse_choice::<ReservationStatus>("status", query.status.as_deref())? {
-        filter.status = Some(status);
-    }
+    let status = parse_choice::<ReservationStatus>("status", query.status.as_deref())?;
+    let filter = ReservationFilter { status, ..Default::default() };
     let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
-    let reservations = state.store.list_reservations(filter, state.now(), limit + 1, before).await?;
+    let reservations = match whose {
+        Whose::Caller => state.services.list_my_reservations(&caller.actor, filter, limit + 1, before).await?,
+        Whose::Studio(studio) => {
+            state.services.list_studio_reservations(&caller.actor, studio, filter, limit + 1, before).await?
+        }
+    };
     let (reservations, next_cursor) = split_page(reservations, limit, |r| encode_id_cursor(r.id.0));
     let items = state.reservation_outs(&reservations).await?;
     Ok(HttpResponse::Ok().json(ReservationPage { items, next_cursor }))
@@ -66,8 +77,7 @@ async fn my_reservations(
     caller: Caller,
     query: web::Query<ReservationQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let filter = ReservationFilter { user_id: Some(caller.user_id()), ..Default::default() };
-    list(&state, filter, query.into_inner()).await
+    list(&state, &caller, Whose::Caller, query.into_inner()).await
 }
 
 /// One reservation (its owner's or its studio's).
@@ -169,12 +179,7 @@ async fn studio_reservations(
     id: web::Path<i64>,
     query: web::Query<ReservationQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let studio = StudioId(*id);
-    if !caller.actor.manages(studio) || state.store.find_studio(studio).await?.is_none() {
-        return Err(DomainError::NotFound("studio").into());
-    }
-    let filter = ReservationFilter { studio_id: Some(studio), ..Default::default() };
-    list(&state, filter, query.into_inner()).await
+    list(&state, &caller, Whose::Studio(StudioId(*id)), query.into_inner()).await
 }
 
 /// Checks a booking in at the studio's door by its booking code.
@@ -194,7 +199,7 @@ async fn check_in(
     body: StrictJson<CheckInIn>,
 ) -> Result<HttpResponse, Problem> {
     let reservation = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
-    let holder = state.store.find_user(reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
+    let holder = state.accounts.user(reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
     let reservation = state.reservation_out(&reservation).await?;
     Ok(HttpResponse::Ok().json(CheckInOut { reservation, full_name: holder.full_name }))
 }

@@ -28,6 +28,7 @@ mod events;
 #[cfg(test)]
 mod fakes;
 mod jobs;
+mod queries;
 mod reservations;
 #[cfg(test)]
 mod tests;
