@@ -148,10 +148,13 @@ describe('on a Turkish phone in another time zone', () => {
     const event = await api.event(studio.tokens.access_token, { title: 'Çatıda yoga', capacity: 5 });
     const buyer = await api.register('phone-canceller@example.test');
     const held = await api.call('POST', `/events/${event.id}/holds`, buyer.access_token, { quantity: 2 });
-    await api.call('POST', `/reservations/${held.id}/confirm`, buyer.access_token);
+    const booked = await api.call('POST', `/reservations/${held.id}/confirm`, buyer.access_token);
     const page = await (await phone(browser, { tokens: buyer })).newPage();
     await page.goto(`${service.url}/me`);
     const card = page.getByTestId(`reservation-${held.id}`);
+    // The ticket shows its code as a QR code the door can scan, named for screen readers.
+    const qr = card.getByRole('img', { name: new RegExp(booked.booking_code) });
+    await qr.locator('svg path').first().waitFor();
     const cancel = card.getByRole('button', { name: new RegExp(`^${tr.me.cancel}: `) });
     await cancel.click();
     const dialog = page.getByTestId('confirm-dialog');

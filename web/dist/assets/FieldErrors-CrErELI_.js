@@ -1,1 +1,0 @@
-import{W as e,X as t,Z as n,q as r,st as i,z as a}from"./index-Dh0WS2Se.js";var o=[`id`,`data-testid`],s=r({__name:`FieldErrors`,props:{errors:{},name:{}},setup(r){return(s,c)=>(t(!0),e(a,null,n(r.errors[r.name]??[],n=>(t(),e(`span`,{key:n,class:`field-error`,id:`error-${r.name.replace(/\W/g,`-`)}`,"data-testid":`error-${r.name}`},i(n),9,o))),128))}});export{s as t};

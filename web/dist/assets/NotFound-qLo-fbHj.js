@@ -1,1 +1,0 @@
-import{$ as e,G as t,K as n,M as r,V as i,W as a,X as o,at as s,q as c,st as l,z as u}from"./index-Dh0WS2Se.js";var d=c({__name:`NotFound`,setup(c){return(c,d)=>(o(),a(u,null,[i(`h1`,null,l(c.$t(`title.notFound`)),1),i(`p`,null,[t(l(c.$t(`notFound.body`))+` `,1),n(s(r),{to:`/`},{default:e(()=>[t(l(c.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
