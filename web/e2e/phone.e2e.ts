@@ -155,6 +155,9 @@ describe('on a Turkish phone in another time zone', () => {
     // The ticket shows its code as a QR code the door can scan, named for screen readers.
     const qr = card.getByRole('img', { name: new RegExp(booked.booking_code) });
     await qr.locator('svg path').first().waitFor();
+    // It is listed under Upcoming and says until when it can be cancelled for free.
+    expect(await page.getByTestId('me-upcoming').getByTestId(`reservation-${held.id}`).count()).toBe(1);
+    expect(await card.getByTestId('free-cancellation').textContent()).toContain('ücretsiz iptal');
     const cancel = card.getByRole('button', { name: new RegExp(`^${tr.me.cancel}: `) });
     await cancel.click();
     const dialog = page.getByTestId('confirm-dialog');

@@ -10,6 +10,7 @@ import { ticker } from '../time/ticker';
 export const useConfig = defineStore('config', () => {
   const currency = ref('TRY');
   const maxSeatsPerHold = ref<number | null>(null);
+  const cancellationCutoffSeconds = ref<number | null>(null);
 
   async function load() {
     const sentAt = Date.now();
@@ -21,6 +22,7 @@ export const useConfig = defineStore('config', () => {
       if (!config) return;
       currency.value = config.currency;
       maxSeatsPerHold.value = config.max_seats_per_hold;
+      cancellationCutoffSeconds.value = config.cancellation_cutoff_seconds;
       serverClock.observe(Date.parse(config.server_time), sentAt, receivedAt, 'config');
     } catch {
       // Offline for now: no limits are assumed; the socket's pong will set the clock.
@@ -29,5 +31,5 @@ export const useConfig = defineStore('config', () => {
     }
   }
 
-  return { currency, maxSeatsPerHold, load };
+  return { currency, maxSeatsPerHold, cancellationCutoffSeconds, load };
 });
