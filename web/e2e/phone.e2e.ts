@@ -60,6 +60,7 @@ describe('on a Turkish phone in another time zone', () => {
       new Date(auction.scheduled_at),
     );
     await expect.poll(() => card.getByTestId('session-time').textContent()).toBe(`Seans: ${expected} (Istanbul saati)`);
+    expect(await card.getByTestId('studio').textContent()).toBe(auction.studio.name);
     await noSidewaysScroll(page, '/');
   });
 
