@@ -60,7 +60,8 @@ async fn raw_get(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode,
 fn assert_studio(studio: &Value, studio_id: i64) {
     assert_eq!(
         studio,
-        &json!({"id": studio_id, "name": "Studio of admin@studio-a.test", "address": "Moda Cd. 1", "timezone": "Europe/Istanbul"})
+        &json!({"id": studio_id, "name": "Studio of admin@studio-a.test", "address": "Moda Cd. 1", "timezone": "Europe/Istanbul",
+                "maps_url": null})
     );
 }
 
@@ -139,11 +140,17 @@ on_both_stores! {
 
         // A studio's change shows at once (the summary kept in memory is forgotten).
         let (status, _) = app
-            .patch(&format!("/studios/{studio_id}"), Some(&admin.token), json!({"name": "Moda Dans", "timezone": "Europe/London"}))
+            .patch(
+                &format!("/studios/{studio_id}"),
+                Some(&admin.token),
+                json!({"name": "Moda Dans", "timezone": "Europe/London", "maps_url": "https://maps.example/moda"}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK);
         let (_, read) = app.get(&format!("/reservations/{}", id(&seats)), Some(&user.token)).await;
-        assert_eq!((&read["target"]["studio"]["name"], &read["target"]["studio"]["timezone"]), (&json!("Moda Dans"), &json!("Europe/London")));
+        let studio = &read["target"]["studio"];
+        assert_eq!((&studio["name"], &studio["timezone"]), (&json!("Moda Dans"), &json!("Europe/London")));
+        assert_eq!(studio["maps_url"], "https://maps.example/moda", "a map of where the session is");
 
         // A deleted event's tickets still say what they were for.
         let (status, _) = app.delete(&format!("/events/{}", id(&event)), Some(&admin.token)).await;

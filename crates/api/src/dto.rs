@@ -241,6 +241,8 @@ pub struct StudioSummary {
     #[schema(value_type = schema::TimeZone)]
     #[schema(example = "Europe/Istanbul")]
     pub timezone: String,
+    /// A map of the studio's address, if the studio gave one.
+    pub maps_url: Option<String>,
 }
 
 impl From<&Studio> for StudioSummary {
@@ -250,6 +252,7 @@ impl From<&Studio> for StudioSummary {
             name: studio.name.clone(),
             address: studio.address.clone(),
             timezone: studio.timezone.clone(),
+            maps_url: studio.maps_url.clone(),
         }
     }
 }

@@ -1375,6 +1375,8 @@ export interface components {
             address: string;
             /** Format: int64 */
             id: number;
+            /** @description A map of the studio's address, if the studio gave one. */
+            maps_url: string | null;
             name: string;
             timezone: components["schemas"]["TimeZone"];
         };

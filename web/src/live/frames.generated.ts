@@ -794,6 +794,10 @@ export interface AuctionOut {
 export interface StudioSummary {
   address: string;
   id: number;
+  /**
+   * A map of the studio's address, if the studio gave one.
+   */
+  maps_url: string | null;
   name: string;
   timezone: TimeZone;
 }

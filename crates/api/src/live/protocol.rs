@@ -517,7 +517,13 @@ mod tests {
         let target_id = hothour_domain::EventId(2);
         assert_eq!(ServerFrame::needs(&payload), Some(Needs::Session(ReservationTarget::Event(target_id))));
         let at = Utc.with_ymd_and_hms(2026, 6, 2, 18, 0, 0).unwrap();
-        let studio = StudioSummary { id: 1, name: "Moda".into(), address: "Moda Cd. 1".into(), timezone: "UTC".into() };
+        let studio = StudioSummary {
+            id: 1,
+            name: "Moda".into(),
+            address: "Moda Cd. 1".into(),
+            timezone: "UTC".into(),
+            maps_url: None,
+        };
         let target = ReservationTargetOut {
             kind: crate::dto::ReservationKind::Event,
             id: 2,
