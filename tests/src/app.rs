@@ -12,7 +12,10 @@ use hothour_domain::Role;
 use hothour_domain::account::NewUser;
 use hothour_domain::ports::AccountStore;
 use reqwest::{Method, StatusCode};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use crate::pg::TestDb;
@@ -222,6 +225,29 @@ impl TestApp {
             .expect("the query runs")
             .expect("a row");
         row.try_get_by_index::<i64>(0).expect("an integer")
+    }
+
+    /// Another connection holding the lock the service needs for `table`'s
+    /// row `id` until the returned transaction ends: the row lock on
+    /// PostgreSQL, SQLite's single write lock on SQLite.
+    pub async fn hold_row_lock(&self, table: &str, id: i64) -> DatabaseTransaction {
+        let db = Database::connect(self.db_url.as_str()).await.expect("another connection");
+        match self.backend {
+            Backend::Postgres => {
+                let txn = db.begin().await.expect("a transaction");
+                txn.execute_unprepared(&format!("SELECT id FROM {table} WHERE id = {id} FOR UPDATE"))
+                    .await
+                    .expect("the row lock");
+                txn
+            }
+            Backend::Sqlite => {
+                let options = TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                };
+                db.begin_with_options(options).await.expect("the write lock")
+            }
+        }
     }
 
     /// Runs a statement (write it in SQL both stores read).

@@ -5,14 +5,11 @@
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
-use hothour_tests::app::{Backend, Session, TestApp};
+use hothour_tests::app::{Session, TestApp};
 use hothour_tests::fixtures::{World, assert_problem, id, iso};
 use hothour_tests::on_both_stores;
 use hothour_tests::ws::WsClient;
 use reqwest::{Method, StatusCode};
-use sea_orm::{
-    ConnectionTrait, Database, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
 use serde_json::{Value, json};
 
 // --- helpers ----------------------------------------------------------------
@@ -55,28 +52,6 @@ async fn running_auction(app: &TestApp, admin: &Session) -> i64 {
     let (status, auction) = app.post("/auctions", Some(&admin.token), body).await;
     assert_eq!(status, StatusCode::CREATED, "{auction}");
     id(&auction)
-}
-
-/// Holds the row lock of `table`'s row `id` (on SQLite: the write lock) in
-/// another connection until the transaction ends.
-async fn hold_lock(app: &TestApp, table: &str, id: i64) -> DatabaseTransaction {
-    let db = Database::connect(app.db_url.as_str()).await.expect("another connection");
-    match app.backend {
-        Backend::Postgres => {
-            let txn = db.begin().await.expect("a transaction");
-            txn.execute_unprepared(&format!("SELECT id FROM {table} WHERE id = {id} FOR UPDATE"))
-                .await
-                .expect("the row lock");
-            txn
-        }
-        Backend::Sqlite => {
-            let options = TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            };
-            db.begin_with_options(options).await.expect("the write lock")
-        }
-    }
 }
 
 // --- 9. users book, admins do not ----------------------------------------------
@@ -135,7 +110,7 @@ on_both_stores! {
         let auction_id = id(&auction);
 
         let token = Some(stranger.token.as_str());
-        let lock = hold_lock(&app, "auctions", auction_id).await;
+        let lock = app.hold_row_lock("auctions", auction_id).await;
         let tries = [
             (Method::PATCH, format!("/auctions/{auction_id}"), Some(json!({"title": "Mine now"}))),
             (Method::POST, format!("/auctions/{auction_id}/cancel"), None),
@@ -152,7 +127,7 @@ on_both_stores! {
         assert_problem(&answer, StatusCode::SERVICE_UNAVAILABLE, "busy");
         lock.rollback().await.expect("the lock is released");
 
-        let lock = hold_lock(&app, "events", event_id).await;
+        let lock = app.hold_row_lock("events", event_id).await;
         let tries = [
             (Method::PATCH, format!("/events/{event_id}"), Some(json!({"title": "Mine now"}))),
             (Method::DELETE, format!("/events/{event_id}"), None),

@@ -7,13 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
-use hothour_tests::app::{Backend, PASSWORD, Session, TestApp, session};
+use hothour_tests::app::{PASSWORD, Session, TestApp, session};
 use hothour_tests::fixtures::{assert_problem, id, iso};
 use hothour_tests::on_both_stores;
 use reqwest::{Method, StatusCode};
-use sea_orm::{
-    ConnectionTrait, Database, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -115,28 +112,6 @@ async fn race(app: &TestApp, requests: Vec<(Method, String, String, Option<Value
         answers.push(task.await.expect("request task"));
     }
     answers
-}
-
-/// Another connection holding a lock the service needs: the event's row lock
-/// on PostgreSQL, SQLite's single write lock on SQLite. Released when dropped.
-async fn hold_lock(app: &TestApp, event_id: i64) -> DatabaseTransaction {
-    let db = Database::connect(app.db_url.as_str()).await.expect("another connection");
-    match app.backend {
-        Backend::Postgres => {
-            let txn = db.begin().await.expect("a transaction");
-            txn.execute_unprepared(&format!("SELECT id FROM events WHERE id = {event_id} FOR UPDATE"))
-                .await
-                .expect("the row lock");
-            txn
-        }
-        Backend::Sqlite => {
-            let options = TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            };
-            db.begin_with_options(options).await.expect("the write lock")
-        }
-    }
 }
 
 // --- 10. idempotency keys cannot get stuck; old keys and tokens are pruned ---------
@@ -339,7 +314,7 @@ on_both_stores! {
         assert_eq!(status, StatusCode::CREATED, "{hold}");
         let reservation = id(&hold);
 
-        let lock = hold_lock(&app, event_id).await;
+        let lock = app.hold_row_lock("events", event_id).await;
         for action in ["confirm", "cancel"] {
             let started = Instant::now();
             let answer =
