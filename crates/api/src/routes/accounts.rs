@@ -9,7 +9,8 @@ use crate::auth::{Caller, tokens_out, unauthorized};
 use crate::device::Device;
 use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, SignInOut, TokensOut, UserOut};
 use crate::json::StrictJson;
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::problem::{Problem, ProblemCode as C};
 use crate::routes::client_key;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -25,10 +26,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Creates an account and signs it in.
 #[utoipa::path(
-    tag = "auth", operation_id = "register", request_body = RegisterIn,
+    tag = "auth", operation_id = "register",
+    request_body(content = RegisterIn, example = json!({
+        "email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace",
+        "phone": "+90 555 123 4567",
+    })),
     responses(
         (status = 201, description = "The account, its tokens and this client's device token", body = SignInOut),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[C::EmailTaken, C::RateLimited])))),
 )]
 #[post("/auth/register")]
 async fn register(
@@ -52,10 +58,12 @@ fn sign_in_out(state: &AppState, signed_in: SignedIn, device: Option<&Device>) -
 
 /// Signs in with email and password (and this client's device token, if it has one).
 #[utoipa::path(
-    tag = "auth", operation_id = "login", request_body = LoginIn,
+    tag = "auth", operation_id = "login",
+    request_body(content = LoginIn, example = json!({ "email": "ada@example.com", "password": "correct horse battery" })),
     responses(
         (status = 200, description = "Fresh tokens and this client's device token", body = SignInOut),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[C::InvalidCredentials, C::RateLimited])))),
 )]
 #[post("/auth/login")]
 async fn login(
@@ -77,7 +85,8 @@ async fn login(
     tag = "auth", operation_id = "refreshTokens", request_body = RefreshIn,
     responses(
         (status = 200, description = "Fresh tokens", body = TokensOut),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[C::InvalidRefreshToken, C::RateLimited])))),
 )]
 #[post("/auth/refresh")]
 async fn refresh(
@@ -96,7 +105,7 @@ async fn refresh(
     responses(
         (status = 204, description = "Signed out"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[post("/auth/logout")]
 async fn logout(
@@ -115,7 +124,7 @@ async fn logout(
     responses(
         (status = 204, description = "Signed out everywhere"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[post("/auth/logout-all")]
 async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
@@ -133,7 +142,7 @@ async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpRe
     responses(
         (status = 200, description = "The user", body = UserOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/me")]
 async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
@@ -148,7 +157,7 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, 
     responses(
         (status = 200, description = "The user", body = UserOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[patch("/me")]
 async fn update_me(
@@ -169,7 +178,7 @@ async fn update_me(
     responses(
         (status = 204, description = "Changed; every access and refresh token of the user is revoked: sign in again"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidCredentials, C::RateLimited])))),
 )]
 #[post("/me/password")]
 async fn change_password(

@@ -18,8 +18,9 @@ use crate::dto::{
 };
 use crate::idempotency::{self, Answer};
 use crate::json::StrictJson;
-use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_time_cursor, limit, split_page};
+use crate::problem::{Problem, ProblemCode as C};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_auction)
@@ -40,9 +41,11 @@ pub struct AuctionQuery {
     #[param(value_type = Option<AuctionStatus>)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 fn turbo_config(turbo: Option<TurboIn>, errors: &mut ValidationErrors) -> Option<TurboConfig> {
@@ -55,11 +58,17 @@ fn turbo_config(turbo: Option<TurboIn>, errors: &mut ValidationErrors) -> Option
 
 /// Lists a slot as a descending-price auction.
 #[utoipa::path(
-    tag = "auctions", operation_id = "createAuction", request_body = AuctionIn,
+    tag = "auctions", operation_id = "createAuction",
+    request_body(content = AuctionIn, example = json!({
+        "title": "Reformer pilates, 19:00", "description": "", "start_price": "500.00", "floor_price": "100.00",
+        "drop_amount": "50.00", "drop_interval_minutes": 10, "starts_at": "2030-03-01T15:00:00Z",
+        "ends_at": "2030-03-01T18:00:00Z", "scheduled_at": "2030-03-01T19:00:00Z",
+        "turbo": { "trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 2 },
+    })),
     responses(
         (status = 201, description = "The new auction", body = AuctionOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::NotFound])))),
 )]
 #[post("/auctions")]
 async fn create_auction(
@@ -97,14 +106,15 @@ async fn create_auction(
     tag = "auctions", operation_id = "listAuctions", params(AuctionQuery),
     responses(
         (status = 200, description = "One page of auctions", body = AuctionPage),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/auctions")]
 async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuery>) -> Result<HttpResponse, Problem> {
     let query = query.into_inner();
     let limit = limit(query.limit)?;
     let status = parse_choice::<AuctionStatus>("status", query.status.as_deref())?;
-    let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, AuctionId(id)));
+    let after = query.cursor.as_ref().map(Cursor::time).transpose()?.map(|(at, id)| (at, AuctionId(id)));
     let filter = AuctionFilter { studio_id: query.studio_id.map(StudioId), status };
     let records = state.services.list_auctions(filter, limit + 1, after).await?;
     let (records, next_cursor) =
@@ -121,7 +131,8 @@ async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuer
     tag = "auctions", operation_id = "getAuction", params(("id" = i64, Path, description = "Auction id")),
     responses(
         (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[]).tagged()))),
 )]
 #[get("/auctions/{id}")]
 async fn get_auction(
@@ -138,7 +149,8 @@ async fn get_auction(
     tag = "auctions", operation_id = "getAuctionSchedule", params(("id" = i64, Path, description = "Auction id")),
     responses(
         (status = 200, description = "The price steps", body = Vec<PriceStepOut>),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/auctions/{id}/schedule")]
 async fn auction_schedule(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
@@ -154,7 +166,7 @@ async fn auction_schedule(state: web::Data<AppState>, id: web::Path<i64>) -> Res
     responses(
         (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AuctionNotEditable])))),
 )]
 #[patch("/auctions/{id}")]
 async fn update_auction(
@@ -193,7 +205,7 @@ async fn update_auction(
     responses(
         (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AuctionClosed, C::InvalidState])))),
 )]
 #[post("/auctions/{id}/cancel")]
 async fn cancel_auction(
@@ -213,7 +225,7 @@ async fn cancel_auction(
     responses(
         (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::TurboAlreadyActive, C::TurboNotAvailable])))),
 )]
 #[post("/auctions/{id}/turbo")]
 async fn trigger_turbo(
@@ -227,15 +239,13 @@ async fn trigger_turbo(
 
 /// Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`.
 #[utoipa::path(
-    tag = "auctions", operation_id = "grabAuction", request_body(content = Option<GrabIn>),
-    params(
-        ("id" = i64, Path, description = "Auction id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
-    ),
+    tag = "auctions", operation_id = "grabAuction",
+    request_body(content = Option<GrabIn>, example = json!({ "confirm": false })),
+    params(("id" = i64, Path, description = "Auction id"), idempotency::KeyHeader),
     responses(
         (status = 201, description = "The hold (or booking)", body = ReservationOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::BookingNotAllowed, C::AuctionOnHold, C::AuctionAlreadyBooked, C::AuctionNotStarted, C::AuctionClosed, C::RegrabNotAllowed, C::RateLimited]).idempotent()))),
 )]
 #[post("/auctions/{id}/grab")]
 async fn grab_auction(

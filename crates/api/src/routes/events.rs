@@ -14,8 +14,9 @@ use crate::auth::{Caller, MaybeCaller};
 use crate::dto::{ActiveChoice, EventIn, EventOut, EventPage, EventPatchIn, HoldIn, ReservationOut, parse_choice};
 use crate::idempotency::{self, Answer};
 use crate::json::{StrictJson, query_instant};
-use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_time_cursor, limit, split_page};
+use crate::problem::{Problem, ProblemCode as C};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_event)
@@ -38,9 +39,11 @@ pub struct EventQuery {
     /// Only events starting before this instant.
     starts_before: Option<DateTime<Utc>>,
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Who is looking, if anyone signed in.
@@ -50,11 +53,15 @@ fn viewer(caller: &MaybeCaller) -> Option<&Actor> {
 
 /// Creates an event.
 #[utoipa::path(
-    tag = "events", operation_id = "createEvent", request_body = EventIn,
+    tag = "events", operation_id = "createEvent",
+    request_body(content = EventIn, example = json!({
+        "title": "Sound bath", "description": "", "capacity": 12, "price": "150.00",
+        "starts_at": "2030-03-02T18:00:00Z", "ends_at": "2030-03-02T19:30:00Z", "is_active": true,
+    })),
     responses(
         (status = 201, description = "The new event, with its availability now", body = EventOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::NotFound])))),
 )]
 #[post("/events")]
 async fn create_event(
@@ -82,7 +89,8 @@ async fn create_event(
     tag = "events", operation_id = "listEvents", params(EventQuery),
     responses(
         (status = 200, description = "One page of events", body = EventPage),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::optional(&[C::Forbidden, C::NotFound])))),
 )]
 #[get("/events")]
 async fn list_events(
@@ -98,7 +106,7 @@ async fn list_events(
         Some(ActiveChoice::All) => ActiveFilter::All,
     };
     let studio_id = query.studio_id.map(StudioId);
-    let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
+    let after = query.cursor.as_ref().map(Cursor::time).transpose()?.map(|(at, id)| (at, EventId(id)));
     let starts_after = query_instant("starts_after", query.starts_after)?;
     let starts_before = query_instant("starts_before", query.starts_before)?;
     let filter = EventFilter { studio_id, active, starts_after, starts_before };
@@ -117,7 +125,8 @@ async fn list_events(
     tag = "events", operation_id = "getEvent", params(("id" = i64, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event, with its availability now", body = EventOut),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::optional(&[]).tagged()))),
 )]
 #[get("/events/{id}")]
 async fn get_event(
@@ -140,7 +149,7 @@ async fn get_event(
     responses(
         (status = 200, description = "The event, with its availability now", body = EventOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::CapacityBelowReserved])))),
 )]
 #[patch("/events/{id}")]
 async fn update_event(
@@ -170,7 +179,7 @@ async fn update_event(
     responses(
         (status = 204, description = "Removed"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::EventHasReservations])))),
 )]
 #[delete("/events/{id}")]
 async fn delete_event(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
@@ -180,15 +189,13 @@ async fn delete_event(state: web::Data<AppState>, caller: Caller, id: web::Path<
 
 /// Holds seats for a few minutes; confirm the reservation before it expires.
 #[utoipa::path(
-    tag = "events", operation_id = "holdSeats", request_body(content = Option<HoldIn>),
-    params(
-        ("id" = i64, Path, description = "Event id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
-    ),
+    tag = "events", operation_id = "holdSeats",
+    request_body(content = Option<HoldIn>, example = json!({ "quantity": 2 })),
+    params(("id" = i64, Path, description = "Event id"), idempotency::KeyHeader),
     responses(
         (status = 201, description = "The hold", body = ReservationOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::BookingNotAllowed, C::InsufficientCapacity, C::HoldAlreadyExists, C::EventNotOpen, C::RateLimited]).idempotent()))),
 )]
 #[post("/events/{id}/holds")]
 async fn hold_seats(

@@ -10,8 +10,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Caller;
 use crate::dto::{CheckInIn, CheckInOut, ReservationOut, ReservationPage, ReservationStatus, parse_choice};
 use crate::json::StrictJson;
-use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
+use crate::problem::{Problem, ProblemCode as C};
 use crate::{AppState, calendar};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -31,9 +32,11 @@ pub struct ReservationQuery {
     #[param(value_type = Option<ReservationStatus>)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Whose reservations a page lists.
@@ -51,7 +54,7 @@ async fn list(
     let limit = limit(query.limit)?;
     let status = parse_choice::<ReservationStatus>("status", query.status.as_deref())?;
     let filter = ReservationFilter { status, ..Default::default() };
-    let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
+    let before = query.cursor.as_ref().map(Cursor::id).transpose()?.map(ReservationId);
     let reservations = match whose {
         Whose::Caller => state.services.list_my_reservations(&caller.actor, filter, limit + 1, before).await?,
         Whose::Studio(studio) => {
@@ -69,7 +72,7 @@ async fn list(
     responses(
         (status = 200, description = "One page of reservations", body = ReservationPage),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/reservations")]
 async fn my_reservations(
@@ -86,7 +89,7 @@ async fn my_reservations(
     responses(
         (status = 200, description = "The reservation", body = ReservationOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/reservations/{id}")]
 async fn get_reservation(
@@ -107,7 +110,7 @@ async fn get_reservation(
         (status = 200, description = "The reservation's session as an iCalendar file", body = String,
             content_type = "text/calendar"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/reservations/{id}/calendar.ics")]
 async fn reservation_calendar(
@@ -133,7 +136,7 @@ async fn reservation_calendar(
     responses(
         (status = 200, description = "The booking, with its booking code", body = ReservationOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::HoldExpired, C::InvalidState])))),
 )]
 #[post("/reservations/{id}/confirm")]
 async fn confirm_reservation(
@@ -151,7 +154,7 @@ async fn confirm_reservation(
     responses(
         (status = 200, description = "The reservation", body = ReservationOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::CancellationClosed, C::InvalidState])))),
 )]
 #[post("/reservations/{id}/cancel")]
 async fn cancel_reservation(
@@ -170,7 +173,7 @@ async fn cancel_reservation(
     responses(
         (status = 200, description = "One page of reservations", body = ReservationPage),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/studios/{id}/reservations")]
 async fn studio_reservations(
@@ -184,12 +187,13 @@ async fn studio_reservations(
 
 /// Checks a booking in at the studio's door by its booking code.
 #[utoipa::path(
-    tag = "reservations", operation_id = "checkIn", request_body = CheckInIn,
+    tag = "reservations", operation_id = "checkIn",
+    request_body(content = CheckInIn, example = json!({ "booking_code": "7KQ2M9XD" })),
     params(("id" = i64, Path, description = "Studio id")),
     responses(
         (status = 200, description = "The booking, checked in (also when it already was), with its holder's name", body = CheckInOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidState])))),
 )]
 #[post("/studios/{id}/check-in")]
 async fn check_in(

@@ -11,8 +11,9 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::dto::{AdminIn, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
 use crate::json::StrictJson;
-use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
+use crate::problem::{Problem, ProblemCode as C};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_studio).service(list_studios).service(get_studio).service(update_studio).service(assign_admin);
@@ -22,9 +23,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct StudioQuery {
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Creates a studio (platform admins only).
@@ -33,7 +36,7 @@ pub struct StudioQuery {
     responses(
         (status = 201, description = "The new studio", body = StudioOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden])))),
 )]
 #[post("/studios")]
 async fn create_studio(
@@ -52,12 +55,13 @@ async fn create_studio(
     tag = "studios", operation_id = "listStudios", params(StudioQuery),
     responses(
         (status = 200, description = "One page of studios", body = StudioPage),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/studios")]
 async fn list_studios(state: web::Data<AppState>, query: web::Query<StudioQuery>) -> Result<HttpResponse, Problem> {
     let limit = limit(query.limit)?;
-    let after = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(StudioId);
+    let after = query.cursor.as_ref().map(Cursor::id).transpose()?.map(StudioId);
     let studios = state.studios.list(limit + 1, after).await?;
     let (studios, next_cursor) = split_page(studios, limit, |s| encode_id_cursor(s.id.0));
     Ok(HttpResponse::Ok().json(StudioPage { items: studios.iter().map(StudioOut::from).collect(), next_cursor }))
@@ -68,7 +72,8 @@ async fn list_studios(state: web::Data<AppState>, query: web::Query<StudioQuery>
     tag = "studios", operation_id = "getStudio", params(("id" = i64, Path, description = "Studio id")),
     responses(
         (status = 200, description = "The studio", body = StudioOut),
-    )
+    ),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/studios/{id}")]
 async fn get_studio(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
@@ -83,7 +88,7 @@ async fn get_studio(state: web::Data<AppState>, id: web::Path<i64>) -> Result<Ht
     responses(
         (status = 200, description = "The studio", body = StudioOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[patch("/studios/{id}")]
 async fn update_studio(
@@ -108,7 +113,7 @@ async fn update_studio(
     responses(
         (status = 200, description = "The user, now the studio's admin", body = UserOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AlreadyAdministersAStudio])))),
 )]
 #[post("/studios/{id}/admins")]
 async fn assign_admin(
