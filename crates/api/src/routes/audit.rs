@@ -1,17 +1,17 @@
 //! The audit log of administrative actions.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 use hothour_domain::StudioId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
+use super::{Reply, State, ok};
 use crate::auth::Caller;
 use crate::dto::{AuditOut, AuditPage};
 use crate::openapi::rules;
 use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
-use crate::problem::{Problem, ProblemCode as C};
+use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(audit_log);
@@ -33,20 +33,14 @@ pub struct AuditQuery {
 /// Administrative actions, newest first: a studio admin sees their studio's, a platform admin all.
 #[utoipa::path(
     tag = "admin", operation_id = "listAuditLog", params(AuditQuery),
-    responses(
-        (status = 200, description = "One page of the audit log", body = AuditPage),
-    ),
+    responses((status = 200, description = "One page of the audit log", body = AuditPage)),
     extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden])))),
 )]
 #[get("/audit-log")]
-async fn audit_log(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, Problem> {
+async fn audit_log(state: State, caller: Caller, query: web::Query<AuditQuery>) -> Reply {
     let limit = limit(query.limit)?;
     let before = query.cursor.as_ref().map(Cursor::id).transpose()?;
     let entries = state.services.list_audit(&caller.actor, query.studio_id.map(StudioId), limit + 1, before).await?;
     let (entries, next_cursor) = split_page(entries, limit, |e| encode_id_cursor(e.id));
-    Ok(HttpResponse::Ok().json(AuditPage { items: entries.iter().map(AuditOut::from).collect(), next_cursor }))
+    ok(&AuditPage { items: entries.iter().map(AuditOut::of).collect(), next_cursor })
 }
