@@ -1,6 +1,5 @@
 //! `Idempotency-Key`: a retried hold or grab replays the first answer.
 
-use std::borrow::Cow;
 use std::future::Future;
 
 use actix_web::http::StatusCode;
@@ -11,7 +10,7 @@ use hothour_domain::ports::{IdempotencyBegin, IdempotencyClaim, IdempotencyStore
 use sha2::{Digest, Sha256};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa::{IntoParams, PartialSchema};
 
 use crate::AppState;
 use crate::json::validation_problem;
@@ -44,12 +43,6 @@ impl PartialSchema for Key {
             .max_length(Some(KEY_MAX_CHARS))
             .pattern(Some(KEY_PATTERN))
             .into()
-    }
-}
-
-impl ToSchema for Key {
-    fn name() -> Cow<'static, str> {
-        "IdempotencyKey".into()
     }
 }
 

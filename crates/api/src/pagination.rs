@@ -1,14 +1,12 @@
 //! Opaque keyset cursors and bounded page sizes.
 
-use std::borrow::Cow;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::PartialSchema;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::{PartialSchema, ToSchema};
 
 use crate::json::validation_problem;
 use crate::problem::Problem;
@@ -36,12 +34,6 @@ impl PartialSchema for PageSize {
     }
 }
 
-impl ToSchema for PageSize {
-    fn name() -> Cow<'static, str> {
-        "PageSize".into()
-    }
-}
-
 /// `?cursor=`: the `next_cursor` of the previous page. A query declares it
 /// `#[param(inline)] cursor: Option<Cursor>`.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,12 +44,6 @@ impl PartialSchema for Cursor {
     fn schema() -> RefOr<Schema> {
         // Only what the server gives out: URL-safe base64 without padding, never empty.
         ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).pattern(Some(CURSOR_PATTERN)).into()
-    }
-}
-
-impl ToSchema for Cursor {
-    fn name() -> Cow<'static, str> {
-        "Cursor".into()
     }
 }
 

@@ -22,9 +22,9 @@ async fn get_config(state: web::Data<AppState>) -> HttpResponse {
     let config = &state.config;
     HttpResponse::Ok().json(ConfigOut {
         currency: config.currency.clone(),
-        hold_ttl_seconds: config.hold_ttl.as_secs(),
-        max_seats_per_hold: config.max_seats_per_hold,
-        cancellation_cutoff_seconds: config.cancel_cutoff.as_secs(),
+        hold_ttl_seconds: config.policy.hold_ttl.num_seconds().unsigned_abs(),
+        max_seats_per_hold: config.policy.max_seats_per_hold,
+        cancellation_cutoff_seconds: config.policy.cancel_cutoff.num_seconds().unsigned_abs(),
         server_time: state.now(),
     })
 }
