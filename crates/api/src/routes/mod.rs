@@ -54,7 +54,7 @@ async fn book<T, F, Fut>(
     req: &HttpRequest,
     body: &[u8],
     count: fn(&Metrics, &'static str),
-    book: F,
+    make: F,
 ) -> Reply
 where
     T: DeserializeOwned,
@@ -64,7 +64,7 @@ where
     state.limits.check_booking(caller.user_id().0)?;
     let input: T = crate::json::parse_request(req, body)?;
     idempotency::run(state, caller.user_id(), req, body, || async {
-        let result = book(input).await.map_err(Problem::from);
+        let result = make(input).await.map_err(Problem::from);
         count(&state.metrics, result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
         Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
     })
