@@ -151,7 +151,7 @@ pub fn tokens_out(keys: &TokenKeys, signed_in: SignedIn) -> Result<TokensOut, Pr
         refresh_token: signed_in.refresh_token,
         token_type: crate::dto::TokenType::Bearer,
         expires_in: keys.access_ttl.as_secs(),
-        user: UserOut::from(&signed_in.user),
+        user: UserOut::of(&signed_in.user),
     })
 }
 

@@ -35,7 +35,7 @@ pub fn client_ip(req: &HttpRequest) -> IpAddr {
         return peer;
     };
     let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|value| value.to_str().ok());
-    resolve(peer, forwarded, &state.config.trusted_proxies)
+    resolve(peer, forwarded, &state.config.web.trusted_proxies)
 }
 
 /// Walks the forwarding chain from the nearest hop outwards and stops at the

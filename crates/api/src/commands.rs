@@ -29,8 +29,9 @@ pub async fn create_admin<S: AccountStore + OutboxStore>(
     }
     let password = password.ok_or("a password is needed for a new account")?;
     let registration = Registration::new(&email, &password, name, None).map_err(|e| e.to_string())?;
-    let password_hash =
-        crate::auth::hash_password(registration.password, config.bcrypt_cost).await.map_err(|e| e.to_string())?;
+    let password_hash = crate::auth::hash_password(registration.password, config.sign_in.bcrypt_cost)
+        .await
+        .map_err(|e| e.to_string())?;
     let user = store
         .create_user(NewUser {
             email: registration.email,
@@ -84,8 +85,9 @@ pub async fn seed_demo(state: &crate::AppState) -> Result<Demo, String> {
     // Anywhere but a developer's machine a known password would be a known
     // way into a studio admin's account.
     let password = if fixed_password { DEMO_PASSWORD.to_owned() } else { random_password()? };
-    let hash =
-        crate::auth::hash_password(password.clone(), state.config.bcrypt_cost).await.map_err(|e| e.to_string())?;
+    let hash = crate::auth::hash_password(password.clone(), state.config.sign_in.bcrypt_cost)
+        .await
+        .map_err(|e| e.to_string())?;
     let new_user = |email: &str, name: &str| NewUser {
         email: email.into(),
         password_hash: hash.clone(),

@@ -129,40 +129,83 @@ pub fn variables() -> Vec<Variable> {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
     pub bind: String,
     pub app_env: String,
+    pub database: Database,
+    pub sign_in: SignIn,
+    /// The ISO 4217 code of every amount.
+    pub currency: String,
+    /// The booking rules.
+    pub policy: Policy,
+    pub rates: RateLimits,
+    pub web: Web,
+    /// How long an unanswered idempotent request keeps its key from retries.
+    pub idempotency_lease: Duration,
+    pub sockets: SocketLimits,
+    pub background_jobs: bool,
+}
+
+/// The database, and how long a request waits for it.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub url: String,
+    pub max_connections: u32,
+    /// For a connection from the pool.
+    pub acquire_timeout: Duration,
+    /// For a locked row.
+    pub lock_timeout: Duration,
+}
+
+/// The access tokens' secret and lifetimes, and the cost of a password hash.
+#[derive(Debug, Clone)]
+pub struct SignIn {
     pub jwt_secret: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub bcrypt_cost: u32,
-    pub hold_ttl: Duration,
-    pub max_seats_per_hold: u32,
-    /// The ISO 4217 code of every amount.
-    pub currency: String,
-    pub cancel_cutoff: Duration,
-    pub no_show_grace: Duration,
-    pub auth_rate_per_minute: u32,
-    pub login_rate_per_client_per_minute: u32,
-    pub login_rate_per_account_per_minute: u32,
-    pub login_rate_per_device_per_minute: u32,
-    pub password_rate_per_minute: u32,
-    pub booking_rate_per_minute: u32,
-    pub writes_rate_per_minute: u32,
+}
+
+/// Requests per minute each of `limits::Limits` allows.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// Register, login and refresh, per client.
+    pub auth: u32,
+    /// Logins without a device token, per account and client.
+    pub login_per_client: u32,
+    /// Logins without a device token of the account, per account.
+    pub login_per_account: u32,
+    /// Logins with one device token.
+    pub login_per_device: u32,
+    /// Password changes, per user.
+    pub password: u32,
+    /// Holds and grabs, per user.
+    pub booking: u32,
+    /// Signed-in writes, per user.
+    pub writes: u32,
+}
+
+/// What browsers and proxies in front of the server are trusted with.
+#[derive(Debug, Clone)]
+pub struct Web {
+    /// The proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    pub lock_timeout: Duration,
-    /// How long an unanswered idempotent request keeps its key from retries.
-    pub idempotency_lease: Duration,
-    pub db_max_connections: u32,
-    pub db_acquire_timeout: Duration,
+    /// The origins allowed to call the API from a browser.
     pub cors_origins: Vec<String>,
     /// `Strict-Transport-Security: max-age=…`, when served over HTTPS.
     pub hsts_max_age: Option<u64>,
-    pub ws_queue_capacity: usize,
-    pub ws_max_rooms_per_socket: usize,
-    pub ws_ops_per_second: u32,
-    pub ws_max_sockets_per_ip: usize,
-    pub background_jobs: bool,
+}
+
+/// The limits of one live socket, and of the sockets of one client.
+#[derive(Debug, Clone)]
+pub struct SocketLimits {
+    /// Messages waiting to be sent before the socket is dropped as too slow.
+    pub queue_capacity: usize,
+    /// Rooms joined at once.
+    pub max_rooms: usize,
+    /// Ops sent per second.
+    pub ops_per_second: u32,
+    /// Sockets open at once from one client IP.
+    pub max_per_ip: usize,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -228,42 +271,66 @@ impl Config {
             return Err(ConfigError::Invalid { name: "JWT_SECRET", reason: "must be at least 32 bytes".into() });
         }
         const DAY: u64 = 86_400;
-        Ok(Config {
-            database_url: get("DATABASE_URL"),
-            bind,
-            app_env,
+        const PER_MINUTE: std::ops::RangeInclusive<u64> = 1..=1_000_000;
+        let rate = |name| number(name, PER_MINUTE).map(|n| n as u32);
+        let chrono_seconds = |seconds: u64| chrono::Duration::seconds(seconds as i64);
+        // Read in this order, so that of several bad settings the same one is named.
+        let sign_in = SignIn {
             jwt_secret,
             access_token_ttl: seconds("ACCESS_TOKEN_TTL", DAY)?,
             refresh_token_ttl: seconds("REFRESH_TOKEN_TTL", 365 * DAY)?,
             bcrypt_cost: number("BCRYPT_COST", 4..=31)? as u32,
-            hold_ttl: seconds("HOLD_TTL", DAY)?,
-            max_seats_per_hold: number("MAX_SEATS_PER_HOLD", 1..=1000)? as u32,
-            currency: currency(&get("CURRENCY"))?,
-            cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 0..=30 * DAY)?),
-            no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 0..=DAY)?),
-            auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 1..=1_000_000)? as u32,
-            login_rate_per_client_per_minute: number("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", 1..=1_000_000)? as u32,
-            login_rate_per_account_per_minute: number("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", 1..=1_000_000)? as u32,
-            login_rate_per_device_per_minute: number("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", 1..=1_000_000)? as u32,
-            password_rate_per_minute: number("RATE_LIMIT_PASSWORD_PER_MINUTE", 1..=1_000_000)? as u32,
-            booking_rate_per_minute: number("RATE_LIMIT_BOOKING_PER_MINUTE", 1..=1_000_000)? as u32,
-            writes_rate_per_minute: number("RATE_LIMIT_WRITES_PER_MINUTE", 1..=1_000_000)? as u32,
-            trusted_proxies: trusted_proxies(&get("TRUSTED_PROXIES"))?,
-            lock_timeout: Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 1..=600_000)?),
-            idempotency_lease: seconds("IDEMPOTENCY_LEASE_SECS", 3600)?,
-            db_max_connections: number("DB_MAX_CONNECTIONS", 1..=1000)? as u32,
-            db_acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 50..=600_000)?),
-            cors_origins: get("CORS_ORIGINS")
-                .split(',')
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(str::to_owned)
-                .collect(),
+        };
+        let hold_ttl = chrono_seconds(seconds("HOLD_TTL", DAY)?.as_secs());
+        let max_seats_per_hold = number("MAX_SEATS_PER_HOLD", 1..=1000)? as u32;
+        let currency = currency(&get("CURRENCY"))?;
+        let policy = Policy {
+            hold_ttl,
+            max_seats_per_hold,
+            cancel_cutoff: chrono_seconds(number("CANCEL_CUTOFF", 0..=30 * DAY)?),
+            no_show_grace: chrono_seconds(number("NO_SHOW_GRACE", 0..=DAY)?),
+        };
+        let rates = RateLimits {
+            auth: rate("RATE_LIMIT_AUTH_PER_MINUTE")?,
+            login_per_client: rate("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE")?,
+            login_per_account: rate("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE")?,
+            login_per_device: rate("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE")?,
+            password: rate("RATE_LIMIT_PASSWORD_PER_MINUTE")?,
+            booking: rate("RATE_LIMIT_BOOKING_PER_MINUTE")?,
+            writes: rate("RATE_LIMIT_WRITES_PER_MINUTE")?,
+        };
+        let trusted_proxies = trusted_proxies(&get("TRUSTED_PROXIES"))?;
+        let lock_timeout = Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 1..=600_000)?);
+        let idempotency_lease = seconds("IDEMPOTENCY_LEASE_SECS", 3600)?;
+        let database = Database {
+            url: get("DATABASE_URL"),
+            max_connections: number("DB_MAX_CONNECTIONS", 1..=1000)? as u32,
+            acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 50..=600_000)?),
+            lock_timeout,
+        };
+        let cors_origins =
+            get("CORS_ORIGINS").split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+        let web = Web {
+            trusted_proxies,
+            cors_origins,
             hsts_max_age: Some(number("HSTS_MAX_AGE", 0..=2 * 365 * DAY)?).filter(|&seconds| seconds > 0),
-            ws_queue_capacity: number("WS_QUEUE_CAPACITY", 1..=1_000_000)? as usize,
-            ws_max_rooms_per_socket: number("WS_MAX_ROOMS_PER_SOCKET", 1..=100_000)? as usize,
-            ws_ops_per_second: number("WS_OPS_PER_SECOND", 1..=1_000_000)? as u32,
-            ws_max_sockets_per_ip: number("WS_MAX_SOCKETS_PER_IP", 1..=10_000_000)? as usize,
+        };
+        Ok(Config {
+            bind,
+            app_env,
+            database,
+            sign_in,
+            currency,
+            policy,
+            rates,
+            web,
+            idempotency_lease,
+            sockets: SocketLimits {
+                queue_capacity: number("WS_QUEUE_CAPACITY", 1..=1_000_000)? as usize,
+                max_rooms: number("WS_MAX_ROOMS_PER_SOCKET", 1..=100_000)? as usize,
+                ops_per_second: number("WS_OPS_PER_SECOND", 1..=1_000_000)? as u32,
+                max_per_ip: number("WS_MAX_SOCKETS_PER_IP", 1..=10_000_000)? as usize,
+            },
             background_jobs: match get("BACKGROUND_JOBS").as_str() {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
@@ -275,16 +342,6 @@ impl Config {
                 }
             },
         })
-    }
-
-    pub fn policy(&self) -> hothour_domain::Policy {
-        let duration = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
-        hothour_domain::Policy {
-            hold_ttl: duration(self.hold_ttl),
-            max_seats_per_hold: self.max_seats_per_hold,
-            cancel_cutoff: duration(self.cancel_cutoff),
-            no_show_grace: duration(self.no_show_grace),
-        }
     }
 }
 
@@ -337,10 +394,10 @@ mod tests {
     fn defaults_serve_locally() {
         let config = config(&[]).unwrap();
         assert_eq!(config.bind, "127.0.0.1:8080");
-        assert_eq!(config.hold_ttl, Duration::from_secs(300));
-        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.policy.hold_ttl, chrono::Duration::minutes(5));
+        assert_eq!(config.sign_in.access_token_ttl, Duration::from_secs(900));
         assert_eq!(config.idempotency_lease, Duration::from_secs(10));
-        assert_eq!(config.policy().cancel_cutoff, chrono::Duration::hours(2));
+        assert_eq!(config.policy.cancel_cutoff, chrono::Duration::hours(2));
     }
 
     #[test]
@@ -382,7 +439,7 @@ mod tests {
         let config = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1")]).unwrap();
         let expected: Vec<IpNet> =
             vec!["10.0.0.0/8".parse().unwrap(), "192.168.1.7/32".parse().unwrap(), "::1/128".parse().unwrap()];
-        assert_eq!(config.trusted_proxies, expected);
+        assert_eq!(config.web.trusted_proxies, expected);
         let error = self::config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")]).unwrap_err();
         assert!(error.to_string().contains("proxy.local"), "{error}");
     }
@@ -421,7 +478,7 @@ mod tests {
     #[test]
     fn every_default_is_declared_once_and_parses() {
         let config = Config::from_lookup(|_| None).expect("the declared defaults are valid");
-        assert_eq!(config.policy(), Policy::default(), "the booking rules' defaults are the domain's");
+        assert_eq!(config.policy, Policy::default(), "the booking rules' defaults are the domain's");
         let variables = variables();
         for variable in &variables {
             assert_eq!(variables.iter().filter(|other| other.name == variable.name).count(), 1, "{}", variable.name);

@@ -2,11 +2,12 @@
 //! Request bodies are strict: an unknown field is refused.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::account::{Studio, User};
+use hothour_domain::account::{Studio, StudioPatch, User};
 use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
 use hothour_domain::{
-    Auction, AuctionSnapshot, AuctionView, EventSnapshot, Money, PriceStep, Reservation, ReservationSnapshot,
-    ValidationErrors,
+    Auction, AuctionInput, AuctionPatch, AuctionSnapshot, AuctionView, DomainError, EventInput, EventPatch,
+    EventSnapshot, Money, PriceScheduleInput, PriceStep, Reservation, ReservationSnapshot, ReservationTarget,
+    TurboConfig, ValidationErrors,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +36,32 @@ pub fn minutes(value: i64, field: &str, errors: &mut ValidationErrors) -> chrono
             chrono::Duration::minutes(1)
         }
     }
+}
+
+/// An answer type and its one mapping from the domain: each field is declared
+/// with what it is read from, in `of`'s arguments (the domain value first).
+/// A field of the domain value that the answer should carry is then one line.
+macro_rules! answer {
+    (
+        $(#[$($meta:tt)*])*
+        pub struct $name:ident of($source:ident: &$from:ty $(, $arg:ident: $arg_ty:ty)*) {
+            $($(#[$($field_meta:tt)*])* $field:ident: $ty:ty = $value:expr,)*
+        }
+    ) => {
+        $(#[$($meta)*])*
+        #[derive(Debug, Clone, Serialize, ToSchema)]
+        pub struct $name {
+            $($(#[$($field_meta)*])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The one mapping from the domain's value to this answer: REST
+            /// answers, live frames and snapshots all go through it.
+            pub fn of($source: &$from $(, $arg: $arg_ty)*) -> $name {
+                $name { $($field: $value,)* }
+            }
+        }
+    };
 }
 
 // --- closed sets ------------------------------------------------------------
@@ -103,26 +130,14 @@ impl Choices for ReservationStatus {
 
 // --- accounts ---------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UserOut {
-    pub id: i64,
-    pub email: String,
-    pub full_name: String,
-    pub phone: Option<String>,
-    pub role: UserRole,
-    pub studio_id: Option<i64>,
-}
-
-impl From<&User> for UserOut {
-    fn from(user: &User) -> Self {
-        UserOut {
-            id: user.id.0,
-            email: user.email.clone(),
-            full_name: user.full_name.clone(),
-            phone: user.phone.clone(),
-            role: user.role,
-            studio_id: user.studio_id.map(|s| s.0),
-        }
+answer! {
+    pub struct UserOut of(user: &User) {
+        id: i64 = user.id.0,
+        email: String = user.email.clone(),
+        full_name: String = user.full_name.clone(),
+        phone: Option<String> = user.phone.clone(),
+        role: UserRole = user.role,
+        studio_id: Option<i64> = user.studio_id.map(|s| s.0),
     }
 }
 
@@ -207,53 +222,32 @@ pub struct PasswordIn {
 
 // --- studios ----------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StudioOut {
-    pub id: i64,
-    pub name: String,
-    pub address: String,
-    // IANA time zone, for display.
-    #[schema(value_type = schema::TimeZone)]
-    pub timezone: String,
-    pub maps_url: Option<String>,
-}
-
-impl From<&Studio> for StudioOut {
-    fn from(studio: &Studio) -> Self {
-        StudioOut {
-            id: studio.id.0,
-            name: studio.name.clone(),
-            address: studio.address.clone(),
-            timezone: studio.timezone.clone(),
-            maps_url: studio.maps_url.clone(),
-        }
+answer! {
+    pub struct StudioOut of(studio: &Studio) {
+        id: i64 = studio.id.0,
+        name: String = studio.name.clone(),
+        address: String = studio.address.clone(),
+        // IANA time zone, for display.
+        #[schema(value_type = schema::TimeZone)]
+        timezone: String = studio.timezone.clone(),
+        maps_url: Option<String> = studio.maps_url.clone(),
     }
 }
 
-/// The studio an auction, event or reservation belongs to, carried with it so
-/// a client needs no extra request to say where and on which clock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct StudioSummary {
-    pub id: i64,
-    pub name: String,
-    pub address: String,
-    // The IANA time zone to show the session's times on.
-    #[schema(value_type = schema::TimeZone)]
-    #[schema(example = "Europe/Istanbul")]
-    pub timezone: String,
-    /// A map of the studio's address, if the studio gave one.
-    pub maps_url: Option<String>,
-}
-
-impl From<&Studio> for StudioSummary {
-    fn from(studio: &Studio) -> Self {
-        StudioSummary {
-            id: studio.id.0,
-            name: studio.name.clone(),
-            address: studio.address.clone(),
-            timezone: studio.timezone.clone(),
-            maps_url: studio.maps_url.clone(),
-        }
+answer! {
+    /// The studio an auction, event or reservation belongs to, carried with it so
+    /// a client needs no extra request to say where and on which clock.
+    #[derive(PartialEq, Eq)]
+    pub struct StudioSummary of(studio: &Studio) {
+        id: i64 = studio.id.0,
+        name: String = studio.name.clone(),
+        address: String = studio.address.clone(),
+        // The IANA time zone to show the session's times on.
+        #[schema(value_type = schema::TimeZone)]
+        #[schema(example = "Europe/Istanbul")]
+        timezone: String = studio.timezone.clone(),
+        /// A map of the studio's address, if the studio gave one.
+        maps_url: Option<String> = studio.maps_url.clone(),
     }
 }
 
@@ -294,6 +288,14 @@ pub struct StudioPatchIn {
     pub maps_url: Option<Option<String>>,
 }
 
+impl StudioPatchIn {
+    /// The change, as the domain takes it.
+    pub fn into_patch(self) -> StudioPatch {
+        let StudioPatchIn { name, address, timezone, maps_url } = self;
+        StudioPatch { name, address, timezone, maps_url }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminIn {
@@ -317,6 +319,17 @@ pub struct TurboIn {
     pub drop_amount: Money,
     #[schema(schema_with = schema::Minutes::value)]
     pub interval_minutes: i64,
+}
+
+impl TurboIn {
+    /// The domain's turbo; minutes out of range are added to `errors`.
+    fn config(self, errors: &mut ValidationErrors) -> TurboConfig {
+        TurboConfig {
+            trigger_before: minutes(self.trigger_before_minutes, "turbo.trigger_before_minutes", errors),
+            drop_amount: self.drop_amount,
+            interval: minutes(self.interval_minutes, "turbo.interval_minutes", errors),
+        }
+    }
 }
 
 /// The `trigger_before_minutes` of [`TurboIn`].
@@ -366,6 +379,32 @@ fn default_session_minutes() -> i64 {
     hothour_domain::auction::SESSION_MINUTES_DEFAULT
 }
 
+impl AuctionIn {
+    /// The auction to list, as the domain takes it.
+    pub fn into_input(self) -> Result<AuctionInput, DomainError> {
+        let mut errors = ValidationErrors::new();
+        let drop_interval = minutes(self.drop_interval_minutes, "drop_interval_minutes", &mut errors);
+        let turbo = self.turbo.map(|turbo| turbo.config(&mut errors));
+        let schedule = PriceScheduleInput {
+            start_price: self.start_price,
+            floor_price: self.floor_price,
+            drop_amount: self.drop_amount,
+            drop_interval,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            turbo,
+        };
+        let input = AuctionInput {
+            title: self.title,
+            description: self.description,
+            schedule,
+            scheduled_at: self.scheduled_at,
+            session_minutes: self.session_minutes,
+        };
+        Ok(errors.into_result(input)?)
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuctionPatchIn {
@@ -406,38 +445,66 @@ pub struct AuctionPatchIn {
     pub turbo: Option<Option<TurboIn>>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuctionOut {
-    pub id: i64,
-    pub studio_id: i64,
-    /// Where the session takes place, and on which clock to show its times.
-    pub studio: StudioSummary,
-    pub title: String,
-    pub description: String,
-    #[schema(value_type = schema::Money)]
-    pub start_price: Money,
-    #[schema(value_type = schema::Money)]
-    pub floor_price: Money,
-    #[schema(value_type = schema::Money)]
-    pub drop_amount: Money,
-    pub drop_interval_minutes: i64,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub scheduled_at: DateTime<Utc>,
-    /// How long the session lasts: it ends at `scheduled_at` plus this many minutes.
-    pub session_minutes: i64,
-    pub turbo: Option<TurboIn>,
-    pub status: AuctionStatus,
-    #[schema(value_type = schema::Money)]
-    pub current_price: Money,
-    #[schema(value_type = Option<schema::Money>)]
-    pub next_price: Option<Money>,
-    pub next_change_at: Option<DateTime<Utc>>,
-    pub turbo_active: bool,
-    pub turbo_started_at: Option<DateTime<Utc>>,
-    // The price the holder locked, while HELD.
-    #[schema(value_type = Option<schema::Money>)]
-    pub held_price: Option<Money>,
+impl AuctionPatchIn {
+    /// The change, as the domain takes it.
+    pub fn into_patch(self) -> Result<AuctionPatch, DomainError> {
+        let mut errors = ValidationErrors::new();
+        let drop_interval = self.drop_interval_minutes.map(|m| minutes(m, "drop_interval_minutes", &mut errors));
+        let turbo = self.turbo.map(|turbo| turbo.map(|t| t.config(&mut errors)));
+        let patch = AuctionPatch {
+            title: self.title,
+            description: self.description,
+            start_price: self.start_price,
+            floor_price: self.floor_price,
+            drop_amount: self.drop_amount,
+            drop_interval,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            scheduled_at: self.scheduled_at,
+            session_minutes: self.session_minutes,
+            turbo,
+        };
+        Ok(errors.into_result(patch)?)
+    }
+}
+
+answer! {
+    pub struct AuctionOut of(a: &AuctionSnapshot, studio: StudioSummary) {
+        id: i64 = a.id.0,
+        studio_id: i64 = a.studio_id.0,
+        /// Where the session takes place, and on which clock to show its times.
+        studio: StudioSummary = studio,
+        title: String = a.title.clone(),
+        description: String = a.description.clone(),
+        #[schema(value_type = schema::Money)]
+        start_price: Money = a.start_price,
+        #[schema(value_type = schema::Money)]
+        floor_price: Money = a.floor_price,
+        #[schema(value_type = schema::Money)]
+        drop_amount: Money = a.drop_amount,
+        drop_interval_minutes: i64 = a.drop_interval_minutes,
+        starts_at: DateTime<Utc> = a.starts_at,
+        ends_at: DateTime<Utc> = a.ends_at,
+        scheduled_at: DateTime<Utc> = a.scheduled_at,
+        /// How long the session lasts: it ends at `scheduled_at` plus this many minutes.
+        session_minutes: i64 = a.session_minutes,
+        turbo: Option<TurboIn> = a.turbo.map(|t| TurboIn {
+            trigger_before_minutes: t.trigger_before_minutes,
+            drop_amount: t.drop_amount,
+            interval_minutes: t.interval_minutes,
+        }),
+        status: AuctionStatus = a.status,
+        #[schema(value_type = schema::Money)]
+        current_price: Money = a.current_price,
+        #[schema(value_type = Option<schema::Money>)]
+        next_price: Option<Money> = a.next_price,
+        next_change_at: Option<DateTime<Utc>> = a.next_change_at,
+        turbo_active: bool = a.turbo_active,
+        turbo_started_at: Option<DateTime<Utc>> = a.turbo_started_at,
+        // The price the holder locked, while HELD.
+        #[schema(value_type = Option<schema::Money>)]
+        held_price: Option<Money> = a.held_price,
+    }
 }
 
 impl AuctionOut {
@@ -445,55 +512,14 @@ impl AuctionOut {
     pub fn new(auction: &Auction, view: &AuctionView, studio: StudioSummary) -> AuctionOut {
         AuctionOut::of(&auction.snapshot_with(view), studio)
     }
-
-    /// The one mapping from the domain's auction to the answer: REST answers,
-    /// live frames (from the outbox) and snapshots all go through it.
-    pub fn of(a: &AuctionSnapshot, studio: StudioSummary) -> AuctionOut {
-        AuctionOut {
-            id: a.id.0,
-            studio_id: a.studio_id.0,
-            studio,
-            title: a.title.clone(),
-            description: a.description.clone(),
-            start_price: a.start_price,
-            floor_price: a.floor_price,
-            drop_amount: a.drop_amount,
-            drop_interval_minutes: a.drop_interval_minutes,
-            starts_at: a.starts_at,
-            ends_at: a.ends_at,
-            scheduled_at: a.scheduled_at,
-            session_minutes: a.session_minutes,
-            turbo: a.turbo.map(|t| TurboIn {
-                trigger_before_minutes: t.trigger_before_minutes,
-                drop_amount: t.drop_amount,
-                interval_minutes: t.interval_minutes,
-            }),
-            status: a.status,
-            current_price: a.current_price,
-            next_price: a.next_price,
-            next_change_at: a.next_change_at,
-            turbo_active: a.turbo_active,
-            turbo_started_at: a.turbo_started_at,
-            held_price: a.held_price,
-        }
-    }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PriceStepOut {
-    pub at: DateTime<Utc>,
-    #[schema(value_type = schema::Money)]
-    pub price: Money,
-    pub phase: PricePhase,
-}
-
-impl From<&PriceStep> for PriceStepOut {
-    fn from(step: &PriceStep) -> Self {
-        let phase = match step.phase {
-            hothour_domain::Phase::Normal => PricePhase::Normal,
-            hothour_domain::Phase::Turbo => PricePhase::Turbo,
-        };
-        PriceStepOut { at: step.at, price: step.price, phase }
+answer! {
+    pub struct PriceStepOut of(step: &PriceStep) {
+        at: DateTime<Utc> = step.at,
+        #[schema(value_type = schema::Money)]
+        price: Money = step.price,
+        phase: PricePhase = step.phase,
     }
 }
 
@@ -533,6 +559,14 @@ fn yes() -> bool {
     true
 }
 
+impl EventIn {
+    /// The event to create, as the domain takes it.
+    pub fn into_input(self) -> EventInput {
+        let EventIn { studio_id: _, title, description, capacity, price, starts_at, ends_at, is_active } = self;
+        EventInput { title, description, capacity, price, starts_at, ends_at, is_active }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatchIn {
@@ -558,51 +592,39 @@ pub struct EventPatchIn {
     pub is_active: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventOut {
-    pub id: i64,
-    pub studio_id: i64,
-    /// Where the event takes place, and on which clock to show its times.
-    pub studio: StudioSummary,
-    pub title: String,
-    pub description: String,
-    pub capacity: u32,
-    #[schema(value_type = schema::Money)]
-    pub price: Money,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub is_active: bool,
-    pub available: u32,
-    pub held_seats: u32,
-    pub held_count: u32,
-    pub confirmed_seats: u32,
-    pub confirmed_count: u32,
+impl EventPatchIn {
+    /// The change, as the domain takes it.
+    pub fn into_patch(self) -> EventPatch {
+        let EventPatchIn { title, description, capacity, price, starts_at, ends_at, is_active } = self;
+        EventPatch { title, description, capacity, price, starts_at, ends_at, is_active }
+    }
+}
+
+answer! {
+    pub struct EventOut of(e: &EventSnapshot, studio: StudioSummary) {
+        id: i64 = e.id.0,
+        studio_id: i64 = e.studio_id.0,
+        /// Where the event takes place, and on which clock to show its times.
+        studio: StudioSummary = studio,
+        title: String = e.title.clone(),
+        description: String = e.description.clone(),
+        capacity: u32 = e.capacity,
+        #[schema(value_type = schema::Money)]
+        price: Money = e.price,
+        starts_at: DateTime<Utc> = e.starts_at,
+        ends_at: DateTime<Utc> = e.ends_at,
+        is_active: bool = e.is_active,
+        available: u32 = e.available,
+        held_seats: u32 = e.held_seats,
+        held_count: u32 = e.held_count,
+        confirmed_seats: u32 = e.confirmed_seats,
+        confirmed_count: u32 = e.confirmed_count,
+    }
 }
 
 impl EventOut {
     pub fn new(record: &EventRecord, studio: StudioSummary) -> Self {
         EventOut::of(&record.event.snapshot(record.availability), studio)
-    }
-
-    /// The one mapping from the domain's event to the answer (REST, live frames, snapshots).
-    pub fn of(e: &EventSnapshot, studio: StudioSummary) -> Self {
-        EventOut {
-            id: e.id.0,
-            studio_id: e.studio_id.0,
-            studio,
-            title: e.title.clone(),
-            description: e.description.clone(),
-            capacity: e.capacity,
-            price: e.price,
-            starts_at: e.starts_at,
-            ends_at: e.ends_at,
-            is_active: e.is_active,
-            available: e.available,
-            held_seats: e.held_seats,
-            held_count: e.held_count,
-            confirmed_seats: e.confirmed_seats,
-            confirmed_count: e.confirmed_count,
-        }
     }
 }
 
@@ -621,55 +643,25 @@ fn one() -> i64 {
 
 // --- reservations -----------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReservationOut {
-    pub id: i64,
-    pub kind: ReservationKind,
-    pub auction_id: Option<i64>,
-    pub event_id: Option<i64>,
-    pub user_id: i64,
-    pub status: ReservationStatus,
-    pub quantity: u32,
-    #[schema(value_type = schema::Money)]
-    pub unit_price: Money,
-    #[schema(value_type = schema::Money)]
-    pub total_price: Money,
-    pub expires_at: DateTime<Utc>,
-    pub booking_code: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub confirmed_at: Option<DateTime<Utc>>,
-    /// What it is for, as a ticket shows it.
-    pub target: ReservationTargetOut,
-}
-
-/// The session a reservation is for: what, when and where.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReservationTargetOut {
-    pub kind: ReservationKind,
-    /// The auction's or the event's id.
-    pub id: i64,
-    pub title: String,
-    /// When the session starts (an auction's `scheduled_at`).
-    pub starts_at: DateTime<Utc>,
-    /// When it ends (an auction's `scheduled_at` plus its `session_minutes`).
-    pub ends_at: DateTime<Utc>,
-    pub studio: StudioSummary,
-}
-
-impl ReservationTargetOut {
-    pub fn new(session: &SessionSummary, studio: StudioSummary) -> ReservationTargetOut {
-        let (kind, id) = match session.target {
-            hothour_domain::ReservationTarget::Auction(id) => (ReservationKind::Auction, id.0),
-            hothour_domain::ReservationTarget::Event(id) => (ReservationKind::Event, id.0),
-        };
-        ReservationTargetOut {
-            kind,
-            id,
-            title: session.title.clone(),
-            starts_at: session.starts_at,
-            ends_at: session.ends_at,
-            studio,
-        }
+answer! {
+    pub struct ReservationOut of(r: &ReservationSnapshot, target: ReservationTargetOut) {
+        id: i64 = r.id.0,
+        kind: ReservationKind = r.kind,
+        auction_id: Option<i64> = r.auction_id.map(|id| id.0),
+        event_id: Option<i64> = r.event_id.map(|id| id.0),
+        user_id: i64 = r.user_id.0,
+        status: ReservationStatus = r.status,
+        quantity: u32 = r.quantity,
+        #[schema(value_type = schema::Money)]
+        unit_price: Money = r.unit_price,
+        #[schema(value_type = schema::Money)]
+        total_price: Money = r.total_price,
+        expires_at: DateTime<Utc> = r.expires_at,
+        booking_code: Option<String> = r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
+        created_at: DateTime<Utc> = r.created_at,
+        confirmed_at: Option<DateTime<Utc>> = r.confirmed_at,
+        /// What it is for, as a ticket shows it.
+        target: ReservationTargetOut = target,
     }
 }
 
@@ -678,25 +670,23 @@ impl ReservationOut {
     pub fn new(reservation: &Reservation, now: DateTime<Utc>, target: ReservationTargetOut) -> ReservationOut {
         ReservationOut::of(&reservation.snapshot(now), target)
     }
+}
 
-    /// The one mapping from the domain's reservation to the answer (REST, live frames).
-    pub fn of(r: &ReservationSnapshot, target: ReservationTargetOut) -> Self {
-        ReservationOut {
-            id: r.id.0,
-            kind: r.kind,
-            auction_id: r.auction_id.map(|id| id.0),
-            event_id: r.event_id.map(|id| id.0),
-            user_id: r.user_id.0,
-            status: r.status,
-            quantity: r.quantity,
-            unit_price: r.unit_price,
-            total_price: r.total_price,
-            expires_at: r.expires_at,
-            booking_code: r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
-            created_at: r.created_at,
-            confirmed_at: r.confirmed_at,
-            target,
-        }
+answer! {
+    /// The session a reservation is for: what, when and where.
+    pub struct ReservationTargetOut of(session: &SessionSummary, studio: StudioSummary) {
+        kind: ReservationKind = session.target.kind(),
+        /// The auction's or the event's id.
+        id: i64 = match session.target {
+            ReservationTarget::Auction(id) => id.0,
+            ReservationTarget::Event(id) => id.0,
+        },
+        title: String = session.title.clone(),
+        /// When the session starts (an auction's `scheduled_at`).
+        starts_at: DateTime<Utc> = session.starts_at,
+        /// When it ends (an auction's `scheduled_at` plus its `session_minutes`).
+        ends_at: DateTime<Utc> = session.ends_at,
+        studio: StudioSummary = studio,
     }
 }
 
@@ -719,31 +709,18 @@ pub struct CheckInIn {
 
 // --- audit ------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuditOut {
-    pub id: i64,
-    pub actor_id: Option<i64>,
-    pub studio_id: Option<i64>,
-    #[schema(example = "auction.cancel")]
-    pub action: String,
-    #[schema(example = "auction:42")]
-    pub target: String,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<&AuditRecord> for AuditOut {
-    fn from(r: &AuditRecord) -> Self {
-        AuditOut {
-            id: r.id,
-            actor_id: r.actor_id.map(|u| u.0),
-            studio_id: r.studio_id.map(|s| s.0),
-            action: r.action.clone(),
-            target: r.target.clone(),
-            details: r.details.clone(),
-            created_at: r.created_at,
-        }
+answer! {
+    pub struct AuditOut of(r: &AuditRecord) {
+        id: i64 = r.id,
+        actor_id: Option<i64> = r.actor_id.map(|u| u.0),
+        studio_id: Option<i64> = r.studio_id.map(|s| s.0),
+        #[schema(example = "auction.cancel")]
+        action: String = r.action.clone(),
+        #[schema(example = "auction:42")]
+        target: String = r.target.clone(),
+        #[schema(value_type = Object)]
+        details: serde_json::Value = r.details.clone(),
+        created_at: DateTime<Utc> = r.created_at,
     }
 }
 

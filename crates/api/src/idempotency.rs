@@ -8,6 +8,9 @@ use chrono::SubsecRound;
 use hothour_domain::UserId;
 use hothour_domain::ports::{IdempotencyBegin, IdempotencyClaim, IdempotencyStore};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{IntoParams, PartialSchema};
 
 use crate::AppState;
 use crate::json::validation_problem;
@@ -18,6 +21,30 @@ pub const HEADER: &str = "Idempotency-Key";
 pub const KEY_MAX_CHARS: usize = 255;
 pub const KEY_PATTERN: &str = "^[!-~]+$";
 const KEPT_FOR_HOURS: i64 = 24;
+
+/// The `Idempotency-Key` header, as a route that takes one declares it:
+/// `params(..., idempotency::KeyHeader)`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct KeyHeader {
+    /// Replays the first answer to a retried request
+    #[param(rename = "Idempotency-Key", inline)]
+    pub key: Option<Key>,
+}
+
+/// A key as [`run`] accepts it.
+pub struct Key;
+
+impl PartialSchema for Key {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(KEY_MAX_CHARS))
+            .pattern(Some(KEY_PATTERN))
+            .into()
+    }
+}
 
 /// An answer, ready to send and to store.
 pub struct Answer {

@@ -99,18 +99,22 @@ impl AppState {
             hub: Arc::new(Hub::new()),
             epoch,
             metrics: metrics::Metrics::new(),
-            services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
+            services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy),
             accounts: Accounts::new(
                 store.clone(),
                 clock.clone(),
-                Bcrypt { cost: config.bcrypt_cost },
+                Bcrypt { cost: config.sign_in.bcrypt_cost },
                 RandomRefreshTokens,
                 OutboxSessions(store.clone()),
-                chrono::Duration::from_std(config.refresh_token_ttl).unwrap_or(chrono::Duration::days(7)),
+                chrono::Duration::from_std(config.sign_in.refresh_token_ttl).unwrap_or(chrono::Duration::days(7)),
             ),
             studios: Studios::new(store.clone(), clock.clone(), OutboxSessions(store.clone())),
-            keys: TokenKeys::new(&config.jwt_secret, config.access_token_ttl, config.refresh_token_ttl),
-            devices: device::DeviceTokens::new(&config.jwt_secret),
+            keys: TokenKeys::new(
+                &config.sign_in.jwt_secret,
+                config.sign_in.access_token_ttl,
+                config.sign_in.refresh_token_ttl,
+            ),
+            devices: device::DeviceTokens::new(&config.sign_in.jwt_secret),
             limits: Limits::new(&config),
             store,
             clock,
@@ -193,7 +197,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let cors = state.config.cors_origins.iter().fold(
+    let cors = state.config.web.cors_origins.iter().fold(
         actix_cors::Cors::default()
             .allow_any_method()
             .allow_any_header()
@@ -238,14 +242,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 /// The OpenAPI document, as served at [`OPENAPI_PATH`] and committed in `openapi/openapi.json`.
 pub fn openapi_document() -> &'static serde_json::Value {
     static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let (_, api) = App::new()
-            .into_utoipa_app()
-            .openapi(openapi::base())
-            .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
-            .split_for_parts();
-        openapi::finish(serde_json::to_value(api).expect("the OpenAPI document serialises"))
-    })
+    DOCUMENT.get_or_init(|| openapi::finish(openapi::derived()))
 }
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

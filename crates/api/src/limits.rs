@@ -42,13 +42,13 @@ impl Limits {
     pub fn new(config: &Config) -> Limits {
         let quota = |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).expect("at least one"));
         Limits {
-            auth: RateLimiter::keyed(quota(config.auth_rate_per_minute)),
-            login_client: RateLimiter::keyed(quota(config.login_rate_per_client_per_minute)),
-            login_account: RateLimiter::keyed(quota(config.login_rate_per_account_per_minute)),
-            login_device: RateLimiter::keyed(quota(config.login_rate_per_device_per_minute)),
-            password: RateLimiter::keyed(quota(config.password_rate_per_minute)),
-            booking: RateLimiter::keyed(quota(config.booking_rate_per_minute)),
-            writes: RateLimiter::keyed(writes_quota(config.writes_rate_per_minute)),
+            auth: RateLimiter::keyed(quota(config.rates.auth)),
+            login_client: RateLimiter::keyed(quota(config.rates.login_per_client)),
+            login_account: RateLimiter::keyed(quota(config.rates.login_per_account)),
+            login_device: RateLimiter::keyed(quota(config.rates.login_per_device)),
+            password: RateLimiter::keyed(quota(config.rates.password)),
+            booking: RateLimiter::keyed(quota(config.rates.booking)),
+            writes: RateLimiter::keyed(writes_quota(config.rates.writes)),
             checks: AtomicU64::new(0),
         }
     }

@@ -1,23 +1,25 @@
 //! The OpenAPI document: what utoipa derives from the routes and DTOs, then
-//! made exact in one pass over the JSON ([`finish`]): every operation's
-//! security, the problem codes (and so the statuses) it can answer, shared
-//! error responses with their headers, the limits of query parameters and
-//! headers, and `null` only where the server takes it. The limits of bodies
-//! are on the DTOs (`dto::schema`).
+//! made exact in one pass over the JSON ([`finish`]): from each route's
+//! [`rules`], its security and the problem codes (and so the statuses) it can
+//! answer; shared error responses with their headers, the range of instants,
+//! and `null` only where the server takes it. The limits of bodies are on the
+//! DTOs (`dto::schema`), those of pages and idempotency keys on their
+//! parameter types (`pagination`, `idempotency`).
 
 mod audit;
+pub mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
 use crate::dto::schema::{INSTANT_YEARS, instant_description};
 use crate::dto::{ActiveChoice, AuctionStatus, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole};
-use crate::idempotency::{KEY_MAX_CHARS, KEY_PATTERN};
-use crate::pagination::{CURSOR_PATTERN, MAX_LIMIT};
 use crate::problem::{Problem, ProblemCode};
+use rules::{Access, Rules};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,102 +58,17 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn base() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document as utoipa derives it from the routes and DTOs, before [`finish`].
+pub fn derived() -> Value {
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::configure))
+        .split_for_parts();
+    serde_json::to_value(api).expect("the OpenAPI document serialises")
 }
 
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    /// Public, but a bearer token, when sent, shows more (and a bad one is 401).
-    Optional,
-    SignedIn,
-}
-
-/// What the document says about one operation beyond its route.
-pub struct Operation {
-    pub id: &'static str,
-    pub access: Access,
-    /// Reads or writes the database (so a busy or absent one is a 503).
-    pub database: bool,
-    /// Takes an `Idempotency-Key`.
-    pub idempotent: bool,
-    /// Answers with an `ETag` and `304` to a matching `If-None-Match`.
-    pub tagged: bool,
-    /// The codes of its own rules; those of bodies, parameters, sign-in and
-    /// the database are added from the route's shape.
-    pub codes: &'static [ProblemCode],
-}
-
-const fn op(id: &'static str, access: Access, codes: &'static [ProblemCode]) -> Operation {
-    Operation { id, access, database: true, idempotent: false, tagged: false, codes }
-}
-
-use Access::{Optional, Public, SignedIn};
 use ProblemCode as C;
-
-/// Every operation, with the codes its own rules answer.
-pub const OPERATIONS: &[Operation] = &[
-    op("register", Public, &[C::EmailTaken, C::RateLimited]),
-    op("login", Public, &[C::InvalidCredentials, C::RateLimited]),
-    op("refreshTokens", Public, &[C::InvalidRefreshToken, C::RateLimited]),
-    op("logout", SignedIn, &[]),
-    op("logoutAll", SignedIn, &[]),
-    op("getMe", SignedIn, &[]),
-    op("updateMe", SignedIn, &[]),
-    op("changePassword", SignedIn, &[C::InvalidCredentials, C::RateLimited]),
-    op("createStudio", SignedIn, &[C::Forbidden]),
-    op("listStudios", Public, &[]),
-    op("getStudio", Public, &[]),
-    op("updateStudio", SignedIn, &[]),
-    op("assignStudioAdmin", SignedIn, &[C::Forbidden, C::AlreadyAdministersAStudio]),
-    op("createEvent", SignedIn, &[C::Forbidden, C::NotFound]),
-    op("listEvents", Optional, &[C::Forbidden, C::NotFound]),
-    Operation { tagged: true, ..op("getEvent", Optional, &[]) },
-    op("updateEvent", SignedIn, &[C::Forbidden, C::CapacityBelowReserved]),
-    op("deleteEvent", SignedIn, &[C::Forbidden, C::EventHasReservations]),
-    Operation {
-        idempotent: true,
-        ..op(
-            "holdSeats",
-            SignedIn,
-            &[C::BookingNotAllowed, C::InsufficientCapacity, C::HoldAlreadyExists, C::EventNotOpen, C::RateLimited],
-        )
-    },
-    op("createAuction", SignedIn, &[C::Forbidden, C::NotFound]),
-    op("listAuctions", Public, &[]),
-    Operation { tagged: true, ..op("getAuction", Public, &[]) },
-    op("getAuctionSchedule", Public, &[]),
-    op("updateAuction", SignedIn, &[C::Forbidden, C::AuctionNotEditable]),
-    op("cancelAuction", SignedIn, &[C::Forbidden, C::AuctionClosed, C::InvalidState]),
-    op("triggerTurbo", SignedIn, &[C::Forbidden, C::TurboAlreadyActive, C::TurboNotAvailable]),
-    Operation {
-        idempotent: true,
-        ..op(
-            "grabAuction",
-            SignedIn,
-            &[
-                C::BookingNotAllowed,
-                C::AuctionOnHold,
-                C::AuctionAlreadyBooked,
-                C::AuctionNotStarted,
-                C::AuctionClosed,
-                C::RegrabNotAllowed,
-                C::RateLimited,
-            ],
-        )
-    },
-    op("listMyReservations", SignedIn, &[]),
-    op("getReservation", SignedIn, &[]),
-    op("getReservationCalendar", SignedIn, &[]),
-    op("confirmReservation", SignedIn, &[C::HoldExpired, C::InvalidState]),
-    op("cancelReservation", SignedIn, &[C::CancellationClosed, C::InvalidState]),
-    op("listStudioReservations", SignedIn, &[]),
-    op("checkIn", SignedIn, &[C::InvalidState]),
-    op("listAuditLog", SignedIn, &[C::Forbidden]),
-    Operation { database: false, ..op("getConfig", Public, &[]) },
-];
 
 /// Error responses several operations share, under `components.responses`.
 const SHARED: &[(&str, &[ProblemCode])] = &[
@@ -309,11 +226,12 @@ fn require_every_property(schema: &mut Value) {
 
 fn finish_operation(path: &str, method: &str, operation: &mut Value) {
     let id = operation["operationId"].as_str().expect("an operationId").to_owned();
-    // An operation missing here fails `every_operation_is_described` (and the
-    // committed document's comparison); until then it is taken as signed-in,
-    // answering no codes of its own rules.
-    let unknown = op("", SignedIn, &[]);
-    let spec = OPERATIONS.iter().find(|o| o.id == id).unwrap_or(&unknown);
+    // A route that declares no rules fails `every_operation_declares_its_rules`
+    // (and the committed document's comparison); until then it is taken as
+    // signed-in, answering no codes of its own rules.
+    let declared = operation.as_object_mut().and_then(|operation| operation.remove(rules::EXTENSION));
+    let spec: Rules =
+        declared.and_then(|rules| serde_json::from_value(rules).ok()).unwrap_or_else(|| rules::signed_in(&[]));
     if operation.get("description").is_none() {
         operation["description"] = operation["summary"].clone();
     }
@@ -329,22 +247,9 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
                 has_parameters = true;
             }
             without_null(&mut parameter["schema"]);
-            if parameter["name"] == "limit" {
-                merge(&mut parameter["schema"], &json!({ "minimum": 1, "maximum": MAX_LIMIT, "default": 20 }));
-            }
             if parameter["schema"]["format"] == "date-time" {
                 merge(&mut parameter["schema"], &instant_limits());
                 describe_instant_range(parameter);
-            }
-            if parameter["name"] == "cursor" {
-                // Only what `next_cursor` gives out: URL-safe base64 without padding, never empty.
-                merge(&mut parameter["schema"], &json!({ "minLength": 1, "pattern": CURSOR_PATTERN }));
-            }
-            if parameter["name"] == crate::idempotency::HEADER {
-                merge(
-                    &mut parameter["schema"],
-                    &json!({ "minLength": 1, "maxLength": KEY_MAX_CHARS, "pattern": KEY_PATTERN }),
-                );
             }
         }
     }
@@ -355,11 +260,8 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
         let optional = schema.get("oneOf").is_some();
         without_null(schema);
         body["required"] = json!(!optional);
-        if let Some(example) = request_example(&id) {
-            body["content"]["application/json"]["example"] = example;
-        }
     }
-    let mut codes: Vec<ProblemCode> = spec.codes.to_vec();
+    let mut codes: Vec<ProblemCode> = spec.codes.clone();
     if spec.access != Access::Public {
         codes.extend([C::Unauthorized, C::TokenRevoked]);
         // `limits::throttle_signed_in_writes`
@@ -462,30 +364,6 @@ fn problem_response(codes: &[ProblemCode], replayable: bool) -> Value {
     response
 }
 
-/// Request examples for the main operations.
-fn request_example(operation: &str) -> Option<Value> {
-    Some(match operation {
-        "register" => {
-            json!({ "email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace", "phone": "+90 555 123 4567" })
-        }
-        "login" => json!({ "email": "ada@example.com", "password": "correct horse battery" }),
-        "createAuction" => json!({
-            "title": "Reformer pilates, 19:00", "description": "", "start_price": "500.00", "floor_price": "100.00",
-            "drop_amount": "50.00", "drop_interval_minutes": 10, "starts_at": "2030-03-01T15:00:00Z",
-            "ends_at": "2030-03-01T18:00:00Z", "scheduled_at": "2030-03-01T19:00:00Z",
-            "turbo": { "trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 2 },
-        }),
-        "createEvent" => json!({
-            "title": "Sound bath", "description": "", "capacity": 12, "price": "150.00",
-            "starts_at": "2030-03-02T18:00:00Z", "ends_at": "2030-03-02T19:30:00Z", "is_active": true,
-        }),
-        "holdSeats" => json!({ "quantity": 2 }),
-        "grabAuction" => json!({ "confirm": false }),
-        "checkIn" => json!({ "booking_code": "7KQ2M9XD" }),
-        _ => return None,
-    })
-}
-
 /// The problem a code is answered with, as an example.
 pub fn example(code: ProblemCode) -> Value {
     let mut problem = Problem::new(code, code.meaning());
@@ -501,25 +379,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_operation_is_described_once() {
-        let doc = crate::openapi_document();
-        let mut routed: Vec<&str> = doc["paths"]
-            .as_object()
-            .unwrap()
-            .values()
-            .flat_map(|item| item.as_object().unwrap().values())
-            .map(|operation| operation["operationId"].as_str().expect("an operationId"))
-            .collect();
-        let mut described: Vec<&str> = OPERATIONS.iter().map(|o| o.id).collect();
-        routed.sort_unstable();
-        described.sort_unstable();
-        let missing: Vec<&&str> = routed.iter().filter(|id| !described.contains(id)).collect();
-        assert!(missing.is_empty(), "routes with no entry in OPERATIONS: {missing:?}");
-        let stale: Vec<&&str> = described.iter().filter(|id| !routed.contains(id)).collect();
-        assert!(stale.is_empty(), "entries of OPERATIONS with no route: {stale:?}");
-        let before = described.len();
-        described.dedup();
-        assert_eq!(before, described.len(), "an operation is described twice in OPERATIONS");
+    fn every_operation_declares_its_rules() {
+        let derived = derived();
+        let mut undeclared = Vec::new();
+        for item in derived["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                if serde_json::from_value::<Rules>(operation[rules::EXTENSION].clone()).is_err() {
+                    undeclared.push(operation["operationId"].as_str().expect("an operationId"));
+                }
+            }
+        }
+        assert!(
+            undeclared.is_empty(),
+            "routes that declare no rules (extensions((\"x-hothour\" = ...))): {undeclared:?}"
+        );
+        let finished = serde_json::to_string(crate::openapi_document()).unwrap();
+        assert!(!finished.contains(rules::EXTENSION), "the finished document keeps no rules");
     }
 
     /// What the finishing pass takes for answers: a new answer type needs no mark.

@@ -3,6 +3,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::PartialSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use crate::json::validation_problem;
 use crate::problem::Problem;
@@ -12,8 +16,52 @@ pub const MAX_LIMIT: u32 = 100;
 /// What every cursor looks like: URL-safe base64 without padding, never empty.
 pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
 
-pub fn limit(requested: Option<i64>) -> Result<u32, Problem> {
-    match requested {
+/// `?limit=`: how many items a page holds. A query declares it
+/// `#[param(inline)] limit: Option<PageSize>`, its schema saying the bounds.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct PageSize(pub i64);
+
+impl PartialSchema for PageSize {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(MAX_LIMIT))
+            .default(Some(DEFAULT_LIMIT.into()))
+            .into()
+    }
+}
+
+/// `?cursor=`: the `next_cursor` of the previous page. A query declares it
+/// `#[param(inline)] cursor: Option<Cursor>`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub String);
+
+impl PartialSchema for Cursor {
+    fn schema() -> RefOr<Schema> {
+        // Only what the server gives out: URL-safe base64 without padding, never empty.
+        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).pattern(Some(CURSOR_PATTERN)).into()
+    }
+}
+
+impl Cursor {
+    /// The (time, id) a cursor of a list ordered by time then id names.
+    pub fn time(&self) -> Result<(DateTime<Utc>, i64), Problem> {
+        decode_time_cursor(&self.0)
+    }
+
+    /// The id a cursor of a list ordered by id names.
+    pub fn id(&self) -> Result<i64, Problem> {
+        decode_id_cursor(&self.0)
+    }
+}
+
+/// The page size asked for, within bounds.
+pub fn limit(requested: Option<PageSize>) -> Result<u32, Problem> {
+    match requested.map(|size| size.0) {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => Ok(n as u32),
         Some(_) => Err(validation_problem("limit".into(), "must be between 1 and 100".into())),
@@ -83,9 +131,9 @@ mod tests {
     #[test]
     fn limits_are_bounded() {
         assert_eq!(limit(None).unwrap(), 20);
-        assert_eq!(limit(Some(100)).unwrap(), 100);
-        assert!(limit(Some(0)).is_err());
-        assert!(limit(Some(101)).is_err());
+        assert_eq!(limit(Some(PageSize(100))).unwrap(), 100);
+        assert!(limit(Some(PageSize(0))).is_err());
+        assert!(limit(Some(PageSize(101))).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use hothour_domain::DomainError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where the error catalogue is published; a problem's `type` is this URL
 /// with the code as its fragment (`docs/errors.md` has one heading per code).
@@ -18,7 +18,7 @@ pub const CATALOGUE_URL: &str = "https://hothour.dev/errors";
 macro_rules! problem_codes {
     ($($variant:ident = $code:literal, $status:literal, $retry:expr, $meaning:literal;)*) => {
         /// Every machine-readable `code` an HTTP answer can carry.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum ProblemCode {
             $(#[doc = $meaning] $variant,)*

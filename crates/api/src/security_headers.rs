@@ -48,7 +48,7 @@ pub async fn add(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned);
     let path = req.path().to_owned();
-    let hsts_max_age = req.app_data::<web::Data<AppState>>().and_then(|state| state.config.hsts_max_age);
+    let hsts_max_age = req.app_data::<web::Data<AppState>>().and_then(|state| state.config.web.hsts_max_age);
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     let policy = content_security_policy(host.as_deref(), &path);

@@ -12,22 +12,22 @@ use crate::Config;
 /// Opens the database named in `config` — PostgreSQL for a `postgres://` URL
 /// (created if missing), otherwise a SQLite file — and applies pending migrations.
 pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
-    let url = &config.database_url;
+    let url = &config.database.url;
     let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         hothour_infra_postgres::ensure_database(url)
             .await
             .map_err(|e| format!("cannot reach the database server: {}", e.chain()))?;
         let mut pg = PgConfig::new(url.clone());
-        pg.lock_timeout = config.lock_timeout;
-        pg.max_connections = config.db_max_connections;
-        pg.acquire_timeout = config.db_acquire_timeout;
+        pg.lock_timeout = config.database.lock_timeout;
+        pg.max_connections = config.database.max_connections;
+        pg.acquire_timeout = config.database.acquire_timeout;
         hothour_infra_postgres::connect(&pg)
             .await
             .map_err(|e| format!("cannot connect to the database: {}", e.chain()))?
     } else {
         let mut sqlite = SqliteConfig::new(url.clone());
-        sqlite.max_connections = config.db_max_connections.min(8);
-        sqlite.lock_timeout = config.lock_timeout;
+        sqlite.max_connections = config.database.max_connections.min(8);
+        sqlite.lock_timeout = config.database.lock_timeout;
         hothour_infra_sqlite::connect(&sqlite)
             .await
             .map_err(|e| format!("cannot open the SQLite database {url}: {}", e.chain()))?

@@ -5,10 +5,11 @@
 //! frame, so their summaries are kept in memory: never a query per auction.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 
 use hothour_domain::memory::FreshCache;
 use hothour_domain::ports::{AccountStore, AuctionRecord, EventRecord, QueryStore, SessionSummary};
-use hothour_domain::{Auction, AuctionView, DomainError, Reservation, ReservationTarget, StudioId};
+use hothour_domain::{Auction, AuctionId, AuctionView, DomainError, EventId, Reservation, ReservationTarget, StudioId};
 
 use crate::AppState;
 use crate::dto::{AuctionOut, EventOut, ReservationOut, ReservationTargetOut, StudioSummary};
@@ -46,11 +47,23 @@ impl StudioSummaries {
     }
 }
 
+/// Each of `items` as answered, one after the other.
+async fn each<'a, T, O, F>(items: &'a [T], out: impl Fn(&'a T) -> F) -> Result<Vec<O>, DomainError>
+where
+    F: Future<Output = Result<O, DomainError>>,
+{
+    let mut outs = Vec::with_capacity(items.len());
+    for item in items {
+        outs.push(out(item).await?);
+    }
+    Ok(outs)
+}
+
 impl AppState {
     /// A studio's summary, from memory when kept.
     pub async fn studio_summary(&self, id: StudioId) -> Result<StudioSummary, DomainError> {
         let now = self.now();
-        let read = async { Ok::<_, DomainError>(self.store.find_studio(id).await?.as_ref().map(StudioSummary::from)) };
+        let read = async { Ok::<_, DomainError>(self.store.find_studio(id).await?.as_ref().map(StudioSummary::of)) };
         let cache = &self.studio_summaries.cache;
         cache.get_or_read(id, now, read, |_| Some(now + STUDIO_TTL)).await?.ok_or(DomainError::NotFound("studio"))
     }
@@ -65,9 +78,30 @@ impl AppState {
         self.auction_out(&record.auction, &record.auction.view(record.live.as_ref(), self.now())).await
     }
 
+    /// Auctions as answered now.
+    pub async fn auction_outs(&self, records: &[AuctionRecord]) -> Result<Vec<AuctionOut>, DomainError> {
+        each(records, |record| self.auction_out_now(record)).await
+    }
+
+    /// An auction as it stands after a change, as answered.
+    pub async fn auction_out_of(&self, id: AuctionId) -> Result<AuctionOut, DomainError> {
+        let (record, view) = self.services.get_auction(id).await?;
+        self.auction_out(&record.auction, &view).await
+    }
+
     /// An event and its seats as answered, with its studio.
     pub async fn event_out(&self, record: &EventRecord) -> Result<EventOut, DomainError> {
         Ok(EventOut::new(record, self.studio_summary(record.event.studio_id).await?))
+    }
+
+    /// Events and their seats as answered.
+    pub async fn event_outs(&self, records: &[EventRecord]) -> Result<Vec<EventOut>, DomainError> {
+        each(records, |record| self.event_out(record)).await
+    }
+
+    /// An event as it stands after a change, as answered.
+    pub async fn event_out_of(&self, id: EventId) -> Result<EventOut, DomainError> {
+        self.event_out(&self.services.get_event(id).await?).await
     }
 
     /// The session a reservation is for: from memory while its auction or
@@ -92,7 +126,7 @@ impl AppState {
 
     /// What a reservation is for, with its studio.
     pub async fn target_out(&self, session: &SessionSummary) -> Result<ReservationTargetOut, DomainError> {
-        Ok(ReservationTargetOut::new(session, self.studio_summary(session.studio_id).await?))
+        Ok(ReservationTargetOut::of(session, self.studio_summary(session.studio_id).await?))
     }
 
     /// A reservation as answered now, with what it is for.

@@ -4,8 +4,6 @@
 //! shared components, `#[schema(schema_with = schema::Title::value)]` (or
 //! `::or_null` for a field that may be null) for the limited values.
 
-use std::borrow::Cow;
-
 use hothour_domain::account::{
     ADDRESS_MAX_CHARS, EMAIL_MAX_CHARS, FULL_NAME_MAX_CHARS, MAPS_URL_MAX_BYTES, PASSWORD_MAX_BYTES,
     PASSWORD_MIN_CHARS, PHONE_DIGITS, STUDIO_NAME_MAX_CHARS, time_zone_names,
@@ -24,45 +22,34 @@ use super::MAX_MINUTES;
 /// leading zeros are dropped, at most two decimals once trailing zeros are.
 pub const MONEY_PATTERN: &str = r"^0*[0-9]{1,10}(\.[0-9]{1,2}0*)?$";
 
+/// A string component every field of its kind refers to: what it is, and an example.
+fn component(description: &str, example: &str) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String).description(Some(description)).examples([example])
+}
+
 /// An amount of money: the `Money` component every money field refers to.
 pub struct Money;
 
 impl PartialSchema for Money {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
+        component("An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals.", "149.90")
             .pattern(Some(MONEY_PATTERN))
-            .description(Some("An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals."))
-            .examples(["149.90"])
             .into()
     }
 }
 
-impl ToSchema for Money {
-    fn name() -> Cow<'static, str> {
-        "Money".into()
-    }
-}
+impl ToSchema for Money {}
 
 /// An IANA time zone: the `TimeZone` component every time zone field refers to.
 pub struct TimeZone;
 
 impl PartialSchema for TimeZone {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(time_zone_names()))
-            .description(Some("An IANA time zone name."))
-            .examples(["Europe/Istanbul"])
-            .into()
+        component("An IANA time zone name.", "Europe/Istanbul").enum_values(Some(time_zone_names())).into()
     }
 }
 
-impl ToSchema for TimeZone {
-    fn name() -> Cow<'static, str> {
-        "TimeZone".into()
-    }
-}
+impl ToSchema for TimeZone {}
 
 // --- limited values -----------------------------------------------------------
 

@@ -55,7 +55,7 @@ pub async fn upgrade(
 ) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let state = state.into_inner();
-    let slot = state.hub.open_socket(client_key(&req), state.config.ws_max_sockets_per_ip);
+    let slot = state.hub.open_socket(client_key(&req), state.config.sockets.max_per_ip);
     actix_web::rt::spawn(async move {
         match slot {
             Some(slot) => Connection::new(state, session, slot).run(stream.max_frame_size(MAX_FRAME)).await,
@@ -235,10 +235,10 @@ impl RoomCursor {
 
 impl Connection {
     fn new(state: Arc<AppState>, session: Session, slot: SocketSlot) -> Connection {
-        let (queue_tx, queue_rx) = mpsc::channel(state.config.ws_queue_capacity);
+        let (queue_tx, queue_rx) = mpsc::channel(state.config.sockets.queue_capacity);
         let id = state.hub.connection_id();
         state.hub.open_connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let budget = OpBudget::new(state.config.ws_ops_per_second);
+        let budget = OpBudget::new(state.config.sockets.ops_per_second);
         Connection {
             state,
             session,
@@ -635,7 +635,7 @@ impl Connection {
             return self.reply_error(answering(), ErrorCode::InvalidSince, &detail).await;
         }
         let name = room.map_or_else(|| catalogue::ROOM.to_owned(), |room| room.to_string());
-        let limit = self.state.config.ws_max_rooms_per_socket;
+        let limit = self.state.config.sockets.max_rooms;
         if !self.rooms.contains_key(&name) && self.rooms.len() >= limit {
             let detail = format!("a socket may be in at most {limit} rooms: unsubscribe from one first");
             return self.reply_error(answering(), ErrorCode::TooManyRooms, &detail).await;

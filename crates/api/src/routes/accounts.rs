@@ -1,15 +1,17 @@
 //! Registration, sign-in, token refresh, sign-out, and one's own profile.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, get, patch, post};
 use hothour_domain::account::{SignedIn, login_email};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::{Reply, State, created, no_content, ok};
 use crate::AppState;
 use crate::auth::{Caller, tokens_out, unauthorized};
 use crate::device::Device;
 use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, SignInOut, TokensOut, UserOut};
 use crate::json::StrictJson;
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::problem::{Problem, ProblemCode as C};
 use crate::routes::client_key;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -25,22 +27,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Creates an account and signs it in.
 #[utoipa::path(
-    tag = "auth", operation_id = "register", request_body = RegisterIn,
-    responses(
-        (status = 201, description = "The account, its tokens and this client's device token", body = SignInOut),
-    )
+    tag = "auth", operation_id = "register",
+    request_body(content = RegisterIn, example = json!({
+        "email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace",
+        "phone": "+90 555 123 4567",
+    })),
+    responses((status = 201, description = "The account, its tokens and this client's device token", body = SignInOut)),
+    extensions(("x-hothour" = json!(rules::public(&[C::EmailTaken, C::RateLimited])))),
 )]
 #[post("/auth/register")]
-async fn register(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: StrictJson<RegisterIn>,
-) -> Result<HttpResponse, Problem> {
+async fn register(state: State, req: HttpRequest, body: StrictJson<RegisterIn>) -> Reply {
     state.limits.check_auth(client_key(&req))?;
-    let body = body.0;
-    let signed_in =
-        state.accounts.register(&body.email, &body.password, &body.full_name, body.phone.as_deref()).await?;
-    Ok(HttpResponse::Created().json(sign_in_out(&state, signed_in, None)?))
+    let RegisterIn { email, password, full_name, phone } = body.0;
+    let signed_in = state.accounts.register(&email, &password, &full_name, phone.as_deref()).await?;
+    created(&sign_in_out(&state, signed_in, None)?)
 }
 
 /// A sign-in's answer: its tokens and a device token for this client (the
@@ -52,114 +52,86 @@ fn sign_in_out(state: &AppState, signed_in: SignedIn, device: Option<&Device>) -
 
 /// Signs in with email and password (and this client's device token, if it has one).
 #[utoipa::path(
-    tag = "auth", operation_id = "login", request_body = LoginIn,
-    responses(
-        (status = 200, description = "Fresh tokens and this client's device token", body = SignInOut),
-    )
+    tag = "auth", operation_id = "login",
+    request_body(content = LoginIn, example = json!({ "email": "ada@example.com", "password": "correct horse battery" })),
+    responses((status = 200, description = "Fresh tokens and this client's device token", body = SignInOut)),
+    extensions(("x-hothour" = json!(rules::public(&[C::InvalidCredentials, C::RateLimited])))),
 )]
 #[post("/auth/login")]
-async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: StrictJson<LoginIn>,
-) -> Result<HttpResponse, Problem> {
-    let body = body.0;
-    let email = login_email(&body.email);
-    let device = body.device_token.as_deref().and_then(|token| state.devices.verify(token, &email, state.now()));
+async fn login(state: State, req: HttpRequest, body: StrictJson<LoginIn>) -> Reply {
+    let LoginIn { email: given, password, device_token } = body.0;
+    let email = login_email(&given);
+    let device = device_token.as_deref().and_then(|token| state.devices.verify(token, &email, state.now()));
     state.limits.check_login(&email, client_key(&req), device.as_ref())?;
-    let signed_in = state.accounts.login(&body.email, body.password).await?;
-    Ok(HttpResponse::Ok().json(sign_in_out(&state, signed_in, device.as_ref())?))
+    let signed_in = state.accounts.login(&given, password).await?;
+    ok(&sign_in_out(&state, signed_in, device.as_ref())?)
 }
 
 /// Trades a refresh token for new tokens; the old refresh token stops working.
 /// Presenting an already-used refresh token revokes its whole family.
 #[utoipa::path(
     tag = "auth", operation_id = "refreshTokens", request_body = RefreshIn,
-    responses(
-        (status = 200, description = "Fresh tokens", body = TokensOut),
-    )
+    responses((status = 200, description = "Fresh tokens", body = TokensOut)),
+    extensions(("x-hothour" = json!(rules::public(&[C::InvalidRefreshToken, C::RateLimited])))),
 )]
 #[post("/auth/refresh")]
-async fn refresh(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: StrictJson<RefreshIn>,
-) -> Result<HttpResponse, Problem> {
+async fn refresh(state: State, req: HttpRequest, body: StrictJson<RefreshIn>) -> Reply {
     state.limits.check_auth(client_key(&req))?;
-    let signed_in = state.accounts.refresh(&body.0.refresh_token).await?;
-    Ok(HttpResponse::Ok().json(tokens_out(&state.keys, signed_in)?))
+    ok(&tokens_out(&state.keys, state.accounts.refresh(&body.0.refresh_token).await?)?)
 }
 
 /// Revokes one refresh token (signs this device out).
 #[utoipa::path(
     tag = "auth", operation_id = "logout", request_body = RefreshIn,
-    responses(
-        (status = 204, description = "Signed out"),
-    ),
-    security(("bearer" = []))
+    responses((status = 204, description = "Signed out")),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[post("/auth/logout")]
-async fn logout(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: StrictJson<RefreshIn>,
-) -> Result<HttpResponse, Problem> {
+async fn logout(state: State, caller: Caller, body: StrictJson<RefreshIn>) -> Reply {
     state.accounts.logout(caller.user_id(), &body.0.refresh_token).await?;
-    Ok(HttpResponse::NoContent().finish())
+    no_content()
 }
 
 /// Signs the caller out of every device: every refresh token is revoked, and
 /// every access token issued so far is refused (401 `token_revoked`).
 #[utoipa::path(
     tag = "auth", operation_id = "logoutAll",
-    responses(
-        (status = 204, description = "Signed out everywhere"),
-    ),
-    security(("bearer" = []))
+    responses((status = 204, description = "Signed out everywhere")),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[post("/auth/logout-all")]
-async fn logout_all(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
+async fn logout_all(state: State, caller: Caller) -> Reply {
     let signed_out = state.accounts.logout_all(caller.user_id()).await;
     // This instance stops honouring the old tokens at once, even if telling
     // the others failed after the revocation committed.
     state.actors.changed(caller.user_id());
     signed_out?;
-    Ok(HttpResponse::NoContent().finish())
+    no_content()
 }
 
 /// The signed-in user.
 #[utoipa::path(
     tag = "me", operation_id = "getMe",
-    responses(
-        (status = 200, description = "The user", body = UserOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The user", body = UserOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/me")]
-async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Problem> {
-    let user =
-        state.accounts.user(caller.user_id()).await?.ok_or_else(|| unauthorized("the account no longer exists"))?;
-    Ok(HttpResponse::Ok().json(UserOut::from(&user)))
+async fn me(state: State, caller: Caller) -> Reply {
+    let user = state.accounts.user(caller.user_id()).await?;
+    ok(&UserOut::of(&user.ok_or_else(|| unauthorized("the account no longer exists"))?))
 }
 
 /// Changes one's name or phone.
 #[utoipa::path(
     tag = "me", operation_id = "updateMe", request_body = ProfilePatchIn,
-    responses(
-        (status = 200, description = "The user", body = UserOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The user", body = UserOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[patch("/me")]
-async fn update_me(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: StrictJson<ProfilePatchIn>,
-) -> Result<HttpResponse, Problem> {
-    let body = body.0;
-    let phone = body.phone.as_ref().map(|p| p.as_deref());
-    let user = state.accounts.update_profile(caller.user_id(), body.full_name.as_deref(), phone).await?;
-    Ok(HttpResponse::Ok().json(UserOut::from(&user)))
+async fn update_me(state: State, caller: Caller, body: StrictJson<ProfilePatchIn>) -> Reply {
+    let ProfilePatchIn { full_name, phone } = body.0;
+    let phone = phone.as_ref().map(|p| p.as_deref());
+    ok(&UserOut::of(&state.accounts.update_profile(caller.user_id(), full_name.as_deref(), phone).await?))
 }
 
 /// Changes one's password; every sign-in ends, this one's too (sign in again
@@ -169,18 +141,14 @@ async fn update_me(
     responses(
         (status = 204, description = "Changed; every access and refresh token of the user is revoked: sign in again"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidCredentials, C::RateLimited])))),
 )]
 #[post("/me/password")]
-async fn change_password(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: StrictJson<PasswordIn>,
-) -> Result<HttpResponse, Problem> {
+async fn change_password(state: State, caller: Caller, body: StrictJson<PasswordIn>) -> Reply {
     state.limits.check_password_change(caller.user_id().0)?;
-    let body = body.0;
-    let changed = state.accounts.change_password(caller.user_id(), body.current_password, body.new_password).await;
+    let PasswordIn { current_password, new_password } = body.0;
+    let changed = state.accounts.change_password(caller.user_id(), current_password, new_password).await;
     state.actors.changed(caller.user_id());
     changed?;
-    Ok(HttpResponse::NoContent().finish())
+    no_content()
 }

@@ -1,25 +1,24 @@
 //! Dutch auctions: the catalogue, the price schedule, turbo, and grabbing.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, get, patch, post, web};
 use hothour_domain::ports::{AuctionFilter, AuctionRecord};
-use hothour_domain::{
-    AuctionId, AuctionInput, AuctionPatch, DomainError, PriceScheduleInput, StudioId, TurboConfig, ValidationErrors,
-};
+use hothour_domain::{AuctionId, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
+use super::{Reply, State, book, created, ok};
 use crate::auth::Caller;
 use crate::dto::{
-    AuctionIn, AuctionOut, AuctionPage, AuctionPatchIn, AuctionStatus, GrabIn, PriceStepOut, ReservationOut, TurboIn,
-    minutes, parse_choice,
+    AuctionIn, AuctionOut, AuctionPage, AuctionPatchIn, AuctionStatus, GrabIn, PriceStepOut, ReservationOut,
+    parse_choice,
 };
-use crate::idempotency::{self, Answer};
+use crate::idempotency;
 use crate::json::StrictJson;
-use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::metrics::Metrics;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_time_cursor, limit, split_page};
+use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_auction)
@@ -40,95 +39,60 @@ pub struct AuctionQuery {
     #[param(value_type = Option<AuctionStatus>)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
-fn turbo_config(turbo: Option<TurboIn>, errors: &mut ValidationErrors) -> Option<TurboConfig> {
-    turbo.map(|t| TurboConfig {
-        trigger_before: minutes(t.trigger_before_minutes, "turbo.trigger_before_minutes", errors),
-        drop_amount: t.drop_amount,
-        interval: minutes(t.interval_minutes, "turbo.interval_minutes", errors),
-    })
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Lists a slot as a descending-price auction.
 #[utoipa::path(
-    tag = "auctions", operation_id = "createAuction", request_body = AuctionIn,
-    responses(
-        (status = 201, description = "The new auction", body = AuctionOut),
-    ),
-    security(("bearer" = []))
+    tag = "auctions", operation_id = "createAuction",
+    request_body(content = AuctionIn, example = json!({
+        "title": "Reformer pilates, 19:00", "description": "", "start_price": "500.00", "floor_price": "100.00",
+        "drop_amount": "50.00", "drop_interval_minutes": 10, "starts_at": "2030-03-01T15:00:00Z",
+        "ends_at": "2030-03-01T18:00:00Z", "scheduled_at": "2030-03-01T19:00:00Z",
+        "turbo": { "trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 2 },
+    })),
+    responses((status = 201, description = "The new auction", body = AuctionOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::NotFound])))),
 )]
 #[post("/auctions")]
-async fn create_auction(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: StrictJson<AuctionIn>,
-) -> Result<HttpResponse, Problem> {
-    let b = body.0;
-    let mut errors = ValidationErrors::new();
-    let drop_interval = minutes(b.drop_interval_minutes, "drop_interval_minutes", &mut errors);
-    let turbo = turbo_config(b.turbo, &mut errors);
-    errors.into_result(()).map_err(DomainError::from)?;
-    let input = AuctionInput {
-        title: b.title,
-        description: b.description,
-        schedule: PriceScheduleInput {
-            start_price: b.start_price,
-            floor_price: b.floor_price,
-            drop_amount: b.drop_amount,
-            drop_interval,
-            starts_at: b.starts_at,
-            ends_at: b.ends_at,
-            turbo,
-        },
-        scheduled_at: b.scheduled_at,
-        session_minutes: b.session_minutes,
-    };
-    let auction = state.services.create_auction(&caller.actor, b.studio_id.map(StudioId), input).await?;
-    let record = AuctionRecord { auction, live: None };
-    Ok(HttpResponse::Created().json(state.auction_out_now(&record).await?))
+async fn create_auction(state: State, caller: Caller, body: StrictJson<AuctionIn>) -> Reply {
+    let studio = body.0.studio_id.map(StudioId);
+    let input = body.0.into_input()?;
+    let auction = state.services.create_auction(&caller.actor, studio, input).await?;
+    created(&state.auction_out_now(&AuctionRecord { auction, live: None }).await?)
 }
 
 /// Lists auctions by start time, each with its price and status now.
 #[utoipa::path(
     tag = "auctions", operation_id = "listAuctions", params(AuctionQuery),
-    responses(
-        (status = 200, description = "One page of auctions", body = AuctionPage),
-    )
+    responses((status = 200, description = "One page of auctions", body = AuctionPage)),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/auctions")]
-async fn list_auctions(state: web::Data<AppState>, query: web::Query<AuctionQuery>) -> Result<HttpResponse, Problem> {
+async fn list_auctions(state: State, query: web::Query<AuctionQuery>) -> Reply {
     let query = query.into_inner();
     let limit = limit(query.limit)?;
     let status = parse_choice::<AuctionStatus>("status", query.status.as_deref())?;
-    let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, AuctionId(id)));
+    let after = query.cursor.as_ref().map(Cursor::time).transpose()?.map(|(at, id)| (at, AuctionId(id)));
     let filter = AuctionFilter { studio_id: query.studio_id.map(StudioId), status };
     let records = state.services.list_auctions(filter, limit + 1, after).await?;
     let (records, next_cursor) =
         split_page(records, limit, |r| encode_time_cursor(r.auction.starts_at(), r.auction.id.0));
-    let mut items = Vec::with_capacity(records.len());
-    for record in &records {
-        items.push(state.auction_out_now(record).await?);
-    }
-    Ok(HttpResponse::Ok().json(AuctionPage { items, next_cursor }))
+    ok(&AuctionPage { items: state.auction_outs(&records).await?, next_cursor })
 }
 
 /// One auction with its current price, next price, next change and status now.
 #[utoipa::path(
     tag = "auctions", operation_id = "getAuction", params(("id" = i64, Path, description = "Auction id")),
-    responses(
-        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
-    )
+    responses((status = 200, description = "The auction, with its price and status now", body = AuctionOut)),
+    extensions(("x-hothour" = json!(rules::public(&[]).tagged()))),
 )]
 #[get("/auctions/{id}")]
-async fn get_auction(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
+async fn get_auction(req: HttpRequest, state: State, id: web::Path<i64>) -> Reply {
     let (record, view) = state.read_auction(AuctionId(*id)).await?;
     crate::etag::tagged_json(&req, &state.auction_out(&record.auction, &view).await?)
 }
@@ -136,122 +100,68 @@ async fn get_auction(
 /// The price steps from `starts_at` to the floor or the end, for charts.
 #[utoipa::path(
     tag = "auctions", operation_id = "getAuctionSchedule", params(("id" = i64, Path, description = "Auction id")),
-    responses(
-        (status = 200, description = "The price steps", body = Vec<PriceStepOut>),
-    )
+    responses((status = 200, description = "The price steps", body = Vec<PriceStepOut>)),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/auctions/{id}/schedule")]
-async fn auction_schedule(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+async fn auction_schedule(state: State, id: web::Path<i64>) -> Reply {
     let (record, _) = state.read_auction(AuctionId(*id)).await?;
     let steps = record.auction.schedule().steps(record.auction.turbo_started_at);
-    Ok(HttpResponse::Ok().json(steps.iter().map(PriceStepOut::from).collect::<Vec<_>>()))
+    ok(&steps.iter().map(PriceStepOut::of).collect::<Vec<_>>())
 }
 
 /// Changes an auction while it is still a DRAFT.
 #[utoipa::path(
     tag = "auctions", operation_id = "updateAuction", request_body = AuctionPatchIn,
     params(("id" = i64, Path, description = "Auction id")),
-    responses(
-        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The auction, with its price and status now", body = AuctionOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AuctionNotEditable])))),
 )]
 #[patch("/auctions/{id}")]
-async fn update_auction(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    body: StrictJson<AuctionPatchIn>,
-) -> Result<HttpResponse, Problem> {
+async fn update_auction(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<AuctionPatchIn>) -> Reply {
     let id = AuctionId(*id);
-    let b = body.0;
-    let mut errors = ValidationErrors::new();
-    let drop_interval = b.drop_interval_minutes.map(|m| minutes(m, "drop_interval_minutes", &mut errors));
-    let turbo = b.turbo.map(|turbo| turbo_config(turbo, &mut errors));
-    errors.into_result(()).map_err(DomainError::from)?;
-    let patch = AuctionPatch {
-        title: b.title,
-        description: b.description,
-        start_price: b.start_price,
-        floor_price: b.floor_price,
-        drop_amount: b.drop_amount,
-        drop_interval,
-        starts_at: b.starts_at,
-        ends_at: b.ends_at,
-        scheduled_at: b.scheduled_at,
-        session_minutes: b.session_minutes,
-        turbo,
-    };
-    state.services.update_auction(&caller.actor, id, patch).await?;
-    let (record, view) = state.services.get_auction(id).await?;
-    Ok(HttpResponse::Ok().json(state.auction_out(&record.auction, &view).await?))
+    state.services.update_auction(&caller.actor, id, body.0.into_patch()?).await?;
+    ok(&state.auction_out_of(id).await?)
 }
 
 /// Cancels an auction and its live reservation (the holder is told).
 #[utoipa::path(
     tag = "auctions", operation_id = "cancelAuction", params(("id" = i64, Path, description = "Auction id")),
-    responses(
-        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The auction, with its price and status now", body = AuctionOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AuctionClosed, C::InvalidState])))),
 )]
 #[post("/auctions/{id}/cancel")]
-async fn cancel_auction(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    let id = AuctionId(*id);
-    state.services.cancel_auction(&caller.actor, id).await?;
-    let (record, view) = state.services.get_auction(id).await?;
-    Ok(HttpResponse::Ok().json(state.auction_out(&record.auction, &view).await?))
+async fn cancel_auction(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    state.services.cancel_auction(&caller.actor, AuctionId(*id)).await?;
+    ok(&state.auction_out_of(AuctionId(*id)).await?)
 }
 
 /// Starts turbo now, ahead of its automatic start. Never raises the price.
 #[utoipa::path(
     tag = "auctions", operation_id = "triggerTurbo", params(("id" = i64, Path, description = "Auction id")),
-    responses(
-        (status = 200, description = "The auction, with its price and status now", body = AuctionOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The auction, with its price and status now", body = AuctionOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::TurboAlreadyActive, C::TurboNotAvailable])))),
 )]
 #[post("/auctions/{id}/turbo")]
-async fn trigger_turbo(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    let record = state.services.trigger_turbo(&caller.actor, AuctionId(*id)).await?;
-    Ok(HttpResponse::Ok().json(state.auction_out_now(&record).await?))
+async fn trigger_turbo(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    ok(&state.auction_out_now(&state.services.trigger_turbo(&caller.actor, AuctionId(*id)).await?).await?)
 }
 
 /// Grabs the slot at the current price: a hold to confirm, or a booking with `{"confirm": true}`.
 #[utoipa::path(
-    tag = "auctions", operation_id = "grabAuction", request_body(content = Option<GrabIn>),
-    params(
-        ("id" = i64, Path, description = "Auction id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
-    ),
-    responses(
-        (status = 201, description = "The hold (or booking)", body = ReservationOut),
-    ),
-    security(("bearer" = []))
+    tag = "auctions", operation_id = "grabAuction",
+    request_body(content = Option<GrabIn>, example = json!({ "confirm": false })),
+    params(("id" = i64, Path, description = "Auction id"), idempotency::KeyHeader),
+    responses((status = 201, description = "The hold (or booking)", body = ReservationOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[
+        C::BookingNotAllowed, C::AuctionOnHold, C::AuctionAlreadyBooked, C::AuctionNotStarted, C::AuctionClosed,
+        C::RegrabNotAllowed, C::RateLimited,
+    ]).idempotent()))),
 )]
 #[post("/auctions/{id}/grab")]
-async fn grab_auction(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, Problem> {
-    state.limits.check_booking(caller.user_id().0)?;
-    let id = AuctionId(*id);
-    let input: GrabIn = crate::json::parse_request(&req, &body)?;
-    idempotency::run(&state, caller.user_id(), &req, &body, || async {
-        let result = state.services.grab(&caller.actor, id, input.confirm).await.map_err(Problem::from);
-        state.metrics.grab(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
-        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
+async fn grab_auction(state: State, caller: Caller, id: web::Path<i64>, req: HttpRequest, body: web::Bytes) -> Reply {
+    book(&state, &caller, &req, &body, Metrics::grab, |input: GrabIn| {
+        state.services.grab(&caller.actor, AuctionId(*id), input.confirm)
     })
     .await
 }

@@ -1,21 +1,22 @@
 //! Events with seats, and holds on them.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{ActiveFilter, EventFilter};
-use hothour_domain::{Actor, DomainError, EventId, EventInput, EventPatch, StudioId};
+use hothour_domain::{Actor, DomainError, EventId, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
+use super::{Reply, State, book, created, no_content, ok};
 use crate::auth::{Caller, MaybeCaller};
 use crate::dto::{ActiveChoice, EventIn, EventOut, EventPage, EventPatchIn, HoldIn, ReservationOut, parse_choice};
-use crate::idempotency::{self, Answer};
+use crate::idempotency;
 use crate::json::{StrictJson, query_instant};
-use crate::pagination::{decode_time_cursor, encode_time_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::metrics::Metrics;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_time_cursor, limit, split_page};
+use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_event)
@@ -38,9 +39,11 @@ pub struct EventQuery {
     /// Only events starting before this instant.
     starts_before: Option<DateTime<Utc>>,
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Who is looking, if anyone signed in.
@@ -50,46 +53,29 @@ fn viewer(caller: &MaybeCaller) -> Option<&Actor> {
 
 /// Creates an event.
 #[utoipa::path(
-    tag = "events", operation_id = "createEvent", request_body = EventIn,
-    responses(
-        (status = 201, description = "The new event, with its availability now", body = EventOut),
-    ),
-    security(("bearer" = []))
+    tag = "events", operation_id = "createEvent",
+    request_body(content = EventIn, example = json!({
+        "title": "Sound bath", "description": "", "capacity": 12, "price": "150.00",
+        "starts_at": "2030-03-02T18:00:00Z", "ends_at": "2030-03-02T19:30:00Z", "is_active": true,
+    })),
+    responses((status = 201, description = "The new event, with its availability now", body = EventOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::NotFound])))),
 )]
 #[post("/events")]
-async fn create_event(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: StrictJson<EventIn>,
-) -> Result<HttpResponse, Problem> {
-    let b = body.0;
-    let input = EventInput {
-        title: b.title,
-        description: b.description,
-        capacity: b.capacity,
-        price: b.price,
-        starts_at: b.starts_at,
-        ends_at: b.ends_at,
-        is_active: b.is_active,
-    };
-    let event = state.services.create_event(&caller.actor, b.studio_id.map(StudioId), input).await?;
-    let record = state.services.get_event(event.id).await?;
-    Ok(HttpResponse::Created().json(state.event_out(&record).await?))
+async fn create_event(state: State, caller: Caller, body: StrictJson<EventIn>) -> Reply {
+    let studio = body.0.studio_id.map(StudioId);
+    let event = state.services.create_event(&caller.actor, studio, body.0.into_input()).await?;
+    created(&state.event_out_of(event.id).await?)
 }
 
 /// Lists events by start time, each with its availability now.
 #[utoipa::path(
     tag = "events", operation_id = "listEvents", params(EventQuery),
-    responses(
-        (status = 200, description = "One page of events", body = EventPage),
-    )
+    responses((status = 200, description = "One page of events", body = EventPage)),
+    extensions(("x-hothour" = json!(rules::optional(&[C::Forbidden, C::NotFound])))),
 )]
 #[get("/events")]
-async fn list_events(
-    state: web::Data<AppState>,
-    caller: MaybeCaller,
-    query: web::Query<EventQuery>,
-) -> Result<HttpResponse, Problem> {
+async fn list_events(state: State, caller: MaybeCaller, query: web::Query<EventQuery>) -> Reply {
     let query = query.into_inner();
     let limit = limit(query.limit)?;
     let active = match parse_choice::<ActiveChoice>("is_active", query.is_active.as_deref())? {
@@ -98,34 +84,24 @@ async fn list_events(
         Some(ActiveChoice::All) => ActiveFilter::All,
     };
     let studio_id = query.studio_id.map(StudioId);
-    let after = query.cursor.as_deref().map(decode_time_cursor).transpose()?.map(|(at, id)| (at, EventId(id)));
+    let after = query.cursor.as_ref().map(Cursor::time).transpose()?.map(|(at, id)| (at, EventId(id)));
     let starts_after = query_instant("starts_after", query.starts_after)?;
     let starts_before = query_instant("starts_before", query.starts_before)?;
     let filter = EventFilter { studio_id, active, starts_after, starts_before };
     let records = state.services.list_events(viewer(&caller), filter, limit + 1, after).await?;
     let (records, next_cursor) =
         split_page(records, limit, |r| encode_time_cursor(r.event.details.starts_at, r.event.id.0));
-    let mut items = Vec::with_capacity(records.len());
-    for record in &records {
-        items.push(state.event_out(record).await?);
-    }
-    Ok(HttpResponse::Ok().json(EventPage { items, next_cursor }))
+    ok(&EventPage { items: state.event_outs(&records).await?, next_cursor })
 }
 
 /// One event with its availability now.
 #[utoipa::path(
     tag = "events", operation_id = "getEvent", params(("id" = i64, Path, description = "Event id")),
-    responses(
-        (status = 200, description = "The event, with its availability now", body = EventOut),
-    )
+    responses((status = 200, description = "The event, with its availability now", body = EventOut)),
+    extensions(("x-hothour" = json!(rules::optional(&[]).tagged()))),
 )]
 #[get("/events/{id}")]
-async fn get_event(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: MaybeCaller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
+async fn get_event(req: HttpRequest, state: State, caller: MaybeCaller, id: web::Path<i64>) -> Reply {
     let record = state.read_event(EventId(*id)).await?;
     if !record.event.visibility().allows(viewer(&caller)) {
         return Err(DomainError::NotFound("event").into());
@@ -137,74 +113,41 @@ async fn get_event(
 #[utoipa::path(
     tag = "events", operation_id = "updateEvent", request_body = EventPatchIn,
     params(("id" = i64, Path, description = "Event id")),
-    responses(
-        (status = 200, description = "The event, with its availability now", body = EventOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The event, with its availability now", body = EventOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::CapacityBelowReserved])))),
 )]
 #[patch("/events/{id}")]
-async fn update_event(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    body: StrictJson<EventPatchIn>,
-) -> Result<HttpResponse, Problem> {
-    let id = EventId(*id);
-    let b = body.0;
-    let patch = EventPatch {
-        title: b.title,
-        description: b.description,
-        capacity: b.capacity,
-        price: b.price,
-        starts_at: b.starts_at,
-        ends_at: b.ends_at,
-        is_active: b.is_active,
-    };
-    state.services.update_event(&caller.actor, id, patch).await?;
-    Ok(HttpResponse::Ok().json(state.event_out(&state.services.get_event(id).await?).await?))
+async fn update_event(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<EventPatchIn>) -> Reply {
+    state.services.update_event(&caller.actor, EventId(*id), body.0.into_patch()).await?;
+    ok(&state.event_out_of(EventId(*id)).await?)
 }
 
 /// Removes an event from the catalogue; refused while it has live reservations.
 #[utoipa::path(
     tag = "events", operation_id = "deleteEvent", params(("id" = i64, Path, description = "Event id")),
-    responses(
-        (status = 204, description = "Removed"),
-    ),
-    security(("bearer" = []))
+    responses((status = 204, description = "Removed")),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::EventHasReservations])))),
 )]
 #[delete("/events/{id}")]
-async fn delete_event(state: web::Data<AppState>, caller: Caller, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
+async fn delete_event(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
     state.services.delete_event(&caller.actor, EventId(*id)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    no_content()
 }
 
 /// Holds seats for a few minutes; confirm the reservation before it expires.
 #[utoipa::path(
-    tag = "events", operation_id = "holdSeats", request_body(content = Option<HoldIn>),
-    params(
-        ("id" = i64, Path, description = "Event id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to a retried request"),
-    ),
-    responses(
-        (status = 201, description = "The hold", body = ReservationOut),
-    ),
-    security(("bearer" = []))
+    tag = "events", operation_id = "holdSeats",
+    request_body(content = Option<HoldIn>, example = json!({ "quantity": 2 })),
+    params(("id" = i64, Path, description = "Event id"), idempotency::KeyHeader),
+    responses((status = 201, description = "The hold", body = ReservationOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[
+        C::BookingNotAllowed, C::InsufficientCapacity, C::HoldAlreadyExists, C::EventNotOpen, C::RateLimited,
+    ]).idempotent()))),
 )]
 #[post("/events/{id}/holds")]
-async fn hold_seats(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, Problem> {
-    state.limits.check_booking(caller.user_id().0)?;
-    let id = EventId(*id);
-    let input: HoldIn = crate::json::parse_request(&req, &body)?;
-    idempotency::run(&state, caller.user_id(), &req, &body, || async {
-        let result = state.services.hold(&caller.actor, id, input.quantity).await.map_err(Problem::from);
-        state.metrics.hold(result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
-        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
+async fn hold_seats(state: State, caller: Caller, id: web::Path<i64>, req: HttpRequest, body: web::Bytes) -> Reply {
+    book(&state, &caller, &req, &body, Metrics::hold, |input: HoldIn| {
+        state.services.hold(&caller.actor, EventId(*id), input.quantity)
     })
     .await
 }

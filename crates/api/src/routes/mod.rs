@@ -9,10 +9,67 @@ pub mod ops;
 pub mod reservations;
 pub mod studios;
 
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use hothour_domain::{DomainError, Reservation};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::AppState;
+use crate::auth::Caller;
+use crate::idempotency::{self, Answer};
+use crate::metrics::Metrics;
 use crate::problem::{Problem, ProblemCode};
+
+/// What every handler shares.
+type State = web::Data<AppState>;
+
+/// What a handler answers: a response, or a problem.
+type Reply = Result<HttpResponse, Problem>;
+
+/// `200 OK` with `value` as JSON.
+fn ok(value: &impl Serialize) -> Reply {
+    Ok(HttpResponse::Ok().json(value))
+}
+
+/// `201 Created` with `value` as JSON.
+fn created(value: &impl Serialize) -> Reply {
+    Ok(HttpResponse::Created().json(value))
+}
+
+/// `204 No Content`.
+fn no_content() -> Reply {
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A hold or a grab: within the caller's booking budget, its body read as
+/// `T`, run at most once per `Idempotency-Key`, its outcome counted, and
+/// answered with the reservation it made.
+async fn book<T, F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    body: &[u8],
+    count: fn(&Metrics, &'static str),
+    make: F,
+) -> Reply
+where
+    T: DeserializeOwned,
+    F: FnOnce(T) -> Fut,
+    Fut: Future<Output = Result<Reservation, DomainError>>,
+{
+    state.limits.check_booking(caller.user_id().0)?;
+    let input: T = crate::json::parse_request(req, body)?;
+    idempotency::run(state, caller.user_id(), req, body, || async {
+        let result = make(input).await.map_err(Problem::from);
+        count(&state.metrics, result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
+        Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
+    })
+    .await
+}
 
 /// Every documented route, relative to `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {

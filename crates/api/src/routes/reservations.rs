@@ -7,11 +7,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::{Reply, State, ok};
 use crate::auth::Caller;
 use crate::dto::{CheckInIn, CheckInOut, ReservationOut, ReservationPage, ReservationStatus, parse_choice};
 use crate::json::StrictJson;
-use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
+use crate::problem::ProblemCode as C;
 use crate::{AppState, calendar};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -31,9 +33,11 @@ pub struct ReservationQuery {
     #[param(value_type = Option<ReservationStatus>)]
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Whose reservations a page lists.
@@ -42,16 +46,11 @@ enum Whose {
     Studio(StudioId),
 }
 
-async fn list(
-    state: &AppState,
-    caller: &Caller,
-    whose: Whose,
-    query: ReservationQuery,
-) -> Result<HttpResponse, Problem> {
+async fn list(state: &AppState, caller: &Caller, whose: Whose, query: ReservationQuery) -> Reply {
     let limit = limit(query.limit)?;
     let status = parse_choice::<ReservationStatus>("status", query.status.as_deref())?;
     let filter = ReservationFilter { status, ..Default::default() };
-    let before = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(ReservationId);
+    let before = query.cursor.as_ref().map(Cursor::id).transpose()?.map(ReservationId);
     let reservations = match whose {
         Whose::Caller => state.services.list_my_reservations(&caller.actor, filter, limit + 1, before).await?,
         Whose::Studio(studio) => {
@@ -59,43 +58,29 @@ async fn list(
         }
     };
     let (reservations, next_cursor) = split_page(reservations, limit, |r| encode_id_cursor(r.id.0));
-    let items = state.reservation_outs(&reservations).await?;
-    Ok(HttpResponse::Ok().json(ReservationPage { items, next_cursor }))
+    ok(&ReservationPage { items: state.reservation_outs(&reservations).await?, next_cursor })
 }
 
 /// The caller's reservations, newest first, history included.
 #[utoipa::path(
     tag = "reservations", operation_id = "listMyReservations", params(ReservationQuery),
-    responses(
-        (status = 200, description = "One page of reservations", body = ReservationPage),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "One page of reservations", body = ReservationPage)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/reservations")]
-async fn my_reservations(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: web::Query<ReservationQuery>,
-) -> Result<HttpResponse, Problem> {
+async fn my_reservations(state: State, caller: Caller, query: web::Query<ReservationQuery>) -> Reply {
     list(&state, &caller, Whose::Caller, query.into_inner()).await
 }
 
 /// One reservation (its owner's or its studio's).
 #[utoipa::path(
     tag = "reservations", operation_id = "getReservation", params(("id" = i64, Path, description = "Reservation id")),
-    responses(
-        (status = 200, description = "The reservation", body = ReservationOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The reservation", body = ReservationOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/reservations/{id}")]
-async fn get_reservation(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    let reservation = state.services.get_reservation(&caller.actor, ReservationId(*id)).await?;
-    Ok(HttpResponse::Ok().json(state.reservation_out(&reservation).await?))
+async fn get_reservation(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    ok(&state.reservation_out(&state.services.get_reservation(&caller.actor, ReservationId(*id)).await?).await?)
 }
 
 /// One's reservation as a calendar entry (RFC 5545): one event, in UTC, named
@@ -107,14 +92,10 @@ async fn get_reservation(
         (status = 200, description = "The reservation's session as an iCalendar file", body = String,
             content_type = "text/calendar"),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/reservations/{id}/calendar.ics")]
-async fn reservation_calendar(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
+async fn reservation_calendar(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
     let reservation = state.services.get_reservation(&caller.actor, ReservationId(*id)).await?;
     // A studio may read its reservations, but the calendar is the owner's.
     if reservation.user_id != caller.user_id() {
@@ -130,76 +111,56 @@ async fn reservation_calendar(
 /// Confirms one's hold before it expires; confirming again returns the booking unchanged.
 #[utoipa::path(
     tag = "reservations", operation_id = "confirmReservation", params(("id" = i64, Path, description = "Reservation id")),
-    responses(
-        (status = 200, description = "The booking, with its booking code", body = ReservationOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The booking, with its booking code", body = ReservationOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::HoldExpired, C::InvalidState])))),
 )]
 #[post("/reservations/{id}/confirm")]
-async fn confirm_reservation(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    let reservation = state.services.confirm(&caller.actor, ReservationId(*id)).await?;
-    Ok(HttpResponse::Ok().json(state.reservation_out(&reservation).await?))
+async fn confirm_reservation(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    ok(&state.reservation_out(&state.services.confirm(&caller.actor, ReservationId(*id)).await?).await?)
 }
 
 /// Cancels a hold, or a booking before the cut-off (studio admins: any time).
 #[utoipa::path(
     tag = "reservations", operation_id = "cancelReservation", params(("id" = i64, Path, description = "Reservation id")),
-    responses(
-        (status = 200, description = "The reservation", body = ReservationOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The reservation", body = ReservationOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::CancellationClosed, C::InvalidState])))),
 )]
 #[post("/reservations/{id}/cancel")]
-async fn cancel_reservation(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, Problem> {
-    let reservation = state.services.cancel_reservation(&caller.actor, ReservationId(*id)).await?;
-    Ok(HttpResponse::Ok().json(state.reservation_out(&reservation).await?))
+async fn cancel_reservation(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    ok(&state.reservation_out(&state.services.cancel_reservation(&caller.actor, ReservationId(*id)).await?).await?)
 }
 
 /// A studio's reservations, newest first (its admins and platform admins).
 #[utoipa::path(
     tag = "reservations", operation_id = "listStudioReservations",
     params(("id" = i64, Path, description = "Studio id"), ReservationQuery),
-    responses(
-        (status = 200, description = "One page of reservations", body = ReservationPage),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "One page of reservations", body = ReservationPage)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[get("/studios/{id}/reservations")]
 async fn studio_reservations(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     id: web::Path<i64>,
     query: web::Query<ReservationQuery>,
-) -> Result<HttpResponse, Problem> {
+) -> Reply {
     list(&state, &caller, Whose::Studio(StudioId(*id)), query.into_inner()).await
 }
 
 /// Checks a booking in at the studio's door by its booking code.
 #[utoipa::path(
-    tag = "reservations", operation_id = "checkIn", request_body = CheckInIn,
+    tag = "reservations", operation_id = "checkIn",
+    request_body(content = CheckInIn, example = json!({ "booking_code": "7KQ2M9XD" })),
     params(("id" = i64, Path, description = "Studio id")),
     responses(
         (status = 200, description = "The booking, checked in (also when it already was), with its holder's name", body = CheckInOut),
     ),
-    security(("bearer" = []))
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidState])))),
 )]
 #[post("/studios/{id}/check-in")]
-async fn check_in(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    body: StrictJson<CheckInIn>,
-) -> Result<HttpResponse, Problem> {
+async fn check_in(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<CheckInIn>) -> Reply {
     let reservation = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
     let holder = state.accounts.user(reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
     let reservation = state.reservation_out(&reservation).await?;
-    Ok(HttpResponse::Ok().json(CheckInOut { reservation, full_name: holder.full_name }))
+    ok(&CheckInOut { reservation, full_name: holder.full_name })
 }

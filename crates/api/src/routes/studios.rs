@@ -1,18 +1,19 @@
 //! Studios and their admins.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{get, patch, post, web};
 use hothour_domain::StudioId;
-use hothour_domain::account::{Audited, StudioPatch};
+use hothour_domain::account::Audited;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::AppState;
+use super::{Reply, State, created, ok};
 use crate::auth::Caller;
 use crate::dto::{AdminIn, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
 use crate::json::StrictJson;
-use crate::pagination::{decode_id_cursor, encode_id_cursor, limit, split_page};
-use crate::problem::Problem;
+use crate::openapi::rules;
+use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
+use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_studio).service(list_studios).service(get_studio).service(update_studio).service(assign_admin);
@@ -22,106 +23,81 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct StudioQuery {
     /// Page size, 1 to 100 (default 20).
-    limit: Option<i64>,
+    #[param(inline)]
+    limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    #[param(inline)]
+    cursor: Option<Cursor>,
 }
 
 /// Creates a studio (platform admins only).
 #[utoipa::path(
     tag = "studios", operation_id = "createStudio", request_body = StudioIn,
-    responses(
-        (status = 201, description = "The new studio", body = StudioOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 201, description = "The new studio", body = StudioOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden])))),
 )]
 #[post("/studios")]
-async fn create_studio(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: StrictJson<StudioIn>,
-) -> Result<HttpResponse, Problem> {
-    let b = body.0;
-    let created = state.studios.create(&caller.actor, &b.name, &b.address, &b.timezone, b.maps_url.as_deref()).await?;
-    let studio = logged(created, "studio.create");
-    Ok(HttpResponse::Created().json(StudioOut::from(&studio)))
+async fn create_studio(state: State, caller: Caller, body: StrictJson<StudioIn>) -> Reply {
+    let StudioIn { name, address, timezone, maps_url } = body.0;
+    let audited = state.studios.create(&caller.actor, &name, &address, &timezone, maps_url.as_deref()).await?;
+    created(&StudioOut::of(&logged(audited, "studio.create")))
 }
 
 /// Lists studios (public).
 #[utoipa::path(
     tag = "studios", operation_id = "listStudios", params(StudioQuery),
-    responses(
-        (status = 200, description = "One page of studios", body = StudioPage),
-    )
+    responses((status = 200, description = "One page of studios", body = StudioPage)),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/studios")]
-async fn list_studios(state: web::Data<AppState>, query: web::Query<StudioQuery>) -> Result<HttpResponse, Problem> {
+async fn list_studios(state: State, query: web::Query<StudioQuery>) -> Reply {
     let limit = limit(query.limit)?;
-    let after = query.cursor.as_deref().map(decode_id_cursor).transpose()?.map(StudioId);
-    let studios = state.studios.list(limit + 1, after).await?;
-    let (studios, next_cursor) = split_page(studios, limit, |s| encode_id_cursor(s.id.0));
-    Ok(HttpResponse::Ok().json(StudioPage { items: studios.iter().map(StudioOut::from).collect(), next_cursor }))
+    let after = query.cursor.as_ref().map(Cursor::id).transpose()?.map(StudioId);
+    let (studios, next_cursor) =
+        split_page(state.studios.list(limit + 1, after).await?, limit, |s| encode_id_cursor(s.id.0));
+    ok(&StudioPage { items: studios.iter().map(StudioOut::of).collect(), next_cursor })
 }
 
 /// One studio (public).
 #[utoipa::path(
     tag = "studios", operation_id = "getStudio", params(("id" = i64, Path, description = "Studio id")),
-    responses(
-        (status = 200, description = "The studio", body = StudioOut),
-    )
+    responses((status = 200, description = "The studio", body = StudioOut)),
+    extensions(("x-hothour" = json!(rules::public(&[])))),
 )]
 #[get("/studios/{id}")]
-async fn get_studio(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, Problem> {
-    let studio = state.studios.get(StudioId(*id)).await?;
-    Ok(HttpResponse::Ok().json(StudioOut::from(&studio)))
+async fn get_studio(state: State, id: web::Path<i64>) -> Reply {
+    ok(&StudioOut::of(&state.studios.get(StudioId(*id)).await?))
 }
 
 /// Changes a studio (its admins and platform admins).
 #[utoipa::path(
     tag = "studios", operation_id = "updateStudio", request_body = StudioPatchIn,
     params(("id" = i64, Path, description = "Studio id")),
-    responses(
-        (status = 200, description = "The studio", body = StudioOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The studio", body = StudioOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
 )]
 #[patch("/studios/{id}")]
-async fn update_studio(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    body: StrictJson<StudioPatchIn>,
-) -> Result<HttpResponse, Problem> {
-    let b = body.0;
-    let patch = StudioPatch { name: b.name, address: b.address, timezone: b.timezone, maps_url: b.maps_url };
-    let updated = state.studios.update(&caller.actor, StudioId(*id), patch).await;
+async fn update_studio(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<StudioPatchIn>) -> Reply {
+    let updated = state.studios.update(&caller.actor, StudioId(*id), body.0.into_patch()).await;
     // Forgotten whatever the outcome: a failure may follow a commit.
     state.studio_summaries.changed(StudioId(*id));
-    let studio = logged(updated?, "studio.update");
-    Ok(HttpResponse::Ok().json(StudioOut::from(&studio)))
+    ok(&StudioOut::of(&logged(updated?, "studio.update")))
 }
 
 /// Makes an existing user this studio's admin (platform admins only).
 #[utoipa::path(
     tag = "studios", operation_id = "assignStudioAdmin", request_body = AdminIn,
     params(("id" = i64, Path, description = "Studio id")),
-    responses(
-        (status = 200, description = "The user, now the studio's admin", body = UserOut),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, description = "The user, now the studio's admin", body = UserOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AlreadyAdministersAStudio])))),
 )]
 #[post("/studios/{id}/admins")]
-async fn assign_admin(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i64>,
-    body: StrictJson<AdminIn>,
-) -> Result<HttpResponse, Problem> {
+async fn assign_admin(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<AdminIn>) -> Reply {
     let assigned = state.studios.assign_admin(&caller.actor, StudioId(*id), &body.0.email).await?;
     let user = logged(assigned, "studio.assign_admin");
     // This instance acts on the new role at once; the others when they hear it.
     state.actors.changed(user.id);
-    Ok(HttpResponse::Ok().json(UserOut::from(&user)))
+    ok(&UserOut::of(&user))
 }
 
 /// The change, once a failure to audit it is logged (it is not answered: the change stands).
