@@ -10,16 +10,17 @@ pub use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, Sessi
 
 use crate::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::auction::AuctionStatus;
-use crate::auction::{Auction, AuctionDetails, AuctionUnit};
+use crate::auction::{Auction, AuctionDetails};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
-use crate::event::{Availability, Event, EventDetails, EventUnit};
+use crate::event::{Availability, Event, EventDetails};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
-use crate::reservation::{EventReservationsUnit, ReservationStatus};
-use crate::reservation::{Reservation, ReservationTarget, ReservationUnit};
+use crate::reservation::ReservationStatus;
+use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
+pub use crate::unit_of_work::{Decision, EventHolds, EventReservations, LockTarget, UnitOfWork};
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -277,6 +278,12 @@ pub struct AuditRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a page of auctions ends: the last one's `starts_at` and id.
+pub type AuctionCursor = (DateTime<Utc>, AuctionId);
+
+/// Where a page of events ends: the last one's `starts_at` and id.
+pub type EventCursor = (DateTime<Utc>, EventId);
+
 /// Catalogue and history reads, paginated by keyset cursors.
 pub trait QueryStore: Send + Sync {
     /// Auctions by (`starts_at`, `id`) ascending, after the cursor.
@@ -285,7 +292,7 @@ pub trait QueryStore: Send + Sync {
         filter: AuctionFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, AuctionId)>,
+        after: Option<AuctionCursor>,
     ) -> impl Future<Output = Result<Vec<AuctionRecord>, DomainError>> + Send;
     /// Events (not deleted) by (`starts_at`, `id`) ascending, with availability at `now`.
     fn list_events(
@@ -293,7 +300,7 @@ pub trait QueryStore: Send + Sync {
         filter: EventFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, EventId)>,
+        after: Option<EventCursor>,
     ) -> impl Future<Output = Result<Vec<EventRecord>, DomainError>> + Send;
     /// Reservations newest first, before the cursor.
     fn list_reservations(
@@ -318,7 +325,51 @@ pub trait QueryStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<AuditRecord>, DomainError>> + Send;
 }
 
-pub trait AuctionStore: Send + Sync {
+/// Whether a decision waits for its lock (requests) or gives up at once when
+/// another transaction holds it (background jobs, which come back later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Wait,
+    Skip,
+}
+
+impl LockMode {
+    /// A target that is not there: not found for a request; nothing to do
+    /// for a background job (which skips rows it cannot lock at once too).
+    pub fn absent<T>(self, name: &'static str) -> Result<Option<T>, DomainError> {
+        match self {
+            LockMode::Wait => Err(DomainError::NotFound(name)),
+            LockMode::Skip => Ok(None),
+        }
+    }
+}
+
+/// What a locked decision answers: what it committed, or `None` when it did
+/// not run (only with [`LockMode::Skip`]).
+pub type Decided<T> = Result<Option<Committed<T>>, DomainError>;
+
+/// Decisions under the lock of a `K` (see [`LockTarget`]): the adapter owns
+/// the transaction and the row locks.
+pub trait Locks<K: LockTarget>: Send + Sync {
+    /// Locks the target's rows (its parent first), reads `now` from `clock`,
+    /// runs `decide`, persists what it changed and commits. A missing target
+    /// is `NotFound`, a row locked longer than the lock timeout `Busy`; with
+    /// [`LockMode::Skip`], either is `None` at once.
+    fn locked<T, C, F>(
+        &self,
+        target: K,
+        mode: LockMode,
+        clock: &C,
+        decide: F,
+    ) -> impl Future<Output = Decided<T>> + Send
+    where
+        T: Send,
+        C: Clock,
+        F: Decision<K::Unit, T>;
+}
+
+/// Auctions, decided on under the lock of an [`AuctionId`].
+pub trait AuctionStore: Locks<AuctionId> {
     /// Inserts an auction; `effects` says what to record about it in the same transaction.
     fn create_auction<F>(
         &self,
@@ -329,36 +380,10 @@ pub trait AuctionStore: Send + Sync {
         F: FnOnce(&Auction) -> Effects + Send;
 
     fn find_auction(&self, id: AuctionId) -> impl Future<Output = Result<Option<AuctionRecord>, DomainError>> + Send;
-
-    /// Locks the auction (then its live reservation), reads `now` from
-    /// `clock`, runs `decide`, persists what it changed and commits. A missing
-    /// auction is `NotFound`; a row locked longer than the lock timeout is `Busy`.
-    fn with_auction_locked<T, C, F>(
-        &self,
-        id: AuctionId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut AuctionUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
-    /// As [`AuctionStore::with_auction_locked`], but answers `None` at once
-    /// when another transaction holds the lock (for background jobs).
-    fn try_with_auction_locked<T, C, F>(
-        &self,
-        id: AuctionId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Option<Committed<T>>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut AuctionUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
 }
 
-pub trait EventStore: Send + Sync {
+/// Events, decided on under the lock of [`EventHolds`].
+pub trait EventStore: Locks<EventHolds> {
     fn create_event<F>(
         &self,
         event: NewEvent,
@@ -374,36 +399,11 @@ pub trait EventStore: Send + Sync {
         id: EventId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<EventRecord>, DomainError>> + Send;
-
-    /// Locks the event, reads `now`, loads its lapsed holds and the live
-    /// holds of `users`, draws one fresh reservation id per user, runs
-    /// `decide`, persists and commits.
-    fn with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
-    /// As [`EventStore::with_event_locked`], skipping an event locked by someone else.
-    fn try_with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Option<Committed<T>>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
 }
 
-pub trait ReservationStore: Send + Sync {
+/// Reservations, decided on under the lock of a [`ReservationId`] (one, after
+/// its parent) or of [`EventReservations`] (several of one event).
+pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
     fn find_reservation(
         &self,
         id: ReservationId,
@@ -413,33 +413,6 @@ pub trait ReservationStore: Send + Sync {
         &self,
         code: &BookingCode,
     ) -> impl Future<Output = Result<Option<Reservation>, DomainError>> + Send;
-
-    /// Locks the reservation's parent, then the reservation, reads `now`,
-    /// runs `decide`, persists and commits.
-    fn with_reservation_locked<T, C, F>(
-        &self,
-        id: ReservationId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut ReservationUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
-    /// Locks the event, then those of reservations `ids` that belong to it,
-    /// reads `now`, runs `decide`, persists and commits.
-    fn with_event_reservations_locked<T, C, F>(
-        &self,
-        event: EventId,
-        ids: &[ReservationId],
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventReservationsUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
 
     /// Parents with holds that lapsed by `now`, at most `limit` of them.
     fn parents_with_lapsed_holds(

@@ -1,76 +1,49 @@
-//! The event port: insert, read with availability at `now`, and decide under
-//! the event's lock.
+//! The event port: insert, read with availability at `now`, and lock an event
+//! (with the holds a decision needs) for a decision.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{Committed, EventRecord, EventStore, NewEvent};
-use hothour_domain::{Clock, DomainError, Effects, Event, EventId, EventUnit, Reservation, ReservationId, UserId};
-use sea_orm::{ConnectionTrait, Value};
+use hothour_domain::ports::{Committed, EventHolds, EventRecord, EventStore, LockMode, NewEvent};
+use hothour_domain::{
+    Clock, DomainError, Effects, Event, EventId, EventUnit, Parent, Reservation, ReservationId, UserId,
+};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
-use crate::dialect::{LockMode, RowLock};
+use crate::SqlStore;
+use crate::dialect::RowLock;
+use crate::locks::{LockRows, Locked};
 use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS};
 use crate::sql::{Conditions, event_columns_with_lapsed};
-use crate::{SqlStore, absent};
 
-impl SqlStore {
-    /// Locks the event row; `None` when it does not exist.
-    pub(crate) async fn lock_event(
+impl LockRows<EventHolds> for SqlStore {
+    async fn lock_rows<C: Clock>(
         &self,
-        conn: &impl ConnectionTrait,
-        id: EventId,
-    ) -> Result<Option<Event>, DomainError> {
-        let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
-        self.one(conn, &sql, [id.0.into()]).await?.map(|row| self.read(&row).event()).transpose()
-    }
-
-    async fn event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
+        conn: &DatabaseTransaction,
+        target: EventHolds,
         mode: LockMode,
         clock: &C,
-        decide: F,
-    ) -> Result<Option<Committed<T>>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        let Some(write) = self.write_in(mode).await? else {
-            return Ok(None);
+    ) -> Result<Option<Locked<EventUnit>>, DomainError> {
+        let EventHolds { event: id, users } = target;
+        // Drawn before the lock, which they do not need, so that it is
+        // held for one round trip less.
+        let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
+        fresh_ids.reverse();
+        let select = format!("SELECT {EVENT_COLUMNS} FROM events");
+        let Some(event) = self.lock_row(conn, &select, id.0, mode, |row| row.event()).await? else {
+            return mode.absent("event");
         };
-        let result = async {
-            let conn = write.conn();
-            let d = self.d();
-            // Drawn before the lock, which they do not need, so that it is
-            // held for one round trip less.
-            let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
-            fresh_ids.reverse();
-            let lock = d.lock_clause(RowLock::Update(mode));
-            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
-            let Some(row) = self.one(conn, &sql, [id.0.into()]).await? else {
-                return absent(mode, "event");
-            };
-            let event = self.read(&row).event()?;
-            // One decision, one `now`: read after the lock is taken.
-            let now = clock.now();
-            let (lapsed_holds, live_holds) = self.event_holds(conn, id, users, now).await?;
+        // One decision, one `now`: read after the lock is taken.
+        let now = clock.now();
+        let (lapsed_holds, live_holds) = self.event_holds(conn, id, &users, now).await?;
 
-            let original = event.clone();
-            let mut unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
-            let value = decide(&mut unit, now)?;
-            if unit.event != original {
-                self.update_event(conn, &original, &unit.event, now).await?;
-            }
-            let events = self.write_effects(conn, unit.effects, now).await?;
-            Ok(Some(Committed { value, events }))
-        }
-        .await;
-        self.finish_announcing(write, result).await
+        let before = Parent::Event(event.clone());
+        let unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
+        Ok(Some(Locked { unit, before, now }))
     }
+}
 
+impl SqlStore {
     /// The event's lapsed holds and the live holds of `users`, locked, in one
     /// read. Never every live hold: the seat counts on the event row already
     /// include them.
@@ -174,34 +147,5 @@ impl EventStore for SqlStore {
             return Ok(None);
         };
         self.read(&row).event_record().map(Some)
-    }
-
-    async fn with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
-        clock: &C,
-        decide: F,
-    ) -> Result<Committed<T>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.event_locked(id, users, LockMode::Wait, clock, decide).await?.ok_or(DomainError::NotFound("event"))
-    }
-
-    async fn try_with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        clock: &C,
-        decide: F,
-    ) -> Result<Option<Committed<T>>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.event_locked(id, &[], LockMode::Skip, clock, decide).await
     }
 }

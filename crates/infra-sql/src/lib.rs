@@ -16,6 +16,7 @@ mod codes;
 mod dialect;
 mod events;
 mod idempotency;
+mod locks;
 mod outbox;
 mod persist;
 mod queries;
@@ -221,15 +222,6 @@ impl SqlStore {
         }
         drop(turn);
         result
-    }
-}
-
-/// A parent row that is not there: not found for a request; nothing to do
-/// for a background job (which skips rows it cannot lock at once too).
-fn absent<T>(mode: LockMode, what: &'static str) -> Result<Option<T>, DomainError> {
-    match mode {
-        LockMode::Wait => Err(DomainError::NotFound(what)),
-        LockMode::Skip => Ok(None),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::{
-    Auction, AuctionDetails, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent,
+    Auction, AuctionDetails, DomainError, Effects, Event, Parent, Reservation, ReservationTarget, StoredEvent,
 };
 use sea_orm::{ConnectionTrait, Value};
 
@@ -63,6 +63,25 @@ impl SqlStore {
         )
         .await?;
         Ok(())
+    }
+
+    /// Writes the parent row back if the decision changed it.
+    pub(crate) async fn update_parent(
+        &self,
+        conn: &impl ConnectionTrait,
+        before: &Parent,
+        after: &Parent,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        match (before, after) {
+            (Parent::Auction(before), Parent::Auction(after)) if after != before => {
+                self.update_auction(conn, after, now).await
+            }
+            (Parent::Event(before), Parent::Event(after)) if after != before => {
+                self.update_event(conn, before, after, now).await
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Writes an event's changes. Seat counters move by the decision's delta,

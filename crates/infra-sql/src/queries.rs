@@ -3,12 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{
-    ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
-    SessionSummary,
+    ActiveFilter, AuctionCursor, AuctionFilter, AuctionRecord, AuditRecord, EventCursor, EventFilter, EventRecord,
+    QueryStore, ReservationFilter, SessionSummary,
 };
-use hothour_domain::{
-    AuctionId, DomainError, EventId, ReservationId, ReservationStatus, ReservationTarget, StudioId, UserId,
-};
+use hothour_domain::{DomainError, ReservationId, ReservationStatus, ReservationTarget, StudioId, UserId};
 
 use crate::SqlStore;
 use crate::rows::{AUCTION_COLUMNS, AUDIT_COLUMNS, RESERVATION_COLUMNS};
@@ -20,7 +18,7 @@ impl QueryStore for SqlStore {
         filter: AuctionFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, AuctionId)>,
+        after: Option<AuctionCursor>,
     ) -> Result<Vec<AuctionRecord>, DomainError> {
         let d = self.d();
         let mut c = Conditions::new();
@@ -79,7 +77,7 @@ impl QueryStore for SqlStore {
         filter: EventFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, EventId)>,
+        after: Option<EventCursor>,
     ) -> Result<Vec<EventRecord>, DomainError> {
         let d = self.d();
         let mut c = Conditions::new();

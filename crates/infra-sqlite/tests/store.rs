@@ -10,10 +10,10 @@ use common::{TestDb, World, epoch, money, new_user};
 use hothour_domain::account::{NewStudio, User};
 use hothour_domain::audit::Changes;
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
-    OutboxStore, TokenStore,
+    AccountStore, AuctionStore, EventHolds, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, LockMode,
+    Locks, NewEvent, OutboxStore, TokenStore,
 };
-use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, StudioId, UserId};
+use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, EventId, StudioId, UserId};
 use hothour_infra_sqlite::{Heard, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 
@@ -58,14 +58,14 @@ async fn hold_the_write_lock(
     let (store, clock) = (world.db.store.clone(), world.clock.clone());
     let holder = tokio::spawn(async move {
         store
-            .with_event_locked(event, &[], &clock, move |_unit, _now| {
+            .locked(EventHolds::of(event), LockMode::Wait, &clock, move |_unit, _now| {
                 entered_tx.send(()).unwrap();
                 // Blocks this worker thread while the lock is held, on purpose.
                 release_rx.recv().unwrap();
                 Ok(())
             })
             .await
-            .map(|committed| committed.value)
+            .map(|_| ())
     });
     entered_rx.await.unwrap();
     (release_tx, holder)
@@ -87,17 +87,25 @@ async fn background_decisions_skip_while_a_write_is_under_way() {
     let (release, holder) = hold_the_write_lock(&world, event.id).await;
 
     let store = &world.db.store;
-    assert!(store.try_with_event_locked(event.id, &world.clock, |_, _| Ok(())).await.unwrap().is_none());
-    assert!(store.try_with_auction_locked(auction.id, &world.clock, |_, _| Ok(())).await.unwrap().is_none());
+    assert!(
+        store.locked(EventHolds::of(event.id), LockMode::Skip, &world.clock, |_, _| Ok(())).await.unwrap().is_none()
+    );
+    assert!(store.locked(auction.id, LockMode::Skip, &world.clock, |_, _| Ok(())).await.unwrap().is_none());
     assert_eq!(world.services.expire_lapsed_holds(10).await.unwrap().parents, 0);
     // Reads do not wait for the writer.
     assert_eq!(world.services.get_event(event.id).await.unwrap().availability.available, 5);
 
     release.send(()).unwrap();
     holder.await.unwrap().unwrap();
-    assert!(store.try_with_event_locked(event.id, &world.clock, |_, _| Ok(())).await.unwrap().is_some());
     assert!(
-        store.try_with_event_locked(hothour_domain::EventId(999), &world.clock, |_, _| Ok(())).await.unwrap().is_none()
+        store.locked(EventHolds::of(event.id), LockMode::Skip, &world.clock, |_, _| Ok(())).await.unwrap().is_some()
+    );
+    assert!(
+        store
+            .locked(EventHolds::of(EventId(999)), LockMode::Skip, &world.clock, |_, _| Ok(()))
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 

@@ -9,7 +9,9 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::ids::{EventId, StudioId, UserId};
-use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventRecord, EventStore, NewEvent, ReservationStore};
+use crate::ports::{
+    AuctionStore, BookingCodes, EventHolds, EventPublisher, EventRecord, EventStore, NewEvent, ReservationStore,
+};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
 
@@ -73,32 +75,25 @@ where
     pub async fn update_event(&self, actor: &Actor, id: EventId, patch: EventPatch) -> Result<Event, DomainError> {
         self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
-        let committed = self
-            .store
-            .with_event_locked(id, &[], &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.event.studio_id, "event")?;
-                let details = patch.apply(&unit.event.details)?;
-                unit.expire_lapsed_holds(now);
-                unit.update(&actor, details)?;
-                Ok(unit.event.clone())
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(EventHolds::of(id), move |unit, now| {
+            ensure_manages(&actor, unit.event.studio_id, "event")?;
+            let details = patch.apply(&unit.event.details)?;
+            unit.expire_lapsed_holds(now);
+            unit.update(&actor, details)?;
+            Ok(unit.event.clone())
+        })
+        .await
     }
 
     pub async fn delete_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
         self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
-        let committed = self
-            .store
-            .with_event_locked(id, &[], &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.event.studio_id, "event")?;
-                unit.expire_lapsed_holds(now);
-                unit.delete(&actor, now)
-            })
-            .await?;
-        self.deliver(committed);
-        Ok(())
+        self.decide(EventHolds::of(id), move |unit, now| {
+            ensure_manages(&actor, unit.event.studio_id, "event")?;
+            unit.expire_lapsed_holds(now);
+            unit.delete(&actor, now)
+        })
+        .await
     }
 
     /// Holds `quantity` seats of an event for the actor. Concurrent holds on
@@ -135,16 +130,12 @@ where
         let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
         let policy = self.policy;
         let requests = batch;
-        let committed = self
-            .store
-            .with_event_locked(id, &users, &self.clock, move |unit, now| {
-                unit.expire_lapsed_holds(now);
-                let answers: Vec<_> =
-                    requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
-                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
-                Ok(answers)
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(EventHolds { event: id, users }, move |unit, now| {
+            unit.expire_lapsed_holds(now);
+            let answers: Vec<_> = requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
+            unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+            Ok(answers)
+        })
+        .await
     }
 }

@@ -34,11 +34,7 @@ where
         let policy = self.policy;
         let mut report = BatchReport::default();
         for id in due {
-            let committed = self
-                .store
-                .with_reservation_locked(id, &self.clock, move |unit, now| Ok(unit.mark_no_show(now, &policy)))
-                .await;
-            match committed.map(|c| self.deliver(c)) {
+            match self.decide(id, move |unit, now| Ok(unit.mark_no_show(now, &policy))).await {
                 Ok(true) => report.changed += 1,
                 Ok(false) => {}
                 Err(error) => report.failed.push(JobFailure { item: id.to_string(), error }),
