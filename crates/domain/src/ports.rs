@@ -422,6 +422,11 @@ pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
     ) -> impl Future<Output = Result<Vec<ReservationTarget>, DomainError>> + Send;
 }
 
+/// Everything the use cases of auctions, events and reservations need of the store.
+pub trait CatalogueStore: AuctionStore + EventStore + ReservationStore + BookingCodes {}
+
+impl<S: AuctionStore + EventStore + ReservationStore + BookingCodes> CatalogueStore for S {}
+
 /// Where new booking codes come from: a CSPRNG in production (the adapters),
 /// a script in tests. Uniqueness is the store's: a code already taken makes
 /// the decision fail with `BookingCodeTaken`, and the service draws again.

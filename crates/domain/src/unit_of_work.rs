@@ -192,11 +192,40 @@ pub(crate) mod tests {
     use crate::domain_events::EventKind;
     use crate::event::tests::EVENT;
     use crate::ids::{ReservationId, StudioId, UserId};
+    use crate::money::Money;
+    use crate::reservation::{ReservationStatus, ReservationTarget};
 
     /// The id of the reservation a decision creates.
     pub(crate) const NEW: ReservationId = ReservationId(100);
     pub(crate) const BUYER: UserId = UserId(10);
     pub(crate) const STRANGER: UserId = UserId(11);
+
+    /// The hold a decision creates for [`BUYER`]: `quantity` seats of
+    /// `target` at `unit_price` each, taken at `created_at`.
+    pub(crate) fn buyer_hold(
+        target: ReservationTarget,
+        quantity: u32,
+        unit_price: Money,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Reservation {
+        Reservation {
+            id: NEW,
+            user_id: BUYER,
+            studio_id: STUDIO,
+            target,
+            status: ReservationStatus::Hold,
+            quantity,
+            unit_price,
+            total_price: unit_price.checked_mul(i64::from(quantity)).unwrap(),
+            expires_at,
+            booking_code: None,
+            created_at,
+            confirmed_at: None,
+            checked_in_at: None,
+            cancelled_at: None,
+        }
+    }
 
     pub(crate) fn policy() -> Policy {
         Policy::default()
@@ -213,6 +242,11 @@ pub(crate) mod tests {
     /// Who got what, in order.
     pub(crate) fn emitted(effects: &Effects) -> Vec<(Room, EventKind)> {
         effects.events.iter().map(|event| (event.room, event.kind)).collect()
+    }
+
+    /// Asserts who got what, in order: each pair of rooms in turn.
+    pub(crate) fn assert_emitted(effects: &Effects, expected: &[[(Room, EventKind); 2]]) {
+        assert_eq!(emitted(effects), expected.concat());
     }
 
     pub(crate) fn count(effects: &Effects, room: Room, kind: EventKind) -> usize {

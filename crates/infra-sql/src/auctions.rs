@@ -71,31 +71,19 @@ impl AuctionStore for SqlStore {
     where
         F: FnOnce(&Auction) -> Effects + Send,
     {
-        let write = self.write().await?;
-        let result = async {
-            let d = self.d();
-            let starts_at = new.details.schedule.starts_at();
-            let status = if new.created_at < starts_at { AuctionStatus::Draft } else { AuctionStatus::Active };
-            let sql = format!(
-                "INSERT INTO auctions (studio_id, title, description, start_price, floor_price, drop_amount, \
-                 drop_interval_seconds, starts_at, ends_at, scheduled_at, turbo_trigger_before_seconds, \
-                 turbo_drop_amount, turbo_interval_seconds, session_minutes, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
-                 RETURNING {AUCTION_COLUMNS}"
-            );
-            let mut values: Vec<Value> = vec![new.studio_id.0.into()];
-            values.extend(self.auction_details(&new.details));
-            values.extend([status.as_str().into(), d.time(new.created_at)]);
-            let row = self
-                .one_referencing(write.conn(), "studio", &sql, values)
-                .await?
-                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
-            let auction = self.read(&row).auction()?;
-            let events = self.write_effects(write.conn(), effects(&auction), new.created_at).await?;
-            Ok(Committed { value: auction, events })
-        }
-        .await;
-        self.finish_announcing(write, result).await
+        let starts_at = new.details.schedule.starts_at();
+        let status = if new.created_at < starts_at { AuctionStatus::Draft } else { AuctionStatus::Active };
+        let sql = format!(
+            "INSERT INTO auctions (studio_id, title, description, start_price, floor_price, drop_amount, \
+             drop_interval_seconds, starts_at, ends_at, scheduled_at, turbo_trigger_before_seconds, \
+             turbo_drop_amount, turbo_interval_seconds, session_minutes, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+             RETURNING {AUCTION_COLUMNS}"
+        );
+        let mut values: Vec<Value> = vec![new.studio_id.0.into()];
+        values.extend(self.auction_details(&new.details));
+        values.extend([status.as_str().into(), self.d().time(new.created_at)]);
+        self.insert_with_effects(&sql, values, |row| row.auction(), effects, new.created_at).await
     }
 
     async fn find_auction(&self, id: AuctionId) -> Result<Option<AuctionRecord>, DomainError> {

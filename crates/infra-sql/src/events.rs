@@ -106,35 +106,14 @@ impl EventStore for SqlStore {
     where
         F: FnOnce(&Event) -> Effects + Send,
     {
-        let write = self.write().await?;
-        let result = async {
-            let d = self.d();
-            let details = &new.details;
-            let sql = format!(
-                "INSERT INTO events (studio_id, title, description, capacity, price, starts_at, ends_at, is_active, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {EVENT_COLUMNS}"
-            );
-            let values: [Value; 9] = [
-                new.studio_id.0.into(),
-                details.title.clone().into(),
-                details.description.clone().into(),
-                d.int(i64::from(details.capacity)),
-                d.money(details.price),
-                d.time(details.starts_at),
-                d.time(details.ends_at),
-                details.is_active.into(),
-                d.time(new.created_at),
-            ];
-            let row = self
-                .one_referencing(write.conn(), "studio", &sql, values)
-                .await?
-                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
-            let event = self.read(&row).event()?;
-            let events = self.write_effects(write.conn(), effects(&event), new.created_at).await?;
-            Ok(Committed { value: event, events })
-        }
-        .await;
-        self.finish_announcing(write, result).await
+        let sql = format!(
+            "INSERT INTO events (studio_id, title, description, capacity, price, starts_at, ends_at, is_active, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {EVENT_COLUMNS}"
+        );
+        let mut values: Vec<Value> = vec![new.studio_id.0.into()];
+        values.extend(self.event_details(&new.details));
+        values.push(self.d().time(new.created_at));
+        self.insert_with_effects(&sql, values, |row| row.event(), effects, new.created_at).await
     }
 
     async fn find_event(&self, id: EventId, now: DateTime<Utc>) -> Result<Option<EventRecord>, DomainError> {

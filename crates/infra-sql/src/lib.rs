@@ -28,12 +28,14 @@ mod write;
 
 use std::sync::Arc;
 
-use hothour_domain::ports::BookingCodes;
-use hothour_domain::{BookingCode, DomainError};
+use chrono::{DateTime, Utc};
+use hothour_domain::ports::{BookingCodes, Committed};
+use hothour_domain::{BookingCode, DomainError, Effects};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 
 pub use crate::codes::{CodeSource, RandomBookingCodes};
 pub use crate::dialect::{BoxFuture, CommitFeed, Dialect, Heard, LockMode, RowLock};
+use crate::rows::Reader;
 pub use crate::rows::corrupt;
 pub use crate::sql::{check_violation, placeholders, unacceptable_value};
 pub use crate::write::Write;
@@ -222,6 +224,44 @@ impl SqlStore {
         }
         drop(turn);
         result
+    }
+
+    /// Runs one statement that answers one row (`INSERT/UPDATE … RETURNING`)
+    /// in a write of its own, and reads the row with `read`; no row is `missing`.
+    async fn write_returning<T>(
+        &self,
+        sql: &str,
+        values: impl IntoIterator<Item = Value> + Send,
+        missing: DomainError,
+        read: impl FnOnce(Reader<'_>) -> Result<T, DomainError> + Send,
+    ) -> Result<T, DomainError> {
+        let write = self.write().await?;
+        let result = async { read(self.read(&self.one(write.conn(), sql, values).await?.ok_or(missing)?)) }.await;
+        self.finish(write, result).await
+    }
+
+    /// Inserts a studio's new auction or event with `sql` (`INSERT …
+    /// RETURNING` its columns), reads it back with `read`, and stores what
+    /// `effects` says about it, in one write. A studio that is not there is
+    /// `NotFound("studio")`.
+    async fn insert_with_effects<T: Send>(
+        &self,
+        sql: &str,
+        values: impl IntoIterator<Item = Value> + Send,
+        read: impl FnOnce(Reader<'_>) -> Result<T, DomainError> + Send,
+        effects: impl FnOnce(&T) -> Effects + Send,
+        at: DateTime<Utc>,
+    ) -> Result<Committed<T>, DomainError> {
+        let write = self.write().await?;
+        let result = async {
+            let row = self.one_referencing(write.conn(), "studio", sql, values).await?;
+            let value =
+                read(self.read(&row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?))?;
+            let events = self.write_effects(write.conn(), effects(&value), at).await?;
+            Ok(Committed { value, events })
+        }
+        .await;
+        self.finish_announcing(write, result).await
     }
 }
 

@@ -8,9 +8,7 @@ use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::ids::{AuctionId, StudioId, UserId};
-use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, EventPublisher, EventStore, NewAuction, ReservationStore,
-};
+use crate::ports::{AuctionRecord, CatalogueStore, EventPublisher, NewAuction};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
 
@@ -21,12 +19,7 @@ pub(super) struct GrabRequest {
     confirm: bool,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn create_auction(
         &self,
         actor: &Actor,

@@ -9,9 +9,7 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::ids::{EventId, StudioId, UserId};
-use crate::ports::{
-    AuctionStore, BookingCodes, EventHolds, EventPublisher, EventRecord, EventStore, NewEvent, ReservationStore,
-};
+use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventRecord, NewEvent};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
 
@@ -22,12 +20,7 @@ pub(super) struct HoldRequest {
     quantity: i64,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn create_event(
         &self,
         actor: &Actor,

@@ -3,14 +3,9 @@
 use super::{BatchReport, JobFailure, Services};
 use crate::clock::Clock;
 use crate::error::DomainError;
-use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventStore, ReservationStore};
+use crate::ports::{CatalogueStore, EventPublisher, JobStore};
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes + crate::ports::JobStore,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore + JobStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     /// Persists and announces status changes that time alone made (DRAFT →
     /// ACTIVE, → EXPIRED, turbo start). An auction that fails is reported and
     /// the batch goes on with the others.

@@ -17,10 +17,7 @@ use crate::error::DomainError;
 use crate::ids::{AuctionId, EventId, StudioId};
 use crate::memory::batcher::Batcher;
 use crate::memory::read_model::ReadModel;
-use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, Committed, Decision, EventPublisher, EventStore, LockMode, LockTarget,
-    Locks, ReservationStore,
-};
+use crate::ports::{AuctionRecord, CatalogueStore, Committed, Decision, EventPublisher, LockMode, LockTarget, Locks};
 use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, ReservationTarget};
 use crate::unit_of_work::Policy;
 
@@ -101,12 +98,7 @@ pub struct BatchReport {
     pub failed: Vec<JobFailure>,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub fn new(store: S, clock: C, publisher: P, policy: Policy) -> Self {
         Services {
             store,

@@ -7,9 +7,7 @@ use crate::clock::Clock;
 use crate::domain_events::EventKind;
 use crate::error::DomainError;
 use crate::ids::{EventId, ReservationId, StudioId};
-use crate::ports::{
-    AuctionStore, BookingCodes, EventHolds, EventPublisher, EventReservations, EventStore, ReservationStore,
-};
+use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventReservations};
 use crate::reservation::{ConfirmOutcome, Reservation, ReservationFacts, ReservationTarget};
 
 /// One caller's confirmation, waiting to be decided with the others on its event.
@@ -19,12 +17,7 @@ pub(super) struct ConfirmRequest {
     id: ReservationId,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     /// A reservation its owner or its studio may see.
     pub async fn get_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
         self.store
