@@ -171,7 +171,7 @@ impl AuctionUnit {
         let previous_status = self.status_at(now);
         let mut cancelled_reservation = None;
         if let Some(mut reservation) = self.live.take_if(|r| r.is_live_at(now)) {
-            cancelled_reservation = Some(AuditedReservation::of(&reservation.snapshot(now)));
+            cancelled_reservation = Some(AuditedReservation::of(&reservation, now));
             reservation.cancel(now, CancelledBy::Studio, self.auction.details.scheduled_at, policy.cancel_cutoff)?;
             self.effects.save(&reservation);
             self.effects.reservation_event(&reservation, Payload::ReservationCancelled, now);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
-use crate::audit::{Changes, EVENT_FIELDS, EventFacts};
+use crate::audit::{Changes, EVENT_FIELDS, Facts};
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
@@ -154,7 +154,7 @@ impl EventUnit {
         // Off sale for good: the event's rooms (and every read model) hear it.
         self.event.details.is_active = false;
         self.announce_availability();
-        let facts = EventFacts::of(&self.event.snapshot(self.event.availability(0, 0)));
+        let facts = Facts::of_event(&self.event.snapshot(self.event.availability(0, 0)));
         self.audit(actor, &AuditDetails::EventDelete(facts));
         Ok(())
     }

@@ -161,7 +161,7 @@ impl ReservationUnit {
             return Err(DomainError::NotFound("reservation"));
         };
         let before = self.reservation.status;
-        let facts = AuditedReservation::of(&self.reservation.snapshot(now));
+        let facts = AuditedReservation::of(&self.reservation, now);
         self.reservation.cancel(now, by, self.session_at(), policy.cancel_cutoff)?;
         self.follow_up(before, Payload::ReservationCancelled, now);
         if by == CancelledBy::Studio {
@@ -188,7 +188,7 @@ impl ReservationUnit {
             return Err(DomainError::NotFound("booking"));
         }
         let before = self.reservation.status;
-        let facts = AuditedReservation::of(&self.reservation.snapshot(now));
+        let facts = AuditedReservation::of(&self.reservation, now);
         if self.reservation.check_in(now)? == Transition::Changed {
             self.follow_up(before, Payload::ReservationCheckedIn, now);
             let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());

@@ -3,7 +3,7 @@
 use super::{Services, decide_batch, ensure_manages, with_view};
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
-use crate::audit::AuctionFacts;
+use crate::audit::Facts;
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
@@ -36,7 +36,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             .create_auction(NewAuction { studio_id, details, created_at: now }, move |auction| {
                 let mut effects = Effects::default();
                 let snapshot = auction.snapshot(None, now);
-                let details = AuditDetails::AuctionCreate(AuctionFacts::of(&snapshot));
+                let details = AuditDetails::AuctionCreate(Facts::of_auction(&snapshot));
                 effects.audit(&actor, Some(studio_id), auction.id.to_string(), &details);
                 effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(snapshot));
                 effects

@@ -2,7 +2,7 @@
 
 use super::{Services, decide_batch, ensure_manages};
 use crate::actor::Actor;
-use crate::audit::EventFacts;
+use crate::audit::Facts;
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, EventKind};
 use crate::error::DomainError;
@@ -37,7 +37,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             .create_event(NewEvent { studio_id, details, created_at: now }, move |event| {
                 let mut effects = Effects::default();
                 let snapshot = event.snapshot(event.availability(0, 0));
-                let details = AuditDetails::EventCreate(EventFacts::of(&snapshot));
+                let details = AuditDetails::EventCreate(Facts::of_event(&snapshot));
                 effects.audit(&actor, Some(studio_id), event.id.to_string(), &details);
                 effects
             })
