@@ -292,15 +292,16 @@ fn claim<'a>(user: UserId, key: &'a str, request: &'a str, hash: &'a str, at: Da
     }
 }
 
+/// The admin claims `key` for `POST /events/1/holds` with a body hashed `hash`, at `at`.
+async fn begin(world: &World, key: &str, hash: &str, at: DateTime<Utc>) -> Result<IdempotencyBegin, DomainError> {
+    world.db.store.begin_idempotent(&claim(world.admin.user_id, key, "POST /events/1/holds", hash, at)).await
+}
+
 #[tokio::test]
 async fn idempotency_keys_start_replay_and_expire() {
     let world = World::new("idempotency").await;
-    let store = &world.db.store;
-    let user = world.admin.user_id;
-    let now = epoch();
-    let begin = |key: &'static str, hash: &'static str, at| async move {
-        store.begin_idempotent(&claim(user, key, "POST /events/1/holds", hash, at)).await
-    };
+    let (store, user, now) = (&world.db.store, world.admin.user_id, epoch());
+    let begin = |key, hash, at| begin(&world, key, hash, at);
 
     assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::Started));
     assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::InProgress));
@@ -324,12 +325,8 @@ async fn idempotency_keys_start_replay_and_expire() {
 #[tokio::test]
 async fn an_unanswered_key_runs_again_after_its_lease() {
     let world = World::new("idempotency-lease").await;
-    let store = &world.db.store;
-    let user = world.admin.user_id;
-    let now = epoch();
-    let begin = |hash: &'static str, at| async move {
-        store.begin_idempotent(&claim(user, "k", "POST /events/1/holds", hash, at)).await
-    };
+    let (store, user, now) = (&world.db.store, world.admin.user_id, epoch());
+    let begin = |hash, at| begin(&world, "k", hash, at);
 
     assert_eq!(begin("h", now).await, Ok(IdempotencyBegin::Started));
     assert_eq!(begin("h", now + Duration::seconds(9)).await, Ok(IdempotencyBegin::InProgress), "within the lease");
