@@ -29,20 +29,22 @@ pub struct Committed<T> {
     pub events: Vec<StoredEvent>,
 }
 
-/// A new auction, validated.
+/// A new auction or event, validated: its studio, its details, and when it
+/// was created.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAuction {
+pub struct New<D> {
     pub studio_id: StudioId,
-    pub details: AuctionDetails,
+    pub details: D,
     pub created_at: DateTime<Utc>,
 }
 
-/// A new event, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEvent {
-    pub studio_id: StudioId,
-    pub details: EventDetails,
-    pub created_at: DateTime<Utc>,
+pub type NewAuction = New<AuctionDetails>;
+pub type NewEvent = New<EventDetails>;
+
+/// What a studio adds to its catalogue, by the details it gives: an auction
+/// or an event, stored as [`CatalogueItem::Row`].
+pub trait CatalogueItem: Send {
+    type Row: Send;
 }
 
 /// An auction with its live reservation, read without a lock.
@@ -368,30 +370,21 @@ pub trait Locks<K: LockTarget>: Send + Sync {
         F: Decision<K::Unit, T>;
 }
 
-/// Auctions, decided on under the lock of an [`AuctionId`].
-pub trait AuctionStore: Locks<AuctionId> {
-    /// Inserts an auction; `effects` says what to record about it in the same transaction.
-    fn create_auction<F>(
-        &self,
-        auction: NewAuction,
-        effects: F,
-    ) -> impl Future<Output = Result<Committed<Auction>, DomainError>> + Send
+/// Adds to a studio's catalogue.
+pub trait Creates<D: CatalogueItem>: Send + Sync {
+    /// Inserts the new row; `effects` says what to record about it in the same transaction.
+    fn create<F>(&self, new: New<D>, effects: F) -> impl Future<Output = Result<Committed<D::Row>, DomainError>> + Send
     where
-        F: FnOnce(&Auction) -> Effects + Send;
+        F: FnOnce(&D::Row) -> Effects + Send;
+}
 
+/// Auctions, decided on under the lock of an [`AuctionId`].
+pub trait AuctionStore: Locks<AuctionId> + Creates<AuctionDetails> {
     fn find_auction(&self, id: AuctionId) -> impl Future<Output = Result<Option<AuctionRecord>, DomainError>> + Send;
 }
 
 /// Events, decided on under the lock of [`EventHolds`].
-pub trait EventStore: Locks<EventHolds> {
-    fn create_event<F>(
-        &self,
-        event: NewEvent,
-        effects: F,
-    ) -> impl Future<Output = Result<Committed<Event>, DomainError>> + Send
-    where
-        F: FnOnce(&Event) -> Effects + Send;
-
+pub trait EventStore: Locks<EventHolds> + Creates<EventDetails> {
     /// The event with its availability at `now` (lapsed holds not counted,
     /// whether or not they were swept). Deleted events are not found.
     fn find_event(

@@ -1,16 +1,16 @@
 //! The auction port: insert, read, and lock an auction for a decision.
 
-use hothour_domain::ports::{AuctionRecord, AuctionStore, Committed, LockMode, NewAuction};
+use hothour_domain::ports::{AuctionRecord, AuctionStore, LockMode, NewAuction};
 use hothour_domain::{
-    Auction, AuctionId, AuctionStatus, AuctionUnit, Clock, DomainError, Effects, Parent, Reservation, ReservationId,
-    UserId,
+    Auction, AuctionDetails, AuctionId, AuctionStatus, AuctionUnit, Clock, DomainError, Effects, Parent, Reservation,
+    ReservationId, UserId,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
-use crate::SqlStore;
 use crate::dialect::RowLock;
 use crate::locks::{LockRows, Locked};
 use crate::rows::{AUCTION_COLUMNS, RESERVATION_COLUMNS, Reader};
+use crate::{SqlInsert, SqlStore};
 
 const LIVE: &str = "('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')";
 
@@ -66,11 +66,8 @@ impl LockRows<AuctionId> for SqlStore {
     }
 }
 
-impl AuctionStore for SqlStore {
-    async fn create_auction<F>(&self, new: NewAuction, effects: F) -> Result<Committed<Auction>, DomainError>
-    where
-        F: FnOnce(&Auction) -> Effects + Send,
-    {
+impl SqlInsert for AuctionDetails {
+    fn insert(store: &SqlStore, new: &NewAuction) -> (String, Vec<Value>) {
         let starts_at = new.details.schedule.starts_at();
         let status = if new.created_at < starts_at { AuctionStatus::Draft } else { AuctionStatus::Active };
         let sql = format!(
@@ -81,11 +78,17 @@ impl AuctionStore for SqlStore {
              RETURNING {AUCTION_COLUMNS}"
         );
         let mut values: Vec<Value> = vec![new.studio_id.0.into()];
-        values.extend(self.auction_details(&new.details));
-        values.extend([status.as_str().into(), self.d().time(new.created_at)]);
-        self.insert_with_effects(&sql, values, |row| row.auction(), effects, new.created_at).await
+        values.extend(store.auction_details(&new.details));
+        values.extend([status.as_str().into(), store.d().time(new.created_at)]);
+        (sql, values)
     }
 
+    fn read(row: Reader<'_>) -> Result<Auction, DomainError> {
+        row.auction()
+    }
+}
+
+impl AuctionStore for SqlStore {
     async fn find_auction(&self, id: AuctionId) -> Result<Option<AuctionRecord>, DomainError> {
         let sql = format!("SELECT {AUCTION_COLUMNS} FROM auctions WHERE id = $1");
         let Some(row) = self.one(&self.db, &sql, [id.0.into()]).await? else {

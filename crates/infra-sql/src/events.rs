@@ -4,17 +4,17 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{Committed, EventHolds, EventRecord, EventStore, LockMode, NewEvent};
+use hothour_domain::ports::{EventHolds, EventRecord, EventStore, LockMode, NewEvent};
 use hothour_domain::{
-    Clock, DomainError, Effects, Event, EventId, EventUnit, Parent, Reservation, ReservationId, UserId,
+    Clock, DomainError, Effects, Event, EventDetails, EventId, EventUnit, Parent, Reservation, ReservationId, UserId,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
-use crate::SqlStore;
 use crate::dialect::RowLock;
 use crate::locks::{LockRows, Locked};
-use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS};
+use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS, Reader};
 use crate::sql::{Conditions, event_columns_with_lapsed};
+use crate::{SqlInsert, SqlStore};
 
 impl LockRows<EventHolds> for SqlStore {
     async fn lock_rows<C: Clock>(
@@ -101,21 +101,24 @@ impl SqlStore {
     }
 }
 
-impl EventStore for SqlStore {
-    async fn create_event<F>(&self, new: NewEvent, effects: F) -> Result<Committed<Event>, DomainError>
-    where
-        F: FnOnce(&Event) -> Effects + Send,
-    {
+impl SqlInsert for EventDetails {
+    fn insert(store: &SqlStore, new: &NewEvent) -> (String, Vec<Value>) {
         let sql = format!(
             "INSERT INTO events (studio_id, title, description, capacity, price, starts_at, ends_at, is_active, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {EVENT_COLUMNS}"
         );
         let mut values: Vec<Value> = vec![new.studio_id.0.into()];
-        values.extend(self.event_details(&new.details));
-        values.push(self.d().time(new.created_at));
-        self.insert_with_effects(&sql, values, |row| row.event(), effects, new.created_at).await
+        values.extend(store.event_details(&new.details));
+        values.push(store.d().time(new.created_at));
+        (sql, values)
     }
 
+    fn read(row: Reader<'_>) -> Result<Event, DomainError> {
+        row.event()
+    }
+}
+
+impl EventStore for SqlStore {
     async fn find_event(&self, id: EventId, now: DateTime<Utc>) -> Result<Option<EventRecord>, DomainError> {
         // Holds that lapsed but were not swept yet no longer count.
         let sql = format!(

@@ -28,8 +28,7 @@ mod write;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use hothour_domain::ports::{BookingCodes, Committed};
+use hothour_domain::ports::{BookingCodes, CatalogueItem, Committed, Creates, New};
 use hothour_domain::{BookingCode, DomainError, Effects};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 
@@ -239,25 +238,29 @@ impl SqlStore {
         let result = async { read(self.read(&self.one(write.conn(), sql, values).await?.ok_or(missing)?)) }.await;
         self.finish(write, result).await
     }
+}
 
-    /// Inserts a studio's new auction or event with `sql` (`INSERT …
-    /// RETURNING` its columns), reads it back with `read`, and stores what
-    /// `effects` says about it, in one write. A studio that is not there is
-    /// `NotFound("studio")`.
-    async fn insert_with_effects<T: Send>(
-        &self,
-        sql: &str,
-        values: impl IntoIterator<Item = Value> + Send,
-        read: impl FnOnce(Reader<'_>) -> Result<T, DomainError> + Send,
-        effects: impl FnOnce(&T) -> Effects + Send,
-        at: DateTime<Utc>,
-    ) -> Result<Committed<T>, DomainError> {
+/// How a new auction or event is inserted: the statement (`INSERT …
+/// RETURNING` the row's columns), its values, and how the row reads.
+pub(crate) trait SqlInsert: CatalogueItem + Sized {
+    fn insert(store: &SqlStore, new: &New<Self>) -> (String, Vec<Value>);
+    fn read(row: Reader<'_>) -> Result<Self::Row, DomainError>;
+}
+
+/// The row and what `effects` says about it are stored in one write; a
+/// studio that is not there is `NotFound("studio")`.
+impl<D: SqlInsert> Creates<D> for SqlStore {
+    async fn create<F>(&self, new: New<D>, effects: F) -> Result<Committed<D::Row>, DomainError>
+    where
+        F: FnOnce(&D::Row) -> Effects + Send,
+    {
+        let (sql, values) = D::insert(self, &new);
         let write = self.write().await?;
         let result = async {
-            let row = self.one_referencing(write.conn(), "studio", sql, values).await?;
-            let value =
-                read(self.read(&row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?))?;
-            let events = self.write_effects(write.conn(), effects(&value), at).await?;
+            let row = self.one_referencing(write.conn(), "studio", &sql, values).await?;
+            let row = row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
+            let value = D::read(self.read(&row))?;
+            let events = self.write_effects(write.conn(), effects(&value), new.created_at).await?;
             Ok(Committed { value, events })
         }
         .await;

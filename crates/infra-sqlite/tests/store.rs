@@ -10,8 +10,8 @@ use common::{TestDb, World, epoch, money, new_user};
 use hothour_domain::account::{NewStudio, User};
 use hothour_domain::audit::Changes;
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, EventHolds, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, LockMode,
-    Locks, NewEvent, OutboxStore, TokenStore,
+    AccountStore, Creates, EventHolds, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, LockMode, Locks, NewEvent,
+    OutboxStore, TokenStore,
 };
 use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, EventId, StudioId, UserId};
 use hothour_infra_sqlite::{Heard, SqliteConfig};
@@ -176,7 +176,7 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
     let missing_studio = StudioId(999);
     let details = EventDetails::new(world.event_input(money("1.00"), 1)).unwrap();
     let new_event = NewEvent { studio_id: missing_studio, details, created_at: epoch() };
-    let created = store.create_event(new_event, |_| Default::default()).await;
+    let created = store.create(new_event, |_| Default::default()).await;
     assert_eq!(created.map(|c| c.value.id), Err(DomainError::NotFound("studio")));
 
     let auction = hothour_domain::AuctionDetails::new(common::auction_input(
@@ -189,7 +189,7 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
     .unwrap();
     let new_auction =
         hothour_domain::ports::NewAuction { studio_id: missing_studio, details: auction, created_at: epoch() };
-    let created = store.create_auction(new_auction, |_| Default::default()).await;
+    let created = store.create(new_auction, |_| Default::default()).await;
     assert_eq!(created.map(|c| c.value.id), Err(DomainError::NotFound("studio")));
 
     let nobody = UserId(999);

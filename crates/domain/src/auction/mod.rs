@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AuctionId, StudioId};
 use crate::instant;
 use crate::money::Money;
+use crate::ports::CatalogueItem;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
@@ -132,6 +133,10 @@ impl AuctionDetails {
             }
         }
     }
+}
+
+impl CatalogueItem for AuctionDetails {
+    type Row = Auction;
 }
 
 /// A change to some of an auction's fields; the others keep their value.

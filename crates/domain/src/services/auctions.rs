@@ -33,7 +33,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         let actor = *actor;
         let committed = self
             .store
-            .create_auction(NewAuction { studio_id, details, created_at: now }, move |auction| {
+            .create(NewAuction { studio_id, details, created_at: now }, move |auction| {
                 let mut effects = Effects::default();
                 let snapshot = auction.snapshot(None, now);
                 let details = AuditDetails::AuctionCreate(Facts::of_auction(&snapshot));

@@ -34,7 +34,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         let actor = *actor;
         let committed = self
             .store
-            .create_event(NewEvent { studio_id, details, created_at: now }, move |event| {
+            .create(NewEvent { studio_id, details, created_at: now }, move |event| {
                 let mut effects = Effects::default();
                 let snapshot = event.snapshot(event.availability(0, 0));
                 let details = AuditDetails::EventCreate(Facts::of_event(&snapshot));

@@ -8,16 +8,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::auction::{Auction, AuctionStatus, AuctionUnit};
+use crate::auction::{Auction, AuctionDetails, AuctionStatus, AuctionUnit};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
-use crate::event::{Event, EventUnit, SeatCounts};
+use crate::event::{Event, EventDetails, EventUnit, SeatCounts};
 use crate::ids::{AuctionId, EventId, ReservationId};
 use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, Committed, Decided, Decision, EventHolds, EventRecord,
-    EventReservations, EventStore, LockMode, LockTarget, Locks, NewAuction, NewEvent, ReservationStore, UnitOfWork,
+    AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventHolds,
+    EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent,
+    ReservationStore, UnitOfWork,
 };
 use crate::reservation::{
     EventReservationsUnit, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
@@ -203,15 +204,29 @@ impl InMemory for EventReservations {
     }
 }
 
-impl AuctionStore for FakeCatalogue {
-    async fn create_auction<F>(&self, new: NewAuction, effects: F) -> Result<Committed<Auction>, DomainError>
+/// How the fake stores a new row, given its id.
+trait InMemoryRow: CatalogueItem + Sized {
+    fn insert(new: New<Self>, id: i64, rows: &mut Rows) -> Self::Row;
+}
+
+impl<D: InMemoryRow> Creates<D> for FakeCatalogue {
+    async fn create<F>(&self, new: New<D>, effects: F) -> Result<Committed<D::Row>, DomainError>
     where
-        F: FnOnce(&Auction) -> Effects + Send,
+        F: FnOnce(&D::Row) -> Effects + Send,
     {
         let mut rows = self.rows();
+        let (id, created_at) = (rows.next_id(), new.created_at);
+        let row = D::insert(new, id, &mut rows);
+        let events = rows.commit(effects(&row), created_at);
+        Ok(Committed { value: row, events })
+    }
+}
+
+impl InMemoryRow for AuctionDetails {
+    fn insert(new: NewAuction, id: i64, rows: &mut Rows) -> Auction {
         let starts_at = new.details.schedule.starts_at();
         let auction = Auction {
-            id: AuctionId(rows.next_id()),
+            id: AuctionId(id),
             studio_id: new.studio_id,
             stored_status: if new.created_at < starts_at { AuctionStatus::Draft } else { AuctionStatus::Active },
             details: new.details,
@@ -221,10 +236,26 @@ impl AuctionStore for FakeCatalogue {
             created_at: new.created_at,
         };
         rows.auctions.insert(auction.id, auction.clone());
-        let events = rows.commit(effects(&auction), new.created_at);
-        Ok(Committed { value: auction, events })
+        auction
     }
+}
 
+impl InMemoryRow for EventDetails {
+    fn insert(new: NewEvent, id: i64, rows: &mut Rows) -> Event {
+        let event = Event {
+            id: EventId(id),
+            studio_id: new.studio_id,
+            details: new.details,
+            seats: SeatCounts::default(),
+            deleted_at: None,
+            created_at: new.created_at,
+        };
+        rows.events.insert(event.id, event.clone());
+        event
+    }
+}
+
+impl AuctionStore for FakeCatalogue {
     async fn find_auction(&self, id: AuctionId) -> Result<Option<AuctionRecord>, DomainError> {
         let rows = self.rows();
         let live = rows.live_reservation_of(id);
@@ -233,24 +264,6 @@ impl AuctionStore for FakeCatalogue {
 }
 
 impl EventStore for FakeCatalogue {
-    async fn create_event<F>(&self, new: NewEvent, effects: F) -> Result<Committed<Event>, DomainError>
-    where
-        F: FnOnce(&Event) -> Effects + Send,
-    {
-        let mut rows = self.rows();
-        let event = Event {
-            id: EventId(rows.next_id()),
-            studio_id: new.studio_id,
-            details: new.details,
-            seats: SeatCounts::default(),
-            deleted_at: None,
-            created_at: new.created_at,
-        };
-        rows.events.insert(event.id, event.clone());
-        let events = rows.commit(effects(&event), new.created_at);
-        Ok(Committed { value: event, events })
-    }
-
     async fn find_event(&self, id: EventId, now: DateTime<Utc>) -> Result<Option<EventRecord>, DomainError> {
         let rows = self.rows();
         let Some(event) = rows.events.get(&id).filter(|event| event.deleted_at.is_none()).cloned() else {
