@@ -111,6 +111,21 @@ pub trait AccountStore: Send + Sync {
     fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), DomainError>> + Send;
 }
 
+/// A refresh token to store: the hash of its secret, and when it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewRefreshToken<'a> {
+    pub hash: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A refresh token traded for a new one at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRotation<'a> {
+    pub old_hash: &'a str,
+    pub new: NewRefreshToken<'a>,
+    pub now: DateTime<Utc>,
+}
+
 /// Refresh tokens, stored as hashes, in families that rotate.
 pub trait TokenStore: Send + Sync {
     /// Stores a new refresh token in a new family; answers the user's session
@@ -118,20 +133,16 @@ pub trait TokenStore: Send + Sync {
     fn issue_refresh_token(
         &self,
         user: UserId,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
+        token: NewRefreshToken<'_>,
     ) -> impl Future<Output = Result<i64, DomainError>> + Send;
-    /// Revokes `old_hash` and issues `new_hash` in its family; answers the
-    /// token's user as read under the lock a revocation takes, so the access
-    /// token issued with it carries a generation no later revocation misses.
-    /// A revoked token presented again revokes its whole family; any failure
-    /// is `InvalidRefreshToken`.
+    /// Revokes the old token and issues the new one in its family; answers
+    /// the token's user as read under the lock a revocation takes, so the
+    /// access token issued with it carries a generation no later revocation
+    /// misses. A revoked token presented again revokes its whole family; any
+    /// failure is `InvalidRefreshToken`.
     fn rotate_refresh_token(
         &self,
-        old_hash: &str,
-        new_hash: &str,
-        new_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        rotation: TokenRotation<'_>,
     ) -> impl Future<Output = Result<User, DomainError>> + Send;
     /// Revokes one token of `user`; unknown tokens are ignored.
     fn revoke_refresh_token(

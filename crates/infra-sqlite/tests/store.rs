@@ -11,7 +11,7 @@ use hothour_domain::account::{NewStudio, User};
 use hothour_domain::audit::Changes;
 use hothour_domain::ports::{
     AccountStore, Creates, EventHolds, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, LockMode, Locks, NewEvent,
-    OutboxStore, TokenStore,
+    NewRefreshToken, OutboxStore, TokenRotation, TokenStore,
 };
 use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, EventId, StudioId, UserId};
 use hothour_infra_sqlite::{Heard, SqliteConfig};
@@ -194,7 +194,7 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
 
     let nobody = UserId(999);
     assert_eq!(
-        store.issue_refresh_token(nobody, "hash", epoch()).await,
+        store.issue_refresh_token(nobody, NewRefreshToken { hash: "hash", expires_at: epoch() }).await,
         Err(DomainError::NotFound("user")),
         "a token for no one"
     );
@@ -235,48 +235,52 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let store = &world.db.store;
     let user = world.admin.user_id;
     let later = epoch() + Duration::days(7);
-    assert_eq!(store.issue_refresh_token(user, "first", later).await, Ok(0), "the first session generation");
+    let issue = |user, hash, expires_at| store.issue_refresh_token(user, NewRefreshToken { hash, expires_at });
+    let rotate = |old_hash, hash, expires_at, now| {
+        store.rotate_refresh_token(TokenRotation { old_hash, new: NewRefreshToken { hash, expires_at }, now })
+    };
+    assert_eq!(issue(user, "first", later).await, Ok(0), "the first session generation");
     assert_eq!(
         world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = 'first' AND family_id = id").await,
         1,
         "a family is named after its first token"
     );
     let rotated = |answer: Result<User, DomainError>| answer.map(|user| (user.id, user.session_generation));
-    assert_eq!(rotated(store.rotate_refresh_token("first", "second", later, epoch()).await), Ok((user, 0)));
-    assert_eq!(rotated(store.rotate_refresh_token("second", "third", later, epoch()).await), Ok((user, 0)));
+    assert_eq!(rotated(rotate("first", "second", later, epoch()).await), Ok((user, 0)));
+    assert_eq!(rotated(rotate("second", "third", later, epoch()).await), Ok((user, 0)));
     assert_eq!(
-        store.rotate_refresh_token("first", "stolen", later, epoch()).await,
+        rotate("first", "stolen", later, epoch()).await,
         Err(DomainError::InvalidRefreshToken),
         "a revoked token came back"
     );
     assert_eq!(
-        store.rotate_refresh_token("third", "fourth", later, epoch()).await,
+        rotate("third", "fourth", later, epoch()).await,
         Err(DomainError::InvalidRefreshToken),
         "the whole family was revoked"
     );
-    assert_eq!(store.rotate_refresh_token("unknown", "x", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(rotate("unknown", "x", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
 
-    store.issue_refresh_token(user, "short", epoch() + Duration::minutes(1)).await.unwrap();
+    issue(user, "short", epoch() + Duration::minutes(1)).await.unwrap();
     assert_eq!(
-        store.rotate_refresh_token("short", "y", later, epoch() + Duration::minutes(1)).await,
+        rotate("short", "y", later, epoch() + Duration::minutes(1)).await,
         Err(DomainError::InvalidRefreshToken),
         "expired at expires_at"
     );
 
-    store.issue_refresh_token(user, "a", later).await.unwrap();
-    store.issue_refresh_token(user, "b", later).await.unwrap();
+    issue(user, "a", later).await.unwrap();
+    issue(user, "b", later).await.unwrap();
     store.revoke_refresh_token(user, "a").await.unwrap();
-    assert_eq!(store.rotate_refresh_token("a", "a2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(rotate("a", "a2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
     assert_eq!(store.change_password(user, "new-hash".into()).await, Ok(1), "the next session generation");
     assert_eq!(store.password_hash(user).await.unwrap().as_deref(), Some("new-hash"));
-    assert_eq!(store.rotate_refresh_token("b", "b2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(rotate("b", "b2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
     assert_eq!(world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL").await, 0);
 
-    assert_eq!(store.issue_refresh_token(user, "c", later).await, Ok(1));
+    assert_eq!(issue(user, "c", later).await, Ok(1));
     assert_eq!(store.revoke_all_refresh_tokens(user).await, Ok(2));
-    assert_eq!(store.rotate_refresh_token("c", "c2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
-    assert_eq!(store.issue_refresh_token(user, "d", later).await, Ok(2));
-    assert_eq!(rotated(store.rotate_refresh_token("d", "d2", later, epoch()).await), Ok((user, 2)));
+    assert_eq!(rotate("c", "c2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(issue(user, "d", later).await, Ok(2));
+    assert_eq!(rotated(rotate("d", "d2", later, epoch()).await), Ok((user, 2)));
 }
 
 /// A claim at `at` with a 10-second lease, kept for 24 hours.
