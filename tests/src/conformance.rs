@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, BookingCodes, EventStore, JobStore, NoPublisher, OutboxStore, ReservationStore,
+    AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, JobStore, LockMode, Locks, NoPublisher,
+    OutboxStore, ReservationStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
@@ -620,7 +621,7 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
     let auction = world.auction().await;
     let first = world.services.grab(&alice, auction, false).await.unwrap();
     let buggy_grab = store
-        .with_auction_locked(auction, &world.clock, |unit, _now| {
+        .locked(auction, LockMode::Wait, &world.clock, |unit, _now| {
             // Skips every rule and writes a second live reservation.
             let mut second = first.clone();
             second.id = unit.next_reservation_id;
@@ -629,27 +630,27 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
             Ok(())
         })
         .await;
-    assert_eq!(buggy_grab.map(|c| c.value), Err(DomainError::AuctionOnHold));
+    assert_eq!(buggy_grab.map(|c| c.map(|c| c.value)), Err(DomainError::AuctionOnHold));
 
     let event = world.event(2).await;
     let buggy_hold = store
-        .with_event_locked(event, &[], &world.clock, |unit, _now| {
+        .locked(EventHolds::of(event), LockMode::Wait, &world.clock, |unit, _now| {
             unit.event.seats.held_seats = 3;
             Ok(())
         })
         .await;
-    assert_eq!(buggy_hold.map(|c| c.value), Err(DomainError::InsufficientCapacity { available: 0 }));
+    assert_eq!(buggy_hold.map(|c| c.map(|c| c.value)), Err(DomainError::InsufficientCapacity { available: 0 }));
 
     let held = world.services.hold(&alice, event, 1).await.unwrap();
     let buggy_second_hold = store
-        .with_event_locked(event, &[bob.user_id], &world.clock, |unit, _now| {
+        .locked(EventHolds { event, users: vec![bob.user_id] }, LockMode::Wait, &world.clock, |unit, _now| {
             let mut again = held.clone();
             again.id = unit.fresh_ids[0];
             unit.effects.save(&again);
             Ok(())
         })
         .await;
-    assert_eq!(buggy_second_hold.map(|c| c.value), Err(DomainError::HoldAlreadyExists));
+    assert_eq!(buggy_second_hold.map(|c| c.map(|c| c.value)), Err(DomainError::HoldAlreadyExists));
 
     let live = world
         .count(&format!("SELECT COUNT(*) FROM reservations WHERE auction_id = {} AND status = 'HOLD'", auction.0))

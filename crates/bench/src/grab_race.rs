@@ -43,16 +43,8 @@ pub async fn run(bench: &Bench, users: usize) -> Result<()> {
     bench.check(stats.total() == users as u64, &format!("every request answered ({} of {users})", stats.total()));
     bench.check(stats.ok == 1, &format!("exactly one 201 ({})", stats.ok));
     bench.check(stats.failures() == 0, &format!("no 5xx and no unanswered request ({} seen)", stats.failures()));
-    let row = bench
-        .row(
-            "SELECT CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
-                       AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) AS BIGINT) AS live, \
-                    CAST((SELECT COUNT(*) FROM auctions WHERE id = $1 AND status = 'HELD') AS BIGINT) AS held",
-            vec![auction.into()],
-            &["live", "held"],
-        )
-        .await?;
-    bench.check(row[0] == 1, &format!("exactly one live reservation on the auction ({})", row[0]));
-    bench.check(row[1] == 1, "the auction is HELD");
+    let outcome = bench.auction_outcome(auction).await?;
+    bench.check(outcome.live == 1, &format!("exactly one live reservation on the auction ({})", outcome.live));
+    bench.check(outcome.held, "the auction is HELD");
     Ok(())
 }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::load::{self, Cpu, Stop};
-use crate::setup::{self, Bench, Result};
+use crate::load::{Cpu, Stop};
+use crate::setup::{Bench, Result};
 
 pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -> Result<()> {
     let admin = bench.admin().await?;
@@ -13,16 +13,8 @@ pub async fn run(bench: &Bench, capacity: i64, holds: u64, connections: usize) -
     println!(
         "hold-correctness: event {event} (capacity {capacity}), {holds} holds by as many users, {connections} concurrent"
     );
-    let api = Arc::new(bench.api.clone());
     let cpu = Cpu::sample(bench.server_pid);
-    let stats = load::run(connections, Stop::Count(holds), move |client, i| {
-        let (api, tokens) = (api.clone(), tokens.clone());
-        async move {
-            let token = tokens.get(i as usize)?;
-            Some(setup::send(setup::hold(&client, &api, event, token)).await.outcome(201))
-        }
-    })
-    .await;
+    let stats = crate::hold_storm::storm(bench, event, tokens, connections, Stop::Count(holds)).await;
     stats.print("hold-correctness", connections, "holds");
     println!("  all {holds} answered in {:.3} s", stats.elapsed.as_secs_f64());
     cpu.report_since(bench.server_pid, stats.total(), "hold request");

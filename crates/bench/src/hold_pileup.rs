@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::hold_storm::{check_event, storm};
-use crate::load::Cpu;
+use crate::load::{Cpu, Stop};
 use crate::setup::{Bench, Result};
 
 pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: usize, live_holds: i64) -> Result<()> {
@@ -25,7 +25,7 @@ pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: u
     for (event, extra) in [(empty, 0), (piled, live_holds)] {
         let title = format!("hold-pileup ({extra} live holds)");
         let cpu = Cpu::sample(bench.server_pid);
-        let stats = storm(bench, event, tokens.clone(), connections, duration).await;
+        let stats = storm(bench, event, tokens.clone(), connections, Stop::After(duration)).await;
         stats.print(&title, connections, "holds");
         cpu.report_since(bench.server_pid, stats.ok, "hold");
         check_event(bench, event, stats.ok, extra).await?;

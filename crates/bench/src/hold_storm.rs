@@ -6,16 +6,10 @@ use std::time::Duration;
 use crate::load::{self, Cpu, Stats, Stop};
 use crate::setup::{self, Bench, Result};
 
-/// Holds one seat per request on `event`, user `i` for request `i`, for `duration`.
-pub async fn storm(
-    bench: &Bench,
-    event: i64,
-    tokens: Arc<Vec<String>>,
-    connections: usize,
-    duration: Duration,
-) -> Stats {
+/// Holds one seat per request on `event`, user `i` for request `i`, until `stop`.
+pub async fn storm(bench: &Bench, event: i64, tokens: Arc<Vec<String>>, connections: usize, stop: Stop) -> Stats {
     let api = Arc::new(bench.api.clone());
-    load::run(connections, Stop::After(duration), move |client, i| {
+    load::run(connections, stop, move |client, i| {
         let (api, tokens) = (api.clone(), tokens.clone());
         async move {
             let token = tokens.get(i as usize)?;
@@ -57,7 +51,7 @@ pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: u
     let tokens = Arc::new(bench.tokens(&bench.users("storm", users).await?));
     println!("hold-storm: event {event} (capacity 1,000,000), {users} users, {connections} connections, {duration:?}");
     let cpu = Cpu::sample(bench.server_pid);
-    let stats = storm(bench, event, tokens, connections, duration).await;
+    let stats = storm(bench, event, tokens, connections, Stop::After(duration)).await;
     stats.print("hold-storm", connections, "holds");
     cpu.report_since(bench.server_pid, stats.ok, "hold");
     check_event(bench, event, stats.ok, 0).await

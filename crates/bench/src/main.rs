@@ -21,7 +21,7 @@ mod ws_fanout;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "hothour-bench", about = "Load scenarios against a running HotHour on 127.0.0.1.")]
@@ -46,15 +46,22 @@ fn seconds(value: &str) -> Result<Duration, String> {
     value.parse::<f64>().ok().filter(|s| *s > 0.0).map(Duration::from_secs_f64).ok_or_else(|| "seconds, > 0".into())
 }
 
+/// How hard and how long a timed scenario runs.
+#[derive(Args)]
+struct Timed {
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds, for each run of the scenario.
+    #[arg(long, default_value = "20", value_parser = seconds)]
+    duration: Duration,
+}
+
 #[derive(Subcommand)]
 enum Scenario {
     /// One event with a huge capacity; a different user for every hold.
     HoldStorm {
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        /// Seconds.
-        #[arg(long, default_value = "20", value_parser = seconds)]
-        duration: Duration,
+        #[command(flatten)]
+        timed: Timed,
         /// Users prepared (one per hold); the run stops early if they run out.
         #[arg(long, default_value_t = 100_000)]
         users: usize,
@@ -70,11 +77,8 @@ enum Scenario {
     },
     /// The hold rate on an event with no live holds, then with `--live-holds` live holds.
     HoldPileup {
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        /// Seconds, for each of the two runs.
-        #[arg(long, default_value = "20", value_parser = seconds)]
-        duration: Duration,
+        #[command(flatten)]
+        timed: Timed,
         #[arg(long, default_value_t = 60_000)]
         users: usize,
         #[arg(long, default_value_t = 100_000)]
@@ -87,21 +91,15 @@ enum Scenario {
     },
     /// Hold then confirm; confirmed bookings per second.
     HoldConfirm {
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        /// Seconds.
-        #[arg(long, default_value = "20", value_parser = seconds)]
-        duration: Duration,
+        #[command(flatten)]
+        timed: Timed,
         #[arg(long, default_value_t = 60_000)]
         users: usize,
     },
     /// GET /auctions/{id}, then GET /events/{id}, each for the duration.
     Read {
-        #[arg(long, default_value_t = 64)]
-        connections: usize,
-        /// Seconds, for each of the two reads.
-        #[arg(long, default_value = "20", value_parser = seconds)]
-        duration: Duration,
+        #[command(flatten)]
+        timed: Timed,
     },
     /// Sockets in one auction room: delivery latency of each broadcast, server memory per socket.
     WsFanout {
@@ -139,20 +137,18 @@ async fn main() -> ExitCode {
         }
     };
     let result = match cli.scenario {
-        Scenario::HoldStorm { connections, duration, users } => {
-            hold_storm::run(&bench, connections, duration, users).await
-        }
+        Scenario::HoldStorm { timed, users } => hold_storm::run(&bench, timed.connections, timed.duration, users).await,
         Scenario::HoldCorrectness { capacity, holds, connections } => {
             hold_correctness::run(&bench, capacity, holds, connections).await
         }
-        Scenario::HoldPileup { connections, duration, users, live_holds } => {
-            hold_pileup::run(&bench, connections, duration, users, live_holds).await
+        Scenario::HoldPileup { timed, users, live_holds } => {
+            hold_pileup::run(&bench, timed.connections, timed.duration, users, live_holds).await
         }
         Scenario::GrabRace { users } => grab_race::run(&bench, users).await,
-        Scenario::HoldConfirm { connections, duration, users } => {
-            hold_confirm::run(&bench, connections, duration, users).await
+        Scenario::HoldConfirm { timed, users } => {
+            hold_confirm::run(&bench, timed.connections, timed.duration, users).await
         }
-        Scenario::Read { connections, duration } => read::run(&bench, connections, duration).await,
+        Scenario::Read { timed } => read::run(&bench, timed.connections, timed.duration).await,
         Scenario::WsFanout { sockets, rounds, connect_concurrency } => {
             ws_fanout::run(&bench, sockets, rounds, connect_concurrency).await
         }

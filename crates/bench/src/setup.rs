@@ -124,6 +124,22 @@ impl Bench {
         columns.iter().map(|column| Ok(row.try_get::<i64>("", column)?)).collect()
     }
 
+    /// What became of an auction: its live reservations (one at most), its
+    /// cancelled ones, and whether it is stored as HELD.
+    pub async fn auction_outcome(&self, auction: i64) -> Result<AuctionOutcome> {
+        let row = self
+            .row(
+                "SELECT CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
+                           AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) AS BIGINT) AS live, \
+                        CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 AND status = 'CANCELLED') AS BIGINT) AS cancelled, \
+                        CAST((SELECT COUNT(*) FROM auctions WHERE id = $1 AND status = 'HELD') AS BIGINT) AS held",
+                vec![auction.into()],
+                &["live", "cancelled", "held"],
+            )
+            .await?;
+        Ok(AuctionOutcome { live: row[0], cancelled: row[1], held: row[2] == 1 })
+    }
+
     /// `count` new users, each with a live one-seat hold on `event` for an hour, and the event's counters moved by as much.
     pub async fn pile_up(&self, event: i64, studio: i64, count: i64) -> Result<()> {
         let label = format!("pile-{}", Utc::now().timestamp_millis());
@@ -306,6 +322,13 @@ pub async fn send(request: RequestBuilder) -> Reply {
 /// A hold of one seat on `event` for the user of `token`.
 pub fn hold(client: &Client, api: &str, event: i64, token: &str) -> RequestBuilder {
     client.post(format!("{api}/events/{event}/holds")).bearer_auth(token).json(&json!({"quantity": 1}))
+}
+
+/// See [`Bench::auction_outcome`].
+pub struct AuctionOutcome {
+    pub live: i64,
+    pub cancelled: i64,
+    pub held: bool,
 }
 
 #[cfg(test)]

@@ -214,18 +214,10 @@ pub async fn run(bench: &Bench, sockets: usize, rounds: usize, connect_concurren
         actions.ok == actions.total(),
         &format!("every grab and cancel succeeded ({} of {})", actions.ok, actions.total()),
     );
-    let row = bench
-        .row(
-            "SELECT CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 \
-                       AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')) AS BIGINT) AS live, \
-                    CAST((SELECT COUNT(*) FROM reservations WHERE auction_id = $1 AND status = 'CANCELLED') AS BIGINT) AS cancelled",
-            vec![auction.into()],
-            &["live", "cancelled"],
-        )
-        .await?;
+    let outcome = bench.auction_outcome(auction).await?;
     bench.check(
-        row[0] == 0 && row[1] == rounds as i64,
-        &format!("no live reservation left, {} cancelled of {rounds}", row[1]),
+        outcome.live == 0 && outcome.cancelled == rounds as i64,
+        &format!("no live reservation left, {} cancelled of {rounds}", outcome.cancelled),
     );
     Ok(())
 }

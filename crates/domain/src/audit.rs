@@ -15,21 +15,21 @@ use crate::auction::{AuctionSnapshot, AuctionStatus};
 use crate::booking_code::BookingCode;
 use crate::domain_events::AuditAction;
 use crate::event::EventSnapshot;
-use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::ids::{ReservationId, StudioId, UserId};
 use crate::money::Money;
-use crate::reservation::{ReservationKind, ReservationSnapshot, ReservationStatus};
+use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
 
 /// The details of one audit entry; the variant decides the entry's action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum AuditDetails {
-    AuctionCreate(AuctionFacts),
+    AuctionCreate(Facts),
     AuctionUpdate(Changes),
     AuctionCancel(AuctionCancelled),
     AuctionTurbo(TurboStarted),
-    EventCreate(EventFacts),
+    EventCreate(Facts),
     EventUpdate(Changes),
-    EventDelete(EventFacts),
+    EventDelete(Facts),
     ReservationCancel(AuditedReservation),
     ReservationCheckIn(AuditedReservation),
     StudioCreate(StudioFacts),
@@ -56,30 +56,6 @@ impl AuditDetails {
     }
 }
 
-/// An auction as created: what it sells and at what prices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuctionFacts {
-    pub title: String,
-    pub start_price: Money,
-    pub floor_price: Money,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub scheduled_at: DateTime<Utc>,
-}
-
-impl AuctionFacts {
-    pub fn of(auction: &AuctionSnapshot) -> AuctionFacts {
-        AuctionFacts {
-            title: auction.title.clone(),
-            start_price: auction.start_price,
-            floor_price: auction.floor_price,
-            starts_at: auction.starts_at,
-            ends_at: auction.ends_at,
-            scheduled_at: auction.scheduled_at,
-        }
-    }
-}
-
 /// An auction cancelled: what it was, and the hold or booking cancelled with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuctionCancelled {
@@ -97,35 +73,13 @@ pub struct TurboStarted {
     pub price: Money,
 }
 
-/// An event as created or deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EventFacts {
-    pub title: String,
-    pub capacity: u32,
-    pub price: Money,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-}
-
-impl EventFacts {
-    pub fn of(event: &EventSnapshot) -> EventFacts {
-        EventFacts {
-            title: event.title.clone(),
-            capacity: event.capacity,
-            price: event.price,
-            starts_at: event.starts_at,
-            ends_at: event.ends_at,
-        }
-    }
-}
-
 /// A reservation an admin acted on: whose, for what, how many seats and for how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditedReservation {
     pub reservation_id: ReservationId,
-    pub kind: ReservationKind,
-    pub auction_id: Option<AuctionId>,
-    pub event_id: Option<EventId>,
+    /// As its `kind` and the matching id (the other null).
+    #[serde(flatten)]
+    pub target: ReservationTarget,
     pub user_id: UserId,
     /// The status it had until then.
     pub previous_status: ReservationStatus,
@@ -136,14 +90,12 @@ pub struct AuditedReservation {
 
 impl AuditedReservation {
     /// `before` is the reservation as it was before the action.
-    pub fn of(before: &ReservationSnapshot) -> AuditedReservation {
+    pub fn of(before: &Reservation, now: DateTime<Utc>) -> AuditedReservation {
         AuditedReservation {
             reservation_id: before.id,
-            kind: before.kind,
-            auction_id: before.auction_id,
-            event_id: before.event_id,
+            target: before.target,
             user_id: before.user_id,
-            previous_status: before.status,
+            previous_status: before.status_at(now),
             quantity: before.quantity,
             total_price: before.total_price,
             booking_code: before.booking_code.clone(),
@@ -179,6 +131,36 @@ impl AdminAppointed {
         AdminAppointed { user_id: user.id, email: user.email.clone(), previous_role, previous_studio_id }
     }
 }
+
+/// Fields of a snapshot, as it serializes them and by the names it gives
+/// them: what an audit entry keeps of the auction or event it was about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Facts(BTreeMap<&'static str, Value>);
+
+impl Facts {
+    /// An auction as created: what it sells, at what prices, and when.
+    pub fn of_auction(auction: &AuctionSnapshot) -> Facts {
+        Facts::pick(auction, AUCTION_FACTS)
+    }
+
+    /// An event as created or deleted.
+    pub fn of_event(event: &EventSnapshot) -> Facts {
+        Facts::pick(event, EVENT_FACTS)
+    }
+
+    fn pick(snapshot: &impl Serialize, fields: &[&'static str]) -> Facts {
+        // Plain data with string keys: serializing cannot fail.
+        let all = serde_json::to_value(snapshot).expect("serializes");
+        Facts(fields.iter().map(|field| (*field, all[*field].clone())).collect())
+    }
+}
+
+/// What an audit entry keeps of an auction as created, as [`AuctionSnapshot`] names it.
+pub const AUCTION_FACTS: &[&str] = &["title", "start_price", "floor_price", "starts_at", "ends_at", "scheduled_at"];
+
+/// What an audit entry keeps of an event as created or deleted, as [`EventSnapshot`] names it.
+pub const EVENT_FACTS: &[&str] = &["title", "capacity", "price", "starts_at", "ends_at"];
 
 /// What an edit changed: each changed field, by its API name, with the
 /// value before and after (fields left as they were are not listed).
@@ -241,6 +223,32 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn an_audited_reservation_names_its_target_by_kind_and_ids() {
+        let hold = crate::reservation::tests::hold(5);
+        let audited = AuditedReservation::of(&hold, crate::reservation::tests::t(0));
+        assert_eq!(
+            serde_json::to_value(audited).unwrap(),
+            json!({
+                "reservation_id": 7, "kind": "event", "auction_id": null, "event_id": 3, "user_id": 1,
+                "previous_status": "HOLD", "quantity": 2, "total_price": "20.00", "booking_code": null,
+            })
+        );
+    }
+
+    #[test]
+    fn facts_are_the_named_fields_of_a_snapshot() {
+        let event = crate::event::tests::event(10);
+        let facts = Facts::of_event(&event.snapshot(event.availability(0, 0)));
+        assert_eq!(
+            serde_json::to_value(facts).unwrap(),
+            json!({
+                "title": "Salsa night", "capacity": 10, "price": "10.00",
+                "starts_at": "2026-06-01T22:00:00Z", "ends_at": "2026-06-01T23:00:00Z",
+            })
+        );
+    }
 
     #[test]
     fn changes_name_only_the_fields_that_differ() {

@@ -10,16 +10,17 @@ pub use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, Sessi
 
 use crate::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::auction::AuctionStatus;
-use crate::auction::{Auction, AuctionDetails, AuctionUnit};
+use crate::auction::{Auction, AuctionDetails};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
-use crate::event::{Availability, Event, EventDetails, EventUnit};
+use crate::event::{Availability, Event, EventDetails};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
-use crate::reservation::{EventReservationsUnit, ReservationStatus};
-use crate::reservation::{Reservation, ReservationTarget, ReservationUnit};
+use crate::reservation::ReservationStatus;
+use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
+pub use crate::unit_of_work::{Decision, EventHolds, EventReservations, LockTarget, UnitOfWork};
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,20 +29,22 @@ pub struct Committed<T> {
     pub events: Vec<StoredEvent>,
 }
 
-/// A new auction, validated.
+/// A new auction or event, validated: its studio, its details, and when it
+/// was created.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAuction {
+pub struct New<D> {
     pub studio_id: StudioId,
-    pub details: AuctionDetails,
+    pub details: D,
     pub created_at: DateTime<Utc>,
 }
 
-/// A new event, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewEvent {
-    pub studio_id: StudioId,
-    pub details: EventDetails,
-    pub created_at: DateTime<Utc>,
+pub type NewAuction = New<AuctionDetails>;
+pub type NewEvent = New<EventDetails>;
+
+/// What a studio adds to its catalogue, by the details it gives: an auction
+/// or an event, stored as [`CatalogueItem::Row`].
+pub trait CatalogueItem: Send {
+    type Row: Send;
 }
 
 /// An auction with its live reservation, read without a lock.
@@ -108,6 +111,21 @@ pub trait AccountStore: Send + Sync {
     fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), DomainError>> + Send;
 }
 
+/// A refresh token to store: the hash of its secret, and when it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewRefreshToken<'a> {
+    pub hash: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A refresh token traded for a new one at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRotation<'a> {
+    pub old_hash: &'a str,
+    pub new: NewRefreshToken<'a>,
+    pub now: DateTime<Utc>,
+}
+
 /// Refresh tokens, stored as hashes, in families that rotate.
 pub trait TokenStore: Send + Sync {
     /// Stores a new refresh token in a new family; answers the user's session
@@ -115,20 +133,16 @@ pub trait TokenStore: Send + Sync {
     fn issue_refresh_token(
         &self,
         user: UserId,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
+        token: NewRefreshToken<'_>,
     ) -> impl Future<Output = Result<i64, DomainError>> + Send;
-    /// Revokes `old_hash` and issues `new_hash` in its family; answers the
-    /// token's user as read under the lock a revocation takes, so the access
-    /// token issued with it carries a generation no later revocation misses.
-    /// A revoked token presented again revokes its whole family; any failure
-    /// is `InvalidRefreshToken`.
+    /// Revokes the old token and issues the new one in its family; answers
+    /// the token's user as read under the lock a revocation takes, so the
+    /// access token issued with it carries a generation no later revocation
+    /// misses. A revoked token presented again revokes its whole family; any
+    /// failure is `InvalidRefreshToken`.
     fn rotate_refresh_token(
         &self,
-        old_hash: &str,
-        new_hash: &str,
-        new_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
+        rotation: TokenRotation<'_>,
     ) -> impl Future<Output = Result<User, DomainError>> + Send;
     /// Revokes one token of `user`; unknown tokens are ignored.
     fn revoke_refresh_token(
@@ -277,6 +291,12 @@ pub struct AuditRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a page of auctions ends: the last one's `starts_at` and id.
+pub type AuctionCursor = (DateTime<Utc>, AuctionId);
+
+/// Where a page of events ends: the last one's `starts_at` and id.
+pub type EventCursor = (DateTime<Utc>, EventId);
+
 /// Catalogue and history reads, paginated by keyset cursors.
 pub trait QueryStore: Send + Sync {
     /// Auctions by (`starts_at`, `id`) ascending, after the cursor.
@@ -285,7 +305,7 @@ pub trait QueryStore: Send + Sync {
         filter: AuctionFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, AuctionId)>,
+        after: Option<AuctionCursor>,
     ) -> impl Future<Output = Result<Vec<AuctionRecord>, DomainError>> + Send;
     /// Events (not deleted) by (`starts_at`, `id`) ascending, with availability at `now`.
     fn list_events(
@@ -293,7 +313,7 @@ pub trait QueryStore: Send + Sync {
         filter: EventFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, EventId)>,
+        after: Option<EventCursor>,
     ) -> impl Future<Output = Result<Vec<EventRecord>, DomainError>> + Send;
     /// Reservations newest first, before the cursor.
     fn list_reservations(
@@ -318,55 +338,64 @@ pub trait QueryStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<AuditRecord>, DomainError>> + Send;
 }
 
-pub trait AuctionStore: Send + Sync {
-    /// Inserts an auction; `effects` says what to record about it in the same transaction.
-    fn create_auction<F>(
-        &self,
-        auction: NewAuction,
-        effects: F,
-    ) -> impl Future<Output = Result<Committed<Auction>, DomainError>> + Send
-    where
-        F: FnOnce(&Auction) -> Effects + Send;
-
-    fn find_auction(&self, id: AuctionId) -> impl Future<Output = Result<Option<AuctionRecord>, DomainError>> + Send;
-
-    /// Locks the auction (then its live reservation), reads `now` from
-    /// `clock`, runs `decide`, persists what it changed and commits. A missing
-    /// auction is `NotFound`; a row locked longer than the lock timeout is `Busy`.
-    fn with_auction_locked<T, C, F>(
-        &self,
-        id: AuctionId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut AuctionUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
-    /// As [`AuctionStore::with_auction_locked`], but answers `None` at once
-    /// when another transaction holds the lock (for background jobs).
-    fn try_with_auction_locked<T, C, F>(
-        &self,
-        id: AuctionId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Option<Committed<T>>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut AuctionUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
+/// Whether a decision waits for its lock (requests) or gives up at once when
+/// another transaction holds it (background jobs, which come back later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Wait,
+    Skip,
 }
 
-pub trait EventStore: Send + Sync {
-    fn create_event<F>(
-        &self,
-        event: NewEvent,
-        effects: F,
-    ) -> impl Future<Output = Result<Committed<Event>, DomainError>> + Send
-    where
-        F: FnOnce(&Event) -> Effects + Send;
+impl LockMode {
+    /// A target that is not there: not found for a request; nothing to do
+    /// for a background job (which skips rows it cannot lock at once too).
+    pub fn absent<T>(self, name: &'static str) -> Result<Option<T>, DomainError> {
+        match self {
+            LockMode::Wait => Err(DomainError::NotFound(name)),
+            LockMode::Skip => Ok(None),
+        }
+    }
+}
 
+/// What a locked decision answers: what it committed, or `None` when it did
+/// not run (only with [`LockMode::Skip`]).
+pub type Decided<T> = Result<Option<Committed<T>>, DomainError>;
+
+/// Decisions under the lock of a `K` (see [`LockTarget`]): the adapter owns
+/// the transaction and the row locks.
+pub trait Locks<K: LockTarget>: Send + Sync {
+    /// Locks the target's rows (its parent first), reads `now` from `clock`,
+    /// runs `decide`, persists what it changed and commits. A missing target
+    /// is `NotFound`, a row locked longer than the lock timeout `Busy`; with
+    /// [`LockMode::Skip`], either is `None` at once.
+    fn locked<T, C, F>(
+        &self,
+        target: K,
+        mode: LockMode,
+        clock: &C,
+        decide: F,
+    ) -> impl Future<Output = Decided<T>> + Send
+    where
+        T: Send,
+        C: Clock,
+        F: Decision<K::Unit, T>;
+}
+
+/// Adds to a studio's catalogue.
+pub trait Creates<D: CatalogueItem>: Send + Sync {
+    /// Inserts the new row; `effects` says what to record about it in the same transaction.
+    fn create<F>(&self, new: New<D>, effects: F) -> impl Future<Output = Result<Committed<D::Row>, DomainError>> + Send
+    where
+        F: FnOnce(&D::Row) -> Effects + Send;
+}
+
+/// Auctions, decided on under the lock of an [`AuctionId`].
+pub trait AuctionStore: Locks<AuctionId> + Creates<AuctionDetails> {
+    fn find_auction(&self, id: AuctionId) -> impl Future<Output = Result<Option<AuctionRecord>, DomainError>> + Send;
+}
+
+/// Events, decided on under the lock of [`EventHolds`].
+pub trait EventStore: Locks<EventHolds> + Creates<EventDetails> {
     /// The event with its availability at `now` (lapsed holds not counted,
     /// whether or not they were swept). Deleted events are not found.
     fn find_event(
@@ -374,36 +403,11 @@ pub trait EventStore: Send + Sync {
         id: EventId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<EventRecord>, DomainError>> + Send;
-
-    /// Locks the event, reads `now`, loads its lapsed holds and the live
-    /// holds of `users`, draws one fresh reservation id per user, runs
-    /// `decide`, persists and commits.
-    fn with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
-    /// As [`EventStore::with_event_locked`], skipping an event locked by someone else.
-    fn try_with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Option<Committed<T>>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
 }
 
-pub trait ReservationStore: Send + Sync {
+/// Reservations, decided on under the lock of a [`ReservationId`] (one, after
+/// its parent) or of [`EventReservations`] (several of one event).
+pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
     fn find_reservation(
         &self,
         id: ReservationId,
@@ -414,33 +418,6 @@ pub trait ReservationStore: Send + Sync {
         code: &BookingCode,
     ) -> impl Future<Output = Result<Option<Reservation>, DomainError>> + Send;
 
-    /// Locks the reservation's parent, then the reservation, reads `now`,
-    /// runs `decide`, persists and commits.
-    fn with_reservation_locked<T, C, F>(
-        &self,
-        id: ReservationId,
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut ReservationUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
-    /// Locks the event, then those of reservations `ids` that belong to it,
-    /// reads `now`, runs `decide`, persists and commits.
-    fn with_event_reservations_locked<T, C, F>(
-        &self,
-        event: EventId,
-        ids: &[ReservationId],
-        clock: &C,
-        decide: F,
-    ) -> impl Future<Output = Result<Committed<T>, DomainError>> + Send
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventReservationsUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
-
     /// Parents with holds that lapsed by `now`, at most `limit` of them.
     fn parents_with_lapsed_holds(
         &self,
@@ -448,6 +425,11 @@ pub trait ReservationStore: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<ReservationTarget>, DomainError>> + Send;
 }
+
+/// Everything the use cases of auctions, events and reservations need of the store.
+pub trait CatalogueStore: AuctionStore + EventStore + ReservationStore + BookingCodes {}
+
+impl<S: AuctionStore + EventStore + ReservationStore + BookingCodes> CatalogueStore for S {}
 
 /// Where new booking codes come from: a CSPRNG in production (the adapters),
 /// a script in tests. Uniqueness is the store's: a code already taken makes

@@ -6,14 +6,100 @@
 //!
 //! Each aggregate has its unit next to it ([`crate::auction::AuctionUnit`],
 //! [`crate::event::EventUnit`], [`crate::reservation::ReservationUnit`]);
-//! this module holds what they share.
+//! this module holds what they share, and names what a decision locks (a
+//! [`LockTarget`]) to get each of them.
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::actor::Actor;
+use crate::auction::AuctionUnit;
 use crate::domain_events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
-use crate::ids::StudioId;
-use crate::reservation::{Reservation, ReservationSnapshot};
+use crate::error::DomainError;
+use crate::event::EventUnit;
+use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::reservation::{EventReservationsUnit, Parent, Reservation, ReservationSnapshot, ReservationUnit};
+
+/// A decision taken under a lock: it reads and changes the unit `U` as of
+/// `now` and answers `T`; an error leaves nothing behind.
+pub trait Decision<U, T>: FnOnce(&mut U, DateTime<Utc>) -> Result<T, DomainError> + Send {}
+
+impl<U, T, F> Decision<U, T> for F where F: FnOnce(&mut U, DateTime<Utc>) -> Result<T, DomainError> + Send {}
+
+/// What a unit of work ends as: its parent row as the decision left it, and
+/// the rest of what the decision changed.
+pub trait UnitOfWork {
+    fn into_parts(self) -> (Parent, Effects);
+}
+
+impl UnitOfWork for AuctionUnit {
+    fn into_parts(self) -> (Parent, Effects) {
+        (Parent::Auction(self.auction), self.effects)
+    }
+}
+
+impl UnitOfWork for EventUnit {
+    fn into_parts(self) -> (Parent, Effects) {
+        (Parent::Event(self.event), self.effects)
+    }
+}
+
+impl UnitOfWork for ReservationUnit {
+    fn into_parts(self) -> (Parent, Effects) {
+        (self.parent, self.effects)
+    }
+}
+
+impl UnitOfWork for EventReservationsUnit {
+    fn into_parts(self) -> (Parent, Effects) {
+        (self.parent, self.effects)
+    }
+}
+
+/// What a decision is taken under the lock of: its key names the rows (the
+/// parent first), its unit is what the decision sees of them. An
+/// [`AuctionId`] locks the auction, then its live reservation; a
+/// [`ReservationId`], the reservation's parent, then the reservation.
+pub trait LockTarget: Send {
+    type Unit: UnitOfWork + Send;
+}
+
+/// An event with its lapsed holds and the live holds of `users` (those about
+/// to hold seats), and one fresh reservation id for each of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventHolds {
+    pub event: EventId,
+    pub users: Vec<UserId>,
+}
+
+impl EventHolds {
+    /// The event alone, for a decision that places no hold.
+    pub fn of(event: EventId) -> EventHolds {
+        EventHolds { event, users: Vec::new() }
+    }
+}
+
+/// An event, then those of reservations `ids` that belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventReservations {
+    pub event: EventId,
+    pub ids: Vec<ReservationId>,
+}
+
+impl LockTarget for AuctionId {
+    type Unit = AuctionUnit;
+}
+
+impl LockTarget for EventHolds {
+    type Unit = EventUnit;
+}
+
+impl LockTarget for ReservationId {
+    type Unit = ReservationUnit;
+}
+
+impl LockTarget for EventReservations {
+    type Unit = EventReservationsUnit;
+}
 
 /// What a decision changed besides its parent row.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,11 +192,40 @@ pub(crate) mod tests {
     use crate::domain_events::EventKind;
     use crate::event::tests::EVENT;
     use crate::ids::{ReservationId, StudioId, UserId};
+    use crate::money::Money;
+    use crate::reservation::{ReservationStatus, ReservationTarget};
 
     /// The id of the reservation a decision creates.
     pub(crate) const NEW: ReservationId = ReservationId(100);
     pub(crate) const BUYER: UserId = UserId(10);
     pub(crate) const STRANGER: UserId = UserId(11);
+
+    /// The hold a decision creates for [`BUYER`]: `quantity` seats of
+    /// `target` at `unit_price` each, taken at `created_at`.
+    pub(crate) fn buyer_hold(
+        target: ReservationTarget,
+        quantity: u32,
+        unit_price: Money,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Reservation {
+        Reservation {
+            id: NEW,
+            user_id: BUYER,
+            studio_id: STUDIO,
+            target,
+            status: ReservationStatus::Hold,
+            quantity,
+            unit_price,
+            total_price: unit_price.checked_mul(i64::from(quantity)).unwrap(),
+            expires_at,
+            booking_code: None,
+            created_at,
+            confirmed_at: None,
+            checked_in_at: None,
+            cancelled_at: None,
+        }
+    }
 
     pub(crate) fn policy() -> Policy {
         Policy::default()
@@ -127,6 +242,11 @@ pub(crate) mod tests {
     /// Who got what, in order.
     pub(crate) fn emitted(effects: &Effects) -> Vec<(Room, EventKind)> {
         effects.events.iter().map(|event| (event.room, event.kind)).collect()
+    }
+
+    /// Asserts who got what, in order: each pair of rooms in turn.
+    pub(crate) fn assert_emitted(effects: &Effects, expected: &[[(Room, EventKind); 2]]) {
+        assert_eq!(emitted(effects), expected.concat());
     }
 
     pub(crate) fn count(effects: &Effects, room: Room, kind: EventKind) -> usize {

@@ -36,10 +36,7 @@ impl AccountStore for SqlStore {
             user.role.as_str().into(),
             self.wall_clock(),
         ];
-        let write = self.write().await?;
-        let result =
-            async { self.read(&self.one(write.conn(), &sql, values).await?.ok_or_else(returned)?).user() }.await;
-        self.finish(write, result).await
+        self.write_returning(&sql, values, returned(), |row| row.user()).await
     }
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
@@ -83,13 +80,7 @@ impl AccountStore for SqlStore {
             change.phone.flatten().into(),
             self.wall_clock(),
         ];
-        let write = self.write().await?;
-        let result = async {
-            let row = self.one(write.conn(), &sql, values).await?.ok_or(DomainError::NotFound("user"))?;
-            self.read(&row).user()
-        }
-        .await;
-        self.finish(write, result).await
+        self.write_returning(&sql, values, DomainError::NotFound("user"), |row| row.user()).await
     }
 
     async fn change_password(&self, id: UserId, password_hash: String) -> Result<i64, DomainError> {
@@ -116,14 +107,8 @@ impl AccountStore for SqlStore {
             "UPDATE users SET role = 'platform_admin', studio_id = NULL, updated_at = $2 \
              WHERE lower(email) = lower($1) RETURNING {USER_COLUMNS}"
         );
-        let write = self.write().await?;
-        let result = async {
-            let values = [email.into(), self.wall_clock()];
-            let row = self.one(write.conn(), &sql, values).await?.ok_or(DomainError::NotFound("user"))?;
-            self.read(&row).user()
-        }
-        .await;
-        self.finish(write, result).await
+        let values = [email.into(), self.wall_clock()];
+        self.write_returning(&sql, values, DomainError::NotFound("user"), |row| row.user()).await
     }
 
     async fn create_studio(&self, studio: NewStudio) -> Result<Studio, DomainError> {
@@ -138,10 +123,7 @@ impl AccountStore for SqlStore {
             studio.maps_url.into(),
             self.wall_clock(),
         ];
-        let write = self.write().await?;
-        let result =
-            async { self.read(&self.one(write.conn(), &sql, values).await?.ok_or_else(returned)?).studio() }.await;
-        self.finish(write, result).await
+        self.write_returning(&sql, values, returned(), |row| row.studio()).await
     }
 
     async fn find_studio(&self, id: StudioId) -> Result<Option<Studio>, DomainError> {

@@ -8,20 +8,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
+pub use hothour_domain::ports::LockMode;
 use hothour_domain::{DomainError, Money};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, Value};
 
 use crate::write::Write;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Whether a write waits for its turn (requests) or gives up at once when
-/// another holds it (background jobs, which come back later).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockMode {
-    Wait,
-    Skip,
-}
 
 /// How strongly a row read inside a write is locked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

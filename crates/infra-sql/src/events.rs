@@ -1,76 +1,49 @@
-//! The event port: insert, read with availability at `now`, and decide under
-//! the event's lock.
+//! The event port: insert, read with availability at `now`, and lock an event
+//! (with the holds a decision needs) for a decision.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{Committed, EventRecord, EventStore, NewEvent};
-use hothour_domain::{Clock, DomainError, Effects, Event, EventId, EventUnit, Reservation, ReservationId, UserId};
-use sea_orm::{ConnectionTrait, Value};
+use hothour_domain::ports::{EventHolds, EventRecord, EventStore, LockMode, NewEvent};
+use hothour_domain::{
+    Clock, DomainError, Effects, Event, EventDetails, EventId, EventUnit, Parent, Reservation, ReservationId, UserId,
+};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
-use crate::dialect::{LockMode, RowLock};
-use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS};
+use crate::dialect::RowLock;
+use crate::locks::{LockRows, Locked};
+use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS, Reader};
 use crate::sql::{Conditions, event_columns_with_lapsed};
-use crate::{SqlStore, absent};
+use crate::{SqlInsert, SqlStore};
 
-impl SqlStore {
-    /// Locks the event row; `None` when it does not exist.
-    pub(crate) async fn lock_event(
+impl LockRows<EventHolds> for SqlStore {
+    async fn lock_rows<C: Clock>(
         &self,
-        conn: &impl ConnectionTrait,
-        id: EventId,
-    ) -> Result<Option<Event>, DomainError> {
-        let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
-        self.one(conn, &sql, [id.0.into()]).await?.map(|row| self.read(&row).event()).transpose()
-    }
-
-    async fn event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
+        conn: &DatabaseTransaction,
+        target: EventHolds,
         mode: LockMode,
         clock: &C,
-        decide: F,
-    ) -> Result<Option<Committed<T>>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        let Some(write) = self.write_in(mode).await? else {
-            return Ok(None);
+    ) -> Result<Option<Locked<EventUnit>>, DomainError> {
+        let EventHolds { event: id, users } = target;
+        // Drawn before the lock, which they do not need, so that it is
+        // held for one round trip less.
+        let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
+        fresh_ids.reverse();
+        let select = format!("SELECT {EVENT_COLUMNS} FROM events");
+        let Some(event) = self.lock_row(conn, &select, id.0, mode, |row| row.event()).await? else {
+            return mode.absent("event");
         };
-        let result = async {
-            let conn = write.conn();
-            let d = self.d();
-            // Drawn before the lock, which they do not need, so that it is
-            // held for one round trip less.
-            let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
-            fresh_ids.reverse();
-            let lock = d.lock_clause(RowLock::Update(mode));
-            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 {lock}");
-            let Some(row) = self.one(conn, &sql, [id.0.into()]).await? else {
-                return absent(mode, "event");
-            };
-            let event = self.read(&row).event()?;
-            // One decision, one `now`: read after the lock is taken.
-            let now = clock.now();
-            let (lapsed_holds, live_holds) = self.event_holds(conn, id, users, now).await?;
+        // One decision, one `now`: read after the lock is taken.
+        let now = clock.now();
+        let (lapsed_holds, live_holds) = self.event_holds(conn, id, &users, now).await?;
 
-            let original = event.clone();
-            let mut unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
-            let value = decide(&mut unit, now)?;
-            if unit.event != original {
-                self.update_event(conn, &original, &unit.event, now).await?;
-            }
-            let events = self.write_effects(conn, unit.effects, now).await?;
-            Ok(Some(Committed { value, events }))
-        }
-        .await;
-        self.finish_announcing(write, result).await
+        let before = Parent::Event(event.clone());
+        let unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
+        Ok(Some(Locked { unit, before, now }))
     }
+}
 
+impl SqlStore {
     /// The event's lapsed holds and the live holds of `users`, locked, in one
     /// read. Never every live hold: the seat counts on the event row already
     /// include them.
@@ -128,42 +101,24 @@ impl SqlStore {
     }
 }
 
-impl EventStore for SqlStore {
-    async fn create_event<F>(&self, new: NewEvent, effects: F) -> Result<Committed<Event>, DomainError>
-    where
-        F: FnOnce(&Event) -> Effects + Send,
-    {
-        let write = self.write().await?;
-        let result = async {
-            let d = self.d();
-            let details = &new.details;
-            let sql = format!(
-                "INSERT INTO events (studio_id, title, description, capacity, price, starts_at, ends_at, is_active, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {EVENT_COLUMNS}"
-            );
-            let values: [Value; 9] = [
-                new.studio_id.0.into(),
-                details.title.clone().into(),
-                details.description.clone().into(),
-                d.int(i64::from(details.capacity)),
-                d.money(details.price),
-                d.time(details.starts_at),
-                d.time(details.ends_at),
-                details.is_active.into(),
-                d.time(new.created_at),
-            ];
-            let row = self
-                .one_referencing(write.conn(), "studio", &sql, values)
-                .await?
-                .ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
-            let event = self.read(&row).event()?;
-            let events = self.write_effects(write.conn(), effects(&event), new.created_at).await?;
-            Ok(Committed { value: event, events })
-        }
-        .await;
-        self.finish_announcing(write, result).await
+impl SqlInsert for EventDetails {
+    fn insert(store: &SqlStore, new: &NewEvent) -> (String, Vec<Value>) {
+        let sql = format!(
+            "INSERT INTO events (studio_id, title, description, capacity, price, starts_at, ends_at, is_active, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {EVENT_COLUMNS}"
+        );
+        let mut values: Vec<Value> = vec![new.studio_id.0.into()];
+        values.extend(store.event_details(&new.details));
+        values.push(store.d().time(new.created_at));
+        (sql, values)
     }
 
+    fn read(row: Reader<'_>) -> Result<Event, DomainError> {
+        row.event()
+    }
+}
+
+impl EventStore for SqlStore {
     async fn find_event(&self, id: EventId, now: DateTime<Utc>) -> Result<Option<EventRecord>, DomainError> {
         // Holds that lapsed but were not swept yet no longer count.
         let sql = format!(
@@ -174,34 +129,5 @@ impl EventStore for SqlStore {
             return Ok(None);
         };
         self.read(&row).event_record().map(Some)
-    }
-
-    async fn with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
-        clock: &C,
-        decide: F,
-    ) -> Result<Committed<T>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.event_locked(id, users, LockMode::Wait, clock, decide).await?.ok_or(DomainError::NotFound("event"))
-    }
-
-    async fn try_with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        clock: &C,
-        decide: F,
-    ) -> Result<Option<Committed<T>>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.event_locked(id, &[], LockMode::Skip, clock, decide).await
     }
 }

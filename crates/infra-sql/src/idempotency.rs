@@ -24,16 +24,9 @@ impl IdempotencyStore for SqlStore {
                 [user.0.into(), key.into(), d.time(now)],
             )
             .await?;
-            let values: [Value; 8] = [
-                user.0.into(),
-                key.into(),
-                method.into(),
-                path.into(),
-                request_hash.into(),
-                d.time(now),
-                d.time(expires_at),
-                d.time(lease_until),
-            ];
+            // The request as the key remembers it, then the instant it is claimed at.
+            let request = [user.0.into(), key.into(), method.into(), path.into(), request_hash.into(), d.time(now)];
+            let values: Vec<Value> = request.iter().cloned().chain([d.time(expires_at), d.time(lease_until)]).collect();
             let claimed = self
                 .exec_referencing(
                     conn,
@@ -49,15 +42,7 @@ impl IdempotencyStore for SqlStore {
             }
             // The same request, unanswered, whose lease lapsed (its run crashed
             // or lost its answer): it runs again. Of two retries one wins.
-            let values: [Value; 7] = [
-                user.0.into(),
-                key.into(),
-                method.into(),
-                path.into(),
-                request_hash.into(),
-                d.time(now),
-                d.time(lease_until),
-            ];
+            let values: Vec<Value> = request.into_iter().chain([d.time(lease_until)]).collect();
             let taken_over = self
                 .exec(
                     conn,

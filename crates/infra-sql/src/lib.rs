@@ -16,6 +16,7 @@ mod codes;
 mod dialect;
 mod events;
 mod idempotency;
+mod locks;
 mod outbox;
 mod persist;
 mod queries;
@@ -27,12 +28,13 @@ mod write;
 
 use std::sync::Arc;
 
-use hothour_domain::ports::BookingCodes;
-use hothour_domain::{BookingCode, DomainError};
+use hothour_domain::ports::{BookingCodes, CatalogueItem, Committed, Creates, New};
+use hothour_domain::{BookingCode, DomainError, Effects};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 
 pub use crate::codes::{CodeSource, RandomBookingCodes};
 pub use crate::dialect::{BoxFuture, CommitFeed, Dialect, Heard, LockMode, RowLock};
+use crate::rows::Reader;
 pub use crate::rows::corrupt;
 pub use crate::sql::{check_violation, placeholders, unacceptable_value};
 pub use crate::write::Write;
@@ -222,14 +224,47 @@ impl SqlStore {
         drop(turn);
         result
     }
+
+    /// Runs one statement that answers one row (`INSERT/UPDATE … RETURNING`)
+    /// in a write of its own, and reads the row with `read`; no row is `missing`.
+    async fn write_returning<T>(
+        &self,
+        sql: &str,
+        values: impl IntoIterator<Item = Value> + Send,
+        missing: DomainError,
+        read: impl FnOnce(Reader<'_>) -> Result<T, DomainError> + Send,
+    ) -> Result<T, DomainError> {
+        let write = self.write().await?;
+        let result = async { read(self.read(&self.one(write.conn(), sql, values).await?.ok_or(missing)?)) }.await;
+        self.finish(write, result).await
+    }
 }
 
-/// A parent row that is not there: not found for a request; nothing to do
-/// for a background job (which skips rows it cannot lock at once too).
-fn absent<T>(mode: LockMode, what: &'static str) -> Result<Option<T>, DomainError> {
-    match mode {
-        LockMode::Wait => Err(DomainError::NotFound(what)),
-        LockMode::Skip => Ok(None),
+/// How a new auction or event is inserted: the statement (`INSERT …
+/// RETURNING` the row's columns), its values, and how the row reads.
+pub(crate) trait SqlInsert: CatalogueItem + Sized {
+    fn insert(store: &SqlStore, new: &New<Self>) -> (String, Vec<Value>);
+    fn read(row: Reader<'_>) -> Result<Self::Row, DomainError>;
+}
+
+/// The row and what `effects` says about it are stored in one write; a
+/// studio that is not there is `NotFound("studio")`.
+impl<D: SqlInsert> Creates<D> for SqlStore {
+    async fn create<F>(&self, new: New<D>, effects: F) -> Result<Committed<D::Row>, DomainError>
+    where
+        F: FnOnce(&D::Row) -> Effects + Send,
+    {
+        let (sql, values) = D::insert(self, &new);
+        let write = self.write().await?;
+        let result = async {
+            let row = self.one_referencing(write.conn(), "studio", &sql, values).await?;
+            let row = row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
+            let value = D::read(self.read(&row))?;
+            let events = self.write_effects(write.conn(), effects(&value), new.created_at).await?;
+            Ok(Committed { value, events })
+        }
+        .await;
+        self.finish_announcing(write, result).await
     }
 }
 

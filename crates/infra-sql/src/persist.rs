@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::{
-    Auction, AuctionDetails, DomainError, Effects, Event, Reservation, ReservationTarget, StoredEvent,
+    Auction, AuctionDetails, DomainError, Effects, Event, EventDetails, Parent, Reservation, ReservationTarget,
+    StoredEvent,
 };
 use sea_orm::{ConnectionTrait, Value};
 
@@ -32,6 +33,21 @@ impl SqlStore {
             d.opt_money(turbo.map(|t| t.drop_amount)),
             turbo.map(|t| t.interval.num_seconds()).into(),
             details.session_minutes.into(),
+        ]
+    }
+
+    /// An event's details as the 7 columns from `title` to `is_active`, in
+    /// the order both the insert and the update list them.
+    pub(crate) fn event_details(&self, details: &EventDetails) -> [Value; 7] {
+        let d = self.d();
+        [
+            details.title.clone().into(),
+            details.description.clone().into(),
+            d.int(i64::from(details.capacity)),
+            d.money(details.price),
+            d.time(details.starts_at),
+            d.time(details.ends_at),
+            details.is_active.into(),
         ]
     }
 
@@ -65,6 +81,25 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Writes the parent row back if the decision changed it.
+    pub(crate) async fn update_parent(
+        &self,
+        conn: &impl ConnectionTrait,
+        before: &Parent,
+        after: &Parent,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        match (before, after) {
+            (Parent::Auction(before), Parent::Auction(after)) if after != before => {
+                self.update_auction(conn, after, now).await
+            }
+            (Parent::Event(before), Parent::Event(after)) if after != before => {
+                self.update_event(conn, before, after, now).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Writes an event's changes. Seat counters move by the decision's delta,
     /// not to an absolute value, so that even a decision made without the row
     /// lock could not lose another's update and slip past the
@@ -77,24 +112,17 @@ impl SqlStore {
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         let d = self.d();
-        let details = &event.details;
         let delta = |after: u32, before: u32| d.int(i64::from(after) - i64::from(before));
-        let values: [Value; 14] = [
-            event.id.0.into(),
-            details.title.clone().into(),
-            details.description.clone().into(),
-            d.int(i64::from(details.capacity)),
-            d.money(details.price),
-            d.time(details.starts_at),
-            d.time(details.ends_at),
-            details.is_active.into(),
+        let mut values = vec![event.id.0.into()];
+        values.extend(self.event_details(&event.details));
+        values.extend([
             delta(event.seats.held_seats, before.seats.held_seats),
             delta(event.seats.held_count, before.seats.held_count),
             delta(event.seats.confirmed_seats, before.seats.confirmed_seats),
             delta(event.seats.confirmed_count, before.seats.confirmed_count),
             d.opt_time(event.deleted_at),
             d.time(now),
-        ];
+        ]);
         self.exec(
             conn,
             "UPDATE events SET title = $2, description = $3, capacity = $4, price = $5, starts_at = $6, ends_at = $7, \

@@ -3,16 +3,27 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{
-    ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore, ReservationFilter,
-    SessionSummary,
+    ActiveFilter, AuctionCursor, AuctionFilter, AuctionRecord, AuditRecord, EventCursor, EventFilter, EventRecord,
+    QueryStore, ReservationFilter, SessionSummary,
 };
-use hothour_domain::{
-    AuctionId, DomainError, EventId, ReservationId, ReservationStatus, ReservationTarget, StudioId, UserId,
-};
+use hothour_domain::{DomainError, ReservationId, ReservationStatus, ReservationTarget, StudioId, UserId};
 
 use crate::SqlStore;
 use crate::rows::{AUCTION_COLUMNS, AUDIT_COLUMNS, RESERVATION_COLUMNS};
 use crate::sql::{Conditions, auction_status_sql, event_columns_with_lapsed, prefixed};
+
+impl SqlStore {
+    /// A page of `t` (a table's alias) by (`starts_at`, `id`) ascending:
+    /// adds the condition for what comes after the cursor (`starts_at`, `id`)
+    /// and answers the `ORDER BY … LIMIT` clause.
+    fn by_start(&self, c: &mut Conditions, t: &str, after: Option<(DateTime<Utc>, i64)>, limit: u32) -> String {
+        if let Some((starts_at, id)) = after {
+            let (s, i) = (c.bind(self.d().time(starts_at)), c.bind(id));
+            c.push(format!("({t}.starts_at, {t}.id) > ({s}, {i})"));
+        }
+        format!("ORDER BY {t}.starts_at, {t}.id LIMIT {}", c.bind(i64::from(limit)))
+    }
+}
 
 impl QueryStore for SqlStore {
     async fn list_auctions(
@@ -20,33 +31,23 @@ impl QueryStore for SqlStore {
         filter: AuctionFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, AuctionId)>,
+        after: Option<AuctionCursor>,
     ) -> Result<Vec<AuctionRecord>, DomainError> {
-        let d = self.d();
         let mut c = Conditions::new();
         if let Some(studio) = filter.studio_id {
             let p = c.bind(studio.0);
             c.push(format!("a.studio_id = {p}"));
         }
         if let Some(status) = filter.status {
-            let now = c.bind(d.time(now));
+            let now = c.bind(self.d().time(now));
             let p = c.bind(status.as_str());
             c.push(format!("({}) = {p}", auction_status_sql(&now)));
         }
-        if let Some((starts_at, id)) = after {
-            let (s, i) = (c.bind(d.time(starts_at)), c.bind(id.0));
-            c.push(format!("(a.starts_at, a.id) > ({s}, {i})"));
-        }
-        let limit = c.bind(i64::from(limit));
+        let page = self.by_start(&mut c, "a", after.map(|(starts_at, id)| (starts_at, id.0)), limit);
         let columns = prefixed(AUCTION_COLUMNS, "a");
-        let sql =
-            format!("SELECT {columns} FROM auctions a WHERE {} ORDER BY a.starts_at, a.id LIMIT {limit}", c.sql());
-        let auctions: Vec<_> = self
-            .all(&self.db, &sql, c.values)
-            .await?
-            .iter()
-            .map(|row| self.read(row).auction())
-            .collect::<Result<_, _>>()?;
+        let sql = format!("SELECT {columns} FROM auctions a WHERE {} {page}", c.sql());
+        let rows = self.all(&self.db, &sql, c.values).await?;
+        let auctions = rows.iter().map(|row| self.read(row).auction()).collect::<Result<Vec<_>, _>>()?;
         if auctions.is_empty() {
             return Ok(Vec::new());
         }
@@ -58,12 +59,8 @@ impl QueryStore for SqlStore {
              AND status IN ('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')",
             placeholders.join(", ")
         );
-        let live: Vec<_> = self
-            .all(&self.db, &sql, ids.values)
-            .await?
-            .iter()
-            .map(|row| self.read(row).reservation())
-            .collect::<Result<_, _>>()?;
+        let rows = self.all(&self.db, &sql, ids.values).await?;
+        let live = rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?;
         Ok(auctions
             .into_iter()
             .map(|auction| {
@@ -79,7 +76,7 @@ impl QueryStore for SqlStore {
         filter: EventFilter,
         now: DateTime<Utc>,
         limit: u32,
-        after: Option<(DateTime<Utc>, EventId)>,
+        after: Option<EventCursor>,
     ) -> Result<Vec<EventRecord>, DomainError> {
         let d = self.d();
         let mut c = Conditions::new();
@@ -102,16 +99,8 @@ impl QueryStore for SqlStore {
             let p = c.bind(d.time(at));
             c.push(format!("e.starts_at < {p}"));
         }
-        if let Some((starts_at, id)) = after {
-            let (s, i) = (c.bind(d.time(starts_at)), c.bind(id.0));
-            c.push(format!("(e.starts_at, e.id) > ({s}, {i})"));
-        }
-        let limit = c.bind(i64::from(limit));
-        let sql = format!(
-            "SELECT {} FROM events e WHERE {} ORDER BY e.starts_at, e.id LIMIT {limit}",
-            event_columns_with_lapsed(&now),
-            c.sql()
-        );
+        let page = self.by_start(&mut c, "e", after.map(|(starts_at, id)| (starts_at, id.0)), limit);
+        let sql = format!("SELECT {} FROM events e WHERE {} {page}", event_columns_with_lapsed(&now), c.sql());
         self.all(&self.db, &sql, c.values).await?.iter().map(|row| self.read(row).event_record()).collect()
     }
 

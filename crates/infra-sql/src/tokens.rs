@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use hothour_domain::account::User;
-use hothour_domain::ports::TokenStore;
+use hothour_domain::ports::{NewRefreshToken, TokenRotation, TokenStore};
 use hothour_domain::{DomainError, UserId};
 use sea_orm::{ConnectionTrait, Value};
 
@@ -49,18 +49,14 @@ impl SqlStore {
 }
 
 impl TokenStore for SqlStore {
-    async fn issue_refresh_token(
-        &self,
-        user: UserId,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<i64, DomainError> {
+    async fn issue_refresh_token(&self, user: UserId, token: NewRefreshToken<'_>) -> Result<i64, DomainError> {
         let write = self.write().await?;
         let result = async {
             let generation = self.lock_user(write.conn(), user).await?.session_generation;
             // A new family is named after its first token: insert, then name
             // the family after the id the row got.
-            let values: [Value; 4] = [user.0.into(), token_hash.into(), self.d().time(expires_at), self.wall_clock()];
+            let values: [Value; 4] =
+                [user.0.into(), token.hash.into(), self.d().time(token.expires_at), self.wall_clock()];
             let row = self
                 .one_referencing(
                     write.conn(),
@@ -79,13 +75,8 @@ impl TokenStore for SqlStore {
         self.finish(write, result).await
     }
 
-    async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        new_hash: &str,
-        new_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<User, DomainError> {
+    async fn rotate_refresh_token(&self, rotation: TokenRotation<'_>) -> Result<User, DomainError> {
+        let TokenRotation { old_hash, new, now } = rotation;
         let d = self.d();
         // A token's owner never changes, so it is read before any lock.
         let owner = self
@@ -128,7 +119,7 @@ impl TokenStore for SqlStore {
                 return Ok(Err(DomainError::InvalidRefreshToken));
             }
             let values: [Value; 5] =
-                [owner.id.0.into(), family.into(), new_hash.into(), d.time(new_expires_at), d.time(now)];
+                [owner.id.0.into(), family.into(), new.hash.into(), d.time(new.expires_at), d.time(now)];
             let new_id = self
                 .one(
                     conn,

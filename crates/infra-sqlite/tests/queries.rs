@@ -9,10 +9,12 @@ use common::{World, auction_input, epoch, money};
 use hothour_domain::ports::{
     ActiveFilter, AuctionFilter, EventFilter, JobStore, OutboxStore, QueryStore, ReservationFilter, ReservationStore,
 };
-use hothour_domain::{AuctionStatus, ReservationStatus, ReservationTarget};
+use hothour_domain::{AuctionId, AuctionStatus, ReservationStatus, ReservationTarget};
 
-fn standard_auction(starts_at: chrono::DateTime<chrono::Utc>) -> hothour_domain::AuctionInput {
-    auction_input(starts_at, money("500.00"), money("100.00"), money("50.00"), money("20.00"))
+/// The admin's auction of the usual prices, starting at `starts_at`.
+async fn standard_auction(world: &World, starts_at: chrono::DateTime<chrono::Utc>) -> AuctionId {
+    let input = auction_input(starts_at, money("500.00"), money("100.00"), money("50.00"), money("20.00"));
+    world.services.create_auction(&world.admin, None, input).await.unwrap().id
 }
 
 #[tokio::test]
@@ -61,14 +63,9 @@ async fn events_page_by_start_then_id_with_availability_at_now() {
 async fn auctions_filter_by_their_status_at_now() {
     let world = World::new("q-auctions").await;
     let store = &world.db.store;
-    let active = world.services.create_auction(&world.admin, None, standard_auction(epoch())).await.unwrap().id;
-    let held = world.services.create_auction(&world.admin, None, standard_auction(epoch())).await.unwrap().id;
-    let draft = world
-        .services
-        .create_auction(&world.admin, None, standard_auction(epoch() + Duration::hours(1)))
-        .await
-        .unwrap()
-        .id;
+    let active = standard_auction(&world, epoch()).await;
+    let held = standard_auction(&world, epoch()).await;
+    let draft = standard_auction(&world, epoch() + Duration::hours(1)).await;
     let alice = world.user("alice@example.test").await;
     let hold = world.services.grab(&alice, held, false).await.unwrap();
 
@@ -150,12 +147,7 @@ async fn audit_entries_list_newest_first_per_studio() {
 async fn jobs_find_auctions_to_settle_and_bookings_not_shown() {
     let world = World::new("q-jobs").await;
     let store = &world.db.store;
-    let draft = world
-        .services
-        .create_auction(&world.admin, None, standard_auction(epoch() + Duration::minutes(10)))
-        .await
-        .unwrap()
-        .id;
+    let draft = standard_auction(&world, epoch() + Duration::minutes(10)).await;
     assert!(store.auctions_to_settle(epoch(), 10).await.unwrap().is_empty());
     assert_eq!(store.auctions_to_settle(epoch() + Duration::minutes(10), 10).await.unwrap(), vec![draft]);
     world.clock.set(epoch() + Duration::minutes(10));
@@ -176,7 +168,7 @@ async fn jobs_find_auctions_to_settle_and_bookings_not_shown() {
 async fn the_outbox_resumes_a_room_and_prunes_old_events() {
     let world = World::new("q-outbox").await;
     let store = &world.db.store;
-    let auction = world.services.create_auction(&world.admin, None, standard_auction(epoch())).await.unwrap().id;
+    let auction = standard_auction(&world, epoch()).await;
     let room = format!("auction:{}", auction.0);
     assert_eq!(store.latest_seq(&room).await.unwrap(), 0);
     let alice = world.user("alice@example.test").await;

@@ -10,10 +10,10 @@ use common::{TestDb, World, epoch, money, new_user};
 use hothour_domain::account::{NewStudio, User};
 use hothour_domain::audit::Changes;
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, EventStore, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, NewEvent,
-    OutboxStore, TokenStore,
+    AccountStore, Creates, EventHolds, IdempotencyBegin, IdempotencyClaim, IdempotencyStore, LockMode, Locks, NewEvent,
+    NewRefreshToken, OutboxStore, TokenRotation, TokenStore,
 };
-use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, StudioId, UserId};
+use hothour_domain::{AuditDetails, AuditEntry, DomainError, EventDetails, EventId, StudioId, UserId};
 use hothour_infra_sqlite::{Heard, SqliteConfig};
 use hothour_migrations::{Migrator, MigratorTrait};
 
@@ -58,14 +58,14 @@ async fn hold_the_write_lock(
     let (store, clock) = (world.db.store.clone(), world.clock.clone());
     let holder = tokio::spawn(async move {
         store
-            .with_event_locked(event, &[], &clock, move |_unit, _now| {
+            .locked(EventHolds::of(event), LockMode::Wait, &clock, move |_unit, _now| {
                 entered_tx.send(()).unwrap();
                 // Blocks this worker thread while the lock is held, on purpose.
                 release_rx.recv().unwrap();
                 Ok(())
             })
             .await
-            .map(|committed| committed.value)
+            .map(|_| ())
     });
     entered_rx.await.unwrap();
     (release_tx, holder)
@@ -87,17 +87,25 @@ async fn background_decisions_skip_while_a_write_is_under_way() {
     let (release, holder) = hold_the_write_lock(&world, event.id).await;
 
     let store = &world.db.store;
-    assert!(store.try_with_event_locked(event.id, &world.clock, |_, _| Ok(())).await.unwrap().is_none());
-    assert!(store.try_with_auction_locked(auction.id, &world.clock, |_, _| Ok(())).await.unwrap().is_none());
+    assert!(
+        store.locked(EventHolds::of(event.id), LockMode::Skip, &world.clock, |_, _| Ok(())).await.unwrap().is_none()
+    );
+    assert!(store.locked(auction.id, LockMode::Skip, &world.clock, |_, _| Ok(())).await.unwrap().is_none());
     assert_eq!(world.services.expire_lapsed_holds(10).await.unwrap().parents, 0);
     // Reads do not wait for the writer.
     assert_eq!(world.services.get_event(event.id).await.unwrap().availability.available, 5);
 
     release.send(()).unwrap();
     holder.await.unwrap().unwrap();
-    assert!(store.try_with_event_locked(event.id, &world.clock, |_, _| Ok(())).await.unwrap().is_some());
     assert!(
-        store.try_with_event_locked(hothour_domain::EventId(999), &world.clock, |_, _| Ok(())).await.unwrap().is_none()
+        store.locked(EventHolds::of(event.id), LockMode::Skip, &world.clock, |_, _| Ok(())).await.unwrap().is_some()
+    );
+    assert!(
+        store
+            .locked(EventHolds::of(EventId(999)), LockMode::Skip, &world.clock, |_, _| Ok(()))
+            .await
+            .unwrap()
+            .is_none()
     );
 }
 
@@ -168,7 +176,7 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
     let missing_studio = StudioId(999);
     let details = EventDetails::new(world.event_input(money("1.00"), 1)).unwrap();
     let new_event = NewEvent { studio_id: missing_studio, details, created_at: epoch() };
-    let created = store.create_event(new_event, |_| Default::default()).await;
+    let created = store.create(new_event, |_| Default::default()).await;
     assert_eq!(created.map(|c| c.value.id), Err(DomainError::NotFound("studio")));
 
     let auction = hothour_domain::AuctionDetails::new(common::auction_input(
@@ -181,12 +189,12 @@ async fn violated_references_and_unique_emails_are_domain_errors() {
     .unwrap();
     let new_auction =
         hothour_domain::ports::NewAuction { studio_id: missing_studio, details: auction, created_at: epoch() };
-    let created = store.create_auction(new_auction, |_| Default::default()).await;
+    let created = store.create(new_auction, |_| Default::default()).await;
     assert_eq!(created.map(|c| c.value.id), Err(DomainError::NotFound("studio")));
 
     let nobody = UserId(999);
     assert_eq!(
-        store.issue_refresh_token(nobody, "hash", epoch()).await,
+        store.issue_refresh_token(nobody, NewRefreshToken { hash: "hash", expires_at: epoch() }).await,
         Err(DomainError::NotFound("user")),
         "a token for no one"
     );
@@ -227,48 +235,52 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let store = &world.db.store;
     let user = world.admin.user_id;
     let later = epoch() + Duration::days(7);
-    assert_eq!(store.issue_refresh_token(user, "first", later).await, Ok(0), "the first session generation");
+    let issue = |user, hash, expires_at| store.issue_refresh_token(user, NewRefreshToken { hash, expires_at });
+    let rotate = |old_hash, hash, expires_at, now| {
+        store.rotate_refresh_token(TokenRotation { old_hash, new: NewRefreshToken { hash, expires_at }, now })
+    };
+    assert_eq!(issue(user, "first", later).await, Ok(0), "the first session generation");
     assert_eq!(
         world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = 'first' AND family_id = id").await,
         1,
         "a family is named after its first token"
     );
     let rotated = |answer: Result<User, DomainError>| answer.map(|user| (user.id, user.session_generation));
-    assert_eq!(rotated(store.rotate_refresh_token("first", "second", later, epoch()).await), Ok((user, 0)));
-    assert_eq!(rotated(store.rotate_refresh_token("second", "third", later, epoch()).await), Ok((user, 0)));
+    assert_eq!(rotated(rotate("first", "second", later, epoch()).await), Ok((user, 0)));
+    assert_eq!(rotated(rotate("second", "third", later, epoch()).await), Ok((user, 0)));
     assert_eq!(
-        store.rotate_refresh_token("first", "stolen", later, epoch()).await,
+        rotate("first", "stolen", later, epoch()).await,
         Err(DomainError::InvalidRefreshToken),
         "a revoked token came back"
     );
     assert_eq!(
-        store.rotate_refresh_token("third", "fourth", later, epoch()).await,
+        rotate("third", "fourth", later, epoch()).await,
         Err(DomainError::InvalidRefreshToken),
         "the whole family was revoked"
     );
-    assert_eq!(store.rotate_refresh_token("unknown", "x", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(rotate("unknown", "x", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
 
-    store.issue_refresh_token(user, "short", epoch() + Duration::minutes(1)).await.unwrap();
+    issue(user, "short", epoch() + Duration::minutes(1)).await.unwrap();
     assert_eq!(
-        store.rotate_refresh_token("short", "y", later, epoch() + Duration::minutes(1)).await,
+        rotate("short", "y", later, epoch() + Duration::minutes(1)).await,
         Err(DomainError::InvalidRefreshToken),
         "expired at expires_at"
     );
 
-    store.issue_refresh_token(user, "a", later).await.unwrap();
-    store.issue_refresh_token(user, "b", later).await.unwrap();
+    issue(user, "a", later).await.unwrap();
+    issue(user, "b", later).await.unwrap();
     store.revoke_refresh_token(user, "a").await.unwrap();
-    assert_eq!(store.rotate_refresh_token("a", "a2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(rotate("a", "a2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
     assert_eq!(store.change_password(user, "new-hash".into()).await, Ok(1), "the next session generation");
     assert_eq!(store.password_hash(user).await.unwrap().as_deref(), Some("new-hash"));
-    assert_eq!(store.rotate_refresh_token("b", "b2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(rotate("b", "b2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
     assert_eq!(world.db.scalar("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL").await, 0);
 
-    assert_eq!(store.issue_refresh_token(user, "c", later).await, Ok(1));
+    assert_eq!(issue(user, "c", later).await, Ok(1));
     assert_eq!(store.revoke_all_refresh_tokens(user).await, Ok(2));
-    assert_eq!(store.rotate_refresh_token("c", "c2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
-    assert_eq!(store.issue_refresh_token(user, "d", later).await, Ok(2));
-    assert_eq!(rotated(store.rotate_refresh_token("d", "d2", later, epoch()).await), Ok((user, 2)));
+    assert_eq!(rotate("c", "c2", later, epoch()).await, Err(DomainError::InvalidRefreshToken));
+    assert_eq!(issue(user, "d", later).await, Ok(2));
+    assert_eq!(rotated(rotate("d", "d2", later, epoch()).await), Ok((user, 2)));
 }
 
 /// A claim at `at` with a 10-second lease, kept for 24 hours.
@@ -284,15 +296,16 @@ fn claim<'a>(user: UserId, key: &'a str, request: &'a str, hash: &'a str, at: Da
     }
 }
 
+/// The admin claims `key` for `POST /events/1/holds` with a body hashed `hash`, at `at`.
+async fn begin(world: &World, key: &str, hash: &str, at: DateTime<Utc>) -> Result<IdempotencyBegin, DomainError> {
+    world.db.store.begin_idempotent(&claim(world.admin.user_id, key, "POST /events/1/holds", hash, at)).await
+}
+
 #[tokio::test]
 async fn idempotency_keys_start_replay_and_expire() {
     let world = World::new("idempotency").await;
-    let store = &world.db.store;
-    let user = world.admin.user_id;
-    let now = epoch();
-    let begin = |key: &'static str, hash: &'static str, at| async move {
-        store.begin_idempotent(&claim(user, key, "POST /events/1/holds", hash, at)).await
-    };
+    let (store, user, now) = (&world.db.store, world.admin.user_id, epoch());
+    let begin = |key, hash, at| begin(&world, key, hash, at);
 
     assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::Started));
     assert_eq!(begin("k1", "h", now).await, Ok(IdempotencyBegin::InProgress));
@@ -316,12 +329,8 @@ async fn idempotency_keys_start_replay_and_expire() {
 #[tokio::test]
 async fn an_unanswered_key_runs_again_after_its_lease() {
     let world = World::new("idempotency-lease").await;
-    let store = &world.db.store;
-    let user = world.admin.user_id;
-    let now = epoch();
-    let begin = |hash: &'static str, at| async move {
-        store.begin_idempotent(&claim(user, "k", "POST /events/1/holds", hash, at)).await
-    };
+    let (store, user, now) = (&world.db.store, world.admin.user_id, epoch());
+    let begin = |hash, at| begin(&world, "k", hash, at);
 
     assert_eq!(begin("h", now).await, Ok(IdempotencyBegin::Started));
     assert_eq!(begin("h", now + Duration::seconds(9)).await, Ok(IdempotencyBegin::InProgress), "within the lease");

@@ -15,7 +15,7 @@ use crate::actor::Role;
 use crate::domain_events::AuditEntry;
 use crate::error::{Cause, DomainError};
 use crate::ids::{StudioId, UserId};
-use crate::ports::{AccountStore, TokenStore};
+use crate::ports::{AccountStore, NewRefreshToken, TokenRotation, TokenStore};
 
 /// Runs a future that never waits (every fake answers at once).
 pub fn block_on<F: Future>(future: F) -> F::Output {
@@ -242,24 +242,15 @@ impl AccountStore for FakeStore {
 }
 
 impl TokenStore for FakeStore {
-    async fn issue_refresh_token(
-        &self,
-        user: UserId,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<i64, DomainError> {
-        let token = StoredToken { user, hash: token_hash.into(), expires_at, revoked: false };
+    async fn issue_refresh_token(&self, user: UserId, token: NewRefreshToken<'_>) -> Result<i64, DomainError> {
+        let token = StoredToken { user, hash: token.hash.into(), expires_at: token.expires_at, revoked: false };
         self.data.lock().unwrap().tokens.push(token);
         self.find_user(user).await?.map(|user| user.session_generation).ok_or(DomainError::NotFound("user"))
     }
 
-    async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        new_hash: &str,
-        new_expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<User, DomainError> {
+    async fn rotate_refresh_token(&self, rotation: TokenRotation<'_>) -> Result<User, DomainError> {
+        let TokenRotation { old_hash, new, now } = rotation;
+        let new_hash = new.hash;
         self.log.push(format!("store: rotate {old_hash} to {new_hash}"));
         let mut data = self.data.lock().unwrap();
         let old = data
@@ -269,7 +260,7 @@ impl TokenStore for FakeStore {
             .ok_or(DomainError::InvalidRefreshToken)?;
         old.revoked = true;
         let user = old.user;
-        data.tokens.push(StoredToken { user, hash: new_hash.into(), expires_at: new_expires_at, revoked: false });
+        data.tokens.push(StoredToken { user, hash: new_hash.into(), expires_at: new.expires_at, revoked: false });
         data.users.iter().find(|(u, _)| u.id == user).map(|(u, _)| u.clone()).ok_or(DomainError::InvalidRefreshToken)
     }
 

@@ -120,12 +120,7 @@ pub struct Registration {
 }
 
 impl Registration {
-    pub fn new(
-        email: &str,
-        password: &str,
-        full_name: &str,
-        phone: Option<&str>,
-    ) -> Result<Registration, ValidationErrors> {
+    pub fn new(email: &str, password: &str, full_name: &str, phone: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let email = normalize_email(email, &mut errors);
         check_password(password, "password", &mut errors);
@@ -167,12 +162,7 @@ impl ProfileChange {
 }
 
 impl NewStudio {
-    pub fn new(
-        name: &str,
-        address: &str,
-        timezone: &str,
-        maps_url: Option<&str>,
-    ) -> Result<NewStudio, ValidationErrors> {
+    pub fn new(name: &str, address: &str, timezone: &str, maps_url: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         errors.check(!name.trim().is_empty(), "name", "must not be blank");
         errors.check(name.chars().count() <= STUDIO_NAME_MAX_CHARS, "name", "must be at most 200 characters");

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::ids::UserId;
 use crate::memory::batcher::{Batcher, lock};
-use crate::ports::{AccountStore, TokenStore};
+use crate::ports::{AccountStore, NewRefreshToken, TokenRotation, TokenStore};
 use crate::validation::ValidationErrors;
 
 /// What checking a password for an unknown email hashes against.
@@ -125,7 +125,8 @@ where
         let now = self.clock.now();
         let old_hash = self.tokens.refresh_token_hash(refresh_token);
         let new_hash = self.tokens.refresh_token_hash(&new_token);
-        let user = self.store.rotate_refresh_token(&old_hash, &new_hash, now + self.refresh_ttl, now).await?;
+        let new = NewRefreshToken { hash: &new_hash, expires_at: now + self.refresh_ttl };
+        let user = self.store.rotate_refresh_token(TokenRotation { old_hash: &old_hash, new, now }).await?;
         Ok(SignedIn { user, refresh_token: new_token, at: now })
     }
 
@@ -207,7 +208,8 @@ where
         let refresh_token = self.tokens.draw_refresh_token()?;
         let at = self.clock.now();
         let hash = self.tokens.refresh_token_hash(&refresh_token);
-        user.session_generation = self.store.issue_refresh_token(user.id, &hash, at + self.refresh_ttl).await?;
+        let token = NewRefreshToken { hash: &hash, expires_at: at + self.refresh_ttl };
+        user.session_generation = self.store.issue_refresh_token(user.id, token).await?;
         Ok(SignedIn { user, refresh_token, at })
     }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AuctionId, StudioId};
 use crate::instant;
 use crate::money::Money;
+use crate::ports::CatalogueItem;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
@@ -132,6 +133,10 @@ impl AuctionDetails {
             }
         }
     }
+}
+
+impl CatalogueItem for AuctionDetails {
+    type Row = Auction;
 }
 
 /// A change to some of an auction's fields; the others keep their value.
@@ -534,43 +539,50 @@ pub(crate) mod tests {
 
     // --- status_at -------------------------------------------------------
 
+    /// Asserts the auction's status at each instant, given its live reservation.
+    fn assert_statuses(a: &Auction, live: Option<&Reservation>, expected: &[(DateTime<Utc>, AuctionStatus)]) {
+        for (now, status) in expected {
+            assert_eq!(a.status_at(live, *now), *status, "at {now}");
+        }
+    }
+
+    const JUST_BEFORE: Duration = Duration::microseconds(1);
+
     #[test]
     fn an_auction_is_a_draft_before_it_starts() {
-        let a = auction();
-        assert_eq!(a.status_at(None, t(-60)), AuctionStatus::Draft);
-        assert_eq!(a.status_at(None, t(0) - Duration::microseconds(1)), AuctionStatus::Draft);
+        assert_statuses(
+            &auction(),
+            None,
+            &[(t(-60), AuctionStatus::Draft), (t(0) - JUST_BEFORE, AuctionStatus::Draft)],
+        );
     }
 
     #[test]
     fn an_auction_is_active_from_starts_at_until_just_before_ends_at() {
-        let a = auction();
-        assert_eq!(a.status_at(None, t(0)), AuctionStatus::Active);
-        assert_eq!(a.status_at(None, t(60)), AuctionStatus::Active);
-        assert_eq!(a.status_at(None, t(120) - Duration::microseconds(1)), AuctionStatus::Active);
+        let active = [t(0), t(60), t(120) - JUST_BEFORE].map(|now| (now, AuctionStatus::Active));
+        assert_statuses(&auction(), None, &active);
     }
 
     #[test]
     fn an_auction_is_held_while_its_hold_is_live() {
-        let a = auction();
         let hold = slot(ReservationStatus::Hold, "500.00", t(15));
-        assert_eq!(a.status_at(Some(&hold), t(10)), AuctionStatus::Held);
-        assert_eq!(a.status_at(Some(&hold), t(15) - Duration::microseconds(1)), AuctionStatus::Held);
+        assert_statuses(
+            &auction(),
+            Some(&hold),
+            &[(t(10), AuctionStatus::Held), (t(15) - JUST_BEFORE, AuctionStatus::Held)],
+        );
     }
 
     #[test]
     fn an_auction_is_active_again_exactly_when_its_hold_expires() {
-        let a = auction();
         let hold = slot(ReservationStatus::Hold, "500.00", t(15));
-        assert_eq!(a.status_at(Some(&hold), t(15)), AuctionStatus::Active);
-        assert_eq!(a.status_at(Some(&hold), t(16)), AuctionStatus::Active);
+        assert_statuses(&auction(), Some(&hold), &[(t(15), AuctionStatus::Active), (t(16), AuctionStatus::Active)]);
     }
 
     #[test]
     fn a_hold_taken_just_before_the_end_keeps_the_auction_held_past_ends_at() {
-        let a = auction();
         let hold = slot(ReservationStatus::Hold, "350.00", t(124));
-        assert_eq!(a.status_at(Some(&hold), t(122)), AuctionStatus::Held);
-        assert_eq!(a.status_at(Some(&hold), t(124)), AuctionStatus::Expired);
+        assert_statuses(&auction(), Some(&hold), &[(t(122), AuctionStatus::Held), (t(124), AuctionStatus::Expired)]);
     }
 
     #[test]
@@ -595,21 +607,17 @@ pub(crate) mod tests {
 
     #[test]
     fn an_unsold_auction_expires_at_ends_at() {
-        let a = auction();
-        assert_eq!(a.status_at(None, t(120)), AuctionStatus::Expired);
-        assert_eq!(a.status_at(None, t(1_000)), AuctionStatus::Expired);
+        assert_statuses(&auction(), None, &[(t(120), AuctionStatus::Expired), (t(1_000), AuctionStatus::Expired)]);
         let lapsed = slot(ReservationStatus::Hold, "450.00", t(70));
-        assert_eq!(a.status_at(Some(&lapsed), t(120)), AuctionStatus::Expired);
+        assert_statuses(&auction(), Some(&lapsed), &[(t(120), AuctionStatus::Expired)]);
     }
 
     #[test]
     fn a_cancelled_auction_stays_cancelled_whatever_the_time_or_reservation() {
         let a = Auction { cancelled_at: Some(t(10)), ..auction() };
-        assert_eq!(a.status_at(None, t(-10)), AuctionStatus::Cancelled);
-        assert_eq!(a.status_at(None, t(30)), AuctionStatus::Cancelled);
-        assert_eq!(a.status_at(None, t(300)), AuctionStatus::Cancelled);
+        assert_statuses(&a, None, &[t(-10), t(30), t(300)].map(|now| (now, AuctionStatus::Cancelled)));
         let booking = slot(ReservationStatus::Confirmed, "500.00", t(15));
-        assert_eq!(a.status_at(Some(&booking), t(30)), AuctionStatus::Cancelled);
+        assert_statuses(&a, Some(&booking), &[(t(30), AuctionStatus::Cancelled)]);
     }
 
     #[test]
@@ -623,36 +631,29 @@ pub(crate) mod tests {
 
     // --- view ------------------------------------------------------------
 
+    /// A view without turbo or a held price: `status`, the `current` price,
+    /// and the `next` change (minute, price), if any.
+    fn plain_view(status: AuctionStatus, current: &str, next: Option<(i64, &str)>) -> AuctionView {
+        AuctionView {
+            status,
+            current_price: m(current),
+            next_price: next.map(|(_, price)| m(price)),
+            next_change_at: next.map(|(minute, _)| t(minute)),
+            turbo_active: false,
+            held_price: None,
+        }
+    }
+
     #[test]
     fn a_draft_shows_the_start_price_and_the_first_drop() {
         let view = auction().view(None, t(-30));
-        assert_eq!(
-            view,
-            AuctionView {
-                status: AuctionStatus::Draft,
-                current_price: m("500.00"),
-                next_price: Some(m("450.00")),
-                next_change_at: Some(t(60)),
-                turbo_active: false,
-                held_price: None,
-            }
-        );
+        assert_eq!(view, plain_view(AuctionStatus::Draft, "500.00", Some((60, "450.00"))));
     }
 
     #[test]
     fn an_active_auction_shows_the_schedule_price_and_its_next_step() {
         let view = auction().view(None, t(61));
-        assert_eq!(
-            view,
-            AuctionView {
-                status: AuctionStatus::Active,
-                current_price: m("450.00"),
-                next_price: Some(m("430.00")),
-                next_change_at: Some(t(95)),
-                turbo_active: false,
-                held_price: None,
-            }
-        );
+        assert_eq!(view, plain_view(AuctionStatus::Active, "450.00", Some((95, "430.00"))));
     }
 
     #[test]
@@ -671,12 +672,8 @@ pub(crate) mod tests {
         assert_eq!(
             view,
             AuctionView {
-                status: AuctionStatus::Held,
-                current_price: m("450.00"),
-                next_price: Some(m("430.00")),
-                next_change_at: Some(t(95)),
-                turbo_active: false,
                 held_price: Some(m("500.00")),
+                ..plain_view(AuctionStatus::Held, "450.00", Some((95, "430.00")))
             }
         );
     }
@@ -695,18 +692,7 @@ pub(crate) mod tests {
         let booking = slot(ReservationStatus::Confirmed, "450.00", t(65));
         for now in [t(61), t(100), t(130)] {
             let view = auction().view(Some(&booking), now);
-            assert_eq!(
-                view,
-                AuctionView {
-                    status: AuctionStatus::Sold,
-                    current_price: m("450.00"),
-                    next_price: None,
-                    next_change_at: None,
-                    turbo_active: false,
-                    held_price: None,
-                },
-                "at {now}"
-            );
+            assert_eq!(view, plain_view(AuctionStatus::Sold, "450.00", None), "at {now}");
         }
         let snapshot = auction().snapshot(Some(&booking), t(100));
         assert_eq!(snapshot.status, AuctionStatus::Sold);
@@ -717,17 +703,7 @@ pub(crate) mod tests {
     #[test]
     fn an_expired_auction_has_no_next_change() {
         let view = auction().view(None, t(130));
-        assert_eq!(
-            view,
-            AuctionView {
-                status: AuctionStatus::Expired,
-                current_price: m("350.00"),
-                next_price: None,
-                next_change_at: None,
-                turbo_active: false,
-                held_price: None,
-            }
-        );
+        assert_eq!(view, plain_view(AuctionStatus::Expired, "350.00", None));
     }
 
     #[test]

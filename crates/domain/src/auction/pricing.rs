@@ -377,6 +377,21 @@ mod tests {
         PriceStep { at: at(minutes), price: m(price), phase }
     }
 
+    /// Steps written `minutes:price`, a turbo step marked `*`, e.g. `"0:100 45:55*"`.
+    fn steps(written: &str) -> Vec<PriceStep> {
+        let step_of = |written: &str| {
+            let (minutes, price) = written.split_once(':').unwrap();
+            let (price, phase) = price.strip_suffix('*').map_or((price, Phase::Normal), |price| (price, Phase::Turbo));
+            step(minutes.parse().unwrap(), price, phase)
+        };
+        written.split_whitespace().map(step_of).collect()
+    }
+
+    /// A schedule of [`input`]'s with the turbo phase of [`turbo`]'s.
+    fn with_turbo(input: PriceScheduleInput, turbo: Option<TurboConfig>) -> PriceSchedule {
+        PriceSchedule::new(PriceScheduleInput { turbo, ..input }).unwrap()
+    }
+
     #[test]
     fn drops_every_interval() {
         let s = PriceSchedule::new(input("200", "50", "20", 30, 600)).unwrap();
@@ -402,8 +417,7 @@ mod tests {
     }
 
     fn turbo_example() -> PriceSchedule {
-        PriceSchedule::new(PriceScheduleInput { turbo: turbo(30, "20", 5), ..input("500", "100", "50", 60, 120) })
-            .unwrap()
+        with_turbo(input("500", "100", "50", 60, 120), turbo(30, "20", 5))
     }
 
     #[test]
@@ -445,8 +459,7 @@ mod tests {
 
     #[test]
     fn next_change_before_the_start_may_be_a_turbo_step() {
-        let s = PriceSchedule::new(PriceScheduleInput { turbo: turbo(55, "1", 5), ..input("100", "10", "10", 50, 60) })
-            .unwrap();
+        let s = with_turbo(input("100", "10", "10", 50, 60), turbo(55, "1", 5));
         assert_eq!(s.next_change_at(at(-60), None), Some(at(10)));
         assert_eq!(s.price_at(at(10), None), m("99"));
         let plain = PriceSchedule::new(input("100", "10", "10", 50, 60)).unwrap();
@@ -491,58 +504,17 @@ mod tests {
 
     #[test]
     fn steps_merge_normal_and_turbo_drops() {
-        let s = PriceSchedule::new(PriceScheduleInput { turbo: turbo(20, "5", 5), ..input("100", "10", "10", 10, 60) })
-            .unwrap();
-        use Phase::{Normal, Turbo};
-        assert_eq!(
-            s.steps(None),
-            vec![
-                step(0, "100", Normal),
-                step(10, "90", Normal),
-                step(20, "80", Normal),
-                step(30, "70", Normal),
-                // Turbo starts here, but no turbo step has elapsed yet.
-                step(40, "60", Normal),
-                step(45, "55", Turbo),
-                step(50, "40", Turbo),
-                step(55, "35", Turbo),
-            ]
-        );
-        assert_eq!(
-            s.steps(Some(at(32))),
-            vec![
-                step(0, "100", Normal),
-                step(10, "90", Normal),
-                step(20, "80", Normal),
-                step(30, "70", Normal),
-                step(37, "65", Turbo),
-                step(40, "55", Normal),
-                step(42, "50", Turbo),
-                step(47, "45", Turbo),
-                step(50, "35", Normal),
-                step(52, "30", Turbo),
-                step(57, "25", Turbo),
-            ]
-        );
+        let s = with_turbo(input("100", "10", "10", 10, 60), turbo(20, "5", 5));
+        // Turbo starts at 40, but no turbo step has elapsed yet.
+        assert_eq!(s.steps(None), steps("0:100 10:90 20:80 30:70 40:60 45:55* 50:40* 55:35*"));
+        let triggered = "0:100 10:90 20:80 30:70 37:65* 40:55 42:50* 47:45* 50:35 52:30* 57:25*";
+        assert_eq!(s.steps(Some(at(32))), steps(triggered));
     }
 
     #[test]
     fn steps_end_at_the_floor() {
-        let s = PriceSchedule::new(PriceScheduleInput { turbo: turbo(20, "5", 5), ..input("100", "50", "10", 10, 60) })
-            .unwrap();
-        use Phase::{Normal, Turbo};
-        assert_eq!(
-            s.steps(None),
-            vec![
-                step(0, "100", Normal),
-                step(10, "90", Normal),
-                step(20, "80", Normal),
-                step(30, "70", Normal),
-                step(40, "60", Normal),
-                step(45, "55", Turbo),
-                step(50, "50", Turbo),
-            ]
-        );
+        let s = with_turbo(input("100", "50", "10", 10, 60), turbo(20, "5", 5));
+        assert_eq!(s.steps(None), steps("0:100 10:90 20:80 30:70 40:60 45:55* 50:50*"));
     }
 
     #[test]
@@ -660,6 +632,14 @@ mod tests {
         seed.map(|seed| instant_in(s, seed))
     }
 
+    /// A schedule, an instant in or around it, and maybe an early trigger.
+    fn moments() -> impl Strategy<Value = (PriceSchedule, DateTime<Utc>, Option<DateTime<Utc>>)> {
+        (schedules(), any::<u64>(), any::<Option<u64>>()).prop_map(|(s, seed, trigger)| {
+            let (t, trigger) = (instant_in(&s, seed), trigger_in(&s, trigger));
+            (s, t, trigger)
+        })
+    }
+
     /// The price in cents, computed independently with i128 arithmetic on
     /// microsecond offsets.
     fn reference_cents(s: &PriceSchedule, t: DateTime<Utc>, trigger: Option<DateTime<Utc>>) -> i128 {
@@ -716,13 +696,7 @@ mod tests {
         }
 
         #[test]
-        fn price_is_constant_until_the_next_change(
-            s in schedules(),
-            seed in any::<u64>(),
-            trigger in any::<Option<u64>>(),
-        ) {
-            let trigger = trigger_in(&s, trigger);
-            let t = instant_in(&s, seed);
+        fn price_is_constant_until_the_next_change((s, t, trigger) in moments()) {
             let price = s.price_at(t, trigger);
             match s.next_change_at(t, trigger) {
                 Some(next) => {
@@ -792,13 +766,7 @@ mod tests {
         }
 
         #[test]
-        fn arithmetic_is_exact(
-            s in schedules(),
-            seed in any::<u64>(),
-            trigger in any::<Option<u64>>(),
-        ) {
-            let trigger = trigger_in(&s, trigger);
-            let t = instant_in(&s, seed);
+        fn arithmetic_is_exact((s, t, trigger) in moments()) {
             let price = s.price_at(t, trigger);
             prop_assert_eq!(i128::from(price.minor_units()), reference_cents(&s, t, trigger));
             prop_assert_eq!(price.amount().scale(), 2);

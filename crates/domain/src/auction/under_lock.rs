@@ -27,6 +27,11 @@ pub struct AuctionUnit {
 }
 
 impl AuctionUnit {
+    /// Records what the actor did to the auction.
+    fn audit(&mut self, actor: &Actor, details: &AuditDetails) {
+        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), details);
+    }
+
     pub fn status_at(&self, now: DateTime<Utc>) -> AuctionStatus {
         self.auction.status_at(self.live.as_ref(), now)
     }
@@ -137,7 +142,7 @@ impl AuctionUnit {
         self.auction.turbo_announced = true;
         self.announce(Payload::TurboTriggered, now);
         let details = AuditDetails::AuctionTurbo(TurboStarted { title: self.auction.details.title.clone(), price });
-        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), &details);
+        self.audit(actor, &details);
         Ok(())
     }
 
@@ -152,7 +157,7 @@ impl AuctionUnit {
         self.announce(Payload::AuctionUpdated, now);
         let after = self.auction.snapshot(self.live.as_ref(), now);
         let changes = AuditDetails::AuctionUpdate(Changes::between(&before, &after, AUCTION_FIELDS));
-        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), &changes);
+        self.audit(actor, &changes);
         Ok(())
     }
 
@@ -166,7 +171,7 @@ impl AuctionUnit {
         let previous_status = self.status_at(now);
         let mut cancelled_reservation = None;
         if let Some(mut reservation) = self.live.take_if(|r| r.is_live_at(now)) {
-            cancelled_reservation = Some(AuditedReservation::of(&reservation.snapshot(now)));
+            cancelled_reservation = Some(AuditedReservation::of(&reservation, now));
             reservation.cancel(now, CancelledBy::Studio, self.auction.details.scheduled_at, policy.cancel_cutoff)?;
             self.effects.save(&reservation);
             self.effects.reservation_event(&reservation, Payload::ReservationCancelled, now);
@@ -179,7 +184,7 @@ impl AuctionUnit {
             previous_status,
             cancelled_reservation,
         });
-        self.effects.audit(actor, Some(self.auction.studio_id), self.auction.id.to_string(), &details);
+        self.audit(actor, &details);
         Ok(())
     }
 
@@ -215,7 +220,9 @@ mod tests {
     use crate::domain_events::AuditAction;
     use crate::domain_events::EventKind;
     use crate::reservation::tests::{code, t};
-    use crate::unit_of_work::tests::{BUYER, NEW, STRANGER, admin, auction_rooms, count, emitted, policy, user_rooms};
+    use crate::unit_of_work::tests::{
+        BUYER, NEW, STRANGER, admin, assert_emitted, auction_rooms, buyer_hold, count, emitted, policy, user_rooms,
+    };
 
     fn auction_unit(live: Option<Reservation>) -> AuctionUnit {
         AuctionUnit {
@@ -311,28 +318,9 @@ mod tests {
 
     #[test]
     fn grab_locks_the_price_of_now_in_a_hold() {
-        let mut unit = auction_unit(None);
-        unit.auction.stored_status = AuctionStatus::Active;
+        let mut unit = started_unit();
         let hold = unit.grab(BUYER, t(61), &policy(), None).unwrap();
-        assert_eq!(
-            hold,
-            Reservation {
-                id: NEW,
-                user_id: BUYER,
-                studio_id: STUDIO,
-                target: ReservationTarget::Auction(AUCTION),
-                status: ReservationStatus::Hold,
-                quantity: 1,
-                unit_price: m("450.00"),
-                total_price: m("450.00"),
-                expires_at: t(66),
-                booking_code: None,
-                created_at: t(61),
-                confirmed_at: None,
-                checked_in_at: None,
-                cancelled_at: None,
-            }
-        );
+        assert_eq!(hold, buyer_hold(ReservationTarget::Auction(AUCTION), 1, m("450.00"), t(61), t(66)));
         assert_eq!(unit.live, Some(hold.clone()));
         assert_eq!(unit.auction.stored_status, AuctionStatus::Held);
         assert_eq!(unit.status_at(t(65)), AuctionStatus::Held);
@@ -343,11 +331,10 @@ mod tests {
     fn grab_tells_the_user_and_the_auction_rooms() {
         let mut unit = auction_unit(None);
         unit.grab(BUYER, t(61), &policy(), None).unwrap();
-        let expected: Vec<_> = user_rooms(BUYER, EventKind::HoldCreated)
-            .into_iter()
-            .chain(auction_rooms(EventKind::AuctionHeld))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(BUYER, EventKind::HoldCreated), auction_rooms(EventKind::AuctionHeld)],
+        );
 
         let held = &unit.effects.events[2].data;
         assert_eq!(held["status"], "HELD");
@@ -385,13 +372,15 @@ mod tests {
         assert_eq!(unit.auction.stored_status, AuctionStatus::Sold);
         assert_eq!(unit.effects.reservations, vec![booking]);
 
-        let expected: Vec<_> = user_rooms(BUYER, EventKind::HoldCreated)
-            .into_iter()
-            .chain(auction_rooms(EventKind::AuctionHeld))
-            .chain(user_rooms(BUYER, EventKind::BookingConfirmed))
-            .chain(auction_rooms(EventKind::AuctionBooked))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[
+                user_rooms(BUYER, EventKind::HoldCreated),
+                auction_rooms(EventKind::AuctionHeld),
+                user_rooms(BUYER, EventKind::BookingConfirmed),
+                auction_rooms(EventKind::AuctionBooked),
+            ],
+        );
         let booked = &unit.effects.events[6].data;
         assert_eq!(booked["status"], "SOLD");
         assert_eq!(booked["current_price"], "450.00");
@@ -434,11 +423,10 @@ mod tests {
         assert_eq!(expired.status, ReservationStatus::Expired);
         assert_eq!(expired.id, ReservationId(7));
 
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationExpired)
-            .into_iter()
-            .chain(auction_rooms(EventKind::AuctionReopened))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::ReservationExpired), auction_rooms(EventKind::AuctionReopened)],
+        );
         assert_eq!(unit.effects.events[2].data["status"], "ACTIVE");
         assert!(unit.effects.events[2].data["held_price"].is_null());
 
@@ -600,11 +588,10 @@ mod tests {
         assert_eq!(cancelled.status, ReservationStatus::Cancelled);
         assert_eq!(cancelled.cancelled_at, Some(t(10)));
 
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationCancelled)
-            .into_iter()
-            .chain(auction_rooms(EventKind::AuctionUpdated))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::ReservationCancelled), auction_rooms(EventKind::AuctionUpdated)],
+        );
         assert_eq!(unit.effects.events[2].data["status"], "CANCELLED");
         assert_eq!(unit.effects.audit.len(), 1);
         assert_eq!(unit.effects.audit[0].action, AuditAction::AuctionCancel);
@@ -656,6 +643,13 @@ mod tests {
         assert_eq!(unit.effects, Effects::default());
     }
 
+    /// The example auction as a job left it once it started (ACTIVE).
+    fn started_unit() -> AuctionUnit {
+        let mut unit = auction_unit(None);
+        unit.auction.stored_status = AuctionStatus::Active;
+        unit
+    }
+
     #[test]
     fn settle_does_nothing_while_nothing_changed() {
         let mut unit = auction_unit(None);
@@ -678,8 +672,7 @@ mod tests {
 
     #[test]
     fn settle_persists_the_end_once() {
-        let mut unit = auction_unit(None);
-        unit.auction.stored_status = AuctionStatus::Active;
+        let mut unit = started_unit();
         assert!(unit.settle(t(120)));
         assert_eq!(unit.auction.stored_status, AuctionStatus::Expired);
         assert_eq!(emitted(&unit.effects), auction_rooms(EventKind::AuctionUpdated));
@@ -693,8 +686,7 @@ mod tests {
 
     #[test]
     fn settle_announces_the_automatic_turbo_start_once() {
-        let mut unit = auction_unit(None);
-        unit.auction.stored_status = AuctionStatus::Active;
+        let mut unit = started_unit();
         assert!(!unit.settle(t(90) - Duration::microseconds(1)));
         assert!(unit.settle(t(90)));
         assert!(unit.auction.turbo_announced);
@@ -707,8 +699,7 @@ mod tests {
 
     #[test]
     fn settle_does_not_announce_a_triggered_turbo_again() {
-        let mut unit = auction_unit(None);
-        unit.auction.stored_status = AuctionStatus::Active;
+        let mut unit = started_unit();
         unit.trigger_turbo(&admin(), t(70)).unwrap();
         let announced = count(&unit.effects, Room::Auction(AUCTION), EventKind::TurboTriggered);
         assert!(!unit.settle(t(71)));
@@ -721,11 +712,10 @@ mod tests {
         let mut unit = auction_unit(None);
         assert!(unit.settle(t(95)));
         assert_eq!(unit.auction.stored_status, AuctionStatus::Active);
-        let expected: Vec<_> = auction_rooms(EventKind::AuctionUpdated)
-            .into_iter()
-            .chain(auction_rooms(EventKind::TurboTriggered))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[auction_rooms(EventKind::AuctionUpdated), auction_rooms(EventKind::TurboTriggered)],
+        );
         assert!(!unit.settle(t(96)));
     }
 
@@ -735,11 +725,10 @@ mod tests {
         assert!(unit.settle(t(15)));
         assert_eq!(unit.auction.stored_status, AuctionStatus::Active);
         assert_eq!(unit.live, None);
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationExpired)
-            .into_iter()
-            .chain(auction_rooms(EventKind::AuctionReopened))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::ReservationExpired), auction_rooms(EventKind::AuctionReopened)],
+        );
         assert!(!unit.settle(t(16)));
     }
 }

@@ -6,6 +6,7 @@ use crate::auction::check_text;
 use crate::ids::{EventId, StudioId};
 use crate::instant;
 use crate::money::Money;
+use crate::ports::CatalogueItem;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
@@ -73,6 +74,10 @@ impl EventDetails {
             is_active: self.is_active,
         }
     }
+}
+
+impl CatalogueItem for EventDetails {
+    type Row = Event;
 }
 
 /// A change to some of an event's fields; the others keep their value.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
-use crate::audit::{Changes, EVENT_FIELDS, EventFacts};
+use crate::audit::{Changes, EVENT_FIELDS, Facts};
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
@@ -29,6 +29,11 @@ pub struct EventUnit {
 }
 
 impl EventUnit {
+    /// Records what the actor did to the event.
+    fn audit(&mut self, actor: &Actor, details: &AuditDetails) {
+        self.effects.audit(actor, Some(self.event.studio_id), self.event.id.to_string(), details);
+    }
+
     fn announce_availability(&mut self) {
         let snapshot = self.event.snapshot(self.event.availability(0, 0));
         self.effects.emit(
@@ -133,12 +138,7 @@ impl EventUnit {
         // every detail, and every instance's read model must hear of the change.
         self.announce_availability();
         let changes = Changes::between(&before, &after, EVENT_FIELDS);
-        self.effects.audit(
-            actor,
-            Some(self.event.studio_id),
-            self.event.id.to_string(),
-            &AuditDetails::EventUpdate(changes),
-        );
+        self.audit(actor, &AuditDetails::EventUpdate(changes));
         Ok(())
     }
 
@@ -154,13 +154,8 @@ impl EventUnit {
         // Off sale for good: the event's rooms (and every read model) hear it.
         self.event.details.is_active = false;
         self.announce_availability();
-        let facts = EventFacts::of(&self.event.snapshot(self.event.availability(0, 0)));
-        self.effects.audit(
-            actor,
-            Some(self.event.studio_id),
-            self.event.id.to_string(),
-            &AuditDetails::EventDelete(facts),
-        );
+        let facts = Facts::of_event(&self.event.snapshot(self.event.availability(0, 0)));
+        self.audit(actor, &AuditDetails::EventDelete(facts));
         Ok(())
     }
 }
@@ -174,7 +169,9 @@ mod tests {
     use crate::event::tests::{EVENT, event, seats};
     use crate::money::Money;
     use crate::reservation::tests::t;
-    use crate::unit_of_work::tests::{BUYER, NEW, STRANGER, admin, count, emitted, event_rooms, policy, user_rooms};
+    use crate::unit_of_work::tests::{
+        BUYER, NEW, STRANGER, admin, assert_emitted, buyer_hold, count, emitted, event_rooms, policy, user_rooms,
+    };
 
     /// An event whose stored counts include `reservations`; `lapsed` of them
     /// are handed to the unit as lapsed holds.
@@ -297,25 +294,8 @@ mod tests {
     fn a_hold_takes_seats_at_the_events_price() {
         let mut unit = event_unit(10, &[], &[]);
         let hold = unit.place_hold(BUYER, 3, t(0), &policy()).unwrap();
-        assert_eq!(
-            hold,
-            Reservation {
-                id: NEW,
-                user_id: BUYER,
-                studio_id: STUDIO,
-                target: ReservationTarget::Event(EVENT),
-                status: ReservationStatus::Hold,
-                quantity: 3,
-                unit_price: m("10.00"),
-                total_price: m("30.00"),
-                expires_at: t(5),
-                booking_code: None,
-                created_at: t(0),
-                confirmed_at: None,
-                checked_in_at: None,
-                cancelled_at: None,
-            }
-        );
+        assert_eq!(hold, buyer_hold(ReservationTarget::Event(EVENT), 3, m("10.00"), t(0), t(5)));
+        assert_eq!(hold.total_price, m("30.00"));
         assert_eq!(
             unit.event.seats,
             SeatCounts { held_seats: 3, held_count: 1, confirmed_seats: 0, confirmed_count: 0 }
@@ -325,11 +305,10 @@ mod tests {
         assert!(unit.fresh_ids.is_empty(), "the id was used");
         assert_eq!(unit.effects.reservations, vec![hold]);
 
-        let expected: Vec<_> = user_rooms(BUYER, EventKind::HoldCreated)
-            .into_iter()
-            .chain(event_rooms(EventKind::AvailabilityChanged))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(BUYER, EventKind::HoldCreated), event_rooms(EventKind::AvailabilityChanged)],
+        );
         let availability = &unit.effects.events[2].data;
         assert_eq!(availability["available"], 7);
         assert_eq!(availability["held_seats"], 3);

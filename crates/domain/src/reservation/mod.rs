@@ -77,6 +77,29 @@ impl ReservationTarget {
             ReservationTarget::Event(_) => ReservationKind::Event,
         }
     }
+
+    /// The auction's id or the event's, the other `None`: the target as the
+    /// API and the outbox name it.
+    pub fn ids(self) -> (Option<AuctionId>, Option<EventId>) {
+        match self {
+            ReservationTarget::Auction(id) => (Some(id), None),
+            ReservationTarget::Event(id) => (None, Some(id)),
+        }
+    }
+}
+
+/// As its `kind`, `auction_id` and `event_id`.
+impl Serialize for ReservationTarget {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Named {
+            kind: ReservationKind,
+            auction_id: Option<AuctionId>,
+            event_id: Option<EventId>,
+        }
+        let (auction_id, event_id) = self.ids();
+        Named { kind: self.kind(), auction_id, event_id }.serialize(serializer)
+    }
 }
 
 /// What a reservation is for.
@@ -280,10 +303,7 @@ impl Reservation {
 
     /// The reservation as the API and the live protocol show it, at `now`.
     pub fn snapshot(&self, now: DateTime<Utc>) -> ReservationSnapshot {
-        let (auction_id, event_id) = match self.target {
-            ReservationTarget::Auction(id) => (Some(id), None),
-            ReservationTarget::Event(id) => (None, Some(id)),
-        };
+        let (auction_id, event_id) = self.target.ids();
         ReservationSnapshot {
             id: self.id,
             kind: self.target.kind(),

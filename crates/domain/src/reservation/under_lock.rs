@@ -161,7 +161,7 @@ impl ReservationUnit {
             return Err(DomainError::NotFound("reservation"));
         };
         let before = self.reservation.status;
-        let facts = AuditedReservation::of(&self.reservation.snapshot(now));
+        let facts = AuditedReservation::of(&self.reservation, now);
         self.reservation.cancel(now, by, self.session_at(), policy.cancel_cutoff)?;
         self.follow_up(before, Payload::ReservationCancelled, now);
         if by == CancelledBy::Studio {
@@ -188,7 +188,7 @@ impl ReservationUnit {
             return Err(DomainError::NotFound("booking"));
         }
         let before = self.reservation.status;
-        let facts = AuditedReservation::of(&self.reservation.snapshot(now));
+        let facts = AuditedReservation::of(&self.reservation, now);
         if self.reservation.check_in(now)? == Transition::Changed {
             self.follow_up(before, Payload::ReservationCheckedIn, now);
             let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());
@@ -209,7 +209,8 @@ mod tests {
     use crate::ids::UserId;
     use crate::reservation::tests::{code, t};
     use crate::unit_of_work::tests::{
-        STRANGER, admin, auction_rooms, count, emitted, event_rooms, other_studio_admin, policy, user_rooms,
+        STRANGER, admin, assert_emitted, auction_rooms, count, emitted, event_rooms, other_studio_admin, policy,
+        user_rooms,
     };
 
     fn owner() -> Actor {
@@ -271,11 +272,10 @@ mod tests {
         let event = parent_event(&unit);
         assert_eq!(event.seats, SeatCounts { held_seats: 0, held_count: 0, confirmed_seats: 2, confirmed_count: 1 });
         assert_eq!(event.available(), 8);
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::BookingConfirmed)
-            .into_iter()
-            .chain(event_rooms(EventKind::AvailabilityChanged))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::BookingConfirmed), event_rooms(EventKind::AvailabilityChanged)],
+        );
         assert_eq!(unit.effects.events[2].data["confirmed_seats"], 2);
     }
 
@@ -288,11 +288,10 @@ mod tests {
         assert_eq!(expired.status, ReservationStatus::Expired);
         assert_eq!(expired.booking_code, None);
         assert_eq!(parent_event(&unit).seats, SeatCounts::default());
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationExpired)
-            .into_iter()
-            .chain(event_rooms(EventKind::AvailabilityChanged))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::ReservationExpired), event_rooms(EventKind::AvailabilityChanged)],
+        );
     }
 
     #[test]
@@ -317,11 +316,10 @@ mod tests {
         let mut unit = slot_unit(slot(ReservationStatus::Hold, "450.00", t(66)), AuctionStatus::Held);
         assert!(matches!(unit.confirm(&owner(), t(62), code()), Ok(ConfirmOutcome::Confirmed(_))));
         assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::BookingConfirmed)
-            .into_iter()
-            .chain(auction_rooms(EventKind::AuctionBooked))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::BookingConfirmed), auction_rooms(EventKind::AuctionBooked)],
+        );
         assert_eq!(unit.effects.events[2].data["current_price"], "450.00");
     }
 
@@ -349,11 +347,10 @@ mod tests {
         assert_eq!(unit.reservation.status, ReservationStatus::Cancelled);
         assert_eq!(unit.reservation.cancelled_at, Some(t(1)));
         assert_eq!(parent_event(&unit).seats, SeatCounts::default());
-        let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationCancelled)
-            .into_iter()
-            .chain(event_rooms(EventKind::AvailabilityChanged))
-            .collect();
-        assert_eq!(emitted(&unit.effects), expected);
+        assert_emitted(
+            &unit.effects,
+            &[user_rooms(HOLDER, EventKind::ReservationCancelled), event_rooms(EventKind::AvailabilityChanged)],
+        );
         assert!(unit.effects.audit.is_empty(), "an owner's cancellation is not an administrative action");
     }
 
@@ -416,11 +413,10 @@ mod tests {
             let mut unit = slot_unit(booking.clone(), AuctionStatus::Sold);
             unit.cancel(&actor, now, &policy()).unwrap();
             assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Active, "{actor:?}");
-            let expected: Vec<_> = user_rooms(HOLDER, EventKind::ReservationCancelled)
-                .into_iter()
-                .chain(auction_rooms(EventKind::AuctionReopened))
-                .collect();
-            assert_eq!(emitted(&unit.effects), expected);
+            assert_emitted(
+                &unit.effects,
+                &[user_rooms(HOLDER, EventKind::ReservationCancelled), auction_rooms(EventKind::AuctionReopened)],
+            );
             let reopened = &unit.effects.events[2].data;
             assert_eq!(reopened["status"], "ACTIVE");
             assert_eq!(reopened["current_price"], if now == t(40) { "500.00" } else { "410.00" });
@@ -448,11 +444,17 @@ mod tests {
         }
     }
 
+    /// A seat reservation in `status`, checked in by the studio at `at`.
+    fn checked_in(status: ReservationStatus, at: DateTime<Utc>) -> ReservationUnit {
+        let mut unit = seats_unit(status, t(-10));
+        unit.check_in(&admin(), at).unwrap();
+        assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
+        unit
+    }
+
     #[test]
     fn check_in_marks_the_booking_and_keeps_the_seats() {
-        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
-        unit.check_in(&admin(), t(600)).unwrap();
-        assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
+        let unit = checked_in(ReservationStatus::Confirmed, t(600));
         assert_eq!(unit.reservation.checked_in_at, Some(t(600)));
         assert_eq!(
             parent_event(&unit).seats,
@@ -465,8 +467,7 @@ mod tests {
 
     #[test]
     fn checking_in_twice_changes_nothing_and_emits_nothing() {
-        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
-        unit.check_in(&admin(), t(600)).unwrap();
+        let mut unit = checked_in(ReservationStatus::Confirmed, t(600));
         unit.effects = Effects::default();
         let first = unit.clone();
 
@@ -479,9 +480,7 @@ mod tests {
 
     #[test]
     fn a_no_show_latecomer_may_still_be_checked_in() {
-        let mut unit = seats_unit(ReservationStatus::NoShow, t(-10));
-        unit.check_in(&admin(), t(640)).unwrap();
-        assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
+        let unit = checked_in(ReservationStatus::NoShow, t(640));
         assert_eq!(parent_event(&unit).seats.confirmed_seats, 2);
     }
 

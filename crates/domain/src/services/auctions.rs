@@ -3,14 +3,12 @@
 use super::{Services, decide_batch, ensure_manages, with_view};
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
-use crate::audit::AuctionFacts;
+use crate::audit::Facts;
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::ids::{AuctionId, StudioId, UserId};
-use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, EventPublisher, EventStore, NewAuction, ReservationStore,
-};
+use crate::ports::{AuctionRecord, CatalogueStore, EventPublisher, NewAuction};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
 
@@ -21,12 +19,7 @@ pub(super) struct GrabRequest {
     confirm: bool,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn create_auction(
         &self,
         actor: &Actor,
@@ -40,10 +33,10 @@ where
         let actor = *actor;
         let committed = self
             .store
-            .create_auction(NewAuction { studio_id, details, created_at: now }, move |auction| {
+            .create(NewAuction { studio_id, details, created_at: now }, move |auction| {
                 let mut effects = Effects::default();
                 let snapshot = auction.snapshot(None, now);
-                let details = AuditDetails::AuctionCreate(AuctionFacts::of(&snapshot));
+                let details = AuditDetails::AuctionCreate(Facts::of_auction(&snapshot));
                 effects.audit(&actor, Some(studio_id), auction.id.to_string(), &details);
                 effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(snapshot));
                 effects
@@ -83,47 +76,38 @@ where
     ) -> Result<Auction, DomainError> {
         self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
-        let committed = self
-            .store
-            .with_auction_locked(id, &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
-                let details = patch.apply(&unit.auction.details)?;
-                unit.update(&actor, details, now)?;
-                Ok(unit.auction.clone())
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(id, move |unit, now| {
+            ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+            let details = patch.apply(&unit.auction.details)?;
+            unit.update(&actor, details, now)?;
+            Ok(unit.auction.clone())
+        })
+        .await
     }
 
     pub async fn cancel_auction(&self, actor: &Actor, id: AuctionId) -> Result<Auction, DomainError> {
         self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
         let policy = self.policy;
-        let committed = self
-            .store
-            .with_auction_locked(id, &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
-                unit.expire_lapsed_hold(now);
-                unit.cancel(&actor, now, &policy)?;
-                Ok(unit.auction.clone())
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(id, move |unit, now| {
+            ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+            unit.expire_lapsed_hold(now);
+            unit.cancel(&actor, now, &policy)?;
+            Ok(unit.auction.clone())
+        })
+        .await
     }
 
     pub async fn trigger_turbo(&self, actor: &Actor, id: AuctionId) -> Result<AuctionRecord, DomainError> {
         self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
-        let committed = self
-            .store
-            .with_auction_locked(id, &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.auction.studio_id, "auction")?;
-                unit.expire_lapsed_hold(now);
-                unit.trigger_turbo(&actor, now)?;
-                Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(id, move |unit, now| {
+            ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+            unit.expire_lapsed_hold(now);
+            unit.trigger_turbo(&actor, now)?;
+            Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
+        })
+        .await
     }
 
     /// Grabs an auction at its current price: a hold, or a booking with `confirm`.
@@ -170,46 +154,40 @@ where
         let code = self.store.draw_booking_code()?;
         let policy = self.policy;
         let requests = batch;
-        let committed = self
-            .store
-            .with_auction_locked(id, &self.clock, move |unit, now| {
-                unit.expire_lapsed_hold(now);
-                let answers = requests
-                    .iter()
-                    .map(|request| {
-                        let before = unit.clone();
-                        let answer = unit.grab(request.user, now, &policy, request.confirm.then(|| code.clone()));
-                        if answer.is_err() {
-                            // A refusal leaves nothing behind, as it would alone.
-                            *unit = before;
-                        }
-                        answer
-                    })
-                    .collect();
-                Ok(answers)
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(id, move |unit, now| {
+            unit.expire_lapsed_hold(now);
+            let answers = requests
+                .iter()
+                .map(|request| {
+                    let before = unit.clone();
+                    let answer = unit.grab(request.user, now, &policy, request.confirm.then(|| code.clone()));
+                    if answer.is_err() {
+                        // A refusal leaves nothing behind, as it would alone.
+                        *unit = before;
+                    }
+                    answer
+                })
+                .collect();
+            Ok(answers)
+        })
+        .await
     }
 
     async fn grab_alone(&self, id: AuctionId, request: GrabRequest) -> Result<Reservation, DomainError> {
         let GrabRequest { user, confirm } = request;
         let policy = self.policy;
-        let committed = self
-            .with_fresh_code(|code| {
-                let confirm_with = confirm.then_some(code);
-                self.store.with_auction_locked(id, &self.clock, move |unit, now| {
-                    unit.expire_lapsed_hold(now);
-                    unit.grab(user, now, &policy, confirm_with)
-                })
+        self.with_fresh_code(|code| {
+            let confirm_with = confirm.then_some(code);
+            self.decide(id, move |unit, now| {
+                unit.expire_lapsed_hold(now);
+                unit.grab(user, now, &policy, confirm_with)
             })
-            .await?;
-        Ok(self.deliver(committed))
+        })
+        .await
     }
 
     /// Persists and announces what time alone changed on an auction, if no one else is busy with it.
     pub async fn settle_auction(&self, id: AuctionId) -> Result<bool, DomainError> {
-        let committed = self.store.try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.settle(now))).await?;
-        Ok(committed.map(|c| self.deliver(c)).unwrap_or(false))
+        Ok(self.try_decide(id, |unit, now| Ok(unit.settle(now))).await?.unwrap_or(false))
     }
 }

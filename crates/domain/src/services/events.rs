@@ -2,14 +2,14 @@
 
 use super::{Services, decide_batch, ensure_manages};
 use crate::actor::Actor;
-use crate::audit::EventFacts;
+use crate::audit::Facts;
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, EventKind, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::ids::{EventId, StudioId, UserId};
-use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventRecord, EventStore, NewEvent, ReservationStore};
+use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventRecord, NewEvent};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
 
@@ -20,12 +20,7 @@ pub(super) struct HoldRequest {
     quantity: i64,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn create_event(
         &self,
         actor: &Actor,
@@ -39,10 +34,10 @@ where
         let actor = *actor;
         let committed = self
             .store
-            .create_event(NewEvent { studio_id, details, created_at: now }, move |event| {
+            .create(NewEvent { studio_id, details, created_at: now }, move |event| {
                 let mut effects = Effects::default();
                 let snapshot = event.snapshot(event.availability(0, 0));
-                let details = AuditDetails::EventCreate(EventFacts::of(&snapshot));
+                let details = AuditDetails::EventCreate(Facts::of_event(&snapshot));
                 effects.audit(&actor, Some(studio_id), event.id.to_string(), &details);
                 // Announced to its studio, like a new auction: the catalogue room hears it from there.
                 effects.emit(&[Room::Studio(studio_id)], Payload::AvailabilityChanged(snapshot));
@@ -75,32 +70,25 @@ where
     pub async fn update_event(&self, actor: &Actor, id: EventId, patch: EventPatch) -> Result<Event, DomainError> {
         self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
-        let committed = self
-            .store
-            .with_event_locked(id, &[], &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.event.studio_id, "event")?;
-                let details = patch.apply(&unit.event.details)?;
-                unit.expire_lapsed_holds(now);
-                unit.update(&actor, details)?;
-                Ok(unit.event.clone())
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(EventHolds::of(id), move |unit, now| {
+            ensure_manages(&actor, unit.event.studio_id, "event")?;
+            let details = patch.apply(&unit.event.details)?;
+            unit.expire_lapsed_holds(now);
+            unit.update(&actor, details)?;
+            Ok(unit.event.clone())
+        })
+        .await
     }
 
     pub async fn delete_event(&self, actor: &Actor, id: EventId) -> Result<(), DomainError> {
         self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
-        let committed = self
-            .store
-            .with_event_locked(id, &[], &self.clock, move |unit, now| {
-                ensure_manages(&actor, unit.event.studio_id, "event")?;
-                unit.expire_lapsed_holds(now);
-                unit.delete(&actor, now)
-            })
-            .await?;
-        self.deliver(committed);
-        Ok(())
+        self.decide(EventHolds::of(id), move |unit, now| {
+            ensure_manages(&actor, unit.event.studio_id, "event")?;
+            unit.expire_lapsed_holds(now);
+            unit.delete(&actor, now)
+        })
+        .await
     }
 
     /// Holds `quantity` seats of an event for the actor. Concurrent holds on
@@ -137,16 +125,12 @@ where
         let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
         let policy = self.policy;
         let requests = batch;
-        let committed = self
-            .store
-            .with_event_locked(id, &users, &self.clock, move |unit, now| {
-                unit.expire_lapsed_holds(now);
-                let answers: Vec<_> =
-                    requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
-                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
-                Ok(answers)
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(EventHolds { event: id, users }, move |unit, now| {
+            unit.expire_lapsed_holds(now);
+            let answers: Vec<_> = requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
+            unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+            Ok(answers)
+        })
+        .await
     }
 }

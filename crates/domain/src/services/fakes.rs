@@ -8,16 +8,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::auction::{Auction, AuctionStatus, AuctionUnit};
+use crate::auction::{Auction, AuctionDetails, AuctionStatus, AuctionUnit};
 use crate::booking_code::BookingCode;
 use crate::clock::Clock;
 use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
-use crate::event::{Event, EventUnit, SeatCounts};
-use crate::ids::{AuctionId, EventId, ReservationId, UserId};
+use crate::event::{Event, EventDetails, EventUnit, SeatCounts};
+use crate::ids::{AuctionId, EventId, ReservationId};
 use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, Committed, EventRecord, EventStore, NewAuction, NewEvent,
-    ReservationStore,
+    AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventHolds,
+    EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent,
+    ReservationStore, UnitOfWork,
 };
 use crate::reservation::{
     EventReservationsUnit, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
@@ -87,6 +88,28 @@ impl Rows {
             .values()
             .filter(move |r| r.target == ReservationTarget::Event(event) && r.status == ReservationStatus::Hold)
     }
+
+    fn parent(&self, target: ReservationTarget) -> Result<Parent, DomainError> {
+        match target {
+            ReservationTarget::Auction(id) => {
+                self.auctions.get(&id).cloned().map(Parent::Auction).ok_or(DomainError::NotFound("auction"))
+            }
+            ReservationTarget::Event(id) => {
+                self.events.get(&id).cloned().map(Parent::Event).ok_or(DomainError::NotFound("event"))
+            }
+        }
+    }
+
+    fn keep_parent(&mut self, parent: Parent) {
+        match parent {
+            Parent::Auction(auction) => {
+                self.auctions.insert(auction.id, auction);
+            }
+            Parent::Event(event) => {
+                self.events.insert(event.id, event);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -98,28 +121,112 @@ impl FakeCatalogue {
     pub fn rows(&self) -> MutexGuard<'_, Rows> {
         self.rows.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn locked<T>(
-        &self,
-        decide: impl FnOnce(&mut Rows) -> Result<(T, Effects, DateTime<Utc>), DomainError>,
-    ) -> Result<Committed<T>, DomainError> {
+/// How the fake reads a target's unit from its rows.
+trait InMemory: LockTarget + Sized {
+    /// The unit at `now`.
+    fn load(self, rows: &mut Rows, now: DateTime<Utc>) -> Result<Self::Unit, DomainError>;
+}
+
+/// One mutex stands for every lock, so no decision is ever skipped.
+impl<K: InMemory> Locks<K> for FakeCatalogue {
+    async fn locked<T, C, F>(&self, target: K, _mode: LockMode, clock: &C, decide: F) -> Decided<T>
+    where
+        T: Send,
+        C: Clock,
+        F: Decision<K::Unit, T>,
+    {
         let mut rows = self.rows();
         rows.locks_taken += 1;
-        let (value, effects, now) = decide(&mut rows)?;
+        let now = clock.now();
+        let mut unit = target.load(&mut rows, now)?;
+        let value = decide(&mut unit, now)?;
+        let (parent, effects) = unit.into_parts();
+        rows.keep_parent(parent);
         let events = rows.commit(effects, now);
-        Ok(Committed { value, events })
+        Ok(Some(Committed { value, events }))
     }
 }
 
-impl AuctionStore for FakeCatalogue {
-    async fn create_auction<F>(&self, new: NewAuction, effects: F) -> Result<Committed<Auction>, DomainError>
+impl InMemory for AuctionId {
+    fn load(self, rows: &mut Rows, _now: DateTime<Utc>) -> Result<AuctionUnit, DomainError> {
+        let auction = rows.auctions.get(&self).cloned().ok_or(DomainError::NotFound("auction"))?;
+        let ended_holders = rows
+            .reservations
+            .values()
+            .filter(|r| r.target == ReservationTarget::Auction(self))
+            .filter(|r| matches!(r.status, ReservationStatus::Expired | ReservationStatus::Cancelled))
+            .map(|r| r.user_id)
+            .collect();
+        let live = rows.live_reservation_of(self);
+        let next_reservation_id = ReservationId(rows.next_id());
+        Ok(AuctionUnit { auction, live, ended_holders, next_reservation_id, effects: Effects::default() })
+    }
+}
+
+impl InMemory for EventHolds {
+    fn load(self, rows: &mut Rows, now: DateTime<Utc>) -> Result<EventUnit, DomainError> {
+        let event = rows.events.get(&self.event).filter(|e| e.deleted_at.is_none()).cloned();
+        let event = event.ok_or(DomainError::NotFound("event"))?;
+        let lapsed_holds = rows.holds_of(self.event).filter(|r| r.expires_at <= now).cloned().collect();
+        let live_holds = rows
+            .holds_of(self.event)
+            .filter(|r| r.expires_at > now && self.users.contains(&r.user_id))
+            .map(|r| (r.user_id, r.id))
+            .collect();
+        let mut fresh_ids: Vec<ReservationId> = self.users.iter().map(|_| ReservationId(rows.next_id())).collect();
+        fresh_ids.reverse();
+        Ok(EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() })
+    }
+}
+
+impl InMemory for ReservationId {
+    fn load(self, rows: &mut Rows, _now: DateTime<Utc>) -> Result<ReservationUnit, DomainError> {
+        let reservation = rows.reservations.get(&self).cloned().ok_or(DomainError::NotFound("reservation"))?;
+        let parent = rows.parent(reservation.target)?;
+        Ok(ReservationUnit { reservation, parent, effects: Effects::default() })
+    }
+}
+
+impl InMemory for EventReservations {
+    fn load(self, rows: &mut Rows, _now: DateTime<Utc>) -> Result<EventReservationsUnit, DomainError> {
+        let target = ReservationTarget::Event(self.event);
+        let parent = rows.parent(target)?;
+        let reservations = self
+            .ids
+            .iter()
+            .filter_map(|id| rows.reservations.get(id))
+            .filter(|r| r.target == target)
+            .cloned()
+            .collect();
+        Ok(EventReservationsUnit { parent, reservations, effects: Effects::default() })
+    }
+}
+
+/// How the fake stores a new row, given its id.
+trait InMemoryRow: CatalogueItem + Sized {
+    fn insert(new: New<Self>, id: i64, rows: &mut Rows) -> Self::Row;
+}
+
+impl<D: InMemoryRow> Creates<D> for FakeCatalogue {
+    async fn create<F>(&self, new: New<D>, effects: F) -> Result<Committed<D::Row>, DomainError>
     where
-        F: FnOnce(&Auction) -> Effects + Send,
+        F: FnOnce(&D::Row) -> Effects + Send,
     {
         let mut rows = self.rows();
+        let (id, created_at) = (rows.next_id(), new.created_at);
+        let row = D::insert(new, id, &mut rows);
+        let events = rows.commit(effects(&row), created_at);
+        Ok(Committed { value: row, events })
+    }
+}
+
+impl InMemoryRow for AuctionDetails {
+    fn insert(new: NewAuction, id: i64, rows: &mut Rows) -> Auction {
         let starts_at = new.details.schedule.starts_at();
         let auction = Auction {
-            id: AuctionId(rows.next_id()),
+            id: AuctionId(id),
             studio_id: new.studio_id,
             stored_status: if new.created_at < starts_at { AuctionStatus::Draft } else { AuctionStatus::Active },
             details: new.details,
@@ -129,73 +236,14 @@ impl AuctionStore for FakeCatalogue {
             created_at: new.created_at,
         };
         rows.auctions.insert(auction.id, auction.clone());
-        let events = rows.commit(effects(&auction), new.created_at);
-        Ok(Committed { value: auction, events })
-    }
-
-    async fn find_auction(&self, id: AuctionId) -> Result<Option<AuctionRecord>, DomainError> {
-        let rows = self.rows();
-        let live = rows.live_reservation_of(id);
-        Ok(rows.auctions.get(&id).map(|auction| AuctionRecord { auction: auction.clone(), live }))
-    }
-
-    async fn with_auction_locked<T, C, F>(
-        &self,
-        id: AuctionId,
-        clock: &C,
-        decide: F,
-    ) -> Result<Committed<T>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut AuctionUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.locked(|rows| {
-            let auction = rows.auctions.get(&id).cloned().ok_or(DomainError::NotFound("auction"))?;
-            let ended_holders = rows
-                .reservations
-                .values()
-                .filter(|r| r.target == ReservationTarget::Auction(id))
-                .filter(|r| matches!(r.status, ReservationStatus::Expired | ReservationStatus::Cancelled))
-                .map(|r| r.user_id)
-                .collect();
-            let mut unit = AuctionUnit {
-                auction,
-                live: rows.live_reservation_of(id),
-                ended_holders,
-                next_reservation_id: ReservationId(rows.next_id()),
-                effects: Effects::default(),
-            };
-            let now = clock.now();
-            let value = decide(&mut unit, now)?;
-            rows.auctions.insert(id, unit.auction);
-            Ok((value, unit.effects, now))
-        })
-    }
-
-    async fn try_with_auction_locked<T, C, F>(
-        &self,
-        id: AuctionId,
-        clock: &C,
-        decide: F,
-    ) -> Result<Option<Committed<T>>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut AuctionUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.with_auction_locked(id, clock, decide).await.map(Some)
+        auction
     }
 }
 
-impl EventStore for FakeCatalogue {
-    async fn create_event<F>(&self, new: NewEvent, effects: F) -> Result<Committed<Event>, DomainError>
-    where
-        F: FnOnce(&Event) -> Effects + Send,
-    {
-        let mut rows = self.rows();
+impl InMemoryRow for EventDetails {
+    fn insert(new: NewEvent, id: i64, rows: &mut Rows) -> Event {
         let event = Event {
-            id: EventId(rows.next_id()),
+            id: EventId(id),
             studio_id: new.studio_id,
             details: new.details,
             seats: SeatCounts::default(),
@@ -203,10 +251,19 @@ impl EventStore for FakeCatalogue {
             created_at: new.created_at,
         };
         rows.events.insert(event.id, event.clone());
-        let events = rows.commit(effects(&event), new.created_at);
-        Ok(Committed { value: event, events })
+        event
     }
+}
 
+impl AuctionStore for FakeCatalogue {
+    async fn find_auction(&self, id: AuctionId) -> Result<Option<AuctionRecord>, DomainError> {
+        let rows = self.rows();
+        let live = rows.live_reservation_of(id);
+        Ok(rows.auctions.get(&id).map(|auction| AuctionRecord { auction: auction.clone(), live }))
+    }
+}
+
+impl EventStore for FakeCatalogue {
     async fn find_event(&self, id: EventId, now: DateTime<Utc>) -> Result<Option<EventRecord>, DomainError> {
         let rows = self.rows();
         let Some(event) = rows.events.get(&id).filter(|event| event.deleted_at.is_none()).cloned() else {
@@ -218,51 +275,6 @@ impl EventStore for FakeCatalogue {
         let availability = event.availability(lapsed_seats, lapsed.len() as u32);
         Ok(Some(EventRecord { event, availability, next_lapse_at }))
     }
-
-    async fn with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        users: &[UserId],
-        clock: &C,
-        decide: F,
-    ) -> Result<Committed<T>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.locked(|rows| {
-            let event = rows.events.get(&id).filter(|e| e.deleted_at.is_none()).cloned();
-            let event = event.ok_or(DomainError::NotFound("event"))?;
-            let now = clock.now();
-            let lapsed_holds = rows.holds_of(id).filter(|r| r.expires_at <= now).cloned().collect();
-            let live_holds = rows
-                .holds_of(id)
-                .filter(|r| r.expires_at > now && users.contains(&r.user_id))
-                .map(|r| (r.user_id, r.id))
-                .collect();
-            let mut fresh_ids: Vec<ReservationId> = users.iter().map(|_| ReservationId(rows.next_id())).collect();
-            fresh_ids.reverse();
-            let mut unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
-            let value = decide(&mut unit, now)?;
-            rows.events.insert(id, unit.event);
-            Ok((value, unit.effects, now))
-        })
-    }
-
-    async fn try_with_event_locked<T, C, F>(
-        &self,
-        id: EventId,
-        clock: &C,
-        decide: F,
-    ) -> Result<Option<Committed<T>>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.with_event_locked(id, &[], clock, decide).await.map(Some)
-    }
 }
 
 impl ReservationStore for FakeCatalogue {
@@ -272,56 +284,6 @@ impl ReservationStore for FakeCatalogue {
 
     async fn find_reservation_by_code(&self, code: &BookingCode) -> Result<Option<Reservation>, DomainError> {
         Ok(self.rows().reservations.values().find(|r| r.booking_code.as_ref() == Some(code)).cloned())
-    }
-
-    async fn with_reservation_locked<T, C, F>(
-        &self,
-        id: ReservationId,
-        clock: &C,
-        decide: F,
-    ) -> Result<Committed<T>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut ReservationUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.locked(|rows| {
-            let reservation = rows.reservations.get(&id).cloned().ok_or(DomainError::NotFound("reservation"))?;
-            let parent = parent_of(rows, reservation.target)?;
-            let mut unit = ReservationUnit { reservation, parent, effects: Effects::default() };
-            let now = clock.now();
-            let value = decide(&mut unit, now)?;
-            keep_parent(rows, unit.parent);
-            Ok((value, unit.effects, now))
-        })
-    }
-
-    async fn with_event_reservations_locked<T, C, F>(
-        &self,
-        event: EventId,
-        ids: &[ReservationId],
-        clock: &C,
-        decide: F,
-    ) -> Result<Committed<T>, DomainError>
-    where
-        T: Send,
-        C: Clock,
-        F: FnOnce(&mut EventReservationsUnit, DateTime<Utc>) -> Result<T, DomainError> + Send,
-    {
-        self.locked(|rows| {
-            let parent = parent_of(rows, ReservationTarget::Event(event))?;
-            let reservations = ids
-                .iter()
-                .filter_map(|id| rows.reservations.get(id))
-                .filter(|r| r.target == ReservationTarget::Event(event))
-                .cloned()
-                .collect();
-            let mut unit = EventReservationsUnit { parent, reservations, effects: Effects::default() };
-            let now = clock.now();
-            let value = decide(&mut unit, now)?;
-            keep_parent(rows, unit.parent);
-            Ok((value, unit.effects, now))
-        })
     }
 
     async fn parents_with_lapsed_holds(
@@ -347,27 +309,5 @@ impl BookingCodes for FakeCatalogue {
         rows.codes_drawn += 1;
         let [.., a, b, c, d, e] = rows.codes_drawn.to_be_bytes();
         Ok(BookingCode::from_random([a, b, c, d, e]))
-    }
-}
-
-fn parent_of(rows: &Rows, target: ReservationTarget) -> Result<Parent, DomainError> {
-    match target {
-        ReservationTarget::Auction(id) => {
-            rows.auctions.get(&id).cloned().map(Parent::Auction).ok_or(DomainError::NotFound("auction"))
-        }
-        ReservationTarget::Event(id) => {
-            rows.events.get(&id).cloned().map(Parent::Event).ok_or(DomainError::NotFound("event"))
-        }
-    }
-}
-
-fn keep_parent(rows: &mut Rows, parent: Parent) {
-    match parent {
-        Parent::Auction(auction) => {
-            rows.auctions.insert(auction.id, auction);
-        }
-        Parent::Event(event) => {
-            rows.events.insert(event.id, event);
-        }
     }
 }

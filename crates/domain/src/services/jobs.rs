@@ -3,14 +3,9 @@
 use super::{BatchReport, JobFailure, Services};
 use crate::clock::Clock;
 use crate::error::DomainError;
-use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventStore, ReservationStore};
+use crate::ports::{CatalogueStore, EventPublisher, JobStore};
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes + crate::ports::JobStore,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore + JobStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     /// Persists and announces status changes that time alone made (DRAFT →
     /// ACTIVE, → EXPIRED, turbo start). An auction that fails is reported and
     /// the batch goes on with the others.
@@ -34,11 +29,7 @@ where
         let policy = self.policy;
         let mut report = BatchReport::default();
         for id in due {
-            let committed = self
-                .store
-                .with_reservation_locked(id, &self.clock, move |unit, now| Ok(unit.mark_no_show(now, &policy)))
-                .await;
-            match committed.map(|c| self.deliver(c)) {
+            match self.decide(id, move |unit, now| Ok(unit.mark_no_show(now, &policy))).await {
                 Ok(true) => report.changed += 1,
                 Ok(false) => {}
                 Err(error) => report.failed.push(JobFailure { item: id.to_string(), error }),

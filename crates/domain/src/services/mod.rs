@@ -17,9 +17,7 @@ use crate::error::DomainError;
 use crate::ids::{AuctionId, EventId, StudioId};
 use crate::memory::batcher::Batcher;
 use crate::memory::read_model::ReadModel;
-use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, Committed, EventPublisher, EventStore, ReservationStore,
-};
+use crate::ports::{AuctionRecord, CatalogueStore, Committed, Decision, EventPublisher, LockMode, LockTarget, Locks};
 use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, ReservationTarget};
 use crate::unit_of_work::Policy;
 
@@ -100,12 +98,7 @@ pub struct BatchReport {
     pub failed: Vec<JobFailure>,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub fn new(store: S, clock: C, publisher: P, policy: Policy) -> Self {
         Services {
             store,
@@ -155,6 +148,31 @@ where
         }
         self.publisher.publish(&committed.events);
         committed.value
+    }
+
+    /// Decides under the lock of `target`, waiting for it, and delivers what
+    /// the decision committed.
+    async fn decide<K, T>(&self, target: K, decide: impl Decision<K::Unit, T>) -> Result<T, DomainError>
+    where
+        K: LockTarget,
+        S: Locks<K>,
+        T: Send,
+    {
+        let committed = self.store.locked(target, LockMode::Wait, &self.clock, decide).await?;
+        // A decision that waits is never skipped: past the lock timeout it is `Busy`.
+        Ok(self.deliver(committed.ok_or(DomainError::Busy)?))
+    }
+
+    /// As [`Services::decide`] for a background job: `None`, at once, when
+    /// another transaction holds the lock (or the target is gone).
+    async fn try_decide<K, T>(&self, target: K, decide: impl Decision<K::Unit, T>) -> Result<Option<T>, DomainError>
+    where
+        K: LockTarget,
+        S: Locks<K>,
+        T: Send,
+    {
+        let committed = self.store.locked(target, LockMode::Skip, &self.clock, decide).await?;
+        Ok(committed.map(|committed| self.deliver(committed)))
     }
 
     /// Runs `attempt` (one transaction) with a freshly drawn booking code,

@@ -1,17 +1,15 @@
 //! The lists: the catalogue, reservations and the audit log, each page with
 //! the rule of who may read what applied first.
 
-use chrono::{DateTime, Utc};
-
 use super::Services;
 use crate::actor::Actor;
 use crate::clock::Clock;
 use crate::error::DomainError;
 use crate::event::HiddenEvents;
-use crate::ids::{AuctionId, EventId, ReservationId, StudioId};
+use crate::ids::{ReservationId, StudioId};
 use crate::ports::{
-    AccountStore, ActiveFilter, AuctionFilter, AuctionRecord, AuditRecord, EventFilter, EventRecord, QueryStore,
-    ReservationFilter,
+    AccountStore, ActiveFilter, AuctionCursor, AuctionFilter, AuctionRecord, AuditRecord, EventCursor, EventFilter,
+    EventRecord, QueryStore, ReservationFilter,
 };
 use crate::reservation::Reservation;
 
@@ -25,7 +23,7 @@ where
         &self,
         filter: AuctionFilter,
         limit: u32,
-        after: Option<(DateTime<Utc>, AuctionId)>,
+        after: Option<AuctionCursor>,
     ) -> Result<Vec<AuctionRecord>, DomainError> {
         self.store.list_auctions(filter, self.clock.now(), limit, after).await
     }
@@ -37,7 +35,7 @@ where
         viewer: Option<&Actor>,
         mut filter: EventFilter,
         limit: u32,
-        after: Option<(DateTime<Utc>, EventId)>,
+        after: Option<EventCursor>,
     ) -> Result<Vec<EventRecord>, DomainError> {
         if filter.active != ActiveFilter::Active {
             filter.studio_id = HiddenEvents::for_viewer(viewer).studio_filter(filter.studio_id)?;

@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::domain_events::EventKind;
 use crate::error::DomainError;
 use crate::ids::{EventId, ReservationId, StudioId};
-use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventStore, ReservationStore};
+use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventReservations};
 use crate::reservation::{ConfirmOutcome, Reservation, ReservationFacts, ReservationTarget};
 
 /// One caller's confirmation, waiting to be decided with the others on its event.
@@ -17,12 +17,7 @@ pub(super) struct ConfirmRequest {
     id: ReservationId,
 }
 
-impl<S, C, P> Services<S, C, P>
-where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
-    C: Clock,
-    P: EventPublisher,
-{
+impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     /// A reservation its owner or its studio may see.
     pub async fn get_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
         self.store
@@ -86,43 +81,32 @@ where
         let codes = batch.iter().map(|_| self.store.draw_booking_code()).collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<ReservationId> = batch.iter().map(|request| request.id).collect();
         let requests = batch;
-        let committed = self
-            .store
-            .with_event_reservations_locked(event, &ids, &self.clock, move |unit, now| {
-                let answers = requests
-                    .iter()
-                    .zip(codes)
-                    .map(|(request, code)| unit.decide(request.id, |one| one.confirm(&request.actor, now, code)))
-                    .collect();
-                unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
-                Ok(answers)
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(EventReservations { event, ids }, move |unit, now| {
+            let answers = requests
+                .iter()
+                .zip(codes)
+                .map(|(request, code)| unit.decide(request.id, |one| one.confirm(&request.actor, now, code)))
+                .collect();
+            unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+            Ok(answers)
+        })
+        .await
     }
 
     async fn confirm_alone(&self, request: ConfirmRequest) -> Result<ConfirmOutcome, DomainError> {
         let ConfirmRequest { actor, id } = request;
-        let committed = self
-            .with_fresh_code(|code| {
-                self.store.with_reservation_locked(id, &self.clock, move |unit, now| unit.confirm(&actor, now, code))
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.with_fresh_code(|code| self.decide(id, move |unit, now| unit.confirm(&actor, now, code))).await
     }
 
     pub async fn cancel_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
         self.ensure_may_act(id, |r| r.user_id == actor.user_id || actor.manages(r.studio_id)).await?;
         let actor = *actor;
         let policy = self.policy;
-        let committed = self
-            .store
-            .with_reservation_locked(id, &self.clock, move |unit, now| {
-                unit.cancel(&actor, now, &policy)?;
-                Ok(unit.reservation.clone())
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(id, move |unit, now| {
+            unit.cancel(&actor, now, &policy)?;
+            Ok(unit.reservation.clone())
+        })
+        .await
     }
 
     /// Checks in the booking with `code` at `studio`'s door. Codes of other studios are not found.
@@ -137,14 +121,11 @@ where
             return Err(not_found);
         }
         let actor = *actor;
-        let committed = self
-            .store
-            .with_reservation_locked(reservation.id, &self.clock, move |unit, now| {
-                unit.check_in(&actor, now)?;
-                Ok(unit.reservation.clone())
-            })
-            .await?;
-        Ok(self.deliver(committed))
+        self.decide(reservation.id, move |unit, now| {
+            unit.check_in(&actor, now)?;
+            Ok(unit.reservation.clone())
+        })
+        .await
     }
 
     /// Expires lapsed holds, one parent at a time under its lock, skipping
@@ -155,16 +136,12 @@ where
         let mut report = SweepReport::default();
         for parent in parents {
             let committed = match parent {
-                ReservationTarget::Auction(id) => self
-                    .store
-                    .try_with_auction_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_hold(now)))
-                    .await
-                    .map(|c| c.map(|c| self.deliver(c))),
-                ReservationTarget::Event(id) => self
-                    .store
-                    .try_with_event_locked(id, &self.clock, |unit, now| Ok(unit.expire_lapsed_holds(now) > 0))
-                    .await
-                    .map(|c| c.map(|c| self.deliver(c))),
+                ReservationTarget::Auction(id) => {
+                    self.try_decide(id, |unit, now| Ok(unit.expire_lapsed_hold(now))).await
+                }
+                ReservationTarget::Event(id) => {
+                    self.try_decide(EventHolds::of(id), |unit, now| Ok(unit.expire_lapsed_holds(now) > 0)).await
+                }
             };
             match committed {
                 Ok(Some(true)) => report.parents += 1,
