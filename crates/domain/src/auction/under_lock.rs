@@ -106,6 +106,7 @@ impl AuctionUnit {
             confirmed_at: None,
             checked_in_at: None,
             cancelled_at: None,
+            payment: Default::default(),
         };
         self.live = Some(reservation.clone());
         self.settle_status(now);
@@ -331,6 +332,7 @@ mod tests {
                 confirmed_at: None,
                 checked_in_at: None,
                 cancelled_at: None,
+                payment: Default::default(),
             }
         );
         assert_eq!(unit.live, Some(hold.clone()));
