@@ -29,7 +29,7 @@ pub enum Parent {
 /// then persisted as EXPIRED before the caller hears `hold_expired`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfirmOutcome {
-    Confirmed(Reservation),
+    Confirmed(Box<Reservation>),
     Expired,
 }
 
@@ -135,9 +135,9 @@ impl ReservationUnit {
         match self.reservation.confirm(now, code) {
             Ok(Transition::Changed) => {
                 self.follow_up(before, Payload::BookingConfirmed, now);
-                Ok(ConfirmOutcome::Confirmed(self.reservation.clone()))
+                Ok(ConfirmOutcome::Confirmed(Box::new(self.reservation.clone())))
             }
-            Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(self.reservation.clone())),
+            Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(Box::new(self.reservation.clone()))),
             Err(ConfirmError::HoldExpired) if self.reservation.status == ReservationStatus::Hold => {
                 self.expire(now)?;
                 Ok(ConfirmOutcome::Expired)
@@ -364,8 +364,8 @@ mod tests {
         assert_eq!(booking.status, ReservationStatus::Confirmed);
         assert_eq!(booking.booking_code, Some(code()));
         assert_eq!(booking.confirmed_at, Some(t(4)));
-        assert_eq!(unit.reservation, booking);
-        assert_eq!(unit.effects.reservations, vec![booking]);
+        assert_eq!(unit.reservation, *booking);
+        assert_eq!(unit.effects.reservations, vec![*booking]);
 
         let event = parent_event(&unit);
         assert_eq!(event.seats, SeatCounts { held_seats: 0, held_count: 0, confirmed_seats: 2, confirmed_count: 1 });
@@ -399,7 +399,7 @@ mod tests {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
         unit.confirm(&owner(), t(1), code()).unwrap();
         let first = unit.clone();
-        assert_eq!(unit.confirm(&owner(), t(30), code()), Ok(ConfirmOutcome::Confirmed(first.reservation.clone())));
+        assert_eq!(unit.confirm(&owner(), t(30), code()), Ok(ConfirmOutcome::Confirmed(Box::new(first.reservation.clone()))));
         assert_eq!(unit.effects, first.effects);
         assert_eq!(parent_event(&unit), parent_event(&first));
     }

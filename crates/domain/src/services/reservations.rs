@@ -65,7 +65,7 @@ where
             ReservationTarget::Auction(_) => self.confirm_alone(request).await?,
         };
         match outcome {
-            ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
+            ConfirmOutcome::Confirmed(reservation) => Ok(*reservation),
             ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
         }
     }
