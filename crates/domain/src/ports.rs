@@ -17,6 +17,7 @@ use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails, EventUnit};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::payments::IntentId;
 use crate::reservation::{EventReservationsUnit, ReservationStatus};
 use crate::reservation::{Reservation, ReservationTarget, ReservationUnit};
 use crate::unit_of_work::Effects;
@@ -401,6 +402,37 @@ pub trait EventStore: Send + Sync {
         T: Send,
         C: Clock,
         F: FnOnce(&mut EventUnit, DateTime<Utc>) -> Result<T, DomainError> + Send;
+}
+
+/// What the payment flows keep beside reservations: the provider events
+/// already applied, and the payments the jobs look after.
+pub trait PaymentRecords: Send + Sync {
+    /// Whether provider event `id` was applied already.
+    fn provider_event_seen(&self, provider: &str, id: &str) -> impl Future<Output = Result<bool, DomainError>> + Send;
+
+    /// Records provider event `id` as applied (again is harmless).
+    fn record_provider_event(
+        &self,
+        provider: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+
+    /// Reservations whose refund is pending and due at `now` (never tried, or
+    /// whose back-off has passed), oldest first.
+    fn refunds_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ReservationId>, DomainError>> + Send;
+
+    /// Payments opened and still waiting for the provider's word, last
+    /// changed before `before`.
+    fn payments_awaiting_provider(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(ReservationId, IntentId)>, DomainError>> + Send;
 }
 
 pub trait ReservationStore: Send + Sync {

@@ -399,7 +399,10 @@ mod tests {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
         unit.confirm(&owner(), t(1), code()).unwrap();
         let first = unit.clone();
-        assert_eq!(unit.confirm(&owner(), t(30), code()), Ok(ConfirmOutcome::Confirmed(Box::new(first.reservation.clone()))));
+        assert_eq!(
+            unit.confirm(&owner(), t(30), code()),
+            Ok(ConfirmOutcome::Confirmed(Box::new(first.reservation.clone())))
+        );
         assert_eq!(unit.effects, first.effects);
         assert_eq!(parent_event(&unit), parent_event(&first));
     }

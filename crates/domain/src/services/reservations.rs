@@ -7,8 +7,8 @@ use crate::clock::Clock;
 use crate::domain_events::EventKind;
 use crate::error::DomainError;
 use crate::ids::{EventId, ReservationId, StudioId};
-use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventStore, ReservationStore};
-use crate::reservation::{ConfirmOutcome, Reservation, ReservationFacts, ReservationTarget};
+use crate::ports::{AuctionStore, BookingCodes, EventPublisher, EventStore, PaymentRecords, ReservationStore};
+use crate::reservation::{ConfirmOutcome, PaymentStatus, Reservation, ReservationFacts, ReservationTarget};
 
 /// One caller's confirmation, waiting to be decided with the others on its event.
 #[derive(Debug, Clone, Copy)]
@@ -19,7 +19,7 @@ pub(super) struct ConfirmRequest {
 
 impl<S, C, P> Services<S, C, P>
 where
-    S: AuctionStore + EventStore + ReservationStore + BookingCodes,
+    S: AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords,
     C: Clock,
     P: EventPublisher,
 {
@@ -55,7 +55,17 @@ where
     /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is
     /// committed) before the caller hears `hold_expired`. Concurrent
     /// confirmations on one event share its lock and one commit.
+    ///
+    /// With payments on, only a succeeded payment confirms (see `confirm_paid`).
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        if self.payments.is_some() {
+            return self.confirm_paid(actor, id).await;
+        }
+        self.confirm_unpaid(actor, id).await
+    }
+
+    /// Confirms the actor's hold with no payment.
+    pub(super) async fn confirm_unpaid(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
         let reservation = self.ensure_may_act(id, |r| r.user_id == actor.user_id).await?;
         let request = ConfirmRequest { actor: *actor, id };
         let outcome = match reservation.target {
@@ -122,7 +132,14 @@ where
                 Ok(unit.reservation.clone())
             })
             .await?;
-        Ok(self.deliver(committed))
+        let cancelled = self.deliver(committed);
+        if cancelled.payment.status == PaymentStatus::RefundPending {
+            // A failure leaves the refund pending: `refund_due` retries it.
+            if let Ok(true) = self.refund_now(id).await {
+                return self.store.find_reservation(id).await?.ok_or(DomainError::NotFound("reservation"));
+            }
+        }
+        Ok(cancelled)
     }
 
     /// Checks in the booking with `code` at `studio`'s door. Codes of other studios are not found.
