@@ -17,6 +17,7 @@ mod dialect;
 mod events;
 mod idempotency;
 mod outbox;
+mod payments;
 mod persist;
 mod queries;
 mod reservations;
