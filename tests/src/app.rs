@@ -149,6 +149,7 @@ impl TestApp {
     }
 
     async fn spawn_instance(db_url: String, data: Arc<TestData>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
+        hothour_api::install_crypto_provider();
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let defaults = [
             ("DATABASE_URL", db_url.clone()),

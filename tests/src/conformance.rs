@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, BookingCodes, EventStore, JobStore, NoPublisher, OutboxStore, ReservationStore,
+    AccountStore, AuctionStore, BookingCodes, EventStore, JobStore, NoPublisher, OutboxStore, PaymentRecords,
+    ReservationStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
@@ -26,6 +27,7 @@ pub trait Backend: Send + Sync + 'static {
         + ReservationStore
         + JobStore
         + OutboxStore
+        + PaymentRecords
         + BookingCodes
         + Clone
         + 'static;

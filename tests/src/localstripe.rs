@@ -68,6 +68,7 @@ fn free_port() -> u16 {
 
 impl LocalStripe {
     pub fn start() -> LocalStripe {
+        hothour_infra_stripe::install_crypto_provider();
         let command = installed();
         let port = free_port();
         let log = File::create(target_dir().join(format!("test-tools/localstripe-{port}.log"))).expect("a log file");
@@ -135,3 +136,68 @@ pub const CARD_OK: &str = "4242424242424242";
 pub const CARD_3DS: &str = "4000002760003184";
 /// Stripe's test card whose charge is declined.
 pub const CARD_DECLINED: &str = "4000000000000341";
+
+/// A proxy in front of localstripe that fails the next refunds it is told
+/// to (localstripe never fails one), so the refund retry job can be tested.
+pub struct FlakyRefunds {
+    pub base_url: String,
+    failures: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl FlakyRefunds {
+    pub fn start(upstream: &str) -> FlakyRefunds {
+        use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+        use std::sync::atomic::Ordering;
+
+        let failures = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (upstream, counter) = (upstream.to_owned(), failures.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("its address").port();
+        let server = HttpServer::new(move || {
+            let (upstream, counter) = (upstream.clone(), counter.clone());
+            App::new().default_service(web::to(move |request: HttpRequest, body: web::Bytes| {
+                let (upstream, counter) = (upstream.clone(), counter.clone());
+                async move {
+                    let refund = request.path() == "/v1/refunds";
+                    if refund && counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+                    {
+                        return HttpResponse::InternalServerError()
+                            .json(serde_json::json!({"error": {"message": "staged failure", "type": "api_error"}}));
+                    }
+                    let url = format!("{upstream}{}", request.uri());
+                    let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes()).expect("a method");
+                    let mut forward = reqwest::Client::new().request(method, url).body(body.to_vec());
+                    for (name, value) in request.headers() {
+                        if name != "host" {
+                            forward = forward.header(name.as_str(), value.as_bytes());
+                        }
+                    }
+                    let answer = forward.send().await.expect("localstripe answers");
+                    let status = actix_web::http::StatusCode::from_u16(answer.status().as_u16()).expect("a status");
+                    let bytes = answer.bytes().await.expect("a body");
+                    HttpResponse::build(status).content_type("application/json").body(bytes)
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listening")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        FlakyRefunds { base_url: format!("http://127.0.0.1:{port}"), failures, server: handle }
+    }
+
+    /// The next `n` refunds fail with a 500.
+    pub fn fail_next_refunds(&self, n: u32) {
+        self.failures.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for FlakyRefunds {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        tokio::spawn(async move { server.stop(false).await });
+    }
+}

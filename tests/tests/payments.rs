@@ -245,8 +245,9 @@ on_both_stores! {
         let mut racing = Vec::new();
         for (user, reservation, intent) in &holds {
             let event = succeeded(&format!("evt_{intent}"), &shop.intent_at_provider(intent).await);
-            let confirm = shop.app().post(&format!("/reservations/{reservation}/confirm"), Some(&user.token), json!({}));
+            let (shop, path) = (&shop, format!("/reservations/{reservation}/confirm"));
             racing.push(async move {
+                let confirm = shop.app().post(&path, Some(&user.token), json!({}));
                 let (hook, confirmed) = tokio::join!(shop.webhook(&event, None), confirm);
                 (hook, confirmed.0)
             });

@@ -122,6 +122,28 @@ pub fn variables() -> Vec<Variable> {
             "true",
             "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
         ),
+        v(
+            "PAYMENTS",
+            "none",
+            "`none` (confirm books; pay at the studio) or `stripe` (a hold is paid by card before it is confirmed)",
+        ),
+        v("STRIPE_SECRET_KEY", "", "Stripe's secret API key (`sk_…`); required with PAYMENTS=stripe"),
+        v(
+            "STRIPE_PUBLISHABLE_KEY",
+            "",
+            "Stripe's publishable key (`pk_…`), given to browsers; required with PAYMENTS=stripe",
+        ),
+        v(
+            "STRIPE_WEBHOOK_SECRET",
+            "",
+            "the webhook endpoint's signing secret (`whsec_…`); required with PAYMENTS=stripe",
+        ),
+        v(
+            "STRIPE_API_BASE",
+            hothour_infra_stripe::DEFAULT_API_BASE,
+            "Stripe's API (a Stripe-compatible server in tests)",
+        ),
+        v("STRIPE_JS_URL", hothour_infra_stripe::DEFAULT_JS_URL, "where browsers load Stripe.js from"),
         v("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
         v("RUST_LOG", "info", "log filter"),
     ]
@@ -163,6 +185,7 @@ pub struct Config {
     pub ws_ops_per_second: u32,
     pub ws_max_sockets_per_ip: usize,
     pub background_jobs: bool,
+    pub payments: crate::payments::PaymentsConfig,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -228,6 +251,8 @@ impl Config {
             return Err(ConfigError::Invalid { name: "JWT_SECRET", reason: "must be at least 32 bytes".into() });
         }
         const DAY: u64 = 86_400;
+        let currency = currency(&get("CURRENCY"))?;
+        let payments = crate::payments::PaymentsConfig::read(get, &currency)?;
         Ok(Config {
             database_url: get("DATABASE_URL"),
             bind,
@@ -238,7 +263,7 @@ impl Config {
             bcrypt_cost: number("BCRYPT_COST", 4..=31)? as u32,
             hold_ttl: seconds("HOLD_TTL", DAY)?,
             max_seats_per_hold: number("MAX_SEATS_PER_HOLD", 1..=1000)? as u32,
-            currency: currency(&get("CURRENCY"))?,
+            currency,
             cancel_cutoff: Duration::from_secs(number("CANCEL_CUTOFF", 0..=30 * DAY)?),
             no_show_grace: Duration::from_secs(number("NO_SHOW_GRACE", 0..=DAY)?),
             auth_rate_per_minute: number("RATE_LIMIT_AUTH_PER_MINUTE", 1..=1_000_000)? as u32,
@@ -274,6 +299,7 @@ impl Config {
                     });
                 }
             },
+            payments,
         })
     }
 

@@ -86,6 +86,7 @@ closed_set!(
     ActiveChoice, "snake_case", [True, False, All]
 );
 
+pub use hothour_domain::reservation::PaymentStatus;
 /// The domain's closed sets, which describe themselves in the contract.
 pub use hothour_domain::{AuctionStatus, Phase as PricePhase, ReservationKind, ReservationStatus, Role as UserRole};
 
@@ -640,6 +641,18 @@ pub struct ReservationOut {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// What it is for, as a ticket shows it.
     pub target: ReservationTargetOut,
+    pub payment: PaymentOut,
+}
+
+/// A reservation's payment (`none` where payments are off, or before checkout).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentOut {
+    pub status: PaymentStatus,
+    /// What was paid.
+    #[schema(value_type = schema::Money)]
+    pub amount: Money,
+    #[schema(value_type = schema::Money)]
+    pub refunded_amount: Money,
 }
 
 /// The session a reservation is for: what, when and where.
@@ -696,6 +709,11 @@ impl ReservationOut {
             created_at: r.created_at,
             confirmed_at: r.confirmed_at,
             target,
+            payment: PaymentOut {
+                status: r.payment.status,
+                amount: r.payment.amount,
+                refunded_amount: r.payment.refunded_amount,
+            },
         }
     }
 }
@@ -785,4 +803,17 @@ pub struct ConfigOut {
     pub cancellation_cutoff_seconds: u64,
     /// The server's clock now, to run countdowns against.
     pub server_time: DateTime<Utc>,
+    pub payments: PaymentsConfigOut,
+}
+
+/// How this deployment takes payments.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentsConfigOut {
+    /// `none`: holds are confirmed with no payment (pay at the studio); `stripe`: by card first.
+    #[schema(example = "stripe")]
+    pub provider: String,
+    /// Stripe's publishable key, with `stripe`.
+    pub publishable_key: Option<String>,
+    /// Where to load Stripe.js from, with `stripe`.
+    pub js_url: Option<String>,
 }

@@ -23,6 +23,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod payments;
 pub mod problem;
 pub mod routes;
 pub mod security_headers;
@@ -53,6 +54,7 @@ use crate::problem::{Problem, ProblemCode};
 
 pub use config::Config;
 
+pub use hothour_infra_stripe::install_crypto_provider;
 pub use store::{AppStore, connect_and_migrate};
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
@@ -99,7 +101,13 @@ impl AppState {
             hub: Arc::new(Hub::new()),
             epoch,
             metrics: metrics::Metrics::new(),
-            services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy()),
+            services: {
+                let services = Services::new(store.clone(), clock.clone(), NoPublisher, config.policy());
+                match config.payments.setup(&config.currency)? {
+                    Some(setup) => services.with_payments(setup),
+                    None => services,
+                }
+            },
             accounts: Accounts::new(
                 store.clone(),
                 clock.clone(),

@@ -39,6 +39,7 @@ use crate::problem::{Problem, ProblemCode};
         (name = "auctions", description = "Dutch auctions and grabbing"),
         (name = "reservations", description = "Holds and bookings"),
         (name = "admin", description = "Administration"),
+        (name = "payments", description = "The payment provider's notifications"),
         (name = "meta", description = "What a client needs to know about this deployment"),
     )
 )]
@@ -138,6 +139,7 @@ pub const OPERATIONS: &[Operation] = &[
                 C::AuctionNotStarted,
                 C::AuctionClosed,
                 C::RegrabNotAllowed,
+                C::PaymentRequired,
                 C::RateLimited,
             ],
         )
@@ -145,7 +147,24 @@ pub const OPERATIONS: &[Operation] = &[
     op("listMyReservations", SignedIn, &[]),
     op("getReservation", SignedIn, &[]),
     op("getReservationCalendar", SignedIn, &[]),
-    op("confirmReservation", SignedIn, &[C::HoldExpired, C::InvalidState]),
+    op(
+        "confirmReservation",
+        SignedIn,
+        &[C::HoldExpired, C::InvalidState, C::PaymentRequired, C::PaymentProcessing, C::PaymentProviderUnavailable],
+    ),
+    op(
+        "payReservation",
+        SignedIn,
+        &[
+            C::PaymentsDisabled,
+            C::HoldExpired,
+            C::InvalidState,
+            C::PaymentDeclined,
+            C::PaymentRequired,
+            C::PaymentProviderUnavailable,
+        ],
+    ),
+    op("stripeWebhook", Public, &[C::BadRequest, C::RouteNotFound]),
     op("cancelReservation", SignedIn, &[C::CancellationClosed, C::InvalidState]),
     op("listStudioReservations", SignedIn, &[]),
     op("checkIn", SignedIn, &[C::InvalidState]),

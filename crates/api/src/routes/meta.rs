@@ -24,5 +24,6 @@ async fn get_config(state: web::Data<AppState>) -> HttpResponse {
         max_seats_per_hold: config.max_seats_per_hold,
         cancellation_cutoff_seconds: config.cancel_cutoff.as_secs(),
         server_time: state.now(),
+        payments: config.payments.out(),
     })
 }

@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     events::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);
+    crate::payments::configure(cfg);
     audit::configure(cfg);
     meta::configure(cfg);
     // The live protocol is described in the README, not in OpenAPI.

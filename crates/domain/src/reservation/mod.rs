@@ -19,7 +19,7 @@ mod payment;
 mod under_lock;
 
 pub use crate::memory::{KnownReservations, ReservationFacts};
-pub use payment::{Payment, PaymentStatus, RefundReason, Settlement};
+pub use payment::{Payment, PaymentStatus, PaymentSummary, RefundReason, Settlement};
 pub use under_lock::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 /// A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
@@ -333,6 +333,7 @@ impl Reservation {
             booking_code: self.booking_code.clone(),
             created_at: self.created_at,
             confirmed_at: self.confirmed_at,
+            payment: self.payment.summary(),
         }
     }
 }
@@ -355,6 +356,9 @@ pub struct ReservationSnapshot {
     pub booking_code: Option<BookingCode>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Outbox rows written before payments existed have none.
+    #[serde(default)]
+    pub payment: PaymentSummary,
 }
 
 #[cfg(test)]
@@ -394,6 +398,7 @@ pub(crate) mod tests {
             booking_code: None,
             created_at: t(0),
             confirmed_at: None,
+            payment: PaymentSummary::default(),
         };
         crate::domain_events::StoredEvent {
             seq,

@@ -93,6 +93,27 @@ impl Default for Payment {
     }
 }
 
+/// A reservation's payment as answers and live frames show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSummary {
+    pub status: PaymentStatus,
+    /// What was paid.
+    pub amount: Money,
+    pub refunded_amount: Money,
+}
+
+impl Default for PaymentSummary {
+    fn default() -> PaymentSummary {
+        PaymentSummary { status: PaymentStatus::None, amount: Money::ZERO, refunded_amount: Money::ZERO }
+    }
+}
+
+impl Payment {
+    pub fn summary(&self) -> PaymentSummary {
+        PaymentSummary { status: self.status, amount: self.amount, refunded_amount: self.refunded_amount }
+    }
+}
+
 /// Why money that arrived is going back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundReason {
