@@ -105,6 +105,8 @@ pub struct TestApp {
     /// The database, shared by every instance on it and removed after the last.
     pub data: Arc<TestData>,
     pub db_url: String,
+    /// The configuration variables it was started with beyond the defaults.
+    pub vars: Vec<(String, String)>,
 }
 
 /// A signed-in user: their id and access token.
@@ -146,6 +148,13 @@ impl TestApp {
     pub async fn another_instance(&self) -> TestApp {
         assert_eq!(self.backend, Backend::Postgres, "several instances need PostgreSQL");
         TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &[]).await
+    }
+
+    /// A new instance on this app's data, clock and configuration, as after a
+    /// restart (stop this one first).
+    pub async fn restarted(&self) -> TestApp {
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &vars).await
     }
 
     async fn spawn_instance(db_url: String, data: Arc<TestData>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
@@ -205,6 +214,7 @@ impl TestApp {
             server,
             data,
             db_url,
+            vars,
         }
     }
 

@@ -7,7 +7,7 @@ use chrono::Duration;
 use hothour_infra_stripe::webhook::sign;
 use hothour_tests::app::{Session, TestApp};
 use hothour_tests::fixtures::{World, assert_problem, id, iso};
-use hothour_tests::localstripe::{CARD_3DS, CARD_OK, LocalStripe, SECRET_KEY};
+use hothour_tests::localstripe::{CARD_3DS, CARD_OK, FlakyRefunds, LocalStripe, SECRET_KEY};
 use hothour_tests::on_both_stores;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -31,6 +31,17 @@ impl Shop {
     /// With `webhook`, localstripe sends its events to the service.
     async fn open_with(backend: hothour_tests::app::Backend, webhook: bool) -> Shop {
         let stripe = LocalStripe::start();
+        let api_base = stripe.base_url.clone();
+        Shop::open_through(backend, webhook, stripe, &api_base).await
+    }
+
+    /// As [`Shop::open_with`], calling Stripe's API at `api_base` (a proxy in front of `stripe`).
+    async fn open_through(
+        backend: hothour_tests::app::Backend,
+        webhook: bool,
+        stripe: LocalStripe,
+        api_base: &str,
+    ) -> Shop {
         let js_url = format!("{}/js.stripe.com/v3/", stripe.base_url);
         let vars = [
             ("PAYMENTS", "stripe"),
@@ -38,7 +49,7 @@ impl Shop {
             ("STRIPE_SECRET_KEY", SECRET_KEY),
             ("STRIPE_PUBLISHABLE_KEY", PUBLISHABLE_KEY),
             ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
-            ("STRIPE_API_BASE", stripe.base_url.as_str()),
+            ("STRIPE_API_BASE", api_base),
             ("STRIPE_JS_URL", js_url.as_str()),
         ];
         let world = World::with(backend, &vars).await;
@@ -396,5 +407,69 @@ on_both_stores! {
         assert_eq!(config["payments"]["provider"], "none");
         let (status, booked) = app.post(&format!("/reservations/{}/confirm", id(&hold)), Some(&user.token), json!({})).await;
         assert_eq!((status, booked["payment"]["status"].as_str()), (StatusCode::OK, Some("none")));
+    }
+
+    async fn a_refund_that_fails_is_retried_with_back_off(backend) {
+        let stripe = LocalStripe::start();
+        let proxy = FlakyRefunds::start(&stripe.base_url);
+        let api_base = proxy.base_url.clone();
+        let shop = Shop::open_through(backend, false, stripe, &api_base).await;
+        let hold = shop.hold().await;
+        let card = shop.stripe.card(CARD_OK).await;
+        let (_, paid) = shop.checkout(id(&hold), json!({"payment_method": card})).await;
+        let intent = paid["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        proxy.fail_next_refunds(1);
+        let path = format!("/reservations/{}/cancel", id(&hold));
+        let (status, cancelled) = shop.app().post(&path, Some(&shop.user.token), json!({})).await;
+        assert_eq!((status, cancelled["payment"]["status"].as_str()), (StatusCode::OK, Some("refund_pending")), "{cancelled}");
+        hothour_api::jobs::run_once(&shop.app().state).await;
+        assert_eq!(shop.reservation(id(&hold)).await["payment"]["status"], "refund_pending", "not before its back-off");
+        // Its back-off passed: the jobs (run by the service when its clock moves) retry it.
+        shop.app().clock.advance(Duration::minutes(1));
+        let refunded = shop.until(id(&hold), |r| r["payment"]["status"] == "refunded").await;
+        assert_eq!(refunded["payment"], json!({"status": "refunded", "amount": "300.00", "refunded_amount": "300.00"}));
+        assert_eq!(shop.intent_at_provider(&intent).await["latest_charge"]["amount_refunded"], 30000);
+    }
+
+    async fn a_studio_cancelling_an_auction_refunds_its_paid_booking(backend) {
+        let shop = Shop::open_with(backend, false).await;
+        let now = shop.app().now();
+        let body = json!({
+            "title": "Slot", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
+            "drop_interval_minutes": 60, "starts_at": iso(now - Duration::minutes(10)),
+            "ends_at": iso(now + Duration::minutes(110)), "scheduled_at": iso(now + Duration::minutes(180)),
+        });
+        let (_, auction) = shop.app().post("/auctions", Some(&shop.world.admin.token), body).await;
+        let (_, hold) =
+            shop.app().post(&format!("/auctions/{}/grab", id(&auction)), Some(&shop.user.token), json!({})).await;
+        let card = shop.stripe.card(CARD_OK).await;
+        let (_, paid) = shop.checkout(id(&hold), json!({"payment_method": card})).await;
+        assert_eq!(paid["reservation"]["status"], "CONFIRMED", "{paid}");
+        let intent = paid["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        let path = format!("/auctions/{}/cancel", id(&auction));
+        let (status, _) = shop.app().post(&path, Some(&shop.world.admin.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        // The refund job (run by the service, or here) pays it back.
+        hothour_api::jobs::run_once(&shop.app().state).await;
+        let refunded = shop.until(id(&hold), |r| r["payment"]["status"] == "refunded").await;
+        assert_eq!(refunded["status"], "CANCELLED");
+        assert_eq!(refunded["payment"]["status"], "refunded");
+        assert_eq!(shop.intent_at_provider(&intent).await["latest_charge"]["amount_refunded"], 50000);
+    }
+
+    async fn a_service_stopped_after_the_payment_confirms_on_restart(backend) {
+        let shop = Shop::open_with(backend, false).await;
+        let hold = shop.hold().await;
+        let (_, checkout) = shop.checkout(id(&hold), json!({})).await;
+        let intent = checkout["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        // The provider takes the money; the service hears nothing (no webhook, and it stops).
+        shop.pay_at_provider(&intent, CARD_OK).await;
+        shop.app().server.stop(false).await;
+        let restarted = shop.app().restarted().await;
+        restarted.clock.advance(Duration::seconds(61));
+        hothour_api::jobs::run_once(&restarted.state).await;
+        let (_, booked) = restarted.get(&format!("/reservations/{}", id(&hold)), Some(&shop.user.token)).await;
+        assert_eq!(booked["status"], "CONFIRMED", "{booked}");
+        assert_eq!(booked["payment"]["status"], "succeeded");
     }
 }

@@ -48,6 +48,9 @@ pub struct Checkout {
 
 /// A payment waiting this long for the provider's word is asked about (a webhook may be lost).
 pub const RECONCILE_AFTER: Duration = Duration::minutes(1);
+/// How long a refund in flight is left to its caller before another may try
+/// it (longer than a provider call may take).
+pub const REFUND_LEASE: Duration = Duration::seconds(30);
 
 impl From<PaymentsError> for DomainError {
     fn from(error: PaymentsError) -> DomainError {
@@ -264,36 +267,47 @@ where
         Ok(settlement)
     }
 
-    /// Gives back what reservation `id` owes, if its refund is pending.
+    /// Gives back what reservation `id` owes, if its refund is pending and
+    /// due. The refund is claimed under the lock first (for
+    /// [`REFUND_LEASE`]), so two jobs or instances never both pay it back.
     /// Returns whether a refund was made.
     pub(super) async fn refund_now(&self, id: ReservationId) -> Result<bool, DomainError> {
         let setup = self.setup()?;
-        let Some(reservation) = self.store.find_reservation(id).await? else { return Ok(false) };
-        let payment = &reservation.payment;
-        let (PaymentStatus::RefundPending, Some(intent)) = (payment.status, payment.intent.clone()) else {
-            return Ok(false);
-        };
-        let request = RefundRequest { intent, amount: payment.owed(), reservation: id };
+        let claimed = self
+            .store
+            .with_reservation_locked(id, &self.clock, |unit, now| {
+                let payment = &mut unit.reservation.payment;
+                let due = payment.next_refund_at.is_none_or(|at| at <= now);
+                let (PaymentStatus::RefundPending, Some(intent), true) = (payment.status, payment.intent.clone(), due)
+                else {
+                    return Ok(None);
+                };
+                payment.next_refund_at = Some(now + REFUND_LEASE);
+                let request = RefundRequest { intent, amount: payment.owed(), reservation: id };
+                unit.effects.save(&unit.reservation);
+                Ok(Some(request))
+            })
+            .await?;
+        let Some(request) = self.deliver(claimed) else { return Ok(false) };
         let refunded = setup.provider.refund(&request).await;
-        let outcome = refunded.clone();
+        let done = matches!(&refunded, Ok(refund) if refund.succeeded);
         let committed = self
             .store
             .with_reservation_locked(id, &self.clock, move |unit, now| {
                 let payment = &mut unit.reservation.payment;
                 if payment.status != PaymentStatus::RefundPending {
-                    return Ok(false);
+                    return Ok(());
                 }
-                let done = matches!(&outcome, Ok(refund) if refund.succeeded);
                 if done {
                     payment.refunded(request.amount);
                 } else {
                     payment.refund_failed(now);
                 }
                 unit.effects.save(&unit.reservation);
-                Ok(done)
+                Ok(())
             })
             .await?;
-        let done = self.deliver(committed);
+        self.deliver(committed);
         refunded?;
         Ok(done)
     }
