@@ -12,8 +12,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
 use crate::live::protocol::{
-    AuctionChange, Auth, Authenticated, AvailabilityChange, ErrorFrame, Ping, Pong, PriceUpdate, ReservationChange,
-    RoomClosed, SessionEnded, Subscribe, Subscribed, Unsubscribe, Unsubscribed,
+    AuctionChange, Auth, Authenticated, AvailabilityChange, ErrorFrame, EventHidden, Ping, Pong, PriceUpdate,
+    ReservationChange, RoomClosed, SessionEnded, Subscribe, Subscribed, Unsubscribe, Unsubscribed,
 };
 use crate::live::socket::{SLOW_CONSUMER, TOO_MANY_OPS};
 
@@ -45,7 +45,7 @@ const CLIENT_OPS: [Message; 4] = [
 ];
 
 /// What the server sends, told apart by `type`.
-const SERVER_FRAMES: [Message; 20] = [
+const SERVER_FRAMES: [Message; 21] = [
     message::<Authenticated>("authenticated", "The answer to `auth`"),
     message::<Subscribed>("subscribed", "The answer to `subscribe`: a snapshot, or the start of a replay"),
     message::<Unsubscribed>("unsubscribed", "The answer to `unsubscribe`"),
@@ -61,7 +61,11 @@ const SERVER_FRAMES: [Message; 20] = [
     message::<AuctionChange>("auction_updated", "An auction was edited, cancelled or ended"),
     message::<AvailabilityChange>(
         "availability_changed",
-        "An event's seats or details changed (a deleted event is announced inactive)",
+        "An event was created, or its seats or details changed (a deleted event is announced inactive)",
+    ),
+    message::<EventHidden>(
+        "event_hidden",
+        "An event left the catalogue for this socket (deactivated or deleted): said instead of its change",
     ),
     message::<ReservationChange>("hold_created", "A hold was created"),
     message::<ReservationChange>("booking_confirmed", "A hold was confirmed"),
@@ -72,7 +76,7 @@ const SERVER_FRAMES: [Message; 20] = [
 ];
 
 /// The state changes and price steps rooms carry (sent unasked).
-const ROOM_EVENTS: [&str; 13] = [
+const ROOM_EVENTS: [&str; 14] = [
     "price_update",
     "turbo_triggered",
     "auction_held",
@@ -80,6 +84,7 @@ const ROOM_EVENTS: [&str; 13] = [
     "auction_booked",
     "auction_updated",
     "availability_changed",
+    "event_hidden",
     "hold_created",
     "booking_confirmed",
     "reservation_expired",
@@ -106,10 +111,16 @@ Live updates over one WebSocket: JSON text frames. A client sends ops \
 answers each and pushes the state changes of the rooms the socket joined \
 (told apart by `type`).\n\n\
 Rooms: `auction:{id}` and `event:{id}` (anyone), `user:{id}` (that user, \
-after `auth`), `studio:{id}` (the studio's admins and platform admins). An \
-inactive event's room is its studio's admins' and platform admins' only: to \
-anyone else it is `not_found`, and a socket that joined while it was public \
-gets `room_closed` when it is deactivated or deleted, then nothing more of it.\n\n\
+after `auth`), `studio:{id}` (the studio's admins and platform admins), and \
+`catalogue` (anyone): every auction's and event's change, a new one's \
+included, so a list stays live without a room per item. An inactive event's \
+room is its studio's admins' and platform admins' only: to anyone else it is \
+`not_found`, and a socket that joined while it was public gets \
+`room_closed` when it is deactivated or deleted, then nothing more of it. In \
+the catalogue such an event's changes go to those who may see it; everyone \
+else gets `event_hidden` (its id only). The catalogue has no state and no \
+replay: its snapshot is empty, also when resuming; read the lists over REST \
+after `subscribed`.\n\n\
 Room data has the REST shapes: an auction is an `AuctionOut` (as `GET \
 /api/v1/auctions/{id}`), an event an `EventOut`, a reservation a \
 `ReservationOut`.\n\n\
@@ -278,7 +289,8 @@ mod tests {
         for name in ROOM_EVENTS {
             assert!(frames.contains(&name), "{name} has no message");
         }
-        assert_eq!(ROOM_EVENTS.len(), EventKind::ALL.len() + 1, "the state changes and price_update");
+        assert!(frames.contains(&"event_hidden") && ROOM_EVENTS.contains(&"event_hidden"));
+        assert_eq!(ROOM_EVENTS.len(), EventKind::ALL.len() + 2, "the state changes, price_update and event_hidden");
     }
 
     #[test]
@@ -288,17 +300,32 @@ mod tests {
         assert_eq!(subscribe["since"]["maximum"].as_i64(), Some(crate::live::protocol::MAX_SINCE));
         assert_eq!(subscribe["since"]["minimum"].as_i64(), Some(0));
         let pattern = subscribe["room"]["pattern"].as_str().unwrap();
-        let rooms = ["auction:42", "event:1", "user:7", "studio:3", "auction:007", "auction:0", "lobby:1", "event:-1"];
+        let rooms = [
+            "auction:42",
+            "event:1",
+            "user:7",
+            "studio:3",
+            "auction:007",
+            "catalogue",
+            "auction:0",
+            "lobby:1",
+            "event:-1",
+            "catalogue:1",
+            "Catalogue",
+        ];
         for room in rooms {
-            let parsed = hothour_domain::Room::parse(room).is_some();
+            let parsed = hothour_domain::Room::parse(room).is_some() || room == crate::live::catalogue::ROOM;
             assert_eq!(matches_room_pattern(pattern, room), parsed, "{room} against {pattern}");
         }
     }
 
-    /// The room pattern, `^(a|b|…):0*[1-9][0-9]*$`, checked without a regex engine.
+    /// The room pattern, `^((a|b|…):0*[1-9][0-9]*|catalogue)$`, checked without a regex engine.
     fn matches_room_pattern(pattern: &str, room: &str) -> bool {
-        let kinds = pattern.trim_start_matches("^(").split_once("):").unwrap().0;
-        assert!(pattern.ends_with("):0*[1-9][0-9]*$"), "the pattern changed shape: {pattern}");
+        let kinds = pattern.trim_start_matches("^((").split_once("):").unwrap().0;
+        assert!(pattern.ends_with("):0*[1-9][0-9]*|catalogue)$"), "the pattern changed shape: {pattern}");
+        if room == "catalogue" {
+            return true;
+        }
         let Some((kind, id)) = room.split_once(':') else { return false };
         let digits = id.trim_start_matches('0');
         kinds.split('|').any(|k| k == kind) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())

@@ -21,6 +21,7 @@ export type ServerFrame =
   | AvailabilityChangedFrame
   | BookingConfirmedFrame
   | ErrorFrame
+  | EventHiddenFrame
   | HoldCreatedFrame
   | PongFrame
   | PriceUpdateFrame
@@ -663,7 +664,7 @@ export type ReservationStatus = 'HOLD' | 'CONFIRMED' | 'CHECKED_IN' | 'NO_SHOW' 
  * - `invalid_since`: `since` is not a sequence number from 0 to 2^53 - 1;
  * - `too_many_rooms`: the socket is in as many rooms as it may be: unsubscribe from one first;
  * - `rate_limited`: too many ops per second; the op was not carried out (persisting closes the socket with 4029);
- * - `unavailable`: the sign-in cannot be checked now: try again;
+ * - `unavailable`: the database cannot be asked now (the sign-in, the catalogue): try again;
  * - `too_many_connections`: too many sockets from this address; the socket is then closed with 1013.
  */
 export type ErrorCode =
@@ -697,7 +698,7 @@ export type SessionEnd = 'token_expired' | 'logout_all' | 'password_changed' | '
 /**
  * A room's state now.
  */
-export type Snapshot = AuctionOut | EventOut | UserRoom | StudioRoom;
+export type Snapshot = AuctionOut | EventOut | UserRoom | StudioRoom | CatalogueRoom;
 
 /**
  * Sign the socket in with an access token
@@ -748,7 +749,8 @@ export interface UnsubscribeOp {
 /**
  * An auction's hold was confirmed: it is sold
  *
- * A state change of an auction, in its `auction:` room and its studio's room.
+ * A state change of an auction, in its `auction:` room, its studio's room
+ * and the catalogue (where a new auction first shows as `auction_updated`).
  */
 export interface AuctionBookedFrame {
   at: string;
@@ -812,7 +814,8 @@ export interface TurboIn {
 /**
  * An auction was grabbed and is held
  *
- * A state change of an auction, in its `auction:` room and its studio's room.
+ * A state change of an auction, in its `auction:` room, its studio's room
+ * and the catalogue (where a new auction first shows as `auction_updated`).
  */
 export interface AuctionHeldFrame {
   at: string;
@@ -828,7 +831,8 @@ export interface AuctionHeldFrame {
 /**
  * An auction's hold ended unused; it is on sale again
  *
- * A state change of an auction, in its `auction:` room and its studio's room.
+ * A state change of an auction, in its `auction:` room, its studio's room
+ * and the catalogue (where a new auction first shows as `auction_updated`).
  */
 export interface AuctionReopenedFrame {
   at: string;
@@ -844,7 +848,8 @@ export interface AuctionReopenedFrame {
 /**
  * An auction was edited, cancelled or ended
  *
- * A state change of an auction, in its `auction:` room and its studio's room.
+ * A state change of an auction, in its `auction:` room, its studio's room
+ * and the catalogue (where a new auction first shows as `auction_updated`).
  */
 export interface AuctionUpdatedFrame {
   at: string;
@@ -873,9 +878,11 @@ export interface AuthenticatedFrame {
   user_id: number;
 }
 /**
- * An event's seats or details changed (a deleted event is announced inactive)
+ * An event was created, or its seats or details changed (a deleted event is announced inactive)
  *
- * The seats of an event changed, in its `event:` room and its studio's room.
+ * An event's seats or details changed, in its `event:` room, its studio's
+ * room and the catalogue (where a new event first shows as
+ * `availability_changed`; an inactive one only to those who may see it).
  */
 export interface AvailabilityChangedFrame {
   at: string;
@@ -974,6 +981,30 @@ export interface ErrorFrame {
    */
   room: string | null;
   type: 'error';
+}
+/**
+ * An event left the catalogue for this socket (deactivated or deleted): said instead of its change
+ *
+ * An event left the catalogue for this socket: it was deactivated or
+ * deleted, and only its studio sees it now. Sent in place of its
+ * `availability_changed` to everyone else; it says nothing more of the event.
+ */
+export interface EventHiddenFrame {
+  at: string;
+  data: HiddenEvent;
+  epoch: number;
+  room: string;
+  /**
+   * Increases within the room; gaps are normal.
+   */
+  seq: number;
+  type: 'event_hidden';
+}
+/**
+ * The event that left the catalogue.
+ */
+export interface HiddenEvent {
+  id: number;
 }
 /**
  * A hold was created
@@ -1154,9 +1185,16 @@ export interface StudioRoom {
   studio_id: number;
 }
 /**
+ * `catalogue`: the room carries every auction's and event's changes; it has
+ * no state and no replay (a `subscribe` with `since` gets this snapshot too):
+ * read the lists from `GET /api/v1/auctions` and `GET /api/v1/events`.
+ */
+export interface CatalogueRoom {}
+/**
  * An auction's turbo phase started
  *
- * A state change of an auction, in its `auction:` room and its studio's room.
+ * A state change of an auction, in its `auction:` room, its studio's room
+ * and the catalogue (where a new auction first shows as `auction_updated`).
  */
 export interface TurboTriggeredFrame {
   at: string;

@@ -32,3 +32,12 @@ export type Subscribed = SubscribedFrame;
 
 /** A refused op's code. */
 export type ErrorCode = ErrorFrame['code'];
+
+/** The state changes whose `data` is an auction (every auction event but `price_update`). */
+export const AUCTION_CHANGES: readonly string[] = [
+  'auction_updated',
+  'auction_held',
+  'auction_reopened',
+  'auction_booked',
+  'turbo_triggered',
+] satisfies readonly AuctionEventType[];

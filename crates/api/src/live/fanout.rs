@@ -13,7 +13,7 @@ use hothour_domain::{DomainError, StoredEvent};
 use hothour_infra_sql::Heard;
 
 use crate::AppState;
-use crate::live::{sessions, stored};
+use crate::live::{catalogue, sessions, stored};
 
 const CATCH_UP_BATCH: u32 = 1_000;
 /// How long an outbox id missing below delivered ones is waited for. Ids are
@@ -136,7 +136,8 @@ async fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEven
     }
     if let Some(frame) = frame {
         let visibility = frame.visibility();
-        state.hub.broadcast(&event.room, Some(event.seq), ByteString::from(frame.to_text()), visibility);
+        state.hub.broadcast(&event.room, Some(event.seq), ByteString::from(frame.to_text()), visibility, None);
+        catalogue::pass_on(&state.hub, &event.room, event.seq, &frame);
     }
     Ok(())
 }

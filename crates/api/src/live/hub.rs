@@ -25,9 +25,12 @@ pub struct Delivery {
     /// The event's sequence number (none for price ticks).
     pub seq: Option<i64>,
     pub frame: Frame,
-    /// Who may receive it: a subscriber who may not leaves the room instead
-    /// (the connection decides, knowing who is signed in on it now).
+    /// Who may receive it (the connection decides, knowing who is signed in
+    /// on it now).
     pub visibility: Visibility,
+    /// What a subscriber who may not receive it gets instead; without it,
+    /// that subscriber leaves the room.
+    pub instead: Option<Frame>,
 }
 
 /// What the hub holds of one connection.
@@ -238,8 +241,16 @@ impl Hub {
         self.rooms().get(room).map_or(0, |r| r.subscribers.len())
     }
 
-    /// Sends `frame` to every subscriber of `room` without waiting for any.
-    pub fn broadcast(&self, room: &str, seq: Option<i64>, frame: Frame, visibility: Visibility) {
+    /// Sends `frame` (or `instead`, to whom `visibility` excludes) to every
+    /// subscriber of `room` without waiting for any.
+    pub fn broadcast(
+        &self,
+        room: &str,
+        seq: Option<i64>,
+        frame: Frame,
+        visibility: Visibility,
+        instead: Option<Frame>,
+    ) {
         let rooms = self.rooms();
         let Some(entry) = rooms.get(room) else {
             return;
@@ -249,7 +260,8 @@ impl Hub {
         }
         let room: Arc<str> = Arc::from(room);
         for subscriber in entry.subscribers.values() {
-            let delivery = Delivery { room: room.clone(), seq, frame: frame.clone(), visibility };
+            let delivery =
+                Delivery { room: room.clone(), seq, frame: frame.clone(), visibility, instead: instead.clone() };
             if let Err(mpsc::error::TrySendError::Full(_)) = subscriber.queue.try_send(delivery) {
                 subscriber.kick.notify_one();
             }
@@ -275,7 +287,7 @@ mod tests {
         hub.subscribe("auction:1", 1, slow, false);
         hub.subscribe("auction:1", 2, fast, false);
         for i in 0..5 {
-            hub.broadcast("auction:1", Some(i), ByteString::from(format!("{i}")), Visibility::Everyone);
+            hub.broadcast("auction:1", Some(i), ByteString::from(format!("{i}")), Visibility::Everyone, None);
         }
         tokio::time::timeout(std::time::Duration::from_secs(1), kicked.notified()).await.expect("kicked");
         for i in 0..5 {

@@ -1,6 +1,7 @@
 //! Live updates (SPEC §9): WebSocket rooms, price ticks and the outbox
 //! fan-out across instances.
 
+pub mod catalogue;
 pub mod fanout;
 pub mod hub;
 pub mod protocol;

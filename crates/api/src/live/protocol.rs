@@ -5,6 +5,10 @@
 //!
 //! Room data reuses the REST shapes: an auction is an [`AuctionOut`], an
 //! event an [`EventOut`], a reservation a [`ReservationOut`].
+//!
+//! The rooms are the domain's ([`hothour_domain::Room`], where its events are
+//! written) and the public [`catalogue`] room, which the live layer feeds from
+//! the studio rooms' copies.
 
 use chrono::{DateTime, Utc};
 use hothour_domain::{
@@ -14,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::dto::{AuctionOut, EventOut, ReservationOut, ReservationTargetOut, StudioSummary};
+use crate::live::catalogue;
 use crate::live::sessions::SessionEnd;
 
 /// The largest `since` a client may send: sequence numbers are JSON numbers,
@@ -92,7 +97,7 @@ pub struct Auth {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Subscribe {
-    #[schema(pattern = "^(auction|event|user|studio):0*[1-9][0-9]*$", example = "auction:42")]
+    #[schema(pattern = "^((auction|event|user|studio):0*[1-9][0-9]*|catalogue)$", example = "auction:42")]
     pub room: String,
     /// The last `seq` the client saw in this room, to resume from.
     #[serde(default)]
@@ -126,6 +131,7 @@ pub enum ServerFrame {
     SessionEnded(SessionEnded),
     RoomClosed(RoomClosed),
     Error(ErrorFrame),
+    EventHidden(EventHidden),
     PriceUpdate(PriceUpdate),
     TurboTriggered(AuctionChange),
     AuctionHeld(AuctionChange),
@@ -148,14 +154,50 @@ impl ServerFrame {
     }
 
     /// Who may receive this frame in its room. An event's frames in its
-    /// `event:` room follow the event's [`Visibility`]: once it is inactive
-    /// they go to its studio's admins only. (Its studio's room has only those.)
+    /// `event:` room and in the catalogue follow the event's [`Visibility`]:
+    /// once it is inactive they go to its studio's admins only. (Its studio's
+    /// room has only those.)
     pub fn visibility(&self) -> Visibility {
         match self {
-            ServerFrame::AvailabilityChanged(change) if change.room.starts_with("event:") => {
+            ServerFrame::AvailabilityChanged(change)
+                if change.room.starts_with("event:") || change.room == catalogue::ROOM =>
+            {
                 Visibility::of(change.data.is_active, StudioId(change.data.studio_id))
             }
             _ => Visibility::Everyone,
+        }
+    }
+
+    /// The same change as the catalogue room carries it: an auction's or an
+    /// event's change (`None` for any other frame).
+    pub fn in_catalogue(&self) -> Option<ServerFrame> {
+        let auction = |change: &AuctionChange| AuctionChange { room: catalogue::ROOM.to_owned(), ..change.clone() };
+        Some(match self {
+            ServerFrame::TurboTriggered(change) => ServerFrame::TurboTriggered(auction(change)),
+            ServerFrame::AuctionHeld(change) => ServerFrame::AuctionHeld(auction(change)),
+            ServerFrame::AuctionReopened(change) => ServerFrame::AuctionReopened(auction(change)),
+            ServerFrame::AuctionBooked(change) => ServerFrame::AuctionBooked(auction(change)),
+            ServerFrame::AuctionUpdated(change) => ServerFrame::AuctionUpdated(auction(change)),
+            ServerFrame::AvailabilityChanged(change) => ServerFrame::AvailabilityChanged(AvailabilityChange {
+                room: catalogue::ROOM.to_owned(),
+                ..change.clone()
+            }),
+            _ => return None,
+        })
+    }
+
+    /// What a viewer who may not see an event's change in the catalogue gets
+    /// instead: only that the event left it (`None` for any other frame).
+    pub fn hidden_in_catalogue(&self) -> Option<ServerFrame> {
+        match self {
+            ServerFrame::AvailabilityChanged(change) => Some(ServerFrame::EventHidden(EventHidden {
+                room: catalogue::ROOM.to_owned(),
+                seq: change.seq,
+                epoch: change.epoch,
+                at: change.at,
+                data: HiddenEvent { id: change.data.id },
+            })),
+            _ => None,
         }
     }
 
@@ -271,7 +313,7 @@ pub struct Authenticated {
 /// The answer to `subscribe`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Subscribed {
-    #[schema(pattern = "^(auction|event|user|studio):[1-9][0-9]*$", example = "auction:42")]
+    #[schema(pattern = "^((auction|event|user|studio):[1-9][0-9]*|catalogue)$", example = "auction:42")]
     pub room: String,
     /// The room's latest `seq` the client now has: resume from it with `since`.
     pub seq: i64,
@@ -295,6 +337,7 @@ pub enum Snapshot {
     Event(EventOut),
     User(UserRoom),
     Studio(StudioRoom),
+    Catalogue(CatalogueRoom),
 }
 
 /// `user:{id}`: the room carries reservation events only; it has no state.
@@ -310,6 +353,13 @@ pub struct UserRoom {
 pub struct StudioRoom {
     pub studio_id: i64,
 }
+
+/// `catalogue`: the room carries every auction's and event's changes; it has
+/// no state and no replay (a `subscribe` with `since` gets this snapshot too):
+/// read the lists from `GET /api/v1/auctions` and `GET /api/v1/events`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueRoom {}
 
 /// The answer to `unsubscribe`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -384,7 +434,7 @@ pub struct ErrorFrame {
 /// - `invalid_since`: `since` is not a sequence number from 0 to 2^53 - 1;
 /// - `too_many_rooms`: the socket is in as many rooms as it may be: unsubscribe from one first;
 /// - `rate_limited`: too many ops per second; the op was not carried out (persisting closes the socket with 4029);
-/// - `unavailable`: the sign-in cannot be checked now: try again;
+/// - `unavailable`: the database cannot be asked now (the sign-in, the catalogue): try again;
 /// - `too_many_connections`: too many sockets from this address; the socket is then closed with 1013.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -410,10 +460,11 @@ pub struct PriceUpdate {
     pub data: AuctionOut,
 }
 
-/// A state change of an auction, in its `auction:` room and its studio's room.
-#[derive(Debug, Serialize, ToSchema)]
+/// A state change of an auction, in its `auction:` room, its studio's room
+/// and the catalogue (where a new auction first shows as `auction_updated`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuctionChange {
-    #[schema(pattern = "^(auction|studio):[1-9][0-9]*$", example = "auction:42")]
+    #[schema(pattern = "^((auction|studio):[1-9][0-9]*|catalogue)$", example = "auction:42")]
     pub room: String,
     /// Increases within the room; gaps are normal (resume with `since`).
     pub seq: i64,
@@ -423,10 +474,12 @@ pub struct AuctionChange {
     pub data: AuctionOut,
 }
 
-/// The seats of an event changed, in its `event:` room and its studio's room.
-#[derive(Debug, Serialize, ToSchema)]
+/// An event's seats or details changed, in its `event:` room, its studio's
+/// room and the catalogue (where a new event first shows as
+/// `availability_changed`; an inactive one only to those who may see it).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AvailabilityChange {
-    #[schema(pattern = "^(event|studio):[1-9][0-9]*$", example = "event:7")]
+    #[schema(pattern = "^((event|studio):[1-9][0-9]*|catalogue)$", example = "event:7")]
     pub room: String,
     /// Increases within the room; gaps are normal (resume with `since`).
     pub seq: i64,
@@ -434,6 +487,27 @@ pub struct AvailabilityChange {
     pub at: DateTime<Utc>,
     /// The event and its seats after the change.
     pub data: EventOut,
+}
+
+/// An event left the catalogue for this socket: it was deactivated or
+/// deleted, and only its studio sees it now. Sent in place of its
+/// `availability_changed` to everyone else; it says nothing more of the event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventHidden {
+    #[schema(pattern = "^catalogue$", example = "catalogue")]
+    pub room: String,
+    /// Increases within the room; gaps are normal.
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    pub data: HiddenEvent,
+}
+
+/// The event that left the catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HiddenEvent {
+    pub id: i64,
 }
 
 /// A reservation changed, in its owner's `user:` room and its studio's room.

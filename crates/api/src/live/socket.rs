@@ -28,11 +28,11 @@ use crate::client_ip::client_key;
 use crate::dto::{AuctionOut, EventOut};
 use crate::live::hub::{Delivery, SessionMailbox, SocketSlot, Subscriber};
 use crate::live::protocol::{
-    Authenticated, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, RoomClosed, RoomClosedData,
+    Authenticated, CatalogueRoom, ClientOp, ErrorCode, ErrorFrame, MAX_SINCE, OpName, Pong, RoomClosed, RoomClosedData,
     RoomClosedReason, ServerFrame, SessionEnded, Snapshot, StudioRoom, Subscribed, Unsubscribed, UserRoom,
 };
 use crate::live::sessions::SessionEnd;
-use crate::live::{stored, ticker};
+use crate::live::{catalogue, stored, ticker};
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const QUEUE_CAPACITY: usize = 256;
@@ -320,12 +320,14 @@ impl Connection {
                     // room that turned private ends for those who may not see
                     // it (even on a frame its snapshot already covered).
                     let joined = self.rooms.contains_key(&*delivery.room);
-                    let sent = if joined && !delivery.visibility.allows(self.viewer().as_ref()) {
-                        self.close_room(&delivery.room, RoomClosedReason::EventHidden).await
-                    } else if self.should_send(&delivery.room, delivery.seq) {
-                        self.write(delivery.frame).await
-                    } else {
-                        continue;
+                    let allowed = delivery.visibility.allows(self.viewer().as_ref());
+                    let sent = match (allowed, delivery.instead) {
+                        (false, None) if joined => self.close_room(&delivery.room, RoomClosedReason::EventHidden).await,
+                        (false, Some(instead)) if self.should_send(&delivery.room, delivery.seq) => {
+                            self.write(instead).await
+                        }
+                        (true, _) if self.should_send(&delivery.room, delivery.seq) => self.write(delivery.frame).await,
+                        _ => continue,
                     };
                     if let Err(ending) = sent {
                         break ending;
@@ -592,22 +594,55 @@ impl Connection {
         }
     }
 
+    /// Joins the public catalogue: from now on every change is new to this
+    /// socket (it is fed by many parents, and its empty snapshot covers none).
+    async fn join_catalogue(&mut self) -> Result<(), Ending> {
+        let subscriber = Subscriber { queue: self.queue_tx.clone(), kick: self.kick.clone() };
+        self.state.hub.subscribe(catalogue::ROOM, self.id, subscriber, false);
+        self.rooms.insert(catalogue::ROOM.to_owned(), RoomCursor::at(0));
+        let Ok(latest) = self.state.store.latest_seq_overall().await else {
+            self.rooms.remove(catalogue::ROOM);
+            self.state.hub.unsubscribe(catalogue::ROOM, self.id);
+            let detail = "the catalogue cannot be joined now; try again";
+            return self
+                .reply_error(Answering::room(OpName::Subscribe, catalogue::ROOM), ErrorCode::Unavailable, detail)
+                .await;
+        };
+        let reply = Subscribed {
+            room: catalogue::ROOM.to_owned(),
+            seq: latest,
+            epoch: self.state.epoch,
+            at: self.state.clock.now(),
+            resumed: false,
+            data: Some(Snapshot::Catalogue(CatalogueRoom {})),
+        };
+        self.send(ServerFrame::Subscribed(reply)).await
+    }
+
     async fn subscribe(&mut self, name: &str, since: Option<i64>) -> Result<(), Ending> {
         let answering = || Answering::room(OpName::Subscribe, name);
-        let Some(room) = Room::parse(name) else {
-            let detail = "rooms are auction:{id}, event:{id}, user:{id} or studio:{id}";
-            return self.reply_error(answering(), ErrorCode::BadRequest, detail).await;
+        // `None`: the catalogue, which no domain event names.
+        let room = match Room::parse(name) {
+            Some(room) => Some(room),
+            None if name == catalogue::ROOM => None,
+            None => {
+                let detail = "rooms are catalogue, auction:{id}, event:{id}, user:{id} or studio:{id}";
+                return self.reply_error(answering(), ErrorCode::BadRequest, detail).await;
+            }
         };
         if since.is_some_and(|since| !(0..=MAX_SINCE).contains(&since)) {
             let detail = format!("since must be a sequence number from 0 to {MAX_SINCE}");
             return self.reply_error(answering(), ErrorCode::InvalidSince, &detail).await;
         }
-        let name = room.to_string();
+        let name = room.map_or_else(|| catalogue::ROOM.to_owned(), |room| room.to_string());
         let limit = self.state.config.ws_max_rooms_per_socket;
         if !self.rooms.contains_key(&name) && self.rooms.len() >= limit {
             let detail = format!("a socket may be in at most {limit} rooms: unsubscribe from one first");
             return self.reply_error(answering(), ErrorCode::TooManyRooms, &detail).await;
         }
+        let Some(room) = room else {
+            return self.join_catalogue().await;
+        };
         let viewer = match self.admit(room).await {
             Ok(viewer) => viewer,
             Err((code, detail)) => return self.reply_error(answering(), code, detail).await,

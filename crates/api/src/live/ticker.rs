@@ -85,5 +85,5 @@ pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
 fn announce(state: &AppState, room: &str, record: &AuctionRecord, studio: &StudioSummary, at: DateTime<Utc>) {
     let data = AuctionOut::new(&record.auction, &record.auction.view(record.live.as_ref(), at), studio.clone());
     let frame = ServerFrame::PriceUpdate(PriceUpdate { room: room.to_owned(), at, data });
-    state.hub.broadcast(room, None, ByteString::from(frame.to_text()), Visibility::Everyone);
+    state.hub.broadcast(room, None, ByteString::from(frame.to_text()), Visibility::Everyone, None);
 }

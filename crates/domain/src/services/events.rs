@@ -4,7 +4,7 @@ use super::{Services, decide_batch, ensure_manages};
 use crate::actor::Actor;
 use crate::audit::EventFacts;
 use crate::clock::Clock;
-use crate::domain_events::{AuditDetails, EventKind};
+use crate::domain_events::{AuditDetails, EventKind, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
@@ -44,6 +44,8 @@ where
                 let snapshot = event.snapshot(event.availability(0, 0));
                 let details = AuditDetails::EventCreate(EventFacts::of(&snapshot));
                 effects.audit(&actor, Some(studio_id), event.id.to_string(), &details);
+                // Announced to its studio, like a new auction: the catalogue room hears it from there.
+                effects.emit(&[Room::Studio(studio_id)], Payload::AvailabilityChanged(snapshot));
                 effects
             })
             .await?;

@@ -119,3 +119,13 @@ fn holds_take_seats_until_none_are_left_and_a_lapsed_hold_gives_them_back() {
     let again = block_on(services.hold(&bob(), event.id, 3)).unwrap();
     assert_eq!(again.quantity, 3, "every seat came back, Bob's own lapsed hold's too");
 }
+
+#[test]
+fn a_new_event_is_announced_to_its_studio_like_a_new_auction() {
+    let (services, store, _) = world();
+    let event = block_on(services.create_event(&admin(), None, event_input(5))).unwrap();
+    let rows = store.rows();
+    let announced: Vec<_> = rows.outbox.iter().map(|e| (e.room.as_str(), e.kind.as_str())).collect();
+    assert_eq!(announced, [("studio:1", "availability_changed")]);
+    assert_eq!(rows.outbox[0].data["id"], event.id.0);
+}

@@ -1,1 +1,0 @@
-import{B as e,G as t,J as n,Q as r,Z as i,ct as a}from"./index-BtzNuL8t.js";var o=[`id`,`data-testid`],s=n({__name:`FieldErrors`,props:{errors:{},name:{}},setup(n){return(s,c)=>(i(!0),t(e,null,r(n.errors[n.name]??[],e=>(i(),t(`span`,{key:e,class:`field-error`,id:`error-${n.name.replace(/\W/g,`-`)}`,"data-testid":`error-${n.name}`},a(e),9,o))),128))}});export{s as t};

@@ -1,1 +1,0 @@
-import{B as e,G as t,H as n,J as r,K as i,N as a,Z as o,ct as s,et as c,ot as l,q as u}from"./index-BtzNuL8t.js";var d=r({__name:`NotFound`,setup(r){return(r,d)=>(o(),t(e,null,[n(`h1`,null,s(r.$t(`title.notFound`)),1),n(`p`,null,[i(s(r.$t(`notFound.body`))+` `,1),u(l(a),{to:`/`},{default:c(()=>[i(s(r.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
