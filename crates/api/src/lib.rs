@@ -87,6 +87,8 @@ pub struct AppState {
     pub syncs: live::sync::Syncs,
     /// The studios' names, addresses and zones that answers carry.
     pub studio_summaries: summaries::StudioSummaries,
+    /// What the Content-Security-Policy admits beyond this origin (the payment provider's script).
+    pub csp_sources: security_headers::Sources,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
 
     pub async fn with_clock(store: AppStore, config: Config, clock: AppClock) -> Result<AppState, String> {
         let epoch = store.stream_epoch().await.map_err(|e| format!("reading the stream epoch: {e}"))?;
+        let csp_sources = security_headers::Sources::for_payments(&config.payments);
         Ok(AppState {
             hub: Arc::new(Hub::new()),
             epoch,
@@ -126,6 +129,7 @@ impl AppState {
             actors: FreshCache::default(),
             syncs: live::sync::Syncs::new(),
             studio_summaries: summaries::StudioSummaries::default(),
+            csp_sources,
         })
     }
 

@@ -86,10 +86,11 @@ impl PaymentsConfig {
                 };
                 let url = |name: &'static str| {
                     let value = get(name);
-                    if value.starts_with("https://") || value.starts_with("http://") {
+                    // Its origin stands in the Content-Security-Policy as it is.
+                    if crate::security_headers::origin(&value).is_some() {
                         Ok(value)
                     } else {
-                        Err(invalid(name, format!("expected an http(s) URL, got {value:?}")))
+                        Err(invalid(name, format!("expected an http(s) URL with a plain host, got {value:?}")))
                     }
                 };
                 if !hothour_infra_stripe::counts_in_hundredths(currency) {

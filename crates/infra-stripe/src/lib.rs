@@ -24,6 +24,8 @@ use serde::Deserialize;
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 /// Stripe.js, unless `STRIPE_JS_URL` names another.
 pub const DEFAULT_JS_URL: &str = "https://js.stripe.com/v3/";
+/// Where Stripe's own Stripe.js opens 3-D Secure pages, in frames.
+pub const AUTHENTICATION_FRAMES: &str = "https://hooks.stripe.com";
 /// How long one call to Stripe may take before it counts as unavailable.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Currencies Stripe counts in other than hundredths; HotHour's money has exactly two decimals.
