@@ -56,6 +56,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0002_idempotency_lease"),
     sql_migration!("0003_session_generation"),
     sql_migration!("0004_session_minutes"),
+    sql_migration!("0005_payments"),
 ];
 
 impl MigrationName for &'static SqlMigration {

@@ -105,6 +105,8 @@ pub struct TestApp {
     /// The database, shared by every instance on it and removed after the last.
     pub data: Arc<TestData>,
     pub db_url: String,
+    /// The configuration variables it was started with beyond the defaults.
+    pub vars: Vec<(String, String)>,
 }
 
 /// A signed-in user: their id and access token.
@@ -148,7 +150,15 @@ impl TestApp {
         TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &[]).await
     }
 
+    /// A new instance on this app's data, clock and configuration, as after a
+    /// restart (stop this one first).
+    pub async fn restarted(&self) -> TestApp {
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &vars).await
+    }
+
     async fn spawn_instance(db_url: String, data: Arc<TestData>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
+        hothour_api::install_crypto_provider();
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let defaults = [
             ("DATABASE_URL", db_url.clone()),
@@ -204,6 +214,7 @@ impl TestApp {
             server,
             data,
             db_url,
+            vars,
         }
     }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
     AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, JobStore, LockMode, Locks, NoPublisher,
-    OutboxStore, ReservationStore,
+    OutboxStore, PaymentRecords, ReservationStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
@@ -27,6 +27,7 @@ pub trait Backend: Send + Sync + 'static {
         + ReservationStore
         + JobStore
         + OutboxStore
+        + PaymentRecords
         + BookingCodes
         + Clone
         + 'static;

@@ -9,5 +9,6 @@ pub mod asyncapi;
 pub mod cluster;
 pub mod conformance;
 pub mod fixtures;
+pub mod localstripe;
 pub mod pg;
 pub mod ws;

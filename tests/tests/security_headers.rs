@@ -3,7 +3,9 @@
 //! this origin's scripts, styles and connections (its WebSocket included) run,
 //! content types are not sniffed, no Referer leaks, and HSTS only when the
 //! deployment says it is served over HTTPS. The pages themselves carry
-//! nothing inline for the policy to refuse.
+//! nothing inline for the policy to refuse. With payments on, the policy
+//! admits exactly the configured Stripe.js's origins (issue 22), and nothing
+//! more (the browser tests load localstripe's under it).
 
 use hothour_tests::app::TestApp;
 use hothour_tests::on_both_stores;
@@ -63,6 +65,34 @@ on_both_stores! {
         // Swagger UI's stylesheet draws its icons as data: images; only /docs allows them.
         assert!(header(&headers(&app, "/docs/").await, "content-security-policy", "/docs/").ends_with("; img-src 'self' data:"));
         assert!(!header(&headers(&app, "/").await, "content-security-policy", "/").contains("data:"));
+    }
+
+    async fn with_stripe_every_answer_admits_exactly_the_configured_stripe_js(backend) {
+        // No Stripe is called to serve these answers; the addresses are what matters.
+        let stripe = "http://127.0.0.1:9";
+        let js_url = format!("{stripe}/js.stripe.com/v3/");
+        let app = TestApp::spawn_on_with(backend, &[
+            ("PAYMENTS", "stripe"),
+            ("STRIPE_SECRET_KEY", "sk_test_hothour"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_hothour"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_hothour"),
+            ("STRIPE_API_BASE", stripe),
+            ("STRIPE_JS_URL", &js_url),
+        ]).await;
+        let host = app.base_url.trim_start_matches("http://").to_owned();
+        for path in PATHS {
+            let headers = headers(&app, path).await;
+            let policy = header(&headers, "content-security-policy", path);
+            let directives = directives(policy);
+            let get = |name: &str| directives.iter().find(|(n, _)| n == name).map(|(_, s)| s.as_str());
+            assert_eq!(get("default-src"), Some("'self'"), "{path}");
+            assert_eq!(get("frame-ancestors"), Some("'none'"), "{path}");
+            assert_eq!(get("script-src"), Some(format!("'self' {stripe}").as_str()), "{path}");
+            assert_eq!(get("frame-src"), Some(format!("'self' {stripe}").as_str()), "{path}");
+            assert_eq!(get("connect-src"), Some(format!("'self' ws://{host} wss://{host} {stripe}").as_str()), "{path}");
+            assert_eq!(get("style-src"), None, "{path}: {policy}");
+            assert!(!policy.contains("unsafe-") && !policy.contains('*') && !policy.contains("stripe.com"), "{path}: {policy}");
+        }
     }
 
     async fn hsts_is_sent_when_configured(backend) {

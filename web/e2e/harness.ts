@@ -1,5 +1,6 @@
 // The browser tests' world: a real `hothour` binary on a SQLite temp file,
-// Debian's chromium driven by playwright-core, and a few API helpers.
+// Debian's chromium driven by playwright-core, and a few API helpers; with
+// payments on, localstripe (a Stripe-compatible server with a fake Stripe.js).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,17 +30,93 @@ async function freePort(): Promise<number> {
 
 export interface Service {
   url: string;
+  /** localstripe's address, when the service takes payments. */
+  stripeUrl?: string;
   stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** `stripe`: PAYMENTS=stripe against a localstripe of the service's own. */
+  payments?: 'none' | 'stripe';
 }
 
 /** The store the tests run on: `HOTHOUR_TEST_STORE=postgres` for PostgreSQL, else SQLite. */
 const STORE = process.env.HOTHOUR_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 const POSTGRES_SERVER = process.env.HOTHOUR_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 
-export async function startService(): Promise<Service> {
+/** Any key does for localstripe; these look like Stripe's test ones. */
+const STRIPE_KEYS = { secret: 'sk_test_hothour', publishable: 'pk_test_hothour', webhook: 'whsec_hothour_browser' };
+
+/**
+ * The pinned localstripe (scripts/localstripe-requirements.txt) at
+ * target/test-tools/localstripe, where the cargo tests install it; installed
+ * there the same way first if it is missing or pinned otherwise.
+ */
+function localstripeCommand(): string {
+  const install = spawnSync('bash', [join(repo, 'scripts/install-localstripe.sh')], { encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`installing localstripe failed (python3 with venv and PyPI needed):\n${install.stderr}`);
+  return install.stdout.trim();
+}
+
+interface Running {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A localstripe of its own on a free port, started from scratch. */
+async function startLocalStripe(): Promise<Running> {
+  const command = localstripeCommand();
+  const port = await freePort();
+  const child = spawn(command, ['--port', String(port), '--from-scratch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (chunk: unknown) => (log = (log + String(chunk)).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/js.stripe.com/v3/`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 300 || child.exitCode !== null) {
+      await stop();
+      throw new Error(`localstripe did not start:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop };
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  const stripe = options.payments === 'stripe' ? await startLocalStripe() : null;
+  try {
+    return await startHothour(stripe);
+  } catch (error) {
+    await stripe?.stop();
+    throw error;
+  }
+}
+
+async function startHothour(stripe: Running | null): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'hothour-browser-'));
   const port = await freePort();
   const database = `hothour_browser_${process.pid}_${port}`;
+  const payments = stripe
+    ? {
+        PAYMENTS: 'stripe',
+        STRIPE_SECRET_KEY: STRIPE_KEYS.secret,
+        STRIPE_PUBLISHABLE_KEY: STRIPE_KEYS.publishable,
+        STRIPE_WEBHOOK_SECRET: STRIPE_KEYS.webhook,
+        STRIPE_API_BASE: stripe.url,
+        STRIPE_JS_URL: `${stripe.url}/js.stripe.com/v3/`,
+      }
+    : { PAYMENTS: 'none' };
   const env = {
     ...process.env,
     DATABASE_URL: STORE === 'postgres' ? `${POSTGRES_SERVER}/${database}` : `sqlite://${dir}/hothour.db`,
@@ -53,6 +130,7 @@ export async function startService(): Promise<Service> {
     RATE_LIMIT_BOOKING_PER_MINUTE: '10000',
     RATE_LIMIT_WRITES_PER_MINUTE: '10000',
     HOTHOUR_ADMIN_PASSWORD: ADMIN.password,
+    ...payments,
   };
   const migrate = spawnSync(BIN, ['create-admin', '--email', ADMIN.email], { env, encoding: 'utf8' });
   if (migrate.status !== 0) throw new Error(`create-admin failed: ${migrate.stderr}`);
@@ -66,14 +144,30 @@ export async function startService(): Promise<Service> {
     } catch {
       // not listening yet
     }
-    if (i > 150 || child.exitCode !== null) throw new Error(`hothour did not start:\n${log}`);
+    if (i > 150 || child.exitCode !== null) {
+      child.kill('SIGTERM');
+      throw new Error(`hothour did not start:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
+  }
+  if (stripe) {
+    // localstripe signs every event for the service's webhook with its secret.
+    const registered = await fetch(`${stripe.url}/_config/webhooks/hothour`, {
+      method: 'POST',
+      body: new URLSearchParams({ url: `${url}/api/v1/payments/stripe/webhook`, secret: STRIPE_KEYS.webhook }),
+    });
+    if (!registered.ok) {
+      child.kill('SIGTERM');
+      throw new Error(`registering the webhook: ${registered.status} ${await registered.text()}`);
+    }
   }
   return {
     url,
+    stripeUrl: stripe?.url,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      await stripe?.stop();
       rmSync(dir, { recursive: true, force: true });
       if (STORE === 'postgres') {
         spawnSync('psql', [`${POSTGRES_SERVER}/postgres`, '-qc', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`]);

@@ -122,6 +122,28 @@ pub fn variables() -> Vec<Variable> {
             "true",
             "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
         ),
+        v(
+            "PAYMENTS",
+            "none",
+            "`none` (confirm books; pay at the studio) or `stripe` (a hold is paid by card before it is confirmed)",
+        ),
+        v("STRIPE_SECRET_KEY", "", "Stripe's secret API key (`sk_…`); required with PAYMENTS=stripe"),
+        v(
+            "STRIPE_PUBLISHABLE_KEY",
+            "",
+            "Stripe's publishable key (`pk_…`), given to browsers; required with PAYMENTS=stripe",
+        ),
+        v(
+            "STRIPE_WEBHOOK_SECRET",
+            "",
+            "the webhook endpoint's signing secret (`whsec_…`); required with PAYMENTS=stripe",
+        ),
+        v(
+            "STRIPE_API_BASE",
+            hothour_infra_stripe::DEFAULT_API_BASE,
+            "Stripe's API (a Stripe-compatible server in tests)",
+        ),
+        v("STRIPE_JS_URL", hothour_infra_stripe::DEFAULT_JS_URL, "where browsers load Stripe.js from"),
         v("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
         v("RUST_LOG", "info", "log filter"),
     ]
@@ -143,6 +165,7 @@ pub struct Config {
     pub idempotency_lease: Duration,
     pub sockets: SocketLimits,
     pub background_jobs: bool,
+    pub payments: crate::payments::PaymentsConfig,
 }
 
 /// The database, and how long a request waits for it.
@@ -320,7 +343,7 @@ impl Config {
             app_env,
             database,
             sign_in,
-            currency,
+            currency: currency.clone(),
             policy,
             rates,
             web,
@@ -341,6 +364,7 @@ impl Config {
                     });
                 }
             },
+            payments: crate::payments::PaymentsConfig::read(get, &currency)?,
         })
     }
 }

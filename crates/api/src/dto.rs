@@ -113,6 +113,7 @@ closed_set!(
     ActiveChoice, "snake_case", [True, False, All]
 );
 
+pub use hothour_domain::reservation::{PaymentStatus, PaymentSummary};
 /// The domain's closed sets, which describe themselves in the contract.
 pub use hothour_domain::{AuctionStatus, Phase as PricePhase, ReservationKind, ReservationStatus, Role as UserRole};
 
@@ -662,6 +663,19 @@ answer! {
         confirmed_at: Option<DateTime<Utc>> = r.confirmed_at,
         /// What it is for, as a ticket shows it.
         target: ReservationTargetOut = target,
+        payment: PaymentOut = PaymentOut::of(&r.payment),
+    }
+}
+
+answer! {
+    /// A reservation's payment (`none` where payments are off, or before checkout).
+    pub struct PaymentOut of(p: &PaymentSummary) {
+        status: PaymentStatus = p.status,
+        /// What was paid.
+        #[schema(value_type = schema::Money)]
+        amount: Money = p.amount,
+        #[schema(value_type = schema::Money)]
+        refunded_amount: Money = p.refunded_amount,
     }
 }
 
@@ -762,4 +776,17 @@ pub struct ConfigOut {
     pub cancellation_cutoff_seconds: u64,
     /// The server's clock now, to run countdowns against.
     pub server_time: DateTime<Utc>,
+    pub payments: PaymentsConfigOut,
+}
+
+/// How this deployment takes payments.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentsConfigOut {
+    /// `none`: holds are confirmed with no payment (pay at the studio); `stripe`: by card first.
+    #[schema(example = "stripe")]
+    pub provider: String,
+    /// Stripe's publishable key, with `stripe`.
+    pub publishable_key: Option<String>,
+    /// Where to load Stripe.js from, with `stripe`.
+    pub js_url: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! Background jobs, safe when several instances run them at once: expire
 //! lapsed holds, persist and announce auction status changes, mark no-shows,
-//! prune old outbox rows.
+//! retry refunds and ask the payment provider about payments whose webhook
+//! has not come, prune old outbox rows.
 
 use std::sync::Arc;
 
@@ -38,6 +39,16 @@ pub async fn run_once(state: &AppState) {
     match state.services.mark_no_shows(BATCH).await {
         Ok(report) => log_failures("marking no-shows", &report.failed),
         Err(error) => tracing::error!(%error, "marking no-shows"),
+    }
+    if state.services.payments().is_some() {
+        match state.services.refund_due(BATCH).await {
+            Ok(report) => log_failures("retrying refunds", &report.failed),
+            Err(error) => tracing::error!(%error, "retrying refunds"),
+        }
+        match state.services.reconcile_payments(BATCH).await {
+            Ok(report) => log_failures("asking the provider about waiting payments", &report.failed),
+            Err(error) => tracing::error!(%error, "asking the provider about waiting payments"),
+        }
     }
 }
 

@@ -23,6 +23,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod payments;
 pub mod problem;
 pub mod routes;
 pub mod security_headers;
@@ -53,6 +54,7 @@ use crate::problem::{Problem, ProblemCode};
 
 pub use config::Config;
 
+pub use hothour_infra_stripe::install_crypto_provider;
 pub use store::{AppStore, connect_and_migrate};
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
@@ -85,6 +87,8 @@ pub struct AppState {
     pub syncs: live::sync::Syncs,
     /// The studios' names, addresses and zones that answers carry.
     pub studio_summaries: summaries::StudioSummaries,
+    /// What the Content-Security-Policy admits beyond this origin (the payment provider's script).
+    pub csp_sources: security_headers::Sources,
 }
 
 impl AppState {
@@ -95,11 +99,18 @@ impl AppState {
 
     pub async fn with_clock(store: AppStore, config: Config, clock: AppClock) -> Result<AppState, String> {
         let epoch = store.stream_epoch().await.map_err(|e| format!("reading the stream epoch: {e}"))?;
+        let csp_sources = security_headers::Sources::for_payments(&config.payments);
         Ok(AppState {
             hub: Arc::new(Hub::new()),
             epoch,
             metrics: metrics::Metrics::new(),
-            services: Services::new(store.clone(), clock.clone(), NoPublisher, config.policy),
+            services: {
+                let services = Services::new(store.clone(), clock.clone(), NoPublisher, config.policy);
+                match config.payments.setup(&config.currency)? {
+                    Some(setup) => services.with_payments(setup),
+                    None => services,
+                }
+            },
             accounts: Accounts::new(
                 store.clone(),
                 clock.clone(),
@@ -122,6 +133,7 @@ impl AppState {
             actors: FreshCache::default(),
             syncs: live::sync::Syncs::new(),
             studio_summaries: summaries::StudioSummaries::default(),
+            csp_sources,
         })
     }
 

@@ -65,6 +65,8 @@ fn variables_help() -> String {
 async fn main() -> ExitCode {
     // A .env file, when present, fills in what the environment does not set.
     let _ = dotenvy::dotenv();
+    // Every HTTPS client of the process (Stripe's) uses this one provider.
+    hothour_api::install_crypto_provider();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into());
     if std::env::var("LOG_FORMAT").is_ok_and(|format| format == "json") {

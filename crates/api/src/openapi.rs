@@ -41,6 +41,7 @@ use rules::{Access, Rules};
         (name = "auctions", description = "Dutch auctions and grabbing"),
         (name = "reservations", description = "Holds and bookings"),
         (name = "admin", description = "Administration"),
+        (name = "payments", description = "The payment provider's notifications"),
         (name = "meta", description = "What a client needs to know about this deployment"),
     )
 )]

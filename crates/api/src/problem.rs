@@ -115,6 +115,11 @@ problem_codes! {
     HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";
     InvalidState = "invalid_state", 409, Retry::No, "The reservation or auction is not in a state that allows this.";
     CancellationClosed = "cancellation_closed", 409, Retry::No, "Too close to the session to cancel (see `cancellation_cutoff_seconds` in `GET /config`).";
+    PaymentsDisabled = "payments_disabled", 409, Retry::No, "This deployment takes no payments: confirm the hold and pay at the studio.";
+    PaymentRequired = "payment_required", 409, Retry::No,
+        "The hold is not paid yet (or, with payments on, a grab cannot book at once): pay through `POST /reservations/{id}/payment`, then confirm.";
+    PaymentProcessing = "payment_processing", 409, Retry::WithBackoff, "The provider is still processing the payment: confirm again shortly.";
+    PaymentDeclined = "payment_declined", 402, Retry::No, "The card was declined (the detail gives the provider's words): try another card.";
     EmailTaken = "email_taken", 409, Retry::No, "An account with this email exists.";
     AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
     Conflict = "conflict", 409, Retry::No, "The change conflicts with data already stored (a rule the database keeps that no business rule caught first). The answer names no table or constraint.";
@@ -125,6 +130,8 @@ problem_codes! {
     RateLimited = "rate_limited", 429, Retry::AfterRetryAfter, "Too many requests from this client, user or account.";
     Busy = "busy", 503, Retry::AfterRetryAfter, "The row is busy (a lock wait timed out); nothing was changed.";
     Unavailable = "unavailable", 503, Retry::AfterRetryAfter, "The database does not answer; nothing was changed.";
+    PaymentProviderUnavailable = "payment_provider_unavailable", 503, Retry::AfterRetryAfter,
+        "The payment provider does not answer; nothing was changed.";
     DatabaseUnavailable = "database_unavailable", 503, Retry::WithBackoff, "Readiness (`/health/ready`) only: the database does not answer.";
     Internal = "internal", 500, Retry::WithBackoff, "Something went wrong on the server; the details are in its log.";
 }
@@ -285,6 +292,15 @@ impl From<DomainError> for Problem {
             E::InvalidCredentials => P::InvalidCredentials,
             E::InvalidRefreshToken => P::InvalidRefreshToken,
             E::Conflict(_) => P::Conflict,
+            E::PaymentsDisabled => P::PaymentsDisabled,
+            E::PaymentRequired => P::PaymentRequired,
+            E::PaymentProcessing => P::PaymentProcessing,
+            E::PaymentDeclined(_) => P::PaymentDeclined,
+            E::PaymentProviderUnavailable => {
+                let mut problem = Problem::new(P::PaymentProviderUnavailable, detail);
+                problem.retry_after = Some(5);
+                return problem;
+            }
             // Only after several fresh codes were all taken: retrying is the remedy.
             E::Busy | E::BookingCodeTaken => {
                 let detail = DomainError::Busy.to_string();

@@ -74,6 +74,7 @@ impl Drop for Service {
 }
 
 fn client() -> reqwest::Client {
+    hothour_api::install_crypto_provider();
     reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(256).build().unwrap()
 }
 

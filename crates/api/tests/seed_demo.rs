@@ -65,6 +65,7 @@ impl Server {
     }
 
     async fn login(&self, email: &str, password: &str) -> StatusCode {
+        hothour_api::install_crypto_provider();
         reqwest::Client::new()
             .post(format!("{}/api/v1/auth/login", self.base))
             .json(&json!({ "email": email, "password": password }))

@@ -51,6 +51,17 @@ pub enum DomainError {
     InvalidState(ReservationStatus),
     #[error("bookings can only be cancelled until the cut-off before the session")]
     CancellationClosed,
+    #[error("payments are not taken here: pay at the studio")]
+    PaymentsDisabled,
+    #[error("this hold is not paid yet: pay for it, then confirm")]
+    PaymentRequired,
+    #[error("the payment is still being processed; confirm again shortly")]
+    PaymentProcessing,
+    /// The provider refused the card or the request; its words for the customer.
+    #[error("the payment was declined: {0}")]
+    PaymentDeclined(String),
+    #[error("the payment provider cannot be reached, retry shortly")]
+    PaymentProviderUnavailable,
     #[error("the resource is busy, retry shortly")]
     Busy,
     #[error("the database cannot be reached, retry shortly")]

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod instant;
 pub mod memory;
 pub mod money;
+pub mod payments;
 pub mod ports;
 pub mod reservation;
 pub mod services;

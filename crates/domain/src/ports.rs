@@ -17,6 +17,7 @@ use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::payments::IntentId;
 use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
@@ -405,6 +406,37 @@ pub trait EventStore: Locks<EventHolds> + Creates<EventDetails> {
     ) -> impl Future<Output = Result<Option<EventRecord>, DomainError>> + Send;
 }
 
+/// What the payment flows keep beside reservations: the provider events
+/// already applied, and the payments the jobs look after.
+pub trait PaymentRecords: Send + Sync {
+    /// Whether provider event `id` was applied already.
+    fn provider_event_seen(&self, provider: &str, id: &str) -> impl Future<Output = Result<bool, DomainError>> + Send;
+
+    /// Records provider event `id` as applied (again is harmless).
+    fn record_provider_event(
+        &self,
+        provider: &str,
+        id: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), DomainError>> + Send;
+
+    /// Reservations whose refund is pending and due at `now` (never tried, or
+    /// whose back-off has passed), oldest first.
+    fn refunds_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ReservationId>, DomainError>> + Send;
+
+    /// Payments opened and still waiting for the provider's word, last
+    /// changed before `before`.
+    fn payments_awaiting_provider(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(ReservationId, IntentId)>, DomainError>> + Send;
+}
+
 /// Reservations, decided on under the lock of a [`ReservationId`] (one, after
 /// its parent) or of [`EventReservations`] (several of one event).
 pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
@@ -427,9 +459,9 @@ pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
 }
 
 /// Everything the use cases of auctions, events and reservations need of the store.
-pub trait CatalogueStore: AuctionStore + EventStore + ReservationStore + BookingCodes {}
+pub trait CatalogueStore: AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords {}
 
-impl<S: AuctionStore + EventStore + ReservationStore + BookingCodes> CatalogueStore for S {}
+impl<S: AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords> CatalogueStore for S {}
 
 /// Where new booking codes come from: a CSPRNG in production (the adapters),
 /// a script in tests. Uniqueness is the store's: a code already taken makes

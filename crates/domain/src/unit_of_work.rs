@@ -224,6 +224,7 @@ pub(crate) mod tests {
             confirmed_at: None,
             checked_in_at: None,
             cancelled_at: None,
+            payment: Default::default(),
         }
     }
 

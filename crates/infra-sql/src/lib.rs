@@ -18,6 +18,7 @@ mod events;
 mod idempotency;
 mod locks;
 mod outbox;
+mod payments;
 mod persist;
 mod queries;
 mod reservations;

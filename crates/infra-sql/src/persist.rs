@@ -142,7 +142,7 @@ impl SqlStore {
         reservations: &[Reservation],
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        const COLUMNS: usize = 17;
+        const COLUMNS: usize = 23;
         // Far below either database's limit on bound values per statement.
         const ROWS_PER_STATEMENT: usize = 500;
         let d = self.d();
@@ -169,16 +169,26 @@ impl SqlStore {
                     d.opt_time(r.confirmed_at),
                     d.opt_time(r.checked_in_at),
                     d.opt_time(r.cancelled_at),
+                    r.payment.intent.as_ref().map(|intent| intent.0.clone()).into(),
+                    r.payment.status.as_str().into(),
+                    d.money(r.payment.amount),
+                    d.money(r.payment.refunded_amount),
+                    d.int(i64::from(r.payment.refund_attempts)),
+                    d.opt_time(r.payment.next_refund_at),
                     d.time(now),
                 ]
             });
             let sql = format!(
                 "INSERT INTO reservations (id, kind, auction_id, event_id, user_id, studio_id, status, quantity, \
                  unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, \
-                 cancelled_at, updated_at) VALUES {} \
+                 cancelled_at, payment_intent, payment_status, paid_amount, refunded_amount, refund_attempts, \
+                 next_refund_at, updated_at) VALUES {} \
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, expires_at = excluded.expires_at, \
                  booking_code = excluded.booking_code, confirmed_at = excluded.confirmed_at, \
                  checked_in_at = excluded.checked_in_at, cancelled_at = excluded.cancelled_at, \
+                 payment_intent = excluded.payment_intent, payment_status = excluded.payment_status, \
+                 paid_amount = excluded.paid_amount, refunded_amount = excluded.refunded_amount, \
+                 refund_attempts = excluded.refund_attempts, next_refund_at = excluded.next_refund_at, \
                  updated_at = excluded.updated_at",
                 placeholders(chunk.len(), COLUMNS)
             );

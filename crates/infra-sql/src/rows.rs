@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use hothour_domain::account::{Studio, User};
+use hothour_domain::payments::IntentId;
 use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
+use hothour_domain::reservation::{Payment, PaymentStatus};
 use hothour_domain::{
     Auction, AuctionDetails, AuctionId, AuctionStatus, BookingCode, DomainError, Event, EventDetails, EventId, Money,
     PriceSchedule, PriceScheduleInput, Reservation, ReservationId, ReservationStatus, ReservationTarget, Role,
@@ -200,6 +202,19 @@ impl Reader<'_> {
             confirmed_at: self.opt_time("confirmed_at")?,
             checked_in_at: self.opt_time("checked_in_at")?,
             cancelled_at: self.opt_time("cancelled_at")?,
+            payment: self.payment()?,
+        })
+    }
+
+    fn payment(&self) -> Result<Payment, DomainError> {
+        let status: String = self.get("payment_status")?;
+        Ok(Payment {
+            status: PaymentStatus::parse(&status).ok_or_else(|| corrupt("payment", status))?,
+            intent: self.get::<Option<String>>("payment_intent")?.map(IntentId),
+            amount: self.money("paid_amount")?,
+            refunded_amount: self.money("refunded_amount")?,
+            refund_attempts: self.count("refund_attempts")?,
+            next_refund_at: self.opt_time("next_refund_at")?,
         })
     }
 
@@ -269,7 +284,8 @@ pub(crate) const EVENT_COLUMNS: &str = "id, studio_id, title, description, capac
      is_active, held_seats, held_count, confirmed_seats, confirmed_count, deleted_at, created_at";
 
 pub(crate) const RESERVATION_COLUMNS: &str = "id, auction_id, event_id, user_id, studio_id, status, quantity, \
-     unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, cancelled_at";
+     unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, cancelled_at, \
+     payment_intent, payment_status, paid_amount, refunded_amount, refund_attempts, next_refund_at";
 
 pub(crate) const USER_COLUMNS: &str = "id, email, full_name, phone, role, studio_id, created_at, session_generation";
 

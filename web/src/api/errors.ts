@@ -49,6 +49,11 @@ export const PROBLEM_CODES = [
   'unsupported_media_type',
   'method_not_allowed',
   'idempotency_key_reused',
+  'payments_disabled',
+  'payment_required',
+  'payment_processing',
+  'payment_declined',
+  'payment_provider_unavailable',
 ] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
 // Every code the contract can answer with is worded: a new one fails the typecheck until it is.

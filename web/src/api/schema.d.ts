@@ -394,6 +394,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe's events (`payment_intent.succeeded` confirms a paid hold; money
+         *     for a hold that cannot take it is refunded). Verified by
+         *     `Stripe-Signature` (HMAC-SHA256, five minutes' tolerance); each event is
+         *     applied once; other kinds, and payments this service did not open, are
+         *     acknowledged and ignored. 404 where payments are off.
+         * @description Stripe's events (`payment_intent.succeeded` confirms a paid hold; money
+         *     for a hold that cannot take it is refunded). Verified by
+         *     `Stripe-Signature` (HMAC-SHA256, five minutes' tolerance); each event is
+         *     applied once; other kinds, and payments this service did not open, are
+         *     acknowledged and ignored. 404 where payments are off.
+         */
+        post: operations["stripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reservations": {
         parameters: {
             query?: never;
@@ -490,6 +518,28 @@ export interface paths {
          * @description Confirms one's hold before it expires; confirming again returns the booking unchanged.
          */
         post: operations["confirmReservation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reservations/{id}/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Opens the caller's hold's payment, or returns it; with a card, pays it.
+         * @description With payments on, a hold is confirmed only once paid: by this call with a
+         *     card, by the provider's webhook, or by `confirm` after paying in the
+         *     browser. A total of zero confirms at once, with no payment.
+         */
+        post: operations["payReservation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1080,6 +1130,24 @@ export interface components {
             /** @description The full name of the user who holds the booking. */
             full_name: string;
         };
+        /** @description What the browser needs to pay for a hold. */
+        CheckoutOut: {
+            amount: components["schemas"]["Money"];
+            /** @description For Stripe.js's `confirmCardPayment`; null when nothing is to be paid. */
+            client_secret: string | null;
+            /** @description As `GET /config` gives it. */
+            currency: string;
+            /** @description Where Stripe.js is loaded from. */
+            js_url: string;
+            /** @description `stripe`. */
+            provider: string;
+            publishable_key: string;
+            /** @description The card needs the customer (3-D Secure): call `confirmCardPayment(client_secret)`. */
+            requires_action: boolean;
+            reservation: components["schemas"]["ReservationOut"];
+            /** @description The reservation's payment status. */
+            status: components["schemas"]["PaymentStatus"];
+        };
         /** @description What a client needs to know about this deployment. */
         ConfigOut: {
             /**
@@ -1105,6 +1173,7 @@ export interface components {
              * @example 10
              */
             max_seats_per_hold: number;
+            payments: components["schemas"]["PaymentsConfigOut"];
             /**
              * Format: date-time
              * @description The server's clock now, to run countdowns against.
@@ -1212,6 +1281,34 @@ export interface components {
             /** @description At least 8 characters and at most 72 bytes in UTF-8. */
             new_password: string;
         };
+        /** @description A card to pay with, from Stripe.js. */
+        PaymentIn: {
+            payment_method?: string;
+        };
+        /** @description A reservation's payment (`none` where payments are off, or before checkout). */
+        PaymentOut: {
+            /** @description What was paid. */
+            amount: components["schemas"]["Money"];
+            refunded_amount: components["schemas"]["Money"];
+            status: components["schemas"]["PaymentStatus"];
+        };
+        /**
+         * @description Where a reservation's payment stands.
+         * @enum {string}
+         */
+        PaymentStatus: "none" | "requires_payment" | "processing" | "succeeded" | "refund_pending" | "refunded" | "failed";
+        /** @description How this deployment takes payments. */
+        PaymentsConfigOut: {
+            /** @description Where to load Stripe.js from, with `stripe`. */
+            js_url: string | null;
+            /**
+             * @description `none`: holds are confirmed with no payment (pay at the studio); `stripe`: by card first.
+             * @example stripe
+             */
+            provider: string;
+            /** @description Stripe's publishable key, with `stripe`. */
+            publishable_key: string | null;
+        };
         /**
          * @description Whether a price step is on the normal or the turbo schedule.
          * @enum {string}
@@ -1249,7 +1346,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
@@ -1287,6 +1384,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             kind: components["schemas"]["ReservationKind"];
+            payment: components["schemas"]["PaymentOut"];
             /** Format: int32 */
             quantity: number;
             status: components["schemas"]["ReservationStatus"];
@@ -1919,6 +2017,8 @@ export interface operations {
              *
              *     `regrab_not_allowed`: Whoever let a hold on this auction lapse cannot grab it again.
              *
+             *     `payment_required`: The hold is not paid yet (or, with payments on, a grab cannot book at once): pay through `POST /reservations/{id}/payment`, then confirm.
+             *
              *     `idempotency_in_progress`: A request with this `Idempotency-Key` is still running.
              */
             409: {
@@ -1929,7 +2029,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "idempotency_in_progress";
+                        code: "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "payment_required" | "idempotency_in_progress";
                     };
                 };
             };
@@ -2838,6 +2938,67 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    stripeWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256>`, as Stripe signs */
+                "Stripe-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A Stripe event, exactly as sent (the signature covers the raw bytes) */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Applied, or acknowledged and ignored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `malformed_json`: The body is not valid JSON.
+             *
+             *     `bad_body`: The body could not be read.
+             *
+             *     `bad_request`: The request could not be understood.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "malformed_json" | "bad_body" | "bad_request";
+                    };
+                };
+            };
+            /** @description `route_not_found`: No such route. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "route_not_found";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listMyReservations: {
         parameters: {
             query?: {
@@ -3038,6 +3199,10 @@ export interface operations {
              * @description `hold_expired`: The hold lapsed before it was confirmed.
              *
              *     `invalid_state`: The reservation or auction is not in a state that allows this.
+             *
+             *     `payment_required`: The hold is not paid yet (or, with payments on, a grab cannot book at once): pay through `POST /reservations/{id}/payment`, then confirm.
+             *
+             *     `payment_processing`: The provider is still processing the payment: confirm again shortly.
              */
             409: {
                 headers: {
@@ -3046,13 +3211,128 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "hold_expired" | "invalid_state";
+                        code: "hold_expired" | "invalid_state" | "payment_required" | "payment_processing";
                     };
                 };
             };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description `busy`: The row is busy (a lock wait timed out); nothing was changed.
+             *
+             *     `unavailable`: The database does not answer; nothing was changed.
+             *
+             *     `payment_provider_unavailable`: The payment provider does not answer; nothing was changed.
+             */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "busy" | "unavailable" | "payment_provider_unavailable";
+                    };
+                };
+            };
+        };
+    };
+    payReservation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The reservation's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PaymentIn"];
+            };
+        };
+        responses: {
+            /** @description The payment, and the reservation as it now stands */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `payment_declined`: The card was declined (the detail gives the provider's words): try another card. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payment_declined";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description `hold_expired`: The hold lapsed before it was confirmed.
+             *
+             *     `invalid_state`: The reservation or auction is not in a state that allows this.
+             *
+             *     `payments_disabled`: This deployment takes no payments: confirm the hold and pay at the studio.
+             *
+             *     `payment_required`: The hold is not paid yet (or, with payments on, a grab cannot book at once): pay through `POST /reservations/{id}/payment`, then confirm.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "hold_expired" | "invalid_state" | "payments_disabled" | "payment_required";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            /**
+             * @description `busy`: The row is busy (a lock wait timed out); nothing was changed.
+             *
+             *     `unavailable`: The database does not answer; nothing was changed.
+             *
+             *     `payment_provider_unavailable`: The payment provider does not answer; nothing was changed.
+             */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "busy" | "unavailable" | "payment_provider_unavailable";
+                    };
+                };
+            };
         };
     };
     listStudios: {

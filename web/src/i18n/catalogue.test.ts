@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { keysOf, keysUsed, literalsIn } from './lint';
 import { AUCTION_STATUSES, FEED_TYPES, RESERVATION_STATUSES } from '../domain/words';
 import { PROBLEM_CODES } from '../api/errors';
+import { CARD_PROBLEMS } from '../payments/pay';
 
 const src = fileURLToPath(new URL('..', import.meta.url));
 const read = (name: string) => JSON.parse(readFileSync(join(src, 'i18n/locales', name), 'utf8'));
@@ -47,13 +48,14 @@ describe('the message catalogues', () => {
     expect(missing).toEqual([]);
   });
 
-  it('word every status, problem code and feed event', () => {
+  it('word every status, problem code, card problem and feed event', () => {
     const keys = new Set(keysOf(en));
     const wanted = [
       ...AUCTION_STATUSES.map((s) => `status.auction.${s}`),
       ...RESERVATION_STATUSES.map((s) => `status.reservation.${s}`),
       ...PROBLEM_CODES.map((c) => `problem.${c}`),
       ...FEED_TYPES.map((f) => `feed.${f}`),
+      ...CARD_PROBLEMS.map((w) => `payment.card.${w}`),
     ];
     expect(wanted.filter((k) => !keys.has(k))).toEqual([]);
   });

@@ -652,6 +652,11 @@ export type UserRole = 'user' | 'studio_admin' | 'platform_admin';
  */
 export type ReservationKind = 'auction' | 'event';
 /**
+ * Where a reservation's payment stands.
+ */
+export type PaymentStatus =
+  'none' | 'requires_payment' | 'processing' | 'succeeded' | 'refund_pending' | 'refunded' | 'failed';
+/**
  * A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
  */
 export type ReservationStatus = 'HOLD' | 'CONFIRMED' | 'CHECKED_IN' | 'NO_SHOW' | 'EXPIRED' | 'CANCELLED';
@@ -937,12 +942,21 @@ export interface ReservationOut {
   expires_at: string;
   id: number;
   kind: ReservationKind;
+  payment: PaymentOut;
   quantity: number;
   status: ReservationStatus;
   target: ReservationTargetOut;
   total_price: Money;
   unit_price: Money;
   user_id: number;
+}
+/**
+ * A reservation's payment (`none` where payments are off, or before checkout).
+ */
+export interface PaymentOut {
+  amount: Money;
+  refunded_amount: Money;
+  status: PaymentStatus;
 }
 /**
  * The session a reservation is for: what, when and where.

@@ -6,11 +6,17 @@ import { ref } from 'vue';
 import { api } from '../api/client';
 import { serverClock } from '../time/clock';
 import { ticker } from '../time/ticker';
+import type { components } from '../api/schema';
+
+/** How this deployment takes payment: `none` (pay at the studio) or `stripe` (by card before confirming). */
+export type PaymentsConfig = components['schemas']['PaymentsConfigOut'];
 
 export const useConfig = defineStore('config', () => {
   const currency = ref('TRY');
   const maxSeatsPerHold = ref<number | null>(null);
   const cancellationCutoffSeconds = ref<number | null>(null);
+  /** Null until loaded: the client then neither shows a card form nor says "pay at the studio". */
+  const payments = ref<PaymentsConfig | null>(null);
 
   async function load() {
     const sentAt = Date.now();
@@ -23,6 +29,7 @@ export const useConfig = defineStore('config', () => {
       currency.value = config.currency;
       maxSeatsPerHold.value = config.max_seats_per_hold;
       cancellationCutoffSeconds.value = config.cancellation_cutoff_seconds;
+      payments.value = config.payments;
       serverClock.observe(Date.parse(config.server_time), sentAt, receivedAt, 'config');
     } catch {
       // Offline for now: no limits are assumed; the socket's pong will set the clock.
@@ -31,5 +38,5 @@ export const useConfig = defineStore('config', () => {
     }
   }
 
-  return { currency, maxSeatsPerHold, cancellationCutoffSeconds, load };
+  return { currency, maxSeatsPerHold, cancellationCutoffSeconds, payments, load };
 });

@@ -123,6 +123,11 @@ macro_rules! limited {
 }
 
 limited!(
+    /// A card or payment method id from Stripe.js, as `payments::payment_method` checks it.
+    PaymentMethod: String, |t| string(t).max_length(Some(crate::payments::PAYMENT_METHOD_MAX_BYTES))
+        .pattern(Some(crate::payments::PAYMENT_METHOD_PATTERN))
+);
+limited!(
     /// An auction's or an event's title.
     Title: String, |t| not_blank(t, TITLE_MAX_CHARS)
 );

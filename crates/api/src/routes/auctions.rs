@@ -155,7 +155,7 @@ async fn trigger_turbo(state: State, caller: Caller, id: web::Path<i64>) -> Repl
     responses((status = 201, description = "The hold (or booking)", body = ReservationOut)),
     extensions(("x-hothour" = json!(rules::signed_in(&[
         C::BookingNotAllowed, C::AuctionOnHold, C::AuctionAlreadyBooked, C::AuctionNotStarted, C::AuctionClosed,
-        C::RegrabNotAllowed, C::RateLimited,
+        C::RegrabNotAllowed, C::PaymentRequired, C::RateLimited,
     ]).idempotent()))),
 )]
 #[post("/auctions/{id}/grab")]

@@ -26,5 +26,6 @@ async fn get_config(state: web::Data<AppState>) -> HttpResponse {
         max_seats_per_hold: config.policy.max_seats_per_hold,
         cancellation_cutoff_seconds: config.policy.cancel_cutoff.num_seconds().unsigned_abs(),
         server_time: state.now(),
+        payments: config.payments.out(),
     })
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod events;
 pub mod meta;
 pub mod ops;
+pub mod payments;
 pub mod reservations;
 pub mod studios;
 
@@ -78,6 +79,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     events::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);
+    payments::configure(cfg);
     audit::configure(cfg);
     meta::configure(cfg);
     // The live protocol is described in the README, not in OpenAPI.

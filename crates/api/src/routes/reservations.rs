@@ -112,7 +112,9 @@ async fn reservation_calendar(state: State, caller: Caller, id: web::Path<i64>) 
 #[utoipa::path(
     tag = "reservations", operation_id = "confirmReservation", params(("id" = i64, Path, description = "Reservation id")),
     responses((status = 200, description = "The booking, with its booking code", body = ReservationOut)),
-    extensions(("x-hothour" = json!(rules::signed_in(&[C::HoldExpired, C::InvalidState])))),
+    extensions(("x-hothour" = json!(rules::signed_in(&[
+        C::HoldExpired, C::InvalidState, C::PaymentRequired, C::PaymentProcessing, C::PaymentProviderUnavailable,
+    ])))),
 )]
 #[post("/reservations/{id}/confirm")]
 async fn confirm_reservation(state: State, caller: Caller, id: web::Path<i64>) -> Reply {

@@ -458,6 +458,7 @@ pub(crate) mod tests {
             confirmed_at: booked.then_some(grabbed_at),
             checked_in_at: (status == ReservationStatus::CheckedIn).then_some(grabbed_at),
             cancelled_at: (status == ReservationStatus::Cancelled).then_some(grabbed_at),
+            payment: Default::default(),
         }
     }
 

@@ -111,6 +111,7 @@ impl AuctionUnit {
             confirmed_at: None,
             checked_in_at: None,
             cancelled_at: None,
+            payment: Default::default(),
         };
         self.live = Some(reservation.clone());
         self.settle_status(now);

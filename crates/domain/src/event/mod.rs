@@ -310,6 +310,7 @@ pub(crate) mod tests {
             confirmed_at: status.is_booked().then_some(expires_at - Duration::minutes(1)),
             checked_in_at: None,
             cancelled_at: None,
+            payment: Default::default(),
         }
     }
 

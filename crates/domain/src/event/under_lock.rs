@@ -111,6 +111,7 @@ impl EventUnit {
             confirmed_at: None,
             checked_in_at: None,
             cancelled_at: None,
+            payment: Default::default(),
         };
         self.fresh_ids.pop();
         self.event.account_new(&reservation);

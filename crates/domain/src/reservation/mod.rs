@@ -13,10 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::booking_code::BookingCode;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::money::Money;
+use crate::payments::Intent;
 
+mod payment;
 mod under_lock;
 
 pub use crate::memory::{KnownReservations, ReservationFacts};
+pub use payment::{Payment, PaymentStatus, PaymentSummary, RefundReason, Settlement};
 pub use under_lock::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 /// A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
@@ -144,6 +147,7 @@ pub struct Reservation {
     pub confirmed_at: Option<DateTime<Utc>>,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    pub payment: Payment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -247,6 +251,7 @@ impl Reservation {
 
     /// Cancels a live hold, or a booking before the owner's cut-off
     /// (`session_at − cutoff`); the studio may cancel a booking at any time.
+    /// A paid booking's money is then to be refunded.
     pub fn cancel(
         &mut self,
         now: DateTime<Utc>,
@@ -267,6 +272,7 @@ impl Reservation {
         }
         self.status = ReservationStatus::Cancelled;
         self.cancelled_at = Some(now);
+        self.payment.start_refund();
         Ok(())
     }
 
@@ -301,6 +307,35 @@ impl Reservation {
         }
     }
 
+    /// What a succeeded payment `intent` (in the deployment's `currency`)
+    /// does to this reservation at `now`. Money for a live hold confirms it;
+    /// money it cannot keep goes back.
+    pub fn settlement(&self, intent: &Intent, currency: &str, now: DateTime<Utc>) -> Settlement {
+        let kept = matches!(
+            self.payment.status,
+            PaymentStatus::Succeeded | PaymentStatus::RefundPending | PaymentStatus::Refunded
+        );
+        if kept {
+            return if self.payment.intent.as_ref() == Some(&intent.id) {
+                Settlement::AlreadyApplied
+            } else {
+                Settlement::RefundExtra
+            };
+        }
+        if !intent.pays_for(self.id, self.total_price, currency) {
+            return Settlement::Refund(RefundReason::Mismatch);
+        }
+        match self.status_at(now) {
+            ReservationStatus::Hold => Settlement::Confirm,
+            ReservationStatus::Expired => Settlement::Refund(RefundReason::HoldLapsed),
+            ReservationStatus::Cancelled => Settlement::Refund(RefundReason::Cancelled),
+            // Booked without this payment (confirmed while payments were off).
+            ReservationStatus::Confirmed | ReservationStatus::CheckedIn | ReservationStatus::NoShow => {
+                Settlement::RefundExtra
+            }
+        }
+    }
+
     /// The reservation as the API and the live protocol show it, at `now`.
     pub fn snapshot(&self, now: DateTime<Utc>) -> ReservationSnapshot {
         let (auction_id, event_id) = self.target.ids();
@@ -318,6 +353,7 @@ impl Reservation {
             booking_code: self.booking_code.clone(),
             created_at: self.created_at,
             confirmed_at: self.confirmed_at,
+            payment: self.payment.summary(),
         }
     }
 }
@@ -340,6 +376,9 @@ pub struct ReservationSnapshot {
     pub booking_code: Option<BookingCode>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Outbox rows written before payments existed have none.
+    #[serde(default)]
+    pub payment: PaymentSummary,
 }
 
 #[cfg(test)]
@@ -379,6 +418,7 @@ pub(crate) mod tests {
             booking_code: None,
             created_at: t(0),
             confirmed_at: None,
+            payment: PaymentSummary::default(),
         };
         crate::domain_events::StoredEvent {
             seq,
@@ -409,6 +449,7 @@ pub(crate) mod tests {
             confirmed_at: None,
             checked_in_at: None,
             cancelled_at: None,
+            payment: Default::default(),
         }
     }
 
@@ -509,6 +550,22 @@ pub(crate) mod tests {
         );
         late.cancel(t(SESSION + 5), CancelledBy::Studio, t(SESSION), cutoff).unwrap();
         assert_eq!(late.status, ReservationStatus::Cancelled);
+    }
+
+    #[test]
+    fn cancelling_a_paid_booking_sends_its_money_back_and_an_unpaid_one_owes_nothing() {
+        let cutoff = Duration::minutes(CUTOFF);
+        let mut paid = in_status(ReservationStatus::Confirmed);
+        paid.payment.status = PaymentStatus::Succeeded;
+        paid.payment.amount = paid.total_price;
+        paid.cancel(t(1), CancelledBy::Studio, t(SESSION), cutoff).unwrap();
+        assert_eq!(paid.payment.status, PaymentStatus::RefundPending);
+        assert_eq!(paid.payment.owed(), paid.total_price);
+
+        let mut unpaid = hold(5);
+        unpaid.cancel(t(1), CancelledBy::Owner, t(SESSION), cutoff).unwrap();
+        assert_eq!(unpaid.payment.status, PaymentStatus::None);
+        assert_eq!(unpaid.payment.owed(), Money::ZERO);
     }
 
     #[test]

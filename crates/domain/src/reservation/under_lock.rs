@@ -12,7 +12,10 @@ use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::ReservationId;
-use crate::reservation::{CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Transition};
+use crate::payments::Intent;
+use crate::reservation::{
+    CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Settlement, Transition,
+};
 use crate::unit_of_work::{Effects, Policy};
 
 /// The parent of a reservation, locked before the reservation itself.
@@ -26,7 +29,7 @@ pub enum Parent {
 /// then persisted as EXPIRED before the caller hears `hold_expired`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfirmOutcome {
-    Confirmed(Reservation),
+    Confirmed(Box<Reservation>),
     Expired,
 }
 
@@ -132,15 +135,45 @@ impl ReservationUnit {
         match self.reservation.confirm(now, code) {
             Ok(Transition::Changed) => {
                 self.follow_up(before, Payload::BookingConfirmed, now);
-                Ok(ConfirmOutcome::Confirmed(self.reservation.clone()))
+                Ok(ConfirmOutcome::Confirmed(Box::new(self.reservation.clone())))
             }
-            Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(self.reservation.clone())),
+            Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(Box::new(self.reservation.clone()))),
             Err(ConfirmError::HoldExpired) if self.reservation.status == ReservationStatus::Hold => {
                 self.expire(now)?;
                 Ok(ConfirmOutcome::Expired)
             }
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// Applies a succeeded payment (see [`Reservation::settlement`]): a live
+    /// hold is confirmed under `code`; a lapsed one is expired and its money
+    /// marked to go back, as is money that does not match.
+    pub fn settle_payment(
+        &mut self,
+        intent: &Intent,
+        currency: &str,
+        now: DateTime<Utc>,
+        code: BookingCode,
+    ) -> Result<Settlement, DomainError> {
+        let settlement = self.reservation.settlement(intent, currency, now);
+        match settlement {
+            Settlement::Confirm => {
+                let before = self.reservation.status;
+                self.reservation.confirm(now, code)?;
+                self.reservation.payment.succeed(intent);
+                self.follow_up(before, Payload::BookingConfirmed, now);
+            }
+            Settlement::Refund(_) => {
+                if self.reservation.status == ReservationStatus::Hold && !self.reservation.is_live_hold_at(now) {
+                    self.expire(now)?;
+                }
+                self.reservation.payment.refund_all(intent);
+                self.effects.save(&self.reservation);
+            }
+            Settlement::AlreadyApplied | Settlement::RefundExtra => {}
+        }
+        Ok(settlement)
     }
 
     /// Expires the reservation if it is a lapsed hold.
@@ -208,6 +241,7 @@ mod tests {
     use crate::event::tests::{event, seats};
     use crate::ids::UserId;
     use crate::reservation::tests::{code, t};
+    use crate::reservation::{PaymentStatus, RefundReason};
     use crate::unit_of_work::tests::{
         STRANGER, admin, assert_emitted, auction_rooms, count, emitted, event_rooms, other_studio_admin, policy,
         user_rooms,
@@ -247,6 +281,71 @@ mod tests {
         }
     }
 
+    /// A succeeded payment of `amount` for reservation 7 (the seats unit's).
+    fn paid(intent: &str, amount: &str) -> crate::payments::Intent {
+        crate::payments::Intent {
+            id: crate::payments::IntentId(intent.into()),
+            client_secret: String::new(),
+            status: crate::payments::IntentStatus::Succeeded,
+            amount: crate::money::Money::parse(amount).unwrap(),
+            currency: "TRY".into(),
+            reservation: Some(ReservationId(7)),
+        }
+    }
+
+    #[test]
+    fn a_payment_for_a_live_hold_confirms_it_once() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.reservation.payment.open(paid("pi_1", "20.00").id);
+        assert_eq!(unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(4), code()), Ok(Settlement::Confirm));
+        assert_eq!(unit.reservation.status, ReservationStatus::Confirmed);
+        assert_eq!(unit.reservation.payment.status, PaymentStatus::Succeeded);
+        assert_eq!(parent_event(&unit).seats.confirmed_seats, 2);
+        let first = unit.clone();
+        // The webhook again, or the client's confirm after it.
+        assert_eq!(unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(6), code()), Ok(Settlement::AlreadyApplied));
+        assert_eq!(unit.effects, first.effects);
+        assert_eq!(unit.reservation, first.reservation);
+    }
+
+    #[test]
+    fn a_payment_after_the_hold_lapsed_expires_it_and_is_to_be_refunded() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        let settled = unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(5), code());
+        assert_eq!(settled, Ok(Settlement::Refund(RefundReason::HoldLapsed)));
+        assert_eq!(unit.reservation.status, ReservationStatus::Expired);
+        assert_eq!(unit.reservation.booking_code, None);
+        assert_eq!(unit.reservation.payment.status, PaymentStatus::RefundPending);
+        assert_eq!(unit.reservation.payment.owed().to_string(), "20.00");
+        assert_eq!(parent_event(&unit).seats, SeatCounts::default());
+        assert_eq!(unit.effects.reservations.last(), Some(&unit.reservation));
+    }
+
+    #[test]
+    fn a_payment_for_a_cancelled_hold_or_of_the_wrong_amount_is_to_be_refunded() {
+        let mut cancelled = seats_unit(ReservationStatus::Cancelled, t(5));
+        let settled = cancelled.settle_payment(&paid("pi_1", "20.00"), "TRY", t(1), code());
+        assert_eq!(settled, Ok(Settlement::Refund(RefundReason::Cancelled)));
+        assert_eq!(cancelled.reservation.payment.status, PaymentStatus::RefundPending);
+
+        for (amount, currency) in [("19.99", "TRY"), ("20.00", "EUR")] {
+            let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+            let settled = unit.settle_payment(&paid("pi_1", amount), currency, t(1), code());
+            assert_eq!(settled, Ok(Settlement::Refund(RefundReason::Mismatch)), "{amount}");
+            assert_eq!(unit.reservation.status, ReservationStatus::Hold, "never confirmed");
+        }
+    }
+
+    #[test]
+    fn a_second_payment_for_a_paid_booking_goes_back_and_leaves_the_first() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(1), code()).unwrap();
+        let first = unit.clone();
+        assert_eq!(unit.settle_payment(&paid("pi_2", "20.00"), "TRY", t(2), code()), Ok(Settlement::RefundExtra));
+        assert_eq!(unit.reservation, first.reservation);
+        assert_eq!(unit.effects, first.effects);
+    }
+
     #[test]
     fn only_the_owner_may_confirm() {
         for actor in [Actor::user(STRANGER), admin(), Actor::platform_admin(UserId(92))] {
@@ -266,8 +365,8 @@ mod tests {
         assert_eq!(booking.status, ReservationStatus::Confirmed);
         assert_eq!(booking.booking_code, Some(code()));
         assert_eq!(booking.confirmed_at, Some(t(4)));
-        assert_eq!(unit.reservation, booking);
-        assert_eq!(unit.effects.reservations, vec![booking]);
+        assert_eq!(unit.reservation, *booking);
+        assert_eq!(unit.effects.reservations, vec![*booking]);
 
         let event = parent_event(&unit);
         assert_eq!(event.seats, SeatCounts { held_seats: 0, held_count: 0, confirmed_seats: 2, confirmed_count: 1 });
@@ -299,7 +398,10 @@ mod tests {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
         unit.confirm(&owner(), t(1), code()).unwrap();
         let first = unit.clone();
-        assert_eq!(unit.confirm(&owner(), t(30), code()), Ok(ConfirmOutcome::Confirmed(first.reservation.clone())));
+        assert_eq!(
+            unit.confirm(&owner(), t(30), code()),
+            Ok(ConfirmOutcome::Confirmed(Box::new(first.reservation.clone())))
+        );
         assert_eq!(unit.effects, first.effects);
         assert_eq!(parent_event(&unit), parent_event(&first));
     }

@@ -110,10 +110,14 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         .await
     }
 
-    /// Grabs an auction at its current price: a hold, or a booking with `confirm`.
+    /// Grabs an auction at its current price: a hold, or a booking with
+    /// `confirm` (refused while payments are on: a slot is paid for first).
     pub async fn grab(&self, actor: &Actor, id: AuctionId, confirm: bool) -> Result<Reservation, DomainError> {
         if !actor.may_book() {
             return Err(DomainError::BookingNotAllowed);
+        }
+        if confirm && self.payments.is_some() {
+            return Err(DomainError::PaymentRequired);
         }
         // A grab that can only lose is refused without queueing for the lock.
         if let Some(refusal) = self.known_auctions.sure_refusal(id, self.clock.now()) {

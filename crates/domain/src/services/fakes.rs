@@ -15,13 +15,14 @@ use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails, EventUnit, SeatCounts};
 use crate::ids::{AuctionId, EventId, ReservationId};
+use crate::payments::IntentId;
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventHolds,
-    EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent,
+    EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent, PaymentRecords,
     ReservationStore, UnitOfWork,
 };
 use crate::reservation::{
-    EventReservationsUnit, Parent, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
+    EventReservationsUnit, Parent, PaymentStatus, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
 };
 use crate::unit_of_work::Effects;
 
@@ -115,6 +116,8 @@ impl Rows {
 #[derive(Debug, Clone, Default)]
 pub struct FakeCatalogue {
     rows: Arc<Mutex<Rows>>,
+    /// Provider events applied, by (provider, event id).
+    provider_events: Arc<Mutex<std::collections::BTreeSet<(String, String)>>>,
 }
 
 impl FakeCatalogue {
@@ -309,5 +312,38 @@ impl BookingCodes for FakeCatalogue {
         rows.codes_drawn += 1;
         let [.., a, b, c, d, e] = rows.codes_drawn.to_be_bytes();
         Ok(BookingCode::from_random([a, b, c, d, e]))
+    }
+}
+
+impl PaymentRecords for FakeCatalogue {
+    async fn provider_event_seen(&self, provider: &str, id: &str) -> Result<bool, DomainError> {
+        let seen = self.provider_events.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(seen.contains(&(provider.to_owned(), id.to_owned())))
+    }
+
+    async fn record_provider_event(&self, provider: &str, id: &str, _at: DateTime<Utc>) -> Result<(), DomainError> {
+        let mut seen = self.provider_events.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.insert((provider.to_owned(), id.to_owned()));
+        Ok(())
+    }
+
+    async fn refunds_due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<ReservationId>, DomainError> {
+        let rows = self.rows();
+        let due = rows.reservations.values().filter(|r| {
+            r.payment.status == PaymentStatus::RefundPending && r.payment.next_refund_at.is_none_or(|at| at <= now)
+        });
+        Ok(due.map(|r| r.id).take(limit as usize).collect())
+    }
+
+    /// The fake keeps no change times: a reservation created before `before` counts.
+    async fn payments_awaiting_provider(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(ReservationId, IntentId)>, DomainError> {
+        let rows = self.rows();
+        let waiting =
+            rows.reservations.values().filter(|r| r.payment.status.awaits_provider() && r.created_at < before);
+        Ok(waiting.filter_map(|r| Some((r.id, r.payment.intent.clone()?))).take(limit as usize).collect())
     }
 }

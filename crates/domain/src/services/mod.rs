@@ -26,6 +26,9 @@ mod events;
 #[cfg(test)]
 mod fakes;
 mod jobs;
+mod payments;
+#[cfg(test)]
+mod payments_tests;
 mod queries;
 mod reservations;
 #[cfg(test)]
@@ -34,6 +37,8 @@ mod tests;
 use auctions::GrabRequest;
 use events::HoldRequest;
 use reservations::ConfirmRequest;
+
+pub use payments::{Checkout, PaymentsSetup, RECONCILE_AFTER};
 
 /// Every use case of auctions, events and reservations.
 #[derive(Debug, Clone)]
@@ -54,6 +59,8 @@ pub struct Services<S, C, P> {
     read_model: Arc<ReadModel>,
     /// Whose each reservation is and what it reserves, as seen by this instance.
     known_reservations: Arc<KnownReservations>,
+    /// The card provider, when this deployment takes payments.
+    payments: Option<PaymentsSetup>,
 }
 
 /// An auction as read, with its price and status at `now`.
@@ -111,7 +118,19 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             known_auctions: Arc::new(KnownAuctions::default()),
             read_model: Arc::new(ReadModel::default()),
             known_reservations: Arc::new(KnownReservations::default()),
+            payments: None,
         }
+    }
+
+    /// Takes payments through `setup`: only a succeeded payment confirms a hold.
+    pub fn with_payments(mut self, setup: PaymentsSetup) -> Self {
+        self.payments = Some(setup);
+        self
+    }
+
+    /// The card provider, when this deployment takes payments.
+    pub fn payments(&self) -> Option<&PaymentsSetup> {
+        self.payments.as_ref()
     }
 
     pub fn store(&self) -> &S {

@@ -8,7 +8,7 @@ use crate::domain_events::EventKind;
 use crate::error::DomainError;
 use crate::ids::{EventId, ReservationId, StudioId};
 use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventReservations};
-use crate::reservation::{ConfirmOutcome, Reservation, ReservationFacts, ReservationTarget};
+use crate::reservation::{ConfirmOutcome, PaymentStatus, Reservation, ReservationFacts, ReservationTarget};
 
 /// One caller's confirmation, waiting to be decided with the others on its event.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +50,17 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     /// Confirms the actor's hold; a lapsed hold is marked EXPIRED (and that is
     /// committed) before the caller hears `hold_expired`. Concurrent
     /// confirmations on one event share its lock and one commit.
+    ///
+    /// With payments on, only a succeeded payment confirms (see `confirm_paid`).
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
+        if self.payments.is_some() {
+            return self.confirm_paid(actor, id).await;
+        }
+        self.confirm_unpaid(actor, id).await
+    }
+
+    /// Confirms the actor's hold with no payment.
+    pub(super) async fn confirm_unpaid(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
         let reservation = self.ensure_may_act(id, |r| r.user_id == actor.user_id).await?;
         let request = ConfirmRequest { actor: *actor, id };
         let outcome = match reservation.target {
@@ -60,7 +70,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             ReservationTarget::Auction(_) => self.confirm_alone(request).await?,
         };
         match outcome {
-            ConfirmOutcome::Confirmed(reservation) => Ok(reservation),
+            ConfirmOutcome::Confirmed(reservation) => Ok(*reservation),
             ConfirmOutcome::Expired => Err(DomainError::HoldExpired),
         }
     }
@@ -102,11 +112,19 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         self.ensure_may_act(id, |r| r.user_id == actor.user_id || actor.manages(r.studio_id)).await?;
         let actor = *actor;
         let policy = self.policy;
-        self.decide(id, move |unit, now| {
-            unit.cancel(&actor, now, &policy)?;
-            Ok(unit.reservation.clone())
-        })
-        .await
+        let cancelled = self
+            .decide(id, move |unit, now| {
+                unit.cancel(&actor, now, &policy)?;
+                Ok(unit.reservation.clone())
+            })
+            .await?;
+        if cancelled.payment.status == PaymentStatus::RefundPending {
+            // A failure leaves the refund pending: `refund_due` retries it.
+            if let Ok(true) = self.refund_now(id).await {
+                return self.store.find_reservation(id).await?.ok_or(DomainError::NotFound("reservation"));
+            }
+        }
+        Ok(cancelled)
     }
 
     /// Checks in the booking with `code` at `studio`'s door. Codes of other studios are not found.

@@ -1,0 +1,10 @@
+DROP TABLE payment_events;
+DROP INDEX reservations_payment_pending;
+DROP INDEX reservations_payment_intent;
+ALTER TABLE reservations
+    DROP COLUMN payment_intent,
+    DROP COLUMN payment_status,
+    DROP COLUMN paid_amount,
+    DROP COLUMN refunded_amount,
+    DROP COLUMN refund_attempts,
+    DROP COLUMN next_refund_at;

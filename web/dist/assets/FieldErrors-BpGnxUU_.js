@@ -1,1 +1,0 @@
-import{$ as e,K as t,Q as n,V as r,Y as i,lt as a}from"./index-DBRYCkUh.js";var o=[`id`,`data-testid`],s=i({__name:`FieldErrors`,props:{errors:{},name:{}},setup(i){return(s,c)=>(n(!0),t(r,null,e(i.errors[i.name]??[],e=>(n(),t(`span`,{key:e,class:`field-error`,id:`error-${i.name.replace(/\W/g,`-`)}`,"data-testid":`error-${i.name}`},a(e),9,o))),128))}});export{s as t};

@@ -1,1 +1,0 @@
-import{F as e,J as t,K as n,Q as r,U as i,V as a,Y as o,lt as s,q as c,st as l,tt as u}from"./index-DBRYCkUh.js";var d=o({__name:`NotFound`,setup(o){return(o,d)=>(r(),n(a,null,[i(`h1`,null,s(o.$t(`title.notFound`)),1),i(`p`,null,[c(s(o.$t(`notFound.body`))+` `,1),t(l(e),{to:`/`},{default:u(()=>[c(s(o.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
