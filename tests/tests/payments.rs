@@ -9,6 +9,7 @@ use hothour_tests::app::{Session, TestApp};
 use hothour_tests::fixtures::{World, assert_problem, id, iso};
 use hothour_tests::localstripe::{CARD_3DS, CARD_OK, FlakyRefunds, LocalStripe, SECRET_KEY};
 use hothour_tests::on_both_stores;
+use hothour_tests::ws::WsClient;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -150,6 +151,13 @@ impl Shop {
         }
     }
 
+    /// The studio's audit entries of `action`.
+    async fn audited(&self, action: &str) -> Vec<Value> {
+        let (status, page) = self.app().get("/audit-log?limit=100", Some(&self.world.admin.token)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["items"].as_array().expect("a page").iter().filter(|e| e["action"] == action).cloned().collect()
+    }
+
     async fn confirmed_count(&self) -> i64 {
         self.app().sql_i64("SELECT COUNT(*) FROM reservations WHERE status = 'CONFIRMED'").await
     }
@@ -187,6 +195,9 @@ on_both_stores! {
     async fn paying_with_a_card_books_with_one_code(backend) {
         let shop = Shop::open(backend).await;
         let hold = shop.hold().await;
+        let mut owner = WsClient::connect(shop.app()).await;
+        owner.authenticated(&shop.user).await;
+        owner.subscribed(&format!("user:{}", shop.user.user_id)).await;
         let card = shop.stripe.card(CARD_OK).await;
         let (status, paid) = shop.checkout(id(&hold), json!({"payment_method": card})).await;
         assert_eq!(status, StatusCode::OK, "{paid}");
@@ -200,6 +211,16 @@ on_both_stores! {
             shop.app().post(&format!("/reservations/{}/confirm", id(&hold)), Some(&shop.user.token), json!({})).await;
         assert_eq!((status, &confirmed["booking_code"]), (StatusCode::OK, &code));
         assert_eq!(shop.confirmed_count().await, 1);
+
+        // Told live, audited as the owner's payment, counted once.
+        let frame = owner.next_of_type("payment_succeeded").await;
+        assert_eq!(frame["data"]["payment"]["status"], "succeeded");
+        assert_eq!(frame["data"]["id"], id(&hold));
+        let entries = shop.audited("payment.succeeded").await;
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0]["actor_id"], shop.user.user_id);
+        let metrics = shop.app().client.get(shop.app().url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("hothour_payments_total{outcome=\"succeeded\"} 1"), "{metrics}");
     }
 
     async fn the_providers_webhook_confirms_a_hold_paid_in_the_browser(backend) {
@@ -327,6 +348,9 @@ on_both_stores! {
         assert_eq!(cancelled["status"], "CANCELLED");
         assert_eq!(cancelled["payment"]["status"], "refunded");
         assert_eq!(shop.intent_at_provider(&intent).await["latest_charge"]["amount_refunded"], 30000);
+        assert_eq!(shop.audited("payment.refunded").await.len(), 1);
+        let metrics = shop.app().client.get(shop.app().url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("hothour_refunds_total{outcome=\"refunded\"} 1"), "{metrics}");
     }
 
     async fn a_lost_webhook_is_found_by_reconciliation(backend) {

@@ -45,7 +45,7 @@ const CLIENT_OPS: [Message; 4] = [
 ];
 
 /// What the server sends, told apart by `type`.
-const SERVER_FRAMES: [Message; 21] = [
+const SERVER_FRAMES: [Message; 23] = [
     message::<Authenticated>("authenticated", "The answer to `auth`"),
     message::<Subscribed>("subscribed", "The answer to `subscribe`: a snapshot, or the start of a replay"),
     message::<Unsubscribed>("unsubscribed", "The answer to `unsubscribe`"),
@@ -73,10 +73,15 @@ const SERVER_FRAMES: [Message; 21] = [
     message::<ReservationChange>("reservation_cancelled", "A reservation was cancelled"),
     message::<ReservationChange>("reservation_checked_in", "A booking was checked in at the door"),
     message::<ReservationChange>("reservation_no_show", "A booking was not checked in by the end of the grace period"),
+    message::<ReservationChange>("payment_succeeded", "A hold's payment succeeded (it is confirmed)"),
+    message::<ReservationChange>(
+        "payment_refunded",
+        "A payment went back in full (a lapsed or cancelled hold, a cancelled booking, or one that did not match)",
+    ),
 ];
 
 /// The state changes and price steps rooms carry (sent unasked).
-const ROOM_EVENTS: [&str; 14] = [
+const ROOM_EVENTS: [&str; 16] = [
     "price_update",
     "turbo_triggered",
     "auction_held",
@@ -91,6 +96,8 @@ const ROOM_EVENTS: [&str; 14] = [
     "reservation_cancelled",
     "reservation_checked_in",
     "reservation_no_show",
+    "payment_succeeded",
+    "payment_refunded",
 ];
 
 /// Close codes the server uses, with what they mean.

@@ -42,7 +42,10 @@ pub async fn run_once(state: &AppState) {
     }
     if state.services.payments().is_some() {
         match state.services.refund_due(BATCH).await {
-            Ok(report) => log_failures("retrying refunds", &report.failed),
+            Ok(report) => {
+                state.metrics.refunds_failed(report.failed.len());
+                log_failures("retrying refunds", &report.failed);
+            }
             Err(error) => tracing::error!(%error, "retrying refunds"),
         }
         match state.services.reconcile_payments(BATCH).await {

@@ -40,7 +40,7 @@ use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Accounts, Studios};
 use hothour_domain::memory::fresh_cache::FreshCache;
-use hothour_domain::ports::{AuctionRecord, EventRecord, NoPublisher};
+use hothour_domain::ports::{AuctionRecord, EventRecord};
 use hothour_domain::{AuctionId, AuctionView, DomainError, EventId, Services, SystemClock, UserId};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -58,7 +58,7 @@ pub use hothour_infra_stripe::install_crypto_provider;
 pub use store::{AppStore, connect_and_migrate};
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
-pub type AppServices = Services<AppStore, AppClock, NoPublisher>;
+pub type AppServices = Services<AppStore, AppClock, metrics::CommittedPayments>;
 pub type AppAccounts = Accounts<AppStore, AppClock, Bcrypt, RandomRefreshTokens, OutboxSessions<AppStore>>;
 pub type AppStudios = Studios<AppStore, AppClock, OutboxSessions<AppStore>>;
 
@@ -100,12 +100,14 @@ impl AppState {
     pub async fn with_clock(store: AppStore, config: Config, clock: AppClock) -> Result<AppState, String> {
         let epoch = store.stream_epoch().await.map_err(|e| format!("reading the stream epoch: {e}"))?;
         let csp_sources = security_headers::Sources::for_payments(&config.payments);
+        let metrics = metrics::Metrics::new();
+        let committed_payments = metrics.committed_payments();
         Ok(AppState {
             hub: Arc::new(Hub::new()),
             epoch,
-            metrics: metrics::Metrics::new(),
+            metrics,
             services: {
-                let services = Services::new(store.clone(), clock.clone(), NoPublisher, config.policy);
+                let services = Services::new(store.clone(), clock.clone(), committed_payments, config.policy);
                 match config.payments.setup(&config.currency)? {
                     Some(setup) => services.with_payments(setup),
                     None => services,

@@ -24,6 +24,29 @@ pub struct Metrics {
     reads_from_memory: IntGauge,
     reads_from_store: IntGauge,
     read_model_following: IntGauge,
+    payments: IntCounterVec,
+    refunds: IntCounterVec,
+}
+
+/// Counts this instance's committed payment outcomes from the events it
+/// commits (each is stored for the owner's room and the studio's: counted
+/// once, in the owner's).
+#[derive(Clone)]
+pub struct CommittedPayments {
+    payments: IntCounterVec,
+    refunds: IntCounterVec,
+}
+
+impl hothour_domain::ports::EventPublisher for CommittedPayments {
+    fn publish(&self, events: &[hothour_domain::StoredEvent]) {
+        for event in events.iter().filter(|event| event.room.starts_with("user:")) {
+            match event.kind.as_str() {
+                "payment_succeeded" => self.payments.with_label_values(&["succeeded"]).inc(),
+                "payment_refunded" => self.refunds.with_label_values(&["refunded"]).inc(),
+                _ => {}
+            }
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -77,8 +100,20 @@ impl Metrics {
             "1 while every commit is heard and reads may be answered from memory",
         )
         .expect("valid gauge");
+        let payments = IntCounterVec::new(
+            Opts::new("hothour_payments_total", "Card payments by outcome (succeeded, declined)"),
+            &["outcome"],
+        )
+        .expect("valid counter");
+        let refunds = IntCounterVec::new(
+            Opts::new("hothour_refunds_total", "Refunds by outcome (refunded; failed, to be retried)"),
+            &["outcome"],
+        )
+        .expect("valid counter");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(payments.clone()),
+            Box::new(refunds.clone()),
             Box::new(holds.clone()),
             Box::new(grabs.clone()),
             Box::new(ws_connections.clone()),
@@ -105,7 +140,24 @@ impl Metrics {
             reads_from_memory,
             reads_from_store,
             read_model_following,
+            payments,
+            refunds,
         }
+    }
+
+    /// What counts the payments and refunds this instance commits.
+    pub fn committed_payments(&self) -> CommittedPayments {
+        CommittedPayments { payments: self.payments.clone(), refunds: self.refunds.clone() }
+    }
+
+    /// A card the provider declined.
+    pub fn payment_declined(&self) {
+        self.payments.with_label_values(&["declined"]).inc();
+    }
+
+    /// Refunds that failed (each is retried with back-off).
+    pub fn refunds_failed(&self, count: usize) {
+        self.refunds.with_label_values(&["failed"]).inc_by(count as u64);
     }
 
     /// `outcome`: `created` or a problem code, a closed set.

@@ -35,6 +35,10 @@ pub enum AuditDetails {
     StudioCreate(StudioFacts),
     StudioUpdate(Changes),
     StudioAssignAdmin(AdminAppointed),
+    /// A hold's payment succeeded (the entry's actor is its owner, who paid).
+    PaymentSucceeded(AuditedReservation),
+    /// A payment went back in full.
+    PaymentRefunded(AuditedReservation),
 }
 
 impl AuditDetails {
@@ -52,6 +56,8 @@ impl AuditDetails {
             AuditDetails::StudioCreate(_) => AuditAction::StudioCreate,
             AuditDetails::StudioUpdate(_) => AuditAction::StudioUpdate,
             AuditDetails::StudioAssignAdmin(_) => AuditAction::StudioAssignAdmin,
+            AuditDetails::PaymentSucceeded(_) => AuditAction::PaymentSucceeded,
+            AuditDetails::PaymentRefunded(_) => AuditAction::PaymentRefunded,
         }
     }
 }

@@ -113,6 +113,8 @@ domain_events! {
     ReservationCancelled = "reservation_cancelled", ReservationSnapshot;
     ReservationCheckedIn = "reservation_checked_in", ReservationSnapshot;
     ReservationNoShow = "reservation_no_show", ReservationSnapshot;
+    PaymentSucceeded = "payment_succeeded", ReservationSnapshot;
+    PaymentRefunded = "payment_refunded", ReservationSnapshot;
 }
 
 impl Payload {
@@ -124,7 +126,9 @@ impl Payload {
             | Payload::ReservationExpired(r)
             | Payload::ReservationCancelled(r)
             | Payload::ReservationCheckedIn(r)
-            | Payload::ReservationNoShow(r) => Some(r),
+            | Payload::ReservationNoShow(r)
+            | Payload::PaymentSucceeded(r)
+            | Payload::PaymentRefunded(r) => Some(r),
             _ => None,
         }
     }
@@ -143,7 +147,9 @@ impl Payload {
             | Payload::ReservationExpired(r)
             | Payload::ReservationCancelled(r)
             | Payload::ReservationCheckedIn(r)
-            | Payload::ReservationNoShow(r) => (r.auction_id, r.event_id),
+            | Payload::ReservationNoShow(r)
+            | Payload::PaymentSucceeded(r)
+            | Payload::PaymentRefunded(r) => (r.auction_id, r.event_id),
         }
     }
 }
@@ -226,10 +232,12 @@ pub enum AuditAction {
     StudioCreate,
     StudioUpdate,
     StudioAssignAdmin,
+    PaymentSucceeded,
+    PaymentRefunded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::AuctionCreate,
         AuditAction::AuctionUpdate,
         AuditAction::AuctionCancel,
@@ -242,6 +250,8 @@ impl AuditAction {
         AuditAction::StudioCreate,
         AuditAction::StudioUpdate,
         AuditAction::StudioAssignAdmin,
+        AuditAction::PaymentSucceeded,
+        AuditAction::PaymentRefunded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -258,6 +268,8 @@ impl AuditAction {
             AuditAction::StudioCreate => "studio.create",
             AuditAction::StudioUpdate => "studio.update",
             AuditAction::StudioAssignAdmin => "studio.assign_admin",
+            AuditAction::PaymentSucceeded => "payment.succeeded",
+            AuditAction::PaymentRefunded => "payment.refunded",
         }
     }
 }
@@ -340,12 +352,14 @@ mod tests {
             "quantity": 1, "unit_price": "450.00", "total_price": "450.00", "expires_at": "2026-06-01T13:05:00Z",
             "booking_code": "00000007", "created_at": "2026-06-01T13:00:00Z",
             "confirmed_at": "2026-06-01T13:00:00Z",
+            "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
         let hold = seats(5, UserId(11), ReservationStatus::Hold, 2, t(3)).snapshot(t(1));
         let hold_json = json!({
             "id": 5, "kind": "event", "auction_id": null, "event_id": 3, "user_id": 11, "status": "HOLD",
             "quantity": 2, "unit_price": "10.00", "total_price": "20.00", "expires_at": "2026-06-01T12:03:00Z",
             "booking_code": null, "created_at": "2026-06-01T11:58:00Z", "confirmed_at": null,
+            "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
 
         let cases = [
@@ -360,7 +374,9 @@ mod tests {
             (Payload::ReservationExpired(booking.clone()), &booking_json),
             (Payload::ReservationCancelled(booking.clone()), &booking_json),
             (Payload::ReservationCheckedIn(booking.clone()), &booking_json),
-            (Payload::ReservationNoShow(booking), &booking_json),
+            (Payload::ReservationNoShow(booking.clone()), &booking_json),
+            (Payload::PaymentSucceeded(booking.clone()), &booking_json),
+            (Payload::PaymentRefunded(booking), &booking_json),
         ];
         let kinds: Vec<_> = cases.iter().map(|(payload, _)| payload.kind()).collect();
         assert_eq!(kinds, EventKind::ALL, "one case per kind");
@@ -376,6 +392,13 @@ mod tests {
             panic!("an older auction row still reads");
         };
         assert_eq!(read.session_minutes, crate::auction::SESSION_MINUTES_DEFAULT);
+        // A reservation row written before payments reads as unpaid.
+        let mut older = booking_json.clone();
+        older.as_object_mut().unwrap().remove("payment");
+        let Ok(Payload::BookingConfirmed(read)) = Payload::decode(EventKind::BookingConfirmed, &older) else {
+            panic!("an older reservation row still reads");
+        };
+        assert_eq!(read.payment, crate::reservation::PaymentSummary::default());
     }
 
     #[test]
@@ -396,6 +419,8 @@ mod tests {
                 "studio.create",
                 "studio.update",
                 "studio.assign_admin",
+                "payment.succeeded",
+                "payment.refunded",
             ]
         );
     }

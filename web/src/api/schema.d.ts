@@ -983,11 +983,49 @@ export interface components {
             target: string;
         };
         /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
-        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"];
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
             next_cursor: string | null;
+        };
+        /** @description An entry of action `payment.refunded`. */
+        AuditPaymentRefunded: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "payment.refunded";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            details: components["schemas"]["AuditedReservation"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `payment.succeeded`. */
+        AuditPaymentSucceeded: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "payment.succeeded";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            details: components["schemas"]["AuditedReservation"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
         };
         /** @description An entry of action `reservation.cancel`. */
         AuditReservationCancel: {

@@ -13,6 +13,8 @@ export const FEED_TYPES: readonly string[] = [
   'reservation_cancelled',
   'reservation_checked_in',
   'reservation_no_show',
+  'payment_succeeded',
+  'payment_refunded',
 ];
 
 export function auctionStatusWord(status: string): string {

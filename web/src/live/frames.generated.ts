@@ -23,6 +23,8 @@ export type ServerFrame =
   | ErrorFrame
   | EventHiddenFrame
   | HoldCreatedFrame
+  | PaymentRefundedFrame
+  | PaymentSucceededFrame
   | PongFrame
   | PriceUpdateFrame
   | ReservationCancelledFrame
@@ -1035,6 +1037,38 @@ export interface HoldCreatedFrame {
    */
   seq: number;
   type: 'hold_created';
+}
+/**
+ * A payment went back in full (a lapsed or cancelled hold, a cancelled booking, or one that did not match)
+ *
+ * A reservation changed, in its owner's `user:` room and its studio's room.
+ */
+export interface PaymentRefundedFrame {
+  at: string;
+  data: ReservationOut;
+  epoch: number;
+  room: string;
+  /**
+   * Increases within the room; gaps are normal (resume with `since`).
+   */
+  seq: number;
+  type: 'payment_refunded';
+}
+/**
+ * A hold's payment succeeded (it is confirmed)
+ *
+ * A reservation changed, in its owner's `user:` room and its studio's room.
+ */
+export interface PaymentSucceededFrame {
+  at: string;
+  data: ReservationOut;
+  epoch: number;
+  room: string;
+  /**
+   * Increases within the room; gaps are normal (resume with `since`).
+   */
+  seq: number;
+  type: 'payment_succeeded';
 }
 /**
  * The answer to `ping`

@@ -145,6 +145,8 @@ pub enum ServerFrame {
     ReservationCancelled(ReservationChange),
     ReservationCheckedIn(ReservationChange),
     ReservationNoShow(ReservationChange),
+    PaymentSucceeded(ReservationChange),
+    PaymentRefunded(ReservationChange),
 }
 
 impl ServerFrame {
@@ -230,7 +232,9 @@ impl ServerFrame {
             | Payload::ReservationExpired(r)
             | Payload::ReservationCancelled(r)
             | Payload::ReservationCheckedIn(r)
-            | Payload::ReservationNoShow(r) => Needs::Session(match (r.auction_id, r.event_id) {
+            | Payload::ReservationNoShow(r)
+            | Payload::PaymentSucceeded(r)
+            | Payload::PaymentRefunded(r) => Needs::Session(match (r.auction_id, r.event_id) {
                 (Some(id), _) => ReservationTarget::Auction(id),
                 (None, Some(id)) => ReservationTarget::Event(id),
                 (None, None) => return None,
@@ -264,6 +268,8 @@ impl ServerFrame {
                 ServerFrame::ReservationCheckedIn(reservation(r, t))
             }
             (Payload::ReservationNoShow(r), Context::Target(t)) => ServerFrame::ReservationNoShow(reservation(r, t)),
+            (Payload::PaymentSucceeded(r), Context::Target(t)) => ServerFrame::PaymentSucceeded(reservation(r, t)),
+            (Payload::PaymentRefunded(r), Context::Target(t)) => ServerFrame::PaymentRefunded(reservation(r, t)),
             _ => return None,
         })
     }

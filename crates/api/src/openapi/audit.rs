@@ -94,6 +94,7 @@ fn details(action: AuditAction) -> Value {
         AuditAction::EventDelete => event_facts("it was when deleted"),
         AuditAction::ReservationCancel => schema("AuditedReservation"),
         AuditAction::ReservationCheckIn => schema("AuditedReservation"),
+        AuditAction::PaymentSucceeded | AuditAction::PaymentRefunded => schema("AuditedReservation"),
         AuditAction::StudioCreate => object(
             "The studio as created.",
             vec![("name", text()), ("address", text()), ("timezone", schema("TimeZone"))],

@@ -77,7 +77,11 @@ async fn checkout(state: State, caller: Caller, id: web::Path<i64>, body: Strict
     };
     let id = ReservationId(id.into_inner());
     let method = payment_method(body.0.payment_method.as_deref())?;
-    let paid = state.services.checkout(&caller.actor, id, method).await?;
+    let paid = state.services.checkout(&caller.actor, id, method).await.inspect_err(|error| {
+        if matches!(error, hothour_domain::DomainError::PaymentDeclined(_)) {
+            state.metrics.payment_declined();
+        }
+    })?;
     let reservation = state.reservation_outs(std::slice::from_ref(&paid.reservation)).await?.remove(0);
     let intent: Option<&Intent> = paid.intent.as_ref();
     ok(&CheckoutOut {

@@ -163,6 +163,8 @@ impl ReservationUnit {
                 self.reservation.confirm(now, code)?;
                 self.reservation.payment.succeed(intent);
                 self.follow_up(before, Payload::BookingConfirmed, now);
+                self.effects.reservation_event(&self.reservation, Payload::PaymentSucceeded, now);
+                self.audit_payment(AuditDetails::PaymentSucceeded, now);
             }
             Settlement::Refund(_) => {
                 if self.reservation.status == ReservationStatus::Hold && !self.reservation.is_live_hold_at(now) {
@@ -174,6 +176,21 @@ impl ReservationUnit {
             Settlement::AlreadyApplied | Settlement::RefundExtra => {}
         }
         Ok(settlement)
+    }
+
+    /// Records that the money owed went back (`amount`), and tells the owner and the studio.
+    pub fn refunded(&mut self, amount: crate::money::Money, now: DateTime<Utc>) {
+        self.reservation.payment.refunded(amount);
+        self.effects.save(&self.reservation);
+        self.effects.reservation_event(&self.reservation, Payload::PaymentRefunded, now);
+        self.audit_payment(AuditDetails::PaymentRefunded, now);
+    }
+
+    /// Audits what happened to the reservation's money, as its owner's doing.
+    fn audit_payment(&mut self, details: fn(AuditedReservation) -> AuditDetails, now: DateTime<Utc>) {
+        let facts = AuditedReservation::of(&self.reservation, now);
+        let (owner, studio) = (Actor::user(self.reservation.user_id), Some(self.reservation.studio_id));
+        self.effects.audit(&owner, studio, self.reservation.id.to_string(), &details(facts));
     }
 
     /// Expires the reservation if it is a lapsed hold.

@@ -281,16 +281,15 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         let refunded = setup.provider.refund(&request).await;
         let done = matches!(&refunded, Ok(refund) if refund.succeeded);
         self.decide(id, move |unit: &mut ReservationUnit, now| {
-            let payment = &mut unit.reservation.payment;
-            if payment.status != PaymentStatus::RefundPending {
+            if unit.reservation.payment.status != PaymentStatus::RefundPending {
                 return Ok(());
             }
             if done {
-                payment.refunded(request.amount);
+                unit.refunded(request.amount, now);
             } else {
-                payment.refund_failed(now);
+                unit.reservation.payment.refund_failed(now);
+                unit.effects.save(&unit.reservation);
             }
-            unit.effects.save(&unit.reservation);
             Ok(())
         })
         .await?;
