@@ -493,6 +493,7 @@ on_both_stores! {
             "created_at",
             "confirmed_at",
             "target",
+            "payment",
         ]
         .into_iter()
         .map(String::from)

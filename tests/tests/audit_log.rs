@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use chrono::Duration;
 use hothour_tests::app::{Session, TestApp};
 use hothour_tests::fixtures::{World, id, iso};
+use hothour_tests::localstripe::{CARD_OK, LocalStripe, SECRET_KEY};
 use hothour_tests::on_both_stores;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -260,6 +261,36 @@ on_both_stores! {
             "booking_code": code,
         });
         assert_entry(&entry, &admin, studio_id, format!("reservation:{}", id(&booked)), details);
+    }
+
+    async fn payment_succeeded_and_refunded_name_the_reservation_as_its_owners_doing(backend) {
+        let stripe = LocalStripe::start();
+        let js = format!("{}/js.stripe.com/v3/", stripe.base_url);
+        let vars = [
+            ("PAYMENTS", "stripe"), ("STRIPE_SECRET_KEY", SECRET_KEY), ("STRIPE_PUBLISHABLE_KEY", "pk_test_audit"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_audit"), ("STRIPE_API_BASE", stripe.base_url.as_str()),
+            ("STRIPE_JS_URL", js.as_str()),
+        ];
+        let World { app, studio_id, admin, .. } = World::with(backend, &vars).await;
+        let event = create_event(&app, &admin).await;
+        let owner = app.register("payer@example.com").await;
+        let (_, held) = app.post(&format!("/events/{}/holds", id(&event)), Some(&owner.token), json!({ "quantity": 2 })).await;
+        let card = stripe.card(CARD_OK).await;
+        let path = format!("/reservations/{}/payment", id(&held));
+        let (status, paid) = app.post(&path, Some(&owner.token), json!({ "payment_method": card })).await;
+        assert_eq!(status, StatusCode::OK, "{paid}");
+        let code = paid["reservation"]["booking_code"].clone();
+        let entry = newest(&app, &admin.token, "payment.succeeded").await;
+        let details = |previous: &str| json!({
+            "reservation_id": id(&held), "kind": "event", "auction_id": null, "event_id": id(&event),
+            "user_id": owner.user_id, "previous_status": previous, "quantity": 2, "total_price": "300.00",
+            "booking_code": code,
+        });
+        assert_entry(&entry, &owner, studio_id, format!("reservation:{}", id(&held)), details("CONFIRMED"));
+        let (status, body) = app.post(&format!("/reservations/{}/cancel", id(&held)), Some(&owner.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let entry = newest(&app, &admin.token, "payment.refunded").await;
+        assert_entry(&entry, &owner, studio_id, format!("reservation:{}", id(&held)), details("CANCELLED"));
     }
 }
 

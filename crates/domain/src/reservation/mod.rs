@@ -315,12 +315,14 @@ impl Reservation {
             self.payment.status,
             PaymentStatus::Succeeded | PaymentStatus::RefundPending | PaymentStatus::Refunded
         );
-        if kept {
-            return if self.payment.intent.as_ref() == Some(&intent.id) {
-                Settlement::AlreadyApplied
-            } else {
-                Settlement::RefundExtra
-            };
+        let own = self.payment.intent.as_ref() == Some(&intent.id);
+        if kept && own {
+            return Settlement::AlreadyApplied;
+        }
+        // Only the payment this service opened for the reservation (and gave
+        // its owner) confirms it; any other is money to give back.
+        if kept || !own {
+            return Settlement::RefundExtra;
         }
         if !intent.pays_for(self.id, self.total_price, currency) {
             return Settlement::Refund(RefundReason::Mismatch);

@@ -328,6 +328,7 @@ mod tests {
     #[test]
     fn a_payment_after_the_hold_lapsed_expires_it_and_is_to_be_refunded() {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.reservation.payment.open(paid("pi_1", "20.00").id);
         let settled = unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(5), code());
         assert_eq!(settled, Ok(Settlement::Refund(RefundReason::HoldLapsed)));
         assert_eq!(unit.reservation.status, ReservationStatus::Expired);
@@ -341,12 +342,14 @@ mod tests {
     #[test]
     fn a_payment_for_a_cancelled_hold_or_of_the_wrong_amount_is_to_be_refunded() {
         let mut cancelled = seats_unit(ReservationStatus::Cancelled, t(5));
+        cancelled.reservation.payment.open(paid("pi_1", "20.00").id);
         let settled = cancelled.settle_payment(&paid("pi_1", "20.00"), "TRY", t(1), code());
         assert_eq!(settled, Ok(Settlement::Refund(RefundReason::Cancelled)));
         assert_eq!(cancelled.reservation.payment.status, PaymentStatus::RefundPending);
 
         for (amount, currency) in [("19.99", "TRY"), ("20.00", "EUR")] {
             let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+            unit.reservation.payment.open(paid("pi_1", amount).id);
             let settled = unit.settle_payment(&paid("pi_1", amount), currency, t(1), code());
             assert_eq!(settled, Ok(Settlement::Refund(RefundReason::Mismatch)), "{amount}");
             assert_eq!(unit.reservation.status, ReservationStatus::Hold, "never confirmed");
@@ -354,8 +357,21 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_this_service_did_not_open_for_the_hold_never_confirms_it() {
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        let settled = unit.settle_payment(&paid("pi_foreign", "20.00"), "TRY", t(1), code());
+        assert_eq!(settled, Ok(Settlement::RefundExtra));
+        assert_eq!(unit.reservation.status, ReservationStatus::Hold);
+        assert_eq!(unit.effects, Effects::default());
+        unit.reservation.payment.open(paid("pi_1", "20.00").id);
+        let settled = unit.settle_payment(&paid("pi_foreign", "20.00"), "TRY", t(1), code());
+        assert_eq!(settled, Ok(Settlement::RefundExtra), "another than the one opened");
+    }
+
+    #[test]
     fn a_second_payment_for_a_paid_booking_goes_back_and_leaves_the_first() {
         let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.reservation.payment.open(paid("pi_1", "20.00").id);
         unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(1), code()).unwrap();
         let first = unit.clone();
         assert_eq!(unit.settle_payment(&paid("pi_2", "20.00"), "TRY", t(2), code()), Ok(Settlement::RefundExtra));
