@@ -104,24 +104,16 @@ impl AppState {
         self.event_out(&self.services.get_event(id).await?).await
     }
 
-    /// The session a reservation is for: from memory while its auction or
-    /// event is kept there, else from the store (a deleted event included).
+    /// The session a reservation is for: from memory until a committed
+    /// change of its title, times or studio (seats and prices moving keep
+    /// it), else from the store (a deleted event included).
     pub async fn session_summary(&self, target: ReservationTarget) -> Result<SessionSummary, DomainError> {
-        let live = match target {
-            ReservationTarget::Auction(id) => {
-                self.services.get_auction(id).await.map(|(record, _)| SessionSummary::of_auction(&record.auction))
-            }
-            ReservationTarget::Event(id) => {
-                self.services.get_event(id).await.map(|record| SessionSummary::of_event(&record.event))
-            }
-        };
-        match live {
-            Err(DomainError::NotFound(_)) => {
-                let mut sessions = self.store.sessions(&[target]).await?;
-                sessions.pop().ok_or(DomainError::NotFound("reservation target"))
-            }
-            other => other,
-        }
+        let read = async { Ok::<_, DomainError>(self.store.sessions(&[target]).await?.pop()) };
+        let sessions = self.services.read_model().sessions();
+        sessions
+            .get_or_read(target, self.now(), read, |_| None)
+            .await?
+            .ok_or(DomainError::NotFound("reservation target"))
     }
 
     /// What a reservation is for, with its studio.

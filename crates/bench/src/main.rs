@@ -128,6 +128,8 @@ enum Scenario {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Built with the service, reqwest takes TLS without a provider of its own.
+    hothour_api::install_crypto_provider();
     let cli = Cli::parse();
     let bench = match setup::Bench::connect(&cli.base_url, &cli.database_url, &cli.jwt_secret, cli.server_pid).await {
         Ok(bench) => bench,

@@ -127,6 +127,14 @@ impl<K: Eq + Hash + Copy, V: Clone> FreshCache<K, V> {
         state.entries.insert(key, Entry { value, until });
     }
 
+    /// Whether `value` is what is kept of `key` (false when nothing is).
+    pub fn keeps(&self, key: K, value: &V) -> bool
+    where
+        V: PartialEq,
+    {
+        self.lock().entries.get(&key).is_some_and(|entry| entry.value == *value)
+    }
+
     /// `key` changed: what is kept of it, and every read in flight, is stale.
     pub fn changed(&self, key: K) {
         let mut state = self.lock();

@@ -4,15 +4,21 @@
 //! announces them). An event's availability is also served only until its
 //! next live hold lapses, since that changes it without a commit.
 
+use crate::domain_events::Payload;
 use crate::domain_events::{Room, StoredEvent};
 use crate::ids::{AuctionId, EventId};
 use crate::memory::fresh_cache::FreshCache;
-use crate::ports::{AuctionRecord, EventRecord};
+use crate::ports::{AuctionRecord, EventRecord, SessionSummary};
+use crate::reservation::ReservationTarget;
 
 #[derive(Debug, Default)]
 pub struct ReadModel {
     auctions: FreshCache<AuctionId, AuctionRecord>,
     events: FreshCache<EventId, EventRecord>,
+    /// What each auction's and event's session is (title, times, studio), as
+    /// tickets name it: kept until a committed change says otherwise, which
+    /// seats and prices moving do not (a hold storm keeps it).
+    sessions: FreshCache<ReservationTarget, SessionSummary>,
 }
 
 impl ReadModel {
@@ -22,6 +28,10 @@ impl ReadModel {
 
     pub fn events(&self) -> &FreshCache<EventId, EventRecord> {
         &self.events
+    }
+
+    pub fn sessions(&self) -> &FreshCache<ReservationTarget, SessionSummary> {
+        &self.sessions
     }
 
     /// Forgets what a committed event changed: its room's auction or event,
@@ -35,6 +45,11 @@ impl ReadModel {
         let Some(Ok(payload)) = event.payload() else {
             return;
         };
+        if let Some(session) = session_of(&payload)
+            && !self.sessions.keeps(session.target, &session)
+        {
+            self.sessions.changed(session.target);
+        }
         let (auction, parent_event) = payload.parents();
         if let Some(id) = auction {
             self.auctions.changed(id);
@@ -60,6 +75,32 @@ impl ReadModel {
     pub fn follow(&self, following: bool) {
         self.auctions.follow(following);
         self.events.follow(following);
+        self.sessions.follow(following);
+    }
+}
+
+/// The session an auction's or event's committed state names.
+fn session_of(payload: &Payload) -> Option<SessionSummary> {
+    match payload {
+        Payload::TurboTriggered(a)
+        | Payload::AuctionHeld(a)
+        | Payload::AuctionReopened(a)
+        | Payload::AuctionBooked(a)
+        | Payload::AuctionUpdated(a) => Some(SessionSummary {
+            target: ReservationTarget::Auction(a.id),
+            studio_id: a.studio_id,
+            title: a.title.clone(),
+            starts_at: a.scheduled_at,
+            ends_at: a.scheduled_at + chrono::Duration::minutes(a.session_minutes),
+        }),
+        Payload::AvailabilityChanged(e) => Some(SessionSummary {
+            target: ReservationTarget::Event(e.id),
+            studio_id: e.studio_id,
+            title: e.title.clone(),
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+        }),
+        _ => None,
     }
 }
 
@@ -113,5 +154,34 @@ mod tests {
             model.observe(&news);
             assert!(model.events.get(EventId(5), t(0)).is_err());
         }
+    }
+
+    #[test]
+    fn a_session_is_kept_while_only_seats_move_and_forgotten_when_its_details_change() {
+        let model = ReadModel::default();
+        model.follow(true);
+        let mut event = crate::event::tests::event(10);
+        let snapshot = |event: &crate::event::Event| {
+            let data = serde_json::to_value(event.snapshot(event.availability(0, 0))).unwrap();
+            StoredEvent {
+                seq: 1,
+                room: format!("event:{}", event.id.0),
+                kind: "availability_changed".into(),
+                data,
+                at: t(0),
+            }
+        };
+        let target = ReservationTarget::Event(event.id);
+        let session = SessionSummary::of_event(&event);
+        let fill = model.sessions().get(target, t(0)).unwrap_err().expect("following");
+        model.sessions().offer(fill, target, session.clone(), None);
+
+        event.account_new(&crate::event::tests::seats(5, crate::ids::UserId(11), ReservationStatus::Hold, 2, t(3)));
+        model.observe(&snapshot(&event));
+        assert_eq!(model.sessions().get(target, t(1)), Ok(session), "a hold keeps the session");
+
+        event.details.title = "Salsa night, moved".into();
+        model.observe(&snapshot(&event));
+        assert!(model.sessions().get(target, t(1)).is_err(), "a new title forgets it");
     }
 }
