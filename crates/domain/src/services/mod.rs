@@ -253,11 +253,22 @@ where
 fn parent_name(parent: ReservationTarget) -> String {
     match parent {
         ReservationTarget::Auction(id) => id.to_string(),
-        ReservationTarget::Event(id) => format!("event {id}"),
+        ReservationTarget::Event(id) => id.to_string(),
     }
 }
 
 /// Another studio's resource is not found, so ids do not leak.
 fn ensure_manages(actor: &Actor, studio: StudioId, what: &'static str) -> Result<(), DomainError> {
     if actor.manages(studio) { Ok(()) } else { Err(DomainError::NotFound(what)) }
+}
+
+#[cfg(test)]
+mod naming_tests {
+    use super::*;
+
+    #[test]
+    fn a_job_names_the_parent_it_failed_on_once() {
+        assert_eq!(parent_name(ReservationTarget::Event(EventId(7))), "event:7");
+        assert_eq!(parent_name(ReservationTarget::Auction(AuctionId(3))), "auction:3");
+    }
 }
