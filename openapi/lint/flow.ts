@@ -30,6 +30,8 @@ function explainGrabConflict(problem: GrabConflict): string {
       return "Over.";
     case "regrab_not_allowed":
       return "You let your hold lapse.";
+    case "payment_required":
+      return "Hold it, then pay for it.";
     case "idempotency_in_progress":
       return "Still working; retry with the same key.";
     default:
@@ -43,6 +45,10 @@ function explainConfirmConflict(problem: ConfirmConflict): string {
       return "Too late.";
     case "invalid_state":
       return "Not a hold any more.";
+    case "payment_required":
+      return "Pay first.";
+    case "payment_processing":
+      return "The payment is on its way; confirm again shortly.";
     default:
       return never(problem.code);
   }
