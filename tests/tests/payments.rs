@@ -306,6 +306,9 @@ on_both_stores! {
         let stale = sign(&body, WEBHOOK_SECRET, now - 301);
         assert_eq!(shop.webhook(&event, Some(stale)).await, StatusCode::BAD_REQUEST);
         assert_eq!(shop.webhook(&event, Some("t=1".into())).await, StatusCode::BAD_REQUEST);
+        let webhook = shop.app().url("/api/v1/payments/stripe/webhook");
+        let unsigned = shop.app().client.post(webhook).body(body.clone()).send().await.unwrap();
+        assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST);
         assert_eq!(shop.reservation(id(&hold)).await["status"], "HOLD");
         // Several v1 signatures (a secret being rolled): one good one is enough.
         let good = sign(&body, WEBHOOK_SECRET, now);
@@ -425,8 +428,11 @@ on_both_stores! {
         let (_, hold) = app.post(&format!("/events/{}/holds", id(&event)), Some(&user.token), json!({"quantity": 1})).await;
         let answer = app.post(&format!("/reservations/{}/payment", id(&hold)), Some(&user.token), json!({})).await;
         assert_problem(&answer, StatusCode::CONFLICT, "payments_disabled");
-        let hook = app.client.post(app.url("/api/v1/payments/stripe/webhook")).body("{}").send().await.unwrap();
+        let webhook = app.url("/api/v1/payments/stripe/webhook");
+        let hook = app.client.post(&webhook).header("Stripe-Signature", "t=1,v1=00").body("{}").send().await.unwrap();
         assert_eq!(hook.status(), StatusCode::NOT_FOUND);
+        let unsigned = app.client.post(&webhook).body("{}").send().await.unwrap();
+        assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST, "malformed whatever the deployment takes");
         let (_, config) = app.get("/config", None).await;
         assert_eq!(config["payments"]["provider"], "none");
         let (status, booked) = app.post(&format!("/reservations/{}/confirm", id(&hold)), Some(&user.token), json!({})).await;
