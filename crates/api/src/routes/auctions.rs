@@ -119,9 +119,8 @@ async fn auction_schedule(state: State, id: web::Path<i64>) -> Reply {
 )]
 #[patch("/auctions/{id}")]
 async fn update_auction(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<AuctionPatchIn>) -> Reply {
-    let id = AuctionId(*id);
-    state.services.update_auction(&caller.actor, id, body.0.into_patch()?).await?;
-    ok(&state.auction_out_of(id).await?)
+    let updated = state.services.update_auction(&caller.actor, AuctionId(*id), body.0.into_patch()?).await?;
+    ok(&state.auction_out_now(&updated).await?)
 }
 
 /// Cancels an auction and its live reservation (the holder is told).
@@ -132,8 +131,7 @@ async fn update_auction(state: State, caller: Caller, id: web::Path<i64>, body: 
 )]
 #[post("/auctions/{id}/cancel")]
 async fn cancel_auction(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
-    state.services.cancel_auction(&caller.actor, AuctionId(*id)).await?;
-    ok(&state.auction_out_of(AuctionId(*id)).await?)
+    ok(&state.auction_out_now(&state.services.cancel_auction(&caller.actor, AuctionId(*id)).await?).await?)
 }
 
 /// Starts turbo now, ahead of its automatic start. Never raises the price.

@@ -67,25 +67,27 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         ensure_manages(actor, record.auction.studio_id, "auction")
     }
 
-    /// Changes the fields in `patch`, merged into the auction as read under its lock.
+    /// Changes the fields in `patch`, merged into the auction as read under
+    /// its lock. Like every auction change, answers the auction as committed,
+    /// with its live reservation.
     pub async fn update_auction(
         &self,
         actor: &Actor,
         id: AuctionId,
         patch: AuctionPatch,
-    ) -> Result<Auction, DomainError> {
+    ) -> Result<AuctionRecord, DomainError> {
         self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
         self.decide(id, move |unit, now| {
             ensure_manages(&actor, unit.auction.studio_id, "auction")?;
             let details = patch.apply(&unit.auction.details)?;
             unit.update(&actor, details, now)?;
-            Ok(unit.auction.clone())
+            Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
         })
         .await
     }
 
-    pub async fn cancel_auction(&self, actor: &Actor, id: AuctionId) -> Result<Auction, DomainError> {
+    pub async fn cancel_auction(&self, actor: &Actor, id: AuctionId) -> Result<AuctionRecord, DomainError> {
         self.ensure_manages_auction(actor, id).await?;
         let actor = *actor;
         let policy = self.policy;
@@ -93,7 +95,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             ensure_manages(&actor, unit.auction.studio_id, "auction")?;
             unit.expire_lapsed_hold(now);
             unit.cancel(&actor, now, &policy)?;
-            Ok(unit.auction.clone())
+            Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
         })
         .await
     }
