@@ -135,7 +135,8 @@ describe('the board on a Turkish phone', () => {
     await page.getByLabel(tr.board.day).selectOption({ label: tr.board.tomorrow });
     await page.getByLabel(tr.board.show).selectOption({ label: tr.board.events });
     await expect.poll(() => page.getByRole('heading', { name: tr.board.auctions }).count()).toBe(0);
-    expect(await cards(page, 'event')).toEqual([events.tomorrow.id]);
+    // The day and the kind re-render one after the other: wait for both.
+    await expect.poll(() => cards(page, 'event')).toEqual([events.tomorrow.id]);
     expect(new URL(page.url()).search).toBe(`?day=tomorrow&studio=${other.studioId}&kind=events`);
 
     // The filter is in the URL: a reload keeps it.
