@@ -72,6 +72,19 @@ impl Shop {
         &self.world.app
     }
 
+    /// An auction open now at 500.00, its session in three hours.
+    async fn open_auction(&self) -> Value {
+        let now = self.app().now();
+        let body = json!({
+            "title": "Slot", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
+            "drop_interval_minutes": 60, "starts_at": iso(now - Duration::minutes(10)),
+            "ends_at": iso(now + Duration::minutes(110)), "scheduled_at": iso(now + Duration::minutes(180)),
+        });
+        let (status, auction) = self.app().post("/auctions", Some(&self.world.admin.token), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{auction}");
+        auction
+    }
+
     /// Ada's hold of two seats (300.00).
     async fn hold(&self) -> Value {
         let path = format!("/events/{}/holds", self.event_id);
@@ -397,13 +410,7 @@ on_both_stores! {
 
     async fn with_payments_on_a_grab_cannot_book_at_once(backend) {
         let shop = Shop::open_with(backend, false).await;
-        let now = shop.app().now();
-        let body = json!({
-            "title": "Slot", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
-            "drop_interval_minutes": 60, "starts_at": iso(now - Duration::minutes(10)),
-            "ends_at": iso(now + Duration::minutes(110)), "scheduled_at": iso(now + Duration::minutes(180)),
-        });
-        let (_, auction) = shop.app().post("/auctions", Some(&shop.world.admin.token), body).await;
+        let auction = shop.open_auction().await;
         let grab = format!("/auctions/{}/grab", id(&auction));
         let answer = shop.app().post(&grab, Some(&shop.user.token), json!({"confirm": true})).await;
         assert_problem(&answer, StatusCode::CONFLICT, "payment_required");
@@ -463,13 +470,7 @@ on_both_stores! {
 
     async fn a_studio_cancelling_an_auction_refunds_its_paid_booking(backend) {
         let shop = Shop::open_with(backend, false).await;
-        let now = shop.app().now();
-        let body = json!({
-            "title": "Slot", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
-            "drop_interval_minutes": 60, "starts_at": iso(now - Duration::minutes(10)),
-            "ends_at": iso(now + Duration::minutes(110)), "scheduled_at": iso(now + Duration::minutes(180)),
-        });
-        let (_, auction) = shop.app().post("/auctions", Some(&shop.world.admin.token), body).await;
+        let auction = shop.open_auction().await;
         let (_, hold) =
             shop.app().post(&format!("/auctions/{}/grab", id(&auction)), Some(&shop.user.token), json!({})).await;
         let card = shop.stripe.card(CARD_OK).await;
