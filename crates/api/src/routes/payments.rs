@@ -82,7 +82,7 @@ async fn checkout(state: State, caller: Caller, id: web::Path<i64>, body: Strict
             state.metrics.payment_declined();
         }
     })?;
-    let reservation = state.reservation_outs(std::slice::from_ref(&paid.reservation)).await?.remove(0);
+    let reservation = state.reservation_out(&paid.reservation).await?;
     let intent: Option<&Intent> = paid.intent.as_ref();
     ok(&CheckoutOut {
         provider: state.config.payments.provider().to_owned(),
