@@ -1,37 +1,14 @@
 // The board on a Turkish phone (360×740, tr-TR, set to New York against
 // Istanbul studios): live through the one `catalogue` room, filtered by day
 // (on the studio's calendar), studio and kind, more on scroll.
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { Api, axeViolations, launchBrowser, phone, screenshotAll, screenshotScreen, sidewaysOverflow, startService, type Service } from './harness';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { axeViolations, browserSuite, phone, screenshotScreen, sidewaysOverflow } from './harness';
 import tr from '../src/i18n/locales/tr.json';
 
 const STUDIO_ZONE = 'Europe/Istanbul';
 const PAGE = 20;
-let service: Service;
-let browser: Browser;
-let api: Api;
-let studio: { studioId: number; tokens: any };
-
-beforeAll(async () => {
-  service = await startService();
-  api = new Api(service.url);
-  browser = await launchBrowser();
-  studio = await api.studio('board-owner@example.test');
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.stop();
-});
-
-beforeEach(async () => {
-  for (const context of browser.contexts()) await context.close();
-});
-
-function keepScreenshots(name: string) {
-  onTestFailed(async () => screenshotAll(browser, name));
-}
+const suite = browserSuite('board-owner@example.test');
 
 /** The Istanbul calendar date of an instant ("2026-12-08"). */
 const istanbulDate = (at: number | string) =>
@@ -56,16 +33,16 @@ async function noSidewaysScroll(page: Page, where: string) {
 
 describe('the board on a Turkish phone', () => {
   it('shows an auction created through the API within 2 s, and follows it, with no reload', async () => {
-    keepScreenshots('board-live');
-    const page = await (await phone(browser)).newPage();
-    await page.goto(service.url);
+    suite.keepScreenshots('board-live');
+    const page = await (await phone(suite.browser)).newPage();
+    await page.goto(suite.service.url);
     await page.getByRole('heading', { level: 1, name: tr.board.title }).waitFor();
     await page.getByText(tr.live.on, { exact: true }).waitFor();
     // A first one shows the catalogue is joined (however it arrives); the next can only come through it.
-    const first = await api.auction(studio.tokens.access_token, { title: 'İlk seans' });
+    const first = await suite.api.auction(suite.studio.tokens.access_token, { title: 'İlk seans' });
     await page.getByTestId(`auction-${first.id}`).waitFor({ timeout: 5_000 });
     const created = Date.now();
-    const auction = await api.auction(studio.tokens.access_token, { title: 'Canlı gelen seans' });
+    const auction = await suite.api.auction(suite.studio.tokens.access_token, { title: 'Canlı gelen seans' });
     const card = page.getByTestId(`auction-${auction.id}`);
     await card.waitFor({ timeout: 2_000 });
     expect(Date.now() - created).toBeLessThan(2_000);
@@ -74,24 +51,24 @@ describe('the board on a Turkish phone', () => {
     expect(await card.getByTestId('price').textContent()).toBe('₺500,00');
 
     // An event too; a grab shows on the card; a sold auction leaves the board.
-    const event = await api.event(studio.tokens.access_token, { title: 'Canlı gelen etkinlik', capacity: 6 });
+    const event = await suite.api.event(suite.studio.tokens.access_token, { title: 'Canlı gelen etkinlik', capacity: 6 });
     await page.getByTestId(`event-${event.id}`).getByTestId('seats-left').filter({ hasText: /^6$/ }).waitFor({ timeout: 2_000 });
-    const buyer = await api.register('board-buyer@example.test');
-    const held = await api.call('POST', `/auctions/${auction.id}/grab`, buyer.access_token);
+    const buyer = await suite.api.register('board-buyer@example.test');
+    const held = await suite.api.call('POST', `/auctions/${auction.id}/grab`, buyer.access_token);
     await card.getByTestId('status').filter({ hasText: tr.status.auction.HELD }).waitFor({ timeout: 2_000 });
-    await api.call('POST', `/events/${event.id}/holds`, buyer.access_token, { quantity: 2 });
+    await suite.api.call('POST', `/events/${event.id}/holds`, buyer.access_token, { quantity: 2 });
     await page.getByTestId(`event-${event.id}`).getByTestId('seats-left').filter({ hasText: /^4$/ }).waitFor({ timeout: 2_000 });
-    await api.call('POST', `/reservations/${held.id}/confirm`, buyer.access_token);
+    await suite.api.call('POST', `/reservations/${held.id}/confirm`, buyer.access_token);
     await card.waitFor({ state: 'detached', timeout: 2_000 });
     // A deactivated event leaves it too.
-    await api.call('PATCH', `/events/${event.id}`, studio.tokens.access_token, { is_active: false });
+    await suite.api.call('PATCH', `/events/${event.id}`, suite.studio.tokens.access_token, { is_active: false });
     await page.getByTestId(`event-${event.id}`).waitFor({ state: 'detached', timeout: 2_000 });
   });
 
   it("filters by day on the studio's calendar, by studio and by kind", async () => {
-    keepScreenshots('board-filters');
-    const other = await api.studio('board-other@example.test');
-    const name = (await api.call('GET', `/studios/${other.studioId}`)).name as string;
+    suite.keepScreenshots('board-filters');
+    const other = await suite.api.studio('board-other@example.test');
+    const name = (await suite.api.call('GET', `/studios/${other.studioId}`)).name as string;
     const token = other.tokens.access_token;
     const today = istanbulDate(Date.now());
     const tomorrow = plusDays(today, 1);
@@ -99,16 +76,16 @@ describe('the board on a Turkish phone', () => {
     const soon = new Date(Date.now() + 10 * 60_000).toISOString();
     const at = (starts: string) => ({ starts_at: starts, ends_at: new Date(Date.parse(starts) + hour).toISOString() });
     const events = {
-      soon: await api.event(token, { title: 'Az sonra', ...at(soon) }),
-      tomorrow: await api.event(token, { title: 'Yarın öğlen', ...at(istanbulAt(tomorrow, '12:00')) }),
-      later: await api.event(token, { title: 'On gün sonra', ...at(istanbulAt(plusDays(today, 10), '12:00')) }),
+      soon: await suite.api.event(token, { title: 'Az sonra', ...at(soon) }),
+      tomorrow: await suite.api.event(token, { title: 'Yarın öğlen', ...at(istanbulAt(tomorrow, '12:00')) }),
+      later: await suite.api.event(token, { title: 'On gün sonra', ...at(istanbulAt(plusDays(today, 10), '12:00')) }),
     };
     // Its sale runs now; its session is tomorrow evening in Istanbul (early afternoon in New York).
-    const auction = await api.auction(token, { title: 'Yarın akşam seansı', scheduled_at: istanbulAt(tomorrow, '20:00') });
-    const elsewhere = await api.event(studio.tokens.access_token, { title: 'Başka stüdyoda' });
+    const auction = await suite.api.auction(token, { title: 'Yarın akşam seansı', scheduled_at: istanbulAt(tomorrow, '20:00') });
+    const elsewhere = await suite.api.event(suite.studio.tokens.access_token, { title: 'Başka stüdyoda' });
 
-    const page = await (await phone(browser)).newPage();
-    await page.goto(service.url);
+    const page = await (await phone(suite.browser)).newPage();
+    await page.goto(suite.service.url);
     await page.getByTestId(`event-${elsewhere.id}`).waitFor();
     await page.getByLabel(tr.board.studio).selectOption({ label: name });
     await page.waitForURL(new RegExp(`studio=${other.studioId}`));
@@ -156,19 +133,19 @@ describe('the board on a Turkish phone', () => {
   });
 
   it('loads more on scroll through the cursor, and with the Show more button', async () => {
-    keepScreenshots('board-more');
-    const many = await api.studio('board-many@example.test');
+    suite.keepScreenshots('board-more');
+    const many = await suite.api.studio('board-many@example.test');
     const base = Date.now() + 2 * 86_400_000;
     const ids: number[] = [];
     for (let i = 0; i < PAGE + 5; i++) {
       const starts = new Date(base + i * 3_600_000).toISOString();
       const ends = new Date(base + i * 3_600_000 + 1_800_000).toISOString();
-      ids.push((await api.event(many.tokens.access_token, { title: `Ders ${i + 1}`, starts_at: starts, ends_at: ends })).id);
+      ids.push((await suite.api.event(many.tokens.access_token, { title: `Ders ${i + 1}`, starts_at: starts, ends_at: ends })).id);
     }
     const path = `/?studio=${many.studioId}&kind=events`;
 
-    const page = await (await phone(browser)).newPage();
-    await page.goto(`${service.url}${path}`);
+    const page = await (await phone(suite.browser)).newPage();
+    await page.goto(`${suite.service.url}${path}`);
     await expect.poll(() => cards(page, 'event')).toEqual(ids.slice(0, PAGE));
     const more = page.getByRole('button', { name: tr.board.more });
     expect(await more.isVisible()).toBe(true);
@@ -179,10 +156,10 @@ describe('the board on a Turkish phone', () => {
     await more.waitFor({ state: 'detached' });
 
     // Without an IntersectionObserver, the button does it.
-    const plain = await phone(browser);
+    const plain = await phone(suite.browser);
     await plain.addInitScript(() => delete (window as { IntersectionObserver?: unknown }).IntersectionObserver);
     const buttonOnly = await plain.newPage();
-    await buttonOnly.goto(`${service.url}${path}`);
+    await buttonOnly.goto(`${suite.service.url}${path}`);
     await expect.poll(() => cards(buttonOnly, 'event')).toEqual(ids.slice(0, PAGE));
     await buttonOnly.getByRole('button', { name: tr.board.more }).click();
     await expect.poll(() => cards(buttonOnly, 'event')).toEqual(ids);

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, onTestFailed } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../..');
@@ -367,4 +368,36 @@ export async function sidewaysOverflow(page: Page): Promise<{ by: number; widest
     }
     return { by, widest: widest.slice(0, 8) };
   });
+}
+
+/** What a suite of browser tests shares: one service, one browser, a studio of its own. */
+export interface Suite {
+  service: Service;
+  browser: Browser;
+  api: Api;
+  studio: { studioId: number; tokens: any };
+  /** Screenshots every open page as `name` when the running test fails. */
+  keepScreenshots(name: string): void;
+}
+
+/** Starts a service and a browser for the file's tests, with a studio owned by `owner`;
+ * each test begins with no open pages, and both stop after the last. */
+export function browserSuite(owner: string): Suite {
+  const suite = {
+    keepScreenshots: (name: string) => onTestFailed(async () => screenshotAll(suite.browser, name)),
+  } as Suite;
+  beforeAll(async () => {
+    suite.service = await startService();
+    suite.api = new Api(suite.service.url);
+    suite.browser = await launchBrowser();
+    suite.studio = await suite.api.studio(owner);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.service?.stop();
+  });
+  beforeEach(async () => {
+    for (const context of suite.browser.contexts()) await context.close();
+  });
+  return suite;
 }
