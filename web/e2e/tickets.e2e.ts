@@ -52,6 +52,19 @@ describe('holds and tickets on a Turkish phone', () => {
     await expect.poll(() => page.getByTestId('seats-left').textContent()).toBe('2');
   });
 
+  it('shows a hold booked the moment it is confirmed elsewhere (another tab, a payment webhook)', async () => {
+    suite.keepScreenshots('hold-confirmed-elsewhere');
+    const event = await suite.api.event(suite.studio.tokens.access_token, { title: 'Başka sekmede onaylanan', capacity: 3 });
+    const buyer = await suite.api.register('elsewhere-buyer@example.test');
+    const page = await (await phone(suite.browser, { tokens: buyer })).newPage();
+    await page.goto(`${suite.service.url}/events/${event.id}`);
+    await page.getByTestId('hold-seats').click();
+    await page.getByTestId('hold-countdown').waitFor();
+    const [hold] = (await suite.api.call('GET', '/reservations?status=HOLD', buyer.access_token)).items;
+    const booked = await suite.api.call('POST', `/reservations/${hold.id}/confirm`, buyer.access_token);
+    await expect.poll(() => page.getByTestId('booking-code').textContent(), { timeout: 5_000 }).toBe(booked.booking_code);
+  });
+
   it('shows the ticket in My bookings with a QR code, and downloads its calendar entry', async () => {
     suite.keepScreenshots('ticket');
     const event = await suite.api.event(suite.studio.tokens.access_token, { title: 'Biletli etkinlik', capacity: 5 });
