@@ -424,6 +424,7 @@ mod tests {
                 "studio.assign_admin",
                 "payment.succeeded",
                 "payment.refunded",
+                "reservations.export",
             ]
         );
     }
