@@ -292,6 +292,15 @@ on_both_stores! {
         let entry = newest(&app, &admin.token, "payment.refunded").await;
         assert_entry(&entry, &owner, studio_id, format!("reservation:{}", id(&held)), details("CANCELLED"));
     }
+
+    async fn reservations_export_names_the_days_and_their_zone(backend) {
+        let World { app, studio_id, admin, .. } = World::new(backend).await;
+        let (status, _) = app.get(&format!("/studios/{studio_id}/reservations.csv?from=2030-01-01&to=2030-01-07"), Some(&admin.token)).await;
+        assert_eq!(status, StatusCode::OK);
+        let entry = newest(&app, &admin.token, "reservations.export").await;
+        let details = json!({ "from": "2030-01-01", "to": "2030-01-07", "timezone": "Europe/Istanbul" });
+        assert_entry(&entry, &admin, studio_id, format!("studio:{studio_id}"), details);
+    }
 }
 
 #[test]

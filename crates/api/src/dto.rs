@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::Object;
 
 pub mod schema;
+pub mod stats;
 
 use self::schema::Limited;
 use crate::json::validation_problem;

@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod csv_export;
 pub mod device;
 pub mod dto;
 pub mod etag;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,6 +39,8 @@ pub enum AuditDetails {
     PaymentSucceeded(AuditedReservation),
     /// A payment went back in full.
     PaymentRefunded(AuditedReservation),
+    /// A studio's reservations were downloaded (CSV).
+    ReservationsExport(ExportedRange),
 }
 
 impl AuditDetails {
@@ -58,6 +60,7 @@ impl AuditDetails {
             AuditDetails::StudioAssignAdmin(_) => AuditAction::StudioAssignAdmin,
             AuditDetails::PaymentSucceeded(_) => AuditAction::PaymentSucceeded,
             AuditDetails::PaymentRefunded(_) => AuditAction::PaymentRefunded,
+            AuditDetails::ReservationsExport(_) => AuditAction::ReservationsExport,
         }
     }
 }
@@ -107,6 +110,16 @@ impl AuditedReservation {
             booking_code: before.booking_code.clone(),
         }
     }
+}
+
+/// The days of a studio's reservations an admin exported: the sessions
+/// starting from `from` to `to` (both included) on the studio's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The studio's time zone the days were read in.
+    pub timezone: String,
 }
 
 /// A studio as created.

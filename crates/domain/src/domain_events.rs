@@ -234,10 +234,11 @@ pub enum AuditAction {
     StudioAssignAdmin,
     PaymentSucceeded,
     PaymentRefunded,
+    ReservationsExport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::AuctionCreate,
         AuditAction::AuctionUpdate,
         AuditAction::AuctionCancel,
@@ -252,6 +253,7 @@ impl AuditAction {
         AuditAction::StudioAssignAdmin,
         AuditAction::PaymentSucceeded,
         AuditAction::PaymentRefunded,
+        AuditAction::ReservationsExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -270,6 +272,7 @@ impl AuditAction {
             AuditAction::StudioAssignAdmin => "studio.assign_admin",
             AuditAction::PaymentSucceeded => "payment.succeeded",
             AuditAction::PaymentRefunded => "payment.refunded",
+            AuditAction::ReservationsExport => "reservations.export",
         }
     }
 }
@@ -421,6 +424,7 @@ mod tests {
                 "studio.assign_admin",
                 "payment.succeeded",
                 "payment.refunded",
+                "reservations.export",
             ]
         );
     }

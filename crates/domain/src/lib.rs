@@ -20,6 +20,7 @@ pub mod memory;
 pub mod money;
 pub mod payments;
 pub mod ports;
+pub mod reports;
 pub mod reservation;
 pub mod services;
 pub mod unit_of_work;

@@ -18,6 +18,7 @@ use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::payments::IntentId;
+use crate::reports::{DayTotals, ExportCursor, ExportRow, StudioDays};
 use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
@@ -337,6 +338,28 @@ pub trait QueryStore: Send + Sync {
         limit: u32,
         before: Option<i64>,
     ) -> impl Future<Output = Result<Vec<AuditRecord>, DomainError>> + Send;
+}
+
+/// A studio's numbers and its reservations by session day (see [`crate::reports`]).
+pub trait StudioReports: Send + Sync {
+    /// What each day of `days` adds up to in `studio`, one per day in order,
+    /// counted at `now` (an auction whose sale ended unsold by then is expired).
+    fn day_totals(
+        &self,
+        studio: StudioId,
+        days: &StudioDays,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<DayTotals>, DomainError>> + Send;
+    /// The reservations of `studio` whose session starts in
+    /// `[starts_at, ends_at)`, by session start then id, after the cursor.
+    fn export_page(
+        &self,
+        studio: StudioId,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        after: Option<ExportCursor>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ExportRow>, DomainError>> + Send;
 }
 
 /// Whether a decision waits for its lock (requests) or gives up at once when

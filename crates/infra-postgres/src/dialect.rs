@@ -83,6 +83,11 @@ impl Dialect for Postgres {
         Ok(get::<Option<i32>>(row, column)?.map(i64::from))
     }
 
+    fn minor_units_sql(&self, money: &str) -> String {
+        // NUMERIC(12, 2) times 100 is a whole number: the cast is exact.
+        format!("CAST({money} * 100 AS BIGINT)")
+    }
+
     fn lock_clause(&self, lock: RowLock) -> &'static str {
         match lock {
             RowLock::Update(LockMode::Wait) => "FOR UPDATE",

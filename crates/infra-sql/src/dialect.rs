@@ -73,6 +73,10 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// An `INTEGER` column (or an expression cast `AS INTEGER`).
     fn read_int(&self, row: &QueryResult, column: &str) -> Result<Option<i64>, DomainError>;
 
+    /// An SQL expression giving the amount in money column `money` in minor
+    /// units (cents), as an integer, for exact integer arithmetic on both stores.
+    fn minor_units_sql(&self, money: &str) -> String;
+
     /// What follows a `SELECT` inside a write to lock the rows it reads.
     fn lock_clause(&self, lock: RowLock) -> &'static str;
     /// An SQL expression giving the id the next new reservation takes.

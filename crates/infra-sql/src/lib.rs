@@ -21,6 +21,7 @@ mod outbox;
 mod payments;
 mod persist;
 mod queries;
+mod reports;
 mod reservations;
 mod rows;
 mod sql;

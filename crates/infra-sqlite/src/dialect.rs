@@ -112,6 +112,11 @@ impl Dialect for Sqlite {
         get(row, column)
     }
 
+    fn minor_units_sql(&self, money: &str) -> String {
+        // Stored in cents already.
+        money.to_owned()
+    }
+
     fn lock_clause(&self, _: RowLock) -> &'static str {
         // The write turn, held from BEGIN to COMMIT, is the lock.
         ""

@@ -654,6 +654,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/studios/{id}/reservations.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The studio's reservations whose session starts in the range, as a CSV
+         *     file for spreadsheets (its admins and platform admins): RFC 4180, UTF-8
+         *     with a byte order mark, CRLF line ends, a header row, one row per
+         *     reservation by session start (every status; `status` is the status now).
+         *     Times are wall-clock text on the studio's clock (`2026-03-29 18:30:00`,
+         *     its zone in `time_zone`), amounts as in the API. A cell that would begin
+         *     with `=`, `+`, `-`, `@`, a tab or a carriage return begins with `'`
+         *     instead, so no cell runs as a formula. Each export is written to the
+         *     audit log (`reservations.export`).
+         * @description The studio's reservations whose session starts in the range, as a CSV
+         *     file for spreadsheets (its admins and platform admins): RFC 4180, UTF-8
+         *     with a byte order mark, CRLF line ends, a header row, one row per
+         *     reservation by session start (every status; `status` is the status now).
+         *     Times are wall-clock text on the studio's clock (`2026-03-29 18:30:00`,
+         *     its zone in `time_zone`), amounts as in the API. A cell that would begin
+         *     with `=`, `+`, `-`, `@`, a tab or a carriage return begins with `'`
+         *     instead, so no cell runs as a formula. Each export is written to the
+         *     audit log (`reservations.export`).
+         */
+        get: operations["exportStudioReservations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A studio's numbers over a range of its days: revenue, slots sold and
+         *     expired unsold, the average sale against the start price, seats sold of
+         *     the capacity, check-ins and no-shows, for the whole range and for each
+         *     day (its admins and platform admins; to anyone else the studio is not found).
+         * @description A studio's numbers over a range of its days: revenue, slots sold and
+         *     expired unsold, the average sale against the start price, seats sold of
+         *     the capacity, check-ins and no-shows, for the whole range and for each
+         *     day (its admins and platform admins; to anyone else the studio is not found).
+         */
+        get: operations["getStudioStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -983,7 +1045,7 @@ export interface components {
             target: string;
         };
         /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
-        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"];
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
@@ -1058,6 +1120,32 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             details: components["schemas"]["AuditedReservation"];
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `reservations.export`. */
+        AuditReservationsExport: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "reservations.export";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The studio's reservations downloaded as CSV (the entry's target is `studio:{id}`): those whose session starts from `from` to `to`, both included, in the studio's time zone `timezone`. */
+            details: {
+                /** Format: date */
+                from: string;
+                timezone: components["schemas"]["TimeZone"];
+                /** Format: date */
+                to: string;
+            };
             /** Format: int64 */
             id: number;
             /** Format: int64 */
@@ -1390,6 +1478,11 @@ export interface components {
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
             phone?: string | null;
         };
+        /**
+         * @description A share between 0 and 1 as a decimal string with four decimals (`"0.8333"` is 83.33 %), rounded half to even: never a JSON number.
+         * @example 0.8333
+         */
+        Ratio: string;
         RefreshIn: {
             refresh_token: string;
         };
@@ -1478,11 +1571,72 @@ export interface components {
              */
             device_token: string;
         };
+        /** @description One day of the range, on the studio's clock. */
+        StudioDayNumbers: components["schemas"]["StudioNumbers"] & {
+            /**
+             * Format: date
+             * @description The day, on the studio's clock.
+             * @example 2026-03-29
+             */
+            date: string;
+            /**
+             * Format: date-time
+             * @description When it ends (the next midnight), in UTC: a day is 23 or 25 hours long when the clocks change.
+             */
+            ends_at: string;
+            /**
+             * Format: date-time
+             * @description When the day begins (its midnight in the studio's zone), in UTC.
+             */
+            starts_at: string;
+        };
         StudioIn: {
             address?: string;
             maps_url?: string | null;
             name: string;
             timezone?: components["schemas"]["TimeZone"];
+        };
+        /**
+         * @description What a studio's sessions added up to, over a day or a range of days. A
+         *     reservation counts on the day its session starts (an auction's
+         *     `scheduled_at`, an event's `starts_at`) on the studio's clock.
+         */
+        StudioNumbers: {
+            average_sale_ratio: components["schemas"]["Ratio"] | null;
+            /**
+             * Format: int64
+             * @description Bookings checked in at the door.
+             */
+            checked_in: number;
+            fill_ratio: components["schemas"]["Ratio"] | null;
+            no_show_rate: components["schemas"]["Ratio"] | null;
+            /**
+             * Format: int64
+             * @description Bookings whose holder did not come (marked after the session started).
+             */
+            no_shows: number;
+            /** @description Σ total price − refunded over the bookings (`CONFIRMED`, `CHECKED_IN` or `NO_SHOW` now). */
+            revenue: components["schemas"]["Money"];
+            /**
+             * Format: int64
+             * @description The seats those events have: Σ capacity of the studio's events (active or not, not deleted).
+             */
+            seats_capacity: number;
+            /**
+             * Format: int64
+             * @description Seats booked on events.
+             */
+            seats_sold: number;
+            /**
+             * Format: int64
+             * @description Auctions whose sale ended with no booking (cancelled ones are neither sold nor expired).
+             */
+            slots_expired_unsold: number;
+            /**
+             * Format: int64
+             * @description Auctions that sold (have a booking).
+             */
+            slots_sold: number;
         };
         StudioOut: {
             address: string;
@@ -1502,6 +1656,31 @@ export interface components {
             maps_url?: string | null;
             name?: string | null;
             timezone?: components["schemas"]["TimeZone"] | null;
+        };
+        /**
+         * @description A studio's numbers over a range of its days: the totals and every day of
+         *     the range, in order, days with nothing included.
+         */
+        StudioStatsOut: {
+            days: components["schemas"]["StudioDayNumbers"][];
+            /**
+             * Format: date
+             * @description The first day, included.
+             * @example 2026-03-23
+             */
+            from: string;
+            /** Format: int64 */
+            studio_id: number;
+            /** @description The studio's time zone, whose days these are. */
+            timezone: components["schemas"]["TimeZone"];
+            /**
+             * Format: date
+             * @description The last day, included.
+             * @example 2026-03-29
+             */
+            to: string;
+            /** @description The whole range (ratios from its sums, not a mean of the days'). */
+            totals: components["schemas"]["StudioNumbers"];
         };
         /**
          * @description The studio an auction, event or reservation belongs to, carried with it so
@@ -3690,6 +3869,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReservationPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportStudioReservations: {
+        parameters: {
+            query: {
+                /** @description The first day, on the studio's clock. */
+                from: string;
+                /** @description The last day, included; at most 365 days after `from` (a range covers at most 366 days). */
+                to: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reservations as CSV, with the columns reservation_id, booking_code, status, kind, title, session_starts_at, holder_name, holder_email, quantity, unit_price, total_price, refunded_amount, created_at, confirmed_at, checked_in_at, cancelled_at, time_zone */
+            200: {
+                headers: {
+                    /** @description `attachment`, with a file name naming the studio and the range */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getStudioStats: {
+        parameters: {
+            query: {
+                /** @description The first day, on the studio's clock. */
+                from: string;
+                /** @description The last day, included; at most 365 days after `from` (a range covers at most 366 days). */
+                to: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals, and every day of the range in order (days with nothing included) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioStatsOut"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -22,6 +22,10 @@ fn instant() -> Value {
     json!({ "type": "string", "format": "date-time" })
 }
 
+fn date() -> Value {
+    json!({ "type": "string", "format": "date" })
+}
+
 fn id() -> Value {
     json!({ "type": "integer", "format": "int64" })
 }
@@ -108,6 +112,10 @@ fn details(action: AuditAction) -> Value {
                 ("previous_role", schema("UserRole")),
                 ("previous_studio_id", nullable("integer")),
             ],
+        ),
+        AuditAction::ReservationsExport => object(
+            "The studio's reservations downloaded as CSV (the entry's target is `studio:{id}`): those whose session starts from `from` to `to`, both included, in the studio's time zone `timezone`.",
+            vec![("from", date()), ("to", date()), ("timezone", schema("TimeZone"))],
         ),
     }
 }

@@ -5,6 +5,7 @@ pub mod auctions;
 pub mod audit;
 pub mod events;
 pub mod meta;
+pub mod numbers;
 pub mod ops;
 pub mod payments;
 pub mod reservations;
@@ -79,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     events::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);
+    numbers::configure(cfg);
     payments::configure(cfg);
     audit::configure(cfg);
     meta::configure(cfg);

@@ -30,6 +30,7 @@ mod payments;
 #[cfg(test)]
 mod payments_tests;
 mod queries;
+mod reports;
 mod reservations;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ use events::HoldRequest;
 use reservations::ConfirmRequest;
 
 pub use payments::{Checkout, PaymentsSetup, RECONCILE_AFTER};
+pub use reports::Export;
 
 /// Every use case of auctions, events and reservations.
 #[derive(Debug, Clone)]
