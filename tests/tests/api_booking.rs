@@ -234,6 +234,7 @@ on_both_stores! {
             "starts_at",
             "ends_at",
             "is_active",
+            "cancelled_at",
             "available",
             "held_seats",
             "held_count",
@@ -253,6 +254,7 @@ on_both_stores! {
         assert_eq!(time(&event["starts_at"]), time(&body["starts_at"]));
         assert_eq!(time(&event["ends_at"]), time(&body["ends_at"]));
         assert_eq!(event["is_active"], true);
+        assert_eq!(event["cancelled_at"], Value::Null);
         assert_seats(&event, 12, 0, 0, 0);
         assert_eq!(event["confirmed_count"], 0);
 

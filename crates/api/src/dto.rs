@@ -305,6 +305,15 @@ pub struct AdminIn {
     pub email: String,
 }
 
+answer! {
+    /// One of a studio's admins.
+    pub struct StudioAdminOut of(user: &User) {
+        id: i64 = user.id.0,
+        email: String = user.email.clone(),
+        full_name: String = user.full_name.clone(),
+    }
+}
+
 /// The `email` of [`AdminIn`].
 fn admin_email() -> Object {
     schema::KnownEmail::described("The email of an existing user, who becomes this studio's admin.")
@@ -406,6 +415,95 @@ impl AuctionIn {
         Ok(errors.into_result(input)?)
     }
 }
+
+/// An auction to list and repeat weekly: the fields of `AuctionIn`, and `repeat`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionSeriesIn {
+    /// Required for platform admins; a studio admin's own studio by default.
+    #[serde(default)]
+    pub studio_id: Option<i64>,
+    #[schema(schema_with = schema::Title::value)]
+    pub title: String,
+    #[serde(default)]
+    #[schema(schema_with = schema::Description::value)]
+    pub description: String,
+    #[schema(value_type = schema::Money)]
+    pub start_price: Money,
+    #[schema(value_type = schema::Money)]
+    pub floor_price: Money,
+    #[schema(value_type = schema::Money)]
+    pub drop_amount: Money,
+    #[schema(schema_with = schema::Minutes::value)]
+    pub drop_interval_minutes: i64,
+    #[schema(schema_with = schema::Instant::value)]
+    pub starts_at: DateTime<Utc>,
+    #[schema(schema_with = schema::Instant::value)]
+    pub ends_at: DateTime<Utc>,
+    #[schema(schema_with = session_time)]
+    pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts from `scheduled_at`, 1 to 1440 minutes (default 60).
+    #[serde(default = "default_session_minutes")]
+    #[schema(schema_with = schema::SessionMinutes::value)]
+    pub session_minutes: i64,
+    #[serde(default)]
+    pub turbo: Option<TurboIn>,
+    pub repeat: RepeatIn,
+}
+
+impl AuctionSeriesIn {
+    /// The first auction, as `POST /auctions` takes it, and how it repeats.
+    pub fn split(self) -> (AuctionIn, RepeatIn) {
+        let AuctionSeriesIn {
+            studio_id,
+            title,
+            description,
+            start_price,
+            floor_price,
+            drop_amount,
+            drop_interval_minutes,
+            starts_at,
+            ends_at,
+            scheduled_at,
+            session_minutes,
+            turbo,
+            repeat,
+        } = self;
+        let first = AuctionIn {
+            studio_id,
+            title,
+            description,
+            start_price,
+            floor_price,
+            drop_amount,
+            drop_interval_minutes,
+            starts_at,
+            ends_at,
+            scheduled_at,
+            session_minutes,
+            turbo,
+        };
+        (first, repeat)
+    }
+}
+
+/// How an auction repeats: a copy every week, each at the same wall-clock
+/// times in the studio's time zone (across a change of daylight saving time
+/// too), while its session falls on or before `until`. At most 52 auctions in
+/// all, the first included; a time the clocks skip that day moves an hour later.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatIn {
+    pub every: RepeatEvery,
+    /// The last day (in the studio's time zone) a copy's session may fall on.
+    #[schema(example = "2030-06-30")]
+    pub until: chrono::NaiveDate,
+}
+
+closed_set!(
+    /// How often an auction repeats.
+    RepeatEvery, "snake_case", [Week]
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -616,6 +714,8 @@ answer! {
         starts_at: DateTime<Utc> = e.starts_at,
         ends_at: DateTime<Utc> = e.ends_at,
         is_active: bool = e.is_active,
+        /// When the studio cancelled it (it is then inactive for good); null otherwise.
+        cancelled_at: Option<DateTime<Utc>> = e.cancelled_at,
         available: u32 = e.available,
         held_seats: u32 = e.held_seats,
         held_count: u32 = e.held_count,
@@ -757,6 +857,13 @@ page!(EventPage, EventOut);
 page!(ReservationPage, ReservationOut);
 page!(StudioPage, StudioOut);
 page!(AuditPage, AuditOut);
+page!(StudioAdminPage, StudioAdminOut);
+
+/// Every auction one request created, in order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuctionList {
+    pub items: Vec<AuctionOut>,
+}
 
 // --- deployment -------------------------------------------------------------
 

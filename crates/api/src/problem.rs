@@ -105,12 +105,15 @@ problem_codes! {
     AuctionClosed = "auction_closed", 409, Retry::No, "The auction has ended or was cancelled.";
     RegrabNotAllowed = "regrab_not_allowed", 409, Retry::No, "Whoever let a hold on this auction lapse cannot grab it again.";
     AuctionNotEditable = "auction_not_editable", 409, Retry::No, "Only a DRAFT auction can be changed.";
+    AuctionHasReservations = "auction_has_reservations", 409, Retry::No,
+        "Someone reserved the auction at some point, so it cannot be deleted (its history would go with it): cancel it instead.";
     TurboAlreadyActive = "turbo_already_active", 409, Retry::No, "Turbo is already running.";
     TurboNotAvailable = "turbo_not_available", 409, Retry::No, "The auction has no turbo, or is not ACTIVE.";
     InsufficientCapacity = "insufficient_capacity", 409, Retry::No, "Not that many seats are available.";
     HoldAlreadyExists = "hold_already_exists", 409, Retry::No, "The caller already holds seats of this event: confirm or cancel that hold.";
     EventNotOpen = "event_not_open", 409, Retry::No, "The event has started. (To anyone but its studio, an inactive event is `not_found`.)";
     EventHasReservations = "event_has_reservations", 409, Retry::No, "The event has live reservations and cannot be deleted.";
+    EventCancelled = "event_cancelled", 409, Retry::No, "The event was cancelled: it cannot be cancelled again or changed.";
     CapacityBelowReserved = "capacity_below_reserved", 409, Retry::No, "The capacity would drop below the seats already held or booked.";
     HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";
     InvalidState = "invalid_state", 409, Retry::No, "The reservation or auction is not in a state that allows this.";
@@ -277,12 +280,14 @@ impl From<DomainError> for Problem {
             E::AuctionClosed => P::AuctionClosed,
             E::RegrabNotAllowed => P::RegrabNotAllowed,
             E::AuctionNotEditable => P::AuctionNotEditable,
+            E::AuctionHasReservations => P::AuctionHasReservations,
             E::TurboAlreadyActive => P::TurboAlreadyActive,
             E::TurboNotAvailable => P::TurboNotAvailable,
             E::InsufficientCapacity { .. } => P::InsufficientCapacity,
             E::HoldAlreadyExists => P::HoldAlreadyExists,
             E::EventNotOpen => P::EventNotOpen,
             E::EventHasReservations => P::EventHasReservations,
+            E::EventCancelled => P::EventCancelled,
             E::CapacityBelowReserved { .. } => P::CapacityBelowReserved,
             E::HoldExpired => P::HoldExpired,
             E::InvalidState(_) => P::InvalidState,

@@ -31,6 +31,8 @@ pub enum DomainError {
     RegrabNotAllowed,
     #[error("only a DRAFT auction can be edited")]
     AuctionNotEditable,
+    #[error("this auction had reservations: cancel it instead")]
+    AuctionHasReservations,
     #[error("turbo is already running")]
     TurboAlreadyActive,
     #[error("turbo is not available for this auction now")]
@@ -43,6 +45,8 @@ pub enum DomainError {
     EventNotOpen,
     #[error("this event has live reservations")]
     EventHasReservations,
+    #[error("this event was cancelled")]
+    EventCancelled,
     #[error("capacity cannot go below the {reserved} seats already reserved")]
     CapacityBelowReserved { reserved: u32 },
     #[error("the hold expired before it was confirmed")]

@@ -22,7 +22,7 @@ use crate::reports::{DayTotals, ExportCursor, ExportRow, StudioDays};
 use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
-pub use crate::unit_of_work::{Decision, EventHolds, EventReservations, LockTarget, UnitOfWork};
+pub use crate::unit_of_work::{Decision, EventBookings, EventHolds, EventReservations, LockTarget, UnitOfWork};
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,20 @@ pub trait AccountStore: Send + Sync {
         &self,
         studio: StudioId,
         email: &str,
+    ) -> impl Future<Output = Result<User, DomainError>> + Send;
+    /// The admins of `studio` by id, after the cursor.
+    fn list_studio_admins(
+        &self,
+        studio: StudioId,
+        limit: u32,
+        after: Option<UserId>,
+    ) -> impl Future<Output = Result<Vec<User>, DomainError>> + Send;
+    /// Makes `user`, an admin of `studio`, a plain user again; anyone who is
+    /// not that studio's admin is `NotFound("admin")`.
+    fn remove_studio_admin(
+        &self,
+        studio: StudioId,
+        user: UserId,
     ) -> impl Future<Output = Result<User, DomainError>> + Send;
     /// Records an administrative action that is not part of a locked decision.
     fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), DomainError>> + Send;
@@ -411,6 +425,16 @@ pub trait Creates<D: CatalogueItem>: Send + Sync {
     fn create<F>(&self, new: New<D>, effects: F) -> impl Future<Output = Result<Committed<D::Row>, DomainError>> + Send
     where
         F: FnOnce(&D::Row) -> Effects + Send;
+
+    /// Inserts the new rows in one write, in order, all or none; `effects`
+    /// says what to record about each, in the same transaction.
+    fn create_all<F>(
+        &self,
+        news: Vec<New<D>>,
+        effects: F,
+    ) -> impl Future<Output = Result<Committed<Vec<D::Row>>, DomainError>> + Send
+    where
+        F: Fn(&D::Row) -> Effects + Send + Sync;
 }
 
 /// Auctions, decided on under the lock of an [`AuctionId`].
@@ -461,8 +485,9 @@ pub trait PaymentRecords: Send + Sync {
 }
 
 /// Reservations, decided on under the lock of a [`ReservationId`] (one, after
-/// its parent) or of [`EventReservations`] (several of one event).
-pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
+/// its parent), of [`EventReservations`] (several of one event) or of
+/// [`EventBookings`] (every live one of an event).
+pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> + Locks<EventBookings> {
     fn find_reservation(
         &self,
         id: ReservationId,

@@ -85,6 +85,14 @@ pub struct EventReservations {
     pub ids: Vec<ReservationId>,
 }
 
+/// An event, then every reservation of it that still holds or books seats:
+/// its holds (lapsed or not) and its confirmed bookings (not those checked
+/// in or marked no-show: they are history). What cancelling the event ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventBookings {
+    pub event: EventId,
+}
+
 impl LockTarget for AuctionId {
     type Unit = AuctionUnit;
 }
@@ -98,6 +106,10 @@ impl LockTarget for ReservationId {
 }
 
 impl LockTarget for EventReservations {
+    type Unit = EventReservationsUnit;
+}
+
+impl LockTarget for EventBookings {
     type Unit = EventReservationsUnit;
 }
 

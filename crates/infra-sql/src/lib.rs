@@ -268,6 +268,27 @@ impl<D: SqlInsert> Creates<D> for SqlStore {
         .await;
         self.finish_announcing(write, result).await
     }
+
+    async fn create_all<F>(&self, news: Vec<New<D>>, effects: F) -> Result<Committed<Vec<D::Row>>, DomainError>
+    where
+        F: Fn(&D::Row) -> Effects + Send + Sync,
+    {
+        let write = self.write().await?;
+        let result = async {
+            let (mut rows, mut events) = (Vec::with_capacity(news.len()), Vec::new());
+            for new in news {
+                let (sql, values) = D::insert(self, &new);
+                let row = self.one_referencing(write.conn(), "studio", &sql, values).await?;
+                let row = row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
+                let value = D::read(self.read(&row))?;
+                events.extend(self.write_effects(write.conn(), effects(&value), new.created_at).await?);
+                rows.push(value);
+            }
+            Ok(Committed { value: rows, events })
+        }
+        .await;
+        self.finish_announcing(write, result).await
+    }
 }
 
 impl BookingCodes for SqlStore {

@@ -69,7 +69,7 @@ impl SqlStore {
                FROM days d LEFT JOIN unsold u ON {unsold_in_day} GROUP BY d.day), \
              seats AS ( \
                SELECT e.starts_at, e.capacity FROM events e \
-               WHERE e.studio_id = {studio} AND e.deleted_at IS NULL AND e.starts_at >= {first} AND e.starts_at < {last}), \
+               WHERE e.studio_id = {studio} AND e.deleted_at IS NULL AND e.cancelled_at IS NULL AND e.starts_at >= {first} AND e.starts_at < {last}), \
              by_seats AS ( \
                SELECT d.day, CAST(COALESCE(SUM(s.capacity), 0) AS BIGINT) AS seats_capacity \
                FROM days d LEFT JOIN seats s ON {seats_in_day} GROUP BY d.day) \

@@ -28,6 +28,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auctions/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lists a slot and its weekly repeats in one go, all or none: the auction as
+         *     `POST /auctions` takes it, then a copy every week at the same wall-clock
+         *     times in the studio's time zone while its session falls on or before
+         *     `repeat.until`, at most 52 auctions in all. Each is validated as a single
+         *     auction is; a copy's messages name its week.
+         * @description Lists a slot and its weekly repeats in one go, all or none: the auction as
+         *     `POST /auctions` takes it, then a copy every week at the same wall-clock
+         *     times in the studio's time zone while its session falls on or before
+         *     `repeat.until`, at most 52 auctions in all. Each is validated as a single
+         *     auction is; a copy's messages name its week.
+         */
+        post: operations["createAuctionSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auctions/{id}": {
         parameters: {
             query?: never;
@@ -42,7 +70,13 @@ export interface paths {
         get: operations["getAuction"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Deletes an auction no one ever reserved; one that had any reservation
+         *     (even one that lapsed or was cancelled) is cancelled instead.
+         * @description Deletes an auction no one ever reserved; one that had any reservation
+         *     (even one that lapsed or was cancelled) is cancelled instead.
+         */
+        delete: operations["deleteAuction"];
         options?: never;
         head?: never;
         /**
@@ -328,6 +362,34 @@ export interface paths {
         patch: operations["updateEvent"];
         trace?: never;
     };
+    "/api/v1/events/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels an event (its studio's admins and platform admins): every hold and
+         *     booking it has is cancelled in the same decision, each holder is told
+         *     (`reservation_cancelled` on `user:{id}`), paid bookings are refunded, and
+         *     the event is off sale for good (inactive, with `cancelled_at`). Bookings
+         *     already checked in stay as they are.
+         * @description Cancels an event (its studio's admins and platform admins): every hold and
+         *     booking it has is cancelled in the same decision, each holder is told
+         *     (`reservation_cancelled` on `user:{id}`), paid bookings are refunded, and
+         *     the event is off sale for good (inactive, with `cancelled_at`). Bookings
+         *     already checked in stay as they are.
+         */
+        post: operations["cancelEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/{id}/holds": {
         parameters: {
             query?: never;
@@ -601,7 +663,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The studio's admins (its own admins and platform admins may read them).
+         * @description The studio's admins (its own admins and platform admins may read them).
+         */
+        get: operations["listStudioAdmins"];
         put?: never;
         /**
          * Makes an existing user this studio's admin (platform admins only).
@@ -609,6 +675,32 @@ export interface paths {
          */
         post: operations["assignStudioAdmin"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/admins/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Makes the studio's admin a plain user again (platform admins only). It
+         *     takes effect at once on every instance: their next request acts as a
+         *     user, and their live sockets lose the studio's rooms (`session_ended`,
+         *     `role_changed`).
+         * @description Makes the studio's admin a plain user again (platform admins only). It
+         *     takes effect at once on every instance: their next request acts as a
+         *     user, and their live sockets lose the studio's rooms (`session_ended`,
+         *     `role_changed`).
+         */
+        delete: operations["removeStudioAdmin"];
         options?: never;
         head?: never;
         patch?: never;
@@ -764,6 +856,10 @@ export interface components {
             title: string;
             turbo?: components["schemas"]["TurboIn"] | null;
         };
+        /** @description Every auction one request created, in order. */
+        AuctionList: {
+            items: components["schemas"]["AuctionOut"][];
+        };
         AuctionOut: {
             current_price: components["schemas"]["Money"];
             description: string;
@@ -835,6 +931,43 @@ export interface components {
             title?: string | null;
             turbo?: components["schemas"]["TurboIn"] | null;
         };
+        /** @description An auction to list and repeat weekly: the fields of `AuctionIn`, and `repeat`. */
+        AuctionSeriesIn: {
+            description?: string;
+            drop_amount: components["schemas"]["Money"];
+            /** Format: int64 */
+            drop_interval_minutes: number;
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
+            ends_at: string;
+            floor_price: components["schemas"]["Money"];
+            repeat: components["schemas"]["RepeatIn"];
+            /**
+             * Format: date-time
+             * @description When the session itself takes place. An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
+            scheduled_at: string;
+            /**
+             * Format: int64
+             * @description How long the session lasts from `scheduled_at`, 1 to 1440 minutes (60 when a new auction leaves it out).
+             */
+            session_minutes?: number;
+            start_price: components["schemas"]["Money"];
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
+            starts_at: string;
+            /**
+             * Format: int64
+             * @description Required for platform admins; a studio admin's own studio by default.
+             */
+            studio_id?: number | null;
+            title: string;
+            turbo?: components["schemas"]["TurboIn"] | null;
+        };
         /**
          * @description An auction's status at the time of the answer.
          * @enum {string}
@@ -875,7 +1008,37 @@ export interface components {
             actor_id: number | null;
             /** Format: date-time */
             created_at: string;
-            /** @description The auction as created. */
+            /** @description The auction as created (a weekly repeat records one entry per auction). */
+            details: {
+                /** Format: date-time */
+                ends_at: string;
+                floor_price: components["schemas"]["Money"];
+                /** Format: date-time */
+                scheduled_at: string;
+                start_price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `auction.delete`. */
+        AuditAuctionDelete: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "auction.delete";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The auction as it was when deleted (no one had ever reserved it). */
             details: {
                 /** Format: date-time */
                 ends_at: string;
@@ -957,6 +1120,35 @@ export interface components {
             from: unknown;
             /** @description The value after. */
             to: unknown;
+        };
+        /** @description An entry of action `event.cancel`. */
+        AuditEventCancel: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "event.cancel";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The event as it was when cancelled, and every hold and booking cancelled with it. */
+            details: {
+                cancelled_reservations: components["schemas"]["AuditedReservation"][];
+                capacity: number;
+                /** Format: date-time */
+                ends_at: string;
+                price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
         };
         /** @description An entry of action `event.create`. */
         AuditEventCreate: {
@@ -1045,7 +1237,7 @@ export interface components {
             target: string;
         };
         /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
-        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"];
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditAuctionDelete"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditEventCancel"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditStudioRemoveAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
@@ -1203,6 +1395,30 @@ export interface components {
             /** @example auction:42 */
             target: string;
         };
+        /** @description An entry of action `studio.remove_admin`. */
+        AuditStudioRemoveAdmin: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "studio.remove_admin";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Who stopped being the studio's admin (the entry's target is `user:{id}`); their role is `user` now. */
+            details: {
+                email: string;
+                /** Format: int64 */
+                user_id: number;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
         /** @description An entry of action `studio.update`. */
         AuditStudioUpdate: {
             /**
@@ -1329,6 +1545,11 @@ export interface components {
         EventOut: {
             /** Format: int32 */
             available: number;
+            /**
+             * Format: date-time
+             * @description When the studio cancelled it (it is then inactive for good); null otherwise.
+             */
+            cancelled_at: string | null;
             /** Format: int32 */
             capacity: number;
             /** Format: int32 */
@@ -1472,7 +1693,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
@@ -1494,6 +1715,26 @@ export interface components {
             password: string;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
             phone?: string | null;
+        };
+        /**
+         * @description How often an auction repeats.
+         * @enum {string}
+         */
+        RepeatEvery: "week";
+        /**
+         * @description How an auction repeats: a copy every week, each at the same wall-clock
+         *     times in the studio's time zone (across a change of daylight saving time
+         *     too), while its session falls on or before `until`. At most 52 auctions in
+         *     all, the first included; a time the clocks skip that day moves an hour later.
+         */
+        RepeatIn: {
+            every: components["schemas"]["RepeatEvery"];
+            /**
+             * Format: date
+             * @description The last day (in the studio's time zone) a copy's session may fall on.
+             * @example 2030-06-30
+             */
+            until: string;
         };
         /**
          * @description What a reservation is for.
@@ -1570,6 +1811,18 @@ export interface components {
              *     year), is ignored.
              */
             device_token: string;
+        };
+        /** @description One of a studio's admins. */
+        StudioAdminOut: {
+            email: string;
+            full_name: string;
+            /** Format: int64 */
+            id: number;
+        };
+        /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
+        StudioAdminPage: {
+            items: components["schemas"]["StudioAdminOut"][];
+            next_cursor: string | null;
         };
         /** @description One day of the range, on the studio's clock. */
         StudioDayNumbers: components["schemas"]["StudioNumbers"] & {
@@ -1974,6 +2227,80 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    createAuctionSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "",
+                 *       "drop_amount": "50.00",
+                 *       "drop_interval_minutes": 10,
+                 *       "ends_at": "2030-03-01T18:00:00Z",
+                 *       "floor_price": "100.00",
+                 *       "repeat": {
+                 *         "every": "week",
+                 *         "until": "2030-04-30"
+                 *       },
+                 *       "scheduled_at": "2030-03-01T19:00:00Z",
+                 *       "start_price": "500.00",
+                 *       "starts_at": "2030-03-01T15:00:00Z",
+                 *       "title": "Reformer pilates, 19:00",
+                 *       "turbo": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["AuctionSeriesIn"];
+            };
+        };
+        responses: {
+            /** @description Every auction created, in order of their sessions */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuctionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getAuction: {
         parameters: {
             query?: never;
@@ -2019,6 +2346,67 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteAuction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Auction id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description `auction_has_reservations`: Someone reserved the auction at some point, so it cannot be deleted (its history would go with it): cancel it instead. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "auction_has_reservations";
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2926,7 +3314,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `capacity_below_reserved`: The capacity would drop below the seats already held or booked. */
+            /**
+             * @description `event_cancelled`: The event was cancelled: it cannot be cancelled again or changed.
+             *
+             *     `capacity_below_reserved`: The capacity would drop below the seats already held or booked.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2934,13 +3326,76 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "capacity_below_reserved";
+                        code: "event_cancelled" | "capacity_below_reserved";
                     };
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event, cancelled, with its seats now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description `event_cancelled`: The event was cancelled: it cannot be cancelled again or changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "event_cancelled";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -3708,6 +4163,50 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listStudioAdmins: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the studio's admins, by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioAdminPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     assignStudioAdmin: {
         parameters: {
             query?: never;
@@ -3774,6 +4273,57 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeStudioAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+                /** @description The admin's user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed: the user's role is `user` now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -138,6 +138,7 @@ pub enum ServerFrame {
     AuctionReopened(AuctionChange),
     AuctionBooked(AuctionChange),
     AuctionUpdated(AuctionChange),
+    AuctionDeleted(AuctionChange),
     AvailabilityChanged(AvailabilityChange),
     HoldCreated(ReservationChange),
     BookingConfirmed(ReservationChange),
@@ -180,6 +181,7 @@ impl ServerFrame {
             ServerFrame::AuctionReopened(change) => ServerFrame::AuctionReopened(auction(change)),
             ServerFrame::AuctionBooked(change) => ServerFrame::AuctionBooked(auction(change)),
             ServerFrame::AuctionUpdated(change) => ServerFrame::AuctionUpdated(auction(change)),
+            ServerFrame::AuctionDeleted(change) => ServerFrame::AuctionDeleted(auction(change)),
             ServerFrame::AvailabilityChanged(change) => ServerFrame::AvailabilityChanged(AvailabilityChange {
                 room: catalogue::ROOM.to_owned(),
                 ..change.clone()
@@ -225,7 +227,8 @@ impl ServerFrame {
             | Payload::AuctionHeld(a)
             | Payload::AuctionReopened(a)
             | Payload::AuctionBooked(a)
-            | Payload::AuctionUpdated(a) => Needs::Studio(a.studio_id),
+            | Payload::AuctionUpdated(a)
+            | Payload::AuctionDeleted(a) => Needs::Studio(a.studio_id),
             Payload::AvailabilityChanged(e) => Needs::Studio(e.studio_id),
             Payload::HoldCreated(r)
             | Payload::BookingConfirmed(r)
@@ -255,6 +258,7 @@ impl ServerFrame {
             (Payload::AuctionReopened(a), Context::Studio(s)) => ServerFrame::AuctionReopened(auction(a, s)),
             (Payload::AuctionBooked(a), Context::Studio(s)) => ServerFrame::AuctionBooked(auction(a, s)),
             (Payload::AuctionUpdated(a), Context::Studio(s)) => ServerFrame::AuctionUpdated(auction(a, s)),
+            (Payload::AuctionDeleted(a), Context::Studio(s)) => ServerFrame::AuctionDeleted(auction(a, s)),
             (Payload::AvailabilityChanged(e), Context::Studio(s)) => {
                 ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::of(e, s)))
             }
@@ -476,7 +480,7 @@ pub struct AuctionChange {
     pub seq: i64,
     pub epoch: i64,
     pub at: DateTime<Utc>,
-    /// The auction after the change.
+    /// The auction after the change (a deleted one as it was).
     pub data: AuctionOut,
 }
 
