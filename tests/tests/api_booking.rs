@@ -716,7 +716,8 @@ on_both_stores! {
     async fn the_studio_checks_a_booking_in_by_its_code(backend) {
         let World { app, platform, admin, studio_id } = World::new(backend).await;
         let (other_studio, other_admin) = app.studio_with_admin(&platform, "admin@studio-b.test").await;
-        let event_id = open_event(&app, &admin, 10).await;
+        // Starting in an hour: its door is open.
+        let event_id = id(&create_event(&app, &admin, event_body(&app, "Salsa night", 10, Duration::hours(1))).await);
         let owner = app.register("owner@a.test").await;
         let held = hold_ok(&app, &owner, event_id, 1).await;
         let (_, booked) = confirm(&app, &owner, id(&held)).await;
@@ -733,14 +734,17 @@ on_both_stores! {
 
         let (status, checked) = app.post(&path, Some(&admin.token), json!({"booking_code": code})).await;
         assert_eq!(status, StatusCode::OK, "{checked}");
-        assert_eq!(checked["id"], held["id"]);
-        assert_eq!(checked["status"], "CHECKED_IN");
-        assert_eq!(checked["booking_code"], code.as_str());
+        assert_eq!(checked["reservation"]["id"], held["id"]);
+        assert_eq!(checked["reservation"]["status"], "CHECKED_IN");
+        assert_eq!(checked["reservation"]["booking_code"], code.as_str());
+        assert_eq!(checked["already_checked_in"], false);
 
         app.clock.advance(Duration::minutes(1));
         let (status, again) = app.post(&path, Some(&admin.token), json!({"booking_code": code})).await;
         assert_eq!(status, StatusCode::OK, "{again}");
-        assert_eq!(again, checked);
+        assert_eq!(again["already_checked_in"], true, "{again}");
+        assert_eq!(again["checked_in_at"], checked["checked_in_at"], "the time it was first used");
+        assert_eq!(again["reservation"], checked["reservation"]);
         assert_eq!(reservation(&app, &owner, id(&held)).await["status"], "CHECKED_IN");
         // A checked-in seat still counts as taken.
         assert_eq!(event(&app, event_id).await["available"], 9);

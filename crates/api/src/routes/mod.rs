@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auctions;
 pub mod audit;
+pub mod door;
 pub mod events;
 pub mod meta;
 pub mod ops;
@@ -79,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     events::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);
+    door::configure(cfg);
     payments::configure(cfg);
     audit::configure(cfg);
     meta::configure(cfg);
