@@ -492,6 +492,7 @@ on_both_stores! {
             "booking_code",
             "created_at",
             "confirmed_at",
+            "checked_in_at",
             "target",
             "payment",
         ]
@@ -511,6 +512,7 @@ on_both_stores! {
         assert_eq!(time(&held["expires_at"]), now + Duration::minutes(5), "the default hold time");
         assert!(held["booking_code"].is_null());
         assert!(held["confirmed_at"].is_null());
+        assert!(held["checked_in_at"].is_null());
         assert_eq!(reservation(&app, &user, id(&held)).await, held);
         assert_seats(&event(&app, event_id).await, 8, 2, 1, 0);
     }
