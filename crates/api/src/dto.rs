@@ -740,8 +740,7 @@ impl CheckInOut {
         let booking = &check_in.reservation;
         CheckInOut {
             already_checked_in: check_in.already_checked_in,
-            // A checked-in booking always has its time; `confirmed_at` only for a row that lost it.
-            checked_in_at: booking.checked_in_at.or(booking.confirmed_at).unwrap_or(booking.created_at),
+            checked_in_at: check_in.checked_in_at,
             full_name,
             quantity: booking.quantity,
             title: reservation.target.title.clone(),

@@ -34,11 +34,12 @@ pub enum ConfirmOutcome {
     Expired,
 }
 
-/// A booking at the door: checked in by this request, or before it (a used
-/// code, whose `checked_in_at` says when).
+/// A booking at the door: checked in by this request, or before it (a used code).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckIn {
     pub reservation: Reservation,
+    /// When it was checked in: now, or the first time for a used code.
+    pub checked_in_at: DateTime<Utc>,
     pub already_checked_in: bool,
 }
 
@@ -268,7 +269,12 @@ impl ReservationUnit {
             let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());
             self.effects.audit(actor, studio, target, &AuditDetails::ReservationCheckIn(facts));
         }
-        Ok(CheckIn { reservation: self.reservation.clone(), already_checked_in: transition == Transition::Unchanged })
+        Ok(CheckIn {
+            reservation: self.reservation.clone(),
+            // Every check-in stores its time; a row without one is answered as checked in now.
+            checked_in_at: self.reservation.checked_in_at.unwrap_or(now),
+            already_checked_in: transition == Transition::Unchanged,
+        })
     }
 }
 
@@ -609,7 +615,8 @@ mod tests {
     fn checked_in(status: ReservationStatus, at: DateTime<Utc>) -> ReservationUnit {
         let mut unit = seats_unit(status, t(-10));
         let answer = unit.check_in(&admin(), at, &policy()).unwrap();
-        assert_eq!(answer, CheckIn { reservation: unit.reservation.clone(), already_checked_in: false });
+        let expected = CheckIn { reservation: unit.reservation.clone(), checked_in_at: at, already_checked_in: false };
+        assert_eq!(answer, expected);
         assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
         unit
     }
@@ -636,7 +643,8 @@ mod tests {
         // Again, and again once the door has closed (the event ends at t(660)).
         for at in [t(605), t(700)] {
             let answer = unit.check_in(&admin(), at, &policy()).unwrap();
-            assert_eq!(answer, CheckIn { reservation: first.reservation.clone(), already_checked_in: true });
+            let reservation = first.reservation.clone();
+            assert_eq!(answer, CheckIn { reservation, checked_in_at: t(600), already_checked_in: true });
         }
         assert_eq!(unit.reservation, first.reservation);
         assert_eq!(unit.reservation.checked_in_at, Some(t(600)));
