@@ -293,9 +293,17 @@ on_both_stores! {
         let event = create_event(&app, &admin).await;
         let (owner, booked) = booking(&app, id(&event), 2).await;
         let code = booked["booking_code"].clone();
+        // The day of the class, an hour before it: the door is open.
+        app.clock.advance(Duration::days(2) - Duration::hours(1));
+        let admin = app.login("admin@studio-a.test").await;
         let path = format!("/studios/{studio_id}/check-in");
         let (status, body) = app.post(&path, Some(&admin.token), json!({ "booking_code": code })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, again) = app.post(&path, Some(&admin.token), json!({ "booking_code": code })).await;
+        assert_eq!((status, &again["already_checked_in"]), (StatusCode::OK, &json!(true)), "{again}");
+        let (_, page) = app.get("/audit-log?limit=100", Some(&admin.token)).await;
+        let check_ins = page["items"].as_array().unwrap().iter().filter(|e| e["action"] == "reservation.check_in");
+        assert_eq!(check_ins.count(), 1, "a used code writes nothing new");
         let entry = newest(&app, &admin.token, "reservation.check_in").await;
         let details = json!({
             "reservation_id": id(&booked), "kind": "event", "auction_id": null, "event_id": id(&event),

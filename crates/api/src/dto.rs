@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Studio, StudioPatch, User};
 use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
+use hothour_domain::reservation::CheckIn;
 use hothour_domain::{
     Auction, AuctionInput, AuctionPatch, AuctionSnapshot, AuctionView, DomainError, EventInput, EventPatch,
     EventSnapshot, Money, PriceScheduleInput, PriceStep, Reservation, ReservationSnapshot, ReservationTarget,
@@ -762,6 +763,8 @@ answer! {
         booking_code: Option<String> = r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
         created_at: DateTime<Utc> = r.created_at,
         confirmed_at: Option<DateTime<Utc>> = r.confirmed_at,
+        /// When it was checked in at the studio's door (null until then).
+        checked_in_at: Option<DateTime<Utc>> = r.checked_in_at,
         /// What it is for, as a ticket shows it.
         target: ReservationTargetOut = target,
         payment: PaymentOut = PaymentOut::of(&r.payment),
@@ -805,14 +808,49 @@ answer! {
     }
 }
 
-/// A booking checked in: the reservation, and whose it is, so door staff
-/// can see they admit its holder.
+/// A booking at the studio's door (SPEC §6): checked in by this request, or
+/// already before it. A used code is answered the same way (200), with
+/// `already_checked_in: true` and the time it was first used, so a shared
+/// screenshot of a ticket is caught.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CheckInOut {
-    #[serde(flatten)]
-    pub reservation: ReservationOut,
-    /// The full name of the user who holds the booking.
+    /// `false` when this request checked the booking in; `true` when its
+    /// code had been used before (nothing changed: show it as used, at `checked_in_at`).
+    pub already_checked_in: bool,
+    /// When the booking was checked in (the first time).
+    pub checked_in_at: DateTime<Utc>,
+    /// The holder's full name, so the door can see it admits them.
     pub full_name: String,
+    /// Seats the booking admits (1 for an auction's slot).
+    pub quantity: u32,
+    /// What the session is.
+    pub title: String,
+    /// When the session starts (an auction's `scheduled_at`).
+    pub starts_at: DateTime<Utc>,
+    /// When the session ends.
+    pub ends_at: DateTime<Utc>,
+    /// The studio's time zone, to show the times on the studio's clock.
+    #[schema(value_type = schema::TimeZone)]
+    pub timezone: String,
+    /// The booking itself.
+    pub reservation: ReservationOut,
+}
+
+impl CheckInOut {
+    pub fn new(check_in: &CheckIn, full_name: String, reservation: ReservationOut) -> CheckInOut {
+        let booking = &check_in.reservation;
+        CheckInOut {
+            already_checked_in: check_in.already_checked_in,
+            checked_in_at: check_in.checked_in_at,
+            full_name,
+            quantity: booking.quantity,
+            title: reservation.target.title.clone(),
+            starts_at: reservation.target.starts_at,
+            ends_at: reservation.target.ends_at,
+            timezone: reservation.target.studio.timezone.clone(),
+            reservation,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -821,6 +859,12 @@ pub struct CheckInIn {
     #[schema(example = "7KQ2M9XD")]
     pub booking_code: String,
 }
+
+// --- the door ---------------------------------------------------------------
+
+pub mod door;
+
+pub use door::{DoorSessionOut, RosterEntryOut, RosterOut, SessionStatus, StudioDayOut};
 
 // --- audit ------------------------------------------------------------------
 
@@ -882,6 +926,9 @@ pub struct ConfigOut {
     /// Owners can no longer cancel a booking this many seconds before the session.
     #[schema(example = 7200)]
     pub cancellation_cutoff_seconds: u64,
+    /// Bookings can be checked in from this many seconds before their session starts until it ends.
+    #[schema(example = 7200)]
+    pub check_in_opens_before_seconds: u64,
     /// The server's clock now, to run countdowns against.
     pub server_time: DateTime<Utc>,
     pub payments: PaymentsConfigOut,

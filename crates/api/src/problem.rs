@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
 use hothour_domain::DomainError;
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +119,8 @@ problem_codes! {
     HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";
     InvalidState = "invalid_state", 409, Retry::No, "The reservation or auction is not in a state that allows this.";
     CancellationClosed = "cancellation_closed", 409, Retry::No, "Too close to the session to cancel (see `cancellation_cutoff_seconds` in `GET /config`).";
+    CheckInNotOpen = "check_in_not_open", 409, Retry::No,
+        "Check-in for the booking's session is not open: it opens `check_in_opens_before_seconds` (`GET /config`) before the session starts and closes when it ends. `session_starts_at` says when the session starts.";
     PaymentsDisabled = "payments_disabled", 409, Retry::No, "This deployment takes no payments: confirm the hold and pay at the studio.";
     PaymentRequired = "payment_required", 409, Retry::No,
         "The hold is not paid yet (or, with payments on, a grab cannot book at once): pay through `POST /reservations/{id}/payment`, then confirm.";
@@ -214,6 +217,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// When the booking's session starts, on `check_in_not_open`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub session_starts_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
@@ -234,6 +241,7 @@ impl Problem {
             detail: detail.into(),
             code,
             errors: None,
+            session_starts_at: None,
             retry_after: None,
         }
     }
@@ -292,6 +300,11 @@ impl From<DomainError> for Problem {
             E::HoldExpired => P::HoldExpired,
             E::InvalidState(_) => P::InvalidState,
             E::CancellationClosed => P::CancellationClosed,
+            E::CheckInNotOpen { session_starts_at } => {
+                let mut problem = Problem::new(P::CheckInNotOpen, detail);
+                problem.session_starts_at = Some(*session_starts_at);
+                return problem;
+            }
             E::EmailTaken => P::EmailTaken,
             E::AlreadyAdministers => P::AlreadyAdministersAStudio,
             E::InvalidCredentials => P::InvalidCredentials,
@@ -344,6 +357,16 @@ mod tests {
         assert_eq!(Problem::from(DomainError::Busy).retry_after, Some(1));
         let problem = Problem::from(DomainError::Unavailable);
         assert_eq!((problem.status, problem.code.as_str(), problem.retry_after), (503, "unavailable", Some(2)));
+    }
+
+    #[test]
+    fn check_in_not_open_names_the_sessions_start() {
+        let at = "2030-03-02T18:00:00Z".parse().unwrap();
+        let problem = Problem::from(DomainError::CheckInNotOpen { session_starts_at: at });
+        assert_eq!((problem.status, problem.code.as_str()), (409, "check_in_not_open"));
+        let body = serde_json::to_value(&problem).unwrap();
+        assert_eq!(body["session_starts_at"], "2030-03-02T18:00:00Z");
+        assert!(serde_json::to_value(Problem::from(DomainError::Busy)).unwrap().get("session_starts_at").is_none());
     }
 
     #[test]

@@ -365,14 +365,14 @@ mod tests {
             "id": 7, "kind": "auction", "auction_id": 1, "event_id": null, "user_id": 1, "status": "CONFIRMED",
             "quantity": 1, "unit_price": "450.00", "total_price": "450.00", "expires_at": "2026-06-01T13:05:00Z",
             "booking_code": "00000007", "created_at": "2026-06-01T13:00:00Z",
-            "confirmed_at": "2026-06-01T13:00:00Z",
+            "confirmed_at": "2026-06-01T13:00:00Z", "checked_in_at": null,
             "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
         let hold = seats(5, UserId(11), ReservationStatus::Hold, 2, t(3)).snapshot(t(1));
         let hold_json = json!({
             "id": 5, "kind": "event", "auction_id": null, "event_id": 3, "user_id": 11, "status": "HOLD",
             "quantity": 2, "unit_price": "10.00", "total_price": "20.00", "expires_at": "2026-06-01T12:03:00Z",
-            "booking_code": null, "created_at": "2026-06-01T11:58:00Z", "confirmed_at": null,
+            "booking_code": null, "created_at": "2026-06-01T11:58:00Z", "confirmed_at": null, "checked_in_at": null,
             "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
 
@@ -421,6 +421,13 @@ mod tests {
             panic!("an older reservation row still reads");
         };
         assert_eq!(read.payment, crate::reservation::PaymentSummary::default());
+        // One written before check-in times were announced reads as not checked in.
+        let mut older = booking_json.clone();
+        older.as_object_mut().unwrap().remove("checked_in_at");
+        let Ok(Payload::ReservationCheckedIn(read)) = Payload::decode(EventKind::ReservationCheckedIn, &older) else {
+            panic!("an older reservation row still reads");
+        };
+        assert_eq!(read.checked_in_at, None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod booking_code;
 pub mod clock;
 pub mod domain_events;
+pub mod door;
 pub mod error;
 pub mod event;
 pub mod ids;

@@ -182,6 +182,8 @@ pub struct Policy {
     pub cancel_cutoff: Duration,
     /// How long after the session starts an unchecked booking becomes NO_SHOW.
     pub no_show_grace: Duration,
+    /// How long before the session starts its door opens for check-in.
+    pub check_in_opens_before: Duration,
 }
 
 impl Default for Policy {
@@ -191,6 +193,7 @@ impl Default for Policy {
             max_seats_per_hold: 10,
             cancel_cutoff: Duration::hours(2),
             no_show_grace: Duration::minutes(15),
+            check_in_opens_before: Duration::hours(2),
         }
     }
 }

@@ -14,6 +14,7 @@ mod accounts;
 mod auctions;
 mod codes;
 mod dialect;
+mod door;
 mod events;
 mod idempotency;
 mod locks;

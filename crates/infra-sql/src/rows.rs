@@ -55,6 +55,10 @@ impl Reader<'_> {
         self.get(column)
     }
 
+    pub(crate) fn bool(&self, column: &str) -> Result<bool, DomainError> {
+        self.get(column)
+    }
+
     pub(crate) fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, DomainError> {
         self.get(column)
     }

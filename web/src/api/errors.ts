@@ -16,6 +16,7 @@ export const PROBLEM_CODES = [
   'hold_expired',
   'invalid_state',
   'cancellation_closed',
+  'check_in_not_open',
   'event_has_reservations',
   'turbo_already_active',
   'turbo_not_available',

@@ -716,8 +716,18 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Checks a booking in at the studio's door by its booking code.
-         * @description Checks a booking in at the studio's door by its booking code.
+         * Checks a booking in at the studio's door by its booking code, from
+         *     `check_in_opens_before_seconds` (`GET /config`) before its session starts
+         *     until the session ends; outside that window `check_in_not_open`, naming
+         *     the session's start in `session_starts_at`. A code used before is answered
+         *     200 at any time, unchanged, with `already_checked_in: true`. A code of
+         *     another studio is not found.
+         * @description Checks a booking in at the studio's door by its booking code, from
+         *     `check_in_opens_before_seconds` (`GET /config`) before its session starts
+         *     until the session ends; outside that window `check_in_not_open`, naming
+         *     the session's start in `session_starts_at`. A code used before is answered
+         *     200 at any time, unchanged, with `already_checked_in: true`. A code of
+         *     another studio is not found.
          */
         post: operations["checkIn"];
         delete?: never;
@@ -774,6 +784,52 @@ export interface paths {
          *     audit log (`reservations.export`).
          */
         get: operations["exportStudioReservations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/roster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is coming to one of the studio's sessions: its bookings and the holds
+         *     still being paid for, with their holders' names, by name (its admins and
+         *     platform admins; another studio's session, or a deleted event, is not found).
+         * @description Who is coming to one of the studio's sessions: its bookings and the holds
+         *     still being paid for, with their holders' names, by name (its admins and
+         *     platform admins; another studio's session, or a deleted event, is not found).
+         */
+        get: operations["getStudioRoster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A studio's sessions of one day in its time zone, with how many are coming
+         *     to each (its admins and platform admins; to anyone else the studio is not found).
+         * @description A studio's sessions of one day in its time zone, with how many are coming
+         *     to each (its admins and platform admins; to anyone else the studio is not found).
+         */
+        get: operations["listStudioSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1465,12 +1521,45 @@ export interface components {
             booking_code: string;
         };
         /**
-         * @description A booking checked in: the reservation, and whose it is, so door staff
-         *     can see they admit its holder.
+         * @description A booking at the studio's door (SPEC §6): checked in by this request, or
+         *     already before it. A used code is answered the same way (200), with
+         *     `already_checked_in: true` and the time it was first used, so a shared
+         *     screenshot of a ticket is caught.
          */
-        CheckInOut: components["schemas"]["ReservationOut"] & {
-            /** @description The full name of the user who holds the booking. */
+        CheckInOut: {
+            /**
+             * @description `false` when this request checked the booking in; `true` when its
+             *     code had been used before (nothing changed: show it as used, at `checked_in_at`).
+             */
+            already_checked_in: boolean;
+            /**
+             * Format: date-time
+             * @description When the booking was checked in (the first time).
+             */
+            checked_in_at: string;
+            /**
+             * Format: date-time
+             * @description When the session ends.
+             */
+            ends_at: string;
+            /** @description The holder's full name, so the door can see it admits them. */
             full_name: string;
+            /**
+             * Format: int32
+             * @description Seats the booking admits (1 for an auction's slot).
+             */
+            quantity: number;
+            /** @description The booking itself. */
+            reservation: components["schemas"]["ReservationOut"];
+            /**
+             * Format: date-time
+             * @description When the session starts (an auction's `scheduled_at`).
+             */
+            starts_at: string;
+            /** @description The studio's time zone, to show the times on the studio's clock. */
+            timezone: components["schemas"]["TimeZone"];
+            /** @description What the session is. */
+            title: string;
         };
         /** @description What the browser needs to pay for a hold. */
         CheckoutOut: {
@@ -1499,6 +1588,12 @@ export interface components {
              */
             cancellation_cutoff_seconds: number;
             /**
+             * Format: int64
+             * @description Bookings can be checked in from this many seconds before their session starts until it ends.
+             * @example 7200
+             */
+            check_in_opens_before_seconds: number;
+            /**
              * @description The ISO 4217 code of every amount.
              * @example TRY
              */
@@ -1521,6 +1616,72 @@ export interface components {
              * @description The server's clock now, to run countdowns against.
              */
             server_time: string;
+        };
+        /**
+         * @description A session as the door sees it: an auction's slot (at its
+         *     `scheduled_at`, for its `session_minutes`) or an event, with how many
+         *     are coming now. Bookings are CONFIRMED, CHECKED_IN and NO_SHOW
+         *     reservations; holds are those not yet lapsed, still to be paid or confirmed.
+         */
+        DoorSessionOut: {
+            /**
+             * Format: int32
+             * @description Bookings (CONFIRMED, CHECKED_IN, NO_SHOW).
+             */
+            booked_count: number;
+            /**
+             * Format: int32
+             * @description Seats those bookings take.
+             */
+            booked_seats: number;
+            /**
+             * Format: int32
+             * @description Seats in all: an event's capacity, 1 for an auction's slot.
+             */
+            capacity: number;
+            /**
+             * Format: date-time
+             * @description When check-in opens (`check_in_opens_before_seconds` of `GET /config` before `starts_at`).
+             */
+            check_in_opens_at: string;
+            /**
+             * Format: int32
+             * @description Bookings checked in.
+             */
+            checked_in_count: number;
+            /**
+             * Format: int32
+             * @description Seats those checked-in bookings take.
+             */
+            checked_in_seats: number;
+            /**
+             * Format: date-time
+             * @description When the session ends; check-in closes then.
+             */
+            ends_at: string;
+            /**
+             * Format: int32
+             * @description Holds not yet lapsed (someone still paying or confirming).
+             */
+            held_count: number;
+            /**
+             * Format: int32
+             * @description Seats those holds take.
+             */
+            held_seats: number;
+            /**
+             * Format: int64
+             * @description The auction's or the event's id.
+             */
+            id: number;
+            kind: components["schemas"]["ReservationKind"];
+            /**
+             * Format: date-time
+             * @description When the session starts (an auction's `scheduled_at`).
+             */
+            starts_at: string;
+            status: components["schemas"]["SessionStatus"];
+            title: string;
         };
         EventIn: {
             /** Format: int64 */
@@ -1677,6 +1838,11 @@ export interface components {
                 [key: string]: string[];
             };
             /**
+             * Format: date-time
+             * @description When the booking's session starts, on `check_in_not_open`.
+             */
+            session_starts_at?: string;
+            /**
              * Format: int32
              * @example 409
              */
@@ -1693,7 +1859,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
@@ -1745,6 +1911,11 @@ export interface components {
             /** Format: int64 */
             auction_id: number | null;
             booking_code: string | null;
+            /**
+             * Format: date-time
+             * @description When it was checked in at the studio's door (null until then).
+             */
+            checked_in_at: string | null;
             /** Format: date-time */
             confirmed_at: string | null;
             /** Format: date-time */
@@ -1798,6 +1969,55 @@ export interface components {
             studio: components["schemas"]["StudioSummary"];
             title: string;
         };
+        /**
+         * @description One of a session's live reservations: a booking (CONFIRMED,
+         *     CHECKED_IN, NO_SHOW), or a HOLD not yet lapsed (its holder is still
+         *     paying or confirming; it has no booking code and cannot be checked in yet).
+         */
+        RosterEntryOut: {
+            /** @description The code to check the booking in with (null for a HOLD). */
+            booking_code: string | null;
+            /**
+             * Format: date-time
+             * @description When it was checked in (null until then).
+             */
+            checked_in_at: string | null;
+            /** @description The holder's full name. */
+            full_name: string;
+            /**
+             * Format: date-time
+             * @description When a HOLD lapses unless confirmed (null for a booking).
+             */
+            hold_expires_at: string | null;
+            /**
+             * Format: int32
+             * @description Seats (1 for an auction's slot).
+             */
+            quantity: number;
+            /** Format: int64 */
+            reservation_id: number;
+            status: components["schemas"]["ReservationStatus"];
+            /** Format: int64 */
+            user_id: number;
+        };
+        /**
+         * @description Who is coming to a session (`GET /studios/{id}/roster`): its live
+         *     reservations, by full name (case-insensitively, then by reservation id).
+         *     Not paged: one session's reservations.
+         */
+        RosterOut: {
+            items: components["schemas"]["RosterEntryOut"][];
+            session: components["schemas"]["DoorSessionOut"];
+            /** @description The studio's time zone, to show the times on the studio's clock. */
+            timezone: components["schemas"]["TimeZone"];
+        };
+        /**
+         * @description How a session stands now: an auction by its status (`DRAFT`, `ACTIVE`,
+         *     `HELD`, `SOLD`, `EXPIRED`, `CANCELLED`), an event `ACTIVE` or
+         *     `INACTIVE` (hidden from the catalogue).
+         * @enum {string}
+         */
+        SessionStatus: "DRAFT" | "ACTIVE" | "HELD" | "SOLD" | "EXPIRED" | "CANCELLED" | "INACTIVE";
         /** @description The tokens of a sign-in (login or register), with the client's device token. */
         SignInOut: components["schemas"]["TokensOut"] & {
             /**
@@ -1842,6 +2062,33 @@ export interface components {
              * @description When the day begins (its midnight in the studio's zone), in UTC.
              */
             starts_at: string;
+        };
+        /**
+         * @description A studio's sessions of one day in its time zone (`GET /studios/{id}/sessions`):
+         *     every auction whose session and every event that starts that day, whatever
+         *     its status, by start time (then auctions first, then id). Not paged: one
+         *     day of one studio.
+         */
+        StudioDayOut: {
+            /**
+             * Format: date
+             * @description The day, `YYYY-MM-DD` (today in the studio's zone when none was asked for).
+             * @example 2030-03-02
+             */
+            date: string;
+            /**
+             * Format: date-time
+             * @description The next day's first instant: a day lasts 23 or 25 hours across a DST change.
+             */
+            ends_at: string;
+            items: components["schemas"]["DoorSessionOut"][];
+            /**
+             * Format: date-time
+             * @description The day's first instant (its midnight, or when a skipped midnight's gap ends).
+             */
+            starts_at: string;
+            /** @description The studio's time zone, which the day is counted in. */
+            timezone: components["schemas"]["TimeZone"];
         };
         StudioIn: {
             address?: string;
@@ -4350,7 +4597,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The booking, checked in (also when it already was), with its holder's name */
+            /** @description The booking, checked in now or already before, with its holder and its session */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4373,7 +4620,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `invalid_state`: The reservation or auction is not in a state that allows this. */
+            /**
+             * @description `invalid_state`: The reservation or auction is not in a state that allows this.
+             *
+             *     `check_in_not_open`: Check-in for the booking's session is not open: it opens `check_in_opens_before_seconds` (`GET /config`) before the session starts and closes when it ends. `session_starts_at` says when the session starts.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4381,7 +4632,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "invalid_state" | "check_in_not_open";
                     };
                 };
             };
@@ -4465,6 +4716,96 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getStudioRoster: {
+        parameters: {
+            query?: {
+                /** @description The auction whose slot's roster to read (give this or `event_id`). */
+                auction_id?: number;
+                /** @description The event whose roster to read (give this or `auction_id`). */
+                event_id?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session and its live reservations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listStudioSessions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The day, `YYYY-MM-DD` in the studio's time zone, from 1970-01-01 to
+                 *     9999-12-31; today there when left out.
+                 * @example 2030-03-02
+                 */
+                date?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The day's auctions and events, by start time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioDayOut"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -960,6 +960,10 @@ export interface BookingConfirmedFrame {
 export interface ReservationOut {
   auction_id: number | null;
   booking_code: string | null;
+  /**
+   * When it was checked in at the studio's door (null until then).
+   */
+  checked_in_at: string | null;
   confirmed_at: string | null;
   created_at: string;
   event_id: number | null;

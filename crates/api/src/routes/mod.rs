@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auctions;
 pub mod audit;
+pub mod door;
 pub mod events;
 pub mod meta;
 pub mod numbers;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     auctions::configure(cfg);
     reservations::configure(cfg);
     numbers::configure(cfg);
+    door::configure(cfg);
     payments::configure(cfg);
     audit::configure(cfg);
     meta::configure(cfg);

@@ -341,7 +341,12 @@ pub(crate) mod tests {
         assert_eq!((e.seats.held_seats, e.seats.confirmed_seats), (0, 2));
         assert_eq!(e.available(), 8);
 
-        r.check_in(t(2)).unwrap();
+        let door = crate::reservation::CheckInWindow {
+            session_starts_at: e.details.starts_at,
+            session_ends_at: e.details.ends_at,
+            opens_before: chrono::Duration::days(1),
+        };
+        r.check_in(t(2), door).unwrap();
         e.account(ReservationStatus::Confirmed, &r);
         assert_eq!((e.seats.confirmed_seats, e.seats.confirmed_count), (2, 1));
         assert_eq!(e.available(), 8);

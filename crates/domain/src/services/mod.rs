@@ -22,6 +22,7 @@ use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, Reserva
 use crate::unit_of_work::Policy;
 
 mod auctions;
+mod door;
 mod events;
 #[cfg(test)]
 mod fakes;
