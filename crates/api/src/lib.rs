@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod payments;
 pub mod problem;
+pub mod query_date;
 pub mod routes;
 pub mod security_headers;
 pub mod spa;

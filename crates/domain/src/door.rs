@@ -3,13 +3,14 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::auction::AuctionStatus;
 use crate::error::DomainError;
 use crate::ids::StudioId;
 use crate::ports::SessionSummary;
+use crate::reports::start_of_day;
 use crate::reservation::{CheckInWindow, Reservation, ReservationStatus, ReservationTarget};
 use crate::unit_of_work::Policy;
 use crate::validation::ValidationErrors;
@@ -27,11 +28,6 @@ pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, ValidationError
         .ok_or_else(|| ValidationErrors::single(field, "must be a date YYYY-MM-DD from 1970-01-01 to 9999-12-31"))
 }
 
-/// The zone of a studio as stored (checked when it was set).
-pub fn studio_zone(timezone: &str) -> Result<Tz, DomainError> {
-    timezone.parse().map_err(|_| DomainError::storage_message(format!("corrupt studio row: time zone {timezone:?}")))
-}
-
 /// The date it is at `at` in `zone`.
 pub fn date_at(zone: Tz, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&zone).date_naive()
@@ -42,18 +38,7 @@ pub fn date_at(zone: Tz, at: DateTime<Utc>) -> NaiveDate {
 /// start after midnight when midnight itself is skipped.
 pub fn day_bounds(zone: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     let next = date.succ_opt().unwrap_or(date);
-    (first_instant(zone, date), first_instant(zone, next))
-}
-
-fn first_instant(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let midnight = date.and_time(NaiveTime::MIN);
-    // Midnight repeated (clocks going back over it) counts from its first
-    // time; midnight skipped (clocks going forward over it) makes the day
-    // start when the gap ends, at most a day later (Samoa skipped a whole day).
-    (0..=24 * 60)
-        .find_map(|minute| zone.from_local_datetime(&(midnight + Duration::minutes(minute))).earliest())
-        .map(|first| first.with_timezone(&Utc))
-        .unwrap_or_else(|| midnight.and_utc())
+    (start_of_day(zone, date), start_of_day(zone, next))
 }
 
 /// How a session stands now: an auction by its status, an event by whether

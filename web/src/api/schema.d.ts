@@ -4786,7 +4786,6 @@ export interface operations {
                 /**
                  * @description The day, `YYYY-MM-DD` in the studio's time zone, from 1970-01-01 to
                  *     9999-12-31; today there when left out.
-                 * @example 2030-03-02
                  */
                 date?: string;
             };

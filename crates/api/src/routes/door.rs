@@ -2,7 +2,6 @@
 //! check-in itself is with the reservations).
 
 use actix_web::{get, web};
-use hothour_domain::door::parse_date;
 use hothour_domain::{AuctionId, EventId, ReservationTarget, StudioId, ValidationErrors};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,6 +12,7 @@ use crate::auth::Caller;
 use crate::dto::{DoorSessionOut, RosterEntryOut, RosterOut, StudioDayOut};
 use crate::openapi::rules;
 use crate::problem::Problem;
+use crate::query_date::QueryDate;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(studio_sessions).service(studio_roster);
@@ -23,8 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct SessionsQuery {
     /// The day, `YYYY-MM-DD` in the studio's time zone, from 1970-01-01 to
     /// 9999-12-31; today there when left out.
-    #[param(value_type = Option<String>, format = Date, pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$", example = "2030-03-02")]
-    date: Option<String>,
+    #[param(inline)]
+    date: Option<QueryDate>,
 }
 
 /// A studio's sessions of one day in its time zone, with how many are coming
@@ -37,7 +37,7 @@ pub struct SessionsQuery {
 )]
 #[get("/studios/{id}/sessions")]
 async fn studio_sessions(state: State, caller: Caller, id: web::Path<i64>, query: web::Query<SessionsQuery>) -> Reply {
-    let date = query.date.as_deref().map(|date| parse_date("date", date)).transpose().map_err(invalid)?;
+    let date = query.date.as_ref().map(|date| date.date("date")).transpose().map_err(invalid)?;
     let day = state.services.studio_day(&caller.actor, StudioId(*id), date).await?;
     let policy = &state.config.policy;
     ok(&StudioDayOut {

@@ -5,15 +5,13 @@
 use actix_web::http::header::CONTENT_DISPOSITION;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use hothour_domain::reports::{DayRange, ExportCursor, ExportRow};
 use hothour_domain::services::Export;
 use hothour_domain::{DomainError, StudioId, ValidationErrors};
 use serde::Deserialize;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::{IntoParams, PartialSchema};
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{Reply, State, ok};
@@ -22,6 +20,7 @@ use crate::auth::Caller;
 use crate::csv_export;
 use crate::dto::stats::StudioStatsOut;
 use crate::openapi::rules;
+use crate::query_date::QueryDate;
 use crate::problem::Problem;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -30,35 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// The reservations an export reads at a time: the file is streamed page by page.
 const EXPORT_PAGE: u32 = 500;
-
-/// What a date parameter looks like: `YYYY-MM-DD`, from 1970.
-const DATE_PATTERN: &str = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-
-/// `?from=` or `?to=`: a calendar day on the studio's clock.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
-pub struct QueryDate(String);
-
-impl PartialSchema for QueryDate {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-            .pattern(Some(DATE_PATTERN))
-            .examples(["2026-03-29"])
-            .into()
-    }
-}
-
-impl QueryDate {
-    /// The day, if the text is exactly `YYYY-MM-DD` and such a day exists.
-    fn date(&self) -> Option<NaiveDate> {
-        let text = self.0.as_bytes();
-        let shaped = text.len() == 10
-            && text.iter().enumerate().all(|(n, b)| if n == 4 || n == 7 { *b == b'-' } else { b.is_ascii_digit() });
-        shaped.then(|| NaiveDate::parse_from_str(&self.0, "%Y-%m-%d").ok()).flatten()
-    }
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -80,11 +50,13 @@ impl DayRangeQuery {
                 errors.add(field, "is required");
                 None
             }
-            Some(text) => {
-                let date = text.date();
-                errors.check(date.is_some(), field, "must be a day like 2026-03-29 (YYYY-MM-DD)");
-                date
-            }
+            Some(text) => match text.date(field) {
+                Ok(date) => Some(date),
+                Err(invalid) => {
+                    errors.merge(invalid);
+                    None
+                }
+            },
         };
         let (from, to) = (day("from", &self.from), day("to", &self.to));
         match (from, to) {

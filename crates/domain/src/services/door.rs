@@ -30,7 +30,7 @@ where
             return Err(not_found);
         }
         let timezone = self.store.find_studio(studio).await?.ok_or(not_found)?.timezone;
-        let zone = door::studio_zone(&timezone)?;
+        let zone = crate::reports::studio_zone(&timezone)?;
         let now = self.clock.now();
         let date = date.unwrap_or_else(|| door::date_at(zone, now));
         let (starts_at, ends_at) = door::day_bounds(zone, date);
