@@ -149,7 +149,11 @@ impl Relay {
     pub(crate) async fn run(self) {
         loop {
             let stop = self.campaign().await;
-            tracing::warn!(%stop, "the outbox relay stopped; campaigning again");
+            if self.state.leading.swap(false, Ordering::Relaxed) {
+                tracing::warn!(%stop, "this instance's outbox relay stopped leading; campaigning again");
+            } else {
+                tracing::debug!(%stop, "campaigning for the outbox relay failed; trying again");
+            }
             tokio::time::sleep(CAMPAIGN_RETRY).await;
         }
     }
@@ -178,18 +182,14 @@ impl Relay {
         }
         tracing::info!("this instance's outbox relay leads");
         self.state.leading.store(true, Ordering::Relaxed);
-        let stop = self.lead(&mut conn).await;
-        self.state.leading.store(false, Ordering::Relaxed);
-        stop
-    }
-
-    async fn lead(&self, conn: &mut PgConnection) -> Stop {
-        match self.announce_forever(conn).await {
+        // `run` clears `leading` once this returns.
+        match self.lead(&mut conn).await {
             Err(stop) => stop,
         }
     }
 
-    async fn announce_forever(&self, conn: &mut PgConnection) -> Result<std::convert::Infallible, Stop> {
+    /// Announces committed rows as they come, until the connection fails.
+    async fn lead(&self, conn: &mut PgConnection) -> Result<std::convert::Infallible, Stop> {
         let mut cursor = stored_cursor(conn).await?;
         let mut gap: Option<Gap> = None;
         loop {
@@ -206,7 +206,10 @@ impl Relay {
                 match gap {
                     Some(open) if open.covers(next) => {
                         if open.seen.elapsed() >= SLOW_GAP {
-                            tracing::warn!(missing_after = cursor, "an outbox id is still uncommitted; announcements wait");
+                            tracing::warn!(
+                                missing_after = cursor,
+                                "an outbox id is still uncommitted; announcements wait"
+                            );
                             gap = Some(Gap { seen: Instant::now(), ..open });
                         }
                     }

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use hothour_domain::{DomainError, Money};
 use hothour_infra_sql::{BoxFuture, CommitFeed, Dialect, Heard, LockMode, RowLock, Write, corrupt};
 use sea_orm::{
-    DatabaseConnection, DbBackend, DbErr, QueryResult, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait, TryGetable, Value,
+    DatabaseConnection, DbBackend, DbErr, QueryResult, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    TryGetable, Value,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
 

@@ -95,12 +95,7 @@ pub(crate) fn backoff(failures: u32) -> Duration {
 /// follow each other: once they are delivered, every id up to `last` is
 /// either delivered or never will exist (unless an announcement was missed
 /// before, which the catch-up after a reconnection makes up for).
-async fn deliver_range(
-    state: &AppState,
-    delivered: &mut Delivered,
-    first: i64,
-    last: i64,
-) -> Result<(), DomainError> {
+async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, last: i64) -> Result<(), DomainError> {
     for event in &state.store.events_between(first, last).await? {
         deliver(state, delivered, event).await?;
     }
