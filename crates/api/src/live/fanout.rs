@@ -93,16 +93,17 @@ pub(crate) fn backoff(failures: u32) -> Duration {
 
 /// Delivers the announced events `first..=last`, in id order. Announcements
 /// follow each other: once they are delivered, every id up to `last` is
-/// either delivered or never will exist (unless an announcement was missed
-/// before, which the catch-up after a reconnection makes up for).
+/// either delivered or never will exist — provided every id before `first`
+/// was settled already (otherwise an announcement went missing, and reads
+/// wait for the next catch-up or go to the database).
 async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, last: i64) -> Result<(), DomainError> {
     for event in &state.store.events_between(first, last).await? {
         deliver(state, delivered, event).await?;
     }
     if delivered.settled >= first - 1 {
         delivered.settle_through(last);
+        state.syncs.heard_through(last);
     }
-    state.syncs.heard_through(last);
     Ok(())
 }
 
