@@ -58,6 +58,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0004_session_minutes"),
     sql_migration!("0005_payments"),
     sql_migration!("0006_event_cancellation"),
+    sql_migration!("0007_outbox_relay"),
 ];
 
 impl MigrationName for &'static SqlMigration {

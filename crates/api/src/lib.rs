@@ -311,14 +311,18 @@ impl Running {
 }
 
 /// Starts serving on `listener` (signals are left to the caller, see
-/// [`Running::shut_down`]) and, unless configured off, the instance's
-/// background work: the outbox fan-out and the jobs.
+/// [`Running::shut_down`]) and the instance's background work: the outbox
+/// fan-out, its part in the outbox relay and, unless configured off, the jobs.
 pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running> {
     let port = listener.local_addr()?.port();
     let state = web::Data::new(state);
     let shared = state.clone().into_inner();
     let hub = shared.hub.clone();
     tokio::spawn(live::fanout::run(shared.clone()));
+    // Every instance campaigns; one at a time announces the commits of all.
+    if let Some(relay) = shared.store.relay() {
+        tokio::spawn(relay);
+    }
     if shared.config.background_jobs {
         tokio::spawn(jobs::run(shared.clone()));
     }
