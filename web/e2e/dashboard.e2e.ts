@@ -37,7 +37,7 @@ async function booked(eventId: number, email: string, quantity = 1) {
 }
 
 describe("the studio's week from the web client", () => {
-  it('repeats a new auction weekly and lists the copies in the catalogue', async () => {
+  it('repeats a new auction weekly, lists the copies, and deletes only what no one reserved', async () => {
     suite.keepScreenshots('dashboard-repeat');
     const page = await (await owner()).newPage();
     await page.goto(`${suite.service.url}/studio/auctions/new`);
@@ -75,6 +75,17 @@ describe("the studio's week from the web client", () => {
     await page.getByTestId(`studio-auction-${first.id}`).waitFor({ state: 'detached' });
     const gone = await fetch(`${suite.service.url}/api/v1/auctions/${first.id}`);
     expect(gone.status).toBe(404);
+
+    // One someone once held stays, and the page says why in words.
+    const once = await suite.api.auction(suite.studio.tokens.access_token, { title: 'Once held' });
+    const holder = await suite.api.register('once-held@example.test');
+    const hold = await suite.api.call('POST', `/auctions/${once.id}/grab`, holder.access_token);
+    await suite.api.call('POST', `/reservations/${hold.id}/cancel`, holder.access_token);
+    await page.reload();
+    await page.getByTestId(`delete-auction-${once.id}`).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: en.confirm.deleteAuctionYes }).click();
+    await page.getByRole('alert').filter({ hasText: en.problem.auction_has_reservations }).waitFor();
+    expect(await page.getByTestId(`studio-auction-${once.id}`).count()).toBe(1);
 
     // One deleted elsewhere leaves the open catalogue at once (its `auction_deleted` frame).
     const second = copies[1];
