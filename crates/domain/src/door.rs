@@ -214,7 +214,7 @@ mod tests {
         assert_eq!((from, to), (utc("2026-03-29T00:00:00Z"), utc("2026-03-29T23:00:00Z")));
         let (from, to) = day_bounds(london, date(2026, 10, 25));
         assert_eq!((from, to), (utc("2026-10-24T23:00:00Z"), utc("2026-10-26T00:00:00Z")));
-        assert_eq!(to - from, Duration::hours(25));
+        assert_eq!(to - from, chrono::Duration::hours(25));
     }
 
     #[test]

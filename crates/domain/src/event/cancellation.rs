@@ -112,7 +112,12 @@ mod tests {
         paid.payment.status = PaymentStatus::Succeeded;
         paid.payment.amount = paid.total_price;
         let mut checked_in = seats(4, DEV, ReservationStatus::Confirmed, 1, t(-10));
-        checked_in.check_in(t(-5)).unwrap();
+        let door = crate::reservation::CheckInWindow {
+            session_starts_at: t(600),
+            session_ends_at: t(700),
+            opens_before: chrono::Duration::days(1),
+        };
+        checked_in.check_in(t(-5), door).unwrap();
         let reservations = vec![
             seats(1, ADA, ReservationStatus::Hold, 2, t(30)),
             paid,
