@@ -1,1 +1,0 @@
-import{$ as e,J as t,_t as n,at as r,nt as i,ot as a}from"./index-DV6YJNC5.js";var o=[`id`,`data-testid`],s=i({__name:`FieldErrors`,props:{errors:{},name:{}},setup(i){return(s,c)=>(r(!0),e(t,null,a(i.errors[i.name]??[],t=>(r(),e(`span`,{key:t,class:`field-error`,id:`error-${i.name.replace(/\W/g,`-`)}`,"data-testid":`error-${i.name}`},n(t),9,o))),128))}});export{s as t};

@@ -1,1 +1,0 @@
-import{$ as e,J as t,V as n,X as r,_t as i,at as a,ct as o,et as s,ht as c,nt as l,tt as u}from"./index-DV6YJNC5.js";var d=l({__name:`NotFound`,setup(l){return(l,d)=>(a(),e(t,null,[r(`h1`,null,i(l.$t(`title.notFound`)),1),r(`p`,null,[s(i(l.$t(`notFound.body`))+` `,1),u(c(n),{to:`/`},{default:o(()=>[s(i(l.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
