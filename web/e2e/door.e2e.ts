@@ -169,4 +169,18 @@ describe('the door on a Turkish phone', () => {
     await page.getByTestId('scanner').waitFor({ state: 'detached' });
     expect((await suite.api.call('GET', `/reservations/${held.id}`, customer.access_token)).status).toBe('CHECKED_IN');
   });
+
+  it("names the holder and what they booked in the studio's live feed", async () => {
+    suite.keepScreenshots('door-feed');
+    const event = await suite.api.event(suite.studio.tokens.access_token, { title: 'Canlı akış yogası' });
+    const page = await (await phone(suite.browser, { tokens: suite.studio.tokens })).newPage();
+    await page.goto(`${suite.service.url}/studio`);
+    await page.getByTestId('feed').waitFor({ state: 'attached' });
+    await page.locator('.conn.on').waitFor();
+    const customer = await suite.api.register('door-feed@example.test', 'Selin Akış');
+    await suite.api.call('POST', `/events/${event.id}/holds`, customer.access_token, { quantity: 2 });
+    const entry = page.getByTestId('feed').locator('li').filter({ hasText: 'Canlı akış yogası' }).first();
+    await entry.getByTestId('feed-holder').filter({ hasText: 'Selin Akış' }).waitFor();
+    expect(await entry.getByTestId('feed-what').textContent()).toContain('Canlı akış yogası');
+  });
 });

@@ -1,1 +1,0 @@
-import{X as e,ct as t,it as n,st as r,tt as i,yt as a}from"./index-Z0xmCKyN.js";var o=[`id`,`data-testid`],s=n({__name:`FieldErrors`,props:{errors:{},name:{}},setup(n){return(s,c)=>(r(!0),i(e,null,t(n.errors[n.name]??[],e=>(r(),i(`span`,{key:e,class:`field-error`,id:`error-${n.name.replace(/\W/g,`-`)}`,"data-testid":`error-${n.name}`},a(e),9,o))),128))}});export{s as t};

@@ -1,0 +1,1 @@
+import{H as e,Q as t,X as n,_t as r,it as i,nt as a,rt as o,st as s,tt as c,ut as l,yt as u}from"./index-jL8h-IDI.js";var d=i({__name:`NotFound`,setup(i){return(i,d)=>(s(),c(n,null,[t(`h1`,null,u(i.$t(`title.notFound`)),1),t(`p`,null,[a(u(i.$t(`notFound.body`))+` `,1),o(r(e),{to:`/`},{default:l(()=>[a(u(i.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
