@@ -213,7 +213,7 @@ describe('on a Turkish phone in another time zone', () => {
         [owner, 'studio', '/studio', words.title.studio],
         [owner, 'new-auction', '/studio/auctions/new', words.title.newAuction],
         [owner, 'new-event', '/studio/events/new', words.title.newEvent],
-        [owner, 'check-in', '/studio/check-in', words.title.checkIn],
+        [owner, 'door', '/studio/door', words.title.door],
       ];
       for (const [page, name, path, heading] of screens) {
         await page.goto(`${service.url}${path}`);

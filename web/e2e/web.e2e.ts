@@ -170,7 +170,7 @@ describe('the web client', () => {
       [owner, '/studio', 'Studio'],
       [owner, '/studio/auctions/new', 'New auction'],
       [owner, '/studio/events/new', 'New event'],
-      [owner, '/studio/check-in', 'Check in'],
+      [owner, '/studio/door', 'Door'],
     ];
     const found: string[] = [];
     for (const [page, path, heading] of screens) {

@@ -24,7 +24,10 @@ export const router = createRouter({
     { path: '/studio/events/new', name: 'studio-new-event', component: () => import('./views/studio/NewEvent.vue'), props: (r) => ({ from: idOf(r.query.from) }), meta: { title: 'title.newEvent', studio: true } },
     { path: '/studio/events/:id(\\d+)/edit', name: 'studio-edit-event', component: () => import('./views/studio/NewEvent.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.editEvent', studio: true } },
     { path: '/studio/dashboard', name: 'studio-dashboard', component: () => import('./views/studio/StudioDashboard.vue'), meta: { title: 'title.dashboard', studio: true } },
-    { path: '/studio/check-in', name: 'studio-check-in', component: () => import('./views/studio/CheckIn.vue'), meta: { title: 'title.checkIn', studio: true } },
+    // The door: the day's sessions, their rosters and check-in (`?date=YYYY-MM-DD&session=event-12`).
+    { path: '/studio/door', name: 'studio-door', component: () => import('./views/studio/DoorView.vue'), meta: { title: 'title.door', studio: true } },
+    // The old check-in screen's address, kept for bookmarks.
+    { path: '/studio/check-in', redirect: { name: 'studio-door' } },
     { path: '/admin', name: 'admin', component: () => import('./views/admin/AdminHome.vue'), meta: { title: 'title.admin', admin: true } },
     { path: '/admin/studios/new', name: 'admin-new-studio', component: () => import('./views/admin/StudioForm.vue'), meta: { title: 'title.newStudio', admin: true } },
     { path: '/admin/studios/:id(\\d+)', name: 'admin-studio', component: () => import('./views/admin/StudioForm.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.editStudio', admin: true } },
