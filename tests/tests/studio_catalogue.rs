@@ -60,7 +60,13 @@ async fn watching(app: &TestApp, who: Option<&Session>, rooms: &[&str]) -> WsCli
         ws.authenticated(session).await;
     }
     for room in rooms {
-        ws.subscribed(room).await;
+        // A room joined before may speak first: the relay can announce the
+        // auction's opening while the next room is being joined.
+        let mut reply = ws.subscribe(room, None).await;
+        while reply["type"] != "subscribed" {
+            reply = ws.next_json().await;
+        }
+        assert_eq!(reply["room"], *room, "{reply}");
     }
     ws
 }
