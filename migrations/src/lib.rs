@@ -57,6 +57,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0003_session_generation"),
     sql_migration!("0004_session_minutes"),
     sql_migration!("0005_payments"),
+    sql_migration!("0008_mail"),
 ];
 
 impl MigrationName for &'static SqlMigration {

@@ -17,6 +17,7 @@ mod dialect;
 mod events;
 mod idempotency;
 mod locks;
+mod mail;
 mod outbox;
 mod payments;
 mod persist;
