@@ -352,6 +352,7 @@ impl TestApp {
                 full_name: "Platform admin".into(),
                 phone: None,
                 role: Role::PlatformAdmin,
+                locale: Default::default(),
             })
             .await
             .expect("platform admin");

@@ -26,6 +26,7 @@ pub struct Metrics {
     read_model_following: IntGauge,
     payments: IntCounterVec,
     refunds: IntCounterVec,
+    mail: IntCounterVec,
 }
 
 /// Counts this instance's committed payment outcomes from the events it
@@ -110,8 +111,14 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid counter");
+        let mail = IntCounterVec::new(
+            Opts::new("hothour_mail_total", "Email by outcome (sent; retried, to be tried again; dead, given up)"),
+            &["outcome"],
+        )
+        .expect("valid counter");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(mail.clone()),
             Box::new(payments.clone()),
             Box::new(refunds.clone()),
             Box::new(holds.clone()),
@@ -142,6 +149,16 @@ impl Metrics {
             read_model_following,
             payments,
             refunds,
+            mail,
+        }
+    }
+
+    /// What a round of the email sender did.
+    pub fn mail_delivered(&self, report: &hothour_domain::mail::DeliveryReport) {
+        for (outcome, count) in [("sent", report.sent), ("retried", report.retried), ("dead", report.dead)] {
+            if count > 0 {
+                self.mail.with_label_values(&[outcome]).inc_by(count as u64);
+            }
         }
     }
 

@@ -47,6 +47,11 @@ pub fn mime_message(mail: &OutgoingMail) -> Result<Message, MailError> {
         .map_err(|e| refused("the message", &e))
 }
 
+/// Whether `text` is an address a message can be from: `Name <a@b.c>` or `a@b.c`.
+pub fn is_mailbox(text: &str) -> bool {
+    text.parse::<Mailbox>().is_ok()
+}
+
 /// Sends through an SMTP server, one connection per message.
 #[derive(Clone)]
 pub struct SmtpMailer {
