@@ -32,6 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         "email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace",
         "phone": "+90 555 123 4567", "locale": "tr",
     })),
+    params(("Accept-Language" = Option<String>, Header,
+        description = "The browser's languages: the account's `locale` is the first of `tr` and `en` it names, unless the body gives one")),
     responses((status = 201, description = "The account, its tokens and this client's device token", body = SignInOut)),
     extensions(("x-hothour" = json!(rules::public(&[C::EmailTaken, C::RateLimited])))),
 )]
