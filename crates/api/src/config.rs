@@ -379,8 +379,8 @@ impl Config {
                     });
                 }
             },
-            payments: crate::payments::PaymentsConfig::read(&get, &currency)?,
-            mail: crate::mail::MailConfig::read(&get)?,
+            payments: crate::payments::PaymentsConfig::read(get, &currency)?,
+            mail: crate::mail::MailConfig::read(get)?,
         })
     }
 }

@@ -22,7 +22,7 @@ pub const BATCH: u32 = 20;
 const MAX_BATCHES_PER_ROUND: usize = 10;
 
 /// How a deployment sends email, as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MailConfig {
     /// `smtp://…` or `smtps://…`; `None` writes files to `dir`.
     pub smtp_url: Option<String>,
@@ -32,6 +32,18 @@ pub struct MailConfig {
     /// Where the web client is, for links (no trailing slash).
     pub public_url: String,
     pub max_attempts: u32,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_deref().map(hothour_infra_mail::without_password))
+            .field("dir", &self.dir)
+            .field("from", &self.from)
+            .field("public_url", &self.public_url)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
 }
 
 impl MailConfig {
@@ -232,6 +244,13 @@ mod tests {
         }
         assert_eq!(refused(&[("SMTP_URL", "smtp://user:pass@mail.example:25")]), "SMTP_URL");
         assert_eq!(refused(&[("SMTP_URL", "smtp://user:pass@mail.example:25?tls=opportunistic")]), "SMTP_URL");
+    }
+
+    #[test]
+    fn the_password_stays_out_of_debug_output() {
+        let config = read(&[("SMTP_URL", "smtps://ada:s3cret@mail.example")]).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret") && shown.contains("ada:***@mail.example"), "{shown}");
     }
 
     #[test]
