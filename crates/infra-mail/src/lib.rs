@@ -114,11 +114,10 @@ pub struct FileMailer {
 }
 
 impl FileMailer {
-    /// Creates the folder if it is missing.
-    pub fn new(dir: impl Into<PathBuf>) -> Result<FileMailer, String> {
-        let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        Ok(FileMailer { dir })
+    /// Writes to `dir`, created with the first message (a service that
+    /// sends nothing leaves no folder behind).
+    pub fn new(dir: impl Into<PathBuf>) -> FileMailer {
+        FileMailer { dir: dir.into() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -201,7 +200,7 @@ mod tests {
     #[tokio::test]
     async fn files_are_named_by_message_id_and_a_resend_replaces_its_file() {
         let dir = std::env::temp_dir().join(format!("hothour-mail-test-{}", std::process::id()));
-        let mailer = FileMailer::new(&dir).unwrap();
+        let mailer = FileMailer::new(&dir);
         mailer.send(&mail()).await.unwrap();
         mailer.send(&mail()).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().file_name()).collect();

@@ -90,7 +90,7 @@ impl MailConfig {
                 crate::install_crypto_provider();
                 Arc::new(SmtpMailer::new(url, &host).map_err(|e| format!("SMTP_URL: {e}"))?)
             }
-            None => Arc::new(FileMailer::new(&self.dir).map_err(|e| format!("MAIL_DIR: {e}"))?),
+            None => Arc::new(FileMailer::new(&self.dir)),
         };
         Ok(MailSetup {
             mailer,
