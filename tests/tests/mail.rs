@@ -14,6 +14,7 @@ use hothour_domain::ports::{LockMode, Locks};
 use hothour_domain::{ReservationId, ReservationUnit, UserId};
 use hothour_tests::app::{PASSWORD, Session, TestApp, session};
 use hothour_tests::fixtures::{World, id, iso};
+use hothour_tests::localstripe::{CARD_OK, LocalStripe, SECRET_KEY};
 use hothour_tests::on_both_stores;
 use hothour_tests::smtp::{SmtpServer, read_eml_dir};
 use mail_parser::{Message, MessageParser, MimeHeaders};
@@ -32,12 +33,22 @@ struct Studio {
 
 impl Studio {
     async fn open(backend: hothour_tests::app::Backend, smtp: Option<&SmtpServer>) -> Studio {
+        Studio::open_with(backend, smtp, &[]).await
+    }
+
+    /// As [`Studio::open`], with more configuration variables.
+    async fn open_with(
+        backend: hothour_tests::app::Backend,
+        smtp: Option<&SmtpServer>,
+        more: &[(&str, &str)],
+    ) -> Studio {
         let url = smtp.map(SmtpServer::url);
         let mut vars =
             vec![("BACKGROUND_JOBS", "false"), ("MAIL_FROM", FROM), ("PUBLIC_URL", "https://hothour.example/")];
         if let Some(url) = &url {
             vars.push(("SMTP_URL", url.as_str()));
         }
+        vars.extend_from_slice(more);
         let world = World::with(backend, &vars).await;
         let starts_at = world.app.now() + Duration::days(2);
         let body = json!({
@@ -257,6 +268,37 @@ on_both_stores! {
         assert!(turkish.body_html(0).unwrap().contains("stüdyo tarafından iptal edildi"));
     }
 
+    async fn a_paid_booking_is_mailed_when_paid_and_its_refund_when_cancelled(backend) {
+        let smtp = SmtpServer::start();
+        let stripe = LocalStripe::start();
+        let js_url = format!("{}/js.stripe.com/v3/", stripe.base_url);
+        let vars = [
+            ("PAYMENTS", "stripe"),
+            ("STRIPE_SECRET_KEY", SECRET_KEY),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_hothour"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_hothour_tests"),
+            ("STRIPE_API_BASE", stripe.base_url.as_str()),
+            ("STRIPE_JS_URL", js_url.as_str()),
+        ];
+        let studio = Studio::open_with(backend, Some(&smtp), &vars).await;
+        let ada = studio.register("ada@example.com", "en").await;
+        let path = format!("/events/{}/holds", studio.event_id);
+        let (_, hold) = studio.app().post(&path, Some(&ada.token), json!({"quantity": 2})).await;
+        let card = stripe.card(CARD_OK).await;
+        let path = format!("/reservations/{}/payment", id(&hold));
+        let (status, paid) = studio.app().post(&path, Some(&ada.token), json!({"payment_method": card})).await;
+        assert_eq!((status, paid["reservation"]["status"].as_str()), (StatusCode::OK, Some("CONFIRMED")), "{paid}");
+        studio.cancel(&hold, &ada).await;
+        studio.run_jobs().await;
+        let messages = smtp.messages();
+        assert_eq!(messages.len(), 2, "the booking, then its cancellation");
+        let booked = parse(&messages[0]);
+        assert!(booked.subject().unwrap().starts_with("Booking confirmed"), "confirmed by the payment");
+        let cancelled = parse(&messages[1]);
+        let text = cancelled.body_text(0).unwrap().into_owned();
+        assert!(text.contains("₺300.00 will be refunded to your card"), "{text}");
+    }
+
     async fn two_senders_never_send_a_message_twice(backend) {
         let smtp = SmtpServer::start();
         let studio = Studio::open(backend, Some(&smtp)).await;
@@ -286,6 +328,53 @@ on_both_stores! {
         ids.dedup();
         assert_eq!((messages.len(), ids.len()), (bookings, bookings), "every message once");
         assert_eq!(studio.outbox("sent").await, bookings as i64);
+    }
+
+    async fn senders_racing_for_claims_each_get_their_own_messages(backend) {
+        let studio = Studio::open(backend, None).await;
+        let ada = studio.register("ada@example.com", "en").await;
+        let booking = studio.book(&ada).await;
+        // 100 more messages, each of another cause, recorded in one decision.
+        let (store, clock) = (&studio.app().store, &studio.app().clock);
+        store
+            .locked(ReservationId(id(&booking)), LockMode::Wait, clock, |unit: &mut ReservationUnit, now| {
+                for n in 1..=100 {
+                    let mut other = unit.reservation.clone();
+                    other.id = ReservationId(1_000 + n);
+                    unit.effects.mail(UserId(ada.user_id), Notice::booking_confirmed(&other, now));
+                }
+                Ok(())
+            })
+            .await
+            .expect("recorded");
+        let mut senders = vec![studio.app().store.clone()];
+        for _ in 0..3 {
+            senders.push(studio.app().another_state().await.store);
+        }
+        let now = studio.app().now();
+        let tasks: Vec<_> = senders
+            .into_iter()
+            .map(|store| {
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let claimed = store.claim_mail(now, now + Duration::minutes(10), 7).await.expect("a claim");
+                        if claimed.is_empty() {
+                            return mine;
+                        }
+                        mine.extend(claimed.into_iter().map(|mail| mail.id));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.expect("a sender"));
+        }
+        let claimed = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!((claimed, all.len()), (101, 101), "every message claimed, none twice");
     }
 
     async fn a_server_that_is_down_delays_mail_but_loses_none(backend) {
