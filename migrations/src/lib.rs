@@ -57,6 +57,8 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0003_session_generation"),
     sql_migration!("0004_session_minutes"),
     sql_migration!("0005_payments"),
+    sql_migration!("0006_event_cancellation"),
+    sql_migration!("0007_outbox_relay"),
     sql_migration!("0008_mail"),
 ];
 

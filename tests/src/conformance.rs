@@ -491,10 +491,21 @@ pub async fn hold_confirm_and_check_in<B: Backend>() {
         Err(DomainError::NotFound("booking"))
     );
     let typed = code.as_str().to_lowercase();
+    let starts_at = world.services.get_event(event).await.unwrap().event.details.starts_at;
+    assert_eq!(
+        world.services.check_in(&world.admin, world.studio, &typed).await,
+        Err(DomainError::CheckInNotOpen { session_starts_at: starts_at }),
+        "days before the session"
+    );
+    world.clock.set(starts_at - world.services.policy().check_in_opens_before);
     let checked = world.services.check_in(&world.admin, world.studio, &typed).await.unwrap();
-    assert_eq!(checked.status, ReservationStatus::CheckedIn);
+    assert_eq!(checked.reservation.status, ReservationStatus::CheckedIn);
+    assert_eq!(checked.reservation.checked_in_at, Some(world.clock_now()));
+    assert!(!checked.already_checked_in);
+    world.clock.advance(Duration::days(1));
     let again = world.services.check_in(&world.admin, world.studio, code.as_str()).await.unwrap();
-    assert_eq!(again.status, ReservationStatus::CheckedIn);
+    assert_eq!(again.reservation, checked.reservation, "a used code is answered as it was, the door shut or not");
+    assert!(again.already_checked_in);
     assert_eq!(world.count("SELECT COUNT(*) FROM audit_log WHERE action = 'reservation.check_in'").await, 1);
 }
 
@@ -692,7 +703,8 @@ pub async fn unchecked_bookings_become_no_shows<B: Backend>() {
 
     let code = booked.booking_code.unwrap();
     let late = world.services.check_in(&world.admin, world.studio, code.as_str()).await.unwrap();
-    assert_eq!(late.status, ReservationStatus::CheckedIn);
+    assert_eq!(late.reservation.status, ReservationStatus::CheckedIn);
+    assert!(!late.already_checked_in);
 }
 
 /// Status changes made by time alone are persisted and announced once:

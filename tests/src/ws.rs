@@ -36,7 +36,12 @@ pub struct WsClient {
 
 impl WsClient {
     pub async fn connect(app: &TestApp) -> WsClient {
-        let (ws, _) = tokio_tungstenite::connect_async(app.ws_url()).await.expect("the WebSocket upgrade");
+        WsClient::connect_to(&app.ws_url()).await
+    }
+
+    /// A client of the live endpoint at `url` (`ws://…/api/v1/ws`), e.g. of a service run as a process.
+    pub async fn connect_to(url: &str) -> WsClient {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("the WebSocket upgrade");
         WsClient { ws }
     }
 

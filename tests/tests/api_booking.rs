@@ -234,6 +234,7 @@ on_both_stores! {
             "starts_at",
             "ends_at",
             "is_active",
+            "cancelled_at",
             "available",
             "held_seats",
             "held_count",
@@ -253,6 +254,7 @@ on_both_stores! {
         assert_eq!(time(&event["starts_at"]), time(&body["starts_at"]));
         assert_eq!(time(&event["ends_at"]), time(&body["ends_at"]));
         assert_eq!(event["is_active"], true);
+        assert_eq!(event["cancelled_at"], Value::Null);
         assert_seats(&event, 12, 0, 0, 0);
         assert_eq!(event["confirmed_count"], 0);
 
@@ -492,6 +494,7 @@ on_both_stores! {
             "booking_code",
             "created_at",
             "confirmed_at",
+            "checked_in_at",
             "target",
             "payment",
         ]
@@ -511,6 +514,7 @@ on_both_stores! {
         assert_eq!(time(&held["expires_at"]), now + Duration::minutes(5), "the default hold time");
         assert!(held["booking_code"].is_null());
         assert!(held["confirmed_at"].is_null());
+        assert!(held["checked_in_at"].is_null());
         assert_eq!(reservation(&app, &user, id(&held)).await, held);
         assert_seats(&event(&app, event_id).await, 8, 2, 1, 0);
     }
@@ -716,7 +720,8 @@ on_both_stores! {
     async fn the_studio_checks_a_booking_in_by_its_code(backend) {
         let World { app, platform, admin, studio_id } = World::new(backend).await;
         let (other_studio, other_admin) = app.studio_with_admin(&platform, "admin@studio-b.test").await;
-        let event_id = open_event(&app, &admin, 10).await;
+        // Starting in an hour: its door is open.
+        let event_id = id(&create_event(&app, &admin, event_body(&app, "Salsa night", 10, Duration::hours(1))).await);
         let owner = app.register("owner@a.test").await;
         let held = hold_ok(&app, &owner, event_id, 1).await;
         let (_, booked) = confirm(&app, &owner, id(&held)).await;
@@ -733,14 +738,17 @@ on_both_stores! {
 
         let (status, checked) = app.post(&path, Some(&admin.token), json!({"booking_code": code})).await;
         assert_eq!(status, StatusCode::OK, "{checked}");
-        assert_eq!(checked["id"], held["id"]);
-        assert_eq!(checked["status"], "CHECKED_IN");
-        assert_eq!(checked["booking_code"], code.as_str());
+        assert_eq!(checked["reservation"]["id"], held["id"]);
+        assert_eq!(checked["reservation"]["status"], "CHECKED_IN");
+        assert_eq!(checked["reservation"]["booking_code"], code.as_str());
+        assert_eq!(checked["already_checked_in"], false);
 
         app.clock.advance(Duration::minutes(1));
         let (status, again) = app.post(&path, Some(&admin.token), json!({"booking_code": code})).await;
         assert_eq!(status, StatusCode::OK, "{again}");
-        assert_eq!(again, checked);
+        assert_eq!(again["already_checked_in"], true, "{again}");
+        assert_eq!(again["checked_in_at"], checked["checked_in_at"], "the time it was first used");
+        assert_eq!(again["reservation"], checked["reservation"]);
         assert_eq!(reservation(&app, &owner, id(&held)).await["status"], "CHECKED_IN");
         // A checked-in seat still counts as taken.
         assert_eq!(event(&app, event_id).await["available"], 9);

@@ -205,7 +205,8 @@ on_both_stores! {
 
     async fn check_ins_and_no_shows_reach_the_owner_in_the_documented_shape(backend) {
         let World { app, admin, studio_id, .. } = World::new(backend).await;
-        let event_id = open_event(&app, &admin, Duration::hours(3)).await;
+        // Starting in an hour and a half: its door is open.
+        let event_id = open_event(&app, &admin, Duration::minutes(90)).await;
         let (ada, bob) = (app.register("ada@contract.test").await, app.register("bob@contract.test").await);
         let mut booked = Vec::new();
         for user in [&ada, &bob] {

@@ -165,6 +165,48 @@ on_both_stores! {
         assert_entry(&entry, &admin, studio_id, format!("event:{}", id(&event)), details);
     }
 
+    async fn event_cancel_names_the_event_and_every_reservation_it_cancelled(backend) {
+        let World { app, studio_id, admin, .. } = World::new(backend).await;
+        let event = create_event(&app, &admin).await;
+        let (owner, booked) = booking(&app, id(&event), 3).await;
+        let (status, body) = app.post(&format!("/events/{}/cancel", id(&event)), Some(&admin.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let entry = newest(&app, &admin.token, "event.cancel").await;
+        let details = json!({
+            "title": "Salsa night", "capacity": 10, "price": "150.00",
+            "starts_at": event["starts_at"], "ends_at": event["ends_at"],
+            "cancelled_reservations": [{
+                "reservation_id": id(&booked), "kind": "event", "auction_id": null, "event_id": id(&event),
+                "user_id": owner.user_id, "previous_status": "CONFIRMED", "quantity": 3, "total_price": "450.00",
+                "booking_code": booked["booking_code"],
+            }],
+        });
+        assert_entry(&entry, &admin, studio_id, format!("event:{}", id(&event)), details);
+    }
+
+    async fn auction_delete_names_what_was_deleted(backend) {
+        let World { app, studio_id, admin, .. } = World::new(backend).await;
+        let auction = create_auction(&app, &admin, Duration::hours(1)).await;
+        let (status, body) = app.delete(&format!("/auctions/{}", id(&auction)), Some(&admin.token)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let entry = newest(&app, &admin.token, "auction.delete").await;
+        let details = json!({
+            "title": "Tango slot", "start_price": "500.00", "floor_price": "100.00",
+            "starts_at": auction["starts_at"], "ends_at": auction["ends_at"], "scheduled_at": auction["scheduled_at"],
+        });
+        assert_entry(&entry, &admin, studio_id, format!("auction:{}", id(&auction)), details);
+    }
+
+    async fn studio_remove_admin_names_who_was_removed(backend) {
+        let World { app, platform, studio_id, admin } = World::new(backend).await;
+        let path = format!("/studios/{studio_id}/admins/{}", admin.user_id);
+        let (status, body) = app.delete(&path, Some(&platform.token)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let entry = newest(&app, &platform.token, "studio.remove_admin").await;
+        let details = json!({ "user_id": admin.user_id, "email": "admin@studio-a.test" });
+        assert_entry(&entry, &platform, studio_id, format!("user:{}", admin.user_id), details);
+    }
+
     async fn auction_create_names_the_auction_and_its_prices(backend) {
         let World { app, studio_id, admin, .. } = World::new(backend).await;
         let auction = create_auction(&app, &admin, Duration::hours(1)).await;
@@ -251,9 +293,17 @@ on_both_stores! {
         let event = create_event(&app, &admin).await;
         let (owner, booked) = booking(&app, id(&event), 2).await;
         let code = booked["booking_code"].clone();
+        // The day of the class, an hour before it: the door is open.
+        app.clock.advance(Duration::days(2) - Duration::hours(1));
+        let admin = app.login("admin@studio-a.test").await;
         let path = format!("/studios/{studio_id}/check-in");
         let (status, body) = app.post(&path, Some(&admin.token), json!({ "booking_code": code })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, again) = app.post(&path, Some(&admin.token), json!({ "booking_code": code })).await;
+        assert_eq!((status, &again["already_checked_in"]), (StatusCode::OK, &json!(true)), "{again}");
+        let (_, page) = app.get("/audit-log?limit=100", Some(&admin.token)).await;
+        let check_ins = page["items"].as_array().unwrap().iter().filter(|e| e["action"] == "reservation.check_in");
+        assert_eq!(check_ins.count(), 1, "a used code writes nothing new");
         let entry = newest(&app, &admin.token, "reservation.check_in").await;
         let details = json!({
             "reservation_id": id(&booked), "kind": "event", "auction_id": null, "event_id": id(&event),
@@ -291,6 +341,15 @@ on_both_stores! {
         assert_eq!(status, StatusCode::OK, "{body}");
         let entry = newest(&app, &admin.token, "payment.refunded").await;
         assert_entry(&entry, &owner, studio_id, format!("reservation:{}", id(&held)), details("CANCELLED"));
+    }
+
+    async fn reservations_export_names_the_days_and_their_zone(backend) {
+        let World { app, studio_id, admin, .. } = World::new(backend).await;
+        let (status, _) = app.get(&format!("/studios/{studio_id}/reservations.csv?from=2030-01-01&to=2030-01-07"), Some(&admin.token)).await;
+        assert_eq!(status, StatusCode::OK);
+        let entry = newest(&app, &admin.token, "reservations.export").await;
+        let details = json!({ "from": "2030-01-01", "to": "2030-01-07", "timezone": "Europe/Istanbul" });
+        assert_entry(&entry, &admin, studio_id, format!("studio:{studio_id}"), details);
     }
 }
 

@@ -172,16 +172,21 @@ on_both_stores! {
         let owner = register_named(&app, "ayse@a.test", "Ayşe Yılmaz").await;
         let booked = confirm(&app, &owner, hold(&app, &owner, event_id).await).await;
 
+        // The day of the class, an hour before it: the door is open.
+        app.clock.advance(Duration::days(2) - Duration::hours(1));
+        let admin = app.login("admin@studio-a.test").await;
         let path = format!("/studios/{studio_id}/check-in");
         let code = booked["booking_code"].as_str().expect("a booking code").to_lowercase();
         let (status, checked) = app.post(&path, Some(&admin.token), json!({"booking_code": code})).await;
         assert_eq!(status, StatusCode::OK, "{checked}");
         assert_eq!(checked["full_name"], "Ayşe Yılmaz");
-        assert_eq!(checked["status"], "CHECKED_IN");
-        assert_eq!(checked["id"], booked["id"], "still the reservation's shape");
-        assert_eq!(checked["booking_code"], booked["booking_code"]);
+        assert_eq!(checked["reservation"]["status"], "CHECKED_IN");
+        assert_eq!(checked["reservation"]["id"], booked["id"], "with the reservation in its shape");
+        assert_eq!(checked["reservation"]["booking_code"], booked["booking_code"]);
         let (status, again) = app.post(&path, Some(&admin.token), json!({"booking_code": code})).await;
-        assert_eq!((status, again), (StatusCode::OK, checked));
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!((&again["already_checked_in"], &checked["already_checked_in"]), (&json!(true), &json!(false)));
+        assert_eq!(again["reservation"], checked["reservation"]);
     }
 
     /// A drawn code already taken (the unique index says so) is drawn again,

@@ -488,6 +488,46 @@ on_both_stores! {
         assert_eq!(shop.intent_at_provider(&intent).await["latest_charge"]["amount_refunded"], 50000);
     }
 
+    async fn a_studio_cancelling_an_event_refunds_every_paid_booking(backend) {
+        let shop = Shop::open_with(backend, false).await;
+        let bob = shop.app().register("bob@pay.test").await;
+        let cem = shop.app().register("cem@pay.test").await;
+        let path = format!("/events/{}/holds", shop.event_id);
+        let mut paid = Vec::new();
+        for user in [&shop.user, &bob] {
+            let (status, hold) = shop.app().post(&path, Some(&user.token), json!({"quantity": 2})).await;
+            assert_eq!(status, StatusCode::CREATED, "{hold}");
+            let card = shop.stripe.card(CARD_OK).await;
+            let payment = format!("/reservations/{}/payment", id(&hold));
+            let (status, checkout) = shop.app().post(&payment, Some(&user.token), json!({"payment_method": card})).await;
+            assert_eq!((status, checkout["reservation"]["status"].as_str()), (StatusCode::OK, Some("CONFIRMED")), "{checkout}");
+            let intent = checkout["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+            paid.push((user, id(&hold), intent));
+        }
+        let (status, unpaid) = shop.app().post(&path, Some(&cem.token), json!({"quantity": 1})).await;
+        assert_eq!(status, StatusCode::CREATED, "{unpaid}");
+        let mut ada_ws = WsClient::connect(shop.app()).await;
+        ada_ws.authenticated(&shop.user).await;
+        ada_ws.subscribed(&format!("user:{}", shop.user.user_id)).await;
+
+        let cancel = format!("/events/{}/cancel", shop.event_id);
+        let (status, event) = shop.app().post(&cancel, Some(&shop.world.admin.token), json!({})).await;
+        assert_eq!((status, event["available"].as_i64()), (StatusCode::OK, Some(10)), "{event}");
+        // Refunded as the cancellation is answered, each in full, at the provider too.
+        for (user, reservation, intent) in &paid {
+            let (_, refunded) = shop.app().get(&format!("/reservations/{reservation}"), Some(&user.token)).await;
+            assert_eq!(refunded["status"], "CANCELLED", "{refunded}");
+            assert_eq!(refunded["payment"], json!({"status": "refunded", "amount": "300.00", "refunded_amount": "300.00"}));
+            assert_eq!(shop.intent_at_provider(intent).await["latest_charge"]["amount_refunded"], 30000);
+        }
+        let (_, never_paid) = shop.app().get(&format!("/reservations/{}", id(&unpaid)), Some(&cem.token)).await;
+        assert_eq!((never_paid["status"].as_str(), never_paid["payment"]["status"].as_str()), (Some("CANCELLED"), Some("none")));
+        assert_eq!(shop.audited("payment.refunded").await.len(), 2);
+        assert_eq!(shop.audited("event.cancel").await.len(), 1);
+        let told = ada_ws.each_of(&["reservation_cancelled", "payment_refunded"]).await;
+        assert_eq!(told[1]["data"]["payment"]["status"], "refunded", "{told:?}");
+    }
+
     async fn a_service_stopped_after_the_payment_confirms_on_restart(backend) {
         let shop = Shop::open_with(backend, false).await;
         let hold = shop.hold().await;

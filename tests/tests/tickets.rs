@@ -96,7 +96,8 @@ on_both_stores! {
     }
 
     async fn reservations_carry_what_when_and_where(backend) {
-        let World { app, admin, studio_id, .. } = World::new(backend).await;
+        // The slot's session is 3 h away: its door opens 4 h before, so it can be checked in now.
+        let World { app, admin, studio_id, .. } = World::with(backend, &[("CHECKIN_OPENS_BEFORE", "14400")]).await;
         let user = app.register("user@a.test").await;
         let event = created(&app, "/events", &admin.token, event_body(&app, "Salsa, beginners")).await;
         let auction = created(&app, "/auctions", &admin.token, auction_body(&app, "Tango slot", Some(45))).await;
@@ -134,7 +135,8 @@ on_both_stores! {
         let code = confirmed["booking_code"].as_str().unwrap();
         let checked_in =
             created(&app, &format!("/studios/{studio_id}/check-in"), &admin.token, json!({"booking_code": code})).await;
-        assert_eq!(checked_in["target"], slot["target"]);
+        assert_eq!(checked_in["reservation"]["target"], slot["target"]);
+        assert_eq!((&checked_in["title"], &checked_in["starts_at"]), (&slot["target"]["title"], &slot["target"]["starts_at"]));
         let cancelled = created(&app, &format!("/reservations/{}/cancel", id(&seats)), &user.token, json!({})).await;
         assert_eq!(cancelled["target"], seats["target"]);
 

@@ -1,8 +1,10 @@
 // Every screen has its own URL. The first path segments here are the ones the
 // binary falls back to index.html for (crates/api/src/spa.rs CLIENT_ROUTES).
-import { createRouter, createWebHistory } from 'vue-router';
+import { createRouter, createWebHistory, type LocationQueryValue } from 'vue-router';
 import BoardView from './views/BoardView.vue';
 import { sessions } from './api/client';
+import type { Role } from './api/types';
+import { accessTo, type ScreenMeta } from './auth/guard';
 import { lang, t } from './i18n';
 import { watch } from 'vue';
 
@@ -16,17 +18,30 @@ export const router = createRouter({
     { path: '/signin', name: 'signin', component: () => import('./views/SignInView.vue'), meta: { title: 'title.signin' } },
     { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue'), meta: { title: 'title.register' } },
     { path: '/studio', name: 'studio', component: () => import('./views/studio/StudioHome.vue'), meta: { title: 'title.studio', studio: true } },
-    { path: '/studio/auctions/new', name: 'studio-new-auction', component: () => import('./views/studio/NewAuction.vue'), meta: { title: 'title.newAuction', studio: true } },
-    { path: '/studio/events/new', name: 'studio-new-event', component: () => import('./views/studio/NewEvent.vue'), meta: { title: 'title.newEvent', studio: true } },
+    // `?from=<id>`: a copy of that auction or event, prefilled.
+    { path: '/studio/auctions/new', name: 'studio-new-auction', component: () => import('./views/studio/NewAuction.vue'), props: (r) => ({ from: idOf(r.query.from) }), meta: { title: 'title.newAuction', studio: true } },
+    { path: '/studio/auctions/:id(\\d+)/edit', name: 'studio-edit-auction', component: () => import('./views/studio/NewAuction.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.editAuction', studio: true } },
+    { path: '/studio/events/new', name: 'studio-new-event', component: () => import('./views/studio/NewEvent.vue'), props: (r) => ({ from: idOf(r.query.from) }), meta: { title: 'title.newEvent', studio: true } },
+    { path: '/studio/events/:id(\\d+)/edit', name: 'studio-edit-event', component: () => import('./views/studio/NewEvent.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.editEvent', studio: true } },
+    { path: '/studio/dashboard', name: 'studio-dashboard', component: () => import('./views/studio/StudioDashboard.vue'), meta: { title: 'title.dashboard', studio: true } },
     { path: '/studio/check-in', name: 'studio-check-in', component: () => import('./views/studio/CheckIn.vue'), meta: { title: 'title.checkIn', studio: true } },
+    { path: '/admin', name: 'admin', component: () => import('./views/admin/AdminHome.vue'), meta: { title: 'title.admin', admin: true } },
+    { path: '/admin/studios/new', name: 'admin-new-studio', component: () => import('./views/admin/StudioForm.vue'), meta: { title: 'title.newStudio', admin: true } },
+    { path: '/admin/studios/:id(\\d+)', name: 'admin-studio', component: () => import('./views/admin/StudioForm.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.editStudio', admin: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFound.vue'), meta: { title: 'title.notFound' } },
   ],
 });
 
+/** A positive id from the query (`?from=12`), else undefined. */
+function idOf(value: LocationQueryValue | LocationQueryValue[] | undefined): number | undefined {
+  const id = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
 router.beforeEach((to) => {
-  const session = sessions.load();
-  if ((to.meta.auth || to.meta.studio) && !session) return { name: 'signin', query: { next: to.fullPath } };
-  if (to.meta.studio && session && session.user.role === 'user') return { name: 'board' };
+  const access = accessTo(to.meta as ScreenMeta, (sessions.load()?.user.role ?? null) as Role | null);
+  if (access === 'sign-in') return { name: 'signin', query: { next: to.fullPath } };
+  if (access === 'board') return { name: 'board' };
   return true;
 });
 

@@ -45,7 +45,7 @@ const CLIENT_OPS: [Message; 4] = [
 ];
 
 /// What the server sends, told apart by `type`.
-const SERVER_FRAMES: [Message; 23] = [
+const SERVER_FRAMES: [Message; 24] = [
     message::<Authenticated>("authenticated", "The answer to `auth`"),
     message::<Subscribed>("subscribed", "The answer to `subscribe`: a snapshot, or the start of a replay"),
     message::<Unsubscribed>("unsubscribed", "The answer to `unsubscribe`"),
@@ -59,9 +59,13 @@ const SERVER_FRAMES: [Message; 23] = [
     message::<AuctionChange>("auction_reopened", "An auction's hold ended unused; it is on sale again"),
     message::<AuctionChange>("auction_booked", "An auction's hold was confirmed: it is sold"),
     message::<AuctionChange>("auction_updated", "An auction was edited, cancelled or ended"),
+    message::<AuctionChange>(
+        "auction_deleted",
+        "An auction no one had reserved was deleted (as it was): drop it; its room has nothing more to say",
+    ),
     message::<AvailabilityChange>(
         "availability_changed",
-        "An event was created, or its seats or details changed (a deleted event is announced inactive)",
+        "An event was created, or its seats or details changed (a deleted or cancelled event is announced inactive)",
     ),
     message::<EventHidden>(
         "event_hidden",
@@ -81,13 +85,14 @@ const SERVER_FRAMES: [Message; 23] = [
 ];
 
 /// The state changes and price steps rooms carry (sent unasked).
-const ROOM_EVENTS: [&str; 16] = [
+const ROOM_EVENTS: [&str; 17] = [
     "price_update",
     "turbo_triggered",
     "auction_held",
     "auction_reopened",
     "auction_booked",
     "auction_updated",
+    "auction_deleted",
     "availability_changed",
     "event_hidden",
     "hold_created",

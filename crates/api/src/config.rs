@@ -64,6 +64,11 @@ pub fn variables() -> Vec<Variable> {
             "seconds after the session start before an unchecked booking is NO_SHOW",
         ),
         v(
+            "CHECKIN_OPENS_BEFORE",
+            seconds(policy.check_in_opens_before),
+            "seconds before the session start from which bookings can be checked in (until the session ends)",
+        ),
+        v(
             "RATE_LIMIT_AUTH_PER_MINUTE",
             "30",
             "register/login/refresh requests per client IP (an IPv6 client: per /64) per minute",
@@ -327,6 +332,7 @@ impl Config {
             max_seats_per_hold,
             cancel_cutoff: chrono_seconds(number("CANCEL_CUTOFF", 0..=30 * DAY)?),
             no_show_grace: chrono_seconds(number("NO_SHOW_GRACE", 0..=DAY)?),
+            check_in_opens_before: chrono_seconds(number("CHECKIN_OPENS_BEFORE", 0..=7 * DAY)?),
         };
         let rates = RateLimits {
             auth: rate("RATE_LIMIT_AUTH_PER_MINUTE")?,
@@ -438,6 +444,17 @@ mod tests {
         assert_eq!(config.sign_in.access_token_ttl, Duration::from_secs(900));
         assert_eq!(config.idempotency_lease, Duration::from_secs(10));
         assert_eq!(config.policy.cancel_cutoff, chrono::Duration::hours(2));
+        assert_eq!(config.policy.check_in_opens_before, chrono::Duration::hours(2));
+    }
+
+    #[test]
+    fn the_check_in_window_opens_at_most_a_week_before() {
+        let early = config(&[("CHECKIN_OPENS_BEFORE", "1800")]).unwrap();
+        assert_eq!(early.policy.check_in_opens_before, chrono::Duration::minutes(30));
+        for bad in ["604801", "-1", "soon"] {
+            let error = config(&[("CHECKIN_OPENS_BEFORE", bad)]).unwrap_err();
+            assert!(matches!(error, ConfigError::Invalid { name: "CHECKIN_OPENS_BEFORE", .. }), "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Locale, Studio, StudioPatch, User};
 use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
+use hothour_domain::reservation::CheckIn;
 use hothour_domain::{
     Auction, AuctionInput, AuctionPatch, AuctionSnapshot, AuctionView, DomainError, EventInput, EventPatch,
     EventSnapshot, Money, PriceScheduleInput, PriceStep, Reservation, ReservationSnapshot, ReservationTarget,
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::Object;
 
 pub mod schema;
+pub mod stats;
 
 use self::schema::Limited;
 use crate::json::validation_problem;
@@ -313,6 +315,15 @@ pub struct AdminIn {
     pub email: String,
 }
 
+answer! {
+    /// One of a studio's admins.
+    pub struct StudioAdminOut of(user: &User) {
+        id: i64 = user.id.0,
+        email: String = user.email.clone(),
+        full_name: String = user.full_name.clone(),
+    }
+}
+
 /// The `email` of [`AdminIn`].
 fn admin_email() -> Object {
     schema::KnownEmail::described("The email of an existing user, who becomes this studio's admin.")
@@ -414,6 +425,95 @@ impl AuctionIn {
         Ok(errors.into_result(input)?)
     }
 }
+
+/// An auction to list and repeat weekly: the fields of `AuctionIn`, and `repeat`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionSeriesIn {
+    /// Required for platform admins; a studio admin's own studio by default.
+    #[serde(default)]
+    pub studio_id: Option<i64>,
+    #[schema(schema_with = schema::Title::value)]
+    pub title: String,
+    #[serde(default)]
+    #[schema(schema_with = schema::Description::value)]
+    pub description: String,
+    #[schema(value_type = schema::Money)]
+    pub start_price: Money,
+    #[schema(value_type = schema::Money)]
+    pub floor_price: Money,
+    #[schema(value_type = schema::Money)]
+    pub drop_amount: Money,
+    #[schema(schema_with = schema::Minutes::value)]
+    pub drop_interval_minutes: i64,
+    #[schema(schema_with = schema::Instant::value)]
+    pub starts_at: DateTime<Utc>,
+    #[schema(schema_with = schema::Instant::value)]
+    pub ends_at: DateTime<Utc>,
+    #[schema(schema_with = session_time)]
+    pub scheduled_at: DateTime<Utc>,
+    /// How long the session lasts from `scheduled_at`, 1 to 1440 minutes (default 60).
+    #[serde(default = "default_session_minutes")]
+    #[schema(schema_with = schema::SessionMinutes::value)]
+    pub session_minutes: i64,
+    #[serde(default)]
+    pub turbo: Option<TurboIn>,
+    pub repeat: RepeatIn,
+}
+
+impl AuctionSeriesIn {
+    /// The first auction, as `POST /auctions` takes it, and how it repeats.
+    pub fn split(self) -> (AuctionIn, RepeatIn) {
+        let AuctionSeriesIn {
+            studio_id,
+            title,
+            description,
+            start_price,
+            floor_price,
+            drop_amount,
+            drop_interval_minutes,
+            starts_at,
+            ends_at,
+            scheduled_at,
+            session_minutes,
+            turbo,
+            repeat,
+        } = self;
+        let first = AuctionIn {
+            studio_id,
+            title,
+            description,
+            start_price,
+            floor_price,
+            drop_amount,
+            drop_interval_minutes,
+            starts_at,
+            ends_at,
+            scheduled_at,
+            session_minutes,
+            turbo,
+        };
+        (first, repeat)
+    }
+}
+
+/// How an auction repeats: a copy every week, each at the same wall-clock
+/// times in the studio's time zone (across a change of daylight saving time
+/// too), while its session falls on or before `until`. At most 52 auctions in
+/// all, the first included; a time the clocks skip that day moves an hour later.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatIn {
+    pub every: RepeatEvery,
+    /// The last day (in the studio's time zone) a copy's session may fall on.
+    #[schema(example = "2030-06-30")]
+    pub until: chrono::NaiveDate,
+}
+
+closed_set!(
+    /// How often an auction repeats.
+    RepeatEvery, "snake_case", [Week]
+);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -624,6 +724,8 @@ answer! {
         starts_at: DateTime<Utc> = e.starts_at,
         ends_at: DateTime<Utc> = e.ends_at,
         is_active: bool = e.is_active,
+        /// When the studio cancelled it (it is then inactive for good); null otherwise.
+        cancelled_at: Option<DateTime<Utc>> = e.cancelled_at,
         available: u32 = e.available,
         held_seats: u32 = e.held_seats,
         held_count: u32 = e.held_count,
@@ -670,6 +772,8 @@ answer! {
         booking_code: Option<String> = r.booking_code.as_ref().map(|c| c.as_str().to_owned()),
         created_at: DateTime<Utc> = r.created_at,
         confirmed_at: Option<DateTime<Utc>> = r.confirmed_at,
+        /// When it was checked in at the studio's door (null until then).
+        checked_in_at: Option<DateTime<Utc>> = r.checked_in_at,
         /// What it is for, as a ticket shows it.
         target: ReservationTargetOut = target,
         payment: PaymentOut = PaymentOut::of(&r.payment),
@@ -713,14 +817,49 @@ answer! {
     }
 }
 
-/// A booking checked in: the reservation, and whose it is, so door staff
-/// can see they admit its holder.
+/// A booking at the studio's door (SPEC §6): checked in by this request, or
+/// already before it. A used code is answered the same way (200), with
+/// `already_checked_in: true` and the time it was first used, so a shared
+/// screenshot of a ticket is caught.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CheckInOut {
-    #[serde(flatten)]
-    pub reservation: ReservationOut,
-    /// The full name of the user who holds the booking.
+    /// `false` when this request checked the booking in; `true` when its
+    /// code had been used before (nothing changed: show it as used, at `checked_in_at`).
+    pub already_checked_in: bool,
+    /// When the booking was checked in (the first time).
+    pub checked_in_at: DateTime<Utc>,
+    /// The holder's full name, so the door can see it admits them.
     pub full_name: String,
+    /// Seats the booking admits (1 for an auction's slot).
+    pub quantity: u32,
+    /// What the session is.
+    pub title: String,
+    /// When the session starts (an auction's `scheduled_at`).
+    pub starts_at: DateTime<Utc>,
+    /// When the session ends.
+    pub ends_at: DateTime<Utc>,
+    /// The studio's time zone, to show the times on the studio's clock.
+    #[schema(value_type = schema::TimeZone)]
+    pub timezone: String,
+    /// The booking itself.
+    pub reservation: ReservationOut,
+}
+
+impl CheckInOut {
+    pub fn new(check_in: &CheckIn, full_name: String, reservation: ReservationOut) -> CheckInOut {
+        let booking = &check_in.reservation;
+        CheckInOut {
+            already_checked_in: check_in.already_checked_in,
+            checked_in_at: check_in.checked_in_at,
+            full_name,
+            quantity: booking.quantity,
+            title: reservation.target.title.clone(),
+            starts_at: reservation.target.starts_at,
+            ends_at: reservation.target.ends_at,
+            timezone: reservation.target.studio.timezone.clone(),
+            reservation,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -729,6 +868,12 @@ pub struct CheckInIn {
     #[schema(example = "7KQ2M9XD")]
     pub booking_code: String,
 }
+
+// --- the door ---------------------------------------------------------------
+
+pub mod door;
+
+pub use door::{DoorSessionOut, RosterEntryOut, RosterOut, SessionStatus, StudioDayOut};
 
 // --- audit ------------------------------------------------------------------
 
@@ -765,6 +910,13 @@ page!(EventPage, EventOut);
 page!(ReservationPage, ReservationOut);
 page!(StudioPage, StudioOut);
 page!(AuditPage, AuditOut);
+page!(StudioAdminPage, StudioAdminOut);
+
+/// Every auction one request created, in order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuctionList {
+    pub items: Vec<AuctionOut>,
+}
 
 // --- deployment -------------------------------------------------------------
 
@@ -783,6 +935,9 @@ pub struct ConfigOut {
     /// Owners can no longer cancel a booking this many seconds before the session.
     #[schema(example = 7200)]
     pub cancellation_cutoff_seconds: u64,
+    /// Bookings can be checked in from this many seconds before their session starts until it ends.
+    #[schema(example = 7200)]
+    pub check_in_opens_before_seconds: u64,
     /// The server's clock now, to run countdowns against.
     pub server_time: DateTime<Utc>,
     pub payments: PaymentsConfigOut,

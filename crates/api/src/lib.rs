@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod csv_export;
 pub mod device;
 pub mod dto;
 pub mod etag;
@@ -26,6 +27,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod payments;
 pub mod problem;
+pub mod query_date;
 pub mod routes;
 pub mod security_headers;
 pub mod spa;
@@ -314,14 +316,18 @@ impl Running {
 }
 
 /// Starts serving on `listener` (signals are left to the caller, see
-/// [`Running::shut_down`]) and, unless configured off, the instance's
-/// background work: the outbox fan-out and the jobs.
+/// [`Running::shut_down`]) and the instance's background work: the outbox
+/// fan-out, its part in the outbox relay and, unless configured off, the jobs.
 pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running> {
     let port = listener.local_addr()?.port();
     let state = web::Data::new(state);
     let shared = state.clone().into_inner();
     let hub = shared.hub.clone();
     tokio::spawn(live::fanout::run(shared.clone()));
+    // Every instance campaigns; one at a time announces the commits of all.
+    if let Some(relay) = shared.store.relay() {
+        tokio::spawn(relay);
+    }
     if shared.config.background_jobs {
         tracing::info!("email goes to {}", shared.mail.mailer.describe());
         tokio::spawn(jobs::run(shared.clone()));

@@ -24,6 +24,7 @@ pub struct Metrics {
     reads_from_memory: IntGauge,
     reads_from_store: IntGauge,
     read_model_following: IntGauge,
+    relay_leading: IntGauge,
     payments: IntCounterVec,
     refunds: IntCounterVec,
     mail: IntCounterVec,
@@ -101,6 +102,11 @@ impl Metrics {
             "1 while every commit is heard and reads may be answered from memory",
         )
         .expect("valid gauge");
+        let relay_leading = IntGauge::new(
+            "hothour_outbox_relay_leading",
+            "1 while this instance's outbox relay announces the commits of every instance",
+        )
+        .expect("valid gauge");
         let payments = IntCounterVec::new(
             Opts::new("hothour_payments_total", "Card payments by outcome (succeeded, declined)"),
             &["outcome"],
@@ -131,6 +137,7 @@ impl Metrics {
             Box::new(reads_from_memory.clone()),
             Box::new(reads_from_store.clone()),
             Box::new(read_model_following.clone()),
+            Box::new(relay_leading.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -147,6 +154,7 @@ impl Metrics {
             reads_from_memory,
             reads_from_store,
             read_model_following,
+            relay_leading,
             payments,
             refunds,
             mail,
@@ -200,6 +208,7 @@ impl Metrics {
         self.reads_from_memory.set(hits as i64);
         self.reads_from_store.set(misses as i64);
         self.read_model_following.set(i64::from(read_model.following()));
+        self.relay_leading.set(i64::from(state.store.leads_relay()));
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
         String::from_utf8(buffer).unwrap_or_default()

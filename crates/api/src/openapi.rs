@@ -374,6 +374,9 @@ pub fn example(code: ProblemCode) -> Value {
         problem.detail = "the request is invalid".into();
         problem.errors = Some(BTreeMap::from([("quantity".into(), vec!["must be between 1 and 10".into()])]));
     }
+    if code == C::CheckInNotOpen {
+        problem.session_starts_at = "2030-03-02T18:00:00Z".parse().ok();
+    }
     serde_json::to_value(problem).expect("a problem serialises")
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use chrono::{DateTime, Utc};
 use hothour_domain::DomainError;
 use serde::{Deserialize, Serialize};
 
@@ -105,16 +106,21 @@ problem_codes! {
     AuctionClosed = "auction_closed", 409, Retry::No, "The auction has ended or was cancelled.";
     RegrabNotAllowed = "regrab_not_allowed", 409, Retry::No, "Whoever let a hold on this auction lapse cannot grab it again.";
     AuctionNotEditable = "auction_not_editable", 409, Retry::No, "Only a DRAFT auction can be changed.";
+    AuctionHasReservations = "auction_has_reservations", 409, Retry::No,
+        "Someone reserved the auction at some point, so it cannot be deleted (its history would go with it): cancel it instead.";
     TurboAlreadyActive = "turbo_already_active", 409, Retry::No, "Turbo is already running.";
     TurboNotAvailable = "turbo_not_available", 409, Retry::No, "The auction has no turbo, or is not ACTIVE.";
     InsufficientCapacity = "insufficient_capacity", 409, Retry::No, "Not that many seats are available.";
     HoldAlreadyExists = "hold_already_exists", 409, Retry::No, "The caller already holds seats of this event: confirm or cancel that hold.";
     EventNotOpen = "event_not_open", 409, Retry::No, "The event has started. (To anyone but its studio, an inactive event is `not_found`.)";
     EventHasReservations = "event_has_reservations", 409, Retry::No, "The event has live reservations and cannot be deleted.";
+    EventCancelled = "event_cancelled", 409, Retry::No, "The event was cancelled: it cannot be cancelled again or changed.";
     CapacityBelowReserved = "capacity_below_reserved", 409, Retry::No, "The capacity would drop below the seats already held or booked.";
     HoldExpired = "hold_expired", 409, Retry::No, "The hold lapsed before it was confirmed.";
     InvalidState = "invalid_state", 409, Retry::No, "The reservation or auction is not in a state that allows this.";
     CancellationClosed = "cancellation_closed", 409, Retry::No, "Too close to the session to cancel (see `cancellation_cutoff_seconds` in `GET /config`).";
+    CheckInNotOpen = "check_in_not_open", 409, Retry::No,
+        "Check-in for the booking's session is not open: it opens `check_in_opens_before_seconds` (`GET /config`) before the session starts and closes when it ends. `session_starts_at` says when the session starts.";
     PaymentsDisabled = "payments_disabled", 409, Retry::No, "This deployment takes no payments: confirm the hold and pay at the studio.";
     PaymentRequired = "payment_required", 409, Retry::No,
         "The hold is not paid yet (or, with payments on, a grab cannot book at once): pay through `POST /reservations/{id}/payment`, then confirm.";
@@ -211,6 +217,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub errors: Option<BTreeMap<String, Vec<String>>>,
+    /// When the booking's session starts, on `check_in_not_open`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub session_starts_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub retry_after: Option<u64>,
 }
@@ -231,6 +241,7 @@ impl Problem {
             detail: detail.into(),
             code,
             errors: None,
+            session_starts_at: None,
             retry_after: None,
         }
     }
@@ -277,16 +288,23 @@ impl From<DomainError> for Problem {
             E::AuctionClosed => P::AuctionClosed,
             E::RegrabNotAllowed => P::RegrabNotAllowed,
             E::AuctionNotEditable => P::AuctionNotEditable,
+            E::AuctionHasReservations => P::AuctionHasReservations,
             E::TurboAlreadyActive => P::TurboAlreadyActive,
             E::TurboNotAvailable => P::TurboNotAvailable,
             E::InsufficientCapacity { .. } => P::InsufficientCapacity,
             E::HoldAlreadyExists => P::HoldAlreadyExists,
             E::EventNotOpen => P::EventNotOpen,
             E::EventHasReservations => P::EventHasReservations,
+            E::EventCancelled => P::EventCancelled,
             E::CapacityBelowReserved { .. } => P::CapacityBelowReserved,
             E::HoldExpired => P::HoldExpired,
             E::InvalidState(_) => P::InvalidState,
             E::CancellationClosed => P::CancellationClosed,
+            E::CheckInNotOpen { session_starts_at } => {
+                let mut problem = Problem::new(P::CheckInNotOpen, detail);
+                problem.session_starts_at = Some(*session_starts_at);
+                return problem;
+            }
             E::EmailTaken => P::EmailTaken,
             E::AlreadyAdministers => P::AlreadyAdministersAStudio,
             E::InvalidCredentials => P::InvalidCredentials,
@@ -339,6 +357,16 @@ mod tests {
         assert_eq!(Problem::from(DomainError::Busy).retry_after, Some(1));
         let problem = Problem::from(DomainError::Unavailable);
         assert_eq!((problem.status, problem.code.as_str(), problem.retry_after), (503, "unavailable", Some(2)));
+    }
+
+    #[test]
+    fn check_in_not_open_names_the_sessions_start() {
+        let at = "2030-03-02T18:00:00Z".parse().unwrap();
+        let problem = Problem::from(DomainError::CheckInNotOpen { session_starts_at: at });
+        assert_eq!((problem.status, problem.code.as_str()), (409, "check_in_not_open"));
+        let body = serde_json::to_value(&problem).unwrap();
+        assert_eq!(body["session_starts_at"], "2030-03-02T18:00:00Z");
+        assert!(serde_json::to_value(Problem::from(DomainError::Busy)).unwrap().get("session_starts_at").is_none());
     }
 
     #[test]

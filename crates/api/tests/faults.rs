@@ -121,6 +121,12 @@ async fn register(client: &reqwest::Client, service: &Service, email: &str) -> S
 
 /// A studio admin's event with `capacity` seats, starting tomorrow.
 async fn event_with_capacity(client: &reqwest::Client, service: &Service, database_url: &str, capacity: i64) -> i64 {
+    let owner = studio_owner(client, service, database_url).await;
+    event_of(client, service, &owner, capacity).await
+}
+
+/// A platform admin, a studio and its admin, signed in.
+async fn studio_owner(client: &reqwest::Client, service: &Service, database_url: &str) -> String {
     let status = Command::new(env!("CARGO_BIN_EXE_hothour"))
         .args(["create-admin", "--email", "root@fault.test"])
         .env_clear()
@@ -142,13 +148,17 @@ async fn event_with_capacity(client: &reqwest::Client, service: &Service, databa
         call(client, service, reqwest::Method::POST, &path, Some(&root), Some(json!({"email": "owner@fault.test"})))
             .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let owner = sign_in(client, service, "owner@fault.test").await;
+    sign_in(client, service, "owner@fault.test").await
+}
+
+/// An event of the owner's studio with `capacity` seats, starting tomorrow.
+async fn event_of(client: &reqwest::Client, service: &Service, owner: &str, capacity: i64) -> i64 {
     let starts = chrono::Utc::now() + chrono::Duration::days(1);
     let event = json!({
         "title": "Salsa night", "capacity": capacity, "price": "150.00",
         "starts_at": starts.to_rfc3339(), "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
     });
-    let (status, event) = call(client, service, reqwest::Method::POST, "/events", Some(&owner), Some(event)).await;
+    let (status, event) = call(client, service, reqwest::Method::POST, "/events", Some(owner), Some(event)).await;
     assert_eq!(status, StatusCode::CREATED, "{event}");
     event["id"].as_i64().unwrap()
 }
@@ -383,5 +393,127 @@ async fn a_service_killed_mid_storm_loses_no_hold_and_sticks_no_key() {
         }
         assert!(waiting.elapsed() < Duration::from_secs(15), "{live} holds still live after their expiry");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The process id of the instance whose outbox relay leads (the holder of the
+/// relay's advisory lock names its process in `application_name`).
+async fn relay_process(db: &DatabaseConnection) -> Option<u32> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
+               (SELECT oid FROM pg_database WHERE datname = current_database())"
+                .to_owned(),
+        ))
+        .await
+        .unwrap()?;
+    let name: String = row.try_get_by_index(0).unwrap();
+    name.strip_prefix("hothour relay ")?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_relays_instance_killed_under_load_is_replaced_within_two_seconds_and_no_frame_is_lost() {
+    const ROOMS: usize = 3;
+    const WRITES: usize = 60;
+    let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
+    let database_url = cluster.url("hothour");
+    let mut services: Vec<Service> = Vec::new();
+    for _ in 0..3 {
+        // One after the other: the first migrates the database.
+        services.push(Service::start(&database_url, &[]));
+    }
+    let db = Database::connect(database_url.as_str()).await.unwrap();
+    let client = client();
+    let leading = Instant::now();
+    let leader = loop {
+        if let Some(pid) = relay_process(&db).await {
+            break services.iter().position(|service| service.child.id() == pid).expect("a relay of ours leads");
+        }
+        assert!(leading.elapsed() < Duration::from_secs(5), "no relay leads");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut survivors: Vec<Service> = Vec::new();
+    let mut doomed = None;
+    for (n, service) in services.into_iter().enumerate() {
+        if n == leader { doomed = Some(service) } else { survivors.push(service) }
+    }
+    let mut doomed = doomed.unwrap();
+    let survivors = Arc::new(survivors);
+
+    let owner = studio_owner(&client, &survivors[0], &database_url).await;
+    let mut rooms = Vec::new();
+    for _ in 0..ROOMS {
+        rooms.push(event_of(&client, &survivors[0], &owner, WRITES as i64).await);
+    }
+    let mut tokens = Vec::new();
+    for n in 0..WRITES {
+        tokens.push(register(&client, &survivors[n % 2], &format!("fan{n}@fault.test")).await);
+    }
+    let mut sockets = Vec::new();
+    for service in survivors.iter() {
+        let mut socket =
+            hothour_tests::ws::WsClient::connect_to(&service.url("/api/v1/ws").replacen("http", "ws", 1)).await;
+        let mut since = Vec::new();
+        for event in &rooms {
+            let room = format!("event:{event}");
+            since.push((room.clone(), hothour_tests::ws::seq(&socket.subscribed(&room).await)));
+        }
+        sockets.push((socket, since));
+    }
+
+    // Holds through the survivors, spread over a second and a half; the
+    // relay's instance is killed a third of the way in.
+    let mut writes = Vec::new();
+    for (n, token) in tokens.into_iter().enumerate() {
+        let (client, survivors, event) = (client.clone(), survivors.clone(), rooms[n % ROOMS]);
+        writes.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(25 * n as u64)).await;
+            let path = format!("/events/{event}/holds");
+            let body = json!({"quantity": 1});
+            call(&client, &survivors[n % 2], reqwest::Method::POST, &path, Some(&token), Some(body)).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let killed = doomed.child.id();
+    doomed.kill();
+    let cut = Instant::now();
+    loop {
+        if relay_process(&db).await.is_some_and(|pid| pid != killed) {
+            break;
+        }
+        assert!(cut.elapsed() < Duration::from_secs(2), "no relay took over within two seconds");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for write in writes {
+        let (status, body) = write.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "no write is refused: {body}");
+    }
+
+    // Each socket gets each of its rooms' events once, in order, as the outbox has them.
+    let newest = scalar(&db, "SELECT MAX(id) FROM outbox").await;
+    let announced = Instant::now();
+    while scalar(&db, "SELECT announced_through FROM outbox_relay").await < newest {
+        assert!(announced.elapsed() < Duration::from_secs(5), "the relay never announced through {newest}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for (socket, since) in &mut sockets {
+        let frames = socket.collect_for(Duration::from_secs(1)).await;
+        for (room, since) in since.iter() {
+            let got: Vec<i64> =
+                frames.iter().filter(|frame| frame["room"] == room.as_str()).map(hothour_tests::ws::seq).collect();
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("SELECT id FROM outbox WHERE room = '{room}' AND id > {since} ORDER BY id"),
+                ))
+                .await
+                .unwrap();
+            let stored: Vec<i64> = rows.iter().map(|row| row.try_get_by_index::<i64>(0).unwrap()).collect();
+            // (Holds on one event that queue together share one transaction and one event.)
+            assert!(!stored.is_empty(), "{room}: the holds stored their events");
+            assert_eq!(got, stored, "{room}: each event once, in order");
+        }
     }
 }

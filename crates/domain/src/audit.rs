@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -27,18 +27,24 @@ pub enum AuditDetails {
     AuctionUpdate(Changes),
     AuctionCancel(AuctionCancelled),
     AuctionTurbo(TurboStarted),
+    /// An auction no one ever reserved, removed.
+    AuctionDelete(Facts),
     EventCreate(Facts),
     EventUpdate(Changes),
     EventDelete(Facts),
+    EventCancel(EventCancelled),
     ReservationCancel(AuditedReservation),
     ReservationCheckIn(AuditedReservation),
     StudioCreate(StudioFacts),
     StudioUpdate(Changes),
     StudioAssignAdmin(AdminAppointed),
+    StudioRemoveAdmin(AdminRemoved),
     /// A hold's payment succeeded (the entry's actor is its owner, who paid).
     PaymentSucceeded(AuditedReservation),
     /// A payment went back in full.
     PaymentRefunded(AuditedReservation),
+    /// A studio's reservations were downloaded (CSV).
+    ReservationsExport(ExportedRange),
 }
 
 impl AuditDetails {
@@ -48,16 +54,20 @@ impl AuditDetails {
             AuditDetails::AuctionUpdate(_) => AuditAction::AuctionUpdate,
             AuditDetails::AuctionCancel(_) => AuditAction::AuctionCancel,
             AuditDetails::AuctionTurbo(_) => AuditAction::AuctionTurbo,
+            AuditDetails::AuctionDelete(_) => AuditAction::AuctionDelete,
             AuditDetails::EventCreate(_) => AuditAction::EventCreate,
             AuditDetails::EventUpdate(_) => AuditAction::EventUpdate,
             AuditDetails::EventDelete(_) => AuditAction::EventDelete,
+            AuditDetails::EventCancel(_) => AuditAction::EventCancel,
             AuditDetails::ReservationCancel(_) => AuditAction::ReservationCancel,
             AuditDetails::ReservationCheckIn(_) => AuditAction::ReservationCheckIn,
             AuditDetails::StudioCreate(_) => AuditAction::StudioCreate,
             AuditDetails::StudioUpdate(_) => AuditAction::StudioUpdate,
             AuditDetails::StudioAssignAdmin(_) => AuditAction::StudioAssignAdmin,
+            AuditDetails::StudioRemoveAdmin(_) => AuditAction::StudioRemoveAdmin,
             AuditDetails::PaymentSucceeded(_) => AuditAction::PaymentSucceeded,
             AuditDetails::PaymentRefunded(_) => AuditAction::PaymentRefunded,
+            AuditDetails::ReservationsExport(_) => AuditAction::ReservationsExport,
         }
     }
 }
@@ -69,6 +79,14 @@ pub struct AuctionCancelled {
     /// The status it had until then.
     pub previous_status: AuctionStatus,
     pub cancelled_reservation: Option<AuditedReservation>,
+}
+
+/// An event cancelled: what it was, and every hold and booking cancelled with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventCancelled {
+    #[serde(flatten)]
+    pub event: Facts,
+    pub cancelled_reservations: Vec<AuditedReservation>,
 }
 
 /// Turbo started by hand: at what price.
@@ -109,6 +127,16 @@ impl AuditedReservation {
     }
 }
 
+/// The days of a studio's reservations an admin exported: the sessions
+/// starting from `from` to `to` (both included) on the studio's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The studio's time zone the days were read in.
+    pub timezone: String,
+}
+
 /// A studio as created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StudioFacts {
@@ -138,6 +166,19 @@ impl AdminAppointed {
     }
 }
 
+/// Who stopped being a studio's admin (they are a plain user again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdminRemoved {
+    pub user_id: UserId,
+    pub email: String,
+}
+
+impl AdminRemoved {
+    pub fn of(user: &User) -> AdminRemoved {
+        AdminRemoved { user_id: user.id, email: user.email.clone() }
+    }
+}
+
 /// Fields of a snapshot, as it serializes them and by the names it gives
 /// them: what an audit entry keeps of the auction or event it was about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -150,7 +191,7 @@ impl Facts {
         Facts::pick(auction, AUCTION_FACTS)
     }
 
-    /// An event as created or deleted.
+    /// An event as created, cancelled or deleted.
     pub fn of_event(event: &EventSnapshot) -> Facts {
         Facts::pick(event, EVENT_FACTS)
     }

@@ -106,6 +106,7 @@ domain_events! {
     AuctionReopened = "auction_reopened", AuctionSnapshot;
     AuctionBooked = "auction_booked", AuctionSnapshot;
     AuctionUpdated = "auction_updated", AuctionSnapshot;
+    AuctionDeleted = "auction_deleted", AuctionSnapshot;
     AvailabilityChanged = "availability_changed", EventSnapshot;
     HoldCreated = "hold_created", ReservationSnapshot;
     BookingConfirmed = "booking_confirmed", ReservationSnapshot;
@@ -140,7 +141,8 @@ impl Payload {
             | Payload::AuctionHeld(a)
             | Payload::AuctionReopened(a)
             | Payload::AuctionBooked(a)
-            | Payload::AuctionUpdated(a) => (Some(a.id), None),
+            | Payload::AuctionUpdated(a)
+            | Payload::AuctionDeleted(a) => (Some(a.id), None),
             Payload::AvailabilityChanged(e) => (None, Some(e.id)),
             Payload::HoldCreated(r)
             | Payload::BookingConfirmed(r)
@@ -224,34 +226,42 @@ pub enum AuditAction {
     AuctionUpdate,
     AuctionCancel,
     AuctionTurbo,
+    AuctionDelete,
     EventCreate,
     EventUpdate,
     EventDelete,
+    EventCancel,
     ReservationCancel,
     ReservationCheckIn,
     StudioCreate,
     StudioUpdate,
     StudioAssignAdmin,
+    StudioRemoveAdmin,
     PaymentSucceeded,
     PaymentRefunded,
+    ReservationsExport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::AuctionCreate,
         AuditAction::AuctionUpdate,
         AuditAction::AuctionCancel,
         AuditAction::AuctionTurbo,
+        AuditAction::AuctionDelete,
         AuditAction::EventCreate,
         AuditAction::EventUpdate,
         AuditAction::EventDelete,
+        AuditAction::EventCancel,
         AuditAction::ReservationCancel,
         AuditAction::ReservationCheckIn,
         AuditAction::StudioCreate,
         AuditAction::StudioUpdate,
         AuditAction::StudioAssignAdmin,
+        AuditAction::StudioRemoveAdmin,
         AuditAction::PaymentSucceeded,
         AuditAction::PaymentRefunded,
+        AuditAction::ReservationsExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -260,16 +270,20 @@ impl AuditAction {
             AuditAction::AuctionUpdate => "auction.update",
             AuditAction::AuctionCancel => "auction.cancel",
             AuditAction::AuctionTurbo => "auction.turbo",
+            AuditAction::AuctionDelete => "auction.delete",
             AuditAction::EventCreate => "event.create",
             AuditAction::EventUpdate => "event.update",
             AuditAction::EventDelete => "event.delete",
+            AuditAction::EventCancel => "event.cancel",
             AuditAction::ReservationCancel => "reservation.cancel",
             AuditAction::ReservationCheckIn => "reservation.check_in",
             AuditAction::StudioCreate => "studio.create",
             AuditAction::StudioUpdate => "studio.update",
             AuditAction::StudioAssignAdmin => "studio.assign_admin",
+            AuditAction::StudioRemoveAdmin => "studio.remove_admin",
             AuditAction::PaymentSucceeded => "payment.succeeded",
             AuditAction::PaymentRefunded => "payment.refunded",
+            AuditAction::ReservationsExport => "reservations.export",
         }
     }
 }
@@ -344,21 +358,21 @@ mod tests {
         let seats_event_json = json!({
             "id": 3, "studio_id": 1, "title": "Salsa night", "description": "", "capacity": 10, "price": "10.00",
             "starts_at": "2026-06-01T22:00:00Z", "ends_at": "2026-06-01T23:00:00Z", "is_active": true,
-            "available": 5, "held_seats": 2, "held_count": 1, "confirmed_seats": 3, "confirmed_count": 1,
+            "cancelled_at": null, "available": 5, "held_seats": 2, "held_count": 1, "confirmed_seats": 3, "confirmed_count": 1,
         });
         let booking = slot(ReservationStatus::Confirmed, "450.00", t(65)).snapshot(t(70));
         let booking_json = json!({
             "id": 7, "kind": "auction", "auction_id": 1, "event_id": null, "user_id": 1, "status": "CONFIRMED",
             "quantity": 1, "unit_price": "450.00", "total_price": "450.00", "expires_at": "2026-06-01T13:05:00Z",
             "booking_code": "00000007", "created_at": "2026-06-01T13:00:00Z",
-            "confirmed_at": "2026-06-01T13:00:00Z",
+            "confirmed_at": "2026-06-01T13:00:00Z", "checked_in_at": null,
             "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
         let hold = seats(5, UserId(11), ReservationStatus::Hold, 2, t(3)).snapshot(t(1));
         let hold_json = json!({
             "id": 5, "kind": "event", "auction_id": null, "event_id": 3, "user_id": 11, "status": "HOLD",
             "quantity": 2, "unit_price": "10.00", "total_price": "20.00", "expires_at": "2026-06-01T12:03:00Z",
-            "booking_code": null, "created_at": "2026-06-01T11:58:00Z", "confirmed_at": null,
+            "booking_code": null, "created_at": "2026-06-01T11:58:00Z", "confirmed_at": null, "checked_in_at": null,
             "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
 
@@ -367,7 +381,8 @@ mod tests {
             (Payload::AuctionHeld(held.clone()), &held_json),
             (Payload::AuctionReopened(held.clone()), &held_json),
             (Payload::AuctionBooked(held), &held_json),
-            (Payload::AuctionUpdated(draft), &draft_json),
+            (Payload::AuctionUpdated(draft.clone()), &draft_json),
+            (Payload::AuctionDeleted(draft), &draft_json),
             (Payload::AvailabilityChanged(seats_event), &seats_event_json),
             (Payload::HoldCreated(hold), &hold_json),
             (Payload::BookingConfirmed(booking.clone()), &booking_json),
@@ -392,6 +407,13 @@ mod tests {
             panic!("an older auction row still reads");
         };
         assert_eq!(read.session_minutes, crate::auction::SESSION_MINUTES_DEFAULT);
+        // An event row written before cancellations reads as not cancelled.
+        let mut older = seats_event_json.clone();
+        older.as_object_mut().unwrap().remove("cancelled_at");
+        let Ok(Payload::AvailabilityChanged(read)) = Payload::decode(EventKind::AvailabilityChanged, &older) else {
+            panic!("an older event row still reads");
+        };
+        assert_eq!(read.cancelled_at, None);
         // A reservation row written before payments reads as unpaid.
         let mut older = booking_json.clone();
         older.as_object_mut().unwrap().remove("payment");
@@ -399,6 +421,13 @@ mod tests {
             panic!("an older reservation row still reads");
         };
         assert_eq!(read.payment, crate::reservation::PaymentSummary::default());
+        // One written before check-in times were announced reads as not checked in.
+        let mut older = booking_json.clone();
+        older.as_object_mut().unwrap().remove("checked_in_at");
+        let Ok(Payload::ReservationCheckedIn(read)) = Payload::decode(EventKind::ReservationCheckedIn, &older) else {
+            panic!("an older reservation row still reads");
+        };
+        assert_eq!(read.checked_in_at, None);
     }
 
     #[test]
@@ -411,16 +440,20 @@ mod tests {
                 "auction.update",
                 "auction.cancel",
                 "auction.turbo",
+                "auction.delete",
                 "event.create",
                 "event.update",
                 "event.delete",
+                "event.cancel",
                 "reservation.cancel",
                 "reservation.check_in",
                 "studio.create",
                 "studio.update",
                 "studio.assign_admin",
+                "studio.remove_admin",
                 "payment.succeeded",
                 "payment.refunded",
+                "reservations.export",
             ]
         );
     }

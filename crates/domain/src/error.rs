@@ -5,6 +5,8 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::reservation::{CancelError, CheckInError, ConfirmError, ReservationStatus};
 use crate::validation::ValidationErrors;
 
@@ -31,6 +33,8 @@ pub enum DomainError {
     RegrabNotAllowed,
     #[error("only a DRAFT auction can be edited")]
     AuctionNotEditable,
+    #[error("this auction had reservations: cancel it instead")]
+    AuctionHasReservations,
     #[error("turbo is already running")]
     TurboAlreadyActive,
     #[error("turbo is not available for this auction now")]
@@ -43,6 +47,8 @@ pub enum DomainError {
     EventNotOpen,
     #[error("this event has live reservations")]
     EventHasReservations,
+    #[error("this event was cancelled")]
+    EventCancelled,
     #[error("capacity cannot go below the {reserved} seats already reserved")]
     CapacityBelowReserved { reserved: u32 },
     #[error("the hold expired before it was confirmed")]
@@ -51,6 +57,8 @@ pub enum DomainError {
     InvalidState(ReservationStatus),
     #[error("bookings can only be cancelled until the cut-off before the session")]
     CancellationClosed,
+    #[error("check-in is not open now: the session starts at {session_starts_at}")]
+    CheckInNotOpen { session_starts_at: DateTime<Utc> },
     #[error("payments are not taken here: pay at the studio")]
     PaymentsDisabled,
     #[error("this hold is not paid yet: pay for it, then confirm")]
@@ -201,6 +209,7 @@ impl From<CancelError> for DomainError {
 impl From<CheckInError> for DomainError {
     fn from(error: CheckInError) -> Self {
         match error {
+            CheckInError::NotOpen { session_starts_at } => DomainError::CheckInNotOpen { session_starts_at },
             CheckInError::InvalidState(status) => DomainError::InvalidState(status),
         }
     }

@@ -18,10 +18,11 @@ use crate::error::DomainError;
 use crate::event::{Availability, Event, EventDetails};
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::payments::IntentId;
+use crate::reports::{DayTotals, ExportCursor, ExportRow, StudioDays};
 use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
-pub use crate::unit_of_work::{Decision, EventHolds, EventReservations, LockTarget, UnitOfWork};
+pub use crate::unit_of_work::{Decision, EventBookings, EventHolds, EventReservations, LockTarget, UnitOfWork};
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +108,20 @@ pub trait AccountStore: Send + Sync {
         &self,
         studio: StudioId,
         email: &str,
+    ) -> impl Future<Output = Result<User, DomainError>> + Send;
+    /// The admins of `studio` by id, after the cursor.
+    fn list_studio_admins(
+        &self,
+        studio: StudioId,
+        limit: u32,
+        after: Option<UserId>,
+    ) -> impl Future<Output = Result<Vec<User>, DomainError>> + Send;
+    /// Makes `user`, an admin of `studio`, a plain user again; anyone who is
+    /// not that studio's admin is `NotFound("admin")`.
+    fn remove_studio_admin(
+        &self,
+        studio: StudioId,
+        user: UserId,
     ) -> impl Future<Output = Result<User, DomainError>> + Send;
     /// Records an administrative action that is not part of a locked decision.
     fn record_audit(&self, entry: AuditEntry) -> impl Future<Output = Result<(), DomainError>> + Send;
@@ -339,6 +354,28 @@ pub trait QueryStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<AuditRecord>, DomainError>> + Send;
 }
 
+/// A studio's numbers and its reservations by session day (see [`crate::reports`]).
+pub trait StudioReports: Send + Sync {
+    /// What each day of `days` adds up to in `studio`, one per day in order,
+    /// counted at `now` (an auction whose sale ended unsold by then is expired).
+    fn day_totals(
+        &self,
+        studio: StudioId,
+        days: &StudioDays,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<DayTotals>, DomainError>> + Send;
+    /// The reservations of `studio` whose session starts in
+    /// `[starts_at, ends_at)`, by session start then id, after the cursor.
+    fn export_page(
+        &self,
+        studio: StudioId,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        after: Option<ExportCursor>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ExportRow>, DomainError>> + Send;
+}
+
 /// Whether a decision waits for its lock (requests) or gives up at once when
 /// another transaction holds it (background jobs, which come back later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,6 +425,16 @@ pub trait Creates<D: CatalogueItem>: Send + Sync {
     fn create<F>(&self, new: New<D>, effects: F) -> impl Future<Output = Result<Committed<D::Row>, DomainError>> + Send
     where
         F: FnOnce(&D::Row) -> Effects + Send;
+
+    /// Inserts the new rows in one write, in order, all or none; `effects`
+    /// says what to record about each, in the same transaction.
+    fn create_all<F>(
+        &self,
+        news: Vec<New<D>>,
+        effects: F,
+    ) -> impl Future<Output = Result<Committed<Vec<D::Row>>, DomainError>> + Send
+    where
+        F: Fn(&D::Row) -> Effects + Send + Sync;
 }
 
 /// Auctions, decided on under the lock of an [`AuctionId`].
@@ -438,8 +485,9 @@ pub trait PaymentRecords: Send + Sync {
 }
 
 /// Reservations, decided on under the lock of a [`ReservationId`] (one, after
-/// its parent) or of [`EventReservations`] (several of one event).
-pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> {
+/// its parent), of [`EventReservations`] (several of one event) or of
+/// [`EventBookings`] (every live one of an event).
+pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> + Locks<EventBookings> {
     fn find_reservation(
         &self,
         id: ReservationId,

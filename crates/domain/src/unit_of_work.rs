@@ -86,6 +86,14 @@ pub struct EventReservations {
     pub ids: Vec<ReservationId>,
 }
 
+/// An event, then every reservation of it that still holds or books seats:
+/// its holds (lapsed or not) and its confirmed bookings (not those checked
+/// in or marked no-show: they are history). What cancelling the event ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventBookings {
+    pub event: EventId,
+}
+
 impl LockTarget for AuctionId {
     type Unit = AuctionUnit;
 }
@@ -99,6 +107,10 @@ impl LockTarget for ReservationId {
 }
 
 impl LockTarget for EventReservations {
+    type Unit = EventReservationsUnit;
+}
+
+impl LockTarget for EventBookings {
     type Unit = EventReservationsUnit;
 }
 
@@ -179,6 +191,8 @@ pub struct Policy {
     pub cancel_cutoff: Duration,
     /// How long after the session starts an unchecked booking becomes NO_SHOW.
     pub no_show_grace: Duration,
+    /// How long before the session starts its door opens for check-in.
+    pub check_in_opens_before: Duration,
 }
 
 impl Default for Policy {
@@ -188,6 +202,7 @@ impl Default for Policy {
             max_seats_per_hold: 10,
             cancel_cutoff: Duration::hours(2),
             no_show_grace: Duration::minutes(15),
+            check_in_opens_before: Duration::hours(2),
         }
     }
 }

@@ -1,14 +1,18 @@
 //! PostgreSQL's side of what differs: `NUMERIC` money, `timestamptz`
-//! instants, `jsonb`, `INTEGER` counts, row locks, sequences, NOTIFY.
+//! instants, `jsonb`, `INTEGER` counts, row locks, sequences, and commits
+//! announced by the outbox relay.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use hothour_domain::{DomainError, Money};
 use hothour_infra_sql::{BoxFuture, CommitFeed, Dialect, LockMode, RowLock, Write, corrupt};
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, TransactionTrait, TryGetable, Value};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, TransactionTrait, TryGetable, Value};
 
 use crate::error::map_db_err;
-use crate::listener::{CHANNEL, Listener, SYNC_CHANNEL};
+use crate::listener::Listener;
+use crate::relay::{Relay, RelayState};
 
 #[derive(Debug)]
 pub(crate) struct Postgres {
@@ -17,6 +21,7 @@ pub(crate) struct Postgres {
     /// The store's pool, looked at to tell a surge from an outage.
     pub(crate) pool: DatabaseConnection,
     pub(crate) max_connections: u32,
+    pub(crate) relay: Arc<RelayState>,
 }
 
 fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, DomainError> {
@@ -83,6 +88,11 @@ impl Dialect for Postgres {
         Ok(get::<Option<i32>>(row, column)?.map(i64::from))
     }
 
+    fn minor_units_sql(&self, money: &str) -> String {
+        // NUMERIC(12, 2) times 100 is a whole number: the cast is exact.
+        format!("CAST({money} * 100 AS BIGINT)")
+    }
+
     fn lock_clause(&self, lock: RowLock) -> &'static str {
         match lock {
             RowLock::Update(LockMode::Wait) => "FOR UPDATE",
@@ -127,23 +137,21 @@ impl Dialect for Postgres {
         })
     }
 
-    fn announce_in_commit(&self, first: i64, last: i64) -> Option<Statement> {
-        // Every instance's listener hears the range once the write commits.
-        Some(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), format!("{first},{last}").into()],
-        ))
+    fn announce_committed(&self, _first: i64, _last: i64) {
+        // The relay announces it; if it runs here, it need not wait for its poll.
+        self.relay.wake();
     }
 
-    fn announce_committed(&self, _first: i64, _last: i64) {}
+    fn relayed(&self) -> bool {
+        true
+    }
 
-    fn sync_statement(&self, payload: &str) -> Option<Statement> {
-        Some(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [SYNC_CHANNEL.into(), payload.into()],
-        ))
+    fn relay(&self) -> Option<BoxFuture<'static, ()>> {
+        Some(Box::pin(Relay { url: self.url.clone(), state: self.relay.clone() }.run()))
+    }
+
+    fn leads_relay(&self) -> bool {
+        self.relay.leading()
     }
 
     fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>> {

@@ -3,11 +3,13 @@
 //! dialect: row locks (`SELECT … FOR UPDATE`, with `lock_timeout` answering
 //! [`DomainError::Busy`](hothour_domain::DomainError::Busy)), `NUMERIC` money
 //! and `timestamptz` instants, ids from sequences, SQLSTATE error mapping, and
-//! LISTEN/NOTIFY for the live fan-out.
+//! the live fan-out: an outbox relay announcing commits with NOTIFY (outside
+//! business transactions) and a LISTEN connection per instance.
 
 mod dialect;
 mod error;
 mod listener;
+mod relay;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +52,12 @@ pub async fn connect(config: &PgConfig) -> Result<SqlStore, DomainError> {
         .sqlx_logging(false)
         .map_sqlx_postgres_opts(move |pg| pg.options([("lock_timeout", lock_timeout_ms.as_str())]));
     let db = Database::connect(options).await.map_err(error::map_db_err)?;
-    let dialect = Postgres { url: config.url.clone(), pool: db.clone(), max_connections: config.max_connections };
+    let dialect = Postgres {
+        url: config.url.clone(),
+        pool: db.clone(),
+        max_connections: config.max_connections,
+        relay: Arc::default(),
+    };
     Ok(SqlStore::new(db, Arc::new(dialect)))
 }
 

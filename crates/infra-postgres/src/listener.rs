@@ -1,15 +1,12 @@
-//! The LISTEN side of the fan-out: each committing write NOTIFYs the range of
-//! outbox ids it stored.
+//! The LISTEN side of the fan-out: the outbox relay NOTIFYs each range of
+//! outbox ids it announces, in id order.
 
 use hothour_domain::DomainError;
 use hothour_infra_sql::{BoxFuture, CommitFeed, Heard};
 use sea_orm::sqlx::postgres::PgListener;
 
-/// The channel committing writes notify with `"<first id>,<last id>"`.
+/// The channel the relay notifies with `"<first id>,<last id>"`.
 pub const CHANNEL: &str = "hothour_outbox";
-/// The channel an instance notifies to learn that it has heard every commit
-/// made before: notifications arrive in commit order.
-pub const SYNC_CHANNEL: &str = "hothour_sync";
 
 pub(crate) struct Listener {
     listener: PgListener,
@@ -18,7 +15,7 @@ pub(crate) struct Listener {
 impl Listener {
     pub(crate) async fn connect(url: &str) -> Result<Listener, DomainError> {
         let mut listener = PgListener::connect(url).await.map_err(DomainError::storage)?;
-        listener.listen_all([CHANNEL, SYNC_CHANNEL]).await.map_err(DomainError::storage)?;
+        listener.listen(CHANNEL).await.map_err(DomainError::storage)?;
         Ok(Listener { listener })
     }
 
@@ -28,9 +25,6 @@ impl Listener {
                 // The connection was lost and is being re-established:
                 // notifications may have been missed.
                 None => return Ok(Heard::Reconnected),
-                Some(notification) if notification.channel() == SYNC_CHANNEL => {
-                    return Ok(Heard::Synced(notification.payload().to_owned()));
-                }
                 Some(notification) => {
                     let parsed = notification
                         .payload()

@@ -200,6 +200,29 @@ impl AccountStore for SqlStore {
         self.finish(write, result).await
     }
 
+    async fn list_studio_admins(
+        &self,
+        studio: StudioId,
+        limit: u32,
+        after: Option<UserId>,
+    ) -> Result<Vec<User>, DomainError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE role = 'studio_admin' AND studio_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3"
+        );
+        let values: [Value; 3] = [studio.0.into(), after.map_or(0, |u| u.0).into(), i64::from(limit).into()];
+        self.all(&self.db, &sql, values).await?.iter().map(|row| self.read(row).user()).collect()
+    }
+
+    async fn remove_studio_admin(&self, studio: StudioId, user: UserId) -> Result<User, DomainError> {
+        let sql = format!(
+            "UPDATE users SET role = 'user', studio_id = NULL, updated_at = $3 \
+             WHERE id = $1 AND role = 'studio_admin' AND studio_id = $2 RETURNING {USER_COLUMNS}"
+        );
+        let values = [user.0.into(), studio.0.into(), self.wall_clock()];
+        self.write_returning(&sql, values, DomainError::NotFound("admin"), |row| row.user()).await
+    }
+
     async fn assign_studio_admin(&self, studio: StudioId, email: &str) -> Result<User, DomainError> {
         let write = self.write().await?;
         let result = async {

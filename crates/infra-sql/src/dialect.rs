@@ -10,7 +10,7 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 pub use hothour_domain::ports::LockMode;
 use hothour_domain::{DomainError, Money};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Value};
 
 use crate::write::Write;
 
@@ -29,13 +29,13 @@ pub enum RowLock {
 /// What the live fan-out heard from the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
-    /// Outbox events `first..=last` were committed.
+    /// Outbox events `first..=last` were committed. Where a relay announces
+    /// (PostgreSQL), ranges follow each other, in id order, and every id up
+    /// to `last` that is not in the outbox never will be.
     Range(i64, i64),
     /// Announcements may have been missed (a lost connection, a lagging
     /// receiver): catch up from the outbox.
     Reconnected,
-    /// The sync with this payload committed: every commit before it was heard.
-    Synced(String),
 }
 
 /// A stream of commit announcements.
@@ -73,6 +73,10 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// An `INTEGER` column (or an expression cast `AS INTEGER`).
     fn read_int(&self, row: &QueryResult, column: &str) -> Result<Option<i64>, DomainError>;
 
+    /// An SQL expression giving the amount in money column `money` in minor
+    /// units (cents), as an integer, for exact integer arithmetic on both stores.
+    fn minor_units_sql(&self, money: &str) -> String;
+
     /// What follows a `SELECT` inside a write to lock the rows it reads.
     fn lock_clause(&self, lock: RowLock) -> &'static str;
     /// An SQL expression giving the id the next new reservation takes.
@@ -93,16 +97,19 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
         db: &'a DatabaseConnection,
         mode: LockMode,
     ) -> BoxFuture<'a, Result<Option<Write>, DomainError>>;
-    /// A statement to run in a write just before it commits the outbox
-    /// events `first..=last`, if the dialect announces them that way.
-    fn announce_in_commit(&self, first: i64, last: i64) -> Option<Statement>;
     /// Called once a write that stored outbox events `first..=last` committed
     /// (before its turn is released, so announcements keep commit order).
+    /// Nothing here runs inside the write's transaction.
     fn announce_committed(&self, first: i64, last: i64);
-    /// A statement whose commit every listener hears as [`Heard::Synced`]
-    /// with `payload`, after the announcements of every commit before it;
-    /// `None` where commits are announced in-process, as they happen.
-    fn sync_statement(&self, payload: &str) -> Option<Statement>;
+    /// Whether commits are announced by a relay, after they commit, rather
+    /// than in-process as they happen: a reader then waits until the relay
+    /// has announced what it must have heard (see [`crate::SqlStore::sync_target`]).
+    fn relayed(&self) -> bool;
+    /// The relay to run in every instance (one of them leads at a time), if
+    /// the dialect announces that way; it runs until the process ends.
+    fn relay(&self) -> Option<BoxFuture<'static, ()>>;
+    /// Whether this instance's relay leads now.
+    fn leads_relay(&self) -> bool;
     /// Listens for commit announcements.
     fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>>;
 

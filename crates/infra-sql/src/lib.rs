@@ -14,6 +14,7 @@ mod accounts;
 mod auctions;
 mod codes;
 mod dialect;
+mod door;
 mod events;
 mod idempotency;
 mod locks;
@@ -22,6 +23,7 @@ mod outbox;
 mod payments;
 mod persist;
 mod queries;
+mod reports;
 mod reservations;
 mod rows;
 mod sql;
@@ -98,15 +100,40 @@ impl SqlStore {
         self.dialect.listen().await
     }
 
-    /// Commits a sync that listeners hear as [`Heard::Synced`] with `payload`
-    /// after every commit before it. `false` where commits are announced
-    /// in-process, as they happen: there is nothing to wait for.
-    pub async fn send_sync(&self, payload: &str) -> Result<bool, DomainError> {
-        let Some(statement) = self.dialect.sync_statement(payload) else {
-            return Ok(false);
-        };
-        self.db.execute_raw(statement).await.map_err(|error| self.dialect.map_error(error, None))?;
-        Ok(true)
+    /// The outbox id a reader must have heard announced to have heard every
+    /// commit made before this call, on any instance: the highest committed
+    /// now. `None` where commits are announced in-process as they happen:
+    /// there is nothing to wait for.
+    pub async fn sync_target(&self) -> Result<Option<i64>, DomainError> {
+        if !self.dialect.relayed() {
+            return Ok(None);
+        }
+        let row = self.one(&self.db, "SELECT COALESCE(MAX(id), 0) AS id FROM outbox", []).await?;
+        row.map_or(Ok(0), |row| self.read(&row).i64("id")).map(Some)
+    }
+
+    /// How far the relay has announced: every outbox id up to it is either
+    /// in the outbox, committed, or never will be. `None` where no relay
+    /// announces.
+    pub async fn announced_through(&self) -> Result<Option<i64>, DomainError> {
+        if !self.dialect.relayed() {
+            return Ok(None);
+        }
+        let row = self.one(&self.db, "SELECT MAX(announced_through) AS id FROM outbox_relay", []).await?;
+        let through = row.map_or(Ok(None), |row| self.read(&row).opt_i64("id"))?;
+        Ok(Some(through.unwrap_or(0)))
+    }
+
+    /// The relay that announces committed outbox rows, to run in every
+    /// instance (they elect one leader among them); `None` where commits are
+    /// announced in-process.
+    pub fn relay(&self) -> Option<BoxFuture<'static, ()>> {
+        self.dialect.relay()
+    }
+
+    /// Whether this instance's relay is the one announcing now.
+    pub fn leads_relay(&self) -> bool {
+        self.dialect.leads_relay()
     }
 
     fn d(&self) -> &dyn Dialect {
@@ -196,9 +223,10 @@ impl SqlStore {
         }
     }
 
-    /// As [`SqlStore::finish`], announcing the outbox events the write stored:
-    /// in the commit or after it, as the dialect does, before the turn is
-    /// released so that announcements keep commit order.
+    /// As [`SqlStore::finish`], announcing the outbox events the write stored
+    /// once it committed, before the turn is released so that announcements
+    /// keep commit order. Nothing is announced inside the transaction: a
+    /// `NOTIFY` there would take a database-wide lock at commit.
     async fn finish_announcing<T: write::Announces>(
         &self,
         write: Write,
@@ -208,19 +236,9 @@ impl SqlStore {
             let seqs = value.stored_events().iter().map(|event| event.seq);
             Some((seqs.clone().min()?, seqs.max()?))
         });
-        let Some((first, last)) = range else {
-            return self.finish(write, result).await;
-        };
-        let result = match self.dialect.announce_in_commit(first, last) {
-            Some(statement) => match write.txn.execute_raw(statement).await {
-                Ok(_) => result,
-                Err(error) => Err(self.dialect.map_error(error, None)),
-            },
-            None => result,
-        };
         let Write { txn, turn } = write;
         let result = self.finish(Write { txn, turn: None }, result).await;
-        if result.is_ok() {
+        if let (Ok(_), Some((first, last))) = (&result, range) {
             self.dialect.announce_committed(first, last);
         }
         drop(turn);
@@ -264,6 +282,27 @@ impl<D: SqlInsert> Creates<D> for SqlStore {
             let value = D::read(self.read(&row))?;
             let events = self.write_effects(write.conn(), effects(&value), new.created_at).await?;
             Ok(Committed { value, events })
+        }
+        .await;
+        self.finish_announcing(write, result).await
+    }
+
+    async fn create_all<F>(&self, news: Vec<New<D>>, effects: F) -> Result<Committed<Vec<D::Row>>, DomainError>
+    where
+        F: Fn(&D::Row) -> Effects + Send + Sync,
+    {
+        let write = self.write().await?;
+        let result = async {
+            let (mut rows, mut events) = (Vec::with_capacity(news.len()), Vec::new());
+            for new in news {
+                let (sql, values) = D::insert(self, &new);
+                let row = self.one_referencing(write.conn(), "studio", &sql, values).await?;
+                let row = row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
+                let value = D::read(self.read(&row))?;
+                events.extend(self.write_effects(write.conn(), effects(&value), new.created_at).await?);
+                rows.push(value);
+            }
+            Ok(Committed { value: rows, events })
         }
         .await;
         self.finish_announcing(write, result).await

@@ -90,6 +90,10 @@ impl SqlStore {
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         match (before, after) {
+            // Only an auction nothing refers to is deleted (no reservation was ever made).
+            (Parent::Auction(_), Parent::Auction(after)) if after.deleted_at.is_some() => {
+                self.exec(conn, "DELETE FROM auctions WHERE id = $1", [after.id.0.into()]).await.map(|_| ())
+            }
             (Parent::Auction(before), Parent::Auction(after)) if after != before => {
                 self.update_auction(conn, after, now).await
             }
@@ -121,6 +125,7 @@ impl SqlStore {
             delta(event.seats.confirmed_seats, before.seats.confirmed_seats),
             delta(event.seats.confirmed_count, before.seats.confirmed_count),
             d.opt_time(event.deleted_at),
+            d.opt_time(event.cancelled_at),
             d.time(now),
         ]);
         self.exec(
@@ -128,7 +133,7 @@ impl SqlStore {
             "UPDATE events SET title = $2, description = $3, capacity = $4, price = $5, starts_at = $6, ends_at = $7, \
              is_active = $8, held_seats = held_seats + $9, held_count = held_count + $10, \
              confirmed_seats = confirmed_seats + $11, confirmed_count = confirmed_count + $12, \
-             deleted_at = $13, updated_at = $14 WHERE id = $1",
+             deleted_at = $13, cancelled_at = $14, updated_at = $15 WHERE id = $1",
             values,
         )
         .await?;

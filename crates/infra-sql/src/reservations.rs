@@ -2,7 +2,9 @@
 //! several of one event, their parent locked first.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::ports::{Decided, Decision, EventReservations, LockMode, LockTarget, Locks, ReservationStore};
+use hothour_domain::ports::{
+    Decided, Decision, EventBookings, EventReservations, LockMode, LockTarget, Locks, ReservationStore,
+};
 use hothour_domain::{
     BookingCode, Clock, DomainError, Effects, EventReservationsUnit, Reservation, ReservationId, ReservationTarget,
     ReservationUnit,
@@ -121,6 +123,32 @@ impl LockRows<EventReservations> for SqlStore {
             let rows = self.all(conn, &sql, c.values).await?;
             rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?
         };
+        let now = clock.now();
+        let unit = EventReservationsUnit { parent: parent.clone(), reservations, effects: Effects::default() };
+        Ok(Some(Locked { unit, before: parent, now }))
+    }
+}
+
+impl LockRows<EventBookings> for SqlStore {
+    async fn lock_rows<C: Clock>(
+        &self,
+        conn: &DatabaseTransaction,
+        target: EventBookings,
+        mode: LockMode,
+        clock: &C,
+    ) -> Result<Option<Locked<EventReservationsUnit>>, DomainError> {
+        // Parent first, then the reservations: the order every path uses.
+        let Some(parent) = self.lock_parent(conn, ReservationTarget::Event(target.event), mode).await? else {
+            return mode.absent("event");
+        };
+        // Every one the event's lock keeps from changing meanwhile, read under it.
+        let sql = format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE event_id = $1 AND status IN ('HOLD', 'CONFIRMED') \
+             ORDER BY id {}",
+            self.d().lock_clause(RowLock::Update(LockMode::Wait))
+        );
+        let rows = self.all(conn, &sql, [target.event.0.into()]).await?;
+        let reservations = rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?;
         let now = clock.now();
         let unit = EventReservationsUnit { parent: parent.clone(), reservations, effects: Effects::default() };
         Ok(Some(Locked { unit, before: parent, now }))

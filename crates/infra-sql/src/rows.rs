@@ -55,6 +55,10 @@ impl Reader<'_> {
         self.get(column)
     }
 
+    pub(crate) fn bool(&self, column: &str) -> Result<bool, DomainError> {
+        self.get(column)
+    }
+
     pub(crate) fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, DomainError> {
         self.get(column)
     }
@@ -123,6 +127,8 @@ impl Reader<'_> {
             turbo_started_at: self.opt_time("turbo_started_at")?,
             turbo_announced: self.get("turbo_announced")?,
             cancelled_at: self.opt_time("cancelled_at")?,
+            // A deleted auction's row is gone.
+            deleted_at: None,
             created_at: self.time("created_at")?,
         })
     }
@@ -170,6 +176,7 @@ impl Reader<'_> {
                 confirmed_count: self.count("confirmed_count")?,
             },
             deleted_at: self.opt_time("deleted_at")?,
+            cancelled_at: self.opt_time("cancelled_at")?,
             created_at: self.time("created_at")?,
         })
     }
@@ -289,7 +296,7 @@ pub(crate) const AUCTION_COLUMNS: &str = "id, studio_id, title, description, sta
      turbo_interval_seconds, session_minutes, turbo_started_at, turbo_announced, status, cancelled_at, created_at";
 
 pub(crate) const EVENT_COLUMNS: &str = "id, studio_id, title, description, capacity, price, starts_at, ends_at, \
-     is_active, held_seats, held_count, confirmed_seats, confirmed_count, deleted_at, created_at";
+     is_active, held_seats, held_count, confirmed_seats, confirmed_count, deleted_at, cancelled_at, created_at";
 
 pub(crate) const RESERVATION_COLUMNS: &str = "id, auction_id, event_id, user_id, studio_id, status, quantity, \
      unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, cancelled_at, \

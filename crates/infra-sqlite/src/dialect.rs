@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use hothour_domain::{DomainError, Money};
 use hothour_infra_sql::{BoxFuture, CommitFeed, Dialect, Heard, LockMode, RowLock, Write, corrupt};
 use sea_orm::{
-    DatabaseConnection, DbBackend, DbErr, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait, TryGetable, Value,
+    DatabaseConnection, DbBackend, DbErr, QueryResult, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    TryGetable, Value,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, broadcast};
 
@@ -112,6 +112,11 @@ impl Dialect for Sqlite {
         get(row, column)
     }
 
+    fn minor_units_sql(&self, money: &str) -> String {
+        // Stored in cents already.
+        money.to_owned()
+    }
+
     fn lock_clause(&self, _: RowLock) -> &'static str {
         // The write turn, held from BEGIN to COMMIT, is the lock.
         ""
@@ -136,10 +141,6 @@ impl Dialect for Sqlite {
         format!("{ends_at} - {lead_seconds} * 1000000 <= {now}")
     }
 
-    fn sync_statement(&self, _payload: &str) -> Option<Statement> {
-        None
-    }
-
     fn lapsed_holds_sql(&self, event: &str, now: &str) -> String {
         // SQLite keeps no statistics; it reaches these through
         // `reservations_event_holds (event_id, expires_at)`.
@@ -154,13 +155,21 @@ impl Dialect for Sqlite {
         Box::pin(self.begin_write(db, mode))
     }
 
-    fn announce_in_commit(&self, _first: i64, _last: i64) -> Option<Statement> {
-        None
-    }
-
     fn announce_committed(&self, first: i64, last: i64) {
         // Nobody subscribed yet is fine: the outbox keeps the events.
         let _ = self.bus.send((first, last));
+    }
+
+    fn relayed(&self) -> bool {
+        false
+    }
+
+    fn relay(&self) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
+
+    fn leads_relay(&self) -> bool {
+        false
     }
 
     fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>> {

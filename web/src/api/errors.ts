@@ -16,6 +16,7 @@ export const PROBLEM_CODES = [
   'hold_expired',
   'invalid_state',
   'cancellation_closed',
+  'check_in_not_open',
   'event_has_reservations',
   'turbo_already_active',
   'turbo_not_available',
@@ -54,6 +55,8 @@ export const PROBLEM_CODES = [
   'payment_processing',
   'payment_declined',
   'payment_provider_unavailable',
+  'event_cancelled',
+  'auction_has_reservations',
 ] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
 // Every code the contract can answer with is worded: a new one fails the typecheck until it is.

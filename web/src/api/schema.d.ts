@@ -28,6 +28,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auctions/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lists a slot and its weekly repeats in one go, all or none: the auction as
+         *     `POST /auctions` takes it, then a copy every week at the same wall-clock
+         *     times in the studio's time zone while its session falls on or before
+         *     `repeat.until`, at most 52 auctions in all. Each is validated as a single
+         *     auction is; a copy's messages name its week.
+         * @description Lists a slot and its weekly repeats in one go, all or none: the auction as
+         *     `POST /auctions` takes it, then a copy every week at the same wall-clock
+         *     times in the studio's time zone while its session falls on or before
+         *     `repeat.until`, at most 52 auctions in all. Each is validated as a single
+         *     auction is; a copy's messages name its week.
+         */
+        post: operations["createAuctionSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auctions/{id}": {
         parameters: {
             query?: never;
@@ -42,7 +70,13 @@ export interface paths {
         get: operations["getAuction"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Deletes an auction no one ever reserved; one that had any reservation
+         *     (even one that lapsed or was cancelled) is cancelled instead.
+         * @description Deletes an auction no one ever reserved; one that had any reservation
+         *     (even one that lapsed or was cancelled) is cancelled instead.
+         */
+        delete: operations["deleteAuction"];
         options?: never;
         head?: never;
         /**
@@ -328,6 +362,34 @@ export interface paths {
         patch: operations["updateEvent"];
         trace?: never;
     };
+    "/api/v1/events/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels an event (its studio's admins and platform admins): every hold and
+         *     booking it has is cancelled in the same decision, each holder is told
+         *     (`reservation_cancelled` on `user:{id}`), paid bookings are refunded, and
+         *     the event is off sale for good (inactive, with `cancelled_at`). Bookings
+         *     already checked in stay as they are.
+         * @description Cancels an event (its studio's admins and platform admins): every hold and
+         *     booking it has is cancelled in the same decision, each holder is told
+         *     (`reservation_cancelled` on `user:{id}`), paid bookings are refunded, and
+         *     the event is off sale for good (inactive, with `cancelled_at`). Bookings
+         *     already checked in stay as they are.
+         */
+        post: operations["cancelEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events/{id}/holds": {
         parameters: {
             query?: never;
@@ -601,7 +663,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The studio's admins (its own admins and platform admins may read them).
+         * @description The studio's admins (its own admins and platform admins may read them).
+         */
+        get: operations["listStudioAdmins"];
         put?: never;
         /**
          * Makes an existing user this studio's admin (platform admins only).
@@ -609,6 +675,32 @@ export interface paths {
          */
         post: operations["assignStudioAdmin"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/admins/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Makes the studio's admin a plain user again (platform admins only). It
+         *     takes effect at once on every instance: their next request acts as a
+         *     user, and their live sockets lose the studio's rooms (`session_ended`,
+         *     `role_changed`).
+         * @description Makes the studio's admin a plain user again (platform admins only). It
+         *     takes effect at once on every instance: their next request acts as a
+         *     user, and their live sockets lose the studio's rooms (`session_ended`,
+         *     `role_changed`).
+         */
+        delete: operations["removeStudioAdmin"];
         options?: never;
         head?: never;
         patch?: never;
@@ -624,8 +716,18 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Checks a booking in at the studio's door by its booking code.
-         * @description Checks a booking in at the studio's door by its booking code.
+         * Checks a booking in at the studio's door by its booking code, from
+         *     `check_in_opens_before_seconds` (`GET /config`) before its session starts
+         *     until the session ends; outside that window `check_in_not_open`, naming
+         *     the session's start in `session_starts_at`. A code used before is answered
+         *     200 at any time, unchanged, with `already_checked_in: true`. A code of
+         *     another studio is not found.
+         * @description Checks a booking in at the studio's door by its booking code, from
+         *     `check_in_opens_before_seconds` (`GET /config`) before its session starts
+         *     until the session ends; outside that window `check_in_not_open`, naming
+         *     the session's start in `session_starts_at`. A code used before is answered
+         *     200 at any time, unchanged, with `already_checked_in: true`. A code of
+         *     another studio is not found.
          */
         post: operations["checkIn"];
         delete?: never;
@@ -646,6 +748,114 @@ export interface paths {
          * @description A studio's reservations, newest first (its admins and platform admins).
          */
         get: operations["listStudioReservations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/reservations.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The studio's reservations whose session starts in the range, as a CSV
+         *     file for spreadsheets (its admins and platform admins): RFC 4180, UTF-8
+         *     with a byte order mark, CRLF line ends, a header row, one row per
+         *     reservation by session start (every status; `status` is the status now).
+         *     Times are wall-clock text on the studio's clock (`2026-03-29 18:30:00`,
+         *     its zone in `time_zone`), amounts as in the API. A cell that would begin
+         *     with `=`, `+`, `-`, `@`, a tab or a carriage return begins with `'`
+         *     instead, so no cell runs as a formula. Each export is written to the
+         *     audit log (`reservations.export`).
+         * @description The studio's reservations whose session starts in the range, as a CSV
+         *     file for spreadsheets (its admins and platform admins): RFC 4180, UTF-8
+         *     with a byte order mark, CRLF line ends, a header row, one row per
+         *     reservation by session start (every status; `status` is the status now).
+         *     Times are wall-clock text on the studio's clock (`2026-03-29 18:30:00`,
+         *     its zone in `time_zone`), amounts as in the API. A cell that would begin
+         *     with `=`, `+`, `-`, `@`, a tab or a carriage return begins with `'`
+         *     instead, so no cell runs as a formula. Each export is written to the
+         *     audit log (`reservations.export`).
+         */
+        get: operations["exportStudioReservations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/roster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is coming to one of the studio's sessions: its bookings and the holds
+         *     still being paid for, with their holders' names, by name (its admins and
+         *     platform admins; another studio's session, or a deleted event, is not found).
+         * @description Who is coming to one of the studio's sessions: its bookings and the holds
+         *     still being paid for, with their holders' names, by name (its admins and
+         *     platform admins; another studio's session, or a deleted event, is not found).
+         */
+        get: operations["getStudioRoster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A studio's sessions of one day in its time zone, with how many are coming
+         *     to each (its admins and platform admins; to anyone else the studio is not found).
+         * @description A studio's sessions of one day in its time zone, with how many are coming
+         *     to each (its admins and platform admins; to anyone else the studio is not found).
+         */
+        get: operations["listStudioSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A studio's numbers over a range of its days: revenue, slots sold and
+         *     expired unsold, the average sale against the start price, seats sold of
+         *     the capacity, check-ins and no-shows, for the whole range and for each
+         *     day (its admins and platform admins; to anyone else the studio is not found).
+         * @description A studio's numbers over a range of its days: revenue, slots sold and
+         *     expired unsold, the average sale against the start price, seats sold of
+         *     the capacity, check-ins and no-shows, for the whole range and for each
+         *     day (its admins and platform admins; to anyone else the studio is not found).
+         */
+        get: operations["getStudioStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -701,6 +911,10 @@ export interface components {
             studio_id?: number | null;
             title: string;
             turbo?: components["schemas"]["TurboIn"] | null;
+        };
+        /** @description Every auction one request created, in order. */
+        AuctionList: {
+            items: components["schemas"]["AuctionOut"][];
         };
         AuctionOut: {
             current_price: components["schemas"]["Money"];
@@ -773,6 +987,43 @@ export interface components {
             title?: string | null;
             turbo?: components["schemas"]["TurboIn"] | null;
         };
+        /** @description An auction to list and repeat weekly: the fields of `AuctionIn`, and `repeat`. */
+        AuctionSeriesIn: {
+            description?: string;
+            drop_amount: components["schemas"]["Money"];
+            /** Format: int64 */
+            drop_interval_minutes: number;
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
+            ends_at: string;
+            floor_price: components["schemas"]["Money"];
+            repeat: components["schemas"]["RepeatIn"];
+            /**
+             * Format: date-time
+             * @description When the session itself takes place. An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
+            scheduled_at: string;
+            /**
+             * Format: int64
+             * @description How long the session lasts from `scheduled_at`, 1 to 1440 minutes (60 when a new auction leaves it out).
+             */
+            session_minutes?: number;
+            start_price: components["schemas"]["Money"];
+            /**
+             * Format: date-time
+             * @description An RFC 3339 instant that must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z.
+             */
+            starts_at: string;
+            /**
+             * Format: int64
+             * @description Required for platform admins; a studio admin's own studio by default.
+             */
+            studio_id?: number | null;
+            title: string;
+            turbo?: components["schemas"]["TurboIn"] | null;
+        };
         /**
          * @description An auction's status at the time of the answer.
          * @enum {string}
@@ -813,7 +1064,37 @@ export interface components {
             actor_id: number | null;
             /** Format: date-time */
             created_at: string;
-            /** @description The auction as created. */
+            /** @description The auction as created (a weekly repeat records one entry per auction). */
+            details: {
+                /** Format: date-time */
+                ends_at: string;
+                floor_price: components["schemas"]["Money"];
+                /** Format: date-time */
+                scheduled_at: string;
+                start_price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `auction.delete`. */
+        AuditAuctionDelete: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "auction.delete";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The auction as it was when deleted (no one had ever reserved it). */
             details: {
                 /** Format: date-time */
                 ends_at: string;
@@ -895,6 +1176,35 @@ export interface components {
             from: unknown;
             /** @description The value after. */
             to: unknown;
+        };
+        /** @description An entry of action `event.cancel`. */
+        AuditEventCancel: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "event.cancel";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The event as it was when cancelled, and every hold and booking cancelled with it. */
+            details: {
+                cancelled_reservations: components["schemas"]["AuditedReservation"][];
+                capacity: number;
+                /** Format: date-time */
+                ends_at: string;
+                price: components["schemas"]["Money"];
+                /** Format: date-time */
+                starts_at: string;
+                title: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
         };
         /** @description An entry of action `event.create`. */
         AuditEventCreate: {
@@ -983,7 +1293,7 @@ export interface components {
             target: string;
         };
         /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
-        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"];
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditAuctionDelete"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditEventCancel"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditStudioRemoveAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
@@ -1065,6 +1375,32 @@ export interface components {
             /** @example auction:42 */
             target: string;
         };
+        /** @description An entry of action `reservations.export`. */
+        AuditReservationsExport: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "reservations.export";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The studio's reservations downloaded as CSV (the entry's target is `studio:{id}`): those whose session starts from `from` to `to`, both included, in the studio's time zone `timezone`. */
+            details: {
+                /** Format: date */
+                from: string;
+                timezone: components["schemas"]["TimeZone"];
+                /** Format: date */
+                to: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
         /** @description An entry of action `studio.assign_admin`. */
         AuditStudioAssignAdmin: {
             /**
@@ -1107,6 +1443,30 @@ export interface components {
                 address: string;
                 name: string;
                 timezone: components["schemas"]["TimeZone"];
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
+        /** @description An entry of action `studio.remove_admin`. */
+        AuditStudioRemoveAdmin: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "studio.remove_admin";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Who stopped being the studio's admin (the entry's target is `user:{id}`); their role is `user` now. */
+            details: {
+                email: string;
+                /** Format: int64 */
+                user_id: number;
             };
             /** Format: int64 */
             id: number;
@@ -1161,12 +1521,45 @@ export interface components {
             booking_code: string;
         };
         /**
-         * @description A booking checked in: the reservation, and whose it is, so door staff
-         *     can see they admit its holder.
+         * @description A booking at the studio's door (SPEC §6): checked in by this request, or
+         *     already before it. A used code is answered the same way (200), with
+         *     `already_checked_in: true` and the time it was first used, so a shared
+         *     screenshot of a ticket is caught.
          */
-        CheckInOut: components["schemas"]["ReservationOut"] & {
-            /** @description The full name of the user who holds the booking. */
+        CheckInOut: {
+            /**
+             * @description `false` when this request checked the booking in; `true` when its
+             *     code had been used before (nothing changed: show it as used, at `checked_in_at`).
+             */
+            already_checked_in: boolean;
+            /**
+             * Format: date-time
+             * @description When the booking was checked in (the first time).
+             */
+            checked_in_at: string;
+            /**
+             * Format: date-time
+             * @description When the session ends.
+             */
+            ends_at: string;
+            /** @description The holder's full name, so the door can see it admits them. */
             full_name: string;
+            /**
+             * Format: int32
+             * @description Seats the booking admits (1 for an auction's slot).
+             */
+            quantity: number;
+            /** @description The booking itself. */
+            reservation: components["schemas"]["ReservationOut"];
+            /**
+             * Format: date-time
+             * @description When the session starts (an auction's `scheduled_at`).
+             */
+            starts_at: string;
+            /** @description The studio's time zone, to show the times on the studio's clock. */
+            timezone: components["schemas"]["TimeZone"];
+            /** @description What the session is. */
+            title: string;
         };
         /** @description What the browser needs to pay for a hold. */
         CheckoutOut: {
@@ -1195,6 +1588,12 @@ export interface components {
              */
             cancellation_cutoff_seconds: number;
             /**
+             * Format: int64
+             * @description Bookings can be checked in from this many seconds before their session starts until it ends.
+             * @example 7200
+             */
+            check_in_opens_before_seconds: number;
+            /**
              * @description The ISO 4217 code of every amount.
              * @example TRY
              */
@@ -1217,6 +1616,72 @@ export interface components {
              * @description The server's clock now, to run countdowns against.
              */
             server_time: string;
+        };
+        /**
+         * @description A session as the door sees it: an auction's slot (at its
+         *     `scheduled_at`, for its `session_minutes`) or an event, with how many
+         *     are coming now. Bookings are CONFIRMED, CHECKED_IN and NO_SHOW
+         *     reservations; holds are those not yet lapsed, still to be paid or confirmed.
+         */
+        DoorSessionOut: {
+            /**
+             * Format: int32
+             * @description Bookings (CONFIRMED, CHECKED_IN, NO_SHOW).
+             */
+            booked_count: number;
+            /**
+             * Format: int32
+             * @description Seats those bookings take.
+             */
+            booked_seats: number;
+            /**
+             * Format: int32
+             * @description Seats in all: an event's capacity, 1 for an auction's slot.
+             */
+            capacity: number;
+            /**
+             * Format: date-time
+             * @description When check-in opens (`check_in_opens_before_seconds` of `GET /config` before `starts_at`).
+             */
+            check_in_opens_at: string;
+            /**
+             * Format: int32
+             * @description Bookings checked in.
+             */
+            checked_in_count: number;
+            /**
+             * Format: int32
+             * @description Seats those checked-in bookings take.
+             */
+            checked_in_seats: number;
+            /**
+             * Format: date-time
+             * @description When the session ends; check-in closes then.
+             */
+            ends_at: string;
+            /**
+             * Format: int32
+             * @description Holds not yet lapsed (someone still paying or confirming).
+             */
+            held_count: number;
+            /**
+             * Format: int32
+             * @description Seats those holds take.
+             */
+            held_seats: number;
+            /**
+             * Format: int64
+             * @description The auction's or the event's id.
+             */
+            id: number;
+            kind: components["schemas"]["ReservationKind"];
+            /**
+             * Format: date-time
+             * @description When the session starts (an auction's `scheduled_at`).
+             */
+            starts_at: string;
+            status: components["schemas"]["SessionStatus"];
+            title: string;
         };
         EventIn: {
             /** Format: int64 */
@@ -1241,6 +1706,11 @@ export interface components {
         EventOut: {
             /** Format: int32 */
             available: number;
+            /**
+             * Format: date-time
+             * @description When the studio cancelled it (it is then inactive for good); null otherwise.
+             */
+            cancelled_at: string | null;
             /** Format: int32 */
             capacity: number;
             /** Format: int32 */
@@ -1374,6 +1844,11 @@ export interface components {
                 [key: string]: string[];
             };
             /**
+             * Format: date-time
+             * @description When the booking's session starts, on `check_in_not_open`.
+             */
+            session_starts_at?: string;
+            /**
              * Format: int32
              * @example 409
              */
@@ -1390,13 +1865,18 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             locale?: components["schemas"]["Locale"] | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
             phone?: string | null;
         };
+        /**
+         * @description A share between 0 and 1 as a decimal string with four decimals (`"0.8333"` is 83.33 %), rounded half to even: never a JSON number.
+         * @example 0.8333
+         */
+        Ratio: string;
         RefreshIn: {
             refresh_token: string;
         };
@@ -1411,6 +1891,26 @@ export interface components {
             phone?: string | null;
         };
         /**
+         * @description How often an auction repeats.
+         * @enum {string}
+         */
+        RepeatEvery: "week";
+        /**
+         * @description How an auction repeats: a copy every week, each at the same wall-clock
+         *     times in the studio's time zone (across a change of daylight saving time
+         *     too), while its session falls on or before `until`. At most 52 auctions in
+         *     all, the first included; a time the clocks skip that day moves an hour later.
+         */
+        RepeatIn: {
+            every: components["schemas"]["RepeatEvery"];
+            /**
+             * Format: date
+             * @description The last day (in the studio's time zone) a copy's session may fall on.
+             * @example 2030-06-30
+             */
+            until: string;
+        };
+        /**
          * @description What a reservation is for.
          * @enum {string}
          */
@@ -1419,6 +1919,11 @@ export interface components {
             /** Format: int64 */
             auction_id: number | null;
             booking_code: string | null;
+            /**
+             * Format: date-time
+             * @description When it was checked in at the studio's door (null until then).
+             */
+            checked_in_at: string | null;
             /** Format: date-time */
             confirmed_at: string | null;
             /** Format: date-time */
@@ -1472,6 +1977,55 @@ export interface components {
             studio: components["schemas"]["StudioSummary"];
             title: string;
         };
+        /**
+         * @description One of a session's live reservations: a booking (CONFIRMED,
+         *     CHECKED_IN, NO_SHOW), or a HOLD not yet lapsed (its holder is still
+         *     paying or confirming; it has no booking code and cannot be checked in yet).
+         */
+        RosterEntryOut: {
+            /** @description The code to check the booking in with (null for a HOLD). */
+            booking_code: string | null;
+            /**
+             * Format: date-time
+             * @description When it was checked in (null until then).
+             */
+            checked_in_at: string | null;
+            /** @description The holder's full name. */
+            full_name: string;
+            /**
+             * Format: date-time
+             * @description When a HOLD lapses unless confirmed (null for a booking).
+             */
+            hold_expires_at: string | null;
+            /**
+             * Format: int32
+             * @description Seats (1 for an auction's slot).
+             */
+            quantity: number;
+            /** Format: int64 */
+            reservation_id: number;
+            status: components["schemas"]["ReservationStatus"];
+            /** Format: int64 */
+            user_id: number;
+        };
+        /**
+         * @description Who is coming to a session (`GET /studios/{id}/roster`): its live
+         *     reservations, by full name (case-insensitively, then by reservation id).
+         *     Not paged: one session's reservations.
+         */
+        RosterOut: {
+            items: components["schemas"]["RosterEntryOut"][];
+            session: components["schemas"]["DoorSessionOut"];
+            /** @description The studio's time zone, to show the times on the studio's clock. */
+            timezone: components["schemas"]["TimeZone"];
+        };
+        /**
+         * @description How a session stands now: an auction by its status (`DRAFT`, `ACTIVE`,
+         *     `HELD`, `SOLD`, `EXPIRED`, `CANCELLED`), an event `ACTIVE` or
+         *     `INACTIVE` (hidden from the catalogue).
+         * @enum {string}
+         */
+        SessionStatus: "DRAFT" | "ACTIVE" | "HELD" | "SOLD" | "EXPIRED" | "CANCELLED" | "INACTIVE";
         /** @description The tokens of a sign-in (login or register), with the client's device token. */
         SignInOut: components["schemas"]["TokensOut"] & {
             /**
@@ -1486,11 +2040,111 @@ export interface components {
              */
             device_token: string;
         };
+        /** @description One of a studio's admins. */
+        StudioAdminOut: {
+            email: string;
+            full_name: string;
+            /** Format: int64 */
+            id: number;
+        };
+        /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
+        StudioAdminPage: {
+            items: components["schemas"]["StudioAdminOut"][];
+            next_cursor: string | null;
+        };
+        /** @description One day of the range, on the studio's clock. */
+        StudioDayNumbers: components["schemas"]["StudioNumbers"] & {
+            /**
+             * Format: date
+             * @description The day, on the studio's clock.
+             * @example 2026-03-29
+             */
+            date: string;
+            /**
+             * Format: date-time
+             * @description When it ends (the next midnight), in UTC: a day is 23 or 25 hours long when the clocks change.
+             */
+            ends_at: string;
+            /**
+             * Format: date-time
+             * @description When the day begins (its midnight in the studio's zone), in UTC.
+             */
+            starts_at: string;
+        };
+        /**
+         * @description A studio's sessions of one day in its time zone (`GET /studios/{id}/sessions`):
+         *     every auction whose session and every event that starts that day, whatever
+         *     its status, by start time (then auctions first, then id). Not paged: one
+         *     day of one studio.
+         */
+        StudioDayOut: {
+            /**
+             * Format: date
+             * @description The day, `YYYY-MM-DD` (today in the studio's zone when none was asked for).
+             * @example 2030-03-02
+             */
+            date: string;
+            /**
+             * Format: date-time
+             * @description The next day's first instant: a day lasts 23 or 25 hours across a DST change.
+             */
+            ends_at: string;
+            items: components["schemas"]["DoorSessionOut"][];
+            /**
+             * Format: date-time
+             * @description The day's first instant (its midnight, or when a skipped midnight's gap ends).
+             */
+            starts_at: string;
+            /** @description The studio's time zone, which the day is counted in. */
+            timezone: components["schemas"]["TimeZone"];
+        };
         StudioIn: {
             address?: string;
             maps_url?: string | null;
             name: string;
             timezone?: components["schemas"]["TimeZone"];
+        };
+        /**
+         * @description What a studio's sessions added up to, over a day or a range of days. A
+         *     reservation counts on the day its session starts (an auction's
+         *     `scheduled_at`, an event's `starts_at`) on the studio's clock.
+         */
+        StudioNumbers: {
+            average_sale_ratio: components["schemas"]["Ratio"] | null;
+            /**
+             * Format: int64
+             * @description Bookings checked in at the door.
+             */
+            checked_in: number;
+            fill_ratio: components["schemas"]["Ratio"] | null;
+            no_show_rate: components["schemas"]["Ratio"] | null;
+            /**
+             * Format: int64
+             * @description Bookings whose holder did not come (marked after the session started).
+             */
+            no_shows: number;
+            /** @description Σ total price − refunded over the bookings (`CONFIRMED`, `CHECKED_IN` or `NO_SHOW` now). */
+            revenue: components["schemas"]["Money"];
+            /**
+             * Format: int64
+             * @description The seats those events have: Σ capacity of the studio's events (active or not, not deleted).
+             */
+            seats_capacity: number;
+            /**
+             * Format: int64
+             * @description Seats booked on events.
+             */
+            seats_sold: number;
+            /**
+             * Format: int64
+             * @description Auctions whose sale ended with no booking (cancelled ones are neither sold nor expired).
+             */
+            slots_expired_unsold: number;
+            /**
+             * Format: int64
+             * @description Auctions that sold (have a booking).
+             */
+            slots_sold: number;
         };
         StudioOut: {
             address: string;
@@ -1510,6 +2164,31 @@ export interface components {
             maps_url?: string | null;
             name?: string | null;
             timezone?: components["schemas"]["TimeZone"] | null;
+        };
+        /**
+         * @description A studio's numbers over a range of its days: the totals and every day of
+         *     the range, in order, days with nothing included.
+         */
+        StudioStatsOut: {
+            days: components["schemas"]["StudioDayNumbers"][];
+            /**
+             * Format: date
+             * @description The first day, included.
+             * @example 2026-03-23
+             */
+            from: string;
+            /** Format: int64 */
+            studio_id: number;
+            /** @description The studio's time zone, whose days these are. */
+            timezone: components["schemas"]["TimeZone"];
+            /**
+             * Format: date
+             * @description The last day, included.
+             * @example 2026-03-29
+             */
+            to: string;
+            /** @description The whole range (ratios from its sums, not a mean of the days'). */
+            totals: components["schemas"]["StudioNumbers"];
         };
         /**
          * @description The studio an auction, event or reservation belongs to, carried with it so
@@ -1805,6 +2484,80 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    createAuctionSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "description": "",
+                 *       "drop_amount": "50.00",
+                 *       "drop_interval_minutes": 10,
+                 *       "ends_at": "2030-03-01T18:00:00Z",
+                 *       "floor_price": "100.00",
+                 *       "repeat": {
+                 *         "every": "week",
+                 *         "until": "2030-04-30"
+                 *       },
+                 *       "scheduled_at": "2030-03-01T19:00:00Z",
+                 *       "start_price": "500.00",
+                 *       "starts_at": "2030-03-01T15:00:00Z",
+                 *       "title": "Reformer pilates, 19:00",
+                 *       "turbo": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["AuctionSeriesIn"];
+            };
+        };
+        responses: {
+            /** @description Every auction created, in order of their sessions */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuctionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getAuction: {
         parameters: {
             query?: never;
@@ -1850,6 +2603,67 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteAuction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Auction id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description `auction_has_reservations`: Someone reserved the auction at some point, so it cannot be deleted (its history would go with it): cancel it instead. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "auction_has_reservations";
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
@@ -2761,7 +3575,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `capacity_below_reserved`: The capacity would drop below the seats already held or booked. */
+            /**
+             * @description `event_cancelled`: The event was cancelled: it cannot be cancelled again or changed.
+             *
+             *     `capacity_below_reserved`: The capacity would drop below the seats already held or booked.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2769,13 +3587,76 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "capacity_below_reserved";
+                        code: "event_cancelled" | "capacity_below_reserved";
                     };
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event, cancelled, with its seats now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description `event_cancelled`: The event was cancelled: it cannot be cancelled again or changed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "event_cancelled";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -3543,6 +4424,50 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listStudioAdmins: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the studio's admins, by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioAdminPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     assignStudioAdmin: {
         parameters: {
             query?: never;
@@ -3614,6 +4539,57 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    removeStudioAdmin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+                /** @description The admin's user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed: the user's role is `user` now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     checkIn: {
         parameters: {
             query?: never;
@@ -3635,7 +4611,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The booking, checked in (also when it already was), with its holder's name */
+            /** @description The booking, checked in now or already before, with its holder and its session */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3658,7 +4634,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `invalid_state`: The reservation or auction is not in a state that allows this. */
+            /**
+             * @description `invalid_state`: The reservation or auction is not in a state that allows this.
+             *
+             *     `check_in_not_open`: Check-in for the booking's session is not open: it opens `check_in_opens_before_seconds` (`GET /config`) before the session starts and closes when it ends. `session_starts_at` says when the session starts.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3666,7 +4646,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "invalid_state" | "check_in_not_open";
                     };
                 };
             };
@@ -3704,6 +4684,185 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReservationPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportStudioReservations: {
+        parameters: {
+            query: {
+                /** @description The first day, on the studio's clock. */
+                from: string;
+                /** @description The last day, included; at most 365 days after `from` (a range covers at most 366 days). */
+                to: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reservations as CSV, with the columns reservation_id, booking_code, status, kind, title, session_starts_at, holder_name, holder_email, quantity, unit_price, total_price, refunded_amount, created_at, confirmed_at, checked_in_at, cancelled_at, time_zone */
+            200: {
+                headers: {
+                    /** @description `attachment`, with a file name naming the studio and the range */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getStudioRoster: {
+        parameters: {
+            query?: {
+                /** @description The auction whose slot's roster to read (give this or `event_id`). */
+                auction_id?: number;
+                /** @description The event whose roster to read (give this or `auction_id`). */
+                event_id?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session and its live reservations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listStudioSessions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The day, `YYYY-MM-DD` in the studio's time zone, from 1970-01-01 to
+                 *     9999-12-31; today there when left out.
+                 */
+                date?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The day's auctions and events, by start time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioDayOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getStudioStats: {
+        parameters: {
+            query: {
+                /** @description The first day, on the studio's clock. */
+                from: string;
+                /** @description The last day, included; at most 365 days after `from` (a range covers at most 366 days). */
+                to: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals, and every day of the range in order (days with nothing included) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioStatsOut"];
                 };
             };
             401: components["responses"]["Unauthorized"];

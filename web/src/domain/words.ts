@@ -21,6 +21,11 @@ export function auctionStatusWord(status: string): string {
   return (AUCTION_STATUSES as readonly string[]).includes(status) ? t(`status.auction.${status}`) : status;
 }
 
+/** An event's state in the studio's catalogue: open for booking, or taken off sale (catalogue keys `catalogue.eventStatus.<state>`). */
+export function eventStateWord(isActive: boolean): string {
+  return t(`catalogue.eventStatus.${isActive ? 'active' : 'inactive'}`);
+}
+
 export function reservationStatusWord(status: string): string {
   return (RESERVATION_STATUSES as readonly string[]).includes(status) ? t(`status.reservation.${status}`) : status;
 }

@@ -8,6 +8,7 @@ import { keysOf, keysUsed, literalsIn } from './lint';
 import { AUCTION_STATUSES, FEED_TYPES, RESERVATION_STATUSES } from '../domain/words';
 import { PROBLEM_CODES } from '../api/errors';
 import { CARD_PROBLEMS } from '../payments/pay';
+import { EVENT_STATES } from '../studio/catalogue';
 
 const src = fileURLToPath(new URL('..', import.meta.url));
 const read = (name: string) => JSON.parse(readFileSync(join(src, 'i18n/locales', name), 'utf8'));
@@ -48,7 +49,7 @@ describe('the message catalogues', () => {
     expect(missing).toEqual([]);
   });
 
-  it('word every status, problem code, card problem and feed event', () => {
+  it('word every status, problem code, card problem, feed event and event state', () => {
     const keys = new Set(keysOf(en));
     const wanted = [
       ...AUCTION_STATUSES.map((s) => `status.auction.${s}`),
@@ -56,6 +57,7 @@ describe('the message catalogues', () => {
       ...PROBLEM_CODES.map((c) => `problem.${c}`),
       ...FEED_TYPES.map((f) => `feed.${f}`),
       ...CARD_PROBLEMS.map((w) => `payment.card.${w}`),
+      ...EVENT_STATES.map((s) => `catalogue.eventStatus.${s}`),
     ];
     expect(wanted.filter((k) => !keys.has(k))).toEqual([]);
   });

@@ -14,6 +14,7 @@ export type ClientOp = AuthOp | PingOp | SubscribeOp | UnsubscribeOp;
  */
 export type ServerFrame =
   | AuctionBookedFrame
+  | AuctionDeletedFrame
   | AuctionHeldFrame
   | AuctionReopenedFrame
   | AuctionUpdatedFrame
@@ -819,6 +820,23 @@ export interface TurboIn {
   trigger_before_minutes: number;
 }
 /**
+ * An auction no one had reserved was deleted (as it was): drop it; its room has nothing more to say
+ *
+ * A state change of an auction, in its `auction:` room, its studio's room
+ * and the catalogue (where a new auction first shows as `auction_updated`).
+ */
+export interface AuctionDeletedFrame {
+  at: string;
+  data: AuctionOut;
+  epoch: number;
+  room: string;
+  /**
+   * Increases within the room; gaps are normal (resume with `since`).
+   */
+  seq: number;
+  type: 'auction_deleted';
+}
+/**
  * An auction was grabbed and is held
  *
  * A state change of an auction, in its `auction:` room, its studio's room
@@ -885,7 +903,7 @@ export interface AuthenticatedFrame {
   user_id: number;
 }
 /**
- * An event was created, or its seats or details changed (a deleted event is announced inactive)
+ * An event was created, or its seats or details changed (a deleted or cancelled event is announced inactive)
  *
  * An event's seats or details changed, in its `event:` room, its studio's
  * room and the catalogue (where a new event first shows as
@@ -904,6 +922,10 @@ export interface AvailabilityChangedFrame {
 }
 export interface EventOut {
   available: number;
+  /**
+   * When the studio cancelled it (it is then inactive for good); null otherwise.
+   */
+  cancelled_at: string | null;
   capacity: number;
   confirmed_count: number;
   confirmed_seats: number;
@@ -938,6 +960,10 @@ export interface BookingConfirmedFrame {
 export interface ReservationOut {
   auction_id: number | null;
   booking_code: string | null;
+  /**
+   * When it was checked in at the studio's door (null until then).
+   */
+  checked_in_at: string | null;
   confirmed_at: string | null;
   created_at: string;
   event_id: number | null;

@@ -11,6 +11,8 @@ export const useStudio = defineStore('studio', () => {
   const studios = ref<Studio[]>([]);
   const picked = ref<number | null>(Number(sessionStorage.getItem('hothour.studio')) || null);
   const studioId = computed(() => session.user?.studio_id ?? picked.value ?? studios.value[0]?.id ?? null);
+  /** What a page that sent the admin back to the catalogue says there once ("“Salsa” is saved."). */
+  const flash = ref<string | null>(null);
 
   async function load() {
     studios.value = (await call(api.GET('/api/v1/studios', { params: { query: { limit: 100 } } }))).items;
@@ -21,5 +23,5 @@ export const useStudio = defineStore('studio', () => {
     sessionStorage.setItem('hothour.studio', String(id));
   }
 
-  return { studios, studioId, load, pick };
+  return { studios, studioId, flash, load, pick };
 });

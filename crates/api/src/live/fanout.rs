@@ -1,7 +1,8 @@
-//! Outbox → commit announcements (LISTEN/NOTIFY, or the in-process bus) →
-//! this instance's rooms. After a lost listener connection the instance
-//! listens again, then catches up from the outbox,
-//! including transactions that committed late with ids below ones it had seen.
+//! Outbox → commit announcements (the relay's NOTIFY, or the in-process bus)
+//! → this instance's rooms. Announcements come in id order. After a lost
+//! listener connection the instance listens again, then catches up from the
+//! outbox: on PostgreSQL up to what the relay has announced (later rows are
+//! announced to the new listener, in order), on SQLite everything.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,13 +27,17 @@ const MAX_REMEMBERED: usize = 100_000;
 
 /// Runs until the process ends: delivers every committed event to local subscribers.
 pub async fn run(state: Arc<AppState>) {
-    let latest = match state.store.latest_seq_overall().await {
-        Ok(seq) => seq,
-        Err(error) => {
-            tracing::error!(%error, "fan-out cannot read the outbox; starting from zero");
-            0
-        }
+    // Where a relay announces, start from how far it has: what it announces
+    // next is new to this instance, including rows that commit late.
+    let start = match state.store.announced_through().await {
+        Ok(Some(through)) => Ok(through),
+        Ok(None) => state.store.latest_seq_overall().await,
+        Err(error) => Err(error),
     };
+    let latest = start.unwrap_or_else(|error| {
+        tracing::error!(%error, "fan-out cannot read the outbox; starting from zero");
+        0
+    });
     let mut delivered = Delivered::after(latest);
     let mut failures = 0;
     loop {
@@ -58,26 +63,12 @@ pub async fn run(state: Arc<AppState>) {
         state.follow_commits(true);
         loop {
             match feed.recv().await {
-                Ok(Heard::Range(first, last)) => match state.store.events_between(first, last).await {
-                    Ok(events) => {
-                        let mut failed = None;
-                        for event in &events {
-                            if let Err(error) = deliver(&state, &mut delivered, event).await {
-                                failed = Some(error);
-                                break;
-                            }
-                        }
-                        if let Some(error) = failed {
-                            tracing::error!(%error, first, last, "building frames of notified events; catching up");
-                            break;
-                        }
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, first, last, "reading notified events; catching up");
+                Ok(Heard::Range(first, last)) => {
+                    if let Err(error) = deliver_range(&state, &mut delivered, first, last).await {
+                        tracing::error!(%error, first, last, "delivering announced events; catching up");
                         break;
                     }
-                },
-                Ok(Heard::Synced(payload)) => state.syncs.heard(&payload),
+                }
                 // Open a new listener before catching up: reading the outbox
                 // while nothing listens would miss what commits in between.
                 Ok(Heard::Reconnected) => {
@@ -100,21 +91,49 @@ pub(crate) fn backoff(failures: u32) -> Duration {
     Duration::from_millis(100u64.saturating_mul(1 << failures.saturating_sub(1).min(6))).min(Duration::from_secs(5))
 }
 
+/// Delivers the announced events `first..=last`, in id order. Announcements
+/// follow each other: once they are delivered, every id up to `last` is
+/// either delivered or never will exist — provided every id before `first`
+/// was settled already (otherwise an announcement went missing, and reads
+/// wait for the next catch-up or go to the database).
+async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, last: i64) -> Result<(), DomainError> {
+    for event in &state.store.events_between(first, last).await? {
+        deliver(state, delivered, event).await?;
+    }
+    if delivered.settled >= first - 1 {
+        delivered.settle_through(last);
+        state.syncs.heard_through(last);
+    }
+    Ok(())
+}
+
 /// Reads the outbox from the lowest id that may still be missing, delivering
-/// only what was not delivered yet: a transaction that took a low id and
-/// committed late is found here even though higher ids were delivered before it.
+/// only what was not delivered yet. Where a relay announces, only up to what
+/// it has announced (every id below is final, and later ones are announced to
+/// the listener already listening, in order); otherwise everything, including
+/// a transaction that took a low id and committed late.
 async fn catch_up(state: &AppState, delivered: &mut Delivered) -> Result<(), DomainError> {
+    let announced = state.store.announced_through().await?;
+    let bound = announced.unwrap_or(i64::MAX);
     let mut cursor = delivered.settled;
     loop {
         let events = state.store.events_after(cursor, CATCH_UP_BATCH).await?;
         let Some(last) = events.last() else {
-            return Ok(());
+            break;
         };
         cursor = last.seq;
-        for event in &events {
+        for event in events.iter().take_while(|event| event.seq <= bound) {
             deliver(state, delivered, event).await?;
         }
+        if cursor >= bound {
+            break;
+        }
     }
+    if let Some(through) = announced {
+        delivered.settle_through(through);
+        state.syncs.heard_through(through);
+    }
+    Ok(())
 }
 
 /// Delivers `event` unless it was; an error (reading what its frame carries)
@@ -169,6 +188,13 @@ impl Delivered {
         true
     }
 
+    /// Every id up to `through` is delivered or never will exist.
+    fn settle_through(&mut self, through: i64) {
+        self.settled = self.settled.max(through);
+        self.above = self.above.split_off(&(self.settled + 1));
+        self.settle(Instant::now());
+    }
+
     /// Moves `settled` up over every id that is delivered, or missing for
     /// longer than a transaction lives (or when too many ids wait above it).
     fn settle(&mut self, now: Instant) {
@@ -213,6 +239,21 @@ mod tests {
         delivered.record(14, start + LATE_COMMIT_PATIENCE);
         assert_eq!(delivered.settled, 14, "11 rolled back long ago");
         assert!(delivered.above.is_empty());
+    }
+
+    #[test]
+    fn an_announced_range_settles_every_id_up_to_its_end() {
+        let start = Instant::now();
+        let mut delivered = Delivered::after(10);
+        delivered.record(12, start);
+        delivered.record(15, start);
+        // 11, 13 and 14 rolled back: the relay announced 11..=14 past them.
+        delivered.settle_through(14);
+        assert_eq!(delivered.settled, 15, "15 was delivered already");
+        assert!(delivered.above.is_empty());
+        assert!(delivered.has(13));
+        assert!(!delivered.record(12, start));
+        assert!(delivered.record(16, start));
     }
 
     #[test]

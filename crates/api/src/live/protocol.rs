@@ -138,6 +138,7 @@ pub enum ServerFrame {
     AuctionReopened(AuctionChange),
     AuctionBooked(AuctionChange),
     AuctionUpdated(AuctionChange),
+    AuctionDeleted(AuctionChange),
     AvailabilityChanged(AvailabilityChange),
     HoldCreated(ReservationChange),
     BookingConfirmed(ReservationChange),
@@ -180,6 +181,7 @@ impl ServerFrame {
             ServerFrame::AuctionReopened(change) => ServerFrame::AuctionReopened(auction(change)),
             ServerFrame::AuctionBooked(change) => ServerFrame::AuctionBooked(auction(change)),
             ServerFrame::AuctionUpdated(change) => ServerFrame::AuctionUpdated(auction(change)),
+            ServerFrame::AuctionDeleted(change) => ServerFrame::AuctionDeleted(auction(change)),
             ServerFrame::AvailabilityChanged(change) => ServerFrame::AvailabilityChanged(AvailabilityChange {
                 room: catalogue::ROOM.to_owned(),
                 ..change.clone()
@@ -225,7 +227,8 @@ impl ServerFrame {
             | Payload::AuctionHeld(a)
             | Payload::AuctionReopened(a)
             | Payload::AuctionBooked(a)
-            | Payload::AuctionUpdated(a) => Needs::Studio(a.studio_id),
+            | Payload::AuctionUpdated(a)
+            | Payload::AuctionDeleted(a) => Needs::Studio(a.studio_id),
             Payload::AvailabilityChanged(e) => Needs::Studio(e.studio_id),
             Payload::HoldCreated(r)
             | Payload::BookingConfirmed(r)
@@ -255,6 +258,7 @@ impl ServerFrame {
             (Payload::AuctionReopened(a), Context::Studio(s)) => ServerFrame::AuctionReopened(auction(a, s)),
             (Payload::AuctionBooked(a), Context::Studio(s)) => ServerFrame::AuctionBooked(auction(a, s)),
             (Payload::AuctionUpdated(a), Context::Studio(s)) => ServerFrame::AuctionUpdated(auction(a, s)),
+            (Payload::AuctionDeleted(a), Context::Studio(s)) => ServerFrame::AuctionDeleted(auction(a, s)),
             (Payload::AvailabilityChanged(e), Context::Studio(s)) => {
                 ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::of(e, s)))
             }
@@ -476,7 +480,7 @@ pub struct AuctionChange {
     pub seq: i64,
     pub epoch: i64,
     pub at: DateTime<Utc>,
-    /// The auction after the change.
+    /// The auction after the change (a deleted one as it was).
     pub data: AuctionOut,
 }
 
@@ -591,6 +595,7 @@ mod tests {
             "id": 5, "kind": "event", "auction_id": null, "event_id": 2, "user_id": 3, "status": "NO_SHOW",
             "quantity": 1, "unit_price": "10.00", "total_price": "10.00", "expires_at": "2026-06-01T12:05:00Z",
             "booking_code": "7KQ2M9XD", "created_at": "2026-06-01T12:00:00Z", "confirmed_at": "2026-06-01T12:01:00Z",
+            "checked_in_at": null,
             "payment": { "status": "succeeded", "amount": "10.00", "refunded_amount": "0.00" },
         });
         let event = stored("reservation_no_show", reservation.clone());
@@ -629,9 +634,16 @@ mod tests {
         let mut before_payments = reservation.clone();
         before_payments.as_object_mut().unwrap().remove("payment");
         let payload = ServerFrame::stored_payload(&stored("reservation_no_show", before_payments)).expect("still read");
-        let frame = ServerFrame::from_stored(&event, 9, &payload, Context::Target(target)).expect("a frame");
+        let frame = ServerFrame::from_stored(&event, 9, &payload, Context::Target(target.clone())).expect("a frame");
         let sent: serde_json::Value = serde_json::from_str(&frame.to_text()).unwrap();
         assert_eq!(sent["data"]["payment"], json!({ "status": "none", "amount": "0.00", "refunded_amount": "0.00" }));
+        // Stored before check-in times were announced: none.
+        let mut before_check_in_times = reservation.clone();
+        before_check_in_times.as_object_mut().unwrap().remove("checked_in_at");
+        let payload = ServerFrame::stored_payload(&stored("reservation_no_show", before_check_in_times)).expect("read");
+        let frame = ServerFrame::from_stored(&event, 9, &payload, Context::Target(target)).expect("a frame");
+        let sent: serde_json::Value = serde_json::from_str(&frame.to_text()).unwrap();
+        assert_eq!(sent["data"]["checked_in_at"], serde_json::Value::Null);
 
         assert!(ServerFrame::stored_payload(&stored("auction_held", reservation)).is_none(), "not an auction");
         assert!(ServerFrame::stored_payload(&stored("hold_created", json!({"late": true}))).is_none());

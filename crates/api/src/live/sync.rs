@@ -1,78 +1,66 @@
 //! Reads from memory that are never stale across instances: before serving
 //! one, an instance makes sure it has heard every commit made before the read
-//! began, on any instance. It commits a sync notification of its own and waits
-//! to hear it: notifications arrive in commit order, so by then every earlier
-//! commit was heard (and applied to the read model). Concurrent reads share
-//! one sync, and a read only joins a sync sent after it began.
+//! began, on any instance. It reads the highest outbox id committed now and
+//! waits until the relay's announcements have reached it (the relay announces
+//! in id order and never passes an id that may still commit, so by then every
+//! earlier commit was heard and applied to the read model). Concurrent reads
+//! share one look at the outbox, and a read only joins a look taken after it
+//! began.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use hothour_domain::DomainError;
 use hothour_domain::memory::batcher::Batcher;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use crate::AppStore;
 
-/// Reads waiting for one sync at most.
+/// Reads sharing one look at the outbox at most.
 const MAX_READS_PER_SYNC: usize = 256;
-/// How long a sync is waited for before the read goes to the database.
+/// How long a read waits for the announcements before it goes to the database.
 const SYNC_PATIENCE: Duration = Duration::from_secs(1);
 
 pub struct Syncs {
-    /// Tells this instance's syncs apart from other instances' on the shared channel.
-    instance: u64,
-    next: AtomicU64,
-    waiting: Mutex<HashMap<String, oneshot::Sender<()>>>,
-    reads: Batcher<(), (), Result<bool, DomainError>>,
+    /// The outbox id through which this instance heard and applied every announcement.
+    heard: watch::Sender<i64>,
+    reads: Batcher<(), (), Result<Option<i64>, DomainError>>,
 }
 
 impl Syncs {
     pub fn new() -> Syncs {
-        let mut instance = [0u8; 8];
-        // A clash between instances would only wake a read a little early.
-        let _ = getrandom::fill(&mut instance);
-        Syncs {
-            instance: u64::from_le_bytes(instance),
-            next: AtomicU64::new(0),
-            waiting: Mutex::new(HashMap::new()),
-            reads: Batcher::new(MAX_READS_PER_SYNC),
-        }
+        Syncs { heard: watch::Sender::new(0), reads: Batcher::new(MAX_READS_PER_SYNC) }
     }
 
     /// Waits until this instance has heard every commit made before the call.
-    /// `Ok(false)` if the sync was not heard in time (the listener is
-    /// reconnecting): the read should then go to the database.
+    /// `Ok(false)` if the announcements did not come in time (the relay is
+    /// changing hands, the listener reconnecting): the read should then go to
+    /// the database.
     pub async fn caught_up(&self, store: &AppStore) -> Result<bool, DomainError> {
-        self.reads
+        let target = self
+            .reads
             .submit((), (), |reads| async move {
-                let heard = self.round_trip(store).await;
-                vec![heard; reads.len()]
+                let target = store.sync_target().await;
+                vec![target; reads.len()]
             })
-            .await
-    }
-
-    async fn round_trip(&self, store: &AppStore) -> Result<bool, DomainError> {
-        let payload = format!("{}:{}", self.instance, self.next.fetch_add(1, Ordering::Relaxed));
-        let (heard, hear) = oneshot::channel();
-        lock(&self.waiting).insert(payload.clone(), heard);
-        let caught_up = match store.send_sync(&payload).await {
-            // Commits are announced in-process as they happen: nothing to wait for.
-            Ok(false) => Ok(true),
-            Ok(true) => Ok(matches!(tokio::time::timeout(SYNC_PATIENCE, hear).await, Ok(Ok(())))),
-            Err(error) => Err(error),
+            .await?;
+        // Commits are announced in-process as they happen: nothing to wait for.
+        let Some(target) = target else {
+            return Ok(true);
         };
-        lock(&self.waiting).remove(&payload);
-        caught_up
+        let mut heard = self.heard.subscribe();
+        let reached = tokio::time::timeout(SYNC_PATIENCE, heard.wait_for(|&through| through >= target)).await;
+        Ok(matches!(reached, Ok(Ok(_))))
     }
 
-    /// The listener heard the sync with `payload` (this instance's or another's).
-    pub fn heard(&self, payload: &str) {
-        if let Some(waiting) = lock(&self.waiting).remove(payload) {
-            let _ = waiting.send(());
-        }
+    /// Every announced commit up to outbox id `through` was heard and applied.
+    pub fn heard_through(&self, through: i64) {
+        self.heard.send_if_modified(|heard| {
+            let newer = through > *heard;
+            if newer {
+                *heard = through;
+            }
+            newer
+        });
     }
 }
 
@@ -80,8 +68,4 @@ impl Default for Syncs {
     fn default() -> Self {
         Syncs::new()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -22,6 +22,10 @@ fn instant() -> Value {
     json!({ "type": "string", "format": "date-time" })
 }
 
+fn date() -> Value {
+    json!({ "type": "string", "format": "date" })
+}
+
 fn id() -> Value {
     json!({ "type": "integer", "format": "int64" })
 }
@@ -45,9 +49,9 @@ fn changes(what: &str, fields: &[&str]) -> Value {
     )
 }
 
-fn auction_facts() -> Value {
+fn auction_facts(when: &str) -> Value {
     object(
-        "The auction as created.",
+        &format!("The auction as {when}."),
         vec![
             ("title", text()),
             ("start_price", schema("Money")),
@@ -75,7 +79,7 @@ fn event_facts(when: &str) -> Value {
 /// The `details` of each action.
 fn details(action: AuditAction) -> Value {
     match action {
-        AuditAction::AuctionCreate => auction_facts(),
+        AuditAction::AuctionCreate => auction_facts("created (a weekly repeat records one entry per auction)"),
         AuditAction::AuctionUpdate => changes("auction", AUCTION_FIELDS),
         AuditAction::AuctionCancel => object(
             "The auction cancelled, and the hold or booking cancelled with it (null when there was none).",
@@ -89,12 +93,28 @@ fn details(action: AuditAction) -> Value {
             "Turbo started by hand, and the price at that moment.",
             vec![("title", text()), ("price", schema("Money"))],
         ),
+        AuditAction::AuctionDelete => auction_facts("it was when deleted (no one had ever reserved it)"),
         AuditAction::EventCreate => event_facts("created"),
         AuditAction::EventUpdate => changes("event", EVENT_FIELDS),
         AuditAction::EventDelete => event_facts("it was when deleted"),
+        AuditAction::EventCancel => object(
+            "The event as it was when cancelled, and every hold and booking cancelled with it.",
+            vec![
+                ("title", text()),
+                ("capacity", json!({ "type": "integer", "minimum": 0 })),
+                ("price", schema("Money")),
+                ("starts_at", instant()),
+                ("ends_at", instant()),
+                ("cancelled_reservations", json!({ "type": "array", "items": schema("AuditedReservation") })),
+            ],
+        ),
         AuditAction::ReservationCancel => schema("AuditedReservation"),
         AuditAction::ReservationCheckIn => schema("AuditedReservation"),
         AuditAction::PaymentSucceeded | AuditAction::PaymentRefunded => schema("AuditedReservation"),
+        AuditAction::StudioRemoveAdmin => object(
+            "Who stopped being the studio's admin (the entry's target is `user:{id}`); their role is `user` now.",
+            vec![("user_id", id()), ("email", text())],
+        ),
         AuditAction::StudioCreate => object(
             "The studio as created.",
             vec![("name", text()), ("address", text()), ("timezone", schema("TimeZone"))],
@@ -108,6 +128,10 @@ fn details(action: AuditAction) -> Value {
                 ("previous_role", schema("UserRole")),
                 ("previous_studio_id", nullable("integer")),
             ],
+        ),
+        AuditAction::ReservationsExport => object(
+            "The studio's reservations downloaded as CSV (the entry's target is `studio:{id}`): those whose session starts from `from` to `to`, both included, in the studio's time zone `timezone`.",
+            vec![("from", date()), ("to", date()), ("timezone", schema("TimeZone"))],
         ),
     }
 }

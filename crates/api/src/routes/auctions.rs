@@ -1,17 +1,18 @@
 //! Dutch auctions: the catalogue, the price schedule, turbo, and grabbing.
 
-use actix_web::{HttpRequest, get, patch, post, web};
+use actix_web::{HttpRequest, delete, get, patch, post, web};
 use hothour_domain::ports::{AuctionFilter, AuctionRecord};
-use hothour_domain::{AuctionId, StudioId};
+use hothour_domain::{AuctionId, DomainError, StudioId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Reply, State, book, created, ok};
+use super::{Reply, State, book, created, no_content, ok};
+use crate::AppServices;
 use crate::auth::Caller;
 use crate::dto::{
-    AuctionIn, AuctionOut, AuctionPage, AuctionPatchIn, AuctionStatus, GrabIn, PriceStepOut, ReservationOut,
-    parse_choice,
+    AuctionIn, AuctionList, AuctionOut, AuctionPage, AuctionPatchIn, AuctionSeriesIn, AuctionStatus, GrabIn,
+    PriceStepOut, ReservationOut, parse_choice,
 };
 use crate::idempotency;
 use crate::json::StrictJson;
@@ -22,11 +23,13 @@ use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_auction)
+        .service(create_auction_series)
         .service(list_auctions)
         .service(get_auction)
         .service(auction_schedule)
         .service(update_auction)
         .service(cancel_auction)
+        .service(delete_auction)
         .service(trigger_turbo)
         .service(grab_auction);
 }
@@ -64,6 +67,36 @@ async fn create_auction(state: State, caller: Caller, body: StrictJson<AuctionIn
     let input = body.0.into_input()?;
     let auction = state.services.create_auction(&caller.actor, studio, input).await?;
     created(&state.auction_out_now(&AuctionRecord { auction, live: None }).await?)
+}
+
+/// Lists a slot and its weekly repeats in one go, all or none: the auction as
+/// `POST /auctions` takes it, then a copy every week at the same wall-clock
+/// times in the studio's time zone while its session falls on or before
+/// `repeat.until`, at most 52 auctions in all. Each is validated as a single
+/// auction is; a copy's messages name its week.
+#[utoipa::path(
+    tag = "auctions", operation_id = "createAuctionSeries",
+    request_body(content = AuctionSeriesIn, example = json!({
+        "title": "Reformer pilates, 19:00", "description": "", "start_price": "500.00", "floor_price": "100.00",
+        "drop_amount": "50.00", "drop_interval_minutes": 10, "starts_at": "2030-03-01T15:00:00Z",
+        "ends_at": "2030-03-01T18:00:00Z", "scheduled_at": "2030-03-01T19:00:00Z", "turbo": null,
+        "repeat": { "every": "week", "until": "2030-04-30" },
+    })),
+    responses((status = 201, description = "Every auction created, in order of their sessions", body = AuctionList)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::NotFound])))),
+)]
+#[post("/auctions/batch")]
+async fn create_auction_series(state: State, caller: Caller, body: StrictJson<AuctionSeriesIn>) -> Reply {
+    let (first, repeat) = body.0.split();
+    let studio = AppServices::acting_studio(&caller.actor, first.studio_id.map(StudioId))?;
+    let timezone = state.studio_summary(studio).await?.timezone;
+    let zone = timezone.parse().map_err(|_| DomainError::storage_message(format!("studio zone {timezone}")))?;
+    let input = first.into_input()?;
+    let auctions =
+        state.services.create_weekly_auctions(&caller.actor, Some(studio), input, zone, repeat.until).await?;
+    let records: Vec<AuctionRecord> =
+        auctions.into_iter().map(|auction| AuctionRecord { auction, live: None }).collect();
+    created(&AuctionList { items: state.auction_outs(&records).await? })
 }
 
 /// Lists auctions by start time, each with its price and status now.
@@ -132,6 +165,19 @@ async fn update_auction(state: State, caller: Caller, id: web::Path<i64>, body: 
 #[post("/auctions/{id}/cancel")]
 async fn cancel_auction(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
     ok(&state.auction_out_now(&state.services.cancel_auction(&caller.actor, AuctionId(*id)).await?).await?)
+}
+
+/// Deletes an auction no one ever reserved; one that had any reservation
+/// (even one that lapsed or was cancelled) is cancelled instead.
+#[utoipa::path(
+    tag = "auctions", operation_id = "deleteAuction", params(("id" = i64, Path, description = "Auction id")),
+    responses((status = 204, description = "Deleted")),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AuctionHasReservations])))),
+)]
+#[delete("/auctions/{id}")]
+async fn delete_auction(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    state.services.delete_auction(&caller.actor, AuctionId(*id)).await?;
+    no_content()
 }
 
 /// Starts turbo now, ahead of its automatic start. Never raises the price.

@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_event)
         .service(update_event)
         .service(delete_event)
+        .service(cancel_event)
         .service(hold_seats);
 }
 
@@ -114,7 +115,7 @@ async fn get_event(req: HttpRequest, state: State, caller: MaybeCaller, id: web:
     tag = "events", operation_id = "updateEvent", request_body = EventPatchIn,
     params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, description = "The event, with its availability now", body = EventOut)),
-    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::CapacityBelowReserved])))),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::CapacityBelowReserved, C::EventCancelled])))),
 )]
 #[patch("/events/{id}")]
 async fn update_event(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<EventPatchIn>) -> Reply {
@@ -132,6 +133,22 @@ async fn update_event(state: State, caller: Caller, id: web::Path<i64>, body: St
 async fn delete_event(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
     state.services.delete_event(&caller.actor, EventId(*id)).await?;
     no_content()
+}
+
+/// Cancels an event (its studio's admins and platform admins): every hold and
+/// booking it has is cancelled in the same decision, each holder is told
+/// (`reservation_cancelled` on `user:{id}`), paid bookings are refunded, and
+/// the event is off sale for good (inactive, with `cancelled_at`). Bookings
+/// already checked in stay as they are.
+#[utoipa::path(
+    tag = "events", operation_id = "cancelEvent", params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, description = "The event, cancelled, with its seats now", body = EventOut)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::EventCancelled])))),
+)]
+#[post("/events/{id}/cancel")]
+async fn cancel_event(state: State, caller: Caller, id: web::Path<i64>) -> Reply {
+    state.services.cancel_event(&caller.actor, EventId(*id)).await?;
+    ok(&state.event_out_of(EventId(*id)).await?)
 }
 
 /// Holds seats for a few minutes; confirm the reservation before it expires.

@@ -25,6 +25,7 @@ async fn get_config(state: web::Data<AppState>) -> HttpResponse {
         hold_ttl_seconds: config.policy.hold_ttl.num_seconds().unsigned_abs(),
         max_seats_per_hold: config.policy.max_seats_per_hold,
         cancellation_cutoff_seconds: config.policy.cancel_cutoff.num_seconds().unsigned_abs(),
+        check_in_opens_before_seconds: config.policy.check_in_opens_before.num_seconds().unsigned_abs(),
         server_time: state.now(),
         payments: config.payments.out(),
     })

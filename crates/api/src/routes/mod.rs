@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod auctions;
 pub mod audit;
+pub mod door;
 pub mod events;
 pub mod meta;
+pub mod numbers;
 pub mod ops;
 pub mod payments;
 pub mod reservations;
@@ -79,6 +81,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     events::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);
+    numbers::configure(cfg);
+    door::configure(cfg);
     payments::configure(cfg);
     audit::configure(cfg);
     meta::configure(cfg);

@@ -149,20 +149,25 @@ async fn studio_reservations(
     list(&state, &caller, Whose::Studio(StudioId(*id)), query.into_inner()).await
 }
 
-/// Checks a booking in at the studio's door by its booking code.
+/// Checks a booking in at the studio's door by its booking code, from
+/// `check_in_opens_before_seconds` (`GET /config`) before its session starts
+/// until the session ends; outside that window `check_in_not_open`, naming
+/// the session's start in `session_starts_at`. A code used before is answered
+/// 200 at any time, unchanged, with `already_checked_in: true`. A code of
+/// another studio is not found.
 #[utoipa::path(
     tag = "reservations", operation_id = "checkIn",
     request_body(content = CheckInIn, example = json!({ "booking_code": "7KQ2M9XD" })),
     params(("id" = i64, Path, description = "Studio id")),
     responses(
-        (status = 200, description = "The booking, checked in (also when it already was), with its holder's name", body = CheckInOut),
+        (status = 200, description = "The booking, checked in now or already before, with its holder and its session", body = CheckInOut),
     ),
-    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidState])))),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidState, C::CheckInNotOpen])))),
 )]
 #[post("/studios/{id}/check-in")]
 async fn check_in(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<CheckInIn>) -> Reply {
-    let reservation = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
-    let holder = state.accounts.user(reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
-    let reservation = state.reservation_out(&reservation).await?;
-    ok(&CheckInOut { reservation, full_name: holder.full_name })
+    let check_in = state.services.check_in(&caller.actor, StudioId(*id), &body.0.booking_code).await?;
+    let holder = state.accounts.user(check_in.reservation.user_id).await?.ok_or(DomainError::NotFound("user"))?;
+    let reservation = state.reservation_out(&check_in.reservation).await?;
+    ok(&CheckInOut::new(&check_in, holder.full_name, reservation))
 }

@@ -1,22 +1,28 @@
 //! Studios and their admins.
 
-use actix_web::{get, patch, post, web};
-use hothour_domain::StudioId;
+use actix_web::{delete, get, patch, post, web};
 use hothour_domain::account::Audited;
+use hothour_domain::{StudioId, UserId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Reply, State, created, ok};
+use super::{Reply, State, created, no_content, ok};
 use crate::auth::Caller;
-use crate::dto::{AdminIn, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
+use crate::dto::{AdminIn, StudioAdminOut, StudioAdminPage, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
 use crate::json::StrictJson;
 use crate::openapi::rules;
 use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
 use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_studio).service(list_studios).service(get_studio).service(update_studio).service(assign_admin);
+    cfg.service(create_studio)
+        .service(list_studios)
+        .service(get_studio)
+        .service(update_studio)
+        .service(assign_admin)
+        .service(list_admins)
+        .service(remove_admin);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -98,6 +104,42 @@ async fn assign_admin(state: State, caller: Caller, id: web::Path<i64>, body: St
     // This instance acts on the new role at once; the others when they hear it.
     state.actors.changed(user.id);
     ok(&UserOut::of(&user))
+}
+
+/// The studio's admins (its own admins and platform admins may read them).
+#[utoipa::path(
+    tag = "studios", operation_id = "listStudioAdmins",
+    params(("id" = i64, Path, description = "Studio id"), StudioQuery),
+    responses((status = 200, description = "One page of the studio's admins, by id", body = StudioAdminPage)),
+    extensions(("x-hothour" = json!(rules::signed_in(&[])))),
+)]
+#[get("/studios/{id}/admins")]
+async fn list_admins(state: State, caller: Caller, id: web::Path<i64>, query: web::Query<StudioQuery>) -> Reply {
+    let limit = limit(query.limit)?;
+    let after = query.cursor.as_ref().map(Cursor::id).transpose()?.map(UserId);
+    let admins = state.studios.admins(&caller.actor, StudioId(*id), limit + 1, after).await?;
+    let (admins, next_cursor) = split_page(admins, limit, |u| encode_id_cursor(u.id.0));
+    ok(&StudioAdminPage { items: admins.iter().map(StudioAdminOut::of).collect(), next_cursor })
+}
+
+/// Makes the studio's admin a plain user again (platform admins only). It
+/// takes effect at once on every instance: their next request acts as a
+/// user, and their live sockets lose the studio's rooms (`session_ended`,
+/// `role_changed`).
+#[utoipa::path(
+    tag = "studios", operation_id = "removeStudioAdmin",
+    params(("id" = i64, Path, description = "Studio id"), ("user_id" = i64, Path, description = "The admin's user id")),
+    responses((status = 204, description = "Removed: the user's role is `user` now")),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden])))),
+)]
+#[delete("/studios/{id}/admins/{user_id}")]
+async fn remove_admin(state: State, caller: Caller, path: web::Path<(i64, i64)>) -> Reply {
+    let (studio, user) = path.into_inner();
+    let removed = state.studios.remove_admin(&caller.actor, StudioId(studio), UserId(user)).await?;
+    let user = logged(removed, "studio.remove_admin");
+    // This instance acts on the new role at once; the others when they hear it.
+    state.actors.changed(user.id);
+    no_content()
 }
 
 /// The change, once a failure to audit it is logged (it is not answered: the change stands).

@@ -236,6 +236,37 @@ impl AccountStore for FakeStore {
         Ok(user.clone())
     }
 
+    async fn list_studio_admins(
+        &self,
+        studio: StudioId,
+        limit: u32,
+        after: Option<UserId>,
+    ) -> Result<Vec<User>, DomainError> {
+        let data = self.data.lock().unwrap();
+        let mut admins: Vec<User> = data
+            .users
+            .iter()
+            .map(|(user, _)| user)
+            .filter(|user| user.role == Role::StudioAdmin && user.studio_id == Some(studio))
+            .filter(|user| after.is_none_or(|after| user.id > after))
+            .cloned()
+            .collect();
+        admins.sort_by_key(|user| user.id);
+        admins.truncate(limit as usize);
+        Ok(admins)
+    }
+
+    async fn remove_studio_admin(&self, studio: StudioId, user: UserId) -> Result<User, DomainError> {
+        let mut data = self.data.lock().unwrap();
+        let (user, _) = data
+            .users
+            .iter_mut()
+            .find(|(u, _)| u.id == user && u.role == Role::StudioAdmin && u.studio_id == Some(studio))
+            .ok_or(DomainError::NotFound("admin"))?;
+        (user.role, user.studio_id) = (Role::User, None);
+        Ok(user.clone())
+    }
+
     async fn record_audit(&self, entry: AuditEntry) -> Result<(), DomainError> {
         let mut data = self.data.lock().unwrap();
         if data.fail_audit {

@@ -4,11 +4,11 @@
 use crate::account::model::{NewStudio, Studio, StudioPatch, User};
 use crate::account::ports::SessionNotices;
 use crate::actor::{Actor, Role};
-use crate::audit::{AdminAppointed, Changes, STUDIO_FIELDS, StudioFacts, studio_fields};
+use crate::audit::{AdminAppointed, AdminRemoved, Changes, STUDIO_FIELDS, StudioFacts, studio_fields};
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, AuditEntry};
 use crate::error::DomainError;
-use crate::ids::StudioId;
+use crate::ids::{StudioId, UserId};
 use crate::ports::AccountStore;
 
 /// A change that is done, and the audit entry about it that could not be
@@ -107,6 +107,36 @@ where
         Ok(self.audited(actor, id, user.id.to_string(), &details, user).await)
     }
 
+    /// The studio's admins by id, at most `limit` after the cursor (its own
+    /// admins and platform admins; to anyone else the studio is not found).
+    pub async fn admins(
+        &self,
+        actor: &Actor,
+        id: StudioId,
+        limit: u32,
+        after: Option<UserId>,
+    ) -> Result<Vec<User>, DomainError> {
+        if !actor.manages(id) {
+            return Err(DomainError::NotFound("studio"));
+        }
+        self.get(id).await?;
+        self.store.list_studio_admins(id, limit, after).await
+    }
+
+    /// Makes `user`, an admin of studio `id`, a plain user again (platform
+    /// admins only). Their live sessions, on every instance, lose the
+    /// studio's rooms at once, as after any change of role.
+    pub async fn remove_admin(&self, actor: &Actor, id: StudioId, user: UserId) -> Result<Audited<User>, DomainError> {
+        if actor.role != Role::PlatformAdmin {
+            return Err(DomainError::Forbidden("only platform admins remove studio admins"));
+        }
+        self.get(id).await?;
+        let removed = self.store.remove_studio_admin(id, user).await?;
+        self.notices.role_changed(removed.id, self.clock.now()).await?;
+        let details = AuditDetails::StudioRemoveAdmin(AdminRemoved::of(&removed));
+        Ok(self.audited(actor, id, removed.id.to_string(), &details, removed).await)
+    }
+
     /// Records `details` about `target` in `studio`'s audit log.
     async fn audited<T>(
         &self,
@@ -194,6 +224,49 @@ mod tests {
         assert_eq!(log.entries().len(), 1, "assigning again changes nothing to announce");
         let nobody = block_on(studios.assign_admin(&ROOT, nine.id, "nobody@example.com"));
         assert_eq!(nobody, Err(DomainError::NotFound("user")));
+    }
+
+    #[test]
+    fn a_studios_admins_are_listed_to_it_and_to_platform_admins_only() {
+        let (studios, store, _) = world();
+        let nine = store.add_studio("Nine");
+        let ten = store.add_studio("Ten");
+        let ada = store.add_user("ada@example.com", "x", Role::StudioAdmin, Some(nine.id));
+        let bob = store.add_user("bob@example.com", "x", Role::StudioAdmin, Some(nine.id));
+        store.add_user("cem@example.com", "x", Role::StudioAdmin, Some(ten.id));
+        let listed = |actor: &Actor, after| block_on(studios.admins(actor, nine.id, 10, after));
+        let ids = |users: Vec<User>| users.into_iter().map(|u| u.id).collect::<Vec<_>>();
+        assert_eq!(listed(&ROOT, None).map(ids), Ok(vec![ada.id, bob.id]));
+        assert_eq!(listed(&Actor::studio_admin(ada.id, nine.id), Some(ada.id)).map(ids), Ok(vec![bob.id]));
+        for outsider in [Actor::studio_admin(UserId(50), ten.id), Actor::user(UserId(51))] {
+            assert_eq!(listed(&outsider, None), Err(DomainError::NotFound("studio")), "{outsider:?}");
+        }
+        assert_eq!(block_on(studios.admins(&ROOT, StudioId(99), 10, None)), Err(DomainError::NotFound("studio")));
+    }
+
+    #[test]
+    fn removing_an_admin_makes_them_a_user_tells_their_sessions_and_is_audited() {
+        let (studios, store, log) = world();
+        let nine = store.add_studio("Nine");
+        let ten = store.add_studio("Ten");
+        let ada = store.add_user("ada@example.com", "x", Role::StudioAdmin, Some(nine.id));
+        let own_admin = Actor::studio_admin(ada.id, nine.id);
+        let refused = block_on(studios.remove_admin(&own_admin, nine.id, ada.id));
+        assert_eq!(refused, Err(DomainError::Forbidden("only platform admins remove studio admins")));
+        let elsewhere = block_on(studios.remove_admin(&ROOT, ten.id, ada.id));
+        assert_eq!(elsewhere, Err(DomainError::NotFound("admin")), "not that studio's admin");
+        assert!(log.entries().is_empty());
+
+        let removed = block_on(studios.remove_admin(&ROOT, nine.id, ada.id)).unwrap().value;
+        assert_eq!((removed.role, removed.studio_id), (Role::User, None));
+        assert_eq!(log.entries(), vec![format!("notices: {} role changed", ada.id)]);
+        let entry = store.data.lock().unwrap().audit.last().cloned().unwrap();
+        assert_eq!(
+            (entry.action, entry.studio_id, entry.target.as_str()),
+            (AuditAction::StudioRemoveAdmin, Some(nine.id), "user:1")
+        );
+        assert_eq!(entry.details["email"], "ada@example.com");
+        assert_eq!(block_on(studios.remove_admin(&ROOT, nine.id, ada.id)), Err(DomainError::NotFound("admin")));
     }
 
     #[test]

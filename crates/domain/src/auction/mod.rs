@@ -12,11 +12,13 @@ use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
 pub mod pricing;
+mod repeat;
 mod under_lock;
 
 use pricing::{PriceSchedule, PriceScheduleInput, TurboConfig};
 
 pub use crate::memory::KnownAuctions;
+pub use repeat::{MAX_WEEKLY_AUCTIONS, weekly};
 pub use under_lock::AuctionUnit;
 
 /// An auction's status at the time of the answer.
@@ -190,6 +192,9 @@ pub struct Auction {
     /// Set once the start of turbo has been announced (early or automatic).
     pub turbo_announced: bool,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Set when the studio deleted it, which only an auction no one ever
+    /// reserved allows: its row is then removed (nothing refers to it).
+    pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -427,6 +432,7 @@ pub(crate) mod tests {
             turbo_started_at: None,
             turbo_announced: false,
             cancelled_at: None,
+            deleted_at: None,
             created_at: t(-60),
         }
     }

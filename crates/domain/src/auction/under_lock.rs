@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::auction::{Auction, AuctionDetails, AuctionSnapshot, AuctionStatus};
-use crate::audit::{AUCTION_FIELDS, AuctionCancelled, AuditedReservation, Changes, TurboStarted};
+use crate::audit::{AUCTION_FIELDS, AuctionCancelled, AuditedReservation, Changes, Facts, TurboStarted};
 use crate::booking_code::BookingCode;
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
@@ -195,6 +195,20 @@ impl AuctionUnit {
         Ok(())
     }
 
+    /// Deletes the auction, which only one that no one ever reserved allows
+    /// (otherwise its history would go with it: cancel it instead). Its rooms
+    /// hear it deleted, as it was.
+    pub fn delete(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if self.live.is_some() || !self.ended_holders.is_empty() {
+            return Err(DomainError::AuctionHasReservations);
+        }
+        self.announce(Payload::AuctionDeleted, now);
+        let facts = Facts::of_auction(&self.auction.snapshot(None, now));
+        self.audit(actor, &AuditDetails::AuctionDelete(facts));
+        self.auction.deleted_at = Some(now);
+        Ok(())
+    }
+
     /// Persists a status that time alone changed (DRAFT→ACTIVE, →EXPIRED,
     /// turbo start) and announces it once. Returns whether anything changed.
     pub fn settle(&mut self, now: DateTime<Utc>) -> bool {
@@ -269,6 +283,31 @@ mod tests {
         assert_eq!(unit.live, before_live, "{expected:?} changed the live reservation");
         assert_eq!(unit.auction, before_auction, "{expected:?} changed the auction");
         assert_eq!(unit.effects, Effects::default(), "{expected:?} had effects");
+    }
+
+    #[test]
+    fn an_auction_no_one_reserved_is_deleted_and_its_rooms_told() {
+        for unit in [auction_unit(None), cancelled_unit()] {
+            let mut unit = unit;
+            unit.delete(&admin(), t(10)).unwrap();
+            assert_eq!(unit.auction.deleted_at, Some(t(10)));
+            assert_eq!(emitted(&unit.effects), auction_rooms(EventKind::AuctionDeleted));
+            assert_eq!(unit.effects.events[0].data["id"], AUCTION.0);
+            let [entry] = unit.effects.audit.as_slice() else { panic!("{:?}", unit.effects.audit) };
+            assert_eq!((entry.action, entry.target.as_str()), (AuditAction::AuctionDelete, "auction:1"));
+            assert_eq!(entry.details["title"], "Sunrise yoga");
+        }
+    }
+
+    #[test]
+    fn an_auction_anyone_ever_reserved_is_not_deleted() {
+        let mut lapsed = auction_unit(None);
+        lapsed.ended_holders.push(BUYER);
+        for mut unit in [held_unit(), sold_unit(), lapsed] {
+            assert_eq!(unit.delete(&admin(), t(70)), Err(DomainError::AuctionHasReservations));
+            assert_eq!(unit.auction.deleted_at, None);
+            assert_eq!(unit.effects, Effects::default());
+        }
     }
 
     #[test]

@@ -10,9 +10,11 @@ use crate::ports::CatalogueItem;
 use crate::reservation::{Reservation, ReservationStatus};
 use crate::validation::ValidationErrors;
 
+mod cancellation;
 mod under_lock;
 mod visibility;
 
+pub use cancellation::EventCancellation;
 pub use under_lock::EventUnit;
 pub use visibility::{HiddenEvents, Visibility};
 
@@ -157,6 +159,9 @@ pub struct Event {
     /// subtracts lapsed holds itself (see [`Event::availability`]).
     pub seats: SeatCounts,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Set when the studio cancelled it: off sale for good (inactive), every
+    /// hold and booking it had cancelled with it.
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -208,6 +213,10 @@ impl Event {
         self.deleted_at.is_some()
     }
 
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled_at.is_some()
+    }
+
     /// Who may see the event now (a deleted event is announced inactive).
     pub fn visibility(&self) -> Visibility {
         Visibility::of(self.details.is_active && !self.is_deleted(), self.studio_id)
@@ -226,6 +235,7 @@ impl Event {
             starts_at: details.starts_at,
             ends_at: details.ends_at,
             is_active: details.is_active,
+            cancelled_at: self.cancelled_at,
             available: availability.available,
             held_seats: availability.held_seats,
             held_count: availability.held_count,
@@ -248,6 +258,9 @@ pub struct EventSnapshot {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub is_active: bool,
+    /// When the studio cancelled it (a row written before cancellations existed has none).
+    #[serde(default)]
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub available: u32,
     pub held_seats: u32,
     pub held_count: u32,
@@ -282,6 +295,7 @@ pub(crate) mod tests {
             },
             seats: SeatCounts::default(),
             deleted_at: None,
+            cancelled_at: None,
             created_at: t(-60),
         }
     }
@@ -327,7 +341,12 @@ pub(crate) mod tests {
         assert_eq!((e.seats.held_seats, e.seats.confirmed_seats), (0, 2));
         assert_eq!(e.available(), 8);
 
-        r.check_in(t(2)).unwrap();
+        let door = crate::reservation::CheckInWindow {
+            session_starts_at: e.details.starts_at,
+            session_ends_at: e.details.ends_at,
+            opens_before: chrono::Duration::days(1),
+        };
+        r.check_in(t(2), door).unwrap();
         e.account(ReservationStatus::Confirmed, &r);
         assert_eq!((e.seats.confirmed_seats, e.seats.confirmed_count), (2, 1));
         assert_eq!(e.available(), 8);

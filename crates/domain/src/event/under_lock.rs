@@ -128,6 +128,10 @@ impl EventUnit {
         if self.event.is_deleted() {
             return Err(DomainError::NotFound("event"));
         }
+        // Its bookings are gone and its customers told: a cancelled event stays so.
+        if self.event.is_cancelled() {
+            return Err(DomainError::EventCancelled);
+        }
         let reserved = self.event.seats.taken();
         if details.capacity < reserved {
             return Err(DomainError::CapacityBelowReserved { reserved });

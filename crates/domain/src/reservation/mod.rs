@@ -20,7 +20,7 @@ mod under_lock;
 
 pub use crate::memory::{KnownReservations, ReservationFacts};
 pub use payment::{Payment, PaymentStatus, PaymentSummary, RefundReason, Settlement};
-pub use under_lock::{ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
+pub use under_lock::{CheckIn, ConfirmOutcome, EventReservationsUnit, Parent, ReservationUnit};
 
 /// A reservation's status at the time of the answer (a lapsed hold shows EXPIRED).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -177,8 +177,32 @@ pub enum ExpireError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CheckInError {
+    #[error("check-in is not open: the session starts at {session_starts_at}")]
+    NotOpen { session_starts_at: DateTime<Utc> },
     #[error("a {0:?} reservation cannot be checked in")]
     InvalidState(ReservationStatus),
+}
+
+/// When a session's door is open for check-in: from `opens_at` (some time
+/// before the session starts) until the session ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInWindow {
+    pub session_starts_at: DateTime<Utc>,
+    pub session_ends_at: DateTime<Utc>,
+    pub opens_before: Duration,
+}
+
+impl CheckInWindow {
+    /// When the door opens: `opens_before` the session starts (for a
+    /// session at the dawn of time, at the dawn of time).
+    pub fn opens_at(&self) -> DateTime<Utc> {
+        self.session_starts_at.checked_sub_signed(self.opens_before).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// Whether `now` is in [`opens_at`](Self::opens_at), session end).
+    pub fn is_open_at(&self, now: DateTime<Utc>) -> bool {
+        self.opens_at() <= now && now < self.session_ends_at
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -277,10 +301,14 @@ impl Reservation {
         Ok(())
     }
 
-    /// Checks a booking in; a NO_SHOW latecomer may still come in, and a
-    /// second check-in changes nothing.
-    pub fn check_in(&mut self, now: DateTime<Utc>) -> Result<Transition, CheckInError> {
+    /// Checks a booking in while the session's door is open; a NO_SHOW
+    /// latecomer may still come in. A second check-in changes nothing, at
+    /// any time: the door is told the code was used, and when.
+    pub fn check_in(&mut self, now: DateTime<Utc>, window: CheckInWindow) -> Result<Transition, CheckInError> {
         match self.status {
+            ReservationStatus::Confirmed | ReservationStatus::NoShow if !window.is_open_at(now) => {
+                Err(CheckInError::NotOpen { session_starts_at: window.session_starts_at })
+            }
             ReservationStatus::Confirmed | ReservationStatus::NoShow => {
                 self.status = ReservationStatus::CheckedIn;
                 self.checked_in_at = Some(now);
@@ -356,6 +384,7 @@ impl Reservation {
             booking_code: self.booking_code.clone(),
             created_at: self.created_at,
             confirmed_at: self.confirmed_at,
+            checked_in_at: self.checked_in_at,
             payment: self.payment.summary(),
         }
     }
@@ -379,6 +408,9 @@ pub struct ReservationSnapshot {
     pub booking_code: Option<BookingCode>,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Outbox rows written before check-in times were announced have none.
+    #[serde(default)]
+    pub checked_in_at: Option<DateTime<Utc>>,
     /// Outbox rows written before payments existed have none.
     #[serde(default)]
     pub payment: PaymentSummary,
@@ -421,6 +453,7 @@ pub(crate) mod tests {
             booking_code: None,
             created_at: t(0),
             confirmed_at: None,
+            checked_in_at: None,
             payment: PaymentSummary::default(),
         };
         crate::domain_events::StoredEvent {
@@ -586,23 +619,66 @@ pub(crate) mod tests {
         }
     }
 
+    /// The door of a session at [`SESSION`] lasting an hour, open two hours before.
+    fn door() -> CheckInWindow {
+        CheckInWindow {
+            session_starts_at: t(SESSION),
+            session_ends_at: t(SESSION + 60),
+            opens_before: Duration::minutes(120),
+        }
+    }
+
     #[test]
     fn check_in_is_idempotent_and_admits_latecomers() {
         let mut r = in_status(ReservationStatus::Confirmed);
-        assert_eq!(r.check_in(t(10)), Ok(Transition::Changed));
-        assert_eq!(r.check_in(t(11)), Ok(Transition::Unchanged));
-        assert_eq!(r.checked_in_at, Some(t(10)));
+        assert_eq!(r.check_in(t(SESSION - 10), door()), Ok(Transition::Changed));
+        assert_eq!(r.check_in(t(SESSION - 9), door()), Ok(Transition::Unchanged));
+        assert_eq!(r.checked_in_at, Some(t(SESSION - 10)));
 
         let mut late = in_status(ReservationStatus::NoShow);
-        assert_eq!(late.check_in(t(90)), Ok(Transition::Changed));
+        assert_eq!(late.check_in(t(SESSION + 50), door()), Ok(Transition::Changed));
         assert_eq!(late.status, ReservationStatus::CheckedIn);
     }
 
     #[test]
+    fn the_door_opens_before_the_session_and_closes_at_its_end() {
+        let not_open = Err(CheckInError::NotOpen { session_starts_at: t(SESSION) });
+        for status in [ReservationStatus::Confirmed, ReservationStatus::NoShow] {
+            for (at, open) in
+                [(SESSION - 121, false), (SESSION - 120, true), (SESSION + 59, true), (SESSION + 60, false)]
+            {
+                let mut r = in_status(status);
+                let expected = if open { Ok(Transition::Changed) } else { not_open };
+                assert_eq!(r.check_in(t(at), door()), expected, "{status:?} at {at}");
+                assert_eq!(r.status == ReservationStatus::CheckedIn, open);
+            }
+        }
+        let dawn = CheckInWindow { session_starts_at: DateTime::<Utc>::MIN_UTC, ..door() };
+        assert!(dawn.is_open_at(DateTime::<Utc>::MIN_UTC), "opens no later than the session starts");
+    }
+
+    #[test]
+    fn a_used_code_answers_unchanged_even_outside_the_window() {
+        let mut r = in_status(ReservationStatus::Confirmed);
+        r.check_in(t(SESSION), door()).unwrap();
+        for at in [SESSION - 600, SESSION + 600] {
+            assert_eq!(r.check_in(t(at), door()), Ok(Transition::Unchanged));
+        }
+        assert_eq!(r.checked_in_at, Some(t(SESSION)));
+    }
+
+    #[test]
     fn holds_and_ended_reservations_cannot_be_checked_in() {
-        assert_eq!(hold(5).check_in(t(1)), Err(CheckInError::InvalidState(ReservationStatus::Hold)));
+        let now = t(SESSION);
+        assert_eq!(hold(5).check_in(now, door()), Err(CheckInError::InvalidState(ReservationStatus::Expired)));
+        assert_eq!(hold(SESSION + 5).check_in(now, door()), Err(CheckInError::InvalidState(ReservationStatus::Hold)));
         for status in [ReservationStatus::Expired, ReservationStatus::Cancelled] {
-            assert_eq!(in_status(status).check_in(t(1)), Err(CheckInError::InvalidState(status)));
+            assert_eq!(in_status(status).check_in(now, door()), Err(CheckInError::InvalidState(status)));
+            assert_eq!(
+                in_status(status).check_in(t(0), door()),
+                Err(CheckInError::InvalidState(status)),
+                "closed or not"
+            );
         }
     }
 

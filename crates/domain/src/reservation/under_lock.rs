@@ -15,7 +15,8 @@ use crate::ids::ReservationId;
 use crate::mail::Notice;
 use crate::payments::Intent;
 use crate::reservation::{
-    CancelledBy, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Settlement, Transition,
+    CancelledBy, CheckInWindow, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Settlement,
+    Transition,
 };
 use crate::unit_of_work::{Effects, Policy};
 
@@ -32,6 +33,15 @@ pub enum Parent {
 pub enum ConfirmOutcome {
     Confirmed(Box<Reservation>),
     Expired,
+}
+
+/// A booking at the door: checked in by this request, or before it (a used code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIn {
+    pub reservation: Reservation,
+    /// When it was checked in: now, or the first time for a used code.
+    pub checked_in_at: DateTime<Utc>,
+    pub already_checked_in: bool,
 }
 
 /// One reservation under its parent's lock and its own.
@@ -82,6 +92,13 @@ impl ReservationUnit {
         match &self.parent {
             Parent::Auction(auction) => auction.details.scheduled_at,
             Parent::Event(event) => event.details.starts_at,
+        }
+    }
+
+    fn session_ends_at(&self) -> DateTime<Utc> {
+        match &self.parent {
+            Parent::Auction(auction) => auction.details.session_ends_at(),
+            Parent::Event(event) => event.details.ends_at,
         }
     }
 
@@ -244,24 +261,39 @@ impl ReservationUnit {
         true
     }
 
-    /// Checks the booking in at the studio's door.
-    pub fn check_in(&mut self, actor: &Actor, now: DateTime<Utc>) -> Result<(), DomainError> {
+    /// Checks the booking in at the studio's door, while it is open (see
+    /// [`CheckInWindow`]). A booking already checked in is answered as it
+    /// is, at any time, and nothing is written or announced again.
+    pub fn check_in(&mut self, actor: &Actor, now: DateTime<Utc>, policy: &Policy) -> Result<CheckIn, DomainError> {
         if !actor.manages(self.reservation.studio_id) {
             return Err(DomainError::NotFound("booking"));
         }
+        let window = CheckInWindow {
+            session_starts_at: self.session_at(),
+            session_ends_at: self.session_ends_at(),
+            opens_before: policy.check_in_opens_before,
+        };
         let before = self.reservation.status;
         let facts = AuditedReservation::of(&self.reservation, now);
-        if self.reservation.check_in(now)? == Transition::Changed {
+        let transition = self.reservation.check_in(now, window)?;
+        if transition == Transition::Changed {
             self.follow_up(before, Payload::ReservationCheckedIn, now);
             let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());
             self.effects.audit(actor, studio, target, &AuditDetails::ReservationCheckIn(facts));
         }
-        Ok(())
+        Ok(CheckIn {
+            reservation: self.reservation.clone(),
+            // Every check-in stores its time; a row without one is answered as checked in now.
+            checked_in_at: self.reservation.checked_in_at.unwrap_or(now),
+            already_checked_in: transition == Transition::Unchanged,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::Duration;
+
     use super::*;
     use crate::auction::tests::{AUCTION, HOLDER, STUDIO, auction, slot};
     use crate::domain_events::AuditAction;
@@ -633,7 +665,7 @@ mod tests {
     fn only_the_studio_checks_people_in() {
         for actor in [owner(), Actor::user(STRANGER), other_studio_admin()] {
             let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
-            assert_eq!(unit.check_in(&actor, t(600)), Err(DomainError::NotFound("booking")), "{actor:?}");
+            assert_eq!(unit.check_in(&actor, t(600), &policy()), Err(DomainError::NotFound("booking")), "{actor:?}");
             assert_eq!(unit.reservation.status, ReservationStatus::Confirmed);
             assert_eq!(unit.effects, Effects::default());
         }
@@ -642,7 +674,9 @@ mod tests {
     /// A seat reservation in `status`, checked in by the studio at `at`.
     fn checked_in(status: ReservationStatus, at: DateTime<Utc>) -> ReservationUnit {
         let mut unit = seats_unit(status, t(-10));
-        unit.check_in(&admin(), at).unwrap();
+        let answer = unit.check_in(&admin(), at, &policy()).unwrap();
+        let expected = CheckIn { reservation: unit.reservation.clone(), checked_in_at: at, already_checked_in: false };
+        assert_eq!(answer, expected);
         assert_eq!(unit.reservation.status, ReservationStatus::CheckedIn);
         unit
     }
@@ -666,11 +700,51 @@ mod tests {
         unit.effects = Effects::default();
         let first = unit.clone();
 
-        unit.check_in(&admin(), t(605)).unwrap();
+        // Again, and again once the door has closed (the event ends at t(660)).
+        for at in [t(605), t(700)] {
+            let answer = unit.check_in(&admin(), at, &policy()).unwrap();
+            let reservation = first.reservation.clone();
+            assert_eq!(answer, CheckIn { reservation, checked_in_at: t(600), already_checked_in: true });
+        }
         assert_eq!(unit.reservation, first.reservation);
         assert_eq!(unit.reservation.checked_in_at, Some(t(600)));
         assert_eq!(parent_event(&unit), parent_event(&first));
         assert_eq!(unit.effects, Effects::default());
+    }
+
+    #[test]
+    fn the_door_of_an_event_opens_before_it_starts_and_closes_when_it_ends() {
+        // The event runs from t(600) to t(660); the door opens 2 h before.
+        let not_open = Err(DomainError::CheckInNotOpen { session_starts_at: t(600) });
+        for at in [t(479), t(660), t(900)] {
+            let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+            assert_eq!(unit.check_in(&admin(), at, &policy()), not_open, "{at}");
+            assert_eq!(unit.reservation.status, ReservationStatus::Confirmed);
+            assert_eq!(unit.effects, Effects::default());
+        }
+        checked_in(ReservationStatus::Confirmed, t(480));
+        checked_in(ReservationStatus::Confirmed, t(659));
+        let early_door = Policy { check_in_opens_before: Duration::minutes(30), ..policy() };
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+        assert_eq!(unit.check_in(&admin(), t(569), &early_door), not_open);
+        unit.check_in(&admin(), t(570), &early_door).unwrap();
+    }
+
+    #[test]
+    fn the_door_of_an_auction_slot_closes_when_its_session_ends() {
+        // The session is at t(180) and lasts its `session_minutes`.
+        let auction = auction();
+        let ends = auction.details.session_ends_at();
+        assert_eq!(ends, t(180) + Duration::minutes(auction.details.session_minutes));
+        let booking = slot(ReservationStatus::Confirmed, "450.00", t(65));
+        let not_open = Err(DomainError::CheckInNotOpen { session_starts_at: t(180) });
+        for at in [t(59), ends] {
+            let mut unit = slot_unit(booking.clone(), AuctionStatus::Sold);
+            assert_eq!(unit.check_in(&admin(), at, &policy()), not_open, "{at}");
+        }
+        for at in [t(60), ends - Duration::microseconds(1)] {
+            slot_unit(booking.clone(), AuctionStatus::Sold).check_in(&admin(), at, &policy()).unwrap();
+        }
     }
 
     #[test]
@@ -682,15 +756,17 @@ mod tests {
     #[test]
     fn checking_in_an_auction_booking_leaves_the_auction_sold_and_quiet() {
         let mut unit = slot_unit(slot(ReservationStatus::Confirmed, "450.00", t(65)), AuctionStatus::Sold);
-        unit.check_in(&admin(), t(180)).unwrap();
+        unit.check_in(&admin(), t(180), &policy()).unwrap();
         assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Sold);
         assert_eq!(emitted(&unit.effects), user_rooms(HOLDER, EventKind::ReservationCheckedIn));
     }
 
     #[test]
     fn a_hold_cannot_be_checked_in() {
-        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
-        assert_eq!(unit.check_in(&admin(), t(1)), Err(DomainError::InvalidState(ReservationStatus::Hold)));
+        let mut unit = seats_unit(ReservationStatus::Hold, t(605));
+        let refused = Err(DomainError::InvalidState(ReservationStatus::Hold));
+        assert_eq!(unit.check_in(&admin(), t(600), &policy()), refused);
+        assert_eq!(unit.check_in(&admin(), t(1), &policy()), refused, "a hold is refused as one, door open or not");
         assert_eq!(unit.effects, Effects::default());
     }
 }

@@ -1,8 +1,11 @@
 //! Auctions: create, read, edit, cancel, turbo, grab.
 
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
 use super::{Services, decide_batch, ensure_manages, with_view};
 use crate::actor::Actor;
-use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView};
+use crate::auction::{Auction, AuctionDetails, AuctionInput, AuctionPatch, AuctionView, weekly};
 use crate::audit::Facts;
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, Payload, Room};
@@ -11,6 +14,17 @@ use crate::ids::{AuctionId, StudioId, UserId};
 use crate::ports::{AuctionRecord, CatalogueStore, EventPublisher, NewAuction};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
+
+/// What creating `auction` records: the audit entry, and its announcement
+/// to its studio (which the catalogue hears).
+fn created(actor: &Actor, auction: &Auction, now: DateTime<Utc>) -> Effects {
+    let mut effects = Effects::default();
+    let snapshot = auction.snapshot(None, now);
+    let details = AuditDetails::AuctionCreate(Facts::of_auction(&snapshot));
+    effects.audit(actor, Some(auction.studio_id), auction.id.to_string(), &details);
+    effects.emit(&[Room::Studio(auction.studio_id)], Payload::AuctionUpdated(snapshot));
+    effects
+}
 
 /// One caller's grab, waiting to be decided with the others on its auction.
 #[derive(Debug, Clone, Copy)]
@@ -26,23 +40,42 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         studio: Option<StudioId>,
         input: AuctionInput,
     ) -> Result<Auction, DomainError> {
-        actor.ensure_manages_catalogue()?;
-        let studio_id = Self::studio_for(actor, studio)?;
+        let studio_id = Self::acting_studio(actor, studio)?;
         let details = AuctionDetails::new(input)?;
         let now = self.clock.now();
         let actor = *actor;
         let committed = self
             .store
-            .create(NewAuction { studio_id, details, created_at: now }, move |auction| {
-                let mut effects = Effects::default();
-                let snapshot = auction.snapshot(None, now);
-                let details = AuditDetails::AuctionCreate(Facts::of_auction(&snapshot));
-                effects.audit(&actor, Some(studio_id), auction.id.to_string(), &details);
-                effects.emit(&[Room::Studio(studio_id)], Payload::AuctionUpdated(snapshot));
-                effects
-            })
+            .create(NewAuction { studio_id, details, created_at: now }, move |auction| created(&actor, auction, now))
             .await?;
         Ok(self.deliver(committed))
+    }
+
+    /// Creates the auction and its weekly copies whose session falls on or
+    /// before `until` in the studio's `zone` (see [`weekly`]): all in one
+    /// commit, or none.
+    pub async fn create_weekly_auctions(
+        &self,
+        actor: &Actor,
+        studio: Option<StudioId>,
+        input: AuctionInput,
+        zone: Tz,
+        until: NaiveDate,
+    ) -> Result<Vec<Auction>, DomainError> {
+        let studio_id = Self::acting_studio(actor, studio)?;
+        let details = weekly(input, zone, until)?;
+        let now = self.clock.now();
+        let news = details.into_iter().map(|details| NewAuction { studio_id, details, created_at: now }).collect();
+        let actor = *actor;
+        let committed = self.store.create_all(news, move |auction| created(&actor, auction, now)).await?;
+        Ok(self.deliver(committed))
+    }
+
+    /// The studio whose catalogue an admin changes: the one given, or their
+    /// own; one they do not manage is not found.
+    pub fn acting_studio(actor: &Actor, requested: Option<StudioId>) -> Result<StudioId, DomainError> {
+        actor.ensure_manages_catalogue()?;
+        Self::studio_for(actor, requested)
     }
 
     pub async fn get_auction(&self, id: AuctionId) -> Result<(AuctionRecord, AuctionView), DomainError> {
@@ -96,6 +129,18 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             unit.expire_lapsed_hold(now);
             unit.cancel(&actor, now, &policy)?;
             Ok(AuctionRecord { auction: unit.auction.clone(), live: unit.live.clone() })
+        })
+        .await
+    }
+
+    /// Deletes an auction no one ever reserved (refused otherwise: its
+    /// history would go with it; cancel it instead).
+    pub async fn delete_auction(&self, actor: &Actor, id: AuctionId) -> Result<(), DomainError> {
+        self.ensure_manages_auction(actor, id).await?;
+        let actor = *actor;
+        self.decide(id, move |unit, now| {
+            ensure_manages(&actor, unit.auction.studio_id, "auction")?;
+            unit.delete(&actor, now)
         })
         .await
     }

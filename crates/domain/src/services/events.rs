@@ -9,7 +9,7 @@ use crate::error::DomainError;
 use crate::event::Event;
 use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::ids::{EventId, StudioId, UserId};
-use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventRecord, NewEvent};
+use crate::ports::{CatalogueStore, EventBookings, EventHolds, EventPublisher, EventRecord, NewEvent};
 use crate::reservation::Reservation;
 use crate::unit_of_work::Effects;
 
@@ -89,6 +89,21 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             unit.delete(&actor, now)
         })
         .await
+    }
+
+    /// Cancels the event and, in the same decision, every hold and booking
+    /// it has (each holder is told); then gives back the money of the paid
+    /// ones (a refund that fails now stays pending for `refund_due`).
+    pub async fn cancel_event(&self, actor: &Actor, id: EventId) -> Result<Event, DomainError> {
+        self.ensure_manages_event(actor, id).await?;
+        let actor = *actor;
+        let policy = self.policy;
+        let cancelled =
+            self.decide(EventBookings { event: id }, move |unit, now| unit.cancel_event(&actor, now, &policy)).await?;
+        for reservation in cancelled.refunds {
+            let _ = self.refund_now(reservation).await;
+        }
+        Ok(cancelled.event)
     }
 
     /// Holds `quantity` seats of an event for the actor. Concurrent holds on

@@ -17,9 +17,9 @@ use crate::event::{Event, EventDetails, EventUnit, SeatCounts};
 use crate::ids::{AuctionId, EventId, ReservationId};
 use crate::payments::IntentId;
 use crate::ports::{
-    AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventHolds,
-    EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent, PaymentRecords,
-    ReservationStore, UnitOfWork,
+    AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventBookings,
+    EventHolds, EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent,
+    PaymentRecords, ReservationStore, UnitOfWork,
 };
 use crate::reservation::{
     EventReservationsUnit, Parent, PaymentStatus, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
@@ -103,6 +103,9 @@ impl Rows {
 
     fn keep_parent(&mut self, parent: Parent) {
         match parent {
+            Parent::Auction(auction) if auction.deleted_at.is_some() => {
+                self.auctions.remove(&auction.id);
+            }
             Parent::Auction(auction) => {
                 self.auctions.insert(auction.id, auction);
             }
@@ -207,6 +210,21 @@ impl InMemory for EventReservations {
     }
 }
 
+impl InMemory for EventBookings {
+    fn load(self, rows: &mut Rows, _now: DateTime<Utc>) -> Result<EventReservationsUnit, DomainError> {
+        let target = ReservationTarget::Event(self.event);
+        let parent = rows.parent(target)?;
+        let reservations = rows
+            .reservations
+            .values()
+            .filter(|r| r.target == target)
+            .filter(|r| matches!(r.status, ReservationStatus::Hold | ReservationStatus::Confirmed))
+            .cloned()
+            .collect();
+        Ok(EventReservationsUnit { parent, reservations, effects: Effects::default() })
+    }
+}
+
 /// How the fake stores a new row, given its id.
 trait InMemoryRow: CatalogueItem + Sized {
     fn insert(new: New<Self>, id: i64, rows: &mut Rows) -> Self::Row;
@@ -223,6 +241,21 @@ impl<D: InMemoryRow> Creates<D> for FakeCatalogue {
         let events = rows.commit(effects(&row), created_at);
         Ok(Committed { value: row, events })
     }
+
+    async fn create_all<F>(&self, news: Vec<New<D>>, effects: F) -> Result<Committed<Vec<D::Row>>, DomainError>
+    where
+        F: Fn(&D::Row) -> Effects + Send + Sync,
+    {
+        let mut rows = self.rows();
+        let (mut created, mut events) = (Vec::new(), Vec::new());
+        for new in news {
+            let (id, created_at) = (rows.next_id(), new.created_at);
+            let row = D::insert(new, id, &mut rows);
+            events.extend(rows.commit(effects(&row), created_at));
+            created.push(row);
+        }
+        Ok(Committed { value: created, events })
+    }
 }
 
 impl InMemoryRow for AuctionDetails {
@@ -236,6 +269,7 @@ impl InMemoryRow for AuctionDetails {
             turbo_started_at: None,
             turbo_announced: false,
             cancelled_at: None,
+            deleted_at: None,
             created_at: new.created_at,
         };
         rows.auctions.insert(auction.id, auction.clone());
@@ -251,6 +285,7 @@ impl InMemoryRow for EventDetails {
             details: new.details,
             seats: SeatCounts::default(),
             deleted_at: None,
+            cancelled_at: None,
             created_at: new.created_at,
         };
         rows.events.insert(event.id, event.clone());

@@ -22,6 +22,7 @@ use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, Reserva
 use crate::unit_of_work::Policy;
 
 mod auctions;
+mod door;
 mod events;
 #[cfg(test)]
 mod fakes;
@@ -30,6 +31,7 @@ mod payments;
 #[cfg(test)]
 mod payments_tests;
 mod queries;
+mod reports;
 mod reservations;
 #[cfg(test)]
 mod tests;
@@ -39,6 +41,7 @@ use events::HoldRequest;
 use reservations::ConfirmRequest;
 
 pub use payments::{Checkout, PaymentsSetup, RECONCILE_AFTER};
+pub use reports::Export;
 
 /// Every use case of auctions, events and reservations.
 #[derive(Debug, Clone)]

@@ -344,3 +344,35 @@ fn without_payments_there_is_no_checkout_and_confirm_books_as_before() {
     assert_eq!(block_on(shop.services.checkout(&ada(), hold.id, None)).err(), Some(DomainError::PaymentsDisabled));
     assert_eq!(block_on(shop.services.confirm(&ada(), hold.id)).unwrap().status, ReservationStatus::Confirmed);
 }
+
+#[test]
+fn a_studio_cancelling_an_event_refunds_every_paid_booking_after_the_commit() {
+    let shop = shop();
+    let hold = shop.hold();
+    block_on(shop.services.checkout(&ada(), hold.id, Some("ok"))).unwrap();
+    let crate::reservation::ReservationTarget::Event(event) = hold.target else { panic!("an event") };
+    let unpaid = block_on(shop.services.hold(&Actor::user(UserId(11)), event, 1)).unwrap();
+    let cancelled = block_on(shop.services.cancel_event(&admin(), event)).unwrap();
+    assert_eq!((cancelled.details.is_active, cancelled.cancelled_at), (false, Some(t(30))));
+    let paid = shop.stored(hold.id);
+    assert_eq!(paid.status, ReservationStatus::Cancelled);
+    assert_eq!((paid.payment.status, paid.payment.refunded_amount), (PaymentStatus::Refunded, m("300.00")));
+    assert_eq!(shop.stored(unpaid.id).status, ReservationStatus::Cancelled);
+    assert_eq!(shop.stored(unpaid.id).payment.status, PaymentStatus::None, "nothing was paid, nothing goes back");
+    assert_eq!(shop.provider.refunded().len(), 1);
+}
+
+#[test]
+fn a_refund_that_fails_when_an_event_is_cancelled_is_left_to_the_retry_job() {
+    let shop = shop();
+    let hold = shop.hold();
+    block_on(shop.services.checkout(&ada(), hold.id, Some("ok"))).unwrap();
+    let crate::reservation::ReservationTarget::Event(event) = hold.target else { panic!("an event") };
+    *shop.provider.failing_refunds.lock().unwrap() = 1;
+    block_on(shop.services.cancel_event(&admin(), event)).unwrap();
+    let waiting = shop.stored(hold.id).payment;
+    assert_eq!((waiting.status, waiting.refund_attempts), (PaymentStatus::RefundPending, 1));
+    shop.clock.set(waiting.next_refund_at.unwrap());
+    assert_eq!(block_on(shop.services.refund_due(10)).unwrap().changed, 1);
+    assert_eq!(shop.stored(hold.id).payment.status, PaymentStatus::Refunded);
+}

@@ -8,7 +8,7 @@ use crate::domain_events::EventKind;
 use crate::error::DomainError;
 use crate::ids::{EventId, ReservationId, StudioId};
 use crate::ports::{CatalogueStore, EventHolds, EventPublisher, EventReservations};
-use crate::reservation::{ConfirmOutcome, PaymentStatus, Reservation, ReservationFacts, ReservationTarget};
+use crate::reservation::{CheckIn, ConfirmOutcome, PaymentStatus, Reservation, ReservationFacts, ReservationTarget};
 
 /// One caller's confirmation, waiting to be decided with the others on its event.
 #[derive(Debug, Clone, Copy)]
@@ -127,8 +127,10 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         Ok(cancelled)
     }
 
-    /// Checks in the booking with `code` at `studio`'s door. Codes of other studios are not found.
-    pub async fn check_in(&self, actor: &Actor, studio: StudioId, code: &str) -> Result<Reservation, DomainError> {
+    /// Checks in the booking with `code` at `studio`'s door, while the door
+    /// is open; a code used before is answered as it is. Codes of other
+    /// studios are not found.
+    pub async fn check_in(&self, actor: &Actor, studio: StudioId, code: &str) -> Result<CheckIn, DomainError> {
         let not_found = DomainError::NotFound("booking");
         if !actor.manages(studio) {
             return Err(not_found);
@@ -138,12 +140,8 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         if reservation.studio_id != studio {
             return Err(not_found);
         }
-        let actor = *actor;
-        self.decide(reservation.id, move |unit, now| {
-            unit.check_in(&actor, now)?;
-            Ok(unit.reservation.clone())
-        })
-        .await
+        let (actor, policy) = (*actor, self.policy);
+        self.decide(reservation.id, move |unit, now| unit.check_in(&actor, now, &policy)).await
     }
 
     /// Expires lapsed holds, one parent at a time under its lock, skipping

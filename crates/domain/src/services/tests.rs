@@ -129,3 +129,56 @@ fn a_new_event_is_announced_to_its_studio_like_a_new_auction() {
     assert_eq!(announced, [("studio:1", "availability_changed")]);
     assert_eq!(rows.outbox[0].data["id"], event.id.0);
 }
+
+#[test]
+fn cancelling_an_event_cancels_its_holds_and_bookings_and_announces_each() {
+    let (services, store, _) = world();
+    let event = block_on(services.create_event(&admin(), None, event_input(5))).unwrap();
+    let booked = block_on(services.hold(&ada(), event.id, 2)).unwrap();
+    block_on(services.confirm(&ada(), booked.id)).unwrap();
+    let held = block_on(services.hold(&bob(), event.id, 1)).unwrap();
+    let other = Actor::studio_admin(UserId(2), StudioId(2));
+    assert_eq!(block_on(services.cancel_event(&other, event.id)).err(), Some(DomainError::NotFound("event")));
+
+    let cancelled = block_on(services.cancel_event(&admin(), event.id)).unwrap();
+    assert_eq!(cancelled.available(), 5);
+    let rows = store.rows();
+    for id in [booked.id, held.id] {
+        assert_eq!(rows.reservations[&id].status, ReservationStatus::Cancelled);
+    }
+    let told: Vec<_> =
+        rows.outbox.iter().filter(|e| e.kind == "reservation_cancelled").map(|e| e.room.as_str()).collect();
+    assert_eq!(told, ["user:10", "studio:1", "user:11", "studio:1"]);
+    drop(rows);
+    assert_eq!(block_on(services.cancel_event(&admin(), event.id)).err(), Some(DomainError::EventCancelled));
+    assert_eq!(block_on(services.hold(&ada(), event.id, 1)).err(), Some(DomainError::NotFound("event")));
+}
+
+#[test]
+fn a_weekly_repeat_creates_every_auction_in_one_commit() {
+    let (services, store, _) = world();
+    let until = t(180).date_naive() + chrono::Days::new(14);
+    let created = block_on(services.create_weekly_auctions(&admin(), None, auction_input(), chrono_tz::UTC, until));
+    let created = created.unwrap();
+    let sessions: Vec<_> = created.iter().map(|a| a.details.scheduled_at).collect();
+    assert_eq!(sessions, [t(180), t(180) + Duration::weeks(1), t(180) + Duration::weeks(2)]);
+    let rows = store.rows();
+    assert_eq!((rows.auctions.len(), rows.audit.len(), rows.outbox.len()), (3, 3, 3));
+    drop(rows);
+    let refused = block_on(services.create_weekly_auctions(&ada(), None, auction_input(), chrono_tz::UTC, until));
+    assert!(matches!(refused, Err(DomainError::Forbidden(_))), "{refused:?}");
+}
+
+#[test]
+fn deleting_an_auction_removes_it_unless_someone_reserved_it() {
+    let (services, store, _) = world();
+    let unwanted = block_on(services.create_auction(&admin(), None, auction_input())).unwrap();
+    block_on(services.delete_auction(&admin(), unwanted.id)).unwrap();
+    assert!(!store.rows().auctions.contains_key(&unwanted.id));
+    assert_eq!(block_on(services.get_auction(unwanted.id)).err(), Some(DomainError::NotFound("auction")));
+
+    let grabbed = block_on(services.create_auction(&admin(), None, auction_input())).unwrap();
+    block_on(services.grab(&ada(), grabbed.id, false)).unwrap();
+    assert_eq!(block_on(services.delete_auction(&admin(), grabbed.id)), Err(DomainError::AuctionHasReservations));
+    assert!(store.rows().auctions.contains_key(&grabbed.id));
+}

@@ -1,0 +1,330 @@
+//! The outbox relay (issue 25, item 1), PostgreSQL only: business
+//! transactions never NOTIFY; one instance at a time announces committed
+//! outbox rows, in id order, never past one that may still commit; when it
+//! stops, another takes over within two seconds and no frame is lost,
+//! repeated or out of order. (SQLite has one writer and announces each
+//! commit in-process; nothing here applies to it.)
+
+use std::collections::BTreeMap;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use hothour_tests::app::{Backend, Session, TestApp};
+use hothour_tests::fixtures::{World, id, iso, register_many};
+use hothour_tests::ws::{QUIET, WAIT, WsClient, seq};
+use reqwest::{Method, StatusCode};
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+// --- the world over HTTP ---------------------------------------------------------
+
+async fn open_event(app: &TestApp, admin: &Session, capacity: i64) -> i64 {
+    let starts = app.now() + Duration::days(2);
+    let body = json!({
+        "title": "Salsa night", "capacity": capacity, "price": "150.00",
+        "starts_at": iso(starts), "ends_at": iso(starts + Duration::hours(1)),
+    });
+    let (status, event) = app.post("/events", Some(&admin.token), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    id(&event)
+}
+
+async fn hold(app: &TestApp, user: &Session, event_id: i64) -> Value {
+    let (status, reservation) =
+        app.post(&format!("/events/{event_id}/holds"), Some(&user.token), json!({"quantity": 1})).await;
+    assert_eq!(status, StatusCode::CREATED, "{reservation}");
+    reservation
+}
+
+// --- what the database says ------------------------------------------------------------
+
+/// Announcements on the outbox channel as a listener of the test's own hears
+/// them: the payload and the server process that sent it.
+struct Announcements {
+    heard: mpsc::UnboundedReceiver<(String, i64)>,
+}
+
+impl Announcements {
+    async fn listen(app: &TestApp) -> Announcements {
+        let mut listener = PgListener::connect(&app.db_url).await.expect("a listener of the test's own");
+        listener.listen(hothour_infra_postgres::CHANNEL).await.expect("LISTEN");
+        let (tx, heard) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(notification) = listener.recv().await {
+                if tx.send((notification.payload().to_owned(), i64::from(notification.process_id()))).is_err() {
+                    break;
+                }
+            }
+        });
+        Announcements { heard }
+    }
+
+    /// Every announcement heard until none came for a while.
+    async fn drain(&mut self) -> Vec<((i64, i64), i64)> {
+        let mut all = Vec::new();
+        while let Ok(Some((payload, pid))) = tokio::time::timeout(QUIET, self.heard.recv()).await {
+            let (first, last) = payload.split_once(',').expect("first,last");
+            all.push(((first.parse().expect("an id"), last.parse().expect("an id")), pid));
+        }
+        all
+    }
+}
+
+/// The server process of the relay that leads: the holder of its advisory lock.
+async fn relay_pid(app: &TestApp) -> Option<i64> {
+    let row = app
+        .connection()
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                .to_owned(),
+        ))
+        .await
+        .expect("pg_locks");
+    row.map(|row| row.try_get_by_index::<i64>(0).expect("a pid"))
+}
+
+async fn announced_through(app: &TestApp) -> i64 {
+    app.sql_i64("SELECT announced_through FROM outbox_relay").await
+}
+
+/// Waits until the relay has announced every row in the outbox.
+async fn all_announced(app: &TestApp) -> i64 {
+    let newest = app.sql_i64("SELECT COALESCE(MAX(id), 0) FROM outbox").await;
+    let deadline = Instant::now() + WAIT;
+    while announced_through(app).await < newest {
+        assert!(Instant::now() < deadline, "the relay never announced through {newest}");
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    newest
+}
+
+/// The outbox ids of `room` after `after`, in order.
+async fn room_ids(app: &TestApp, room: &str, after: i64) -> Vec<i64> {
+    let rows = app
+        .connection()
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM outbox WHERE room = $1 AND id > $2 ORDER BY id",
+            [room.into(), after.into()],
+        ))
+        .await
+        .expect("the room's rows");
+    rows.iter().map(|row| row.try_get_by_index::<i64>(0).expect("an id")).collect()
+}
+
+// --- 1. no NOTIFY in business transactions ------------------------------------------------------
+
+/// Writes of every kind (creates, decisions, a job, an appended event) on two
+/// instances: every announcement is sent by the relay's own connection — none
+/// by a connection that ran a business transaction — and the announcements
+/// follow each other in id order, covering every row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_announcement_comes_from_the_relay_never_from_a_business_transaction() {
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
+    let b = app.another_instance().await;
+    let start = all_announced(&app).await;
+    let mut announcements = Announcements::listen(&app).await;
+
+    // Creates, on both instances.
+    let event_id = open_event(&app, &admin, 10).await;
+    let now = app.now();
+    let auction = json!({
+        "title": "Tango slot", "start_price": "500.00", "floor_price": "100.00", "drop_amount": "50.00",
+        "drop_interval_minutes": 60, "starts_at": iso(now - Duration::minutes(10)),
+        "ends_at": iso(now + Duration::minutes(110)), "scheduled_at": iso(now + Duration::minutes(170)),
+        "turbo": {"trigger_before_minutes": 30, "drop_amount": "20.00", "interval_minutes": 5},
+    });
+    let mut auctions = Vec::new();
+    for instance in [&app, &b] {
+        let (status, created) = instance.post("/auctions", Some(&admin.token), auction.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        auctions.push(id(&created));
+    }
+    let (auction_id, turbo_id) = (auctions[0], auctions[1]);
+    // Decisions: holds, a confirmation, a cancellation, a grab.
+    let users = register_many(&app, "writer", 3).await;
+    let held = hold(&app, &users[0], event_id).await;
+    let (status, body) =
+        b.post(&format!("/reservations/{}/confirm", id(&held)), Some(&users[0].token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cancelled = hold(&b, &users[1], event_id).await;
+    let (status, body) =
+        app.post(&format!("/reservations/{}/cancel", id(&cancelled)), Some(&users[1].token), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) =
+        b.call(Method::POST, &format!("/auctions/{auction_id}/grab"), Some(&users[2].token), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // An appended event: a sign-out everywhere.
+    let (status, body) = b.call(Method::POST, "/auth/logout-all", Some(&users[1].token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // A job: turbo starts on its own as time passes.
+    app.clock.advance(Duration::minutes(81));
+    let turbo = format!("SELECT count(*) FROM outbox WHERE room = 'auction:{turbo_id}' AND kind = 'turbo_triggered'");
+    let deadline = Instant::now() + WAIT;
+    while app.sql_i64(&turbo).await == 0 {
+        assert!(Instant::now() < deadline, "the job never started turbo");
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+
+    let newest = all_announced(&app).await;
+    let relay = relay_pid(&app).await.expect("a relay leads");
+    let heard = announcements.drain().await;
+    assert!(!heard.is_empty());
+    let mut next = start + 1;
+    for &((first, last), pid) in &heard {
+        assert_eq!(pid, relay, "announced by another connection than the relay's: {heard:?}");
+        assert_eq!(first, next, "announcements follow each other: {heard:?}");
+        assert!(last >= first, "{heard:?}");
+        next = last + 1;
+    }
+    // (The jobs may have written more since.)
+    assert!(next > newest, "every row announced: {heard:?} through {newest}");
+    let kinds = app.sql_i64(&format!("SELECT count(DISTINCT kind) FROM outbox WHERE id > {start}")).await;
+    assert!(kinds >= 6, "writes of many kinds were announced ({kinds})");
+}
+
+// --- 2. id order ------------------------------------------------------------------------------
+
+/// A transaction takes outbox id N and stays open while later ones commit:
+/// nothing after N is announced until N commits, then all in order, to
+/// every instance's listeners and sockets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_commit_is_announced_before_the_ids_after_it_on_every_instance() {
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
+    let b = app.another_instance().await;
+    let event_id = open_event(&app, &admin, 10).await;
+    let room = format!("event:{event_id}");
+    let users = register_many(&app, "orderly", 3).await;
+    let mut on_b = WsClient::connect(&b).await;
+    on_b.subscribed(&room).await;
+    all_announced(&app).await;
+    let mut announcements = Announcements::listen(&app).await;
+
+    let db = Database::connect(app.db_url.as_str()).await.expect("a connection of the test's own");
+    let late = db.begin().await.expect("begin");
+    let (status, mut late_event) = app.get(&format!("/events/{event_id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{late_event}");
+    late_event["description"] = json!("late");
+    let insert = Statement::from_string(
+        DbBackend::Postgres,
+        format!(
+            "INSERT INTO outbox (room, kind, payload) VALUES ('{room}', 'availability_changed', '{late_event}') RETURNING id"
+        ),
+    );
+    let late_id: i64 =
+        late.query_one_raw(insert).await.expect("insert").expect("a row").try_get_by_index(0).expect("an id");
+    // Later ids commit, on both instances.
+    hold(&app, &users[0], event_id).await;
+    hold(&b, &users[1], event_id).await;
+    on_b.assert_quiet().await;
+    assert_eq!(announcements.drain().await, [], "nothing is announced past an id that may still commit");
+    assert!(announced_through(&app).await < late_id);
+
+    late.commit().await.expect("commit");
+    let frames = [on_b.next_json().await, on_b.next_json().await, on_b.next_json().await];
+    assert_eq!(frames[0]["seq"], late_id, "{frames:?}");
+    assert_eq!(frames[0]["data"]["description"], "late", "{frames:?}");
+    assert_eq!(frames[1]["data"]["available"], 9, "{frames:?}");
+    assert_eq!(frames[2]["data"]["available"], 8, "{frames:?}");
+    let seqs: Vec<i64> = frames.iter().map(seq).collect();
+    assert_eq!(seqs, room_ids(&app, &room, late_id - 1).await, "in id order, each once");
+    on_b.assert_quiet().await;
+    let heard = announcements.drain().await;
+    let first = heard.first().expect("an announcement").0;
+    assert!(first.0 <= late_id && late_id <= first.1, "the late id comes first: {heard:?}");
+
+    // A transaction that took an id and rolled back holds nothing back for long.
+    let gone = db.begin().await.expect("begin");
+    gone.execute_unprepared(&format!(
+        "INSERT INTO outbox (room, kind, payload) VALUES ('{room}', 'availability_changed', '{late_event}')"
+    ))
+    .await
+    .expect("insert");
+    gone.rollback().await.expect("rollback");
+    hold(&b, &users[2], event_id).await;
+    let after = on_b.next_json().await;
+    assert_eq!(after["data"]["available"], 7, "{after}");
+    on_b.assert_quiet().await;
+}
+
+// --- 3. fail-over ------------------------------------------------------------------------------
+
+/// Three instances; holds keep coming through all of them while the leading
+/// relay's connection is cut (as when its instance dies): another instance
+/// leads within two seconds, every hold is accepted, and every socket gets
+/// each of its rooms' events exactly once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_relay_stops_another_instance_takes_over_and_no_frame_is_lost() {
+    let World { app, admin, .. } = World::new(Backend::Postgres).await;
+    let instances = [app.another_instance().await, app.another_instance().await];
+    let mut rooms = Vec::new();
+    for _ in 0..3 {
+        rooms.push(format!("event:{}", open_event(&app, &admin, 100).await));
+    }
+    let users = register_many(&app, "failover", 30).await;
+    let mut sockets = Vec::new();
+    for instance in [&app, &instances[0], &instances[1]] {
+        let mut socket = WsClient::connect(instance).await;
+        let mut since = BTreeMap::new();
+        for room in &rooms {
+            since.insert(room.clone(), seq(&socket.subscribed(room).await));
+        }
+        sockets.push((socket, since));
+    }
+
+    let before = relay_pid(&app).await.expect("a relay leads");
+    let writes: Vec<_> = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            let instance = [&app, &instances[0], &instances[1]][i % 3];
+            let (client, url, token) = (instance.client.clone(), instance.url(""), user.token.clone());
+            let event = rooms[i % rooms.len()].trim_start_matches("event:").to_owned();
+            tokio::spawn(async move {
+                tokio::time::sleep(StdDuration::from_millis(20 * i as u64)).await;
+                let response = client
+                    .post(format!("{url}/api/v1/events/{event}/holds"))
+                    .bearer_auth(token)
+                    .json(&json!({"quantity": 1}))
+                    .send()
+                    .await
+                    .expect("the instance answers");
+                response.status()
+            })
+        })
+        .collect();
+    tokio::time::sleep(StdDuration::from_millis(200)).await;
+    app.sql_execute(&format!("SELECT pg_terminate_backend({before})")).await;
+    let cut = Instant::now();
+    let after = loop {
+        if let Some(pid) = relay_pid(&app).await.filter(|&pid| pid != before) {
+            break pid;
+        }
+        assert!(cut.elapsed() < StdDuration::from_secs(2), "no relay took over within two seconds");
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    };
+    assert_ne!(after, before);
+    // Each instance knows whether it leads (and says so in /metrics): one does.
+    let all = [&app, &instances[0], &instances[1]];
+    while all.iter().filter(|instance| instance.store.leads_relay()).count() != 1 {
+        assert!(cut.elapsed() < WAIT, "not exactly one instance leads");
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    for write in writes {
+        assert_eq!(write.await.expect("a write"), StatusCode::CREATED, "no write is refused");
+    }
+
+    all_announced(&app).await;
+    for (socket, since) in &mut sockets {
+        let frames = socket.collect_for(StdDuration::from_secs(1)).await;
+        for (room, &since) in since.iter() {
+            let got: Vec<i64> = frames.iter().filter(|frame| frame["room"] == room.as_str()).map(seq).collect();
+            assert_eq!(got, room_ids(&app, room, since).await, "{room}: each event once, in order");
+        }
+    }
+}

@@ -1,1 +1,0 @@
-import{Q as e,W as t,Y as n,ft as r,nt as i,tt as a}from"./index-COGjUcpN.js";var o=[`id`,`data-testid`],s=e({__name:`FieldErrors`,props:{errors:{},name:{}},setup(e){return(s,c)=>(a(!0),n(t,null,i(e.errors[e.name]??[],t=>(a(),n(`span`,{key:t,class:`field-error`,id:`error-${e.name.replace(/\W/g,`-`)}`,"data-testid":`error-${e.name}`},r(t),9,o))),128))}});export{s as t};

@@ -1,0 +1,1 @@
+import{Y as e,et as t,ot as n,rt as r,st as i,vt as a}from"./index-DPawNhAW.js";var o=[`id`,`data-testid`],s=r({__name:`FieldErrors`,props:{errors:{},name:{}},setup(r){return(s,c)=>(n(!0),t(e,null,i(r.errors[r.name]??[],e=>(n(),t(`span`,{key:e,class:`field-error`,id:`error-${r.name.replace(/\W/g,`-`)}`,"data-testid":`error-${r.name}`},a(e),9,o))),128))}});export{s as t};

@@ -1,0 +1,1 @@
+import{H as e,Y as t,Z as n,et as r,gt as i,lt as a,nt as o,ot as s,rt as c,tt as l,vt as u}from"./index-DPawNhAW.js";var d=c({__name:`NotFound`,setup(c){return(c,d)=>(s(),r(t,null,[n(`h1`,null,u(c.$t(`title.notFound`)),1),n(`p`,null,[l(u(c.$t(`notFound.body`))+` `,1),o(i(e),{to:`/`},{default:a(()=>[l(u(c.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};

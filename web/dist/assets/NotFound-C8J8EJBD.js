@@ -1,1 +1,0 @@
-import{K as e,Q as t,R as n,W as r,X as i,Y as a,Z as o,ft as s,it as c,tt as l,ut as u}from"./index-COGjUcpN.js";var d=t({__name:`NotFound`,setup(t){return(t,d)=>(l(),a(r,null,[e(`h1`,null,s(t.$t(`title.notFound`)),1),e(`p`,null,[i(s(t.$t(`notFound.body`))+` `,1),o(u(n),{to:`/`},{default:c(()=>[i(s(t.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
