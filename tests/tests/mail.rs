@@ -4,6 +4,8 @@
 //! text and HTML parts and the booking's calendar file; two senders never
 //! send one twice; a server that is down, or a sender that dies mid-send,
 //! delays a message but never loses it; without a server, `.eml` files.
+//! Messages: booking confirmed, booking cancelled (by whom; the refund),
+//! session cancelled by the studio.
 //!
 //! The service's own job loop is off (`BACKGROUND_JOBS=false`): each test
 //! drives the sender with `hothour_api::jobs::run_once` and the test clock.
@@ -266,6 +268,39 @@ on_both_stores! {
         assert_eq!(turkish.subject(), Some("Rezervasyonunuz iptal edildi: Salsa & bachata"));
         assert!(turkish.body_text(0).unwrap().contains("stüdyo tarafından iptal edildi"));
         assert!(turkish.body_html(0).unwrap().contains("stüdyo tarafından iptal edildi"));
+    }
+
+    async fn everyone_booked_is_told_when_the_studio_calls_the_session_off(backend) {
+        let smtp = SmtpServer::start();
+        let studio = Studio::open(backend, Some(&smtp)).await;
+        let ada = studio.register("ada@example.com", "en").await;
+        let ayse = studio.register("ayse@example.com", "tr").await;
+        let cem = studio.register("cem@example.com", "en").await;
+        studio.book(&ada).await;
+        studio.book(&ayse).await;
+        let path = format!("/events/{}/holds", studio.event_id);
+        let (status, _) = studio.app().post(&path, Some(&cem.token), json!({"quantity": 1})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let path = format!("/events/{}/cancel", studio.event_id);
+        let (status, body) = studio.app().post(&path, Some(&studio.world.admin.token), json!({})).await;
+        assert!(status.is_success(), "{status} {body}");
+        studio.run_jobs().await;
+        let messages = smtp.messages();
+        assert_eq!(messages.len(), 4, "two bookings, then each told; a hold is no news");
+        let called_off = |address: &str| {
+            messages
+                .iter()
+                .map(|raw| parse(raw))
+                .find(|m| {
+                    m.to().and_then(|to| to.first()).and_then(|a| a.address()) == Some(address)
+                        && m.attachment_count() == 0
+                })
+                .expect("the session called off")
+        };
+        assert_eq!(called_off("ada@example.com").subject(), Some("Cancelled by the studio: Salsa & bachata"));
+        let turkish = called_off("ayse@example.com");
+        assert_eq!(turkish.subject(), Some("Stüdyo seansı iptal etti: Salsa & bachata"));
+        assert!(turkish.body_text(0).unwrap().contains("bu seansı iptal etti"));
     }
 
     async fn a_paid_booking_is_mailed_when_paid_and_its_refund_when_cancelled(backend) {

@@ -27,6 +27,9 @@ pub enum Notice {
     BookingConfirmed { reservation: ReservationSnapshot },
     /// A booking was cancelled, by its owner or by the studio.
     BookingCancelled { reservation: ReservationSnapshot, by: CancelledBy },
+    /// The studio called the session off (an event, or an auction's slot):
+    /// the booking went with it.
+    SessionCancelled { reservation: ReservationSnapshot },
 }
 
 /// The kinds of message, as the outbox names them.
@@ -35,15 +38,17 @@ pub enum Notice {
 pub enum MailKind {
     BookingConfirmed,
     BookingCancelled,
+    SessionCancelled,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 2] = [MailKind::BookingConfirmed, MailKind::BookingCancelled];
+    pub const ALL: [MailKind; 3] = [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::BookingConfirmed => "booking_confirmed",
             MailKind::BookingCancelled => "booking_cancelled",
+            MailKind::SessionCancelled => "session_cancelled",
         }
     }
 
@@ -61,21 +66,31 @@ impl Notice {
         Notice::BookingCancelled { reservation: reservation.snapshot(now), by }
     }
 
+    pub fn session_cancelled(reservation: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::SessionCancelled { reservation: reservation.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
             Notice::BookingCancelled { .. } => MailKind::BookingCancelled,
+            Notice::SessionCancelled { .. } => MailKind::SessionCancelled,
+        }
+    }
+
+    /// The reservation it is about, as it was then.
+    pub fn reservation(&self) -> &ReservationSnapshot {
+        match self {
+            Notice::BookingConfirmed { reservation }
+            | Notice::BookingCancelled { reservation, .. }
+            | Notice::SessionCancelled { reservation } => reservation,
         }
     }
 
     /// What caused it, e.g. `reservation:42`: with the recipient and the
     /// kind, what makes a message one of a kind (recorded twice, kept once).
     pub fn cause(&self) -> String {
-        match self {
-            Notice::BookingConfirmed { reservation } | Notice::BookingCancelled { reservation, .. } => {
-                reservation.id.to_string()
-            }
-        }
+        self.reservation().id.to_string()
     }
 }
 

@@ -31,6 +31,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("en/booking_cancelled.subject.txt", include_str!("templates/en/booking_cancelled.subject.txt")),
     ("en/booking_cancelled.txt", include_str!("templates/en/booking_cancelled.txt")),
     ("en/booking_cancelled.html", include_str!("templates/en/booking_cancelled.html")),
+    ("en/session_cancelled.subject.txt", include_str!("templates/en/session_cancelled.subject.txt")),
+    ("en/session_cancelled.txt", include_str!("templates/en/session_cancelled.txt")),
+    ("en/session_cancelled.html", include_str!("templates/en/session_cancelled.html")),
+    ("tr/session_cancelled.subject.txt", include_str!("templates/tr/session_cancelled.subject.txt")),
+    ("tr/session_cancelled.txt", include_str!("templates/tr/session_cancelled.txt")),
+    ("tr/session_cancelled.html", include_str!("templates/tr/session_cancelled.html")),
     ("tr/booking_confirmed.subject.txt", include_str!("templates/tr/booking_confirmed.subject.txt")),
     ("tr/booking_confirmed.txt", include_str!("templates/tr/booking_confirmed.txt")),
     ("tr/booking_confirmed.html", include_str!("templates/tr/booking_confirmed.html")),
@@ -170,8 +176,8 @@ impl AppState {
             .await?
             .ok_or_else(|| ComposeError::Permanent(format!("user {} is gone", queued.recipient.0)))?;
         let (reservation, by) = match &notice {
-            Notice::BookingConfirmed { reservation } => (reservation, None),
             Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
+            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
         };
         let session = self.session_summary(target_of(reservation)?).await?;
         let out = ReservationOut::of(reservation, self.target_out(&session).await?);
@@ -240,7 +246,7 @@ mod tests {
     fn every_message_renders_in_both_languages_and_html_is_escaped() {
         for locale in Locale::ALL {
             for kind in MailKind::ALL {
-                let by = (kind == MailKind::BookingCancelled).then_some(CancelledBy::Studio);
+                let by = (kind != MailKind::BookingConfirmed).then_some(CancelledBy::Studio);
                 let (subject, text, html) = render(kind, locale, sample(locale, by, Some("₺1.500,00"))).unwrap();
                 assert!(subject.contains("Salsa & bachata") && !subject.contains('\n'), "{subject}");
                 assert!(text.contains("Ada <Lovelace>") && text.contains("₺1.500,00"), "{text}");
@@ -254,6 +260,10 @@ mod tests {
                 .unwrap();
         assert_eq!(subject, "Rezervasyonunuz iptal edildi: Salsa & bachata");
         assert!(text.contains("stüdyo tarafından iptal edildi") && !text.contains("iade"), "{text}");
+        let (subject, text, _) =
+            render(MailKind::SessionCancelled, Locale::En, sample(Locale::En, None, Some("₺1,500.00"))).unwrap();
+        assert_eq!(subject, "Cancelled by the studio: Salsa & bachata");
+        assert!(text.contains("Nine has cancelled this session") && text.contains("will be refunded"), "{text}");
         let (_, text, _) = render(
             MailKind::BookingCancelled,
             Locale::En,

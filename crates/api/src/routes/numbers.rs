@@ -20,8 +20,8 @@ use crate::auth::Caller;
 use crate::csv_export;
 use crate::dto::stats::StudioStatsOut;
 use crate::openapi::rules;
-use crate::query_date::QueryDate;
 use crate::problem::Problem;
+use crate::query_date::QueryDate;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(studio_stats).service(export_reservations);

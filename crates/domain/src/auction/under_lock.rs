@@ -179,8 +179,7 @@ impl AuctionUnit {
             self.effects.save(&reservation);
             self.effects.reservation_event(&reservation, Payload::ReservationCancelled, now);
             if was_booked {
-                let notice = Notice::booking_cancelled(&reservation, CancelledBy::Studio, now);
-                self.effects.mail(reservation.user_id, notice);
+                self.effects.mail(reservation.user_id, Notice::session_cancelled(&reservation, now));
             }
         }
         self.auction.cancelled_at = Some(now);
@@ -624,13 +623,13 @@ mod tests {
     }
 
     #[test]
-    fn cancelling_a_sold_auction_mails_the_booking_cancelled_by_the_studio_but_not_a_hold() {
+    fn cancelling_a_sold_auction_mails_its_booker_the_session_is_off_but_not_a_holder() {
         let mut sold = sold_unit();
         sold.cancel(&admin(), t(70), &policy()).unwrap();
         let [mail] = sold.effects.mail.as_slice() else { panic!("{:?}", sold.effects.mail) };
         assert_eq!(mail.recipient, HOLDER);
-        let crate::mail::Notice::BookingCancelled { reservation, by } = &mail.notice else { panic!("{mail:?}") };
-        assert_eq!((reservation.status, *by), (ReservationStatus::Cancelled, CancelledBy::Studio));
+        let crate::mail::Notice::SessionCancelled { reservation } = &mail.notice else { panic!("{mail:?}") };
+        assert_eq!(reservation.status, ReservationStatus::Cancelled);
 
         let mut held = held_unit();
         held.cancel(&admin(), t(10), &policy()).unwrap();
