@@ -59,6 +59,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0005_payments"),
     sql_migration!("0006_event_cancellation"),
     sql_migration!("0007_outbox_relay"),
+    sql_migration!("0008_mail"),
 ];
 
 impl MigrationName for &'static SqlMigration {

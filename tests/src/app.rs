@@ -107,6 +107,8 @@ pub struct TestApp {
     pub db_url: String,
     /// The configuration variables it was started with beyond the defaults.
     pub vars: Vec<(String, String)>,
+    /// Where its email goes without an `SMTP_URL` (shared by its instances).
+    pub mail_dir: Arc<TempDir>,
 }
 
 /// A signed-in user: their id and access token.
@@ -138,7 +140,8 @@ impl TestApp {
             }
         };
         let clock = TestClock::new(chrono::SubsecRound::trunc_subsecs(Utc::now(), 6));
-        let app = TestApp::spawn_instance(url, Arc::new(data), clock, vars).await;
+        let mail_dir = Arc::new(TempDir::new("hothour-mail"));
+        let app = TestApp::spawn_instance(url, Arc::new(data), mail_dir, clock, vars).await;
         assert_eq!(app.backend, backend, "the database URL chose the other store");
         app
     }
@@ -146,44 +149,50 @@ impl TestApp {
     /// Another instance of the service on this app's database and clock
     /// (PostgreSQL only: SQLite instances do not share live updates).
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_with(&[]).await
+    }
+
+    /// Another instance with extra configuration variables (PostgreSQL only).
+    pub async fn another_instance_with(&self, vars: &[(&str, &str)]) -> TestApp {
         assert_eq!(self.backend, Backend::Postgres, "several instances need PostgreSQL");
-        TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &[]).await
+        TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.mail_dir.clone(), self.clock.clone(), vars)
+            .await
+    }
+
+    /// The state of another instance on this app's data, clock and
+    /// configuration, not serving and running no jobs of its own: a test
+    /// drives it (e.g. `hothour_api::jobs::run_once`). Works on both stores.
+    pub async fn another_state(&self) -> AppState {
+        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let config = test_config(&self.db_url, &self.mail_dir, &vars);
+        let store = connect_and_migrate(&config).await.expect("database");
+        AppState::with_clock(store, config, Arc::new(self.clock.clone())).await.expect("state")
     }
 
     /// A new instance on this app's data, clock and configuration, as after a
     /// restart (stop this one first).
     pub async fn restarted(&self) -> TestApp {
         let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        TestApp::spawn_instance(self.db_url.clone(), self.data.clone(), self.clock.clone(), &vars).await
+        TestApp::spawn_instance(
+            self.db_url.clone(),
+            self.data.clone(),
+            self.mail_dir.clone(),
+            self.clock.clone(),
+            &vars,
+        )
+        .await
     }
 
-    async fn spawn_instance(db_url: String, data: Arc<TestData>, clock: TestClock, vars: &[(&str, &str)]) -> TestApp {
+    async fn spawn_instance(
+        db_url: String,
+        data: Arc<TestData>,
+        mail_dir: Arc<TempDir>,
+        clock: TestClock,
+        vars: &[(&str, &str)],
+    ) -> TestApp {
         hothour_api::install_crypto_provider();
+        let config = test_config(&db_url, &mail_dir, vars);
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let defaults = [
-            ("DATABASE_URL", db_url.clone()),
-            ("BIND", "127.0.0.1:0".into()),
-            ("BCRYPT_COST", "4".into()),
-            ("RATE_LIMIT_AUTH_PER_MINUTE", "100000".into()),
-            ("RATE_LIMIT_BOOKING_PER_MINUTE", "100000".into()),
-            ("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "100000".into()),
-            ("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", "100000".into()),
-            ("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", "100000".into()),
-            ("RATE_LIMIT_PASSWORD_PER_MINUTE", "100000".into()),
-            ("RATE_LIMIT_WRITES_PER_MINUTE", "100000".into()),
-            ("DB_MAX_CONNECTIONS", "20".into()),
-            // Stampedes of hundreds of requests on a loaded CI machine may queue for a
-            // connection longer than the production default; the outage tests in
-            // crates/api/tests/faults.rs run with the default.
-            ("DB_ACQUIRE_TIMEOUT_MS", "5000".into()),
-        ];
-        let config = Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| defaults.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
-        })
-        .expect("test configuration");
         let store = connect_and_migrate(&config).await.expect("database");
         let backend = match store.backend_name() {
             "postgres" => Backend::Postgres,
@@ -215,6 +224,7 @@ impl TestApp {
             data,
             db_url,
             vars,
+            mail_dir,
         }
     }
 
@@ -352,6 +362,7 @@ impl TestApp {
                 full_name: "Platform admin".into(),
                 phone: None,
                 role: Role::PlatformAdmin,
+                locale: Default::default(),
             })
             .await
             .expect("platform admin");
@@ -376,6 +387,36 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
         (studio_id, admin)
     }
+}
+
+/// A test app's configuration: generous rate limits, a cheap bcrypt cost,
+/// email to files in `mail_dir`, and `vars` over those.
+fn test_config(db_url: &str, mail_dir: &TempDir, vars: &[(&str, &str)]) -> Config {
+    let defaults = [
+        ("DATABASE_URL", db_url.to_owned()),
+        ("BIND", "127.0.0.1:0".into()),
+        ("BCRYPT_COST", "4".into()),
+        ("RATE_LIMIT_AUTH_PER_MINUTE", "100000".into()),
+        ("RATE_LIMIT_BOOKING_PER_MINUTE", "100000".into()),
+        ("RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE", "100000".into()),
+        ("RATE_LIMIT_LOGIN_PER_CLIENT_PER_MINUTE", "100000".into()),
+        ("RATE_LIMIT_LOGIN_PER_DEVICE_PER_MINUTE", "100000".into()),
+        ("RATE_LIMIT_PASSWORD_PER_MINUTE", "100000".into()),
+        ("RATE_LIMIT_WRITES_PER_MINUTE", "100000".into()),
+        ("DB_MAX_CONNECTIONS", "20".into()),
+        // Stampedes of hundreds of requests on a loaded CI machine may queue for a
+        // connection longer than the production default; the outage tests in
+        // crates/api/tests/faults.rs run with the default.
+        ("DB_ACQUIRE_TIMEOUT_MS", "5000".into()),
+        ("MAIL_DIR", mail_dir.0.display().to_string()),
+    ];
+    Config::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+            .or_else(|| defaults.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+    })
+    .expect("test configuration")
 }
 
 pub fn session(tokens: &Value) -> Session {

@@ -134,6 +134,7 @@ pub fn new_user(email: &str, role: Role) -> NewUser {
         full_name: "Test Person".into(),
         phone: None,
         role,
+        locale: Default::default(),
     }
 }
 

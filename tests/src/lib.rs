@@ -11,4 +11,5 @@ pub mod conformance;
 pub mod fixtures;
 pub mod localstripe;
 pub mod pg;
+pub mod smtp;
 pub mod ws;

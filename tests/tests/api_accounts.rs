@@ -537,7 +537,7 @@ on_both_stores! {
         assert_eq!(
             body,
             json!({"id": ada.user_id, "email": "ada@example.com", "full_name": "Test Person", "phone": null,
-                   "role": "user", "studio_id": null})
+                   "role": "user", "studio_id": null, "locale": "en"})
         );
 
         let (status, body) =

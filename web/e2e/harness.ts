@@ -131,6 +131,8 @@ async function startHothour(stripe: Running | null): Promise<Service> {
     RATE_LIMIT_BOOKING_PER_MINUTE: '10000',
     RATE_LIMIT_WRITES_PER_MINUTE: '10000',
     HOTHOUR_ADMIN_PASSWORD: ADMIN.password,
+    // Bookings are mailed: as .eml files beside the database, not into the work tree.
+    MAIL_DIR: `${dir}/mail`,
     ...payments,
   };
   const migrate = spawnSync(BIN, ['create-admin', '--email', ADMIN.email], { env, encoding: 'utf8' });

@@ -39,6 +39,7 @@ pub async fn create_admin<S: AccountStore + OutboxStore>(
             full_name: registration.full_name,
             phone: None,
             role: Role::PlatformAdmin,
+            locale: Default::default(),
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -94,6 +95,7 @@ pub async fn seed_demo(state: &crate::AppState) -> Result<Demo, String> {
         full_name: name.into(),
         phone: None,
         role: Role::User,
+        locale: Default::default(),
     };
     let studio = NewStudio::new("HotHour Demo Studio", "Moda Cd. 9, Kadıköy, İstanbul", "Europe/Istanbul", None)
         .map_err(|e| e.to_string())?;

@@ -125,7 +125,7 @@ pub fn variables() -> Vec<Variable> {
         v(
             "BACKGROUND_JOBS",
             "true",
-            "run hold expiry, auction status, no-show and pruning (outbox, idempotency keys, refresh tokens) jobs here",
+            "run hold expiry, auction status, no-show, email sending and pruning (outbox, idempotency keys, refresh tokens) jobs here",
         ),
         v(
             "PAYMENTS",
@@ -149,6 +149,20 @@ pub fn variables() -> Vec<Variable> {
             "Stripe's API (a Stripe-compatible server in tests)",
         ),
         v("STRIPE_JS_URL", hothour_infra_stripe::DEFAULT_JS_URL, "where browsers load Stripe.js from"),
+        v(
+            "SMTP_URL",
+            "",
+            "the SMTP server email goes through: smtp://user:pass@host:port (plain; add ?tls=required for STARTTLS), \
+             smtps://user:pass@host:port (TLS); empty writes each message as an .eml file under MAIL_DIR",
+        ),
+        v("MAIL_DIR", "data/mail", "where messages are written as .eml files when no SMTP_URL is set"),
+        v("MAIL_FROM", "HotHour <no-reply@localhost>", "the From of every email"),
+        v("PUBLIC_URL", "http://127.0.0.1:8080", "where people reach the web client: the links in email start with it"),
+        v(
+            "MAIL_MAX_ATTEMPTS",
+            hothour_domain::mail::MailPolicy::default().max_attempts.to_string(),
+            "tries per email (the wait doubles from 30 s up to an hour between them) before it is given up as dead",
+        ),
         v("LOG_FORMAT", "text", "`json` for JSON log lines (each carries its request's id)"),
         v("RUST_LOG", "info", "log filter"),
     ]
@@ -171,6 +185,7 @@ pub struct Config {
     pub sockets: SocketLimits,
     pub background_jobs: bool,
     pub payments: crate::payments::PaymentsConfig,
+    pub mail: crate::mail::MailConfig,
 }
 
 /// The database, and how long a request waits for it.
@@ -371,6 +386,7 @@ impl Config {
                 }
             },
             payments: crate::payments::PaymentsConfig::read(get, &currency)?,
+            mail: crate::mail::MailConfig::read(get)?,
         })
     }
 }

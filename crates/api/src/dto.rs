@@ -2,7 +2,7 @@
 //! Request bodies are strict: an unknown field is refused.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::account::{Studio, StudioPatch, User};
+use hothour_domain::account::{Locale, Studio, StudioPatch, User};
 use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
 use hothour_domain::reservation::CheckIn;
 use hothour_domain::{
@@ -141,6 +141,8 @@ answer! {
         phone: Option<String> = user.phone.clone(),
         role: UserRole = user.role,
         studio_id: Option<i64> = user.studio_id.map(|s| s.0),
+        /// The language email is written to them in.
+        locale: Locale = user.locale,
     }
 }
 
@@ -183,6 +185,10 @@ pub struct RegisterIn {
     #[serde(default)]
     #[schema(schema_with = schema::Phone::or_null)]
     pub phone: Option<String>,
+    /// The language to write to them in; without it, the first of `tr` and
+    /// `en` the request's `Accept-Language` names, else `en`.
+    #[serde(default)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,6 +219,9 @@ pub struct ProfilePatchIn {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = schema::Phone::or_null)]
     pub phone: Option<Option<String>>,
+    /// The language email is written in.
+    #[serde(default)]
+    pub locale: Option<Locale>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,7 +1,7 @@
 //! Background jobs, safe when several instances run them at once: expire
 //! lapsed holds, persist and announce auction status changes, mark no-shows,
 //! retry refunds and ask the payment provider about payments whose webhook
-//! has not come, prune old outbox rows.
+//! has not come, send the email that decisions recorded, prune old outbox rows.
 
 use std::sync::Arc;
 
@@ -39,6 +39,15 @@ pub async fn run_once(state: &AppState) {
     match state.services.mark_no_shows(BATCH).await {
         Ok(report) => log_failures("marking no-shows", &report.failed),
         Err(error) => tracing::error!(%error, "marking no-shows"),
+    }
+    match crate::mail::send_due(state).await {
+        Ok(report) => {
+            state.metrics.mail_delivered(&report);
+            for (id, error) in &report.failures {
+                tracing::warn!(%error, mail = id, "sending email: not sent this time");
+            }
+        }
+        Err(error) => tracing::error!(%error, "sending email"),
     }
     if state.services.payments().is_some() {
         match state.services.refund_due(BATCH).await {

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod json;
 pub mod limits;
 pub mod live;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -91,6 +92,8 @@ pub struct AppState {
     pub studio_summaries: summaries::StudioSummaries,
     /// What the Content-Security-Policy admits beyond this origin (the payment provider's script).
     pub csp_sources: security_headers::Sources,
+    /// Where email leaves, and what every message carries.
+    pub mail: mail::MailSetup,
 }
 
 impl AppState {
@@ -104,7 +107,9 @@ impl AppState {
         let csp_sources = security_headers::Sources::for_payments(&config.payments);
         let metrics = metrics::Metrics::new();
         let committed_payments = metrics.committed_payments();
+        let mail = config.mail.setup()?;
         Ok(AppState {
+            mail,
             hub: Arc::new(Hub::new()),
             epoch,
             metrics,
@@ -324,6 +329,7 @@ pub fn start(listener: TcpListener, state: AppState) -> std::io::Result<Running>
         tokio::spawn(relay);
     }
     if shared.config.background_jobs {
+        tracing::info!("email goes to {}", shared.mail.mailer.describe());
         tokio::spawn(jobs::run(shared.clone()));
     }
     let server =

@@ -27,6 +27,7 @@ pub struct Metrics {
     relay_leading: IntGauge,
     payments: IntCounterVec,
     refunds: IntCounterVec,
+    mail: IntCounterVec,
 }
 
 /// Counts this instance's committed payment outcomes from the events it
@@ -116,8 +117,14 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid counter");
+        let mail = IntCounterVec::new(
+            Opts::new("hothour_mail_total", "Email by outcome (sent; retried, to be tried again; dead, given up)"),
+            &["outcome"],
+        )
+        .expect("valid counter");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(mail.clone()),
             Box::new(payments.clone()),
             Box::new(refunds.clone()),
             Box::new(holds.clone()),
@@ -150,6 +157,16 @@ impl Metrics {
             relay_leading,
             payments,
             refunds,
+            mail,
+        }
+    }
+
+    /// What a round of the email sender did.
+    pub fn mail_delivered(&self, report: &hothour_domain::mail::DeliveryReport) {
+        for (outcome, count) in [("sent", report.sent), ("retried", report.retried), ("dead", report.dead)] {
+            if count > 0 {
+                self.mail.with_label_values(&[outcome]).inc_by(count as u64);
+            }
         }
     }
 

@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::dto::schema::{INSTANT_YEARS, instant_description};
+use hothour_domain::account::Locale;
+
 use crate::dto::{ActiveChoice, AuctionStatus, PricePhase, ReservationKind, ReservationStatus, TokenType, UserRole};
 use crate::problem::{Problem, ProblemCode};
 use rules::{Access, Rules};
@@ -30,7 +32,7 @@ use rules::{Access, Rules};
         license(name = "MIT", identifier = "MIT"),
     ),
     components(schemas(
-        Problem, ProblemCode, ActiveChoice, AuctionStatus, ReservationStatus, ReservationKind, UserRole, PricePhase, TokenType,
+        Problem, ProblemCode, ActiveChoice, AuctionStatus, ReservationStatus, ReservationKind, UserRole, PricePhase, TokenType, Locale,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -17,6 +17,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod instant;
+pub mod mail;
 pub mod memory;
 pub mod money;
 pub mod payments;

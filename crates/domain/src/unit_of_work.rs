@@ -17,6 +17,7 @@ use crate::domain_events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Pay
 use crate::error::DomainError;
 use crate::event::EventUnit;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::mail::{Mail, Notice};
 use crate::reservation::{EventReservationsUnit, Parent, Reservation, ReservationSnapshot, ReservationUnit};
 
 /// A decision taken under a lock: it reads and changes the unit `U` as of
@@ -120,6 +121,8 @@ pub struct Effects {
     pub reservations: Vec<Reservation>,
     pub events: Vec<DomainEvent>,
     pub audit: Vec<AuditEntry>,
+    /// Messages to send once this commits (the mail outbox, SPEC §14).
+    pub mail: Vec<Mail>,
 }
 
 impl Effects {
@@ -137,6 +140,7 @@ impl Effects {
         }
         self.events.extend(later.events);
         self.audit.extend(later.audit);
+        self.mail.extend(later.mail);
     }
 
     /// Keeps only the last `kind` event of each room: decisions made together
@@ -153,6 +157,11 @@ impl Effects {
         for room in rooms {
             self.events.push(DomainEvent::new(*room, &payload));
         }
+    }
+
+    /// Records a message to `recipient`, sent after the commit.
+    pub fn mail(&mut self, recipient: UserId, notice: Notice) {
+        self.mail.push(Mail { recipient, notice });
     }
 
     pub fn audit(&mut self, actor: &Actor, studio: Option<StudioId>, target: String, details: &AuditDetails) {

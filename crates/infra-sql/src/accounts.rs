@@ -25,16 +25,17 @@ impl SqlStore {
 impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> Result<User, DomainError> {
         let sql = format!(
-            "INSERT INTO users (email, password_hash, full_name, phone, role, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {USER_COLUMNS}"
+            "INSERT INTO users (email, password_hash, full_name, phone, role, created_at, updated_at, locale) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING {USER_COLUMNS}"
         );
-        let values: [Value; 6] = [
+        let values: [Value; 7] = [
             user.email.into(),
             user.password_hash.into(),
             user.full_name.into(),
             user.phone.into(),
             user.role.as_str().into(),
             self.wall_clock(),
+            user.locale.as_str().into(),
         ];
         self.write_returning(&sql, values, returned(), |row| row.user()).await
     }
@@ -70,15 +71,16 @@ impl AccountStore for SqlStore {
     async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<User, DomainError> {
         let sql = format!(
             "UPDATE users SET full_name = COALESCE($2, full_name), \
-             phone = CASE WHEN $3 THEN $4 ELSE phone END, updated_at = $5 \
+             phone = CASE WHEN $3 THEN $4 ELSE phone END, updated_at = $5, locale = COALESCE($6, locale) \
              WHERE id = $1 RETURNING {USER_COLUMNS}"
         );
-        let values: [Value; 5] = [
+        let values: [Value; 6] = [
             id.0.into(),
             change.full_name.into(),
             change.phone.is_some().into(),
             change.phone.flatten().into(),
             self.wall_clock(),
+            change.locale.map(|locale| locale.as_str().to_owned()).into(),
         ];
         self.write_returning(&sql, values, DomainError::NotFound("user"), |row| row.user()).await
     }

@@ -18,6 +18,7 @@ mod door;
 mod events;
 mod idempotency;
 mod locks;
+mod mail;
 mod outbox;
 mod payments;
 mod persist;

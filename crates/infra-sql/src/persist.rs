@@ -229,6 +229,7 @@ impl SqlStore {
             // The write announces the range once it commits.
             stored.sort_by_key(|event| event.seq);
         }
+        self.write_mail(conn, &effects.mail, now).await?;
         if !effects.audit.is_empty() {
             let sql = format!(
                 "INSERT INTO audit_log (actor_id, studio_id, action, target, details, created_at) VALUES {}",

@@ -3,7 +3,7 @@
 //! whose storage differs (money, instants, JSON, small integers).
 
 use chrono::{DateTime, Duration, Utc};
-use hothour_domain::account::{Studio, User};
+use hothour_domain::account::{Locale, Studio, User};
 use hothour_domain::payments::IntentId;
 use hothour_domain::ports::{AuditRecord, EventRecord, SessionSummary};
 use hothour_domain::reservation::{Payment, PaymentStatus};
@@ -245,6 +245,10 @@ impl Reader<'_> {
             studio_id: self.opt_i64("studio_id")?.map(StudioId),
             created_at: self.time("created_at")?,
             session_generation: self.get("session_generation")?,
+            locale: {
+                let locale: String = self.get("locale")?;
+                Locale::parse(&locale).ok_or_else(|| corrupt("user", locale))?
+            },
         })
     }
 
@@ -272,6 +276,10 @@ impl Reader<'_> {
     }
 
     /// An outbox row as a stored event: its id is the sequence number.
+    pub(crate) fn json(&self, column: &str) -> Result<serde_json::Value, DomainError> {
+        self.d.read_json(self.row, column)
+    }
+
     pub(crate) fn stored_event(&self) -> Result<StoredEvent, DomainError> {
         Ok(StoredEvent {
             seq: self.get("id")?,
@@ -294,7 +302,8 @@ pub(crate) const RESERVATION_COLUMNS: &str = "id, auction_id, event_id, user_id,
      unit_price, total_price, expires_at, booking_code, created_at, confirmed_at, checked_in_at, cancelled_at, \
      payment_intent, payment_status, paid_amount, refunded_amount, refund_attempts, next_refund_at";
 
-pub(crate) const USER_COLUMNS: &str = "id, email, full_name, phone, role, studio_id, created_at, session_generation";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, full_name, phone, role, studio_id, created_at, session_generation, locale";
 
 pub(crate) const STUDIO_COLUMNS: &str = "id, name, address, timezone, maps_url, created_at";
 

@@ -428,8 +428,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Changes one's name or phone.
-         * @description Changes one's name or phone.
+         * Changes one's name, phone or language.
+         * @description Changes one's name, phone or language.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -1770,6 +1770,12 @@ export interface components {
              */
             quantity?: number;
         };
+        /**
+         * @description The language a user is written to in (SPEC §14): taken from the browser
+         *     at registration, changeable in their profile.
+         * @enum {string}
+         */
+        Locale: "tr" | "en";
         LoginIn: {
             /**
              * @description The `device_token` an earlier sign-in to this account answered on
@@ -1862,6 +1868,7 @@ export interface components {
         ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
+            locale?: components["schemas"]["Locale"] | null;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
             phone?: string | null;
         };
@@ -1877,6 +1884,7 @@ export interface components {
             /** @example ada@example.com */
             email: string;
             full_name: string;
+            locale?: components["schemas"]["Locale"] | null;
             /** @description At least 8 characters and at most 72 bytes in UTF-8. */
             password: string;
             /** @description Digits (7 to 15 of them), spaces, `+`, `-` and parentheses, e.g. `+90 555 123 4567`. */
@@ -2232,6 +2240,8 @@ export interface components {
             full_name: string;
             /** Format: int64 */
             id: number;
+            /** @description The language email is written to them in. */
+            locale: components["schemas"]["Locale"];
             phone: string | null;
             role: components["schemas"]["UserRole"];
             /** Format: int64 */
@@ -3203,7 +3213,10 @@ export interface operations {
     register: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The browser's languages: the account's `locale` is the first of `tr` and `en` it names, unless the body gives one */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3213,6 +3226,7 @@ export interface operations {
                  * @example {
                  *       "email": "ada@example.com",
                  *       "full_name": "Ada Lovelace",
+                 *       "locale": "tr",
                  *       "password": "correct horse battery",
                  *       "phone": "+90 555 123 4567"
                  *     }

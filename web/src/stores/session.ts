@@ -4,6 +4,7 @@ import { api, call, onSessionChange, sessions } from '../api/client';
 import { sessionFromTokens, STORAGE_KEY, type Session } from '../auth/session';
 import { deviceTokenFor, rememberDevice } from '../auth/device';
 import { live } from '../live';
+import { lang } from '../i18n';
 import type { Role } from '../api/types';
 
 export const useSession = defineStore('session', () => {
@@ -35,7 +36,8 @@ export const useSession = defineStore('session', () => {
   }
 
   async function register(body: { email: string; password: string; full_name: string; phone?: string | null }) {
-    const tokens = await call(api.POST('/api/v1/auth/register', { body }));
+    // Email is written in the language the visitor reads the site in.
+    const tokens = await call(api.POST('/api/v1/auth/register', { body: { ...body, locale: lang.value } }));
     rememberDevice(localStorage, body.email, tokens);
     sessions.save(sessionFromTokens(tokens));
     await live.authenticate();

@@ -1,7 +1,7 @@
 //! Registration, sign-in, token refresh, sign-out, and one's own profile.
 
 use actix_web::{HttpRequest, get, patch, post};
-use hothour_domain::account::{SignedIn, login_email};
+use hothour_domain::account::{Locale, SignedIn, login_email};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{Reply, State, created, no_content, ok};
@@ -30,16 +30,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
     tag = "auth", operation_id = "register",
     request_body(content = RegisterIn, example = json!({
         "email": "ada@example.com", "password": "correct horse battery", "full_name": "Ada Lovelace",
-        "phone": "+90 555 123 4567",
+        "phone": "+90 555 123 4567", "locale": "tr",
     })),
+    params(("Accept-Language" = Option<String>, Header,
+        description = "The browser's languages: the account's `locale` is the first of `tr` and `en` it names, unless the body gives one")),
     responses((status = 201, description = "The account, its tokens and this client's device token", body = SignInOut)),
     extensions(("x-hothour" = json!(rules::public(&[C::EmailTaken, C::RateLimited])))),
 )]
 #[post("/auth/register")]
 async fn register(state: State, req: HttpRequest, body: StrictJson<RegisterIn>) -> Reply {
     state.limits.check_auth(client_key(&req))?;
-    let RegisterIn { email, password, full_name, phone } = body.0;
-    let signed_in = state.accounts.register(&email, &password, &full_name, phone.as_deref()).await?;
+    let RegisterIn { email, password, full_name, phone, locale } = body.0;
+    let browser = req.headers().get("accept-language").and_then(|value| value.to_str().ok());
+    let locale = locale.or_else(|| browser.and_then(Locale::from_accept_language)).unwrap_or_default();
+    let signed_in = state.accounts.register(&email, &password, &full_name, phone.as_deref(), locale).await?;
     created(&sign_in_out(&state, signed_in, None)?)
 }
 
@@ -121,7 +125,7 @@ async fn me(state: State, caller: Caller) -> Reply {
     ok(&UserOut::of(&user.ok_or_else(|| unauthorized("the account no longer exists"))?))
 }
 
-/// Changes one's name or phone.
+/// Changes one's name, phone or language.
 #[utoipa::path(
     tag = "me", operation_id = "updateMe", request_body = ProfilePatchIn,
     responses((status = 200, description = "The user", body = UserOut)),
@@ -129,9 +133,9 @@ async fn me(state: State, caller: Caller) -> Reply {
 )]
 #[patch("/me")]
 async fn update_me(state: State, caller: Caller, body: StrictJson<ProfilePatchIn>) -> Reply {
-    let ProfilePatchIn { full_name, phone } = body.0;
+    let ProfilePatchIn { full_name, phone, locale } = body.0;
     let phone = phone.as_ref().map(|p| p.as_deref());
-    ok(&UserOut::of(&state.accounts.update_profile(caller.user_id(), full_name.as_deref(), phone).await?))
+    ok(&UserOut::of(&state.accounts.update_profile(caller.user_id(), full_name.as_deref(), phone, locale).await?))
 }
 
 /// Changes one's password; every sign-in ends, this one's too (sign in again

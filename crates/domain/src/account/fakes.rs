@@ -87,6 +87,7 @@ impl FakeStore {
             studio_id,
             created_at: at(0),
             session_generation: 0,
+            locale: Default::default(),
         };
         data.users.push((user.clone(), password_hash.into()));
         user
@@ -138,6 +139,7 @@ impl AccountStore for FakeStore {
         self.user_mut(created.id, |u, _| {
             u.full_name = user.full_name;
             u.phone = user.phone;
+            u.locale = user.locale;
             u.clone()
         })
         .ok_or(DomainError::NotFound("user"))
@@ -171,6 +173,9 @@ impl AccountStore for FakeStore {
             }
             if let Some(phone) = change.phone {
                 u.phone = phone;
+            }
+            if let Some(locale) = change.locale {
+                u.locale = locale;
             }
             u.clone()
         })

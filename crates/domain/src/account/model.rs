@@ -1,6 +1,7 @@
 //! Accounts and studios, as far as the rules need them.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Role};
 use crate::ids::{StudioId, UserId};
@@ -12,6 +13,55 @@ pub struct NewUser {
     pub full_name: String,
     pub phone: Option<String>,
     pub role: Role,
+    pub locale: Locale,
+}
+
+/// The language a user is written to in (SPEC §14): taken from the browser
+/// at registration, changeable in their profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    Tr,
+    /// Anyone whose browser asks for neither language.
+    #[default]
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Tr, Locale::En];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Tr => "tr",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Locale> {
+        Self::ALL.into_iter().find(|locale| locale.as_str() == value)
+    }
+
+    /// The language an `Accept-Language` header prefers among ours: the
+    /// highest quality first (the earlier of equals), a tag matching by its
+    /// primary subtag (`tr-TR` is Turkish); `None` when it names neither.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut best: Option<(Locale, f32)> = None;
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(locale) = Locale::parse(primary) else { continue };
+            if quality > 0.0 && best.is_none_or(|(_, q)| quality > q) {
+                best = Some((locale, quality));
+            }
+        }
+        best.map(|(locale, _)| locale)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +76,8 @@ pub struct User {
     /// Moves on each time the user signs out everywhere or changes the
     /// password; access tokens of an earlier generation are refused.
     pub session_generation: i64,
+    /// What they are written to in.
+    pub locale: Locale,
 }
 
 impl User {
@@ -142,10 +194,15 @@ pub struct ProfileChange {
     pub full_name: Option<String>,
     /// `Some(None)` clears the phone.
     pub phone: Option<Option<String>>,
+    pub locale: Option<Locale>,
 }
 
 impl ProfileChange {
-    pub fn new(full_name: Option<&str>, phone: Option<Option<&str>>) -> Result<ProfileChange, ValidationErrors> {
+    pub fn new(
+        full_name: Option<&str>,
+        phone: Option<Option<&str>>,
+        locale: Option<Locale>,
+    ) -> Result<ProfileChange, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Some(name) = full_name {
             check_full_name(name, &mut errors);
@@ -157,6 +214,7 @@ impl ProfileChange {
         errors.into_result(ProfileChange {
             full_name: full_name.map(|n| n.trim().to_owned()),
             phone: phone.map(|p| p.map(str::to_owned)),
+            locale,
         })
     }
 }
@@ -248,6 +306,18 @@ mod tests {
         }
         let ok = Registration::new("A@B.io", "correct horse", " Ada ", Some("")).unwrap();
         assert_eq!((ok.email.as_str(), ok.full_name.as_str(), ok.phone), ("a@b.io", "Ada", None));
+    }
+
+    #[test]
+    fn the_browser_language_is_read_from_accept_language() {
+        assert_eq!(Locale::from_accept_language("tr-TR,tr;q=0.9,en-US;q=0.8,en;q=0.7"), Some(Locale::Tr));
+        assert_eq!(Locale::from_accept_language("en-GB,en;q=0.9,tr;q=0.8"), Some(Locale::En));
+        assert_eq!(Locale::from_accept_language("de-DE, tr;q=0.5, en;q=0.6"), Some(Locale::En));
+        assert_eq!(Locale::from_accept_language("TR"), Some(Locale::Tr));
+        assert_eq!(Locale::from_accept_language("tr;q=0, en;q=0.1"), Some(Locale::En));
+        for none in ["", "de", "*", "fr-FR;q=1.0", "tr;q=0"] {
+            assert_eq!(Locale::from_accept_language(none), None, "{none:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::account::model::{NewUser, ProfileChange, Registration, User, check_password, login_email};
+use crate::account::model::{Locale, NewUser, ProfileChange, Registration, User, check_password, login_email};
 use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
 use crate::clock::Clock;
@@ -89,6 +89,7 @@ where
         password: &str,
         full_name: &str,
         phone: Option<&str>,
+        locale: Locale,
     ) -> Result<SignedIn, DomainError> {
         let registration = Registration::new(email, password, full_name, phone)?;
         let password_hash = self.hasher.hash(registration.password).await?;
@@ -100,6 +101,7 @@ where
                 full_name: registration.full_name,
                 phone: registration.phone,
                 role: Role::User,
+                locale,
             })
             .await?;
         self.sign_in(user).await
@@ -183,8 +185,9 @@ where
         user: UserId,
         full_name: Option<&str>,
         phone: Option<Option<&str>>,
+        locale: Option<Locale>,
     ) -> Result<User, DomainError> {
-        let change = ProfileChange::new(full_name, phone)?;
+        let change = ProfileChange::new(full_name, phone, locale)?;
         self.store.update_profile(user, change).await
     }
 
@@ -304,7 +307,8 @@ mod tests {
     #[test]
     fn registering_stores_the_hash_and_starts_a_token_family() {
         let w = world();
-        let signed_in = block_on(w.accounts.register(" Ada@Example.com ", "correct horse", "Ada", None)).unwrap();
+        let signed_in =
+            block_on(w.accounts.register(" Ada@Example.com ", "correct horse", "Ada", None, Locale::En)).unwrap();
         assert_eq!((signed_in.user.email.as_str(), signed_in.user.role), ("ada@example.com", Role::User));
         assert_eq!((signed_in.refresh_token.as_str(), signed_in.at), ("rt_1", at(0)));
         assert_eq!(w.store.hash_of(signed_in.user.id).as_deref(), Some("hashed:correct horse"));
@@ -320,7 +324,7 @@ mod tests {
     #[test]
     fn an_invalid_registration_hashes_nothing() {
         let w = world();
-        let error = block_on(w.accounts.register("nope", "short", "", None)).unwrap_err();
+        let error = block_on(w.accounts.register("nope", "short", "", None, Locale::En)).unwrap_err();
         assert!(matches!(error, DomainError::Validation(errors) if errors.has("email") && errors.has("password")));
         assert!(w.log.entries().is_empty());
     }
@@ -367,7 +371,7 @@ mod tests {
     #[test]
     fn refreshing_rotates_the_presented_token_with_a_fresh_expiry() {
         let w = world();
-        let first = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap();
+        let first = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None, Locale::En)).unwrap();
         w.clock.advance(Duration::hours(1));
         w.log.clear();
         let second = block_on(w.accounts.refresh(&first.refresh_token)).unwrap();
@@ -382,7 +386,7 @@ mod tests {
     #[test]
     fn logging_out_revokes_only_the_token_presented() {
         let w = world();
-        let phone = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap();
+        let phone = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None, Locale::En)).unwrap();
         let laptop = block_on(w.accounts.login("ada@example.com", "correct horse".into())).unwrap();
         block_on(w.accounts.logout(phone.user.id, &phone.refresh_token)).unwrap();
         assert_eq!(w.store.tokens().iter().map(|t| t.revoked).collect::<Vec<_>>(), [true, false]);
@@ -392,7 +396,8 @@ mod tests {
     #[test]
     fn signing_out_everywhere_moves_to_the_next_generation_then_tells_live_sessions() {
         let w = world();
-        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        let ada =
+            block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None, Locale::En)).unwrap().user;
         assert_eq!(ada.session_generation, 0);
         w.log.clear();
         *w.notices.fail.lock().unwrap() = true;
@@ -415,7 +420,8 @@ mod tests {
     #[test]
     fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
         let w = world();
-        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None)).unwrap().user;
+        let ada =
+            block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None, Locale::En)).unwrap().user;
         w.log.clear();
         let short = block_on(w.accounts.change_password(ada.id, "wrong".into(), "short".into())).unwrap_err();
         assert!(matches!(short, DomainError::Validation(errors) if errors.has("new_password")));
@@ -440,12 +446,18 @@ mod tests {
     #[test]
     fn a_profile_change_is_validated_then_stored() {
         let w = world();
-        let ada = block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", Some("+90 555 123 4567")))
-            .unwrap()
-            .user;
-        let error = block_on(w.accounts.update_profile(ada.id, Some(" "), None)).unwrap_err();
+        let ada = block_on(w.accounts.register(
+            "ada@example.com",
+            "correct horse",
+            "Ada",
+            Some("+90 555 123 4567"),
+            Locale::En,
+        ))
+        .unwrap()
+        .user;
+        let error = block_on(w.accounts.update_profile(ada.id, Some(" "), None, None)).unwrap_err();
         assert!(matches!(error, DomainError::Validation(errors) if errors.has("full_name")));
-        let user = block_on(w.accounts.update_profile(ada.id, Some(" Ada L. "), Some(None))).unwrap();
-        assert_eq!((user.full_name.as_str(), user.phone), ("Ada L.", None));
+        let user = block_on(w.accounts.update_profile(ada.id, Some(" Ada L. "), Some(None), Some(Locale::Tr))).unwrap();
+        assert_eq!((user.full_name.as_str(), user.phone, user.locale), ("Ada L.", None, Locale::Tr));
     }
 }

@@ -10,6 +10,7 @@ use crate::booking_code::BookingCode;
 use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::ids::{ReservationId, UserId};
+use crate::mail::Notice;
 use crate::reservation::{CancelledBy, Reservation, ReservationStatus, ReservationTarget};
 use crate::unit_of_work::{Effects, Policy};
 
@@ -173,9 +174,13 @@ impl AuctionUnit {
         let mut cancelled_reservation = None;
         if let Some(mut reservation) = self.live.take_if(|r| r.is_live_at(now)) {
             cancelled_reservation = Some(AuditedReservation::of(&reservation, now));
+            let was_booked = reservation.status.is_booked();
             reservation.cancel(now, CancelledBy::Studio, self.auction.details.scheduled_at, policy.cancel_cutoff)?;
             self.effects.save(&reservation);
             self.effects.reservation_event(&reservation, Payload::ReservationCancelled, now);
+            if was_booked {
+                self.effects.mail(reservation.user_id, Notice::session_cancelled(&reservation, now));
+            }
         }
         self.auction.cancelled_at = Some(now);
         self.settle_status(now);
@@ -615,6 +620,20 @@ mod tests {
             assert_eq!(unit.auction, before);
             assert_eq!(unit.effects, Effects::default());
         }
+    }
+
+    #[test]
+    fn cancelling_a_sold_auction_mails_its_booker_the_session_is_off_but_not_a_holder() {
+        let mut sold = sold_unit();
+        sold.cancel(&admin(), t(70), &policy()).unwrap();
+        let [mail] = sold.effects.mail.as_slice() else { panic!("{:?}", sold.effects.mail) };
+        assert_eq!(mail.recipient, HOLDER);
+        let crate::mail::Notice::SessionCancelled { reservation } = &mail.notice else { panic!("{mail:?}") };
+        assert_eq!(reservation.status, ReservationStatus::Cancelled);
+
+        let mut held = held_unit();
+        held.cancel(&admin(), t(10), &policy()).unwrap();
+        assert!(held.effects.mail.is_empty());
     }
 
     #[test]

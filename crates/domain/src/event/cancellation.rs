@@ -10,6 +10,7 @@ use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::ReservationId;
+use crate::mail::Notice;
 use crate::reservation::{CancelledBy, EventReservationsUnit, Parent, PaymentStatus, ReservationStatus};
 use crate::unit_of_work::Policy;
 
@@ -53,6 +54,9 @@ impl EventReservationsUnit {
                     reservation.cancel(now, CancelledBy::Studio, event.details.starts_at, policy.cancel_cutoff)?;
                     if reservation.payment.status == PaymentStatus::RefundPending {
                         refunds.push(reservation.id);
+                    }
+                    if before.is_booked() {
+                        effects.mail(reservation.user_id, Notice::session_cancelled(reservation, now));
                     }
                     cancelled.push(audited);
                     Payload::ReservationCancelled
@@ -178,6 +182,16 @@ mod tests {
         let last = effects.events.last().unwrap();
         assert_eq!((last.data["is_active"].clone(), last.data["available"].clone()), (false.into(), 9.into()));
         assert_eq!(last.data["cancelled_at"], "2026-06-01T12:05:00Z");
+    }
+
+    #[test]
+    fn each_booking_it_ended_is_mailed_that_the_session_is_off_and_no_hold_is() {
+        let mut unit = unit();
+        unit.cancel_event(&admin(), t(5), &policy()).unwrap();
+        let [mail] = unit.effects.mail.as_slice() else { panic!("{:?}", unit.effects.mail) };
+        assert_eq!(mail.recipient, BOB, "Ada's hold is no news; Dev's checked-in booking stays");
+        let crate::mail::Notice::SessionCancelled { reservation } = &mail.notice else { panic!("{mail:?}") };
+        assert_eq!(reservation.payment.status, PaymentStatus::RefundPending, "its money goes back");
     }
 
     #[test]

@@ -124,7 +124,8 @@ impl ReservationKind {
 }
 
 /// Who cancels: the owner is bound by the cut-off, the studio is not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CancelledBy {
     Owner,
     Studio,

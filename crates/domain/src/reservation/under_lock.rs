@@ -12,6 +12,7 @@ use crate::domain_events::{AuditDetails, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::ids::ReservationId;
+use crate::mail::Notice;
 use crate::payments::Intent;
 use crate::reservation::{
     CancelledBy, CheckInWindow, ConfirmError, Reservation, ReservationSnapshot, ReservationStatus, Settlement,
@@ -152,6 +153,7 @@ impl ReservationUnit {
         match self.reservation.confirm(now, code) {
             Ok(Transition::Changed) => {
                 self.follow_up(before, Payload::BookingConfirmed, now);
+                self.mail_owner(Notice::booking_confirmed(&self.reservation, now));
                 Ok(ConfirmOutcome::Confirmed(Box::new(self.reservation.clone())))
             }
             Ok(Transition::Unchanged) => Ok(ConfirmOutcome::Confirmed(Box::new(self.reservation.clone()))),
@@ -182,6 +184,7 @@ impl ReservationUnit {
                 self.follow_up(before, Payload::BookingConfirmed, now);
                 self.effects.reservation_event(&self.reservation, Payload::PaymentSucceeded, now);
                 self.audit_payment(AuditDetails::PaymentSucceeded, now);
+                self.mail_owner(Notice::booking_confirmed(&self.reservation, now));
             }
             Settlement::Refund(_) => {
                 if self.reservation.status == ReservationStatus::Hold && !self.reservation.is_live_hold_at(now) {
@@ -201,6 +204,11 @@ impl ReservationUnit {
         self.effects.save(&self.reservation);
         self.effects.reservation_event(&self.reservation, Payload::PaymentRefunded, now);
         self.audit_payment(AuditDetails::PaymentRefunded, now);
+    }
+
+    /// Records a message to the reservation's owner.
+    fn mail_owner(&mut self, notice: Notice) {
+        self.effects.mail(self.reservation.user_id, notice);
     }
 
     /// Audits what happened to the reservation's money, as its owner's doing.
@@ -231,6 +239,10 @@ impl ReservationUnit {
         let facts = AuditedReservation::of(&self.reservation, now);
         self.reservation.cancel(now, by, self.session_at(), policy.cancel_cutoff)?;
         self.follow_up(before, Payload::ReservationCancelled, now);
+        // A hold let go is no news; a booking cancelled is.
+        if before.is_booked() {
+            self.mail_owner(Notice::booking_cancelled(&self.reservation, by, now));
+        }
         if by == CancelledBy::Studio {
             let (studio, target) = (Some(self.reservation.studio_id), self.reservation.id.to_string());
             self.effects.audit(actor, studio, target, &AuditDetails::ReservationCancel(facts));
@@ -505,6 +517,54 @@ mod tests {
         assert_eq!(unit.effects.reservations[0].status, ReservationStatus::Expired);
         assert_eq!(parent_auction(&unit).stored_status, AuctionStatus::Active);
         assert_eq!(count(&unit.effects, Room::Auction(AUCTION), EventKind::AuctionReopened), 1);
+    }
+
+    /// The messages a decision recorded: (recipient, kind, cause).
+    fn mailed(effects: &Effects) -> Vec<(UserId, crate::mail::MailKind, String)> {
+        effects.mail.iter().map(|mail| (mail.recipient, mail.notice.kind(), mail.notice.cause())).collect()
+    }
+
+    #[test]
+    fn a_booking_is_mailed_to_its_owner_once_confirmed_or_paid() {
+        use crate::mail::MailKind::BookingConfirmed;
+        let mut unit = seats_unit(ReservationStatus::Hold, t(5));
+        unit.confirm(&owner(), t(4), code()).unwrap();
+        assert_eq!(mailed(&unit.effects), [(HOLDER, BookingConfirmed, "reservation:7".to_owned())]);
+        let Notice::BookingConfirmed { reservation } = &unit.effects.mail[0].notice else { panic!("not a booking") };
+        assert_eq!(reservation.booking_code, Some(code()));
+        let before = unit.effects.clone();
+        unit.confirm(&owner(), t(4), code()).unwrap();
+        assert_eq!(unit.effects, before, "a confirmed booking confirmed again is no news");
+
+        let mut paid_unit = seats_unit(ReservationStatus::Hold, t(5));
+        paid_unit.reservation.payment.open(paid("pi_1", "20.00").id);
+        paid_unit.settle_payment(&paid("pi_1", "20.00"), "TRY", t(4), code()).unwrap();
+        assert_eq!(mailed(&paid_unit.effects), [(HOLDER, BookingConfirmed, "reservation:7".to_owned())]);
+
+        let mut lapsed = seats_unit(ReservationStatus::Hold, t(5));
+        lapsed.confirm(&owner(), t(5), code()).unwrap();
+        assert!(lapsed.effects.mail.is_empty(), "a lapsed hold books nothing");
+    }
+
+    #[test]
+    fn a_cancelled_booking_is_mailed_to_its_owner_saying_by_whom_but_a_hold_let_go_is_not() {
+        use crate::mail::MailKind::BookingCancelled;
+        let mut hold = seats_unit(ReservationStatus::Hold, t(5));
+        hold.cancel(&owner(), t(1), &policy()).unwrap();
+        assert!(hold.effects.mail.is_empty());
+
+        for (actor, by) in [(owner(), CancelledBy::Owner), (admin(), CancelledBy::Studio)] {
+            let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+            unit.reservation.payment.open(paid("pi_1", "20.00").id);
+            unit.reservation.payment.succeed(&paid("pi_1", "20.00"));
+            unit.cancel(&actor, t(1), &policy()).unwrap();
+            assert_eq!(mailed(&unit.effects), [(HOLDER, BookingCancelled, "reservation:7".to_owned())]);
+            let Notice::BookingCancelled { reservation, by: said } = &unit.effects.mail[0].notice else {
+                panic!("not a cancellation")
+            };
+            assert_eq!(*said, by);
+            assert_eq!(reservation.payment.status, PaymentStatus::RefundPending, "the refund is on its way");
+        }
     }
 
     #[test]

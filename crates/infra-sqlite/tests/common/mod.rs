@@ -96,6 +96,7 @@ pub fn new_user(email: &str) -> NewUser {
         full_name: "Test Person".into(),
         phone: None,
         role: Role::User,
+        locale: Default::default(),
     }
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE mail_outbox;
+ALTER TABLE users DROP COLUMN locale;

@@ -1,0 +1,25 @@
+-- The language each user is written to in (SPEC §14).
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT 'en' CONSTRAINT users_locale CHECK (locale IN ('tr', 'en'));
+
+-- The mail outbox: each message recorded in the transaction of the decision
+-- that causes it, then sent by any instance's sender. A message is one of a
+-- kind per cause and recipient: recording it again changes nothing.
+CREATE TABLE mail_outbox (
+    id               BIGSERIAL PRIMARY KEY,
+    kind             TEXT NOT NULL,
+    cause            TEXT NOT NULL,
+    recipient_id     BIGINT NOT NULL REFERENCES users (id),
+    payload          JSONB NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending'
+                     CONSTRAINT mail_outbox_status CHECK (status IN ('pending', 'sent', 'dead')),
+    -- Claims so far; a claim counts a try even if its sender dies.
+    attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    -- When a pending message is due: at once, after a back-off, or when a claim's lease lapses.
+    next_attempt_at  TIMESTAMPTZ NOT NULL,
+    last_error       TEXT,
+    created_at       TIMESTAMPTZ NOT NULL,
+    sent_at          TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX mail_outbox_once ON mail_outbox (cause, recipient_id, kind);
+-- The senders' work: pending messages by when they are due.
+CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at, id) WHERE status = 'pending';

@@ -1,0 +1,183 @@
+//! A real SMTP server for the email tests: `aiosmtpd` (pinned in
+//! `scripts/aiosmtpd-requirements.txt`), installed on first use into
+//! `target/test-tools/aiosmtpd` and started on a port of the test's choosing
+//! with its `Mailbox` handler, which keeps every message it accepts in a
+//! Maildir the test reads back ([`SmtpServer::messages`]).
+//!
+//! A test stops and starts it again on the same port to play a server
+//! that is down for a while.
+
+use std::fs::{self, File};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::app::TempDir;
+
+const REQUIREMENTS: &str = include_str!("../../scripts/aiosmtpd-requirements.txt");
+
+/// `target/` of this build (the test binary is `target/<profile>/deps/<name>`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors().nth(3).expect("target/<profile>/deps/<binary>").to_path_buf()
+}
+
+/// The python of the venv aiosmtpd is installed in, installing the pinned one first if needed.
+fn installed() -> PathBuf {
+    let tools = target_dir().join("test-tools");
+    fs::create_dir_all(&tools).expect("target/test-tools");
+    let lock = File::create(tools.join("aiosmtpd.lock")).expect("the install lock");
+    // Test binaries run at once; one installs while the others wait.
+    lock.lock().expect("locking the install");
+    let venv = tools.join("aiosmtpd");
+    let python = venv.join("bin/python");
+    let pinned = venv.join("requirements.txt");
+    if !python.exists() || fs::read_to_string(&pinned).ok().as_deref() != Some(REQUIREMENTS) {
+        let _ = fs::remove_dir_all(&venv);
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+        let requirements = tools.join("aiosmtpd-requirements.txt");
+        fs::write(&requirements, REQUIREMENTS).expect("writing the requirements");
+        run(Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"])
+            .arg(&requirements));
+        fs::write(&pinned, REQUIREMENTS).expect("marking the install");
+    }
+    python
+}
+
+fn run(command: &mut Command) {
+    let status = command.status().unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+    assert!(status.success(), "{command:?} failed ({status}); aiosmtpd needs python3 with venv and PyPI");
+}
+
+/// A free port on this machine (nothing listens on it until someone does).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
+}
+
+/// An aiosmtpd keeping what it receives; stopped when dropped.
+pub struct SmtpServer {
+    pub port: u16,
+    maildir: TempDir,
+    child: Option<Child>,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl SmtpServer {
+    /// A server on a free port.
+    pub fn start() -> SmtpServer {
+        SmtpServer::start_on(free_port())
+    }
+
+    /// A server on `port`.
+    pub fn start_on(port: u16) -> SmtpServer {
+        let mut server = SmtpServer { port, maildir: TempDir::new("hothour-maildir"), child: None };
+        server.restart();
+        server
+    }
+
+    /// A server not yet running: mail sent to it fails until [`SmtpServer::restart`].
+    pub fn down() -> SmtpServer {
+        SmtpServer { port: free_port(), maildir: TempDir::new("hothour-maildir"), child: None }
+    }
+
+    /// The `SMTP_URL` that reaches it.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it; what it received stays readable.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it (again) on its port, keeping its mailbox.
+    pub fn restart(&mut self) {
+        self.stop();
+        let python = installed();
+        let log_path = target_dir().join(format!("test-tools/aiosmtpd-{}.log", self.port));
+        let log = File::create(&log_path).expect("a log file");
+        let child = Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.maildir())
+            .stdout(Stdio::from(log.try_clone().expect("the log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start aiosmtpd with {}: {error}", python.display()));
+        self.child = Some(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "aiosmtpd did not listen on port {} within 30 s (see {})",
+                self.port,
+                log_path.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Where the server keeps what it receives: a Maildir it creates (it
+    /// makes one only where nothing is).
+    fn maildir(&self) -> PathBuf {
+        self.maildir.0.join("Maildir")
+    }
+
+    /// Every message received so far, oldest first, as the server wrote it.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        read_maildir(&self.maildir())
+    }
+
+    /// The messages received once there are at least `count`, waiting up to
+    /// `within` for a sender (another task) to deliver them.
+    pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Vec<u8>> {
+        let started = Instant::now();
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count || started.elapsed() > within {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The messages in a Maildir's `new/` and `cur/`, by delivery time.
+pub fn read_maildir(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = ["new", "cur"]
+        .iter()
+        .filter_map(|sub| fs::read_dir(dir.join(sub)).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, path)| fs::read(path).expect("a message file")).collect()
+}
+
+/// The `.eml` files in a folder, by name.
+pub fn read_eml_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+                .map(|entry| {
+                    (entry.file_name().to_string_lossy().into_owned(), fs::read(entry.path()).expect("a file"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
