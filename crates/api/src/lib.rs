@@ -292,9 +292,14 @@ pub fn allowed_methods(path: &str) -> Vec<String> {
         return vec!["GET".into()];
     }
     let paths = openapi_document()["paths"].as_object().expect("paths");
-    paths
-        .iter()
-        .filter(|(template, _)| matches(template))
+    // A literal segment beats a parameter, as in routing: `/auctions/batch`
+    // is not `/auctions/{id}`.
+    let parameters = |template: &str| template.split('/').filter(|segment| segment.starts_with('{')).count();
+    let matching: Vec<_> = paths.iter().filter(|(template, _)| matches(template)).collect();
+    let fewest = matching.iter().map(|(template, _)| parameters(template)).min();
+    matching
+        .into_iter()
+        .filter(|(template, _)| Some(parameters(template)) == fewest)
         .flat_map(|(_, item)| item.as_object().expect("a path item").keys().map(|m| m.to_ascii_uppercase()))
         .collect()
 }
