@@ -55,6 +55,7 @@ on_both_stores! {
             (reqwest::Method::PUT, "/api/v1/events/7", "DELETE, GET, PATCH"),
             (reqwest::Method::GET, "/api/v1/auctions/7/grab", "POST"),
             (reqwest::Method::PUT, "/api/v1/auctions/batch", "POST"),
+            (reqwest::Method::GET, "/api/v1/auctions/batch", "POST"),
             (reqwest::Method::POST, "/api/v1/openapi.json", "GET"),
         ] {
             let response = app.client.request(method.clone(), app.url(path)).send().await.unwrap();

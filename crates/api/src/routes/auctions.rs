@@ -22,9 +22,10 @@ use crate::pagination::{Cursor, PageSize, encode_time_cursor, limit, split_page}
 use crate::problem::ProblemCode as C;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_auction)
-        .service(create_auction_series)
-        .service(list_auctions)
+    cfg.service(create_auction).service(create_auction_series);
+    // Before `/auctions/{id}`: another method on `/auctions/batch` is 405, not a missing auction "batch".
+    cfg.route("/auctions/batch", web::route().to(super::not_found));
+    cfg.service(list_auctions)
         .service(get_auction)
         .service(auction_schedule)
         .service(update_auction)
