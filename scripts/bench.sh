@@ -25,12 +25,12 @@ case "$STORE" in
   postgres)
     DATABASE_URL=$PG_URL/$DB
     [ ${#SCENARIOS[@]} -gt 0 ] ||
-      SCENARIOS=(hold-storm hold-correctness hold-pileup grab-race hold-confirm read ws-fanout hold-profile) ;;
+      SCENARIOS=(hold-storm hold-spread hold-correctness hold-pileup grab-race hold-confirm read ws-fanout hold-profile) ;;
   sqlite)
     SQLITE_FILE=$OUT/hothour-bench.db
     DATABASE_URL=sqlite://$SQLITE_FILE
     # hold-profile replays PostgreSQL statements.
-    [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(hold-storm hold-correctness hold-pileup grab-race hold-confirm read ws-fanout) ;;
+    [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(hold-storm hold-spread hold-correctness hold-pileup grab-race hold-confirm read ws-fanout) ;;
   *) echo "bench.sh: STORE must be postgres or sqlite" >&2; exit 1 ;;
 esac
 

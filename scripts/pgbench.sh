@@ -6,8 +6,14 @@
 #   one-row    each transaction locks one shared row, updates it, inserts a
 #              row and commits (what a hold on one event must at least do)
 #   pk-select  a primary-key select (what a read must at least do)
+#   spread     the one-row transaction on a row picked at random among 1,000
+#              (what a hold on one of many events must at least do)
+#   spread-notify  the same with one pg_notify in the transaction (what a
+#              write that announces itself inside its own transaction costs)
 #
-#   scripts/pgbench.sh                 PG_URL=postgres://postgres@127.0.0.1:5432
+#   scripts/pgbench.sh                 every script
+#   scripts/pgbench.sh spread spread-notify   only these
+#   PG_URL=postgres://postgres@127.0.0.1:5432 PGBENCH_CLIENTS=64 PGBENCH_SECONDS=20 scripts/pgbench.sh
 set -euo pipefail
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 DB=hothour_pgbench
@@ -31,12 +37,32 @@ UPDATE parent SET held = held + 1 WHERE id = 1;
 INSERT INTO child (parent_id, created_at) VALUES (1, now());
 COMMIT;
 SQL
+cat > "$WORK/spread.sql" <<'SQL'
+\set id random(1, 1000)
+BEGIN;
+SELECT held FROM parent WHERE id = :id FOR UPDATE;
+UPDATE parent SET held = held + 1 WHERE id = :id;
+INSERT INTO child (parent_id, created_at) VALUES (:id, now());
+COMMIT;
+SQL
+cat > "$WORK/spread-notify.sql" <<'SQL'
+\set id random(1, 1000)
+BEGIN;
+SELECT held FROM parent WHERE id = :id FOR UPDATE;
+UPDATE parent SET held = held + 1 WHERE id = :id;
+INSERT INTO child (parent_id, created_at) VALUES (:id, now());
+SELECT pg_notify('pgbench', :id::text);
+COMMIT;
+SQL
 cat > "$WORK/pk-select.sql" <<'SQL'
 \set id random(1, 1000)
 SELECT id, held, title FROM parent WHERE id = :id;
 SQL
 
-for script in one-row pk-select; do
+SCRIPTS=("$@")
+[ ${#SCRIPTS[@]} -gt 0 ] || SCRIPTS=(one-row spread spread-notify pk-select)
+for script in "${SCRIPTS[@]}"; do
+  [ -f "$WORK/$script.sql" ] || { echo "pgbench.sh: no script $script" >&2; exit 1; }
   tps=$(pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_" -f "$WORK/$script.sql" "$PG_URL/$DB" 2>/dev/null |
     awk '/^tps = / {print $3; exit}')
   echo "pgbench $script: $tps tps ($CLIENTS clients, ${SECONDS_} s)"

@@ -12,6 +12,7 @@ mod hold_confirm;
 mod hold_correctness;
 mod hold_pileup;
 mod hold_profile;
+mod hold_spread;
 mod hold_storm;
 mod load;
 mod read;
@@ -64,6 +65,16 @@ enum Scenario {
         timed: Timed,
         /// Users prepared (one per hold); the run stops early if they run out.
         #[arg(long, default_value_t = 100_000)]
+        users: usize,
+    },
+    /// The marketplace case: holds spread at random over `--events` events, a different user for every hold.
+    HoldSpread {
+        #[command(flatten)]
+        timed: Timed,
+        #[arg(long, default_value_t = 1_000)]
+        events: usize,
+        /// Users prepared (one per hold); the run stops early if they run out.
+        #[arg(long, default_value_t = 60_000)]
         users: usize,
     },
     /// `--holds` holds by as many users at `--connections` concurrency on an event of `--capacity` seats.
@@ -140,6 +151,9 @@ async fn main() -> ExitCode {
     };
     let result = match cli.scenario {
         Scenario::HoldStorm { timed, users } => hold_storm::run(&bench, timed.connections, timed.duration, users).await,
+        Scenario::HoldSpread { timed, events, users } => {
+            hold_spread::run(&bench, timed.connections, timed.duration, users, events).await
+        }
         Scenario::HoldCorrectness { capacity, holds, connections } => {
             hold_correctness::run(&bench, capacity, holds, connections).await
         }
