@@ -4,6 +4,8 @@
 //! replayed from here one at a time with every statement timed; and that SQL
 //! replayed by many clients at once on one event, which bounds what the
 //! service's one-transaction-per-hold design can reach without any HTTP.
+//! The hold's transaction sends no `NOTIFY`: the outbox relay announces its
+//! rows afterwards, outside it (crates/infra-postgres/src/relay.rs).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +17,7 @@ use serde_json::json;
 use crate::load::{self, Outcome, Stats, Stop};
 use crate::setup::{self, Bench, Result};
 
-const STEPS: [&str; 10] = [
+const STEPS: [&str; 9] = [
     "auth: SELECT the user (Caller extractor)",
     "BEGIN",
     "SELECT event FOR UPDATE + nextval",
@@ -24,11 +26,10 @@ const STEPS: [&str; 10] = [
     "UPDATE events (seat counters)",
     "INSERT reservation (upsert)",
     "INSERT 3 outbox rows RETURNING",
-    "SELECT pg_notify",
     "COMMIT (WAL flush)",
 ];
-/// Steps 2..=9 run while the event's row is locked.
-const LOCKED: std::ops::RangeInclusive<usize> = 2..=9;
+/// Steps 2..=8 run while the event's row is locked.
+const LOCKED: std::ops::RangeInclusive<usize> = 2..=8;
 
 /// Time per step, accumulated.
 struct Laps {
@@ -108,8 +109,7 @@ async fn replay_hold(db: &DatabaseConnection, event: i64, studio: i64, user: i64
     laps.lap(6);
     let reservation =
         json!({"id": id, "kind": "event", "event_id": event, "user_id": user, "status": "HOLD", "quantity": 1});
-    let rows = txn
-        .query_all_raw(stmt(
+    txn.query_all_raw(stmt(
             "INSERT INTO outbox (room, kind, payload, created_at) VALUES ($1, 'hold_created', $2, $3), \
              ($4, 'hold_created', $5, $6), ($7, 'availability_changed', $8, $9) RETURNING id, room, kind, payload, created_at",
             vec![
@@ -124,14 +124,10 @@ async fn replay_hold(db: &DatabaseConnection, event: i64, studio: i64, user: i64
                 now.into(),
             ],
         ))
-        .await?;
-    let seqs: Vec<i64> = rows.iter().filter_map(|row| row.try_get::<i64>("", "id").ok()).collect();
+    .await?;
     laps.lap(7);
-    let range = format!("{},{}", seqs.iter().min().unwrap_or(&0), seqs.iter().max().unwrap_or(&0));
-    txn.execute_raw(stmt("SELECT pg_notify($1, $2)", vec!["hothour_outbox".into(), range.into()])).await?;
-    laps.lap(8);
     txn.commit().await?;
-    laps.lap(9);
+    laps.lap(8);
     Ok(())
 }
 
