@@ -537,7 +537,7 @@ on_both_stores! {
         assert_eq!(
             body,
             json!({"id": ada.user_id, "email": "ada@example.com", "full_name": "Test Person", "phone": null,
-                   "role": "user", "studio_id": null, "locale": "en"})
+                   "role": "user", "studio_id": null, "locale": "en", "email_verified": false})
         );
 
         let (status, body) =
