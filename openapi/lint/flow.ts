@@ -142,3 +142,58 @@ export async function auditSummary(token: string): Promise<string[]> {
     }
   });
 }
+
+// Accepting a studio admin invitation from its emailed link: every refusal
+// the contract names for it, handled by its `code` in an exhaustive switch.
+type AcceptOp = Json<"/api/v1/invitations/accept", "post">;
+type AcceptProblem =
+  | AcceptOp["responses"][400]["content"]["application/problem+json"]
+  | AcceptOp["responses"][403]["content"]["application/problem+json"]
+  | AcceptOp["responses"][409]["content"]["application/problem+json"]
+  | AcceptOp["responses"][410]["content"]["application/problem+json"];
+
+function explainAcceptProblem(code: AcceptProblem["code"]): string {
+  switch (code) {
+    case "token_invalid":
+      return "The link is not valid (replaced or revoked): ask for a new invitation.";
+    case "token_expired":
+      return "The invitation expired: ask for a new one.";
+    case "token_used":
+      return "The invitation was accepted already.";
+    case "invitation_for_another_address":
+      return "Sign in with the address the invitation was sent to.";
+    case "already_administers_a_studio":
+      return "You run another studio already.";
+    case "malformed_json":
+    case "bad_body":
+      return "The request was garbled.";
+    default:
+      return never(code);
+  }
+}
+
+export async function acceptInvitation(accessToken: string, token: string): Promise<string> {
+  const body: Schemas["EmailTokenIn"] = { token };
+  const [status, answer] = await post<Schemas["UserOut"]>("/api/v1/invitations/accept", body, {
+    authorization: `Bearer ${accessToken}`,
+  });
+  if (isProblem(answer)) {
+    if (status === 400 || status === 403 || status === 409 || status === 410) {
+      const code = answer.code;
+      if (
+        code === "token_invalid" ||
+        code === "token_expired" ||
+        code === "token_used" ||
+        code === "invitation_for_another_address" ||
+        code === "already_administers_a_studio" ||
+        code === "malformed_json" ||
+        code === "bad_body"
+      ) {
+        return explainAcceptProblem(code);
+      }
+    }
+    return `accept failed: ${answer.code}`;
+  }
+  const verified: boolean = answer.email_verified;
+  return `now ${answer.role} of studio ${answer.studio_id ?? "none"} (verified: ${verified})`;
+}

@@ -381,11 +381,49 @@ impl TestApp {
         assert_eq!(status, StatusCode::CREATED, "{studio}");
         let studio_id = studio["id"].as_i64().expect("studio id");
         let admin = self.register(admin_email).await;
-        let (status, body) = self
-            .post(&format!("/studios/{studio_id}/admins"), Some(&platform.token), json!({"email": admin_email}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        self.appoint(platform, studio_id, &admin, admin_email).await;
         (studio_id, admin)
+    }
+
+    /// Makes `user`, signed in with `email`, studio `studio_id`'s admin as a
+    /// person does: `platform` invites the address, the token is read from
+    /// the invitation as delivered, and `user` accepts it. Answers the
+    /// accepted user.
+    pub async fn appoint(&self, platform: &Session, studio_id: i64, user: &Session, email: &str) -> Value {
+        let (status, invitation) =
+            self.post(&format!("/studios/{studio_id}/admins"), Some(&platform.token), json!({"email": email})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{invitation}");
+        let token = self.emailed_token(email, "/invitations/accept").await;
+        let (status, accepted) = self.post("/invitations/accept", Some(&user.token), json!({"token": token})).await;
+        assert_eq!(status, StatusCode::OK, "{accepted}");
+        accepted
+    }
+
+    /// Every message this app (and its other instances) delivered so far:
+    /// to the test's SMTP server its `SMTP_URL` names, else to its mail folder.
+    pub fn delivered(&self) -> Vec<Vec<u8>> {
+        let smtp = self.vars.iter().find(|(name, _)| name == "SMTP_URL").map(|(_, url)| url.as_str());
+        match smtp {
+            Some(url) => crate::smtp::received_at(url).expect("an SmtpServer of this test at SMTP_URL"),
+            None => crate::smtp::read_eml_dir(&self.mail_dir.0).into_iter().map(|(_, raw)| raw).collect(),
+        }
+    }
+
+    /// The token of the newest link to `path` (`/verify`, `/reset`,
+    /// `/invitations/accept`) in a message delivered to `address`, as a
+    /// person reads it: the sender runs until it is there.
+    pub async fn emailed_token(&self, address: &str, path: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Err(error) = hothour_api::mail::send_due(&self.state).await {
+                eprintln!("sending mail: {error}");
+            }
+            if let Some(token) = crate::smtp::newest_token(&self.delivered(), address, path) {
+                return token;
+            }
+            assert!(std::time::Instant::now() < deadline, "no {path} link reached {address}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }
 

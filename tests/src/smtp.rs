@@ -7,10 +7,12 @@
 //! A test stops and starts it again on the same port to play a server
 //! that is down for a while.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::app::TempDir;
@@ -51,6 +53,20 @@ fn run(command: &mut Command) {
     assert!(status.success(), "{command:?} failed ({status}); aiosmtpd needs python3 with venv and PyPI");
 }
 
+/// The Maildir of each server this test binary started, by port: how a
+/// [`crate::app::TestApp`] whose `SMTP_URL` names one reads what it sent.
+fn maildirs() -> &'static Mutex<HashMap<u16, PathBuf>> {
+    static MAILDIRS: OnceLock<Mutex<HashMap<u16, PathBuf>>> = OnceLock::new();
+    MAILDIRS.get_or_init(Mutex::default)
+}
+
+/// What the server this binary started at `smtp_url` received, if it started one there.
+pub fn received_at(smtp_url: &str) -> Option<Vec<Vec<u8>>> {
+    let port: u16 = smtp_url.rsplit(':').next()?.trim_end_matches('/').parse().ok()?;
+    let dir = maildirs().lock().expect("the registry").get(&port).cloned()?;
+    Some(read_maildir(&dir))
+}
+
 /// A free port on this machine (nothing listens on it until someone does).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
@@ -77,14 +93,20 @@ impl SmtpServer {
 
     /// A server on `port`.
     pub fn start_on(port: u16) -> SmtpServer {
-        let mut server = SmtpServer { port, maildir: TempDir::new("hothour-maildir"), child: None };
+        let mut server = SmtpServer::down_on(port);
         server.restart();
         server
     }
 
     /// A server not yet running: mail sent to it fails until [`SmtpServer::restart`].
     pub fn down() -> SmtpServer {
-        SmtpServer { port: free_port(), maildir: TempDir::new("hothour-maildir"), child: None }
+        SmtpServer::down_on(free_port())
+    }
+
+    fn down_on(port: u16) -> SmtpServer {
+        let server = SmtpServer { port, maildir: TempDir::new("hothour-maildir"), child: None };
+        maildirs().lock().expect("the registry").insert(port, server.maildir());
+        server
     }
 
     /// The `SMTP_URL` that reaches it.
@@ -180,4 +202,31 @@ pub fn read_eml_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_default();
     files.sort();
     files
+}
+
+/// The token of the newest link to `path` (`{PUBLIC_URL}{path}?token=…`) in
+/// `messages` to `address`, read from their text parts; newest by the
+/// outbox row in the `Message-ID` (`hothour-mail-<row>@…`).
+pub fn newest_token(messages: &[Vec<u8>], address: &str, path: &str) -> Option<String> {
+    let marker = format!("{path}?token=");
+    messages
+        .iter()
+        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw))
+        .filter(|message| {
+            message
+                .to()
+                .and_then(|to| to.first())
+                .and_then(|a| a.address())
+                .is_some_and(|a| a.eq_ignore_ascii_case(address))
+        })
+        .filter_map(|message| {
+            let text = message.body_text(0)?;
+            let start = text.find(&marker)? + marker.len();
+            let token: String =
+                text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+            let row: i64 = message.message_id()?.strip_prefix("hothour-mail-")?.split('@').next()?.parse().ok()?;
+            Some((row, token))
+        })
+        .max_by_key(|(row, _)| *row)
+        .map(|(_, token)| token)
 }

@@ -537,7 +537,7 @@ on_both_stores! {
         assert_eq!(
             body,
             json!({"id": ada.user_id, "email": "ada@example.com", "full_name": "Test Person", "phone": null,
-                   "role": "user", "studio_id": null, "locale": "en"})
+                   "role": "user", "studio_id": null, "locale": "en", "email_verified": false})
         );
 
         let (status, body) =
@@ -781,10 +781,7 @@ on_both_stores! {
         assert_problem_body(status, &body, 403, "forbidden");
 
         // Ada's token, issued while she was a plain user, shows the new role on the next request.
-        let (status, body) = app
-            .post(&format!("/studios/{studio_id}/admins"), Some(&platform.token), json!({"email": "ADA@example.com"}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        let body = app.appoint(&platform, studio_id, &ada, "ADA@example.com").await;
         assert_eq!((body["id"].as_i64(), body["role"].as_str()), (Some(ada.user_id), Some("studio_admin")));
         assert_eq!(body["studio_id"], studio_id);
         let (status, body) = me(&app, &ada.token).await;
@@ -796,20 +793,19 @@ on_both_stores! {
         let (status, body) = app.post("/studios", Some(&ada.token), json!({"name": "Second"})).await;
         assert_problem_body(status, &body, 403, "forbidden");
 
-        // One studio per admin; unknown users and studios are 404.
+        // One studio per admin: accepting another studio's invitation is refused; unknown studios are 404.
         let (status, other) = app.post("/studios", Some(&platform.token), json!({"name": "Kadıköy Fit"})).await;
         assert_eq!(status, StatusCode::CREATED, "{other}");
         let other_id = other["id"].as_i64().unwrap();
         let (status, body) = app
             .post(&format!("/studios/{other_id}/admins"), Some(&platform.token), json!({"email": "ada@example.com"}))
             .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let token = app.emailed_token("ada@example.com", "/invitations/accept").await;
+        let (status, body) = app.post("/invitations/accept", Some(&ada.token), json!({"token": token})).await;
         assert_problem_body(status, &body, 409, "already_administers_a_studio");
         let (_, body) = me(&app, &ada.token).await;
         assert_eq!(body["studio_id"], studio_id, "the refused assignment changed nothing");
-        let (status, body) = app
-            .post(&format!("/studios/{other_id}/admins"), Some(&platform.token), json!({"email": "ghost@example.com"}))
-            .await;
-        assert_problem_body(status, &body, 404, "not_found");
         let (status, body) =
             app.post("/studios/987654321/admins", Some(&platform.token), json!({"email": "ada@example.com"})).await;
         assert_problem_body(status, &body, 404, "not_found");

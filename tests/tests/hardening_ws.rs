@@ -198,9 +198,7 @@ on_both_stores! {
         let second = studio["id"].as_i64().expect("a studio id");
         let second_room = format!("studio:{second}");
         assert_error(&ws.subscribe(&second_room, None).await, "forbidden");
-        let assign = json!({"email": "ada@ws.test"});
-        let (status, body) = app.post(&format!("/studios/{second}/admins"), Some(&platform.token), assign).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        app.appoint(&platform, second, &ada, "ada@ws.test").await;
         assert_session_ended(&ws.next_json().await, "role_changed", &[&user_room], true);
         ws.subscribed(&second_room).await;
         admin_ws.assert_quiet().await;
@@ -245,9 +243,7 @@ on_both_stores! {
         let mut ws = WsClient::connect(watched).await;
         ws.authenticated(&ada).await;
 
-        let assign = json!({"email": "ada@ws.test"});
-        let (status, body) = app.post(&format!("/studios/{second}/admins"), Some(&platform.token), assign).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        app.appoint(&platform, second, &ada, "ada@ws.test").await;
         assert_session_ended(&ws.next_json().await, "role_changed", &[], true);
         let (status, body) = watched.post("/events", Some(&ada.token), event).await;
         assert_eq!(status, StatusCode::CREATED, "Ada acts as the studio's admin now: {body}");

@@ -103,10 +103,32 @@ impl Studio {
         hothour_api::jobs::run_once(&self.app().state).await;
     }
 
-    /// Messages in the outbox with `status`.
+    /// Messages about bookings in the outbox with `status`.
     async fn outbox(&self, status: &str) -> i64 {
-        self.app().sql_i64(&format!("SELECT COUNT(*) FROM mail_outbox WHERE status = '{status}'")).await
+        self.app()
+            .sql_i64(&format!("SELECT COUNT(*) FROM mail_outbox WHERE status = '{status}' AND {ABOUT_BOOKINGS}"))
+            .await
     }
+
+    /// The count a line of `/metrics` starting with `series` shows.
+    async fn metric(&self, series: &str) -> i64 {
+        let text = self.app().client.get(self.app().url("/metrics")).send().await.unwrap().text().await.unwrap();
+        text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok()).unwrap_or(0)
+    }
+}
+
+/// The outbox rows about bookings (not the account messages every
+/// registration and invitation sends: tests/tests/accounts_mail.rs has those).
+const ABOUT_BOOKINGS: &str = "kind NOT IN ('verify_email', 'password_reset', 'studio_invitation')";
+
+/// The messages `smtp` received about bookings: an account message carries
+/// a link with a token, and no booking message does.
+fn booking_mail(smtp: &SmtpServer) -> Vec<Vec<u8>> {
+    about_bookings(smtp.messages())
+}
+
+fn about_bookings(messages: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    messages.into_iter().filter(|raw| !parse(raw).body_text(0).is_some_and(|text| text.contains("?token="))).collect()
 }
 
 fn parse(raw: &[u8]) -> Message<'_> {
@@ -182,6 +204,7 @@ on_both_stores! {
     async fn a_booking_confirmed_arrives_once_in_its_readers_language(backend) {
         let smtp = SmtpServer::start();
         let studio = Studio::open(backend, Some(&smtp)).await;
+        let sent_before = studio.metric("hothour_mail_total{outcome=\"sent\"}").await;
         let ayse = studio.register("ayse@example.com", "tr-TR,tr;q=0.9,en;q=0.5").await;
         let (_, me) = studio.app().get("/me", Some(&ayse.token)).await;
         assert_eq!(me["locale"], "tr", "from the browser");
@@ -199,10 +222,10 @@ on_both_stores! {
         let ayse_booking = studio.book(&ayse).await;
         let ada_booking = studio.book(&ada).await;
         assert_eq!(studio.outbox("pending").await, 2, "recorded with the bookings");
-        assert!(smtp.messages().is_empty(), "sent after the commit, by the sender");
+        assert!(booking_mail(&smtp).is_empty(), "sent after the commit, by the sender");
         studio.run_jobs().await;
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert_eq!(messages.len(), 2, "each once");
         assert_eq!(studio.outbox("sent").await, 2);
         let starts = istanbul_time(studio.starts_at);
@@ -213,8 +236,8 @@ on_both_stores! {
         assert_booking_mail(&english, &ada_booking, "Booking confirmed", "₺300.00", &starts);
         assert_ne!(turkish.message_id(), english.message_id());
 
-        let text = studio.app().client.get(studio.app().url("/metrics")).send().await.unwrap().text().await.unwrap();
-        assert!(text.contains("hothour_mail_total{outcome=\"sent\"} 2"), "{text}");
+        let sent = studio.metric("hothour_mail_total{outcome=\"sent\"}").await - sent_before;
+        assert_eq!(sent, 4, "the two bookings, and each reader's verification");
     }
 
     async fn a_reader_changes_their_language_in_their_profile(backend) {
@@ -229,7 +252,7 @@ on_both_stores! {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         studio.book(&ada).await;
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert!(to(&messages, "ada@example.com").subject().unwrap().starts_with("Rezervasyonunuz onaylandı"));
     }
 
@@ -247,7 +270,7 @@ on_both_stores! {
         let (_, hold) = studio.app().post(&path, Some(&ada.token), json!({"quantity": 1})).await;
         studio.cancel(&hold, &ada).await;
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert_eq!(messages.len(), 4, "two bookings, two cancellations");
         let cancelled = |address: &str| {
             messages
@@ -285,7 +308,7 @@ on_both_stores! {
         let (status, body) = studio.app().post(&path, Some(&studio.world.admin.token), json!({})).await;
         assert!(status.is_success(), "{status} {body}");
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert_eq!(messages.len(), 4, "two bookings, then each told; a hold is no news");
         let called_off = |address: &str| {
             messages
@@ -325,7 +348,7 @@ on_both_stores! {
         assert_eq!((status, paid["reservation"]["status"].as_str()), (StatusCode::OK, Some("CONFIRMED")), "{paid}");
         studio.cancel(&hold, &ada).await;
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert_eq!(messages.len(), 2, "the booking, then its cancellation");
         let booked = parse(&messages[0]);
         assert!(booked.subject().unwrap().starts_with("Booking confirmed"), "confirmed by the payment");
@@ -357,7 +380,7 @@ on_both_stores! {
             },
         );
         let ((), ()) = (first, second);
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         let mut ids: Vec<String> = messages.iter().map(|raw| parse(raw).message_id().unwrap().to_owned()).collect();
         ids.sort();
         ids.dedup();
@@ -368,6 +391,7 @@ on_both_stores! {
     async fn senders_racing_for_claims_each_get_their_own_messages(backend) {
         let studio = Studio::open(backend, None).await;
         let ada = studio.register("ada@example.com", "en").await;
+        studio.run_jobs().await;
         let booking = studio.book(&ada).await;
         // 100 more messages, each of another cause, recorded in one decision.
         let (store, clock) = (&studio.app().store, &studio.app().clock);
@@ -413,34 +437,40 @@ on_both_stores! {
     }
 
     async fn a_server_that_is_down_delays_mail_but_loses_none(backend) {
-        let mut smtp = SmtpServer::down();
+        let mut smtp = SmtpServer::start();
         let studio = Studio::open(backend, Some(&smtp)).await;
         let ada = studio.register("ada@example.com", "en").await;
+        studio.run_jobs().await;
+        let (sent_before, retried_before) = (
+            studio.metric("hothour_mail_total{outcome=\"sent\"}").await,
+            studio.metric("hothour_mail_total{outcome=\"retried\"}").await,
+        );
+        smtp.stop();
         let booking = studio.book(&ada).await;
         studio.run_jobs().await;
         assert_eq!(studio.outbox("pending").await, 1, "kept to try again");
-        let attempts = studio.app().sql_i64("SELECT CAST(attempts AS BIGINT) FROM mail_outbox").await;
+        let attempts = studio.app().sql_i64(&format!("SELECT CAST(attempts AS BIGINT) FROM mail_outbox WHERE {ABOUT_BOOKINGS}")).await;
         assert_eq!(attempts, 1);
 
         smtp.restart();
         studio.run_jobs().await;
-        assert!(smtp.messages().is_empty(), "not before its back-off");
+        assert!(booking_mail(&smtp).is_empty(), "not before its back-off");
         studio.app().clock.advance(Duration::seconds(31));
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert_eq!(messages.len(), 1);
         assert_eq!(parse(&messages[0]).subject(), Some(format!("Booking confirmed: Salsa & bachata · {}", booking["booking_code"].as_str().unwrap()).as_str()));
         assert_eq!(studio.outbox("sent").await, 1);
-        let text = studio.app().client.get(studio.app().url("/metrics")).send().await.unwrap().text().await.unwrap();
-        assert!(text.contains("hothour_mail_total{outcome=\"retried\"} 1"), "{text}");
-        assert!(text.contains("hothour_mail_total{outcome=\"sent\"} 1"), "{text}");
+        assert_eq!(studio.metric("hothour_mail_total{outcome=\"retried\"}").await - retried_before, 1);
+        assert_eq!(studio.metric("hothour_mail_total{outcome=\"sent\"}").await - sent_before, 1);
     }
 
     async fn mail_a_server_keeps_refusing_ends_as_a_dead_letter(backend) {
-        let smtp = SmtpServer::down();
+        let mut smtp = SmtpServer::start();
         let url = smtp.url();
         let vars = [("BACKGROUND_JOBS", "false"), ("SMTP_URL", url.as_str()), ("MAIL_MAX_ATTEMPTS", "2")];
         let world = World::with(backend, &vars).await;
+        smtp.stop();
         let starts = world.app.now() + Duration::days(2);
         let body = json!({"title": "Yoga", "capacity": 5, "price": "150.00", "starts_at": iso(starts), "ends_at": iso(starts + Duration::hours(1))});
         let (_, event) = world.app.post("/events", Some(&world.admin.token), body).await;
@@ -450,31 +480,32 @@ on_both_stores! {
         hothour_api::jobs::run_once(&world.app.state).await;
         world.app.clock.advance(Duration::seconds(31));
         hothour_api::jobs::run_once(&world.app.state).await;
-        let dead = world.app.sql_i64("SELECT COUNT(*) FROM mail_outbox WHERE status = 'dead' AND last_error IS NOT NULL").await;
+        let dead = world.app.sql_i64(&format!("SELECT COUNT(*) FROM mail_outbox WHERE status = 'dead' AND last_error IS NOT NULL AND {ABOUT_BOOKINGS}")).await;
         assert_eq!(dead, 1, "given up after two tries");
         world.app.clock.advance(Duration::hours(2));
         hothour_api::jobs::run_once(&world.app.state).await;
-        assert_eq!(world.app.sql_i64("SELECT CAST(attempts AS BIGINT) FROM mail_outbox").await, 2, "and never tried again");
+        assert_eq!(world.app.sql_i64(&format!("SELECT CAST(attempts AS BIGINT) FROM mail_outbox WHERE {ABOUT_BOOKINGS}")).await, 2, "and never tried again");
     }
 
     async fn a_sender_that_dies_after_claiming_leaves_its_mail_to_be_sent_again(backend) {
         let smtp = SmtpServer::start();
         let studio = Studio::open(backend, Some(&smtp)).await;
         let ada = studio.register("ada@example.com", "en").await;
+        studio.run_jobs().await;
         studio.book(&ada).await;
         // A sender claims the message, then dies before sending it.
         let now = studio.app().now();
         let claimed = studio.app().store.claim_mail(now, now + Duration::minutes(10), 20).await.unwrap();
         assert_eq!(claimed.len(), 1);
         studio.run_jobs().await;
-        assert!(smtp.messages().is_empty(), "its claim holds until its lease lapses");
+        assert!(booking_mail(&smtp).is_empty(), "its claim holds until its lease lapses");
         studio.app().clock.advance(Duration::minutes(10));
         studio.run_jobs().await;
-        let messages = smtp.messages();
+        let messages = booking_mail(&smtp);
         assert_eq!(messages.len(), 1, "sent by the next sender");
         let message_id = format!("hothour-mail-{}@hothour.example", claimed[0].id);
         assert_eq!(parse(&messages[0]).message_id(), Some(message_id.as_str()), "the id is the row's");
-        assert_eq!(studio.app().sql_i64("SELECT CAST(attempts AS BIGINT) FROM mail_outbox").await, 2);
+        assert_eq!(studio.app().sql_i64(&format!("SELECT CAST(attempts AS BIGINT) FROM mail_outbox WHERE {ABOUT_BOOKINGS}")).await, 2);
     }
 
     async fn a_message_recorded_twice_is_kept_once(backend) {
@@ -491,7 +522,7 @@ on_both_stores! {
             })
             .await;
         assert!(decided.is_ok(), "{decided:?}");
-        assert_eq!(studio.app().sql_i64("SELECT COUNT(*) FROM mail_outbox").await, 1, "one per cause, recipient and kind");
+        assert_eq!(studio.app().sql_i64(&format!("SELECT COUNT(*) FROM mail_outbox WHERE {ABOUT_BOOKINGS}")).await, 1, "one per cause, recipient and kind");
     }
 
     async fn without_a_server_mail_is_written_as_eml_files(backend) {
@@ -499,7 +530,10 @@ on_both_stores! {
         let ada = studio.register("ada@example.com", "tr").await;
         let booking = studio.book(&ada).await;
         studio.run_jobs().await;
-        let files = read_eml_dir(&studio.app().mail_dir.0);
+        let files: Vec<_> = read_eml_dir(&studio.app().mail_dir.0)
+            .into_iter()
+            .filter(|(_, raw)| !about_bookings(vec![raw.clone()]).is_empty())
+            .collect();
         let [(name, raw)] = files.as_slice() else { panic!("{} files", files.len()) };
         let message = parse(raw);
         assert_eq!(name, &format!("{}.eml", message.message_id().unwrap()));

@@ -181,9 +181,7 @@ async fn studio_in(app: &TestApp, platform: &Session, zone: &str, admin_email: &
     assert_eq!(status, StatusCode::CREATED, "{studio}");
     let studio_id = id(&studio);
     let admin = app.register(admin_email).await;
-    let (status, body) =
-        app.post(&format!("/studios/{studio_id}/admins"), Some(&platform.token), json!({"email": admin_email})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.appoint(platform, studio_id, &admin, admin_email).await;
     (studio_id, admin)
 }
 
@@ -404,8 +402,7 @@ on_both_stores! {
         let World { app, platform, admin, studio_id } = World::new(backend).await;
         let (_, other_admin) = app.studio_with_admin(&platform, "admin@studio-b.test").await;
         let second = app.register("second@studio-a.test").await;
-        let assign = json!({"email": "second@studio-a.test"});
-        assert_eq!(app.post(&format!("/studios/{studio_id}/admins"), Some(&platform.token), assign).await.0, StatusCode::OK);
+        app.appoint(&platform, studio_id, &second, "second@studio-a.test").await;
         let path = format!("/studios/{studio_id}/admins");
 
         for reader in [&platform, &admin] {

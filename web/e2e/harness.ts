@@ -2,7 +2,7 @@
 // Debian's chromium driven by playwright-core, and a few API helpers; with
 // payments on, localstripe (a Stripe-compatible server with a fake Stripe.js).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,6 +31,8 @@ async function freePort(): Promise<number> {
 
 export interface Service {
   url: string;
+  /** Where its email goes (`.eml` files). */
+  mailDir: string;
   /** localstripe's address, when the service takes payments. */
   stripeUrl?: string;
   stop(): Promise<void>;
@@ -133,6 +135,8 @@ async function startHothour(stripe: Running | null): Promise<Service> {
     HOTHOUR_ADMIN_PASSWORD: ADMIN.password,
     // Bookings are mailed: as .eml files beside the database, not into the work tree.
     MAIL_DIR: `${dir}/mail`,
+    // The links in that mail lead back to this service.
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     ...payments,
   };
   const migrate = spawnSync(BIN, ['create-admin', '--email', ADMIN.email], { env, encoding: 'utf8' });
@@ -166,6 +170,7 @@ async function startHothour(stripe: Running | null): Promise<Service> {
   }
   return {
     url,
+    mailDir: `${dir}/mail`,
     stripeUrl: stripe?.url,
     async stop() {
       child.kill('SIGTERM');
@@ -218,9 +223,66 @@ export async function launchBrowser(): Promise<Browser> {
   return browser;
 }
 
+/** The text of each part of a MIME message, decoded (base64, quoted-printable or as is). */
+export function mimeTexts(raw: string): string[] {
+  return raw.split(/\r?\n--[^\r\n]+\r?\n/).map((part) => {
+    const split = part.search(/\r?\n\r?\n/);
+    const headers = split < 0 ? '' : part.slice(0, split);
+    const body = split < 0 ? part : part.slice(split).trim();
+    const encoding = /content-transfer-encoding:\s*([\w-]+)/i.exec(headers)?.[1]?.toLowerCase();
+    if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (encoding === 'quoted-printable') {
+      const joined = body.replace(/=\r?\n/g, '');
+      return Buffer.from(joined.replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+    }
+    return body;
+  });
+}
+
+/** The decoded text of every message delivered to `address` so far, oldest first. */
+export function mailTo(mailDir: string, address: string): string[] {
+  const files = existsSync(mailDir) ? readdirSync(mailDir).filter((f) => f.endsWith('.eml')) : [];
+  return files
+    .map((file) => ({ row: Number(/hothour-mail-(\d+)@/.exec(file)?.[1] ?? 0), raw: readFileSync(join(mailDir, file), 'utf8') }))
+    .filter(({ raw }) => /^To:[^]*?(?=\r?\n\S)/im.exec(raw)?.[0].toLowerCase().includes(address.toLowerCase()))
+    .sort((a, b) => a.row - b.row)
+    .map(({ raw }) => mimeTexts(raw).join('\n'));
+}
+
+/**
+ * The newest `{path}?token=…` link (`/verify`, `/reset`, `/invitations/accept`) in
+ * the mail delivered to `address`, as its reader finds it: waits for the
+ * service's sender to write it (files named `hothour-mail-<row>@…`).
+ */
+export async function emailedLink(mailDir: string, address: string, path: string): Promise<string> {
+  const marker = new RegExp(`https?://[^\\s"<>]*${path.replace(/\//g, '\\/')}\\?token=[\\w-]+`);
+  for (let i = 0; i < 150; i++) {
+    const links = mailTo(mailDir, address).flatMap((text) => marker.exec(text)?.[0] ?? []);
+    const newest = links[links.length - 1];
+    if (newest) return newest;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${path} link reached ${address}`);
+}
+
 /** A tiny API client for setting the scene. */
 export class Api {
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly mailDir = '',
+  ) {}
+
+  /** The token of the newest `path` link mailed to `address`. */
+  async emailedToken(address: string, path: string): Promise<string> {
+    return new URL(await emailedLink(this.mailDir, address, path)).searchParams.get('token')!;
+  }
+
+  /** Makes `email` (signed in with `token`) studio `studioId`'s admin: invited, the token read from the delivered mail, accepted. */
+  async appoint(studioId: number, email: string, token: string) {
+    const platform = await this.login(ADMIN.email, ADMIN.password);
+    await this.call('POST', `/studios/${studioId}/admins`, platform.access_token, { email });
+    return this.call('POST', '/invitations/accept', token, { token: await this.emailedToken(email, '/invitations/accept') });
+  }
 
   async call<T = any>(method: string, path: string, token?: string | null, body?: unknown): Promise<T> {
     const response = await fetch(`${this.url}/api/v1${path}`, {
@@ -247,8 +309,8 @@ export class Api {
     const studio = await this.call('POST', '/studios', platform.access_token, {
       name: `Studio ${adminEmail}`, address: 'Moda Cd. 1, Istanbul', timezone: 'Europe/Istanbul',
     });
-    await this.register(adminEmail);
-    await this.call('POST', `/studios/${studio.id}/admins`, platform.access_token, { email: adminEmail });
+    const admin = await this.register(adminEmail);
+    await this.appoint(studio.id, adminEmail, admin.access_token);
     return { studioId: studio.id, tokens: await this.login(adminEmail, 'password-123') };
   }
 
@@ -390,7 +452,7 @@ export function browserSuite(owner: string): Suite {
   } as Suite;
   beforeAll(async () => {
     suite.service = await startService();
-    suite.api = new Api(suite.service.url);
+    suite.api = new Api(suite.service.url, suite.service.mailDir);
     suite.browser = await launchBrowser();
     suite.studio = await suite.api.studio(owner);
   });

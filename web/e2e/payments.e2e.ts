@@ -21,7 +21,7 @@ let studios: { paid: { api: Api; tokens: any }; unpaid: { api: Api; tokens: any 
 beforeAll(async () => {
   [paid, unpaid] = await Promise.all([startService({ payments: 'stripe' }), startService({ payments: 'none' })]);
   browser = await launchBrowser();
-  const [paidApi, unpaidApi] = [new Api(paid.url), new Api(unpaid.url)];
+  const [paidApi, unpaidApi] = [new Api(paid.url, paid.mailDir), new Api(unpaid.url, unpaid.mailDir)];
   studios = {
     paid: { api: paidApi, tokens: (await paidApi.studio('paid-owner@example.test')).tokens },
     unpaid: { api: unpaidApi, tokens: (await unpaidApi.studio('unpaid-owner@example.test')).tokens },

@@ -14,7 +14,7 @@ let studio: { studioId: number; tokens: any };
 
 beforeAll(async () => {
   service = await startService();
-  api = new Api(service.url);
+  api = new Api(service.url, service.mailDir);
   browser = await launchBrowser();
   studio = await api.studio('phone-owner@example.test'); // a studio in Europe/Istanbul
 });

@@ -204,15 +204,13 @@ describe("the studio's catalogue on a Turkish phone", () => {
     const edited = await suite.api.call('GET', `/studios/${id}`);
     expect([edited.timezone, edited.maps_url]).toEqual([STUDIO_ZONE, null]);
 
-    // Add an admin: someone without an account is refused in words; someone with one becomes its admin.
-    const email = page.getByLabel(tr.admin.adminEmail);
-    await email.fill('nobody-here@example.test');
-    await page.getByRole('button', { name: tr.admin.addAdmin }).click();
-    await page.getByRole('alert').filter({ hasText: tr.admin.noSuchUser }).waitFor();
-    await suite.api.register('kadikoy-admin@example.test', 'Deniz Yılmaz');
-    await email.fill('kadikoy-admin@example.test');
-    await page.getByRole('button', { name: tr.admin.addAdmin }).click();
-    await page.getByTestId('admin-list').getByText('Deniz Yılmaz (kadikoy-admin@example.test)').waitFor();
+    // Invite an admin: the invitation is listed until whoever reads it accepts it, and then runs the studio.
+    await page.getByLabel(tr.accounts.inviteEmail).fill('Kadikoy-Admin@example.test');
+    await page.getByRole('button', { name: tr.accounts.invite }).click();
+    await page.getByTestId('invitation-list').getByText('kadikoy-admin@example.test', { exact: false }).waitFor();
+    const invitee = await suite.api.register('kadikoy-admin@example.test', 'Deniz Yılmaz');
+    const invitation = await suite.api.emailedToken('kadikoy-admin@example.test', '/invitations/accept');
+    await suite.api.call('POST', '/invitations/accept', invitee.access_token, { token: invitation });
     const admin = await suite.api.login('kadikoy-admin@example.test', 'password-123');
     expect([admin.user.role, admin.user.studio_id]).toEqual(['studio_admin', id]);
     await noSidewaysScroll(page, '/admin/studios/:id');
@@ -248,7 +246,7 @@ describe("the studio's catalogue on a Turkish phone", () => {
         [studioPage, 'duplicate-event', `/studio/events/new?from=${event.id}`, words.title.newEvent],
         [platformPage, 'admin', '/admin', words.admin.studios],
         [platformPage, 'admin-new-studio', '/admin/studios/new', words.admin.create],
-        [platformPage, 'admin-studio', `/admin/studios/${suite.studio.studioId}`, words.admin.addAdmin],
+        [platformPage, 'admin-studio', `/admin/studios/${suite.studio.studioId}`, words.accounts.invite],
       ];
       for (const [page, name, path, text] of screens) {
         await page.goto(`${suite.service.url}${path}`);

@@ -16,6 +16,11 @@ export const router = createRouter({
     { path: '/events/:id(\\d+)', name: 'event', component: () => import('./views/EventView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.event' } },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: 'title.me', auth: true } },
     { path: '/signin', name: 'signin', component: () => import('./views/SignInView.vue'), meta: { title: 'title.signin' } },
+    // Emailed links: verify the address, reset the password, accept an invitation (`?token=`).
+    { path: '/verify', name: 'verify', component: () => import('./views/account/VerifyView.vue'), meta: { title: 'accounts.title_verify' } },
+    { path: '/forgot', name: 'forgot', component: () => import('./views/account/ForgotView.vue'), meta: { title: 'accounts.title_forgot' } },
+    { path: '/reset', name: 'reset', component: () => import('./views/account/ResetView.vue'), meta: { title: 'accounts.title_reset' } },
+    { path: '/invitations/accept', name: 'invitation', component: () => import('./views/account/InvitationView.vue'), meta: { title: 'accounts.title_invitation' } },
     { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue'), meta: { title: 'title.register' } },
     { path: '/studio', name: 'studio', component: () => import('./views/studio/StudioHome.vue'), meta: { title: 'title.studio', studio: true } },
     // `?from=<id>`: a copy of that auction or event, prefilled.

@@ -133,14 +133,23 @@ pub struct RandomRefreshTokens;
 
 impl RefreshTokens for RandomRefreshTokens {
     fn draw_refresh_token(&self) -> Result<String, DomainError> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| DomainError::Randomness(Cause::message(e.to_string())))?;
-        Ok(format!("rt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(format!("rt_{}", random_url_safe()?))
     }
 
     fn refresh_token_hash(&self, token: &str) -> String {
         Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    fn draw_mail_token(&self) -> Result<String, DomainError> {
+        Ok(format!("mt_{}", random_url_safe()?))
+    }
+}
+
+/// 32 random bytes, base64url without padding (safe in a link).
+fn random_url_safe() -> Result<String, DomainError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| DomainError::Randomness(Cause::message(e.to_string())))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The tokens a sign-in answers with: the access token signed here, as of

@@ -143,6 +143,9 @@ answer! {
         studio_id: Option<i64> = user.studio_id.map(|s| s.0),
         /// The language email is written to them in.
         locale: Locale = user.locale,
+        /// Whether they proved they read the mail sent to their address (a
+        /// verification link, a password reset or an invitation).
+        email_verified: bool = user.email_verified_at.is_some(),
     }
 }
 
@@ -313,6 +316,9 @@ impl StudioPatchIn {
 pub struct AdminIn {
     #[schema(schema_with = admin_email)]
     pub email: String,
+    /// The language the invitation is written in; the inviter's own without it.
+    #[serde(default)]
+    pub locale: Option<Locale>,
 }
 
 answer! {
@@ -326,7 +332,10 @@ answer! {
 
 /// The `email` of [`AdminIn`].
 fn admin_email() -> Object {
-    schema::KnownEmail::described("The email of an existing user, who becomes this studio's admin.")
+    schema::KnownEmail::described(
+        "The address to invite: whoever reads its mailbox and signs in with it (registering first if need be) \
+         accepts and becomes this studio's admin.",
+    )
 }
 
 // --- auctions ---------------------------------------------------------------
@@ -872,8 +881,10 @@ pub struct CheckInIn {
 // --- the door ---------------------------------------------------------------
 
 pub mod door;
+pub mod mailbox;
 
 pub use door::{DoorSessionOut, RosterEntryOut, RosterOut, SessionStatus, StudioDayOut};
+pub use mailbox::{EmailTokenIn, InvitationOut, InvitationPage, PasswordResetConfirmIn, PasswordResetIn};
 
 // --- audit ------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ use actix_web::dev::{Server, ServiceResponse};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpServer, ResponseError, web};
 use chrono::{DateTime, Utc};
+use hothour_domain::account::invitations::Invitations;
 use hothour_domain::account::{Accounts, Studios};
 use hothour_domain::memory::fresh_cache::FreshCache;
 use hothour_domain::ports::{AuctionRecord, EventRecord};
@@ -64,6 +65,7 @@ pub type AppClock = Arc<dyn LiveClock>;
 pub type AppServices = Services<AppStore, AppClock, metrics::CommittedPayments>;
 pub type AppAccounts = Accounts<AppStore, AppClock, Bcrypt, RandomRefreshTokens, OutboxSessions<AppStore>>;
 pub type AppStudios = Studios<AppStore, AppClock, OutboxSessions<AppStore>>;
+pub type AppInvitations = Invitations<AppStore, AppClock, RandomRefreshTokens, OutboxSessions<AppStore>>;
 
 /// What every handler shares.
 pub struct AppState {
@@ -71,6 +73,8 @@ pub struct AppState {
     pub services: AppServices,
     pub accounts: AppAccounts,
     pub studios: AppStudios,
+    /// Invitations to administer a studio.
+    pub invitations: AppInvitations,
     pub clock: AppClock,
     pub keys: TokenKeys,
     /// Device tokens, signed with the same secret.
@@ -129,6 +133,12 @@ impl AppState {
                 chrono::Duration::from_std(config.sign_in.refresh_token_ttl).unwrap_or(chrono::Duration::days(7)),
             ),
             studios: Studios::new(store.clone(), clock.clone(), OutboxSessions(store.clone())),
+            invitations: Invitations::new(
+                store.clone(),
+                clock.clone(),
+                RandomRefreshTokens,
+                OutboxSessions(store.clone()),
+            ),
             keys: TokenKeys::new(
                 &config.sign_in.jwt_secret,
                 config.sign_in.access_token_ttl,

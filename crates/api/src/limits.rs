@@ -33,6 +33,10 @@ pub struct Limits {
     login_account: Keyed<String>,
     login_device: Keyed<String>,
     password: Keyed<i64>,
+    /// Password reset requests per address (at the login-per-account rate).
+    reset_address: Keyed<String>,
+    /// Verification links a user has resent (at the password-change rate).
+    resend: Keyed<i64>,
     booking: Keyed<i64>,
     writes: Keyed<i64>,
     checks: AtomicU64,
@@ -47,6 +51,8 @@ impl Limits {
             login_account: RateLimiter::keyed(quota(config.rates.login_per_account)),
             login_device: RateLimiter::keyed(quota(config.rates.login_per_device)),
             password: RateLimiter::keyed(quota(config.rates.password)),
+            reset_address: RateLimiter::keyed(quota(config.rates.login_per_account)),
+            resend: RateLimiter::keyed(quota(config.rates.password)),
             booking: RateLimiter::keyed(quota(config.rates.booking)),
             writes: RateLimiter::keyed(writes_quota(config.rates.writes)),
             checks: AtomicU64::new(0),
@@ -84,6 +90,19 @@ impl Limits {
         self.check(&self.password, user)
     }
 
+    /// A password reset asked for `email` (normalised) from `client`: the
+    /// client's budget for account requests, and the address's from every
+    /// client, whether or not an account has it (so the answer tells nothing).
+    pub fn check_password_reset(&self, email: &str, client: IpAddr) -> Result<(), Problem> {
+        self.check(&self.auth, client)?;
+        self.check(&self.reset_address, email.to_owned())
+    }
+
+    /// A verification link resent by one user.
+    pub fn check_resend(&self, user: i64) -> Result<(), Problem> {
+        self.check(&self.resend, user)
+    }
+
     pub fn check_booking(&self, user: i64) -> Result<(), Problem> {
         self.check(&self.booking, user)
     }
@@ -101,6 +120,8 @@ impl Limits {
             self.login_account.retain_recent();
             self.login_device.retain_recent();
             self.password.retain_recent();
+            self.reset_address.retain_recent();
+            self.resend.retain_recent();
             self.booking.retain_recent();
             self.writes.retain_recent();
         }

@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 use hothour_domain::DomainError;
+use hothour_domain::account::mailbox::TokenProblem;
 use serde::{Deserialize, Serialize};
 
 /// Where the error catalogue is published; a problem's `type` is this URL
@@ -128,6 +129,13 @@ problem_codes! {
     PaymentDeclined = "payment_declined", 402, Retry::No, "The card was declined (the detail gives the provider's words): try another card.";
     EmailTaken = "email_taken", 409, Retry::No, "An account with this email exists.";
     AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
+    TokenInvalid = "token_invalid", 400, Retry::No,
+        "The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.";
+    TokenExpired = "token_expired", 410, Retry::No, "The emailed link has expired: ask for a new one.";
+    TokenUsed = "token_used", 409, Retry::No, "The emailed link was used already: each works once.";
+    InvitationForAnotherAddress = "invitation_for_another_address", 403, Retry::No,
+        "The invitation was sent to another address than the caller's: sign in with the invited address (or reset its password to prove the mailbox).";
+    EmailAlreadyVerified = "email_already_verified", 409, Retry::No, "The caller's email address is verified already.";
     Conflict = "conflict", 409, Retry::No, "The change conflicts with data already stored (a rule the database keeps that no business rule caught first). The answer names no table or constraint.";
     IdempotencyInProgress = "idempotency_in_progress", 409, Retry::SameKeyLater,
         "A request with this `Idempotency-Key` is still running.";
@@ -307,6 +315,13 @@ impl From<DomainError> for Problem {
             }
             E::EmailTaken => P::EmailTaken,
             E::AlreadyAdministers => P::AlreadyAdministersAStudio,
+            E::TokenRejected(problem) => match problem {
+                TokenProblem::Unknown => P::TokenInvalid,
+                TokenProblem::Expired => P::TokenExpired,
+                TokenProblem::Used => P::TokenUsed,
+            },
+            E::InvitationForAnotherAddress => P::InvitationForAnotherAddress,
+            E::EmailAlreadyVerified => P::EmailAlreadyVerified,
             E::InvalidCredentials => P::InvalidCredentials,
             E::InvalidRefreshToken => P::InvalidRefreshToken,
             E::Conflict(_) => P::Conflict,

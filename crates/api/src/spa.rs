@@ -15,7 +15,8 @@ use rust_embed::Embed;
 struct Bundle;
 
 /// The first segment of each client route, as `web/src/router.ts` declares them.
-const CLIENT_ROUTES: [&str; 7] = ["auctions", "events", "me", "signin", "register", "studio", "admin"];
+const CLIENT_ROUTES: [&str; 11] =
+    ["auctions", "events", "me", "signin", "register", "studio", "admin", "verify", "forgot", "reset", "invitations"];
 
 /// Vite names the files under `assets/` by their content hash: they never change.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

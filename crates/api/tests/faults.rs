@@ -15,6 +15,28 @@ use serde_json::{Value, json};
 
 const PASSWORD: &str = "fault-test-password";
 
+/// Where the services on one database write their email (`.eml` files):
+/// one folder per database, shared by its instances (any of them may send).
+fn mail_dir(database_url: &str) -> std::path::PathBuf {
+    let name: String = database_url.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    std::env::temp_dir().join(format!("hothour-fault-mail-{name}"))
+}
+
+/// The token of the newest `path` link emailed to `address` by the services
+/// on `database_url`, once their sender has written it.
+async fn emailed_token(database_url: &str, address: &str, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let delivered: Vec<Vec<u8>> =
+            hothour_tests::smtp::read_eml_dir(&mail_dir(database_url)).into_iter().map(|(_, raw)| raw).collect();
+        if let Some(token) = hothour_tests::smtp::newest_token(&delivered, address, path) {
+            return token;
+        }
+        assert!(Instant::now() < deadline, "no {path} link reached {address}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The `hothour` binary serving on a free port.
 struct Service {
     child: Child,
@@ -37,6 +59,7 @@ impl Service {
             .env("RATE_LIMIT_BOOKING_PER_MINUTE", "1000000")
             .env("RATE_LIMIT_WRITES_PER_MINUTE", "1000000")
             .env("RUST_LOG", "warn")
+            .env("MAIL_DIR", mail_dir(database_url))
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         for (name, value) in vars {
@@ -142,11 +165,17 @@ async fn studio_owner(client: &reqwest::Client, service: &Service, database_url:
     let studio = json!({"name": "Fault Studio", "address": "Moda 1", "timezone": "Europe/Istanbul"});
     let (status, studio) = call(client, service, reqwest::Method::POST, "/studios", Some(&root), Some(studio)).await;
     assert_eq!(status, StatusCode::CREATED, "{studio}");
-    register(client, service, "owner@fault.test").await;
+    let owner = register(client, service, "owner@fault.test").await;
+    // Appointed as a person is: invited, the token read from the delivered invitation, accepted.
     let path = format!("/studios/{}/admins", studio["id"]);
     let (status, body) =
         call(client, service, reqwest::Method::POST, &path, Some(&root), Some(json!({"email": "owner@fault.test"})))
             .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let token = emailed_token(database_url, "owner@fault.test", "/invitations/accept").await;
+    let accept = Some(json!({"token": token}));
+    let (status, body) =
+        call(client, service, reqwest::Method::POST, "/invitations/accept", Some(&owner), accept).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     sign_in(client, service, "owner@fault.test").await
 }

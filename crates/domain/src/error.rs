@@ -91,6 +91,13 @@ pub enum DomainError {
     InvalidRefreshToken,
     #[error("this email is already registered")]
     EmailTaken,
+    /// An emailed token (a verification or reset link, an invitation) that opens nothing.
+    #[error("{}", token_problem(*.0))]
+    TokenRejected(crate::account::mailbox::TokenProblem),
+    #[error("this invitation was sent to another address: sign in with the address it was sent to")]
+    InvitationForAnotherAddress,
+    #[error("this email address is verified already")]
+    EmailAlreadyVerified,
     /// The store failed in a way no rule explains; the cause is kept for the logs.
     #[error("storage failure")]
     Storage(#[source] Cause),
@@ -103,6 +110,15 @@ pub enum DomainError {
     /// Signing an access token failed.
     #[error("token signing failed")]
     TokenSigning(#[source] Cause),
+}
+
+fn token_problem(problem: crate::account::mailbox::TokenProblem) -> &'static str {
+    use crate::account::mailbox::TokenProblem;
+    match problem {
+        TokenProblem::Unknown => "this link is not valid (it may have been replaced by a newer one)",
+        TokenProblem::Expired => "this link has expired: ask for a new one",
+        TokenProblem::Used => "this link was used already",
+    }
 }
 
 /// The underlying error of an infrastructure failure: kept whole (with its own

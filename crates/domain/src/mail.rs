@@ -14,8 +14,9 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+use crate::account::Locale;
 use crate::error::DomainError;
-use crate::ids::UserId;
+use crate::ids::{StudioId, UserId};
 use crate::reservation::{CancelledBy, Reservation, ReservationSnapshot};
 
 /// What a message is about: its kind, and what its template needs to know
@@ -30,7 +31,18 @@ pub enum Notice {
     /// The studio called the session off (an event, or an auction's slot):
     /// the booking went with it.
     SessionCancelled { reservation: ReservationSnapshot },
+    /// Prove the address: a link with the single-use token `token_id`.
+    VerifyEmail { token_id: i64, token: String, expires_at: DateTime<Utc> },
+    /// Choose a new password: a link with the single-use token `token_id`.
+    PasswordReset { token_id: i64, token: String, expires_at: DateTime<Utc> },
+    /// Become an admin of studio `studio_id`: a link with the invitation's token.
+    StudioInvitation { invitation_id: i64, token: String, studio_id: StudioId, expires_at: DateTime<Utc> },
 }
+
+/// The name of the field of a [`Notice`] that carries a secret (an emailed
+/// token). The outbox erases it once the message is sent or given up on: the
+/// store keeps only its hash, so a copy of the outbox opens nothing.
+pub const SECRET_FIELD: &str = "token";
 
 /// The kinds of message, as the outbox names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,16 +51,29 @@ pub enum MailKind {
     BookingConfirmed,
     BookingCancelled,
     SessionCancelled,
+    VerifyEmail,
+    PasswordReset,
+    StudioInvitation,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 3] = [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled];
+    pub const ALL: [MailKind; 6] = [
+        MailKind::BookingConfirmed,
+        MailKind::BookingCancelled,
+        MailKind::SessionCancelled,
+        MailKind::VerifyEmail,
+        MailKind::PasswordReset,
+        MailKind::StudioInvitation,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::BookingConfirmed => "booking_confirmed",
             MailKind::BookingCancelled => "booking_cancelled",
             MailKind::SessionCancelled => "session_cancelled",
+            MailKind::VerifyEmail => "verify_email",
+            MailKind::PasswordReset => "password_reset",
+            MailKind::StudioInvitation => "studio_invitation",
         }
     }
 
@@ -75,29 +100,67 @@ impl Notice {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
             Notice::BookingCancelled { .. } => MailKind::BookingCancelled,
             Notice::SessionCancelled { .. } => MailKind::SessionCancelled,
+            Notice::VerifyEmail { .. } => MailKind::VerifyEmail,
+            Notice::PasswordReset { .. } => MailKind::PasswordReset,
+            Notice::StudioInvitation { .. } => MailKind::StudioInvitation,
         }
     }
 
-    /// The reservation it is about, as it was then.
-    pub fn reservation(&self) -> &ReservationSnapshot {
+    /// The reservation it is about, as it was then, if it is about one.
+    pub fn reservation(&self) -> Option<&ReservationSnapshot> {
         match self {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
-            | Notice::SessionCancelled { reservation } => reservation,
+            | Notice::SessionCancelled { reservation } => Some(reservation),
+            Notice::VerifyEmail { .. } | Notice::PasswordReset { .. } | Notice::StudioInvitation { .. } => None,
         }
     }
 
     /// What caused it, e.g. `reservation:42`: with the recipient and the
     /// kind, what makes a message one of a kind (recorded twice, kept once).
+    /// Each emailed token is a cause of its own, so a resent link is a new message.
     pub fn cause(&self) -> String {
-        self.reservation().id.to_string()
+        match self {
+            Notice::BookingConfirmed { reservation }
+            | Notice::BookingCancelled { reservation, .. }
+            | Notice::SessionCancelled { reservation } => reservation.id.to_string(),
+            Notice::VerifyEmail { token_id, .. } | Notice::PasswordReset { token_id, .. } => {
+                format!("account_token:{token_id}")
+            }
+            Notice::StudioInvitation { invitation_id, .. } => format!("invitation:{invitation_id}"),
+        }
+    }
+}
+
+/// Who a message is for: a user (written to at their address, in their
+/// language, as they are when it is sent), or an address that may belong to
+/// no account yet, with the language to write in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    User(UserId),
+    Address { email: String, locale: Locale },
+}
+
+impl Recipient {
+    /// The user it is, if it is one.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Recipient::User(user) => Some(*user),
+            Recipient::Address { .. } => None,
+        }
+    }
+}
+
+impl From<UserId> for Recipient {
+    fn from(user: UserId) -> Recipient {
+        Recipient::User(user)
     }
 }
 
 /// A message a decision records, to be sent after its commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
-    pub recipient: UserId,
+    pub recipient: Recipient,
     pub notice: Notice,
 }
 
@@ -106,7 +169,7 @@ pub struct Mail {
 pub struct QueuedMail {
     /// The outbox row's id (the `Message-ID` is made of it).
     pub id: i64,
-    pub recipient: UserId,
+    pub recipient: Recipient,
     pub kind: String,
     pub cause: String,
     /// The [`Notice`] as stored; read with [`QueuedMail::notice`].

@@ -17,7 +17,7 @@ use crate::domain_events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Pay
 use crate::error::DomainError;
 use crate::event::EventUnit;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
-use crate::mail::{Mail, Notice};
+use crate::mail::{Mail, Notice, Recipient};
 use crate::reservation::{EventReservationsUnit, Parent, Reservation, ReservationSnapshot, ReservationUnit};
 
 /// A decision taken under a lock: it reads and changes the unit `U` as of
@@ -160,8 +160,8 @@ impl Effects {
     }
 
     /// Records a message to `recipient`, sent after the commit.
-    pub fn mail(&mut self, recipient: UserId, notice: Notice) {
-        self.mail.push(Mail { recipient, notice });
+    pub fn mail(&mut self, recipient: impl Into<Recipient>, notice: Notice) {
+        self.mail.push(Mail { recipient: recipient.into(), notice });
     }
 
     pub fn audit(&mut self, actor: &Actor, studio: Option<StudioId>, target: String, details: &AuditDetails) {

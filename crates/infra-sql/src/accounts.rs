@@ -4,14 +4,14 @@ use chrono::Utc;
 use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::AccountStore;
 use hothour_domain::{AuditEntry, DomainError, Role, StudioId, UserId};
-use sea_orm::Value;
+use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::{STUDIO_COLUMNS, USER_COLUMNS};
 use crate::sql::placeholders;
 
-fn returned() -> DomainError {
+pub(crate) fn returned() -> DomainError {
     DomainError::storage_message("INSERT/UPDATE … RETURNING gave no row")
 }
 
@@ -22,8 +22,9 @@ impl SqlStore {
     }
 }
 
-impl AccountStore for SqlStore {
-    async fn create_user(&self, user: NewUser) -> Result<User, DomainError> {
+impl SqlStore {
+    /// Inserts a user within the caller's transaction; a taken email is `EmailTaken`.
+    pub(crate) async fn insert_user(&self, conn: &impl ConnectionTrait, user: NewUser) -> Result<User, DomainError> {
         let sql = format!(
             "INSERT INTO users (email, password_hash, full_name, phone, role, created_at, updated_at, locale) \
              VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING {USER_COLUMNS}"
@@ -37,7 +38,42 @@ impl AccountStore for SqlStore {
             self.wall_clock(),
             user.locale.as_str().into(),
         ];
-        self.write_returning(&sql, values, returned(), |row| row.user()).await
+        let row = self.one(conn, &sql, values).await?.ok_or_else(returned)?;
+        self.read(&row).user()
+    }
+
+    /// Makes `user` (read under its row lock) an admin of `studio` within the
+    /// caller's transaction: already its admin is no change, another
+    /// studio's admin is `AlreadyAdministers`, a platform admin is refused.
+    pub(crate) async fn appoint_locked(
+        &self,
+        conn: &impl ConnectionTrait,
+        user: User,
+        studio: StudioId,
+    ) -> Result<User, DomainError> {
+        match (user.role, user.studio_id) {
+            (Role::StudioAdmin, Some(current)) if current == studio => return Ok(user),
+            (Role::StudioAdmin, _) => return Err(DomainError::AlreadyAdministers),
+            (Role::PlatformAdmin, _) => {
+                return Err(DomainError::validation("email", "belongs to a platform admin"));
+            }
+            (Role::User, _) => {}
+        }
+        let sql = format!(
+            "UPDATE users SET role = 'studio_admin', studio_id = $2, updated_at = $3 WHERE id = $1 \
+             RETURNING {USER_COLUMNS}"
+        );
+        let values = [user.id.0.into(), studio.0.into(), self.wall_clock()];
+        let row = self.one_referencing(conn, "studio", &sql, values).await?.ok_or_else(returned)?;
+        self.read(&row).user()
+    }
+}
+
+impl AccountStore for SqlStore {
+    async fn create_user(&self, user: NewUser) -> Result<User, DomainError> {
+        let write = self.write().await?;
+        let result = self.insert_user(write.conn(), user).await;
+        self.finish(write, result).await
     }
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
@@ -230,21 +266,7 @@ impl AccountStore for SqlStore {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1) {lock}");
             let user = self.one(write.conn(), &sql, [email.into()]).await?.ok_or(DomainError::NotFound("user"))?;
             let user = self.read(&user).user()?;
-            match (user.role, user.studio_id) {
-                (Role::StudioAdmin, Some(current)) if current == studio => return Ok(user),
-                (Role::StudioAdmin, _) => return Err(DomainError::AlreadyAdministers),
-                (Role::PlatformAdmin, _) => {
-                    return Err(DomainError::validation("email", "belongs to a platform admin"));
-                }
-                (Role::User, _) => {}
-            }
-            let sql = format!(
-                "UPDATE users SET role = 'studio_admin', studio_id = $2, updated_at = $3 WHERE id = $1 \
-                 RETURNING {USER_COLUMNS}"
-            );
-            let values = [user.id.0.into(), studio.0.into(), self.wall_clock()];
-            let row = self.one_referencing(write.conn(), "studio", &sql, values).await?.ok_or_else(returned)?;
-            self.read(&row).user()
+            self.appoint_locked(write.conn(), user, studio).await
         }
         .await;
         self.finish(write, result).await

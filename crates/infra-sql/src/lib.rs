@@ -19,6 +19,7 @@ mod events;
 mod idempotency;
 mod locks;
 mod mail;
+mod mailbox;
 mod outbox;
 mod payments;
 mod persist;

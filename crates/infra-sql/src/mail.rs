@@ -3,9 +3,10 @@
 //! a lease, and settled as sent, retried later, or dead.
 
 use chrono::{DateTime, Utc};
-use hothour_domain::mail::{Mail, MailFailure, MailOutbox, QueuedMail};
+use hothour_domain::account::Locale;
+use hothour_domain::mail::{Mail, MailFailure, MailOutbox, QueuedMail, Recipient, SECRET_FIELD};
 use hothour_domain::{DomainError, UserId};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
@@ -24,25 +25,47 @@ impl SqlStore {
             return Ok(());
         }
         let d = self.d();
-        let mut values = Vec::with_capacity(mail.len() * 6);
+        let mut values = Vec::with_capacity(mail.len() * 8);
         for message in mail {
             let payload = serde_json::to_value(&message.notice).map_err(DomainError::storage)?;
+            let (user, email, locale) = match &message.recipient {
+                Recipient::User(user) => (Some(user.0), None, None),
+                Recipient::Address { email, locale } => (None, Some(email.clone()), Some(locale.as_str().to_owned())),
+            };
             values.extend([
                 message.notice.kind().as_str().into(),
                 message.notice.cause().into(),
-                message.recipient.0.into(),
+                user.into(),
+                email.into(),
+                locale.into(),
                 d.json(&payload),
                 d.time(now),
                 d.time(now),
             ]);
         }
+        // Either unique index (to a user, to an address) may be the one a
+        // message recorded again meets.
         let sql = format!(
-            "INSERT INTO mail_outbox (kind, cause, recipient_id, payload, next_attempt_at, created_at) VALUES {} \
-             ON CONFLICT (cause, recipient_id, kind) DO NOTHING",
-            placeholders(mail.len(), 6)
+            "INSERT INTO mail_outbox (kind, cause, recipient_id, recipient_email, recipient_locale, payload, \
+             next_attempt_at, created_at) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(mail.len(), 8)
         );
         self.exec_referencing(conn, "user", &sql, values).await?;
         Ok(())
+    }
+}
+
+impl SqlStore {
+    /// The outbox row's payload without the emailed token it may carry
+    /// ([`SECRET_FIELD`]): set once its message is sent or given up on. The
+    /// store keeps only hashes of such tokens, so the raw one lives in the
+    /// outbox just until the message that carries it has left; after that
+    /// a copy of the database (a backup, a replica) opens no account.
+    fn payload_without_secret(&self) -> String {
+        match self.d().backend() {
+            DbBackend::Postgres => format!("payload - '{SECRET_FIELD}'"),
+            _ => format!("json_remove(payload, '$.{SECRET_FIELD}')"),
+        }
     }
 }
 
@@ -61,7 +84,8 @@ impl MailOutbox for SqlStore {
              WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
                           ORDER BY next_attempt_at, id LIMIT $3 {}) \
              AND status = 'pending' AND next_attempt_at <= $1 \
-             RETURNING id, recipient_id, kind, cause, payload, attempts, created_at, next_attempt_at",
+             RETURNING id, recipient_id, recipient_email, recipient_locale, kind, cause, payload, attempts, \
+             created_at, next_attempt_at",
             d.lock_clause(RowLock::Update(LockMode::Skip))
         );
         let write = self.write().await?;
@@ -72,9 +96,19 @@ impl MailOutbox for SqlStore {
                 .iter()
                 .map(|row| {
                     let row = self.read(row);
+                    let recipient = match row.opt_i64("recipient_id")? {
+                        Some(user) => Recipient::User(UserId(user)),
+                        None => {
+                            let locale = row.string("recipient_locale")?;
+                            Recipient::Address {
+                                email: row.string("recipient_email")?,
+                                locale: Locale::parse(&locale).unwrap_or_default(),
+                            }
+                        }
+                    };
                     Ok(QueuedMail {
                         id: row.i64("id")?,
-                        recipient: UserId(row.i64("recipient_id")?),
+                        recipient,
                         kind: row.string("kind")?,
                         cause: row.string("cause")?,
                         payload: row.json("payload")?,
@@ -94,8 +128,11 @@ impl MailOutbox for SqlStore {
 
     async fn mail_sent(&self, id: i64, at: DateTime<Utc>) -> Result<(), DomainError> {
         let write = self.write().await?;
-        let sql = "UPDATE mail_outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1";
-        let result = self.exec(write.conn(), sql, [id.into(), self.d().time(at)]).await;
+        let sql = format!(
+            "UPDATE mail_outbox SET status = 'sent', sent_at = $2, last_error = NULL, payload = {} WHERE id = $1",
+            self.payload_without_secret()
+        );
+        let result = self.exec(write.conn(), &sql, [id.into(), self.d().time(at)]).await;
         self.finish(write, result.map(drop)).await
     }
 
@@ -114,10 +151,14 @@ impl MailOutbox for SqlStore {
         // Errors quote what the server said; a line is plenty.
         let error: String = error.chars().take(1000).collect();
         let write = self.write().await?;
-        let sql = "UPDATE mail_outbox SET status = $3, next_attempt_at = $4, last_error = $5 \
-                   WHERE id = $1 AND status = 'pending' AND next_attempt_at = $2";
+        // A dead letter keeps no secret either.
+        let payload = if status == "dead" { self.payload_without_secret() } else { "payload".to_owned() };
+        let sql = format!(
+            "UPDATE mail_outbox SET status = $3, next_attempt_at = $4, last_error = $5, payload = {payload} \
+             WHERE id = $1 AND status = 'pending' AND next_attempt_at = $2"
+        );
         let values = [id.into(), d.time(lease_until), status.into(), next, error.into()];
-        let result = self.exec(write.conn(), sql, values).await;
+        let result = self.exec(write.conn(), &sql, values).await;
         self.finish(write, result.map(drop)).await
     }
 }

@@ -249,6 +249,7 @@ impl Reader<'_> {
                 let locale: String = self.get("locale")?;
                 Locale::parse(&locale).ok_or_else(|| corrupt("user", locale))?
             },
+            email_verified_at: self.opt_time("email_verified_at")?,
         })
     }
 
@@ -303,7 +304,7 @@ pub(crate) const RESERVATION_COLUMNS: &str = "id, auction_id, event_id, user_id,
      payment_intent, payment_status, paid_amount, refunded_amount, refund_attempts, next_refund_at";
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, email, full_name, phone, role, studio_id, created_at, session_generation, locale";
+    "id, email, full_name, phone, role, studio_id, created_at, session_generation, locale, email_verified_at";
 
 pub(crate) const STUDIO_COLUMNS: &str = "id, name, address, timezone, maps_url, created_at";
 

@@ -69,10 +69,16 @@ interface Pending {
 }
 const pending = new Map<string, Pending>();
 
+/** Whether a request to `path` is a sign-in of its own (no access token sent): the public `/auth/` routes. */
+export function signsIn(path: string): boolean {
+  if (!path.startsWith(`${API_BASE}/auth/`)) return false;
+  const signedIn = ['verify/resend'];
+  return !signedIn.includes(path.slice(`${API_BASE}/auth/`.length));
+}
+
 const middleware: Middleware = {
   async onRequest({ request, id }) {
-    const isAuth = new URL(request.url, location.origin).pathname.startsWith(`${API_BASE}/auth/`);
-    const token = isAuth ? null : await accessToken();
+    const token = signsIn(new URL(request.url, location.origin).pathname) ? null : await accessToken();
     if (token && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${token}`);
     pending.set(id, { copy: request.clone(), sentAt: Date.now(), token });
     return request;

@@ -57,6 +57,11 @@ export const PROBLEM_CODES = [
   'payment_provider_unavailable',
   'event_cancelled',
   'auction_has_reservations',
+  'token_invalid',
+  'token_expired',
+  'token_used',
+  'invitation_for_another_address',
+  'email_already_verified',
 ] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
 // Every code the contract can answer with is worded: a new one fails the typecheck until it is.

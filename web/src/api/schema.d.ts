@@ -248,6 +248,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Emails a password reset link (valid 30 minutes, single use) to the
+         *     account with this address, if there is one: the answer is the same
+         *     either way, so it tells nobody which addresses have accounts.
+         * @description Emails a password reset link (valid 30 minutes, single use) to the
+         *     account with this address, if there is one: the answer is the same
+         *     either way, so it tells nobody which addresses have accounts.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sets a new password with the emailed reset link's token. Every sign-in of
+         *     the account ends at once on every instance (as after a password change),
+         *     and its address counts as verified: sign in with the new password.
+         * @description Sets a new password with the emailed reset link's token. Every sign-in of
+         *     the account ends at once on every instance (as after a password change),
+         *     and its address counts as verified: sign in with the new password.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -284,6 +332,50 @@ export interface paths {
          * @description Creates an account and signs it in.
          */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verifies the email address a verification link was sent to (the link's
+         *     `token`; each works once). Signing in is not needed: the link is the proof.
+         * @description Verifies the email address a verification link was sent to (the link's
+         *     `token`; each works once). Signing in is not needed: the link is the proof.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Emails the caller a new verification link (each is a message of its own;
+         *     earlier links keep working until they expire).
+         * @description Emails the caller a new verification link (each is a message of its own;
+         *     earlier links keep working until they expire).
+         */
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -404,6 +496,30 @@ export interface paths {
          * @description Holds seats for a few minutes; confirm the reservation before it expires.
          */
         post: operations["holdSeats"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accepts an invitation (the emailed link's token), signed in with the
+         *     invited address: the caller becomes the studio's admin, on every instance
+         *     at once, and their address counts as verified.
+         * @description Accepts an invitation (the emailed link's token), signed in with the
+         *     invited address: the caller becomes the studio's admin, on every instance
+         *     at once, and their address counts as verified.
+         */
+        post: operations["acceptInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -670,10 +786,16 @@ export interface paths {
         get: operations["listStudioAdmins"];
         put?: never;
         /**
-         * Makes an existing user this studio's admin (platform admins only).
-         * @description Makes an existing user this studio's admin (platform admins only).
+         * Invites an address to administer this studio (platform admins only): an
+         *     invitation is emailed to it, valid 7 days. Whoever reads it signs in with
+         *     that address and accepts (`POST /invitations/accept`). Inviting the same
+         *     address again replaces its pending invitation.
+         * @description Invites an address to administer this studio (platform admins only): an
+         *     invitation is emailed to it, valid 7 days. Whoever reads it signs in with
+         *     that address and accepts (`POST /invitations/accept`). Inviting the same
+         *     address again replaces its pending invitation.
          */
-        post: operations["assignStudioAdmin"];
+        post: operations["inviteStudioAdmin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -731,6 +853,46 @@ export interface paths {
          */
         post: operations["checkIn"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The studio's pending invitations (its admins and platform admins may read them).
+         * @description The studio's pending invitations (its admins and platform admins may read them).
+         */
+        get: operations["listInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/studios/{id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revokes a pending invitation (platform admins only): its link opens nothing from now on.
+         * @description Revokes a pending invitation (platform admins only): its link opens nothing from now on.
+         */
+        delete: operations["revokeInvitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -874,8 +1036,9 @@ export interface components {
          */
         ActiveChoice: "true" | "false" | "all";
         AdminIn: {
-            /** @description The email of an existing user, who becomes this studio's admin. */
+            /** @description The address to invite: whoever reads its mailbox and signs in with it (registering first if need be) accepts and becomes this studio's admin. */
             email: string;
+            locale?: components["schemas"]["Locale"] | null;
         };
         AuctionIn: {
             description?: string;
@@ -1683,6 +1846,11 @@ export interface components {
             status: components["schemas"]["SessionStatus"];
             title: string;
         };
+        /** @description The token of an emailed link (`?token=` of the link). */
+        EmailTokenIn: {
+            /** @example mt_2Zb1qg3p7c0Zr6mF0yJmZC1bq2p5VtqzQ4vU8mX9Hk */
+            token: string;
+        };
         EventIn: {
             /** Format: int64 */
             capacity: number;
@@ -1770,6 +1938,36 @@ export interface components {
              */
             quantity?: number;
         };
+        /** @description An invitation to administer a studio. */
+        InvitationOut: {
+            /** Format: date-time */
+            accepted_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The invited address (lower-case). */
+            email: string;
+            /**
+             * Format: date-time
+             * @description Until when it can be accepted (7 days after it was sent).
+             */
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: int64
+             * @description The platform admin who invited it.
+             */
+            invited_by: number;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** Format: int64 */
+            studio_id: number;
+        };
+        /** @description One page of a studio's pending invitations; pass `next_cursor` as `?cursor=` for the next. */
+        InvitationPage: {
+            items: components["schemas"]["InvitationOut"][];
+            next_cursor: string | null;
+        };
         /**
          * @description The language a user is written to in (SPEC §14): taken from the browser
          *     at registration, changeable in their profile.
@@ -1794,6 +1992,15 @@ export interface components {
             current_password: string;
             /** @description At least 8 characters and at most 72 bytes in UTF-8. */
             new_password: string;
+        };
+        PasswordResetConfirmIn: {
+            /** @description At least 8 characters and at most 72 bytes in UTF-8. */
+            password: string;
+            /** @description The token of the emailed reset link. */
+            token: string;
+        };
+        PasswordResetIn: {
+            email: string;
         };
         /** @description A card to pay with, from Stripe.js. */
         PaymentIn: {
@@ -1865,7 +2072,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "token_invalid" | "token_expired" | "token_used" | "invitation_for_another_address" | "email_already_verified" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             locale?: components["schemas"]["Locale"] | null;
@@ -2237,6 +2444,11 @@ export interface components {
         };
         UserOut: {
             email: string;
+            /**
+             * @description Whether they proved they read the mail sent to their address (a
+             *     verification link, a password reset or an invitation).
+             */
+            email_verified: boolean;
             full_name: string;
             /** Format: int64 */
             id: number;
@@ -3167,6 +3379,105 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetIn"];
+            };
+        };
+        responses: {
+            /** @description If an account has this address, a link is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description The password is changed; every access and refresh token of the user is revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `malformed_json`: The body is not valid JSON.
+             *
+             *     `bad_body`: The body could not be read.
+             *
+             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "malformed_json" | "bad_body" | "token_invalid";
+                    };
+                };
+            };
+            /** @description `token_used`: The emailed link was used already: each works once. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_used";
+                    };
+                };
+            };
+            /** @description `token_expired`: The emailed link has expired: ask for a new one. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     refreshTokens: {
         parameters: {
             query?: never;
@@ -3260,6 +3571,112 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailTokenIn"];
+            };
+        };
+        responses: {
+            /** @description The user, their address verified */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /**
+             * @description `malformed_json`: The body is not valid JSON.
+             *
+             *     `bad_body`: The body could not be read.
+             *
+             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "malformed_json" | "bad_body" | "token_invalid";
+                    };
+                };
+            };
+            /** @description `token_used`: The emailed link was used already: each works once. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_used";
+                    };
+                };
+            };
+            /** @description `token_expired`: The emailed link has expired: ask for a new one. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new link is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `email_already_verified`: The caller's email address is verified already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "email_already_verified";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -3764,6 +4181,95 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailTokenIn"];
+            };
+        };
+        responses: {
+            /** @description The caller, now the studio's admin */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /**
+             * @description `malformed_json`: The body is not valid JSON.
+             *
+             *     `bad_body`: The body could not be read.
+             *
+             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "malformed_json" | "bad_body" | "token_invalid";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `invitation_for_another_address`: The invitation was sent to another address than the caller's: sign in with the invited address (or reset its password to prove the mailbox). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invitation_for_another_address";
+                    };
+                };
+            };
+            /**
+             * @description `already_administers_a_studio`: The user already administers another studio.
+             *
+             *     `token_used`: The emailed link was used already: each works once.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "already_administers_a_studio" | "token_used";
+                    };
+                };
+            };
+            /** @description `token_expired`: The emailed link has expired: ask for a new one. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -4468,7 +4974,7 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
-    assignStudioAdmin: {
+    inviteStudioAdmin: {
         parameters: {
             query?: never;
             header?: never;
@@ -4484,13 +4990,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The user, now the studio's admin */
-            200: {
+            /** @description The invitation; its email is on its way */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["InvitationOut"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4516,18 +5022,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "not_found";
-                    };
-                };
-            };
-            /** @description `already_administers_a_studio`: The user already administers another studio. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {string} */
-                        code: "already_administers_a_studio";
                     };
                 };
             };
@@ -4653,6 +5147,101 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of pending invitations, by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Studio id */
+                id: number;
+                /** @description Invitation id */
+                invitation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `forbidden`: Signed in, but this role may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -17,7 +17,7 @@ function sharedLock(): Lock {
   };
 }
 
-const user = { id: 1, email: 'a@example.test', full_name: 'A', phone: null, role: 'user' as const, studio_id: null, locale: 'en' as const };
+const user = { id: 1, email: 'a@example.test', full_name: 'A', phone: null, role: 'user' as const, studio_id: null, locale: 'en' as const, email_verified: false };
 const session = (n: number): Session => ({ access_token: `access-${n}`, refresh_token: `refresh-${n}`, expires_at: 0, user });
 const tokens = (n: number): Tokens => ({ access_token: `access-${n}`, refresh_token: `refresh-${n}`, token_type: 'Bearer', expires_in: 900, user });
 

@@ -5,7 +5,7 @@ import { sessionFromTokens, STORAGE_KEY, type Session } from '../auth/session';
 import { deviceTokenFor, rememberDevice } from '../auth/device';
 import { live } from '../live';
 import { lang } from '../i18n';
-import type { Role } from '../api/types';
+import type { Role, User } from '../api/types';
 
 export const useSession = defineStore('session', () => {
   const session = ref<Session | null>(sessions.load());
@@ -51,5 +51,11 @@ export const useSession = defineStore('session', () => {
     sessions.save(null);
   }
 
-  return { session, user, role, isStudioAdmin, mayBook, signIn, register, signOut };
+  /** The user as the server answered just now (verified, appointed, their language changed). */
+  function updateUser(fresh: User) {
+    const current = sessions.load();
+    if (current && current.user.id === fresh.id) sessions.save({ ...current, user: fresh });
+  }
+
+  return { session, user, role, isStudioAdmin, mayBook, signIn, register, signOut, updateUser };
 });

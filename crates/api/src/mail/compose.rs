@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Locale, User};
-use hothour_domain::mail::{Attachment, ComposeError, MailKind, Notice, OutgoingMail, QueuedMail};
+use hothour_domain::mail::{Attachment, ComposeError, MailKind, Notice, OutgoingMail, QueuedMail, Recipient};
 use hothour_domain::ports::AccountStore;
 use hothour_domain::reservation::{CancelledBy, PaymentStatus};
 use hothour_domain::{AuctionId, EventId, ReservationSnapshot, ReservationTarget};
@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("session.html", include_str!("templates/session.html")),
     ("session.txt", include_str!("templates/session.txt")),
+    ("button.html", include_str!("templates/button.html")),
     ("en/booking_confirmed.subject.txt", include_str!("templates/en/booking_confirmed.subject.txt")),
     ("en/booking_confirmed.txt", include_str!("templates/en/booking_confirmed.txt")),
     ("en/booking_confirmed.html", include_str!("templates/en/booking_confirmed.html")),
@@ -43,6 +44,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/booking_cancelled.subject.txt", include_str!("templates/tr/booking_cancelled.subject.txt")),
     ("tr/booking_cancelled.txt", include_str!("templates/tr/booking_cancelled.txt")),
     ("tr/booking_cancelled.html", include_str!("templates/tr/booking_cancelled.html")),
+    ("en/verify_email.subject.txt", include_str!("templates/en/verify_email.subject.txt")),
+    ("en/verify_email.txt", include_str!("templates/en/verify_email.txt")),
+    ("en/verify_email.html", include_str!("templates/en/verify_email.html")),
+    ("en/password_reset.subject.txt", include_str!("templates/en/password_reset.subject.txt")),
+    ("en/password_reset.txt", include_str!("templates/en/password_reset.txt")),
+    ("en/password_reset.html", include_str!("templates/en/password_reset.html")),
+    ("en/studio_invitation.subject.txt", include_str!("templates/en/studio_invitation.subject.txt")),
+    ("en/studio_invitation.txt", include_str!("templates/en/studio_invitation.txt")),
+    ("en/studio_invitation.html", include_str!("templates/en/studio_invitation.html")),
+    ("tr/verify_email.subject.txt", include_str!("templates/tr/verify_email.subject.txt")),
+    ("tr/verify_email.txt", include_str!("templates/tr/verify_email.txt")),
+    ("tr/verify_email.html", include_str!("templates/tr/verify_email.html")),
+    ("tr/password_reset.subject.txt", include_str!("templates/tr/password_reset.subject.txt")),
+    ("tr/password_reset.txt", include_str!("templates/tr/password_reset.txt")),
+    ("tr/password_reset.html", include_str!("templates/tr/password_reset.html")),
+    ("tr/studio_invitation.subject.txt", include_str!("templates/tr/studio_invitation.subject.txt")),
+    ("tr/studio_invitation.txt", include_str!("templates/tr/studio_invitation.txt")),
+    ("tr/studio_invitation.html", include_str!("templates/tr/studio_invitation.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -100,8 +119,6 @@ pub struct Context {
     /// The money going back, for a cancelled paid booking.
     refund: Option<String>,
     refund_done: bool,
-    /// Filled in before the HTML is rendered (its `<title>`).
-    subject: String,
 }
 
 /// The session a reservation is for, as its snapshot names it.
@@ -113,9 +130,15 @@ fn target_of(reservation: &ReservationSnapshot) -> Result<ReservationTarget, Com
     }
 }
 
-/// The template context of a reservation's message to `user`.
-fn context(setup: &MailSetup, currency: &str, user: &User, out: &ReservationOut, by: Option<CancelledBy>) -> Context {
-    let locale = user.locale;
+/// The template context of a reservation's message to `reader`.
+fn context(
+    setup: &MailSetup,
+    currency: &str,
+    reader: &Reader,
+    out: &ReservationOut,
+    by: Option<CancelledBy>,
+) -> Context {
+    let locale = reader.locale;
     let target = &out.target;
     let zone = target.studio.timezone.clone();
     let payment = &out.payment;
@@ -133,7 +156,7 @@ fn context(setup: &MailSetup, currency: &str, user: &User, out: &ReservationOut,
     Context {
         lang: locale.as_str(),
         labels: labels(locale),
-        name: user.full_name.clone(),
+        name: reader.name.clone(),
         title: target.title.clone(),
         when: day_and_time(target.starts_at, &zone, locale),
         ends: time_after(target.ends_at, target.starts_at, &zone, locale),
@@ -147,22 +170,37 @@ fn context(setup: &MailSetup, currency: &str, user: &User, out: &ReservationOut,
         by,
         refund,
         refund_done,
-        subject: String::new(),
     }
 }
 
+/// A template context with the message's subject (the HTML's `<title>`).
+#[derive(Serialize)]
+struct WithSubject<'a, C> {
+    #[serde(flatten)]
+    context: &'a C,
+    subject: &'a str,
+}
+
 /// Subject, text and HTML of message `kind` in `locale`.
-pub fn render(kind: MailKind, locale: Locale, mut context: Context) -> Result<(String, String, String), String> {
-    let env = templates();
-    let render = |format: &str, context: &Context| {
+pub fn render<C: Serialize>(kind: MailKind, locale: Locale, context: &C) -> Result<(String, String, String), String> {
+    fn one<C: Serialize>(kind: MailKind, locale: Locale, format: &str, context: &C) -> Result<String, String> {
         let name = format!("{}/{}.{format}", locale.as_str(), kind.as_str());
-        env.get_template(&name).and_then(|template| template.render(Serde(context))).map_err(|e| format!("{name}: {e}"))
-    };
-    let subject = render("subject.txt", &context)?.trim().to_owned();
-    context.subject = subject.clone();
-    let text = render("txt", &context)?;
-    let html = render("html", &context)?;
+        templates().get_template(&name).and_then(|t| t.render(Serde(context))).map_err(|e| format!("{name}: {e}"))
+    }
+    let subject = one(kind, locale, "subject.txt", context)?.trim().to_owned();
+    let context = WithSubject { context, subject: &subject };
+    let text = one(kind, locale, "txt", &context)?;
+    let html = one(kind, locale, "html", &context)?;
     Ok((subject, text, html))
+}
+
+/// Who a message goes to, as they are when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    /// Their name, or empty for an address with no account behind it.
+    pub name: String,
+    pub address: String,
+    pub locale: Locale,
 }
 
 impl AppState {
@@ -170,34 +208,71 @@ impl AppState {
     pub async fn compose_mail(&self, queued: QueuedMail) -> Result<OutgoingMail, ComposeError> {
         let setup = &self.mail;
         let notice = queued.notice().map_err(ComposeError::Permanent)?;
-        let user = self
-            .store
-            .find_user(queued.recipient)
-            .await?
-            .ok_or_else(|| ComposeError::Permanent(format!("user {} is gone", queued.recipient.0)))?;
-        let (reservation, by) = match &notice {
-            Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
-            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
+        let reader = self.reader(&queued.recipient).await?;
+        let Message { subject, text, html, attachments } = match notice.reservation() {
+            Some(_) => self.booking_message(&notice, &reader, queued.created_at).await?,
+            None => self.account_message(&notice, &reader).await?,
         };
-        let session = self.session_summary(target_of(reservation)?).await?;
-        let out = ReservationOut::of(reservation, self.target_out(&session).await?);
-        let context = context(setup, &self.config.currency, &user, &out, by);
-        let (subject, text, html) = render(notice.kind(), user.locale, context).map_err(ComposeError::Permanent)?;
-        let mut attachments = Vec::new();
-        if let Notice::BookingConfirmed { .. } = notice {
-            attachments.push(calendar_attachment(&out, queued.created_at));
-        }
         Ok(OutgoingMail {
             message_id: format!("hothour-mail-{}@{}", queued.id, setup.message_id_domain),
             from: setup.from.clone(),
-            to_name: user.full_name,
-            to_address: user.email,
+            to_name: reader.name,
+            to_address: reader.address,
             subject,
             text,
             html,
             attachments,
         })
     }
+
+    /// Who `recipient` is now: a user's name, address and language, or the address as recorded.
+    async fn reader(&self, recipient: &Recipient) -> Result<Reader, ComposeError> {
+        match recipient {
+            Recipient::User(id) => {
+                let user: User = self
+                    .store
+                    .find_user(*id)
+                    .await?
+                    .ok_or_else(|| ComposeError::Permanent(format!("user {} is gone", id.0)))?;
+                Ok(Reader { name: user.full_name, address: user.email, locale: user.locale })
+            }
+            Recipient::Address { email, locale } => {
+                Ok(Reader { name: String::new(), address: email.clone(), locale: *locale })
+            }
+        }
+    }
+
+    /// A message about a booking: the session as it is now, the booking as
+    /// it was, and for a confirmation the calendar file.
+    async fn booking_message(
+        &self,
+        notice: &Notice,
+        reader: &Reader,
+        recorded_at: DateTime<Utc>,
+    ) -> Result<Message, ComposeError> {
+        let (reservation, by) = match notice {
+            Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
+            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
+            other => return Err(ComposeError::Permanent(format!("{:?} is about no booking", other.kind()))),
+        };
+        let session = self.session_summary(target_of(reservation)?).await?;
+        let out = ReservationOut::of(reservation, self.target_out(&session).await?);
+        let context = context(&self.mail, &self.config.currency, reader, &out, by);
+        let (subject, text, html) = render(notice.kind(), reader.locale, &context).map_err(ComposeError::Permanent)?;
+        let mut attachments = Vec::new();
+        if let Notice::BookingConfirmed { .. } = notice {
+            attachments.push(calendar_attachment(&out, recorded_at));
+        }
+        Ok(Message { subject, text, html, attachments })
+    }
+}
+
+/// A message's rendered parts.
+pub(super) struct Message {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Attachment>,
 }
 
 /// The booking as a calendar file, stamped when the message was recorded
@@ -238,16 +313,15 @@ mod tests {
             by,
             refund: refund.map(str::to_owned),
             refund_done: false,
-            subject: String::new(),
         }
     }
 
     #[test]
     fn every_message_renders_in_both_languages_and_html_is_escaped() {
         for locale in Locale::ALL {
-            for kind in MailKind::ALL {
+            for kind in [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled] {
                 let by = (kind != MailKind::BookingConfirmed).then_some(CancelledBy::Studio);
-                let (subject, text, html) = render(kind, locale, sample(locale, by, Some("₺1.500,00"))).unwrap();
+                let (subject, text, html) = render(kind, locale, &sample(locale, by, Some("₺1.500,00"))).unwrap();
                 assert!(subject.contains("Salsa & bachata") && !subject.contains('\n'), "{subject}");
                 assert!(text.contains("Ada <Lovelace>") && text.contains("₺1.500,00"), "{text}");
                 assert!(html.contains("Ada &lt;Lovelace&gt;") && html.contains("Salsa &amp; bachata"), "{html}");
@@ -256,18 +330,18 @@ mod tests {
             }
         }
         let (subject, text, _) =
-            render(MailKind::BookingCancelled, Locale::Tr, sample(Locale::Tr, Some(CancelledBy::Studio), None))
+            render(MailKind::BookingCancelled, Locale::Tr, &sample(Locale::Tr, Some(CancelledBy::Studio), None))
                 .unwrap();
         assert_eq!(subject, "Rezervasyonunuz iptal edildi: Salsa & bachata");
         assert!(text.contains("stüdyo tarafından iptal edildi") && !text.contains("iade"), "{text}");
         let (subject, text, _) =
-            render(MailKind::SessionCancelled, Locale::En, sample(Locale::En, None, Some("₺1,500.00"))).unwrap();
+            render(MailKind::SessionCancelled, Locale::En, &sample(Locale::En, None, Some("₺1,500.00"))).unwrap();
         assert_eq!(subject, "Cancelled by the studio: Salsa & bachata");
         assert!(text.contains("Nine has cancelled this session") && text.contains("will be refunded"), "{text}");
         let (_, text, _) = render(
             MailKind::BookingCancelled,
             Locale::En,
-            sample(Locale::En, Some(CancelledBy::Owner), Some("₺1,500.00")),
+            &sample(Locale::En, Some(CancelledBy::Owner), Some("₺1,500.00")),
         )
         .unwrap();
         assert!(text.contains("you have cancelled") && text.contains("₺1,500.00 will be refunded"), "{text}");

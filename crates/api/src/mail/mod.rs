@@ -4,6 +4,7 @@
 //! instance. Messages are recorded by the decisions that cause them (the
 //! domain's `Effects::mail`); rendering is in [`compose`].
 
+mod accounts;
 pub mod compose;
 pub mod format;
 

@@ -5,6 +5,7 @@ pub mod auctions;
 pub mod audit;
 pub mod door;
 pub mod events;
+pub mod mailbox;
 pub mod meta;
 pub mod numbers;
 pub mod ops;
@@ -43,6 +44,16 @@ fn created(value: &impl Serialize) -> Reply {
     Ok(HttpResponse::Created().json(value))
 }
 
+/// `202 Accepted` with `value` as JSON (what was recorded; email follows).
+fn accepted(value: &impl Serialize) -> Reply {
+    Ok(HttpResponse::Accepted().json(value))
+}
+
+/// `202 Accepted` with no body.
+fn accepted_empty() -> Reply {
+    Ok(HttpResponse::Accepted().finish())
+}
+
 /// `204 No Content`.
 fn no_content() -> Reply {
     Ok(HttpResponse::NoContent().finish())
@@ -78,6 +89,7 @@ where
 pub fn configure(cfg: &mut ServiceConfig) {
     accounts::configure(cfg);
     studios::configure(cfg);
+    mailbox::configure(cfg);
     events::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);

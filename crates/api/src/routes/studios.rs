@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{Reply, State, created, no_content, ok};
 use crate::auth::Caller;
-use crate::dto::{AdminIn, StudioAdminOut, StudioAdminPage, StudioIn, StudioOut, StudioPage, StudioPatchIn, UserOut};
+use crate::dto::{StudioAdminOut, StudioAdminPage, StudioIn, StudioOut, StudioPage, StudioPatchIn};
 use crate::json::StrictJson;
 use crate::openapi::rules;
 use crate::pagination::{Cursor, PageSize, encode_id_cursor, limit, split_page};
@@ -20,7 +20,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_studios)
         .service(get_studio)
         .service(update_studio)
-        .service(assign_admin)
         .service(list_admins)
         .service(remove_admin);
 }
@@ -30,10 +29,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct StudioQuery {
     /// Page size, 1 to 100 (default 20).
     #[param(inline)]
-    limit: Option<PageSize>,
+    pub(super) limit: Option<PageSize>,
     /// `next_cursor` of the previous page.
     #[param(inline)]
-    cursor: Option<Cursor>,
+    pub(super) cursor: Option<Cursor>,
 }
 
 /// Creates a studio (platform admins only).
@@ -90,22 +89,6 @@ async fn update_studio(state: State, caller: Caller, id: web::Path<i64>, body: S
     ok(&StudioOut::of(&logged(updated?, "studio.update")))
 }
 
-/// Makes an existing user this studio's admin (platform admins only).
-#[utoipa::path(
-    tag = "studios", operation_id = "assignStudioAdmin", request_body = AdminIn,
-    params(("id" = i64, Path, description = "Studio id")),
-    responses((status = 200, description = "The user, now the studio's admin", body = UserOut)),
-    extensions(("x-hothour" = json!(rules::signed_in(&[C::Forbidden, C::AlreadyAdministersAStudio])))),
-)]
-#[post("/studios/{id}/admins")]
-async fn assign_admin(state: State, caller: Caller, id: web::Path<i64>, body: StrictJson<AdminIn>) -> Reply {
-    let assigned = state.studios.assign_admin(&caller.actor, StudioId(*id), &body.0.email).await?;
-    let user = logged(assigned, "studio.assign_admin");
-    // This instance acts on the new role at once; the others when they hear it.
-    state.actors.changed(user.id);
-    ok(&UserOut::of(&user))
-}
-
 /// The studio's admins (its own admins and platform admins may read them).
 #[utoipa::path(
     tag = "studios", operation_id = "listStudioAdmins",
@@ -143,7 +126,7 @@ async fn remove_admin(state: State, caller: Caller, path: web::Path<(i64, i64)>)
 }
 
 /// The change, once a failure to audit it is logged (it is not answered: the change stands).
-fn logged<T>(audited: Audited<T>, action: &str) -> T {
+pub(super) fn logged<T>(audited: Audited<T>, action: &str) -> T {
     if let Some(error) = audited.audit_failure {
         tracing::error!(%error, action, "could not write the audit log");
     }

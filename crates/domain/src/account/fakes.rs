@@ -9,8 +9,9 @@ use std::task::{Context, Poll, Waker};
 
 use chrono::{DateTime, Utc};
 
+use crate::account::mailbox::{AcceptedInvitation, Invitation, NewEmailedToken, NewInvitation};
 use crate::account::model::{NewStudio, NewUser, ProfileChange, Studio, User};
-use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
+use crate::account::ports::{MailboxStore, PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
 use crate::domain_events::AuditEntry;
 use crate::error::{Cause, DomainError};
@@ -60,6 +61,8 @@ pub struct Data {
     pub users: Vec<(User, String)>,
     pub studios: Vec<Studio>,
     pub tokens: Vec<StoredToken>,
+    /// Emailed tokens, as stored, with the user they are for.
+    pub emailed: Vec<(UserId, NewEmailedToken)>,
     pub audit: Vec<AuditEntry>,
     pub fail_audit: bool,
     pub fail_lookups: bool,
@@ -88,6 +91,7 @@ impl FakeStore {
             created_at: at(0),
             session_generation: 0,
             locale: Default::default(),
+            email_verified_at: None,
         };
         data.users.push((user.clone(), password_hash.into()));
         user
@@ -277,6 +281,65 @@ impl AccountStore for FakeStore {
     }
 }
 
+impl MailboxStore for FakeStore {
+    async fn create_user_with_token(&self, user: NewUser, token: NewEmailedToken) -> Result<User, DomainError> {
+        let created = self.create_user(user).await?;
+        self.issue_emailed_token(created.id, token).await?;
+        Ok(created)
+    }
+
+    async fn issue_emailed_token(&self, user: UserId, token: NewEmailedToken) -> Result<(), DomainError> {
+        self.log.push(format!("store: email {} token to {user}", token.purpose.as_str()));
+        self.data.lock().unwrap().emailed.push((user, token));
+        Ok(())
+    }
+
+    async fn verify_email(&self, _token_hash: &str, _now: DateTime<Utc>) -> Result<User, DomainError> {
+        unimplemented!("kept by the SQL store; tested through the API")
+    }
+
+    async fn reset_password(
+        &self,
+        _token_hash: &str,
+        _password_hash: String,
+        _now: DateTime<Utc>,
+    ) -> Result<(UserId, i64), DomainError> {
+        unimplemented!("kept by the SQL store; tested through the API")
+    }
+
+    async fn create_invitation(&self, _invitation: NewInvitation) -> Result<Invitation, DomainError> {
+        unimplemented!("kept by the SQL store; tested through the API")
+    }
+
+    async fn accept_invitation(
+        &self,
+        _token_hash: &str,
+        _user: UserId,
+        _now: DateTime<Utc>,
+    ) -> Result<AcceptedInvitation, DomainError> {
+        unimplemented!("kept by the SQL store; tested through the API")
+    }
+
+    async fn pending_invitations(
+        &self,
+        _studio: StudioId,
+        _now: DateTime<Utc>,
+        _limit: u32,
+        _after: Option<i64>,
+    ) -> Result<Vec<Invitation>, DomainError> {
+        unimplemented!("kept by the SQL store; tested through the API")
+    }
+
+    async fn revoke_invitation(
+        &self,
+        _studio: StudioId,
+        _id: i64,
+        _now: DateTime<Utc>,
+    ) -> Result<Invitation, DomainError> {
+        unimplemented!("kept by the SQL store; tested through the API")
+    }
+}
+
 impl TokenStore for FakeStore {
     async fn issue_refresh_token(&self, user: UserId, token: NewRefreshToken<'_>) -> Result<i64, DomainError> {
         let token = StoredToken { user, hash: token.hash.into(), expires_at: token.expires_at, revoked: false };
@@ -334,10 +397,11 @@ impl PasswordHasher for FakeHasher {
     }
 }
 
-/// Tokens `rt_1`, `rt_2`, …, hashed as `h(rt_1)`.
+/// Tokens `rt_1`, `rt_2`, … (emailed ones `mt_1`, …), hashed as `h(rt_1)`.
 #[derive(Debug, Default)]
 pub struct FakeTokens {
     drawn: AtomicU32,
+    mailed: AtomicU32,
 }
 
 impl RefreshTokens for FakeTokens {
@@ -347,6 +411,10 @@ impl RefreshTokens for FakeTokens {
 
     fn refresh_token_hash(&self, token: &str) -> String {
         format!("h({token})")
+    }
+
+    fn draw_mail_token(&self) -> Result<String, DomainError> {
+        Ok(format!("mt_{}", self.mailed.fetch_add(1, Ordering::Relaxed) + 1))
     }
 }
 

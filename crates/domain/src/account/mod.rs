@@ -2,6 +2,8 @@
 //! from outside ([`ports`]), and the use cases themselves ([`service`] for
 //! one's own account, [`studios`] for studios and their admins).
 
+pub mod invitations;
+pub mod mailbox;
 mod model;
 pub mod ports;
 pub mod service;

@@ -78,6 +78,9 @@ pub struct User {
     pub session_generation: i64,
     /// What they are written to in.
     pub locale: Locale,
+    /// When they proved they read the mail sent to their address (a
+    /// verification link, a password reset or an invitation), if they have.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl User {

@@ -7,8 +7,9 @@ use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::account::mailbox::{NewEmailedToken, TokenPurpose};
 use crate::account::model::{Locale, NewUser, ProfileChange, Registration, User, check_password, login_email};
-use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
+use crate::account::ports::{MailboxStore, PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
 use crate::clock::Clock;
 use crate::error::DomainError;
@@ -60,7 +61,7 @@ struct Lookup {
 
 impl<S, C, H, R, N> Accounts<S, C, H, R, N>
 where
-    S: AccountStore + TokenStore,
+    S: AccountStore + TokenStore + MailboxStore,
     C: Clock,
     H: PasswordHasher,
     R: RefreshTokens,
@@ -82,7 +83,8 @@ where
         }
     }
 
-    /// Creates a user account and signs it in.
+    /// Creates a user account and signs it in; a message asking them to
+    /// verify their address is recorded with the account.
     pub async fn register(
         &self,
         email: &str,
@@ -93,18 +95,63 @@ where
     ) -> Result<SignedIn, DomainError> {
         let registration = Registration::new(email, password, full_name, phone)?;
         let password_hash = self.hasher.hash(registration.password).await?;
-        let user = self
-            .store
-            .create_user(NewUser {
-                email: registration.email,
-                password_hash,
-                full_name: registration.full_name,
-                phone: registration.phone,
-                role: Role::User,
-                locale,
-            })
-            .await?;
+        let new_user = NewUser {
+            email: registration.email,
+            password_hash,
+            full_name: registration.full_name,
+            phone: registration.phone,
+            role: Role::User,
+            locale,
+        };
+        let verification = self.emailed_token(TokenPurpose::VerifyEmail)?;
+        let user = self.store.create_user_with_token(new_user, verification).await?;
         self.sign_in(user).await
+    }
+
+    /// Emails `user` a new verification link (earlier ones keep working
+    /// until they expire); `EmailAlreadyVerified` once the address is.
+    pub async fn resend_verification(&self, user: UserId) -> Result<(), DomainError> {
+        let user = self.store.find_user(user).await?.ok_or(DomainError::NotFound("user"))?;
+        if user.email_verified_at.is_some() {
+            return Err(DomainError::EmailAlreadyVerified);
+        }
+        self.store.issue_emailed_token(user.id, self.emailed_token(TokenPurpose::VerifyEmail)?).await
+    }
+
+    /// Verifies the address the emailed `token` was sent to; each token works once.
+    pub async fn verify_email(&self, token: &str) -> Result<User, DomainError> {
+        self.store.verify_email(&self.tokens.refresh_token_hash(token), self.clock.now()).await
+    }
+
+    /// Emails a password reset link to the account with `email`, if there is
+    /// one; the caller answers the same either way.
+    pub async fn request_password_reset(&self, email: &str) -> Result<(), DomainError> {
+        let Some((user, _)) = self.store.find_login(&login_email(email)).await? else {
+            return Ok(());
+        };
+        self.store.issue_emailed_token(user.id, self.emailed_token(TokenPurpose::PasswordReset)?).await
+    }
+
+    /// Sets a new password with an emailed reset `token` (single use): every
+    /// sign-in of the user ends, as after a password change, and their
+    /// address counts as verified (they read the mail). Answers the user.
+    pub async fn reset_password(&self, token: &str, new: String) -> Result<UserId, DomainError> {
+        let mut errors = ValidationErrors::new();
+        check_password(&new, "password", &mut errors);
+        errors.into_result(())?;
+        let hash = self.tokens.refresh_token_hash(token);
+        let new_hash = self.hasher.hash(new).await?;
+        let (user, generation) = self.store.reset_password(&hash, new_hash, self.clock.now()).await?;
+        self.notices.sessions_revoked(user, Revocation::PasswordChanged, generation, self.clock.now()).await?;
+        Ok(user)
+    }
+
+    /// A new token for `purpose`, drawn now.
+    fn emailed_token(&self, purpose: TokenPurpose) -> Result<NewEmailedToken, DomainError> {
+        let token = self.tokens.draw_mail_token()?;
+        let hash = self.tokens.refresh_token_hash(&token);
+        let created_at = self.clock.now();
+        Ok(NewEmailedToken { purpose, token, hash, created_at, expires_at: created_at + purpose.ttl() })
     }
 
     /// Signs in with email and password. An unknown email costs a password
@@ -319,6 +366,10 @@ mod tests {
             revoked: false,
         };
         assert_eq!(w.store.tokens(), vec![stored]);
+        let emailed = w.store.data.lock().unwrap().emailed.clone();
+        let [(user, verification)] = emailed.as_slice() else { panic!("{emailed:?}") };
+        assert_eq!((*user, verification.purpose), (signed_in.user.id, TokenPurpose::VerifyEmail));
+        assert_eq!((verification.hash.as_str(), verification.expires_at), ("h(mt_1)", at(0) + Duration::days(3)));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The studio use cases: creating and changing studios, reading them, and
-//! making a user a studio's admin.
+//! removing a studio's admin (they are appointed by invitation: [`super::invitations`]).
 
 use crate::account::model::{NewStudio, Studio, StudioPatch, User};
 use crate::account::ports::SessionNotices;
 use crate::actor::{Actor, Role};
-use crate::audit::{AdminAppointed, AdminRemoved, Changes, STUDIO_FIELDS, StudioFacts, studio_fields};
+use crate::audit::{AdminRemoved, Changes, STUDIO_FIELDS, StudioFacts, studio_fields};
 use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, AuditEntry};
 use crate::error::DomainError;
@@ -86,25 +86,6 @@ where
         let before = before.into_inner().unwrap_or_else(|| studio_fields(&studio));
         let changes = Changes::between(&before, &studio_fields(&studio), STUDIO_FIELDS);
         Ok(self.audited(actor, id, id.to_string(), &AuditDetails::StudioUpdate(changes), studio).await)
-    }
-
-    /// Makes the existing user with `email` an admin of studio `id` (platform
-    /// admins only). Their live sessions are told when their role changed.
-    pub async fn assign_admin(&self, actor: &Actor, id: StudioId, email: &str) -> Result<Audited<User>, DomainError> {
-        if actor.role != Role::PlatformAdmin {
-            return Err(DomainError::Forbidden("only platform admins assign studio admins"));
-        }
-        self.get(id).await?;
-        let email = email.trim();
-        let before = self.store.find_login(&email.to_lowercase()).await?.map(|(user, _)| (user.role, user.studio_id));
-        let user = self.store.assign_studio_admin(id, email).await?;
-        if before != Some((user.role, user.studio_id)) {
-            // Their live sockets join private rooms again, under the new role.
-            self.notices.role_changed(user.id, self.clock.now()).await?;
-        }
-        let (previous_role, previous_studio) = before.unwrap_or((user.role, user.studio_id));
-        let details = AuditDetails::StudioAssignAdmin(AdminAppointed::of(&user, previous_role, previous_studio));
-        Ok(self.audited(actor, id, user.id.to_string(), &details, user).await)
     }
 
     /// The studio's admins by id, at most `limit` after the cursor (its own
@@ -205,25 +186,6 @@ mod tests {
         assert_eq!((changed.name.as_str(), changed.timezone.as_str()), ("Nine and a half", "UTC"));
         let bad = StudioPatch { timezone: Some("Mars/Base".into()), ..StudioPatch::default() };
         assert!(matches!(block_on(studios.update(&ROOT, nine.id, bad)), Err(DomainError::Validation(_))));
-    }
-
-    #[test]
-    fn assigning_an_admin_tells_their_sessions_only_when_the_role_changed() {
-        let (studios, store, log) = world();
-        let nine = store.add_studio("Nine");
-        let ada = store.add_user("ada@example.com", "x", Role::User, None);
-        let as_user = Actor::user(ada.id);
-        let forbidden = block_on(studios.assign_admin(&as_user, nine.id, "ada@example.com")).unwrap_err();
-        assert_eq!(forbidden, DomainError::Forbidden("only platform admins assign studio admins"));
-        let missing = block_on(studios.assign_admin(&ROOT, StudioId(99), "ada@example.com"));
-        assert_eq!(missing, Err(DomainError::NotFound("studio")));
-        let user = block_on(studios.assign_admin(&ROOT, nine.id, " ADA@example.com ")).unwrap().value;
-        assert_eq!((user.role, user.studio_id), (Role::StudioAdmin, Some(nine.id)));
-        assert_eq!(log.entries(), vec![format!("notices: {} role changed", ada.id)]);
-        block_on(studios.assign_admin(&ROOT, nine.id, "ada@example.com")).unwrap();
-        assert_eq!(log.entries().len(), 1, "assigning again changes nothing to announce");
-        let nobody = block_on(studios.assign_admin(&ROOT, nine.id, "nobody@example.com"));
-        assert_eq!(nobody, Err(DomainError::NotFound("user")));
     }
 
     #[test]

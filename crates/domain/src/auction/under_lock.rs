@@ -627,7 +627,7 @@ mod tests {
         let mut sold = sold_unit();
         sold.cancel(&admin(), t(70), &policy()).unwrap();
         let [mail] = sold.effects.mail.as_slice() else { panic!("{:?}", sold.effects.mail) };
-        assert_eq!(mail.recipient, HOLDER);
+        assert_eq!(mail.recipient, HOLDER.into());
         let crate::mail::Notice::SessionCancelled { reservation } = &mail.notice else { panic!("{mail:?}") };
         assert_eq!(reservation.status, ReservationStatus::Cancelled);
 

@@ -189,7 +189,7 @@ mod tests {
         let mut unit = unit();
         unit.cancel_event(&admin(), t(5), &policy()).unwrap();
         let [mail] = unit.effects.mail.as_slice() else { panic!("{:?}", unit.effects.mail) };
-        assert_eq!(mail.recipient, BOB, "Ada's hold is no news; Dev's checked-in booking stays");
+        assert_eq!(mail.recipient, BOB.into(), "Ada's hold is no news; Dev's checked-in booking stays");
         let crate::mail::Notice::SessionCancelled { reservation } = &mail.notice else { panic!("{mail:?}") };
         assert_eq!(reservation.payment.status, PaymentStatus::RefundPending, "its money goes back");
     }

@@ -70,7 +70,7 @@ fn failures_back_off_doubling_up_to_the_cap_then_die() {
 fn queued(id: i64, attempts: u32, payload: serde_json::Value) -> QueuedMail {
     QueuedMail {
         id,
-        recipient: UserId(7),
+        recipient: UserId(7).into(),
         kind: "booking_confirmed".into(),
         cause: "reservation:42".into(),
         payload,

@@ -521,7 +521,11 @@ mod tests {
 
     /// The messages a decision recorded: (recipient, kind, cause).
     fn mailed(effects: &Effects) -> Vec<(UserId, crate::mail::MailKind, String)> {
-        effects.mail.iter().map(|mail| (mail.recipient, mail.notice.kind(), mail.notice.cause())).collect()
+        effects
+            .mail
+            .iter()
+            .filter_map(|mail| Some((mail.recipient.user()?, mail.notice.kind(), mail.notice.cause())))
+            .collect()
     }
 
     #[test]
