@@ -871,8 +871,12 @@ pub struct CheckInIn {
 
 // --- the door ---------------------------------------------------------------
 
+pub mod alerts;
 pub mod door;
 
+pub use alerts::{
+    FiredAlertOut, MailPreferencesOut, MailPreferencesPatch, OptionalMail, PriceAlertIn, PriceAlertOut, UnsubscribedOut,
+};
 pub use door::{DoorSessionOut, RosterEntryOut, RosterOut, SessionStatus, StudioDayOut};
 
 // --- audit ------------------------------------------------------------------

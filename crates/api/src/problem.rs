@@ -127,6 +127,8 @@ problem_codes! {
     PaymentProcessing = "payment_processing", 409, Retry::WithBackoff, "The provider is still processing the payment: confirm again shortly.";
     PaymentDeclined = "payment_declined", 402, Retry::No, "The card was declined (the detail gives the provider's words): try another card.";
     EmailTaken = "email_taken", 409, Retry::No, "An account with this email exists.";
+    PriceAlertExists = "price_alert_exists", 409, Retry::No,
+        "The caller already has a price alert on this auction (one each): remove it (`DELETE /alerts/{id}`) to set another amount.";
     AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
     Conflict = "conflict", 409, Retry::No, "The change conflicts with data already stored (a rule the database keeps that no business rule caught first). The answer names no table or constraint.";
     IdempotencyInProgress = "idempotency_in_progress", 409, Retry::SameKeyLater,
@@ -306,6 +308,7 @@ impl From<DomainError> for Problem {
                 return problem;
             }
             E::EmailTaken => P::EmailTaken,
+            E::PriceAlertExists => P::PriceAlertExists,
             E::AlreadyAdministers => P::AlreadyAdministersAStudio,
             E::InvalidCredentials => P::InvalidCredentials,
             E::InvalidRefreshToken => P::InvalidRefreshToken,

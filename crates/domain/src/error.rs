@@ -91,6 +91,8 @@ pub enum DomainError {
     InvalidRefreshToken,
     #[error("this email is already registered")]
     EmailTaken,
+    #[error("you already have a price alert on this auction: remove it first")]
+    PriceAlertExists,
     /// The store failed in a way no rule explains; the cause is kept for the logs.
     #[error("storage failure")]
     Storage(#[source] Cause),

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+use crate::alerts::PriceAlertSnapshot;
 use crate::error::DomainError;
 use crate::ids::UserId;
 use crate::reservation::{CancelledBy, Reservation, ReservationSnapshot};
@@ -30,6 +31,10 @@ pub enum Notice {
     /// The studio called the session off (an event, or an auction's slot):
     /// the booking went with it.
     SessionCancelled { reservation: ReservationSnapshot },
+    /// A booking's session starts soon (`Policy::reminder_before`).
+    BookingReminder { reservation: ReservationSnapshot },
+    /// An auction's price reached what the user waited for.
+    PriceAlert { alert: PriceAlertSnapshot },
 }
 
 /// The kinds of message, as the outbox names them.
@@ -39,16 +44,34 @@ pub enum MailKind {
     BookingConfirmed,
     BookingCancelled,
     SessionCancelled,
+    BookingReminder,
+    PriceAlert,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 3] = [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled];
+    pub const ALL: [MailKind; 5] = [
+        MailKind::BookingConfirmed,
+        MailKind::BookingCancelled,
+        MailKind::SessionCancelled,
+        MailKind::BookingReminder,
+        MailKind::PriceAlert,
+    ];
+
+    /// The kinds a user may stop with one click (`List-Unsubscribe`): what
+    /// they asked for or what merely reminds, never what tells of a change.
+    pub const OPTIONAL: [MailKind; 2] = [MailKind::BookingReminder, MailKind::PriceAlert];
+
+    pub fn is_optional(self) -> bool {
+        Self::OPTIONAL.contains(&self)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::BookingConfirmed => "booking_confirmed",
             MailKind::BookingCancelled => "booking_cancelled",
             MailKind::SessionCancelled => "session_cancelled",
+            MailKind::BookingReminder => "booking_reminder",
+            MailKind::PriceAlert => "price_alert",
         }
     }
 
@@ -70,27 +93,42 @@ impl Notice {
         Notice::SessionCancelled { reservation: reservation.snapshot(now) }
     }
 
+    pub fn booking_reminder(reservation: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::BookingReminder { reservation: reservation.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
             Notice::BookingCancelled { .. } => MailKind::BookingCancelled,
             Notice::SessionCancelled { .. } => MailKind::SessionCancelled,
+            Notice::BookingReminder { .. } => MailKind::BookingReminder,
+            Notice::PriceAlert { .. } => MailKind::PriceAlert,
         }
     }
 
-    /// The reservation it is about, as it was then.
-    pub fn reservation(&self) -> &ReservationSnapshot {
+    /// The reservation it is about, as it was then (`None` for a price alert).
+    pub fn reservation(&self) -> Option<&ReservationSnapshot> {
         match self {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
-            | Notice::SessionCancelled { reservation } => reservation,
+            | Notice::SessionCancelled { reservation }
+            | Notice::BookingReminder { reservation } => Some(reservation),
+            Notice::PriceAlert { .. } => None,
         }
     }
 
-    /// What caused it, e.g. `reservation:42`: with the recipient and the
-    /// kind, what makes a message one of a kind (recorded twice, kept once).
+    /// What caused it, e.g. `reservation:42` or `alert:7`: with the
+    /// recipient and the kind, what makes a message one of a kind (recorded
+    /// twice, kept once).
     pub fn cause(&self) -> String {
-        self.reservation().id.to_string()
+        match self {
+            Notice::BookingConfirmed { reservation }
+            | Notice::BookingCancelled { reservation, .. }
+            | Notice::SessionCancelled { reservation }
+            | Notice::BookingReminder { reservation } => reservation.id.to_string(),
+            Notice::PriceAlert { alert } => alert.id.to_string(),
+        }
     }
 }
 
@@ -177,6 +215,9 @@ pub struct OutgoingMail {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
+    /// The one-click unsubscribe link of a message one may stop (sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post`, RFC 8058).
+    pub unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Locale, User};
+use hothour_domain::alerts::PriceAlertSnapshot;
 use hothour_domain::mail::{Attachment, ComposeError, MailKind, Notice, OutgoingMail, QueuedMail};
 use hothour_domain::ports::AccountStore;
 use hothour_domain::reservation::{CancelledBy, PaymentStatus};
@@ -25,12 +26,20 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
     ("session.html", include_str!("templates/session.html")),
     ("session.txt", include_str!("templates/session.txt")),
+    ("unsubscribe.html", include_str!("templates/unsubscribe.html")),
+    ("unsubscribe.txt", include_str!("templates/unsubscribe.txt")),
     ("en/booking_confirmed.subject.txt", include_str!("templates/en/booking_confirmed.subject.txt")),
     ("en/booking_confirmed.txt", include_str!("templates/en/booking_confirmed.txt")),
     ("en/booking_confirmed.html", include_str!("templates/en/booking_confirmed.html")),
     ("en/booking_cancelled.subject.txt", include_str!("templates/en/booking_cancelled.subject.txt")),
     ("en/booking_cancelled.txt", include_str!("templates/en/booking_cancelled.txt")),
     ("en/booking_cancelled.html", include_str!("templates/en/booking_cancelled.html")),
+    ("en/booking_reminder.subject.txt", include_str!("templates/en/booking_reminder.subject.txt")),
+    ("en/booking_reminder.txt", include_str!("templates/en/booking_reminder.txt")),
+    ("en/booking_reminder.html", include_str!("templates/en/booking_reminder.html")),
+    ("en/price_alert.subject.txt", include_str!("templates/en/price_alert.subject.txt")),
+    ("en/price_alert.txt", include_str!("templates/en/price_alert.txt")),
+    ("en/price_alert.html", include_str!("templates/en/price_alert.html")),
     ("en/session_cancelled.subject.txt", include_str!("templates/en/session_cancelled.subject.txt")),
     ("en/session_cancelled.txt", include_str!("templates/en/session_cancelled.txt")),
     ("en/session_cancelled.html", include_str!("templates/en/session_cancelled.html")),
@@ -43,6 +52,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/booking_cancelled.subject.txt", include_str!("templates/tr/booking_cancelled.subject.txt")),
     ("tr/booking_cancelled.txt", include_str!("templates/tr/booking_cancelled.txt")),
     ("tr/booking_cancelled.html", include_str!("templates/tr/booking_cancelled.html")),
+    ("tr/booking_reminder.subject.txt", include_str!("templates/tr/booking_reminder.subject.txt")),
+    ("tr/booking_reminder.txt", include_str!("templates/tr/booking_reminder.txt")),
+    ("tr/booking_reminder.html", include_str!("templates/tr/booking_reminder.html")),
+    ("tr/price_alert.subject.txt", include_str!("templates/tr/price_alert.subject.txt")),
+    ("tr/price_alert.txt", include_str!("templates/tr/price_alert.txt")),
+    ("tr/price_alert.html", include_str!("templates/tr/price_alert.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -100,8 +115,25 @@ pub struct Context {
     /// The money going back, for a cancelled paid booking.
     refund: Option<String>,
     refund_done: bool,
+    /// For a price alert: the amount asked for, and the price it fired at.
+    below: Option<String>,
+    price: Option<String>,
+    /// For a message one may stop: the one-click link, and why they get it.
+    unsubscribe_url: Option<String>,
+    unsubscribe_reason: &'static str,
     /// Filled in before the HTML is rendered (its `<title>`).
     subject: String,
+}
+
+/// Why a message that can be stopped came, in each language.
+fn unsubscribe_reason(kind: MailKind, locale: Locale) -> &'static str {
+    match (kind, locale) {
+        (MailKind::BookingReminder, Locale::Tr) => "Bu hatırlatmayı HotHour rezervasyonunuz için aldınız.",
+        (MailKind::BookingReminder, Locale::En) => "You get this reminder for your HotHour booking.",
+        (MailKind::PriceAlert, Locale::Tr) => "Bu e-postayı HotHour'da kurduğunuz fiyat alarmı için aldınız.",
+        (MailKind::PriceAlert, Locale::En) => "You get this email for a price alert you set on HotHour.",
+        _ => "",
+    }
 }
 
 /// The session a reservation is for, as its snapshot names it.
@@ -147,6 +179,47 @@ fn context(setup: &MailSetup, currency: &str, user: &User, out: &ReservationOut,
         by,
         refund,
         refund_done,
+        below: None,
+        price: None,
+        unsubscribe_url: None,
+        unsubscribe_reason: "",
+        subject: String::new(),
+    }
+}
+
+/// The template context of a fired price alert to `user`.
+fn alert_context(
+    setup: &MailSetup,
+    currency: &str,
+    user: &User,
+    alert: &PriceAlertSnapshot,
+    studio: StudioSummary,
+) -> Context {
+    let locale = user.locale;
+    let auction = &alert.auction;
+    let zone = studio.timezone.clone();
+    let ends_at = auction.scheduled_at + chrono::Duration::minutes(auction.session_minutes);
+    Context {
+        lang: locale.as_str(),
+        labels: labels(locale),
+        name: user.full_name.clone(),
+        title: auction.title.clone(),
+        when: day_and_time(auction.scheduled_at, &zone, locale),
+        ends: time_after(ends_at, auction.scheduled_at, &zone, locale),
+        zone,
+        studio,
+        quantity: 1,
+        total: money(alert.price, currency, locale),
+        code: None,
+        session_url: format!("{}/auctions/{}", setup.public_url, auction.id.0),
+        tickets_url: format!("{}/me", setup.public_url),
+        by: None,
+        refund: None,
+        refund_done: false,
+        below: Some(money(alert.below, currency, locale)),
+        price: Some(money(alert.price, currency, locale)),
+        unsubscribe_url: None,
+        unsubscribe_reason: "",
         subject: String::new(),
     }
 }
@@ -175,18 +248,35 @@ impl AppState {
             .find_user(queued.recipient)
             .await?
             .ok_or_else(|| ComposeError::Permanent(format!("user {} is gone", queued.recipient.0)))?;
-        let (reservation, by) = match &notice {
-            Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
-            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
-        };
-        let session = self.session_summary(target_of(reservation)?).await?;
-        let out = ReservationOut::of(reservation, self.target_out(&session).await?);
-        let context = context(setup, &self.config.currency, &user, &out, by);
-        let (subject, text, html) = render(notice.kind(), user.locale, context).map_err(ComposeError::Permanent)?;
+        let kind = notice.kind();
         let mut attachments = Vec::new();
-        if let Notice::BookingConfirmed { .. } = notice {
-            attachments.push(calendar_attachment(&out, queued.created_at));
-        }
+        let mut context = match &notice {
+            Notice::PriceAlert { alert } => {
+                let studio = self.studio_summary(alert.auction.studio_id).await?;
+                alert_context(setup, &self.config.currency, &user, alert, studio)
+            }
+            Notice::BookingCancelled { reservation, by } => {
+                self.reservation_context(&user, reservation, Some(*by)).await?.0
+            }
+            Notice::BookingConfirmed { reservation } => {
+                let (context, out) = self.reservation_context(&user, reservation, None).await?;
+                attachments.push(calendar_attachment(&out, queued.created_at));
+                context
+            }
+            Notice::SessionCancelled { reservation } | Notice::BookingReminder { reservation } => {
+                self.reservation_context(&user, reservation, None).await?.0
+            }
+        };
+        let unsubscribe_url = if kind.is_optional() {
+            let secret = &self.config.sign_in.jwt_secret;
+            let token = crate::unsubscribe::token(secret, user.id, kind, queued.created_at)?;
+            Some(format!("{}/api/v1/mail/unsubscribe?token={token}", setup.public_url))
+        } else {
+            None
+        };
+        context.unsubscribe_url = unsubscribe_url.clone();
+        context.unsubscribe_reason = unsubscribe_reason(kind, user.locale);
+        let (subject, text, html) = render(kind, user.locale, context).map_err(ComposeError::Permanent)?;
         Ok(OutgoingMail {
             message_id: format!("hothour-mail-{}@{}", queued.id, setup.message_id_domain),
             from: setup.from.clone(),
@@ -196,7 +286,21 @@ impl AppState {
             text,
             html,
             attachments,
+            unsubscribe_url,
         })
+    }
+
+    /// The context of a message about `reservation` to `user`, and the
+    /// reservation as answered.
+    async fn reservation_context(
+        &self,
+        user: &User,
+        reservation: &ReservationSnapshot,
+        by: Option<CancelledBy>,
+    ) -> Result<(Context, ReservationOut), ComposeError> {
+        let session = self.session_summary(target_of(reservation)?).await?;
+        let out = ReservationOut::of(reservation, self.target_out(&session).await?);
+        Ok((context(&self.mail, &self.config.currency, user, &out, by), out))
     }
 }
 
@@ -238,6 +342,10 @@ mod tests {
             by,
             refund: refund.map(str::to_owned),
             refund_done: false,
+            below: Some("₺150,00".into()),
+            price: Some("₺140,00".into()),
+            unsubscribe_url: Some("https://hothour.example/api/v1/mail/unsubscribe?token=t".into()),
+            unsubscribe_reason: unsubscribe_reason(MailKind::PriceAlert, locale),
             subject: String::new(),
         }
     }
@@ -249,10 +357,17 @@ mod tests {
                 let by = (kind != MailKind::BookingConfirmed).then_some(CancelledBy::Studio);
                 let (subject, text, html) = render(kind, locale, sample(locale, by, Some("₺1.500,00"))).unwrap();
                 assert!(subject.contains("Salsa & bachata") && !subject.contains('\n'), "{subject}");
-                assert!(text.contains("Ada <Lovelace>") && text.contains("₺1.500,00"), "{text}");
+                assert!(text.contains("Ada <Lovelace>"), "{text}");
                 assert!(html.contains("Ada &lt;Lovelace&gt;") && html.contains("Salsa &amp; bachata"), "{html}");
                 assert!(html.contains(&format!("<html lang=\"{}\">", locale.as_str())), "{html}");
-                assert!(text.contains("ABCD-EFGH"), "{text}");
+                if kind == MailKind::PriceAlert {
+                    assert!(text.contains("₺140,00") && text.contains("₺150,00"), "{text}");
+                } else {
+                    assert!(text.contains("ABCD-EFGH") && text.contains("₺1.500,00"), "{text}");
+                }
+                let link = "https://hothour.example/api/v1/mail/unsubscribe?token=t";
+                assert_eq!(text.contains(link), kind.is_optional(), "{kind:?}: {text}");
+                assert_eq!(html.replace("&#x2f;", "/").contains(link), kind.is_optional(), "{kind:?}: {html}");
             }
         }
         let (subject, text, _) =

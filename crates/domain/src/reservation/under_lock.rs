@@ -261,6 +261,21 @@ impl ReservationUnit {
         true
     }
 
+    /// Records the booking's reminder when its session starts within
+    /// `policy.reminder_before` and has not started; once per booking (the
+    /// outbox keeps one message per cause, recipient and kind). A booking
+    /// made inside that window still gets it.
+    pub fn remind(&mut self, now: DateTime<Utc>, policy: &Policy) -> bool {
+        let starts = self.session_at();
+        let due = self.reservation.status == ReservationStatus::Confirmed
+            && now < starts
+            && starts <= now + policy.reminder_before;
+        if due {
+            self.effects.mail(self.reservation.user_id, Notice::booking_reminder(&self.reservation, now));
+        }
+        due
+    }
+
     /// Checks the booking in at the studio's door, while it is open (see
     /// [`CheckInWindow`]). A booking already checked in is answered as it
     /// is, at any time, and nothing is written or announced again.
