@@ -118,7 +118,8 @@ pub struct Context {
     /// For a price alert: the amount asked for, and the price it fired at.
     below: Option<String>,
     price: Option<String>,
-    /// For a message one may stop: the one-click link, and why they get it.
+    /// For a message one may stop: the web client's unsubscribe page, and
+    /// why they get it.
     unsubscribe_url: Option<String>,
     unsubscribe_reason: &'static str,
     /// Filled in before the HTML is rendered (its `<title>`).
@@ -267,14 +268,15 @@ impl AppState {
                 self.reservation_context(&user, reservation, None).await?.0
             }
         };
-        let unsubscribe_url = if kind.is_optional() {
+        // The one-click link (for mail clients, RFC 8058) and the page a
+        // person opens (it asks before it stops anything).
+        let mut unsubscribe_url = None;
+        if kind.is_optional() {
             let secret = &self.config.sign_in.jwt_secret;
             let token = crate::unsubscribe::token(secret, user.id, kind, queued.created_at)?;
-            Some(format!("{}/api/v1/mail/unsubscribe?token={token}", setup.public_url))
-        } else {
-            None
-        };
-        context.unsubscribe_url = unsubscribe_url.clone();
+            unsubscribe_url = Some(format!("{}/api/v1/mail/unsubscribe?token={token}", setup.public_url));
+            context.unsubscribe_url = Some(format!("{}/unsubscribe?token={token}", setup.public_url));
+        }
         context.unsubscribe_reason = unsubscribe_reason(kind, user.locale);
         let (subject, text, html) = render(kind, user.locale, context).map_err(ComposeError::Permanent)?;
         Ok(OutgoingMail {
@@ -344,7 +346,7 @@ mod tests {
             refund_done: false,
             below: Some("₺150,00".into()),
             price: Some("₺140,00".into()),
-            unsubscribe_url: Some("https://hothour.example/api/v1/mail/unsubscribe?token=t".into()),
+            unsubscribe_url: Some("https://hothour.example/unsubscribe?token=t".into()),
             unsubscribe_reason: unsubscribe_reason(MailKind::PriceAlert, locale),
             subject: String::new(),
         }
@@ -365,7 +367,7 @@ mod tests {
                 } else {
                     assert!(text.contains("ABCD-EFGH") && text.contains("₺1.500,00"), "{text}");
                 }
-                let link = "https://hothour.example/api/v1/mail/unsubscribe?token=t";
+                let link = "https://hothour.example/unsubscribe?token=t";
                 assert_eq!(text.contains(link), kind.is_optional(), "{kind:?}: {text}");
                 assert_eq!(html.replace("&#x2f;", "/").contains(link), kind.is_optional(), "{kind:?}: {html}");
             }

@@ -2,8 +2,7 @@
 //! /alerts/{id}`), the optional email a user gets (`/me/mail-preferences`)
 //! and the one-click unsubscribe link those messages carry (RFC 8058).
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, delete, get, patch, post, web};
 use hothour_domain::alerts::AlertStore;
 use hothour_domain::mail::MailKind;
 use hothour_domain::{AlertId, AuctionId, DomainError, UserId};
@@ -27,7 +26,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_alert)
         .service(mail_preferences)
         .service(update_mail_preferences)
-        .service(unsubscribe_page)
         .service(unsubscribe);
 }
 
@@ -131,24 +129,11 @@ pub struct UnsubscribeQuery {
     token: String,
 }
 
-/// Where a person who opens the email's unsubscribe link lands: the web
-/// client's page, which asks before stopping anything (a link scanner that
-/// follows links stops nothing).
-#[utoipa::path(
-    tag = "me", operation_id = "unsubscribePage", params(UnsubscribeQuery),
-    responses((status = 303, description = "To the web client's unsubscribe page (`Location`)")),
-    extensions(("x-hothour" = json!(rules::public(&[])))),
-)]
-#[get("/mail/unsubscribe")]
-async fn unsubscribe_page(state: State, query: web::Query<UnsubscribeQuery>) -> HttpResponse {
-    let token: String = url_escape(&query.token);
-    let location = format!("{}/unsubscribe?token={token}", state.mail.public_url);
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
-}
-
-/// One click (RFC 8058: a mail client posts `List-Unsubscribe=One-Click`
-/// here; the web client's page posts the same): stops that kind of email
-/// to the link's user. Any body is ignored. Saying it again changes nothing.
+/// One click (RFC 8058: a mail client posts `List-Unsubscribe=One-Click` to
+/// the email's `List-Unsubscribe` link; the web client's `/unsubscribe`
+/// page, linked from the email's text, posts the same): stops that kind of
+/// email to the link's user. Any body is ignored. Saying it again changes
+/// nothing. Only a POST stops anything, so a scanner following links cannot.
 #[utoipa::path(
     tag = "me", operation_id = "unsubscribe", params(UnsubscribeQuery),
     responses((status = 200, description = "What was stopped", body = UnsubscribedOut)),
@@ -167,14 +152,4 @@ async fn unsubscribe(state: State, req: HttpRequest, query: web::Query<Unsubscri
     }
     let kind = if kind == MailKind::PriceAlert { OptionalMail::PriceAlert } else { OptionalMail::BookingReminder };
     ok(&UnsubscribedOut { kind })
-}
-
-/// `text` with everything but unreserved URL characters percent-encoded.
-fn url_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
