@@ -127,12 +127,12 @@ pub trait AlertStore: Send + Sync {
     fn delete_price_alert(&self, user: UserId, id: AlertId) -> impl Future<Output = Result<bool, DomainError>> + Send;
 
     /// Auctions with alerts waiting, for the job: up to `limit` of those
-    /// after `after`, by id.
+    /// after `after`, by id, each with the highest amount waited for.
     fn auctions_with_alerts(
         &self,
         after: AuctionId,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<AuctionId>, DomainError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(AuctionId, Money)>, DomainError>> + Send;
 
     /// The kinds of email the user asked not to get.
     fn mail_opt_outs(&self, user: UserId) -> impl Future<Output = Result<Vec<MailKind>, DomainError>> + Send;

@@ -107,10 +107,16 @@ impl AlertStore for SqlStore {
         self.finish(write, result.map(|deleted| deleted > 0)).await
     }
 
-    async fn auctions_with_alerts(&self, after: AuctionId, limit: u32) -> Result<Vec<AuctionId>, DomainError> {
-        let sql = "SELECT DISTINCT auction_id FROM price_alerts WHERE auction_id > $1 ORDER BY auction_id LIMIT $2";
+    async fn auctions_with_alerts(&self, after: AuctionId, limit: u32) -> Result<Vec<(AuctionId, Money)>, DomainError> {
+        let sql = "SELECT auction_id, MAX(below) AS below FROM price_alerts WHERE auction_id > $1 \
+                   GROUP BY auction_id ORDER BY auction_id LIMIT $2";
         let rows = self.all(&self.db, sql, [after.0.into(), i64::from(limit).into()]).await?;
-        rows.iter().map(|row| self.read(row).i64("auction_id").map(AuctionId)).collect()
+        rows.iter()
+            .map(|row| {
+                let row = self.read(row);
+                Ok((AuctionId(row.i64("auction_id")?), row.money("below")?))
+            })
+            .collect()
     }
 
     async fn mail_opt_outs(&self, user: UserId) -> Result<Vec<MailKind>, DomainError> {

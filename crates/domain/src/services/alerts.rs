@@ -55,23 +55,49 @@ where
 
     /// Fires every alert whose auction's price reached it (and drops those of
     /// ended auctions), an auction at a time under its lock; one another
-    /// instance is deciding is left to it.
+    /// instance is deciding is left to it. An auction that, as this instance
+    /// knows it, has nothing to fire is not locked at all: the decision under
+    /// the lock is the one that counts, this only spares the lock.
     pub async fn fire_price_alerts(&self, batch: u32) -> Result<BatchReport, DomainError> {
         let mut report = BatchReport::default();
         let mut after = AuctionId(0);
         loop {
             let auctions = self.store.auctions_with_alerts(after, batch).await?;
-            for &id in &auctions {
+            for &(id, highest) in &auctions {
+                match self.may_fire(id, highest).await {
+                    Ok(false) => continue,
+                    Ok(true) => {}
+                    Err(error) => {
+                        report.failed.push(JobFailure { item: id.to_string(), error });
+                        continue;
+                    }
+                }
                 match self.try_decide(AuctionAlerts(id), |unit, now| Ok(unit.fire_due(now).len())).await {
                     Ok(fired) => report.changed += fired.unwrap_or(0),
                     Err(error) => report.failed.push(JobFailure { item: id.to_string(), error }),
                 }
             }
             match auctions.last() {
-                Some(&last) if auctions.len() == batch as usize => after = last,
+                Some(&(last, _)) if auctions.len() == batch as usize => after = last,
                 _ => return Ok(report),
             }
         }
+    }
+
+    /// Whether auction `id` may have an alert to fire (its price at or below
+    /// `highest`, on sale) or to drop (it ended), as read now.
+    async fn may_fire(&self, id: AuctionId, highest: Money) -> Result<bool, DomainError> {
+        let view = match self.get_auction(id).await {
+            Ok((_, view)) => view,
+            // Deleted: its alerts went with it.
+            Err(DomainError::NotFound(_)) => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        Ok(match view.status {
+            AuctionStatus::Active => view.current_price <= highest,
+            AuctionStatus::Sold | AuctionStatus::Expired | AuctionStatus::Cancelled => true,
+            AuctionStatus::Draft | AuctionStatus::Held => false,
+        })
     }
 }
 
