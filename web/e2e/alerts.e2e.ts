@@ -6,7 +6,7 @@
 // stops that kind of email. axe finds nothing serious on any of them.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, phone } from './harness';
+import { axeViolations, browserSuite, phone, sidewaysOverflow } from './harness';
 import tr from '../src/i18n/locales/tr.json';
 import en from '../src/i18n/locales/en.json';
 
@@ -35,6 +35,7 @@ describe('price alerts', () => {
     await page.getByTestId('price-alert-save').click();
     await page.getByTestId('price-alert-set').filter({ hasText: '460,00' }).waitFor();
     expect(await axeViolations(page)).toEqual([]);
+    expect(await sidewaysOverflow(page)).toEqual({ by: 0, widest: [] });
 
     const notice = page.getByTestId('price-alert-notice');
     await notice.waitFor({ timeout: 30_000 });
