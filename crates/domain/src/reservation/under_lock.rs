@@ -784,4 +784,21 @@ mod tests {
         assert_eq!(unit.check_in(&admin(), t(1), &policy()), refused, "a hold is refused as one, door open or not");
         assert_eq!(unit.effects, Effects::default());
     }
+
+    #[test]
+    fn a_booking_is_reminded_once_inside_the_window_before_its_session() {
+        use crate::mail::MailKind;
+
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(5));
+        assert!(!unit.remind(t(419), &policy()), "more than three hours ahead");
+        assert!(unit.effects.mail.is_empty());
+        assert!(unit.remind(t(420), &policy()));
+        let [mail] = &unit.effects.mail[..] else { panic!("{:?}", unit.effects.mail) };
+        let reminder = (mail.recipient, mail.notice.kind(), mail.notice.cause());
+        assert_eq!(reminder, (HOLDER, MailKind::BookingReminder, "reservation:7".to_owned()));
+        assert!(unit.effects.events.is_empty() && unit.effects.reservations.is_empty(), "nothing else changes");
+        assert!(!seats_unit(ReservationStatus::Confirmed, t(5)).remind(t(600), &policy()), "started");
+        assert!(!seats_unit(ReservationStatus::Cancelled, t(5)).remind(t(500), &policy()), "cancelled");
+        assert!(!seats_unit(ReservationStatus::Hold, t(505)).remind(t(500), &policy()), "a hold is no booking");
+    }
 }
