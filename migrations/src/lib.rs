@@ -61,6 +61,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0007_outbox_relay"),
     sql_migration!("0008_mail"),
     sql_migration!("0009_accounts"),
+    sql_migration!("0010_alerts"),
 ];
 
 impl MigrationName for &'static SqlMigration {

@@ -11,6 +11,8 @@ type GrabOp = Json<"/api/v1/auctions/{id}/grab", "post">;
 type GrabConflict = GrabOp["responses"][409]["content"]["application/problem+json"];
 type ConfirmOp = Json<"/api/v1/reservations/{id}/confirm", "post">;
 type ConfirmConflict = ConfirmOp["responses"][409]["content"]["application/problem+json"];
+type AlertOp = Json<"/api/v1/auctions/{id}/alerts", "post">;
+type AlertConflict = AlertOp["responses"][409]["content"]["application/problem+json"];
 
 const base = "http://127.0.0.1:8080";
 
@@ -49,6 +51,17 @@ function explainConfirmConflict(problem: ConfirmConflict): string {
       return "Pay first.";
     case "payment_processing":
       return "The payment is on its way; confirm again shortly.";
+    default:
+      return never(problem.code);
+  }
+}
+
+function explainAlertConflict(problem: AlertConflict): string {
+  switch (problem.code) {
+    case "auction_closed":
+      return "Over: nothing left to watch.";
+    case "price_alert_exists":
+      return "One alert per auction: remove it to set another amount.";
     default:
       return never(problem.code);
   }
@@ -116,6 +129,22 @@ export async function flow(): Promise<string> {
   }
   const bookingCode: string | null = booking.booking_code;
   return `${kind} booked at ${price}: ${bookingCode ?? "no code"}`;
+}
+
+// A price alert: "tell me under 150.00"; it may fire at once.
+export async function watch(token: string, auction: number): Promise<string> {
+  const body: Schemas["PriceAlertIn"] = { below: "150.00" };
+  const [status, alert] = await post<Schemas["PriceAlertOut"]>(`/api/v1/auctions/${auction}/alerts`, body, {
+    authorization: `Bearer ${token}`,
+  });
+  if (isProblem(alert)) {
+    const code = alert.code;
+    if (status === 409 && (code === "auction_closed" || code === "price_alert_exists")) {
+      return explainAlertConflict({ ...alert, code });
+    }
+    return `alert failed: ${code}`;
+  }
+  return alert.fired ? `told at once: ${alert.auction.current_price}` : `watching under ${alert.below}`;
 }
 
 // Reading the audit log: `action` tells the entry's `details` apart, so each

@@ -15,6 +15,7 @@ export const router = createRouter({
     { path: '/auctions/:id(\\d+)', name: 'auction', component: () => import('./views/AuctionView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.auction' } },
     { path: '/events/:id(\\d+)', name: 'event', component: () => import('./views/EventView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.event' } },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: 'title.me', auth: true } },
+    { path: '/unsubscribe', name: 'unsubscribe', component: () => import('./views/UnsubscribeView.vue'), meta: { title: 'alerts.unsubscribeTitle' } },
     { path: '/signin', name: 'signin', component: () => import('./views/SignInView.vue'), meta: { title: 'title.signin' } },
     // Emailed links: verify the address, reset the password, accept an invitation (`?token=`).
     { path: '/verify', name: 'verify', component: () => import('./views/account/VerifyView.vue'), meta: { title: 'accounts.title_verify' } },

@@ -12,8 +12,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
 
 use crate::live::protocol::{
-    AuctionChange, Auth, Authenticated, AvailabilityChange, ErrorFrame, EventHidden, Ping, Pong, PriceUpdate,
-    ReservationChange, RoomClosed, SessionEnded, Subscribe, Subscribed, Unsubscribe, Unsubscribed,
+    AuctionChange, Auth, Authenticated, AvailabilityChange, ErrorFrame, EventHidden, Ping, Pong, PriceAlertFired,
+    PriceUpdate, ReservationChange, RoomClosed, SessionEnded, Subscribe, Subscribed, Unsubscribe, Unsubscribed,
 };
 use crate::live::socket::{SLOW_CONSUMER, TOO_MANY_OPS};
 
@@ -45,7 +45,7 @@ const CLIENT_OPS: [Message; 4] = [
 ];
 
 /// What the server sends, told apart by `type`.
-const SERVER_FRAMES: [Message; 24] = [
+const SERVER_FRAMES: [Message; 25] = [
     message::<Authenticated>("authenticated", "The answer to `auth`"),
     message::<Subscribed>("subscribed", "The answer to `subscribe`: a snapshot, or the start of a replay"),
     message::<Unsubscribed>("unsubscribed", "The answer to `unsubscribe`"),
@@ -82,10 +82,14 @@ const SERVER_FRAMES: [Message; 24] = [
         "payment_refunded",
         "A payment went back in full (a lapsed or cancelled hold, a cancelled booking, or one that did not match)",
     ),
+    message::<PriceAlertFired>(
+        "price_alert",
+        "An auction's price reached one of the user's price alerts (`user:` room only); the alert is gone",
+    ),
 ];
 
 /// The state changes and price steps rooms carry (sent unasked).
-const ROOM_EVENTS: [&str; 17] = [
+const ROOM_EVENTS: [&str; 18] = [
     "price_update",
     "turbo_triggered",
     "auction_held",
@@ -103,6 +107,7 @@ const ROOM_EVENTS: [&str; 17] = [
     "reservation_no_show",
     "payment_succeeded",
     "payment_refunded",
+    "price_alert",
 ];
 
 /// Close codes the server uses, with what they mean.

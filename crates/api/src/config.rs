@@ -69,6 +69,11 @@ pub fn variables() -> Vec<Variable> {
             "seconds before the session start from which bookings can be checked in (until the session ends)",
         ),
         v(
+            "REMINDER_BEFORE",
+            seconds(policy.reminder_before),
+            "seconds before the session start when each booking's reminder email goes (a booking made later gets it at once)",
+        ),
+        v(
             "RATE_LIMIT_AUTH_PER_MINUTE",
             "30",
             "register/login/refresh requests per client IP (an IPv6 client: per /64) per minute",
@@ -333,6 +338,7 @@ impl Config {
             cancel_cutoff: chrono_seconds(number("CANCEL_CUTOFF", 0..=30 * DAY)?),
             no_show_grace: chrono_seconds(number("NO_SHOW_GRACE", 0..=DAY)?),
             check_in_opens_before: chrono_seconds(number("CHECKIN_OPENS_BEFORE", 0..=7 * DAY)?),
+            reminder_before: chrono_seconds(number("REMINDER_BEFORE", 0..=7 * DAY)?),
         };
         let rates = RateLimits {
             auth: rate("RATE_LIMIT_AUTH_PER_MINUTE")?,
@@ -455,6 +461,14 @@ mod tests {
             let error = config(&[("CHECKIN_OPENS_BEFORE", bad)]).unwrap_err();
             assert!(matches!(error, ConfigError::Invalid { name: "CHECKIN_OPENS_BEFORE", .. }), "{bad}");
         }
+    }
+
+    #[test]
+    fn reminders_go_three_hours_ahead_unless_configured() {
+        assert_eq!(config(&[]).unwrap().policy.reminder_before, chrono::Duration::hours(3));
+        assert_eq!(config(&[("REMINDER_BEFORE", "3600")]).unwrap().policy.reminder_before, chrono::Duration::hours(1));
+        let error = config(&[("REMINDER_BEFORE", "a day")]).unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { name: "REMINDER_BEFORE", .. }));
     }
 
     #[test]

@@ -880,9 +880,13 @@ pub struct CheckInIn {
 
 // --- the door ---------------------------------------------------------------
 
+pub mod alerts;
 pub mod door;
 pub mod mailbox;
 
+pub use alerts::{
+    FiredAlertOut, MailPreferencesOut, MailPreferencesPatch, OptionalMail, PriceAlertIn, PriceAlertOut, UnsubscribedOut,
+};
 pub use door::{DoorSessionOut, RosterEntryOut, RosterOut, SessionStatus, StudioDayOut};
 pub use mailbox::{EmailTokenIn, InvitationOut, InvitationPage, PasswordResetConfirmIn, PasswordResetIn};
 

@@ -1,7 +1,8 @@
 //! Background jobs, safe when several instances run them at once: expire
 //! lapsed holds, persist and announce auction status changes, mark no-shows,
-//! retry refunds and ask the payment provider about payments whose webhook
-//! has not come, send the email that decisions recorded, prune old outbox rows.
+//! fire price alerts, record booking reminders, retry refunds and ask the
+//! payment provider about payments whose webhook has not come, send the
+//! email that decisions recorded, prune old outbox rows.
 
 use std::sync::Arc;
 
@@ -39,6 +40,14 @@ pub async fn run_once(state: &AppState) {
     match state.services.mark_no_shows(BATCH).await {
         Ok(report) => log_failures("marking no-shows", &report.failed),
         Err(error) => tracing::error!(%error, "marking no-shows"),
+    }
+    match state.services.fire_price_alerts(BATCH).await {
+        Ok(report) => log_failures("firing price alerts", &report.failed),
+        Err(error) => tracing::error!(%error, "firing price alerts"),
+    }
+    match state.services.record_due_reminders(BATCH).await {
+        Ok(report) => log_failures("recording booking reminders", &report.failed),
+        Err(error) => tracing::error!(%error, "recording booking reminders"),
     }
     match crate::mail::send_due(state).await {
         Ok(report) => {

@@ -33,6 +33,7 @@ pub mod security_headers;
 pub mod spa;
 pub mod store;
 pub mod summaries;
+pub mod unsubscribe;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -41,6 +41,7 @@ use rules::{Access, Rules};
         (name = "studios", description = "Studios and their admins"),
         (name = "events", description = "Events with seats, and holds"),
         (name = "auctions", description = "Dutch auctions and grabbing"),
+        (name = "alerts", description = "Price alerts: be told when an auction reaches a price"),
         (name = "reservations", description = "Holds and bookings"),
         (name = "admin", description = "Administration"),
         (name = "payments", description = "The payment provider's notifications"),

@@ -128,6 +128,8 @@ problem_codes! {
     PaymentProcessing = "payment_processing", 409, Retry::WithBackoff, "The provider is still processing the payment: confirm again shortly.";
     PaymentDeclined = "payment_declined", 402, Retry::No, "The card was declined (the detail gives the provider's words): try another card.";
     EmailTaken = "email_taken", 409, Retry::No, "An account with this email exists.";
+    PriceAlertExists = "price_alert_exists", 409, Retry::No,
+        "The caller already has a price alert on this auction (one each): remove it (`DELETE /alerts/{id}`) to set another amount.";
     AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
     TokenInvalid = "token_invalid", 400, Retry::No,
         "The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.";
@@ -314,6 +316,7 @@ impl From<DomainError> for Problem {
                 return problem;
             }
             E::EmailTaken => P::EmailTaken,
+            E::PriceAlertExists => P::PriceAlertExists,
             E::AlreadyAdministers => P::AlreadyAdministersAStudio,
             E::TokenRejected(problem) => match problem {
                 TokenProblem::Unknown => P::TokenInvalid,

@@ -15,8 +15,20 @@ use rust_embed::Embed;
 struct Bundle;
 
 /// The first segment of each client route, as `web/src/router.ts` declares them.
-const CLIENT_ROUTES: [&str; 11] =
-    ["auctions", "events", "me", "signin", "register", "studio", "admin", "verify", "forgot", "reset", "invitations"];
+const CLIENT_ROUTES: [&str; 12] = [
+    "auctions",
+    "events",
+    "me",
+    "signin",
+    "register",
+    "studio",
+    "admin",
+    "verify",
+    "forgot",
+    "reset",
+    "invitations",
+    "unsubscribe",
+];
 
 /// Vite names the files under `assets/` by their content hash: they never change.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

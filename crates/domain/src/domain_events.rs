@@ -6,6 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::alerts::PriceAlertSnapshot;
 use crate::auction::AuctionSnapshot;
 pub use crate::audit::AuditDetails;
 use crate::event::EventSnapshot;
@@ -116,6 +117,7 @@ domain_events! {
     ReservationNoShow = "reservation_no_show", ReservationSnapshot;
     PaymentSucceeded = "payment_succeeded", ReservationSnapshot;
     PaymentRefunded = "payment_refunded", ReservationSnapshot;
+    PriceAlert = "price_alert", PriceAlertSnapshot;
 }
 
 impl Payload {
@@ -152,6 +154,8 @@ impl Payload {
             | Payload::ReservationNoShow(r)
             | Payload::PaymentSucceeded(r)
             | Payload::PaymentRefunded(r) => (r.auction_id, r.event_id),
+            // It tells a user of a price, not of a change to the auction.
+            Payload::PriceAlert(_) => (None, None),
         }
     }
 }
@@ -376,6 +380,14 @@ mod tests {
             "payment": { "status": "none", "amount": "0.00", "refunded_amount": "0.00" },
         });
 
+        let fired = crate::alerts::PriceAlertSnapshot {
+            id: crate::ids::AlertId(4),
+            user_id: UserId(11),
+            below: "460.00".parse().unwrap(),
+            price: "450.00".parse().unwrap(),
+            auction: held.clone(),
+        };
+        let fired_json = json!({"id": 4, "user_id": 11, "below": "460.00", "price": "450.00", "auction": held_json});
         let cases = [
             (Payload::TurboTriggered(held.clone()), &held_json),
             (Payload::AuctionHeld(held.clone()), &held_json),
@@ -392,6 +404,7 @@ mod tests {
             (Payload::ReservationNoShow(booking.clone()), &booking_json),
             (Payload::PaymentSucceeded(booking.clone()), &booking_json),
             (Payload::PaymentRefunded(booking), &booking_json),
+            (Payload::PriceAlert(fired), &fired_json),
         ];
         let kinds: Vec<_> = cases.iter().map(|(payload, _)| payload.kind()).collect();
         assert_eq!(kinds, EventKind::ALL, "one case per kind");

@@ -98,6 +98,8 @@ pub enum DomainError {
     InvitationForAnotherAddress,
     #[error("this email address is verified already")]
     EmailAlreadyVerified,
+    #[error("you already have a price alert on this auction: remove it first")]
+    PriceAlertExists,
     /// The store failed in a way no rule explains; the cause is kept for the logs.
     #[error("storage failure")]
     Storage(#[source] Cause),

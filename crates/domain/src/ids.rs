@@ -37,3 +37,7 @@ id_type!(
     /// A reservation (hold, booking) of a slot or of seats.
     ReservationId, "reservation"
 );
+id_type!(
+    /// A user's price alert on an auction.
+    AlertId, "alert"
+);

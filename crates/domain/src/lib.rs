@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod alerts;
 pub mod auction;
 pub mod audit;
 pub mod booking_code;
@@ -42,7 +43,7 @@ pub use event::{
     Availability, Event, EventDetails, EventInput, EventPatch, EventSnapshot, EventUnit, HiddenEvents, SeatCounts,
     Visibility,
 };
-pub use ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+pub use ids::{AlertId, AuctionId, EventId, ReservationId, StudioId, UserId};
 pub use money::{Money, MoneyError};
 pub use reservation::{
     ConfirmOutcome, EventReservationsUnit, Parent, Reservation, ReservationKind, ReservationSnapshot,

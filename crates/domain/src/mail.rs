@@ -15,6 +15,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::account::Locale;
+use crate::alerts::PriceAlertSnapshot;
 use crate::error::DomainError;
 use crate::ids::{StudioId, UserId};
 use crate::reservation::{CancelledBy, Reservation, ReservationSnapshot};
@@ -37,6 +38,10 @@ pub enum Notice {
     PasswordReset { token_id: i64, token: String, expires_at: DateTime<Utc> },
     /// Become an admin of studio `studio_id`: a link with the invitation's token.
     StudioInvitation { invitation_id: i64, token: String, studio_id: StudioId, expires_at: DateTime<Utc> },
+    /// A booking's session starts soon (`Policy::reminder_before`).
+    BookingReminder { reservation: ReservationSnapshot },
+    /// An auction's price reached what the user waited for.
+    PriceAlert { alert: PriceAlertSnapshot },
 }
 
 /// The name of the field of a [`Notice`] that carries a secret (an emailed
@@ -54,17 +59,29 @@ pub enum MailKind {
     VerifyEmail,
     PasswordReset,
     StudioInvitation,
+    BookingReminder,
+    PriceAlert,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::BookingConfirmed,
         MailKind::BookingCancelled,
         MailKind::SessionCancelled,
         MailKind::VerifyEmail,
         MailKind::PasswordReset,
         MailKind::StudioInvitation,
+        MailKind::BookingReminder,
+        MailKind::PriceAlert,
     ];
+
+    /// The kinds a user may stop with one click (`List-Unsubscribe`): what
+    /// they asked for or what merely reminds, never what tells of a change.
+    pub const OPTIONAL: [MailKind; 2] = [MailKind::BookingReminder, MailKind::PriceAlert];
+
+    pub fn is_optional(self) -> bool {
+        Self::OPTIONAL.contains(&self)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -74,6 +91,8 @@ impl MailKind {
             MailKind::VerifyEmail => "verify_email",
             MailKind::PasswordReset => "password_reset",
             MailKind::StudioInvitation => "studio_invitation",
+            MailKind::BookingReminder => "booking_reminder",
+            MailKind::PriceAlert => "price_alert",
         }
     }
 
@@ -95,6 +114,10 @@ impl Notice {
         Notice::SessionCancelled { reservation: reservation.snapshot(now) }
     }
 
+    pub fn booking_reminder(reservation: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::BookingReminder { reservation: reservation.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
@@ -103,6 +126,8 @@ impl Notice {
             Notice::VerifyEmail { .. } => MailKind::VerifyEmail,
             Notice::PasswordReset { .. } => MailKind::PasswordReset,
             Notice::StudioInvitation { .. } => MailKind::StudioInvitation,
+            Notice::BookingReminder { .. } => MailKind::BookingReminder,
+            Notice::PriceAlert { .. } => MailKind::PriceAlert,
         }
     }
 
@@ -111,19 +136,26 @@ impl Notice {
         match self {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
-            | Notice::SessionCancelled { reservation } => Some(reservation),
-            Notice::VerifyEmail { .. } | Notice::PasswordReset { .. } | Notice::StudioInvitation { .. } => None,
+            | Notice::SessionCancelled { reservation }
+            | Notice::BookingReminder { reservation } => Some(reservation),
+            Notice::VerifyEmail { .. }
+            | Notice::PasswordReset { .. }
+            | Notice::StudioInvitation { .. }
+            | Notice::PriceAlert { .. } => None,
         }
     }
 
-    /// What caused it, e.g. `reservation:42`: with the recipient and the
-    /// kind, what makes a message one of a kind (recorded twice, kept once).
-    /// Each emailed token is a cause of its own, so a resent link is a new message.
+    /// What caused it, e.g. `reservation:42` or `alert:7`: with the
+    /// recipient and the kind, what makes a message one of a kind (recorded
+    /// twice, kept once). Each emailed token is a cause of its own, so a
+    /// resent link is a new message.
     pub fn cause(&self) -> String {
         match self {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
-            | Notice::SessionCancelled { reservation } => reservation.id.to_string(),
+            | Notice::SessionCancelled { reservation }
+            | Notice::BookingReminder { reservation } => reservation.id.to_string(),
+            Notice::PriceAlert { alert } => alert.id.to_string(),
             Notice::VerifyEmail { token_id, .. } | Notice::PasswordReset { token_id, .. } => {
                 format!("account_token:{token_id}")
             }
@@ -240,6 +272,9 @@ pub struct OutgoingMail {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
+    /// The one-click unsubscribe link of a message one may stop (sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post`, RFC 8058).
+    pub unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -574,6 +574,15 @@ pub trait JobStore: Send + Sync {
         grace: chrono::Duration,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<ReservationId>, DomainError>> + Send;
+    /// Bookings whose session starts after `now` and no later than `now +
+    /// before`, whose reminder is not recorded yet and whose owner has not
+    /// unsubscribed from reminders.
+    fn due_reminders(
+        &self,
+        now: DateTime<Utc>,
+        before: chrono::Duration,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ReservationId>, DomainError>> + Send;
 }
 
 /// Delivers committed events to live subscribers on this instance.

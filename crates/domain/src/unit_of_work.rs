@@ -16,7 +16,7 @@ use crate::auction::AuctionUnit;
 use crate::domain_events::{AuditDetails, AuditEntry, DomainEvent, EventKind, Payload, Room};
 use crate::error::DomainError;
 use crate::event::EventUnit;
-use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
+use crate::ids::{AlertId, AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::mail::{Mail, Notice, Recipient};
 use crate::reservation::{EventReservationsUnit, Parent, Reservation, ReservationSnapshot, ReservationUnit};
 
@@ -123,6 +123,8 @@ pub struct Effects {
     pub audit: Vec<AuditEntry>,
     /// Messages to send once this commits (the mail outbox, SPEC §14).
     pub mail: Vec<Mail>,
+    /// Price alerts fired or ended, to delete.
+    pub dropped_alerts: Vec<AlertId>,
 }
 
 impl Effects {
@@ -141,6 +143,7 @@ impl Effects {
         self.events.extend(later.events);
         self.audit.extend(later.audit);
         self.mail.extend(later.mail);
+        self.dropped_alerts.extend(later.dropped_alerts);
     }
 
     /// Keeps only the last `kind` event of each room: decisions made together
@@ -193,6 +196,8 @@ pub struct Policy {
     pub no_show_grace: Duration,
     /// How long before the session starts its door opens for check-in.
     pub check_in_opens_before: Duration,
+    /// How long before the session a booking's reminder is sent.
+    pub reminder_before: Duration,
 }
 
 impl Default for Policy {
@@ -203,6 +208,7 @@ impl Default for Policy {
             cancel_cutoff: Duration::hours(2),
             no_show_grace: Duration::minutes(15),
             check_in_opens_before: Duration::hours(2),
+            reminder_before: Duration::hours(3),
         }
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use hothour_domain::mail::{MailError, Mailer, OutgoingMail};
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -38,13 +38,52 @@ pub fn mime_message(mail: &OutgoingMail) -> Result<Message, MailError> {
             Ok::<_, MailError>(body.singlepart(part))
         })?
     };
-    Message::builder()
+    let mut builder = Message::builder()
         .message_id(Some(format!("<{}>", mail.message_id)))
         .from(from)
         .to(to)
-        .subject(mail.subject.clone())
-        .multipart(body)
-        .map_err(|e| refused("the message", &e))
+        .subject(mail.subject.clone());
+    if let Some(url) = &mail.unsubscribe_url {
+        builder = builder.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
+    }
+    builder.multipart(body).map_err(|e| refused("the message", &e))
+}
+
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link
+/// stops the messages with one POST, no page to visit.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
 }
 
 /// Whether `text` is an address a message can be from: `Name <a@b.c>` or `a@b.c`.
@@ -172,6 +211,7 @@ mod tests {
                 content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
                 content: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
             }],
+            unsubscribe_url: Some("https://hothour.example/api/v1/mail/unsubscribe?token=abc".into()),
         }
     }
 
@@ -179,6 +219,11 @@ mod tests {
     fn a_message_has_its_id_its_parts_and_its_attachment() {
         let text = String::from_utf8(mime_message(&mail()).unwrap().formatted()).unwrap();
         assert!(text.contains("Message-ID: <hothour-mail-7@hothour.example>"), "{text}");
+        assert!(
+            text.contains("List-Unsubscribe: <https://hothour.example/api/v1/mail/unsubscribe?token=abc>"),
+            "{text}"
+        );
+        assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{text}");
         assert!(text.contains("multipart/mixed") && text.contains("multipart/alternative"), "{text}");
         assert!(text.contains("text/plain") && text.contains("text/html"), "{text}");
         assert!(text.contains("hothour-7.ics"), "{text}");

@@ -16,7 +16,7 @@ const LIVE: &str = "('HOLD', 'CONFIRMED', 'CHECKED_IN', 'NO_SHOW')";
 
 impl SqlStore {
     /// The auction's live reservation, locked with `lock` when given.
-    async fn live_reservation(
+    pub(crate) async fn live_reservation(
         &self,
         conn: &impl ConnectionTrait,
         id: AuctionId,

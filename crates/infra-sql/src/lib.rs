@@ -11,6 +11,7 @@
 //! dialect's lock timeout answers [`DomainError::Busy`].
 
 mod accounts;
+mod alerts;
 mod auctions;
 mod codes;
 mod dialect;

@@ -126,4 +126,31 @@ impl JobStore for SqlStore {
             .await?;
         rows.iter().map(|row| self.read(row).i64("id").map(ReservationId)).collect()
     }
+
+    async fn due_reminders(
+        &self,
+        now: DateTime<Utc>,
+        before: chrono::Duration,
+        limit: u32,
+    ) -> Result<Vec<ReservationId>, DomainError> {
+        let until = now.checked_add_signed(before).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let d = self.d();
+        let rows = self
+            .all(
+                &self.db,
+                "SELECT r.id FROM reservations r \
+                   LEFT JOIN auctions a ON a.id = r.auction_id \
+                   LEFT JOIN events e ON e.id = r.event_id \
+                 WHERE r.status = 'CONFIRMED' \
+                   AND COALESCE(a.scheduled_at, e.starts_at) > $1 AND COALESCE(a.scheduled_at, e.starts_at) <= $2 \
+                   AND NOT EXISTS (SELECT 1 FROM mail_outbox m WHERE m.kind = 'booking_reminder' \
+                                   AND m.cause = 'reservation:' || r.id AND m.recipient_id = r.user_id) \
+                   AND NOT EXISTS (SELECT 1 FROM mail_opt_outs o \
+                                   WHERE o.user_id = r.user_id AND o.kind = 'booking_reminder') \
+                 ORDER BY r.id LIMIT $3",
+                [d.time(now), d.time(until), i64::from(limit).into()],
+            )
+            .await?;
+        rows.iter().map(|row| self.read(row).i64("id").map(ReservationId)).collect()
+    }
 }

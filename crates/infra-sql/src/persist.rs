@@ -230,6 +230,7 @@ impl SqlStore {
             stored.sort_by_key(|event| event.seq);
         }
         self.write_mail(conn, &effects.mail, now).await?;
+        self.drop_alerts(conn, &effects.dropped_alerts).await?;
         if !effects.audit.is_empty() {
             let sql = format!(
                 "INSERT INTO audit_log (actor_id, studio_id, action, target, details, created_at) VALUES {}",

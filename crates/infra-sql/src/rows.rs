@@ -72,7 +72,7 @@ impl Reader<'_> {
         u32::try_from(n).map_err(|e| corrupt(column, e))
     }
 
-    fn money(&self, column: &str) -> Result<Money, DomainError> {
+    pub(crate) fn money(&self, column: &str) -> Result<Money, DomainError> {
         required(column, self.d.read_money(self.row, column)?)
     }
 

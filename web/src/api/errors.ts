@@ -62,6 +62,7 @@ export const PROBLEM_CODES = [
   'token_used',
   'invitation_for_another_address',
   'email_already_verified',
+  'price_alert_exists',
 ] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
 // Every code the contract can answer with is worded: a new one fails the typecheck until it is.

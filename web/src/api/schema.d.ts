@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/alerts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes one of the caller's price alerts (another's is not found).
+         * @description Removes one of the caller's price alerts (another's is not found).
+         */
+        delete: operations["deletePriceAlert"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auctions": {
         parameters: {
             query?: never;
@@ -84,6 +104,34 @@ export interface paths {
          * @description Changes an auction while it is still a DRAFT.
          */
         patch: operations["updateAuction"];
+        trace?: never;
+    };
+    "/api/v1/auctions/{id}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks to be told — a `price_alert` frame on `user:{id}` and an email —
+         *     when the auction is on sale (ACTIVE, not held) at or below `below`: at
+         *     once if it already is, else when its price steps there or a hold on it
+         *     lapses below it. One alert per user and auction; it is gone once fired
+         *     or when the auction ends.
+         * @description Asks to be told — a `price_alert` frame on `user:{id}` and an email —
+         *     when the auction is on sale (ACTIVE, not held) at or below `below`: at
+         *     once if it already is, else when its price steps there or a hold on it
+         *     lapses below it. One alert per user and auction; it is gone once fired
+         *     or when the auction ends.
+         */
+        post: operations["createPriceAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/auctions/{id}/cancel": {
@@ -526,6 +574,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mail/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One click (RFC 8058: a mail client posts `List-Unsubscribe=One-Click` to
+         *     the email's `List-Unsubscribe` link; the web client's `/unsubscribe`
+         *     page, linked from the email's text, posts the same): stops that kind of
+         *     email to the link's user. Any body is ignored. Saying it again changes
+         *     nothing. Only a POST stops anything, so a scanner following links cannot.
+         * @description One click (RFC 8058: a mail client posts `List-Unsubscribe=One-Click` to
+         *     the email's `List-Unsubscribe` link; the web client's `/unsubscribe`
+         *     page, linked from the email's text, posts the same): stops that kind of
+         *     email to the link's user. Any body is ignored. Saying it again changes
+         *     nothing. Only a POST stops anything, so a scanner following links cannot.
+         */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -548,6 +624,50 @@ export interface paths {
          * @description Changes one's name, phone or language.
          */
         patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/api/v1/me/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's price alerts waiting to fire, newest first.
+         * @description The caller's price alerts waiting to fire, newest first.
+         */
+        get: operations["listMyPriceAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/mail-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which optional email the caller gets (reminders, price alerts).
+         * @description Which optional email the caller gets (reminders, price alerts).
+         */
+        get: operations["getMailPreferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Turns reminders or price-alert email on or off.
+         * @description Turns reminders or price-alert email on or off.
+         */
+        patch: operations["updateMailPreferences"];
         trace?: never;
     };
     "/api/v1/me/password": {
@@ -1983,11 +2103,28 @@ export interface components {
             email: string;
             password: string;
         };
+        /** @description Which optional email the user gets. */
+        MailPreferencesOut: {
+            /** @description A reminder before each booked session. */
+            booking_reminder: boolean;
+            /** @description An email when a price alert fires (the live notice comes regardless). */
+            price_alert: boolean;
+        };
+        /** @description Changes to [`MailPreferencesOut`]; a field left out stays as it is. */
+        MailPreferencesPatch: {
+            booking_reminder?: boolean | null;
+            price_alert?: boolean | null;
+        };
         /**
          * @description An amount in the deployment's currency (`GET /config`), as a decimal string: never a JSON number. Answers always carry two decimals.
          * @example 149.90
          */
         Money: string;
+        /**
+         * @description The kinds of email a link can unsubscribe from.
+         * @enum {string}
+         */
+        OptionalMail: "booking_reminder" | "price_alert";
         PasswordIn: {
             current_password: string;
             /** @description At least 8 characters and at most 72 bytes in UTF-8. */
@@ -2029,6 +2166,26 @@ export interface components {
             provider: string;
             /** @description Stripe's publishable key, with `stripe`. */
             publishable_key: string | null;
+        };
+        /** @description "Tell me when this auction's price is at or below this." */
+        PriceAlertIn: {
+            below: components["schemas"]["Money"];
+        };
+        /** @description A price alert, with its auction as it stands now. */
+        PriceAlertOut: {
+            auction: components["schemas"]["AuctionOut"];
+            /** Format: int64 */
+            auction_id: number;
+            below: components["schemas"]["Money"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description It fired already (the price was there when it was made): it is gone,
+             *     and a `price_alert` frame and email are on their way.
+             */
+            fired: boolean;
+            /** Format: int64 */
+            id: number;
         };
         /**
          * @description Whether a price step is on the normal or the turbo schedule.
@@ -2072,7 +2229,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "token_invalid" | "token_expired" | "token_used" | "invitation_for_another_address" | "email_already_verified" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "price_alert_exists" | "already_administers_a_studio" | "token_invalid" | "token_expired" | "token_used" | "invitation_for_another_address" | "email_already_verified" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             locale?: components["schemas"]["Locale"] | null;
@@ -2442,6 +2599,10 @@ export interface components {
              */
             trigger_before_minutes: number;
         };
+        /** @description What an unsubscribe link stopped. */
+        UnsubscribedOut: {
+            kind: components["schemas"]["OptionalMail"];
+        };
         UserOut: {
             email: string;
             /**
@@ -2591,6 +2752,43 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    deletePriceAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Alert id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listAuctions: {
         parameters: {
             query?: {
@@ -2940,6 +3138,86 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "auction_not_editable";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createPriceAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Auction id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "below": "150.00"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PriceAlertIn"];
+            };
+        };
+        responses: {
+            /** @description The alert (`fired`: it went off at once and is gone) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceAlertOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `booking_not_allowed`: Studio and platform admins cannot hold or grab. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "booking_not_allowed";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description `auction_closed`: The auction has ended or was cancelled.
+             *
+             *     `price_alert_exists`: The caller already has a price alert on this auction (one each): remove it (`DELETE /alerts/{id}`) to set another amount.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "auction_closed" | "price_alert_exists";
                     };
                 };
             };
@@ -4275,6 +4553,33 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    unsubscribe: {
+        parameters: {
+            query: {
+                /** @description The token of the link in the email. */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was stopped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribedOut"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -4318,6 +4623,89 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMyPriceAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alerts, each with its auction now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceAlertOut"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMailPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailPreferencesOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateMailPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "booking_reminder": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["MailPreferencesPatch"];
+            };
+        };
+        responses: {
+            /** @description The preferences now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailPreferencesOut"];
                 };
             };
             400: components["responses"]["BadRequest"];

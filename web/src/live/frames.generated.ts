@@ -27,6 +27,7 @@ export type ServerFrame =
   | PaymentRefundedFrame
   | PaymentSucceededFrame
   | PongFrame
+  | PriceAlertFrame
   | PriceUpdateFrame
   | ReservationCancelledFrame
   | ReservationCheckedInFrame
@@ -1107,6 +1108,35 @@ export interface PongFrame {
    */
   at: string;
   type: 'pong';
+}
+/**
+ * An auction's price reached one of the user's price alerts (`user:` room only); the alert is gone
+ *
+ * A price alert of the user's fired: the auction's price is at or below
+ * what they asked for. In their `user:` room only.
+ */
+export interface PriceAlertFrame {
+  at: string;
+  data: FiredAlertOut;
+  epoch: number;
+  room: string;
+  /**
+   * Increases within the room; gaps are normal (resume with `since`).
+   */
+  seq: number;
+  type: 'price_alert';
+}
+/**
+ * A fired alert, as the `price_alert` frame carries it.
+ */
+export interface FiredAlertOut {
+  auction: AuctionOut;
+  below: Money;
+  /**
+   * The alert's id (it is gone now).
+   */
+  id: number;
+  price: Money;
 }
 /**
  * An auction's price stepped (no `seq`)

@@ -17,7 +17,7 @@ use hothour_domain::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::dto::{AuctionOut, EventOut, ReservationOut, ReservationTargetOut, StudioSummary};
+use crate::dto::{AuctionOut, EventOut, FiredAlertOut, ReservationOut, ReservationTargetOut, StudioSummary};
 use crate::live::catalogue;
 use crate::live::sessions::SessionEnd;
 
@@ -148,6 +148,7 @@ pub enum ServerFrame {
     ReservationNoShow(ReservationChange),
     PaymentSucceeded(ReservationChange),
     PaymentRefunded(ReservationChange),
+    PriceAlert(PriceAlertFired),
 }
 
 impl ServerFrame {
@@ -230,6 +231,7 @@ impl ServerFrame {
             | Payload::AuctionUpdated(a)
             | Payload::AuctionDeleted(a) => Needs::Studio(a.studio_id),
             Payload::AvailabilityChanged(e) => Needs::Studio(e.studio_id),
+            Payload::PriceAlert(alert) => Needs::Studio(alert.auction.studio_id),
             Payload::HoldCreated(r)
             | Payload::BookingConfirmed(r)
             | Payload::ReservationExpired(r)
@@ -274,6 +276,9 @@ impl ServerFrame {
             (Payload::ReservationNoShow(r), Context::Target(t)) => ServerFrame::ReservationNoShow(reservation(r, t)),
             (Payload::PaymentSucceeded(r), Context::Target(t)) => ServerFrame::PaymentSucceeded(reservation(r, t)),
             (Payload::PaymentRefunded(r), Context::Target(t)) => ServerFrame::PaymentRefunded(reservation(r, t)),
+            (Payload::PriceAlert(alert), Context::Studio(s)) => {
+                ServerFrame::PriceAlert(PriceAlertFired::new(event, epoch, FiredAlertOut::of(alert, s)))
+            }
             _ => return None,
         })
     }
@@ -309,6 +314,7 @@ macro_rules! change {
 change!(AuctionChange, AuctionOut);
 change!(AvailabilityChange, EventOut);
 change!(ReservationChange, ReservationOut);
+change!(PriceAlertFired, FiredAlertOut);
 
 /// The answer to a successful `auth`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -531,6 +537,19 @@ pub struct ReservationChange {
     pub at: DateTime<Utc>,
     /// The reservation after the change.
     pub data: ReservationOut,
+}
+
+/// A price alert of the user's fired: the auction's price is at or below
+/// what they asked for. In their `user:` room only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceAlertFired {
+    #[schema(pattern = "^user:[1-9][0-9]*$", example = "user:3")]
+    pub room: String,
+    /// Increases within the room; gaps are normal (resume with `since`).
+    pub seq: i64,
+    pub epoch: i64,
+    pub at: DateTime<Utc>,
+    pub data: FiredAlertOut,
 }
 
 #[cfg(test)]

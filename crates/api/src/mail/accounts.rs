@@ -80,7 +80,7 @@ impl AppState {
             other => return Err(ComposeError::Permanent(format!("{:?} is no account message", other.kind()))),
         }
         let (subject, text, html) = render(notice.kind(), locale, &context).map_err(ComposeError::Permanent)?;
-        Ok(Message { subject, text, html, attachments: Vec::new() })
+        Ok(Message { subject, text, html, attachments: Vec::new(), unsubscribe_url: None })
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use hothour_domain::account::{Locale, User};
+use hothour_domain::alerts::PriceAlertSnapshot;
 use hothour_domain::mail::{Attachment, ComposeError, MailKind, Notice, OutgoingMail, QueuedMail, Recipient};
 use hothour_domain::ports::AccountStore;
 use hothour_domain::reservation::{CancelledBy, PaymentStatus};
@@ -26,6 +27,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("session.html", include_str!("templates/session.html")),
     ("session.txt", include_str!("templates/session.txt")),
     ("button.html", include_str!("templates/button.html")),
+    ("unsubscribe.html", include_str!("templates/unsubscribe.html")),
+    ("unsubscribe.txt", include_str!("templates/unsubscribe.txt")),
     ("en/booking_confirmed.subject.txt", include_str!("templates/en/booking_confirmed.subject.txt")),
     ("en/booking_confirmed.txt", include_str!("templates/en/booking_confirmed.txt")),
     ("en/booking_confirmed.html", include_str!("templates/en/booking_confirmed.html")),
@@ -62,6 +65,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/studio_invitation.subject.txt", include_str!("templates/tr/studio_invitation.subject.txt")),
     ("tr/studio_invitation.txt", include_str!("templates/tr/studio_invitation.txt")),
     ("tr/studio_invitation.html", include_str!("templates/tr/studio_invitation.html")),
+    ("en/booking_reminder.subject.txt", include_str!("templates/en/booking_reminder.subject.txt")),
+    ("en/booking_reminder.txt", include_str!("templates/en/booking_reminder.txt")),
+    ("en/booking_reminder.html", include_str!("templates/en/booking_reminder.html")),
+    ("en/price_alert.subject.txt", include_str!("templates/en/price_alert.subject.txt")),
+    ("en/price_alert.txt", include_str!("templates/en/price_alert.txt")),
+    ("en/price_alert.html", include_str!("templates/en/price_alert.html")),
+    ("tr/booking_reminder.subject.txt", include_str!("templates/tr/booking_reminder.subject.txt")),
+    ("tr/booking_reminder.txt", include_str!("templates/tr/booking_reminder.txt")),
+    ("tr/booking_reminder.html", include_str!("templates/tr/booking_reminder.html")),
+    ("tr/price_alert.subject.txt", include_str!("templates/tr/price_alert.subject.txt")),
+    ("tr/price_alert.txt", include_str!("templates/tr/price_alert.txt")),
+    ("tr/price_alert.html", include_str!("templates/tr/price_alert.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -119,6 +134,24 @@ pub struct Context {
     /// The money going back, for a cancelled paid booking.
     refund: Option<String>,
     refund_done: bool,
+    /// For a price alert: the amount asked for, and the price it fired at.
+    below: Option<String>,
+    price: Option<String>,
+    /// For a message one may stop: the web client's unsubscribe page, and
+    /// why they get it.
+    unsubscribe_url: Option<String>,
+    unsubscribe_reason: &'static str,
+}
+
+/// Why a message that can be stopped came, in each language.
+fn unsubscribe_reason(kind: MailKind, locale: Locale) -> &'static str {
+    match (kind, locale) {
+        (MailKind::BookingReminder, Locale::Tr) => "Bu hatırlatmayı HotHour rezervasyonunuz için aldınız.",
+        (MailKind::BookingReminder, Locale::En) => "You get this reminder for your HotHour booking.",
+        (MailKind::PriceAlert, Locale::Tr) => "Bu e-postayı HotHour'da kurduğunuz fiyat alarmı için aldınız.",
+        (MailKind::PriceAlert, Locale::En) => "You get this email for a price alert you set on HotHour.",
+        _ => "",
+    }
 }
 
 /// The session a reservation is for, as its snapshot names it.
@@ -170,6 +203,46 @@ fn context(
         by,
         refund,
         refund_done,
+        below: None,
+        price: None,
+        unsubscribe_url: None,
+        unsubscribe_reason: "",
+    }
+}
+
+/// The template context of a fired price alert to `reader`.
+fn alert_context(
+    setup: &MailSetup,
+    currency: &str,
+    reader: &Reader,
+    alert: &PriceAlertSnapshot,
+    studio: StudioSummary,
+) -> Context {
+    let locale = reader.locale;
+    let auction = &alert.auction;
+    let zone = studio.timezone.clone();
+    let ends_at = auction.scheduled_at + chrono::Duration::minutes(auction.session_minutes);
+    Context {
+        lang: locale.as_str(),
+        labels: labels(locale),
+        name: reader.name.clone(),
+        title: auction.title.clone(),
+        when: day_and_time(auction.scheduled_at, &zone, locale),
+        ends: time_after(ends_at, auction.scheduled_at, &zone, locale),
+        zone,
+        studio,
+        quantity: 1,
+        total: money(alert.price, currency, locale),
+        code: None,
+        session_url: format!("{}/auctions/{}", setup.public_url, auction.id.0),
+        tickets_url: format!("{}/me", setup.public_url),
+        by: None,
+        refund: None,
+        refund_done: false,
+        below: Some(money(alert.below, currency, locale)),
+        price: Some(money(alert.price, currency, locale)),
+        unsubscribe_url: None,
+        unsubscribe_reason: "",
     }
 }
 
@@ -209,9 +282,11 @@ impl AppState {
         let setup = &self.mail;
         let notice = queued.notice().map_err(ComposeError::Permanent)?;
         let reader = self.reader(&queued.recipient).await?;
-        let Message { subject, text, html, attachments } = match notice.reservation() {
-            Some(_) => self.booking_message(&notice, &reader, queued.created_at).await?,
-            None => self.account_message(&notice, &reader).await?,
+        let Message { subject, text, html, attachments, unsubscribe_url } = match notice {
+            Notice::VerifyEmail { .. } | Notice::PasswordReset { .. } | Notice::StudioInvitation { .. } => {
+                self.account_message(&notice, &reader).await?
+            }
+            _ => self.session_message(&notice, &reader, &queued).await?,
         };
         Ok(OutgoingMail {
             message_id: format!("hothour-mail-{}@{}", queued.id, setup.message_id_domain),
@@ -222,6 +297,7 @@ impl AppState {
             text,
             html,
             attachments,
+            unsubscribe_url,
         })
     }
 
@@ -242,28 +318,65 @@ impl AppState {
         }
     }
 
-    /// A message about a booking: the session as it is now, the booking as
-    /// it was, and for a confirmation the calendar file.
-    async fn booking_message(
+    /// A message about a session: a booking (the session as it is now, the
+    /// booking as it was, and for a confirmation the calendar file) or a
+    /// fired price alert. Reminders and alerts carry their unsubscribe links.
+    async fn session_message(
         &self,
         notice: &Notice,
         reader: &Reader,
-        recorded_at: DateTime<Utc>,
+        queued: &QueuedMail,
     ) -> Result<Message, ComposeError> {
-        let (reservation, by) = match notice {
-            Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
-            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
-            other => return Err(ComposeError::Permanent(format!("{:?} is about no booking", other.kind()))),
+        let setup = &self.mail;
+        let kind = notice.kind();
+        let mut attachments = Vec::new();
+        let mut context = match notice {
+            Notice::PriceAlert { alert } => {
+                let studio = self.studio_summary(alert.auction.studio_id).await?;
+                alert_context(setup, &self.config.currency, reader, alert, studio)
+            }
+            Notice::BookingCancelled { reservation, by } => {
+                self.reservation_context(reader, reservation, Some(*by)).await?.0
+            }
+            Notice::BookingConfirmed { reservation } => {
+                let (context, out) = self.reservation_context(reader, reservation, None).await?;
+                attachments.push(calendar_attachment(&out, queued.created_at));
+                context
+            }
+            Notice::SessionCancelled { reservation } | Notice::BookingReminder { reservation } => {
+                self.reservation_context(reader, reservation, None).await?.0
+            }
+            other => return Err(ComposeError::Permanent(format!("{:?} is about no session", other.kind()))),
         };
+        // The one-click link (for mail clients, RFC 8058) and the page a
+        // person opens (it asks before it stops anything).
+        let mut unsubscribe_url = None;
+        if kind.is_optional() {
+            let user = queued
+                .recipient
+                .user()
+                .ok_or_else(|| ComposeError::Permanent(format!("a {} message needs a user", kind.as_str())))?;
+            let secret = &self.config.sign_in.jwt_secret;
+            let token = crate::unsubscribe::token(secret, user, kind, queued.created_at)?;
+            unsubscribe_url = Some(format!("{}/api/v1/mail/unsubscribe?token={token}", setup.public_url));
+            context.unsubscribe_url = Some(format!("{}/unsubscribe?token={token}", setup.public_url));
+        }
+        context.unsubscribe_reason = unsubscribe_reason(kind, reader.locale);
+        let (subject, text, html) = render(kind, reader.locale, &context).map_err(ComposeError::Permanent)?;
+        Ok(Message { subject, text, html, attachments, unsubscribe_url })
+    }
+
+    /// The context of a message about `reservation` to `reader`, and the
+    /// reservation as answered.
+    async fn reservation_context(
+        &self,
+        reader: &Reader,
+        reservation: &ReservationSnapshot,
+        by: Option<CancelledBy>,
+    ) -> Result<(Context, ReservationOut), ComposeError> {
         let session = self.session_summary(target_of(reservation)?).await?;
         let out = ReservationOut::of(reservation, self.target_out(&session).await?);
-        let context = context(&self.mail, &self.config.currency, reader, &out, by);
-        let (subject, text, html) = render(notice.kind(), reader.locale, &context).map_err(ComposeError::Permanent)?;
-        let mut attachments = Vec::new();
-        if let Notice::BookingConfirmed { .. } = notice {
-            attachments.push(calendar_attachment(&out, recorded_at));
-        }
-        Ok(Message { subject, text, html, attachments })
+        Ok((context(&self.mail, &self.config.currency, reader, &out, by), out))
     }
 }
 
@@ -273,6 +386,8 @@ pub(super) struct Message {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
+    /// The one-click unsubscribe link, for a message one may stop.
+    pub unsubscribe_url: Option<String>,
 }
 
 /// The booking as a calendar file, stamped when the message was recorded
@@ -313,20 +428,37 @@ mod tests {
             by,
             refund: refund.map(str::to_owned),
             refund_done: false,
+            below: Some("₺150,00".into()),
+            price: Some("₺140,00".into()),
+            unsubscribe_url: Some("https://hothour.example/unsubscribe?token=t".into()),
+            unsubscribe_reason: unsubscribe_reason(MailKind::PriceAlert, locale),
         }
     }
 
     #[test]
     fn every_message_renders_in_both_languages_and_html_is_escaped() {
         for locale in Locale::ALL {
-            for kind in [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled] {
+            for kind in [
+                MailKind::BookingConfirmed,
+                MailKind::BookingCancelled,
+                MailKind::SessionCancelled,
+                MailKind::BookingReminder,
+                MailKind::PriceAlert,
+            ] {
                 let by = (kind != MailKind::BookingConfirmed).then_some(CancelledBy::Studio);
                 let (subject, text, html) = render(kind, locale, &sample(locale, by, Some("₺1.500,00"))).unwrap();
                 assert!(subject.contains("Salsa & bachata") && !subject.contains('\n'), "{subject}");
-                assert!(text.contains("Ada <Lovelace>") && text.contains("₺1.500,00"), "{text}");
+                assert!(text.contains("Ada <Lovelace>"), "{text}");
                 assert!(html.contains("Ada &lt;Lovelace&gt;") && html.contains("Salsa &amp; bachata"), "{html}");
                 assert!(html.contains(&format!("<html lang=\"{}\">", locale.as_str())), "{html}");
-                assert!(text.contains("ABCD-EFGH"), "{text}");
+                if kind == MailKind::PriceAlert {
+                    assert!(text.contains("₺140,00") && text.contains("₺150,00"), "{text}");
+                } else {
+                    assert!(text.contains("ABCD-EFGH") && text.contains("₺1.500,00"), "{text}");
+                }
+                let link = "https://hothour.example/unsubscribe?token=t";
+                assert_eq!(text.contains(link), kind.is_optional(), "{kind:?}: {text}");
+                assert_eq!(html.replace("&#x2f;", "/").contains(link), kind.is_optional(), "{kind:?}: {html}");
             }
         }
         let (subject, text, _) =

@@ -1,6 +1,7 @@
 //! The HTTP routes under `/api/v1`, each documented for OpenAPI.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auctions;
 pub mod audit;
 pub mod door;
@@ -92,6 +93,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     mailbox::configure(cfg);
     events::configure(cfg);
     auctions::configure(cfg);
+    alerts::configure(cfg);
     reservations::configure(cfg);
     numbers::configure(cfg);
     door::configure(cfg);

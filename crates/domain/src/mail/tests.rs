@@ -165,6 +165,7 @@ fn the_sender_sends_what_it_claimed_and_settles_each_message() {
             text: String::new(),
             html: String::new(),
             attachments: Vec::new(),
+            unsubscribe_url: None,
         })
     };
     let report = block_on(deliver_due(&outbox, &FakeMailer, &policy, || t(0), 100, compose)).unwrap();

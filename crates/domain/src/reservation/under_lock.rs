@@ -261,6 +261,21 @@ impl ReservationUnit {
         true
     }
 
+    /// Records the booking's reminder when its session starts within
+    /// `policy.reminder_before` and has not started; once per booking (the
+    /// outbox keeps one message per cause, recipient and kind). A booking
+    /// made inside that window still gets it.
+    pub fn remind(&mut self, now: DateTime<Utc>, policy: &Policy) -> bool {
+        let starts = self.session_at();
+        let due = self.reservation.status == ReservationStatus::Confirmed
+            && now < starts
+            && starts <= now + policy.reminder_before;
+        if due {
+            self.effects.mail(self.reservation.user_id, Notice::booking_reminder(&self.reservation, now));
+        }
+        due
+    }
+
     /// Checks the booking in at the studio's door, while it is open (see
     /// [`CheckInWindow`]). A booking already checked in is answered as it
     /// is, at any time, and nothing is written or announced again.
@@ -772,5 +787,22 @@ mod tests {
         assert_eq!(unit.check_in(&admin(), t(600), &policy()), refused);
         assert_eq!(unit.check_in(&admin(), t(1), &policy()), refused, "a hold is refused as one, door open or not");
         assert_eq!(unit.effects, Effects::default());
+    }
+
+    #[test]
+    fn a_booking_is_reminded_once_inside_the_window_before_its_session() {
+        use crate::mail::MailKind;
+
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(5));
+        assert!(!unit.remind(t(419), &policy()), "more than three hours ahead");
+        assert!(unit.effects.mail.is_empty());
+        assert!(unit.remind(t(420), &policy()));
+        let [mail] = &unit.effects.mail[..] else { panic!("{:?}", unit.effects.mail) };
+        let reminder = (mail.recipient, mail.notice.kind(), mail.notice.cause());
+        assert_eq!(reminder, (HOLDER, MailKind::BookingReminder, "reservation:7".to_owned()));
+        assert!(unit.effects.events.is_empty() && unit.effects.reservations.is_empty(), "nothing else changes");
+        assert!(!seats_unit(ReservationStatus::Confirmed, t(5)).remind(t(600), &policy()), "started");
+        assert!(!seats_unit(ReservationStatus::Cancelled, t(5)).remind(t(500), &policy()), "cancelled");
+        assert!(!seats_unit(ReservationStatus::Hold, t(505)).remind(t(500), &policy()), "a hold is no booking");
     }
 }

@@ -21,6 +21,7 @@ use crate::ports::{AuctionRecord, CatalogueStore, Committed, Decision, EventPubl
 use crate::reservation::{ConfirmOutcome, KnownReservations, Reservation, ReservationTarget};
 use crate::unit_of_work::Policy;
 
+mod alerts;
 mod auctions;
 mod door;
 mod events;
