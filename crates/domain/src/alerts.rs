@@ -195,8 +195,8 @@ mod tests {
         assert_eq!((event.data["below"].as_str(), event.data["price"].as_str()), (Some("450.00"), Some("450.00")));
         let [mail] = &unit.effects.mail[..] else { panic!("{:?}", unit.effects.mail) };
         assert_eq!(
-            (mail.recipient, mail.notice.kind(), mail.notice.cause()),
-            (UserId(11), MailKind::PriceAlert, "alert:1".into())
+            (mail.recipient.user(), mail.notice.kind(), mail.notice.cause()),
+            (Some(UserId(11)), MailKind::PriceAlert, "alert:1".into())
         );
         assert_eq!(unit.alerts.len(), 1, "the other waits");
         assert_eq!(unit.fire_due(t(62)), [], "fired once");

@@ -798,8 +798,8 @@ mod tests {
         assert!(unit.effects.mail.is_empty());
         assert!(unit.remind(t(420), &policy()));
         let [mail] = &unit.effects.mail[..] else { panic!("{:?}", unit.effects.mail) };
-        let reminder = (mail.recipient, mail.notice.kind(), mail.notice.cause());
-        assert_eq!(reminder, (HOLDER, MailKind::BookingReminder, "reservation:7".to_owned()));
+        let reminder = (mail.recipient.user(), mail.notice.kind(), mail.notice.cause());
+        assert_eq!(reminder, (Some(HOLDER), MailKind::BookingReminder, "reservation:7".to_owned()));
         assert!(unit.effects.events.is_empty() && unit.effects.reservations.is_empty(), "nothing else changes");
         assert!(!seats_unit(ReservationStatus::Confirmed, t(5)).remind(t(600), &policy()), "started");
         assert!(!seats_unit(ReservationStatus::Cancelled, t(5)).remind(t(500), &policy()), "cancelled");
