@@ -30,6 +30,9 @@ pub enum Notice {
     /// The studio called the session off (an event, or an auction's slot):
     /// the booking went with it.
     SessionCancelled { reservation: ReservationSnapshot },
+    /// Seats came back to a full event: the waiter was offered a hold of
+    /// them, to confirm (or pay) before it lapses.
+    WaitlistOffer { reservation: ReservationSnapshot },
 }
 
 /// The kinds of message, as the outbox names them.
@@ -39,16 +42,19 @@ pub enum MailKind {
     BookingConfirmed,
     BookingCancelled,
     SessionCancelled,
+    WaitlistOffer,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 3] = [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled];
+    pub const ALL: [MailKind; 4] =
+        [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled, MailKind::WaitlistOffer];
 
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::BookingConfirmed => "booking_confirmed",
             MailKind::BookingCancelled => "booking_cancelled",
             MailKind::SessionCancelled => "session_cancelled",
+            MailKind::WaitlistOffer => "waitlist_offer",
         }
     }
 
@@ -70,11 +76,16 @@ impl Notice {
         Notice::SessionCancelled { reservation: reservation.snapshot(now) }
     }
 
+    pub fn waitlist_offer(hold: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::WaitlistOffer { reservation: hold.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
             Notice::BookingCancelled { .. } => MailKind::BookingCancelled,
             Notice::SessionCancelled { .. } => MailKind::SessionCancelled,
+            Notice::WaitlistOffer { .. } => MailKind::WaitlistOffer,
         }
     }
 
@@ -83,7 +94,8 @@ impl Notice {
         match self {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
-            | Notice::SessionCancelled { reservation } => reservation,
+            | Notice::SessionCancelled { reservation }
+            | Notice::WaitlistOffer { reservation } => reservation,
         }
     }
 

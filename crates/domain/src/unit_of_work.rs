@@ -19,6 +19,7 @@ use crate::event::EventUnit;
 use crate::ids::{AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::mail::{Mail, Notice};
 use crate::reservation::{EventReservationsUnit, Parent, Reservation, ReservationSnapshot, ReservationUnit};
+use crate::waitlist::WaitlistChange;
 
 /// A decision taken under a lock: it reads and changes the unit `U` as of
 /// `now` and answers `T`; an error leaves nothing behind.
@@ -65,17 +66,26 @@ pub trait LockTarget: Send {
 }
 
 /// An event with its lapsed holds and the live holds of `users` (those about
-/// to hold seats), and one fresh reservation id for each of them.
+/// to hold seats), and one fresh reservation id for each of them. Its
+/// waiting list is read when some hold lapsed (their seats go to it first)
+/// or when `waiting_list` says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventHolds {
     pub event: EventId,
     pub users: Vec<UserId>,
+    pub waiting_list: bool,
 }
 
 impl EventHolds {
-    /// The event alone, for a decision that places no hold.
+    /// The event with its waiting list, for a decision that places no hold.
     pub fn of(event: EventId) -> EventHolds {
-        EventHolds { event, users: Vec::new() }
+        EventHolds { event, users: Vec::new(), waiting_list: true }
+    }
+
+    /// Holds for `users`: the waiting list is read only when a hold lapsed,
+    /// so the hot path pays nothing for it otherwise.
+    pub fn for_users(event: EventId, users: Vec<UserId>) -> EventHolds {
+        EventHolds { event, users, waiting_list: false }
     }
 }
 
@@ -123,6 +133,8 @@ pub struct Effects {
     pub audit: Vec<AuditEntry>,
     /// Messages to send once this commits (the mail outbox, SPEC §14).
     pub mail: Vec<Mail>,
+    /// Who joined, left or was offered seats from an event's waiting list.
+    pub waitlist: Vec<WaitlistChange>,
 }
 
 impl Effects {
@@ -141,6 +153,7 @@ impl Effects {
         self.events.extend(later.events);
         self.audit.extend(later.audit);
         self.mail.extend(later.mail);
+        self.waitlist.extend(later.waitlist);
     }
 
     /// Keeps only the last `kind` event of each room: decisions made together

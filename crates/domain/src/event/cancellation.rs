@@ -34,7 +34,7 @@ impl EventReservationsUnit {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<EventCancellation, DomainError> {
-        let EventReservationsUnit { parent, reservations, effects } = self;
+        let EventReservationsUnit { parent, reservations, effects, .. } = self;
         let Parent::Event(event) = parent else {
             return Err(DomainError::NotFound("event"));
         };
@@ -132,7 +132,12 @@ mod tests {
         for reservation in &reservations {
             event.account_new(reservation);
         }
-        EventReservationsUnit { parent: Parent::Event(event), reservations, effects: Effects::default() }
+        EventReservationsUnit {
+            parent: Parent::Event(event),
+            reservations,
+            waiting: Default::default(),
+            effects: Effects::default(),
+        }
     }
 
     fn parent_event(unit: &EventReservationsUnit) -> &Event {
@@ -223,6 +228,7 @@ mod tests {
             lapsed_holds: Vec::new(),
             live_holds: Default::default(),
             fresh_ids: Vec::new(),
+            waiting: Default::default(),
             effects: Effects::default(),
         };
         let mut details = edit.event.details.clone();
