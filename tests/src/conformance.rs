@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
     AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, JobStore, LockMode, Locks, NoPublisher,
-    OutboxStore, PaymentRecords, ReservationStore,
+    OutboxStore, PaymentRecords, ReservationStore, WaitlistStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
@@ -28,6 +28,7 @@ pub trait Backend: Send + Sync + 'static {
         + JobStore
         + OutboxStore
         + PaymentRecords
+        + WaitlistStore
         + BookingCodes
         + Clone
         + 'static;
@@ -656,7 +657,7 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
 
     let held = world.services.hold(&alice, event, 1).await.unwrap();
     let buggy_second_hold = store
-        .locked(EventHolds { event, users: vec![bob.user_id] }, LockMode::Wait, &world.clock, |unit, _now| {
+        .locked(EventHolds::for_users(event, vec![bob.user_id]), LockMode::Wait, &world.clock, |unit, _now| {
             let mut again = held.clone();
             again.id = unit.fresh_ids[0];
             unit.effects.save(&again);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{EventHolds, EventRecord, EventStore, LockMode, NewEvent};
+use hothour_domain::waitlist::WaitingList;
 use hothour_domain::{
     Clock, DomainError, Effects, Event, EventDetails, EventId, EventUnit, Parent, Reservation, ReservationId, UserId,
 };
@@ -24,7 +25,7 @@ impl LockRows<EventHolds> for SqlStore {
         mode: LockMode,
         clock: &C,
     ) -> Result<Option<Locked<EventUnit>>, DomainError> {
-        let EventHolds { event: id, users } = target;
+        let EventHolds { event: id, users, waiting_list } = target;
         // Drawn before the lock, which they do not need, so that it is
         // held for one round trip less.
         let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
@@ -36,9 +37,16 @@ impl LockRows<EventHolds> for SqlStore {
         // One decision, one `now`: read after the lock is taken.
         let now = clock.now();
         let (lapsed_holds, live_holds) = self.event_holds(conn, id, &users, now).await?;
+        // Seats return only through lapsed holds on the hot path: the list is
+        // read then, or when the decision asked for it.
+        let waiting = if waiting_list || !lapsed_holds.is_empty() {
+            self.waiting_list(conn, id, fresh_ids.len()).await?
+        } else {
+            WaitingList::default()
+        };
 
         let before = Parent::Event(event.clone());
-        let unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
+        let unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, waiting, effects: Effects::default() };
         Ok(Some(Locked { unit, before, now }))
     }
 }
@@ -87,7 +95,7 @@ impl SqlStore {
     }
 
     /// `count` ids for new reservations, ascending.
-    async fn fresh_reservation_ids(
+    pub(crate) async fn fresh_reservation_ids(
         &self,
         conn: &impl ConnectionTrait,
         count: usize,

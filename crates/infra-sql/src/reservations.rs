@@ -89,7 +89,11 @@ impl LockRows<Located> for SqlStore {
             return mode.absent("reservation");
         };
         let now = clock.now();
-        let unit = ReservationUnit { reservation, parent: parent.clone(), effects: Effects::default() };
+        let mut unit = ReservationUnit::new(reservation, parent.clone());
+        // Whatever the decision, seats it returns go to the event's waiting list first.
+        if let ReservationTarget::Event(event) = target.parent {
+            unit.waiting = self.waiting_list(conn, event, 0).await?;
+        }
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }
@@ -124,7 +128,8 @@ impl LockRows<EventReservations> for SqlStore {
             rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?
         };
         let now = clock.now();
-        let unit = EventReservationsUnit { parent: parent.clone(), reservations, effects: Effects::default() };
+        let waiting = self.waiting_list(conn, event, 0).await?;
+        let unit = EventReservationsUnit { parent: parent.clone(), reservations, waiting, effects: Effects::default() };
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }
@@ -150,7 +155,12 @@ impl LockRows<EventBookings> for SqlStore {
         let rows = self.all(conn, &sql, [target.event.0.into()]).await?;
         let reservations = rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?;
         let now = clock.now();
-        let unit = EventReservationsUnit { parent: parent.clone(), reservations, effects: Effects::default() };
+        let unit = EventReservationsUnit {
+            parent: parent.clone(),
+            reservations,
+            waiting: Default::default(),
+            effects: Effects::default(),
+        };
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }

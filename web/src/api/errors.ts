@@ -57,6 +57,8 @@ export const PROBLEM_CODES = [
   'payment_provider_unavailable',
   'event_cancelled',
   'auction_has_reservations',
+  'seats_available',
+  'already_waiting',
 ] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
 // Every code the contract can answer with is worded: a new one fails the typecheck until it is.

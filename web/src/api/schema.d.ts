@@ -410,6 +410,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Joins a full event's waiting list for `quantity` seats: only while fewer
+         *     are available (else hold them: 409 `seats_available`), once per user.
+         *     When seats return (a hold lapses, a booking is cancelled, capacity
+         *     grows) they go to the list first: in order of joining, each waiter whose
+         *     quantity fits the seats free is offered a hold of them (`hold_offered` on
+         *     `user:{id}`, and an email), to confirm like any hold before it lapses;
+         *     an offer that lapses passes to the next in line.
+         * @description Joins a full event's waiting list for `quantity` seats: only while fewer
+         *     are available (else hold them: 409 `seats_available`), once per user.
+         *     When seats return (a hold lapses, a booking is cancelled, capacity
+         *     grows) they go to the list first: in order of joining, each waiter whose
+         *     quantity fits the seats free is offered a hold of them (`hold_offered` on
+         *     `user:{id}`, and an email), to confirm like any hold before it lapses;
+         *     an offer that lapses passes to the next in line.
+         */
+        post: operations["joinWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/waitlist/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's place in the event's waiting list (404 when not waiting:
+         *     never joined, left, or already offered seats).
+         * @description The caller's place in the event's waiting list (404 when not waiting:
+         *     never joined, left, or already offered seats).
+         */
+        get: operations["getWaitingPlace"];
+        put?: never;
+        post?: never;
+        /**
+         * Leaves the event's waiting list.
+         * @description Leaves the event's waiting list.
+         */
+        delete: operations["leaveWaitlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1865,7 +1923,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "seats_available" | "already_waiting" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             locale?: components["schemas"]["Locale"] | null;
@@ -2252,6 +2310,33 @@ export interface components {
          * @enum {string}
          */
         UserRole: "user" | "studio_admin" | "platform_admin";
+        /** @description Where the caller stands in an event's waiting list. */
+        WaitingPlaceOut: {
+            /** Format: int64 */
+            event_id: number;
+            /**
+             * Format: int32
+             * @description 1 for the first in line.
+             */
+            place: number;
+            /**
+             * Format: int32
+             * @description Seats waited for.
+             */
+            quantity: number;
+            /**
+             * Format: date-time
+             * @description When the caller joined.
+             */
+            since: string;
+        };
+        WaitlistIn: {
+            /**
+             * Format: int64
+             * @description Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` (10 unless configured).
+             */
+            quantity: number;
+        };
     };
     responses: {
         /**
@@ -3761,6 +3846,167 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "validation_failed" | "idempotency_key_reused";
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    joinWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quantity": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["WaitlistIn"];
+            };
+        };
+        responses: {
+            /** @description The caller's place in line */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingPlaceOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `booking_not_allowed`: Studio and platform admins cannot hold or grab. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "booking_not_allowed";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description `hold_already_exists`: The caller already holds seats of this event: confirm or cancel that hold.
+             *
+             *     `seats_available`: Enough seats are available to hold now: there is nothing to wait for (`POST /events/{id}/holds`).
+             *
+             *     `already_waiting`: The caller is already on this event's waiting list (`GET /events/{id}/waitlist/me` says where).
+             *
+             *     `event_not_open`: The event has started. (To anyone but its studio, an inactive event is `not_found`.)
+             *
+             *     `event_cancelled`: The event was cancelled: it cannot be cancelled again or changed.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "hold_already_exists" | "seats_available" | "already_waiting" | "event_not_open" | "event_cancelled";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWaitingPlace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's place in line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingPlaceOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    leaveWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Off the list */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
                     };
                 };
             };

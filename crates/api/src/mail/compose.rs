@@ -43,6 +43,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/booking_cancelled.subject.txt", include_str!("templates/tr/booking_cancelled.subject.txt")),
     ("tr/booking_cancelled.txt", include_str!("templates/tr/booking_cancelled.txt")),
     ("tr/booking_cancelled.html", include_str!("templates/tr/booking_cancelled.html")),
+    ("en/waitlist_offer.subject.txt", include_str!("templates/en/waitlist_offer.subject.txt")),
+    ("en/waitlist_offer.txt", include_str!("templates/en/waitlist_offer.txt")),
+    ("en/waitlist_offer.html", include_str!("templates/en/waitlist_offer.html")),
+    ("tr/waitlist_offer.subject.txt", include_str!("templates/tr/waitlist_offer.subject.txt")),
+    ("tr/waitlist_offer.txt", include_str!("templates/tr/waitlist_offer.txt")),
+    ("tr/waitlist_offer.html", include_str!("templates/tr/waitlist_offer.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -93,6 +99,8 @@ pub struct Context {
     quantity: u32,
     total: String,
     code: Option<String>,
+    /// Until when a hold offered from the waiting list is kept, on the studio's clock.
+    hold_until: String,
     session_url: String,
     tickets_url: String,
     /// Who cancelled (`owner`, `studio`), for a cancellation.
@@ -137,6 +145,7 @@ fn context(setup: &MailSetup, currency: &str, user: &User, out: &ReservationOut,
         title: target.title.clone(),
         when: day_and_time(target.starts_at, &zone, locale),
         ends: time_after(target.ends_at, target.starts_at, &zone, locale),
+        hold_until: time_after(out.expires_at, out.created_at, &zone, locale),
         zone,
         studio: target.studio.clone(),
         quantity: out.quantity,
@@ -177,7 +186,9 @@ impl AppState {
             .ok_or_else(|| ComposeError::Permanent(format!("user {} is gone", queued.recipient.0)))?;
         let (reservation, by) = match &notice {
             Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
-            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
+            Notice::BookingConfirmed { reservation }
+            | Notice::SessionCancelled { reservation }
+            | Notice::WaitlistOffer { reservation } => (reservation, None),
         };
         let session = self.session_summary(target_of(reservation)?).await?;
         let out = ReservationOut::of(reservation, self.target_out(&session).await?);
@@ -233,6 +244,7 @@ mod tests {
             quantity: 2,
             total: "₺1.500,00".into(),
             code: Some("ABCD-EFGH".into()),
+            hold_until: "19:05".into(),
             session_url: "https://hothour.example/events/3".into(),
             tickets_url: "https://hothour.example/me".into(),
             by,
@@ -252,7 +264,11 @@ mod tests {
                 assert!(text.contains("Ada <Lovelace>") && text.contains("₺1.500,00"), "{text}");
                 assert!(html.contains("Ada &lt;Lovelace&gt;") && html.contains("Salsa &amp; bachata"), "{html}");
                 assert!(html.contains(&format!("<html lang=\"{}\">", locale.as_str())), "{html}");
-                assert!(text.contains("ABCD-EFGH"), "{text}");
+                if kind == MailKind::WaitlistOffer {
+                    assert!(text.contains("19:05") && text.contains("https://hothour.example/events/3"), "{text}");
+                } else {
+                    assert!(text.contains("ABCD-EFGH"), "{text}");
+                }
             }
         }
         let (subject, text, _) =

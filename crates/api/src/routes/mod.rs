@@ -11,6 +11,7 @@ pub mod ops;
 pub mod payments;
 pub mod reservations;
 pub mod studios;
+pub mod waitlist;
 
 use std::future::Future;
 
@@ -79,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     accounts::configure(cfg);
     studios::configure(cfg);
     events::configure(cfg);
+    waitlist::configure(cfg);
     auctions::configure(cfg);
     reservations::configure(cfg);
     numbers::configure(cfg);
