@@ -134,6 +134,14 @@ on_both_stores! {
         assert_place(&app.get(&me, Some(&bob.token)).await, StatusCode::OK, 1, 2);
         // Who left may come back, at the end of the line.
         assert_place(&join(app, full, &ada, 1).await, StatusCode::CREATED, 2, 1);
+
+        // A cancelled event's line ends with it.
+        let (status, _) = app.post(&format!("/events/{full}/cancel"), Some(&world.admin.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_problem(&app.get(&me, Some(&bob.token)).await, StatusCode::NOT_FOUND, "not_found");
+        let waiting = app.sql_i64(&format!("SELECT COUNT(*) FROM waitlist_entries WHERE event_id = {full} AND status = 'WAITING'")).await;
+        assert_eq!(waiting, 0);
+        assert_eq!(held(app, full, &bob).await, None, "the seats the holder had went to nobody");
     }
 
     async fn every_way_seats_return_offers_them_to_the_line_first_in_order(backend) {

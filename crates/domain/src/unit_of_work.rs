@@ -98,7 +98,8 @@ pub struct EventReservations {
 
 /// An event, then every reservation of it that still holds or books seats:
 /// its holds (lapsed or not) and its confirmed bookings (not those checked
-/// in or marked no-show: they are history). What cancelling the event ends.
+/// in or marked no-show: they are history), and its waiting list. What
+/// cancelling the event ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventBookings {
     pub event: EventId,

@@ -155,12 +155,9 @@ impl LockRows<EventBookings> for SqlStore {
         let rows = self.all(conn, &sql, [target.event.0.into()]).await?;
         let reservations = rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?;
         let now = clock.now();
-        let unit = EventReservationsUnit {
-            parent: parent.clone(),
-            reservations,
-            waiting: Default::default(),
-            effects: Effects::default(),
-        };
+        // Cancelling the event ends its waiting list too.
+        let waiting = self.waiting_list(conn, target.event, 0).await?;
+        let unit = EventReservationsUnit { parent: parent.clone(), reservations, waiting, effects: Effects::default() };
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }

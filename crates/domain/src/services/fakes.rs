@@ -273,7 +273,8 @@ impl InMemory for EventBookings {
             .filter(|r| matches!(r.status, ReservationStatus::Hold | ReservationStatus::Confirmed))
             .cloned()
             .collect();
-        Ok(EventReservationsUnit { parent, reservations, waiting: Default::default(), effects: Effects::default() })
+        let waiting = rows.waiting_list(self.event);
+        Ok(EventReservationsUnit { parent, reservations, waiting, effects: Effects::default() })
     }
 }
 
