@@ -15,6 +15,7 @@ use crate::dialect::RowLock;
 use crate::locks::{LockRows, Locked};
 use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS, Reader};
 use crate::sql::{Conditions, event_columns_with_lapsed};
+use crate::waitlist::free_at_most;
 use crate::{SqlInsert, SqlStore};
 
 impl LockRows<EventHolds> for SqlStore {
@@ -39,8 +40,11 @@ impl LockRows<EventHolds> for SqlStore {
         let (lapsed_holds, live_holds) = self.event_holds(conn, id, &users, now).await?;
         // Seats return only through lapsed holds on the hot path: the list is
         // read then, or when the decision asked for it.
-        let waiting = if waiting_list || !lapsed_holds.is_empty() {
-            self.waiting_list(conn, id, fresh_ids.len()).await?
+        let waiting = if waiting_list {
+            // An edit may grow the capacity: no bound on the offers.
+            self.waiting_list(conn, id, fresh_ids.len(), None).await?
+        } else if !lapsed_holds.is_empty() {
+            self.waiting_list(conn, id, fresh_ids.len(), Some(free_at_most(&event, 0))).await?
         } else {
             WaitingList::default()
         };

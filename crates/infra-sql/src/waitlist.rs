@@ -5,7 +5,7 @@
 
 use hothour_domain::ports::WaitlistStore;
 use hothour_domain::waitlist::{Waiter, WaitingList, WaitingPlace, WaitlistChange};
-use hothour_domain::{DomainError, EventId, ReservationId, UserId};
+use hothour_domain::{DomainError, Event, EventId, ReservationId, UserId};
 use sea_orm::ConnectionTrait;
 
 use crate::SqlStore;
@@ -13,7 +13,10 @@ use crate::SqlStore;
 impl SqlStore {
     /// The event's waiting list in order of joining, each waiter with their
     /// stored HOLD on the event if any, and a fresh reservation id for each
-    /// (an offer per waiter at most). `drawn` ids were already drawn in this
+    /// possible offer: one per waiter, and no more than `offers_at_most`
+    /// when the caller knows a bound (each offer takes a seat at least, so
+    /// no more than the seats that can be free after the decision; the ids
+    /// never run out before the seats do). `drawn` ids were already drawn in this
     /// write: they are counted again so that where ids follow the largest
     /// stored one (SQLite) these come after them; from a sequence
     /// (PostgreSQL) the first `drawn` are simply left unused.
@@ -22,6 +25,7 @@ impl SqlStore {
         conn: &impl ConnectionTrait,
         event: EventId,
         drawn: usize,
+        offers_at_most: Option<u32>,
     ) -> Result<WaitingList, DomainError> {
         let rows = self
             .all(
@@ -47,7 +51,8 @@ impl SqlStore {
         if waiters.is_empty() {
             return Ok(WaitingList::default());
         }
-        let mut fresh_ids = self.fresh_reservation_ids(conn, drawn + waiters.len()).await?.split_off(drawn);
+        let offers = offers_at_most.map_or(waiters.len(), |most| waiters.len().min(most as usize));
+        let mut fresh_ids = self.fresh_reservation_ids(conn, drawn + offers).await?.split_off(drawn);
         fresh_ids.reverse();
         Ok(WaitingList { waiters, fresh_ids })
     }
@@ -83,6 +88,13 @@ impl SqlStore {
         }
         Ok(())
     }
+}
+
+/// The most seats that can be free in `event` after a decision that may
+/// end bookings of `released` seats (holds ending free no more than the
+/// seats they held, already outside the confirmed seats), capacity unchanged.
+pub(crate) fn free_at_most(event: &Event, released: u32) -> u32 {
+    event.details.capacity.saturating_sub(event.seats.confirmed_seats.saturating_sub(released))
 }
 
 impl WaitlistStore for SqlStore {
