@@ -62,6 +62,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0008_mail"),
     sql_migration!("0009_accounts"),
     sql_migration!("0010_alerts"),
+    sql_migration!("0011_waitlist"),
 ];
 
 impl MigrationName for &'static SqlMigration {

@@ -13,6 +13,8 @@ type ConfirmOp = Json<"/api/v1/reservations/{id}/confirm", "post">;
 type ConfirmConflict = ConfirmOp["responses"][409]["content"]["application/problem+json"];
 type AlertOp = Json<"/api/v1/auctions/{id}/alerts", "post">;
 type AlertConflict = AlertOp["responses"][409]["content"]["application/problem+json"];
+type JoinWaitlistOp = Json<"/api/v1/events/{id}/waitlist", "post">;
+type JoinWaitlistConflict = JoinWaitlistOp["responses"][409]["content"]["application/problem+json"];
 
 const base = "http://127.0.0.1:8080";
 
@@ -62,6 +64,23 @@ function explainAlertConflict(problem: AlertConflict): string {
       return "Over: nothing left to watch.";
     case "price_alert_exists":
       return "One alert per auction: remove it to set another amount.";
+    default:
+      return never(problem.code);
+  }
+}
+
+export function explainJoinWaitlistConflict(problem: JoinWaitlistConflict): string {
+  switch (problem.code) {
+    case "seats_available":
+      return "Seats are free now: hold them instead.";
+    case "already_waiting":
+      return "Already in line.";
+    case "hold_already_exists":
+      return "You hold seats of it already.";
+    case "event_not_open":
+      return "It has started.";
+    case "event_cancelled":
+      return "The studio called it off.";
     default:
       return never(problem.code);
   }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
     AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, JobStore, LockMode, Locks, NoPublisher,
-    OutboxStore, PaymentRecords, ReservationStore,
+    OutboxStore, PaymentRecords, ReservationStore, WaitlistStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
@@ -28,6 +28,7 @@ pub trait Backend: Send + Sync + 'static {
         + JobStore
         + OutboxStore
         + PaymentRecords
+        + WaitlistStore
         + BookingCodes
         + Clone
         + 'static;
@@ -656,7 +657,7 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
 
     let held = world.services.hold(&alice, event, 1).await.unwrap();
     let buggy_second_hold = store
-        .locked(EventHolds { event, users: vec![bob.user_id] }, LockMode::Wait, &world.clock, |unit, _now| {
+        .locked(EventHolds::for_users(event, vec![bob.user_id]), LockMode::Wait, &world.clock, |unit, _now| {
             let mut again = held.clone();
             again.id = unit.fresh_ids[0];
             unit.effects.save(&again);
@@ -670,6 +671,45 @@ pub async fn database_constraints_back_the_rules<B: Backend>() {
         .await;
     assert_eq!(live, 1, "the refused write left nothing behind");
     assert_eq!(world.count(&format!("SELECT held_seats FROM events WHERE id = {}", event.0)).await, 1);
+}
+
+/// The hold path pays nothing for waiting lists: a batch of holds reads the
+/// event's line only when one of its holds lapsed (seats return and go to
+/// the line first); decisions that may return seats otherwise always read it.
+pub async fn holds_read_the_waiting_list_only_when_seats_return<B: Backend>() {
+    let world = World::<B>::new().await;
+    let store = world.backend.store();
+    let event = world.event(1).await;
+    let (alice, bob, carol) = (
+        world.user("alice@example.test").await,
+        world.user("bob@example.test").await,
+        world.user("carol@example.test").await,
+    );
+    world.services.hold(&alice, event, 1).await.unwrap();
+    world.services.join_waitlist(&bob, event, 1).await.unwrap();
+    let line = |target: EventHolds| {
+        let store = store.clone();
+        let clock = world.clock.clone();
+        async move {
+            let read = store.locked(target, LockMode::Wait, &clock, |unit, _now| {
+                Ok((unit.waiting.waiters.len(), unit.waiting.fresh_ids.len()))
+            });
+            read.await.unwrap().unwrap().value
+        }
+    };
+    assert_eq!(line(EventHolds::for_users(event, vec![carol.user_id])).await, (0, 0), "no hold lapsed: not read");
+    assert_eq!(line(EventHolds::of(event)).await, (1, 1), "one waiter, one id for an offer");
+    world.clock.advance(Duration::minutes(6));
+    assert_eq!(line(EventHolds::for_users(event, vec![carol.user_id])).await, (1, 1), "a hold lapsed: read");
+    // The lapsed hold goes to bob, not to carol who asks for it.
+    assert_eq!(world.services.hold(&carol, event, 1).await, Err(DomainError::InsufficientCapacity { available: 0 }));
+    let offered = world
+        .count(&format!(
+            "SELECT COUNT(*) FROM reservations WHERE event_id = {} AND user_id = {} AND status = 'HOLD'",
+            event.0, bob.user_id.0
+        ))
+        .await;
+    assert_eq!(offered, 1);
 }
 
 impl<B: Backend> World<B> {
@@ -768,6 +808,7 @@ macro_rules! conformance_tests {
             database_constraints_back_the_rules,
             unchecked_bookings_become_no_shows,
             time_driven_auction_changes_are_settled_once,
+            holds_read_the_waiting_list_only_when_seats_return,
         );
     };
     (@each $backend:ty; $($name:ident),* $(,)?) => {

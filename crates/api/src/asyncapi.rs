@@ -45,7 +45,7 @@ const CLIENT_OPS: [Message; 4] = [
 ];
 
 /// What the server sends, told apart by `type`.
-const SERVER_FRAMES: [Message; 25] = [
+const SERVER_FRAMES: [Message; 26] = [
     message::<Authenticated>("authenticated", "The answer to `auth`"),
     message::<Subscribed>("subscribed", "The answer to `subscribe`: a snapshot, or the start of a replay"),
     message::<Unsubscribed>("unsubscribed", "The answer to `unsubscribe`"),
@@ -72,6 +72,11 @@ const SERVER_FRAMES: [Message; 25] = [
         "An event left the catalogue for this socket (deactivated or deleted): said instead of its change",
     ),
     message::<ReservationChange>("hold_created", "A hold was created"),
+    message::<ReservationChange>(
+        "hold_offered",
+        "Seats returned to a full event were offered to this user from its waiting list: a hold created for them \
+         (on `user:{id}` only; the studio hears `hold_created`), to confirm like any hold before it lapses",
+    ),
     message::<ReservationChange>("booking_confirmed", "A hold was confirmed"),
     message::<ReservationChange>("reservation_expired", "A hold lapsed"),
     message::<ReservationChange>("reservation_cancelled", "A reservation was cancelled"),
@@ -89,7 +94,7 @@ const SERVER_FRAMES: [Message; 25] = [
 ];
 
 /// The state changes and price steps rooms carry (sent unasked).
-const ROOM_EVENTS: [&str; 18] = [
+const ROOM_EVENTS: [&str; 19] = [
     "price_update",
     "turbo_triggered",
     "auction_held",
@@ -100,6 +105,7 @@ const ROOM_EVENTS: [&str; 18] = [
     "availability_changed",
     "event_hidden",
     "hold_created",
+    "hold_offered",
     "booking_confirmed",
     "reservation_expired",
     "reservation_cancelled",

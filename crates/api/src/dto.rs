@@ -762,6 +762,34 @@ fn one() -> i64 {
     1
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistIn {
+    /// Seats to wait for (more than are available now).
+    #[schema(schema_with = schema::Seats::value)]
+    pub quantity: i64,
+}
+
+/// Where the caller stands in an event's waiting list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitingPlaceOut {
+    pub event_id: i64,
+    /// 1 for the first in line.
+    #[schema(minimum = 1)]
+    pub place: u32,
+    /// Seats waited for.
+    #[schema(minimum = 1)]
+    pub quantity: u32,
+    /// When the caller joined.
+    pub since: DateTime<Utc>,
+}
+
+impl From<hothour_domain::waitlist::WaitingPlace> for WaitingPlaceOut {
+    fn from(place: hothour_domain::waitlist::WaitingPlace) -> WaitingPlaceOut {
+        WaitingPlaceOut { event_id: place.event_id.0, place: place.place, quantity: place.quantity, since: place.since }
+    }
+}
+
 // --- reservations -----------------------------------------------------------
 
 answer! {

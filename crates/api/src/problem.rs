@@ -113,6 +113,8 @@ problem_codes! {
     TurboNotAvailable = "turbo_not_available", 409, Retry::No, "The auction has no turbo, or is not ACTIVE.";
     InsufficientCapacity = "insufficient_capacity", 409, Retry::No, "Not that many seats are available.";
     HoldAlreadyExists = "hold_already_exists", 409, Retry::No, "The caller already holds seats of this event: confirm or cancel that hold.";
+    SeatsAvailable = "seats_available", 409, Retry::No, "Enough seats are available to hold now: there is nothing to wait for (`POST /events/{id}/holds`).";
+    AlreadyWaiting = "already_waiting", 409, Retry::No, "The caller is already on this event's waiting list (`GET /events/{id}/waitlist/me` says where).";
     EventNotOpen = "event_not_open", 409, Retry::No, "The event has started. (To anyone but its studio, an inactive event is `not_found`.)";
     EventHasReservations = "event_has_reservations", 409, Retry::No, "The event has live reservations and cannot be deleted.";
     EventCancelled = "event_cancelled", 409, Retry::No, "The event was cancelled: it cannot be cancelled again or changed.";
@@ -303,6 +305,8 @@ impl From<DomainError> for Problem {
             E::TurboNotAvailable => P::TurboNotAvailable,
             E::InsufficientCapacity { .. } => P::InsufficientCapacity,
             E::HoldAlreadyExists => P::HoldAlreadyExists,
+            E::SeatsAvailable { .. } => P::SeatsAvailable,
+            E::AlreadyWaiting => P::AlreadyWaiting,
             E::EventNotOpen => P::EventNotOpen,
             E::EventHasReservations => P::EventHasReservations,
             E::EventCancelled => P::EventCancelled,

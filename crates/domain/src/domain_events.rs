@@ -110,6 +110,7 @@ domain_events! {
     AuctionDeleted = "auction_deleted", AuctionSnapshot;
     AvailabilityChanged = "availability_changed", EventSnapshot;
     HoldCreated = "hold_created", ReservationSnapshot;
+    HoldOffered = "hold_offered", ReservationSnapshot;
     BookingConfirmed = "booking_confirmed", ReservationSnapshot;
     ReservationExpired = "reservation_expired", ReservationSnapshot;
     ReservationCancelled = "reservation_cancelled", ReservationSnapshot;
@@ -125,6 +126,7 @@ impl Payload {
     pub fn reservation(&self) -> Option<&ReservationSnapshot> {
         match self {
             Payload::HoldCreated(r)
+            | Payload::HoldOffered(r)
             | Payload::BookingConfirmed(r)
             | Payload::ReservationExpired(r)
             | Payload::ReservationCancelled(r)
@@ -147,6 +149,7 @@ impl Payload {
             | Payload::AuctionDeleted(a) => (Some(a.id), None),
             Payload::AvailabilityChanged(e) => (None, Some(e.id)),
             Payload::HoldCreated(r)
+            | Payload::HoldOffered(r)
             | Payload::BookingConfirmed(r)
             | Payload::ReservationExpired(r)
             | Payload::ReservationCancelled(r)
@@ -396,7 +399,8 @@ mod tests {
             (Payload::AuctionUpdated(draft.clone()), &draft_json),
             (Payload::AuctionDeleted(draft), &draft_json),
             (Payload::AvailabilityChanged(seats_event), &seats_event_json),
-            (Payload::HoldCreated(hold), &hold_json),
+            (Payload::HoldCreated(hold.clone()), &hold_json),
+            (Payload::HoldOffered(hold), &hold_json),
             (Payload::BookingConfirmed(booking.clone()), &booking_json),
             (Payload::ReservationExpired(booking.clone()), &booking_json),
             (Payload::ReservationCancelled(booking.clone()), &booking_json),

@@ -43,6 +43,10 @@ pub enum DomainError {
     InsufficientCapacity { available: u32 },
     #[error("you already hold seats for this event")]
     HoldAlreadyExists,
+    #[error("you are already on this event's waiting list")]
+    AlreadyWaiting,
+    #[error("{available} seats are available: hold them instead of waiting")]
+    SeatsAvailable { available: u32 },
     #[error("this event has started: it takes no more holds")]
     EventNotOpen,
     #[error("this event has live reservations")]

@@ -28,6 +28,7 @@ pub mod reservation;
 pub mod services;
 pub mod unit_of_work;
 pub mod validation;
+pub mod waitlist;
 
 pub use actor::{Actor, Role};
 pub use auction::pricing::{Phase, PriceSchedule, PriceScheduleInput, PriceStep, TurboConfig};

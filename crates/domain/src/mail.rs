@@ -42,6 +42,9 @@ pub enum Notice {
     BookingReminder { reservation: ReservationSnapshot },
     /// An auction's price reached what the user waited for.
     PriceAlert { alert: PriceAlertSnapshot },
+    /// Seats came back to a full event: the waiter was offered a hold of
+    /// them, to confirm (or pay) before it lapses.
+    WaitlistOffer { reservation: ReservationSnapshot },
 }
 
 /// The name of the field of a [`Notice`] that carries a secret (an emailed
@@ -61,10 +64,11 @@ pub enum MailKind {
     StudioInvitation,
     BookingReminder,
     PriceAlert,
+    WaitlistOffer,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 9] = [
         MailKind::BookingConfirmed,
         MailKind::BookingCancelled,
         MailKind::SessionCancelled,
@@ -73,6 +77,7 @@ impl MailKind {
         MailKind::StudioInvitation,
         MailKind::BookingReminder,
         MailKind::PriceAlert,
+        MailKind::WaitlistOffer,
     ];
 
     /// The kinds a user may stop with one click (`List-Unsubscribe`): what
@@ -93,6 +98,7 @@ impl MailKind {
             MailKind::StudioInvitation => "studio_invitation",
             MailKind::BookingReminder => "booking_reminder",
             MailKind::PriceAlert => "price_alert",
+            MailKind::WaitlistOffer => "waitlist_offer",
         }
     }
 
@@ -118,6 +124,10 @@ impl Notice {
         Notice::BookingReminder { reservation: reservation.snapshot(now) }
     }
 
+    pub fn waitlist_offer(hold: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::WaitlistOffer { reservation: hold.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
@@ -128,6 +138,7 @@ impl Notice {
             Notice::StudioInvitation { .. } => MailKind::StudioInvitation,
             Notice::BookingReminder { .. } => MailKind::BookingReminder,
             Notice::PriceAlert { .. } => MailKind::PriceAlert,
+            Notice::WaitlistOffer { .. } => MailKind::WaitlistOffer,
         }
     }
 
@@ -137,7 +148,8 @@ impl Notice {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
             | Notice::SessionCancelled { reservation }
-            | Notice::BookingReminder { reservation } => Some(reservation),
+            | Notice::BookingReminder { reservation }
+            | Notice::WaitlistOffer { reservation } => Some(reservation),
             Notice::VerifyEmail { .. }
             | Notice::PasswordReset { .. }
             | Notice::StudioInvitation { .. }
@@ -154,7 +166,8 @@ impl Notice {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
             | Notice::SessionCancelled { reservation }
-            | Notice::BookingReminder { reservation } => reservation.id.to_string(),
+            | Notice::BookingReminder { reservation }
+            | Notice::WaitlistOffer { reservation } => reservation.id.to_string(),
             Notice::PriceAlert { alert } => alert.id.to_string(),
             Notice::VerifyEmail { token_id, .. } | Notice::PasswordReset { token_id, .. } => {
                 format!("account_token:{token_id}")

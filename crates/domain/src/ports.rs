@@ -23,6 +23,7 @@ use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
 pub use crate::unit_of_work::{Decision, EventBookings, EventHolds, EventReservations, LockTarget, UnitOfWork};
+use crate::waitlist::WaitingPlace;
 
 /// A decision's result once committed, with the events it stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -506,10 +507,26 @@ pub trait ReservationStore: Locks<ReservationId> + Locks<EventReservations> + Lo
     ) -> impl Future<Output = Result<Vec<ReservationTarget>, DomainError>> + Send;
 }
 
-/// Everything the use cases of auctions, events and reservations need of the store.
-pub trait CatalogueStore: AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords {}
+/// Events' waiting lists, read without a lock (they change under the event's).
+pub trait WaitlistStore: Send + Sync {
+    /// Where `user` stands in `event`'s waiting list, if they wait.
+    fn waiting_place(
+        &self,
+        event: EventId,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<WaitingPlace>, DomainError>> + Send;
+}
 
-impl<S: AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords> CatalogueStore for S {}
+/// Everything the use cases of auctions, events and reservations need of the store.
+pub trait CatalogueStore:
+    AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords + WaitlistStore
+{
+}
+
+impl<S: AuctionStore + EventStore + ReservationStore + BookingCodes + PaymentRecords + WaitlistStore> CatalogueStore
+    for S
+{
+}
 
 /// Where new booking codes come from: a CSPRNG in production (the adapters),
 /// a script in tests. Uniqueness is the store's: a code already taken makes

@@ -19,6 +19,7 @@ use crate::event::EventUnit;
 use crate::ids::{AlertId, AuctionId, EventId, ReservationId, StudioId, UserId};
 use crate::mail::{Mail, Notice, Recipient};
 use crate::reservation::{EventReservationsUnit, Parent, Reservation, ReservationSnapshot, ReservationUnit};
+use crate::waitlist::WaitlistChange;
 
 /// A decision taken under a lock: it reads and changes the unit `U` as of
 /// `now` and answers `T`; an error leaves nothing behind.
@@ -65,17 +66,26 @@ pub trait LockTarget: Send {
 }
 
 /// An event with its lapsed holds and the live holds of `users` (those about
-/// to hold seats), and one fresh reservation id for each of them.
+/// to hold seats), and one fresh reservation id for each of them. Its
+/// waiting list is read when some hold lapsed (their seats go to it first)
+/// or when `waiting_list` says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventHolds {
     pub event: EventId,
     pub users: Vec<UserId>,
+    pub waiting_list: bool,
 }
 
 impl EventHolds {
-    /// The event alone, for a decision that places no hold.
+    /// The event with its waiting list, for a decision that places no hold.
     pub fn of(event: EventId) -> EventHolds {
-        EventHolds { event, users: Vec::new() }
+        EventHolds { event, users: Vec::new(), waiting_list: true }
+    }
+
+    /// Holds for `users`: the waiting list is read only when a hold lapsed,
+    /// so the hot path pays nothing for it otherwise.
+    pub fn for_users(event: EventId, users: Vec<UserId>) -> EventHolds {
+        EventHolds { event, users, waiting_list: false }
     }
 }
 
@@ -88,7 +98,8 @@ pub struct EventReservations {
 
 /// An event, then every reservation of it that still holds or books seats:
 /// its holds (lapsed or not) and its confirmed bookings (not those checked
-/// in or marked no-show: they are history). What cancelling the event ends.
+/// in or marked no-show: they are history), and its waiting list. What
+/// cancelling the event ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventBookings {
     pub event: EventId,
@@ -125,6 +136,8 @@ pub struct Effects {
     pub mail: Vec<Mail>,
     /// Price alerts fired or ended, to delete.
     pub dropped_alerts: Vec<AlertId>,
+    /// Who joined, left or was offered seats from an event's waiting list.
+    pub waitlist: Vec<WaitlistChange>,
 }
 
 impl Effects {
@@ -144,6 +157,7 @@ impl Effects {
         self.audit.extend(later.audit);
         self.mail.extend(later.mail);
         self.dropped_alerts.extend(later.dropped_alerts);
+        self.waitlist.extend(later.waitlist);
     }
 
     /// Keeps only the last `kind` event of each room: decisions made together

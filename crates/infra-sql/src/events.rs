@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use hothour_domain::ports::{EventHolds, EventRecord, EventStore, LockMode, NewEvent};
+use hothour_domain::waitlist::WaitingList;
 use hothour_domain::{
     Clock, DomainError, Effects, Event, EventDetails, EventId, EventUnit, Parent, Reservation, ReservationId, UserId,
 };
@@ -14,6 +15,7 @@ use crate::dialect::RowLock;
 use crate::locks::{LockRows, Locked};
 use crate::rows::{EVENT_COLUMNS, RESERVATION_COLUMNS, Reader};
 use crate::sql::{Conditions, event_columns_with_lapsed};
+use crate::waitlist::free_at_most;
 use crate::{SqlInsert, SqlStore};
 
 impl LockRows<EventHolds> for SqlStore {
@@ -24,7 +26,7 @@ impl LockRows<EventHolds> for SqlStore {
         mode: LockMode,
         clock: &C,
     ) -> Result<Option<Locked<EventUnit>>, DomainError> {
-        let EventHolds { event: id, users } = target;
+        let EventHolds { event: id, users, waiting_list } = target;
         // Drawn before the lock, which they do not need, so that it is
         // held for one round trip less.
         let mut fresh_ids = self.fresh_reservation_ids(conn, users.len()).await?;
@@ -36,9 +38,19 @@ impl LockRows<EventHolds> for SqlStore {
         // One decision, one `now`: read after the lock is taken.
         let now = clock.now();
         let (lapsed_holds, live_holds) = self.event_holds(conn, id, &users, now).await?;
+        // Seats return only through lapsed holds on the hot path: the list is
+        // read then, or when the decision asked for it.
+        let waiting = if waiting_list {
+            // An edit may grow the capacity: no bound on the offers.
+            self.waiting_list(conn, id, fresh_ids.len(), None).await?
+        } else if !lapsed_holds.is_empty() {
+            self.waiting_list(conn, id, fresh_ids.len(), Some(free_at_most(&event, 0))).await?
+        } else {
+            WaitingList::default()
+        };
 
         let before = Parent::Event(event.clone());
-        let unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() };
+        let unit = EventUnit { event, lapsed_holds, live_holds, fresh_ids, waiting, effects: Effects::default() };
         Ok(Some(Locked { unit, before, now }))
     }
 }
@@ -87,7 +99,7 @@ impl SqlStore {
     }
 
     /// `count` ids for new reservations, ascending.
-    async fn fresh_reservation_ids(
+    pub(crate) async fn fresh_reservation_ids(
         &self,
         conn: &impl ConnectionTrait,
         count: usize,

@@ -30,6 +30,7 @@ mod reservations;
 mod rows;
 mod sql;
 mod tokens;
+mod waitlist;
 mod write;
 
 use std::sync::Arc;

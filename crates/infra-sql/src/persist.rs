@@ -214,6 +214,7 @@ impl SqlStore {
     ) -> Result<Vec<StoredEvent>, DomainError> {
         let d = self.d();
         self.upsert_reservations(conn, &effects.reservations, now).await?;
+        self.write_waitlist(conn, &effects.waitlist).await?;
         let mut stored = Vec::with_capacity(effects.events.len());
         if !effects.events.is_empty() {
             let sql = format!(

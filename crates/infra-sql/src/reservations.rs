@@ -6,8 +6,8 @@ use hothour_domain::ports::{
     Decided, Decision, EventBookings, EventReservations, LockMode, LockTarget, Locks, ReservationStore,
 };
 use hothour_domain::{
-    BookingCode, Clock, DomainError, Effects, EventReservationsUnit, Reservation, ReservationId, ReservationTarget,
-    ReservationUnit,
+    BookingCode, Clock, DomainError, Effects, EventReservationsUnit, Parent, Reservation, ReservationId,
+    ReservationTarget, ReservationUnit,
 };
 use sea_orm::DatabaseTransaction;
 
@@ -16,6 +16,13 @@ use crate::dialect::RowLock;
 use crate::locks::{LockRows, Locked};
 use crate::rows::RESERVATION_COLUMNS;
 use crate::sql::Conditions;
+use crate::waitlist::free_at_most;
+
+/// Seats booked (confirmed, checked in, no-show) by `reservations`: what
+/// ending them could free.
+fn booked_seats(reservations: &[Reservation]) -> u32 {
+    reservations.iter().filter(|r| r.status.is_booked()).map(|r| r.quantity).sum()
+}
 
 impl ReservationStore for SqlStore {
     async fn find_reservation(&self, id: ReservationId) -> Result<Option<Reservation>, DomainError> {
@@ -89,7 +96,12 @@ impl LockRows<Located> for SqlStore {
             return mode.absent("reservation");
         };
         let now = clock.now();
-        let unit = ReservationUnit { reservation, parent: parent.clone(), effects: Effects::default() };
+        let mut unit = ReservationUnit::new(reservation, parent.clone());
+        // Whatever the decision, seats it returns go to the event's waiting list first.
+        if let Parent::Event(event) = &unit.parent {
+            let released = booked_seats(std::slice::from_ref(&unit.reservation));
+            unit.waiting = self.waiting_list(conn, event.id, 0, Some(free_at_most(event, released))).await?;
+        }
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }
@@ -124,7 +136,14 @@ impl LockRows<EventReservations> for SqlStore {
             rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?
         };
         let now = clock.now();
-        let unit = EventReservationsUnit { parent: parent.clone(), reservations, effects: Effects::default() };
+        let waiting = match &parent {
+            Parent::Event(locked) => {
+                let most = free_at_most(locked, booked_seats(&reservations));
+                self.waiting_list(conn, event, 0, Some(most)).await?
+            }
+            Parent::Auction(_) => Default::default(),
+        };
+        let unit = EventReservationsUnit { parent: parent.clone(), reservations, waiting, effects: Effects::default() };
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }
@@ -150,7 +169,9 @@ impl LockRows<EventBookings> for SqlStore {
         let rows = self.all(conn, &sql, [target.event.0.into()]).await?;
         let reservations = rows.iter().map(|row| self.read(row).reservation()).collect::<Result<Vec<_>, _>>()?;
         let now = clock.now();
-        let unit = EventReservationsUnit { parent: parent.clone(), reservations, effects: Effects::default() };
+        // Cancelling the event ends its waiting list too.
+        let waiting = self.waiting_list(conn, target.event, 0, Some(0)).await?;
+        let unit = EventReservationsUnit { parent: parent.clone(), reservations, waiting, effects: Effects::default() };
         Ok(Some(Locked { unit, before: parent, now }))
     }
 }

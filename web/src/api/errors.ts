@@ -63,6 +63,8 @@ export const PROBLEM_CODES = [
   'invitation_for_another_address',
   'email_already_verified',
   'price_alert_exists',
+  'seats_available',
+  'already_waiting',
 ] as const satisfies readonly (ProblemCode | 'network')[];
 const known = new Set<string>(PROBLEM_CODES);
 // Every code the contract can answer with is worded: a new one fails the typecheck until it is.

@@ -24,6 +24,7 @@ export type ServerFrame =
   | ErrorFrame
   | EventHiddenFrame
   | HoldCreatedFrame
+  | HoldOfferedFrame
   | PaymentRefundedFrame
   | PaymentSucceededFrame
   | PongFrame
@@ -1064,6 +1065,22 @@ export interface HoldCreatedFrame {
    */
   seq: number;
   type: 'hold_created';
+}
+/**
+ * Seats returned to a full event were offered to this user from its waiting list: a hold created for them (on `user:{id}` only; the studio hears `hold_created`), to confirm like any hold before it lapses
+ *
+ * A reservation changed, in its owner's `user:` room and its studio's room.
+ */
+export interface HoldOfferedFrame {
+  at: string;
+  data: ReservationOut;
+  epoch: number;
+  room: string;
+  /**
+   * Increases within the room; gaps are normal (resume with `since`).
+   */
+  seq: number;
+  type: 'hold_offered';
 }
 /**
  * A payment went back in full (a lapsed or cancelled hold, a cancelled booking, or one that did not match)

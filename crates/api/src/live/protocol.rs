@@ -141,6 +141,7 @@ pub enum ServerFrame {
     AuctionDeleted(AuctionChange),
     AvailabilityChanged(AvailabilityChange),
     HoldCreated(ReservationChange),
+    HoldOffered(ReservationChange),
     BookingConfirmed(ReservationChange),
     ReservationExpired(ReservationChange),
     ReservationCancelled(ReservationChange),
@@ -233,6 +234,7 @@ impl ServerFrame {
             Payload::AvailabilityChanged(e) => Needs::Studio(e.studio_id),
             Payload::PriceAlert(alert) => Needs::Studio(alert.auction.studio_id),
             Payload::HoldCreated(r)
+            | Payload::HoldOffered(r)
             | Payload::BookingConfirmed(r)
             | Payload::ReservationExpired(r)
             | Payload::ReservationCancelled(r)
@@ -265,6 +267,7 @@ impl ServerFrame {
                 ServerFrame::AvailabilityChanged(AvailabilityChange::new(event, epoch, EventOut::of(e, s)))
             }
             (Payload::HoldCreated(r), Context::Target(t)) => ServerFrame::HoldCreated(reservation(r, t)),
+            (Payload::HoldOffered(r), Context::Target(t)) => ServerFrame::HoldOffered(reservation(r, t)),
             (Payload::BookingConfirmed(r), Context::Target(t)) => ServerFrame::BookingConfirmed(reservation(r, t)),
             (Payload::ReservationExpired(r), Context::Target(t)) => ServerFrame::ReservationExpired(reservation(r, t)),
             (Payload::ReservationCancelled(r), Context::Target(t)) => {

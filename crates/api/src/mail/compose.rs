@@ -77,6 +77,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/price_alert.subject.txt", include_str!("templates/tr/price_alert.subject.txt")),
     ("tr/price_alert.txt", include_str!("templates/tr/price_alert.txt")),
     ("tr/price_alert.html", include_str!("templates/tr/price_alert.html")),
+    ("en/waitlist_offer.subject.txt", include_str!("templates/en/waitlist_offer.subject.txt")),
+    ("en/waitlist_offer.txt", include_str!("templates/en/waitlist_offer.txt")),
+    ("en/waitlist_offer.html", include_str!("templates/en/waitlist_offer.html")),
+    ("tr/waitlist_offer.subject.txt", include_str!("templates/tr/waitlist_offer.subject.txt")),
+    ("tr/waitlist_offer.txt", include_str!("templates/tr/waitlist_offer.txt")),
+    ("tr/waitlist_offer.html", include_str!("templates/tr/waitlist_offer.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -127,6 +133,8 @@ pub struct Context {
     quantity: u32,
     total: String,
     code: Option<String>,
+    /// Until when a hold offered from the waiting list is kept, on the studio's clock.
+    hold_until: String,
     session_url: String,
     tickets_url: String,
     /// Who cancelled (`owner`, `studio`), for a cancellation.
@@ -193,6 +201,7 @@ fn context(
         title: target.title.clone(),
         when: day_and_time(target.starts_at, &zone, locale),
         ends: time_after(target.ends_at, target.starts_at, &zone, locale),
+        hold_until: time_after(out.expires_at, out.created_at, &zone, locale),
         zone,
         studio: target.studio.clone(),
         quantity: out.quantity,
@@ -234,6 +243,7 @@ fn alert_context(
         quantity: 1,
         total: money(alert.price, currency, locale),
         code: None,
+        hold_until: String::new(),
         session_url: format!("{}/auctions/{}", setup.public_url, auction.id.0),
         tickets_url: format!("{}/me", setup.public_url),
         by: None,
@@ -343,9 +353,9 @@ impl AppState {
                 attachments.push(calendar_attachment(&out, queued.created_at));
                 context
             }
-            Notice::SessionCancelled { reservation } | Notice::BookingReminder { reservation } => {
-                self.reservation_context(reader, reservation, None).await?.0
-            }
+            Notice::SessionCancelled { reservation }
+            | Notice::BookingReminder { reservation }
+            | Notice::WaitlistOffer { reservation } => self.reservation_context(reader, reservation, None).await?.0,
             other => return Err(ComposeError::Permanent(format!("{:?} is about no session", other.kind()))),
         };
         // The one-click link (for mail clients, RFC 8058) and the page a
@@ -423,6 +433,7 @@ mod tests {
             quantity: 2,
             total: "₺1.500,00".into(),
             code: Some("ABCD-EFGH".into()),
+            hold_until: "19:05".into(),
             session_url: "https://hothour.example/events/3".into(),
             tickets_url: "https://hothour.example/me".into(),
             by,
@@ -444,6 +455,7 @@ mod tests {
                 MailKind::SessionCancelled,
                 MailKind::BookingReminder,
                 MailKind::PriceAlert,
+                MailKind::WaitlistOffer,
             ] {
                 let by = (kind != MailKind::BookingConfirmed).then_some(CancelledBy::Studio);
                 let (subject, text, html) = render(kind, locale, &sample(locale, by, Some("₺1.500,00"))).unwrap();
@@ -453,6 +465,8 @@ mod tests {
                 assert!(html.contains(&format!("<html lang=\"{}\">", locale.as_str())), "{html}");
                 if kind == MailKind::PriceAlert {
                     assert!(text.contains("₺140,00") && text.contains("₺150,00"), "{text}");
+                } else if kind == MailKind::WaitlistOffer {
+                    assert!(text.contains("19:05") && text.contains("https://hothour.example/events/3"), "{text}");
                 } else {
                     assert!(text.contains("ABCD-EFGH") && text.contains("₺1.500,00"), "{text}");
                 }

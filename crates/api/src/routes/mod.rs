@@ -13,6 +13,7 @@ pub mod ops;
 pub mod payments;
 pub mod reservations;
 pub mod studios;
+pub mod waitlist;
 
 use std::future::Future;
 
@@ -92,6 +93,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     studios::configure(cfg);
     mailbox::configure(cfg);
     events::configure(cfg);
+    waitlist::configure(cfg);
     auctions::configure(cfg);
     alerts::configure(cfg);
     reservations::configure(cfg);

@@ -13,6 +13,7 @@ use crate::ids::ReservationId;
 use crate::mail::Notice;
 use crate::reservation::{CancelledBy, EventReservationsUnit, Parent, PaymentStatus, ReservationStatus};
 use crate::unit_of_work::Policy;
+use crate::waitlist::WaitlistChange;
 
 /// What cancelling an event did: the event as it now stands, and the
 /// reservations whose money is to go back (their refunds start after the commit).
@@ -34,7 +35,7 @@ impl EventReservationsUnit {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<EventCancellation, DomainError> {
-        let EventReservationsUnit { parent, reservations, effects } = self;
+        let EventReservationsUnit { parent, reservations, waiting, effects } = self;
         let Parent::Event(event) = parent else {
             return Err(DomainError::NotFound("event"));
         };
@@ -74,6 +75,10 @@ impl EventReservationsUnit {
         }
         event.cancelled_at = Some(now);
         event.details.is_active = false;
+        // Nothing will come back to wait for: the line ends with the event.
+        for waiter in waiting.waiters.drain(..) {
+            effects.waitlist.push(WaitlistChange::Left { event: event.id, user: waiter.user_id, at: now });
+        }
         let snapshot = event.snapshot(event.availability(0, 0));
         let details = AuditDetails::EventCancel(EventCancelled {
             event: Facts::of_event(&snapshot),
@@ -132,7 +137,12 @@ mod tests {
         for reservation in &reservations {
             event.account_new(reservation);
         }
-        EventReservationsUnit { parent: Parent::Event(event), reservations, effects: Effects::default() }
+        EventReservationsUnit {
+            parent: Parent::Event(event),
+            reservations,
+            waiting: Default::default(),
+            effects: Effects::default(),
+        }
     }
 
     fn parent_event(unit: &EventReservationsUnit) -> &Event {
@@ -223,6 +233,7 @@ mod tests {
             lapsed_holds: Vec::new(),
             live_holds: Default::default(),
             fresh_ids: Vec::new(),
+            waiting: Default::default(),
             effects: Effects::default(),
         };
         let mut details = edit.event.details.clone();

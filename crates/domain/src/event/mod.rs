@@ -3,16 +3,20 @@
 use chrono::{DateTime, Utc};
 
 use crate::auction::check_text;
-use crate::ids::{EventId, StudioId};
+use crate::domain_events::{Payload, Room};
+use crate::error::DomainError;
+use crate::ids::{EventId, ReservationId, StudioId, UserId};
 use crate::instant;
 use crate::money::Money;
 use crate::ports::CatalogueItem;
-use crate::reservation::{Reservation, ReservationStatus};
+use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
+use crate::unit_of_work::{Effects, Policy};
 use crate::validation::ValidationErrors;
 
 mod cancellation;
 mod under_lock;
 mod visibility;
+mod waiting;
 
 pub use cancellation::EventCancellation;
 pub use under_lock::EventUnit;
@@ -215,6 +219,51 @@ impl Event {
 
     pub fn is_cancelled(&self) -> bool {
         self.cancelled_at.is_some()
+    }
+
+    /// Whether anyone may hold seats now: on sale (active, neither deleted
+    /// nor cancelled) and not started.
+    pub fn takes_holds(&self, now: DateTime<Utc>) -> bool {
+        self.details.is_active && !self.is_deleted() && !self.is_cancelled() && now < self.details.starts_at
+    }
+
+    /// A new hold `id` of `quantity` seats for `user` at the event's price,
+    /// lasting the hold time but never past the event's start. Not counted yet.
+    pub fn new_hold(
+        &self,
+        id: ReservationId,
+        user: UserId,
+        quantity: u32,
+        now: DateTime<Utc>,
+        policy: &Policy,
+    ) -> Result<Reservation, DomainError> {
+        let unit_price = self.details.price;
+        let total_price = unit_price
+            .checked_mul(i64::from(quantity))
+            .ok_or_else(|| DomainError::validation("quantity", "the total price is too large"))?;
+        Ok(Reservation {
+            id,
+            user_id: user,
+            studio_id: self.studio_id,
+            target: ReservationTarget::Event(self.id),
+            status: ReservationStatus::Hold,
+            quantity,
+            unit_price,
+            total_price,
+            expires_at: (now + policy.hold_ttl).min(self.details.starts_at),
+            booking_code: None,
+            created_at: now,
+            confirmed_at: None,
+            checked_in_at: None,
+            cancelled_at: None,
+            payment: Default::default(),
+        })
+    }
+
+    /// Tells the event's room and its studio's the seats as they are now.
+    pub fn announce_seats(&self, effects: &mut Effects) {
+        let snapshot = self.snapshot(self.availability(0, 0));
+        effects.emit(&[Room::Event(self.id), Room::Studio(self.studio_id)], Payload::AvailabilityChanged(snapshot));
     }
 
     /// Who may see the event now (a deleted event is announced inactive).

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 
 use crate::actor::Actor;
 use crate::audit::{Changes, EVENT_FIELDS, Facts};
-use crate::domain_events::{AuditDetails, Payload, Room};
+use crate::domain_events::{AuditDetails, Payload};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails};
 use crate::ids::{ReservationId, UserId};
-use crate::reservation::{Reservation, ReservationStatus, ReservationTarget};
+use crate::reservation::{Reservation, ReservationStatus};
 use crate::unit_of_work::{Effects, Policy};
+use crate::waitlist::WaitingList;
 
 /// An event under its row lock, with its lapsed holds (locked), the live
 /// holds of the users deciding (one or a batch of them), and ids for the
@@ -25,6 +26,8 @@ pub struct EventUnit {
     pub live_holds: BTreeMap<UserId, ReservationId>,
     /// Unused reservation ids, taken from the end.
     pub fresh_ids: Vec<ReservationId>,
+    /// The waiting list, when the decision may return seats or touches it.
+    pub waiting: WaitingList,
     pub effects: Effects,
 }
 
@@ -35,11 +38,7 @@ impl EventUnit {
     }
 
     fn announce_availability(&mut self) {
-        let snapshot = self.event.snapshot(self.event.availability(0, 0));
-        self.effects.emit(
-            &[Room::Event(self.event.id), Room::Studio(self.event.studio_id)],
-            Payload::AvailabilityChanged(snapshot),
-        );
+        self.event.announce_seats(&mut self.effects);
     }
 
     /// Expires every lapsed hold, freeing its seats. Returns how many.
@@ -88,31 +87,11 @@ impl EventUnit {
         if available < quantity {
             return Err(DomainError::InsufficientCapacity { available });
         }
-        let unit_price = self.event.details.price;
-        let total_price = unit_price
-            .checked_mul(i64::from(quantity))
-            .ok_or_else(|| DomainError::validation("quantity", "the total price is too large"))?;
         let id = *self
             .fresh_ids
             .last()
             .ok_or_else(|| DomainError::storage_message("no reservation id was drawn for a hold"))?;
-        let reservation = Reservation {
-            id,
-            user_id: user,
-            studio_id: self.event.studio_id,
-            target: ReservationTarget::Event(self.event.id),
-            status: ReservationStatus::Hold,
-            quantity,
-            unit_price,
-            total_price,
-            expires_at: (now + policy.hold_ttl).min(self.event.details.starts_at),
-            booking_code: None,
-            created_at: now,
-            confirmed_at: None,
-            checked_in_at: None,
-            cancelled_at: None,
-            payment: Default::default(),
-        };
+        let reservation = self.event.new_hold(id, user, quantity, now, policy)?;
         self.fresh_ids.pop();
         self.event.account_new(&reservation);
         self.live_holds.insert(user, reservation.id);
@@ -169,10 +148,11 @@ impl EventUnit {
 mod tests {
     use super::*;
     use crate::auction::tests::{STUDIO, m};
-    use crate::domain_events::{AuditAction, EventKind};
+    use crate::domain_events::{AuditAction, EventKind, Room};
     use crate::event::SeatCounts;
     use crate::event::tests::{EVENT, event, seats};
     use crate::money::Money;
+    use crate::reservation::ReservationTarget;
     use crate::reservation::tests::t;
     use crate::unit_of_work::tests::{
         BUYER, NEW, STRANGER, admin, assert_emitted, buyer_hold, count, emitted, event_rooms, policy, user_rooms,
@@ -190,6 +170,7 @@ mod tests {
             lapsed_holds: lapsed.to_vec(),
             live_holds: BTreeMap::new(),
             fresh_ids: vec![NEW],
+            waiting: WaitingList::default(),
             effects: Effects::default(),
         }
     }

@@ -19,6 +19,7 @@ use crate::reservation::{
     Transition,
 };
 use crate::unit_of_work::{Effects, Policy};
+use crate::waitlist::WaitingList;
 
 /// The parent of a reservation, locked before the reservation itself.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub struct CheckIn {
 pub struct ReservationUnit {
     pub reservation: Reservation,
     pub parent: Parent,
+    /// The parent event's waiting list (empty for an auction).
+    pub waiting: WaitingList,
     pub effects: Effects,
 }
 
@@ -58,7 +61,23 @@ pub struct ReservationUnit {
 pub struct EventReservationsUnit {
     pub parent: Parent,
     pub reservations: Vec<Reservation>,
+    /// The event's waiting list.
+    pub waiting: WaitingList,
     pub effects: Effects,
+}
+
+/// Offers the seats free in `parent`, an event, to its waiting list.
+fn offer_to_waiting_list(
+    parent: &mut Parent,
+    waiting: &mut WaitingList,
+    effects: &mut Effects,
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Vec<Reservation> {
+    match parent {
+        Parent::Event(event) => waiting.offer_seats(event, effects, now, policy),
+        Parent::Auction(_) => Vec::new(),
+    }
 }
 
 impl EventReservationsUnit {
@@ -77,6 +96,7 @@ impl EventReservationsUnit {
         let mut unit = ReservationUnit {
             reservation: self.reservations[index].clone(),
             parent: self.parent.clone(),
+            waiting: WaitingList::default(),
             effects: Effects::default(),
         };
         let answer = decide(&mut unit)?;
@@ -85,9 +105,24 @@ impl EventReservationsUnit {
         self.effects.merge(unit.effects);
         Ok(answer)
     }
+
+    /// Offers the seats the decisions returned to the waiting list.
+    pub fn offer_waiting_list(&mut self, now: DateTime<Utc>, policy: &Policy) -> Vec<Reservation> {
+        offer_to_waiting_list(&mut self.parent, &mut self.waiting, &mut self.effects, now, policy)
+    }
 }
 
 impl ReservationUnit {
+    /// The reservation under its parent, as loaded (no waiting list).
+    pub fn new(reservation: Reservation, parent: Parent) -> ReservationUnit {
+        ReservationUnit { reservation, parent, waiting: WaitingList::default(), effects: Effects::default() }
+    }
+
+    /// Offers the seats the decision returned to the parent event's waiting list.
+    pub fn offer_waiting_list(&mut self, now: DateTime<Utc>, policy: &Policy) -> Vec<Reservation> {
+        offer_to_waiting_list(&mut self.parent, &mut self.waiting, &mut self.effects, now, policy)
+    }
+
     fn session_at(&self) -> DateTime<Utc> {
         match &self.parent {
             Parent::Auction(auction) => auction.details.scheduled_at,
@@ -332,7 +367,7 @@ mod tests {
     fn slot_unit(reservation: Reservation, stored_status: AuctionStatus) -> ReservationUnit {
         let mut auction = auction();
         auction.stored_status = stored_status;
-        ReservationUnit { reservation, parent: Parent::Auction(auction), effects: Effects::default() }
+        ReservationUnit::new(reservation, Parent::Auction(auction))
     }
 
     /// [`HOLDER`]'s reservation of 2 seats of a 10-seat event starting at t(600).
@@ -340,7 +375,7 @@ mod tests {
         let reservation = seats(7, HOLDER, status, 2, expires_at);
         let mut event = event(10);
         event.account_new(&reservation);
-        ReservationUnit { reservation, parent: Parent::Event(event), effects: Effects::default() }
+        ReservationUnit::new(reservation, Parent::Event(event))
     }
 
     fn parent_event(unit: &ReservationUnit) -> &Event {

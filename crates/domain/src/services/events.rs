@@ -70,11 +70,14 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn update_event(&self, actor: &Actor, id: EventId, patch: EventPatch) -> Result<Event, DomainError> {
         self.ensure_manages_event(actor, id).await?;
         let actor = *actor;
+        let policy = self.policy;
         self.decide(EventHolds::of(id), move |unit, now| {
             ensure_manages(&actor, unit.event.studio_id, "event")?;
             let details = patch.apply(&unit.event.details)?;
             unit.expire_lapsed_holds(now);
             unit.update(&actor, details)?;
+            // Seats that lapsed or came with more capacity go to the waiting list first.
+            unit.offer_waiting_list(now, &policy);
             Ok(unit.event.clone())
         })
         .await
@@ -140,8 +143,11 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
         let policy = self.policy;
         let requests = batch;
-        self.decide(EventHolds { event: id, users }, move |unit, now| {
-            unit.expire_lapsed_holds(now);
+        self.decide(EventHolds::for_users(id, users), move |unit, now| {
+            // Seats found lapsed go to the waiting list before anyone here holds them.
+            if unit.expire_lapsed_holds(now) > 0 {
+                unit.offer_waiting_list(now, &policy);
+            }
             let answers: Vec<_> = requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
             unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
             Ok(answers)

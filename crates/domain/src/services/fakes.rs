@@ -14,17 +14,18 @@ use crate::clock::Clock;
 use crate::domain_events::{AuditEntry, StoredEvent};
 use crate::error::DomainError;
 use crate::event::{Event, EventDetails, EventUnit, SeatCounts};
-use crate::ids::{AuctionId, EventId, ReservationId};
+use crate::ids::{AuctionId, EventId, ReservationId, UserId};
 use crate::payments::IntentId;
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventBookings,
     EventHolds, EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent,
-    PaymentRecords, ReservationStore, UnitOfWork,
+    PaymentRecords, ReservationStore, UnitOfWork, WaitlistStore,
 };
 use crate::reservation::{
     EventReservationsUnit, Parent, PaymentStatus, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
 };
 use crate::unit_of_work::Effects;
+use crate::waitlist::{Waiter, WaitingList, WaitingPlace, WaitlistChange};
 
 #[derive(Debug, Default)]
 pub struct Rows {
@@ -33,6 +34,10 @@ pub struct Rows {
     pub reservations: BTreeMap<ReservationId, Reservation>,
     pub outbox: Vec<StoredEvent>,
     pub audit: Vec<AuditEntry>,
+    /// Who waits for each event's seats, in order of joining.
+    pub waiting: BTreeMap<EventId, Vec<Waiter>>,
+    /// Every offer made from a waiting list: (event, user, hold).
+    pub offers: Vec<(EventId, UserId, ReservationId)>,
     /// Every id (auctions, events, reservations) is drawn from one sequence.
     last_id: i64,
     /// Decisions taken under a lock, so a test can tell a refusal came before it.
@@ -71,7 +76,43 @@ impl Rows {
             .collect();
         self.outbox.extend(stored.iter().cloned());
         self.audit.extend(effects.audit);
+        for change in effects.waitlist {
+            self.change_waitlist(change);
+        }
         stored
+    }
+
+    fn change_waitlist(&mut self, change: WaitlistChange) {
+        match change {
+            WaitlistChange::Joined { event, user, quantity, at } => {
+                let waiter = Waiter { user_id: user, quantity, joined_at: at, hold: None };
+                self.waiting.entry(event).or_default().push(waiter);
+            }
+            WaitlistChange::Left { event, user, .. } => {
+                self.waiting.entry(event).or_default().retain(|waiter| waiter.user_id != user);
+            }
+            WaitlistChange::Offered { event, user, reservation, .. } => {
+                self.waiting.entry(event).or_default().retain(|waiter| waiter.user_id != user);
+                self.offers.push((event, user, reservation));
+            }
+        }
+    }
+
+    /// The event's waiting list as a decision sees it, with an id for each possible offer.
+    fn waiting_list(&mut self, event: EventId) -> WaitingList {
+        let waiters: Vec<Waiter> = self
+            .waiting
+            .get(&event)
+            .into_iter()
+            .flatten()
+            .map(|waiter| Waiter {
+                hold: self.holds_of(event).find(|r| r.user_id == waiter.user_id).map(|r| r.id),
+                ..waiter.clone()
+            })
+            .collect();
+        let mut fresh_ids: Vec<ReservationId> = waiters.iter().map(|_| ReservationId(self.next_id())).collect();
+        fresh_ids.reverse();
+        WaitingList { waiters, fresh_ids }
     }
 
     fn live_reservation_of(&self, auction: AuctionId) -> Option<Reservation> {
@@ -175,7 +216,8 @@ impl InMemory for EventHolds {
     fn load(self, rows: &mut Rows, now: DateTime<Utc>) -> Result<EventUnit, DomainError> {
         let event = rows.events.get(&self.event).filter(|e| e.deleted_at.is_none()).cloned();
         let event = event.ok_or(DomainError::NotFound("event"))?;
-        let lapsed_holds = rows.holds_of(self.event).filter(|r| r.expires_at <= now).cloned().collect();
+        let lapsed_holds: Vec<Reservation> =
+            rows.holds_of(self.event).filter(|r| r.expires_at <= now).cloned().collect();
         let live_holds = rows
             .holds_of(self.event)
             .filter(|r| r.expires_at > now && self.users.contains(&r.user_id))
@@ -183,7 +225,12 @@ impl InMemory for EventHolds {
             .collect();
         let mut fresh_ids: Vec<ReservationId> = self.users.iter().map(|_| ReservationId(rows.next_id())).collect();
         fresh_ids.reverse();
-        Ok(EventUnit { event, lapsed_holds, live_holds, fresh_ids, effects: Effects::default() })
+        let waiting = if self.waiting_list || !lapsed_holds.is_empty() {
+            rows.waiting_list(self.event)
+        } else {
+            Default::default()
+        };
+        Ok(EventUnit { event, lapsed_holds, live_holds, fresh_ids, waiting, effects: Effects::default() })
     }
 }
 
@@ -191,7 +238,11 @@ impl InMemory for ReservationId {
     fn load(self, rows: &mut Rows, _now: DateTime<Utc>) -> Result<ReservationUnit, DomainError> {
         let reservation = rows.reservations.get(&self).cloned().ok_or(DomainError::NotFound("reservation"))?;
         let parent = rows.parent(reservation.target)?;
-        Ok(ReservationUnit { reservation, parent, effects: Effects::default() })
+        let mut unit = ReservationUnit::new(reservation, parent);
+        if let ReservationTarget::Event(event) = unit.reservation.target {
+            unit.waiting = rows.waiting_list(event);
+        }
+        Ok(unit)
     }
 }
 
@@ -206,7 +257,8 @@ impl InMemory for EventReservations {
             .filter(|r| r.target == target)
             .cloned()
             .collect();
-        Ok(EventReservationsUnit { parent, reservations, effects: Effects::default() })
+        let waiting = rows.waiting_list(self.event);
+        Ok(EventReservationsUnit { parent, reservations, waiting, effects: Effects::default() })
     }
 }
 
@@ -221,7 +273,8 @@ impl InMemory for EventBookings {
             .filter(|r| matches!(r.status, ReservationStatus::Hold | ReservationStatus::Confirmed))
             .cloned()
             .collect();
-        Ok(EventReservationsUnit { parent, reservations, effects: Effects::default() })
+        let waiting = rows.waiting_list(self.event);
+        Ok(EventReservationsUnit { parent, reservations, waiting, effects: Effects::default() })
     }
 }
 
@@ -338,6 +391,15 @@ impl ReservationStore for FakeCatalogue {
             }
         }
         Ok(parents)
+    }
+}
+
+impl WaitlistStore for FakeCatalogue {
+    async fn waiting_place(&self, event: EventId, user: UserId) -> Result<Option<WaitingPlace>, DomainError> {
+        let rows = self.rows();
+        let list =
+            WaitingList { waiters: rows.waiting.get(&event).cloned().unwrap_or_default(), fresh_ids: Vec::new() };
+        Ok(list.place_of(event, user))
     }
 }
 

@@ -36,6 +36,7 @@ mod reports;
 mod reservations;
 #[cfg(test)]
 mod tests;
+mod waitlist;
 
 use auctions::GrabRequest;
 use events::HoldRequest;

@@ -203,11 +203,14 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn settle(&self, intent: Intent) -> Result<(Reservation, Settlement), DomainError> {
         let setup = self.setup()?;
         let id = intent.reservation.ok_or(DomainError::NotFound("reservation"))?;
+        let policy = self.policy;
         let (reservation, settlement) = self
             .with_fresh_code(|code| {
                 let (intent, currency) = (intent.clone(), setup.currency.clone());
                 self.decide(id, move |unit: &mut ReservationUnit, now| {
                     let settlement = unit.settle_payment(&intent, &currency, now, code)?;
+                    // A hold paid after it lapsed returned its seats: the waiting list has them first.
+                    unit.offer_waiting_list(now, &policy);
                     Ok((unit.reservation.clone(), settlement))
                 })
             })

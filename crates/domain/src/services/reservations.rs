@@ -91,12 +91,15 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         let codes = batch.iter().map(|_| self.store.draw_booking_code()).collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<ReservationId> = batch.iter().map(|request| request.id).collect();
         let requests = batch;
+        let policy = self.policy;
         self.decide(EventReservations { event, ids }, move |unit, now| {
             let answers = requests
                 .iter()
                 .zip(codes)
                 .map(|(request, code)| unit.decide(request.id, |one| one.confirm(&request.actor, now, code)))
                 .collect();
+            // A hold found lapsed returned its seats: the waiting list has them first.
+            unit.offer_waiting_list(now, &policy);
             unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
             Ok(answers)
         })
@@ -105,7 +108,15 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
 
     async fn confirm_alone(&self, request: ConfirmRequest) -> Result<ConfirmOutcome, DomainError> {
         let ConfirmRequest { actor, id } = request;
-        self.with_fresh_code(|code| self.decide(id, move |unit, now| unit.confirm(&actor, now, code))).await
+        let policy = self.policy;
+        self.with_fresh_code(|code| {
+            self.decide(id, move |unit, now| {
+                let outcome = unit.confirm(&actor, now, code)?;
+                unit.offer_waiting_list(now, &policy);
+                Ok(outcome)
+            })
+        })
+        .await
     }
 
     pub async fn cancel_reservation(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, DomainError> {
@@ -115,6 +126,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         let cancelled = self
             .decide(id, move |unit, now| {
                 unit.cancel(&actor, now, &policy)?;
+                unit.offer_waiting_list(now, &policy);
                 Ok(unit.reservation.clone())
             })
             .await?;
@@ -149,6 +161,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     /// A parent that fails is reported and the sweep goes on with the others.
     pub async fn expire_lapsed_holds(&self, batch: u32) -> Result<SweepReport, DomainError> {
         let parents = self.store.parents_with_lapsed_holds(self.clock.now(), batch).await?;
+        let policy = self.policy;
         let mut report = SweepReport::default();
         for parent in parents {
             let committed = match parent {
@@ -156,7 +169,12 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
                     self.try_decide(id, |unit, now| Ok(unit.expire_lapsed_hold(now))).await
                 }
                 ReservationTarget::Event(id) => {
-                    self.try_decide(EventHolds::of(id), |unit, now| Ok(unit.expire_lapsed_holds(now) > 0)).await
+                    self.try_decide(EventHolds::of(id), move |unit, now| {
+                        let expired = unit.expire_lapsed_holds(now) > 0;
+                        unit.offer_waiting_list(now, &policy);
+                        Ok(expired)
+                    })
+                    .await
                 }
             };
             match committed {
