@@ -365,3 +365,38 @@ on_both_stores! {
         assert_eq!(app.sql_i64(&format!("SELECT COUNT(*) FROM users WHERE role = 'studio_admin' AND studio_id = {studio_id}")).await, 1);
     }
 }
+
+on_both_stores! {
+    async fn a_link_tried_by_many_at_once_works_once(backend) {
+        let smtp = SmtpServer::start();
+        let World { app, .. } = world(backend, &smtp, &[]).await;
+        let ada = register(&app, "ada@example.com", "en").await;
+        assert_eq!(app.post("/auth/password-reset", None, json!({"email": "ada@example.com"})).await.0, StatusCode::ACCEPTED);
+        let token = app.emailed_token("ada@example.com", "/reset").await;
+        let generation = format!("SELECT session_generation FROM users WHERE id = {}", ada.user_id);
+        let before = app.sql_i64(&generation).await;
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                let (client, url, token) = (app.client.clone(), app.url("/api/v1/auth/password-reset/confirm"), token.clone());
+                tokio::spawn(async move {
+                    let body = json!({"token": token, "password": format!("password number {i}")});
+                    let response = client.post(url).json(&body).send().await.expect("the server answers");
+                    let status = response.status();
+                    (status, response.json::<Value>().await.unwrap_or(Value::Null)["code"].as_str().map(str::to_owned))
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("a request"));
+        }
+        let done: Vec<_> = answers.iter().filter(|(status, _)| *status == StatusCode::NO_CONTENT).collect();
+        assert_eq!(done.len(), 1, "{answers:?}");
+        for (status, code) in &answers {
+            assert!(*status == StatusCode::NO_CONTENT || code.as_deref() == Some("token_used"), "{status} {code:?}");
+        }
+        assert_eq!(app.sql_i64(&generation).await, before + 1, "the sessions ended once");
+        let used = "SELECT COUNT(*) FROM account_tokens WHERE purpose = 'password_reset' AND used_at IS NOT NULL";
+        assert_eq!(app.sql_i64(used).await, 1);
+    }
+}

@@ -466,8 +466,8 @@ on_both_stores! {
         assert_problem(&app.delete(&path, Some(&platform.token)).await, StatusCode::NOT_FOUND, "not_found");
         // The other studio is untouched; the removed user may be appointed again, anywhere.
         assert_eq!(app.get(&format!("/studios/{other_studio}/admins"), Some(&other_admin.token)).await.0, StatusCode::OK);
-        let assign = json!({"email": "admin@studio-a.test"});
-        assert_eq!(app.post(&format!("/studios/{other_studio}/admins"), Some(&platform.token), assign).await.0, StatusCode::OK);
+        let accepted = app.appoint(&platform, other_studio, &admin, "admin@studio-a.test").await;
+        assert_eq!(accepted["studio_id"].as_i64(), Some(other_studio));
     }
 }
 
