@@ -42,7 +42,7 @@ pub fn variables() -> Vec<Variable> {
             "NATS_PREFIX",
             "hothour",
             "starts the NATS subjects (`<prefix>.outbox.<room>`) and the stream's name (`<PREFIX>_OUTBOX`): \
-             letters, digits, `_` and `-`",
+             lower-case letters, digits, `_` and `-`",
         ),
         v("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
         v(
@@ -431,11 +431,13 @@ fn nats(
                 .into(),
         });
     }
-    let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    // Lower case only: the stream's name is the prefix upper-cased, so two
+    // prefixes differing in case would share (and fight over) one stream.
+    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
     if prefix.is_empty() || prefix.len() > 64 || !prefix.chars().all(valid) {
         return Err(ConfigError::Invalid {
             name: "NATS_PREFIX",
-            reason: format!("expected 1 to 64 letters, digits, `_` or `-`, got {prefix:?}"),
+            reason: format!("expected 1 to 64 lower-case letters, digits, `_` or `-`, got {prefix:?}"),
         });
     }
     Ok(Some(hothour_infra_postgres::NatsConfig { url: url.trim().to_owned(), prefix }))
@@ -559,7 +561,7 @@ mod tests {
         assert_eq!((nats.url.as_str(), nats.prefix.as_str()), ("nats://127.0.0.1:4222", "hothour"));
         let error = config(&[("NATS_URL", "nats://127.0.0.1:4222")]).unwrap_err();
         assert!(error.to_string().starts_with("NATS_URL is invalid"), "{error}");
-        for prefix in ["a.b", "a b", "a>", "*"] {
+        for prefix in ["a.b", "a b", "a>", "*", "Hothour"] {
             let error = config(&[postgres, ("NATS_URL", "nats://h"), ("NATS_PREFIX", prefix)]).unwrap_err();
             assert!(error.to_string().starts_with("NATS_PREFIX is invalid"), "{error}");
         }

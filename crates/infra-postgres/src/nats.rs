@@ -61,8 +61,8 @@ pub const AFTER: &str = "Hothour-After";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NatsConfig {
     pub url: String,
-    /// Starts every subject and (upper-cased) the stream's name: letters,
-    /// digits, `_` and `-` only.
+    /// Starts every subject and (upper-cased) the stream's name: lower-case
+    /// letters, digits, `_` and `-` only.
     pub prefix: String,
 }
 
