@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod conformance;
 pub mod fixtures;
 pub mod localstripe;
+pub mod nats;
 pub mod pg;
 pub mod smtp;
 pub mod ws;

@@ -32,6 +32,18 @@ pub fn variables() -> Vec<Variable> {
     let seconds = |duration: chrono::Duration| duration.num_seconds().to_string();
     vec![
         v("DATABASE_URL", DEFAULT_DATABASE_URL, "postgres://… for PostgreSQL, else a SQLite file (created if missing)"),
+        v(
+            "NATS_URL",
+            "",
+            "nats://host:4222: the outbox relay publishes to NATS JetStream and instances consume from it \
+             instead of NOTIFY/LISTEN (PostgreSQL only; refused with SQLite); empty: PostgreSQL alone",
+        ),
+        v(
+            "NATS_PREFIX",
+            "hothour",
+            "starts the NATS subjects (`<prefix>.outbox.<room>`) and the stream's name (`<PREFIX>_OUTBOX`): \
+             lower-case letters, digits, `_` and `-`",
+        ),
         v("BIND", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)"),
         v(
             "APP_ENV",
@@ -202,6 +214,15 @@ pub struct Database {
     pub acquire_timeout: Duration,
     /// For a locked row.
     pub lock_timeout: Duration,
+    /// Where the PostgreSQL store's announcements go instead of NOTIFY/LISTEN.
+    pub nats: Option<hothour_infra_postgres::NatsConfig>,
+}
+
+impl Database {
+    /// Whether `url` names a PostgreSQL database (anything else is a SQLite file).
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
 }
 
 /// The access tokens' secret and lifetimes, and the cost of a password hash.
@@ -352,12 +373,14 @@ impl Config {
         let trusted_proxies = trusted_proxies(&get("TRUSTED_PROXIES"))?;
         let lock_timeout = Duration::from_millis(number("DB_LOCK_TIMEOUT_MS", 1..=600_000)?);
         let idempotency_lease = seconds("IDEMPOTENCY_LEASE_SECS", 3600)?;
-        let database = Database {
+        let mut database = Database {
             url: get("DATABASE_URL"),
             max_connections: number("DB_MAX_CONNECTIONS", 1..=1000)? as u32,
             acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 50..=600_000)?),
             lock_timeout,
+            nats: None,
         };
+        database.nats = nats(&database, get("NATS_URL"), get("NATS_PREFIX"))?;
         let cors_origins =
             get("CORS_ORIGINS").split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
         let web = Web {
@@ -395,6 +418,35 @@ impl Config {
             mail: crate::mail::MailConfig::read(get)?,
         })
     }
+}
+
+/// NATS for the PostgreSQL store's announcements, when `url` is set.
+fn nats(
+    database: &Database,
+    url: String,
+    prefix: String,
+) -> Result<Option<hothour_infra_postgres::NatsConfig>, ConfigError> {
+    if url.trim().is_empty() {
+        return Ok(None);
+    }
+    if !database.is_postgres() {
+        return Err(ConfigError::Invalid {
+            name: "NATS_URL",
+            reason: "NATS carries the PostgreSQL store's announcements; the SQLite store announces each commit \
+                     in-process: unset NATS_URL, or set DATABASE_URL to a PostgreSQL database"
+                .into(),
+        });
+    }
+    // Lower case only: the stream's name is the prefix upper-cased, so two
+    // prefixes differing in case would share (and fight over) one stream.
+    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+    if prefix.is_empty() || prefix.len() > 64 || !prefix.chars().all(valid) {
+        return Err(ConfigError::Invalid {
+            name: "NATS_PREFIX",
+            reason: format!("expected 1 to 64 lower-case letters, digits, `_` or `-`, got {prefix:?}"),
+        });
+    }
+    Ok(Some(hothour_infra_postgres::NatsConfig { url: url.trim().to_owned(), prefix }))
 }
 
 /// Whether `bind` (`host:port`) listens only on this machine.
@@ -513,6 +565,20 @@ mod tests {
         assert_eq!(config.web.trusted_proxies, expected);
         let error = self::config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")]).unwrap_err();
         assert!(error.to_string().contains("proxy.local"), "{error}");
+    }
+
+    #[test]
+    fn nats_is_for_postgresql_only_and_its_prefix_is_one_subject_token() {
+        assert_eq!(config(&[]).unwrap().database.nats, None, "PostgreSQL alone by default");
+        let postgres = ("DATABASE_URL", "postgres://u@h/db");
+        let nats = config(&[postgres, ("NATS_URL", "nats://127.0.0.1:4222")]).unwrap().database.nats.unwrap();
+        assert_eq!((nats.url.as_str(), nats.prefix.as_str()), ("nats://127.0.0.1:4222", "hothour"));
+        let error = config(&[("NATS_URL", "nats://127.0.0.1:4222")]).unwrap_err();
+        assert!(error.to_string().starts_with("NATS_URL is invalid"), "{error}");
+        for prefix in ["a.b", "a b", "a>", "*", "Hothour"] {
+            let error = config(&[postgres, ("NATS_URL", "nats://h"), ("NATS_PREFIX", prefix)]).unwrap_err();
+            assert!(error.to_string().starts_with("NATS_PREFIX is invalid"), "{error}");
+        }
     }
 
     #[test]

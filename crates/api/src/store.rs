@@ -13,7 +13,7 @@ use crate::Config;
 /// (created if missing), otherwise a SQLite file — and applies pending migrations.
 pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
     let url = &config.database.url;
-    let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    let store = if config.database.is_postgres() {
         hothour_infra_postgres::ensure_database(url)
             .await
             .map_err(|e| format!("cannot reach the database server: {}", e.chain()))?;
@@ -21,6 +21,7 @@ pub async fn connect_and_migrate(config: &Config) -> Result<AppStore, String> {
         pg.lock_timeout = config.database.lock_timeout;
         pg.max_connections = config.database.max_connections;
         pg.acquire_timeout = config.database.acquire_timeout;
+        pg.nats = config.database.nats.clone();
         hothour_infra_postgres::connect(&pg)
             .await
             .map_err(|e| format!("cannot connect to the database: {}", e.chain()))?

@@ -1,7 +1,8 @@
 //! Faults a real deployment meets, on the real `hothour` binary and a
 //! PostgreSQL cluster the test starts itself (never the machine's shared
-//! server): the database going away under load, and the service killed with
-//! SIGKILL in the middle of a hold storm.
+//! server): the database going away under load, the service killed with
+//! SIGKILL in the middle of a hold storm, and the relay's instance killed
+//! under load (with NOTIFY, and with NATS JetStream).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -44,7 +45,8 @@ struct Service {
 }
 
 impl Service {
-    fn start(database_url: &str, vars: &[(&str, &str)]) -> Service {
+    /// `hothour serve` on `database_url` with test settings and `vars`.
+    fn command(database_url: &str, vars: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hothour"));
         command
             .arg("serve")
@@ -65,7 +67,11 @@ impl Service {
         for (name, value) in vars {
             command.env(name, value);
         }
-        let mut child = command.spawn().expect("the binary starts");
+        command
+    }
+
+    fn start(database_url: &str, vars: &[(&str, &str)]) -> Service {
+        let mut child = Service::command(database_url, vars).spawn().expect("the binary starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let base = loop {
             let line = lines.next().expect("the service prints where it listens").expect("a line");
@@ -444,6 +450,36 @@ async fn relay_process(db: &DatabaseConnection) -> Option<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_relays_instance_killed_under_load_is_replaced_within_two_seconds_and_no_frame_is_lost() {
+    relays_instance_killed_under_load(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_nats_the_relays_instance_killed_under_load_is_replaced_within_two_seconds_and_no_frame_is_lost() {
+    let Some(url) = hothour_tests::nats::machine_nats_url() else { return };
+    let space = hothour_tests::nats::NatsSpace::on(&url);
+    relays_instance_killed_under_load(&space.vars()).await;
+}
+
+/// NATS carries the PostgreSQL store's announcements: on SQLite the service
+/// refuses to start, naming the setting.
+#[test]
+fn nats_with_sqlite_is_refused_at_start_up() {
+    let dir = std::env::temp_dir().join(format!("hothour-nats-sqlite-{}", std::process::id()));
+    let database_url = format!("sqlite://{}/hothour.db", dir.display());
+    let output = Service::command(&database_url, &[("NATS_URL", "nats://127.0.0.1:4222")])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success(), "it must not serve");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("NATS_URL is invalid") && stderr.contains("SQLite"), "{stderr}");
+}
+
+/// Three instances (with `vars`) on a cluster of the test's own; the one
+/// whose relay leads is SIGKILLed under load: another leads within two
+/// seconds, no write is refused, each socket gets each room's events once, in order.
+async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
     const ROOMS: usize = 3;
     const WRITES: usize = 60;
     let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
@@ -451,7 +487,7 @@ async fn the_relays_instance_killed_under_load_is_replaced_within_two_seconds_an
     let mut services: Vec<Service> = Vec::new();
     for _ in 0..3 {
         // One after the other: the first migrates the database.
-        services.push(Service::start(&database_url, &[]));
+        services.push(Service::start(&database_url, vars));
     }
     let db = Database::connect(database_url.as_str()).await.unwrap();
     let client = client();

@@ -12,6 +12,7 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, TransactionTrai
 
 use crate::error::map_db_err;
 use crate::listener::Listener;
+use crate::nats::Nats;
 use crate::relay::{Relay, RelayState};
 
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub(crate) struct Postgres {
     pub(crate) pool: DatabaseConnection,
     pub(crate) max_connections: u32,
     pub(crate) relay: Arc<RelayState>,
+    /// Where the relay publishes and instances consume, instead of NOTIFY/LISTEN.
+    pub(crate) nats: Option<Arc<Nats>>,
 }
 
 fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, DomainError> {
@@ -147,7 +150,7 @@ impl Dialect for Postgres {
     }
 
     fn relay(&self) -> Option<BoxFuture<'static, ()>> {
-        Some(Box::pin(Relay { url: self.url.clone(), state: self.relay.clone() }.run()))
+        Some(Box::pin(Relay { url: self.url.clone(), state: self.relay.clone(), nats: self.nats.clone() }.run()))
     }
 
     fn leads_relay(&self) -> bool {
@@ -155,7 +158,12 @@ impl Dialect for Postgres {
     }
 
     fn listen(&self) -> BoxFuture<'_, Result<Box<dyn CommitFeed>, DomainError>> {
-        Box::pin(async move { Listener::connect(&self.url).await.map(|l| Box::new(l) as Box<dyn CommitFeed>) })
+        Box::pin(async move {
+            match &self.nats {
+                Some(nats) => nats.follow().await.map(|feed| Box::new(feed) as Box<dyn CommitFeed>),
+                None => Listener::connect(&self.url).await.map(|l| Box::new(l) as Box<dyn CommitFeed>),
+            }
+        })
     }
 
     fn map_error(&self, error: DbErr, _referencing: Option<&'static str>) -> DomainError {

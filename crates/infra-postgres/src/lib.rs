@@ -4,11 +4,14 @@
 //! [`DomainError::Busy`](hothour_domain::DomainError::Busy)), `NUMERIC` money
 //! and `timestamptz` instants, ids from sequences, SQLSTATE error mapping, and
 //! the live fan-out: an outbox relay announcing commits with NOTIFY (outside
-//! business transactions) and a LISTEN connection per instance.
+//! business transactions) and a LISTEN connection per instance — or, with
+//! NATS configured, the relay publishing to JetStream and every instance
+//! consuming from there.
 
 mod dialect;
 mod error;
 mod listener;
+mod nats;
 mod relay;
 
 use std::sync::Arc;
@@ -20,6 +23,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
 
 use crate::dialect::Postgres;
 pub use crate::listener::CHANNEL;
+use crate::nats::Nats;
+pub use crate::nats::{AFTER as NATS_AFTER_HEADER, NatsConfig};
+pub use crate::relay::LEADER_LOCK as RELAY_LOCK;
 
 /// How the adapter connects and how long it waits for a locked row.
 #[derive(Debug, Clone)]
@@ -29,6 +35,8 @@ pub struct PgConfig {
     /// How long a transaction waits for a row lock before answering `busy`.
     pub lock_timeout: Duration,
     pub acquire_timeout: Duration,
+    /// Announcements through NATS JetStream instead of NOTIFY/LISTEN.
+    pub nats: Option<NatsConfig>,
 }
 
 impl PgConfig {
@@ -38,6 +46,7 @@ impl PgConfig {
             max_connections: 16,
             lock_timeout: Duration::from_secs(2),
             acquire_timeout: Duration::from_secs(5),
+            nats: None,
         }
     }
 }
@@ -52,11 +61,16 @@ pub async fn connect(config: &PgConfig) -> Result<SqlStore, DomainError> {
         .sqlx_logging(false)
         .map_sqlx_postgres_opts(move |pg| pg.options([("lock_timeout", lock_timeout_ms.as_str())]));
     let db = Database::connect(options).await.map_err(error::map_db_err)?;
+    let nats = match &config.nats {
+        Some(nats) => Some(Arc::new(Nats::connect(nats).await?)),
+        None => None,
+    };
     let dialect = Postgres {
         url: config.url.clone(),
         pool: db.clone(),
         max_connections: config.max_connections,
         relay: Arc::default(),
+        nats,
     };
     Ok(SqlStore::new(db, Arc::new(dialect)))
 }

@@ -14,6 +14,10 @@
 //! the horizon has ended (a snapshot's `xmin` passed it), the id is either
 //! visible or never will be, and the relay moves past it.
 //!
+//! With NATS (`NATS_URL`), the relay publishes each announced row to
+//! JetStream instead and moves the cursor once every message is stored (see
+//! [`crate::nats`]); no `NOTIFY` is sent at all.
+//!
 //! Everything the relay does runs on the connection that holds the lock:
 //! when that connection dies, the lock is released and the relay cannot act
 //! any more, so two relays never announce at once. The others retry the
@@ -29,9 +33,10 @@ use sea_orm::sqlx::{self, Connection};
 use tokio::sync::Notify;
 
 use crate::listener::CHANNEL;
+use crate::nats::Nats;
 
 /// The advisory lock whose holder leads (in the database's own lock space).
-const LEADER_LOCK: i64 = 0x486f_7448_6f75_7231;
+pub const LEADER_LOCK: i64 = 0x486f_7448_6f75_7231;
 /// How often an instance that does not lead tries to take over.
 const CAMPAIGN_RETRY: Duration = Duration::from_millis(500);
 /// How long the leader waits for new rows when nothing wakes it sooner
@@ -71,6 +76,8 @@ enum Stop {
     TimedOut,
     /// The stored cursor is not where this relay left it: another relay led meanwhile.
     Overtaken,
+    /// Publishing to NATS failed (the cursor did not move).
+    Nats(async_nats::Error),
 }
 
 impl std::fmt::Display for Stop {
@@ -79,6 +86,7 @@ impl std::fmt::Display for Stop {
             Stop::Database(error) => write!(f, "{error}"),
             Stop::TimedOut => write!(f, "a statement took longer than {QUERY_TIMEOUT:?}"),
             Stop::Overtaken => write!(f, "another relay moved the cursor"),
+            Stop::Nats(error) => write!(f, "publishing to NATS: {error}"),
         }
     }
 }
@@ -91,6 +99,10 @@ impl From<sqlx::Error> for Stop {
 
 async fn timed<T>(query: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, Stop> {
     tokio::time::timeout(QUERY_TIMEOUT, query).await.map_err(|_| Stop::TimedOut)?.map_err(Stop::Database)
+}
+
+async fn nats_timed<T>(request: impl Future<Output = Result<T, async_nats::Error>>) -> Result<T, Stop> {
+    tokio::time::timeout(QUERY_TIMEOUT, request).await.map_err(|_| Stop::TimedOut)?.map_err(Stop::Nats)
 }
 
 /// Missing ids below `upto` (committed and visible when they were first
@@ -142,6 +154,8 @@ fn advance(cursor: i64, ids: &[i64], xmin: u64, gap: Option<Gap>) -> Advance {
 pub(crate) struct Relay {
     pub(crate) url: String,
     pub(crate) state: Arc<RelayState>,
+    /// Where announcements go instead of `NOTIFY`, when the deployment has NATS.
+    pub(crate) nats: Option<Arc<Nats>>,
 }
 
 impl Relay {
@@ -190,13 +204,19 @@ impl Relay {
 
     /// Announces committed rows as they come, until the connection fails.
     async fn lead(&self, conn: &mut PgConnection) -> Result<std::convert::Infallible, Stop> {
+        if let Some(nats) = &self.nats {
+            nats_timed(nats.ensure_stream()).await?;
+        }
         let mut cursor = stored_cursor(conn).await?;
         let mut gap: Option<Gap> = None;
         loop {
             let (xmin, ids) = visible_after(conn, cursor).await?;
             let Advance { through, blocked_at } = advance(cursor, &ids, xmin, gap);
             if through > cursor {
-                announce(conn, cursor, through).await?;
+                match &self.nats {
+                    None => announce(conn, cursor, through).await?,
+                    Some(nats) => publish(conn, nats, cursor, through).await?,
+                }
                 cursor = through;
             }
             if gap.is_some_and(|gap| cursor >= gap.upto) {
@@ -275,6 +295,30 @@ async fn announce(conn: &mut PgConnection, from: i64, through: i64) -> Result<()
     .bind(format!("{},{through}", from + 1));
     let moved = timed(statement.fetch_all(conn)).await?;
     if moved.is_empty() {
+        return Err(Stop::Overtaken);
+    }
+    Ok(())
+}
+
+/// Publishes the rows `from + 1..=through` to NATS, then moves the stored
+/// cursor from `from` to `through`; a cursor moved by someone else stops
+/// this relay (what it published twice is dropped or skipped as a duplicate).
+async fn publish(conn: &mut PgConnection, nats: &Nats, from: i64, through: i64) -> Result<(), Stop> {
+    let read = sqlx::query_as::<_, (i64, String, String, serde_json::Value, chrono::DateTime<chrono::Utc>)>(
+        "SELECT id, room, kind, payload, created_at FROM outbox WHERE id > $1 AND id <= $2 ORDER BY id",
+    )
+    .bind(from)
+    .bind(through);
+    let rows = timed(read.fetch_all(&mut *conn)).await?;
+    let rows = rows
+        .into_iter()
+        .map(|(seq, room, kind, data, at)| hothour_domain::StoredEvent { seq, room, kind, data, at })
+        .collect();
+    nats_timed(nats.publish(from, rows)).await?;
+    let moved = sqlx::query("UPDATE outbox_relay SET announced_through = $2 WHERE announced_through = $1")
+        .bind(from)
+        .bind(through);
+    if timed(moved.execute(conn)).await?.rows_affected() == 0 {
         return Err(Stop::Overtaken);
     }
     Ok(())

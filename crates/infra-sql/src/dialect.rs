@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 pub use hothour_domain::ports::LockMode;
-use hothour_domain::{DomainError, Money};
+use hothour_domain::{DomainError, Money, StoredEvent};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, QueryResult, Value};
 
 use crate::write::Write;
@@ -27,12 +27,18 @@ pub enum RowLock {
 }
 
 /// What the live fan-out heard from the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Heard {
     /// Outbox events `first..=last` were committed. Where a relay announces
     /// (PostgreSQL), ranges follow each other, in id order, and every id up
     /// to `last` that is not in the outbox never will be.
     Range(i64, i64),
+    /// Outbox event `event` was committed, carried by a broker (NATS), and
+    /// every id after `after` and before `event.seq` is either announced
+    /// before it or never will be in the outbox. Events follow each other
+    /// in id order; one whose `after` was not heard means some were missed
+    /// (they are in the outbox).
+    Event { after: i64, event: StoredEvent },
     /// Announcements may have been missed (a lost connection, a lagging
     /// receiver): catch up from the outbox.
     Reconnected,

@@ -1,8 +1,11 @@
-//! Outbox → commit announcements (the relay's NOTIFY, or the in-process bus)
-//! → this instance's rooms. Announcements come in id order. After a lost
-//! listener connection the instance listens again, then catches up from the
-//! outbox: on PostgreSQL up to what the relay has announced (later rows are
-//! announced to the new listener, in order), on SQLite everything.
+//! Outbox → commit announcements (the relay's NOTIFY or NATS messages, or the
+//! in-process bus) → this instance's rooms. Announcements come in id order.
+//! After a lost listener connection the instance listens again, then catches
+//! up from the outbox: on PostgreSQL up to what the relay has announced
+//! (later rows are announced to the new listener, in order), on SQLite
+//! everything. A NATS message carries its row, and the id announced before
+//! it: when that one was not heard, the ids in between are read from the
+//! outbox first.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -69,6 +72,12 @@ pub async fn run(state: Arc<AppState>) {
                         break;
                     }
                 }
+                Ok(Heard::Event { after, event }) => {
+                    if let Err(error) = deliver_announced(&state, &mut delivered, after, &event).await {
+                        tracing::error!(%error, seq = event.seq, "delivering an announced event; catching up");
+                        break;
+                    }
+                }
                 // Open a new listener before catching up: reading the outbox
                 // while nothing listens would miss what commits in between.
                 Ok(Heard::Reconnected) => {
@@ -107,6 +116,26 @@ async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, 
     Ok(())
 }
 
+/// Delivers an announced `event` whose predecessor is `after`: every id up
+/// to `after` is final, so if this instance has not settled that far (it
+/// missed a message), it reads the ids in between from the outbox first.
+async fn deliver_announced(
+    state: &AppState,
+    delivered: &mut Delivered,
+    after: i64,
+    event: &StoredEvent,
+) -> Result<(), DomainError> {
+    if delivered.settled < after {
+        tracing::debug!(settled = delivered.settled, after, "an announcement was missed; reading the outbox");
+        deliver_outbox_through(state, delivered, after).await?;
+        delivered.settle_through(after);
+    }
+    deliver(state, delivered, event).await?;
+    delivered.settle_through(event.seq);
+    state.syncs.heard_through(event.seq);
+    Ok(())
+}
+
 /// Reads the outbox from the lowest id that may still be missing, delivering
 /// only what was not delivered yet. Where a relay announces, only up to what
 /// it has announced (every id below is final, and later ones are announced to
@@ -114,9 +143,19 @@ async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, 
 /// a transaction that took a low id and committed late.
 async fn catch_up(state: &AppState, delivered: &mut Delivered) -> Result<(), DomainError> {
     let announced = state.store.announced_through().await?;
-    let bound = announced.unwrap_or(i64::MAX);
+    deliver_outbox_through(state, delivered, announced.unwrap_or(i64::MAX)).await?;
+    if let Some(through) = announced {
+        delivered.settle_through(through);
+        state.syncs.heard_through(through);
+    }
+    Ok(())
+}
+
+/// Delivers the outbox's events after the lowest id that may still be
+/// missing, through `bound`, except those delivered already.
+async fn deliver_outbox_through(state: &AppState, delivered: &mut Delivered, bound: i64) -> Result<(), DomainError> {
     let mut cursor = delivered.settled;
-    loop {
+    while cursor < bound {
         let events = state.store.events_after(cursor, CATCH_UP_BATCH).await?;
         let Some(last) = events.last() else {
             break;
@@ -125,13 +164,6 @@ async fn catch_up(state: &AppState, delivered: &mut Delivered) -> Result<(), Dom
         for event in events.iter().take_while(|event| event.seq <= bound) {
             deliver(state, delivered, event).await?;
         }
-        if cursor >= bound {
-            break;
-        }
-    }
-    if let Some(through) = announced {
-        delivered.settle_through(through);
-        state.syncs.heard_through(through);
     }
     Ok(())
 }
