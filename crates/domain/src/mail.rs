@@ -30,6 +30,11 @@ pub enum Notice {
     /// The studio called the session off (an event, or an auction's slot):
     /// the booking went with it.
     SessionCancelled { reservation: ReservationSnapshot },
+    /// Money went back to the payer's card: recorded whenever a refund of a
+    /// reservation's payment succeeds (after a cancellation, which said it
+    /// *will* be refunded, this says it *has* been; after a payment that came
+    /// too late for its hold, it is the only word the payer gets).
+    PaymentRefunded { reservation: ReservationSnapshot },
 }
 
 /// The kinds of message, as the outbox names them.
@@ -39,16 +44,19 @@ pub enum MailKind {
     BookingConfirmed,
     BookingCancelled,
     SessionCancelled,
+    PaymentRefunded,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 3] = [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled];
+    pub const ALL: [MailKind; 4] =
+        [MailKind::BookingConfirmed, MailKind::BookingCancelled, MailKind::SessionCancelled, MailKind::PaymentRefunded];
 
     pub fn as_str(self) -> &'static str {
         match self {
             MailKind::BookingConfirmed => "booking_confirmed",
             MailKind::BookingCancelled => "booking_cancelled",
             MailKind::SessionCancelled => "session_cancelled",
+            MailKind::PaymentRefunded => "payment_refunded",
         }
     }
 
@@ -70,11 +78,16 @@ impl Notice {
         Notice::SessionCancelled { reservation: reservation.snapshot(now) }
     }
 
+    pub fn payment_refunded(reservation: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::PaymentRefunded { reservation: reservation.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
             Notice::BookingCancelled { .. } => MailKind::BookingCancelled,
             Notice::SessionCancelled { .. } => MailKind::SessionCancelled,
+            Notice::PaymentRefunded { .. } => MailKind::PaymentRefunded,
         }
     }
 
@@ -83,7 +96,8 @@ impl Notice {
         match self {
             Notice::BookingConfirmed { reservation }
             | Notice::BookingCancelled { reservation, .. }
-            | Notice::SessionCancelled { reservation } => reservation,
+            | Notice::SessionCancelled { reservation }
+            | Notice::PaymentRefunded { reservation } => reservation,
         }
     }
 
@@ -185,6 +199,9 @@ pub struct Attachment {
     /// `text/calendar; method=PUBLISH`, say.
     pub content_type: String,
     pub content: Vec<u8>,
+    /// `Some` for an image the HTML shows inline (`<img src="cid:…">`), sent
+    /// beside the HTML part under this `Content-ID` rather than as a file.
+    pub content_id: Option<String>,
 }
 
 /// Why a message did not leave.

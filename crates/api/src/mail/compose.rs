@@ -43,6 +43,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/booking_cancelled.subject.txt", include_str!("templates/tr/booking_cancelled.subject.txt")),
     ("tr/booking_cancelled.txt", include_str!("templates/tr/booking_cancelled.txt")),
     ("tr/booking_cancelled.html", include_str!("templates/tr/booking_cancelled.html")),
+    ("en/payment_refunded.subject.txt", include_str!("templates/en/payment_refunded.subject.txt")),
+    ("en/payment_refunded.txt", include_str!("templates/en/payment_refunded.txt")),
+    ("en/payment_refunded.html", include_str!("templates/en/payment_refunded.html")),
+    ("tr/payment_refunded.subject.txt", include_str!("templates/tr/payment_refunded.subject.txt")),
+    ("tr/payment_refunded.txt", include_str!("templates/tr/payment_refunded.txt")),
+    ("tr/payment_refunded.html", include_str!("templates/tr/payment_refunded.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -100,6 +106,8 @@ pub struct Context {
     /// The money going back, for a cancelled paid booking.
     refund: Option<String>,
     refund_done: bool,
+    /// The `Content-ID` of the booking code's QR image, when the message carries it.
+    qr_cid: Option<String>,
     /// Filled in before the HTML is rendered (its `<title>`).
     subject: String,
 }
@@ -147,6 +155,7 @@ fn context(setup: &MailSetup, currency: &str, user: &User, out: &ReservationOut,
         by,
         refund,
         refund_done,
+        qr_cid: None,
         subject: String::new(),
     }
 }
@@ -177,16 +186,22 @@ impl AppState {
             .ok_or_else(|| ComposeError::Permanent(format!("user {} is gone", queued.recipient.0)))?;
         let (reservation, by) = match &notice {
             Notice::BookingCancelled { reservation, by } => (reservation, Some(*by)),
-            Notice::BookingConfirmed { reservation } | Notice::SessionCancelled { reservation } => (reservation, None),
+            Notice::BookingConfirmed { reservation }
+            | Notice::SessionCancelled { reservation }
+            | Notice::PaymentRefunded { reservation } => (reservation, None),
         };
         let session = self.session_summary(target_of(reservation)?).await?;
         let out = ReservationOut::of(reservation, self.target_out(&session).await?);
-        let context = context(setup, &self.config.currency, &user, &out, by);
-        let (subject, text, html) = render(notice.kind(), user.locale, context).map_err(ComposeError::Permanent)?;
+        let mut context = context(setup, &self.config.currency, &user, &out, by);
         let mut attachments = Vec::new();
         if let Notice::BookingConfirmed { .. } = notice {
+            if let Some(image) = qr_image(&out, &setup.message_id_domain) {
+                context.qr_cid = image.content_id.clone();
+                attachments.push(image);
+            }
             attachments.push(calendar_attachment(&out, queued.created_at));
         }
+        let (subject, text, html) = render(notice.kind(), user.locale, context).map_err(ComposeError::Permanent)?;
         Ok(OutgoingMail {
             message_id: format!("hothour-mail-{}@{}", queued.id, setup.message_id_domain),
             from: setup.from.clone(),
@@ -200,6 +215,18 @@ impl AppState {
     }
 }
 
+/// The booking code's QR, shown inside the HTML (`cid:`), as the ticket
+/// in the web client draws it.
+fn qr_image(out: &ReservationOut, domain: &str) -> Option<Attachment> {
+    let code = out.booking_code.as_deref()?;
+    Some(Attachment {
+        filename: format!("hothour-{}-qr.png", out.id),
+        content_type: "image/png".into(),
+        content: super::qr::png(code)?,
+        content_id: Some(format!("qr-{}@{domain}", out.id)),
+    })
+}
+
 /// The booking as a calendar file, stamped when the message was recorded
 /// (so a resend is the same file).
 fn calendar_attachment(out: &ReservationOut, recorded_at: DateTime<Utc>) -> Attachment {
@@ -207,6 +234,7 @@ fn calendar_attachment(out: &ReservationOut, recorded_at: DateTime<Utc>) -> Atta
         filename: format!("hothour-{}.ics", out.id),
         content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
         content: calendar::reservation_ics(out, recorded_at).into_bytes(),
+        content_id: None,
     }
 }
 
@@ -238,6 +266,7 @@ mod tests {
             by,
             refund: refund.map(str::to_owned),
             refund_done: false,
+            qr_cid: Some("qr-7@hothour.example".into()),
             subject: String::new(),
         }
     }
@@ -271,5 +300,26 @@ mod tests {
         )
         .unwrap();
         assert!(text.contains("you have cancelled") && text.contains("₺1,500.00 will be refunded"), "{text}");
+        let (_, _, html) = render(MailKind::BookingConfirmed, Locale::Tr, sample(Locale::Tr, None, None)).unwrap();
+        assert!(html.contains("src=\"cid:qr-7@hothour.example\""), "the QR shown inline: {html}");
+    }
+
+    #[test]
+    fn a_refund_says_how_much_went_back_and_why_nothing_was_booked_when_nothing_was() {
+        let mut late = sample(Locale::En, None, Some("₺300.00"));
+        late.code = None;
+        late.refund_done = true;
+        let (subject, text, _) = render(MailKind::PaymentRefunded, Locale::En, late.clone()).unwrap();
+        assert_eq!(subject, "Refunded: ₺300.00 · Salsa & bachata");
+        assert!(text.contains("₺300.00 has been refunded") && text.contains("nothing was booked"), "{text}");
+        let mut booked = sample(Locale::Tr, None, Some("₺300,00"));
+        booked.refund_done = true;
+        let (subject, text, _) = render(MailKind::PaymentRefunded, Locale::Tr, booked).unwrap();
+        assert_eq!(subject, "İade edildi: ₺300,00 · Salsa & bachata");
+        assert!(
+            text.contains("ABCD-EFGH kodlu rezervasyonunuz için ödediğiniz ₺300,00 kartınıza iade edildi"),
+            "{text}"
+        );
+        assert!(!text.contains("rezervasyon yapılmadı"), "{text}");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod compose;
 pub mod format;
+pub mod qr;
 
 use std::sync::Arc;
 
