@@ -60,6 +60,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0006_event_cancellation"),
     sql_migration!("0007_outbox_relay"),
     sql_migration!("0008_mail"),
+    sql_migration!("0012_account_deletion"),
 ];
 
 impl MigrationName for &'static SqlMigration {

@@ -16,6 +16,7 @@ export const router = createRouter({
     { path: '/events/:id(\\d+)', name: 'event', component: () => import('./views/EventView.vue'), props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'title.event' } },
     { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { title: 'title.me', auth: true } },
     { path: '/signin', name: 'signin', component: () => import('./views/SignInView.vue'), meta: { title: 'title.signin' } },
+    { path: '/privacy', name: 'privacy', component: () => import('./views/PrivacyView.vue'), meta: { title: 'leaving.privacyTitle' } },
     { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue'), meta: { title: 'title.register' } },
     { path: '/studio', name: 'studio', component: () => import('./views/studio/StudioHome.vue'), meta: { title: 'title.studio', studio: true } },
     // `?from=<id>`: a copy of that auction or event, prefilled.

@@ -240,10 +240,11 @@ pub enum AuditAction {
     PaymentSucceeded,
     PaymentRefunded,
     ReservationsExport,
+    AccountDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::AuctionCreate,
         AuditAction::AuctionUpdate,
         AuditAction::AuctionCancel,
@@ -262,6 +263,7 @@ impl AuditAction {
         AuditAction::PaymentSucceeded,
         AuditAction::PaymentRefunded,
         AuditAction::ReservationsExport,
+        AuditAction::AccountDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -284,6 +286,7 @@ impl AuditAction {
             AuditAction::PaymentSucceeded => "payment.succeeded",
             AuditAction::PaymentRefunded => "payment.refunded",
             AuditAction::ReservationsExport => "reservations.export",
+            AuditAction::AccountDelete => "account.delete",
         }
     }
 }
@@ -454,6 +457,7 @@ mod tests {
                 "payment.succeeded",
                 "payment.refunded",
                 "reservations.export",
+                "account.delete",
             ]
         );
     }

@@ -424,7 +424,25 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Deletes one's account, confirmed by its password (throttled like a
+         *     password change). Nothing personal is kept: the name, phone and password
+         *     are erased and the email replaced, so the address may register again.
+         *     Every sign-in ends at once, on every instance; a studio admin role ends;
+         *     unsent mail to the account is dropped; live holds are let go (their
+         *     seats or slot return). Bookings stay in the studio's records, without a
+         *     name. The last platform admin cannot leave (`last_platform_admin`):
+         *     appoint another first.
+         * @description Deletes one's account, confirmed by its password (throttled like a
+         *     password change). Nothing personal is kept: the name, phone and password
+         *     are erased and the email replaced, so the address may register again.
+         *     Every sign-in ends at once, on every instance; a studio admin role ends;
+         *     unsent mail to the account is dropped; live holds are let go (their
+         *     seats or slot return). Bookings stay in the studio's records, without a
+         *     name. The last platform admin cannot leave (`last_platform_admin`):
+         *     appoint another first.
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
@@ -1029,6 +1047,31 @@ export interface components {
          * @enum {string}
          */
         AuctionStatus: "DRAFT" | "ACTIVE" | "HELD" | "SOLD" | "EXPIRED" | "CANCELLED";
+        /** @description An entry of action `account.delete`. */
+        AuditAccountDelete: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "account.delete";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Someone deleted their own account (the entry's actor and target are `user:{id}`; in the studio's log if they ran it): their role and studio until then. Nothing personal is kept. */
+            details: {
+                previous_role: components["schemas"]["UserRole"];
+                previous_studio_id: number | null;
+                /** Format: int64 */
+                user_id: number;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
         /** @description An entry of action `auction.cancel`. */
         AuditAuctionCancel: {
             /**
@@ -1293,7 +1336,7 @@ export interface components {
             target: string;
         };
         /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
-        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditAuctionDelete"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditEventCancel"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditStudioRemoveAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"];
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditAuctionDelete"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditEventCancel"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditStudioRemoveAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"] | components["schemas"]["AuditAccountDelete"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
@@ -1617,6 +1660,10 @@ export interface components {
              */
             server_time: string;
         };
+        /** @description Deleting one's account, confirmed by its password. */
+        DeleteAccountIn: {
+            password: string;
+        };
         /**
          * @description A session as the door sees it: an auction's slot (at its
          *     `scheduled_at`, for its `session_minutes`) or an event, with how many
@@ -1865,7 +1912,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "last_platform_admin" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "already_administers_a_studio" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             locale?: components["schemas"]["Locale"] | null;
@@ -1990,7 +2037,7 @@ export interface components {
              * @description When it was checked in (null until then).
              */
             checked_in_at: string | null;
-            /** @description The holder's full name. */
+            /** @description The holder's full name; empty when they deleted their account (the booking stays). */
             full_name: string;
             /**
              * Format: date-time
@@ -3788,6 +3835,70 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccountIn"];
+            };
+        };
+        responses: {
+            /** @description Deleted; every access and refresh token of the account is refused */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            /**
+             * @description `unauthorized`: No valid access token: missing, malformed or expired.
+             *
+             *     `token_revoked`: The access token was issued before its user signed out everywhere or changed the password: sign in again.
+             *
+             *     `invalid_credentials`: Wrong email or password.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unauthorized" | "token_revoked" | "invalid_credentials";
+                    };
+                };
+            };
+            /** @description `last_platform_admin`: The only platform admin cannot delete their account: appoint another platform admin first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "last_platform_admin";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
