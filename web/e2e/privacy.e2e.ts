@@ -3,7 +3,7 @@
 // bookings, confirmed by the password and an "are you sure?": signed out,
 // unable to sign in again, the address free to register anew.
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, phone, sidewaysOverflow } from './harness';
+import { axeViolations, browserSuite, phone, screenshotScreen, sidewaysOverflow } from './harness';
 import en from '../src/i18n/locales/en.json';
 import tr from '../src/i18n/locales/tr.json';
 
@@ -25,6 +25,7 @@ describe('privacy and leaving', () => {
       expect(await page.getByText(words.leaving.deleting).count()).toBe(1);
       expect(await axeViolations(page)).toEqual([]);
       expect((await sidewaysOverflow(page)).by).toBe(0);
+      await screenshotScreen(page, `phone-${lang}-privacy`);
       await page.context().close();
     }
   });
@@ -39,6 +40,9 @@ describe('privacy and leaving', () => {
     await page.goto(`${suite.service.url}/me`);
     await page.getByTestId('leave').waitFor();
     expect(await axeViolations(page)).toEqual([]);
+    expect((await sidewaysOverflow(page)).by).toBe(0);
+    await page.getByTestId('leave').scrollIntoViewIfNeeded();
+    await screenshotScreen(page, 'phone-en-leave');
 
     // A wrong password deletes nothing, and says so.
     await page.getByTestId('leave-password').fill('not-my-password');
@@ -55,6 +59,7 @@ describe('privacy and leaving', () => {
 
     await page.getByTestId('leave-submit').click();
     await expect.poll(() => page.getByTestId('confirm-dialog').textContent()).toContain(en.leaving.confirmTitle);
+    await screenshotScreen(page, 'phone-en-leave-confirm');
     await page.getByTestId('confirm-yes').click();
     await page.waitForURL(`${suite.service.url}/`);
     await page.getByRole('link', { name: en.nav.signIn }).waitFor();

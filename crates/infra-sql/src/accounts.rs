@@ -130,16 +130,20 @@ impl AccountStore for SqlStore {
         let write = self.write().await?;
         let result = async {
             let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND {LIVE} {lock}");
-            let user = self.one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("user"))?;
-            let user = self.read(&user).user()?;
-            if user.role == Role::PlatformAdmin {
-                // Every platform admin locked: two deleting at once cannot both be "not the last".
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND {LIVE}");
+            let row = self.one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("user"))?;
+            if self.read(&row).user()?.role == Role::PlatformAdmin {
+                // Every platform admin locked, in id order and before anything
+                // else: two leaving at once queue here (never deadlock), and
+                // the second finds the first gone.
                 let sql = format!("SELECT id FROM users WHERE role = 'platform_admin' AND {LIVE} ORDER BY id {lock}");
                 if self.all(write.conn(), &sql, Vec::<Value>::new()).await?.len() < 2 {
                     return Err(DomainError::LastPlatformAdmin);
                 }
             }
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND {LIVE} {lock}");
+            let user = self.one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("user"))?;
+            let user = self.read(&user).user()?;
             let values: [Value; 4] = [
                 id.0.into(),
                 DeletedAccount::tombstone_email(id).into(),
