@@ -15,7 +15,7 @@ use rust_embed::Embed;
 struct Bundle;
 
 /// The first segment of each client route, as `web/src/router.ts` declares them.
-const CLIENT_ROUTES: [&str; 7] = ["auctions", "events", "me", "signin", "register", "studio", "admin"];
+const CLIENT_ROUTES: [&str; 8] = ["auctions", "events", "me", "signin", "register", "privacy", "studio", "admin"];
 
 /// Vite names the files under `assets/` by their content hash: they never change.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
