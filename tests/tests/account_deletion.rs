@@ -132,6 +132,23 @@ on_both_stores! {
         assert!(!text.contains("ada") && !text.contains("555"), "{text}");
     }
 
+    async fn a_live_socket_of_the_account_ends_its_private_rooms_on_every_instance(backend) {
+        let app = TestApp::spawn_on(backend).await;
+        // On PostgreSQL the socket sits on another instance than the request.
+        let other = if backend == Backend::Postgres { Some(app.another_instance().await) } else { None };
+        let watched = other.as_ref().unwrap_or(&app);
+        let ada = app.register("ada@leaving.test").await;
+        let user_room = format!("user:{}", ada.user_id);
+        let mut ws = hothour_tests::ws::WsClient::connect(watched).await;
+        ws.authenticated(&ada).await;
+        ws.subscribed(&user_room).await;
+        assert_eq!(delete_me(&app, &ada, PASSWORD).await.0, StatusCode::NO_CONTENT);
+        let ended = ws.next_of_type("session_ended").await;
+        assert_eq!((&ended["rooms"], &ended["signed_in"]), (&json!([user_room]), &json!(false)), "{ended}");
+        let again = ws.auth(&ada.token).await;
+        assert_eq!(again["type"], "error", "the deleted account's token signs nothing in: {again}");
+    }
+
     async fn holds_go_back_and_bookings_stay_in_the_studios_records_nameless(backend) {
         let world = World::new(backend).await;
         let app = &world.app;
