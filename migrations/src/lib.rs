@@ -63,6 +63,7 @@ const MIGRATIONS: &[SqlMigration] = &[
     sql_migration!("0009_accounts"),
     sql_migration!("0010_alerts"),
     sql_migration!("0011_waitlist"),
+    sql_migration!("0012_account_deletion"),
 ];
 
 impl MigrationName for &'static SqlMigration {

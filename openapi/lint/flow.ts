@@ -86,6 +86,19 @@ export function explainJoinWaitlistConflict(problem: JoinWaitlistConflict): stri
   }
 }
 
+type DeleteMeOp = Json<"/api/v1/me", "delete">;
+type DeleteMeConflict = DeleteMeOp["responses"][409]["content"]["application/problem+json"];
+
+// Leaving: the only platform admin is refused, in words the client can act on.
+export function explainDeleteMeConflict(problem: DeleteMeConflict): string {
+  switch (problem.code) {
+    case "last_platform_admin":
+      return "Appoint another platform admin first.";
+    default:
+      return never(problem.code);
+  }
+}
+
 function isProblem(value: unknown): value is Schemas["Problem"] {
   return typeof value === "object" && value !== null && "code" in value && "status" in value;
 }

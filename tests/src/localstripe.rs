@@ -126,6 +126,25 @@ impl LocalStripe {
             .expect("a token");
         token["card"]["id"].as_str().expect("the token's card id").to_owned()
     }
+
+    /// Pays `intent` with `card` as the browser would (Stripe.js), past the service.
+    pub async fn pay(&self, intent: &str, card: &str) {
+        let card = self.card(card).await;
+        let client = reqwest::Client::new();
+        for (path, form) in [
+            (format!("/v1/payment_intents/{intent}"), vec![("payment_method", card.as_str())]),
+            (format!("/v1/payment_intents/{intent}/confirm"), vec![]),
+        ] {
+            let answer = client
+                .post(format!("{}{path}", self.base_url))
+                .basic_auth(SECRET_KEY, Some(""))
+                .form(&form)
+                .send()
+                .await
+                .expect("localstripe answers");
+            assert!(answer.status().is_success(), "{path}: {}", answer.text().await.unwrap_or_default());
+        }
+    }
 }
 
 /// Any key does for localstripe; this one looks like a test key.

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use chrono::Duration;
-use hothour_tests::app::{Session, TestApp};
+use hothour_tests::app::{PASSWORD, Session, TestApp};
 use hothour_tests::fixtures::{World, id, iso};
 use hothour_tests::localstripe::{CARD_OK, LocalStripe, SECRET_KEY};
 use hothour_tests::on_both_stores;
@@ -205,6 +205,17 @@ on_both_stores! {
         let entry = newest(&app, &platform.token, "studio.remove_admin").await;
         let details = json!({ "user_id": admin.user_id, "email": "admin@studio-a.test" });
         assert_entry(&entry, &platform, studio_id, format!("user:{}", admin.user_id), details);
+    }
+
+    async fn account_delete_names_the_account_by_its_id_and_former_role_only(backend) {
+        let World { app, platform, studio_id, admin } = World::new(backend).await;
+        let (status, body) = app
+            .call(Method::DELETE, "/me", Some(&admin.token), Some(json!({ "password": PASSWORD })))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let entry = newest(&app, &platform.token, "account.delete").await;
+        let details = json!({ "user_id": admin.user_id, "previous_role": "studio_admin", "previous_studio_id": studio_id });
+        assert_entry(&entry, &admin, studio_id, format!("user:{}", admin.user_id), details);
     }
 
     async fn auction_create_names_the_auction_and_its_prices(backend) {

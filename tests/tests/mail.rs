@@ -4,8 +4,9 @@
 //! text and HTML parts and the booking's calendar file; two senders never
 //! send one twice; a server that is down, or a sender that dies mid-send,
 //! delays a message but never loses it; without a server, `.eml` files.
-//! Messages: booking confirmed, booking cancelled (by whom; the refund),
-//! session cancelled by the studio.
+//! Messages: booking confirmed (with the code's QR image), booking
+//! cancelled (by whom; the refund), session cancelled by the studio,
+//! payment refunded.
 //!
 //! The service's own job loop is off (`BACKGROUND_JOBS=false`): each test
 //! drives the sender with `hothour_api::jobs::run_once` and the test clock.
@@ -60,6 +61,20 @@ impl Studio {
         let (status, event) = world.app.post("/events", Some(&world.admin.token), body).await;
         assert_eq!(status, StatusCode::CREATED, "{event}");
         Studio { event_id: id(&event), world, starts_at }
+    }
+
+    /// As [`Studio::open`], taking cards through `stripe`.
+    async fn paying(backend: hothour_tests::app::Backend, smtp: &SmtpServer, stripe: &LocalStripe) -> Studio {
+        let js_url = format!("{}/js.stripe.com/v3/", stripe.base_url);
+        let vars = [
+            ("PAYMENTS", "stripe"),
+            ("STRIPE_SECRET_KEY", SECRET_KEY),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_hothour"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_hothour_tests"),
+            ("STRIPE_API_BASE", stripe.base_url.as_str()),
+            ("STRIPE_JS_URL", js_url.as_str()),
+        ];
+        Studio::open_with(backend, Some(smtp), &vars).await
     }
 
     fn app(&self) -> &TestApp {
@@ -182,7 +197,8 @@ fn assert_booking_mail(message: &Message<'_>, booking: &Value, subject: &str, to
     assert!(html.contains(code) && html.contains("Salsa &amp; bachata"), "{html}");
     assert!(html.contains(&format!("https://hothour.example/events/{}", booking["event_id"])), "{html}");
     let attachments: Vec<_> = message.attachments().collect();
-    let [ics] = attachments.as_slice() else { panic!("{} attachments", attachments.len()) };
+    let [qr, ics] = attachments.as_slice() else { panic!("{} attachments", attachments.len()) };
+    assert_qr_of(qr, code, &html);
     assert_eq!(ics.attachment_name(), Some(format!("hothour-{}.ics", id(booking)).as_str()));
     assert_eq!(ics.content_type().map(|t| (t.ctype(), t.subtype())), Some(("text", Some("calendar"))));
     let lines = unfolded(std::str::from_utf8(ics.contents()).expect("UTF-8"));
@@ -198,6 +214,32 @@ fn assert_booking_mail(message: &Message<'_>, booking: &Value, subject: &str, to
         assert!(lines.contains(&expected), "{expected:?} not in {lines:?}");
     }
     assert!(lines.iter().any(|line| line.starts_with("DTSTART:") && line.ends_with('Z')), "{lines:?}");
+}
+
+/// `part` is the booking code's QR image, shown inline by the HTML: a PNG
+/// that a QR reader reads back as the code the door scans.
+#[track_caller]
+fn assert_qr_of(part: &mail_parser::MessagePart<'_>, code: &str, html: &str) {
+    assert_eq!(part.content_type().map(|t| (t.ctype(), t.subtype())), Some(("image", Some("png"))));
+    let cid = part.content_id().expect("a Content-ID");
+    assert!(html.contains(&format!("src=\"cid:{cid}\"")), "the HTML shows {cid}: {html}");
+    assert_eq!(part.content_disposition().map(|d| d.ctype()), Some("inline"));
+    assert_eq!(read_qr(part.contents()), code);
+}
+
+/// The text of the one QR code in a PNG image.
+fn read_qr(png_bytes: &[u8]) -> String {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a size")];
+    let frame = reader.next_frame(&mut pixels).expect("its pixels");
+    assert_eq!((frame.color_type, frame.bit_depth), (png::ColorType::Grayscale, png::BitDepth::Eight));
+    let width = frame.width as usize;
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, frame.height as usize, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    let [grid] = grids.as_slice() else { panic!("{} QR codes in the image", grids.len()) };
+    grid.decode().expect("a readable QR").1
 }
 
 on_both_stores! {
@@ -326,19 +368,10 @@ on_both_stores! {
         assert!(turkish.body_text(0).unwrap().contains("bu seansı iptal etti"));
     }
 
-    async fn a_paid_booking_is_mailed_when_paid_and_its_refund_when_cancelled(backend) {
+    async fn a_paid_booking_is_mailed_when_paid_and_its_refund_when_cancelled_then_when_refunded(backend) {
         let smtp = SmtpServer::start();
         let stripe = LocalStripe::start();
-        let js_url = format!("{}/js.stripe.com/v3/", stripe.base_url);
-        let vars = [
-            ("PAYMENTS", "stripe"),
-            ("STRIPE_SECRET_KEY", SECRET_KEY),
-            ("STRIPE_PUBLISHABLE_KEY", "pk_test_hothour"),
-            ("STRIPE_WEBHOOK_SECRET", "whsec_hothour_tests"),
-            ("STRIPE_API_BASE", stripe.base_url.as_str()),
-            ("STRIPE_JS_URL", js_url.as_str()),
-        ];
-        let studio = Studio::open_with(backend, Some(&smtp), &vars).await;
+        let studio = Studio::paying(backend, &smtp, &stripe).await;
         let ada = studio.register("ada@example.com", "en").await;
         let path = format!("/events/{}/holds", studio.event_id);
         let (_, hold) = studio.app().post(&path, Some(&ada.token), json!({"quantity": 2})).await;
@@ -349,12 +382,53 @@ on_both_stores! {
         studio.cancel(&hold, &ada).await;
         studio.run_jobs().await;
         let messages = booking_mail(&smtp);
-        assert_eq!(messages.len(), 2, "the booking, then its cancellation");
+        assert_eq!(messages.len(), 3, "the booking, its cancellation, then the money back");
         let booked = parse(&messages[0]);
         assert!(booked.subject().unwrap().starts_with("Booking confirmed"), "confirmed by the payment");
         let cancelled = parse(&messages[1]);
         let text = cancelled.body_text(0).unwrap().into_owned();
         assert!(text.contains("₺300.00 will be refunded to your card"), "{text}");
+        let refunded = parse(&messages[2]);
+        assert_eq!(refunded.subject(), Some("Refunded: ₺300.00 · Salsa & bachata"));
+        let text = refunded.body_text(0).unwrap().into_owned();
+        let code = paid["reservation"]["booking_code"].as_str().unwrap();
+        assert!(text.contains(&format!("₺300.00 has been refunded to the card you paid with for booking {code}")), "{text}");
+        assert!(refunded.body_html(0).unwrap().contains("<strong>₺300.00</strong> has been refunded"));
+        // Refunds retried by the job find nothing more to give back, and say nothing more.
+        studio.app().clock.advance(Duration::minutes(5));
+        studio.run_jobs().await;
+        assert_eq!(smtp.messages().len(), 3);
+        assert_eq!(studio.app().sql_i64("SELECT COUNT(*) FROM mail_outbox WHERE kind = 'payment_refunded'").await, 1);
+    }
+
+    async fn a_payment_too_late_for_its_hold_is_refunded_and_only_that_is_mailed_in_turkish(backend) {
+        let smtp = SmtpServer::start();
+        let stripe = LocalStripe::start();
+        let studio = Studio::paying(backend, &smtp, &stripe).await;
+        let ayse = studio.register("ayse@example.com", "tr").await;
+        let path = format!("/events/{}/holds", studio.event_id);
+        let (_, hold) = studio.app().post(&path, Some(&ayse.token), json!({"quantity": 2})).await;
+        let path = format!("/reservations/{}/payment", id(&hold));
+        let (status, checkout) = studio.app().post(&path, Some(&ayse.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{checkout}");
+        let intent = checkout["client_secret"].as_str().unwrap().split("_secret_").next().unwrap().to_owned();
+        studio.app().clock.advance(Duration::minutes(30));
+        stripe.pay(&intent, CARD_OK).await;
+        // The browser comes back to confirm: too late, so the money goes back at once.
+        let path = format!("/reservations/{}/confirm", id(&hold));
+        let (status, answer) = studio.app().post(&path, Some(&ayse.token), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+        let (_, lapsed) = studio.app().get(&format!("/reservations/{}", id(&hold)), Some(&ayse.token)).await;
+        assert_eq!(lapsed["payment"]["status"], "refunded", "{lapsed}");
+        studio.run_jobs().await;
+        let messages = smtp.messages();
+        assert_eq!(messages.len(), 1, "no booking, no cancellation: the refund alone");
+        let refunded = to(&messages, "ayse@example.com");
+        assert_eq!(refunded.subject(), Some("İade edildi: ₺300,00 · Salsa & bachata"));
+        let text = refunded.body_text(0).unwrap().into_owned();
+        assert!(text.contains("ödediğiniz ₺300,00 kartınıza iade edildi"), "{text}");
+        assert!(text.contains("bununla bir rezervasyon yapılmadı"), "{text}");
+        assert!(refunded.body_html(0).unwrap().contains("bununla bir rezervasyon yapılmadı"));
     }
 
     async fn two_senders_never_send_a_message_twice(backend) {

@@ -20,7 +20,7 @@ fn script_of(html: &str) -> &str {
 on_both_stores! {
     async fn the_board_and_a_deep_link_serve_the_page_uncached(backend) {
         let app = TestApp::spawn_on(backend).await;
-        for path in ["/", "/auctions/1", "/events/7", "/me", "/studio/auctions/new", "/studio/events/3/edit", "/admin", "/admin/studios/2"] {
+        for path in ["/", "/auctions/1", "/events/7", "/me", "/studio/auctions/new", "/studio/events/3/edit", "/admin", "/admin/studios/2", "/privacy"] {
             let (status, headers, body) = page(&app, path).await;
             assert_eq!(status, StatusCode::OK, "{path}");
             assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");

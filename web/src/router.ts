@@ -22,6 +22,7 @@ export const router = createRouter({
     { path: '/forgot', name: 'forgot', component: () => import('./views/account/ForgotView.vue'), meta: { title: 'accounts.title_forgot' } },
     { path: '/reset', name: 'reset', component: () => import('./views/account/ResetView.vue'), meta: { title: 'accounts.title_reset' } },
     { path: '/invitations/accept', name: 'invitation', component: () => import('./views/account/InvitationView.vue'), meta: { title: 'accounts.title_invitation' } },
+    { path: '/privacy', name: 'privacy', component: () => import('./views/PrivacyView.vue'), meta: { title: 'leaving.privacyTitle' } },
     { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue'), meta: { title: 'title.register' } },
     { path: '/studio', name: 'studio', component: () => import('./views/studio/StudioHome.vue'), meta: { title: 'title.studio', studio: true } },
     // `?from=<id>`: a copy of that auction or event, prefilled.

@@ -227,6 +227,13 @@ pub struct ProfilePatchIn {
     pub locale: Option<Locale>,
 }
 
+/// Deleting one's account, confirmed by its password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountIn {
+    pub password: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordIn {

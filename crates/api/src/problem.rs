@@ -93,6 +93,8 @@ problem_codes! {
     TokenRevoked = "token_revoked", 401, Retry::AfterSignIn,
         "The access token was issued before its user signed out everywhere or changed the password: sign in again.";
     InvalidCredentials = "invalid_credentials", 401, Retry::No, "Wrong email or password.";
+    LastPlatformAdmin = "last_platform_admin", 409, Retry::No,
+        "The only platform admin cannot delete their account: appoint another platform admin first.";
     InvalidRefreshToken = "invalid_refresh_token", 401, Retry::No,
         "The refresh token is unknown, expired, revoked or already used (reuse revokes its whole family): sign in again.";
     Forbidden = "forbidden", 403, Retry::No, "Signed in, but this role may not do that.";
@@ -330,6 +332,7 @@ impl From<DomainError> for Problem {
             E::InvitationForAnotherAddress => P::InvitationForAnotherAddress,
             E::EmailAlreadyVerified => P::EmailAlreadyVerified,
             E::InvalidCredentials => P::InvalidCredentials,
+            E::LastPlatformAdmin => P::LastPlatformAdmin,
             E::InvalidRefreshToken => P::InvalidRefreshToken,
             E::Conflict(_) => P::Conflict,
             E::PaymentsDisabled => P::PaymentsDisabled,

@@ -15,12 +15,13 @@ use rust_embed::Embed;
 struct Bundle;
 
 /// The first segment of each client route, as `web/src/router.ts` declares them.
-const CLIENT_ROUTES: [&str; 12] = [
+const CLIENT_ROUTES: [&str; 13] = [
     "auctions",
     "events",
     "me",
     "signin",
     "register",
+    "privacy",
     "studio",
     "admin",
     "verify",

@@ -45,6 +45,9 @@ pub enum AuditDetails {
     PaymentRefunded(AuditedReservation),
     /// A studio's reservations were downloaded (CSV).
     ReservationsExport(ExportedRange),
+    /// Someone deleted their own account (nothing personal is kept: their
+    /// name and email are erased, so the entry names only the user's id).
+    AccountDelete(AccountDeleted),
 }
 
 impl AuditDetails {
@@ -68,6 +71,7 @@ impl AuditDetails {
             AuditDetails::PaymentSucceeded(_) => AuditAction::PaymentSucceeded,
             AuditDetails::PaymentRefunded(_) => AuditAction::PaymentRefunded,
             AuditDetails::ReservationsExport(_) => AuditAction::ReservationsExport,
+            AuditDetails::AccountDelete(_) => AuditAction::AccountDelete,
         }
     }
 }
@@ -164,6 +168,15 @@ impl AdminAppointed {
     pub fn of(user: &User, previous_role: Role, previous_studio_id: Option<StudioId>) -> AdminAppointed {
         AdminAppointed { user_id: user.id, email: user.email.clone(), previous_role, previous_studio_id }
     }
+}
+
+/// An account deleted by its owner: what it was allowed to do until then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountDeleted {
+    pub user_id: UserId,
+    pub previous_role: Role,
+    /// The studio they ran, if they were its admin.
+    pub previous_studio_id: Option<StudioId>,
 }
 
 /// Who stopped being a studio's admin (they are a plain user again).

@@ -247,10 +247,11 @@ pub enum AuditAction {
     PaymentSucceeded,
     PaymentRefunded,
     ReservationsExport,
+    AccountDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::AuctionCreate,
         AuditAction::AuctionUpdate,
         AuditAction::AuctionCancel,
@@ -269,6 +270,7 @@ impl AuditAction {
         AuditAction::PaymentSucceeded,
         AuditAction::PaymentRefunded,
         AuditAction::ReservationsExport,
+        AuditAction::AccountDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -291,6 +293,7 @@ impl AuditAction {
             AuditAction::PaymentSucceeded => "payment.succeeded",
             AuditAction::PaymentRefunded => "payment.refunded",
             AuditAction::ReservationsExport => "reservations.export",
+            AuditAction::AccountDelete => "account.delete",
         }
     }
 }
@@ -471,6 +474,7 @@ mod tests {
                 "payment.succeeded",
                 "payment.refunded",
                 "reservations.export",
+                "account.delete",
             ]
         );
     }

@@ -91,6 +91,9 @@ pub enum DomainError {
     AlreadyAdministers,
     #[error("the email or password is wrong")]
     InvalidCredentials,
+    /// Deleting this account would leave the platform with no platform admin.
+    #[error("the last platform admin cannot delete their account; appoint another first")]
+    LastPlatformAdmin,
     #[error("the refresh token is invalid, expired or revoked")]
     InvalidRefreshToken,
     #[error("this email is already registered")]

@@ -45,6 +45,11 @@ pub enum Notice {
     /// Seats came back to a full event: the waiter was offered a hold of
     /// them, to confirm (or pay) before it lapses.
     WaitlistOffer { reservation: ReservationSnapshot },
+    /// Money went back to the payer's card: recorded whenever a refund of a
+    /// reservation's payment succeeds (after a cancellation, which said it
+    /// *will* be refunded, this says it *has* been; after a payment that came
+    /// too late for its hold, it is the only word the payer gets).
+    PaymentRefunded { reservation: ReservationSnapshot },
 }
 
 /// The name of the field of a [`Notice`] that carries a secret (an emailed
@@ -65,10 +70,11 @@ pub enum MailKind {
     BookingReminder,
     PriceAlert,
     WaitlistOffer,
+    PaymentRefunded,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 9] = [
+    pub const ALL: [MailKind; 10] = [
         MailKind::BookingConfirmed,
         MailKind::BookingCancelled,
         MailKind::SessionCancelled,
@@ -78,6 +84,7 @@ impl MailKind {
         MailKind::BookingReminder,
         MailKind::PriceAlert,
         MailKind::WaitlistOffer,
+        MailKind::PaymentRefunded,
     ];
 
     /// The kinds a user may stop with one click (`List-Unsubscribe`): what
@@ -99,6 +106,7 @@ impl MailKind {
             MailKind::BookingReminder => "booking_reminder",
             MailKind::PriceAlert => "price_alert",
             MailKind::WaitlistOffer => "waitlist_offer",
+            MailKind::PaymentRefunded => "payment_refunded",
         }
     }
 
@@ -128,6 +136,10 @@ impl Notice {
         Notice::WaitlistOffer { reservation: hold.snapshot(now) }
     }
 
+    pub fn payment_refunded(reservation: &Reservation, now: DateTime<Utc>) -> Notice {
+        Notice::PaymentRefunded { reservation: reservation.snapshot(now) }
+    }
+
     pub fn kind(&self) -> MailKind {
         match self {
             Notice::BookingConfirmed { .. } => MailKind::BookingConfirmed,
@@ -139,6 +151,7 @@ impl Notice {
             Notice::BookingReminder { .. } => MailKind::BookingReminder,
             Notice::PriceAlert { .. } => MailKind::PriceAlert,
             Notice::WaitlistOffer { .. } => MailKind::WaitlistOffer,
+            Notice::PaymentRefunded { .. } => MailKind::PaymentRefunded,
         }
     }
 
@@ -149,7 +162,8 @@ impl Notice {
             | Notice::BookingCancelled { reservation, .. }
             | Notice::SessionCancelled { reservation }
             | Notice::BookingReminder { reservation }
-            | Notice::WaitlistOffer { reservation } => Some(reservation),
+            | Notice::WaitlistOffer { reservation }
+            | Notice::PaymentRefunded { reservation } => Some(reservation),
             Notice::VerifyEmail { .. }
             | Notice::PasswordReset { .. }
             | Notice::StudioInvitation { .. }
@@ -167,7 +181,8 @@ impl Notice {
             | Notice::BookingCancelled { reservation, .. }
             | Notice::SessionCancelled { reservation }
             | Notice::BookingReminder { reservation }
-            | Notice::WaitlistOffer { reservation } => reservation.id.to_string(),
+            | Notice::WaitlistOffer { reservation }
+            | Notice::PaymentRefunded { reservation } => reservation.id.to_string(),
             Notice::PriceAlert { alert } => alert.id.to_string(),
             Notice::VerifyEmail { token_id, .. } | Notice::PasswordReset { token_id, .. } => {
                 format!("account_token:{token_id}")
@@ -296,6 +311,9 @@ pub struct Attachment {
     /// `text/calendar; method=PUBLISH`, say.
     pub content_type: String,
     pub content: Vec<u8>,
+    /// `Some` for an image the HTML shows inline (`<img src="cid:…">`), sent
+    /// beside the HTML part under this `Content-ID` rather than as a file.
+    pub content_id: Option<String>,
 }
 
 /// Why a message did not leave.

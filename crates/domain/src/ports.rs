@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 pub use crate::account::ports::{PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 
-use crate::account::{NewStudio, NewUser, ProfileChange, Studio, User};
+use crate::account::{DeletedAccount, NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::auction::AuctionStatus;
 use crate::auction::{Auction, AuctionDetails};
 use crate::booking_code::BookingCode;
@@ -88,6 +88,21 @@ pub trait AccountStore: Send + Sync {
         id: UserId,
         password_hash: String,
     ) -> impl Future<Output = Result<i64, DomainError>> + Send;
+    /// Deletes account `id` at `at`, atomically: its email becomes
+    /// [`DeletedAccount::tombstone_email`], its name, phone and password
+    /// are erased, any admin role ends, every refresh token is revoked and
+    /// it moves to the next session generation, its unsent mail is dropped
+    /// and [`DeletedAccount::audit_entry`] is recorded. Its bookings stay.
+    /// `NotFound("user")` if there is no such account (or it is deleted),
+    /// `LastPlatformAdmin` if it is the only platform admin.
+    ///
+    /// [`DeletedAccount::tombstone_email`]: crate::account::DeletedAccount::tombstone_email
+    /// [`DeletedAccount::audit_entry`]: crate::account::DeletedAccount::audit_entry
+    fn delete_account(
+        &self,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<DeletedAccount, DomainError>> + Send;
     /// Makes an existing user a platform admin.
     fn make_platform_admin(&self, email: &str) -> impl Future<Output = Result<User, DomainError>> + Send;
 

@@ -3,9 +3,10 @@
 //! process's one crypto provider), or `.eml` files in a folder
 //! ([`FileMailer`], the embedded default when no server is configured).
 //!
-//! Both write the same MIME message: `multipart/alternative` text and HTML,
-//! inside `multipart/mixed` when there are attachments, with the outbox
-//! row's stable `Message-ID`.
+//! Both write the same MIME message: `multipart/alternative` text and HTML
+//! (the HTML inside `multipart/related` with the images it shows by
+//! `cid:`), inside `multipart/mixed` when there are files attached, with the
+//! outbox row's stable `Message-ID`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use hothour_domain::mail::{MailError, Mailer, OutgoingMail};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -27,11 +28,24 @@ pub fn mime_message(mail: &OutgoingMail) -> Result<Message, MailError> {
     let from: Mailbox = mail.from.parse().map_err(|e| refused("the sender address", &e))?;
     let to_address = mail.to_address.parse().map_err(|e| refused("the recipient address", &e))?;
     let to = Mailbox::new(Some(mail.to_name.clone()).filter(|name| !name.is_empty()), to_address);
-    let alternative = MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone());
-    let body = if mail.attachments.is_empty() {
-        alternative
+    let (inline, files): (Vec<_>, Vec<_>) = mail.attachments.iter().partition(|a| a.content_id.is_some());
+    let html = SinglePart::html(mail.html.clone());
+    let html = if inline.is_empty() {
+        MultiPart::alternative().singlepart(SinglePart::plain(mail.text.clone())).singlepart(html)
     } else {
-        mail.attachments.iter().try_fold(MultiPart::mixed().multipart(alternative), |body, attachment| {
+        let related = inline.iter().try_fold(MultiPart::related().singlepart(html), |related, image| {
+            let content_type = ContentType::parse(&image.content_type).map_err(|e| refused("an image's type", &e))?;
+            let cid = image.content_id.clone().unwrap_or_default();
+            let part =
+                Attachment::new_inline_with_name(cid, image.filename.clone()).body(image.content.clone(), content_type);
+            Ok::<_, MailError>(related.singlepart(part))
+        })?;
+        MultiPart::alternative().singlepart(SinglePart::plain(mail.text.clone())).multipart(related)
+    };
+    let body = if files.is_empty() {
+        html
+    } else {
+        files.iter().try_fold(MultiPart::mixed().multipart(html), |body, attachment| {
             let content_type =
                 ContentType::parse(&attachment.content_type).map_err(|e| refused("an attachment's type", &e))?;
             let part = Attachment::new(attachment.filename.clone()).body(attachment.content.clone(), content_type);
@@ -210,6 +224,7 @@ mod tests {
                 filename: "hothour-7.ics".into(),
                 content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
                 content: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+                content_id: None,
             }],
             unsubscribe_url: Some("https://hothour.example/api/v1/mail/unsubscribe?token=abc".into()),
         }
@@ -230,6 +245,24 @@ mod tests {
         let mut bad = mail();
         bad.to_address = "not an address".into();
         assert!(matches!(mime_message(&bad), Err(MailError::Permanent(_))));
+    }
+
+    #[test]
+    fn an_inline_image_goes_beside_the_html_under_its_content_id() {
+        let mut with_image = mail();
+        with_image.attachments.push(MailAttachment {
+            filename: "qr.png".into(),
+            content_type: "image/png".into(),
+            content: b"\x89PNG".to_vec(),
+            content_id: Some("qr-7@hothour.example".into()),
+        });
+        let text = String::from_utf8(mime_message(&with_image).unwrap().formatted()).unwrap();
+        let related = text.find("multipart/related").expect("the HTML and its image together");
+        let html = text.find("text/html").expect("the HTML");
+        let image = text.find("Content-ID: <qr-7@hothour.example>").expect("the image's Content-ID");
+        assert!(related < html && html < image, "{text}");
+        assert!(text.contains("Content-Disposition: inline"), "{text}");
+        assert!(text.find("multipart/mixed").is_some_and(|mixed| mixed < related), "the calendar file still attached");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Users and studios.
 
-use chrono::Utc;
-use hothour_domain::account::{NewStudio, NewUser, ProfileChange, Studio, User};
+use chrono::{DateTime, Utc};
+use hothour_domain::account::{DeletedAccount, ERASED_PASSWORD_HASH, NewStudio, NewUser, ProfileChange, Studio, User};
 use hothour_domain::ports::AccountStore;
 use hothour_domain::{AuditEntry, DomainError, Role, StudioId, UserId};
 use sea_orm::{ConnectionTrait, Value};
@@ -10,6 +10,10 @@ use crate::SqlStore;
 use crate::dialect::{LockMode, RowLock};
 use crate::rows::{STUDIO_COLUMNS, USER_COLUMNS};
 use crate::sql::placeholders;
+
+/// The accounts not deleted: a deleted one keeps its row for its bookings,
+/// but is no one to sign in, look up or write to.
+pub(crate) const LIVE: &str = "deleted_at IS NULL";
 
 pub(crate) fn returned() -> DomainError {
     DomainError::storage_message("INSERT/UPDATE … RETURNING gave no row")
@@ -23,6 +27,21 @@ impl SqlStore {
 }
 
 impl SqlStore {
+    /// Writes an audit entry within the caller's transaction.
+    async fn insert_audit(&self, conn: &impl ConnectionTrait, entry: AuditEntry) -> Result<(), DomainError> {
+        let values: [Value; 6] = [
+            entry.actor.0.into(),
+            entry.studio_id.map(|s| s.0).into(),
+            entry.action.as_str().into(),
+            entry.target.into(),
+            self.d().json(&entry.details),
+            self.wall_clock(),
+        ];
+        let sql = "INSERT INTO audit_log (actor_id, studio_id, action, target, details, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        self.exec(conn, sql, values).await.map(|_| ())
+    }
+
     /// Inserts a user within the caller's transaction; a taken email is `EmailTaken`.
     pub(crate) async fn insert_user(&self, conn: &impl ConnectionTrait, user: NewUser) -> Result<User, DomainError> {
         let sql = format!(
@@ -77,7 +96,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, DomainError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND {LIVE}");
         self.one(&self.db, &sql, [id.0.into()]).await?.map(|row| self.read(&row).user()).transpose()
     }
 
@@ -85,13 +104,13 @@ impl AccountStore for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN {}", placeholders(1, ids.len()));
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {LIVE} AND id IN {}", placeholders(1, ids.len()));
         let values: Vec<Value> = ids.iter().map(|id| id.0.into()).collect();
         self.all(&self.db, &sql, values).await?.iter().map(|row| self.read(row).user()).collect()
     }
 
     async fn find_login(&self, email: &str) -> Result<Option<(User, String)>, DomainError> {
-        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)");
+        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1) AND {LIVE}");
         let Some(row) = self.one(&self.db, &sql, [email.into()]).await? else {
             return Ok(None);
         };
@@ -100,7 +119,8 @@ impl AccountStore for SqlStore {
     }
 
     async fn password_hash(&self, id: UserId) -> Result<Option<String>, DomainError> {
-        let row = self.one(&self.db, "SELECT password_hash FROM users WHERE id = $1", [id.0.into()]).await?;
+        let sql = format!("SELECT password_hash FROM users WHERE id = $1 AND {LIVE}");
+        let row = self.one(&self.db, &sql, [id.0.into()]).await?;
         row.map(|row| self.read(&row).string("password_hash")).transpose()
     }
 
@@ -140,10 +160,57 @@ impl AccountStore for SqlStore {
         self.finish(write, result).await
     }
 
+    async fn delete_account(&self, id: UserId, at: DateTime<Utc>) -> Result<DeletedAccount, DomainError> {
+        let write = self.write().await?;
+        let result = async {
+            let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND {LIVE}");
+            let row = self.one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("user"))?;
+            if self.read(&row).user()?.role == Role::PlatformAdmin {
+                // Every platform admin locked, in id order and before anything
+                // else: two leaving at once queue here (never deadlock), and
+                // the second finds the first gone.
+                let sql = format!("SELECT id FROM users WHERE role = 'platform_admin' AND {LIVE} ORDER BY id {lock}");
+                if self.all(write.conn(), &sql, Vec::<Value>::new()).await?.len() < 2 {
+                    return Err(DomainError::LastPlatformAdmin);
+                }
+            }
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND {LIVE} {lock}");
+            let user = self.one(write.conn(), &sql, [id.0.into()]).await?.ok_or(DomainError::NotFound("user"))?;
+            let user = self.read(&user).user()?;
+            let values: [Value; 4] = [
+                id.0.into(),
+                DeletedAccount::tombstone_email(id).into(),
+                ERASED_PASSWORD_HASH.into(),
+                self.d().time(at),
+            ];
+            self.exec(
+                write.conn(),
+                "UPDATE users SET email = $2, full_name = '', phone = NULL, password_hash = $3, \
+                 role = 'user', studio_id = NULL, deleted_at = $4, updated_at = $4 WHERE id = $1",
+                values,
+            )
+            .await?;
+            let session_generation = self.revoke_sessions(write.conn(), id).await?;
+            self.exec(
+                write.conn(),
+                "DELETE FROM mail_outbox WHERE recipient_id = $1 AND status = 'pending'",
+                [id.0.into()],
+            )
+            .await?;
+            let deleted =
+                DeletedAccount { id, session_generation, previous_role: user.role, previous_studio_id: user.studio_id };
+            self.insert_audit(write.conn(), deleted.audit_entry()).await?;
+            Ok(deleted)
+        }
+        .await;
+        self.finish(write, result).await
+    }
+
     async fn make_platform_admin(&self, email: &str) -> Result<User, DomainError> {
         let sql = format!(
             "UPDATE users SET role = 'platform_admin', studio_id = NULL, updated_at = $2 \
-             WHERE lower(email) = lower($1) RETURNING {USER_COLUMNS}"
+             WHERE lower(email) = lower($1) AND {LIVE} RETURNING {USER_COLUMNS}"
         );
         let values = [email.into(), self.wall_clock()];
         self.write_returning(&sql, values, DomainError::NotFound("user"), |row| row.user()).await
@@ -215,22 +282,7 @@ impl AccountStore for SqlStore {
                     return Err(DomainError::NotFound("studio"));
                 }
             }
-            let values: [Value; 6] = [
-                entry.actor.0.into(),
-                entry.studio_id.map(|s| s.0).into(),
-                entry.action.as_str().into(),
-                entry.target.into(),
-                self.d().json(&entry.details),
-                self.wall_clock(),
-            ];
-            self.exec(
-                write.conn(),
-                "INSERT INTO audit_log (actor_id, studio_id, action, target, details, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                values,
-            )
-            .await
-            .map(|_| ())
+            self.insert_audit(write.conn(), entry).await
         }
         .await;
         self.finish(write, result).await
@@ -263,7 +315,7 @@ impl AccountStore for SqlStore {
         let write = self.write().await?;
         let result = async {
             let lock = self.d().lock_clause(RowLock::Update(LockMode::Wait));
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1) {lock}");
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1) AND {LIVE} {lock}");
             let user = self.one(write.conn(), &sql, [email.into()]).await?.ok_or(DomainError::NotFound("user"))?;
             let user = self.read(&user).user()?;
             self.appoint_locked(write.conn(), user, studio).await

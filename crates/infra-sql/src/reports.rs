@@ -149,7 +149,8 @@ impl StudioReports for SqlStore {
         let limit = c.bind(i64::from(limit));
         let sql = format!(
             "SELECT {columns}, COALESCE(a.title, e.title) AS session_title, {SESSION_AT} AS session_at, \
-                    COALESCE(u.full_name, '') AS holder_name, COALESCE(u.email, '') AS holder_email \
+                    COALESCE(u.full_name, '') AS holder_name, \
+                    CASE WHEN u.deleted_at IS NULL THEN COALESCE(u.email, '') ELSE '' END AS holder_email \
              FROM reservations r \
              LEFT JOIN auctions a ON a.id = r.auction_id \
              LEFT JOIN events e ON e.id = r.event_id \

@@ -24,6 +24,7 @@ export const PROBLEM_CODES = [
   'unauthorized',
   'token_revoked',
   'invalid_credentials',
+  'last_platform_admin',
   'forbidden',
   'not_found',
   'route_not_found',

@@ -96,7 +96,7 @@ answer! {
     pub struct RosterEntryOut of(entry: &RosterEntry, now: DateTime<Utc>) {
         reservation_id: i64 = entry.reservation.id.0,
         user_id: i64 = entry.reservation.user_id.0,
-        /// The holder's full name.
+        /// The holder's full name; empty when they deleted their account (the booking stays).
         full_name: String = entry.full_name.clone(),
         /// Seats (1 for an auction's slot).
         quantity: u32 = entry.reservation.quantity,

@@ -83,6 +83,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tr/waitlist_offer.subject.txt", include_str!("templates/tr/waitlist_offer.subject.txt")),
     ("tr/waitlist_offer.txt", include_str!("templates/tr/waitlist_offer.txt")),
     ("tr/waitlist_offer.html", include_str!("templates/tr/waitlist_offer.html")),
+    ("en/payment_refunded.subject.txt", include_str!("templates/en/payment_refunded.subject.txt")),
+    ("en/payment_refunded.txt", include_str!("templates/en/payment_refunded.txt")),
+    ("en/payment_refunded.html", include_str!("templates/en/payment_refunded.html")),
+    ("tr/payment_refunded.subject.txt", include_str!("templates/tr/payment_refunded.subject.txt")),
+    ("tr/payment_refunded.txt", include_str!("templates/tr/payment_refunded.txt")),
+    ("tr/payment_refunded.html", include_str!("templates/tr/payment_refunded.html")),
 ];
 
 /// The templates, parsed once. HTML templates escape what they insert.
@@ -142,6 +148,8 @@ pub struct Context {
     /// The money going back, for a cancelled paid booking.
     refund: Option<String>,
     refund_done: bool,
+    /// The `Content-ID` of the booking code's QR image, when the message carries it.
+    qr_cid: Option<String>,
     /// For a price alert: the amount asked for, and the price it fired at.
     below: Option<String>,
     price: Option<String>,
@@ -216,6 +224,7 @@ fn context(
         price: None,
         unsubscribe_url: None,
         unsubscribe_reason: "",
+        qr_cid: None,
     }
 }
 
@@ -253,6 +262,7 @@ fn alert_context(
         price: Some(money(alert.price, currency, locale)),
         unsubscribe_url: None,
         unsubscribe_reason: "",
+        qr_cid: None,
     }
 }
 
@@ -349,13 +359,18 @@ impl AppState {
                 self.reservation_context(reader, reservation, Some(*by)).await?.0
             }
             Notice::BookingConfirmed { reservation } => {
-                let (context, out) = self.reservation_context(reader, reservation, None).await?;
+                let (mut context, out) = self.reservation_context(reader, reservation, None).await?;
+                if let Some(image) = qr_image(&out, &setup.message_id_domain) {
+                    context.qr_cid = image.content_id.clone();
+                    attachments.push(image);
+                }
                 attachments.push(calendar_attachment(&out, queued.created_at));
                 context
             }
             Notice::SessionCancelled { reservation }
             | Notice::BookingReminder { reservation }
-            | Notice::WaitlistOffer { reservation } => self.reservation_context(reader, reservation, None).await?.0,
+            | Notice::WaitlistOffer { reservation }
+            | Notice::PaymentRefunded { reservation } => self.reservation_context(reader, reservation, None).await?.0,
             other => return Err(ComposeError::Permanent(format!("{:?} is about no session", other.kind()))),
         };
         // The one-click link (for mail clients, RFC 8058) and the page a
@@ -400,6 +415,18 @@ pub(super) struct Message {
     pub unsubscribe_url: Option<String>,
 }
 
+/// The booking code's QR, shown inside the HTML (`cid:`), as the ticket
+/// in the web client draws it.
+fn qr_image(out: &ReservationOut, domain: &str) -> Option<Attachment> {
+    let code = out.booking_code.as_deref()?;
+    Some(Attachment {
+        filename: format!("hothour-{}-qr.png", out.id),
+        content_type: "image/png".into(),
+        content: super::qr::png(code)?,
+        content_id: Some(format!("qr-{}@{domain}", out.id)),
+    })
+}
+
 /// The booking as a calendar file, stamped when the message was recorded
 /// (so a resend is the same file).
 fn calendar_attachment(out: &ReservationOut, recorded_at: DateTime<Utc>) -> Attachment {
@@ -407,6 +434,7 @@ fn calendar_attachment(out: &ReservationOut, recorded_at: DateTime<Utc>) -> Atta
         filename: format!("hothour-{}.ics", out.id),
         content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
         content: calendar::reservation_ics(out, recorded_at).into_bytes(),
+        content_id: None,
     }
 }
 
@@ -443,6 +471,7 @@ mod tests {
             price: Some("₺140,00".into()),
             unsubscribe_url: Some("https://hothour.example/unsubscribe?token=t".into()),
             unsubscribe_reason: unsubscribe_reason(MailKind::PriceAlert, locale),
+            qr_cid: Some("qr-7@hothour.example".into()),
         }
     }
 
@@ -491,5 +520,26 @@ mod tests {
         )
         .unwrap();
         assert!(text.contains("you have cancelled") && text.contains("₺1,500.00 will be refunded"), "{text}");
+        let (_, _, html) = render(MailKind::BookingConfirmed, Locale::Tr, &sample(Locale::Tr, None, None)).unwrap();
+        assert!(html.contains("src=\"cid:qr-7@hothour.example\""), "the QR shown inline: {html}");
+    }
+
+    #[test]
+    fn a_refund_says_how_much_went_back_and_why_nothing_was_booked_when_nothing_was() {
+        let mut late = sample(Locale::En, None, Some("₺300.00"));
+        late.code = None;
+        late.refund_done = true;
+        let (subject, text, _) = render(MailKind::PaymentRefunded, Locale::En, &late).unwrap();
+        assert_eq!(subject, "Refunded: ₺300.00 · Salsa & bachata");
+        assert!(text.contains("₺300.00 has been refunded") && text.contains("nothing was booked"), "{text}");
+        let mut booked = sample(Locale::Tr, None, Some("₺300,00"));
+        booked.refund_done = true;
+        let (subject, text, _) = render(MailKind::PaymentRefunded, Locale::Tr, &booked).unwrap();
+        assert_eq!(subject, "İade edildi: ₺300,00 · Salsa & bachata");
+        assert!(
+            text.contains("ABCD-EFGH kodlu rezervasyonunuz için ödediğiniz ₺300,00 kartınıza iade edildi"),
+            "{text}"
+        );
+        assert!(!text.contains("rezervasyon yapılmadı"), "{text}");
     }
 }

@@ -7,6 +7,7 @@
 mod accounts;
 pub mod compose;
 pub mod format;
+pub mod qr;
 
 use std::sync::Arc;
 

@@ -129,6 +129,10 @@ fn details(action: AuditAction) -> Value {
                 ("previous_studio_id", nullable("integer")),
             ],
         ),
+        AuditAction::AccountDelete => object(
+            "Someone deleted their own account (the entry's actor and target are `user:{id}`; in the studio's log if they ran it): their role and studio until then. Nothing personal is kept.",
+            vec![("user_id", id()), ("previous_role", schema("UserRole")), ("previous_studio_id", nullable("integer"))],
+        ),
         AuditAction::ReservationsExport => object(
             "The studio's reservations downloaded as CSV (the entry's target is `studio:{id}`): those whose session starts from `from` to `to`, both included, in the studio's time zone `timezone`.",
             vec![("from", date()), ("to", date()), ("timezone", schema("TimeZone"))],

@@ -1,6 +1,6 @@
 //! Registration, sign-in, token refresh, sign-out, and one's own profile.
 
-use actix_web::{HttpRequest, get, patch, post};
+use actix_web::{HttpRequest, delete, get, patch, post};
 use hothour_domain::account::{Locale, SignedIn, login_email};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -8,7 +8,9 @@ use super::{Reply, State, created, no_content, ok};
 use crate::AppState;
 use crate::auth::{Caller, tokens_out, unauthorized};
 use crate::device::Device;
-use crate::dto::{LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, SignInOut, TokensOut, UserOut};
+use crate::dto::{
+    DeleteAccountIn, LoginIn, PasswordIn, ProfilePatchIn, RefreshIn, RegisterIn, SignInOut, TokensOut, UserOut,
+};
 use crate::json::StrictJson;
 use crate::openapi::rules;
 use crate::problem::{Problem, ProblemCode as C};
@@ -22,7 +24,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(logout_all)
         .service(me)
         .service(update_me)
-        .service(change_password);
+        .service(change_password)
+        .service(delete_me);
 }
 
 /// Creates an account and signs it in.
@@ -154,5 +157,34 @@ async fn change_password(state: State, caller: Caller, body: StrictJson<Password
     let changed = state.accounts.change_password(caller.user_id(), current_password, new_password).await;
     state.actors.changed(caller.user_id());
     changed?;
+    no_content()
+}
+
+/// Deletes one's account, confirmed by its password (throttled like a
+/// password change). Nothing personal is kept: the name, phone and password
+/// are erased and the email replaced, so the address may register again.
+/// Every sign-in ends at once, on every instance; a studio admin role ends;
+/// unsent mail to the account is dropped; live holds are let go (their
+/// seats or slot return). Bookings stay in the studio's records, without a
+/// name. The last platform admin cannot leave (`last_platform_admin`):
+/// appoint another first.
+#[utoipa::path(
+    tag = "me", operation_id = "deleteMe",
+    request_body(content = DeleteAccountIn, example = json!({ "password": "correct horse battery" })),
+    responses((status = 204, description = "Deleted; every access and refresh token of the account is refused")),
+    extensions(("x-hothour" = json!(rules::signed_in(&[C::InvalidCredentials, C::RateLimited, C::LastPlatformAdmin])))),
+)]
+#[delete("/me")]
+async fn delete_me(state: State, caller: Caller, body: StrictJson<DeleteAccountIn>) -> Reply {
+    state.limits.check_password_change(caller.user_id().0)?;
+    let deleted = state.accounts.delete_account(caller.user_id(), body.0.password).await;
+    // This instance stops honouring the account's tokens at once, even if
+    // telling the others failed after the deletion committed.
+    state.actors.changed(caller.user_id());
+    deleted?;
+    // After the commit: a hold that cannot be let go now lapses by itself.
+    if let Err(error) = state.services.release_holds_of(caller.user_id()).await {
+        tracing::warn!(user = caller.user_id().0, %error, "a deleted account's holds were not all let go; they lapse");
+    }
     no_content()
 }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use chrono::{DateTime, Utc};
 
 use crate::account::mailbox::{AcceptedInvitation, Invitation, NewEmailedToken, NewInvitation};
-use crate::account::model::{NewStudio, NewUser, ProfileChange, Studio, User};
+use crate::account::model::{DeletedAccount, ERASED_PASSWORD_HASH, NewStudio, NewUser, ProfileChange, Studio, User};
 use crate::account::ports::{MailboxStore, PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
 use crate::domain_events::AuditEntry;
@@ -190,6 +190,32 @@ impl AccountStore for FakeStore {
         self.log.push(format!("store: change password of {id}"));
         self.user_mut(id, |_, h| *h = password_hash).ok_or(DomainError::NotFound("user"))?;
         Ok(self.revoke_sessions(id))
+    }
+
+    async fn delete_account(&self, id: UserId, _at: DateTime<Utc>) -> Result<DeletedAccount, DomainError> {
+        self.log.push(format!("store: delete account {id}"));
+        let found = self.user_mut(id, |u, _| u.clone()).ok_or(DomainError::NotFound("user"))?;
+        let platform_admins =
+            self.data.lock().unwrap().users.iter().filter(|(u, _)| u.role == Role::PlatformAdmin).count();
+        if found.role == Role::PlatformAdmin && platform_admins < 2 {
+            return Err(DomainError::LastPlatformAdmin);
+        }
+        self.user_mut(id, |u, hash| {
+            u.email = DeletedAccount::tombstone_email(id);
+            u.full_name = String::new();
+            u.phone = None;
+            u.role = Role::User;
+            u.studio_id = None;
+            *hash = ERASED_PASSWORD_HASH.into();
+        });
+        let deleted = DeletedAccount {
+            id,
+            session_generation: self.revoke_sessions(id),
+            previous_role: found.role,
+            previous_studio_id: found.studio_id,
+        };
+        self.data.lock().unwrap().audit.push(deleted.audit_entry());
+        Ok(deleted)
     }
 
     async fn make_platform_admin(&self, _email: &str) -> Result<User, DomainError> {

@@ -89,6 +89,40 @@ impl User {
     }
 }
 
+/// An account as deleted (SPEC §7): its row stays, for the studio's records
+/// of its bookings, with nothing personal left in it; every sign-in of it
+/// ended at once (it moved to session generation `session_generation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletedAccount {
+    pub id: UserId,
+    pub session_generation: i64,
+    pub previous_role: Role,
+    pub previous_studio_id: Option<StudioId>,
+}
+
+impl DeletedAccount {
+    /// The deletion's audit entry, in the studio's log if they ran one:
+    /// the user's id and former role, no name or email.
+    pub fn audit_entry(&self) -> crate::AuditEntry {
+        let details = crate::audit::AuditDetails::AccountDelete(crate::audit::AccountDeleted {
+            user_id: self.id,
+            previous_role: self.previous_role,
+            previous_studio_id: self.previous_studio_id,
+        });
+        crate::AuditEntry::new(self.id, self.previous_studio_id, self.id.to_string(), &details)
+    }
+
+    /// The email a deleted account keeps: unique, reserved by RFC 2606
+    /// (`.invalid` is never routable), so the address it had is free again.
+    pub fn tombstone_email(id: UserId) -> String {
+        format!("deleted-{}@deleted.invalid", id.0)
+    }
+}
+
+/// What a deleted account's password hash becomes: no bcrypt hash, so no
+/// password matches it.
+pub const ERASED_PASSWORD_HASH: &str = "!";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewStudio {
     pub name: String,

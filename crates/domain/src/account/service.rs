@@ -8,7 +8,9 @@ use std::sync::{Mutex, OnceLock};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::account::mailbox::{NewEmailedToken, TokenPurpose};
-use crate::account::model::{Locale, NewUser, ProfileChange, Registration, User, check_password, login_email};
+use crate::account::model::{
+    DeletedAccount, Locale, NewUser, ProfileChange, Registration, User, check_password, login_email,
+};
 use crate::account::ports::{MailboxStore, PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
 use crate::clock::Clock;
@@ -253,6 +255,21 @@ where
         self.notices.sessions_revoked(user, Revocation::PasswordChanged, generation, self.clock.now()).await
     }
 
+    /// Deletes `user`'s account, given their password (SPEC §7): nothing
+    /// personal is kept, every sign-in ends at once (live sessions are told
+    /// as on [`Self::logout_all`]), admin roles end; bookings stay with the
+    /// studio, nameless. The caller then lets go of the user's live holds.
+    pub async fn delete_account(&self, user: UserId, password: String) -> Result<DeletedAccount, DomainError> {
+        let hash = self.store.password_hash(user).await?;
+        if !self.password_matches(password, hash).await? {
+            return Err(DomainError::InvalidCredentials);
+        }
+        let now = self.clock.now();
+        let deleted = self.store.delete_account(user, now).await?;
+        self.notices.sessions_revoked(user, Revocation::LogoutAll, deleted.session_generation, now).await?;
+        Ok(deleted)
+    }
+
     /// Issues a new refresh-token family for `user`.
     async fn sign_in(&self, mut user: User) -> Result<SignedIn, DomainError> {
         let refresh_token = self.tokens.draw_refresh_token()?;
@@ -492,6 +509,47 @@ mod tests {
             ]
         );
         assert_eq!(w.store.hash_of(ada.id).as_deref(), Some("hashed:battery staple"));
+    }
+
+    #[test]
+    fn deleting_an_account_needs_its_password_then_erases_it_and_ends_every_sign_in() {
+        let w = world();
+        let ada =
+            block_on(w.accounts.register("ada@example.com", "correct horse", "Ada", None, Locale::En)).unwrap().user;
+        w.log.clear();
+        let wrong = block_on(w.accounts.delete_account(ada.id, "wrong horse".into()));
+        assert_eq!(wrong, Err(DomainError::InvalidCredentials));
+        assert_eq!(w.log.entries(), vec!["hasher: verify against hashed:correct horse".to_owned()], "nothing deleted");
+        w.log.clear();
+        let deleted = block_on(w.accounts.delete_account(ada.id, "correct horse".into())).unwrap();
+        assert_eq!((deleted.previous_role, deleted.session_generation), (Role::User, 1));
+        assert_eq!(
+            w.log.entries(),
+            vec![
+                "hasher: verify against hashed:correct horse".to_owned(),
+                format!("store: delete account {}", ada.id),
+                format!("notices: {} revoked (LogoutAll) to generation 1 at {}", ada.id, at(0).timestamp()),
+            ]
+        );
+        assert!(w.store.tokens().iter().all(|t| t.revoked));
+        let login = block_on(w.accounts.login("ada@example.com", "correct horse".into()));
+        assert_eq!(login.unwrap_err(), DomainError::InvalidCredentials);
+        let again = block_on(w.accounts.register("ada@example.com", "new horse!", "Ada", None, Locale::En));
+        assert_ne!(again.unwrap().user.id, ada.id, "the address is free for a new account");
+        let entry = w.store.data.lock().unwrap().audit.last().cloned().expect("audited");
+        assert_eq!((entry.action, entry.target.as_str()), (crate::AuditAction::AccountDelete, "user:1"));
+        assert!(!entry.details.to_string().contains("ada"), "{}", entry.details);
+    }
+
+    #[test]
+    fn the_last_platform_admin_cannot_delete_their_account() {
+        let w = world();
+        let root = w.store.add_user("root@example.com", "hashed:correct horse", Role::PlatformAdmin, None);
+        let refused = block_on(w.accounts.delete_account(root.id, "correct horse".into()));
+        assert_eq!(refused, Err(DomainError::LastPlatformAdmin));
+        w.store.add_user("second@example.com", "hashed:x", Role::PlatformAdmin, None);
+        let deleted = block_on(w.accounts.delete_account(root.id, "correct horse".into())).unwrap();
+        assert_eq!(deleted.previous_role, Role::PlatformAdmin);
     }
 
     #[test]

@@ -239,6 +239,7 @@ impl ReservationUnit {
         self.effects.save(&self.reservation);
         self.effects.reservation_event(&self.reservation, Payload::PaymentRefunded, now);
         self.audit_payment(AuditDetails::PaymentRefunded, now);
+        self.mail_owner(Notice::payment_refunded(&self.reservation, now));
     }
 
     /// Records a message to the reservation's owner.
@@ -619,6 +620,24 @@ mod tests {
             assert_eq!(*said, by);
             assert_eq!(reservation.payment.status, PaymentStatus::RefundPending, "the refund is on its way");
         }
+    }
+
+    #[test]
+    fn a_refund_that_went_through_is_mailed_to_the_payer_with_the_amount() {
+        use crate::mail::MailKind::{BookingCancelled, PaymentRefunded};
+        let mut unit = seats_unit(ReservationStatus::Confirmed, t(-10));
+        unit.reservation.payment.open(paid("pi_1", "20.00").id);
+        unit.reservation.payment.succeed(&paid("pi_1", "20.00"));
+        unit.cancel(&owner(), t(1), &policy()).unwrap();
+        unit.refunded(crate::money::Money::parse("20.00").unwrap(), t(2));
+        let cause = "reservation:7".to_owned();
+        assert_eq!(
+            mailed(&unit.effects),
+            [(HOLDER, BookingCancelled, cause.clone()), (HOLDER, PaymentRefunded, cause)]
+        );
+        let Notice::PaymentRefunded { reservation } = &unit.effects.mail[1].notice else { panic!("not a refund") };
+        assert_eq!(reservation.payment.status, PaymentStatus::Refunded);
+        assert_eq!(reservation.payment.refunded_amount, crate::money::Money::parse("20.00").unwrap());
     }
 
     #[test]

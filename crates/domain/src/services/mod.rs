@@ -28,6 +28,7 @@ mod events;
 #[cfg(test)]
 mod fakes;
 mod jobs;
+mod leaving;
 mod payments;
 #[cfg(test)]
 mod payments_tests;
