@@ -550,6 +550,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{id}/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Joins a full event's waiting list for `quantity` seats: only while fewer
+         *     are available (else hold them: 409 `seats_available`), once per user.
+         *     When seats return (a hold lapses, a booking is cancelled, capacity
+         *     grows) they go to the list first: in order of joining, each waiter whose
+         *     quantity fits the seats free is offered a hold of them (`hold_offered` on
+         *     `user:{id}`, and an email), to confirm like any hold before it lapses;
+         *     an offer that lapses passes to the next in line.
+         * @description Joins a full event's waiting list for `quantity` seats: only while fewer
+         *     are available (else hold them: 409 `seats_available`), once per user.
+         *     When seats return (a hold lapses, a booking is cancelled, capacity
+         *     grows) they go to the list first: in order of joining, each waiter whose
+         *     quantity fits the seats free is offered a hold of them (`hold_offered` on
+         *     `user:{id}`, and an email), to confirm like any hold before it lapses;
+         *     an offer that lapses passes to the next in line.
+         */
+        post: operations["joinWaitlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/waitlist/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's place in the event's waiting list (404 when not waiting:
+         *     never joined, left, or already offered seats).
+         * @description The caller's place in the event's waiting list (404 when not waiting:
+         *     never joined, left, or already offered seats).
+         */
+        get: operations["getWaitingPlace"];
+        put?: never;
+        post?: never;
+        /**
+         * Leaves the event's waiting list.
+         * @description Leaves the event's waiting list.
+         */
+        delete: operations["leaveWaitlist"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -616,7 +674,25 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Deletes one's account, confirmed by its password (throttled like a
+         *     password change). Nothing personal is kept: the name, phone and password
+         *     are erased and the email replaced, so the address may register again.
+         *     Every sign-in ends at once, on every instance; a studio admin role ends;
+         *     unsent mail to the account is dropped; live holds are let go (their
+         *     seats or slot return). Bookings stay in the studio's records, without a
+         *     name. The last platform admin cannot leave (`last_platform_admin`):
+         *     appoint another first.
+         * @description Deletes one's account, confirmed by its password (throttled like a
+         *     password change). Nothing personal is kept: the name, phone and password
+         *     are erased and the email replaced, so the address may register again.
+         *     Every sign-in ends at once, on every instance; a studio admin role ends;
+         *     unsent mail to the account is dropped; live holds are let go (their
+         *     seats or slot return). Bookings stay in the studio's records, without a
+         *     name. The last platform admin cannot leave (`last_platform_admin`):
+         *     appoint another first.
+         */
+        delete: operations["deleteMe"];
         options?: never;
         head?: never;
         /**
@@ -1312,6 +1388,31 @@ export interface components {
          * @enum {string}
          */
         AuctionStatus: "DRAFT" | "ACTIVE" | "HELD" | "SOLD" | "EXPIRED" | "CANCELLED";
+        /** @description An entry of action `account.delete`. */
+        AuditAccountDelete: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "account.delete";
+            /** Format: int64 */
+            actor_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Someone deleted their own account (the entry's actor and target are `user:{id}`; in the studio's log if they ran it): their role and studio until then. Nothing personal is kept. */
+            details: {
+                previous_role: components["schemas"]["UserRole"];
+                previous_studio_id: number | null;
+                /** Format: int64 */
+                user_id: number;
+            };
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            studio_id: number | null;
+            /** @example auction:42 */
+            target: string;
+        };
         /** @description An entry of action `auction.cancel`. */
         AuditAuctionCancel: {
             /**
@@ -1576,7 +1677,7 @@ export interface components {
             target: string;
         };
         /** @description An administrative action: who (`actor_id`) did what (`action`) to what (`target`, e.g. `auction:42`), and `details` whose shape depends on the action. */
-        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditAuctionDelete"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditEventCancel"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditStudioRemoveAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"];
+        AuditOut: components["schemas"]["AuditAuctionCreate"] | components["schemas"]["AuditAuctionUpdate"] | components["schemas"]["AuditAuctionCancel"] | components["schemas"]["AuditAuctionTurbo"] | components["schemas"]["AuditAuctionDelete"] | components["schemas"]["AuditEventCreate"] | components["schemas"]["AuditEventUpdate"] | components["schemas"]["AuditEventDelete"] | components["schemas"]["AuditEventCancel"] | components["schemas"]["AuditReservationCancel"] | components["schemas"]["AuditReservationCheckIn"] | components["schemas"]["AuditStudioCreate"] | components["schemas"]["AuditStudioUpdate"] | components["schemas"]["AuditStudioAssignAdmin"] | components["schemas"]["AuditStudioRemoveAdmin"] | components["schemas"]["AuditPaymentSucceeded"] | components["schemas"]["AuditPaymentRefunded"] | components["schemas"]["AuditReservationsExport"] | components["schemas"]["AuditAccountDelete"];
         /** @description One page of a list; pass `next_cursor` as `?cursor=` for the next. */
         AuditPage: {
             items: components["schemas"]["AuditOut"][];
@@ -1899,6 +2000,10 @@ export interface components {
              * @description The server's clock now, to run countdowns against.
              */
             server_time: string;
+        };
+        /** @description Deleting one's account, confirmed by its password. */
+        DeleteAccountIn: {
+            password: string;
         };
         /**
          * @description A session as the door sees it: an auction's slot (at its
@@ -2229,7 +2334,7 @@ export interface components {
          * @description Every machine-readable `code` an HTTP answer can carry.
          * @enum {string}
          */
-        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "price_alert_exists" | "already_administers_a_studio" | "token_invalid" | "token_expired" | "token_used" | "invitation_for_another_address" | "email_already_verified" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
+        ProblemCode: "validation_failed" | "malformed_json" | "bad_body" | "bad_request" | "payload_too_large" | "unsupported_media_type" | "unauthorized" | "token_revoked" | "invalid_credentials" | "last_platform_admin" | "invalid_refresh_token" | "forbidden" | "booking_not_allowed" | "not_found" | "route_not_found" | "method_not_allowed" | "auction_on_hold" | "auction_already_booked" | "auction_not_started" | "auction_closed" | "regrab_not_allowed" | "auction_not_editable" | "auction_has_reservations" | "turbo_already_active" | "turbo_not_available" | "insufficient_capacity" | "hold_already_exists" | "seats_available" | "already_waiting" | "event_not_open" | "event_has_reservations" | "event_cancelled" | "capacity_below_reserved" | "hold_expired" | "invalid_state" | "cancellation_closed" | "check_in_not_open" | "payments_disabled" | "payment_required" | "payment_processing" | "payment_declined" | "email_taken" | "price_alert_exists" | "already_administers_a_studio" | "token_invalid" | "token_expired" | "token_used" | "invitation_for_another_address" | "email_already_verified" | "conflict" | "idempotency_in_progress" | "idempotency_key_reused" | "rate_limited" | "busy" | "unavailable" | "payment_provider_unavailable" | "database_unavailable" | "internal";
         ProfilePatchIn: {
             full_name?: string | null;
             locale?: components["schemas"]["Locale"] | null;
@@ -2354,7 +2459,7 @@ export interface components {
              * @description When it was checked in (null until then).
              */
             checked_in_at: string | null;
-            /** @description The holder's full name. */
+            /** @description The holder's full name; empty when they deleted their account (the booking stays). */
             full_name: string;
             /**
              * Format: date-time
@@ -2625,6 +2730,33 @@ export interface components {
          * @enum {string}
          */
         UserRole: "user" | "studio_admin" | "platform_admin";
+        /** @description Where the caller stands in an event's waiting list. */
+        WaitingPlaceOut: {
+            /** Format: int64 */
+            event_id: number;
+            /**
+             * Format: int32
+             * @description 1 for the first in line.
+             */
+            place: number;
+            /**
+             * Format: int32
+             * @description Seats waited for.
+             */
+            quantity: number;
+            /**
+             * Format: date-time
+             * @description When the caller joined.
+             */
+            since: string;
+        };
+        WaitlistIn: {
+            /**
+             * Format: int64
+             * @description Seats to hold, 1 by default; at most `max_seats_per_hold` of `GET /config` (10 unless configured).
+             */
+            quantity: number;
+        };
     };
     responses: {
         /**
@@ -4464,6 +4596,167 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    joinWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "quantity": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["WaitlistIn"];
+            };
+        };
+        responses: {
+            /** @description The caller's place in line */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingPlaceOut"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description `booking_not_allowed`: Studio and platform admins cannot hold or grab. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "booking_not_allowed";
+                    };
+                };
+            };
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description `hold_already_exists`: The caller already holds seats of this event: confirm or cancel that hold.
+             *
+             *     `seats_available`: Enough seats are available to hold now: there is nothing to wait for (`POST /events/{id}/holds`).
+             *
+             *     `already_waiting`: The caller is already on this event's waiting list (`GET /events/{id}/waitlist/me` says where).
+             *
+             *     `event_not_open`: The event has started. (To anyone but its studio, an inactive event is `not_found`.)
+             *
+             *     `event_cancelled`: The event was cancelled: it cannot be cancelled again or changed.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "hold_already_exists" | "seats_available" | "already_waiting" | "event_not_open" | "event_cancelled";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWaitingPlace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's place in line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingPlaceOut"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    leaveWaitlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Off the list */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `not_found`: No such resource, or it is not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     acceptInvitation: {
         parameters: {
             query?: never;
@@ -4599,6 +4892,70 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccountIn"];
+            };
+        };
+        responses: {
+            /** @description Deleted; every access and refresh token of the account is refused */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            /**
+             * @description `unauthorized`: No valid access token: missing, malformed or expired.
+             *
+             *     `token_revoked`: The access token was issued before its user signed out everywhere or changed the password: sign in again.
+             *
+             *     `invalid_credentials`: Wrong email or password.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unauthorized" | "token_revoked" | "invalid_credentials";
+                    };
+                };
+            };
+            /** @description `last_platform_admin`: The only platform admin cannot delete their account: appoint another platform admin first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "last_platform_admin";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
