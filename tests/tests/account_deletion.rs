@@ -210,6 +210,44 @@ on_both_stores! {
         assert_eq!(stats["totals"]["checked_in"], 1, "{stats}");
     }
 
+    async fn a_deleted_account_leaves_its_waiting_lists_and_its_price_alerts(backend) {
+        let world = World::new(backend).await;
+        let app = &world.app;
+        let ada = app.register("ada@leaving.test").await;
+        let bob = app.register("bob@leaving.test").await;
+        let full = event(&world, 2).await;
+        let booking = book(app, &bob, &full, 2).await;
+        let (status, place) =
+            app.post(&format!("/events/{}/waitlist", id(&full)), Some(&ada.token), json!({"quantity": 2})).await;
+        assert_eq!(status, StatusCode::CREATED, "{place}");
+        let now = app.now();
+        let auction = json!({
+            "title": "Studio hour", "start_price": "500.00", "floor_price": "100.00",
+            "drop_amount": "50.00", "drop_interval_minutes": 60,
+            "starts_at": iso(now - Duration::minutes(10)), "ends_at": iso(now + Duration::minutes(110)),
+            "scheduled_at": iso(now + Duration::minutes(180)),
+        });
+        let (status, slot) = app.post("/auctions", Some(&world.admin.token), auction).await;
+        assert_eq!(status, StatusCode::CREATED, "{slot}");
+        let (status, alert) =
+            app.post(&format!("/auctions/{}/alerts", id(&slot)), Some(&ada.token), json!({"below": "150.00"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{alert}");
+
+        assert_eq!(delete_me(app, &ada, PASSWORD).await.0, StatusCode::NO_CONTENT);
+        let alerts = app.sql_i64(&format!("SELECT COUNT(*) FROM price_alerts WHERE user_id = {}", ada.user_id)).await;
+        assert_eq!(alerts, 0, "the alert went with the account");
+
+        // Bob's seats come back: nobody is left in line, so nothing is held for the account that is gone.
+        let (status, _) =
+            app.post(&format!("/reservations/{}/cancel", id(&booking)), Some(&bob.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(available(app, &full).await, 2, "the seats are free, not offered");
+        let offered = app
+            .sql_i64(&format!("SELECT COUNT(*) FROM reservations WHERE user_id = {} AND status = 'HOLD'", ada.user_id))
+            .await;
+        assert_eq!(offered, 0);
+    }
+
     async fn unsent_mail_to_a_deleted_account_is_dropped_and_none_is_sent_to_it_later(backend) {
         let world = World::with(backend, &[("BACKGROUND_JOBS", "false")]).await;
         let app = &world.app;

@@ -198,6 +198,16 @@ impl AccountStore for SqlStore {
                 [id.0.into()],
             )
             .await?;
+            // What they asked to be told or offered goes with them: no alert
+            // fires and no seats are held for an account that is gone.
+            self.exec(write.conn(), "DELETE FROM price_alerts WHERE user_id = $1", [id.0.into()]).await?;
+            self.exec(write.conn(), "DELETE FROM mail_opt_outs WHERE user_id = $1", [id.0.into()]).await?;
+            self.exec(
+                write.conn(),
+                "UPDATE waitlist_entries SET status = 'LEFT', ended_at = $2 WHERE user_id = $1 AND status = 'WAITING'",
+                [id.0.into(), self.d().time(at)],
+            )
+            .await?;
             let deleted =
                 DeletedAccount { id, session_generation, previous_role: user.role, previous_studio_id: user.studio_id };
             self.insert_audit(write.conn(), deleted.audit_entry()).await?;
