@@ -1,1 +1,0 @@
-import{Z as e,at as t,bt as n,ct as r,lt as i,nt as a}from"./index-DLadR17I.js";var o=[`id`,`data-testid`],s=t({__name:`FieldErrors`,props:{errors:{},name:{}},setup(t){return(s,c)=>(r(!0),a(e,null,i(t.errors[t.name]??[],e=>(r(),a(`span`,{key:e,class:`field-error`,id:`error-${t.name.replace(/\W/g,`-`)}`,"data-testid":`error-${t.name}`},n(e),9,o))),128))}});export{s as t};

@@ -1,1 +1,0 @@
-import{$ as e,U as t,Z as n,at as r,bt as i,ct as a,dt as o,it as s,nt as c,rt as l,vt as u}from"./index-DLadR17I.js";var d=r({__name:`NotFound`,setup(r){return(r,d)=>(a(),c(n,null,[e(`h1`,null,i(r.$t(`title.notFound`)),1),e(`p`,null,[l(i(r.$t(`notFound.body`))+` `,1),s(u(t),{to:`/`},{default:o(()=>[l(i(r.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};

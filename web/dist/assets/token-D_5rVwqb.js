@@ -1,0 +1,1 @@
+function e(e){let t=Array.isArray(e)?e[0]:e;return typeof t==`string`&&t.trim()!==``?t.trim():null}export{e as t};
