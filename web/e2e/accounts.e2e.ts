@@ -102,4 +102,15 @@ describe('accounts that prove their mailboxes', () => {
     const admin = await suite.api.login('invitee@example.test', 'password-123');
     expect([admin.user.role, admin.user.studio_id, admin.user.email_verified]).toEqual(['studio_admin', studio.id, true]);
   });
+
+  it('signs out for real: the refresh token left behind is refused', async () => {
+    const tokens = await suite.api.register('leaving-device@example.test');
+    const page = await (await phone(suite.browser, { lang: 'en', tokens })).newPage();
+    await page.goto(`${suite.service.url}/me`);
+    await page.getByRole('button', { name: en.nav.signOut }).click();
+    await page.getByRole('link', { name: en.nav.signIn }).first().waitFor();
+    await expect
+      .poll(() => suite.api.call('POST', '/auth/refresh', null, { refresh_token: tokens.refresh_token }).then(() => 'accepted', (e: Error) => e.message))
+      .toMatch(/: 401 /);
+  });
 });

@@ -69,10 +69,14 @@ interface Pending {
 }
 const pending = new Map<string, Pending>();
 
-/** Whether a request to `path` is a sign-in of its own (no access token sent): the public `/auth/` routes. */
+/**
+ * Whether a request to `path` is a sign-in of its own (no access token sent):
+ * the public `/auth/` routes. Signing out and resending the verification are
+ * `/auth/` routes of a signed-in person: they carry the access token.
+ */
 export function signsIn(path: string): boolean {
   if (!path.startsWith(`${API_BASE}/auth/`)) return false;
-  const signedIn = ['verify/resend'];
+  const signedIn = ['verify/resend', 'logout', 'logout-all'];
   return !signedIn.includes(path.slice(`${API_BASE}/auth/`.length));
 }
 

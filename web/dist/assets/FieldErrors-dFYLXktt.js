@@ -1,1 +1,0 @@
-import{bt as e,ct as t,gt as n,jt as r,pt as i,yt as a}from"./index-ByeMJSbT.js";var o=[`id`,`data-testid`],s=n({__name:`FieldErrors`,props:{errors:{},name:{}},setup(n){return(s,c)=>(a(!0),i(t,null,e(n.errors[n.name]??[],e=>(a(),i(`span`,{key:e,class:`field-error`,id:`error-${n.name.replace(/\W/g,`-`)}`,"data-testid":`error-${n.name}`},r(e),9,o))),128))}});export{s as t};

@@ -1,0 +1,1 @@
+import{St as e,ct as t,et as n,gt as r,ht as i,jt as a,kt as o,mt as s,pt as c,ut as l,yt as u}from"./index-BU_ZCylr.js";var d=r({__name:`NotFound`,setup(r){return(r,d)=>(u(),c(t,null,[l(`h1`,null,a(r.$t(`title.notFound`)),1),l(`p`,null,[s(a(r.$t(`notFound.body`))+` `,1),i(o(n),{to:`/`},{default:e(()=>[s(a(r.$t(`notFound.link`)),1)]),_:1})])],64))}});export{d as default};
