@@ -256,11 +256,12 @@ on_both_stores! {
         let salsa = event(&world, 10).await;
         let booking = book(app, &ada, &salsa, 1).await;
         book(app, &bob, &salsa, 1).await;
-        assert_eq!(app.sql_i64("SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'").await, 2);
+        let pending_bookings = "SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending' AND kind = 'booking_confirmed'";
+        assert_eq!(app.sql_i64(pending_bookings).await, 2);
         assert_eq!(delete_me(app, &ada, PASSWORD).await.0, StatusCode::NO_CONTENT);
         let to_ada = format!("SELECT COUNT(*) FROM mail_outbox WHERE recipient_id = {}", ada.user_id);
-        assert_eq!(app.sql_i64(&to_ada).await, 0, "Ada's confirmation is never sent");
-        assert_eq!(app.sql_i64("SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'").await, 1, "Bob's still is");
+        assert_eq!(app.sql_i64(&to_ada).await, 0, "Ada's confirmation (and her verification link) is never sent");
+        assert_eq!(app.sql_i64(pending_bookings).await, 1, "Bob's still is");
 
         // The studio cancels the kept booking: the message it records finds no one to write to.
         let path = format!("/reservations/{}/cancel", id(&booking));
@@ -270,7 +271,10 @@ on_both_stores! {
         let dead = format!("{to_ada} AND status = 'dead'");
         assert_eq!(app.sql_i64(&dead).await, 1, "given up at once, never sent to the tombstone");
         let files = hothour_tests::smtp::read_eml_dir(&app.mail_dir.0);
-        assert_eq!(files.len(), 1, "Bob's confirmation alone");
+        let sent_bookings = "SELECT COUNT(*) FROM mail_outbox WHERE status = 'sent' AND kind = 'booking_confirmed'";
+        assert_eq!(app.sql_i64(sent_bookings).await, 1, "Bob's confirmation alone");
+        let sent = app.sql_i64("SELECT COUNT(*) FROM mail_outbox WHERE status = 'sent'").await;
+        assert_eq!(files.len() as i64, sent, "each message sent is a file (the world's and Bob's, none of Ada's)");
         assert!(files.iter().all(|(_, raw)| !String::from_utf8_lossy(raw).contains("deleted.invalid")));
     }
 
