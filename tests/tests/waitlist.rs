@@ -238,7 +238,15 @@ on_both_stores! {
         let (status, _) = app.post(&format!("/reservations/{}/cancel", id(&hold_answer)), Some(&holder.token), json!({})).await;
         assert_eq!(status, StatusCode::OK);
         hothour_api::jobs::run_once(&app.state).await;
-        let messages = smtp.messages();
+        // Registrations and the studio's invitation are mailed links (`?token=`): leave them out.
+        let messages: Vec<_> = smtp
+            .messages()
+            .into_iter()
+            .filter(|raw| {
+                let message = MessageParser::default().parse(raw).expect("a message");
+                !message.body_text(0).is_some_and(|text| text.contains("?token="))
+            })
+            .collect();
         assert_eq!(messages.len(), 1, "the offer, once (a hold let go is no news)");
         let message = MessageParser::default().parse(&messages[0]).expect("a message");
         assert_eq!(message.to().and_then(|to| to.first()).and_then(|a| a.address()), Some("ayse@example.com"));
