@@ -122,6 +122,8 @@ async function startHothour(stripe: Running | null): Promise<Service> {
     : { PAYMENTS: 'none' };
   const env = {
     ...process.env,
+    // The browser tests run the service on its default fan-out (SQLite refuses NATS).
+    NATS_URL: undefined,
     DATABASE_URL: STORE === 'postgres' ? `${POSTGRES_SERVER}/${database}` : `sqlite://${dir}/hothour.db`,
     BIND: `127.0.0.1:${port}`,
     APP_ENV: 'test',
