@@ -211,7 +211,8 @@ type AcceptProblem =
   | AcceptOp["responses"][400]["content"]["application/problem+json"]
   | AcceptOp["responses"][403]["content"]["application/problem+json"]
   | AcceptOp["responses"][409]["content"]["application/problem+json"]
-  | AcceptOp["responses"][410]["content"]["application/problem+json"];
+  | AcceptOp["responses"][410]["content"]["application/problem+json"]
+  | AcceptOp["responses"][422]["content"]["application/problem+json"];
 
 function explainAcceptProblem(code: AcceptProblem["code"]): string {
   switch (code) {
@@ -227,6 +228,7 @@ function explainAcceptProblem(code: AcceptProblem["code"]): string {
       return "You run another studio already.";
     case "malformed_json":
     case "bad_body":
+    case "validation_failed":
       return "The request was garbled.";
     default:
       return never(code);
@@ -239,7 +241,7 @@ export async function acceptInvitation(accessToken: string, token: string): Prom
     authorization: `Bearer ${accessToken}`,
   });
   if (isProblem(answer)) {
-    if (status === 400 || status === 403 || status === 409 || status === 410) {
+    if (status === 400 || status === 403 || status === 409 || status === 410 || status === 422) {
       const code = answer.code;
       if (
         code === "token_invalid" ||
@@ -248,7 +250,8 @@ export async function acceptInvitation(accessToken: string, token: string): Prom
         code === "invitation_for_another_address" ||
         code === "already_administers_a_studio" ||
         code === "malformed_json" ||
-        code === "bad_body"
+        code === "bad_body" ||
+        code === "validation_failed"
       ) {
         return explainAcceptProblem(code);
       }

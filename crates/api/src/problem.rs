@@ -135,7 +135,7 @@ problem_codes! {
     PriceAlertExists = "price_alert_exists", 409, Retry::No,
         "The caller already has a price alert on this auction (one each): remove it (`DELETE /alerts/{id}`) to set another amount.";
     AlreadyAdministersAStudio = "already_administers_a_studio", 409, Retry::No, "The user already administers another studio.";
-    TokenInvalid = "token_invalid", 400, Retry::No,
+    TokenInvalid = "token_invalid", 422, Retry::No,
         "The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.";
     TokenExpired = "token_expired", 410, Retry::No, "The emailed link has expired: ask for a new one.";
     TokenUsed = "token_used", 409, Retry::No, "The emailed link was used already: each works once.";

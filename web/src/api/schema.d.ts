@@ -3838,24 +3838,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /**
-             * @description `malformed_json`: The body is not valid JSON.
-             *
-             *     `bad_body`: The body could not be read.
-             *
-             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {string} */
-                        code: "malformed_json" | "bad_body" | "token_invalid";
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description `token_used`: The emailed link was used already: each works once. */
             409: {
                 headers: {
@@ -3882,7 +3865,22 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /**
+             * @description `validation_failed`: A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too.
+             *
+             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed" | "token_invalid";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -4008,24 +4006,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /**
-             * @description `malformed_json`: The body is not valid JSON.
-             *
-             *     `bad_body`: The body could not be read.
-             *
-             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {string} */
-                        code: "malformed_json" | "bad_body" | "token_invalid";
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
             /** @description `token_used`: The emailed link was used already: each works once. */
             409: {
                 headers: {
@@ -4052,7 +4033,22 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /**
+             * @description `validation_failed`: A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too.
+             *
+             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed" | "token_invalid";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
@@ -4779,24 +4775,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /**
-             * @description `malformed_json`: The body is not valid JSON.
-             *
-             *     `bad_body`: The body could not be read.
-             *
-             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {string} */
-                        code: "malformed_json" | "bad_body" | "token_invalid";
-                    };
-                };
-            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             /** @description `invitation_for_another_address`: The invitation was sent to another address than the caller's: sign in with the invited address (or reset its password to prove the mailbox). */
             403: {
@@ -4840,7 +4819,22 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /**
+             * @description `validation_failed`: A field (or query parameter, or header) is invalid; `errors` names each one with its messages. Unknown body fields are refused too.
+             *
+             *     `token_invalid`: The emailed link's token (verification, password reset or invitation) is unknown, or was replaced or revoked: ask for a new one.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed" | "token_invalid";
+                    };
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::account::mailbox::{NewEmailedToken, TokenPurpose};
 use crate::account::model::{
-    DeletedAccount, Locale, NewUser, ProfileChange, Registration, User, check_password, login_email,
+    DeletedAccount, EMAIL_MAX_CHARS, Locale, NewUser, ProfileChange, Registration, User, check_password, login_email,
 };
 use crate::account::ports::{MailboxStore, PasswordHasher, RefreshTokens, Revocation, SessionNotices};
 use crate::actor::Role;
@@ -128,6 +128,10 @@ where
     /// Emails a password reset link to the account with `email`, if there is
     /// one; the caller answers the same either way.
     pub async fn request_password_reset(&self, email: &str) -> Result<(), DomainError> {
+        // Longer than any address can be is bad input, not an unknown account.
+        if email.chars().count() > EMAIL_MAX_CHARS {
+            return Err(DomainError::validation("email", &format!("at most {EMAIL_MAX_CHARS} characters")));
+        }
         let Some((user, _)) = self.store.find_login(&login_email(email)).await? else {
             return Ok(());
         };
