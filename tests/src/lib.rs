@@ -13,4 +13,5 @@ pub mod localstripe;
 pub mod nats;
 pub mod pg;
 pub mod smtp;
+pub mod test_tools;
 pub mod ws;

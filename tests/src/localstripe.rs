@@ -7,11 +7,13 @@
 //! to every registered URL and never retries, ignores idempotency keys and
 //! never fails a refund.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::test_tools::{free_port, installed, target_dir};
 
 const REQUIREMENTS: &str = include_str!("../../scripts/localstripe-requirements.txt");
 
@@ -28,48 +30,10 @@ impl Drop for LocalStripe {
     }
 }
 
-/// `target/` of this build (the test binary is `target/<profile>/deps/<name>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.ancestors().nth(3).expect("target/<profile>/deps/<binary>").to_path_buf()
-}
-
-/// The installed `localstripe` command, installing the pinned one first if needed.
-fn installed() -> PathBuf {
-    let tools = target_dir().join("test-tools");
-    fs::create_dir_all(&tools).expect("target/test-tools");
-    let lock = File::create(tools.join("localstripe.lock")).expect("the install lock");
-    // Test binaries run at once; one installs while the others wait.
-    lock.lock().expect("locking the install");
-    let venv = tools.join("localstripe");
-    let command = venv.join("bin/localstripe");
-    let pinned = venv.join("requirements.txt");
-    if !command.exists() || fs::read_to_string(&pinned).ok().as_deref() != Some(REQUIREMENTS) {
-        let _ = fs::remove_dir_all(&venv);
-        run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-        let requirements = tools.join("localstripe-requirements.txt");
-        fs::write(&requirements, REQUIREMENTS).expect("writing the requirements");
-        run(Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"])
-            .arg(&requirements));
-        fs::write(&pinned, REQUIREMENTS).expect("marking the install");
-    }
-    command
-}
-
-fn run(command: &mut Command) {
-    let status = command.status().unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
-    assert!(status.success(), "{command:?} failed ({status}); localstripe needs python3 with venv and PyPI");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
-}
-
 impl LocalStripe {
     pub fn start() -> LocalStripe {
         hothour_infra_stripe::install_crypto_provider();
-        let command = installed();
+        let command = installed("localstripe", REQUIREMENTS, "bin/localstripe");
         let port = free_port();
         let log = File::create(target_dir().join(format!("test-tools/localstripe-{port}.log"))).expect("a log file");
         let child = Command::new(&command)

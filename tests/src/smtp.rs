@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -17,41 +16,10 @@ use std::time::{Duration, Instant};
 
 use crate::app::TempDir;
 
+pub use crate::test_tools::free_port;
+use crate::test_tools::{installed, target_dir};
+
 const REQUIREMENTS: &str = include_str!("../../scripts/aiosmtpd-requirements.txt");
-
-/// `target/` of this build (the test binary is `target/<profile>/deps/<name>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.ancestors().nth(3).expect("target/<profile>/deps/<binary>").to_path_buf()
-}
-
-/// The python of the venv aiosmtpd is installed in, installing the pinned one first if needed.
-fn installed() -> PathBuf {
-    let tools = target_dir().join("test-tools");
-    fs::create_dir_all(&tools).expect("target/test-tools");
-    let lock = File::create(tools.join("aiosmtpd.lock")).expect("the install lock");
-    // Test binaries run at once; one installs while the others wait.
-    lock.lock().expect("locking the install");
-    let venv = tools.join("aiosmtpd");
-    let python = venv.join("bin/python");
-    let pinned = venv.join("requirements.txt");
-    if !python.exists() || fs::read_to_string(&pinned).ok().as_deref() != Some(REQUIREMENTS) {
-        let _ = fs::remove_dir_all(&venv);
-        run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-        let requirements = tools.join("aiosmtpd-requirements.txt");
-        fs::write(&requirements, REQUIREMENTS).expect("writing the requirements");
-        run(Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"])
-            .arg(&requirements));
-        fs::write(&pinned, REQUIREMENTS).expect("marking the install");
-    }
-    python
-}
-
-fn run(command: &mut Command) {
-    let status = command.status().unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
-    assert!(status.success(), "{command:?} failed ({status}); aiosmtpd needs python3 with venv and PyPI");
-}
 
 /// The Maildir of each server this test binary started, by port: how a
 /// [`crate::app::TestApp`] whose `SMTP_URL` names one reads what it sent.
@@ -65,11 +33,6 @@ pub fn received_at(smtp_url: &str) -> Option<Vec<Vec<u8>>> {
     let port: u16 = smtp_url.rsplit(':').next()?.trim_end_matches('/').parse().ok()?;
     let dir = maildirs().lock().expect("the registry").get(&port).cloned()?;
     Some(read_maildir(&dir))
-}
-
-/// A free port on this machine (nothing listens on it until someone does).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
 }
 
 /// An aiosmtpd keeping what it receives; stopped when dropped.
@@ -125,7 +88,7 @@ impl SmtpServer {
     /// Starts it (again) on its port, keeping its mailbox.
     pub fn restart(&mut self) {
         self.stop();
-        let python = installed();
+        let python = installed("aiosmtpd", REQUIREMENTS, "bin/python");
         let log_path = target_dir().join(format!("test-tools/aiosmtpd-{}.log", self.port));
         let log = File::create(&log_path).expect("a log file");
         let child = Command::new(&python)
