@@ -58,6 +58,29 @@ impl EventUnit {
         count
     }
 
+    /// Only users book, and to them a hidden event does not exist.
+    pub(super) fn check_visible_to(&self, user: UserId) -> Result<(), DomainError> {
+        if self.event.is_deleted() || !self.event.visibility().allows(Some(&Actor::user(user))) {
+            return Err(DomainError::NotFound("event"));
+        }
+        Ok(())
+    }
+
+    /// The seats asked for, to hold or to wait for: within the policy, and
+    /// only before the event starts.
+    pub(super) fn seats_asked(&self, quantity: i64, now: DateTime<Utc>, policy: &Policy) -> Result<u32, DomainError> {
+        if quantity < 1 || quantity > i64::from(policy.max_seats_per_hold) {
+            return Err(DomainError::validation(
+                "quantity",
+                &format!("must be between 1 and {}", policy.max_seats_per_hold),
+            ));
+        }
+        if now >= self.event.details.starts_at {
+            return Err(DomainError::EventNotOpen);
+        }
+        Ok(quantity as u32)
+    }
+
     /// Holds `quantity` seats for `user` at the event's price.
     pub fn place_hold(
         &mut self,
@@ -66,20 +89,8 @@ impl EventUnit {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<Reservation, DomainError> {
-        // Only users book, and to them a hidden event does not exist.
-        if self.event.is_deleted() || !self.event.visibility().allows(Some(&Actor::user(user))) {
-            return Err(DomainError::NotFound("event"));
-        }
-        if quantity < 1 || quantity > i64::from(policy.max_seats_per_hold) {
-            return Err(DomainError::validation(
-                "quantity",
-                &format!("must be between 1 and {}", policy.max_seats_per_hold),
-            ));
-        }
-        let quantity = quantity as u32;
-        if now >= self.event.details.starts_at {
-            return Err(DomainError::EventNotOpen);
-        }
+        self.check_visible_to(user)?;
+        let quantity = self.seats_asked(quantity, now, policy)?;
         if self.live_holds.contains_key(&user) {
             return Err(DomainError::HoldAlreadyExists);
         }

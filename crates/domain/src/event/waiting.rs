@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::event::EventUnit;
 use crate::ids::UserId;
@@ -32,22 +31,11 @@ impl EventUnit {
         now: DateTime<Utc>,
         policy: &Policy,
     ) -> Result<WaitingPlace, DomainError> {
-        if self.event.is_deleted() || !self.event.visibility().allows(Some(&Actor::user(user))) {
-            return Err(DomainError::NotFound("event"));
-        }
+        self.check_visible_to(user)?;
         if self.event.is_cancelled() {
             return Err(DomainError::EventCancelled);
         }
-        if quantity < 1 || quantity > i64::from(policy.max_seats_per_hold) {
-            return Err(DomainError::validation(
-                "quantity",
-                &format!("must be between 1 and {}", policy.max_seats_per_hold),
-            ));
-        }
-        let quantity = quantity as u32;
-        if now >= self.event.details.starts_at {
-            return Err(DomainError::EventNotOpen);
-        }
+        let quantity = self.seats_asked(quantity, now, policy)?;
         if self.waiting.place_of(self.event.id, user).is_some() {
             return Err(DomainError::AlreadyWaiting);
         }
