@@ -30,6 +30,20 @@ async fn event(world: &World, capacity: u32) -> Value {
     event
 }
 
+/// An auction of the world's studio, on sale since ten minutes ago (500.00 falling to 100.00).
+async fn auction(world: &World) -> Value {
+    let now = world.app.now();
+    let body = json!({
+        "title": "Studio hour", "start_price": "500.00", "floor_price": "100.00",
+        "drop_amount": "50.00", "drop_interval_minutes": 60,
+        "starts_at": iso(now - Duration::minutes(10)), "ends_at": iso(now + Duration::minutes(110)),
+        "scheduled_at": iso(now + Duration::minutes(180)),
+    });
+    let (status, slot) = world.app.post("/auctions", Some(&world.admin.token), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{slot}");
+    slot
+}
+
 async fn hold(app: &TestApp, who: &Session, event: &Value, quantity: u32) -> Value {
     let path = format!("/events/{}/holds", id(event));
     let (status, hold) = app.post(&path, Some(&who.token), json!({"quantity": quantity})).await;
@@ -159,15 +173,7 @@ on_both_stores! {
         book(app, &bob, &salsa, 1).await;
         hold(app, &ada, &salsa, 3).await;
         let starts = world.app.now() + Duration::days(1);
-        let now = app.now();
-        let auction = json!({
-            "title": "Studio hour", "start_price": "500.00", "floor_price": "100.00",
-            "drop_amount": "50.00", "drop_interval_minutes": 60,
-            "starts_at": iso(now - Duration::minutes(10)), "ends_at": iso(now + Duration::minutes(110)),
-            "scheduled_at": iso(now + Duration::minutes(180)),
-        });
-        let (status, slot) = app.post("/auctions", Some(&world.admin.token), auction).await;
-        assert_eq!(status, StatusCode::CREATED, "{slot}");
+        let slot = auction(&world).await;
         let (status, grabbed) = app.post(&format!("/auctions/{}/grab", id(&slot)), Some(&ada.token), json!({})).await;
         assert_eq!(status, StatusCode::CREATED, "{grabbed}");
         assert_eq!(available(app, &salsa).await, 4);
@@ -220,15 +226,7 @@ on_both_stores! {
         let (status, place) =
             app.post(&format!("/events/{}/waitlist", id(&full)), Some(&ada.token), json!({"quantity": 2})).await;
         assert_eq!(status, StatusCode::CREATED, "{place}");
-        let now = app.now();
-        let auction = json!({
-            "title": "Studio hour", "start_price": "500.00", "floor_price": "100.00",
-            "drop_amount": "50.00", "drop_interval_minutes": 60,
-            "starts_at": iso(now - Duration::minutes(10)), "ends_at": iso(now + Duration::minutes(110)),
-            "scheduled_at": iso(now + Duration::minutes(180)),
-        });
-        let (status, slot) = app.post("/auctions", Some(&world.admin.token), auction).await;
-        assert_eq!(status, StatusCode::CREATED, "{slot}");
+        let slot = auction(&world).await;
         let (status, alert) =
             app.post(&format!("/auctions/{}/alerts", id(&slot)), Some(&ada.token), json!({"below": "150.00"})).await;
         assert_eq!(status, StatusCode::CREATED, "{alert}");
