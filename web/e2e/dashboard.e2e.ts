@@ -144,6 +144,8 @@ describe("the studio's week from the web client", () => {
     await page.getByTestId('range-from').fill(day);
     await page.getByTestId('range-to').fill(day);
     await page.getByRole('button', { name: en.dashboard.show }).click();
+    // The week loaded first may hold the same day until the one-day range answers.
+    await expect.poll(() => page.getByTestId('daily-table').locator('tbody tr').count()).toBe(1);
     await page.getByTestId(`day-${day}`).waitFor();
     await page.getByTestId('total-revenue').filter({ hasText: '240.00' }).waitFor();
     expect(await page.getByTestId('total-seats').textContent()).toBe(fill(en.dashboard.seatsValue, { sold: 2, capacity: 8, ratio: '25%' }));
