@@ -11,12 +11,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, JobStore, LockMode, Locks, NoPublisher,
-    OutboxStore, PaymentRecords, ReservationStore, WaitlistStore,
+    AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, EventsHolds, JobStore, LockMode, Locks,
+    NoPublisher, OutboxStore, PaymentRecords, ReservationStore, WaitlistStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
-    PriceScheduleInput, ReservationStatus, Role, Services, StudioId, TurboConfig, UserId,
+    PriceScheduleInput, ReservationStatus, ReservationTarget, Role, Services, StudioId, TurboConfig, UserId,
 };
 
 /// What the suite needs from an adapter under test.
@@ -263,6 +263,91 @@ pub async fn concurrent_holds_are_decided_together_each_as_alone<B: Backend>() {
     assert_eq!(live, 100 + 1000 * 100, "one live hold per user in the database");
     let record = world.services.get_event(event).await.unwrap();
     assert_eq!((record.availability.held_seats, record.availability.available), (100, 20));
+}
+
+/// 160 users hold at once on 16 events of 3 seats (10 each), beside holds on
+/// an event that is not there and holds by a user who does not exist. On one
+/// event a hold lapsed and someone waits for a seat. Holds queued for
+/// different events share transactions, and each gets the answer it would
+/// have had alone: 3 per event win (the waiter first where seats returned),
+/// the rest are told the event is full, the bad ones fail only themselves.
+pub async fn holds_on_many_events_share_transactions_each_as_alone<B: Backend>() {
+    let world = World::<B>::new().await;
+    let mut events = Vec::new();
+    for _ in 0..16 {
+        events.push(world.event(3).await);
+    }
+    let (lapsing, waiter) = (world.user("lapsing@example.test").await, world.user("waiter@example.test").await);
+    let lapsed = world.services.hold(&lapsing, events[0], 3).await.unwrap();
+    world.services.join_waitlist(&waiter, events[0], 1).await.unwrap();
+    world.clock.advance(Duration::minutes(6));
+
+    // The port: events locked in id order, one that is not there left out.
+    let missing = EventId(999_999_999);
+    let targets = EventsHolds::new([events[2], missing, events[1]].map(|event| EventHolds::for_users(event, vec![])));
+    let store = world.backend.store();
+    let locked = store.locked(targets, LockMode::Wait, &world.clock, |units, _now| {
+        Ok(units.units.iter().map(|unit| unit.event.id).collect::<Vec<_>>())
+    });
+    assert_eq!(locked.await.unwrap().unwrap().value, vec![events[1], events[2]]);
+
+    let users = world.users("spread", 160).await;
+    let ghost = Actor::user(UserId(999_999_999));
+    let mut requests: Vec<(Actor, EventId)> =
+        users.iter().enumerate().map(|(i, user)| (*user, events[i % events.len()])).collect();
+    requests.extend(users.iter().take(5).map(|user| (*user, missing)));
+    requests.extend(events.iter().take(5).map(|event| (ghost, *event)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (user, event) in requests {
+        let services = world.services.clone();
+        tasks.spawn(async move { (user, event, services.hold(&user, event, 1).await) });
+    }
+    let answers = tasks.join_all().await;
+    let mut won = std::collections::HashMap::<EventId, usize>::new();
+    for (user, event, answer) in &answers {
+        match answer {
+            Ok(hold) => {
+                assert_eq!(
+                    (hold.user_id, hold.target, hold.quantity),
+                    (user.user_id, ReservationTarget::Event(*event), 1)
+                );
+                *won.entry(*event).or_default() += 1;
+            }
+            Err(DomainError::InsufficientCapacity { available: 0 }) => assert!(events.contains(event)),
+            Err(DomainError::NotFound("event")) => assert_eq!(*event, missing),
+            Err(DomainError::NotFound("user")) => assert_eq!(*user, ghost),
+            other => panic!("unexpected answer for {:?} on {event:?}: {other:?}", user.user_id),
+        }
+    }
+    let (across, batches) = (world.services.hold_batches_across_events(), world.services.hold_batches().0);
+    assert!(across > 0, "some transactions decided holds on several events ({across} of {batches})");
+
+    for (i, event) in events.iter().enumerate() {
+        let expected = if i == 0 { 2 } else { 3 };
+        assert_eq!(won.get(event).copied().unwrap_or(0), expected, "winners on event {i}");
+        let holds = world
+            .count(&format!(
+                "SELECT COUNT(*) * 1000 + COALESCE(SUM(quantity), 0) FROM reservations \
+                 WHERE event_id = {} AND status = 'HOLD'",
+                event.0
+            ))
+            .await;
+        assert_eq!(holds, 3 * 1000 + 3, "three 1-seat holds on event {i} in the database");
+        let counted =
+            world.count(&format!("SELECT held_seats * 1000 + held_count FROM events WHERE id = {}", event.0)).await;
+        assert_eq!(counted, 3 * 1000 + 3, "the event row counts them");
+    }
+    let expired = world
+        .count(&format!("SELECT COUNT(*) FROM reservations WHERE id = {} AND status = 'EXPIRED'", lapsed.id.0))
+        .await;
+    assert_eq!(expired, 1, "the lapsed hold was expired in the race");
+    let offered = world
+        .count(&format!(
+            "SELECT COUNT(*) FROM reservations WHERE event_id = {} AND user_id = {} AND status = 'HOLD'",
+            events[0].0, waiter.user_id.0
+        ))
+        .await;
+    assert_eq!(offered, 1, "the seat that came back went to the waiter first");
 }
 
 /// 60 holders confirm at once, 10 of them twice (a repeated confirmation
@@ -793,6 +878,7 @@ macro_rules! conformance_tests {
             users_are_found_by_id_together,
             concurrent_holds_never_oversell,
             concurrent_holds_are_decided_together_each_as_alone,
+            holds_on_many_events_share_transactions_each_as_alone,
             concurrent_grabs_have_one_winner,
             concurrent_confirmations_are_decided_together,
             concurrent_sweeps_expire_each_hold_once,

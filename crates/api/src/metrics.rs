@@ -21,6 +21,7 @@ pub struct Metrics {
     ws_ticker_read_failures: IntGauge,
     hold_batches: IntGauge,
     holds_batched: IntGauge,
+    hold_batches_across_events: IntGauge,
     reads_from_memory: IntGauge,
     reads_from_store: IntGauge,
     read_model_following: IntGauge,
@@ -84,7 +85,12 @@ impl Metrics {
         .expect("valid gauge");
         let hold_batches = IntGauge::new(
             "hothour_hold_batches_total",
-            "Transactions that decided concurrent holds on one event together",
+            "Transactions that decided concurrent holds together (on one event or several)",
+        )
+        .expect("valid gauge");
+        let hold_batches_across_events = IntGauge::new(
+            "hothour_hold_batches_across_events_total",
+            "Those of the transactions that decided holds on several events",
         )
         .expect("valid gauge");
         let holds_batched =
@@ -134,6 +140,7 @@ impl Metrics {
             Box::new(ws_ticker_read_failures.clone()),
             Box::new(hold_batches.clone()),
             Box::new(holds_batched.clone()),
+            Box::new(hold_batches_across_events.clone()),
             Box::new(reads_from_memory.clone()),
             Box::new(reads_from_store.clone()),
             Box::new(read_model_following.clone()),
@@ -151,6 +158,7 @@ impl Metrics {
             ws_ticker_read_failures,
             hold_batches,
             holds_batched,
+            hold_batches_across_events,
             reads_from_memory,
             reads_from_store,
             read_model_following,
@@ -203,6 +211,7 @@ impl Metrics {
         let (batches, holds) = state.services.hold_batches();
         self.hold_batches.set(batches as i64);
         self.holds_batched.set(holds as i64);
+        self.hold_batches_across_events.set(state.services.hold_batches_across_events() as i64);
         let read_model = state.services.read_model();
         let (hits, misses) = read_model.counts();
         self.reads_from_memory.set(hits as i64);

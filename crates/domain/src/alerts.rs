@@ -148,8 +148,8 @@ pub trait AlertStore: Send + Sync {
 }
 
 impl UnitOfWork for AlertsUnit {
-    fn into_parts(self) -> (Parent, Effects) {
-        (Parent::Auction(self.auction), self.effects)
+    fn into_parts(self) -> (Vec<Parent>, Effects) {
+        (vec![Parent::Auction(self.auction)], self.effects)
     }
 }
 

@@ -22,7 +22,9 @@ use crate::reports::{DayTotals, ExportCursor, ExportRow, StudioDays};
 use crate::reservation::ReservationStatus;
 use crate::reservation::{Reservation, ReservationTarget};
 use crate::unit_of_work::Effects;
-pub use crate::unit_of_work::{Decision, EventBookings, EventHolds, EventReservations, LockTarget, UnitOfWork};
+pub use crate::unit_of_work::{
+    Decision, EventBookings, EventHolds, EventReservations, EventUnits, EventsHolds, LockTarget, UnitOfWork,
+};
 use crate::waitlist::WaitingPlace;
 
 /// A decision's result once committed, with the events it stored.
@@ -458,8 +460,9 @@ pub trait AuctionStore: Locks<AuctionId> + Creates<AuctionDetails> {
     fn find_auction(&self, id: AuctionId) -> impl Future<Output = Result<Option<AuctionRecord>, DomainError>> + Send;
 }
 
-/// Events, decided on under the lock of [`EventHolds`].
-pub trait EventStore: Locks<EventHolds> + Creates<EventDetails> {
+/// Events, decided on under the lock of [`EventHolds`] (or several at once,
+/// of [`EventsHolds`]).
+pub trait EventStore: Locks<EventHolds> + Locks<EventsHolds> + Creates<EventDetails> {
     /// The event with its availability at `now` (lapsed holds not counted,
     /// whether or not they were swept). Deleted events are not found.
     fn find_event(

@@ -27,33 +27,33 @@ pub trait Decision<U, T>: FnOnce(&mut U, DateTime<Utc>) -> Result<T, DomainError
 
 impl<U, T, F> Decision<U, T> for F where F: FnOnce(&mut U, DateTime<Utc>) -> Result<T, DomainError> + Send {}
 
-/// What a unit of work ends as: its parent row as the decision left it, and
-/// the rest of what the decision changed.
+/// What a unit of work ends as: its parent rows as the decision left them
+/// (one, but for [`EventsHolds`]), and the rest of what the decision changed.
 pub trait UnitOfWork {
-    fn into_parts(self) -> (Parent, Effects);
+    fn into_parts(self) -> (Vec<Parent>, Effects);
 }
 
 impl UnitOfWork for AuctionUnit {
-    fn into_parts(self) -> (Parent, Effects) {
-        (Parent::Auction(self.auction), self.effects)
+    fn into_parts(self) -> (Vec<Parent>, Effects) {
+        (vec![Parent::Auction(self.auction)], self.effects)
     }
 }
 
 impl UnitOfWork for EventUnit {
-    fn into_parts(self) -> (Parent, Effects) {
-        (Parent::Event(self.event), self.effects)
+    fn into_parts(self) -> (Vec<Parent>, Effects) {
+        (vec![Parent::Event(self.event)], self.effects)
     }
 }
 
 impl UnitOfWork for ReservationUnit {
-    fn into_parts(self) -> (Parent, Effects) {
-        (self.parent, self.effects)
+    fn into_parts(self) -> (Vec<Parent>, Effects) {
+        (vec![self.parent], self.effects)
     }
 }
 
 impl UnitOfWork for EventReservationsUnit {
-    fn into_parts(self) -> (Parent, Effects) {
-        (self.parent, self.effects)
+    fn into_parts(self) -> (Vec<Parent>, Effects) {
+        (vec![self.parent], self.effects)
     }
 }
 
@@ -89,6 +89,69 @@ impl EventHolds {
     }
 }
 
+/// Several events' [`EventHolds`], decided in one transaction: the events
+/// are locked in id order (so two such decisions never wait on each other
+/// in a cycle), then their holds. An event that is not there is left out of
+/// the unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsHolds {
+    targets: Vec<EventHolds>,
+}
+
+impl EventsHolds {
+    /// The targets in event id order, one per event (the users of targets on
+    /// the same event joined).
+    pub fn new(targets: impl IntoIterator<Item = EventHolds>) -> EventsHolds {
+        let mut merged: Vec<EventHolds> = Vec::new();
+        let mut targets: Vec<EventHolds> = targets.into_iter().collect();
+        targets.sort_by_key(|target| target.event);
+        for target in targets {
+            match merged.last_mut() {
+                Some(last) if last.event == target.event => {
+                    last.users.extend(target.users);
+                    last.waiting_list |= target.waiting_list;
+                }
+                _ => merged.push(target),
+            }
+        }
+        EventsHolds { targets: merged }
+    }
+
+    /// One target per event, in event id order.
+    pub fn targets(&self) -> &[EventHolds] {
+        &self.targets
+    }
+
+    pub fn into_targets(self) -> Vec<EventHolds> {
+        self.targets
+    }
+}
+
+/// The events of an [`EventsHolds`] that are there, each under its lock, in
+/// event id order.
+#[derive(Debug, Clone, Default)]
+pub struct EventUnits {
+    pub units: Vec<EventUnit>,
+}
+
+impl EventUnits {
+    pub fn get_mut(&mut self, event: EventId) -> Option<&mut EventUnit> {
+        self.units.iter_mut().find(|unit| unit.event.id == event)
+    }
+}
+
+impl UnitOfWork for EventUnits {
+    fn into_parts(self) -> (Vec<Parent>, Effects) {
+        let mut parents = Vec::with_capacity(self.units.len());
+        let mut effects = Effects::default();
+        for unit in self.units {
+            parents.push(Parent::Event(unit.event));
+            effects.merge(unit.effects);
+        }
+        (parents, effects)
+    }
+}
+
 /// An event, then those of reservations `ids` that belong to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventReservations {
@@ -111,6 +174,10 @@ impl LockTarget for AuctionId {
 
 impl LockTarget for EventHolds {
     type Unit = EventUnit;
+}
+
+impl LockTarget for EventsHolds {
+    type Unit = EventUnits;
 }
 
 impl LockTarget for ReservationId {

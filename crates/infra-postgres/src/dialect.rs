@@ -119,13 +119,13 @@ impl Dialect for Postgres {
         format!("extract(epoch FROM {ends_at}) - {lead_seconds} <= extract(epoch FROM {now})")
     }
 
-    fn lapsed_holds_sql(&self, event: &str, now: &str) -> String {
+    fn lapsed_holds_sql(&self, events: &str, now: &str) -> String {
         // `event_id + 0` keeps the planner off the indexes that lead with
         // `event_id`: a busy event's holds outgrow its statistics within
         // seconds, and PostgreSQL then picks an index that walks all of them
         // (measured: 8 ms per batch at 20,000 holds). Unswept lapsed holds
         // are few, for every event together.
-        format!("status = 'HOLD' AND expires_at <= {now} AND event_id + 0 = {event}")
+        format!("status = 'HOLD' AND expires_at <= {now} AND event_id + 0 IN ({events})")
     }
 
     fn begin<'a>(

@@ -68,7 +68,7 @@ impl LockRows<AuctionAlerts> for SqlStore {
         let now = clock.now();
         let before = Parent::Auction(auction.clone());
         let unit = AlertsUnit { auction, live, alerts, effects: Effects::default() };
-        Ok(Some(Locked { unit, before, now }))
+        Ok(Some(Locked { unit, before: vec![before], now }))
     }
 }
 

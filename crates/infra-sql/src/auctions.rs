@@ -62,7 +62,7 @@ impl LockRows<AuctionId> for SqlStore {
         let now = clock.now();
         let before = Parent::Auction(auction.clone());
         let unit = AuctionUnit { auction, live, ended_holders, next_reservation_id, effects: Effects::default() };
-        Ok(Some(Locked { unit, before, now }))
+        Ok(Some(Locked { unit, before: vec![before], now }))
     }
 }
 

@@ -91,10 +91,11 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     fn fresh_reservation_ids_sql(&self) -> String;
     /// An SQL condition: `ends_at` minus `lead_seconds` seconds is at or before `now`.
     fn lead_reached_sql(&self, ends_at: &str, lead_seconds: &str, now: &str) -> String;
-    /// An SQL condition on `reservations`: the holds of `event` that lapsed
-    /// at or before `now`, written so that the planner reaches them through
-    /// an expiry index and never walks all of a busy event's holds.
-    fn lapsed_holds_sql(&self, event: &str, now: &str) -> String;
+    /// An SQL condition on `reservations`: the holds of `events` (a list of
+    /// placeholders, joined with commas) that lapsed at or before `now`,
+    /// written so that the planner reaches them through an expiry index and
+    /// never walks all of a busy event's holds.
+    fn lapsed_holds_sql(&self, events: &str, now: &str) -> String;
 
     /// Begins a write. With [`LockMode::Skip`] a dialect whose writes take
     /// turns answers `None` at once when another write is under way.

@@ -15,12 +15,12 @@ use crate::SqlStore;
 use crate::dialect::RowLock;
 use crate::rows::{AUCTION_COLUMNS, EVENT_COLUMNS, Reader};
 
-/// A unit loaded under its locks, with its parent as locked (to tell what the
-/// decision changed) and the `now` it is decided at, read once the parent
-/// was locked.
+/// A unit loaded under its locks, with its parents as locked (to tell what
+/// the decision changed, in the order the unit gives them back) and the
+/// `now` it is decided at, read once the parents were locked.
 pub(crate) struct Locked<U> {
     pub unit: U,
-    pub before: Parent,
+    pub before: Vec<Parent>,
     pub now: DateTime<Utc>,
 }
 
@@ -58,7 +58,9 @@ where
             };
             let value = decide(&mut unit, now)?;
             let (after, effects) = unit.into_parts();
-            self.update_parent(conn, &before, &after, now).await?;
+            for (before, after) in before.iter().zip(&after) {
+                self.update_parent(conn, before, after, now).await?;
+            }
             let events = self.write_effects(conn, effects, now).await?;
             Ok(Some(Committed { value, events }))
         }

@@ -102,7 +102,7 @@ impl LockRows<Located> for SqlStore {
             let released = booked_seats(std::slice::from_ref(&unit.reservation));
             unit.waiting = self.waiting_list(conn, event.id, 0, Some(free_at_most(event, released))).await?;
         }
-        Ok(Some(Locked { unit, before: parent, now }))
+        Ok(Some(Locked { unit, before: vec![parent], now }))
     }
 }
 
@@ -144,7 +144,7 @@ impl LockRows<EventReservations> for SqlStore {
             Parent::Auction(_) => Default::default(),
         };
         let unit = EventReservationsUnit { parent: parent.clone(), reservations, waiting, effects: Effects::default() };
-        Ok(Some(Locked { unit, before: parent, now }))
+        Ok(Some(Locked { unit, before: vec![parent], now }))
     }
 }
 
@@ -172,6 +172,6 @@ impl LockRows<EventBookings> for SqlStore {
         // Cancelling the event ends its waiting list too.
         let waiting = self.waiting_list(conn, target.event, 0, Some(0)).await?;
         let unit = EventReservationsUnit { parent: parent.clone(), reservations, waiting, effects: Effects::default() };
-        Ok(Some(Locked { unit, before: parent, now }))
+        Ok(Some(Locked { unit, before: vec![parent], now }))
     }
 }

@@ -141,10 +141,10 @@ impl Dialect for Sqlite {
         format!("{ends_at} - {lead_seconds} * 1000000 <= {now}")
     }
 
-    fn lapsed_holds_sql(&self, event: &str, now: &str) -> String {
+    fn lapsed_holds_sql(&self, events: &str, now: &str) -> String {
         // SQLite keeps no statistics; it reaches these through
         // `reservations_event_holds (event_id, expires_at)`.
-        format!("event_id = {event} AND status = 'HOLD' AND expires_at <= {now}")
+        format!("event_id IN ({events}) AND status = 'HOLD' AND expires_at <= {now}")
     }
 
     fn begin<'a>(

@@ -1,5 +1,9 @@
 //! Events: create, read, edit, delete, and holds on their seats.
 
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+
 use super::{Services, decide_batch, ensure_manages};
 use crate::actor::Actor;
 use crate::audit::Facts;
@@ -7,17 +11,29 @@ use crate::clock::Clock;
 use crate::domain_events::{AuditDetails, EventKind, Payload, Room};
 use crate::error::DomainError;
 use crate::event::Event;
+use crate::event::EventUnit;
 use crate::event::{EventDetails, EventInput, EventPatch};
 use crate::ids::{EventId, StudioId, UserId};
-use crate::ports::{CatalogueStore, EventBookings, EventHolds, EventPublisher, EventRecord, NewEvent};
+use crate::ports::{CatalogueStore, EventBookings, EventHolds, EventPublisher, EventRecord, EventsHolds, NewEvent};
 use crate::reservation::Reservation;
-use crate::unit_of_work::Effects;
+use crate::unit_of_work::{Effects, Policy};
 
-/// One caller's hold, waiting to be decided with the others on its event.
+/// One caller's hold, waiting to be decided with the others in its lane.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct HoldRequest {
+    event: EventId,
     user: UserId,
     quantity: i64,
+}
+
+/// How many hold batches of one instance may run at once: an event always
+/// queues in the same lane (so its holds keep their order), and a lane's
+/// batch takes whatever is queued in it, for one event or many.
+pub(super) const HOLD_LANES: i64 = 8;
+
+/// The lane an event's holds queue in.
+pub(super) fn hold_lane(event: EventId) -> i64 {
+    event.0.rem_euclid(HOLD_LANES)
 }
 
 impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
@@ -109,15 +125,17 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         Ok(cancelled.event)
     }
 
-    /// Holds `quantity` seats of an event for the actor. Concurrent holds on
-    /// one event share one lock and one commit (see [`Batcher`]); each is
-    /// answered as it would have been alone.
+    /// Holds `quantity` seats of an event for the actor. Concurrent holds
+    /// share one commit (see [`Batcher`]): those on one event one lock, those
+    /// on several events their locks in id order, in one transaction (a
+    /// marketplace has many events with a hold or two each). Each is answered
+    /// as it would have been alone.
     pub async fn hold(&self, actor: &Actor, id: EventId, quantity: i64) -> Result<Reservation, DomainError> {
         if !actor.may_book() {
             return Err(DomainError::BookingNotAllowed);
         }
-        let request = HoldRequest { user: actor.user_id, quantity };
-        let hold = self.holds.submit(id, request, |batch| self.hold_batch(id, batch)).await?;
+        let request = HoldRequest { event: id, user: actor.user_id, quantity };
+        let hold = self.holds.submit(hold_lane(id), request, |batch| self.hold_batch(batch)).await?;
         self.known_reservations.remember(&hold);
         Ok(hold)
     }
@@ -127,31 +145,83 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         self.holds.counts()
     }
 
-    async fn hold_batch(&self, id: EventId, batch: Vec<HoldRequest>) -> Vec<Result<Reservation, DomainError>> {
-        let alone = |request| async move {
-            let mut answers = self.holds_together(id, vec![request]).await?;
-            answers.pop().unwrap_or(Err(DomainError::NotFound("event")))
-        };
-        decide_batch(batch, |batch| self.holds_together(id, batch), alone).await
+    /// How many hold batches decided holds on several events in one transaction.
+    pub fn hold_batches_across_events(&self) -> u64 {
+        self.hold_batches_across_events.load(Ordering::Relaxed)
     }
 
-    async fn holds_together(
+    async fn hold_batch(&self, batch: Vec<HoldRequest>) -> Vec<Result<Reservation, DomainError>> {
+        let alone = |request: HoldRequest| async move {
+            let mut answers = self.holds_on_one_event(request.event, vec![request]).await?;
+            answers.pop().unwrap_or(Err(DomainError::NotFound("event")))
+        };
+        let together = |batch: Vec<HoldRequest>| async move {
+            match batch.first() {
+                Some(first) if batch.iter().all(|request| request.event == first.event) => {
+                    self.holds_on_one_event(first.event, batch).await
+                }
+                _ => self.holds_across_events(batch).await,
+            }
+        };
+        decide_batch(batch, together, alone).await
+    }
+
+    async fn holds_on_one_event(
         &self,
         id: EventId,
         batch: Vec<HoldRequest>,
     ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
         let users: Vec<UserId> = batch.iter().map(|request| request.user).collect();
         let policy = self.policy;
-        let requests = batch;
-        self.decide(EventHolds::for_users(id, users), move |unit, now| {
-            // Seats found lapsed go to the waiting list before anyone here holds them.
-            if unit.expire_lapsed_holds(now) > 0 {
-                unit.offer_waiting_list(now, &policy);
-            }
-            let answers: Vec<_> = requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, &policy)).collect();
-            unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
-            Ok(answers)
-        })
-        .await
+        self.decide(EventHolds::for_users(id, users), move |unit, now| Ok(place_holds(unit, &batch, now, &policy)))
+            .await
     }
+
+    /// Holds on several events in one transaction: each event's holds are
+    /// decided on its own unit, in arrival order, as they would be alone.
+    async fn holds_across_events(
+        &self,
+        batch: Vec<HoldRequest>,
+    ) -> Result<Vec<Result<Reservation, DomainError>>, DomainError> {
+        let policy = self.policy;
+        let targets = EventsHolds::new(batch.iter().map(|r| EventHolds::for_users(r.event, vec![r.user])));
+        let answers = self
+            .decide(targets, move |units, now| {
+                let mut answers: Vec<Option<Result<Reservation, DomainError>>> = vec![None; batch.len()];
+                for unit in &mut units.units {
+                    let (positions, requests): (Vec<usize>, Vec<HoldRequest>) = batch
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.event == unit.event.id)
+                        .map(|(i, r)| (i, *r))
+                        .unzip();
+                    for (position, answer) in positions.into_iter().zip(place_holds(unit, &requests, now, &policy)) {
+                        answers[position] = Some(answer);
+                    }
+                }
+                // Whoever is left asked for an event that is not there.
+                Ok(answers.into_iter().map(|answer| answer.unwrap_or(Err(DomainError::NotFound("event")))).collect())
+            })
+            .await;
+        if answers.is_ok() {
+            self.hold_batches_across_events.fetch_add(1, Ordering::Relaxed);
+        }
+        answers
+    }
+}
+
+/// Decides `requests` (all on the unit's event) in order: seats found lapsed
+/// go to the waiting list before anyone here holds them.
+fn place_holds(
+    unit: &mut EventUnit,
+    requests: &[HoldRequest],
+    now: DateTime<Utc>,
+    policy: &Policy,
+) -> Vec<Result<Reservation, DomainError>> {
+    if unit.expire_lapsed_holds(now) > 0 {
+        unit.offer_waiting_list(now, policy);
+    }
+    let answers = requests.iter().map(|r| unit.place_hold(r.user, r.quantity, now, policy)).collect();
+    unit.effects.keep_last_of_each_room(EventKind::AvailabilityChanged);
+    answers
 }

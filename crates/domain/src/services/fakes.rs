@@ -18,8 +18,8 @@ use crate::ids::{AuctionId, EventId, ReservationId, UserId};
 use crate::payments::IntentId;
 use crate::ports::{
     AuctionRecord, AuctionStore, BookingCodes, CatalogueItem, Committed, Creates, Decided, Decision, EventBookings,
-    EventHolds, EventRecord, EventReservations, EventStore, LockMode, LockTarget, Locks, New, NewAuction, NewEvent,
-    PaymentRecords, ReservationStore, UnitOfWork, WaitlistStore,
+    EventHolds, EventRecord, EventReservations, EventStore, EventUnits, EventsHolds, LockMode, LockTarget, Locks, New,
+    NewAuction, NewEvent, PaymentRecords, ReservationStore, UnitOfWork, WaitlistStore,
 };
 use crate::reservation::{
     EventReservationsUnit, Parent, PaymentStatus, Reservation, ReservationStatus, ReservationTarget, ReservationUnit,
@@ -189,8 +189,10 @@ impl<K: InMemory> Locks<K> for FakeCatalogue {
         let now = clock.now();
         let mut unit = target.load(&mut rows, now)?;
         let value = decide(&mut unit, now)?;
-        let (parent, effects) = unit.into_parts();
-        rows.keep_parent(parent);
+        let (parents, effects) = unit.into_parts();
+        for parent in parents {
+            rows.keep_parent(parent);
+        }
         let events = rows.commit(effects, now);
         Ok(Some(Committed { value, events }))
     }
@@ -231,6 +233,20 @@ impl InMemory for EventHolds {
             Default::default()
         };
         Ok(EventUnit { event, lapsed_holds, live_holds, fresh_ids, waiting, effects: Effects::default() })
+    }
+}
+
+impl InMemory for EventsHolds {
+    fn load(self, rows: &mut Rows, now: DateTime<Utc>) -> Result<EventUnits, DomainError> {
+        let mut units = Vec::new();
+        for target in self.into_targets() {
+            match target.load(rows, now) {
+                Ok(unit) => units.push(unit),
+                Err(DomainError::NotFound(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(EventUnits { units })
     }
 }
 

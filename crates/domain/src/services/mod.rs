@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use chrono::{DateTime, Utc};
 
@@ -53,8 +54,11 @@ pub struct Services<S, C, P> {
     clock: C,
     publisher: P,
     policy: Policy,
-    /// Concurrent holds on one event, decided together (clones share it).
-    holds: Arc<Batcher<EventId, HoldRequest, Result<Reservation, DomainError>>>,
+    /// Concurrent holds in one lane (on one event, or on several), decided
+    /// together (clones share it).
+    holds: Arc<Batcher<i64, HoldRequest, Result<Reservation, DomainError>>>,
+    /// How many of those transactions decided holds on several events.
+    hold_batches_across_events: Arc<AtomicU64>,
     /// Concurrent confirmations on one event, decided together.
     confirms: Arc<Batcher<EventId, ConfirmRequest, Result<ConfirmOutcome, DomainError>>>,
     /// Concurrent grabs on one auction, decided together.
@@ -119,6 +123,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             publisher,
             policy,
             holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
+            hold_batches_across_events: Arc::new(AtomicU64::new(0)),
             grabs: Arc::new(Batcher::new(MAX_GRAB_BATCH)),
             confirms: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             known_auctions: Arc::new(KnownAuctions::default()),
