@@ -58,9 +58,7 @@ where
             };
             let value = decide(&mut unit, now)?;
             let (after, effects) = unit.into_parts();
-            for (before, after) in before.iter().zip(&after) {
-                self.update_parent(conn, before, after, now).await?;
-            }
+            self.update_parents(conn, &before, &after, now).await?;
             let events = self.write_effects(conn, effects, now).await?;
             Ok(Some(Committed { value, events }))
         }

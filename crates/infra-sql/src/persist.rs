@@ -81,62 +81,74 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Writes the parent row back if the decision changed it.
-    pub(crate) async fn update_parent(
+    /// Writes back the parent rows the decision changed (`before` and
+    /// `after` pair up): the events in one statement, however many.
+    pub(crate) async fn update_parents(
         &self,
         conn: &impl ConnectionTrait,
-        before: &Parent,
-        after: &Parent,
+        before: &[Parent],
+        after: &[Parent],
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        match (before, after) {
-            // Only an auction nothing refers to is deleted (no reservation was ever made).
-            (Parent::Auction(_), Parent::Auction(after)) if after.deleted_at.is_some() => {
-                self.exec(conn, "DELETE FROM auctions WHERE id = $1", [after.id.0.into()]).await.map(|_| ())
+        let mut events = Vec::new();
+        for pair in before.iter().zip(after) {
+            match pair {
+                // Only an auction nothing refers to is deleted (no reservation was ever made).
+                (Parent::Auction(_), Parent::Auction(after)) if after.deleted_at.is_some() => {
+                    self.exec(conn, "DELETE FROM auctions WHERE id = $1", [after.id.0.into()]).await?;
+                }
+                (Parent::Auction(before), Parent::Auction(after)) if after != before => {
+                    self.update_auction(conn, after, now).await?;
+                }
+                (Parent::Event(before), Parent::Event(after)) if after != before => events.push((before, after)),
+                _ => {}
             }
-            (Parent::Auction(before), Parent::Auction(after)) if after != before => {
-                self.update_auction(conn, after, now).await
-            }
-            (Parent::Event(before), Parent::Event(after)) if after != before => {
-                self.update_event(conn, before, after, now).await
-            }
-            _ => Ok(()),
         }
+        self.update_events(conn, &events, now).await
     }
 
-    /// Writes an event's changes. Seat counters move by the decision's delta,
-    /// not to an absolute value, so that even a decision made without the row
-    /// lock could not lose another's update and slip past the
-    /// `events_not_oversold` check.
-    pub(crate) async fn update_event(
+    /// Writes events' changes, given as (before, after), in one statement.
+    /// Seat counters move by the decision's delta, not to an absolute value,
+    /// so that even a decision made without the row lock could not lose
+    /// another's update and slip past the `events_not_oversold` check.
+    async fn update_events(
         &self,
         conn: &impl ConnectionTrait,
-        before: &Event,
-        event: &Event,
+        events: &[(&Event, &Event)],
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
+        const COLUMNS: usize = 15;
+        if events.is_empty() {
+            return Ok(());
+        }
         let d = self.d();
         let delta = |after: u32, before: u32| d.int(i64::from(after) - i64::from(before));
-        let mut values = vec![event.id.0.into()];
-        values.extend(self.event_details(&event.details));
-        values.extend([
-            delta(event.seats.held_seats, before.seats.held_seats),
-            delta(event.seats.held_count, before.seats.held_count),
-            delta(event.seats.confirmed_seats, before.seats.confirmed_seats),
-            delta(event.seats.confirmed_count, before.seats.confirmed_count),
-            d.opt_time(event.deleted_at),
-            d.opt_time(event.cancelled_at),
-            d.time(now),
-        ]);
-        self.exec(
-            conn,
-            "UPDATE events SET title = $2, description = $3, capacity = $4, price = $5, starts_at = $6, ends_at = $7, \
-             is_active = $8, held_seats = held_seats + $9, held_count = held_count + $10, \
-             confirmed_seats = confirmed_seats + $11, confirmed_count = confirmed_count + $12, \
-             deleted_at = $13, cancelled_at = $14, updated_at = $15 WHERE id = $1",
-            values,
-        )
-        .await?;
+        let mut values: Vec<Value> = Vec::with_capacity(events.len() * COLUMNS);
+        for (before, event) in events {
+            values.push(event.id.0.into());
+            values.extend(self.event_details(&event.details));
+            values.extend([
+                delta(event.seats.held_seats, before.seats.held_seats),
+                delta(event.seats.held_count, before.seats.held_count),
+                delta(event.seats.confirmed_seats, before.seats.confirmed_seats),
+                delta(event.seats.confirmed_count, before.seats.confirmed_count),
+                d.opt_time(event.deleted_at),
+                d.opt_time(event.cancelled_at),
+                d.time(now),
+            ]);
+        }
+        let sql = format!(
+            "WITH v (id, title, description, capacity, price, starts_at, ends_at, is_active, held_seats, held_count, \
+             confirmed_seats, confirmed_count, deleted_at, cancelled_at, updated_at) AS (VALUES {}) \
+             UPDATE events SET title = v.title, description = v.description, capacity = v.capacity, \
+             price = v.price, starts_at = v.starts_at, ends_at = v.ends_at, is_active = v.is_active, \
+             held_seats = events.held_seats + v.held_seats, held_count = events.held_count + v.held_count, \
+             confirmed_seats = events.confirmed_seats + v.confirmed_seats, \
+             confirmed_count = events.confirmed_count + v.confirmed_count, deleted_at = v.deleted_at, \
+             cancelled_at = v.cancelled_at, updated_at = v.updated_at FROM v WHERE events.id = v.id",
+            placeholders(events.len(), COLUMNS)
+        );
+        self.exec(conn, &sql, values).await?;
         Ok(())
     }
 
