@@ -97,7 +97,26 @@ start_server() {
   echo "the server did not become ready in 15 s" >&2
   exit 1
 }
+# A second instance on the same database, for what crosses instances.
+OBSERVER_PID=
+OBSERVER_PORT=$((PORT + 1))
+start_observer() {
+  env "${SERVER_ENV[@]}" BIND="127.0.0.1:$OBSERVER_PORT" "$SERVER" serve >> "$OUT/observer.log" 2>&1 &
+  OBSERVER_PID=$!
+  for _ in $(seq 1 3000); do
+    curl -sf "http://127.0.0.1:$OBSERVER_PORT/health/ready" > /dev/null 2>&1 && return 0
+    kill -0 "$OBSERVER_PID" 2>/dev/null || { echo "the observer exited; see $OUT/observer.log" >&2; exit 1; }
+    sleep 0.005
+  done
+  echo "the observer did not become ready in 15 s" >&2
+  exit 1
+}
 stop_server() {
+  if [ -n "$OBSERVER_PID" ]; then
+    kill -TERM "$OBSERVER_PID" 2>/dev/null || true
+    wait "$OBSERVER_PID" 2>/dev/null || true
+    OBSERVER_PID=
+  fi
   if [ -n "$SERVER_PID" ]; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
@@ -107,6 +126,7 @@ stop_server() {
 trap stop_server EXIT
 
 : > "$OUT/server.log"
+: > "$OUT/observer.log"
 # Start-up: on an empty database (creates it and migrates), then again on the migrated one.
 fresh_database
 start_server
@@ -123,11 +143,17 @@ for scenario in "${SCENARIOS[@]}"; do
   # Each scenario gets a fresh database and a fresh server, so none inherits another's rows or memory.
   fresh_database
   start_server
+  args=()
+  # hold-spread times each hold's news on a second instance (PostgreSQL: SQLite serves one process).
+  if [ "$scenario" = hold-spread ] && [ "$STORE" = postgres ]; then
+    start_observer
+    args=(--observe "http://127.0.0.1:$OBSERVER_PORT")
+  fi
   sleep 1
   say ""
   say "### $scenario   (server pid $SERVER_PID, VmRSS $(rss_kb "$SERVER_PID") kB, load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  say "\$ $BENCH --server-pid $SERVER_PID $scenario"
-  if ! "$BENCH" --server-pid "$SERVER_PID" "$scenario" 2>&1 | tee "$OUT/$scenario.txt"; then
+  say "\$ $BENCH --server-pid $SERVER_PID $scenario ${args[*]}"
+  if ! "$BENCH" --server-pid "$SERVER_PID" "$scenario" "${args[@]}" 2>&1 | tee "$OUT/$scenario.txt"; then
     status=1
   fi
   grep -E '^(==|  )' "$OUT/$scenario.txt" | grep -v '  json:' >> "$SUMMARY" || true

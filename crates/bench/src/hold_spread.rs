@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::load::{self, Cpu, Stop};
+use crate::observer::Observer;
 use crate::setup::{self, Admin, Bench, Result};
 
 /// Seats of each event: far more than a run can hold, so no hold is refused for capacity.
@@ -55,6 +56,9 @@ async fn check_events(bench: &Bench, studio: i64, first_event: i64, created: u64
     Ok(())
 }
 
+/// How long the other instance is given, after the load, for its last frames.
+const OBSERVER_GRACE: Duration = Duration::from_secs(2);
+
 /// How often the `NOTIFY` lock is sampled during the run.
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 
@@ -84,6 +88,7 @@ pub async fn run(
     duration: Duration,
     users: usize,
     event_count: usize,
+    observe: Option<&str>,
 ) -> Result<()> {
     let admin = bench.admin().await?;
     bench.history(&admin).await?;
@@ -92,15 +97,24 @@ pub async fn run(
     println!(
         "hold-spread: {event_count} events (capacity {CAPACITY} each), {users} users, {connections} connections, {duration:?}"
     );
+    let observer = match observe {
+        Some(url) => Some(Arc::new(Observer::follow(url, &admin.token, admin.studio_id).await?)),
+        None => None,
+    };
     let cpu = Cpu::sample(bench.server_pid);
     let api = Arc::new(bench.api.clone());
     let ids = event_ids.clone();
+    let observing = observer.clone();
     let load = load::run(connections, Stop::After(duration), move |client, i| {
-        let (api, tokens, ids) = (api.clone(), tokens.clone(), ids.clone());
+        let (api, tokens, ids, observing) = (api.clone(), tokens.clone(), ids.clone(), observing.clone());
         async move {
             let token = tokens.get(i as usize)?;
             let event = ids[pick(i, ids.len())];
-            Some(setup::send(setup::hold(&client, &api, event, token)).await.outcome(201))
+            let outcome = setup::send(setup::hold(&client, &api, event, token)).await.outcome(201);
+            if let (true, Some(observer)) = (outcome.ok, &observing) {
+                observer.answered(event);
+            }
+            Some(outcome)
         }
     });
     let done = AtomicBool::new(false);
@@ -118,6 +132,9 @@ pub async fn run(
     };
     stats.print("hold-spread", connections, "holds");
     cpu.report_since(bench.server_pid, stats.ok, "hold");
+    if let Some(observer) = observer {
+        observer.report(OBSERVER_GRACE).await?;
+    }
     if let Some((samples, waited, most)) = waits {
         bench.check(
             waited == 0,

@@ -15,6 +15,7 @@ mod hold_profile;
 mod hold_spread;
 mod hold_storm;
 mod load;
+mod observer;
 mod read;
 mod setup;
 mod ws_fanout;
@@ -76,6 +77,10 @@ enum Scenario {
         /// Users prepared (one per hold); the run stops early if they run out.
         #[arg(long, default_value_t = 60_000)]
         users: usize,
+        /// The base URL of a second instance on the same database: one socket
+        /// there follows the studio's room, timing each hold's news.
+        #[arg(long)]
+        observe: Option<String>,
     },
     /// `--holds` holds by as many users at `--connections` concurrency on an event of `--capacity` seats.
     HoldCorrectness {
@@ -151,8 +156,8 @@ async fn main() -> ExitCode {
     };
     let result = match cli.scenario {
         Scenario::HoldStorm { timed, users } => hold_storm::run(&bench, timed.connections, timed.duration, users).await,
-        Scenario::HoldSpread { timed, events, users } => {
-            hold_spread::run(&bench, timed.connections, timed.duration, users, events).await
+        Scenario::HoldSpread { timed, events, users, observe } => {
+            hold_spread::run(&bench, timed.connections, timed.duration, users, events, observe.as_deref()).await
         }
         Scenario::HoldCorrectness { capacity, holds, connections } => {
             hold_correctness::run(&bench, capacity, holds, connections).await

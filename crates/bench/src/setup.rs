@@ -46,7 +46,7 @@ pub struct Admin {
 }
 
 /// Refuses anything but this machine: the tool only ever loads 127.0.0.1.
-fn check_local(url: &str) -> Result<()> {
+pub fn check_local(url: &str) -> Result<()> {
     let rest = url.split("://").nth(1).ok_or_else(|| format!("{url}: not a URL"))?;
     let authority = rest.split('/').next().unwrap_or_default();
     let host = authority.rsplit('@').next().unwrap_or_default();
