@@ -1,8 +1,9 @@
 //! Faults a real deployment meets, on the real `hothour` binary and a
 //! PostgreSQL cluster the test starts itself (never the machine's shared
 //! server): the database going away under load, the service killed with
-//! SIGKILL in the middle of a hold storm, and the relay's instance killed
-//! under load (with NOTIFY, and with NATS JetStream).
+//! SIGKILL in the middle of a hold storm, the relay's instance killed under
+//! load (with NOTIFY, and with NATS JetStream), and an instance killed under
+//! its clients' feet, who resume on another with `since`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -579,6 +580,143 @@ async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
             // (Holds on one event that queue together share one transaction and one event.)
             assert!(!stored.is_empty(), "{room}: the holds stored their events");
             assert_eq!(got, stored, "{room}: each event once, in order");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_killed_under_load_has_its_clients_resume_elsewhere_with_since_and_lose_nothing() {
+    instance_killed_under_load_clients_resume(&[], Doomed::NotTheRelay).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_nats_the_relays_instance_killed_has_its_clients_resume_elsewhere_with_since_and_lose_nothing() {
+    let Some(url) = hothour_tests::nats::machine_nats_url() else { return };
+    let space = hothour_tests::nats::NatsSpace::on(&url);
+    instance_killed_under_load_clients_resume(&space.vars(), Doomed::TheRelay).await;
+}
+
+/// Which of the three instances is killed.
+#[derive(Clone, Copy, PartialEq)]
+enum Doomed {
+    TheRelay,
+    NotTheRelay,
+}
+
+/// Room frames (not replies) by room, in the order they came.
+fn room_frames(frames: &[Value], into: &mut std::collections::BTreeMap<String, Vec<i64>>) {
+    for frame in frames {
+        if frame["type"] != "subscribed"
+            && let (Some(room), Some(seq)) = (frame["room"].as_str(), frame["seq"].as_i64())
+        {
+            into.entry(room.to_owned()).or_default().push(seq);
+        }
+    }
+}
+
+/// Three instances (with `vars`) on a cluster of the test's own. Two clients
+/// follow three rooms on the instance that is SIGKILLed under load; each
+/// reconnects to a survivor and subscribes again with `since` (the last
+/// `seq` it got in each room). Across the cut, each gets each room's events
+/// once, in order, as the outbox has them, and no write is refused.
+async fn instance_killed_under_load_clients_resume(vars: &[(&str, &str)], which: Doomed) {
+    const ROOMS: usize = 3;
+    const WRITES: usize = 60;
+    const CLIENTS: usize = 2;
+    let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
+    let database_url = cluster.url("hothour");
+    let mut services: Vec<Service> = Vec::new();
+    for _ in 0..3 {
+        services.push(Service::start(&database_url, vars));
+    }
+    let db = Database::connect(database_url.as_str()).await.unwrap();
+    let client = client();
+    let leading = Instant::now();
+    let leader = loop {
+        if let Some(pid) = relay_process(&db).await {
+            break services.iter().position(|service| service.child.id() == pid).expect("a relay of ours leads");
+        }
+        assert!(leading.elapsed() < Duration::from_secs(5), "no relay leads");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let doomed_at = if which == Doomed::TheRelay { leader } else { (leader + 1) % 3 };
+    let mut doomed = services.remove(doomed_at);
+    let survivors = Arc::new(services);
+
+    let owner = studio_owner(&client, &survivors[0], &database_url).await;
+    let mut rooms = Vec::new();
+    for _ in 0..ROOMS {
+        rooms.push(format!("event:{}", event_of(&client, &survivors[0], &owner, WRITES as i64).await));
+    }
+    let mut tokens = Vec::new();
+    for n in 0..WRITES {
+        tokens.push(register(&client, &survivors[n % 2], &format!("resume{n}@fault.test")).await);
+    }
+    let ws_url = |service: &Service| service.url("/api/v1/ws").replacen("http", "ws", 1);
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let mut socket = hothour_tests::ws::WsClient::connect_to(&ws_url(&doomed)).await;
+        let mut first = std::collections::BTreeMap::new();
+        for room in &rooms {
+            first.insert(room.clone(), hothour_tests::ws::seq(&socket.subscribed(room).await));
+        }
+        clients.push((socket, first));
+    }
+
+    let mut writes = Vec::new();
+    for (n, token) in tokens.into_iter().enumerate() {
+        let (client, survivors) = (client.clone(), survivors.clone());
+        let path = format!("/{}/holds", rooms[n % ROOMS].replacen(':', "s/", 1));
+        writes.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(25 * n as u64)).await;
+            let body = json!({"quantity": 1});
+            call(&client, &survivors[n % 2], reqwest::Method::POST, &path, Some(&token), Some(body)).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    doomed.kill();
+
+    // Each client reads what reached it before the cut, then resumes on a survivor.
+    let mut resumed = Vec::new();
+    for (n, (mut socket, first)) in clients.into_iter().enumerate() {
+        let (before, _) = socket.read_to_close().await;
+        let mut got = std::collections::BTreeMap::new();
+        room_frames(&before, &mut got);
+        assert!(!got.is_empty(), "some frames came before the cut, so `since` resumes mid-stream");
+        let mut socket = hothour_tests::ws::WsClient::connect_to(&ws_url(&survivors[n % 2])).await;
+        for room in &rooms {
+            let since = got.get(room).and_then(|seqs| seqs.last()).copied().unwrap_or(first[room]);
+            socket.send_json(json!({"op": "subscribe", "room": room, "since": since})).await;
+        }
+        resumed.push((socket, first, got));
+    }
+    for write in writes {
+        let (status, body) = write.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "no write is refused: {body}");
+    }
+    let newest = scalar(&db, "SELECT MAX(id) FROM outbox").await;
+    let announced = Instant::now();
+    while scalar(&db, "SELECT announced_through FROM outbox_relay").await < newest {
+        assert!(announced.elapsed() < Duration::from_secs(5), "the relay never announced through {newest}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for (mut socket, first, mut got) in resumed {
+        let after = socket.collect_for(Duration::from_secs(1)).await;
+        let replies: Vec<&Value> = after.iter().filter(|frame| frame["type"] == "subscribed").collect();
+        assert_eq!(replies.len(), ROOMS, "{after:?}");
+        assert!(replies.iter().all(|reply| reply["resumed"] == true), "every room resumed: {replies:?}");
+        room_frames(&after, &mut got);
+        for room in &rooms {
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("SELECT id FROM outbox WHERE room = '{room}' AND id > {} ORDER BY id", first[room]),
+                ))
+                .await
+                .unwrap();
+            let stored: Vec<i64> = rows.iter().map(|row| row.try_get_by_index::<i64>(0).unwrap()).collect();
+            assert!(!stored.is_empty(), "{room}: the holds stored their events");
+            assert_eq!(got.get(room).cloned().unwrap_or_default(), stored, "{room}: each event once, in order");
         }
     }
 }
