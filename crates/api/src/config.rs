@@ -121,6 +121,11 @@ pub fn variables() -> Vec<Variable> {
         ),
         v("DB_MAX_CONNECTIONS", "16", "database connection pool size"),
         v(
+            "HOLD_LANES",
+            "2",
+            "hold transactions one instance runs at once; holds queued in one lane (several events' too) share a commit",
+        ),
+        v(
             "DB_ACQUIRE_TIMEOUT_MS",
             "900",
             "how long a request waits for a database connection before 503 (busy, or unavailable during an outage)",
@@ -216,6 +221,8 @@ pub struct Database {
     pub lock_timeout: Duration,
     /// Where the PostgreSQL store's announcements go instead of NOTIFY/LISTEN.
     pub nats: Option<hothour_infra_postgres::NatsConfig>,
+    /// Hold transactions one instance runs at once (see `Services::with_hold_lanes`).
+    pub hold_lanes: u32,
 }
 
 impl Database {
@@ -379,6 +386,7 @@ impl Config {
             acquire_timeout: Duration::from_millis(number("DB_ACQUIRE_TIMEOUT_MS", 50..=600_000)?),
             lock_timeout,
             nats: None,
+            hold_lanes: number("HOLD_LANES", 1..=1024)? as u32,
         };
         database.nats = nats(&database, get("NATS_URL"), get("NATS_PREFIX"))?;
         let cors_origins =

@@ -119,7 +119,8 @@ impl AppState {
             epoch,
             metrics,
             services: {
-                let services = Services::new(store.clone(), clock.clone(), committed_payments, config.policy);
+                let services = Services::new(store.clone(), clock.clone(), committed_payments, config.policy)
+                    .with_hold_lanes(config.database.hold_lanes);
                 match config.payments.setup(&config.currency)? {
                     Some(setup) => services.with_payments(setup),
                     None => services,

@@ -26,15 +26,6 @@ pub(super) struct HoldRequest {
     quantity: i64,
 }
 
-/// How many hold batches of one instance may run at once: an event always
-/// queues in the same lane (so its holds keep their order), and a lane's
-/// batch takes whatever is queued in it, for one event or many.
-pub(super) const HOLD_LANES: i64 = 8;
-
-/// The lane an event's holds queue in.
-pub(super) fn hold_lane(event: EventId) -> i64 {
-    event.0.rem_euclid(HOLD_LANES)
-}
 
 impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn create_event(
@@ -135,7 +126,8 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             return Err(DomainError::BookingNotAllowed);
         }
         let request = HoldRequest { event: id, user: actor.user_id, quantity };
-        let hold = self.holds.submit(hold_lane(id), request, |batch| self.hold_batch(batch)).await?;
+        let lane = id.0.rem_euclid(self.hold_lanes);
+        let hold = self.holds.submit(lane, request, |batch| self.hold_batch(batch)).await?;
         self.known_reservations.remember(&hold);
         Ok(hold)
     }

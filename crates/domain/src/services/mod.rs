@@ -59,6 +59,10 @@ pub struct Services<S, C, P> {
     holds: Arc<Batcher<i64, HoldRequest, Result<Reservation, DomainError>>>,
     /// How many of those transactions decided holds on several events.
     hold_batches_across_events: Arc<AtomicU64>,
+    /// How many hold batches may run at once: an event always queues in the
+    /// same lane (so its holds keep their order), and a lane's batch takes
+    /// whatever is queued in it, for one event or many.
+    hold_lanes: i64,
     /// Concurrent confirmations on one event, decided together.
     confirms: Arc<Batcher<EventId, ConfirmRequest, Result<ConfirmOutcome, DomainError>>>,
     /// Concurrent grabs on one auction, decided together.
@@ -79,6 +83,9 @@ fn with_view(record: Option<AuctionRecord>, now: DateTime<Utc>) -> Result<(Aucti
     let view = record.auction.view(record.live.as_ref(), now);
     Ok((record, view))
 }
+
+/// Hold transactions one instance runs at once, unless told otherwise.
+pub const DEFAULT_HOLD_LANES: i64 = 2;
 
 /// The most holds (or grabs) decided in one transaction.
 const MAX_HOLD_BATCH: usize = 64;
@@ -124,6 +131,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             policy,
             holds: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             hold_batches_across_events: Arc::new(AtomicU64::new(0)),
+            hold_lanes: DEFAULT_HOLD_LANES,
             grabs: Arc::new(Batcher::new(MAX_GRAB_BATCH)),
             confirms: Arc::new(Batcher::new(MAX_HOLD_BATCH)),
             known_auctions: Arc::new(KnownAuctions::default()),
@@ -131,6 +139,14 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
             known_reservations: Arc::new(KnownReservations::default()),
             payments: None,
         }
+    }
+
+    /// Runs at most `lanes` hold transactions at once (at least one). Fewer
+    /// lanes make bigger shared commits when holds spread over many events;
+    /// more let more of them wait on the database at once.
+    pub fn with_hold_lanes(mut self, lanes: u32) -> Self {
+        self.hold_lanes = i64::from(lanes.max(1));
+        self
     }
 
     /// Takes payments through `setup`: only a succeeded payment confirms a hold.
