@@ -477,12 +477,17 @@ fn nats_with_sqlite_is_refused_at_start_up() {
     assert!(stderr.contains("NATS_URL is invalid") && stderr.contains("SQLite"), "{stderr}");
 }
 
-/// Three instances (with `vars`) on a cluster of the test's own; the one
-/// whose relay leads is SIGKILLed under load: another leads within two
-/// seconds, no write is refused, each socket gets each room's events once, in order.
-async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
-    const ROOMS: usize = 3;
-    const WRITES: usize = 60;
+/// Three instances on a cluster of the test's own, and which of them leads the relay.
+struct Deployment {
+    _cluster: Cluster,
+    database_url: String,
+    services: Vec<Service>,
+    db: DatabaseConnection,
+    leader: usize,
+}
+
+/// Starts three instances (with `vars`) and waits until one leads the relay.
+async fn three_instances(vars: &[(&str, &str)]) -> Deployment {
     let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
     let database_url = cluster.url("hothour");
     let mut services: Vec<Service> = Vec::new();
@@ -491,7 +496,6 @@ async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
         services.push(Service::start(&database_url, vars));
     }
     let db = Database::connect(database_url.as_str()).await.unwrap();
-    let client = client();
     let leading = Instant::now();
     let leader = loop {
         if let Some(pid) = relay_process(&db).await {
@@ -500,6 +504,17 @@ async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
         assert!(leading.elapsed() < Duration::from_secs(5), "no relay leads");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    Deployment { _cluster: cluster, database_url, services, db, leader }
+}
+
+/// Three instances (with `vars`) on a cluster of the test's own; the one
+/// whose relay leads is SIGKILLed under load: another leads within two
+/// seconds, no write is refused, each socket gets each room's events once, in order.
+async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
+    const ROOMS: usize = 3;
+    const WRITES: usize = 60;
+    let Deployment { _cluster, database_url, services, db, leader } = three_instances(vars).await;
+    let client = client();
     let mut survivors: Vec<Service> = Vec::new();
     let mut doomed = None;
     for (n, service) in services.into_iter().enumerate() {
@@ -623,22 +638,8 @@ async fn instance_killed_under_load_clients_resume(vars: &[(&str, &str)], which:
     const ROOMS: usize = 3;
     const WRITES: usize = 60;
     const CLIENTS: usize = 2;
-    let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
-    let database_url = cluster.url("hothour");
-    let mut services: Vec<Service> = Vec::new();
-    for _ in 0..3 {
-        services.push(Service::start(&database_url, vars));
-    }
-    let db = Database::connect(database_url.as_str()).await.unwrap();
+    let Deployment { _cluster, database_url, mut services, db, leader } = three_instances(vars).await;
     let client = client();
-    let leading = Instant::now();
-    let leader = loop {
-        if let Some(pid) = relay_process(&db).await {
-            break services.iter().position(|service| service.child.id() == pid).expect("a relay of ours leads");
-        }
-        assert!(leading.elapsed() < Duration::from_secs(5), "no relay leads");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
     let doomed_at = if which == Doomed::TheRelay { leader } else { (leader + 1) % 3 };
     let mut doomed = services.remove(doomed_at);
     let survivors = Arc::new(services);

@@ -26,7 +26,6 @@ pub(super) struct HoldRequest {
     quantity: i64,
 }
 
-
 impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
     pub async fn create_event(
         &self,
