@@ -477,6 +477,31 @@ fn nats_with_sqlite_is_refused_at_start_up() {
     assert!(stderr.contains("NATS_URL is invalid") && stderr.contains("SQLite"), "{stderr}");
 }
 
+/// Asserts that every write answered 201: none was refused.
+async fn every_write_created(writes: Vec<tokio::task::JoinHandle<(StatusCode, Value)>>) {
+    for write in writes {
+        let (status, body) = write.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "no write is refused: {body}");
+    }
+}
+
+/// Waits (at most 5 s) until the relay has announced every outbox row there is now.
+async fn relay_announced_everything(db: &DatabaseConnection) {
+    let newest = scalar(db, "SELECT MAX(id) FROM outbox").await;
+    let announced = Instant::now();
+    while scalar(db, "SELECT announced_through FROM outbox_relay").await < newest {
+        assert!(announced.elapsed() < Duration::from_secs(5), "the relay never announced through {newest}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The ids of `room`'s outbox rows after `since`, in order.
+async fn stored_room_ids(db: &DatabaseConnection, room: &str, since: i64) -> Vec<i64> {
+    let sql = format!("SELECT id FROM outbox WHERE room = '{room}' AND id > {since} ORDER BY id");
+    let rows = db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await.unwrap();
+    rows.iter().map(|row| row.try_get_by_index::<i64>(0).unwrap()).collect()
+}
+
 /// Three instances on a cluster of the test's own, and which of them leads the relay.
 struct Deployment {
     _cluster: Cluster,
@@ -567,31 +592,16 @@ async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
         assert!(cut.elapsed() < Duration::from_secs(2), "no relay took over within two seconds");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    for write in writes {
-        let (status, body) = write.await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "no write is refused: {body}");
-    }
+    every_write_created(writes).await;
 
     // Each socket gets each of its rooms' events once, in order, as the outbox has them.
-    let newest = scalar(&db, "SELECT MAX(id) FROM outbox").await;
-    let announced = Instant::now();
-    while scalar(&db, "SELECT announced_through FROM outbox_relay").await < newest {
-        assert!(announced.elapsed() < Duration::from_secs(5), "the relay never announced through {newest}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    relay_announced_everything(&db).await;
     for (socket, since) in &mut sockets {
         let frames = socket.collect_for(Duration::from_secs(1)).await;
         for (room, since) in since.iter() {
             let got: Vec<i64> =
                 frames.iter().filter(|frame| frame["room"] == room.as_str()).map(hothour_tests::ws::seq).collect();
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    DbBackend::Postgres,
-                    format!("SELECT id FROM outbox WHERE room = '{room}' AND id > {since} ORDER BY id"),
-                ))
-                .await
-                .unwrap();
-            let stored: Vec<i64> = rows.iter().map(|row| row.try_get_by_index::<i64>(0).unwrap()).collect();
+            let stored = stored_room_ids(&db, room, *since).await;
             // (Holds on one event that queue together share one transaction and one event.)
             assert!(!stored.is_empty(), "{room}: the holds stored their events");
             assert_eq!(got, stored, "{room}: each event once, in order");
@@ -691,16 +701,8 @@ async fn instance_killed_under_load_clients_resume(vars: &[(&str, &str)], which:
         }
         resumed.push((socket, first, got));
     }
-    for write in writes {
-        let (status, body) = write.await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "no write is refused: {body}");
-    }
-    let newest = scalar(&db, "SELECT MAX(id) FROM outbox").await;
-    let announced = Instant::now();
-    while scalar(&db, "SELECT announced_through FROM outbox_relay").await < newest {
-        assert!(announced.elapsed() < Duration::from_secs(5), "the relay never announced through {newest}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    every_write_created(writes).await;
+    relay_announced_everything(&db).await;
     for (mut socket, first, mut got) in resumed {
         let after = socket.collect_for(Duration::from_secs(1)).await;
         let replies: Vec<&Value> = after.iter().filter(|frame| frame["type"] == "subscribed").collect();
@@ -708,14 +710,7 @@ async fn instance_killed_under_load_clients_resume(vars: &[(&str, &str)], which:
         assert!(replies.iter().all(|reply| reply["resumed"] == true), "every room resumed: {replies:?}");
         room_frames(&after, &mut got);
         for room in &rooms {
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    DbBackend::Postgres,
-                    format!("SELECT id FROM outbox WHERE room = '{room}' AND id > {} ORDER BY id", first[room]),
-                ))
-                .await
-                .unwrap();
-            let stored: Vec<i64> = rows.iter().map(|row| row.try_get_by_index::<i64>(0).unwrap()).collect();
+            let stored = stored_room_ids(&db, room, first[room]).await;
             assert!(!stored.is_empty(), "{room}: the holds stored their events");
             assert_eq!(got.get(room).cloned().unwrap_or_default(), stored, "{room}: each event once, in order");
         }
