@@ -118,10 +118,6 @@ impl EventsHolds {
     }
 
     /// One target per event, in event id order.
-    pub fn targets(&self) -> &[EventHolds] {
-        &self.targets
-    }
-
     pub fn into_targets(self) -> Vec<EventHolds> {
         self.targets
     }
@@ -132,12 +128,6 @@ impl EventsHolds {
 #[derive(Debug, Clone, Default)]
 pub struct EventUnits {
     pub units: Vec<EventUnit>,
-}
-
-impl EventUnits {
-    pub fn get_mut(&mut self, event: EventId) -> Option<&mut EventUnit> {
-        self.units.iter_mut().find(|unit| unit.event.id == event)
-    }
 }
 
 impl UnitOfWork for EventUnits {

@@ -69,18 +69,17 @@ impl SqlStore {
         let events = self.lock_events(conn, targets.iter().map(|t| t.event), mode).await?;
         // One decision, one `now`: read after the locks are taken.
         let now = clock.now();
-        let mut wanted: Vec<(EventId, &[UserId])> = Vec::with_capacity(events.len());
-        for event in &events {
-            if let Some(target) = targets.iter().find(|t| t.event == event.id) {
-                wanted.push((event.id, &target.users));
-            }
-        }
+        let found: Vec<(Event, &EventHolds)> = events
+            .into_iter()
+            .filter_map(|event| targets.iter().find(|t| t.event == event.id).map(|target| (event, target)))
+            .collect();
+        let wanted: Vec<(EventId, &[UserId])> =
+            found.iter().map(|(event, target)| (event.id, target.users.as_slice())).collect();
         let mut holds = self.events_holds(conn, &wanted, now).await?;
 
-        let mut units = Vec::with_capacity(events.len());
-        let mut before = Vec::with_capacity(events.len());
-        for event in events {
-            let Some(target) = targets.iter().find(|t| t.event == event.id) else { continue };
+        let mut units = Vec::with_capacity(found.len());
+        let mut before = Vec::with_capacity(found.len());
+        for (event, target) in found {
             let (lapsed_holds, live_holds) = holds.remove(&event.id).unwrap_or_default();
             // Seats return only through lapsed holds on the hot path: the
             // list is read then, or when the decision asked for it.
