@@ -2,10 +2,14 @@
 //! sign-in behind it, cannot grow without bound, and gets every event even
 //! when a transaction commits late or the database fails for a moment.
 
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use futures_util::{SinkExt, StreamExt};
+use hothour_api::live::hub::Subscriber;
+use hothour_api::live::ticker;
+use hothour_domain::AuctionId;
 use hothour_tests::app::{Backend, PASSWORD, Session, TestApp, session};
 use hothour_tests::fixtures::{World, iso, time};
 use hothour_tests::ws::{WAIT, WsClient, assert_error};
@@ -532,6 +536,46 @@ on_both_stores! {
         let update = announced.expect("a price_update of a later step once the database is back");
         assert_eq!(update["room"], room.as_str(), "{update}");
         assert_ne!(update["data"]["current_price"], "450.00");
+    }
+}
+
+/// A ticker whose task first runs only after the clock passed a step still
+/// announces it: what subscribers saw is the time it was started, not the
+/// time its task got to run. On one thread the task cannot run before the
+/// test awaits, so the clock always moves first here.
+async fn a_step_passing_before_the_ticker_runs_is_announced(backend: Backend) {
+    let World { app, admin, .. } = World::new(backend).await;
+    let auction_id = open_auction(&app, &admin).await;
+    let (status, auction) = app.get(&format!("/auctions/{auction_id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{auction}");
+    let first_step = time(&auction["next_change_at"]);
+    let room = format!("auction:{auction_id}");
+
+    let (queue, mut deliveries) = tokio::sync::mpsc::channel(8);
+    let subscriber = Subscriber { queue, kick: Arc::new(tokio::sync::Notify::new()) };
+    let (start_ticker, changed) = app.state.hub.subscribe(&room, u64::MAX, subscriber, true);
+    assert!(start_ticker, "the first subscriber starts the ticker");
+    ticker::spawn(app.state.clone(), AuctionId(auction_id), changed);
+    app.clock.set(first_step + Duration::seconds(1));
+
+    let delivery = tokio::time::timeout(WAIT, deliveries.recv()).await.expect("a price_update").expect("open");
+    let update: Value = serde_json::from_str(&delivery.frame).expect("json");
+    assert_eq!(update["type"], "price_update", "{update}");
+    assert_eq!(update["data"]["current_price"], "450.00", "{update}");
+    app.state.hub.unsubscribe(&room, u64::MAX);
+}
+
+mod a_step_passing_before_the_ticker_runs {
+    use super::*;
+
+    #[tokio::test]
+    async fn postgres() {
+        a_step_passing_before_the_ticker_runs_is_announced(Backend::Postgres).await
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        a_step_passing_before_the_ticker_runs_is_announced(Backend::Sqlite).await
     }
 }
 

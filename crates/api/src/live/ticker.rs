@@ -18,13 +18,15 @@ use crate::live::fanout::backoff;
 use crate::live::protocol::{PriceUpdate, ServerFrame};
 
 pub fn spawn(state: Arc<AppState>, id: AuctionId, changed: Arc<Notify>) {
+    // What subscribers last saw: no later than now, as the first subscriber's
+    // snapshot is taken after this; then each tick. Read here, not in the task:
+    // a step passing before the task first runs must still be announced. A step
+    // that passed while the ticker read (or retried) is announced at once
+    // instead of waiting for the next one.
+    let mut seen_at = state.clock.now();
     tokio::spawn(async move {
         let room = format!("auction:{}", id.0);
         let mut failures = 0;
-        // What subscribers last saw: the snapshot taken as the ticker started,
-        // then each tick. A step that passed while the ticker read (or retried)
-        // is announced at once instead of waiting for the next one.
-        let mut seen_at = state.clock.now();
         while !state.hub.ticker_should_stop(&room) {
             // Register interest before reading, so a change in between is not missed.
             let notified = changed.notified();
