@@ -36,7 +36,8 @@ pub struct Delivery {
 /// What the hub holds of one connection.
 #[derive(Clone)]
 pub struct Subscriber {
-    pub queue: mpsc::Sender<Delivery>,
+    /// Shared by every subscriber of a broadcast: a queue slot is one pointer.
+    pub queue: mpsc::Sender<Arc<Delivery>>,
     /// Notified when the connection must go: it fell behind.
     pub kick: Arc<Notify>,
 }
@@ -258,11 +259,9 @@ impl Hub {
         if seq.is_some() {
             entry.changed.notify_waiters();
         }
-        let room: Arc<str> = Arc::from(room);
+        let delivery = Arc::new(Delivery { room: Arc::from(room), seq, frame, visibility, instead });
         for subscriber in entry.subscribers.values() {
-            let delivery =
-                Delivery { room: room.clone(), seq, frame: frame.clone(), visibility, instead: instead.clone() };
-            if let Err(mpsc::error::TrySendError::Full(_)) = subscriber.queue.try_send(delivery) {
+            if let Err(mpsc::error::TrySendError::Full(_)) = subscriber.queue.try_send(delivery.clone()) {
                 subscriber.kick.notify_one();
             }
         }
@@ -273,7 +272,7 @@ impl Hub {
 mod tests {
     use super::*;
 
-    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<Delivery>) {
+    fn subscriber(capacity: usize) -> (Subscriber, mpsc::Receiver<Arc<Delivery>>) {
         let (queue, receiver) = mpsc::channel(capacity);
         (Subscriber { queue, kick: Arc::new(Notify::new()) }, receiver)
     }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
 use bytestring::ByteString;
+use futures_util::FutureExt;
 use hothour_domain::account::User;
 use hothour_domain::ports::OutboxStore;
 use hothour_domain::{Actor, AuctionId, Clock, Role, Room};
@@ -90,8 +91,8 @@ struct Connection {
     signed_in: Option<SignedIn>,
     /// Rooms joined, with what was already sent in each.
     rooms: HashMap<String, RoomCursor>,
-    queue_tx: mpsc::Sender<Delivery>,
-    queue_rx: mpsc::Receiver<Delivery>,
+    queue_tx: mpsc::Sender<Arc<Delivery>>,
+    queue_rx: mpsc::Receiver<Arc<Delivery>>,
     kick: Arc<Notify>,
     /// News of the signed-in user's sessions, from any instance.
     mailbox: Arc<SessionMailbox>,
@@ -283,7 +284,7 @@ impl Connection {
                                     _ => None,
                                 };
                                 if let Some(answering) = answering
-                                    && let Err(ending) = self.reply_error(answering, ErrorCode::RateLimited, detail).await
+                                    && let Err(ending) = Box::pin(self.reply_error(answering, ErrorCode::RateLimited, detail)).await
                                 {
                                     break ending;
                                 }
@@ -294,7 +295,10 @@ impl Connection {
                     }
                     match message {
                         Some(Ok(Message::Text(text))) => {
-                            if let Err(ending) = self.handle_text(&text).await {
+                            // Boxed, as every rare path here: its future is large and lives
+                            // only while it runs; inline, every idle socket's task would keep
+                            // room for it (ws memory per socket, BENCHMARKS.md).
+                            if let Err(ending) = Box::pin(self.handle_text(&text)).await {
                                 break ending;
                             }
                         }
@@ -306,7 +310,7 @@ impl Connection {
                         Some(Ok(Message::Pong(_))) => {}
                         Some(Ok(Message::Binary(_))) => {
                             let detail = "send JSON text frames";
-                            if self.reply_error(Answering::default(), ErrorCode::BadRequest, detail).await.is_err() {
+                            if Box::pin(self.reply_error(Answering::default(), ErrorCode::BadRequest, detail)).await.is_err() {
                                 break Ending::ClientLeft;
                             }
                         }
@@ -321,12 +325,16 @@ impl Connection {
                     // it (even on a frame its snapshot already covered).
                     let joined = self.rooms.contains_key(&*delivery.room);
                     let allowed = delivery.visibility.allows(self.viewer().as_ref());
-                    let sent = match (allowed, delivery.instead) {
-                        (false, None) if joined => self.close_room(&delivery.room, RoomClosedReason::EventHidden).await,
-                        (false, Some(instead)) if self.should_send(&delivery.room, delivery.seq) => {
-                            self.write(instead).await
+                    let sent = match (allowed, &delivery.instead) {
+                        (false, None) if joined => {
+                            Box::pin(self.close_room(&delivery.room, RoomClosedReason::EventHidden)).await
                         }
-                        (true, _) if self.should_send(&delivery.room, delivery.seq) => self.write(delivery.frame).await,
+                        (false, Some(instead)) if self.should_send(&delivery.room, delivery.seq) => {
+                            self.write(instead.clone()).await
+                        }
+                        (true, _) if self.should_send(&delivery.room, delivery.seq) => {
+                            self.write(delivery.frame.clone()).await
+                        }
                         _ => continue,
                     };
                     if let Err(ending) = sent {
@@ -334,12 +342,12 @@ impl Connection {
                     }
                 }
                 _ = token_expiry => {
-                    if let Err(ending) = self.end_session(SessionEnd::TokenExpired).await {
+                    if let Err(ending) = Box::pin(self.end_session(SessionEnd::TokenExpired)).await {
                         break ending;
                     }
                 }
                 _ = mailbox.arrived.notified() => {
-                    if let Err(ending) = self.read_session_news().await {
+                    if let Err(ending) = Box::pin(self.read_session_news()).await {
                         break ending;
                     }
                 }
@@ -392,11 +400,16 @@ impl Connection {
     /// shuts down, or the client has not taken it within `WRITE_TIMEOUT`: a
     /// client that stopped reading must not keep this task (or the room) waiting.
     async fn write(&mut self, text: ByteString) -> Result<(), Ending> {
-        let kick = self.kick.clone();
+        let mut sent = std::pin::pin!(self.session.text(text));
+        // Almost always the connection's queue has room: done without setting
+        // up a timer and two signals for every socket of every broadcast.
+        if let Some(sent) = (&mut sent).now_or_never() {
+            return sent.map_err(|_| Ending::ClientLeft);
+        }
         let mut shutdown = self.state.hub.shutdown_signal();
         tokio::select! {
-            sent = self.session.text(text) => sent.map_err(|_| Ending::ClientLeft),
-            _ = kick.notified() => Err(Ending::TooSlow),
+            sent = sent => sent.map_err(|_| Ending::ClientLeft),
+            _ = self.kick.notified() => Err(Ending::TooSlow),
             _ = shutdown.wait_for(|down| *down) => Err(Ending::Close(CloseCode::Away, "server shutting down")),
             _ = tokio::time::sleep(WRITE_TIMEOUT) => Err(Ending::TooSlow),
         }
