@@ -109,6 +109,15 @@ fn unsubscribe_link(message: &Message<'_>) -> String {
 }
 
 /// The link posted as a mail client does it (RFC 8058), against the test server.
+/// What a browser opening `link` is answered: the status and where it is sent.
+async fn open_in_browser(app: &TestApp, link: &str) -> (StatusCode, Option<String>) {
+    let path = link.strip_prefix("https://hothour.example").expect("a link of ours");
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
+    let response = browser.get(app.url(path)).send().await.expect("the server answers");
+    let location = response.headers().get("Location").map(|value| value.to_str().expect("text").to_owned());
+    (response.status(), location)
+}
+
 async fn one_click(app: &TestApp, link: &str) -> (StatusCode, Value) {
     let path = link.strip_prefix("https://hothour.example").expect("a link of ours");
     let response = app
@@ -353,9 +362,14 @@ on_both_stores! {
         assert_eq!(recipient(&english[0]), "carol@example.com");
         assert_eq!(count(app, "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'booking_reminder'").await, 2);
 
-        // One click stops reminders for ayse; a scanner following the link stops nothing.
-        let response = app.client.get(app.url(link.strip_prefix("https://hothour.example").unwrap())).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        // One click stops reminders for ayse. Opened in a browser, the link
+        // leads to the web client's page, which asks; a scanner following it
+        // stops nothing.
+        let (status, location) = open_in_browser(app, &link).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let token = link.split_once("token=").unwrap().1;
+        assert_eq!(location.as_deref(), Some(format!("https://hothour.example/unsubscribe?token={token}").as_str()));
+        assert_eq!(open_in_browser(app, &format!("{link}x")).await, (StatusCode::UNPROCESSABLE_ENTITY, None));
         let (_, preferences) = app.get("/me/mail-preferences", Some(&ayse.token)).await;
         assert_eq!(preferences, json!({"booking_reminder": true, "price_alert": true}));
         let (status, answer) = one_click(app, &link).await;

@@ -304,7 +304,8 @@ fn finish_operation(path: &str, method: &str, operation: &mut Value) {
         }));
     }
     let responses = operation["responses"].as_object_mut().expect("responses");
-    responses.retain(|status, _| status.starts_with('2'));
+    // What the route declares answers (successes, redirects); every problem comes from the rules.
+    responses.retain(|status, _| status.starts_with(['2', '3']));
     for (status, response) in responses.iter_mut() {
         assert!(response.get("description").is_some_and(|d| d != ""), "{id} {status} has no description");
         if spec.idempotent {

@@ -639,7 +639,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The same link opened in a browser (what a mail client without one-click
+         *     does with it): sent on to the web client's `/unsubscribe` page, which
+         *     asks and then posts. A GET stops nothing.
+         * @description The same link opened in a browser (what a mail client without one-click
+         *     does with it): sent on to the web client's `/unsubscribe` page, which
+         *     asks and then posts. A GET stops nothing.
+         */
+        get: operations["openUnsubscribeLink"];
         put?: never;
         /**
          * One click (RFC 8058: a mail client posts `List-Unsubscribe=One-Click` to
@@ -4835,6 +4843,33 @@ export interface operations {
                     };
                 };
             };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    openUnsubscribeLink: {
+        parameters: {
+            query: {
+                /** @description The token of the link in the email. */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the web client's page for this link */
+            303: {
+                headers: {
+                    /** @description `{PUBLIC_URL}/unsubscribe?token=…` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

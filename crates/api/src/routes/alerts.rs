@@ -2,7 +2,7 @@
 //! /alerts/{id}`), the optional email a user gets (`/me/mail-preferences`)
 //! and the one-click unsubscribe link those messages carry (RFC 8058).
 
-use actix_web::{HttpRequest, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use hothour_domain::alerts::AlertStore;
 use hothour_domain::mail::MailKind;
 use hothour_domain::{AlertId, AuctionId, DomainError, UserId};
@@ -26,7 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_alert)
         .service(mail_preferences)
         .service(update_mail_preferences)
-        .service(unsubscribe);
+        .service(unsubscribe)
+        .service(unsubscribe_page);
 }
 
 /// Asks to be told — a `price_alert` frame on `user:{id}` and an email —
@@ -152,4 +153,24 @@ async fn unsubscribe(state: State, req: HttpRequest, query: web::Query<Unsubscri
     }
     let kind = if kind == MailKind::PriceAlert { OptionalMail::PriceAlert } else { OptionalMail::BookingReminder };
     ok(&UnsubscribedOut { kind })
+}
+
+/// The same link opened in a browser (what a mail client without one-click
+/// does with it): sent on to the web client's `/unsubscribe` page, which
+/// asks and then posts. A GET stops nothing.
+#[utoipa::path(
+    tag = "me", operation_id = "openUnsubscribeLink", params(UnsubscribeQuery),
+    responses((status = 303, description = "To the web client's page for this link",
+        headers(("Location" = String, description = "`{PUBLIC_URL}/unsubscribe?token=…`")))),
+    extensions(("x-hothour" = json!(rules::public(&[C::RateLimited])))),
+)]
+#[get("/mail/unsubscribe")]
+async fn unsubscribe_page(state: State, req: HttpRequest, query: web::Query<UnsubscribeQuery>) -> Reply {
+    state.limits.check_auth(client_key(&req))?;
+    // Only a token of ours goes into the header: it is URL-safe by construction.
+    if crate::unsubscribe::verify(&state.config.sign_in.jwt_secret, &query.token).is_none() {
+        return Err(DomainError::validation("token", "is not an unsubscribe link of ours").into());
+    }
+    let page = format!("{}/unsubscribe?token={}", state.mail.public_url, query.token);
+    Ok(HttpResponse::SeeOther().insert_header(("Location", page)).finish())
 }
