@@ -11,12 +11,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hothour_domain::account::{NewStudio, NewUser};
 use hothour_domain::ports::{
-    AccountStore, AuctionStore, BookingCodes, EventHolds, EventStore, EventsHolds, JobStore, LockMode, Locks,
-    NoPublisher, OutboxStore, PaymentRecords, ReservationStore, WaitlistStore,
+    AccountStore, AuctionStore, BookingCodes, EventHolds, EventPublisher, EventStore, EventsHolds, JobStore, LockMode,
+    Locks, NoPublisher, OutboxStore, PaymentRecords, ReservationStore, WaitlistStore,
 };
 use hothour_domain::{
     Actor, AuctionId, AuctionInput, AuctionStatus, DomainError, EventId, EventInput, ManualClock, Money, Policy,
-    PriceScheduleInput, ReservationStatus, ReservationTarget, Role, Services, StudioId, TurboConfig, UserId,
+    PriceScheduleInput, ReservationStatus, ReservationTarget, Role, Services, StoredEvent, StudioId, TurboConfig,
+    UserId,
 };
 
 /// What the suite needs from an adapter under test.
@@ -348,6 +349,46 @@ pub async fn holds_on_many_events_share_transactions_each_as_alone<B: Backend>()
         ))
         .await;
     assert_eq!(offered, 1, "the seat that came back went to the waiter first");
+}
+
+/// Keeps every event the services hand on after a commit.
+#[derive(Clone, Default)]
+struct Recorder(Arc<std::sync::Mutex<Vec<StoredEvent>>>);
+
+impl EventPublisher for Recorder {
+    fn publish(&self, events: &[StoredEvent]) {
+        self.0.lock().expect("recorder").extend_from_slice(events);
+    }
+}
+
+/// What a write hands on after it commits (to the instance's fan-out and
+/// read model) is what the outbox holds: the same sequence numbers, rooms,
+/// kinds, data and instants (to the microsecond, as stored), here for holds
+/// decided together over several events.
+pub async fn the_events_a_write_hands_on_are_the_outbox_rows<B: Backend>() {
+    let world = World::<B>::new().await;
+    let mut events = Vec::new();
+    for _ in 0..4 {
+        events.push(world.event(100).await);
+    }
+    let recorder = Recorder::default();
+    let clock = ManualClock::new(epoch() + Duration::nanoseconds(123_456_789));
+    let services = Arc::new(Services::new(world.backend.store(), clock, recorder.clone(), Policy::default()));
+    let users = world.users("outbox", 40).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, user) in users.iter().enumerate() {
+        let (services, user, event) = (services.clone(), *user, events[i % events.len()]);
+        tasks.spawn(async move { services.hold(&user, event, 1).await.expect("a hold") });
+    }
+    tasks.join_all().await;
+
+    let mut handed_on = recorder.0.lock().expect("recorder").clone();
+    handed_on.sort_by_key(|event| event.seq);
+    assert!(handed_on.len() >= 2 * users.len(), "a hold_created and an availability change per hold at least");
+    let (first, last) = (handed_on[0].seq, handed_on[handed_on.len() - 1].seq);
+    let stored = world.backend.store().events_between(first, last).await.expect("the outbox");
+    assert_eq!(handed_on, stored);
+    assert!(stored.iter().all(|event| event.at == epoch() + Duration::microseconds(123_456)), "{:?}", stored[0].at);
 }
 
 /// 60 holders confirm at once, 10 of them twice (a repeated confirmation
@@ -879,6 +920,7 @@ macro_rules! conformance_tests {
             concurrent_holds_never_oversell,
             concurrent_holds_are_decided_together_each_as_alone,
             holds_on_many_events_share_transactions_each_as_alone,
+            the_events_a_write_hands_on_are_the_outbox_rows,
             concurrent_grabs_have_one_winner,
             concurrent_confirmations_are_decided_together,
             concurrent_sweeps_expire_each_hold_once,

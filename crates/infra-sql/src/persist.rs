@@ -1,7 +1,7 @@
 //! Writing what a decision changed: parent rows, reservations, outbox, audit.
 //! Every function here runs inside a write.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use hothour_domain::{
     Auction, AuctionDetails, DomainError, Effects, Event, EventDetails, Parent, Reservation, ReservationTarget,
     StoredEvent,
@@ -9,7 +9,6 @@ use hothour_domain::{
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
-use crate::rows::OUTBOX_COLUMNS;
 use crate::sql::placeholders;
 
 impl SqlStore {
@@ -230,17 +229,26 @@ impl SqlStore {
         let mut stored = Vec::with_capacity(effects.events.len());
         if !effects.events.is_empty() {
             let sql = format!(
-                "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING {OUTBOX_COLUMNS}",
+                "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING id",
                 placeholders(effects.events.len(), 4)
             );
             let values = effects.events.iter().flat_map(|event| {
                 [event.room.to_string().into(), event.kind.as_str().into(), d.json(&event.data), d.time(now)]
             });
-            for row in self.all(conn, &sql, values.collect::<Vec<Value>>()).await? {
-                stored.push(self.read(&row).stored_event()?);
-            }
-            // The write announces the range once it commits.
-            stored.sort_by_key(|event| event.seq);
+            let rows = self.all(conn, &sql, values.collect::<Vec<Value>>()).await?;
+            let mut ids = rows.iter().map(|row| self.read(row).i64("id")).collect::<Result<Vec<_>, _>>()?;
+            // The rows took their ids from the sequence in the order of the
+            // VALUES list (RETURNING may list them in any order): the n-th
+            // smallest id is the n-th event. What was written is not read back.
+            ids.sort_unstable();
+            let at = stored_time(now);
+            stored.extend(ids.into_iter().zip(effects.events).map(|(seq, event)| StoredEvent {
+                seq,
+                room: event.room.to_string(),
+                kind: event.kind.as_str().to_owned(),
+                data: event.data,
+                at,
+            }));
         }
         self.write_mail(conn, &effects.mail, now).await?;
         self.drop_alerts(conn, &effects.dropped_alerts).await?;
@@ -263,4 +271,9 @@ impl SqlStore {
         }
         Ok(stored)
     }
+}
+
+/// An instant as both stores keep it: to the microsecond.
+fn stored_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
 }
