@@ -108,7 +108,6 @@ fn unsubscribe_link(message: &Message<'_>) -> String {
     link.to_owned()
 }
 
-/// The link posted as a mail client does it (RFC 8058), against the test server.
 /// What a browser opening `link` is answered: the status and where it is sent.
 async fn open_in_browser(app: &TestApp, link: &str) -> (StatusCode, Option<String>) {
     let path = link.strip_prefix("https://hothour.example").expect("a link of ours");
@@ -118,6 +117,7 @@ async fn open_in_browser(app: &TestApp, link: &str) -> (StatusCode, Option<Strin
     (response.status(), location)
 }
 
+/// The link posted as a mail client does it (RFC 8058), against the test server.
 async fn one_click(app: &TestApp, link: &str) -> (StatusCode, Value) {
     let path = link.strip_prefix("https://hothour.example").expect("a link of ours");
     let response = app

@@ -22,10 +22,9 @@ fn every_operation_has_an_id_and_documented_errors() {
             let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
             let responses = operation["responses"].as_object().unwrap();
-            assert!(
-                responses.keys().any(|code| code.starts_with(['2', '3'])),
-                "{id} has no success or redirect response"
-            );
+            // Some routes answer a redirect; `304` alone (added to every tagged read) is not an answer.
+            let answers = |code: &String| code.starts_with('2') || (code.starts_with('3') && code != "304");
+            assert!(responses.keys().any(answers), "{id} has no success or redirect response");
             let secured = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
             if secured {
                 assert!(responses.contains_key("401"), "{id} is secured but documents no 401");

@@ -241,6 +241,10 @@ impl SqlStore {
             // VALUES list (RETURNING may list them in any order): the n-th
             // smallest id is the n-th event. What was written is not read back.
             ids.sort_unstable();
+            if ids.len() != effects.events.len() {
+                let detail = format!("{} ids for {} events written", ids.len(), effects.events.len());
+                return Err(crate::rows::corrupt("outbox", detail));
+            }
             let at = stored_time(now);
             stored.extend(ids.into_iter().zip(effects.events).map(|(seq, event)| StoredEvent {
                 seq,
