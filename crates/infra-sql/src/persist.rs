@@ -245,7 +245,8 @@ impl SqlStore {
                 let detail = format!("{} ids for {} events written", ids.len(), effects.events.len());
                 return Err(crate::rows::corrupt("outbox", detail));
             }
-            let at = stored_time(now);
+            // As both stores keep instants: to the microsecond.
+            let at = now.trunc_subsecs(6);
             stored.extend(ids.into_iter().zip(effects.events).map(|(seq, event)| StoredEvent {
                 seq,
                 room: event.room.to_string(),
@@ -275,9 +276,4 @@ impl SqlStore {
         }
         Ok(stored)
     }
-}
-
-/// An instant as both stores keep it: to the microsecond.
-fn stored_time(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.trunc_subsecs(6)
 }

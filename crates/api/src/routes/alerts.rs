@@ -143,9 +143,7 @@ pub struct UnsubscribeQuery {
 #[post("/mail/unsubscribe")]
 async fn unsubscribe(state: State, req: HttpRequest, query: web::Query<UnsubscribeQuery>) -> Reply {
     state.limits.check_auth(client_key(&req))?;
-    let Some((user, kind)) = crate::unsubscribe::verify(&state.config.sign_in.jwt_secret, &query.token) else {
-        return Err(DomainError::validation("token", "is not an unsubscribe link of ours").into());
-    };
+    let (user, kind) = unsubscribe_token(&state, &query.token)?;
     match state.store.set_mail_wanted(user, kind, false, state.now()).await {
         // The account was deleted since: nothing is sent to it anyway.
         Ok(()) | Err(DomainError::NotFound(_)) => {}
@@ -168,9 +166,13 @@ async fn unsubscribe(state: State, req: HttpRequest, query: web::Query<Unsubscri
 async fn unsubscribe_page(state: State, req: HttpRequest, query: web::Query<UnsubscribeQuery>) -> Reply {
     state.limits.check_auth(client_key(&req))?;
     // Only a token of ours goes into the header: it is URL-safe by construction.
-    if crate::unsubscribe::verify(&state.config.sign_in.jwt_secret, &query.token).is_none() {
-        return Err(DomainError::validation("token", "is not an unsubscribe link of ours").into());
-    }
+    unsubscribe_token(&state, &query.token)?;
     let page = format!("{}/unsubscribe?token={}", state.mail.public_url, query.token);
     Ok(HttpResponse::SeeOther().insert_header(("Location", page)).finish())
+}
+
+/// The user and kind of message an unsubscribe link's token names, if it is one of ours.
+fn unsubscribe_token(state: &AppState, token: &str) -> Result<(UserId, MailKind), DomainError> {
+    crate::unsubscribe::verify(&state.config.sign_in.jwt_secret, token)
+        .ok_or_else(|| DomainError::validation("token", "is not an unsubscribe link of ours"))
 }
