@@ -60,6 +60,16 @@ impl PgConfig {
 const STATEMENT_CACHE: usize = 400;
 
 /// Connects to the (migrated) database in `config`.
+///
+/// Every statement is planned once per connection, when it is prepared, and
+/// its plan kept (`plan_cache_mode = force_generic_plan`). By default
+/// PostgreSQL plans a prepared statement's first five runs on a connection
+/// for their parameter values before it settles on one plan; a batch's
+/// statements vary with its size, so most ran fewer than five times on a
+/// connection and were planned on every run: 12–19 % of PostgreSQL's CPU on
+/// holds spread over many events (BENCHMARKS.md, issue 25). HotHour's
+/// statements need no plan per value: each reaches its rows through an index
+/// whatever the values (see `lapsed_holds_sql`).
 pub async fn connect(config: &PgConfig) -> Result<SqlStore, DomainError> {
     let lock_timeout_ms = config.lock_timeout.as_millis().to_string();
     let mut options = ConnectOptions::new(config.url.clone());
@@ -68,7 +78,8 @@ pub async fn connect(config: &PgConfig) -> Result<SqlStore, DomainError> {
         .acquire_timeout(config.acquire_timeout)
         .sqlx_logging(false)
         .map_sqlx_postgres_opts(move |pg| {
-            pg.options([("lock_timeout", lock_timeout_ms.as_str())]).statement_cache_capacity(STATEMENT_CACHE)
+            pg.options([("lock_timeout", lock_timeout_ms.as_str()), ("plan_cache_mode", "force_generic_plan")])
+                .statement_cache_capacity(STATEMENT_CACHE)
         });
     let db = Database::connect(options).await.map_err(error::map_db_err)?;
     let nats = match &config.nats {
