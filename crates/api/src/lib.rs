@@ -35,6 +35,7 @@ pub mod store;
 pub mod summaries;
 pub mod unsubscribe;
 
+use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -63,7 +64,7 @@ pub use hothour_infra_stripe::install_crypto_provider;
 pub use store::{AppStore, connect_and_migrate};
 /// The clock the API reads and waits on (tests substitute one they move).
 pub type AppClock = Arc<dyn LiveClock>;
-pub type AppServices = Services<AppStore, AppClock, metrics::CommittedPayments>;
+pub type AppServices = Services<AppStore, AppClock, live::local_commits::InstancePublisher>;
 pub type AppAccounts = Accounts<AppStore, AppClock, Bcrypt, RandomRefreshTokens, OutboxSessions<AppStore>>;
 pub type AppStudios = Studios<AppStore, AppClock, OutboxSessions<AppStore>>;
 pub type AppInvitations = Invitations<AppStore, AppClock, RandomRefreshTokens, OutboxSessions<AppStore>>;
@@ -99,9 +100,30 @@ pub struct AppState {
     pub csp_sources: security_headers::Sources,
     /// Where email leaves, and what every message carries.
     pub mail: mail::MailSetup,
+    /// The runtime holds and grabs are decided on: the one the instance
+    /// started on, not the HTTP worker that took the request, so that a
+    /// batch's round trips to the database are not queued behind the
+    /// worker's parsing of other requests (BENCHMARKS.md, issue 25).
+    pub decisions: tokio::runtime::Handle,
+    /// What this instance committed, until its fan-out delivers it.
+    pub local_commits: Arc<live::local_commits::LocalCommits>,
 }
 
 impl AppState {
+    /// Runs `decision` on [`AppState::decisions`] and answers its outcome. A
+    /// decision that panicked panics here too; one the runtime dropped (the
+    /// instance is stopping) is `Unavailable`.
+    pub async fn decide<T: Send + 'static>(
+        &self,
+        decision: impl Future<Output = Result<T, DomainError>> + Send + 'static,
+    ) -> Result<T, DomainError> {
+        match self.decisions.spawn(decision).await {
+            Ok(outcome) => outcome,
+            Err(stopped) if stopped.is_panic() => std::panic::resume_unwind(stopped.into_panic()),
+            Err(_) => Err(DomainError::Unavailable),
+        }
+    }
+
     /// The state for a store, on the wall clock.
     pub async fn new(store: AppStore, config: Config) -> Result<AppState, String> {
         AppState::with_clock(store, config, Arc::new(SystemClock)).await
@@ -111,15 +133,21 @@ impl AppState {
         let epoch = store.stream_epoch().await.map_err(|e| format!("reading the stream epoch: {e}"))?;
         let csp_sources = security_headers::Sources::for_payments(&config.payments);
         let metrics = metrics::Metrics::new();
-        let committed_payments = metrics.committed_payments();
+        let local_commits = Arc::new(live::local_commits::LocalCommits::default());
+        let publisher = live::local_commits::InstancePublisher {
+            payments: metrics.committed_payments(),
+            local: local_commits.clone(),
+        };
         let mail = config.mail.setup()?;
         Ok(AppState {
+            decisions: tokio::runtime::Handle::current(),
+            local_commits,
             mail,
             hub: Arc::new(Hub::new()),
             epoch,
             metrics,
             services: {
-                let services = Services::new(store.clone(), clock.clone(), committed_payments, config.policy)
+                let services = Services::new(store.clone(), clock.clone(), publisher, config.policy)
                     .with_hold_lanes(config.database.hold_lanes);
                 match config.payments.setup(&config.currency)? {
                     Some(setup) => services.with_payments(setup),

@@ -26,6 +26,8 @@ pub struct Metrics {
     reads_from_store: IntGauge,
     read_model_following: IntGauge,
     relay_leading: IntGauge,
+    fanout_from_memory: IntGauge,
+    fanout_read_back: IntGauge,
     payments: IntCounterVec,
     refunds: IntCounterVec,
     mail: IntCounterVec,
@@ -113,6 +115,16 @@ impl Metrics {
             "1 while this instance's outbox relay announces the commits of every instance",
         )
         .expect("valid gauge");
+        let fanout_from_memory = IntGauge::new(
+            "hothour_fanout_events_from_memory_total",
+            "Announced outbox events this instance committed itself and delivered without reading them back",
+        )
+        .expect("valid gauge");
+        let fanout_read_back = IntGauge::new(
+            "hothour_fanout_events_read_back_total",
+            "Announced outbox events read back from the outbox (other instances' commits)",
+        )
+        .expect("valid gauge");
         let payments = IntCounterVec::new(
             Opts::new("hothour_payments_total", "Card payments by outcome (succeeded, declined)"),
             &["outcome"],
@@ -145,6 +157,8 @@ impl Metrics {
             Box::new(reads_from_store.clone()),
             Box::new(read_model_following.clone()),
             Box::new(relay_leading.clone()),
+            Box::new(fanout_from_memory.clone()),
+            Box::new(fanout_read_back.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
@@ -163,6 +177,8 @@ impl Metrics {
             reads_from_store,
             read_model_following,
             relay_leading,
+            fanout_from_memory,
+            fanout_read_back,
             payments,
             refunds,
             mail,
@@ -218,6 +234,9 @@ impl Metrics {
         self.reads_from_store.set(misses as i64);
         self.read_model_following.set(i64::from(read_model.following()));
         self.relay_leading.set(i64::from(state.store.leads_relay()));
+        let (from_memory, read_back) = state.local_commits.counts();
+        self.fanout_from_memory.set(from_memory as i64);
+        self.fanout_read_back.set(read_back as i64);
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer).expect("text encoding cannot fail");
         String::from_utf8(buffer).unwrap_or_default()

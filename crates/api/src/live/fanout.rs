@@ -17,6 +17,7 @@ use hothour_domain::{DomainError, StoredEvent};
 use hothour_infra_sql::Heard;
 
 use crate::AppState;
+use crate::live::local_commits::RangeParts;
 use crate::live::{catalogue, sessions, stored};
 
 const CATCH_UP_BATCH: u32 = 1_000;
@@ -106,13 +107,23 @@ pub(crate) fn backoff(failures: u32) -> Duration {
 /// was settled already (otherwise an announcement went missing, and reads
 /// wait for the next catch-up or go to the database).
 async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, last: i64) -> Result<(), DomainError> {
-    for event in &state.store.events_between(first, last).await? {
+    // What this instance committed itself is not read back.
+    let RangeParts { kept, to_read } = state.local_commits.take_range(first, last);
+    let from_memory = kept.len();
+    let mut events = kept;
+    for (from, through) in to_read {
+        events.extend(state.store.events_between(from, through).await?);
+    }
+    state.local_commits.count(from_memory, events.len() - from_memory);
+    events.sort_unstable_by_key(|event| event.seq);
+    for event in &events {
         deliver(state, delivered, event).await?;
     }
     if delivered.settled >= first - 1 {
         delivered.settle_through(last);
         state.syncs.heard_through(last);
     }
+    state.local_commits.delivered_through(delivered.settled);
     Ok(())
 }
 
@@ -133,6 +144,7 @@ async fn deliver_announced(
     deliver(state, delivered, event).await?;
     delivered.settle_through(event.seq);
     state.syncs.heard_through(event.seq);
+    state.local_commits.delivered_through(delivered.settled);
     Ok(())
 }
 
@@ -148,6 +160,7 @@ async fn catch_up(state: &AppState, delivered: &mut Delivered) -> Result<(), Dom
         delivered.settle_through(through);
         state.syncs.heard_through(through);
     }
+    state.local_commits.delivered_through(delivered.settled);
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod fanout;
 pub mod hub;
+pub mod local_commits;
 pub mod protocol;
 pub mod sessions;
 pub mod socket;

@@ -205,8 +205,9 @@ async fn trigger_turbo(state: State, caller: Caller, id: web::Path<i64>) -> Repl
 )]
 #[post("/auctions/{id}/grab")]
 async fn grab_auction(state: State, caller: Caller, id: web::Path<i64>, req: HttpRequest, body: web::Bytes) -> Reply {
-    book(&state, &caller, &req, &body, Metrics::grab, |input: GrabIn| {
-        state.services.grab(&caller.actor, AuctionId(*id), input.confirm)
+    let (state_, actor, id) = (state.clone(), caller.actor, AuctionId(*id));
+    book(&state, &caller, &req, &body, Metrics::grab, move |input: GrabIn| async move {
+        state_.services.grab(&actor, id, input.confirm).await
     })
     .await
 }

@@ -62,7 +62,8 @@ fn no_content() -> Reply {
 }
 
 /// A hold or a grab: within the caller's booking budget, its body read as
-/// `T`, run at most once per `Idempotency-Key`, its outcome counted, and
+/// `T`, run at most once per `Idempotency-Key`, decided on the instance's
+/// decision runtime (see [`AppState::decisions`]), its outcome counted, and
 /// answered with the reservation it made.
 async fn book<T, F, Fut>(
     state: &AppState,
@@ -75,12 +76,12 @@ async fn book<T, F, Fut>(
 where
     T: DeserializeOwned,
     F: FnOnce(T) -> Fut,
-    Fut: Future<Output = Result<Reservation, DomainError>>,
+    Fut: Future<Output = Result<Reservation, DomainError>> + Send + 'static,
 {
     state.limits.check_booking(caller.user_id().0)?;
     let input: T = crate::json::parse_request(req, body)?;
     idempotency::run(state, caller.user_id(), req, body, || async {
-        let result = make(input).await.map_err(Problem::from);
+        let result = state.decide(make(input)).await.map_err(Problem::from);
         count(&state.metrics, result.as_ref().map_or_else(|p| p.code.as_str(), |_| "created"));
         Ok(Answer::json(StatusCode::CREATED, &state.reservation_out(&result?).await?))
     })
