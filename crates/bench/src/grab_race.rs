@@ -13,24 +13,29 @@ pub async fn run(bench: &Bench, users: usize) -> Result<()> {
     let auction = bench.auction(&admin).await?;
     let tokens = bench.tokens(&bench.users("grab", users).await?);
     println!("grab-race: auction {auction}, {users} users, each on its own connection, released together");
-    let barrier = Arc::new(Barrier::new(users + 1));
+    // Every user first gets ready (its connection open, its request built),
+    // then all are released together: the race, and the CPU measured over
+    // it, are the requests alone, not the TCP handshakes before them.
+    let (ready, go) = (Arc::new(Barrier::new(users + 1)), Arc::new(Barrier::new(users + 1)));
     let tasks: Vec<_> = tokens
         .into_iter()
         .map(|token| {
-            let (barrier, base, api) = (barrier.clone(), bench.base.clone(), bench.api.clone());
+            let (ready, go, base, api) = (ready.clone(), go.clone(), bench.base.clone(), bench.api.clone());
             tokio::spawn(async move {
                 let client = load::client();
-                // Open the connection first, so the race is between requests, not TCP handshakes.
                 let _ = client.get(format!("{base}/health/live")).send().await;
-                barrier.wait().await;
+                let grab = client.post(format!("{api}/auctions/{auction}/grab")).bearer_auth(token);
+                ready.wait().await;
+                go.wait().await;
                 let sent = Instant::now();
-                let reply = setup::send(client.post(format!("{api}/auctions/{auction}/grab")).bearer_auth(token)).await;
+                let reply = setup::send(grab).await;
                 (reply.outcome(201), sent.elapsed())
             })
         })
         .collect();
+    ready.wait().await;
     let cpu = Cpu::sample(bench.server_pid);
-    barrier.wait().await;
+    go.wait().await;
     let started = Instant::now();
     let mut stats = Stats::default();
     for task in tasks {

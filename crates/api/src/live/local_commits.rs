@@ -14,7 +14,7 @@ use hothour_domain::ports::EventPublisher;
 use crate::metrics::CommittedPayments;
 
 /// The most events kept; beyond it the oldest are dropped (and read back).
-const MAX_KEPT: usize = 20_000;
+const MAX_KEPT: usize = 5_000;
 
 /// A range read back in more pieces than this is read whole instead.
 const MAX_PIECES: usize = 4;
