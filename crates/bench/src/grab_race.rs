@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use tokio::sync::Barrier;
 
-use crate::load::{self, Cpu, Stats};
-use crate::setup::{self, Bench, Result};
+use crate::conn::Conn;
+use crate::load::{Cpu, Stats};
+use crate::setup::{API, Bench, Result};
 
 pub async fn run(bench: &Bench, users: usize) -> Result<()> {
     let admin = bench.admin().await?;
@@ -20,15 +21,14 @@ pub async fn run(bench: &Bench, users: usize) -> Result<()> {
     let tasks: Vec<_> = tokens
         .into_iter()
         .map(|token| {
-            let (ready, go, base, api) = (ready.clone(), go.clone(), bench.base.clone(), bench.api.clone());
+            let (ready, go, conn) = (ready.clone(), go.clone(), Conn::to(&bench.base));
+            let grab = format!("{API}/auctions/{auction}/grab");
             tokio::spawn(async move {
-                let client = load::client();
-                let _ = client.get(format!("{base}/health/live")).send().await;
-                let grab = client.post(format!("{api}/auctions/{auction}/grab")).bearer_auth(token);
+                let _ = conn.get("/health/live").await;
                 ready.wait().await;
                 go.wait().await;
                 let sent = Instant::now();
-                let reply = setup::send(grab).await;
+                let reply = conn.post(&grab, &token, None).await;
                 (reply.outcome(201), sent.elapsed())
             })
         })

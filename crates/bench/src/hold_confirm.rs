@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::load::{self, Cpu, Outcome, Stop};
-use crate::setup::{self, Bench, Result};
+use crate::setup::{self, API, Bench, Result};
 
 pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: usize) -> Result<()> {
     let admin = bench.admin().await?;
@@ -14,17 +14,16 @@ pub async fn run(bench: &Bench, connections: usize, duration: Duration, users: u
     println!(
         "hold-confirm: event {event}, {users} users, {connections} connections, {duration:?}; latency is hold + confirm"
     );
-    let api = Arc::new(bench.api.clone());
     let cpu = Cpu::sample(bench.server_pid);
-    let stats = load::run(connections, Stop::After(duration), move |client, i| {
-        let (api, tokens) = (api.clone(), tokens.clone());
+    let stats = load::run(&bench.base, connections, Stop::After(duration), move |conn, i| {
+        let tokens = tokens.clone();
         async move {
             let token = tokens.get(i as usize)?;
-            let hold = setup::send(setup::hold(&client, &api, event, token)).await;
+            let hold = setup::hold_on(&conn, event, token).await;
             let Some(id) = hold.body["id"].as_i64().filter(|_| hold.status == Some(201)) else {
                 return Some(hold.outcome(201));
             };
-            let confirm = setup::send(client.post(format!("{api}/reservations/{id}/confirm")).bearer_auth(token)).await;
+            let confirm = conn.post(&format!("{API}/reservations/{id}/confirm"), token, None).await;
             Some(Outcome { label: format!("201 then {}", confirm.label()), ok: confirm.status == Some(200) })
         }
     })

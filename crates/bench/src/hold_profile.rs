@@ -145,10 +145,9 @@ pub async fn run(bench: &Bench, count: usize, clients: usize, duration: Duration
     let tokens = Arc::new(bench.tokens(&users[..count]));
 
     // 1. Over HTTP, one at a time: the uncontended latency of the whole path.
-    let api = Arc::new(bench.api.clone());
-    let stats = load::run(1, Stop::Count(count as u64), move |client, i| {
-        let (api, tokens) = (api.clone(), tokens.clone());
-        async move { Some(setup::send(setup::hold(&client, &api, http_event, &tokens[i as usize])).await.outcome(201)) }
+    let stats = load::run(&bench.base, 1, Stop::Count(count as u64), move |conn, i| {
+        let tokens = tokens.clone();
+        async move { Some(setup::hold_on(&conn, http_event, &tokens[i as usize]).await.outcome(201)) }
     })
     .await;
     stats.print("hold-profile: HTTP holds one at a time", 1, "holds");
@@ -181,7 +180,7 @@ pub async fn run(bench: &Bench, count: usize, clients: usize, duration: Duration
     let db = Arc::new(db);
     let users = Arc::new(users[2 * count..].to_vec());
     let studio = admin.studio_id;
-    let stats = load::run(clients, Stop::After(duration), move |_, i| {
+    let stats = load::run(&bench.base, clients, Stop::After(duration), move |_, i| {
         let (db, users) = (db.clone(), users.clone());
         async move {
             let user = *users.get(i as usize)?;

@@ -102,15 +102,14 @@ pub async fn run(
         None => None,
     };
     let cpu = Cpu::sample(bench.server_pid);
-    let api = Arc::new(bench.api.clone());
     let ids = event_ids.clone();
     let observing = observer.clone();
-    let load = load::run(connections, Stop::After(duration), move |client, i| {
-        let (api, tokens, ids, observing) = (api.clone(), tokens.clone(), ids.clone(), observing.clone());
+    let load = load::run(&bench.base, connections, Stop::After(duration), move |conn, i| {
+        let (tokens, ids, observing) = (tokens.clone(), ids.clone(), observing.clone());
         async move {
             let token = tokens.get(i as usize)?;
             let event = ids[pick(i, ids.len())];
-            let outcome = setup::send(setup::hold(&client, &api, event, token)).await.outcome(201);
+            let outcome = setup::hold_on(&conn, event, token).await.outcome(201);
             if let (true, Some(observer)) = (outcome.ok, &observing) {
                 observer.answered(event);
             }

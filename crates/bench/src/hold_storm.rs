@@ -8,12 +8,11 @@ use crate::setup::{self, Bench, Result};
 
 /// Holds one seat per request on `event`, user `i` for request `i`, until `stop`.
 pub async fn storm(bench: &Bench, event: i64, tokens: Arc<Vec<String>>, connections: usize, stop: Stop) -> Stats {
-    let api = Arc::new(bench.api.clone());
-    load::run(connections, stop, move |client, i| {
-        let (api, tokens) = (api.clone(), tokens.clone());
+    load::run(&bench.base, connections, stop, move |conn, i| {
+        let tokens = tokens.clone();
         async move {
             let token = tokens.get(i as usize)?;
-            Some(setup::send(setup::hold(&client, &api, event, token)).await.outcome(201))
+            Some(setup::hold_on(&conn, event, token).await.outcome(201))
         }
     })
     .await

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::conn::Conn;
+
 /// How one operation ended: a label for the status table and whether it did its work.
 pub struct Outcome {
     pub label: String,
@@ -125,12 +127,13 @@ pub fn client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Runs `op` on `connections` workers, each with its own connection, until
+/// Runs `op` on `connections` workers, each with its own connection to the
+/// server at `base` (see [`Conn`]), until
 /// `stop`. Every call gets the next index (0, 1, 2, … across all workers), so
 /// index `i` can pick user `i`; `op` answers `None` when there is no more work.
-pub async fn run<F, Fut>(connections: usize, stop: Stop, op: F) -> Stats
+pub async fn run<F, Fut>(base: &str, connections: usize, stop: Stop, op: F) -> Stats
 where
-    F: Fn(reqwest::Client, u64) -> Fut + Send + Sync + 'static,
+    F: Fn(Conn, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Option<Outcome>> + Send + 'static,
 {
     let op = Arc::new(op);
@@ -142,7 +145,7 @@ where
     };
     let workers: Vec<_> = (0..connections)
         .map(|_| {
-            let (op, next, client) = (op.clone(), next.clone(), client());
+            let (op, next, conn) = (op.clone(), next.clone(), Conn::to(base));
             tokio::spawn(async move {
                 let mut stats = Stats::default();
                 while deadline.is_none_or(|deadline| Instant::now() < deadline) {
@@ -151,7 +154,7 @@ where
                         break;
                     }
                     let sent = Instant::now();
-                    match op(client.clone(), index).await {
+                    match op(conn.clone(), index).await {
                         Some(outcome) => stats.record(outcome, sent.elapsed()),
                         None => {
                             stats.exhausted = true;

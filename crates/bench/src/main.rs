@@ -7,6 +7,7 @@
 //! invariant in the database. `scripts/bench.sh` runs them all on a fresh
 //! server; BENCHMARKS.md has the numbers.
 
+mod conn;
 mod grab_race;
 mod hold_confirm;
 mod hold_correctness;

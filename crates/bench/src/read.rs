@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::load::{self, Cpu, Stop};
-use crate::setup::{self, Bench, Result};
+use crate::setup::{self, API, Bench, Result};
 
 pub async fn run(bench: &Bench, connections: usize, duration: Duration) -> Result<()> {
     let admin = bench.admin().await?;
@@ -16,14 +16,14 @@ pub async fn run(bench: &Bench, connections: usize, duration: Duration) -> Resul
         setup::send(setup::hold(&bench.http, &bench.api, event, token)).await;
     }
     for (title, path) in [
-        ("read GET /auctions/{id}", format!("auctions/{auction}")),
-        ("read GET /events/{id}", format!("events/{event}")),
+        ("read GET /auctions/{id}", format!("{API}/auctions/{auction}")),
+        ("read GET /events/{id}", format!("{API}/events/{event}")),
     ] {
-        let url = Arc::new(format!("{}/{path}", bench.api));
+        let path = Arc::new(path);
         let cpu = Cpu::sample(bench.server_pid);
-        let stats = load::run(connections, Stop::After(duration), move |client, _| {
-            let url = url.clone();
-            async move { Some(setup::send(client.get(url.as_str())).await.outcome(200)) }
+        let stats = load::run(&bench.base, connections, Stop::After(duration), move |conn, _| {
+            let path = path.clone();
+            async move { Some(conn.get(&path).await.outcome(200)) }
         })
         .await;
         stats.print(title, connections, "reads");

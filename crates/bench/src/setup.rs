@@ -23,6 +23,9 @@ pub const PASSWORD_HASH: &str = "$2b$04$L7PXjYsXcxatYwQ4uUCddetXBUIIqaaF4uDbRXbM
 /// Live holds on another event that `Bench::history` starts a scenario with.
 pub const HISTORY_HOLDS: i64 = 10_000;
 
+/// Where the API's paths start on the server.
+pub const API: &str = "/api/v1";
+
 /// The server under test and its database.
 pub struct Bench {
     pub base: String,
@@ -68,7 +71,7 @@ impl Bench {
         let base = base_url.trim_end_matches('/').to_owned();
         let db = pool(database_url, 4).await?;
         let bench = Bench {
-            api: format!("{base}/api/v1"),
+            api: format!("{base}{API}"),
             base,
             db,
             database_url: database_url.to_owned(),
@@ -317,6 +320,11 @@ pub async fn send(request: RequestBuilder) -> Reply {
             Reply { status: None, body: Json::String(kind.into()) }
         }
     }
+}
+
+/// A hold of one seat on `event` for the user of `token`, on `conn`.
+pub async fn hold_on(conn: &crate::conn::Conn, event: i64, token: &str) -> Reply {
+    conn.post(&format!("{API}/events/{event}/holds"), token, Some(&json!({"quantity": 1}))).await
 }
 
 /// A hold of one seat on `event` for the user of `token`.
