@@ -90,12 +90,15 @@ where
 
 /// Every documented route, relative to `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
+    // Routes are tried in this order, each with a pattern parameter matched
+    // by a regular expression: the busiest (reads, holds and grabs) first.
+    // No path matches a pattern of two modules.
+    events::configure(cfg);
+    auctions::configure(cfg);
     accounts::configure(cfg);
     studios::configure(cfg);
     mailbox::configure(cfg);
-    events::configure(cfg);
     waitlist::configure(cfg);
-    auctions::configure(cfg);
     alerts::configure(cfg);
     reservations::configure(cfg);
     numbers::configure(cfg);
