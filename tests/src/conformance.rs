@@ -351,6 +351,48 @@ pub async fn holds_on_many_events_share_transactions_each_as_alone<B: Backend>()
     assert_eq!(offered, 1, "the seat that came back went to the waiter first");
 }
 
+/// One write over several events hands out every reservation id once: the
+/// ids drawn for the holds of each event and those drawn for the waiting
+/// lists of events whose holds lapsed never coincide (on SQLite, where ids
+/// follow the largest stored one, a waiting list once skipped only its own
+/// event's ids and a waiter's offer overwrote another event's hold).
+pub async fn one_write_over_several_events_hands_out_each_id_once<B: Backend>() {
+    let world = World::<B>::new().await;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(world.event(3).await);
+    }
+    // On the last two events a hold lapses while someone waits.
+    for (i, event) in events.iter().enumerate().skip(1) {
+        let lapsing = world.user(&format!("lapsing{i}@example.test")).await;
+        world.services.hold(&lapsing, *event, 3).await.unwrap();
+        let waiter = world.user(&format!("waiter{i}@example.test")).await;
+        world.services.join_waitlist(&waiter, *event, 1).await.unwrap();
+    }
+    world.clock.advance(Duration::minutes(6));
+    let users = world.users("several", 6).await;
+    let targets = EventsHolds::new(
+        events.iter().map(|event| EventHolds::for_users(*event, users.iter().map(|u| u.user_id).collect())),
+    );
+    let store = world.backend.store();
+    let ids = store
+        .locked(targets, LockMode::Wait, &world.clock, |units, _now| {
+            Ok(units
+                .units
+                .iter()
+                .flat_map(|unit| unit.fresh_ids.iter().chain(&unit.waiting.fresh_ids).copied())
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    let waiting: usize = 2;
+    assert_eq!(ids.len(), 3 * users.len() + waiting, "an id for each hold and each possible offer: {ids:?}");
+    let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "every id handed out once: {ids:?}");
+}
+
 /// Keeps every event the services hand on after a commit.
 #[derive(Clone, Default)]
 struct Recorder(Arc<std::sync::Mutex<Vec<StoredEvent>>>);
@@ -920,6 +962,7 @@ macro_rules! conformance_tests {
             concurrent_holds_never_oversell,
             concurrent_holds_are_decided_together_each_as_alone,
             holds_on_many_events_share_transactions_each_as_alone,
+            one_write_over_several_events_hands_out_each_id_once,
             the_events_a_write_hands_on_are_the_outbox_rows,
             concurrent_grabs_have_one_winner,
             concurrent_confirmations_are_decided_together,

@@ -66,6 +66,9 @@ impl SqlStore {
         // Drawn before the locks, which they do not need, so that they are
         // held for one round trip less.
         let mut fresh_ids = self.fresh_reservation_ids(conn, targets.iter().map(|t| t.users.len()).sum()).await?;
+        // Every id drawn in this write so far: a waiting list's ids come after
+        // them all (see `waiting_list`), not only after its own event's.
+        let mut drawn = fresh_ids.len();
         let events = self.lock_events(conn, targets.iter().map(|t| t.event), mode).await?;
         // One decision, one `now`: read after the locks are taken.
         let now = clock.now();
@@ -85,12 +88,13 @@ impl SqlStore {
             // list is read then, or when the decision asked for it.
             let waiting = if target.waiting_list {
                 // An edit may grow the capacity: no bound on the offers.
-                self.waiting_list(conn, event.id, target.users.len(), None).await?
+                self.waiting_list(conn, event.id, drawn, None).await?
             } else if !lapsed_holds.is_empty() {
-                self.waiting_list(conn, event.id, target.users.len(), Some(free_at_most(&event, 0))).await?
+                self.waiting_list(conn, event.id, drawn, Some(free_at_most(&event, 0))).await?
             } else {
                 WaitingList::default()
             };
+            drawn += waiting.fresh_ids.len();
             // Ascending ids, handed out from the end.
             let mut ids: Vec<ReservationId> = fresh_ids.drain(..target.users.len()).collect();
             ids.reverse();
