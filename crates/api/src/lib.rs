@@ -110,14 +110,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs `decision` on [`AppState::decisions`] and answers its outcome. A
+    /// Runs `decision` on [`AppState::decisions`], in the caller's span (so
+    /// that what it logs names the request), and answers its outcome. A
     /// decision that panicked panics here too; one the runtime dropped (the
     /// instance is stopping) is `Unavailable`.
     pub async fn decide<T: Send + 'static>(
         &self,
         decision: impl Future<Output = Result<T, DomainError>> + Send + 'static,
     ) -> Result<T, DomainError> {
-        match self.decisions.spawn(decision).await {
+        match self.decisions.spawn(tracing::Instrument::in_current_span(decision)).await {
             Ok(outcome) => outcome,
             Err(stopped) if stopped.is_panic() => std::panic::resume_unwind(stopped.into_panic()),
             Err(_) => Err(DomainError::Unavailable),

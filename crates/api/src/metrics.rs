@@ -122,7 +122,7 @@ impl Metrics {
         .expect("valid gauge");
         let fanout_read_back = IntGauge::new(
             "hothour_fanout_events_read_back_total",
-            "Announced outbox events read back from the outbox (other instances' commits)",
+            "Announced outbox events read back from the outbox (other instances' commits, and own ones no longer kept)",
         )
         .expect("valid gauge");
         let payments = IntCounterVec::new(

@@ -205,9 +205,9 @@ async fn trigger_turbo(state: State, caller: Caller, id: web::Path<i64>) -> Repl
 )]
 #[post("/auctions/{id}/grab")]
 async fn grab_auction(state: State, caller: Caller, id: web::Path<i64>, req: HttpRequest, body: web::Bytes) -> Reply {
-    let (state_, actor, id) = (state.clone(), caller.actor, AuctionId(*id));
+    let (shared, actor, id) = (state.clone(), caller.actor, AuctionId(*id));
     book(&state, &caller, &req, &body, Metrics::grab, move |input: GrabIn| async move {
-        state_.services.grab(&actor, id, input.confirm).await
+        shared.services.grab(&actor, id, input.confirm).await
     })
     .await
 }

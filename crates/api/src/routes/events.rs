@@ -163,9 +163,9 @@ async fn cancel_event(state: State, caller: Caller, id: web::Path<i64>) -> Reply
 )]
 #[post("/events/{id}/holds")]
 async fn hold_seats(state: State, caller: Caller, id: web::Path<i64>, req: HttpRequest, body: web::Bytes) -> Reply {
-    let (state_, actor, id) = (state.clone(), caller.actor, EventId(*id));
+    let (shared, actor, id) = (state.clone(), caller.actor, EventId(*id));
     book(&state, &caller, &req, &body, Metrics::hold, move |input: HoldIn| async move {
-        state_.services.hold(&actor, id, input.quantity).await
+        shared.services.hold(&actor, id, input.quantity).await
     })
     .await
 }
