@@ -398,8 +398,8 @@ pub async fn one_write_over_several_events_hands_out_each_id_once<B: Backend>() 
 struct Recorder(Arc<std::sync::Mutex<Vec<StoredEvent>>>);
 
 impl EventPublisher for Recorder {
-    fn publish(&self, events: &[StoredEvent]) {
-        self.0.lock().expect("recorder").extend_from_slice(events);
+    fn publish(&self, events: Vec<StoredEvent>) {
+        self.0.lock().expect("recorder").extend(events);
     }
 }
 

@@ -28,6 +28,7 @@ pub mod pagination;
 pub mod payments;
 pub mod problem;
 pub mod query_date;
+pub mod request_span;
 pub mod routes;
 pub mod security_headers;
 pub mod spa;
@@ -294,7 +295,7 @@ pub fn app(
         .wrap(ErrorHandlers::new().default_handler(problem_json))
         .wrap(actix_web::middleware::from_fn(security_headers::add))
         .wrap(actix_web::middleware::from_fn(metrics::track))
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<request_span::RequestSpan>::new())
         .wrap(cors)
 }
 

@@ -42,8 +42,8 @@ pub struct CommittedPayments {
     refunds: IntCounterVec,
 }
 
-impl hothour_domain::ports::EventPublisher for CommittedPayments {
-    fn publish(&self, events: &[hothour_domain::StoredEvent]) {
+impl CommittedPayments {
+    pub fn count(&self, events: &[hothour_domain::StoredEvent]) {
         for event in events.iter().filter(|event| event.room.starts_with("user:")) {
             match event.kind.as_str() {
                 "payment_succeeded" => self.payments.with_label_values(&["succeeded"]).inc(),

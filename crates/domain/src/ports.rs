@@ -622,7 +622,7 @@ pub trait JobStore: Send + Sync {
 
 /// Delivers committed events to live subscribers on this instance.
 pub trait EventPublisher: Send + Sync {
-    fn publish(&self, events: &[StoredEvent]);
+    fn publish(&self, events: Vec<StoredEvent>);
 }
 
 /// For deployments where another path (the outbox listener) delivers events.
@@ -630,11 +630,11 @@ pub trait EventPublisher: Send + Sync {
 pub struct NoPublisher;
 
 impl EventPublisher for NoPublisher {
-    fn publish(&self, _events: &[StoredEvent]) {}
+    fn publish(&self, _events: Vec<StoredEvent>) {}
 }
 
 impl<P: EventPublisher + ?Sized> EventPublisher for std::sync::Arc<P> {
-    fn publish(&self, events: &[StoredEvent]) {
+    fn publish(&self, events: Vec<StoredEvent>) {
         (**self).publish(events)
     }
 }

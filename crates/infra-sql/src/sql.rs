@@ -84,14 +84,23 @@ pub fn prefixed(columns: &str, alias: &str) -> String {
 }
 
 /// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` values.
+/// Written into one string: every batched write builds one per statement.
 pub fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let cells: Vec<String> = (1..=width).map(|col| format!("${}", row * width + col)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(rows * width * 6);
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { "), (" });
+        for col in 1..=width {
+            if col > 1 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "${}", row * width + col);
+        }
+    }
+    if rows > 0 {
+        sql.push(')');
+    }
+    sql
 }
 
 /// Seats and holds of an `events e` row that lapsed by `now` but were not swept
@@ -120,6 +129,8 @@ mod tests {
     #[test]
     fn placeholders_number_every_cell() {
         assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(placeholders(1, 1), "($1)");
+        assert_eq!(placeholders(0, 4), "");
     }
 
     #[test]

@@ -18,10 +18,16 @@ use crate::live::protocol::ServerFrame;
 /// The room's name, as clients subscribe to it.
 pub const ROOM: &str = "catalogue";
 
+/// Whether this instance's catalogue wants what is heard in `room`: a studio
+/// room's changes, while the catalogue has a subscriber.
+pub fn listens_to(hub: &Hub, room: &str) -> bool {
+    matches!(Room::parse(room), Some(Room::Studio(_))) && hub.subscriber_count(ROOM) > 0
+}
+
 /// Passes `frame`, heard in `room` with `seq`, on to this instance's
 /// catalogue when it is an auction's or an event's change in a studio room.
 pub fn pass_on(hub: &Hub, room: &str, seq: i64, frame: &ServerFrame) {
-    if !matches!(Room::parse(room), Some(Room::Studio(_))) || hub.subscriber_count(ROOM) == 0 {
+    if !listens_to(hub, room) {
         return;
     }
     let Some(copy) = frame.in_catalogue() else {

@@ -110,14 +110,16 @@ async fn deliver_range(state: &AppState, delivered: &mut Delivered, first: i64, 
     // What this instance committed itself is not read back.
     let RangeParts { kept, to_read } = state.local_commits.take_range(first, last);
     let from_memory = kept.len();
-    let mut events = kept;
+    // This instance observed its own commits before answering their callers.
+    let mut events: Vec<(StoredEvent, Observed)> = kept.into_iter().map(|event| (event, Observed::Already)).collect();
     for (from, through) in to_read {
-        events.extend(state.store.events_between(from, through).await?);
+        let read = state.store.events_between(from, through).await?;
+        events.extend(read.into_iter().map(|event| (event, Observed::NotYet)));
     }
     state.local_commits.count(from_memory, events.len() - from_memory);
-    events.sort_unstable_by_key(|event| event.seq);
-    for event in &events {
-        deliver(state, delivered, event).await?;
+    events.sort_unstable_by_key(|(event, _)| event.seq);
+    for (event, observed) in &events {
+        deliver(state, delivered, event, *observed).await?;
     }
     if delivered.settled >= first - 1 {
         delivered.settle_through(last);
@@ -141,7 +143,7 @@ async fn deliver_announced(
         deliver_outbox_through(state, delivered, after).await?;
         delivered.settle_through(after);
     }
-    deliver(state, delivered, event).await?;
+    deliver(state, delivered, event, Observed::NotYet).await?;
     delivered.settle_through(event.seq);
     state.syncs.heard_through(event.seq);
     state.local_commits.delivered_through(delivered.settled);
@@ -175,24 +177,41 @@ async fn deliver_outbox_through(state: &AppState, delivered: &mut Delivered, bou
         };
         cursor = last.seq;
         for event in events.iter().take_while(|event| event.seq <= bound) {
-            deliver(state, delivered, event).await?;
+            deliver(state, delivered, event, Observed::NotYet).await?;
         }
     }
     Ok(())
 }
 
+/// Whether the read model has seen an event already (this instance's own
+/// commits, kept in memory for the fan-out) or not yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Observed {
+    Already,
+    NotYet,
+}
+
 /// Delivers `event` unless it was; an error (reading what its frame carries)
-/// leaves it undelivered, for the catch-up to try again.
-async fn deliver(state: &AppState, delivered: &mut Delivered, event: &StoredEvent) -> Result<(), DomainError> {
+/// leaves it undelivered, for the catch-up to try again. Its frame is built
+/// only when something on this instance listens to its room.
+async fn deliver(
+    state: &AppState,
+    delivered: &mut Delivered,
+    event: &StoredEvent,
+    observed: Observed,
+) -> Result<(), DomainError> {
     if delivered.has(event.seq) {
         return Ok(());
     }
     let news = sessions::news_of(event);
-    let frame = if news.is_some() { None } else { stored::frame_of(state, event).await? };
+    let listened = state.hub.has_room(&event.room) || catalogue::listens_to(&state.hub, &event.room);
+    let frame = if news.is_some() || !listened { None } else { stored::frame_of(state, event).await? };
     if !delivered.record(event.seq, Instant::now()) {
         return Ok(());
     }
-    state.services.observe(event);
+    if observed == Observed::NotYet {
+        state.services.observe(event);
+    }
     if let Some((user, news)) = news {
         state.actors.changed(user);
         state.hub.post_session_news(user, news);

@@ -238,6 +238,12 @@ impl Hub {
         }
     }
 
+    /// Whether anything on this instance listens to `room`: a subscriber, or
+    /// the room's ticker (which waits for its changes).
+    pub fn has_room(&self, room: &str) -> bool {
+        self.rooms().contains_key(room)
+    }
+
     pub fn subscriber_count(&self, room: &str) -> usize {
         self.rooms().get(room).map_or(0, |r| r.subscribers.len())
     }

@@ -48,11 +48,11 @@ impl LocalCommits {
     }
 
     /// Keeps `events`, just committed here.
-    pub fn keep(&self, events: &[StoredEvent]) {
+    pub fn keep(&self, events: Vec<StoredEvent>) {
         let mut kept = self.kept();
         let through = kept.delivered_through;
-        for event in events.iter().filter(|event| event.seq > through) {
-            kept.events.insert(event.seq, event.clone());
+        for event in events.into_iter().filter(|event| event.seq > through) {
+            kept.events.insert(event.seq, event);
         }
         while kept.events.len() > MAX_KEPT {
             kept.events.pop_first();
@@ -111,8 +111,8 @@ pub struct InstancePublisher {
 }
 
 impl EventPublisher for InstancePublisher {
-    fn publish(&self, events: &[StoredEvent]) {
-        self.payments.publish(events);
+    fn publish(&self, events: Vec<StoredEvent>) {
+        self.payments.count(&events);
         self.local.keep(events);
     }
 }
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn a_range_kept_whole_needs_no_read() {
         let local = LocalCommits::default();
-        local.keep(&[event(3), event(4), event(5)]);
+        local.keep(vec![event(3), event(4), event(5)]);
         let parts = local.take_range(3, 5);
         assert_eq!(seqs(&parts.kept), [3, 4, 5]);
         assert!(parts.to_read.is_empty());
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn the_gaps_of_a_range_are_read() {
         let local = LocalCommits::default();
-        local.keep(&[event(2), event(5), event(6), event(9), event(12)]);
+        local.keep(vec![event(2), event(5), event(6), event(9), event(12)]);
         let parts = local.take_range(1, 10);
         assert_eq!(seqs(&parts.kept), [2, 5, 6, 9]);
         assert_eq!(parts.to_read, [(1, 1), (3, 4), (7, 8), (10, 10)]);
@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn a_range_in_many_pieces_is_read_whole() {
         let local = LocalCommits::default();
-        local.keep(&[event(2), event(4), event(6), event(8), event(10)]);
+        local.keep(vec![event(2), event(4), event(6), event(8), event(10)]);
         let parts = local.take_range(1, 11);
         assert_eq!(seqs(&parts.kept), [2, 4, 6, 8, 10]);
         assert_eq!(parts.to_read, [(1, 11)]);
@@ -176,10 +176,10 @@ mod tests {
     #[test]
     fn what_was_delivered_is_not_kept() {
         let local = LocalCommits::default();
-        local.keep(&[event(1), event(2), event(3)]);
+        local.keep(vec![event(1), event(2), event(3)]);
         local.delivered_through(2);
         // Published after the fan-out read it from the outbox: not kept.
-        local.keep(&[event(2)]);
+        local.keep(vec![event(2)]);
         assert_eq!(seqs(&local.take_range(1, 3).kept), [3]);
     }
 
@@ -187,7 +187,7 @@ mod tests {
     fn at_most_max_kept_are_kept_the_oldest_dropped() {
         let local = LocalCommits::default();
         let events: Vec<StoredEvent> = (1..=MAX_KEPT as i64 + 2).map(event).collect();
-        local.keep(&events);
+        local.keep(events);
         let parts = local.take_range(1, MAX_KEPT as i64 + 2);
         assert_eq!(parts.kept.len(), MAX_KEPT);
         assert_eq!(parts.kept[0].seq, 3);

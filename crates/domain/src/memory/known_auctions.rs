@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain_events::{Room, StoredEvent};
+use crate::domain_events::{Payload, Room, StoredEvent};
 use crate::error::DomainError;
 use crate::ids::AuctionId;
 use crate::reservation::ReservationStatus;
@@ -36,10 +36,16 @@ impl KnownAuctions {
     /// Learns from a committed event. Reservation events are announced to the
     /// holder's room and to the studio's; the studio's copy is read.
     pub fn observe(&self, event: &StoredEvent) {
+        self.observe_decoded(event, event.payload().and_then(Result::ok).as_ref());
+    }
+
+    /// As [`KnownAuctions::observe`], given the event's payload as decoded
+    /// (`None` when it is no room event or does not decode).
+    pub fn observe_decoded(&self, event: &StoredEvent, payload: Option<&Payload>) {
         if !matches!(Room::parse(&event.room), Some(Room::Studio(_))) {
             return;
         }
-        let Some(Ok(payload)) = event.payload() else {
+        let Some(payload) = payload else {
             return;
         };
         let Some(reservation) = payload.reservation() else {

@@ -37,15 +37,21 @@ impl ReadModel {
     /// Forgets what a committed event changed: its room's auction or event,
     /// and the parent of the reservation it tells of.
     pub fn observe(&self, event: &StoredEvent) {
+        self.observe_decoded(event, event.payload().and_then(Result::ok).as_ref());
+    }
+
+    /// As [`ReadModel::observe`], given the event's payload as decoded
+    /// (`None` when it is no room event or does not decode).
+    pub fn observe_decoded(&self, event: &StoredEvent, payload: Option<&Payload>) {
         match Room::parse(&event.room) {
             Some(Room::Auction(id)) => self.auctions.changed(id),
             Some(Room::Event(id)) => self.events.changed(id),
             _ => {}
         }
-        let Some(Ok(payload)) = event.payload() else {
+        let Some(payload) = payload else {
             return;
         };
-        if let Some(session) = session_of(&payload)
+        if let Some(session) = session_of(payload)
             && !self.sessions.keeps(session.target, &session)
         {
             self.sessions.changed(session.target);

@@ -174,8 +174,10 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
 
     /// Learns from a committed event (this instance's or another's).
     pub fn observe(&self, event: &StoredEvent) {
-        self.known_auctions.observe(event);
-        self.read_model.observe(event);
+        // Decoded once for both.
+        let payload = event.payload().and_then(Result::ok);
+        self.known_auctions.observe_decoded(event, payload.as_ref());
+        self.read_model.observe_decoded(event, payload.as_ref());
     }
 
     /// Whether every committed event is [observed](Self::observe) from now on
@@ -192,7 +194,7 @@ impl<S: CatalogueStore, C: Clock, P: EventPublisher> Services<S, C, P> {
         for event in &committed.events {
             self.observe(event);
         }
-        self.publisher.publish(&committed.events);
+        self.publisher.publish(committed.events);
         committed.value
     }
 
