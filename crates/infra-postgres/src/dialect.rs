@@ -68,6 +68,10 @@ impl Dialect for Postgres {
         value.clone().into()
     }
 
+    fn json_from_text(&self, param: &str) -> String {
+        format!("CAST({param} AS JSONB)")
+    }
+
     fn int(&self, n: i64) -> Value {
         // Counts are bounded far below i32::MAX by the rules; saturate anyway.
         i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX }).into()

@@ -62,6 +62,11 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     fn opt_time(&self, at: Option<DateTime<Utc>>) -> Value;
     /// A JSON document as its column stores it.
     fn json(&self, value: &serde_json::Value) -> Value;
+    /// A parameter bound as a JSON document's text, read as the column's
+    /// JSON type. Text is bound (and copied by the driver) at the cost of one
+    /// allocation, where a document is a tree of them: the outbox takes four
+    /// documents per hold.
+    fn json_from_text(&self, param: &str) -> String;
     /// A small count (seats, quantities, statuses) as an `INTEGER` column stores it.
     fn int(&self, n: i64) -> Value;
 

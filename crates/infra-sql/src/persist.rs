@@ -228,12 +228,16 @@ impl SqlStore {
         self.write_waitlist(conn, &effects.waitlist).await?;
         let mut stored = Vec::with_capacity(effects.events.len());
         if !effects.events.is_empty() {
-            let sql = format!(
-                "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING id",
-                placeholders(effects.events.len(), 4)
-            );
+            let rows: Vec<String> = (0..effects.events.len())
+                .map(|row| {
+                    let p = row * 4;
+                    format!("(${}, ${}, {}, ${})", p + 1, p + 2, d.json_from_text(&format!("${}", p + 3)), p + 4)
+                })
+                .collect();
+            let sql =
+                format!("INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING id", rows.join(", "));
             let values = effects.events.iter().flat_map(|event| {
-                [event.room.to_string().into(), event.kind.as_str().into(), d.json(&event.data), d.time(now)]
+                [event.room.to_string().into(), event.kind.as_str().into(), event.data.to_string().into(), d.time(now)]
             });
             let rows = self.all(conn, &sql, values.collect::<Vec<Value>>()).await?;
             let mut ids = rows.iter().map(|row| self.read(row).i64("id")).collect::<Result<Vec<_>, _>>()?;

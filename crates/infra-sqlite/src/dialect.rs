@@ -92,6 +92,10 @@ impl Dialect for Sqlite {
         value.to_string().into()
     }
 
+    fn json_from_text(&self, param: &str) -> String {
+        param.to_owned()
+    }
+
     fn int(&self, n: i64) -> Value {
         n.into()
     }
