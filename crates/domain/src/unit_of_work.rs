@@ -227,10 +227,16 @@ impl Effects {
         self.events.retain(|_| keep.next().unwrap_or(true));
     }
 
+    /// Announces `payload` to each of `rooms`, serialized once for them all.
     pub fn emit(&mut self, rooms: &[Room], payload: Payload) {
-        for room in rooms {
-            self.events.push(DomainEvent::new(*room, &payload));
+        let Some((last, others)) = rooms.split_last() else {
+            return;
+        };
+        let event = DomainEvent::new(*last, &payload);
+        for room in others {
+            self.events.push(DomainEvent { room: *room, ..event.clone() });
         }
+        self.events.push(event);
     }
 
     /// Records a message to `recipient`, sent after the commit.
