@@ -1,8 +1,10 @@
-//! Each request's root span: `tracing-actix-web`'s default fields, with the
-//! route recorded once routing has found it. The default builder resolves the
-//! route before routing, matching the path against every route's pattern a
-//! second time on every request, and does so even when the span is disabled
-//! (3 % of the server's CPU per hold in a `perf` profile at `RUST_LOG=warn`).
+//! Each request's root span: `tracing-actix-web`'s default fields (but the
+//! OpenTelemetry name and trace id), with the route recorded once routing has
+//! found it. The default builder resolves the route before routing, matching
+//! the path against every route's pattern a second time on every request, and
+//! does so even when the span is disabled (3 % of the server's CPU per hold in
+//! a `perf` profile at `RUST_LOG=warn`). Lines logged during a request carry
+//! every field but the route; the span's close carries the route too.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -21,7 +23,8 @@ impl RootSpanBuilder for RequestSpan {
             http.method = %request.method(),
             http.route = Empty,
             http.target = %request.uri().path_and_query().map_or("", |p| p.as_str()),
-            http.peer = request.peer_addr().map(display),
+            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.user_agent = request.headers().get("User-Agent").and_then(|agent| agent.to_str().ok()),
             http.status_code = Empty,
             otel.kind = "server",
             otel.status_code = Empty,

@@ -33,14 +33,16 @@ pub struct KnownAuctions {
 }
 
 impl KnownAuctions {
-    /// Learns from a committed event. Reservation events are announced to the
-    /// holder's room and to the studio's; the studio's copy is read.
+    /// As [`KnownAuctions::observe_decoded`], decoding the payload itself.
+    #[cfg(test)]
     pub fn observe(&self, event: &StoredEvent) {
         self.observe_decoded(event, event.payload().and_then(Result::ok).as_ref());
     }
 
-    /// As [`KnownAuctions::observe`], given the event's payload as decoded
-    /// (`None` when it is no room event or does not decode).
+    /// Learns from a committed event. Reservation events are announced to the
+    /// holder's room and to the studio's; the studio's copy is read.
+    /// `payload` is the event's, decoded (`None` when it is no room event or
+    /// does not decode).
     pub fn observe_decoded(&self, event: &StoredEvent, payload: Option<&Payload>) {
         if !matches!(Room::parse(&event.room), Some(Room::Studio(_))) {
             return;

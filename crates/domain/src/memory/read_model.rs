@@ -34,14 +34,15 @@ impl ReadModel {
         &self.sessions
     }
 
-    /// Forgets what a committed event changed: its room's auction or event,
-    /// and the parent of the reservation it tells of.
+    /// As [`ReadModel::observe_decoded`], decoding the payload itself.
+    #[cfg(test)]
     pub fn observe(&self, event: &StoredEvent) {
         self.observe_decoded(event, event.payload().and_then(Result::ok).as_ref());
     }
 
-    /// As [`ReadModel::observe`], given the event's payload as decoded
-    /// (`None` when it is no room event or does not decode).
+    /// Forgets what a committed event changed: its room's auction or event,
+    /// and the parent of the reservation it tells of. `payload` is the
+    /// event's, decoded (`None` when it is no room event or does not decode).
     pub fn observe_decoded(&self, event: &StoredEvent, payload: Option<&Payload>) {
         match Room::parse(&event.room) {
             Some(Room::Auction(id)) => self.auctions.changed(id),
