@@ -70,9 +70,10 @@ impl OutboxStore for SqlStore {
         let write = self.write().await?;
         let result = async {
             let sql = format!(
-                "INSERT INTO outbox (room, kind, payload, created_at) VALUES ($1, $2, $3, $4) RETURNING {OUTBOX_COLUMNS}"
+                "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING {OUTBOX_COLUMNS}",
+                self.outbox_rows(1)
             );
-            let values = [room.into(), kind.into(), self.d().json(&data), self.d().time(at)];
+            let values = [room.into(), kind.into(), data.to_string().into(), self.d().time(at)];
             let row = self
                 .one(write.conn(), &sql, values)
                 .await?

@@ -9,7 +9,7 @@ use hothour_domain::{
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
-use crate::sql::placeholders;
+use crate::sql::{placeholders, placeholders_with};
 
 impl SqlStore {
     /// An auction's details as the 13 columns from `title` to
@@ -215,6 +215,15 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The VALUES rows of `count` outbox rows `(room, kind, payload, created_at)`,
+    /// the payload bound as JSON text.
+    pub(crate) fn outbox_rows(&self, count: usize) -> String {
+        placeholders_with(count, 4, |col, param, sql| match col {
+            3 => sql.push_str(&self.d().json_from_text(param)),
+            _ => sql.push_str(param),
+        })
+    }
+
     /// Writes the reservations, outbox events and audit entries of a decision,
     /// returning the events as stored (with their sequence numbers).
     pub(crate) async fn write_effects(
@@ -228,14 +237,10 @@ impl SqlStore {
         self.write_waitlist(conn, &effects.waitlist).await?;
         let mut stored = Vec::with_capacity(effects.events.len());
         if !effects.events.is_empty() {
-            let rows: Vec<String> = (0..effects.events.len())
-                .map(|row| {
-                    let p = row * 4;
-                    format!("(${}, ${}, {}, ${})", p + 1, p + 2, d.json_from_text(&format!("${}", p + 3)), p + 4)
-                })
-                .collect();
-            let sql =
-                format!("INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING id", rows.join(", "));
+            let sql = format!(
+                "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING id",
+                self.outbox_rows(effects.events.len())
+            );
             let values = effects.events.iter().flat_map(|event| {
                 [event.room.to_string().into(), event.kind.as_str().into(), event.data.to_string().into(), d.time(now)]
             });

@@ -84,17 +84,26 @@ pub fn prefixed(columns: &str, alias: &str) -> String {
 }
 
 /// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of `width` values.
-/// Written into one string: every batched write builds one per statement.
 pub fn placeholders(rows: usize, width: usize) -> String {
+    placeholders_with(rows, width, |_, param, sql| sql.push_str(param))
+}
+
+/// As [`placeholders`], each cell written into the statement by `cell`, from
+/// its column (from 1) and its placeholder. Written into one string: every
+/// batched write builds one per statement.
+pub fn placeholders_with(rows: usize, width: usize, cell: impl Fn(usize, &str, &mut String)) -> String {
     use std::fmt::Write;
     let mut sql = String::with_capacity(rows * width * 6);
+    let mut param = String::new();
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { "), (" });
         for col in 1..=width {
             if col > 1 {
                 sql.push_str(", ");
             }
-            let _ = write!(sql, "${}", row * width + col);
+            param.clear();
+            let _ = write!(param, "${}", row * width + col);
+            cell(col, &param, &mut sql);
         }
     }
     if rows > 0 {
@@ -131,6 +140,10 @@ mod tests {
         assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(placeholders(1, 1), "($1)");
         assert_eq!(placeholders(0, 4), "");
+        let json_third = placeholders_with(2, 3, |col, p, sql| {
+            sql.push_str(&if col == 3 { format!("j({p})") } else { p.to_owned() })
+        });
+        assert_eq!(json_third, "($1, $2, j($3)), ($4, $5, j($6))");
     }
 
     #[test]
