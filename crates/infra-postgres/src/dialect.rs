@@ -100,6 +100,10 @@ impl Dialect for Postgres {
         format!("CAST({money} * 100 AS BIGINT)")
     }
 
+    fn joins_writes(&self) -> bool {
+        true
+    }
+
     fn lock_clause(&self, lock: RowLock) -> &'static str {
         match lock {
             RowLock::Update(LockMode::Wait) => "FOR UPDATE",

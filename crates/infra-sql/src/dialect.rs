@@ -88,6 +88,13 @@ pub trait Dialect: Send + Sync + fmt::Debug + 'static {
     /// units (cents), as an integer, for exact integer arithmetic on both stores.
     fn minor_units_sql(&self, money: &str) -> String;
 
+    /// Whether one statement may carry several writes as data-modifying CTEs
+    /// (`WITH w AS (INSERT …) UPDATE …`), so that a write's statements go to
+    /// the database in one round trip (see `statements.rs`). A dialect that
+    /// joins writes must name a violated foreign key in its errors: a joined
+    /// statement has no one `referencing` parent.
+    fn joins_writes(&self) -> bool;
+
     /// What follows a `SELECT` inside a write to lock the rows it reads.
     fn lock_clause(&self, lock: RowLock) -> &'static str;
     /// An SQL expression giving the id the next new reservation takes.

@@ -29,6 +29,7 @@ mod reports;
 mod reservations;
 mod rows;
 mod sql;
+mod statements;
 mod tokens;
 mod waitlist;
 mod write;
@@ -177,6 +178,17 @@ impl SqlStore {
         conn.query_all_raw(self.stmt(sql, values)).await.map_err(|e| self.dialect.map_error(e, None))
     }
 
+    /// As [`SqlStore::all`], mapping a failed foreign key as [`SqlStore::one_referencing`] does.
+    async fn all_referencing(
+        &self,
+        conn: &impl ConnectionTrait,
+        referencing: Option<&'static str>,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Result<Vec<QueryResult>, DomainError> {
+        conn.query_all_raw(self.stmt(sql, values)).await.map_err(|e| self.dialect.map_error(e, referencing))
+    }
+
     async fn exec(
         &self,
         conn: &impl ConnectionTrait,
@@ -283,7 +295,7 @@ impl<D: SqlInsert> Creates<D> for SqlStore {
             let row = self.one_referencing(write.conn(), "studio", &sql, values).await?;
             let row = row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
             let value = D::read(self.read(&row))?;
-            let events = self.write_effects(write.conn(), effects(&value), new.created_at).await?;
+            let events = self.write_effects(write.conn(), &[], effects(&value), new.created_at).await?;
             Ok(Committed { value, events })
         }
         .await;
@@ -302,7 +314,7 @@ impl<D: SqlInsert> Creates<D> for SqlStore {
                 let row = self.one_referencing(write.conn(), "studio", &sql, values).await?;
                 let row = row.ok_or_else(|| DomainError::storage_message("INSERT … RETURNING gave no row"))?;
                 let value = D::read(self.read(&row))?;
-                events.extend(self.write_effects(write.conn(), effects(&value), new.created_at).await?);
+                events.extend(self.write_effects(write.conn(), &[], effects(&value), new.created_at).await?);
                 rows.push(value);
             }
             Ok(Committed { value: rows, events })

@@ -58,8 +58,8 @@ where
             };
             let value = decide(&mut unit, now)?;
             let (after, effects) = unit.into_parts();
-            self.update_parents(conn, &before, &after, now).await?;
-            let events = self.write_effects(conn, effects, now).await?;
+            let changed_events = self.update_auctions(conn, &before, &after, now).await?;
+            let events = self.write_effects(conn, &changed_events, effects, now).await?;
             Ok(Some(Committed { value, events }))
         }
         .await;

@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, Value};
 
 use crate::SqlStore;
 use crate::sql::{placeholders, placeholders_with};
+use crate::statements::WriteStatement;
 
 impl SqlStore {
     /// An auction's details as the 13 columns from `title` to
@@ -80,15 +81,16 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Writes back the parent rows the decision changed (`before` and
-    /// `after` pair up): the events in one statement, however many.
-    pub(crate) async fn update_parents(
+    /// Writes back the auctions the decision changed (`before` and `after`
+    /// pair up), and answers the events it changed, as (before, after), for
+    /// [`SqlStore::write_effects`] to write with the rest of the decision.
+    pub(crate) async fn update_auctions<'a>(
         &self,
         conn: &impl ConnectionTrait,
-        before: &[Parent],
-        after: &[Parent],
+        before: &'a [Parent],
+        after: &'a [Parent],
         now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
+    ) -> Result<Vec<(&'a Event, &'a Event)>, DomainError> {
         let mut events = Vec::new();
         for pair in before.iter().zip(after) {
             match pair {
@@ -103,22 +105,17 @@ impl SqlStore {
                 _ => {}
             }
         }
-        self.update_events(conn, &events, now).await
+        Ok(events)
     }
 
     /// Writes events' changes, given as (before, after), in one statement.
     /// Seat counters move by the decision's delta, not to an absolute value,
     /// so that even a decision made without the row lock could not lose
     /// another's update and slip past the `events_not_oversold` check.
-    async fn update_events(
-        &self,
-        conn: &impl ConnectionTrait,
-        events: &[(&Event, &Event)],
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
+    fn events_update(&self, events: &[(&Event, &Event)], now: DateTime<Utc>) -> Option<WriteStatement> {
         const COLUMNS: usize = 15;
         if events.is_empty() {
-            return Ok(());
+            return None;
         }
         let d = self.d();
         let delta = |after: u32, before: u32| d.int(i64::from(after) - i64::from(before));
@@ -147,22 +144,16 @@ impl SqlStore {
              cancelled_at = v.cancelled_at, updated_at = v.updated_at FROM v WHERE events.id = v.id",
             placeholders(events.len(), COLUMNS)
         );
-        self.exec(conn, &sql, values).await?;
-        Ok(())
+        Some(WriteStatement::new(sql, values))
     }
 
     /// Inserts or updates reservations, many rows per statement.
-    async fn upsert_reservations(
-        &self,
-        conn: &impl ConnectionTrait,
-        reservations: &[Reservation],
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
+    fn reservation_upserts(&self, reservations: &[Reservation], now: DateTime<Utc>) -> Vec<WriteStatement> {
         const COLUMNS: usize = 23;
         // Far below either database's limit on bound values per statement.
         const ROWS_PER_STATEMENT: usize = 500;
         let d = self.d();
-        for chunk in reservations.chunks(ROWS_PER_STATEMENT) {
+        let upsert = |chunk: &[Reservation]| {
             let values = chunk.iter().flat_map(|r| {
                 let (auction_id, event_id) = match r.target {
                     ReservationTarget::Auction(id) => (Some(id.0), None),
@@ -210,9 +201,9 @@ impl SqlStore {
             );
             // The parent is locked and the studio is the parent's: the user is
             // the one reference that can be missing.
-            self.exec_referencing(conn, "user", &sql, values.collect::<Vec<Value>>()).await?;
-        }
-        Ok(())
+            WriteStatement::new(sql, values.collect()).referencing("user")
+        };
+        reservations.chunks(ROWS_PER_STATEMENT).map(upsert).collect()
     }
 
     /// The VALUES rows of `count` outbox rows `(room, kind, payload, created_at)`,
@@ -224,19 +215,22 @@ impl SqlStore {
         })
     }
 
-    /// Writes the reservations, outbox events and audit entries of a decision,
-    /// returning the events as stored (with their sequence numbers).
+    /// Writes the changed events, reservations, outbox events, waiting list
+    /// changes, mail and audit entries of a decision, returning the outbox
+    /// events as stored (with their sequence numbers). The first three are
+    /// the hot path's writes: one round trip where the dialect joins writes.
     pub(crate) async fn write_effects(
         &self,
         conn: &impl ConnectionTrait,
+        changed_events: &[(&Event, &Event)],
         effects: Effects,
         now: DateTime<Utc>,
     ) -> Result<Vec<StoredEvent>, DomainError> {
         let d = self.d();
-        self.upsert_reservations(conn, &effects.reservations, now).await?;
-        self.write_waitlist(conn, &effects.waitlist).await?;
-        let mut stored = Vec::with_capacity(effects.events.len());
-        if !effects.events.is_empty() {
+        let mut statements: Vec<WriteStatement> = self.events_update(changed_events, now).into_iter().collect();
+        statements.extend(self.reservation_upserts(&effects.reservations, now));
+        let announces = !effects.events.is_empty();
+        if announces {
             let sql = format!(
                 "INSERT INTO outbox (room, kind, payload, created_at) VALUES {} RETURNING id",
                 self.outbox_rows(effects.events.len())
@@ -244,7 +238,11 @@ impl SqlStore {
             let values = effects.events.iter().flat_map(|event| {
                 [event.room.to_string().into(), event.kind.as_str().into(), event.data.to_string().into(), d.time(now)]
             });
-            let rows = self.all(conn, &sql, values.collect::<Vec<Value>>()).await?;
+            statements.push(WriteStatement::new(sql, values.collect()));
+        }
+        let rows = self.run_writes(conn, statements).await?;
+        let mut stored = Vec::with_capacity(effects.events.len());
+        if announces {
             let mut ids = rows.iter().map(|row| self.read(row).i64("id")).collect::<Result<Vec<_>, _>>()?;
             // The rows took their ids from the sequence in the order of the
             // VALUES list (RETURNING may list them in any order): the n-th
@@ -264,6 +262,8 @@ impl SqlStore {
                 at,
             }));
         }
+        // After the reservations, which the waiting list's offers refer to.
+        self.write_waitlist(conn, &effects.waitlist).await?;
         self.write_mail(conn, &effects.mail, now).await?;
         self.drop_alerts(conn, &effects.dropped_alerts).await?;
         if !effects.audit.is_empty() {

@@ -121,6 +121,11 @@ impl Dialect for Sqlite {
         money.to_owned()
     }
 
+    fn joins_writes(&self) -> bool {
+        // SQLite has no data-modifying CTEs; its statements run in-process anyway.
+        false
+    }
+
     fn lock_clause(&self, _: RowLock) -> &'static str {
         // The write turn, held from BEGIN to COMMIT, is the lock.
         ""
