@@ -584,6 +584,36 @@ pub async fn held_seats_return_exactly_at_expiry<B: Backend>() {
     assert_eq!(statuses, 1, "the lapsed hold was expired under the event lock");
 }
 
+/// A hold whose decision also expires more lapsed holds than one statement
+/// writes (500 reservations): the holder's own lapsed hold is expired in the
+/// first statement and their new hold written in a later one, which must see
+/// the first (one live hold per user and event).
+pub async fn a_new_hold_after_hundreds_of_lapsed_ones_sees_its_own_expire<B: Backend>() {
+    let world = World::<B>::new().await;
+    let event = world.event(600).await;
+    let alice = world.user("alice@example.test").await;
+    let first = world.services.hold(&alice, event, 1).await.expect("alice's first hold");
+    let mut holds = tokio::task::JoinSet::new();
+    for other in world.users("lapsing", 500).await {
+        let services = world.services.clone();
+        holds.spawn(async move { services.hold(&other, event, 1).await.expect("another hold") });
+    }
+    while let Some(hold) = holds.join_next().await {
+        assert!(hold.expect("task").id > first.id, "alice's hold is the oldest");
+    }
+
+    world.clock.set(first.expires_at);
+    let again = world.services.hold(&alice, event, 1).await.expect("alice holds again once hers lapsed");
+    assert_eq!(again.status, ReservationStatus::Hold);
+    let count = |status: &str| {
+        format!("SELECT COUNT(*) FROM reservations WHERE event_id = {} AND status = '{status}'", event.0)
+    };
+    assert_eq!(world.count(&count("EXPIRED")).await, 501, "every lapsed hold expired in that decision");
+    assert_eq!(world.count(&count("HOLD")).await, 1);
+    let availability = world.services.get_event(event).await.unwrap().availability;
+    assert_eq!((availability.held_seats, availability.held_count, availability.available), (1, 1, 599));
+}
+
 /// Confirming at or after `expires_at` fails, and the hold is stored EXPIRED.
 pub async fn confirm_after_expiry_fails<B: Backend>() {
     let world = World::<B>::new().await;
@@ -968,6 +998,7 @@ macro_rules! conformance_tests {
             concurrent_confirmations_are_decided_together,
             concurrent_sweeps_expire_each_hold_once,
             held_seats_return_exactly_at_expiry,
+            a_new_hold_after_hundreds_of_lapsed_ones_sees_its_own_expire,
             confirm_after_expiry_fails,
             held_auction_reopens_at_schedule_price,
             hold_confirm_and_check_in,

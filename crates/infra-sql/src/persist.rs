@@ -203,7 +203,10 @@ impl SqlStore {
             // the one reference that can be missing.
             WriteStatement::new(sql, values.collect()).referencing("user")
         };
-        reservations.chunks(ROWS_PER_STATEMENT).map(upsert).collect()
+        // A later chunk may hold again what an earlier one expired (one live
+        // hold per user and event), so it must see the earlier one's rows.
+        let mut chunks = reservations.chunks(ROWS_PER_STATEMENT).map(upsert);
+        chunks.next().into_iter().chain(chunks.map(WriteStatement::after_earlier)).collect()
     }
 
     /// The VALUES rows of `count` outbox rows `(room, kind, payload, created_at)`,

@@ -3,9 +3,12 @@
 //! Where it [joins writes](crate::Dialect::joins_writes) (PostgreSQL), the
 //! statements go to the database as one: every one but the last as a
 //! data-modifying CTE, the last as the main statement. The database runs them
-//! all on one snapshot, so a statement here must not read what an earlier one
-//! writes; constraints are still checked on every row, and the write still
-//! fails or succeeds as a whole. The rows of the last statement (its
+//! all on one snapshot and in an order of its own (PostgreSQL finishes the
+//! CTEs after the main statement, the last-written first), so a statement that
+//! must come after the ones before it, because a constraint checks it against
+//! their rows, says so ([`WriteStatement::after_earlier`]) and starts another
+//! joined statement. Constraints are still checked on every row, and the write
+//! still fails or succeeds as a whole. The rows of the last statement (its
 //! `RETURNING`) are the answer, joined or not.
 
 use hothour_domain::DomainError;
@@ -13,9 +16,8 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use crate::SqlStore;
 
-/// Values one joined statement binds at most: half of what PostgreSQL's
-/// protocol numbers (65,535), so that one more statement of the largest kind
-/// (a reservation chunk binds 11,500) never overflows it.
+/// Values one joined statement binds at most, well within the 65,535 that
+/// PostgreSQL's protocol can number (a statement binding more goes alone).
 const MAX_JOINED_VALUES: usize = 32_767;
 
 /// One statement of a write, its placeholders numbered from `$1`.
@@ -26,15 +28,24 @@ pub(crate) struct WriteStatement {
     /// [`SqlStore::exec_referencing`]); a dialect that joins writes names the
     /// violated key itself.
     pub referencing: Option<&'static str>,
+    /// Must run after the statements before it: it is never joined with them.
+    pub after_earlier: bool,
 }
 
 impl WriteStatement {
     pub fn new(sql: String, values: Vec<Value>) -> WriteStatement {
-        WriteStatement { sql, values, referencing: None }
+        WriteStatement { sql, values, referencing: None, after_earlier: false }
     }
 
     pub fn referencing(mut self, parent: &'static str) -> WriteStatement {
         self.referencing = Some(parent);
+        self
+    }
+
+    /// This statement must see the rows the statements before it wrote (the
+    /// second chunk of reservations may hold a seat the first one expired).
+    pub fn after_earlier(mut self) -> WriteStatement {
+        self.after_earlier = true;
         self
     }
 }
@@ -53,7 +64,7 @@ impl SqlStore {
                 rows = self.all(conn, &sql, values).await?;
             }
         } else {
-            for WriteStatement { sql, values, referencing } in statements {
+            for WriteStatement { sql, values, referencing, .. } in statements {
                 rows = self.all_referencing(conn, referencing, &sql, values).await?;
             }
         }
@@ -62,14 +73,16 @@ impl SqlStore {
 }
 
 /// Consecutive statements in groups that each bind at most
-/// [`MAX_JOINED_VALUES`] (a statement binding more goes alone).
+/// [`MAX_JOINED_VALUES`] (a statement binding more goes alone); a statement
+/// that must come [after the earlier ones](WriteStatement::after_earlier)
+/// starts a group.
 fn joinable_groups(statements: Vec<WriteStatement>) -> Vec<Vec<WriteStatement>> {
     let mut groups: Vec<Vec<WriteStatement>> = Vec::new();
     let mut bound = 0;
     for statement in statements {
         let len = statement.values.len();
         match groups.last_mut() {
-            Some(group) if bound + len <= MAX_JOINED_VALUES => {
+            Some(group) if bound + len <= MAX_JOINED_VALUES && !statement.after_earlier => {
                 bound += len;
                 group.push(statement);
             }
@@ -175,5 +188,17 @@ mod tests {
         ]);
         assert_eq!(sizes(groups), vec![vec![11_500, 11_500], vec![11_500], vec![40_000], vec![4]]);
         assert!(joinable_groups(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_statement_that_must_see_the_earlier_ones_starts_a_group() {
+        let groups = joinable_groups(vec![
+            statement("events", 15),
+            statement("first chunk", 23),
+            statement("second chunk", 23).after_earlier(),
+            statement("outbox", 8),
+        ]);
+        let names: Vec<Vec<&str>> = groups.iter().map(|g| g.iter().map(|s| s.sql.as_str()).collect()).collect();
+        assert_eq!(names, vec![vec!["events", "first chunk"], vec!["second chunk", "outbox"]]);
     }
 }
