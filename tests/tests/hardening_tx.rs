@@ -12,6 +12,7 @@ use hothour_tests::fixtures::{assert_problem, id, iso};
 use hothour_tests::on_both_stores;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Barrier;
 
 // --- helpers ----------------------------------------------------------------
@@ -331,5 +332,43 @@ on_both_stores! {
         assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
         let answer = app.post(&format!("/reservations/{reservation}/cancel"), Some(&stranger.token), json!({})).await;
         assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
+    }
+}
+
+on_both_stores! {
+    async fn a_keyed_hold_whose_client_went_away_is_carried_out_and_replayed(backend) {
+        // A phone that loses its connection after sending a hold retries it
+        // with the same key: the hold is made once, and the retry gets its answer.
+        let app = TestApp::spawn_on_with(backend, &[("DB_LOCK_TIMEOUT_MS", "20000")]).await;
+        let (_, admin) = studio(&app).await;
+        let event = open_event(&app, &admin, 10).await;
+        let user = app.register("user@a.test").await;
+        let path = format!("/events/{event}/holds");
+        let lock = app.hold_row_lock("events", event).await;
+
+        // The whole request goes out, then the client closes its connection
+        // while the hold waits for the lock.
+        let body = r#"{"quantity":1}"#; // as the retry below sends it
+        let request = format!(
+            "POST /api/v1{path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+             Idempotency-Key: gone\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            user.token,
+            body.len()
+        );
+        let address = app.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let mut socket = tokio::net::TcpStream::connect(address).await.expect("a connection");
+        socket.write_all(request.as_bytes()).await.expect("the request is sent");
+        socket.shutdown().await.expect("the client closes");
+        drop(socket);
+        // Real time, not the service's clock: the server must have read the
+        // request and the close before the lock goes.
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+        lock.rollback().await.expect("the lock is released");
+
+        eventually(&app, "SELECT COUNT(*) FROM idempotency_keys WHERE response_status = 201", 1).await;
+        let retry = post_with_key(&app, &path, &user.token, "gone", json!({"quantity": 1})).await;
+        assert_eq!((retry.0, retry.1), (StatusCode::CREATED, true), "replayed: {}", retry.2);
+        let holds = format!("SELECT COUNT(*) FROM reservations WHERE status = 'HOLD' AND user_id = {}", user.user_id);
+        assert_eq!(app.sql_i64(&holds).await, 1, "held once");
     }
 }
