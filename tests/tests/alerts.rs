@@ -292,6 +292,58 @@ on_both_stores! {
         assert_eq!(count(app, "SELECT COUNT(*) FROM price_alerts").await, 10, "those under 150.00 wait");
     }
 
+    async fn a_reminder_held_back_by_a_mail_outage_is_not_sent_for_a_cancelled_booking(backend) {
+        let mut smtp = SmtpServer::start();
+        let world = world(backend, Some(&smtp)).await;
+        let app = &world.app;
+        let starts_at = app.now() + Duration::hours(2);
+        let body = json!({
+            "title": "Salsa & bachata", "capacity": 50, "price": "150.00",
+            "starts_at": iso(starts_at), "ends_at": iso(starts_at + Duration::minutes(90)),
+        });
+        let (status, event) = app.post("/events", Some(&world.admin.token), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        let mut bookings = Vec::new();
+        for email in ["ayse@example.com", "bob@example.com"] {
+            let user = register(app, email, "en").await;
+            let path = format!("/events/{}/holds", id(&event));
+            let (status, hold) = app.post(&path, Some(&user.token), json!({"quantity": 1})).await;
+            assert_eq!(status, StatusCode::CREATED, "{hold}");
+            let (status, booking) =
+                app.post(&format!("/reservations/{}/confirm", id(&hold)), Some(&user.token), json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{booking}");
+            bookings.push((user, booking));
+        }
+
+        // The mail server is away when both reminders fall due (booked inside
+        // the reminder window); ayse cancels meanwhile.
+        smtp.stop();
+        run_jobs(&app.state).await;
+        let reminders = "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'booking_reminder' AND status = 'pending'";
+        assert_eq!(count(app, reminders).await, 2, "both recorded, kept to try again");
+        let (ayse, ayses) = &bookings[0];
+        let (status, body) = app.post(&format!("/reservations/{}/cancel", id(ayses)), Some(&ayse.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+
+        smtp.restart();
+        app.clock.advance(Duration::minutes(5));
+        run_jobs(&app.state).await;
+        let messages = smtp.messages();
+        let reminders = with_subject(&messages, "Reminder");
+        assert_eq!(reminders.len(), 1, "bob's only");
+        assert_eq!(recipient(&reminders[0]), "bob@example.com");
+        let cancelled = with_subject(&messages, "Booking cancelled");
+        assert_eq!(cancelled.iter().map(recipient).collect::<Vec<_>>(), ["ayse@example.com"], "ayse hears of her cancellation");
+        let why = app
+            .sql_i64(&format!(
+                "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'booking_reminder' AND status = 'dead' \
+                 AND recipient_id = {} AND last_error LIKE '%booking is cancelled now%'",
+                ayse.user_id
+            ))
+            .await;
+        assert_eq!(why, 1, "ayse's reminder ends unsent, saying why");
+    }
+
     async fn a_reminder_goes_once_per_booking_and_unsubscribing_stops_it(backend) {
         let smtp = SmtpServer::start();
         let world = world(backend, Some(&smtp)).await;

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use hothour_domain::account::{Locale, User};
 use hothour_domain::alerts::PriceAlertSnapshot;
 use hothour_domain::mail::{Attachment, ComposeError, MailKind, Notice, OutgoingMail, QueuedMail, Recipient};
-use hothour_domain::ports::AccountStore;
-use hothour_domain::reservation::{CancelledBy, PaymentStatus};
+use hothour_domain::ports::{AccountStore, ReservationStore};
+use hothour_domain::reservation::{CancelledBy, PaymentStatus, ReservationStatus};
 use hothour_domain::{AuctionId, EventId, ReservationSnapshot, ReservationTarget};
 use minijinja::Environment;
 use minijinja::value::Serde;
@@ -367,8 +367,11 @@ impl AppState {
                 attachments.push(calendar_attachment(&out, queued.created_at));
                 context
             }
+            Notice::BookingReminder { reservation } => {
+                self.ensure_still_booked(reservation).await?;
+                self.reservation_context(reader, reservation, None).await?.0
+            }
             Notice::SessionCancelled { reservation }
-            | Notice::BookingReminder { reservation }
             | Notice::WaitlistOffer { reservation }
             | Notice::PaymentRefunded { reservation } => self.reservation_context(reader, reservation, None).await?.0,
             other => return Err(ComposeError::Permanent(format!("{:?} is about no session", other.kind()))),
@@ -389,6 +392,21 @@ impl AppState {
         context.unsubscribe_reason = unsubscribe_reason(kind, reader.locale);
         let (subject, text, html) = render(kind, reader.locale, &context).map_err(ComposeError::Permanent)?;
         Ok(Message { subject, text, html, attachments, unsubscribe_url })
+    }
+
+    /// A reminder waits in the outbox while the mail server is away; by the
+    /// time it can go, its booking may have been cancelled (or checked in):
+    /// it then never goes.
+    async fn ensure_still_booked(&self, reservation: &ReservationSnapshot) -> Result<(), ComposeError> {
+        let current = self.store.find_reservation(reservation.id).await?;
+        match current {
+            Some(booking) if booking.status == ReservationStatus::Confirmed => Ok(()),
+            Some(booking) => Err(ComposeError::Permanent(format!(
+                "not sent: the booking is {} now",
+                booking.status.as_str().to_lowercase()
+            ))),
+            None => Err(ComposeError::Permanent("not sent: the booking is gone".to_owned())),
+        }
     }
 
     /// The context of a message about `reservation` to `reader`, and the
