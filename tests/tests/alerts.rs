@@ -337,7 +337,7 @@ on_both_stores! {
         let why = app
             .sql_i64(&format!(
                 "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'booking_reminder' AND status = 'dead' \
-                 AND recipient_id = {} AND last_error LIKE '%booking is cancelled now%'",
+                 AND recipient_id = {} AND last_error LIKE '%reservation is cancelled now%'",
                 ayse.user_id
             ))
             .await;

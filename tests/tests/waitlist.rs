@@ -263,6 +263,36 @@ on_both_stores! {
         assert_eq!(kind, 1);
     }
 
+    async fn an_offer_held_back_by_a_mail_outage_is_not_sent_once_it_lapsed(backend) {
+        let mut smtp = SmtpServer::start();
+        let world = studio(backend, Some(&smtp)).await;
+        let app = &world.app;
+        let event = event(&world, 1).await;
+        let holder = app.register("holder@example.com").await;
+        let (_, hold_answer) = hold(app, event, &holder, 1).await;
+        let waiter = app.register("waiter@example.com").await;
+        assert_eq!(join(app, event, &waiter, 1).await.0, StatusCode::CREATED);
+        hothour_api::jobs::run_once(&app.state).await;
+        let sent_before = smtp.messages().len();
+
+        // The seat comes back while the mail server is away: the offer waits.
+        smtp.stop();
+        let (status, _) = app.post(&format!("/reservations/{}/cancel", id(&hold_answer)), Some(&holder.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        hothour_api::jobs::run_once(&app.state).await;
+        let offers = "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'waitlist_offer' AND status = 'pending'";
+        assert_eq!(app.sql_i64(offers).await, 1, "kept to try again");
+
+        // Back after the offered hold lapsed: the offer is not sent.
+        smtp.restart();
+        app.clock.advance(Duration::minutes(6));
+        hothour_api::jobs::run_once(&app.state).await;
+        assert_eq!(smtp.messages().len(), sent_before, "nothing about a lapsed offer");
+        let dead = "SELECT COUNT(*) FROM mail_outbox WHERE kind = 'waitlist_offer' AND status = 'dead' \
+                    AND last_error LIKE '%reservation is % now%'";
+        assert_eq!(app.sql_i64(dead).await, 1, "it ends unsent, saying why");
+    }
+
     async fn two_hundred_waiters_get_returning_seats_in_order_once_each_never_oversold(backend) {
         const CAPACITY: usize = 100;
         const WAITERS: usize = 200;

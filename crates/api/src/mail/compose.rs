@@ -368,12 +368,16 @@ impl AppState {
                 context
             }
             Notice::BookingReminder { reservation } => {
-                self.ensure_still_booked(reservation).await?;
+                self.ensure_still(reservation, ReservationStatus::Confirmed).await?;
                 self.reservation_context(reader, reservation, None).await?.0
             }
-            Notice::SessionCancelled { reservation }
-            | Notice::WaitlistOffer { reservation }
-            | Notice::PaymentRefunded { reservation } => self.reservation_context(reader, reservation, None).await?.0,
+            Notice::WaitlistOffer { reservation } => {
+                self.ensure_still(reservation, ReservationStatus::Hold).await?;
+                self.reservation_context(reader, reservation, None).await?.0
+            }
+            Notice::SessionCancelled { reservation } | Notice::PaymentRefunded { reservation } => {
+                self.reservation_context(reader, reservation, None).await?.0
+            }
             other => return Err(ComposeError::Permanent(format!("{:?} is about no session", other.kind()))),
         };
         // The one-click link (for mail clients, RFC 8058) and the page a
@@ -394,19 +398,25 @@ impl AppState {
         Ok(Message { subject, text, html, attachments, unsubscribe_url })
     }
 
-    /// A reminder waits in the outbox while the mail server is away; by the
-    /// time it can go, its booking may have been cancelled (or checked in):
-    /// it then never goes.
-    async fn ensure_still_booked(&self, reservation: &ReservationSnapshot) -> Result<(), ComposeError> {
+    /// A reminder or a waiting-list offer waits in the outbox while the mail
+    /// server is away; by the time it can go, its booking may have been
+    /// cancelled or checked in, its offered hold confirmed or lapsed: it then
+    /// never goes.
+    async fn ensure_still(
+        &self,
+        reservation: &ReservationSnapshot,
+        status: ReservationStatus,
+    ) -> Result<(), ComposeError> {
         let current = self.store.find_reservation(reservation.id).await?;
-        match current {
-            Some(booking) if booking.status == ReservationStatus::Confirmed => Ok(()),
-            Some(booking) => Err(ComposeError::Permanent(format!(
-                "not sent: the booking is {} now",
-                booking.status.as_str().to_lowercase()
-            ))),
-            None => Err(ComposeError::Permanent("not sent: the booking is gone".to_owned())),
+        let Some(current) = current else {
+            return Err(ComposeError::Permanent("not sent: the reservation is gone".to_owned()));
+        };
+        let lapsed = current.status == ReservationStatus::Hold && current.expires_at <= self.now();
+        if current.status != status || lapsed {
+            let now = if lapsed { "lapsed" } else { current.status.as_str() };
+            return Err(ComposeError::Permanent(format!("not sent: the reservation is {} now", now.to_lowercase())));
         }
+        Ok(())
     }
 
     /// The context of a message about `reservation` to `reader`, and the
