@@ -51,6 +51,17 @@ async fn auction(world: &World) -> i64 {
     id(&auction)
 }
 
+/// A 50-seat event starting at `starts_at`.
+async fn salsa_night(world: &World, starts_at: chrono::DateTime<chrono::Utc>) -> Value {
+    let body = json!({
+        "title": "Salsa & bachata", "capacity": 50, "price": "150.00",
+        "starts_at": iso(starts_at), "ends_at": iso(starts_at + Duration::minutes(90)),
+    });
+    let (status, event) = world.app.post("/events", Some(&world.admin.token), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    event
+}
+
 async fn register(app: &TestApp, email: &str, locale: &str) -> Session {
     let body = json!({"email": email, "password": PASSWORD, "full_name": format!("Reader {email}"), "locale": locale});
     let (status, answer) = app.post("/auth/register", None, body).await;
@@ -297,12 +308,7 @@ on_both_stores! {
         let world = world(backend, Some(&smtp)).await;
         let app = &world.app;
         let starts_at = app.now() + Duration::hours(2);
-        let body = json!({
-            "title": "Salsa & bachata", "capacity": 50, "price": "150.00",
-            "starts_at": iso(starts_at), "ends_at": iso(starts_at + Duration::minutes(90)),
-        });
-        let (status, event) = app.post("/events", Some(&world.admin.token), body).await;
-        assert_eq!(status, StatusCode::CREATED, "{event}");
+        let event = salsa_night(&world, starts_at).await;
         let mut bookings = Vec::new();
         for email in ["ayse@example.com", "bob@example.com"] {
             let user = register(app, email, "en").await;
@@ -349,12 +355,7 @@ on_both_stores! {
         let world = world(backend, Some(&smtp)).await;
         let app = &world.app;
         let starts_at = app.now() + Duration::hours(4);
-        let body = json!({
-            "title": "Salsa & bachata", "capacity": 50, "price": "150.00",
-            "starts_at": iso(starts_at), "ends_at": iso(starts_at + Duration::minutes(90)),
-        });
-        let (status, event) = app.post("/events", Some(&world.admin.token), body).await;
-        assert_eq!(status, StatusCode::CREATED, "{event}");
+        let event = salsa_night(&world, starts_at).await;
         let book = |user: Session| {
             let path = format!("/events/{}/holds", id(&event));
             async move {

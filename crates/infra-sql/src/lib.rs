@@ -175,7 +175,7 @@ impl SqlStore {
         sql: &str,
         values: impl IntoIterator<Item = Value>,
     ) -> Result<Vec<QueryResult>, DomainError> {
-        conn.query_all_raw(self.stmt(sql, values)).await.map_err(|e| self.dialect.map_error(e, None))
+        self.all_referencing(conn, None, sql, values).await
     }
 
     /// As [`SqlStore::all`], mapping a failed foreign key as [`SqlStore::one_referencing`] does.

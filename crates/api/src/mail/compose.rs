@@ -413,8 +413,8 @@ impl AppState {
         };
         let lapsed = current.status == ReservationStatus::Hold && current.expires_at <= self.now();
         if current.status != status || lapsed {
-            let now = if lapsed { "lapsed" } else { current.status.as_str() };
-            return Err(ComposeError::Permanent(format!("not sent: the reservation is {} now", now.to_lowercase())));
+            let state = if lapsed { "lapsed" } else { current.status.as_str() };
+            return Err(ComposeError::Permanent(format!("not sent: the reservation is {} now", state.to_lowercase())));
         }
         Ok(())
     }
