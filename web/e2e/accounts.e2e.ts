@@ -69,6 +69,9 @@ describe('accounts that prove their mailboxes', () => {
     const page = await (await phone(suite.browser, { lang: 'en' })).newPage();
     await page.goto(`${suite.service.url}/signin`);
     await page.getByTestId('forgot-password').click();
+    // The sign-in form has an Email field too: fill only once the lazily
+    // loaded reset form is shown, or the address lands on the page left behind.
+    await page.getByRole('heading', { name: en.accounts.forgotTitle }).waitFor();
     await page.getByLabel(en.form.email).fill('forgetful@example.test');
     await page.getByRole('button', { name: en.accounts.sendLink }).click();
     await page.getByTestId('reset-sent').waitFor();
