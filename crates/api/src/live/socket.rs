@@ -10,13 +10,16 @@
 //! as long as the event is visible to the socket's user (checked on joining
 //! and on every frame): once it is hidden from them, `room_closed` ends it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason, Message, Session};
 use bytestring::ByteString;
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use hothour_domain::account::User;
 use hothour_domain::ports::OutboxStore;
@@ -204,29 +207,44 @@ enum Ending {
 }
 
 /// What a connection remembers of a room: events up to `floor` are covered by
-/// the snapshot or replay; `sent` holds those delivered since, so an event
-/// committed out of id order (rooms fed by several parents) is still delivered.
-#[derive(Debug, Default)]
+/// the snapshot or replay, or were sent.
+///
+/// An auction's or event's events are written under its row lock, so they
+/// commit, and arrive, in id order: the floor alone tells what is new. A
+/// user's or studio's room, or the catalogue, is fed by many parents, and an
+/// event may commit after one with a higher id: `sent` holds what was
+/// delivered above the floor, so that one is still delivered.
+#[derive(Debug)]
 struct RoomCursor {
     floor: i64,
-    sent: std::collections::BTreeSet<i64>,
+    /// `None` for a room whose events arrive in id order.
+    sent: Option<BTreeSet<i64>>,
 }
 
 /// How many delivered sequence numbers a cursor remembers per room.
 const REMEMBERED: usize = 1_024;
 
 impl RoomCursor {
-    fn at(floor: i64) -> RoomCursor {
-        RoomCursor { floor, sent: Default::default() }
+    /// For `room` (its name), covered up to `floor`.
+    fn at(room: &str, floor: i64) -> RoomCursor {
+        let in_id_order = matches!(Room::parse(room), Some(Room::Auction(_) | Room::Event(_)));
+        RoomCursor { floor, sent: (!in_id_order).then(BTreeSet::new) }
     }
 
     /// Whether `seq` is new to this connection; records it if so.
     fn admit(&mut self, seq: i64) -> bool {
-        if seq <= self.floor || !self.sent.insert(seq) {
+        if seq <= self.floor {
             return false;
         }
-        if self.sent.len() > REMEMBERED
-            && let Some(oldest) = self.sent.pop_first()
+        let Some(sent) = &mut self.sent else {
+            self.floor = seq;
+            return true;
+        };
+        if !sent.insert(seq) {
+            return false;
+        }
+        if sent.len() > REMEMBERED
+            && let Some(oldest) = sent.pop_first()
         {
             self.floor = self.floor.max(oldest);
         }
@@ -261,14 +279,19 @@ impl Connection {
         let mut shutdown = self.state.hub.shutdown_signal();
         let clock = self.state.clock.clone();
         let mailbox = self.mailbox.clone();
+        // The token's expiry is a timer: set once per token, not on every
+        // turn of the loop (every frame to a signed-in socket).
+        let mut expiry_of: Option<DateTime<Utc>> = None;
+        let mut token_expiry: Pin<Box<dyn Future<Output = ()> + Send + '_>> = Box::pin(std::future::pending());
         let ending = loop {
             let expires_at = self.signed_in.as_ref().map(|signed_in| signed_in.token.expires_at);
-            let token_expiry = async {
-                match expires_at {
-                    Some(at) => clock.sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
+            if expires_at != expiry_of {
+                expiry_of = expires_at;
+                token_expiry = match expires_at {
+                    Some(at) => clock.sleep_until(at),
+                    None => Box::pin(std::future::pending()),
+                };
+            }
             tokio::select! {
                 message = stream.recv() => {
                     last_heard = Instant::now();
@@ -320,28 +343,11 @@ impl Connection {
                     }
                 }
                 Some(delivery) = self.queue_rx.recv() => {
-                    // Checked on delivery, with whoever is signed in now: a
-                    // room that turned private ends for those who may not see
-                    // it (even on a frame its snapshot already covered).
-                    let joined = self.rooms.contains_key(&*delivery.room);
-                    let allowed = delivery.visibility.allows(self.viewer().as_ref());
-                    let sent = match (allowed, &delivery.instead) {
-                        (false, None) if joined => {
-                            Box::pin(self.close_room(&delivery.room, RoomClosedReason::EventHidden)).await
-                        }
-                        (false, Some(instead)) if self.should_send(&delivery.room, delivery.seq) => {
-                            self.write(instead.clone()).await
-                        }
-                        (true, _) if self.should_send(&delivery.room, delivery.seq) => {
-                            self.write(delivery.frame.clone()).await
-                        }
-                        _ => continue,
-                    };
-                    if let Err(ending) = sent {
+                    if let Err(ending) = self.deliver(&delivery).await {
                         break ending;
                     }
                 }
-                _ = token_expiry => {
+                _ = &mut token_expiry => {
                     if let Err(ending) = Box::pin(self.end_session(SessionEnd::TokenExpired)).await {
                         break ending;
                     }
@@ -388,12 +394,24 @@ impl Connection {
         }
     }
 
-    /// Drops events already covered by the snapshot, the replay, or sent before.
-    fn should_send(&mut self, room: &str, seq: Option<i64>) -> bool {
-        let Some(cursor) = self.rooms.get_mut(room) else {
-            return false;
+    /// Passes on a room's frame, unless the room was left or the frame is
+    /// covered by the snapshot, the replay or what was sent before. Checked
+    /// with whoever is signed in now: a room that turned private ends for
+    /// those who may not see it (even on a frame its snapshot already covered).
+    async fn deliver(&mut self, delivery: &Delivery) -> Result<(), Ending> {
+        let allowed = delivery.visibility.allows(self.viewer().as_ref());
+        let Some(cursor) = self.rooms.get_mut(&*delivery.room) else {
+            return Ok(());
         };
-        seq.is_none_or(|seq| cursor.admit(seq))
+        let frame = match (allowed, &delivery.instead) {
+            (true, _) => &delivery.frame,
+            (false, Some(instead)) => instead,
+            (false, None) => return Box::pin(self.close_room(&delivery.room, RoomClosedReason::EventHidden)).await,
+        };
+        if delivery.seq.is_some_and(|seq| !cursor.admit(seq)) {
+            return Ok(());
+        }
+        self.write(frame.clone()).await
     }
 
     /// Writes one frame, giving up when the connection is kicked, the server
@@ -612,7 +630,7 @@ impl Connection {
     async fn join_catalogue(&mut self) -> Result<(), Ending> {
         let subscriber = Subscriber { queue: self.queue_tx.clone(), kick: self.kick.clone() };
         self.state.hub.subscribe(catalogue::ROOM, self.id, subscriber, false);
-        self.rooms.insert(catalogue::ROOM.to_owned(), RoomCursor::at(0));
+        self.rooms.insert(catalogue::ROOM.to_owned(), RoomCursor::at(catalogue::ROOM, 0));
         let Ok(latest) = self.state.store.latest_seq_overall().await else {
             self.rooms.remove(catalogue::ROOM);
             self.state.hub.unsubscribe(catalogue::ROOM, self.id);
@@ -696,7 +714,7 @@ impl Connection {
             Some(events) => {
                 let since = since.unwrap_or(0);
                 let last = events.last().map_or(since, |e| e.seq).max(since);
-                let mut cursor = RoomCursor::at(since);
+                let mut cursor = RoomCursor::at(&name, since);
                 for event in &events {
                     cursor.admit(event.seq);
                 }
@@ -728,12 +746,52 @@ impl Connection {
                 // and its snapshot holds no state to cover it, so every event
                 // heard from now on is new.
                 let covered = if is_private(&name) { 0 } else { latest };
-                self.rooms.insert(name.clone(), RoomCursor::at(covered));
+                self.rooms.insert(name.clone(), RoomCursor::at(&name, covered));
                 let epoch = self.state.epoch;
                 let reply =
                     Subscribed { room: name, seq: latest, epoch, at: now, resumed: false, data: Some(snapshot) };
                 self.send(ServerFrame::Subscribed(reply)).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_auction_or_event_room_needs_only_its_floor() {
+        for room in ["auction:1", "event:1"] {
+            let mut cursor = RoomCursor::at(room, 10);
+            assert!(!cursor.admit(10), "{room}: covered by the snapshot");
+            assert!(cursor.admit(12), "{room}");
+            assert!(!cursor.admit(12), "{room}: sent once");
+            assert!(cursor.admit(15), "{room}");
+            assert_eq!(cursor.floor, 15, "{room}");
+            assert!(cursor.sent.is_none(), "{room}: nothing remembered above the floor");
+        }
+    }
+
+    #[test]
+    fn a_room_fed_by_many_parents_still_delivers_an_event_that_commits_late() {
+        for room in ["user:1", "studio:1", catalogue::ROOM] {
+            let mut cursor = RoomCursor::at(room, 0);
+            assert!(cursor.admit(12), "{room}");
+            assert!(cursor.admit(11), "{room}: committed after 12, still new");
+            assert!(!cursor.admit(11), "{room}: sent once");
+            assert!(!cursor.admit(12), "{room}: sent once");
+        }
+    }
+
+    #[test]
+    fn a_cursor_remembers_a_bounded_number_of_events() {
+        let mut cursor = RoomCursor::at("studio:1", 0);
+        for seq in 1..=(REMEMBERED as i64 + 10) {
+            assert!(cursor.admit(seq));
+        }
+        assert_eq!(cursor.sent.as_ref().map(BTreeSet::len), Some(REMEMBERED));
+        assert_eq!(cursor.floor, 10, "the oldest ones became the floor");
+        assert!(!cursor.admit(5));
     }
 }
