@@ -212,8 +212,9 @@ impl Cpu {
         }
     }
 
-    /// Prints the CPU used since `self`, and per unit of work (`ok` of them, each a `unit`).
-    pub fn report_since(&self, server_pid: Option<u32>, ok: u64, unit: &str) {
+    /// Prints the CPU used since `self`, and per unit of work (`ok` of them,
+    /// each a `unit`); answers the server's CPU seconds per unit.
+    pub fn report_since(&self, server_pid: Option<u32>, ok: u64, unit: &str) -> Option<f64> {
         let now = Cpu::sample(server_pid);
         let wall = now.at.duration_since(self.at).as_secs_f64();
         let server = match (self.server, now.server) {
@@ -227,14 +228,17 @@ impl Cpu {
             wall * cores() as f64,
             cores()
         );
-        if let (Some(before), Some(after), true) = (self.server, now.server, ok > 0) {
-            println!(
-                "  cpu per {unit}: server {:.0} us, postgres {:.0} us, bench {:.0} us",
-                (after - before) * 1e6 / ok as f64,
-                postgres * 1e6 / ok as f64,
-                bench * 1e6 / ok as f64
-            );
-        }
+        let (Some(before), Some(after), true) = (self.server, now.server, ok > 0) else {
+            return None;
+        };
+        let server = (after - before) / ok as f64;
+        println!(
+            "  cpu per {unit}: server {:.0} us, postgres {:.0} us, bench {:.0} us",
+            server * 1e6,
+            postgres * 1e6 / ok as f64,
+            bench * 1e6 / ok as f64
+        );
+        Some(server)
     }
 }
 

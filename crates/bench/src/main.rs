@@ -18,6 +18,7 @@ mod hold_storm;
 mod load;
 mod observer;
 mod read;
+mod send_floor;
 mod setup;
 mod ws_fanout;
 

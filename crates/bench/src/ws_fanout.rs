@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::load::{Cpu, Stats, percentile};
+use crate::send_floor;
 use crate::setup::{self, Bench, Result};
 
 /// The soft `RLIMIT_NOFILE` of a process, from `/proc/<pid>/limits`.
@@ -31,6 +32,15 @@ fn check_open_files(who: &str, pid: &str, sockets: usize) -> Result<()> {
     Ok(())
 }
 
+/// The length of a server's (unmasked) WebSocket frame header for a text of `len` bytes.
+fn ws_header_bytes(len: usize) -> usize {
+    match len {
+        0..=125 => 2,
+        126..=65_535 => 4,
+        _ => 10,
+    }
+}
+
 /// Opens a socket, joins `room`, and leaves a task reading it: the arrival
 /// time of every state change (`seq`) goes to `arrivals`.
 async fn open(
@@ -39,6 +49,7 @@ async fn open(
     arrivals: mpsc::UnboundedSender<(i64, Instant)>,
     mut stop: watch::Receiver<bool>,
     dropped: Arc<AtomicU64>,
+    frame_bytes: Arc<AtomicU64>,
 ) -> Result<()> {
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
     ws.send(Message::text(json!({"op": "subscribe", "room": room}).to_string())).await?;
@@ -63,6 +74,7 @@ async fn open(
                         let at = Instant::now();
                         if let Some(seq) = serde_json::from_str::<Json>(&text).ok().and_then(|frame| frame["seq"].as_i64()) {
                             let _ = arrivals.send((seq, at));
+                            frame_bytes.store(text.len() as u64, Ordering::Relaxed);
                         }
                     }
                     Some(Ok(_)) => {}
@@ -121,10 +133,14 @@ pub async fn run(bench: &Bench, sockets: usize, rounds: usize, connect_concurren
     let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let dropped = Arc::new(AtomicU64::new(0));
+    let frame_bytes = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let (url, room) = (bench.ws_url(), format!("auction:{auction}"));
     let opened: Vec<Result<()>> = stream::iter(0..sockets)
-        .map(|_| open(url.clone(), room.clone(), arrivals_tx.clone(), stop_rx.clone(), dropped.clone()))
+        .map(|_| {
+            let (arrivals, stop) = (arrivals_tx.clone(), stop_rx.clone());
+            open(url.clone(), room.clone(), arrivals, stop, dropped.clone(), frame_bytes.clone())
+        })
         .buffer_unordered(connect_concurrency)
         .collect()
         .await;
@@ -193,20 +209,41 @@ pub async fn run(bench: &Bench, sockets: usize, rounds: usize, connect_concurren
     );
     let to_last: Vec<String> = to_last_ms.iter().map(|ms| format!("{ms:.0}")).collect();
     println!("  time until the last socket had it, per broadcast (ms): {}", to_last.join(" "));
-    cpu.report_since(bench.server_pid, 2 * rounds as u64, "broadcast to every socket (with its grab or cancel)");
+    let server_per_broadcast =
+        cpu.report_since(bench.server_pid, 2 * rounds as u64, "broadcast to every socket (with its grab or cancel)");
     actions.finish(Duration::ZERO);
     println!("  the grabs and cancels themselves: p50 {:.2} ms, max {:.2} ms", actions.ms(50.0), actions.ms(100.0));
     if let Some(after) = rss_after {
         println!("  server VmRSS after the broadcasts: {after} kB");
     }
+    let _ = stop_tx.send(true);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // With the sockets closed, the same number of plain loopback sockets:
+    // their two ends are both in this process, within its open files limit.
+    let floor_sockets = connected.min(open_files_limit("self").unwrap_or(0).saturating_sub(256) as usize / 2);
+    let text_bytes = frame_bytes.load(Ordering::Relaxed) as usize;
+    let floor = send_floor::measure(floor_sockets, 20, text_bytes + ws_header_bytes(text_bytes)).await?;
+    let floor_us = floor.median_us();
+    println!(
+        "  the kernel's floor: one write of the same frame ({} bytes) to each of {} loopback sockets: {floor_us:.1} us of the writing thread's CPU per socket (median of {} rounds)",
+        text_bytes + ws_header_bytes(text_bytes),
+        floor.sockets,
+        floor.per_socket_us.len()
+    );
+    if let Some(server) = server_per_broadcast {
+        let per_socket_us = server * 1e6 / connected.max(1) as f64;
+        println!(
+            "  server cpu per socket per broadcast: {per_socket_us:.1} us = the floor {floor_us:.1} + {:.1} us of the server's own",
+            per_socket_us - floor_us
+        );
+    }
     let json = json!({
         "scenario": "ws-fanout", "sockets": connected, "broadcasts": 2 * rounds, "deliveries": latencies_us.len(),
         "missing": incomplete, "p50_ms": ms(50.0), "p90_ms": ms(90.0), "p99_ms": ms(99.0), "max_ms": ms(100.0),
         "rss_before_kb": rss_before, "rss_idle_kb": rss_idle, "rss_after_kb": rss_after,
+        "floor_us_per_socket": floor_us, "server_us_per_socket": server_per_broadcast.map(|s| s * 1e6 / connected.max(1) as f64),
     });
     println!("  json: {json}");
-    let _ = stop_tx.send(true);
-    tokio::time::sleep(Duration::from_secs(2)).await;
 
     bench.check(failed.is_empty(), &format!("every socket subscribed ({connected} of {sockets})"));
     bench.check(incomplete == 0, &format!("every broadcast reached every socket ({incomplete} missing)"));
