@@ -217,7 +217,9 @@ describe('on a Turkish phone in another time zone', () => {
       ];
       for (const [page, name, path, heading] of screens) {
         await page.goto(`${service.url}${path}`);
-        await page.getByText(heading).first().waitFor();
+        // Within <main>: the header's links say "Giriş yap", "Rezervasyonlarım"
+        // and "Stüdyo" before the lazily loaded view is there to check.
+        await page.locator('main').getByText(heading).first().waitFor();
         if (name === 'auction') await page.locator('svg.chart').waitFor();
         if (name === 'board' || name === 'auction') await page.getByTestId('session-time').filter({ hasText: 'Istanbul' }).first().waitFor();
         expect(await page.evaluate(() => document.documentElement.lang), `${lang} ${path}`).toBe(lang);

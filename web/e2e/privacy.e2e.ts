@@ -15,7 +15,9 @@ describe('privacy and leaving', () => {
     for (const [lang, words] of [['tr', tr], ['en', en]] as const) {
       const page = await (await phone(suite.browser, { lang })).newPage();
       await page.goto(`${suite.service.url}/register`);
-      await page.getByRole('link', { name: words.leaving.privacyLink }).first().waitFor();
+      // The registration form's own link, in <main>: the footer's link is
+      // there before the lazily loaded form is.
+      await page.locator('main').getByRole('link', { name: words.leaving.privacyLink }).waitFor();
       await page.getByTestId('privacy-link').click();
       await page.getByTestId('privacy').waitFor();
       await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(words.leaving.privacyTitle);
