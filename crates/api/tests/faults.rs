@@ -214,8 +214,15 @@ struct Outcome {
     took: Duration,
 }
 
+/// The outage test times each answer against a second of wall clock: it runs
+/// alone, not beside this file's other tests, which start PostgreSQL clusters
+/// and three-instance deployments on the same two cores (beside them it saw
+/// a 503 take 1.8 s in one run of three).
+static TIMED_ALONE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_database_outage_answers_503_within_a_second_and_the_service_recovers_by_itself() {
+    let _alone = TIMED_ALONE.write().await;
     let cluster = Arc::new(Cluster::start().expect("a throw-away PostgreSQL cluster"));
     let database_url = cluster.url("hothour");
     let service = Arc::new(Service::start(&database_url, &[]));
@@ -313,6 +320,7 @@ async fn a_database_outage_answers_503_within_a_second_and_the_service_recovers_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_service_killed_mid_storm_loses_no_hold_and_sticks_no_key() {
+    let _beside_others = TIMED_ALONE.read().await;
     const USERS: usize = 120;
     const CAPACITY: i64 = 60;
     let cluster = Cluster::start().expect("a throw-away PostgreSQL cluster");
@@ -451,11 +459,13 @@ async fn relay_process(db: &DatabaseConnection) -> Option<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_relays_instance_killed_under_load_is_replaced_within_two_seconds_and_no_frame_is_lost() {
+    let _beside_others = TIMED_ALONE.read().await;
     relays_instance_killed_under_load(&[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_nats_the_relays_instance_killed_under_load_is_replaced_within_two_seconds_and_no_frame_is_lost() {
+    let _beside_others = TIMED_ALONE.read().await;
     let Some(url) = hothour_tests::nats::machine_nats_url() else { return };
     let space = hothour_tests::nats::NatsSpace::on(&url);
     relays_instance_killed_under_load(&space.vars()).await;
@@ -611,11 +621,13 @@ async fn relays_instance_killed_under_load(vars: &[(&str, &str)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_instance_killed_under_load_has_its_clients_resume_elsewhere_with_since_and_lose_nothing() {
+    let _beside_others = TIMED_ALONE.read().await;
     instance_killed_under_load_clients_resume(&[], Doomed::NotTheRelay).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_nats_the_relays_instance_killed_has_its_clients_resume_elsewhere_with_since_and_lose_nothing() {
+    let _beside_others = TIMED_ALONE.read().await;
     let Some(url) = hothour_tests::nats::machine_nats_url() else { return };
     let space = hothour_tests::nats::NatsSpace::on(&url);
     instance_killed_under_load_clients_resume(&space.vars(), Doomed::TheRelay).await;
