@@ -222,11 +222,12 @@ pub async fn run(bench: &Bench, sockets: usize, rounds: usize, connect_concurren
     // their two ends are both in this process, within its open files limit.
     let floor_sockets = connected.min(open_files_limit("self").unwrap_or(0).saturating_sub(256) as usize / 2);
     let text_bytes = frame_bytes.load(Ordering::Relaxed) as usize;
-    let floor = send_floor::measure(floor_sockets, 20, text_bytes + ws_header_bytes(text_bytes)).await?;
+    let frame_len = text_bytes + ws_header_bytes(text_bytes);
+    let floor = send_floor::measure(floor_sockets, 20, frame_len).await?;
     let floor_us = floor.median_us();
     println!(
         "  the kernel's floor: one write of the same frame ({} bytes) to each of {} loopback sockets: {floor_us:.1} us of the writing thread's CPU per socket (median of {} rounds)",
-        text_bytes + ws_header_bytes(text_bytes),
+        frame_len,
         floor.sockets,
         floor.per_socket_us.len()
     );
